@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 records, the database handle and Alembic migrations."""

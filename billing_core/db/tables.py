@@ -1,0 +1,274 @@
+"""The database records. Only ``billing_core`` touches them; services return plain views.
+
+The project is not released yet, so schema changes go into migration 0001 directly and
+``tests/integration/test_migrations.py`` checks that the migrations and these records agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from billing_core.db.base import Base, UtcDateTime
+
+
+class AccountRecord(Base):
+    __tablename__ = "billing_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(128), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    currency: Mapped[str] = mapped_column(String(3))
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    contacts: Mapped[list[ContactRecord]] = relationship(back_populates="account")
+
+
+class ContactRecord(Base):
+    """A billing contact of one account. The same e-mail may appear on several accounts."""
+
+    __tablename__ = "billing_contact"
+    __table_args__ = (UniqueConstraint("account_id", "email"), Index("ix_billing_contact_email", "email"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_account.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))  # normalised: stripped and lowercased
+    name: Mapped[str] = mapped_column(String(255))
+
+    account: Mapped[AccountRecord] = relationship(back_populates="contacts")
+
+
+class InvoiceRecord(Base):
+    __tablename__ = "billing_invoice"
+    __table_args__ = (
+        UniqueConstraint("account_id", "number"),
+        Index("ix_billing_invoice_account_status", "account_id", "status"),
+        Index("ix_billing_invoice_status_due", "status", "due_on"),
+        CheckConstraint("amount_due_minor >= 0", name="amount_due_not_negative"),
+        CheckConstraint("amount_paid_minor >= 0", name="amount_paid_not_negative"),
+        CheckConstraint("status in ('open', 'paid', 'void')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_account.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(128))
+    issued_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    amount_due_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Set with a compare-and-set UPDATE (... WHERE payment_lock_id IS NULL) while a payment for
+    # this invoice is under way: the database, not memory, guarantees one charge per invoice.
+    payment_lock_id: Mapped[int | None] = mapped_column(Integer)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PaymentRecord(Base):
+    __tablename__ = "billing_payment"
+    __table_args__ = (
+        Index("ix_billing_payment_account_created", "account_id", "created_at"),
+        Index("ix_billing_payment_status", "status"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint(
+            "status in ('pending', 'succeeded', 'failed', 'requires_action')", name="status_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_account.id", ondelete="CASCADE"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20))
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_payment_method_id: Mapped[str | None] = mapped_column(String(255))
+    card_brand: Mapped[str | None] = mapped_column(String(32))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    started_by_email: Mapped[str] = mapped_column(String(320))
+    started_by_principal: Mapped[str] = mapped_column(String(255))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    action_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    invoices: Mapped[list[PaymentInvoiceRecord]] = relationship(back_populates="payment")
+
+
+class PaymentInvoiceRecord(Base):
+    """Which invoices a payment settles, and for how much of each."""
+
+    __tablename__ = "billing_payment_invoice"
+
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("billing_payment.id", ondelete="CASCADE"), primary_key=True
+    )
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("billing_invoice.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+    payment: Mapped[PaymentRecord] = relationship(back_populates="invoices")
+
+
+class PaymentMethodRecord(Base):
+    """A cache of the cards on an account's Stripe customer. Stripe is the source of truth."""
+
+    __tablename__ = "billing_payment_method"
+    __table_args__ = (UniqueConstraint("account_id", "stripe_payment_method_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_account.id", ondelete="CASCADE"))
+    stripe_payment_method_id: Mapped[str] = mapped_column(String(255))
+    brand: Mapped[str] = mapped_column(String(32))
+    last4: Mapped[str] = mapped_column(String(4))
+    exp_month: Mapped[int] = mapped_column(Integer)
+    exp_year: Mapped[int] = mapped_column(Integer)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    refreshed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CardSetupRecord(Base):
+    """A hosted "add a card" page handed to someone, so the webhook can tell them when it is done."""
+
+    __tablename__ = "billing_card_setup"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_account.id", ondelete="CASCADE"))
+    checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    setup_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    requested_by_email: Mapped[str] = mapped_column(String(320))
+    requested_by_principal: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))  # open / completed / expired
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class PrincipalRecord(Base):
+    """Someone who talks to the bot (for Slack: ``slack:<team>:<user>``) and what we know of them."""
+
+    __tablename__ = "billing_principal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    principal: Mapped[str] = mapped_column(String(255), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    email_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    active_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("billing_account.id", ondelete="SET NULL")
+    )
+    verified_email: Mapped[str | None] = mapped_column(String(320))
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AuditEventRecord(Base):
+    __tablename__ = "billing_audit_event"
+    __table_args__ = (Index("ix_billing_audit_event_account_at", "account_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(320))
+    principal: Mapped[str | None] = mapped_column(String(255))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("billing_account.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(255))
+    outcome: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class StripeEventRecord(Base):
+    """Every Stripe event seen, by id, so a replay is applied once."""
+
+    __tablename__ = "billing_stripe_event"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class EscalationRecord(Base):
+    """A hand-over to billing support. Stored first; an outbox worker e-mails it."""
+
+    __tablename__ = "billing_escalation"
+    __table_args__ = (
+        Index("ix_billing_escalation_delivery", "delivery_status", "next_attempt_at"),
+        Index("ix_billing_escalation_requester", "requester_principal", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_account.id", ondelete="CASCADE"))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("billing_invoice.id", ondelete="SET NULL"))
+    topic: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    requester_email: Mapped[str] = mapped_column(String(320))
+    requester_name: Mapped[str] = mapped_column(String(255))
+    requester_principal: Mapped[str] = mapped_column(String(255))
+    origin: Mapped[str] = mapped_column(String(32), default="user")  # user / reminder / overdue
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open / resolved
+    delivery_status: Mapped[str] = mapped_column(String(16), default="queued")  # queued/sent/failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    slack_channel: Mapped[str | None] = mapped_column(String(64))
+    slack_ts: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ReminderDeliveryRecord(Base):
+    """One reminder (invoice, contact, schedule step), claimed before it is sent."""
+
+    __tablename__ = "billing_reminder_delivery"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "contact_id", "step"),
+        Index("ix_billing_reminder_delivery_status", "status", "claimed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("billing_invoice.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("billing_contact.id", ondelete="CASCADE"))
+    step: Mapped[int] = mapped_column(Integer)  # days relative to the due date (-7, 0, 3, ...)
+    status: Mapped[str] = mapped_column(String(16))  # claimed / sent / failed / skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    channel: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(64))
+    thanked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ReminderPauseRecord(Base):
+    """Reminders for an invoice paused for a contact (snoozed, or "I've already paid")."""
+
+    __tablename__ = "billing_reminder_pause"
+    __table_args__ = (UniqueConstraint("invoice_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("billing_invoice.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("billing_contact.id", ondelete="CASCADE"))
+    until: Mapped[datetime] = mapped_column(UtcDateTime())
+    reason: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,112 @@
+"""Domain errors. Each is mapped to user-facing text in exactly one place (``handlers/errors.py``).
+
+Messages here are for logs and operators; they never carry card data or secrets.
+"""
+
+from __future__ import annotations
+
+
+class BillingError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class CurrencyMismatch(BillingError):
+    def __init__(self, left: str, right: str) -> None:
+        super().__init__(f"cannot combine {left} and {right}")
+        self.left = left
+        self.right = right
+
+
+class NotABillingContact(BillingError):
+    """The person is not a billing contact of any account (or of the one asked for)."""
+
+
+class AccountNotFound(BillingError):
+    """No such account for this person. Same answer whether it exists for someone else or not."""
+
+
+class InvoiceNotFound(BillingError):
+    """No such invoice for this person. Same answer whether it exists for someone else or not."""
+
+
+class PaymentMethodNotFound(BillingError):
+    """No such card on this account's Stripe customer."""
+
+
+class PaymentNotFound(BillingError):
+    """No such payment for this person."""
+
+
+class InvoiceNotPayable(BillingError):
+    """The invoice is already paid or void."""
+
+
+class InvoiceAlreadyPaid(InvoiceNotPayable):
+    pass
+
+
+class NothingToPay(BillingError):
+    """The account has no open balance."""
+
+
+class PaymentInProgress(BillingError):
+    """Another payment for the same invoice(s) has been started and is not settled yet."""
+
+
+class PartialPaymentRefused(BillingError):
+    """Only full amounts are paid by the bot; anything else goes to billing support."""
+
+
+class NoPaymentMethod(BillingError):
+    """The account has no saved card to pay with."""
+
+
+class PaymentDeclined(BillingError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PaymentProviderError(BillingError):
+    """The payment provider failed or could not be reached; outcome may be unknown."""
+
+    def __init__(self, message: str, *, request_id: str | None = None, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.request_id = request_id
+        self.retryable = retryable
+
+
+class PaymentProviderUnavailable(PaymentProviderError):
+    """Timeout, connection error or 5xx: the outcome of the call is unknown."""
+
+
+class LastPaymentMethodInUse(BillingError):
+    """Refusing to remove the only card while invoices are open."""
+
+
+class InvalidImport(BillingError):
+    """An import file was rejected; ``problems`` lists ``(path, message)`` pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(f"import failed: {len(problems)} problem(s)")
+        self.problems = problems
+
+
+class EscalationNotFound(BillingError):
+    pass
+
+
+class InvalidEscalation(BillingError):
+    """An escalation request was refused (empty or too long message, unknown topic)."""
+
+
+class ConfigurationError(BillingError):
+    """A setting needed for the chosen mode is missing or invalid."""
+
+
+class BalanceChanged(BillingError):
+    """The open balance is no longer the amount the person confirmed; nothing was charged."""
+
+
+class InvalidWebhook(BillingError):
+    """A webhook whose signature or body is not acceptable; nothing was done."""

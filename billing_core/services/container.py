@@ -1,0 +1,31 @@
+"""The set of services the entry points (Slack handlers, CLI, scheduler) are handed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from billing_core.clock import Clock
+from billing_core.db.database import Database
+from billing_core.services.accounts import AccountService
+from billing_core.services.audit import AuditLog
+from billing_core.services.history import PaymentHistory
+from billing_core.services.importer import Importer
+
+
+@dataclass
+class Services:
+    """Built once by ``bot.bootstrap``; handlers get it from the Bolt context."""
+
+    db: Database
+    clock: Clock
+    accounts: AccountService
+    history: PaymentHistory
+    audit: AuditLog
+    importer: Importer
+    # Filled in by the capabilities that own them (payments, escalations, reminders).
+    payments: Any = None
+    payment_methods: Any = None
+    webhooks: Any = None
+    escalations: Any = None
+    reminders: Any = None

@@ -1,0 +1,1 @@
+"""The running bot: settings, composition root, Slack app, HTTP and Socket Mode, scheduler, CLI."""

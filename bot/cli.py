@@ -1,0 +1,145 @@
+"""``billing-bot``: the command line (see CONTRACT.md). Exit 0 on success, else one line on stderr."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+
+from billing_core.errors import BillingError, ConfigurationError, InvalidImport
+from bot.settings import Settings, get_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="billing-bot: pay and manage bills in Slack.")
+db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+reminders_app = typer.Typer(no_args_is_help=True, help="Invoice reminders.")
+payments_app = typer.Typer(no_args_is_help=True, help="Payments.")
+app.add_typer(db_app, name="db")
+app.add_typer(reminders_app, name="reminders")
+app.add_typer(payments_app, name="payments")
+
+R = TypeVar("R")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One line on stderr, then exit non-zero."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def not_available(what: str) -> NoReturn:
+    fail(f"{what} is not available yet", code=2)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return get_settings()
+    except ConfigurationError as error:
+        fail(f"configuration error: {error}")
+
+
+def guarded(action: Callable[[], R]) -> R:
+    """Run ``action``; turn domain and configuration errors into a one-line failure."""
+    try:
+        return action()
+    except ConfigurationError as error:
+        fail(f"configuration error: {error}")
+    except BillingError as error:
+        fail(f"error: {error}")
+
+
+def parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--now must be an ISO-8601 date or time, got {value!r}")
+    if moment.tzinfo is None:
+        settings = settings_or_exit()
+        moment = moment.replace(tzinfo=settings.timezone)
+    return moment
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations up to head (safe to run again)."""
+    from billing_core.db.database import Database
+
+    settings = settings_or_exit()
+    database = Database(settings.database_url)
+    try:
+        database.upgrade()
+    except Exception as error:
+        fail(f"database upgrade failed: {type(error).__name__}: {str(error).splitlines()[0]}")
+    finally:
+        database.dispose()
+    typer.echo("database is up to date")
+
+
+@app.command("import")
+def import_file(file: Annotated[Path, typer.Argument(help="JSON file of accounts, contacts and invoices")]) -> None:
+    """Load accounts, contacts and invoices. Idempotent; an invalid file changes nothing."""
+    from bot.importing import run_import
+
+    settings = settings_or_exit()
+    try:
+        summary = run_import(settings, file)
+    except InvalidImport as error:
+        typer.echo(f"import failed: {len(error.problems)} problem(s)", err=True)
+        for path, message in error.problems:
+            typer.echo(f"{path}: {message}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(summary)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 3000,
+    no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Do not run scheduled jobs")] = False,
+) -> None:
+    """Serve Slack over HTTP (and the Stripe webhook, /healthz, /metrics)."""
+    not_available("serve")
+
+
+@app.command("socket")
+def socket(
+    no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Do not run scheduled jobs")] = False,
+) -> None:
+    """Serve Slack over Socket Mode (needs SLACK_APP_TOKEN)."""
+    not_available("socket")
+
+
+@app.command("console")
+def console(demo: Annotated[bool, typer.Option("--demo", help="Seed demo data and run localstripe")] = False) -> None:
+    """A terminal that plays Slack, driving the same app."""
+    not_available("console")
+
+
+@reminders_app.command("run-once")
+def reminders_run_once(now: Annotated[str | None, typer.Option(help="Pretend it is this ISO-8601 time")] = None) -> None:
+    """One reminder sweep, then exit."""
+    not_available("reminders")
+
+
+@reminders_app.command("preview")
+def reminders_preview(now: Annotated[str | None, typer.Option(help="Pretend it is this ISO-8601 time")] = None) -> None:
+    """Print what a sweep would send, without sending."""
+    not_available("reminders")
+
+
+@payments_app.command("reconcile")
+def payments_reconcile() -> None:
+    """Settle payments left pending or awaiting authentication by asking Stripe."""
+    not_available("payments reconcile")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

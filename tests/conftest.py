@@ -1,0 +1,79 @@
+"""Shared fixtures. ``TEST_DATABASE_URL`` (a PostgreSQL URL) runs the suite on PostgreSQL;
+otherwise every test gets its own SQLite file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from billing_core.clock import FixedClock
+from billing_core.db.database import Database
+from billing_core.services.container import Services
+from bot.bootstrap import build_services
+from bot.settings import Settings
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str | None]:
+    """A fresh PostgreSQL database for this test session, when ``TEST_DATABASE_URL`` is set."""
+    if not POSTGRES_URL:
+        yield None
+        return
+    from tests.support.postgres import temporary_database
+
+    with temporary_database(POSTGRES_URL) as url:
+        yield url
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, postgres_server_url: str | None) -> Iterator[str]:
+    """A migrated, empty database: SQLite in a temp dir, or the session's PostgreSQL database."""
+    if postgres_server_url is None:
+        url = f"sqlite:///{tmp_path / 'billing.db'}"
+        Database(url).upgrade()
+        yield url
+        return
+    db = Database(postgres_server_url)
+    db.upgrade()
+    _truncate_all(db)
+    db.dispose()
+    yield postgres_server_url
+
+
+def _truncate_all(db: Database) -> None:
+    from sqlalchemy import text
+
+    from billing_core.db.base import Base
+
+    names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """Wednesday 2026-11-25 10:00 UTC unless a test moves it."""
+    return FixedClock(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(_env_file=None, DATABASE_URL=database_url)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def services(settings: Settings, db: Database, clock: FixedClock) -> Services:
+    return build_services(settings, clock=clock, db=db)

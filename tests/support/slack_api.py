@@ -1,0 +1,651 @@
+"""A local stand-in for the Slack Web API (and for ``response_url``).
+
+A stdlib :class:`~http.server.ThreadingHTTPServer` on 127.0.0.1 in a daemon
+thread.  Point ``slack_sdk.WebClient(base_url=api.base_url)`` (or the app's
+``SLACK_API_URL``) at :attr:`SlackAPI.base_url`.  Every request is recorded;
+the common methods get realistic canned answers; faults (429 with
+``Retry-After``, 5xx, ``ok: false`` errors), per-channel rate limiting and
+artificial latency can be programmed.  All public methods are thread-safe.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import threading
+import time
+import urllib.parse
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+__all__ = ["RESPONSE_URL_METHOD", "RecordedCall", "SlackAPI", "SlackUser"]
+
+#: Pseudo method name under which ``response_url`` posts are recorded.
+RESPONSE_URL_METHOD = "response_url"
+
+_JSON_PREFIXES = ("[", "{")
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One request received by the stand-in.
+
+    :ivar method: Slack method (``chat.postMessage``) or ``"response_url"``.
+    :ivar args: arguments as sent: form/query fields (``str``, or ``list[str]``
+        when repeated) merged with a JSON body's top-level keys.
+    :ivar json_args: like ``args`` but string values that hold JSON
+        (``blocks``, ``view``, ``attachments`` ...) decoded.
+    :ivar headers: request headers, keys lower-cased (``authorization`` ...).
+    :ivar status: HTTP status the stand-in answered.
+    :ivar response: JSON the stand-in answered (``None`` for text answers).
+    """
+
+    method: str
+    args: dict[str, Any]
+    json_args: dict[str, Any]
+    headers: dict[str, str]
+    body: bytes
+    http_method: str
+    path: str
+    status: int
+    response: dict[str, Any] | None
+    at: float = field(default_factory=time.time)
+    response_token: str | None = None
+
+    @property
+    def token(self) -> str | None:
+        """Bearer token from ``Authorization`` or the ``token`` argument."""
+        auth = self.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            return auth[7:].strip()
+        tok = self.args.get("token")
+        return tok if isinstance(tok, str) else None
+
+    @property
+    def ok(self) -> bool:
+        """HTTP 200 and (for API methods) ``"ok": true`` in the answer."""
+        if self.status != 200:
+            return False
+        return self.response is None or bool(self.response.get("ok"))
+
+
+@dataclass
+class SlackUser:
+    """A user in the stand-in's directory."""
+
+    id: str
+    email: str | None
+    name: str
+    tz: str = "America/New_York"
+    tz_offset: int | None = None
+    is_bot: bool = False
+    deleted: bool = False
+    team_id: str = "T111"
+
+    def to_api(self) -> dict[str, Any]:
+        """The ``user`` object Slack returns from ``users.info``."""
+        offset = self.tz_offset
+        if offset is None:
+            utcoff = datetime.now(ZoneInfo(self.tz)).utcoffset()
+            offset = int(utcoff.total_seconds()) if utcoff is not None else 0
+        handle = (self.email or self.name).split("@")[0].lower().replace(" ", ".")
+        profile: dict[str, Any] = {
+            "real_name": self.name,
+            "display_name": self.name.split(" ")[0],
+            "real_name_normalized": self.name,
+        }
+        if self.email is not None:
+            profile["email"] = self.email
+        return {
+            "id": self.id,
+            "team_id": self.team_id,
+            "name": handle,
+            "deleted": self.deleted,
+            "real_name": self.name,
+            "tz": self.tz,
+            "tz_label": self.tz,
+            "tz_offset": offset,
+            "is_bot": self.is_bot,
+            "is_app_user": False,
+            "profile": profile,
+        }
+
+
+@dataclass
+class _Fault:
+    status: int
+    retry_after: int | None
+    error: str
+    remaining: int
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    stand_in: SlackAPI
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, *args: Any) -> None:
+        """Silence the default stderr access log."""
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        status, headers, payload = self.server.stand_in._dispatch(
+            self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+        )
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = _handle
+    do_POST = _handle
+
+
+def _parse_args(query: str, body: bytes, content_type: str) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+
+    def merge_form(text: str) -> None:
+        for key, values in urllib.parse.parse_qs(text, keep_blank_values=True).items():
+            args[key] = values[0] if len(values) == 1 else values
+
+    merge_form(query)
+    if body:
+        text = body.decode("utf-8", errors="replace")
+        if "json" in content_type or (not content_type and text.lstrip()[:1] in _JSON_PREFIXES):
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                decoded = None
+            if isinstance(decoded, dict):
+                args.update(decoded)
+            elif decoded is not None:
+                args["_json"] = decoded
+        else:
+            merge_form(text)
+    return args
+
+
+def _decode_json_strings(args: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        if isinstance(value, str) and value.lstrip()[:1] in _JSON_PREFIXES:
+            try:
+                out[key] = json.loads(value)
+                continue
+            except ValueError:
+                pass
+        out[key] = value
+    return out
+
+
+class SlackAPI:
+    """Local Slack Web API stand-in.
+
+    :param team_id: workspace id returned by ``auth.test`` and in user objects.
+    :param bot_user_id: the bot's user id (``auth.test`` ``user_id``).
+    :param bot_id: the bot id (``auth.test`` ``bot_id``).
+    :param require_token: answer ``not_authed`` when no token is sent.
+    """
+
+    def __init__(
+        self,
+        *,
+        team_id: str = "T111",
+        bot_user_id: str = "UBOT",
+        bot_id: str = "B111",
+        app_id: str = "A111",
+        require_token: bool = True,
+    ) -> None:
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.app_id = app_id
+        self.require_token = require_token
+        self._lock = threading.Condition()
+        self._calls: list[RecordedCall] = []
+        self._users: dict[str, SlackUser] = {}
+        self._faults: dict[str, deque[_Fault]] = {}
+        self._delays: dict[str | None, float] = {}
+        self._rate_limit: tuple[float, int] | None = None
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        self._response_url_uses: dict[str, int] = {}
+        self._response_url_limit: int | None = None
+        self._ts_base = int(time.time())
+        self._ts_counter = itertools.count(1)
+        self._view_counter = itertools.count(1)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------
+
+    def start(self) -> SlackAPI:
+        """Bind a free port on 127.0.0.1 and serve in a daemon thread."""
+        if self._server is not None:
+            return self
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.stand_in = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+            name="slack-api-stand-in",
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> SlackAPI:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The TCP port being served."""
+        if self._server is None:
+            raise RuntimeError("SlackAPI is not started")
+        port: int = self._server.server_address[1]
+        return port
+
+    @property
+    def root_url(self) -> str:
+        """``http://127.0.0.1:PORT`` without a path."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/api/``: use as WebClient ``base_url`` / ``SLACK_API_URL``."""
+        return f"{self.root_url}/api/"
+
+    @property
+    def response_url(self) -> str:
+        """A fresh, unique ``response_url`` served by this stand-in."""
+        return f"{self.root_url}/response_url/{uuid.uuid4().hex}"
+
+    # -- directory -------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: str,
+        email: str | None,
+        name: str,
+        tz: str = "America/New_York",
+        *,
+        tz_offset: int | None = None,
+        is_bot: bool = False,
+        deleted: bool = False,
+    ) -> SlackUser:
+        """Add (or replace) a user for ``users.info`` / ``users.lookupByEmail``.
+
+        ``email=None`` simulates an e-mail not visible to the app (no
+        ``profile.email``; ``lookupByEmail`` cannot find it).  ``tz_offset``
+        defaults to the zone's current UTC offset in seconds.
+        """
+        user = SlackUser(user_id, email, name, tz, tz_offset, is_bot, deleted, self.team_id)
+        with self._lock:
+            self._users[user_id] = user
+        return user
+
+    def remove_user(self, user_id: str) -> None:
+        """Remove a user from the directory (no error if absent)."""
+        with self._lock:
+            self._users.pop(user_id, None)
+
+    # -- programming -----------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        status: int = 429,
+        retry_after: int | None = 1,
+        count: int = 1,
+        error: str | None = None,
+    ) -> None:
+        """Make the next ``count`` calls of ``method`` fail.
+
+        * ``status=429``: ``Retry-After: retry_after`` and
+          ``{"ok": false, "error": "ratelimited"}``.
+        * ``status>=500``: ``{"ok": false, "error": "internal_error"}``.
+        * ``status=200`` with ``error``: a normal Slack error answer,
+          e.g. ``error="channel_not_found"``.
+        ``method`` may be ``"response_url"`` or ``"*"`` (any method).
+        """
+        default = {429: "ratelimited"}.get(status, "internal_error" if status >= 500 else "error")
+        fault = _Fault(status, retry_after if status == 429 else None, error or default, count)
+        with self._lock:
+            self._faults.setdefault(method, deque()).append(fault)
+
+    def set_delay(self, seconds: float, method: str | None = None) -> None:
+        """Delay every answer (``method=None``) or one method's answers by ``seconds``."""
+        with self._lock:
+            if seconds <= 0:
+                self._delays.pop(method, None)
+            else:
+                self._delays[method] = seconds
+
+    def enforce_rate_limits(
+        self, enabled: bool = True, per_channel_interval: float = 1.0, burst: int = 1
+    ) -> None:
+        """Rate-limit ``chat.postMessage`` per channel (token bucket).
+
+        Each channel gets ``burst`` messages, refilled at one per
+        ``per_channel_interval`` seconds; beyond that the call gets 429 with
+        ``Retry-After`` (whole seconds, rounded up).
+        """
+        with self._lock:
+            self._rate_limit = (per_channel_interval, burst) if enabled else None
+            self._buckets.clear()
+
+    def limit_response_url_uses(self, limit: int | None = 5) -> None:
+        """After ``limit`` posts to one ``response_url``, answer 404 ``used_url``."""
+        with self._lock:
+            self._response_url_limit = limit
+
+    def set_handler(self, method: str, handler: Callable[[dict[str, Any]], dict[str, Any]] | None) -> None:
+        """Override the canned answer of ``method``: ``handler(json_args) -> response``."""
+        with self._lock:
+            if handler is None:
+                self._handlers.pop(method, None)
+            else:
+                self._handlers[method] = handler
+
+    # -- inspection ------------------------------------------------------
+
+    def calls(self, method: str | None = None) -> list[RecordedCall]:
+        """Every recorded call (including failed ones), optionally of one method."""
+        with self._lock:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def last(self, method: str | None = None) -> RecordedCall:
+        """The most recent call (of ``method``); ``LookupError`` if none."""
+        found = self.calls(method)
+        if not found:
+            raise LookupError(f"no {method or 'API'} call recorded")
+        return found[-1]
+
+    def response_url_posts(self, response_url: str | None = None) -> list[RecordedCall]:
+        """Posts to ``response_url``s (all, or those to one URL)."""
+        token = response_url.rstrip("/").rsplit("/", 1)[-1] if response_url else None
+        return [c for c in self.calls(RESPONSE_URL_METHOD) if token is None or c.response_token == token]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[RecordedCall]:
+        """Block until at least ``count`` calls of ``method`` arrived; return them.
+
+        Raises ``TimeoutError`` listing what did arrive.
+        """
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [c for c in self._calls if c.method == method]
+                if len(found) >= count:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = [c.method for c in self._calls]
+                    raise TimeoutError(f"expected {count} {method} call(s), got {len(found)}; calls: {seen}")
+                self._lock.wait(remaining)
+
+    def clear(self) -> None:
+        """Forget recorded calls, faults, rate-limit buckets and response_url uses.
+
+        The user directory, delays and handlers are kept.
+        """
+        with self._lock:
+            self._calls.clear()
+            self._faults.clear()
+            self._buckets.clear()
+            self._response_url_uses.clear()
+
+    # -- request handling ------------------------------------------------
+
+    def _next_ts(self) -> str:
+        return f"{self._ts_base}.{next(self._ts_counter):06d}"
+
+    def _dispatch(
+        self, http_method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        parsed = urllib.parse.urlsplit(raw_path)
+        path = parsed.path.strip("/")
+        args = _parse_args(parsed.query, body, headers.get("content-type", ""))
+        json_args = _decode_json_strings(args)
+        response_token: str | None = None
+        if path.startswith("response_url/"):
+            method = RESPONSE_URL_METHOD
+            response_token = path.split("/", 1)[1]
+        else:
+            method = path[4:] if path.startswith("api/") else path
+
+        with self._lock:
+            delay = self._delays.get(method, self._delays.get(None, 0.0))
+        if delay:
+            time.sleep(delay)
+
+        with self._lock:
+            status, extra_headers, response, text = self._answer(
+                method, args, json_args, headers, response_token
+            )
+            self._calls.append(
+                RecordedCall(
+                    method=method,
+                    args=args,
+                    json_args=json_args,
+                    headers=headers,
+                    body=body,
+                    http_method=http_method,
+                    path=parsed.path,
+                    status=status,
+                    response=response,
+                    response_token=response_token,
+                )
+            )
+            self._lock.notify_all()
+        if response is not None:
+            payload = json.dumps(response).encode()
+            extra_headers["Content-Type"] = "application/json; charset=utf-8"
+        else:
+            payload = (text or "").encode()
+            extra_headers["Content-Type"] = "text/plain; charset=utf-8"
+        return status, extra_headers, payload
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        for key in (method, "*"):
+            queue = self._faults.get(key)
+            if queue:
+                fault = queue[0]
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    queue.popleft()
+                return fault
+        return None
+
+    def _rate_limited(self, channel: str) -> int | None:
+        """Return Retry-After seconds if this postMessage exceeds the channel budget."""
+        if self._rate_limit is None:
+            return None
+        interval, burst = self._rate_limit
+        now = time.monotonic()
+        tokens, stamp = self._buckets.get(channel, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - stamp) / interval)
+        if tokens >= 1.0:
+            self._buckets[channel] = (tokens - 1.0, now)
+            return None
+        self._buckets[channel] = (tokens, now)
+        return max(1, math.ceil((1.0 - tokens) * interval))
+
+    def _answer(
+        self,
+        method: str,
+        args: dict[str, Any],
+        json_args: dict[str, Any],
+        headers: dict[str, str],
+        response_token: str | None,
+    ) -> tuple[int, dict[str, str], dict[str, Any] | None, str | None]:
+        fault = self._take_fault(method)
+        if fault is not None:
+            if fault.status == 429:
+                hdrs = {"Retry-After": str(1 if fault.retry_after is None else fault.retry_after)}
+                return 429, hdrs, {"ok": False, "error": fault.error}, None
+            if method == RESPONSE_URL_METHOD and fault.status != 200:
+                return fault.status, {}, None, fault.error
+            return fault.status, {}, {"ok": False, "error": fault.error}, None
+
+        if method == RESPONSE_URL_METHOD:
+            assert response_token is not None
+            uses = self._response_url_uses.get(response_token, 0) + 1
+            self._response_url_uses[response_token] = uses
+            if self._response_url_limit is not None and uses > self._response_url_limit:
+                return 404, {}, None, "used_url"
+            return 200, {}, None, "ok"
+
+        if self.require_token and not (
+            headers.get("authorization", "").lower().startswith("bearer ") or args.get("token")
+        ):
+            return 200, {}, {"ok": False, "error": "not_authed"}, None
+
+        if method == "chat.postMessage":
+            channel = str(json_args.get("channel") or "")
+            if channel:
+                retry = self._rate_limited(self._dm_channel(channel))
+                if retry is not None:
+                    return 429, {"Retry-After": str(retry)}, {"ok": False, "error": "ratelimited"}, None
+
+        handler = self._handlers.get(method)
+        if handler is not None:
+            return 200, {}, handler(json_args), None
+        return 200, {}, self._canned(method, json_args), None
+
+    def _dm_channel(self, channel: str) -> str:
+        return f"D{channel}" if channel[:1] in ("U", "W") else channel
+
+    def _message(self, json_args: dict[str, Any], ts: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "app_id": self.app_id,
+            "team": self.team_id,
+            "ts": ts,
+            "text": json_args.get("text", ""),
+        }
+        for key in ("blocks", "attachments", "thread_ts", "metadata"):
+            if key in json_args:
+                message[key] = json_args[key]
+        return message
+
+    def _canned(self, method: str, a: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://acme.slack.com/",
+                "team": "Acme",
+                "user": "billing-bot",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": self.bot_id,
+                "is_enterprise_install": False,
+            }
+        if method == "users.info":
+            user = self._users.get(str(a.get("user", "")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": user.to_api()}
+        if method == "users.lookupByEmail":
+            email = str(a.get("email", "")).strip().lower()
+            for user in self._users.values():
+                if user.email is not None and user.email.lower() == email and not user.deleted:
+                    return {"ok": True, "user": user.to_api()}
+            return {"ok": False, "error": "users_not_found"}
+        if method == "conversations.open":
+            if a.get("channel"):
+                return {"ok": True, "channel": {"id": str(a["channel"])}}
+            users = str(a.get("users", "")).split(",")
+            users = [u.strip() for u in users if u.strip()]
+            if not users:
+                return {"ok": False, "error": "users_list_not_supplied"}
+            if len(users) == 1:
+                if users[0] in self._users and self._users[users[0]].deleted:
+                    return {"ok": False, "error": "user_disabled"}
+                return {"ok": True, "channel": {"id": f"D{users[0]}"}}
+            return {"ok": True, "channel": {"id": "G" + "".join(sorted(users))}}
+        if method == "chat.postMessage":
+            channel = str(a.get("channel") or "")
+            if not channel:
+                return {"ok": False, "error": "channel_not_found"}
+            if not (a.get("text") or a.get("blocks") or a.get("attachments")):
+                return {"ok": False, "error": "no_text"}
+            ts = self._next_ts()
+            channel = self._dm_channel(channel)
+            return {"ok": True, "channel": channel, "ts": ts, "message": self._message(a, ts)}
+        if method == "chat.postEphemeral":
+            if not a.get("channel") or not a.get("user"):
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "chat.update":
+            if not a.get("channel") or not a.get("ts"):
+                return {"ok": False, "error": "message_not_found"}
+            ts = str(a["ts"])
+            return {
+                "ok": True,
+                "channel": str(a["channel"]),
+                "ts": ts,
+                "text": a.get("text", ""),
+                "message": self._message(a, ts),
+            }
+        if method in ("views.open", "views.update", "views.push", "views.publish"):
+            view = a.get("view")
+            if not isinstance(view, dict):
+                return {"ok": False, "error": "invalid_arguments"}
+            n = next(self._view_counter)
+            view_id = str(a.get("view_id") or f"V{n:09d}")
+            out = dict(view)
+            out.update(
+                {
+                    "id": view_id,
+                    "team_id": self.team_id,
+                    "app_id": self.app_id,
+                    "bot_id": self.bot_id,
+                    "hash": f"{time.time():.6f}.h{n}",
+                    "root_view_id": view_id,
+                    "previous_view_id": None,
+                    "state": {"values": {}},
+                }
+            )
+            out.setdefault("private_metadata", "")
+            out.setdefault("callback_id", "")
+            if method == "views.publish":
+                out["type"] = "home"
+            return {"ok": True, "view": out}
+        return {"ok": True}
