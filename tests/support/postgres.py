@@ -26,6 +26,7 @@ __all__ = [
     "base_url_from_env",
     "connect_kwargs",
     "fresh_database",
+    "temporary_database",
     "with_database",
 ]
 
@@ -120,3 +121,7 @@ def fresh_database(base_url: str | None = None, prefix: str = "billing_tmp_") ->
         yield created
     finally:
         db.drop()
+
+
+#: Alias of :func:`fresh_database` (the name ``tests/conftest.py`` imports).
+temporary_database = fresh_database

@@ -10,12 +10,29 @@ that shared file on every write.  This launcher avoids all three:
 * it never calls ``localstripe.server.start()`` (the only place that calls
   ``Store.try_load_from_disk``), and additionally disables that method;
 * it replaces ``Store.dump_to_disk`` with a no-op;
-* it binds ``127.0.0.1`` only.
+* it binds ``127.0.0.1`` only;
+* it exits when its parent process dies (no orphaned servers after a killed
+  test run).
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
+import time
+
+
+def _exit_with_parent(interval: float = 0.5) -> None:
+    """Terminate this process as soon as it is re-parented (its parent died)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watchdog").start()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,6 +42,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write("usage: run_localstripe.py PORT\n")
         raise SystemExit(2)
     port = int(args[0])
+
+    _exit_with_parent()
 
     from aiohttp import web
     from localstripe import resources  # type: ignore[import-untyped,unused-ignore]

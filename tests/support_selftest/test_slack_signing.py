@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.parse
+from collections.abc import Sequence
 
 import pytest
 import stripe
@@ -96,7 +97,9 @@ def test_bolt_routes_every_kind_of_built_request(
         seen["home"] = event["user"]
 
     def dispatch(body: bytes) -> tuple[int, str]:
-        headers = {k: [v] for k, v in _lower(ss.signed_headers(SECRET, body)).items()}
+        headers: dict[str, str | Sequence[str]] = {
+            k: [v] for k, v in _lower(ss.signed_headers(SECRET, body)).items()
+        }
         resp = app.dispatch(BoltRequest(body=body.decode(), headers=headers))
         return resp.status, resp.body
 
