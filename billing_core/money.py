@@ -12,9 +12,7 @@ from decimal import Decimal
 from billing_core.errors import CurrencyMismatch
 
 # Minor-unit exponents that differ from the usual two (ISO 4217 and Stripe's zero-decimal list).
-_ZERO_DECIMAL = frozenset(
-    "bif clp djf gnf isk jpy kmf krw pyg rwf ugx uyi vnd vuv xaf xof xpf".split()
-)
+_ZERO_DECIMAL = frozenset("bif clp djf gnf isk jpy kmf krw pyg rwf ugx uyi vnd vuv xaf xof xpf".split())
 _THREE_DECIMAL = frozenset("bhd iqd jod kwd lyd omr tnd".split())
 
 ISO_4217_CODES = frozenset(

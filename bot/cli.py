@@ -121,7 +121,9 @@ def console(demo: Annotated[bool, typer.Option("--demo", help="Seed demo data an
 
 
 @reminders_app.command("run-once")
-def reminders_run_once(now: Annotated[str | None, typer.Option(help="Pretend it is this ISO-8601 time")] = None) -> None:
+def reminders_run_once(
+    now: Annotated[str | None, typer.Option(help="Pretend it is this ISO-8601 time")] = None,
+) -> None:
     """One reminder sweep, then exit."""
     not_available("reminders")
 

@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     support_slack_channel: str | None = Field(None, alias="SUPPORT_SLACK_CHANNEL")
 
     billing_timezone: str = Field("UTC", alias="BILLING_TIMEZONE")
-    reminder_schedule: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [-7, 0, 3, 7, 14], alias="REMINDER_SCHEDULE")
+    reminder_schedule: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [-7, 0, 3, 7, 14], alias="REMINDER_SCHEDULE"
+    )
     public_url: str = Field("http://127.0.0.1:3000", alias="PUBLIC_URL")
     log_format: str = Field("text", alias="LOG_FORMAT")
     log_level: str = Field("INFO", alias="LOG_LEVEL")

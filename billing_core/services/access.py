@@ -6,7 +6,7 @@ invoice that does not exist, so nothing leaks about other customers.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from billing_core.db.tables import AccountRecord, ContactRecord, InvoiceRecord, PaymentRecord
@@ -15,7 +15,7 @@ from billing_core.errors import AccountNotFound, InvoiceNotFound, PaymentNotFoun
 from billing_core.views import Actor
 
 
-def member_accounts_query(email: str):  # type: ignore[no-untyped-def]
+def member_accounts_query(email: str) -> Select[AccountRecord]:
     return (
         select(AccountRecord)
         .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)

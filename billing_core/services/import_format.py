@@ -95,6 +95,12 @@ def _message(error: dict[str, Any]) -> str:
         return "must not be negative"
     if kind == "string_type":
         return "must be a string"
+    if kind in {"model_type", "dict_type", "model_attributes_type"}:
+        return "must be an object"
+    if kind == "list_type":
+        return "must be a list"
+    if kind in {"date_from_datetime_parsing", "date_parsing", "date_type"}:
+        return "must be a date written YYYY-MM-DD"
     if kind == "literal_error":
         return "must be one of 'open', 'paid', 'void'"
     message = str(error.get("msg", "is invalid"))

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from billing_core.clock import Clock
@@ -23,6 +23,12 @@ from billing_core.views import ImportSummary
 Progress = Callable[[int], None]
 T = TypeVar("T")
 _CHUNK = 500
+
+
+def _table(record: type[Any]) -> Table:
+    table = record.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _chunks(items: list[T], size: int = _CHUNK) -> Iterator[list[T]]:
@@ -85,21 +91,22 @@ class Importer:
         ids = [a.id for a in items]
         existing: dict[str, AccountRecord] = {}
         for chunk in _chunks(ids):
-            for record in session.scalars(select(AccountRecord).where(AccountRecord.external_id.in_(chunk))):
-                existing[record.external_id] = record
+            for found in session.scalars(select(AccountRecord).where(AccountRecord.external_id.in_(chunk))):
+                existing[found.external_id] = found
+        new_rows: list[dict[str, Any]] = []
         for item in items:
             record = existing.get(item.id)
             if record is None:
-                record = AccountRecord(
-                    external_id=item.id,
-                    name=item.name,
-                    currency=item.currency,
-                    stripe_customer_id=item.stripe_customer_id,
-                    created_at=now,
-                    updated_at=now,
+                new_rows.append(
+                    {
+                        "external_id": item.id,
+                        "name": item.name,
+                        "currency": item.currency,
+                        "stripe_customer_id": item.stripe_customer_id,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
                 )
-                session.add(record)
-                existing[item.id] = record
                 _bump(counts, "accounts_created")
                 continue
             changed = record.name != item.name or record.currency != item.currency
@@ -113,6 +120,11 @@ class Importer:
             else:
                 _bump(counts, "accounts_unchanged")
         session.flush()
+        if new_rows:
+            session.execute(insert(_table(AccountRecord)), new_rows)
+            for chunk in _chunks([row["external_id"] for row in new_rows]):
+                for found in session.scalars(select(AccountRecord).where(AccountRecord.external_id.in_(chunk))):
+                    existing[found.external_id] = found
         return existing
 
     def _apply_contacts(
@@ -125,8 +137,8 @@ class Importer:
         account_ids = [accounts[item.id].id for item in items]
         existing: dict[tuple[int, str], ContactRecord] = {}
         for chunk in _chunks(account_ids):
-            for contact in session.scalars(select(ContactRecord).where(ContactRecord.account_id.in_(chunk))):
-                existing[(contact.account_id, contact.email)] = contact
+            for stored in session.scalars(select(ContactRecord).where(ContactRecord.account_id.in_(chunk))):
+                existing[(stored.account_id, stored.email)] = stored
         wanted: set[tuple[int, str]] = set()
         new_rows: list[dict[str, Any]] = []
         for item in items:
@@ -149,7 +161,7 @@ class Importer:
         if stale:
             counts["contacts_removed"] = len(stale)
         if new_rows:
-            session.execute(insert(ContactRecord), new_rows)
+            session.execute(insert(_table(ContactRecord)), new_rows)
 
     def _apply_invoices(
         self,
@@ -175,8 +187,8 @@ class Importer:
             InvoiceRecord.description,
         )
         for chunk in _chunks(account_ids):
-            for row in session.execute(select(*columns).where(InvoiceRecord.account_id.in_(chunk))):
-                existing[(row.account_id, row.number)] = row
+            for stored in session.execute(select(*columns).where(InvoiceRecord.account_id.in_(chunk))):
+                existing[(stored.account_id, stored.number)] = stored
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         handled = 0
@@ -224,8 +236,10 @@ class Importer:
                     change["paid_at"] = now
                 updates.append(change)
                 _bump(counts, "invoices_updated")
+        invoice_table = _table(InvoiceRecord)
         for batch in _chunks(inserts, 5000):
-            session.execute(insert(InvoiceRecord), batch)
+            # Core executemany: the ORM would fetch every new primary key back, row by row.
+            session.execute(insert(invoice_table), batch)
         for batch in _chunks(updates, 5000):
             session.execute(update(InvoiceRecord), batch)
         if progress:

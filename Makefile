@@ -1,0 +1,40 @@
+# billing-bot: `make run` starts the bot, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-postgres lint typecheck bench bench-quick clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: the bot (Slack when configured, else the local console on demo data)
+run: $(STAMP)
+	$(BIN)/python -m bot.launch
+
+## test: the whole suite on SQLite, starting localstripe, SMTP and Slack stand-ins itself
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## test-postgres: the suite again on PostgreSQL (starts it; installs it when absent)
+test-postgres: $(STAMP)
+	TEST_DATABASE_URL="$$(bash .ci/postgres.sh)" $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
