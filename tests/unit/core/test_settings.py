@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import pytest
+
+from billing_core.errors import ConfigurationError
+from bot.settings import Settings
+
+
+def make(**env: str) -> Settings:
+    return Settings(_env_file=None, **env)  # type: ignore[call-arg]
+
+
+def test_defaults_follow_the_contract() -> None:
+    settings = make()
+    assert settings.database_url == "sqlite:///billing.db"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.stripe_api_base == "https://api.stripe.com"
+    assert settings.support_email == "billing@example.com"
+    assert settings.smtp_from == "billing-bot@localhost"
+    assert settings.billing_timezone == "UTC"
+    assert settings.reminder_schedule == [-7, 0, 3, 7, 14]
+
+
+def test_a_missing_variable_for_the_chosen_mode_is_named() -> None:
+    with pytest.raises(ConfigurationError, match="SLACK_SIGNING_SECRET"):
+        make(SLACK_BOT_TOKEN="xoxb-1").require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+
+
+def test_secrets_never_show_in_printed_settings() -> None:
+    settings = make(SLACK_BOT_TOKEN="xoxb-very-secret", STRIPE_API_KEY="sk_test_secret", SMTP_URL="smtps://u:pw@h:465")
+    printed = repr(settings) + str(settings)
+    for secret in ("xoxb-very-secret", "sk_test_secret", "pw@h"):
+        assert secret not in printed
+
+
+def test_an_unknown_time_zone_is_refused() -> None:
+    with pytest.raises(ValueError, match="Mars/Olympus"):
+        make(BILLING_TIMEZONE="Mars/Olympus")
+
+
+def test_the_reminder_schedule_reads_a_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REMINDER_SCHEDULE", "-3, 0, 5")
+    assert Settings(_env_file=None).reminder_schedule == [-3, 0, 5]  # type: ignore[call-arg]
