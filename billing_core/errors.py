@@ -100,6 +100,28 @@ class InvalidEscalation(BillingError):
     """An escalation request was refused (empty or too long message, unknown topic)."""
 
 
+class EscalationMessageEmpty(InvalidEscalation):
+    """The message to billing support is empty (or only blanks)."""
+
+
+class EscalationMessageTooLong(InvalidEscalation):
+    def __init__(self, limit: int, length: int) -> None:
+        super().__init__(f"message has {length} characters, the limit is {limit}")
+        self.limit = limit
+        self.length = length
+
+
+class UnknownEscalationTopic(InvalidEscalation):
+    """The topic is not one of those offered."""
+
+
+class EscalationAlreadyResolved(BillingError):
+    def __init__(self, reference: str, resolved_by: str | None) -> None:
+        super().__init__(f"{reference} is already resolved")
+        self.reference = reference
+        self.resolved_by = resolved_by
+
+
 class ConfigurationError(BillingError):
     """A setting needed for the chosen mode is missing or invalid."""
 

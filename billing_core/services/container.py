@@ -9,6 +9,7 @@ from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.services.accounts import AccountService
 from billing_core.services.audit import AuditLog
+from billing_core.services.escalations import EscalationService
 from billing_core.services.history import PaymentHistory
 from billing_core.services.importer import Importer
 
@@ -27,5 +28,5 @@ class Services:
     payments: Any = None
     payment_methods: Any = None
     webhooks: Any = None
-    escalations: Any = None
+    escalations: EscalationService = None  # type: ignore[assignment]  # set by bot.bootstrap
     reminders: Any = None

@@ -1,0 +1,87 @@
+"""Escalation fixtures: sample accounts, a real SMTP server, and services wired to it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from billing_core.clock import FixedClock
+from billing_core.db.database import Database
+from billing_core.db.tables import AccountRecord, PaymentRecord
+from billing_core.services.container import Services
+from billing_core.views import Actor
+from bot.bootstrap import build_services
+from bot.settings import Settings
+from tests.support.fixtures import smtp_sink  # noqa: F401
+from tests.support.smtp_sink import SmtpSink
+
+ANN = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name="Ann Lee")
+PETER = Actor(email="peter@initech.test", principal="slack:T111:W222", display_name="Peter Gibbons")
+
+SAMPLE: dict[str, Any] = {
+    "accounts": [
+        {
+            "id": "acme",
+            "name": "Acme Corp",
+            "currency": "usd",
+            "contacts": [{"email": "ann@acme.test", "name": "Ann Lee"}],
+            "invoices": [
+                {"number": "INV-1001", "issued_on": "2026-10-01", "due_on": "2026-10-20",
+                 "amount_due": 125000, "currency": "usd", "status": "open", "description": "October"},
+                {"number": "INV-1002", "issued_on": "2026-11-01", "due_on": "2026-12-01",
+                 "amount_due": 50050, "currency": "usd", "status": "open", "description": "November"},
+            ],
+        },
+        {
+            "id": "initech",
+            "name": "Initech KK",
+            "currency": "jpy",
+            "contacts": [{"email": "peter@initech.test", "name": "Peter Gibbons"}],
+            "invoices": [
+                {"number": "J-1", "issued_on": "2026-11-01", "due_on": "2026-11-20",
+                 "amount_due": 125000, "currency": "jpy", "status": "open"},
+            ],
+        },
+    ]
+}
+
+
+def make_services(database_url: str, db: Database, clock: FixedClock, **env: str) -> Services:
+    settings = Settings(_env_file=None, DATABASE_URL=database_url, **env)  # type: ignore[call-arg]
+    services = build_services(settings, clock=clock, db=db)
+    services.importer.run(SAMPLE)
+    return services
+
+
+@pytest.fixture
+def mail_services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> Services:  # noqa: F811
+    """Services on the sample accounts, e-mailing support through the SMTP sink."""
+    return make_services(
+        database_url, db, clock, SMTP_URL=smtp_sink.url, SUPPORT_EMAIL="support@vendor.test",
+        SMTP_FROM="billing-bot@vendor.test",
+    )
+
+
+def add_payment(db: Database, clock: FixedClock, *, status: str, amount: int, reason: str | None = None) -> None:
+    """A payment attempt by Ann on Acme, as the payments capability would store it."""
+    with db.transaction() as session:
+        account = session.query(AccountRecord).filter_by(external_id="acme").one()
+        count = session.query(PaymentRecord).count()
+        session.add(
+            PaymentRecord(
+                account_id=account.id, amount_minor=amount, currency="usd", status=status,
+                idempotency_key=f"payatt_test_{count}", card_brand="visa", card_last4="4242",
+                started_by_email=ANN.email, started_by_principal=ANN.principal, failure_reason=reason,
+                created_at=clock.now() - timedelta(hours=count + 1), updated_at=clock.now(),
+            )
+        )
+
+
+def plain_body(message: EmailMessage) -> str:
+    """The text part, with the wire's CRLF line ends back to newlines."""
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content()).replace("\r\n", "\n")
