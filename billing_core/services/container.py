@@ -30,3 +30,8 @@ class Services:
     webhooks: Any = None
     escalations: EscalationService = None  # type: ignore[assignment]  # set by bot.bootstrap
     reminders: Any = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Services:
+        # Bolt deep-copies the request context for lazy listeners; the services (engine, pools)
+        # are shared process-wide, so the copy is the same object.
+        return self
