@@ -140,6 +140,18 @@ def payments_reconcile() -> None:
     not_available("payments reconcile")
 
 
+@app.command("audit")
+def audit(
+    account: Annotated[str | None, typer.Option(help="Only this account (its external id)")] = None,
+    since: Annotated[str | None, typer.Option(help="Only events at or after this ISO-8601 date or time")] = None,
+) -> None:
+    """Print the audit trail: who did what to which account, when, and how it ended."""
+    from bot.audit_report import print_audit
+
+    settings = settings_or_exit()
+    guarded(lambda: print_audit(settings, account=account, since=parse_now(since)))
+
+
 def main() -> None:
     try:
         app()

@@ -63,3 +63,12 @@ def test_db_upgrade_can_run_twice(database_url: str) -> None:
     assert run_cli("db", "upgrade", database_url=database_url).returncode == 0
     again = run_cli("db", "upgrade", database_url=database_url)
     assert again.returncode == 0 and "up to date" in again.stdout
+
+
+def test_the_audit_command_lists_the_import_and_filters_by_account(tmp_path: Path, database_url: str) -> None:
+    run_cli("import", str(write(tmp_path, sample())), database_url=database_url)
+    everything = run_cli("audit", database_url=database_url)
+    assert everything.returncode == 0
+    assert "\timport\t" in everything.stdout
+    only_acme = run_cli("audit", "--account", "acme", "--since", "2000-01-01", database_url=database_url)
+    assert only_acme.returncode == 0 and only_acme.stdout == ""
