@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING
 
 from billing_core.clock import Clock, SystemClock
 from billing_core.db.database import Database
+from billing_core.notifications import Notifier, NullNotifier
 from billing_core.services.accounts import AccountService
 from billing_core.services.audit import AuditLog
 from billing_core.services.container import Services
 from billing_core.services.history import PaymentHistory
 from billing_core.services.importer import Importer
+from billing_core.stripe_gateway import StripeGateway
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -20,8 +22,19 @@ if TYPE_CHECKING:
     from billing_core.services.escalations import EscalationService
 
 
-def build_services(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Services:
-    """Wire every service from settings. Tests pass their own clock or database."""
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    db: Database | None = None,
+    notifier: Notifier | None = None,
+    stripe_gateway: StripeGateway | None = None,
+) -> Services:
+    """Wire every service from settings. Tests pass their own clock, database or Stripe gateway.
+
+    Payments, cards and the Stripe webhook are only built when ``STRIPE_API_KEY`` is set (or a
+    gateway is given); otherwise ``services.payments`` and friends stay ``None``.
+    """
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     services = Services(
@@ -33,7 +46,43 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         importer=Importer(db=db, clock=clock),
     )
     services.escalations = build_escalations(settings, db=db, clock=clock, today=services.accounts.today)
+    gateway = stripe_gateway or build_stripe_gateway(settings)
+    if gateway is not None:
+        build_payments(services, settings, gateway=gateway, notifier=notifier or NullNotifier())
     return services
+
+
+def build_stripe_gateway(settings: Settings) -> StripeGateway | None:
+    """The Stripe gateway for ``STRIPE_API_KEY`` at ``STRIPE_API_BASE``; None without a key."""
+    if settings.stripe_api_key is None:
+        return None
+    return StripeGateway(
+        settings.stripe_api_key.get_secret_value(),
+        api_base=settings.stripe_api_base,
+        connect_timeout=5.0,
+        read_timeout=20.0,
+        max_network_retries=0,  # a retry is a decision for reconcile, never a blind re-send
+    )
+
+
+def build_payments(services: Services, settings: Settings, *, gateway: StripeGateway, notifier: Notifier) -> None:
+    """Fill ``services.payments``, ``.payment_methods`` and ``.webhooks``."""
+    from billing_core.services.auth_links import AuthLinks
+    from billing_core.services.payment_methods import PaymentMethodService
+    from billing_core.services.payments import PaymentService
+    from billing_core.services.stripe_webhooks import StripeWebhookService
+
+    webhook_secret = settings.stripe_webhook_secret.get_secret_value() if settings.stripe_webhook_secret else None
+    api_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else ""
+    links = AuthLinks(secret=webhook_secret or api_key or "billing-bot-local", base_url=settings.public_url)
+    db, clock = services.db, services.clock
+    services.payments = PaymentService(db=db, clock=clock, gateway=gateway, notifier=notifier, links=links)
+    services.payment_methods = PaymentMethodService(db=db, clock=clock, gateway=gateway, public_url=settings.public_url)
+    services.webhooks = StripeWebhookService(
+        db=db, clock=clock, gateway=gateway, reconciler=services.payments.reconciler,
+        notifier=notifier, secret=webhook_secret,
+    )
+    services.auth_links = links
 
 
 def build_escalations(

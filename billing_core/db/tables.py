@@ -109,6 +109,9 @@ class PaymentRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Set (compare-and-set) just before the one Stripe call that may charge: a payment with it set
+    # is never sent again, only looked up (retrieve or search by metadata).
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     invoices: Mapped[list[PaymentInvoiceRecord]] = relationship(back_populates="payment")
 

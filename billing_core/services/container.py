@@ -9,9 +9,13 @@ from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.services.accounts import AccountService
 from billing_core.services.audit import AuditLog
+from billing_core.services.auth_links import AuthLinks
 from billing_core.services.escalations import EscalationService
 from billing_core.services.history import PaymentHistory
 from billing_core.services.importer import Importer
+from billing_core.services.payment_methods import PaymentMethodService
+from billing_core.services.payments import PaymentService
+from billing_core.services.stripe_webhooks import StripeWebhookService
 
 
 @dataclass
@@ -25,11 +29,12 @@ class Services:
     audit: AuditLog
     importer: Importer
     # Filled in by the capabilities that own them (payments, escalations, reminders).
-    payments: Any = None
-    payment_methods: Any = None
-    webhooks: Any = None
+    payments: PaymentService = None  # type: ignore[assignment]  # None without STRIPE_API_KEY
+    payment_methods: PaymentMethodService = None  # type: ignore[assignment]
+    webhooks: StripeWebhookService = None  # type: ignore[assignment]
     escalations: EscalationService = None  # type: ignore[assignment]  # set by bot.bootstrap
     reminders: Any = None
+    auth_links: AuthLinks = None  # type: ignore[assignment]  # set with payments
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Services:
         # Bolt deep-copies the request context for lazy listeners; the services (engine, pools)

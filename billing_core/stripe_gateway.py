@@ -1,0 +1,346 @@
+"""The Stripe gateway: the only module that imports ``stripe``.
+
+It sends only parameters that both Stripe and localstripe accept (localstripe refuses anything it
+does not know, ``description`` included), turns Stripe objects into small frozen values, and maps
+Stripe errors to domain errors, keeping Stripe's ``request_id``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import stripe
+
+from billing_core.errors import (
+    InvalidWebhook,
+    PaymentMethodNotFound,
+    PaymentProviderError,
+    PaymentProviderUnavailable,
+)
+
+WEBHOOK_TOLERANCE_SECONDS = 300
+# How many recent PaymentIntents ``find_payment_intent`` scans. localstripe can neither search nor
+# filter the list by customer, so we page through the newest ones and match our metadata key.
+_FIND_SCAN_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    id: str
+    customer_id: str | None
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """A PaymentIntent as far as we care: what happened, and how to go on."""
+
+    id: str
+    status: str  # succeeded / requires_action / requires_payment_method / processing / canceled / ...
+    amount_minor: int
+    currency: str
+    customer_id: str | None = None
+    payment_method_id: str | None = None
+    client_secret: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSession:
+    id: str
+    url: str
+
+
+class CardDeclined(Exception):
+    """Stripe said no at charge time. ``intent`` is set when Stripe named the PaymentIntent."""
+
+    def __init__(
+        self, *, code: str, message: str, request_id: str | None = None, intent: Intent | None = None
+    ) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.intent = intent
+
+
+def _unwrap(obj: Any) -> dict[str, Any]:
+    if obj is None:
+        return {}
+    if isinstance(obj, dict):
+        return obj
+    result: dict[str, Any] = obj.to_dict()
+    return result
+
+
+def intent_from(data: Any) -> Intent:
+    """An ``Intent`` from a Stripe object or the plain dict of a webhook event."""
+    raw = _unwrap(data)
+    error = raw.get("last_payment_error") or {}
+    payment_method = raw.get("payment_method")
+    if isinstance(payment_method, dict):
+        payment_method = payment_method.get("id")
+    customer = raw.get("customer")
+    if isinstance(customer, dict):
+        customer = customer.get("id")
+    return Intent(
+        id=str(raw["id"]),
+        status=str(raw.get("status") or ""),
+        amount_minor=int(raw.get("amount") or 0),
+        currency=str(raw.get("currency") or ""),
+        customer_id=customer,
+        payment_method_id=payment_method,
+        client_secret=raw.get("client_secret"),
+        failure_code=error.get("decline_code") or error.get("code"),
+        failure_message=error.get("message"),
+        metadata={str(k): str(v) for k, v in (raw.get("metadata") or {}).items()},
+    )
+
+
+def card_from(data: Any) -> Card:
+    raw = _unwrap(data)
+    card = raw.get("card") or {}
+    customer = raw.get("customer")
+    if isinstance(customer, dict):
+        customer = customer.get("id")
+    return Card(
+        id=str(raw["id"]),
+        customer_id=customer,
+        brand=str(card.get("brand") or "card"),
+        last4=str(card.get("last4") or "????"),
+        exp_month=int(card.get("exp_month") or 0),
+        exp_year=int(card.get("exp_year") or 0),
+    )
+
+
+def _provider_error(error: stripe.StripeError) -> PaymentProviderError:
+    """Timeouts, connection errors, rate limits and 5xx leave the outcome unknown; 4xx do not."""
+    status = error.http_status or 0
+    message = f"{type(error).__name__}: {error.user_message or 'no message'}"
+    unknown = (
+        isinstance(error, stripe.APIConnectionError | stripe.RateLimitError)
+        or status >= 500
+        or (isinstance(error, stripe.APIError) and status == 0)
+    )
+    if unknown:
+        return PaymentProviderUnavailable(message, request_id=error.request_id)
+    return PaymentProviderError(message, request_id=error.request_id, retryable=False)
+
+
+class StripeGateway:
+    """Thin, typed calls to Stripe through one ``StripeClient``."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_base: str = "https://api.stripe.com",
+        connect_timeout: float = 5.0,
+        read_timeout: float = 20.0,
+        max_network_retries: int = 0,
+    ) -> None:
+        self.api_base = api_base.rstrip("/")
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": self.api_base},
+            max_network_retries=max_network_retries,
+            http_client=stripe.RequestsClient(timeout=(connect_timeout, read_timeout)),
+        )
+
+    # -- customers and cards ----------------------------------------------------------------
+
+    def create_customer(self, *, email: str, account_external_id: str, idempotency_key: str) -> str:
+        try:
+            customer = self._client.v1.customers.create(
+                params={"email": email, "metadata": {"billing_account": account_external_id}},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+        return str(customer.id)
+
+    def default_payment_method(self, customer_id: str) -> str | None:
+        try:
+            customer = self._client.v1.customers.retrieve(customer_id)
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+        settings = _unwrap(customer).get("invoice_settings") or {}
+        default = settings.get("default_payment_method")
+        if isinstance(default, dict):
+            default = default.get("id")
+        return str(default) if default else None
+
+    def list_cards(self, customer_id: str) -> list[Card]:
+        try:
+            page = self._client.v1.payment_methods.list(
+                params={"customer": customer_id, "type": "card", "limit": 100}
+            )
+            return [card_from(pm) for pm in page.auto_paging_iter()]
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+
+    def retrieve_card(self, payment_method_id: str) -> Card:
+        """The card, with the customer it is attached to; ``PaymentMethodNotFound`` if none."""
+        if not payment_method_id.startswith("pm_"):
+            raise PaymentMethodNotFound(payment_method_id)
+        try:
+            return card_from(self._client.v1.payment_methods.retrieve(payment_method_id))
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                raise PaymentMethodNotFound(payment_method_id) from error
+            raise _provider_error(error) from error
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+
+    def set_default_payment_method(self, customer_id: str, payment_method_id: str | None) -> None:
+        try:
+            self._client.v1.customers.update(
+                customer_id,
+                params={"invoice_settings": {"default_payment_method": payment_method_id or ""}},
+            )
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+
+    def detach(self, payment_method_id: str) -> None:
+        try:
+            self._client.v1.payment_methods.detach(payment_method_id)
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+
+    def setup_intent_payment_method(self, setup_intent_id: str) -> str | None:
+        try:
+            intent = _unwrap(self._client.v1.setup_intents.retrieve(setup_intent_id))
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+        payment_method = intent.get("payment_method")
+        if isinstance(payment_method, dict):
+            payment_method = payment_method.get("id")
+        return str(payment_method) if payment_method else None
+
+    def create_setup_checkout(
+        self, *, customer_id: str, success_url: str, cancel_url: str, metadata: Mapping[str, str]
+    ) -> CheckoutSession:
+        """A Stripe-hosted page where the customer saves a card; no card data reaches us."""
+        try:
+            params: dict[str, Any] = {
+                "mode": "setup",
+                "customer": customer_id,
+                "payment_method_types": ["card"],
+                "success_url": success_url,
+                "cancel_url": cancel_url,
+                "metadata": dict(metadata),
+            }
+            session = self._client.v1.checkout.sessions.create(params=cast(Any, params))
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+        raw = _unwrap(session)
+        return CheckoutSession(id=str(raw["id"]), url=str(raw["url"]))
+
+    # -- payments ----------------------------------------------------------------------------
+
+    def charge(
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        customer_id: str,
+        payment_method_id: str,
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> Intent:
+        """Create and confirm an off-session PaymentIntent.
+
+        Returns the intent (succeeded, requires_action, processing, ...). Raises ``CardDeclined``
+        when the card is refused (real Stripe's 402 ``authentication_required`` comes back as a
+        ``CardDeclined`` carrying the ``requires_action`` intent) and ``PaymentProviderUnavailable``
+        when the outcome is unknown.
+        """
+        if not isinstance(amount_minor, int) or isinstance(amount_minor, bool):
+            raise TypeError("amount must be an int of minor units")
+        try:
+            intent = self._client.v1.payment_intents.create(
+                params={
+                    "amount": amount_minor,
+                    "currency": currency,
+                    "customer": customer_id,
+                    "payment_method": payment_method_id,
+                    "confirm": True,
+                    "off_session": True,
+                    "metadata": dict(metadata),
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.CardError as error:
+            raise self._declined(error) from error
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+        return intent_from(intent)
+
+    def _declined(self, error: stripe.CardError) -> CardDeclined:
+        body: dict[str, Any] = error.json_body if isinstance(error.json_body, dict) else {}
+        details: dict[str, Any] = body.get("error") or {}
+        intent_data = details.get("payment_intent")
+        return CardDeclined(
+            code=str(details.get("decline_code") or error.code or "card_declined"),
+            message=str(details.get("message") or error.user_message or ""),
+            request_id=error.request_id,
+            intent=intent_from(intent_data) if isinstance(intent_data, dict) else None,
+        )
+
+    def retrieve_intent(self, intent_id: str) -> Intent:
+        try:
+            return intent_from(self._client.v1.payment_intents.retrieve(intent_id))
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+
+    def cancel_intent(self, intent_id: str) -> Intent:
+        try:
+            return intent_from(self._client.v1.payment_intents.cancel(intent_id))
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+
+    def find_intent(self, payment_key: str) -> Intent | None:
+        """The PaymentIntent whose metadata names our payment key, among the most recent ones.
+
+        For the crash between Stripe's answer and our commit: the id never reached our database.
+        """
+        try:
+            page = self._client.v1.payment_intents.list(params={"limit": 100})
+            for seen, intent in enumerate(page.auto_paging_iter()):
+                if seen >= _FIND_SCAN_LIMIT:
+                    break
+                found = intent_from(intent)
+                if found.metadata.get("billing_payment_key") == payment_key:
+                    return found
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+        return None
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    @staticmethod
+    def verify_event(
+        payload: bytes, signature_header: str | None, secret: str, tolerance: int = WEBHOOK_TOLERANCE_SECONDS
+    ) -> dict[str, Any]:
+        """The event as a plain dict, if signed with ``secret`` within ``tolerance`` seconds."""
+        if not signature_header or not secret:
+            raise InvalidWebhook("missing signature")
+        try:
+            stripe.WebhookSignature.verify_header(payload, signature_header, secret, tolerance)
+        except stripe.SignatureVerificationError as error:
+            raise InvalidWebhook("bad signature") from error
+        try:
+            event = json.loads(payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as error:
+            raise InvalidWebhook("body is not JSON") from error
+        if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event.get("type"):
+            raise InvalidWebhook("not an event")
+        return event
