@@ -52,8 +52,11 @@ class PaymentExecutor:
         charge, view = self._submit(payment_id)
         if charge is None:
             return view
-        if not self._card_is_on_account(charge):
-            return self._finish(charge.payment_id, failure="card_not_on_account")
+        try:
+            if not self._card_is_on_account(charge):
+                return self._finish(charge.payment_id, failure="card_not_on_account")
+        except PaymentProviderError:
+            return self._finish(charge.payment_id, failure="not_charged")  # nothing was sent yet
         try:
             intent = self._gateway.charge(
                 amount_minor=charge.amount_minor,
