@@ -1,0 +1,79 @@
+"""Reminder fixtures: real database, the Slack Web API stand-in, and an import helper."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from billing_core.clock import FixedClock
+from billing_core.db.database import Database
+from billing_core.db.tables import ReminderDeliveryRecord
+from billing_core.services.container import Services
+from billing_core.services.reminders import ReminderService
+from bot.bootstrap import build_services
+from bot.settings import Settings
+from tests.support.fixtures import slack_api  # noqa: F401
+from tests.support.slack_api import SlackAPI
+
+Invoice = dict[str, Any]
+
+
+def utc(year: int, month: int, day: int, hour: int = 15, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def invoice(number: str, due_on: date | str, amount: int = 10000, status: str = "open", currency: str = "usd"
+            ) -> Invoice:
+    due = due_on if isinstance(due_on, str) else due_on.isoformat()
+    return {"number": number, "issued_on": "2026-01-01", "due_on": due, "amount_due": amount,
+            "currency": currency, "status": status}
+
+
+def account(account_id: str, contacts: list[tuple[str, str]], invoices: list[Invoice], currency: str = "usd"
+            ) -> dict[str, Any]:
+    return {"id": account_id, "name": f"{account_id.title()} Corp", "currency": currency,
+            "contacts": [{"email": email, "name": name} for email, name in contacts], "invoices": invoices}
+
+
+@pytest.fixture
+def reminder_settings(database_url: str, slack_api: SlackAPI) -> Settings:  # noqa: F811
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None, DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack_api.base_url
+    )
+
+
+@pytest.fixture
+def app_services(reminder_settings: Settings, db: Database, clock: FixedClock) -> Services:
+    return build_services(reminder_settings, clock=clock, db=db)
+
+
+@pytest.fixture
+def reminders(app_services: Services) -> ReminderService:
+    service: ReminderService = app_services.reminders
+    return service
+
+
+@pytest.fixture
+def load(app_services: Services) -> Callable[..., None]:
+    """Import accounts (the real importer); importing again updates in place (e.g. status paid)."""
+
+    def _load(*accounts: dict[str, Any]) -> None:
+        app_services.importer.run({"accounts": list(accounts)})
+
+    return _load
+
+
+def dm_texts(api: SlackAPI) -> list[tuple[str, str]]:
+    """(channel, fallback text) of every DM that went out."""
+    return [(str(c.json_args["channel"]), str(c.json_args["text"])) for c in api.calls("chat.postMessage") if c.ok]
+
+
+def deliveries(db: Database) -> list[ReminderDeliveryRecord]:
+    with db.read() as session:
+        rows = list(session.scalars(select(ReminderDeliveryRecord).order_by(ReminderDeliveryRecord.id)))
+        session.expunge_all()
+        return rows
