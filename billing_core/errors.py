@@ -132,3 +132,15 @@ class BalanceChanged(BillingError):
 
 class InvalidWebhook(BillingError):
     """A webhook whose signature or body is not acceptable; nothing was done."""
+
+
+class ChatRateLimited(BillingError):
+    """The chat workspace asked us to slow down; try again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited, retry after {retry_after:g}s")
+        self.retry_after = retry_after
+
+
+class ChatDeliveryFailed(BillingError):
+    """The chat workspace refused or failed a call; a reminder is retried on a later sweep."""

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     from billing_core.services.escalations import EscalationService
+    from billing_core.services.reminders import ReminderService
 
 
 def build_services(
@@ -49,7 +50,26 @@ def build_services(
     gateway = stripe_gateway or build_stripe_gateway(settings)
     if gateway is not None:
         build_payments(services, settings, gateway=gateway, notifier=notifier or NullNotifier())
+    services.reminders = build_reminders(settings, services)
     return services
+
+
+def build_reminders(settings: Settings, services: Services) -> ReminderService:
+    """Reminders on the configured schedule; they can send only when ``SLACK_BOT_TOKEN`` is set."""
+    from billing_core.reminder_schedule import ReminderSchedule
+    from billing_core.services.reminders import ReminderService
+    from bot.slack_reminder_sender import build_reminder_sender
+
+    sender = None
+    if settings.slack_bot_token is not None:
+        sender = build_reminder_sender(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    return ReminderService(
+        db=services.db,
+        clock=services.clock,
+        schedule=ReminderSchedule.of(settings.reminder_schedule, settings.timezone),
+        sender=sender,
+        escalator=services.escalations,
+    )
 
 
 def build_stripe_gateway(settings: Settings) -> StripeGateway | None:
