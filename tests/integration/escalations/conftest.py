@@ -15,7 +15,7 @@ from billing_core.services.container import Services
 from billing_core.views import Actor
 from bot.bootstrap import build_services
 from bot.settings import Settings
-from tests.support.fixtures import smtp_sink  # noqa: F401
+from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
 from tests.support.smtp_sink import SmtpSink
 
 ANN = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name="Ann Lee")
