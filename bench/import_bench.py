@@ -40,6 +40,17 @@ def generate(invoices: int, per_account: int = 10) -> dict[str, Any]:
 
 
 def run(invoices: int, database_url: str | None) -> dict[str, float]:
+    """Import ``invoices`` twice into an empty database: a temporary SQLite file, or (given a
+    PostgreSQL URL) a fresh database created on that server and dropped afterwards."""
+    if database_url is not None and database_url.startswith("postgresql"):
+        from tests.support.postgres import fresh_database
+
+        with fresh_database(database_url, prefix="billing_bench_import_") as url:
+            return _run(invoices, url)
+    return _run(invoices, database_url)
+
+
+def _run(invoices: int, database_url: str | None) -> dict[str, float]:
     data = generate(invoices)
     count = sum(len(a["invoices"]) for a in data["accounts"])
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +80,7 @@ def run(invoices: int, database_url: str | None) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--invoices", type=int, default=100_000)
-    parser.add_argument("--database-url", default=None, help="e.g. a PostgreSQL URL; default a temp SQLite file")
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server URL (a fresh database is made on it); default a temp SQLite file")
     args = parser.parse_args()
     result = run(args.invoices, args.database_url)
     for key, value in result.items():
