@@ -167,7 +167,15 @@ def _submission(view: dict[str, Any]) -> tuple[str | None, str | None, str]:
 
 def ack_submission(ack: Ack, view: dict[str, Any]) -> None:
     """Refuse a bad message or topic inline (the modal stays open), else close the modal."""
-    topic, _, message = _submission(view if isinstance(view, dict) else {})
+    errors = _submission_errors(view if isinstance(view, dict) else {})
+    if errors:
+        ack(response_action="errors", errors=errors)
+    else:
+        ack()
+
+
+def _submission_errors(view: dict[str, Any]) -> dict[str, str]:
+    topic, _, message = _submission(view)
     errors: dict[str, str] = {}
     if topic is None:
         errors[TOPIC_BLOCK] = user_message(UnknownEscalationTopic("missing"))
@@ -175,15 +183,14 @@ def ack_submission(ack: Ack, view: dict[str, Any]) -> None:
         validate_message(message)
     except InvalidEscalation as error:
         errors[MESSAGE_BLOCK] = user_message(error)
-    if errors:
-        ack(response_action="errors", errors=errors)
-    else:
-        ack()
+    return errors
 
 
 def submit_support(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     view = body.get("view") if isinstance(body.get("view"), dict) else {}
     assert isinstance(view, dict)
+    if _submission_errors(view):
+        return  # Bolt runs lazy listeners after an "errors" ack too; the modal already shows them
     user_id = str((body.get("user") or {}).get("id") or "")
     dm = _DmSurface(client, user_id)
 
