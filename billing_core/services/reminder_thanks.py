@@ -64,25 +64,25 @@ def _thank_one(
             )
             .order_by(AccountRecord.external_id, InvoiceRecord.number)
         ).all()
-    if not rows:
-        return 0
-    lines = tuple(
-        ReminderLine(
-            account_external_id=account.external_id,
-            account_name=account.name,
-            invoice_number=invoice.number,
-            amount=Money(invoice.amount_due_minor, invoice.currency),
-            due_on=invoice.due_on,
-            paid=invoice.status == "paid",
+        if not rows:
+            return 0
+        lines = tuple(
+            ReminderLine(
+                account_external_id=account.external_id,
+                account_name=account.name,
+                invoice_number=invoice.number,
+                amount=Money(invoice.amount_due_minor, invoice.currency),
+                due_on=invoice.due_on,
+                paid=invoice.status == "paid",
+            )
+            for _, invoice, account, _ in rows
         )
-        for _, invoice, account, _ in rows
-    )
-    message = ReminderMessage(step=rows[0][0].step, recipient_name=rows[0][3], lines=lines)
+        message = ReminderMessage(step=rows[0][0].step, recipient_name=rows[0][3], lines=lines)
+        paid_ids = [delivery.id for delivery, invoice, _, _ in rows if invoice.status == "paid"]
     try:
         sender.update_reminder(posted, message)
     except (ChatRateLimited, ChatDeliveryFailed):
         return 0  # the next sweep tries again
-    paid_ids = [delivery.id for delivery, invoice, _, _ in rows if invoice.status == "paid"]
     with db.transaction() as session:
         result = session.execute(
             update(Delivery)
