@@ -346,3 +346,34 @@ class EscalationOutbox:
             )
         STAFF_POSTS.labels("posted").inc()
         return DeliveryCounts(posted=1)
+
+
+class EscalationCollector:
+    """Puts the outbox's numbers into another Prometheus registry (the HTTP app keeps its own):
+    ``registry.register(EscalationCollector(outbox))``."""
+
+    def __init__(self, outbox: EscalationOutbox) -> None:
+        self._outbox = outbox
+
+    def describe(self) -> list[Any]:
+        return []  # unchecked: the numbers are read when scraped
+
+    def collect(self) -> Any:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        emails = CounterMetricFamily(
+            "billing_escalation_emails", "Escalation e-mail delivery attempts by outcome.", labels=["outcome"]
+        )
+        for outcome in ("sent", "retry", "failed"):
+            emails.add_metric([outcome], EMAILS.labels(outcome)._value.get())
+        yield emails
+        try:
+            health = self._outbox.health()
+        except Exception:
+            return
+        yield GaugeMetricFamily(
+            "billing_escalation_emails_failed", "Escalations whose e-mail permanently failed.", value=health["failed"]
+        )
+        yield GaugeMetricFamily(
+            "billing_escalation_emails_queued", "Escalations waiting for their e-mail.", value=health["queued"]
+        )

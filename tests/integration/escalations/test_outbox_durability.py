@@ -154,3 +154,19 @@ def test_without_smtp_url_escalations_wait_in_the_queue(
     assert services.escalations.health() | {} == {
         "ok": True, "mail_configured": False, "queued": 1, "failed": 0, "failed_references": []
     }
+
+
+def test_the_outbox_numbers_show_in_another_registry(mail_services: Services, smtp_sink: SmtpSink) -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from billing_core.services.escalation_outbox import EscalationCollector
+
+    registry = CollectorRegistry()
+    registry.register(EscalationCollector(mail_services.escalations.outbox))  # type: ignore[arg-type]
+    mail_services.escalations.create(ANN, "acme", "other", "Hi")
+
+    text = generate_latest(registry).decode()
+
+    assert "billing_escalation_emails_queued 1.0" in text
+    assert "billing_escalation_emails_failed 0.0" in text
+    assert 'billing_escalation_emails_total{outcome="failed"}' in text
