@@ -334,12 +334,16 @@ class StripeGateway:
         if not signature_header or not secret:
             raise InvalidWebhook("missing signature")
         try:
-            stripe.WebhookSignature.verify_header(payload, signature_header, secret, tolerance)
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidWebhook("body is not UTF-8") from error
+        try:
+            stripe.WebhookSignature.verify_header(text, signature_header, secret, tolerance)
         except stripe.SignatureVerificationError as error:
             raise InvalidWebhook("bad signature") from error
         try:
-            event = json.loads(payload.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as error:
+            event = json.loads(text)
+        except ValueError as error:
             raise InvalidWebhook("body is not JSON") from error
         if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event.get("type"):
             raise InvalidWebhook("not an event")

@@ -8,6 +8,7 @@ Events about objects we do not know, and event types we do not handle, are ackno
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -26,6 +27,13 @@ from billing_core.views import PaymentMethodView
 
 PAYMENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.requires_action")
 CARD_EVENTS = ("payment_method.attached", "payment_method.detached", "payment_method.updated", "customer.updated")
+
+
+@dataclass(frozen=True, slots=True)
+class _Refreshed:
+    account_id: int
+    account_name: str
+    cards: list[PaymentMethodView]
 
 
 class StripeWebhookService:
@@ -90,16 +98,18 @@ class StripeWebhookService:
             return "applied" if self._refresh(customer) is not None else "ignored"
         return "ignored"
 
-    def _refresh(self, customer_id: object) -> tuple[AccountRecord, list[PaymentMethodView]] | None:
+    def _refresh(self, customer_id: object) -> _Refreshed | None:
+        """Re-read the cards of the account owning ``customer_id``; None if it is not ours."""
         if not isinstance(customer_id, str) or not customer_id:
             return None
         with self._db.read() as session:
-            account = session.scalars(
-                select(AccountRecord).where(AccountRecord.stripe_customer_id == customer_id)
+            row = session.execute(
+                select(AccountRecord.id, AccountRecord.name).where(AccountRecord.stripe_customer_id == customer_id)
             ).first()
-        if account is None:
+        if row is None:
             return None
-        return account, refresh_cards(self._db, self._gateway, self._clock, account.id, customer_id)
+        cards = refresh_cards(self._db, self._gateway, self._clock, row.id, customer_id)
+        return _Refreshed(account_id=row.id, account_name=row.name, cards=cards)
 
     def _setup_intent_succeeded(self, obj: dict[str, Any]) -> str:
         refreshed = self._refresh(obj.get("customer"))
@@ -122,7 +132,7 @@ class StripeWebhookService:
         refreshed = self._refresh(customer_id)
         if refreshed is None:
             return "ignored"
-        cards = refreshed[1]
+        cards = refreshed.cards
         if payment_method_id and customer_id and not any(card.is_default for card in cards):
             # A first card saved through the page becomes the default, so "pay" has a card to use.
             self._gateway.set_default_payment_method(customer_id, payment_method_id)
@@ -134,13 +144,13 @@ class StripeWebhookService:
 
     def _complete_setup(
         self, which: Any, setup_intent_id: str | None, payment_method_id: str | None,
-        refreshed: tuple[AccountRecord, list[PaymentMethodView]],
+        refreshed: _Refreshed,
     ) -> None:
-        account, cards = refreshed
+        cards = refreshed.cards
         now = self._clock.now()
         with self._db.transaction() as session:
             setup = session.scalars(
-                select(CardSetupRecord).where(which, CardSetupRecord.account_id == account.id)
+                select(CardSetupRecord).where(which, CardSetupRecord.account_id == refreshed.account_id)
             ).first()
             if setup is None:
                 return
@@ -155,11 +165,12 @@ class StripeWebhookService:
             principal = setup.requested_by_principal
             add_audit_event(
                 session, at=now, actor=None, action="card.added", outcome="ok",
-                account_id=account.id, target=payment_method_id, detail={"requested_by": setup.requested_by_email},
+                account_id=refreshed.account_id, target=payment_method_id,
+                detail={"requested_by": setup.requested_by_email},
             )
         card = next((c for c in cards if c.id == payment_method_id), cards[0] if cards else None)
         if card is not None:
-            self._notifier.card_added(principal=principal, account_name=account.name, card=card)
+            self._notifier.card_added(principal=principal, account_name=refreshed.account_name, card=card)
 
 
 def _id(value: object) -> str | None:
