@@ -162,7 +162,7 @@ def test_the_outbox_numbers_show_in_another_registry(mail_services: Services, sm
     from billing_core.services.escalation_outbox import EscalationCollector
 
     registry = CollectorRegistry()
-    registry.register(EscalationCollector(mail_services.escalations.outbox))  # type: ignore[arg-type]
+    registry.register(EscalationCollector(mail_services.escalations.outbox))
     mail_services.escalations.create(ANN, "acme", "other", "Hi")
 
     text = generate_latest(registry).decode()
