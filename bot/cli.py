@@ -137,7 +137,16 @@ def reminders_preview(now: Annotated[str | None, typer.Option(help="Pretend it i
 @payments_app.command("reconcile")
 def payments_reconcile() -> None:
     """Settle payments left pending or awaiting authentication by asking Stripe."""
-    not_available("payments reconcile")
+    from bot.bootstrap import build_services
+
+    settings = settings_or_exit()
+    guarded(lambda: settings.require("STRIPE_API_KEY"))
+    services = build_services(settings)
+    try:
+        summary = guarded(services.payments.reconcile)
+    finally:
+        services.db.dispose()
+    typer.echo(f"reconciled: {summary}")
 
 
 @app.command("audit")

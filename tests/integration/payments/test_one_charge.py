@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import pytest
+
 from billing_core.errors import BillingError, InvoiceAlreadyPaid, PaymentInProgress
 from billing_core.services.container import Services
 from billing_core.views import PaymentView
@@ -41,20 +43,15 @@ def test_a_double_submit_charges_once_and_the_second_click_hears_in_progress_or_
     pay: Services, cards: Setup, stripe_api: Stripe
 ) -> None:
     first = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
-    try:
+    with pytest.raises(PaymentInProgress):
         pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
-    except PaymentInProgress:
-        pass
     done = pay.payments.execute(first.id)
     again = pay.payments.execute(first.id)
 
     assert done.status == again.status == "succeeded"
     assert len(stripe_api.intents()) == 1
-    try:
+    with pytest.raises(InvoiceAlreadyPaid):
         pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
-        raise AssertionError("a paid invoice was accepted for payment")
-    except InvoiceAlreadyPaid:
-        pass
 
 
 def test_concurrent_submits_of_the_same_invoice_charge_once(
