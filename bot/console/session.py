@@ -1,0 +1,214 @@
+"""``billing-bot console [--demo]``: the Bolt app, a pretend Slack around it, and the terminal.
+
+Everything runs in this process except localstripe, which is a child process. ``run_console``
+stops all of it on ``:quit``, end of input, Ctrl-C, SIGTERM or SIGHUP.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import signal
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime, time
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+from billing_core.clock import Clock
+from billing_core.services.container import Services
+from bot.console.display import Display
+from bot.console.driver import SlackDriver
+from bot.console.repl import Console, LineReader
+from bot.console.terminal import PlainReader, PromptReader, interactive
+from bot.console.webapi import SlackWebAPI
+from bot.console.workspace import Workspace
+from bot.demo.environment import DemoEnvironment
+from bot.demo.seed import PEOPLE, DemoPerson
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+BOT_TOKEN = "xoxb-console-local"  # only ever sent to the in-process stand-in
+
+
+def with_overrides(settings: Settings, **fields: Any) -> Settings:
+    """``settings`` with some fields (by field name) replaced, validated again."""
+    data = settings.model_dump()
+    data.update(fields)
+    by_alias = {Settings.model_fields[name].alias or name: value for name, value in data.items()}
+    return Settings(_env_file=None, **by_alias)
+
+
+def console_settings(settings: Settings, api: SlackWebAPI, signing_secret: str) -> Settings:
+    """Slack pointed at the stand-in, as one workspace with a bot token (never OAuth or Socket Mode)."""
+    return with_overrides(
+        settings,
+        slack_api_url=api.base_url,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=signing_secret,
+        slack_app_token=None,
+        slack_client_id=None,
+        slack_client_secret=None,
+    )
+
+
+@dataclass
+class ConsoleParts:
+    """A running console: the pretend workspace, the app and the services behind it."""
+
+    console: Console
+    services: Services
+    settings: Settings
+    api: SlackWebAPI
+
+
+def reminder_hook(services: Services, settings: Settings) -> Callable[[str], str]:
+    """``:remind <date>``: a sweep at 10:00 that day (or at the ISO time given), in BILLING_TIMEZONE."""
+
+    def remind(argument: str) -> str:
+        try:
+            moment = datetime.fromisoformat(argument)
+        except ValueError:
+            return f"Not a date: {argument!r}. Use YYYY-MM-DD or an ISO time."
+        if len(argument) <= 10:
+            moment = datetime.combine(moment.date(), time(10, 0))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=settings.timezone)
+        if services.reminders is None:
+            return "Reminders are not available."
+        result = services.reminders.run_sweep(moment)
+        waiting = f", {result.postponed} waiting for working hours" if getattr(result, "postponed", 0) else ""
+        return f"Reminder sweep at {moment:%a %d %b %Y %H:%M %Z}: {result.summary()}{waiting}"
+
+    return remind
+
+
+@contextmanager
+def console_parts(
+    settings: Settings,
+    *,
+    write: Callable[[str], None],
+    read: LineReader,
+    people: Sequence[DemoPerson] = (),
+    clock: Clock | None = None,
+    seed: Callable[[Services], None] | None = None,
+) -> Iterator[ConsoleParts]:
+    """Build the stand-in, the services and the Bolt app; tear them down on exit."""
+    from bot.app import build_bolt_app
+    from bot.bootstrap import build_services
+
+    workspace = Workspace(Display(write, lambda user_id: workspace.describe(user_id)))
+    api = SlackWebAPI(workspace).start()
+    driver: SlackDriver | None = None
+    services: Services | None = None
+    try:
+        signing_secret = secrets.token_hex(16)
+        settings = console_settings(settings, api, signing_secret)
+        services = build_services(settings, clock=clock)
+        if seed is not None:
+            seed(services)
+        for person in people:
+            workspace.add_person(person.email, person.name)
+        app = build_bolt_app(services, settings, verify_token=False)
+        driver = SlackDriver(app, signing_secret=signing_secret, workspace=workspace)
+        console = Console(driver, workspace, read, remind=reminder_hook(services, settings))
+        yield ConsoleParts(console, services, settings, api)
+    finally:
+        if driver is not None:
+            driver.close()
+        api.stop()
+        if services is not None:
+            services.db.dispose()
+
+
+def run_console(
+    settings: Settings,
+    *,
+    demo: DemoEnvironment | None = None,
+    stdin: IO[str] | None = None,
+    stdout: IO[str] | None = None,
+    clock: Clock | None = None,
+) -> None:
+    """Run the console until the person quits; everything started is stopped before returning."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    tty = stdin is sys.stdin and interactive(stdin)
+
+    def write(text: str) -> None:
+        print(text, file=stdout, flush=True)
+
+    with ExitStack() as stack:
+        stack.enter_context(_stop_on_signals())
+        people: Sequence[DemoPerson] = ()
+        seed: Callable[[Services], None] | None = None
+        history = Path(".demo") / "history"
+        if demo is not None:
+            demo.announce = write
+            stack.callback(demo.stop)
+            settings = with_overrides(settings, **demo.start())
+            people, seed, history = PEOPLE, _demo_seed(settings), demo.history_file
+        read: LineReader = PromptReader(history) if tty else PlainReader(stdin, stdout)
+        parts = stack.enter_context(console_parts(settings, write=write, read=read, people=people,
+                                                  clock=clock, seed=seed))
+        _banner(write, demo, people)
+        if people:
+            parts.console.act_as(people[0].email)
+        else:
+            write("Act as a billing contact with :as <email>.")
+        stack.enter_context(_patched_stdout() if tty else nullcontext())
+        try:
+            parts.console.run()
+        except KeyboardInterrupt:
+            write("")
+        write("Bye: everything the console started has been stopped.")
+
+
+def _demo_seed(settings: Settings) -> Callable[[Services], None]:
+    from bot.bootstrap import build_stripe_gateway
+    from bot.demo.seed import seed
+
+    def run(services: Services) -> None:
+        services.db.upgrade()
+        api_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else ""
+        seed(services.importer, build_stripe_gateway(settings), api_key, services.accounts.today())
+
+    return run
+
+
+def _banner(write: Callable[[str], None], demo: DemoEnvironment | None, people: Sequence[DemoPerson]) -> None:
+    write("billing-bot console: a pretend Slack workspace driving the real app.")
+    if demo is not None:
+        write(f"Demo data: {demo.describe()}.")
+    for person in people:
+        write(f"  {person.email:<18} {person.name}: {person.note}")
+    write("Type /billing help to start, a number to click, :help for console commands, :quit to leave.")
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the console like Ctrl-C does, so that cleanup runs."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous: dict[signal.Signals, Any] = {}
+    try:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _patched_stdout() -> Any:
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    return patch_stdout(raw=True)
