@@ -116,8 +116,10 @@ def socket(
 
 @app.command("console")
 def console(demo: Annotated[bool, typer.Option("--demo", help="Seed demo data and run localstripe")] = False) -> None:
-    """A terminal that plays Slack, driving the same app."""
-    not_available("console")
+    """A terminal that plays Slack, driving the same app (--demo: fresh demo data, localstripe)."""
+    from bot.console.main import console_command
+
+    guarded(lambda: console_command(settings_or_exit(), demo=demo))
 
 
 @reminders_app.command("run-once")
