@@ -135,4 +135,5 @@ def _retry_after(headers: Any) -> float:
 
 def build_reminder_sender(token: str, base_url: str) -> SlackReminderSender:
     """A sender with its own WebClient; no retry handlers, so a 429 never sleeps a thread."""
-    return SlackReminderSender(WebClient(token=token, base_url=base_url, timeout=10))
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    return SlackReminderSender(WebClient(token=token, base_url=base, timeout=10))

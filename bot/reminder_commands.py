@@ -1,0 +1,65 @@
+"""``billing-bot reminders run-once`` and ``reminders preview``: what they do and print."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from billing_core.clock import Clock, FixedClock, SystemClock
+from billing_core.reminder_schedule import step_label
+from billing_core.services.reminders import ReminderService
+from bot.bootstrap import build_services
+from bot.settings import Settings
+
+
+def _with_reminders(settings: Settings, now: datetime | None, use: Callable[[ReminderService], list[str]]
+                    ) -> list[str]:
+    clock: Clock = FixedClock(now) if now is not None else SystemClock()
+    services = build_services(settings, clock=clock)
+    try:
+        reminders: ReminderService = services.reminders
+        return use(reminders)
+    finally:
+        services.db.dispose()
+
+
+def run_once(settings: Settings, now: datetime | None) -> list[str]:
+    """One sweep; the lines to print, the last being ``sent N, skipped N, failed N``."""
+
+    def sweep(reminders: ReminderService) -> list[str]:
+        reminders.expire_stale_claims()
+        result = reminders.run_sweep()
+        return [
+            f"DMs sent: {result.messages}",
+            f"postponed: {result.postponed} (outside the recipient's working hours, or rate limited)",
+            f"paid, thank you: {result.thanked} reminder(s) updated",
+            f"escalated to billing support: {result.escalated}",
+            *result.notes,
+            result.summary(),
+        ]
+
+    return _with_reminders(settings, now, sweep)
+
+
+def preview(settings: Settings, now: datetime | None, *, limit: int = 500) -> list[str]:
+    """What a sweep would send, one line per DM, without sending or writing anything."""
+
+    def plan(reminders: ReminderService) -> list[str]:
+        planned = reminders.preview(limit=limit)
+        lines = []
+        for dm in planned:
+            invoices = ", ".join(
+                f"{line.invoice_number} ({line.account_external_id}, {line.amount.format()}, "
+                f"due {line.due_on.isoformat()})"
+                for line in dm.lines
+            )
+            lines.append(f"{dm.email}: {step_label(dm.step)}: {invoices}")
+        count = sum(len(dm.lines) for dm in planned)
+        more = f" (first {limit} DMs shown)" if len(planned) >= limit else ""
+        lines.append(
+            f"would send {count} reminder(s) in {len(planned)} DM(s){more}; "
+            "working hours and workspace membership are checked when sending"
+        )
+        return lines
+
+    return _with_reminders(settings, now, plan)
