@@ -127,13 +127,35 @@ def reminders_run_once(
     now: Annotated[str | None, typer.Option(help="Pretend it is this ISO-8601 time")] = None,
 ) -> None:
     """One reminder sweep, then exit."""
-    not_available("reminders")
+    from bot.reminder_commands import run_once
+
+    settings = settings_or_exit()
+    moment = parse_now(now)
+    guarded(lambda: settings.require("SLACK_BOT_TOKEN"))
+    for line in run_reminder_command(lambda: run_once(settings, moment)):
+        typer.echo(line)
 
 
 @reminders_app.command("preview")
 def reminders_preview(now: Annotated[str | None, typer.Option(help="Pretend it is this ISO-8601 time")] = None) -> None:
     """Print what a sweep would send, without sending."""
-    not_available("reminders")
+    from bot.reminder_commands import preview
+
+    settings = settings_or_exit()
+    moment = parse_now(now)
+    for line in run_reminder_command(lambda: preview(settings, moment)):
+        typer.echo(line)
+
+
+def run_reminder_command(action: Callable[[], list[str]]) -> list[str]:
+    """Domain errors as ``guarded``; anything else (database down) is one line, exit 1."""
+    try:
+        return guarded(action)
+    except typer.Exit:
+        raise
+    except Exception as error:
+        first_line = (str(error).splitlines() or [""])[0]
+        fail(f"reminder sweep could not run: {type(error).__name__}: {first_line}")
 
 
 @payments_app.command("reconcile")
