@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr | None = Field(None, alias="STRIPE_API_KEY")
     stripe_webhook_secret: SecretStr | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
     stripe_api_base: str = Field("https://api.stripe.com", alias="STRIPE_API_BASE")
+    stripe_publishable_key: str | None = Field(None, alias="STRIPE_PUBLISHABLE_KEY")
 
     support_email: str = Field("billing@example.com", alias="SUPPORT_EMAIL")
     smtp_url: SecretStr | None = Field(None, alias="SMTP_URL")

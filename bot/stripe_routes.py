@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def stripe_routes(services: Services, settings: Settings) -> list[Route]:
-    publishable_key: str | None = getattr(settings, "stripe_publishable_key", None)
+    publishable_key: str | None = settings.stripe_publishable_key
     if publishable_key is not None and hasattr(publishable_key, "get_secret_value"):
         publishable_key = publishable_key.get_secret_value()
 
