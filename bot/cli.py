@@ -103,7 +103,14 @@ def serve(
     no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Do not run scheduled jobs")] = False,
 ) -> None:
     """Serve Slack over HTTP (and the Stripe webhook, /healthz, /metrics)."""
-    not_available("serve")
+    from bot.server import run_http
+
+    settings = settings_or_exit()
+    if not settings.oauth_enabled:
+        guarded(lambda: settings.require("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"))
+    else:
+        guarded(lambda: settings.require("SLACK_SIGNING_SECRET"))
+    slack_startup(lambda: run_http(settings, host=host, port=port, scheduler=not no_scheduler))
 
 
 @app.command("socket")
@@ -111,7 +118,21 @@ def socket(
     no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Do not run scheduled jobs")] = False,
 ) -> None:
     """Serve Slack over Socket Mode (needs SLACK_APP_TOKEN)."""
-    not_available("socket")
+    from bot.socket_mode import run_socket
+
+    settings = settings_or_exit()
+    guarded(lambda: settings.require("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"))
+    slack_startup(lambda: run_socket(settings, scheduler=not no_scheduler))
+
+
+def slack_startup(run: Callable[[], None]) -> None:
+    """Run a Slack mode; a token Slack rejects at start-up is a one-line failure, not a trace."""
+    from slack_bolt.error import BoltError
+
+    try:
+        guarded(run)
+    except BoltError as error:
+        fail(f"Slack start-up failed: {str(error).splitlines()[0]}")
 
 
 @app.command("console")

@@ -15,3 +15,25 @@ PAY_MODAL_CALLBACK = "pay_modal"
 REMINDER_PAY_ACTION = "reminder_pay"
 REMINDER_SNOOZE_ACTION = "reminder_snooze"
 REMINDER_ALREADY_PAID_ACTION = "reminder_already_paid"
+
+# Screens of the Slack app (button values are JSON {"account": "<external id>", ...}).
+SHOW_OVERVIEW_ACTION = "show_overview"
+SHOW_INVOICES_ACTION = "show_invoices"
+SHOW_METHODS_ACTION = "show_methods"
+SHOW_HISTORY_ACTION = "show_history"  # value adds "page": <int>
+SHOW_ACCOUNTS_ACTION = "show_accounts"
+SWITCH_ACCOUNT_ACTION = "switch_account"  # static_select; option value is the account external id
+
+# Payment methods (value JSON {"account": "<external id>", "method": "<pm id>"}).
+METHOD_MAKE_DEFAULT_ACTION = "method_make_default"
+METHOD_REMOVE_ACTION = "method_remove"
+ADD_CARD_ACTION = "add_card"  # value JSON {"account": "<external id>"}
+
+# Pay modal inputs and views.
+PAY_METHOD_BLOCK = "pay_method"
+PAY_METHOD_SELECT = "pay_method_select"
+ADD_CARD_MODAL_CALLBACK = "add_card_modal"
+SCREEN_MODAL_CALLBACK = "screen_modal"
+
+# URL buttons still send block_actions, which must be acked: their action ids start with this.
+LINK_ACTION_PREFIX = "link_"

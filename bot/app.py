@@ -1,0 +1,83 @@
+"""The Bolt app, assembled from services and settings (HTTP, Socket Mode and the console share it)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_sdk import WebClient
+
+from billing_core.errors import ConfigurationError
+from billing_core.services.container import Services
+from bot.settings import Settings
+from bot.slack_client import make_web_client
+from bot.slack_notifier import SlackNotifier
+from handlers import register_listeners
+from handlers.deps import Deps
+from handlers.identity import IdentityResolver
+
+logger = logging.getLogger(__name__)
+
+
+def build_bolt_app(
+    services: Services,
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    identity: IdentityResolver | None = None,
+    socket_mode: bool = False,
+    verify_token: bool = True,
+    notifier: SlackNotifier | None = None,
+) -> App:
+    """A sync Bolt app: acks in the request thread (``process_before_response``), slow work in
+    lazy listeners on Bolt's thread pool. OAuth when ``SLACK_CLIENT_ID``/``SECRET`` are set,
+    else the single-workspace ``SLACK_BOT_TOKEN``."""
+    signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    if not socket_mode and not signing_secret:
+        raise ConfigurationError("SLACK_SIGNING_SECRET is required for this mode but is not set")
+    common: dict[str, Any] = {
+        "signing_secret": signing_secret or "socket-mode-has-no-signing-secret",
+        "request_verification_enabled": not socket_mode,
+        "process_before_response": True,
+        "raise_error_for_unhandled_request": False,
+        "url_verification_enabled": True,
+        "ignoring_self_events_enabled": True,
+    }
+    if settings.oauth_enabled:
+        from bot.oauth import installation_store, oauth_settings, store_authorize
+
+        store = installation_store(settings, services.db.engine)
+        app = App(
+            client=client or make_web_client(settings, token=None),
+            oauth_settings=oauth_settings(settings, services.db.engine, store),
+            installation_store=store,
+            authorize=store_authorize(store),
+            **common,
+        )
+        app.enable_token_revocation_listeners()
+    else:
+        if settings.slack_bot_token is None:
+            raise ConfigurationError("SLACK_BOT_TOKEN is required for this mode but is not set")
+        app = App(
+            token=settings.slack_bot_token.get_secret_value(),
+            client=client or make_web_client(settings),
+            token_verification_enabled=verify_token,
+            **common,
+        )
+    deps = Deps(services=services, identity=identity or IdentityResolver(), support_email=settings.support_email)
+    app.use(_deps_middleware(deps))
+    if notifier is not None:
+        notifier.attach(deps)
+    register_listeners(app)
+    return app
+
+
+def _deps_middleware(deps: Deps) -> Callable[..., BoltResponse]:
+    def put_deps(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        context["deps"] = deps
+        context["services"] = deps.services
+        return next()
+
+    return put_deps

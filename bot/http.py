@@ -1,0 +1,196 @@
+"""The HTTP face (CONTRACT.md "HTTP routes"): Slack events, Stripe, health, metrics, OAuth.
+
+Nothing a client sends causes a 5xx: Slack requests are verified and checked before Bolt sees
+them (401 / 400), and Bolt runs on a thread pool so requests never queue behind each other.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from billing_core.services.container import Services
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.slack_requests import MAX_BODY_BYTES, problem, verify
+
+logger = logging.getLogger(__name__)
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def create_http_app(
+    services: Services, settings: Settings, bolt_app: App, *, metrics: Metrics | None = None
+) -> Starlette:
+    """The ASGI app ``billing-bot serve`` runs."""
+    metrics = metrics or Metrics()
+    if services.escalations is not None:
+        from billing_core.services.escalation_outbox import EscalationCollector
+
+        metrics.registry.register(EscalationCollector(services.escalations.outbox))
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+
+    async def slack_events(request: Request) -> Response:
+        body = await request.body()
+        kind = "unknown"
+        if len(body) > MAX_BODY_BYTES:
+            return _error(413, "request too large")
+        headers = request.headers
+        if not secret or not verify(
+            secret, body, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
+        ):
+            metrics.slack_requests.labels(kind, "unauthorized").inc()
+            return _error(401, "invalid request")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return _error(400, "body is not UTF-8")
+        why = problem(text)
+        if why is not None:
+            logger.info("refused a malformed Slack request: %s", why)
+            metrics.slack_requests.labels(kind, "malformed").inc()
+            return _error(400, "malformed request")
+        kind = _kind(text)
+        bolt_request = BoltRequest(body=text, query=request.url.query, headers=_multi(headers))
+        try:
+            bolt_response: BoltResponse = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+        except Exception:
+            logger.exception("Bolt failed on a verified request")
+            metrics.slack_requests.labels(kind, "error").inc()
+            return _error(400, "request could not be processed")
+        if bolt_response.status >= 500:
+            logger.error("Bolt answered %s", bolt_response.status)
+            metrics.slack_requests.labels(kind, "error").inc()
+            return _error(400, "request could not be processed")
+        metrics.slack_requests.labels(kind, "ok").inc()
+        return _to_response(bolt_response)
+
+    async def healthz(request: Request) -> Response:
+        if await run_in_threadpool(services.db.ping):
+            detail: dict[str, object] = {"status": "ok", "database": "ok"}
+            if services.escalations is not None:  # permanent e-mail failures show here (issue 6)
+                detail["escalations"] = await run_in_threadpool(services.escalations.health)
+            return JSONResponse(detail)
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+    async def metrics_page(request: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    routes: list[BaseRoute] = [
+        Route("/slack/events", _timed(metrics, "/slack/events", slack_events), methods=["POST"]),
+        Route("/healthz", _timed(metrics, "/healthz", healthz), methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
+    ]
+    if bolt_app.oauth_flow is not None:
+        routes.extend(_oauth_routes(bolt_app))
+    routes.extend(_stripe_routes(services, settings))
+    return Starlette(routes=routes)
+
+
+def _oauth_routes(bolt_app: App) -> list[BaseRoute]:
+    flow = bolt_app.oauth_flow
+    assert flow is not None
+
+    async def install(request: Request) -> Response:
+        return await _oauth(request, flow.handle_installation)
+
+    async def redirect(request: Request) -> Response:
+        return await _oauth(request, flow.handle_callback)
+
+    return [
+        Route(flow.install_path, install, methods=["GET"]),
+        Route(flow.redirect_uri_path, redirect, methods=["GET"]),
+    ]
+
+
+async def _oauth(request: Request, handle: Callable[[BoltRequest], BoltResponse]) -> Response:
+    bolt_request = BoltRequest(body="", query=request.url.query, headers=_multi(request.headers))
+    try:
+        return _to_response(await run_in_threadpool(handle, bolt_request))
+    except Exception:
+        logger.exception("OAuth step failed")
+        return _error(400, "the installation could not be completed")
+
+
+def _stripe_routes(services: Services, settings: Settings) -> list[BaseRoute]:
+    try:
+        module = importlib.import_module("bot.stripe_routes")
+    except ModuleNotFoundError as error:
+        if error.name != "bot.stripe_routes":
+            raise
+        logger.warning("bot.stripe_routes is missing: no Stripe routes")
+        return []
+    routes: list[BaseRoute] = list(module.stripe_routes(services, settings))
+    return routes
+
+
+def _timed(metrics: Metrics, route: str, endpoint: Endpoint) -> Endpoint:
+    async def timed(request: Request) -> Response:
+        started = time.perf_counter()
+        response = await endpoint(request)
+        metrics.http_seconds.labels(route).observe(time.perf_counter() - started)
+        metrics.http_requests.labels(route, str(response.status_code)).inc()
+        return response
+
+    return timed
+
+
+def _kind(text: str) -> str:
+    if text.lstrip().startswith("{"):
+        return "event"
+    if text.startswith("payload=") or "&payload=" in text:
+        form = urllib.parse.parse_qs(text)
+        return str(_payload_type(form.get("payload", [""])[0]))
+    return "command"
+
+
+def _payload_type(raw: str) -> str:
+    import json
+
+    try:
+        value = json.loads(raw).get("type")
+    except (ValueError, AttributeError):
+        return "unknown"
+    return value if isinstance(value, str) and len(value) < 40 else "unknown"
+
+
+def _multi(headers: Any) -> dict[str, str | Sequence[str]]:
+    out: dict[str, str | Sequence[str]] = {}
+    for key, value in headers.items():
+        previous = out.get(key.lower())
+        out[key.lower()] = [*previous, value] if isinstance(previous, list) else [value]
+    return out
+
+
+def _to_response(bolt_response: BoltResponse) -> Response:
+    response = Response(
+        status_code=bolt_response.status,
+        content=bolt_response.body,
+        headers=bolt_response.first_headers_without_set_cookie(),
+    )
+    for cookie in bolt_response.cookies():
+        for name, morsel in cookie.items():
+            response.set_cookie(
+                key=name,
+                value=morsel.value,
+                max_age=int(morsel["max-age"]) if morsel["max-age"] else None,
+                path=morsel["path"] or "/",
+                secure=True,
+                httponly=True,
+            )
+    return response
+
+
+def _error(status: int, message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=status)

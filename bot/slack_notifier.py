@@ -1,0 +1,68 @@
+"""``billing_core.notifications.Notifier`` for Slack: tells the person by DM, off the caller's thread.
+
+Called from the Stripe webhook and the reconcile job, so sending happens on a small pool: a Slack
+429 (honoured with ``Retry-After``) never holds up the webhook's answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+
+from slack_sdk import WebClient
+
+from billing_core.views import PaymentMethodView, PaymentView
+from handlers.blocks.common import Screen
+from handlers.blocks.methods import card_added_screen
+from handlers.blocks.pay import outcome_screen
+from handlers.deps import Deps
+from handlers.home import publish_home_for
+from handlers.identity import parse_principal
+from handlers.surfaces import send_dm
+
+logger = logging.getLogger(__name__)
+
+ClientForTeam = Callable[[str], WebClient | None]
+
+
+class SlackNotifier:
+    """DMs the Slack user behind a ``slack:<team>:<user>`` principal; other principals are skipped."""
+
+    def __init__(self, client_for_team: ClientForTeam, *, executor: Executor | None = None) -> None:
+        self._client_for_team = client_for_team
+        self._executor = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-notify")
+        self._deps: Deps | None = None
+
+    def attach(self, deps: Deps) -> None:
+        """Also refresh the person's Home tab after telling them (set once the app is built)."""
+        self._deps = deps
+
+    def card_added(self, *, principal: str, account_name: str, card: PaymentMethodView) -> None:
+        self._send(principal, card_added_screen(account_name, card))
+
+    def payment_settled(self, *, principal: str, account_name: str, payment: PaymentView) -> None:
+        self._send(principal, outcome_screen(payment, account_name))
+
+    def _send(self, principal: str, screen: Screen) -> None:
+        parsed = parse_principal(principal)
+        if parsed is None:
+            return
+        team_id, user_id = parsed
+        self._executor.submit(self._deliver, team_id, user_id, screen)
+
+    def _deliver(self, team_id: str, user_id: str, screen: Screen) -> None:
+        try:
+            client = self._client_for_team(team_id)
+            if client is None:
+                logger.warning("no Slack installation for team %s; notification dropped", team_id)
+                return
+            send_dm(client, user_id, screen)
+            if self._deps is not None:
+                publish_home_for(self._deps, client, team_id, user_id)
+        except Exception:
+            logger.exception("could not notify %s", user_id)
+
+    def shutdown(self) -> None:
+        if isinstance(self._executor, ThreadPoolExecutor):
+            self._executor.shutdown(wait=True)

@@ -1,0 +1,32 @@
+"""``billing-bot socket``: the same Bolt app over Socket Mode (needs ``SLACK_APP_TOKEN``)."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from billing_core.errors import ConfigurationError
+from bot.settings import Settings
+
+
+def socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler:
+    """A handler whose ``apps.connections.open`` goes to ``SLACK_API_URL`` (the app's client)."""
+    if settings.slack_app_token is None:
+        raise ConfigurationError("SLACK_APP_TOKEN is required for this mode but is not set")
+    return SocketModeHandler(app, app_token=settings.slack_app_token.get_secret_value(), web_client=app.client)
+
+
+def run_socket(settings: Settings, *, scheduler: bool) -> None:
+    """Connect and serve until interrupted."""
+    from bot.server import build_runtime, start_scheduler
+
+    if settings.slack_app_token is None:
+        raise ConfigurationError("SLACK_APP_TOKEN is required for this mode but is not set")
+    runtime = build_runtime(settings, socket_mode=True)
+    jobs = start_scheduler(runtime.services, settings, runtime) if scheduler else None
+    try:
+        socket_mode_handler(runtime.app, settings).start()  # type: ignore[no-untyped-call]
+    finally:
+        if jobs is not None and hasattr(jobs, "shutdown"):
+            jobs.shutdown()
+        runtime.notifier.shutdown()

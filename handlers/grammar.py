@@ -1,0 +1,47 @@
+"""The ``/billing`` grammar (CONTRACT.md): text in, one Command out. Pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# "100", "$100", "100.50", "1,000", "usd 100", "100 eur": what a partial amount looks like.
+_AMOUNT = re.compile(r"^(?:[a-z]{3}\s*)?[$€£¥]?\s*\d[\d,]*(?:[.,]\d+)?\s*(?:[a-z]{3})?$", re.IGNORECASE)
+
+_SIMPLE = {"help", "balance", "invoices", "methods", "history", "accounts"}
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """``name`` is one of: overview, help, pay, pay_balance, pay_invoice, balance, invoices, methods,
+    history, accounts, switch, support."""
+
+    name: str
+    argument: str = ""
+
+
+def looks_like_amount(text: str) -> bool:
+    return bool(_AMOUNT.match(text.strip()))
+
+
+def parse(text: str) -> Command:
+    """Empty text is the overview; anything not in the grammar is help."""
+    words = text.strip().split(None, 1)
+    if not words:
+        return Command("overview")
+    verb = words[0].lower()
+    rest = words[1].strip() if len(words) > 1 else ""
+    if verb in _SIMPLE:
+        return Command(verb) if not rest else Command("help")
+    if verb == "pay":
+        if not rest:
+            return Command("pay")
+        if rest.lower() == "balance":
+            return Command("pay_balance")
+        # An invoice number, or (checked against the caller's invoices later) a partial amount.
+        return Command("pay_invoice", rest)
+    if verb == "switch":
+        return Command("switch", rest)
+    if verb == "support":
+        return Command("support", rest)
+    return Command("help")

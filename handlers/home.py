@@ -1,0 +1,59 @@
+"""The App Home tab: published on ``app_home_opened`` and after every change the caller makes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from billing_core.errors import NotABillingContact
+from handlers.blocks.home import home_refusal_view, home_view
+from handlers.deps import Deps
+from handlers.errors import not_a_contact_message
+from handlers.interaction import Interaction, run_safely
+
+logger = logging.getLogger(__name__)
+
+
+def publish_home(ix: Interaction) -> None:
+    """Render the caller's dashboard into their Home tab. Never raises."""
+    publish_home_for(ix.deps, ix.client, ix.team_id, ix.user_id)
+
+
+def publish_home_for(deps: Deps, client: WebClient, team_id: str, user_id: str) -> None:
+    """Same, outside a request (after a webhook settled a payment). Never raises."""
+    try:
+        actor = deps.identity.resolve(client, team_id, user_id)
+        caller = None
+        if actor is not None:
+            try:
+                caller = deps.services.accounts.caller(actor)
+            except NotABillingContact:
+                caller = None
+        if caller is None:
+            view = home_refusal_view(not_a_contact_message(deps.support_email))
+        else:
+            invoices = deps.services.accounts.open_invoices(caller.actor, caller.active.external_id)
+            view = home_view(caller, invoices)
+        client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as error:
+        logger.warning("views.publish failed: %s", error.response.get("error"))
+    except Exception:
+        logger.exception("could not publish the Home tab")
+
+
+def _ack_event() -> None:
+    return None
+
+
+def home_opened(body: dict[str, Any], client: WebClient, context: BoltContext, event: dict[str, Any]) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    run_safely(body, client, context, publish_home)
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(ack=_ack_event, lazy=[home_opened])

@@ -1,0 +1,62 @@
+"""Screens: read what the caller may see through the services, render with the pure builders."""
+
+from __future__ import annotations
+
+from billing_core.views import AccountView, Actor, CallerContext, PaymentMethodView
+from handlers.blocks.accounts import accounts_screen
+from handlers.blocks.common import Screen, message_screen
+from handlers.blocks.help import help_screen
+from handlers.blocks.history import history_screen
+from handlers.blocks.invoices import invoices_screen
+from handlers.blocks.methods import methods_screen
+from handlers.blocks.overview import balance_screen, overview_screen
+from handlers.interaction import Interaction
+
+PAYMENTS_UNAVAILABLE = "Payments aren't available right now. Please try again later."
+
+
+def overview(ix: Interaction, caller: CallerContext) -> Screen:
+    invoices = ix.services.accounts.open_invoices(caller.actor, caller.active.external_id)
+    return overview_screen(caller, invoices[0] if invoices else None)
+
+
+def balance(ix: Interaction, caller: CallerContext, account: AccountView) -> Screen:
+    invoices = ix.services.accounts.open_invoices(caller.actor, account.external_id)
+    return balance_screen(account, invoices[0] if invoices else None)
+
+
+def invoices(ix: Interaction, caller: CallerContext, account: AccountView) -> Screen:
+    return invoices_screen(account, ix.services.accounts.open_invoices(caller.actor, account.external_id))
+
+
+def list_methods(
+    ix: Interaction, actor: Actor, account: AccountView, *, refresh: bool = False
+) -> list[PaymentMethodView]:
+    service = ix.services.payment_methods
+    if service is None:
+        return []
+    methods: list[PaymentMethodView] = list(service.list(actor, account.external_id, refresh=refresh))
+    return methods
+
+
+def methods(ix: Interaction, caller: CallerContext, account: AccountView) -> Screen:
+    if ix.services.payment_methods is None:
+        return message_screen(PAYMENTS_UNAVAILABLE)
+    return methods_screen(account, list_methods(ix, caller.actor, account))
+
+
+def history(ix: Interaction, caller: CallerContext, account: AccountView, page: int = 0) -> Screen:
+    return history_screen(account, ix.services.history.page(caller.actor, account.external_id, page, 10))
+
+
+def accounts(ix: Interaction, caller: CallerContext) -> Screen:
+    return accounts_screen(caller)
+
+
+def help_(ix: Interaction) -> Screen:
+    return help_screen(ix.deps.support_email)
+
+
+def refreshed_account(ix: Interaction, caller: CallerContext, account: AccountView) -> AccountView:
+    """The account's summary as of now (after a payment or a change)."""
+    return ix.services.accounts.account(caller.actor, account.external_id)

@@ -1,0 +1,123 @@
+"""Where a reply goes: the ephemeral message (``response_url``), or a modal.
+
+Replies are never ``in_channel``. A modal is opened at once with the trigger id (it expires in
+3 s and can be used once) and filled in later with ``views.update``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from handlers.blocks.common import Block, Screen, modal, section
+from handlers.ids import SCREEN_MODAL_CALLBACK
+
+logger = logging.getLogger(__name__)
+
+
+class Surface(Protocol):
+    def show(self, screen: Screen) -> None: ...
+
+
+def loading_view(title: str = "Billing") -> Block:
+    return modal(title, [section(":hourglass_flowing_sand: One moment…")])
+
+
+def screen_view(screen: Screen) -> Block:
+    return modal(screen.title, screen.blocks, callback_id=SCREEN_MODAL_CALLBACK)
+
+
+class ResponseUrlSurface:
+    """An ephemeral reply through ``response_url``; ``replace`` swaps the message clicked."""
+
+    def __init__(self, client: WebClient, url: str, *, replace: bool) -> None:
+        self._url = url
+        self._replace = replace
+        # Bolt's respond() does not inherit the app client's retry handlers; this one does.
+        self._webhook = WebhookClient(url, timeout=10, retry_handlers=list(client.retry_handlers))
+
+    def show(self, screen: Screen) -> None:
+        response = self._webhook.send(
+            text=screen.text,
+            blocks=screen.blocks,
+            response_type="ephemeral",
+            replace_original=self._replace,
+        )
+        if response.status_code >= 400:
+            logger.warning("response_url answered %s", response.status_code)
+
+
+class ModalSurface:
+    """A modal: an existing one (``view_id``) updated in place, or a new one opened or pushed."""
+
+    def __init__(
+        self, client: WebClient, *, view_id: str | None = None, trigger_id: str | None = None, push: bool = False
+    ) -> None:
+        self._client = client
+        self.view_id = view_id
+        self._trigger_id = trigger_id
+        self._push = push
+
+    def open(self, title: str = "Billing") -> None:
+        """Open (or push) the loading modal now, while the trigger id is still valid."""
+        if self.view_id is not None or not self._trigger_id:
+            return
+        opener = self._client.views_push if self._push else self._client.views_open
+        response = opener(trigger_id=self._trigger_id, view=loading_view(title))
+        view = response.get("view") or {}
+        self.view_id = str(view.get("id")) if isinstance(view, dict) and view.get("id") else None
+
+    def show(self, screen: Screen) -> None:
+        self.show_view(screen_view(screen))
+
+    def show_view(self, view: Block) -> None:
+        if self.view_id is None:
+            self.open()
+        if self.view_id is None:
+            logger.warning("no modal to show the reply in")
+            return
+        self._client.views_update(view_id=self.view_id, view=view)
+
+
+def surface_for(
+    body: dict[str, Any], client: WebClient, *, new_message: bool = False
+) -> ResponseUrlSurface | ModalSurface:
+    """The natural place to answer an interaction from ``body``.
+
+    From a modal: that modal. From the Home tab: a new modal. From a message: an ephemeral reply
+    replacing it (or a new one with ``new_message``). From a slash command: a new ephemeral reply.
+    """
+    container = body.get("container") if isinstance(body.get("container"), dict) else {}
+    assert isinstance(container, dict)
+    view = body.get("view") if isinstance(body.get("view"), dict) else None
+    if container.get("type") == "view" or view is not None:
+        if isinstance(view, dict) and view.get("type") == "modal" and view.get("id"):
+            return ModalSurface(client, view_id=str(view["id"]))
+        return ModalSurface(client, trigger_id=_str(body.get("trigger_id")))
+    response_url = _str(body.get("response_url"))
+    if response_url:
+        replace = bool(container.get("is_ephemeral")) and not new_message and body.get("type") == "block_actions"
+        return ResponseUrlSurface(client, response_url, replace=replace)
+    return ModalSurface(client, trigger_id=_str(body.get("trigger_id")))
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def send_dm(client: WebClient, user_id: str, screen: Screen) -> bool:
+    """Post ``screen`` to the user's DM with the app. False when Slack refused."""
+    try:
+        opened = client.conversations_open(users=user_id)
+        channel = (opened.get("channel") or {}).get("id")
+        if not channel:
+            return False
+        client.chat_postMessage(channel=str(channel), text=screen.text, blocks=screen.blocks)
+        return True
+    except SlackApiError as error:
+        logger.warning("DM to %s failed: %s", user_id, error.response.get("error"))
+        return False
