@@ -139,7 +139,7 @@ def outcome_screen(payment: PaymentView, account_name: str) -> Screen:
             ),
             actions(link_button("Complete authentication", payment.action_url, f"auth_{payment.id}", style="primary")),
         ]
-        return Screen(text, blocks, title="Confirm payment")
+        return Screen(text, blocks, title="Confirm with your bank")
     text = f"Your payment of {amount} is being confirmed."
     blocks = [
         section(
