@@ -80,7 +80,10 @@ def _run(invoices: int, database_url: str | None) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--invoices", type=int, default=100_000)
-    parser.add_argument("--database-url", default=None, help="a PostgreSQL server URL (a fresh database is made on it); default a temp SQLite file")
+    parser.add_argument(
+        "--database-url", default=None,
+        help="a PostgreSQL server URL (a fresh database is made on it); default a temp SQLite file",
+    )
     args = parser.parse_args()
     result = run(args.invoices, args.database_url)
     for key, value in result.items():

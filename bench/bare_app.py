@@ -1,0 +1,59 @@
+"""The yardstick: a Bolt app that only acknowledges, on exactly our server stack.
+
+Same ``App`` settings as ``bot.app.build_bolt_app`` (sync, ``process_before_response``, request
+verification), same Starlette app (``bot.http.create_http_app``: signature and shape checks,
+``run_in_threadpool`` dispatch, metrics) and the same uvicorn settings as ``billing-bot serve``.
+Only the listeners differ: each one calls ``ack()`` and nothing else.
+
+    python -m bench.bare_app --port 3100     (reads the same environment as ``serve``)
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from slack_bolt import Ack, App
+
+from bot.bootstrap import build_services
+from bot.http import create_http_app
+from bot.settings import Settings
+from bot.slack_client import make_web_client
+
+
+def bare_bolt_app(settings: Settings) -> App:
+    assert settings.slack_signing_secret is not None and settings.slack_bot_token is not None
+    app = App(
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        token=settings.slack_bot_token.get_secret_value(),
+        client=make_web_client(settings),  # auth.test (once, by Bolt's authorization) goes to the stand-in
+        token_verification_enabled=False,
+        process_before_response=True,
+        raise_error_for_unhandled_request=False,
+        url_verification_enabled=True,
+        ignoring_self_events_enabled=True,
+    )
+
+    def just_ack(ack: Ack) -> None:
+        ack()
+
+    app.command("/billing")(just_ack)
+    app.action("pay_open")(just_ack)
+    app.event("app_home_opened")(just_ack)
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3100)
+    args = parser.parse_args()
+    settings = Settings()
+    services = build_services(settings)
+    asgi = create_http_app(services, settings, bare_bolt_app(settings))
+    from bench.server import run_uvicorn
+
+    run_uvicorn(asgi, args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()

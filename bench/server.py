@@ -1,0 +1,120 @@
+"""Start a server under test as a child process, wait until it answers, read its memory, stop it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+SIGNING_SECRET = "bench-signing-secret"
+BOT_TOKEN = "xoxb-bench"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def server_env(database_url: str, api_url: str, stripe_base: str) -> dict[str, str]:
+    """The environment of ``billing-bot serve`` (and of the bare app) during a benchmark."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "SMTP_"))}
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": api_url,
+            # Cards are cached by the generator, so the pay modal never calls Stripe; the key only
+            # makes the payment services exist. Any stray Stripe call would fail loudly (stand-in).
+            "STRIPE_API_KEY": "sk_test_bench",
+            "STRIPE_API_BASE": stripe_base,
+            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+        }
+    )
+    return env
+
+
+def run_uvicorn(asgi: Any, host: str, port: int) -> None:
+    """Serve ``asgi`` as ``billing-bot serve`` does (uvicorn defaults, no access log)."""
+    import uvicorn
+
+    uvicorn.run(asgi, host=host, port=port, log_level="warning", access_log=False)
+
+
+class Server:
+    """A child process serving HTTP on ``port``; ``with Server(...) as s:`` waits for readiness."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], port: int, log_dir: Path) -> None:
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.port = port
+        self.log_path = log_dir / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def ours(cls, env: dict[str, str], log_dir: Path) -> Server:
+        port = free_port()
+        argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler"]
+        return cls("serve", argv, env, port, log_dir)
+
+    @classmethod
+    def bare(cls, env: dict[str, str], log_dir: Path) -> Server:
+        port = free_port()
+        argv = [sys.executable, "-m", "bench.bare_app", "--host", "127.0.0.1", "--port", str(port)]
+        return cls("bare-bolt", argv, env, port, log_dir)
+
+    def __enter__(self) -> Server:
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        self._wait_ready()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.port}/healthz"
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not answer {url} within {timeout:.0f} s; see {self.log_path}")
+
+    def rss_mb(self) -> float:
+        """Resident set size of the server process, in MB (from /proc)."""
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        raise RuntimeError("no VmRSS")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
