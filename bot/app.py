@@ -61,7 +61,7 @@ def build_bolt_app(
         if settings.slack_bot_token is None:
             raise ConfigurationError("SLACK_BOT_TOKEN is required for this mode but is not set")
         app = App(
-            token=settings.slack_bot_token.get_secret_value(),
+            # The client carries the token (and SLACK_API_URL, and the 429 handling).
             client=client or make_web_client(settings),
             token_verification_enabled=verify_token,
             **common,

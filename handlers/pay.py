@@ -22,6 +22,7 @@ from billing_core.errors import (
     InvoiceNotPayable,
     NothingToPay,
     PaymentInProgress,
+    PaymentMethodNotFound,
 )
 from billing_core.views import AccountView, CallerContext, PaymentView
 from handlers import screens
@@ -161,7 +162,8 @@ def _pay_open(ix: Interaction, surface: ModalSurface, value: dict[str, Any]) -> 
         else:
             raise InvoiceNotFound(str(invoice))
     except BillingError as error:
-        refused(ix, caller, surface, error, account=value.get("account"), target=str(invoice or "balance"))
+        refused(ix, caller, surface, error, account=value.get("account"),
+                target=_suspect(error, value.get("account"), invoice, None))
 
 
 # -- submitting -----------------------------------------------------------------------------
@@ -227,8 +229,8 @@ def _pay(ix: Interaction, surface: ModalSurface, metadata: dict[str, Any], metho
             return
         if ix.deps.outcomes.shown(surface.view_id):
             return  # this modal already shows a payment's outcome (a double click): keep it
-        refused(ix, caller, surface, error, account=metadata.get("account"), target=str(invoice or "balance"),
-                method=method)
+        refused(ix, caller, surface, error, account=metadata.get("account"),
+                target=_suspect(error, metadata.get("account"), invoice, method), method=method)
         return
     try:
         payment = payments.execute(started.id)
@@ -238,6 +240,15 @@ def _pay(ix: Interaction, surface: ModalSurface, metadata: dict[str, Any], metho
     screen = outcome_screen(payment, account.name)
     ix.deps.outcomes.mark(surface.view_id)
     show_outcome(ix, surface, screen)
+
+
+def _suspect(error: BillingError, account: object, invoice: object, method: str | None) -> str:
+    """The payload value an audit reader should look at for this refusal."""
+    if isinstance(error, PaymentMethodNotFound) and method:
+        return method
+    if isinstance(error, AccountNotFound):
+        return str(account)
+    return str(invoice or "balance")
 
 
 def show_outcome(ix: Interaction, surface: ModalSurface, screen: Screen) -> None:

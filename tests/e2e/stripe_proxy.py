@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import threading
 import time
 import urllib.error
@@ -36,6 +38,11 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         call = proxy._started(self.command, self.path)
+        if self.command == "POST" and self.path.startswith("/v1/checkout/sessions"):
+            # localstripe has no Checkout: answer like Stripe does for a setup-mode session.
+            proxy._finished(call)
+            self._send(200, json.dumps(proxy.checkout_session()).encode(), {"Content-Type": "application/json"})
+            return
         delay = proxy.delay_for(self.command, self.path)
         if delay:
             proxy._wait(delay)
@@ -55,6 +62,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(reply)
 
+    def _send(self, status: int, reply: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
     do_GET = _forward
     do_POST = _forward
     do_DELETE = _forward
@@ -69,6 +84,7 @@ class StripeProxy:
         self._slow: tuple[str, float] | None = None
         self._release = threading.Event()
         self._lock = threading.Lock()
+        self._sessions = itertools.count(1)
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.proxy = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -110,6 +126,11 @@ class StripeProxy:
 
     def _finished(self, call: ProxiedCall) -> None:
         call.finished = time.monotonic()
+
+    def checkout_session(self) -> dict[str, Any]:
+        n = next(self._sessions)
+        return {"id": f"cs_e2e_{n}", "object": "checkout.session", "mode": "setup",
+                "url": f"https://checkout.stripe.test/c/setup/cs_e2e_{n}", "status": "open"}
 
     def calls_to(self, method: str, prefix: str) -> list[ProxiedCall]:
         with self._lock:
