@@ -184,6 +184,28 @@ class PrincipalRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class VerificationCodeRecord(Base):
+    """A one-time code e-mailed to prove that a principal owns a billing contact's address.
+
+    Only a keyed hash of the code is stored; ``status`` is pending, used, superseded, failed or revoked.
+    """
+
+    __tablename__ = "billing_verification_code"
+    __table_args__ = (
+        Index("ix_billing_verification_code_principal_created", "principal", "created_at"),
+        Index("ix_billing_verification_code_email_created", "email", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    principal: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(320))
+    code_hash: Mapped[str] = mapped_column(String(128))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class AuditEventRecord(Base):
     __tablename__ = "billing_audit_event"
     __table_args__ = (Index("ix_billing_audit_event_account_at", "account_id", "at"),)

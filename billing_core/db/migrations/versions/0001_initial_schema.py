@@ -164,6 +164,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_principal')),
     sa.UniqueConstraint('principal', name=op.f('uq_billing_principal_principal'))
     )
+    op.create_table('billing_verification_code',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('principal', sa.String(length=255), nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=False),
+    sa.Column('code_hash', sa.String(length=128), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_verification_code'))
+    )
+    with op.batch_alter_table('billing_verification_code', schema=None) as batch_op:
+        batch_op.create_index('ix_billing_verification_code_principal_created', ['principal', 'created_at'], unique=False)
+        batch_op.create_index('ix_billing_verification_code_email_created', ['email', 'created_at'], unique=False)
+
     op.create_table('billing_escalation',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
@@ -255,6 +270,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_billing_escalation_delivery')
 
     op.drop_table('billing_escalation')
+    with op.batch_alter_table('billing_verification_code', schema=None) as batch_op:
+        batch_op.drop_index('ix_billing_verification_code_email_created')
+        batch_op.drop_index('ix_billing_verification_code_principal_created')
+
+    op.drop_table('billing_verification_code')
     op.drop_table('billing_principal')
     op.drop_table('billing_payment_method')
     with op.batch_alter_table('billing_payment', schema=None) as batch_op:
