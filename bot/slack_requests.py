@@ -62,6 +62,8 @@ def _json_problem(text: str) -> str | None:
         return "no type"
     if data["type"] == "url_verification":
         return None if isinstance(data.get("challenge"), str) else "no challenge"
+    if data["type"] not in ("event_callback", "app_rate_limited"):
+        return "not an Events API request"  # interactions come form-encoded, never as JSON
     if data["type"] == "event_callback":
         event = data.get("event")
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
