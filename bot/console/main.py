@@ -14,7 +14,11 @@ def console_command(settings: Settings, *, demo: bool) -> None:
     """``billing-bot console [--demo]``."""
     level = logging.DEBUG if settings.log_level.upper() == "DEBUG" else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    environment = DemoEnvironment() if demo else None
+    # The console passes a client and a token to Bolt on purpose (the token names the workspace).
+    logging.getLogger("slack_bolt.App").setLevel(max(level, logging.ERROR))
+    smtp_url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
+    # The demo mails through SMTP_URL when it is set, else shows each e-mail in the terminal.
+    environment = DemoEnvironment(smtp_url=smtp_url) if demo else None
     if environment is not None:
         atexit.register(environment.stop)  # belt and braces: run_console stops it too
     run_console(settings, demo=environment)

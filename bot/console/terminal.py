@@ -15,10 +15,13 @@ class PlainReader:
         self._out = out
 
     def __call__(self, prompt: str) -> str | None:
+        self._out.write(prompt)
+        self._out.flush()
         line = self._stream.readline()
         if not line:
+            self._out.write("\n")
             return None
-        self._out.write(f"{prompt}{line.rstrip(chr(10))}\n")
+        self._out.write(line if line.endswith("\n") else line + "\n")
         self._out.flush()
         return line.rstrip("\n")
 

@@ -1,0 +1,1 @@
+"""Demo data and local stand-ins for ``billing-bot console --demo``."""
