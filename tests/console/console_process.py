@@ -45,6 +45,14 @@ def localstripe_pids(port: int) -> list[int]:
     return found
 
 
+def wait_until_gone(port: int, timeout: float = 15.0) -> list[int]:
+    """The localstripe processes on ``port`` still alive once they had ``timeout`` seconds to stop."""
+    deadline = time.monotonic() + timeout
+    while localstripe_pids(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return localstripe_pids(port)
+
+
 class ConsoleProcess:
     """The console in a child process; ``send`` types a line and returns what it printed."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import signal
-import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +20,7 @@ from tests.console.console_process import (
     localstripe_pids,
     number,
     stripe_port,
+    wait_until_gone,
 )
 from tests.support.smtp_sink import SmtpSink
 
@@ -53,13 +53,6 @@ def next_weekday(day: date) -> date:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return day
-
-
-def wait_until_gone(port: int) -> list[int]:
-    deadline = time.monotonic() + 15
-    while localstripe_pids(port) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return localstripe_pids(port)
 
 
 def test_a_newcomer_pays_switches_lists_cards_gets_reminders_and_escalates(tmp_path: Path, sink: SmtpSink) -> None:
