@@ -11,12 +11,14 @@ from slack_sdk import WebClient
 
 from billing_core.errors import ConfigurationError
 from billing_core.services.container import Services
+from bot.correlation import ContextExecutor, correlate
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
 from handlers import register_listeners
 from handlers.deps import Deps
 from handlers.identity import IdentityResolver
+from handlers.text_guard import card_number_guard
 
 logger = logging.getLogger(__name__)
 
@@ -44,16 +46,17 @@ def build_bolt_app(
         "raise_error_for_unhandled_request": False,
         "url_verification_enabled": True,
         "ignoring_self_events_enabled": True,
+        "listener_executor": ContextExecutor(max_workers=5, thread_name_prefix="bolt-listener"),
     }
     if settings.oauth_enabled:
-        from bot.oauth import installation_store, oauth_settings, store_authorize
+        from bot.oauth import StoreAuthorize, installation_store, oauth_settings
 
         store = installation_store(settings, services.db.engine)
         app = App(
-            client=client or make_web_client(settings, token=None),
+            client=client or make_web_client(settings, bot_token=False),
             oauth_settings=oauth_settings(settings, services.db.engine, store),
             installation_store=store,
-            authorize=store_authorize(store),
+            authorize=StoreAuthorize(store),  # type: ignore[arg-type]  # an Authorize is accepted
             **common,
         )
         app.enable_token_revocation_listeners()
@@ -67,6 +70,8 @@ def build_bolt_app(
             **common,
         )
     deps = Deps(services=services, identity=identity or IdentityResolver(), support_email=settings.support_email)
+    app.use(correlate)
+    app.use(card_number_guard)  # before any listener: card-like text is refused, never processed
     app.use(_deps_middleware(deps))
     if notifier is not None:
         notifier.attach(deps)

@@ -16,11 +16,13 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from billing_core.services.container import Services
+from bot.correlation import RequestIdMiddleware
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack_requests import MAX_BODY_BYTES, problem, verify
@@ -95,7 +97,7 @@ def create_http_app(
     if bolt_app.oauth_flow is not None:
         routes.extend(_oauth_routes(bolt_app))
     routes.extend(_stripe_routes(services, settings))
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)])
 
 
 def _oauth_routes(bolt_app: App) -> list[BaseRoute]:

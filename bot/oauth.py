@@ -6,11 +6,13 @@ and are not Alembic-managed: ``create_tables()`` creates them when missing, at s
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from logging import Logger
 from typing import Any
 
+from slack_bolt import BoltContext
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.authorize import Authorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -18,6 +20,8 @@ from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
 from bot.slack_client import BOT_SCOPES
+
+logger = logging.getLogger(__name__)
 
 
 def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
@@ -49,15 +53,29 @@ def _create_quietly(create: Any, *args: Any) -> None:
         create(*args)
 
 
-def store_authorize(store: SQLAlchemyInstallationStore) -> Callable[..., AuthorizeResult]:
+class StoreAuthorize(Authorize):
     """Bot token for a workspace from the installation store, without an ``auth.test`` call
-    (which would be a Web API call before the ack)."""
+    (Bolt's default makes one, a Web API call before the ack)."""
 
-    def authorize(enterprise_id: str | None, team_id: str | None, logger: Logger) -> AuthorizeResult:
-        bot = store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
+    def __init__(self, store: SQLAlchemyInstallationStore) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._store = store
+
+    def __call__(
+        self,
+        *,
+        context: BoltContext,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None,
+        actor_enterprise_id: str | None = None,
+        actor_team_id: str | None = None,
+        actor_user_id: str | None = None,
+    ) -> AuthorizeResult | None:
+        bot = self._store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
         if bot is None:
             logger.info("no installation for team %s", team_id)
-            return None  # type: ignore[return-value]  # Bolt answers "not installed"
+            return None
         return AuthorizeResult(
             enterprise_id=bot.enterprise_id,
             team_id=bot.team_id,
@@ -65,8 +83,6 @@ def store_authorize(store: SQLAlchemyInstallationStore) -> Callable[..., Authori
             bot_id=bot.bot_id,
             bot_user_id=bot.bot_user_id,
         )
-
-    return authorize
 
 
 def bot_token_finder(store: SQLAlchemyInstallationStore) -> Callable[[str], str | None]:

@@ -81,7 +81,10 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool) -> No
     asgi = create_http_app(runtime.services, settings, runtime.app)
     jobs = start_scheduler(runtime.services, settings, runtime) if scheduler else None
     try:
-        uvicorn.run(asgi, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
+        # log_config=None: uvicorn's records go through our redacting root handler too.
+        uvicorn.run(
+            asgi, host=host, port=port, log_level=settings.log_level.lower(), access_log=False, log_config=None
+        )
     finally:
         if jobs is not None and hasattr(jobs, "shutdown"):
             jobs.shutdown()

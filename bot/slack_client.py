@@ -18,9 +18,9 @@ def retry_handlers() -> list[RetryHandler]:
     return [ConnectionErrorRetryHandler(max_retry_count=1), RateLimitErrorRetryHandler(max_retry_count=2)]
 
 
-def make_web_client(settings: Settings, token: str | None = None) -> WebClient:
-    """A client for ``token`` (default: ``SLACK_BOT_TOKEN``) against ``SLACK_API_URL``."""
-    if token is None and settings.slack_bot_token is not None:
+def make_web_client(settings: Settings, token: str | None = None, *, bot_token: bool = True) -> WebClient:
+    """A client for ``token`` (default: ``SLACK_BOT_TOKEN`` unless ``bot_token=False``) at ``SLACK_API_URL``."""
+    if token is None and bot_token and settings.slack_bot_token is not None:
         token = settings.slack_bot_token.get_secret_value()
     base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
     return WebClient(token=token, base_url=base_url, timeout=10, retry_handlers=retry_handlers())

@@ -11,6 +11,10 @@ from billing_core.escalation_views import MAX_MESSAGE_LENGTH
 
 OUT_OF_DATE = "This is out of date. Here is the current view."
 GENERIC_FAILURE = "Something went wrong on our side and nothing was changed. Please try again in a moment."
+CARD_NUMBER_GUIDANCE = (
+    "Please don't type card numbers in Slack. Add cards only through the secure Stripe page "
+    "(/billing methods → Add card)."
+)
 
 # Errors that mean "what you clicked no longer matches reality" (or was never yours).
 _STALE: tuple[type[e.BillingError], ...] = (
@@ -74,6 +78,18 @@ _MESSAGES: dict[type[e.BillingError], str] = {
     e.EscalationNotFound: "This is out of date: that support request isn't available.",
     e.CurrencyMismatch: "Those amounts are in different currencies, so nothing was changed.",
     e.ConfigurationError: GENERIC_FAILURE,
+    e.CardNumberInText: CARD_NUMBER_GUIDANCE,
+    e.VerificationRateLimited: (
+        "Too many codes were requested for you recently. Please wait 15 minutes and run /billing again."
+    ),
+    e.IdentityVerificationError: "That code didn't work. Run /billing again to get a new one.",
+    e.VerificationCodeExpired: "That code has expired. Run /billing again to get a new one.",
+    e.VerificationAttemptsExhausted: (
+        "Too many wrong codes: this one no longer works. Run /billing again to get a new one."
+    ),
+    e.VerificationMailFailed: (
+        "I couldn't e-mail you a verification code just now. Please try again in a few minutes."
+    ),
 }
 
 
@@ -84,6 +100,9 @@ def user_message(error: BaseException) -> str:
         if message is not None:
             if isinstance(error, e.PaymentDeclined) and error.reason:
                 return f"The payment was declined: {error.reason}"
+            if isinstance(error, e.VerificationCodeWrong):
+                left = error.attempts_left
+                return f"That code isn't right. {left} attempt{'s' if left != 1 else ''} left."
             return message
     return GENERIC_FAILURE
 

@@ -86,7 +86,7 @@ SAMPLE: dict[str, Any] = {
 class BotServer:
     """``billing-bot serve``'s ASGI app on uvicorn in a thread, plus helpers to talk to it like Slack."""
 
-    def __init__(self, slack: SlackAPI, stripe_base: str, database_url: str) -> None:
+    def __init__(self, slack: SlackAPI, stripe_base: str, database_url: str, **overrides: str) -> None:
         self.slack = slack
         self.clock = FixedClock(_wednesday())
         self.db = Database(database_url)
@@ -102,6 +102,7 @@ class BotServer:
             STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
             SUPPORT_EMAIL=SUPPORT_EMAIL,
             PUBLIC_URL="http://bot.test",
+            **overrides,
         )
         self.runtime: SlackRuntime = build_runtime(self.settings, clock=self.clock, db=self.db, identity=self.identity)
         self.services = self.runtime.services

@@ -10,8 +10,8 @@ from tests.e2e.conftest import World
 from tests.e2e.harness import SECRET
 from tests.support.slack_signing import (
     block_actions_body,
-    button_action,
     block_actions_payload,
+    button_action,
     interaction_body,
     signed_headers,
     slash_command_body,

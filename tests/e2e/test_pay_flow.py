@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tests.e2e.conftest import World
-from tests.e2e.harness import ANN, DECLINES_AT_CHARGE, NEEDS_AUTHENTICATION, ANN_ACTOR, wait_until
+from tests.e2e.harness import ANN, ANN_ACTOR, DECLINES_AT_CHARGE, NEEDS_AUTHENTICATION, wait_until
 
 
 def is_pay_modal(view: dict[str, Any]) -> bool:

@@ -1,0 +1,78 @@
+"""Many workspaces: OAuth install and redirect, installations stored in our database, used per team."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect
+
+from billing_core.db.database import Database
+from tests.e2e.harness import ANN, SAMPLE, BotServer
+from tests.support.slack_api import SlackAPI
+
+
+def oauth_access(args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ok": True, "app_id": "A111", "access_token": "xoxb-installed-T111", "token_type": "bot",
+        "scope": "commands,chat:write,users:read,users:read.email,im:write", "bot_user_id": "UBOT",
+        "team": {"id": "T111", "name": "Acme"}, "enterprise": None, "is_enterprise_install": False,
+        "authed_user": {"id": ANN},
+    }
+
+
+@pytest.fixture
+def oauth_bot(tmp_path: Path) -> Iterator[tuple[BotServer, SlackAPI]]:
+    url = f"sqlite:///{tmp_path / 'oauth.db'}"
+    Database(url).upgrade()
+    # oauth.v2.access authenticates with client id and secret (basic auth), not a bearer token.
+    with SlackAPI(require_token=False) as slack:
+        slack.add_user(ANN, "ann@acme.test", "Ann Lee")
+        slack.set_handler("oauth.v2.access", oauth_access)
+        bot = BotServer(slack, "http://127.0.0.1:9", url, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="shh")
+        bot.start()
+        bot.services.importer.run(SAMPLE)
+        try:
+            yield bot, slack
+        finally:
+            bot.stop()
+
+
+def test_install_redirect_stores_the_workspace_and_its_token_serves_requests(oauth_bot: tuple[BotServer, SlackAPI]) -> None:
+    bot, slack = oauth_bot
+    tables = set(inspect(bot.db.engine).get_table_names())
+    assert {"slack_bots", "slack_installations", "slack_oauth_states"} <= tables
+
+    install = bot.http.get("/slack/install")
+    assert install.status_code == 200
+    state = re.search(r"state=([A-Za-z0-9_-]+)", install.text)
+    assert state and "client_id=111.222" in install.text and "users:read.email" in install.text.replace("%3A", ":")
+
+    cookie = install.headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    # The cookie is Secure (https only); a browser on the real https URL sends it back like this.
+    done = bot.http.get("/slack/oauth_redirect", params={"code": "the-code", "state": state.group(1)},
+                        headers={"Cookie": cookie.split(";")[0]})
+    assert done.status_code == 200, done.text
+    assert slack.last("oauth.v2.access").args.get("code") == "the-code"
+
+    _, url = bot.command("balance")
+    assert "$1,750.50" in bot.reply_text(url)
+    assert slack.last("users.info").token == "xoxb-installed-T111"
+
+
+def test_a_redirect_with_a_forged_state_installs_nothing(oauth_bot: tuple[BotServer, SlackAPI]) -> None:
+    bot, slack = oauth_bot
+    answer = bot.http.get("/slack/oauth_redirect", params={"code": "the-code", "state": "forged"})
+    assert 400 <= answer.status_code < 500
+    assert slack.calls("oauth.v2.access") == []
+
+
+def test_a_workspace_that_never_installed_gets_nothing(oauth_bot: tuple[BotServer, SlackAPI]) -> None:
+    bot, slack = oauth_bot
+    response, url = bot.command("balance")
+    assert response.status_code < 500
+    assert slack.calls("users.info") == []
