@@ -144,3 +144,33 @@ class ChatRateLimited(BillingError):
 
 class ChatDeliveryFailed(BillingError):
     """The chat workspace refused or failed a call; a reminder is retried on a later sweep."""
+
+
+class CardNumberInText(BillingError):
+    """Free text that looks like a card number: refused, never stored, e-mailed or logged."""
+
+
+class IdentityVerificationError(BillingError):
+    """Proof of e-mail ownership (an e-mailed one-time code) did not succeed."""
+
+
+class VerificationRateLimited(IdentityVerificationError):
+    """Too many codes requested for this person or address recently."""
+
+
+class VerificationCodeWrong(IdentityVerificationError):
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__(f"wrong code, {attempts_left} attempt(s) left")
+        self.attempts_left = attempts_left
+
+
+class VerificationCodeExpired(IdentityVerificationError):
+    """The code is older than its lifetime, or none is pending."""
+
+
+class VerificationAttemptsExhausted(IdentityVerificationError):
+    """Too many wrong codes: this code no longer works; a new one must be requested."""
+
+
+class VerificationMailFailed(IdentityVerificationError):
+    """The code could not be e-mailed (no mail server configured, or it refused)."""

@@ -14,11 +14,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from billing_core.card_guard import contains_card_number
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, ContactRecord, EscalationRecord, InvoiceRecord
 from billing_core.emails import normalize_email
 from billing_core.errors import (
+    CardNumberInText,
     EscalationAlreadyResolved,
     EscalationMessageEmpty,
     EscalationMessageTooLong,
@@ -54,10 +56,13 @@ OVERDUE_DEFAULT = "This invoice is still unpaid 30 days after its due date."
 
 
 def validate_message(text: str | None) -> str:
-    """The cleaned message, or ``EscalationMessageEmpty`` / ``EscalationMessageTooLong``."""
+    """The cleaned message, or ``EscalationMessageEmpty`` / ``EscalationMessageTooLong`` /
+    ``CardNumberInText`` (a card number is never stored or e-mailed to support)."""
     message = clean_message(text or "")
     if not message:
         raise EscalationMessageEmpty("empty message")
+    if contains_card_number(message):
+        raise CardNumberInText("message contains a card number")
     if len(message) > MAX_MESSAGE_LENGTH:
         raise EscalationMessageTooLong(MAX_MESSAGE_LENGTH, len(message))
     return message
@@ -119,6 +124,8 @@ class EscalationService:
         self, actor: Actor, account_external_id: str, invoice_number: str, message: str = ""
     ) -> EscalationView:
         """Handle "I've already paid" from a reminder. A second click returns the open escalation."""
+        if contains_card_number(message):
+            raise CardNumberInText("message contains a card number")
         text = clean_message(message)[:MAX_MESSAGE_LENGTH] or ALREADY_PAID_DEFAULT
         with self._db.transaction() as session:
             account, invoice = require_invoice(session, actor, account_external_id, invoice_number)
