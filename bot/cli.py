@@ -24,6 +24,24 @@ app.add_typer(payments_app, name="payments")
 R = TypeVar("R")
 
 
+@app.callback()
+def _start(ctx: typer.Context) -> None:
+    # Logging first, so nothing a command logs escapes redaction. The console keeps its own
+    # quiet terminal logging; with invalid settings the command itself reports the error.
+    if ctx.invoked_subcommand == "console":
+        return
+    from bot.logging_setup import configure_from_settings, configure_logging
+
+    try:
+        settings = get_settings()
+    except ConfigurationError:
+        configure_logging(level="WARNING")
+        return
+    # One-shot commands keep stderr for their one-line outcome unless asked for more (LOG_LEVEL=DEBUG).
+    quiet = ctx.invoked_subcommand not in ("serve", "socket") and settings.log_level.upper() != "DEBUG"
+    configure_from_settings(settings, level="WARNING" if quiet else None)
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """One line on stderr, then exit non-zero."""
     typer.echo(message, err=True)

@@ -14,8 +14,13 @@ import sys
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TextIO
+from urllib.parse import unquote, urlsplit
 
 from billing_core.card_guard import redact_card_numbers
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
 
@@ -77,13 +82,15 @@ class JsonFormatter(logging.Formatter):
         )
 
 
-def configure_logging(*, level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -> None:
-    """Install one stderr handler on the root logger (idempotent)."""
+def configure_logging(
+    *, level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = (), stream: TextIO | None = None
+) -> None:
+    """Install one handler on the root logger, writing to ``stream`` (stderr); idempotent."""
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_billing_bot", False):
-            root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    for old in list(root.handlers):
+        if getattr(old, "_billing_bot", False):
+            root.removeHandler(old)
+    handler = logging.StreamHandler(stream or _Stderr())
     handler._billing_bot = True  # type: ignore[attr-defined]
     handler.addFilter(RedactingFilter(secrets))
     if fmt == "json":
@@ -92,3 +99,50 @@ def configure_logging(*, level: str = "INFO", fmt: str = "text", secrets: Iterab
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"))
     root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+class _Stderr:
+    """Whatever ``sys.stderr`` is when a record is written (test runners swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every secret value the settings hold (tokens, keys, passwords inside URLs), for redaction."""
+    values = [
+        secret.get_secret_value()
+        for secret in (
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+            settings.slack_client_secret,
+            settings.stripe_api_key,
+            settings.stripe_webhook_secret,
+            settings.smtp_url,
+        )
+        if secret is not None
+    ]
+    for url in (settings.smtp_url.get_secret_value() if settings.smtp_url else "", settings.database_url):
+        password = _url_password(url)
+        if password:
+            values.append(password)
+    return [value for value in values if value]
+
+
+def configure_from_settings(settings: Settings, *, level: str | None = None) -> None:
+    """``configure_logging`` with ``LOG_LEVEL`` (or ``level``), ``LOG_FORMAT`` and every secret."""
+    configure_logging(
+        level=level or settings.log_level, fmt=settings.log_format, secrets=secret_values(settings)
+    )
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None

@@ -17,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from billing_core.services.container import Services
+from bot.logging_setup import new_correlation_id
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ def _add(
 
 def _logged(name: str, job: Callable[[], object]) -> Callable[[], None]:
     def run() -> None:
+        new_correlation_id()
         try:
             outcome = job()
         except Exception:  # a failing job must not stop the others; it runs again next interval
