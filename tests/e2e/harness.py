@@ -165,7 +165,9 @@ class BotServer:
         payload = block_actions_payload(action, user_id=user, response_url=url, **kwargs)
         return self.post(interaction_body(payload)), url
 
-    def press(self, action_id: str, value: dict[str, Any] | str, user: str = ANN, **kwargs: Any) -> tuple[httpx.Response, str]:
+    def press(
+        self, action_id: str, value: dict[str, Any] | str, user: str = ANN, **kwargs: Any
+    ) -> tuple[httpx.Response, str]:
         raw = value if isinstance(value, str) else json.dumps(value)
         return self.click(button_action(action_id, raw), user=user, **kwargs)
 

@@ -55,7 +55,7 @@ def test_invoices_lists_each_open_invoice_with_due_date_amount_and_overdue_marke
 
 
 def test_pay_lists_open_invoices_with_pay_buttons_and_the_full_balance(world: World) -> None:
-    response, url = world.bot.command("pay")
+    _response, url = world.bot.command("pay")
     reply = world.bot.replies(url)[0]
     buttons = [
         element
@@ -100,7 +100,7 @@ def test_switch_by_exact_id_works_and_an_unknown_one_lists_accounts_changing_not
 
 
 def test_a_partial_amount_is_refused_with_an_offer_to_contact_support(world: World) -> None:
-    response, url = world.bot.command("pay 100")
+    _response, url = world.bot.command("pay 100")
     reply = world.bot.replies(url)[0]
     text = json.dumps(reply)
     assert "whole invoice or the full open balance" in text

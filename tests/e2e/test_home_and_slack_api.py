@@ -51,7 +51,7 @@ def test_history_is_paged_with_date_amount_card_invoices_and_status(world: World
     for number in ("INV-1", "INV-2"):
         payment = world.bot.services.payments.start_invoice_payment(ANN_ACTOR, "acme", number, world.acme_card)
         world.bot.services.payments.execute(payment.id)
-    response, url = world.bot.command("history")
+    _response, url = world.bot.command("history")
     text = world.bot.reply_text(url)
     assert "25 Nov 2026" in text and "$1,250.00" in text and "Visa •••• 4242" in text and "INV-2" in text
     assert "paid" in text and "Page 1 of 1" in text

@@ -55,7 +55,8 @@ def test_add_card_gives_the_hosted_link_and_a_dm_once_the_webhook_arrives(world:
                             "customer": world.acme_customer, "status": "complete"}},
     }
     payload = json.dumps(event).encode()
-    answer = world.bot.http.post("/stripe/webhook", content=payload, headers=stripe_signed_headers(WEBHOOK_SECRET, payload))
+    headers = stripe_signed_headers(WEBHOOK_SECRET, payload)
+    answer = world.bot.http.post("/stripe/webhook", content=payload, headers=headers)
     assert answer.status_code == 200
     [dm] = world.bot.wait_calls("chat.postMessage")
     assert dm.json_args["channel"] == f"D{ANN}" and "was added to Acme Corp" in json.dumps(dm.json_args)

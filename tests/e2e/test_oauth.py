@@ -41,7 +41,7 @@ def oauth_bot(tmp_path: Path) -> Iterator[tuple[BotServer, SlackAPI]]:
             bot.stop()
 
 
-def test_install_redirect_stores_the_workspace_and_its_token_serves_requests(oauth_bot: tuple[BotServer, SlackAPI]) -> None:
+def test_install_stores_the_workspace_and_its_token_serves_requests(oauth_bot: tuple[BotServer, SlackAPI]) -> None:
     bot, slack = oauth_bot
     tables = set(inspect(bot.db.engine).get_table_names())
     assert {"slack_bots", "slack_installations", "slack_oauth_states"} <= tables
@@ -73,6 +73,6 @@ def test_a_redirect_with_a_forged_state_installs_nothing(oauth_bot: tuple[BotSer
 
 def test_a_workspace_that_never_installed_gets_nothing(oauth_bot: tuple[BotServer, SlackAPI]) -> None:
     bot, slack = oauth_bot
-    response, url = bot.command("balance")
+    response, _url = bot.command("balance")
     assert response.status_code < 500
     assert slack.calls("users.info") == []
