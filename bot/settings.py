@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     public_url: str = Field("http://127.0.0.1:3000", alias="PUBLIC_URL")
     log_format: str = Field("text", alias="LOG_FORMAT")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+    # Empty means the default for the install type (see ``identity_verification_mode``).
+    identity_verification: Literal["", "slack_email", "email_code"] = Field("", alias="IDENTITY_VERIFICATION")
 
     @field_validator("reminder_schedule", mode="before")
     @classmethod
@@ -79,6 +81,14 @@ class Settings(BaseSettings):
     @property
     def oauth_enabled(self) -> bool:
         return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
+    def identity_verification_mode(self) -> str:
+        """``email_code`` (OAuth installs by default: other workspaces' e-mails are not ours to
+        trust) or ``slack_email`` (single workspace by default)."""
+        if self.identity_verification:
+            return self.identity_verification
+        return "email_code" if self.oauth_enabled else "slack_email"
 
     def require(self, *names: str) -> None:
         """Raise ``ConfigurationError`` naming the first missing environment variable."""
