@@ -135,7 +135,7 @@ def _reminder(row: Any) -> DueReminder:
     return DueReminder(invoice_id, contact_id, int(step), email, contact_name, line)
 
 
-def iter_due(db: Database, schedule: ReminderSchedule, window: PlanWindow, *, page_size: int = 2000
+def iter_due(db: Database, schedule: ReminderSchedule, window: PlanWindow, *, page_size: int = 10_000
              ) -> Iterator[DueReminder]:
     """Every due reminder, page by page, each person's reminders within one page."""
     query = due_query(schedule, window)

@@ -129,3 +129,26 @@ def test_contacts_not_in_the_workspace_are_skipped_and_counted_once(
     assert reminders.run_sweep().summary() == "sent 1, skipped 1, failed 0"
     assert reminders.run_sweep().summary() == "sent 0, skipped 0, failed 0"
     assert [channel for channel, _ in dm_texts(slack_api)] == ["DUANN"]
+
+
+def test_planning_in_small_pages_plans_the_same_dms_as_one_big_page(
+    load: Callable[..., None], reminders: ReminderService
+) -> None:
+    from billing_core.services.reminder_plan import group_reminders, iter_due
+
+    due = NOW.date()
+    load(
+        account("acme", [("ann@acme.test", "Ann Lee"), ("bob@acme.test", "Bob Ray")],
+                [invoice(f"A-{n}", due) for n in range(5)]),
+        account("globex", [("ann@acme.test", "Ann Lee"), ("cy@globex.test", "Cy")],
+                [invoice("G-1", due), invoice("G-2", due + timedelta(days=7))]),
+    )
+
+    def dms(page_size: int) -> list[tuple[str, int, tuple[str, ...]]]:
+        window = reminders.window(NOW)
+        return [(g.email, g.step, tuple(r.line.invoice_number for r in g.reminders))
+                for g in group_reminders(iter_due(reminders._db, reminders.schedule, window, page_size=page_size))]
+
+    assert dms(2) == dms(3) == dms(10_000)
+    assert dms(10_000)[0] == ("ann@acme.test", -7, ("G-2",))
+    assert len(dms(10_000)) == 5
