@@ -17,9 +17,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="billing-bot:
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 reminders_app = typer.Typer(no_args_is_help=True, help="Invoice reminders.")
 payments_app = typer.Typer(no_args_is_help=True, help="Payments.")
+identities_app = typer.Typer(no_args_is_help=True, help="Links between Slack users and proven e-mail addresses.")
 app.add_typer(db_app, name="db")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(payments_app, name="payments")
+app.add_typer(identities_app, name="identities")
 
 R = TypeVar("R")
 
@@ -121,13 +123,13 @@ def serve(
     no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Do not run scheduled jobs")] = False,
 ) -> None:
     """Serve Slack over HTTP (and the Stripe webhook, /healthz, /metrics)."""
-    from bot.server import run_http
-
     settings = settings_or_exit()
     if not settings.oauth_enabled:
         guarded(lambda: settings.require("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"))
     else:
         guarded(lambda: settings.require("SLACK_SIGNING_SECRET"))
+    from bot.server import run_http  # after the checks: its imports log at start-up
+
     slack_startup(lambda: run_http(settings, host=host, port=port, scheduler=not no_scheduler))
 
 
@@ -136,10 +138,10 @@ def socket(
     no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Do not run scheduled jobs")] = False,
 ) -> None:
     """Serve Slack over Socket Mode (needs SLACK_APP_TOKEN)."""
-    from bot.socket_mode import run_socket
-
     settings = settings_or_exit()
     guarded(lambda: settings.require("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"))
+    from bot.socket_mode import run_socket  # after the checks: its imports log at start-up
+
     slack_startup(lambda: run_socket(settings, scheduler=not no_scheduler))
 
 
@@ -222,6 +224,18 @@ def audit(
 
     settings = settings_or_exit()
     guarded(lambda: print_audit(settings, account=account, since=parse_now(since)))
+
+
+@identities_app.command("revoke")
+def identities_revoke(
+    who: Annotated[str, typer.Argument(help="A verified e-mail, a Slack user id (U123) or principal (slack:T1:U123)")],
+) -> None:
+    """Unlink Slack users from a proven e-mail: they must verify again (email_code mode)."""
+    from bot.identity_cli import revoke_identities
+
+    settings = settings_or_exit()
+    for line in guarded(lambda: revoke_identities(settings, who)):
+        typer.echo(line)
 
 
 def main() -> None:

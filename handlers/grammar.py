@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from billing_core.money import is_known_currency
+
 # "100", "$100", "100.50", "1,000", "usd 100", "100 eur": what a partial amount looks like.
-_AMOUNT = re.compile(r"^(?:[a-z]{3}\s*)?[$€£¥]?\s*\d[\d,]*(?:[.,]\d+)?\s*(?:[a-z]{3})?$", re.IGNORECASE)
+_AMOUNT = re.compile(
+    r"^(?:(?P<before>[a-z]{3})\s*)?[$€£¥]?\s*\d[\d,]*(?:[.,]\d+)?\s*(?P<after>[a-z]{3})?$", re.IGNORECASE
+)
 
 _SIMPLE = {"help", "balance", "invoices", "methods", "history", "accounts"}
 
@@ -21,7 +25,11 @@ class Command:
 
 
 def looks_like_amount(text: str) -> bool:
-    return bool(_AMOUNT.match(text.strip()))
+    match = _AMOUNT.match(text.strip())
+    if match is None:
+        return False
+    codes = [c.lower() for c in (match.group("before"), match.group("after")) if c]
+    return all(is_known_currency(code) for code in codes)
 
 
 def parse(text: str) -> Command:

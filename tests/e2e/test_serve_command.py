@@ -1,0 +1,75 @@
+"""``billing-bot serve`` as a real process: the contract's routes, signed Slack requests, config errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.harness import SECRET, wait_until
+from tests.support.localstripe_server import free_port
+from tests.support.slack_api import SlackAPI
+from tests.support.slack_signing import signed_headers, slash_command_body
+
+BOT = [sys.executable, "-m", "bot"]
+
+
+def environment(tmp_path: Path, api: SlackAPI, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}", SLACK_API_URL=api.base_url, **extra)
+    return env
+
+
+@pytest.fixture
+def api() -> Iterator[SlackAPI]:
+    with SlackAPI() as stand_in:
+        stand_in.add_user("W111", "nobody@nowhere.test", "Nobody")
+        yield stand_in
+
+
+def test_serve_answers_health_and_a_signed_command(tmp_path: Path, api: SlackAPI) -> None:
+    env = environment(tmp_path, api, SLACK_BOT_TOKEN="xoxb-serve", SLACK_SIGNING_SECRET=SECRET)
+    subprocess.run([*BOT, "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    port = free_port()
+    process = subprocess.Popen([*BOT, "serve", "--port", str(port), "--no-scheduler"], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            def healthy() -> bool:
+                try:
+                    return http.get("/healthz").status_code == 200
+                except httpx.TransportError:
+                    return process.poll() is not None
+            wait_until(healthy, 20, "the server")
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            url = api.response_url
+            body = slash_command_body("help", response_url=url)
+            answer = http.post("/slack/events", content=body, headers=signed_headers(SECRET, body))
+            assert answer.status_code == 200
+            wait_until(lambda: bool(api.response_url_posts(url)), 10, "the help reply")
+            assert http.get("/slack/events").status_code == 405
+            assert http.get("/metrics").status_code == 200
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_serve_without_the_signing_secret_exits_naming_it(tmp_path: Path, api: SlackAPI) -> None:
+    env = environment(tmp_path, api, SLACK_BOT_TOKEN="xoxb-serve")
+    started = time.monotonic()
+    result = subprocess.run([*BOT, "serve", "--port", str(free_port())], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and time.monotonic() - started < 30
+    assert "SLACK_SIGNING_SECRET" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_socket_without_an_app_token_exits_naming_it(tmp_path: Path, api: SlackAPI) -> None:
+    env = environment(tmp_path, api, SLACK_BOT_TOKEN="xoxb-serve")
+    result = subprocess.run([*BOT, "socket"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and "SLACK_APP_TOKEN" in result.stderr

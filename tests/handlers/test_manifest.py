@@ -1,0 +1,23 @@
+"""manifest.yml is a valid Slack app manifest with what the app needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+
+
+def test_the_manifest_declares_the_command_interactivity_home_event_and_scopes() -> None:
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    assert manifest["_metadata"]["major_version"] == 1
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/billing" and command["url"].endswith("/slack/events")
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "commands", "chat:write", "users:read", "users:read.email", "im:write"
+    }
+    assert len(manifest["display_information"]["name"]) <= 35
