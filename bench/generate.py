@@ -10,6 +10,7 @@ The shape is deterministic:
 * account ``a`` (``acct-000042``) has two contacts: ``billing000042@bench.test`` (its own) and
   ``finance000021@bench.test`` (shared with the neighbouring account, so some people see two
   accounts), a Stripe customer id and one cached card (so no Stripe call is needed to list cards);
+* the bench accounts have a payment history (see :func:`payment_rows`);
 * the first ``BENCH_ACCOUNTS`` accounts carry 50 invoices each (20 open), the next
   ``BENCH_ACCOUNTS`` one open invoice each; the others 1-19 (about 30% open), summing exactly to
   the invoice count;
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, func, insert, inspect, select, text
 
 from billing_core.db.base import Base
 from billing_core.db.database import Database
@@ -38,7 +39,9 @@ from billing_core.db.tables import (
     AccountRecord,
     ContactRecord,
     InvoiceRecord,
+    PaymentInvoiceRecord,
     PaymentMethodRecord,
+    PaymentRecord,
 )
 
 BENCH_ACCOUNTS = 64  # heavy (50 invoices) and, after them, as many light (1 invoice) accounts
@@ -65,8 +68,6 @@ MUTABLE_TABLES = (
     "billing_reminder_delivery",
     "billing_reminder_pause",
     "billing_escalation",
-    "billing_payment_invoice",
-    "billing_payment",
     "billing_card_setup",
     "billing_audit_event",
     "billing_principal",
@@ -176,6 +177,42 @@ def invoice_rows(sizes: Sizes, today: date, now: datetime) -> Iterator[tuple[Any
             next_id += 1
 
 
+PAYMENT_COLUMNS = (
+    "id", "account_id", "amount_minor", "currency", "status", "idempotency_key", "stripe_payment_intent_id",
+    "card_brand", "card_last4", "started_by_email", "started_by_principal", "failure_reason", "created_at",
+    "updated_at", "settled_at",
+)
+LINK_COLUMNS = ("payment_id", "invoice_id", "amount_minor")
+
+
+def payment_rows(sizes: Sizes, today: date) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Payment history for the bench accounts only: one succeeded payment per paid invoice of a
+    heavy account, one declined attempt on each light account's open invoice."""
+    counts = invoice_counts(sizes)
+    payments: list[tuple[Any, ...]] = []
+    links: list[tuple[Any, ...]] = []
+    first_invoice_id = 1
+    for a in range(2 * BENCH_ACCOUNTS):
+        n = counts[a]
+        opened = open_count(a, n)
+        email = f"billing{a:06d}@{EMAIL_DOMAIN}"
+        for i in range(n):
+            paid = i < n - opened
+            if paid == (a in light_accounts()):
+                continue
+            amount = 1_000 + (a * 7 + i * 13) % 99_000
+            at = datetime.combine(today - timedelta(days=30 * (n - 1 - i)), datetime.min.time(), UTC)
+            pid = len(payments) + 1
+            payments.append((
+                pid, a + 1, amount, "usd", "succeeded" if paid else "failed", f"bench-{pid}", f"pi_bench{pid}",
+                "visa", "4242", email, f"slack:T111:{user_id(a)}", None if paid else "card_declined", at, at,
+                at if paid else None,
+            ))
+            links.append((pid, first_invoice_id + i, amount))
+        first_invoice_id += n
+    return payments, links
+
+
 def card_rows(sizes: Sizes, now: datetime) -> Iterator[tuple[Any, ...]]:
     for a in range(sizes.accounts):
         yield (a + 1, a + 1, f"pm_bench{a:06d}", "visa", f"{4242 + a % 5000:04d}"[-4:], 12, 2030, True, now)
@@ -209,9 +246,10 @@ def _copy_postgres(db: Database, table: str, columns: Sequence[str], rows: Itera
                         copy.write(buffer.getvalue())
                         buffer = io.StringIO()
                 copy.write(buffer.getvalue())
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-            )
+            if "id" in columns:
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                )
         connection.commit()
     finally:
         raw.close()
@@ -257,7 +295,21 @@ def holds(db: Database, sizes: Sizes) -> bool:
         accounts = session.scalar(select(func.count()).select_from(AccountRecord))
         contacts = session.scalar(select(func.count()).select_from(ContactRecord))
         invoices = session.scalar(select(func.count()).select_from(InvoiceRecord))
-    return (accounts, contacts, invoices) == (sizes.accounts, sizes.contacts, sizes.invoices)
+        payments = session.scalar(select(func.count()).select_from(PaymentRecord))
+    expected = (sizes.accounts, sizes.contacts, sizes.invoices, len(payment_rows(sizes, date.today())[0]))
+    return (accounts, contacts, invoices, payments) == expected
+
+
+def migrate(db: Database) -> None:
+    """Bring the schema to head. Migration 0001 is still edited in place (unreleased project), so a
+    database made before a change can lack tables: then it is dropped and made again."""
+    db.upgrade()
+    missing = set(Base.metadata.tables) - set(inspect(db.engine).get_table_names())
+    if missing:
+        with db.engine.begin() as connection:
+            Base.metadata.drop_all(connection)
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.upgrade()
 
 
 def generate(db: Database, sizes: Sizes, *, today: date | None = None, force: bool = False) -> dict[str, Any]:
@@ -266,7 +318,7 @@ def generate(db: Database, sizes: Sizes, *, today: date | None = None, force: bo
     Rows the bot itself creates (reminder deliveries, payments, audit events ...) are always
     cleared, so every benchmark run starts from the same state.
     """
-    db.upgrade()
+    migrate(db)
     started = time.perf_counter()
     if not force and holds(db, sizes):
         clear(db, MUTABLE_TABLES)
@@ -279,6 +331,9 @@ def generate(db: Database, sizes: Sizes, *, today: date | None = None, force: bo
     _write(db, tables[ContactRecord.__tablename__], CONTACT_COLUMNS, contact_rows(sizes))
     _write(db, tables[InvoiceRecord.__tablename__], INVOICE_COLUMNS, invoice_rows(sizes, today, now))
     _write(db, tables[PaymentMethodRecord.__tablename__], CARD_COLUMNS, card_rows(sizes, now))
+    payments, links = payment_rows(sizes, today)
+    _write(db, tables[PaymentRecord.__tablename__], PAYMENT_COLUMNS, payments)
+    _write(db, tables[PaymentInvoiceRecord.__tablename__], LINK_COLUMNS, links)
     if db.dialect == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("SET statement_timeout = 0"))

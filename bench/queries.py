@@ -1,0 +1,136 @@
+"""SQL statements per Slack interaction, counted with SQLAlchemy's ``before_cursor_execute``.
+
+A signed request is dispatched into the Bolt app exactly as ``serve`` builds it; the count
+covers the whole request, the ack and the lazy listener (we wait for Bolt's thread pool to
+drain). The Web API is the recording stand-in of ``tests/support/slack_api.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import BoltRequest
+from slack_sdk import WebClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from bench.generate import Sizes, account_external_id, invoice_counts, light_accounts, user_email, user_id
+from bench.server import BOT_TOKEN, SIGNING_SECRET
+from billing_core.services.container import Services
+from bot.app import build_bolt_app
+from bot.settings import Settings
+from tests.support.slack_api import SlackAPI
+from tests.support.slack_signing import (
+    app_home_opened_event,
+    block_actions_body,
+    block_actions_payload,
+    button_action,
+    event_body,
+    signed_headers,
+    slash_command_body,
+)
+
+# Every ``/billing`` text of the contract that reads data (``support`` opens a modal, no query).
+SLASH_COMMANDS = ("", "balance", "invoices", "pay", "pay balance", "methods", "history", "accounts", "help")
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    """Collect every SQL statement ``engine`` runs, from any thread, while the block runs."""
+    statements: list[str] = []
+    lock = threading.Lock()
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        with lock:
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def bench_settings(database_url: str, api: SlackAPI) -> Settings:
+    """Settings as ``serve`` gets them in the benchmark (cards are cached: no Stripe call)."""
+    return Settings(
+        _env_file=None, DATABASE_URL=database_url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=api.base_url, STRIPE_API_KEY="sk_test_bench", STRIPE_API_BASE=api.root_url,
+    )
+
+
+def add_bench_users(api: SlackAPI, accounts: list[int]) -> None:
+    for a in accounts:
+        email = user_email(user_id(a))
+        api.add_user(user_id(a), email, f"Bench {a}", tz="UTC")
+
+
+@dataclass
+class Dispatched:
+    status: int
+    statements: list[str]
+
+
+class InProcessSlack:
+    """Dispatches signed requests into a fresh ``build_bolt_app`` and counts the SQL they cause."""
+
+    def __init__(self, services: Services, settings: Settings, api: SlackAPI) -> None:
+        self.services = services
+        self.settings = settings
+        self.api = api
+
+    def dispatch(self, body: bytes) -> Dispatched:
+        client = WebClient(token=BOT_TOKEN, base_url=self.api.base_url)
+        app = build_bolt_app(self.services, self.settings, client=client, verify_token=False)
+        headers: dict[str, str | Sequence[str]] = {
+            k.lower(): [v] for k, v in signed_headers(SIGNING_SECRET, body).items()
+        }
+        with counting(self.services.db.engine) as statements:
+            response = app.dispatch(BoltRequest(body=body.decode(), headers=headers))
+            # Lazy listeners run on the app's executor: wait for them so their queries count too.
+            app.listener_runner.listener_executor.shutdown(wait=True)
+        return Dispatched(response.status, list(statements))
+
+    def command(self, a: int, text: str) -> Dispatched:
+        return self.dispatch(slash_command_body(text, user_id=user_id(a), response_url=self.api.response_url))
+
+    def pay_button(self, a: int, invoice_number: str) -> Dispatched:
+        value = json.dumps({"account": account_external_id(a), "invoice": invoice_number})
+        payload = block_actions_payload(button_action("pay_open", value), user_id=user_id(a),
+                                        response_url=self.api.response_url)
+        return self.dispatch(block_actions_body(payload))
+
+    def home(self, a: int) -> Dispatched:
+        return self.dispatch(event_body(app_home_opened_event(user_id=user_id(a))))
+
+
+def newest_invoice(sizes: Sizes, a: int) -> str:
+    """The number of account ``a``'s newest invoice (always open in the data set)."""
+    return f"INV-{a:06d}-{invoice_counts(sizes)[a] - 1:03d}"
+
+
+def count_all(services: Services, settings: Settings, api: SlackAPI, sizes: Sizes) -> dict[str, Any]:
+    """Queries per interaction for a 50-invoice account and a 1-invoice account."""
+    heavy, light = 0, light_accounts()[0]
+    add_bench_users(api, [heavy, light])
+    slack = InProcessSlack(services, settings, api)
+    rows: dict[str, dict[str, int]] = {}
+    for text in SLASH_COMMANDS:
+        rows[f"/billing {text}".strip()] = {
+            "50_invoices": len(slack.command(heavy, text).statements),
+            "1_invoice": len(slack.command(light, text).statements),
+        }
+    rows["pay button (modal)"] = {
+        "50_invoices": len(slack.pay_button(heavy, newest_invoice(sizes, heavy)).statements),
+        "1_invoice": len(slack.pay_button(light, newest_invoice(sizes, light)).statements),
+    }
+    rows["app_home_opened"] = {
+        "50_invoices": len(slack.home(heavy).statements),
+        "1_invoice": len(slack.home(light).statements),
+    }
+    return rows
