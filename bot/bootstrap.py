@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     from billing_core.services.escalations import EscalationService
+    from billing_core.services.identity_verification import IdentityVerification
     from billing_core.services.reminders import ReminderService
 
 
@@ -51,7 +52,25 @@ def build_services(
     if gateway is not None:
         build_payments(services, settings, gateway=gateway, notifier=notifier or NullNotifier())
     services.reminders = build_reminders(settings, services)
+    services.identity_verification = build_identity_verification(settings, db=db, clock=clock)
     return services
+
+
+def build_identity_verification(settings: Settings, *, db: Database, clock: Clock) -> IdentityVerification:
+    """Proof of e-mail ownership (``IDENTITY_VERIFICATION``); codes go out through ``SMTP_URL``."""
+    from billing_core.mailer import SmtpMailer
+    from billing_core.services.identity_verification import IdentityVerification
+
+    mailer = SmtpMailer.from_url(settings.smtp_url.get_secret_value()) if settings.smtp_url else None
+    key_source = settings.slack_signing_secret or settings.slack_client_secret or settings.slack_bot_token
+    return IdentityVerification(
+        db=db,
+        clock=clock,
+        mode=settings.identity_verification_mode,
+        mailer=mailer,
+        sender=settings.smtp_from,
+        key=key_source.get_secret_value() if key_source else "billing-bot-local",
+    )
 
 
 def build_reminders(settings: Settings, services: Services) -> ReminderService:

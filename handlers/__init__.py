@@ -26,10 +26,10 @@ def _optional(name: str) -> ModuleType | None:
 
 def register_listeners(app: App) -> None:
     """Register every listener module's ``register(app)``; the catch-all for stale actions last."""
-    from handlers import commands, home, methods, navigation, pay
+    from handlers import commands, home, methods, navigation, pay, verification
     from handlers.ids import SUPPORT_OPEN_ACTION
 
-    for module in (commands, home, pay, methods, navigation):
+    for module in (commands, home, pay, methods, navigation, verification):
         module.register(app)
     support = None
     for name in _OPTIONAL:

@@ -17,6 +17,8 @@ from handlers.interaction import Interaction, run_safely
 
 logger = logging.getLogger(__name__)
 
+VERIFY_FIRST = "Please confirm your e-mail address first: run /billing and I'll e-mail you a code."
+
 
 def publish_home(ix: Interaction) -> None:
     """Render the caller's dashboard into their Home tab. Never raises."""
@@ -27,6 +29,11 @@ def publish_home_for(deps: Deps, client: WebClient, team_id: str, user_id: str) 
     """Same, outside a request (after a webhook settled a payment). Never raises."""
     try:
         actor = deps.identity.resolve(client, team_id, user_id)
+        verifier = deps.services.identity_verification
+        if actor is not None and verifier is not None and verifier.needs_code(actor):
+            # No code is e-mailed just for opening the tab; /billing does that.
+            client.views_publish(user_id=user_id, view=home_refusal_view(VERIFY_FIRST))
+            return
         caller = None
         if actor is not None:
             try:

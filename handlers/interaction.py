@@ -43,15 +43,27 @@ class Interaction:
             context.team_id or user.get("team_id") or team.get("id") or body.get("team_id") or ""
         )
         self._actor: Actor | None = None
+        self._unverified: Actor | None = None
         self._resolved = False
 
     @property
     def actor(self) -> Actor | None:
-        """The caller with the e-mail Slack holds for them; ``None`` when none is visible."""
+        """The caller with the e-mail Slack holds for them; ``None`` when none is visible, or while
+        they still have to prove that e-mail (``IDENTITY_VERIFICATION=email_code``)."""
         if not self._resolved:
-            self._actor = self.deps.identity.resolve(self.client, self.team_id, self.user_id)
+            actor = self.deps.identity.resolve(self.client, self.team_id, self.user_id)
+            verifier = self.services.identity_verification
+            if actor is not None and verifier is not None and verifier.needs_code(actor):
+                self._unverified, actor = actor, None
+            self._actor = actor
             self._resolved = True
         return self._actor
+
+    @property
+    def unverified(self) -> Actor | None:
+        """The caller as Slack names them, when they are a contact who has not proven the e-mail yet."""
+        _ = self.actor
+        return self._unverified
 
     def caller(self) -> CallerContext | None:
         """The caller's accounts, or ``None`` when they are not a billing contact."""
@@ -64,6 +76,11 @@ class Interaction:
             return None
 
     def refusal(self) -> Screen:
+        """Why there is no billing data: not a contact, or (with a code e-mailed now) not verified yet."""
+        if self.unverified is not None:
+            from handlers.verification import verification_prompt  # it imports this module
+
+            return verification_prompt(self.services, self.unverified)
         return message_screen(not_a_contact_message(self.deps.support_email))
 
     def surface(self, *, new_message: bool = False) -> Surface:

@@ -12,6 +12,7 @@ from billing_core.services.audit import AuditLog
 from billing_core.services.auth_links import AuthLinks
 from billing_core.services.escalations import EscalationService
 from billing_core.services.history import PaymentHistory
+from billing_core.services.identity_verification import IdentityVerification
 from billing_core.services.importer import Importer
 from billing_core.services.payment_methods import PaymentMethodService
 from billing_core.services.payments import PaymentService
@@ -35,6 +36,7 @@ class Services:
     escalations: EscalationService = None  # type: ignore[assignment]  # set by bot.bootstrap
     reminders: Any = None
     auth_links: AuthLinks = None  # type: ignore[assignment]  # set with payments
+    identity_verification: IdentityVerification = None  # type: ignore[assignment]  # set by bot.bootstrap
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Services:
         # Bolt deep-copies the request context for lazy listeners; the services (engine, pools)
