@@ -98,31 +98,32 @@ def console_parts(
     seed: Callable[[Services], None] | None = None,
 ) -> Iterator[ConsoleParts]:
     """Build the stand-in, the services and the Bolt app; tear them down on exit."""
-    from bot.app import build_bolt_app
-    from bot.bootstrap import build_services
+    from bot.server import SlackRuntime, build_runtime
 
     workspace = Workspace(Display(write, lambda user_id: workspace.describe(user_id)))
     api = SlackWebAPI(workspace).start()
     driver: SlackDriver | None = None
-    services: Services | None = None
+    runtime: SlackRuntime | None = None
     try:
         signing_secret = secrets.token_hex(16)
         settings = console_settings(settings, api, signing_secret)
-        services = build_services(settings, clock=clock)
+        # The same composition as ``serve``: notifier, services and Bolt app.
+        runtime = build_runtime(settings, clock=clock)
+        services = runtime.services
         if seed is not None:
             seed(services)
         for person in people:
             workspace.add_person(person.email, person.name)
-        app = build_bolt_app(services, settings, verify_token=False)
-        driver = SlackDriver(app, signing_secret=signing_secret, workspace=workspace)
+        driver = SlackDriver(runtime.app, signing_secret=signing_secret, workspace=workspace)
         console = Console(driver, workspace, read, remind=reminder_hook(services, settings))
         yield ConsoleParts(console, services, settings, api)
     finally:
         if driver is not None:
             driver.close()
+        if runtime is not None:
+            runtime.notifier.shutdown()
+            runtime.services.db.dispose()
         api.stop()
-        if services is not None:
-            services.db.dispose()
 
 
 def run_console(
