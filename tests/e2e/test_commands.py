@@ -111,10 +111,13 @@ def test_a_partial_amount_is_refused_with_an_offer_to_contact_support(world: Wor
     assert world.stripe.intents() == []
 
 
-def test_support_without_a_message_answers_privately(world: World) -> None:
-    response, url = world.bot.command("support")
-    assert response.status_code == 200
-    world.bot.replies(url) if not world.slack.calls("views.open") else None
+def test_support_is_handed_to_the_escalations_capability_and_answered_privately(world: World) -> None:
+    text = said(world, "support")
+    assert "support" in text.lower() and "Initech" not in text
+
+
+def test_support_for_someone_who_is_not_a_contact_is_the_same_refusal(world: World) -> None:
+    assert SUPPORT_EMAIL in said(world, "support please help", user=STRANGER)
 
 
 def test_someone_who_is_not_a_billing_contact_is_refused_without_any_account_data(world: World) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tests.e2e.conftest import World
-from tests.e2e.harness import ANN, ANN_ACTOR, DECLINES_AT_CHARGE, NEEDS_AUTHENTICATION, wait_until
+from tests.e2e.harness import ANN, ANN_ACTOR, DECLINES_AT_CHARGE, NEEDS_AUTHENTICATION, WEBHOOK_SECRET, wait_until
+from tests.support.slack_signing import stripe_signed_headers
 
 
 def is_pay_modal(view: dict[str, Any]) -> bool:
@@ -152,3 +155,22 @@ def test_the_submission_is_acknowledged_before_a_slow_stripe_answers(world: Worl
     assert all(call.finished is None for call in world.proxy.calls_to("POST", "/v1/payment_intents"))
     world.proxy.release()
     assert "$500.50" in outcome(world, "Payment received")
+
+
+def test_a_payment_settled_later_by_the_webhook_is_told_by_dm_and_refreshes_home(world: World) -> None:
+    card = add_card(world, NEEDS_AUTHENTICATION)
+    view = open_pay_modal(world, {"account": "acme", "invoice": "INV-2"})
+    world.bot.submit(view, method=card)
+    outcome(world, "Confirm with your bank")
+    [intent] = world.stripe.intents()
+    settled = world.stripe.server.authenticate_payment_intent(intent["id"], intent["client_secret"])
+    event = {"id": f"evt_{uuid.uuid4().hex[:12]}", "object": "event", "type": "payment_intent.succeeded",
+             "created": int(time.time()), "data": {"object": settled}}
+    payload = json.dumps(event).encode()
+    world.slack.clear()
+    answer = world.bot.http.post("/stripe/webhook", content=payload,
+                                 headers=stripe_signed_headers(WEBHOOK_SECRET, payload))
+    assert answer.status_code == 200
+    assert "Payment received" in dm_text(world)
+    world.bot.wait_calls("views.publish", where=lambda c: c.json_args.get("user_id") == ANN)
+    assert world.bot.services.accounts.invoice(ANN_ACTOR, "acme", "INV-2").status == "paid"
