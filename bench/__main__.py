@@ -1,20 +1,142 @@
-"""``make bench``: run the benchmarks and print their figures."""
+"""``make bench`` / ``make bench-quick``: run every benchmark, print a table, write bench/results.json.
+
+    python -m bench [--quick] [--database-url URL] [--only SECTION ...] [--output PATH]
+
+Full mode needs PostgreSQL: ``--database-url``, else ``BENCH_DATABASE_URL``, else the server that
+``bash .ci/postgres.sh`` starts (database ``billing_bench`` on it, created when absent). Quick mode
+runs on a temporary SQLite file unless a URL is given. Nothing here asserts a time.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from bench import import_bench
+from bench import generate as gen
+from bench import import_bench, interactions, reminder_send
+from bench.report import render, targets
+from billing_core.db.database import Database
+
+SECTIONS = ("queries", "latency", "memory", "reminders", "import")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def machine() -> dict[str, Any]:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    mem_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal")))
+    return {"nproc": os.cpu_count(), "cpu": model, "memory_gib": round(mem_kb / 2**20, 1),
+            "python": platform.python_version(), "load_average_at_start": os.getloadavg()}
+
+
+def postgres_server_url(given: str | None) -> str:
+    """A PostgreSQL URL: the one given, ``BENCH_DATABASE_URL``, or ``.ci/postgres.sh``'s."""
+    url = given or os.environ.get("BENCH_DATABASE_URL")
+    if url:
+        return url
+    out = subprocess.run(["bash", str(ROOT / ".ci" / "postgres.sh")], check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def bench_database(server_url: str) -> str:
+    """``billing_bench`` on the server of ``server_url``, created when absent."""
+    import psycopg
+
+    from tests.support.postgres import connect_kwargs, with_database
+
+    url = with_database(server_url, "billing_bench")
+    admin = connect_kwargs(with_database(server_url, "postgres"))
+    with psycopg.connect(autocommit=True, **admin) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = 'billing_bench'").fetchone() is None:
+            connection.execute("CREATE DATABASE billing_bench")
+    return url
+
+
+def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    quick = args.quick
+    sizes = gen.QUICK if quick else gen.FULL
+    server_url = args.database_url or os.environ.get("BENCH_DATABASE_URL")
+    if not quick:
+        server_url = postgres_server_url(server_url)
+    if server_url and server_url.startswith("postgresql"):
+        data_url = server_url if args.database_url else bench_database(server_url)
+    else:
+        data_url = server_url or f"sqlite:///{tmp / 'bench.db'}"
+    results: dict[str, Any] = {
+        "mode": "quick" if quick else "full", "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(), "database": Database(data_url).dialect,
+    }
+    db = Database(data_url)
+    print(f"data set: {sizes} on {db.dialect} ...", flush=True)
+    results["data"] = gen.generate(db, sizes)
+    only = set(args.only or SECTIONS)
+    logs = tmp / "logs"
+    logs.mkdir()
+
+    if "queries" in only:
+        print("queries per interaction ...", flush=True)
+        from bench.queries import bench_settings, count_all
+        from bot.bootstrap import build_services
+        from tests.support.slack_api import SlackAPI
+
+        with SlackAPI() as api:
+            settings = bench_settings(data_url, api)
+            results["queries"] = count_all(build_services(settings, db=db), settings, api, sizes)
+    db.dispose()
+
+    if "latency" in only:
+        print("latency and throughput (ours vs bare Bolt) ...", flush=True)
+        seconds, warmup = (1.2, 0.3) if quick else (6.0, 1.0)
+        results["latency"] = asyncio.run(interactions.latency(data_url, sizes, logs, seconds=seconds, warmup=warmup))
+    if "memory" in only:
+        print("memory of serve ...", flush=True)
+        results["memory"] = asyncio.run(interactions.memory(data_url, sizes, logs, requests=400 if quick else 10_000))
+    if "reminders" in only:
+        print("reminder planning and send rate ...", flush=True)
+        probe = subprocess.run([sys.executable, "-m", "bench.plan_probe", data_url], check=True,
+                               capture_output=True, text=True, cwd=ROOT)
+        plan = json.loads(probe.stdout.strip().splitlines()[-1])
+        plan["invoices"] = sizes.invoices
+        send = reminder_send.run(64, gen.Sizes(256, 4_000)) if quick else reminder_send.run(300, gen.QUICK)
+        results["reminders"] = {"plan": plan, "send": send}
+    if "import" in only:
+        print("import ...", flush=True)
+        count = 10_000 if quick else 100_000
+        results["import"] = [import_bench.run(count, None)]
+        if server_url and server_url.startswith("postgresql"):
+            results["import"].append(import_bench.run(count, server_url))
+    return results
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="billing-bot benchmarks")
-    parser.add_argument("--quick", action="store_true", help="small data sizes")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small data set (SQLite unless a URL is given)")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL (or SQLite) URL for the data set")
+    parser.add_argument("--only", nargs="*", choices=SECTIONS, help="run only these sections")
+    parser.add_argument("--output", default=None,
+                        help="default bench/results.json (full; committed with the README) or bench/results/quick.json")
     args = parser.parse_args()
-    invoices = 10_000 if args.quick else 100_000
-    print("== import ==")
-    for key, value in import_bench.run(invoices, None).items():
-        print(f"{key:>30}: {value}")
+    output = Path(args.output or ROOT / "bench" / ("results/quick.json" if args.quick else "results.json"))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="billing-bench-") as tmp:
+        results = run(args, Path(tmp))
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    results["targets"] = targets(results)
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    print(render(results))
+    print(f"wrote {output} ({results['seconds']} s)")
 
 
 if __name__ == "__main__":

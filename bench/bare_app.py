@@ -52,7 +52,7 @@ def main() -> None:
     asgi = create_http_app(services, settings, bare_bolt_app(settings))
     from bench.server import run_uvicorn
 
-    run_uvicorn(asgi, args.host, args.port)
+    run_uvicorn(asgi, args.host, args.port, settings.log_level)
 
 
 if __name__ == "__main__":

@@ -37,17 +37,18 @@ def server_env(database_url: str, api_url: str, stripe_base: str) -> dict[str, s
             # makes the payment services exist. Any stray Stripe call would fail loudly (stand-in).
             "STRIPE_API_KEY": "sk_test_bench",
             "STRIPE_API_BASE": stripe_base,
-            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         }
     )
+    if os.environ.get("BENCH_LOG_LEVEL"):
+        env["LOG_LEVEL"] = os.environ["BENCH_LOG_LEVEL"]
     return env
 
 
-def run_uvicorn(asgi: Any, host: str, port: int) -> None:
-    """Serve ``asgi`` as ``billing-bot serve`` does (uvicorn defaults, no access log)."""
+def run_uvicorn(asgi: Any, host: str, port: int, log_level: str) -> None:
+    """Serve ``asgi`` with the uvicorn settings of ``bot.server.run_http`` (``billing-bot serve``)."""
     import uvicorn
 
-    uvicorn.run(asgi, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(asgi, host=host, port=port, log_level=log_level.lower(), access_log=False, log_config=None)
 
 
 class Server:
@@ -91,7 +92,7 @@ class Server:
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self._log_tail()}")
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
@@ -99,7 +100,13 @@ class Server:
             except OSError:
                 time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"{self.name} did not answer {url} within {timeout:.0f} s; see {self.log_path}")
+        raise RuntimeError(f"{self.name} did not answer {url} within {timeout:.0f} s:\n{self._log_tail()}")
+
+    def _log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
 
     def rss_mb(self) -> float:
         """Resident set size of the server process, in MB (from /proc)."""

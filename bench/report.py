@@ -1,0 +1,129 @@
+"""The issue's targets checked against a run's results, and the printed (Markdown) table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_QUERIES = 5
+P99_MS = 20.0
+RATIO = 0.30
+PLAN_S = 3.0
+IMPORT_PER_S = 10_000
+RSS_MB = 250.0
+FLAT_MB = 5.0  # growth between the last two rounds that still counts as flat
+
+
+def _cell(results: dict[str, Any], interaction: str, concurrency: int) -> dict[str, Any] | None:
+    cells = results.get("latency", {}).get("cells", [])
+    return next((c for c in cells if c["interaction"] == interaction and c["concurrency"] == concurrency), None)
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per target: what was measured and whether it is met (``None``: not measured)."""
+    rows: list[dict[str, Any]] = []
+
+    def add(target: str, measured: Any, met: bool | None) -> None:
+        rows.append({"target": target, "measured": measured, "met": met})
+
+    for name in ("balance", "pay"):
+        cell = _cell(results, name, 8)
+        if cell is not None:
+            add(f"/billing {name} ack p99 at c=8 <= {P99_MS:g} ms", cell["ack_p99_ms"], cell["ack_p99_ms"] <= P99_MS)
+            add(f"/billing {name} reply p99 at c=8 <= {P99_MS:g} ms (end to end)", cell["e2e_p99_ms"],
+                cell["e2e_p99_ms"] <= P99_MS)
+    for name in ("balance", "pay", "pay_modal", "home"):
+        cell = _cell(results, name, 8)
+        if cell is not None and cell["rps_vs_bare"] is not None:
+            add(f"{name} throughput at c=8 >= {RATIO:.0%} of bare Bolt", cell["rps_vs_bare"],
+                cell["rps_vs_bare"] >= RATIO)
+    queries = results.get("queries")
+    if queries:
+        slash = {k: v for k, v in queries.items() if k.startswith("/billing")}
+        worst = max(max(v.values()) for v in slash.values())
+        over = sorted(k for k, v in slash.items() if max(v.values()) > MAX_QUERIES)
+        add(f"queries per slash command <= {MAX_QUERIES}", f"max {worst}" + (f" ({', '.join(over)})" if over else ""),
+            worst <= MAX_QUERIES)
+        n_plus_one = sorted(k for k, v in queries.items() if v["50_invoices"] != v["1_invoice"])
+        add("same queries for 1 and 50 invoices", "differs: " + ", ".join(n_plus_one) if n_plus_one else "same",
+            not n_plus_one)
+    plan = results.get("reminders", {}).get("plan")
+    if plan:
+        full = results.get("mode") == "full"
+        add(f"sweep planning over {plan['invoices']:,} invoices <= {PLAN_S:g} s", plan["plan_seconds"],
+            plan["plan_seconds"] <= PLAN_S if full else None)
+    for row in results.get("import", []):
+        if str(row["backend"]).startswith("sqlite"):
+            add(f"import >= {IMPORT_PER_S:,} invoices/s on SQLite", row["first_import_invoices_per_s"],
+                row["first_import_invoices_per_s"] >= IMPORT_PER_S)
+    memory = results.get("memory")
+    if memory:
+        peak = max([memory["rss_at_rest_mb"], *memory["rss_after_rounds_mb"]])
+        add(f"RSS of serve <= {RSS_MB:g} MB", peak, peak <= RSS_MB)
+        add(f"RSS flat across rounds (last round grows <= {FLAT_MB:g} MB)", memory["growth_last_two_rounds_mb"],
+            memory["growth_last_two_rounds_mb"] <= FLAT_MB)
+    return rows
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    text = [[str("–" if v is None else v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in text)) if text else len(h) for i, h in enumerate(header)]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    body = ["| " + " | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) + " |" for r in text]
+    return "\n".join([line, rule, *body])
+
+
+def render(results: dict[str, Any]) -> str:
+    """The whole run as Markdown tables (what the README's Performance section shows)."""
+    m = results["machine"]
+    data = results["data"]
+    out = [
+        f"mode {results['mode']}, {results['database']}: {data['accounts']:,} accounts, {data['contacts']:,} "
+        f"contacts, {data['invoices']:,} invoices; {m['nproc']} × {m['cpu']}, {m['memory_gib']} GiB, "
+        f"Python {m['python']}, load average at start {m['load_average_at_start'][0]:.2f}",
+    ]
+    latency = results.get("latency")
+    if latency:
+        out += ["", "Interactions (ack = HTTP answer to Slack; reply = until the answer reached the Web API "
+                    "stand-in; rps = finished interactions per second):", ""]
+        out.append(_table(
+            ["interaction", "c", "ack p50", "ack p99", "reply p50", "reply p99", "rps", "bare rps", "bare ack p99",
+             "rps / bare"],
+            [[c["interaction"], c["concurrency"], c["ack_p50_ms"], c["ack_p99_ms"], c["e2e_p50_ms"], c["e2e_p99_ms"],
+              c["rps"], c["bare_rps"], c["bare_ack_p99_ms"], c["rps_vs_bare"]] for c in latency["cells"]],
+        ))
+    queries = results.get("queries")
+    if queries:
+        out += ["", "SQL statements per interaction:", ""]
+        out.append(_table(["interaction", "50 invoices", "1 invoice"],
+                          [[k, v["50_invoices"], v["1_invoice"]] for k, v in queries.items()]))
+    reminders = results.get("reminders")
+    if reminders:
+        p, s = reminders["plan"], reminders["send"]
+        out += ["", "Reminders:", ""]
+        out.append(_table(["measure", "value"], [
+            ["planning: invoices", f"{p['invoices']:,}"], ["planning: due reminders", f"{p['due_reminders']:,}"],
+            ["planning: DMs", f"{p['dms']:,}"], ["planning: seconds", p["plan_seconds"]],
+            ["planning: Python peak MiB", p["python_peak_mib"]],
+            ["planning: process max RSS MiB", p["process_max_rss_mib"]],
+            ["sending: DMs sent", s["dms_sent"]], ["sending: DMs/s (1 msg/s/channel limit)", s["dms_per_second"]],
+            ["sending: 429 answers", s["answered_429"]],
+            ["sending: closest two DMs in one channel (s)", s["closest_two_dms_in_one_channel_s"]],
+        ]))
+    imports = results.get("import")
+    if imports:
+        out += ["", "Import:", ""]
+        out.append(_table(["backend", "invoices", "first import /s", "re-import (unchanged) /s"],
+                          [[r["backend"], f"{r['invoices']:,}", r["first_import_invoices_per_s"],
+                            r["reimport_invoices_per_s"]] for r in imports]))
+    memory = results.get("memory")
+    if memory:
+        out += ["", f"Memory of serve (RSS MB; {memory['requests_per_round']:,} requests per round):", ""]
+        out.append(_table(["at rest", *[f"after round {i + 1}" for i in range(len(memory["rss_after_rounds_mb"]))]],
+                          [[memory["rss_at_rest_mb"], *memory["rss_after_rounds_mb"]]]))
+    rows = results.get("targets", [])
+    if rows:
+        out += ["", "Targets:", ""]
+        mark = {True: "met", False: "MISSED", None: "n/a (quick)"}
+        out.append(_table(["target", "measured", ""], [[r["target"], r["measured"], mark[r["met"]]] for r in rows]))
+    return "\n".join(out)
