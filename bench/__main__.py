@@ -97,7 +97,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
     if "latency" in only:
         print("latency and throughput (ours vs bare Bolt) ...", flush=True)
-        seconds, warmup = (1.2, 0.3) if quick else (6.0, 1.0)
+        seconds, warmup = (1.0, 0.25) if quick else (6.0, 1.0)
         results["latency"] = asyncio.run(interactions.latency(data_url, sizes, logs, seconds=seconds, warmup=warmup))
     if "memory" in only:
         print("memory of serve ...", flush=True)
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                                capture_output=True, text=True, cwd=ROOT)
         plan = json.loads(probe.stdout.strip().splitlines()[-1])
         plan["invoices"] = sizes.invoices
-        send = reminder_send.run(64, gen.Sizes(256, 4_000)) if quick else reminder_send.run(300, gen.QUICK)
+        send = reminder_send.run(32, gen.Sizes(256, 4_000)) if quick else reminder_send.run(300, gen.QUICK)
         results["reminders"] = {"plan": plan, "send": send}
     if "import" in only:
         print("import ...", flush=True)
