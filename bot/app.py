@@ -22,6 +22,8 @@ from handlers.text_guard import card_number_guard
 
 logger = logging.getLogger(__name__)
 
+LISTENER_THREADS = 32
+
 
 def build_bolt_app(
     services: Services,
@@ -46,7 +48,8 @@ def build_bolt_app(
         "raise_error_for_unhandled_request": False,
         "url_verification_enabled": True,
         "ignoring_self_events_enabled": True,
-        "listener_executor": ContextExecutor(max_workers=5, thread_name_prefix="bolt-listener"),
+        # Lazy listeners wait on Stripe and Slack (a 429 sleeps): a small pool would queue other payers.
+        "listener_executor": ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
     }
     if settings.oauth_enabled:
         from bot.oauth import StoreAuthorize, installation_store, oauth_settings
