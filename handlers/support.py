@@ -15,7 +15,14 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from billing_core.errors import BillingError, EscalationAlreadyResolved, InvalidEscalation, UnknownEscalationTopic
+from billing_core.errors import (
+    AccountNotFound,
+    BillingError,
+    EscalationAlreadyResolved,
+    InvalidEscalation,
+    InvoiceNotFound,
+    UnknownEscalationTopic,
+)
 from billing_core.escalation_views import EscalationView
 from billing_core.services.container import Services
 from billing_core.services.escalations import validate_message
@@ -129,7 +136,12 @@ def open_support_modal(body: dict[str, Any], client: WebClient, context: BoltCon
             surface.show(ix.refusal())
             return
         wanted = action_value(body)
-        account = member_account(caller, wanted.get("account") or caller.active.external_id)
+        named = wanted.get("account") or caller.active.external_id
+        try:
+            account = member_account(caller, named)
+        except BillingError as error:
+            ix.record_refusal(error, account=str(named)[:128], target=str(named))
+            raise
         invoice = wanted.get("invoice") if isinstance(wanted.get("invoice"), str) else None
         invoices = _invoices_for(ix, caller, account, invoice)
         surface.show_view(support_modal(account, invoices, invoice=invoice, topic=wanted.get("topic")))
@@ -200,10 +212,16 @@ def submit_support(body: dict[str, Any], client: WebClient, context: BoltContext
             dm.show(ix.refusal())
             return
         topic, invoice, message = _submission(view)
-        account = member_account(caller, parse_value(view.get("private_metadata")).get("account"))
-        created = ix.services.escalations.create(
-            caller.actor, account.external_id, topic or "", message, invoice_number=invoice
-        )
+        named = parse_value(view.get("private_metadata")).get("account")
+        try:
+            account = member_account(caller, named)
+            created = ix.services.escalations.create(
+                caller.actor, account.external_id, topic or "", message, invoice_number=invoice
+            )
+        except (AccountNotFound, InvoiceNotFound) as error:  # forged or stale modal values
+            suspect = named if isinstance(error, AccountNotFound) else invoice
+            ix.record_refusal(error, account=str(named)[:128], target=str(suspect))
+            raise
         dm.show(queued_screen(created))
         ix.services.escalations.deliver_soon(created)
 
@@ -228,10 +246,11 @@ def resolve_from_channel(body: dict[str, Any], client: WebClient, context: BoltC
         container = body.get("container") if isinstance(body.get("container"), dict) else {}
         assert isinstance(container, dict)
         channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+        reference = str(first_action(body).get("value") or "")
         if not staff_channel or channel != staff_channel:
+            _audit_outsider(ix, reference, channel)
             _ephemeral(client, channel, ix.user_id, STAFF_ONLY if staff_channel else NOT_CONFIGURED)
             return
-        reference = str(first_action(body).get("value") or "")
         staff = principal_for(ix.team_id, ix.user_id)
         try:
             resolved = ix.services.escalations.resolve(reference, staff)
@@ -252,6 +271,17 @@ def resolve_from_channel(body: dict[str, Any], client: WebClient, context: BoltC
             send_dm(client, requester, resolved_dm(resolved))
 
     run_safely(body, client, context, work, surface=_NoSurface(client, body))
+
+
+def _audit_outsider(ix: Interaction, reference: str, channel: str) -> None:
+    """A resolve click from outside the staff channel is a forged button: refused and audited."""
+    try:
+        ix.services.audit.record(
+            actor=ix.actor, action="forgery.refused", outcome="refused", target=reference[:255] or None,
+            detail={"error": "NotBillingStaff", "slack_user": ix.user_id, "channel": channel[:64]},
+        )
+    except Exception:
+        logger.exception("could not audit a refused resolve")
 
 
 def _update_post(client: WebClient, channel: str, container: dict[str, Any], view: EscalationView) -> None:

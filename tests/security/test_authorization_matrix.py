@@ -1,0 +1,334 @@
+"""Threat 2: forged payload values. Every action id and view callback the app registers, fed another
+account's invoice, card, account id and escalation reference by a real contact (Ann, of Acme and
+Globex; the victim is Peter of Initech). Each forged request is refused, changes nothing in the
+database or at Stripe, and (where the listener reads the forged value) is audited as
+``forgery.refused``.
+
+The table is checked against the listeners really registered on a Bolt app, so a new action id
+without a row here fails :func:`test_every_registered_action_and_view_has_a_row_in_the_matrix`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from slack_bolt import App
+from sqlalchemy import select
+
+from billing_core.db.base import Base
+from billing_core.db.database import Database
+from handlers import register_listeners
+from tests.e2e import conftest as e2e_fixtures
+from tests.e2e.conftest import World
+from tests.e2e.harness import ANN, PETER_ACTOR, BotServer, wait_until
+from tests.e2e.stripe_proxy import StripeProxy
+from tests.support.slack_api import SlackAPI
+from tests.support.slack_signing import (
+    block_actions_payload,
+    button_action,
+    interaction_body,
+    select_input_value,
+    static_select_action,
+    text_input_value,
+    view_submission_payload,
+)
+
+# The e2e harness's fixtures (a running bot over signed HTTP, localstripe, the Slack stand-in).
+localstripe_server = e2e_fixtures.localstripe_server
+module_database_url = e2e_fixtures.module_database_url
+slack = e2e_fixtures.slack
+stripe_proxy = e2e_fixtures.stripe_proxy
+world = e2e_fixtures.world
+
+STAFF_CHANNEL = "CSTAFF1"
+ANN_DM = "D111"
+AUDIT_TABLE = "billing_audit_event"
+# A refused card change re-reads the cards from Stripe; the cache rows are rewritten with new
+# surrogate keys but the same content, so that table is compared without its key.
+REFRESHED_CACHES = {"billing_payment_method"}
+CATCH_ALL = ".*"
+
+
+@pytest.fixture(scope="module")
+def server(slack: SlackAPI, stripe_proxy: StripeProxy, module_database_url: str) -> Iterator[BotServer]:
+    """The e2e bot, with a billing support channel so "Mark resolved" is live."""
+    bot = BotServer(slack, stripe_proxy.base_url, module_database_url, SUPPORT_SLACK_CHANNEL=STAFF_CHANNEL).start()
+    track_listeners(bot)
+    yield bot
+    bot.stop()
+
+
+def track_listeners(bot: BotServer) -> None:
+    """Give ``bot.listeners_idle()``: True once every lazy listener submitted so far has finished."""
+    executor = bot.runtime.app.listener_runner.listener_executor
+    futures: list[Future[Any]] = []
+    submit = executor.submit
+
+    def tracked(fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = submit(fn, *args, **kwargs)
+        futures.append(future)
+        return future
+
+    executor.submit = tracked  # type: ignore[method-assign]
+    bot.listeners_idle = lambda: all(f.done() for f in list(futures))  # type: ignore[attr-defined]
+
+
+# -- what the app registers ------------------------------------------------------------------
+
+
+class _RecordingApp(App):
+    """A Bolt app that remembers the action ids and view callbacks it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(token="xoxb-matrix", signing_secret="matrix", token_verification_enabled=False)
+        self.action_ids: set[str] = set()
+        self.view_ids: set[str] = set()
+
+    def action(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.action_ids.add(_constraint(constraints, "action_id"))
+        return super().action(constraints, *args, **kwargs)
+
+    def view(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.view_ids.add(_constraint(constraints, "callback_id"))
+        return super().view(constraints, *args, **kwargs)
+
+
+def _constraint(value: Any, key: str) -> str:
+    if isinstance(value, re.Pattern):
+        return value.pattern
+    if isinstance(value, dict):
+        return _constraint(value.get(key), key)
+    return str(value)
+
+
+def registered() -> tuple[set[str], set[str]]:
+    app = _RecordingApp()
+    register_listeners(app)
+    return app.action_ids, app.view_ids
+
+
+# -- the forgeries -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Forgery:
+    """One forged request: which listener it hits, how to build it, and what must be audited."""
+
+    listener: str  # the registered action id / callback id (or pattern) it exercises
+    kind: str  # "action" | "view"
+    name: str
+    build: Callable[[World, str], bytes]  # (world, Peter's escalation reference) -> signed body
+    audited: Callable[[World, str], str] | None  # the forged value the audit must name; None: value unread
+    answers: bool = True  # False for URL buttons, which are only acked
+
+    @property
+    def id(self) -> str:
+        return f"{self.listener}:{self.name}"
+
+
+_RESPONSE_URL = {"url": ""}  # the Slack stand-in's response_url, set by the test before building
+
+
+def press(action_id: str, value: dict[str, Any] | str, *, channel: str = "C111",
+          message: dict[str, Any] | None = None) -> bytes:
+    raw = value if isinstance(value, str) else json.dumps(value)
+    return interaction_body(block_actions_payload(button_action(action_id, raw), user_id=ANN, channel_id=channel,
+                                                  message=message, response_url=_RESPONSE_URL["url"]))
+
+
+def choose(action_id: str, option: str) -> bytes:
+    return interaction_body(block_actions_payload(static_select_action(action_id, option), user_id=ANN,
+                                                  response_url=_RESPONSE_URL["url"]))
+
+
+def submit(callback_id: str, metadata: dict[str, Any] | str, values: dict[str, Any] | None = None) -> bytes:
+    return interaction_body(view_submission_payload(callback_id, values or {}, metadata, user_id=ANN,
+                                                    view_id="V_FORGED"))
+
+
+def pay_values(method: str) -> dict[str, Any]:
+    return {"pay_method": {"pay_method_select": select_input_value(method)}}
+
+
+def support_values(invoice: str | None = None) -> dict[str, Any]:
+    return {
+        "support_topic": {"support_topic_select": select_input_value("other")},
+        "support_invoice": {"support_invoice_select": select_input_value(invoice or "-")},
+        "support_message": {"support_message_input": text_input_value("Please look at this.")},
+    }
+
+
+REMINDER_DM = {"ts": "1700000000.000100", "text": "Reminder", "blocks": []}
+INITECH = {"account": "initech"}
+INITECH_INVOICE = {"account": "initech", "invoice": "I-1"}
+ACME_WITH_INITECH_INVOICE = {"account": "acme", "invoice": "I-1"}
+
+
+def _const(value: str) -> Callable[[World, str], str]:
+    return lambda w, ref: value
+
+
+FORGERIES: list[Forgery] = [
+    # the pay flow
+    Forgery("pay_open", "action", "other account and invoice", lambda w, r: press("pay_open", INITECH_INVOICE),
+            _const("initech")),
+    Forgery("pay_open", "action", "other invoice under my account",
+            lambda w, r: press("pay_open", ACME_WITH_INITECH_INVOICE), _const("I-1")),
+    Forgery("pay_open", "action", "other account balance",
+            lambda w, r: press("pay_open", {"account": "initech", "balance": True}), _const("initech")),
+    Forgery("pay_modal", "view", "other account in metadata",
+            lambda w, r: submit("pay_modal", INITECH_INVOICE, pay_values(w.acme_card)), _const("initech")),
+    Forgery("pay_modal", "view", "other invoice under my account",
+            lambda w, r: submit("pay_modal", ACME_WITH_INITECH_INVOICE, pay_values(w.acme_card)), _const("I-1")),
+    Forgery("pay_modal", "view", "other account's card in state values",
+            lambda w, r: submit("pay_modal", {"account": "acme", "invoice": "INV-1"}, pay_values(w.initech_card)),
+            lambda w, r: w.initech_card),
+    Forgery("pay_modal", "view", "other account balance",
+            lambda w, r: submit("pay_modal", {"account": "initech", "balance": True, "expected": 7000},
+                                pay_values(w.initech_card)), _const("initech")),
+    # payment methods
+    Forgery("method_make_default", "action", "other account's card under my account",
+            lambda w, r: press("method_make_default", {"account": "acme", "method": w.initech_card}),
+            lambda w, r: w.initech_card),
+    Forgery("method_make_default", "action", "other account",
+            lambda w, r: press("method_make_default", {"account": "initech", "method": w.initech_card}),
+            _const("initech")),
+    Forgery("method_remove", "action", "other account's card under my account",
+            lambda w, r: press("method_remove", {"account": "acme", "method": w.initech_card}),
+            lambda w, r: w.initech_card),
+    Forgery("method_remove", "action", "other account",
+            lambda w, r: press("method_remove", {"account": "initech", "method": w.initech_card}),
+            _const("initech")),
+    Forgery("add_card", "action", "other account", lambda w, r: press("add_card", INITECH), _const("initech")),
+    # screens and the account switch
+    *[
+        Forgery(action_id, "action", "other account", lambda w, r, a=action_id: press(a, INITECH),  # type: ignore[misc]
+                _const("initech"))
+        for action_id in ("show_overview", "show_invoices", "show_methods", "show_history", "show_accounts")
+    ],
+    Forgery("switch_account", "action", "other account", lambda w, r: choose("switch_account", "initech"),
+            _const("initech")),
+    # billing support
+    Forgery("support_open", "action", "other account and invoice",
+            lambda w, r: press("support_open", INITECH_INVOICE), _const("initech")),
+    Forgery("support_open", "action", "other invoice under my account",
+            lambda w, r: press("support_open", ACME_WITH_INITECH_INVOICE), _const("I-1")),
+    Forgery("support_modal", "view", "other account in metadata",
+            lambda w, r: submit("support_modal", INITECH, support_values()), _const("initech")),
+    Forgery("support_modal", "view", "other invoice under my account",
+            lambda w, r: submit("support_modal", {"account": "acme"}, support_values("I-1")), _const("I-1")),
+    Forgery("support_resolve", "action", "other person's escalation outside the staff channel",
+            lambda w, r: press("support_resolve", r, channel=ANN_DM), lambda w, r: r),
+    # reminder DM buttons
+    Forgery("reminder_snooze", "action", "other account's invoice",
+            lambda w, r: press("reminder_snooze", {"invoices": [["initech", "I-1"]]}, message=REMINDER_DM),
+            _const("I-1")),
+    Forgery("reminder_snooze", "action", "mine mixed with another account's",
+            lambda w, r: press("reminder_snooze", {"invoices": [["acme", "INV-1"], ["initech", "I-1"]]},
+                               message=REMINDER_DM), _const("I-1")),
+    Forgery("reminder_already_paid", "action", "other account's invoice",
+            lambda w, r: press("reminder_already_paid", INITECH_INVOICE, message=REMINDER_DM), _const("I-1")),
+    Forgery("reminder_already_paid", "action", "other invoice under my account",
+            lambda w, r: press("reminder_already_paid", ACME_WITH_INITECH_INVOICE, message=REMINDER_DM),
+            _const("I-1")),
+    # listeners that never read a value from the payload: forged values are simply ignored
+    Forgery("verify_enter_code", "action", "forged values ignored",
+            lambda w, r: press("verify_enter_code", INITECH_INVOICE), None),
+    Forgery("verify_resend_code", "action", "forged values ignored",
+            lambda w, r: press("verify_resend_code", INITECH_INVOICE), None),
+    Forgery("verify_code_modal", "view", "forged values ignored",
+            lambda w, r: submit("verify_code_modal", INITECH_INVOICE,
+                                {"verify_code": {"verify_code_input": text_input_value("123456")}}), None),
+    Forgery("^link_", "action", "url button with forged values",
+            lambda w, r: press("link_pay_page", INITECH_INVOICE), None, answers=False),
+    Forgery(CATCH_ALL, "action", "unknown action with forged values",
+            lambda w, r: press("zz_retired_action", INITECH_INVOICE), None),
+    Forgery(CATCH_ALL, "view", "unknown view with forged values",
+            lambda w, r: submit("zz_retired_modal", INITECH_INVOICE), None),
+]
+
+
+# -- the checks --------------------------------------------------------------------------------
+
+
+def test_every_registered_action_and_view_has_a_row_in_the_matrix() -> None:
+    actions, views = registered()
+    covered_actions = {f.listener for f in FORGERIES if f.kind == "action"}
+    covered_views = {f.listener for f in FORGERIES if f.kind == "view"}
+    assert actions - covered_actions == set(), "action ids with no forgery row"
+    assert views - covered_views == set(), "view callbacks with no forgery row"
+    assert CATCH_ALL in actions and CATCH_ALL in views  # stale or unknown ids end in the catch-alls
+
+
+def database_snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table but the audit trail (which must grow)."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with db.read() as session:
+        for table in Base.metadata.sorted_tables:
+            if table.name == AUDIT_TABLE:
+                continue
+            columns = [c for c in table.columns if not (table.name in REFRESHED_CACHES and c.primary_key)]
+            out[table.name] = sorted((tuple(row) for row in session.execute(select(*columns))), key=repr)
+    return out
+
+
+def stripe_snapshot(world: World) -> dict[str, Any]:
+    return {
+        "intents": sorted((pi["id"], pi["status"], pi["amount"]) for pi in world.stripe.intents()),
+        "acme_cards": world.stripe.card_ids(world.acme_customer),
+        "initech_cards": world.stripe.card_ids(world.initech_customer),
+        "acme_default": world.stripe.default_card(world.acme_customer),
+        "initech_default": world.stripe.default_card(world.initech_customer),
+    }
+
+
+USER_FACING = ("views.open", "views.update", "views.push", "views.publish", "chat.postMessage",
+               "chat.postEphemeral", "chat.update", "response_url")
+
+
+def said_to_ann(slack: SlackAPI) -> str:
+    return "\n".join(json.dumps(c.json_args) + c.body.decode("utf-8", "replace")
+                     for c in slack.calls() if c.method in USER_FACING)
+
+
+def forgeries_refused(world: World) -> list[Any]:
+    return [e for e in world.bot.services.audit.entries() if e.action == "forgery.refused"]
+
+
+@pytest.mark.parametrize("forgery", FORGERIES, ids=lambda f: f.id)
+def test_a_forged_request_is_refused_changes_nothing_and_is_audited(world: World, forgery: Forgery) -> None:
+    escalation = world.bot.services.escalations.create(PETER_ACTOR, "initech", "other", "Peter's question")
+    world.slack.clear()
+    _RESPONSE_URL["url"] = world.slack.response_url
+    before_db, before_stripe = database_snapshot(world.bot.db), stripe_snapshot(world)
+    audited_before = len(forgeries_refused(world))
+
+    response = world.bot.post(forgery.build(world, escalation.reference))
+
+    assert response.status_code == 200
+    assert "Traceback" not in response.text
+    if forgery.answers:
+        wait_until(lambda: any(c.method in USER_FACING for c in world.slack.calls())
+                   or response.text.strip() not in ("", "null"), 10, "an answer to the forged request")
+    if forgery.audited is not None:
+        wanted = forgery.audited(world, escalation.reference)
+        wait_until(lambda: len(forgeries_refused(world)) > audited_before, 10, "a forgery.refused audit entry")
+        new = forgeries_refused(world)[audited_before:]
+        assert any(wanted == e.target or wanted in json.dumps(e.detail) for e in new), [e.target for e in new]
+        assert all(e.principal == f"slack:T111:{ANN}" for e in new)
+    wait_until(lambda: _quiet(world), 10, "the lazy listeners to finish")
+
+    assert database_snapshot(world.bot.db) == before_db
+    assert stripe_snapshot(world) == before_stripe
+    told = said_to_ann(world.slack) + response.text
+    assert "Initech" not in told and "70.00" not in told and "Peter" not in told
+
+
+def _quiet(world: World) -> bool:
+    return world.bot.listeners_idle()  # type: ignore[attr-defined, no-any-return]
