@@ -7,13 +7,14 @@ import logging
 
 from bot.console.session import run_console
 from bot.demo.environment import DemoEnvironment
+from bot.logging_setup import configure_from_settings
 from bot.settings import Settings
 
 
 def console_command(settings: Settings, *, demo: bool) -> None:
     """``billing-bot console [--demo]``."""
     level = logging.DEBUG if settings.log_level.upper() == "DEBUG" else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    configure_from_settings(settings, level=logging.getLevelName(level))  # redacted, like every command
     # The console passes a client and a token to Bolt on purpose (the token names the workspace).
     logging.getLogger("slack_bolt.App").setLevel(max(level, logging.ERROR))
     smtp_url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
