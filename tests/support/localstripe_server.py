@@ -11,7 +11,7 @@ child process) so the demo console can reuse it outside pytest::
                                      max_network_retries=0)
 
 The child binds 127.0.0.1 only and keeps no state on disk (see
-``run_localstripe.py``).
+``bot/demo/run_localstripe.py``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,10 @@ __all__ = [
 ]
 
 DEFAULT_API_KEY = "sk_test_x"
-_LAUNCHER = Path(__file__).with_name("run_localstripe.py")
+# The package's launcher (the demo console uses the same one): loopback only, no state file.
+import bot.demo.run_localstripe as _launcher_module  # noqa: E402
+
+_LAUNCHER = Path(_launcher_module.__file__ or "")
 
 
 class LocalStripeError(RuntimeError):
