@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 from billing_core.services.container import Services
 from bot.correlation import RequestIdMiddleware
 from bot.metrics import Metrics
+from bot.seen_events import SeenEvents
 from bot.settings import Settings
 from bot.slack_requests import MAX_BODY_BYTES, problem, verify
 
@@ -33,10 +34,16 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def create_http_app(
-    services: Services, settings: Settings, bolt_app: App, *, metrics: Metrics | None = None
+    services: Services,
+    settings: Settings,
+    bolt_app: App,
+    *,
+    metrics: Metrics | None = None,
+    seen_events: SeenEvents | None = None,
 ) -> Starlette:
     """The ASGI app ``billing-bot serve`` runs."""
     metrics = metrics or Metrics()
+    seen = seen_events or SeenEvents()
     if services.escalations is not None:
         from billing_core.services.escalation_outbox import EscalationCollector
 
@@ -64,16 +71,27 @@ def create_http_app(
             metrics.slack_requests.labels(kind, "malformed").inc()
             return _error(400, "malformed request")
         kind = _kind(text)
+        event_id = _event_id(text) if kind == "event" else None
+        if event_id is not None and not seen.claim(event_id):
+            # Slack's retry (X-Slack-Retry-Num) of an event already taken in: acknowledge, do nothing.
+            logger.info("ignored a repeated delivery of event %s (retry %s)", event_id,
+                        headers.get("x-slack-retry-num", "-")[:4])
+            metrics.slack_requests.labels(kind, "duplicate").inc()
+            return Response(status_code=200)
         bolt_request = BoltRequest(body=text, query=request.url.query, headers=_multi(headers))
         try:
             bolt_response: BoltResponse = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         except Exception:
             logger.exception("Bolt failed on a verified request")
             metrics.slack_requests.labels(kind, "error").inc()
+            if event_id is not None:
+                seen.release(event_id)
             return _error(400, "request could not be processed")
         if bolt_response.status >= 500:
             logger.error("Bolt answered %s", bolt_response.status)
             metrics.slack_requests.labels(kind, "error").inc()
+            if event_id is not None:
+                seen.release(event_id)
             return _error(400, "request could not be processed")
         metrics.slack_requests.labels(kind, "ok").inc()
         return _to_response(bolt_response)
@@ -155,6 +173,17 @@ def _kind(text: str) -> str:
         form = urllib.parse.parse_qs(text)
         return str(_payload_type(form.get("payload", [""])[0]))
     return "command"
+
+
+def _event_id(text: str) -> str | None:
+    """The ``event_id`` of an Events API envelope (``problem`` has checked it is a JSON object)."""
+    import json
+
+    try:
+        value = json.loads(text).get("event_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
 
 
 def _payload_type(raw: str) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from billing_core.clock import Clock
@@ -133,27 +134,41 @@ class AccountService:
             if match is None:
                 raise AccountNotFound(wanted)
             account = require_account(session, actor, match.external_id)
-            self._remember(session, actor, account.id)
-            add_audit_event(
-                session,
-                at=self._clock.now(),
-                actor=actor,
-                account_id=account.id,
-                action="account.switch",
-                target=account.external_id,
-                outcome="ok",
-            )
+            if self._remember(session, actor, account.id):
+                add_audit_event(
+                    session,
+                    at=self._clock.now(),
+                    actor=actor,
+                    account_id=account.id,
+                    action="account.switch",
+                    target=account.external_id,
+                    outcome="ok",
+                )
             return CallerContext(actor=actor, accounts=context.accounts, active=match)
 
-    def _remember(self, session: Session, actor: Actor, account_id: int) -> None:
-        principal = session.scalars(
-            select(PrincipalRecord).where(PrincipalRecord.principal == actor.principal)
-        ).first()
-        if principal is None:
-            principal = PrincipalRecord(principal=actor.principal, updated_at=self._clock.now())
-            session.add(principal)
-        principal.active_account_id = account_id
-        principal.updated_at = self._clock.now()
+    def _remember(self, session: Session, actor: Actor, account_id: int) -> bool:
+        """Make ``account_id`` the actor's active account; False when it already was.
+
+        Insert-if-absent, then compare-and-set: concurrent clicks of the same switch neither
+        collide on the unique principal nor record the switch more than once.
+        """
+        now = self._clock.now()
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        session.execute(
+            insert(PrincipalRecord)
+            .values(principal=actor.principal, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["principal"])
+        )
+        changed = session.execute(
+            update(PrincipalRecord)
+            .where(
+                PrincipalRecord.principal == actor.principal,
+                or_(PrincipalRecord.active_account_id.is_(None), PrincipalRecord.active_account_id != account_id),
+            )
+            .values(active_account_id=account_id, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(changed.rowcount)  # type: ignore[attr-defined]
 
     # -- invoices -------------------------------------------------------------------------
 

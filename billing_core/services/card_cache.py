@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from billing_core.clock import Clock
 from billing_core.db.database import Database
-from billing_core.db.tables import PaymentMethodRecord
+from billing_core.db.tables import AccountRecord, PaymentMethodRecord
 from billing_core.stripe_gateway import Card, StripeGateway
 from billing_core.views import PaymentMethodView
 
@@ -40,6 +40,9 @@ def fetch_cards(gateway: StripeGateway, customer_id: str) -> tuple[list[Card], s
 def store_cards(session: Session, account_id: int, cards: list[Card], default: str | None, clock: Clock) -> None:
     """Replace the account's cached cards with what Stripe just said."""
     now = clock.now()
+    # Concurrent refreshes of one account (a repeated click, a click and a webhook) take turns: on
+    # PostgreSQL the second's delete would miss the first's new rows and collide on insert.
+    session.execute(select(AccountRecord.id).where(AccountRecord.id == account_id).with_for_update())
     session.execute(delete(PaymentMethodRecord).where(PaymentMethodRecord.account_id == account_id))
     session.flush()
     for card in cards:

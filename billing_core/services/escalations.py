@@ -129,6 +129,12 @@ class EscalationService:
         text = clean_message(message)[:MAX_MESSAGE_LENGTH] or ALREADY_PAID_DEFAULT
         with self._db.transaction() as session:
             account, invoice = require_invoice(session, actor, account_external_id, invoice_number)
+            # Lock the invoice row before looking for an open report: concurrent clicks of the same
+            # button queue here, and each later one finds the first's escalation (one e-mail, not N).
+            session.execute(
+                update(InvoiceRecord).where(InvoiceRecord.id == invoice.id).values(id=InvoiceRecord.id)
+                .execution_options(synchronize_session=False)
+            )
             existing = session.scalars(
                 select(EscalationRecord).where(
                     EscalationRecord.invoice_id == invoice.id,

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +23,9 @@ from sqlalchemy import select
 from billing_core.db.base import Base
 from billing_core.db.database import Database
 from handlers import register_listeners
-from tests.e2e import conftest as e2e_fixtures
 from tests.e2e.conftest import World
-from tests.e2e.harness import ANN, PETER_ACTOR, BotServer, wait_until
-from tests.e2e.stripe_proxy import StripeProxy
+from tests.e2e.harness import ANN, PETER_ACTOR, wait_until
+from tests.security.conftest import wait_for_listeners
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import (
     block_actions_payload,
@@ -39,44 +37,12 @@ from tests.support.slack_signing import (
     view_submission_payload,
 )
 
-# The e2e harness's fixtures (a running bot over signed HTTP, localstripe, the Slack stand-in).
-localstripe_server = e2e_fixtures.localstripe_server
-module_database_url = e2e_fixtures.module_database_url
-slack = e2e_fixtures.slack
-stripe_proxy = e2e_fixtures.stripe_proxy
-world = e2e_fixtures.world
-
-STAFF_CHANNEL = "CSTAFF1"
 ANN_DM = "D111"
 AUDIT_TABLE = "billing_audit_event"
 # A refused card change re-reads the cards from Stripe; the cache rows are rewritten with new
 # surrogate keys but the same content, so that table is compared without its key.
 REFRESHED_CACHES = {"billing_payment_method"}
 CATCH_ALL = ".*"
-
-
-@pytest.fixture(scope="module")
-def server(slack: SlackAPI, stripe_proxy: StripeProxy, module_database_url: str) -> Iterator[BotServer]:
-    """The e2e bot, with a billing support channel so "Mark resolved" is live."""
-    bot = BotServer(slack, stripe_proxy.base_url, module_database_url, SUPPORT_SLACK_CHANNEL=STAFF_CHANNEL).start()
-    track_listeners(bot)
-    yield bot
-    bot.stop()
-
-
-def track_listeners(bot: BotServer) -> None:
-    """Give ``bot.listeners_idle()``: True once every lazy listener submitted so far has finished."""
-    executor = bot.runtime.app.listener_runner.listener_executor
-    futures: list[Future[Any]] = []
-    submit = executor.submit
-
-    def tracked(fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future = submit(fn, *args, **kwargs)
-        futures.append(future)
-        return future
-
-    executor.submit = tracked  # type: ignore[method-assign]
-    bot.listeners_idle = lambda: all(f.done() for f in list(futures))  # type: ignore[attr-defined]
 
 
 # -- what the app registers ------------------------------------------------------------------
@@ -322,13 +288,9 @@ def test_a_forged_request_is_refused_changes_nothing_and_is_audited(world: World
         new = forgeries_refused(world)[audited_before:]
         assert any(wanted == e.target or wanted in json.dumps(e.detail) for e in new), [e.target for e in new]
         assert all(e.principal == f"slack:T111:{ANN}" for e in new)
-    wait_until(lambda: _quiet(world), 10, "the lazy listeners to finish")
+    wait_for_listeners(world.bot)
 
     assert database_snapshot(world.bot.db) == before_db
     assert stripe_snapshot(world) == before_stripe
     told = said_to_ann(world.slack) + response.text
     assert "Initech" not in told and "70.00" not in told and "Peter" not in told
-
-
-def _quiet(world: World) -> bool:
-    return world.bot.listeners_idle()  # type: ignore[attr-defined, no-any-return]
