@@ -12,12 +12,11 @@ from billing_core.db.tables import (
     AccountRecord,
     EscalationRecord,
     InvoiceRecord,
-    PaymentInvoiceRecord,
     PaymentRecord,
 )
 from billing_core.escalation_views import TOPICS, EscalationDetail, EscalationView, format_reference
 from billing_core.services.accounts import invoice_view
-from billing_core.services.history import payment_view
+from billing_core.services.history import payment_views
 from billing_core.views import PaymentView
 
 PrincipalDescriber = Callable[[str], str]
@@ -89,13 +88,4 @@ def _recent_payments(session: Session, account: AccountRecord, record: Escalatio
             .order_by(PaymentRecord.created_at.desc(), PaymentRecord.id.desc())
             .limit(RECENT_PAYMENTS)
         ).all()
-    numbers: dict[int, list[str]] = {p.id: [] for p in payments}
-    if payments:
-        for payment_id, number in session.execute(
-            select(PaymentInvoiceRecord.payment_id, InvoiceRecord.number)
-            .join(InvoiceRecord, InvoiceRecord.id == PaymentInvoiceRecord.invoice_id)
-            .where(PaymentInvoiceRecord.payment_id.in_(numbers))
-            .order_by(InvoiceRecord.number)
-        ):
-            numbers[payment_id].append(number)
-    return tuple(payment_view(account, p, tuple(numbers[p.id])) for p in payments)
+    return payment_views(session, account, payments)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
@@ -28,6 +31,22 @@ def payment_view(account: AccountRecord, payment: PaymentRecord, numbers: tuple[
     )
 
 
+def payment_views(
+    session: Session, account: AccountRecord, payments: Sequence[PaymentRecord]
+) -> tuple[PaymentView, ...]:
+    """Views of ``payments`` with the invoice numbers each settles, in one extra query."""
+    numbers: dict[int, list[str]] = {p.id: [] for p in payments}
+    if payments:
+        for payment_id, number in session.execute(
+            select(PaymentInvoiceRecord.payment_id, InvoiceRecord.number)
+            .join(InvoiceRecord, InvoiceRecord.id == PaymentInvoiceRecord.invoice_id)
+            .where(PaymentInvoiceRecord.payment_id.in_(numbers))
+            .order_by(InvoiceRecord.number)
+        ):
+            numbers[payment_id].append(number)
+    return tuple(payment_view(account, p, tuple(numbers[p.id])) for p in payments)
+
+
 class PaymentHistory:
     """Reads an account's payments for its billing contacts."""
 
@@ -50,14 +69,5 @@ class PaymentHistory:
                 .offset(page * page_size)
                 .limit(page_size)
             ).all()
-            numbers: dict[int, list[str]] = {p.id: [] for p in payments}
-            if payments:
-                for payment_id, number in session.execute(
-                    select(PaymentInvoiceRecord.payment_id, InvoiceRecord.number)
-                    .join(InvoiceRecord, InvoiceRecord.id == PaymentInvoiceRecord.invoice_id)
-                    .where(PaymentInvoiceRecord.payment_id.in_(numbers))
-                    .order_by(InvoiceRecord.number)
-                ):
-                    numbers[payment_id].append(number)
-            items = tuple(payment_view(account, p, tuple(numbers[p.id])) for p in payments)
+            items = payment_views(session, account, payments)
             return Page(items=items, page=page, page_size=page_size, total=int(total or 0))
