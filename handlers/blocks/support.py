@@ -36,7 +36,12 @@ NO_INVOICE = "-"
 LIMIT_TEXT = f"{MAX_MESSAGE_LENGTH:,}"
 
 # Topic keys other screens put in the support button's value, mapped to ours.
-TOPIC_ALIASES = {"partial_payment": "payment_plan", "payment_plan": "payment_plan", "declined": "invoice_question"}
+TOPIC_ALIASES = {
+    "partial_payment": "payment_plan",
+    "payment_plan": "payment_plan",
+    "declined": "invoice_question",
+    "payment_declined": "invoice_question",  # the declined-payment outcome's button (handlers/blocks/pay.py)
+}
 
 _DELIVERY = {
     "queued": "queued, on its way to billing support",
