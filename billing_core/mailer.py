@@ -60,6 +60,15 @@ def parse_smtp_url(url: str) -> SmtpTarget:
     )
 
 
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """The client TLS context: certificate and hostname verified against the system trust store, or
+    against ``ca_file`` only (``SMTP_CA_FILE``: a PEM bundle, e.g. a company relay's private CA)."""
+    try:
+        return ssl.create_default_context(cafile=ca_file or None)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigurationError(f"SMTP_CA_FILE {ca_file!r} is not a readable PEM certificate bundle") from error
+
+
 class SmtpMailer:
     """Sends with smtplib: SSL for ``smtps``, STARTTLS when the server offers it, login when
     credentials are given. Every network step has a timeout, so a hung server cannot hang a worker."""
@@ -70,8 +79,9 @@ class SmtpMailer:
         self._tls = tls_context or ssl.create_default_context()
 
     @classmethod
-    def from_url(cls, url: str, *, timeout: float = 15.0) -> SmtpMailer:
-        return cls(parse_smtp_url(url), timeout=timeout)
+    def from_url(cls, url: str, *, timeout: float = 15.0, ca_file: str | None = None) -> SmtpMailer:
+        """The mailer for ``SMTP_URL``; ``ca_file`` replaces the system trust store (see ``tls_context``)."""
+        return cls(parse_smtp_url(url), timeout=timeout, tls_context=tls_context(ca_file))
 
     def send(self, message: EmailMessage) -> None:
         target = self.target

@@ -61,7 +61,11 @@ def build_identity_verification(settings: Settings, *, db: Database, clock: Cloc
     from billing_core.mailer import SmtpMailer
     from billing_core.services.identity_verification import IdentityVerification
 
-    mailer = SmtpMailer.from_url(settings.smtp_url.get_secret_value()) if settings.smtp_url else None
+    mailer = (
+        SmtpMailer.from_url(settings.smtp_url.get_secret_value(), ca_file=settings.smtp_ca_file)
+        if settings.smtp_url
+        else None
+    )
     key_source = settings.slack_signing_secret or settings.slack_client_secret or settings.slack_bot_token
     return IdentityVerification(
         db=db,
@@ -132,7 +136,11 @@ def build_escalations(
     from billing_core.services.escalation_outbox import EscalationOutbox
     from billing_core.services.escalations import EscalationService
 
-    mailer = SmtpMailer.from_url(settings.smtp_url.get_secret_value()) if settings.smtp_url else None
+    mailer = (
+        SmtpMailer.from_url(settings.smtp_url.get_secret_value(), ca_file=settings.smtp_ca_file)
+        if settings.smtp_url
+        else None
+    )
     outbox = EscalationOutbox(
         db=db,
         clock=clock,

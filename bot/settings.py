@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     support_email: str = Field("billing@example.com", alias="SUPPORT_EMAIL")
     smtp_url: SecretStr | None = Field(None, alias="SMTP_URL")
     smtp_from: str = Field("billing-bot@localhost", alias="SMTP_FROM")
+    smtp_ca_file: str | None = Field(None, alias="SMTP_CA_FILE")
     support_slack_channel: str | None = Field(None, alias="SUPPORT_SLACK_CHANNEL")
 
     billing_timezone: str = Field("UTC", alias="BILLING_TIMEZONE")
