@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -93,9 +94,14 @@ class SmtpMailer:
                 smtp = smtplib.SMTP(target.host, target.port, timeout=self._timeout)
             with smtp:
                 smtp.ehlo()
+                encrypted = target.use_ssl
                 if not target.use_ssl and smtp.has_extn("starttls"):
                     smtp.starttls(context=self._tls)
                     smtp.ehlo()
+                    encrypted = True
+                if target.username is not None and not encrypted and not _is_loopback(target.host):
+                    # A server (or someone in between) that hides STARTTLS must not get the password.
+                    raise MailDeliveryError("refusing to log in without TLS to a remote SMTP server")
                 if target.username is not None:
                     smtp.login(target.username, target.password or "")
                 smtp.send_message(message)
@@ -109,6 +115,13 @@ class SmtpMailer:
         except (OSError, smtplib.SMTPException) as error:
             # Refused connections, timeouts, TLS failures, dropped sessions: try again later.
             raise MailDeliveryError(f"{type(error).__name__}: {error}") from error
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _text(value: bytes | str) -> str:

@@ -235,3 +235,42 @@ def test_smtp_ca_file_reaches_the_escalation_outbox_which_emails_support_over_sm
 def test_an_unreadable_smtp_ca_file_is_a_configuration_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="SMTP_CA_FILE"):
         SmtpMailer.from_url("smtps://127.0.0.1:465", ca_file=str(tmp_path / "missing.pem"))
+
+
+def test_the_password_is_never_sent_in_clear_text_to_a_remote_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that does not offer STARTTLS (or an attacker who stripped it) gets no login."""
+    import smtplib
+
+    from billing_core.mailer import MailDeliveryError, SmtpMailer
+
+    logins: list[str] = []
+
+    class PlainServer:
+        def __init__(self, host: str, port: int, timeout: float) -> None:
+            self.host = host
+
+        def __enter__(self) -> PlainServer:
+            return self
+
+        def __exit__(self, *args: object) -> None:
+            return None
+
+        def ehlo(self) -> None:
+            return None
+
+        def has_extn(self, name: str) -> bool:
+            return False
+
+        def login(self, user: str, password: str) -> None:
+            logins.append(password)
+
+        def send_message(self, message: object) -> None:
+            return None
+
+    monkeypatch.setattr(smtplib, "SMTP", PlainServer)
+    mailer = SmtpMailer.from_url("smtp://user:hunter2@mail.example.net:587")
+    from email.message import EmailMessage
+
+    with pytest.raises(MailDeliveryError, match="without TLS"):
+        mailer.send(EmailMessage())
+    assert logins == []
