@@ -1,4 +1,5 @@
-"""Slack Web API clients: ``SLACK_API_URL`` as the base, 429 ``Retry-After`` honoured.
+"""Slack Web API clients: ``SLACK_API_URL`` as the base, 429 ``Retry-After`` honoured, 5xx and
+dropped connections retried.
 
 The rate-limit handler sleeps in the calling thread, which is only ever a lazy listener or a
 background sender: listeners ack before they call Slack, so a 429 never holds up an ack.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, RetryHandler
+from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
 from bot.settings import Settings
 
@@ -15,7 +17,11 @@ BOT_SCOPES = ("commands", "chat:write", "users:read", "users:read.email", "im:wr
 
 
 def retry_handlers() -> list[RetryHandler]:
-    return [ConnectionErrorRetryHandler(max_retry_count=1), RateLimitErrorRetryHandler(max_retry_count=2)]
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=1),
+        RateLimitErrorRetryHandler(max_retry_count=2),
+        ServerErrorRetryHandler(max_retry_count=2),  # Slack's own 500/503s are transient
+    ]
 
 
 def make_web_client(settings: Settings, token: str | None = None, *, bot_token: bool = True) -> WebClient:
