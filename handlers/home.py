@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from billing_core.errors import NotABillingContact
-from handlers.blocks.home import home_refusal_view, home_view
+from handlers.blocks.home import MAX_HOME_INVOICES, home_refusal_view, home_view
 from handlers.deps import Deps
 from handlers.errors import not_a_contact_message
 from handlers.interaction import Interaction, run_safely
@@ -43,7 +43,9 @@ def publish_home_for(deps: Deps, client: WebClient, team_id: str, user_id: str) 
         if caller is None:
             view = home_refusal_view(not_a_contact_message(deps.support_email))
         else:
-            invoices = deps.services.accounts.open_invoices(caller.actor, caller.active.external_id)
+            invoices = deps.services.accounts.open_invoices(
+                caller.actor, caller.active.external_id, limit=MAX_HOME_INVOICES
+            )
             view = home_view(caller, invoices)
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as error:

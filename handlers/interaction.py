@@ -45,6 +45,7 @@ class Interaction:
         self._actor: Actor | None = None
         self._unverified: Actor | None = None
         self._resolved = False
+        self._caller: CallerContext | None = None
 
     @property
     def actor(self) -> Actor | None:
@@ -66,14 +67,20 @@ class Interaction:
         return self._unverified
 
     def caller(self) -> CallerContext | None:
-        """The caller's accounts, or ``None`` when they are not a billing contact."""
+        """The caller's accounts, or ``None`` when they are not a billing contact.
+
+        Read once per request: a listener asking again gets the same answer without a query.
+        """
+        if self._caller is not None:
+            return self._caller
         actor = self.actor
         if actor is None:
             return None
         try:
-            return self.services.accounts.caller(actor)
+            self._caller = self.services.accounts.caller(actor)
         except NotABillingContact:
             return None
+        return self._caller
 
     def refusal(self) -> Screen:
         """Why there is no billing data: not a contact, or (with a code e-mailed now) not verified yet."""

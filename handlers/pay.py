@@ -73,12 +73,12 @@ def show_pay_modal(ix: Interaction, caller: CallerContext, surface: ModalSurface
             raise PaymentInProgress(invoice)
         invoices, amount = [found], found.outstanding
     else:
-        invoices = ix.services.accounts.open_invoices(caller.actor, account.external_id)
+        # The summary is computed from the very invoices listed, so the total matches the rows.
+        account, invoices = ix.services.accounts.open_account(caller.actor, account.external_id)
         if not invoices:
             raise NothingToPay(account.external_id)
         if any(i.payment_in_progress for i in invoices):
             raise PaymentInProgress(account.external_id)
-        account = ix.services.accounts.account(caller.actor, account.external_id)
         amount = account.balance
     methods = screens.list_methods(ix, caller.actor, account)
     surface.show_view(pay_modal(account, invoices, amount, methods, invoice=invoice))
@@ -90,10 +90,7 @@ def refused(ix: Interaction, caller: CallerContext, surface: Surface, error: Bil
     named = detail.get("account")
     account = caller.account(named) if isinstance(named, str) else None
     notice = user_message(error) if not isinstance(error, AccountNotFound) else OUT_OF_DATE
-    if account is None:
-        screen = screens.overview(ix, caller)
-    else:
-        screen = screens.invoices(ix, caller, ix.services.accounts.account(caller.actor, account.external_id))
+    screen = screens.overview(ix, caller) if account is None else screens.current_invoices(ix, caller, account)
     surface.show(screen.with_notice(notice))
 
 
@@ -119,14 +116,9 @@ def fill_pay_modal_from_command(ix: Interaction, surface: ModalSurface, invoice:
 
 def _account_with_invoice(ix: Interaction, caller: CallerContext, number: str) -> AccountView | None:
     """The caller's account holding invoice ``number``: the active account first."""
+    holders = ix.services.accounts.accounts_with_invoice(caller.actor, number)
     ordered = [caller.active, *(a for a in caller.accounts if a.external_id != caller.active.external_id)]
-    for account in ordered:
-        try:
-            ix.services.accounts.invoice(caller.actor, account.external_id, number)
-        except InvoiceNotFound:
-            continue
-        return account
-    return None
+    return next((account for account in ordered if account.external_id in holders), None)
 
 
 def ack_pay_open(ack: Ack) -> None:

@@ -16,17 +16,23 @@ PAYMENTS_UNAVAILABLE = "Payments aren't available right now. Please try again la
 
 
 def overview(ix: Interaction, caller: CallerContext) -> Screen:
-    invoices = ix.services.accounts.open_invoices(caller.actor, caller.active.external_id)
+    invoices = ix.services.accounts.open_invoices(caller.actor, caller.active.external_id, limit=1)
     return overview_screen(caller, invoices[0] if invoices else None)
 
 
 def balance(ix: Interaction, caller: CallerContext, account: AccountView) -> Screen:
-    invoices = ix.services.accounts.open_invoices(caller.actor, account.external_id)
+    invoices = ix.services.accounts.open_invoices(caller.actor, account.external_id, limit=1)
     return balance_screen(account, invoices[0] if invoices else None)
 
 
 def invoices(ix: Interaction, caller: CallerContext, account: AccountView) -> Screen:
     return invoices_screen(account, ix.services.accounts.open_invoices(caller.actor, account.external_id))
+
+
+def current_invoices(ix: Interaction, caller: CallerContext, account: AccountView) -> Screen:
+    """The invoices screen with the account's figures re-read (after a payment or a refusal)."""
+    fresh, open_invoices = ix.services.accounts.open_account(caller.actor, account.external_id)
+    return invoices_screen(fresh, open_invoices)
 
 
 def list_methods(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Integer, Select, and_, case, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -13,11 +14,67 @@ from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, ContactRecord, InvoiceRecord, PrincipalRecord
 from billing_core.emails import normalize_email
-from billing_core.errors import AccountNotFound, NotABillingContact
+from billing_core.errors import AccountNotFound, InvoiceNotFound, NotABillingContact
 from billing_core.money import Money
-from billing_core.services.access import require_account, require_invoice
+from billing_core.services.access import require_account
 from billing_core.services.audit import add_audit_event
 from billing_core.views import AccountView, Actor, CallerContext, InvoiceView
+
+# Hot read paths select plain columns (no ORM objects) and fold the membership check into the
+# read itself: the join on the caller's contact row is the guard, so a non-member gets no row.
+_INVOICE_COLUMNS = (
+    InvoiceRecord.number,
+    InvoiceRecord.issued_on,
+    InvoiceRecord.due_on,
+    InvoiceRecord.amount_due_minor,
+    InvoiceRecord.amount_paid_minor,
+    InvoiceRecord.currency,
+    InvoiceRecord.status,
+    InvoiceRecord.description,
+    InvoiceRecord.payment_lock_id,
+)
+
+
+def _invoice_from_row(account_external_id: str, row: Any, today: date) -> InvoiceView:
+    number, issued_on, due_on, due, paid, currency, status, description, lock_id = row
+    return InvoiceView(
+        number=number,
+        account_external_id=account_external_id,
+        issued_on=issued_on,
+        due_on=due_on,
+        amount_due=Money(due, currency),
+        amount_paid=Money(paid, currency),
+        status=status,
+        description=description,
+        overdue=status == "open" and due_on < today,
+        payment_in_progress=lock_id is not None,
+    )
+
+
+def _member(email: str, external_id: str) -> Select[str, str]:
+    """Account columns joined to the caller's contact row: no row unless they are a member."""
+    return (
+        select(AccountRecord.name, AccountRecord.currency)
+        .join(
+            ContactRecord,
+            and_(ContactRecord.account_id == AccountRecord.id, ContactRecord.email == normalize_email(email)),
+        )
+        .where(AccountRecord.external_id == external_id)
+    )
+
+
+def open_summary(external_id: str, name: str, currency: str, invoices: list[InvoiceView]) -> AccountView:
+    """The account's summary computed from all of its open invoices (as ``caller`` computes it)."""
+    balance = Money(sum(i.amount_due.amount_minor - i.amount_paid.amount_minor for i in invoices), currency)
+    return AccountView(
+        external_id=external_id,
+        name=name,
+        currency=currency,
+        balance=balance,
+        open_invoice_count=len(invoices),
+        next_due_on=min((i.due_on for i in invoices), default=None),
+        overdue_count=sum(1 for i in invoices if i.overdue),
+    )
 
 
 def invoice_view(account: AccountRecord, invoice: InvoiceRecord, today: date) -> InvoiceView:
@@ -62,18 +119,14 @@ class AccountService:
 
     def caller(self, actor: Actor) -> CallerContext:
         """The caller's accounts and the active one. ``NotABillingContact`` if they have none."""
-        with self._db.transaction() as session:
+        with self._db.read() as session:
             return self._caller(session, actor)
 
     def _caller(self, session: Session, actor: Actor) -> CallerContext:
-        summaries = self._summaries(session, actor.email)
+        summaries, active_id = self._summaries(session, actor.email, principal=actor.principal)
         if not summaries:
             raise NotABillingContact(actor.email)
         views = tuple(view for view, _, _ in summaries)
-        principal = session.scalars(
-            select(PrincipalRecord).where(PrincipalRecord.principal == actor.principal)
-        ).first()
-        active_id = principal.active_account_id if principal else None
         by_id = {account_id: view for view, account_id, _ in summaries}
         active = by_id.get(active_id) if active_id is not None else None
         if active is None:
@@ -81,11 +134,22 @@ class AccountService:
             active = max(summaries, key=lambda s: (s[2] or date.min, s[0].external_id))[0]
         return CallerContext(actor=actor, accounts=views, active=active)
 
-    def _summaries(self, session: Session, email: str) -> list[tuple[AccountView, int, date | None]]:
+    def _summaries(
+        self, session: Session, email: str, *, principal: str | None = None, external_id: str | None = None
+    ) -> tuple[list[tuple[AccountView, int, date | None]], int | None]:
+        """The member accounts' summaries and, for ``principal``, the account it last made active.
+
+        One statement: the remembered account rides along as an uncorrelated scalar subquery.
+        """
         today = self.today()
         is_open = InvoiceRecord.status == "open"
         outstanding = InvoiceRecord.amount_due_minor - InvoiceRecord.amount_paid_minor
-        rows = session.execute(
+        remembered = (
+            select(PrincipalRecord.active_account_id).where(PrincipalRecord.principal == principal).scalar_subquery()
+            if principal is not None
+            else literal(None, Integer)
+        )
+        query = (
             select(
                 AccountRecord.id,
                 AccountRecord.external_id,
@@ -96,17 +160,21 @@ class AccountService:
                 func.min(case((is_open, InvoiceRecord.due_on))),
                 func.count(case((is_open & (InvoiceRecord.due_on < today), InvoiceRecord.id))),
                 func.max(InvoiceRecord.issued_on),
+                remembered,
             )
             .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
             .outerjoin(InvoiceRecord, InvoiceRecord.account_id == AccountRecord.id)
             .where(ContactRecord.email == normalize_email(email))
             .group_by(AccountRecord.id, AccountRecord.external_id, AccountRecord.name, AccountRecord.currency)
             .order_by(AccountRecord.name)
-        ).all()
-        return [
+        )
+        if external_id is not None:
+            query = query.where(AccountRecord.external_id == external_id)
+        rows = session.connection().execute(query).all()
+        summaries = [
             (
                 AccountView(
-                    external_id=external_id,
+                    external_id=ext_id,
                     name=name,
                     currency=currency,
                     balance=Money(int(balance), currency),
@@ -117,8 +185,9 @@ class AccountService:
                 account_id,
                 last_issued,
             )
-            for account_id, external_id, name, currency, balance, open_count, next_due, overdue, last_issued in rows
+            for account_id, ext_id, name, currency, balance, open_count, next_due, overdue, last_issued, _ in rows
         ]
+        return summaries, (rows[0][9] if rows else None)
 
     def switch(self, actor: Actor, query: str) -> CallerContext:
         """Make the account whose id is ``query`` (exactly) or whose name matches (any case) active.
@@ -172,17 +241,40 @@ class AccountService:
 
     # -- invoices -------------------------------------------------------------------------
 
-    def open_invoices(self, actor: Actor, account_external_id: str) -> list[InvoiceView]:
-        """The account's open invoices, oldest due first."""
+    def open_invoices(self, actor: Actor, account_external_id: str, *, limit: int | None = None) -> list[InvoiceView]:
+        """The account's open invoices, oldest due first (the first ``limit`` of them, if given)."""
+        return self.open_account(actor, account_external_id, limit=limit)[1]
+
+    def open_account(
+        self, actor: Actor, account_external_id: str, *, limit: int | None = None
+    ) -> tuple[AccountView, list[InvoiceView]]:
+        """A member account's summary as of now and its open invoices, oldest due first, in one read.
+
+        With ``limit`` only the first invoices are read and the summary's figures are the caller's
+        to take from elsewhere (they cover only what was read). ``AccountNotFound`` for a non-member.
+        """
+        if not isinstance(account_external_id, str) or not account_external_id:
+            raise AccountNotFound(account_external_id)
         today = self.today()
-        with self._db.read() as session:
-            account = require_account(session, actor, account_external_id)
-            invoices = session.scalars(
-                select(InvoiceRecord)
-                .where(InvoiceRecord.account_id == account.id, InvoiceRecord.status == "open")
-                .order_by(InvoiceRecord.due_on, InvoiceRecord.number)
-            ).all()
-            return [invoice_view(account, invoice, today) for invoice in invoices]
+        query = (
+            _member(actor.email, account_external_id)
+            .add_columns(*_INVOICE_COLUMNS)
+            .outerjoin(
+                InvoiceRecord, and_(InvoiceRecord.account_id == AccountRecord.id, InvoiceRecord.status == "open")
+            )
+            .order_by(InvoiceRecord.due_on, InvoiceRecord.number)
+        )
+        if limit is not None:
+            query = query.limit(max(1, limit))
+        with self._db.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        if not rows:
+            raise AccountNotFound(account_external_id)
+        name, currency = rows[0][0], rows[0][1]
+        invoices = [
+            _invoice_from_row(account_external_id, row[2:], today) for row in rows if row[2] is not None
+        ]
+        return open_summary(account_external_id, name, currency, invoices), invoices
 
     def balance(self, actor: Actor, account_external_id: str) -> Money:
         """The sum still owed over the account's open invoices."""
@@ -199,14 +291,35 @@ class AccountService:
 
     def invoice(self, actor: Actor, account_external_id: str, number: str) -> InvoiceView:
         """One invoice of a member account; ``InvoiceNotFound`` otherwise (no hint why)."""
-        with self._db.read() as session:
-            account, invoice = require_invoice(session, actor, account_external_id, number)
-            return invoice_view(account, invoice, self.today())
+        if not isinstance(account_external_id, str) or not account_external_id:
+            raise InvoiceNotFound(number)
+        query = (
+            _member(actor.email, account_external_id)
+            .add_columns(*_INVOICE_COLUMNS)
+            .join(InvoiceRecord, InvoiceRecord.account_id == AccountRecord.id)
+            .where(InvoiceRecord.number == number)
+        )
+        with self._db.engine.connect() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            raise InvoiceNotFound(number)
+        return _invoice_from_row(account_external_id, row[2:], self.today())
+
+    def accounts_with_invoice(self, actor: Actor, number: str) -> set[str]:
+        """The external ids of the caller's accounts that hold an invoice numbered ``number``."""
+        query = (
+            select(AccountRecord.external_id)
+            .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
+            .join(InvoiceRecord, InvoiceRecord.account_id == AccountRecord.id)
+            .where(ContactRecord.email == normalize_email(actor.email), InvoiceRecord.number == number)
+        )
+        with self._db.engine.connect() as connection:
+            return {external_id for (external_id,) in connection.execute(query)}
 
     def account(self, actor: Actor, account_external_id: str) -> AccountView:
         """One member account's summary; ``AccountNotFound`` otherwise."""
         with self._db.read() as session:
-            for view, _, _ in self._summaries(session, actor.email):
-                if view.external_id == account_external_id:
-                    return view
-        raise AccountNotFound(account_external_id)
+            summaries, _ = self._summaries(session, actor.email, external_id=account_external_id)
+        if not summaries:
+            raise AccountNotFound(account_external_id)
+        return summaries[0][0]

@@ -7,12 +7,21 @@ default card). New cards are only ever entered on a Stripe-hosted Checkout page.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from billing_core.clock import Clock
 from billing_core.db.database import Database
-from billing_core.db.tables import CardSetupRecord, InvoiceRecord, PaymentRecord
+from billing_core.db.tables import (
+    AccountRecord,
+    CardSetupRecord,
+    ContactRecord,
+    InvoiceRecord,
+    PaymentMethodRecord,
+    PaymentRecord,
+)
+from billing_core.emails import normalize_email
 from billing_core.errors import (
+    AccountNotFound,
     BillingError,
     LastPaymentMethodInUse,
     PaymentInProgress,
@@ -21,7 +30,7 @@ from billing_core.errors import (
 )
 from billing_core.services.access import require_account
 from billing_core.services.audit import AuditLog
-from billing_core.services.card_cache import cached_cards, refresh_cards
+from billing_core.services.card_cache import refresh_cards
 from billing_core.services.settlement import OPEN_STATUSES
 from billing_core.services.stripe_customers import ensure_customer
 from billing_core.stripe_gateway import StripeGateway
@@ -43,10 +52,7 @@ class PaymentMethodService:
 
     def list(self, actor: Actor, account_external_id: str, *, refresh: bool = False) -> Cards:
         """The account's cards, default first. ``refresh`` (or an empty cache) asks Stripe."""
-        with self._db.read() as session:
-            account = require_account(session, actor, account_external_id)
-            account_id, customer_id = account.id, account.stripe_customer_id
-            cached = cached_cards(session, account_id)
+        account_id, customer_id, cached = self._cached(actor, account_external_id)
         if customer_id is None:
             return []
         if not refresh and cached:
@@ -57,6 +63,35 @@ class PaymentMethodService:
             if refresh:
                 raise
             return cached
+
+    def _cached(self, actor: Actor, account_external_id: str) -> tuple[int, str | None, Cards]:
+        """(account id, customer id, cached cards) in one read; the contact join is the guard."""
+        if not isinstance(account_external_id, str) or not account_external_id:
+            raise AccountNotFound(account_external_id)
+        card = PaymentMethodRecord
+        query = (
+            select(
+                AccountRecord.id, AccountRecord.stripe_customer_id, card.stripe_payment_method_id, card.brand,
+                card.last4, card.exp_month, card.exp_year, card.is_default,
+            )
+            .join(
+                ContactRecord,
+                and_(ContactRecord.account_id == AccountRecord.id, ContactRecord.email == normalize_email(actor.email)),
+            )
+            .outerjoin(card, card.account_id == AccountRecord.id)
+            .where(AccountRecord.external_id == account_external_id)
+        )
+        with self._db.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        if not rows:
+            raise AccountNotFound(account_external_id)
+        views = [
+            PaymentMethodView(id=pm_id, brand=brand, last4=last4, exp_month=month, exp_year=year, is_default=default)
+            for _, _, pm_id, brand, last4, month, year, default in rows
+            if pm_id is not None
+        ]
+        views.sort(key=lambda v: (not v.is_default, v.brand, v.last4, v.id))  # as cached_cards orders them
+        return rows[0][0], rows[0][1], views
 
     def make_default(self, actor: Actor, account_external_id: str, payment_method_id: str) -> Cards:
         """Make the card the customer's ``invoice_settings.default_payment_method``."""

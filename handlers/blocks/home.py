@@ -10,7 +10,7 @@ from handlers.blocks.overview import account_summary, main_actions
 from handlers.blocks.pay import pay_target
 from handlers.ids import PAY_OPEN_ACTION
 
-_MAX_INVOICES = 30
+MAX_HOME_INVOICES = 30  # the rows the tab shows (and all that is read for it)
 
 
 def home_view(ctx: CallerContext, invoices: list[InvoiceView]) -> Block:
@@ -23,7 +23,7 @@ def home_view(ctx: CallerContext, invoices: list[InvoiceView]) -> Block:
     blocks.append(divider())
     if invoices:
         blocks.append(section("*Open invoices*"))
-        blocks.extend(invoice_row(invoice) for invoice in invoices[:_MAX_INVOICES])
+        blocks.extend(invoice_row(invoice) for invoice in invoices[:MAX_HOME_INVOICES])
         blocks.append(
             actions(
                 button(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,13 +21,6 @@ from tests.support.slack_api import SlackAPI
 
 HEAVY, LIGHT = 0, light_accounts()[0]
 MAX_QUERIES_PER_SLASH_COMMAND = 5
-
-# Known to exceed the limit; strict, so the day they are fixed this file must be updated.
-OVER_LIMIT = {
-    "pay balance": "caller + open_invoices + accounts.account + payment_methods.list re-check membership: 7",
-    "history": "caller (2) + require_account + count + page + invoice numbers: 6",
-}
-
 
 @pytest.fixture(scope="module")
 def slack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[InProcessSlack, SlackAPI]]:
@@ -57,15 +49,7 @@ def _answered(api: SlackAPI) -> bool:
     return any(c.method in ("response_url", "views.update") and c.ok for c in api.calls())
 
 
-def _slash_params() -> list[Any]:
-    return [
-        pytest.param(text, marks=pytest.mark.xfail(strict=True, reason=OVER_LIMIT[text]))
-        if text in OVER_LIMIT else text
-        for text in SLASH_COMMANDS
-    ]
-
-
-@pytest.mark.parametrize("text", _slash_params())
+@pytest.mark.parametrize("text", SLASH_COMMANDS)
 def test_no_slash_command_runs_more_than_five_queries(slack: tuple[InProcessSlack, SlackAPI], text: str) -> None:
     app, api = slack
     api.clear()
