@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from tests.e2e import conftest as e2e_fixtures
-from tests.e2e.harness import BotServer, wait_until
+from tests.e2e.conftest import World
+from tests.e2e.harness import ANN_ACTOR, PETER_ACTOR, BotServer, StripeHelper, wait_until
 from tests.e2e.stripe_proxy import StripeProxy
+from tests.support.localstripe_server import LocalStripe
 from tests.support.slack_api import SlackAPI
 
 STAFF_CHANNEL = "CSTAFF1"
@@ -31,6 +33,25 @@ def server(slack: SlackAPI, stripe_proxy: StripeProxy, module_database_url: str)
     track_listeners(bot)
     yield bot
     bot.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_world(server: BotServer, slack: SlackAPI, localstripe_server: LocalStripe,
+                 stripe_proxy: StripeProxy) -> World:
+    """The e2e ``world`` set up once per module, for tests that must change nothing anyway."""
+    stripe_proxy.release()
+    localstripe_server.reset()
+    server.reset()
+    helper = StripeHelper(localstripe_server)
+    acme, initech = helper.customer("ann@acme.test"), helper.customer("peter@initech.test")
+    server.give_customer("acme", acme)
+    server.give_customer("initech", initech)
+    acme_card, initech_card = helper.card(acme), helper.card(initech)
+    server.services.payment_methods.make_default(ANN_ACTOR, "acme", acme_card)
+    server.services.payment_methods.make_default(PETER_ACTOR, "initech", initech_card)
+    slack.clear()
+    stripe_proxy.calls.clear()
+    return World(server, slack, helper, stripe_proxy, acme, acme_card, initech, initech_card)
 
 
 class ListenerTracker:
