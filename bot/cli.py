@@ -208,6 +208,7 @@ def payments_reconcile() -> None:
     guarded(lambda: settings.require("STRIPE_API_KEY"))
     services = build_services(settings)
     try:
+        services.db.upgrade()
         summary = guarded(services.payments.reconcile)
     finally:
         services.db.dispose()

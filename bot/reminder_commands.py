@@ -17,6 +17,7 @@ def _with_reminders(settings: Settings, now: datetime | None, use: Callable[[Rem
     clock: Clock = FixedClock(now) if now is not None else SystemClock()
     services = build_services(settings, clock=clock)
     try:
+        services.db.upgrade()
         reminders: ReminderService = services.reminders
         return use(reminders)
     finally:

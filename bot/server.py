@@ -78,6 +78,7 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool) -> No
     from bot.http import create_http_app
 
     runtime = build_runtime(settings)
+    runtime.services.db.upgrade()  # safe to run again; serialised across processes
     asgi = create_http_app(runtime.services, settings, runtime.app)
     jobs = start_scheduler(runtime.services, settings, runtime) if scheduler else None
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -12,6 +13,22 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+_MIGRATION_LOCK = 4_151_001  # any constant; names the "migrating billing-bot" advisory lock
+
+
+@contextmanager
+def _file_lock(database: str | None) -> Iterator[None]:
+    """Serialise migrations of one SQLite file across processes (an in-memory one needs none)."""
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -78,8 +95,23 @@ class Database:
             return False
 
     def upgrade(self) -> None:
-        """Apply every Alembic migration up to head. Safe to run again."""
-        command.upgrade(alembic_config(self.url, self.engine), "head")
+        """Apply every Alembic migration up to head. Safe to run again, also from several
+        processes at once: on PostgreSQL an advisory lock lets one migrate while the others wait."""
+        if self.dialect == "sqlite":
+            with _file_lock(self.engine.url.database):
+                command.upgrade(alembic_config(self.url, self.engine), "head")
+            return
+        if self.dialect != "postgresql":
+            command.upgrade(alembic_config(self.url, self.engine), "head")
+            return
+        with self.engine.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+            lock.commit()
+            try:
+                command.upgrade(alembic_config(self.url, self.engine), "head")
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+                lock.commit()
 
     def dispose(self) -> None:
         self.engine.dispose()

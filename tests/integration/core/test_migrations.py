@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -23,3 +28,27 @@ def test_upgrading_twice_is_harmless(db: Database) -> None:
     db.upgrade()
     db.upgrade()
     assert db.ping()
+
+
+def test_several_processes_can_migrate_the_same_database_at_once(database_url: str, tmp_path: Path) -> None:
+    if database_url.startswith("sqlite"):
+        migrate_fresh(f"sqlite:///{tmp_path / 'fresh.db'}")  # a database nobody migrated yet
+        return
+    from tests.support.postgres import fresh_database
+
+    with fresh_database(os.environ["TEST_DATABASE_URL"]) as url:
+        migrate_fresh(url)
+
+
+def migrate_fresh(url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": url}
+    runs = [
+        subprocess.Popen([sys.executable, "-m", "bot", "db", "upgrade"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outcomes = [(run.wait(timeout=120), run.stderr.read() if run.stderr else "") for run in runs]
+    assert [code for code, _ in outcomes] == [0, 0, 0], outcomes
+    database = Database(url)
+    assert database.ping()
+    database.dispose()
