@@ -21,8 +21,7 @@ from billing_core.services.reminder_plan import (
     DueReminder,
     PlanWindow,
     ReminderGroup,
-    group_reminders,
-    iter_due,
+    iter_groups,
 )
 
 
@@ -76,7 +75,7 @@ class DeliveryPass:
         self._waiting: list[_Pending] = []
 
     def run(self) -> None:
-        for group in group_reminders(iter_due(self._db, self._schedule, self._window)):
+        for group in iter_groups(self._db, self._schedule, self._window):
             self._attempt(_Pending(group))
             self._retry_ready()
         deadline = self._monotonic() + self._final_wait
@@ -89,7 +88,7 @@ class DeliveryPass:
                 self._sleep(wait)
             self._attempt(self._waiting.pop(0))
         for pending in self._waiting:
-            self._result.postponed += len(pending.group.reminders)
+            self._result.postponed += pending.group.size
         if self._waiting:
             self._result.notes.append(f"{len(self._waiting)} DM(s) rate limited, left for the next sweep")
 
@@ -112,7 +111,7 @@ class DeliveryPass:
                     )
                     return
             if not within_business_hours(self._window.now, zone_or_utc(pending.contact.timezone)):
-                self._result.postponed += len(group.reminders)
+                self._result.postponed += group.size
                 return
             claimed = claims.claim(self._db, group.reminders, self._window)
             if not claimed:
