@@ -11,10 +11,10 @@ from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 
 from handlers.blocks.common import Block, Screen, modal, section
 from handlers.ids import SCREEN_MODAL_CALLBACK
+from handlers.response_url import post_response
 
 logger = logging.getLogger(__name__)
 
@@ -37,18 +37,15 @@ class ResponseUrlSurface:
     def __init__(self, client: WebClient, url: str, *, replace: bool) -> None:
         self._url = url
         self._replace = replace
-        # Bolt's respond() does not inherit the app client's retry handlers; this one does.
-        self._webhook = WebhookClient(url, timeout=10, retry_handlers=list(client.retry_handlers))
 
     def show(self, screen: Screen) -> None:
-        response = self._webhook.send(
-            text=screen.text,
-            blocks=screen.blocks,
-            response_type="ephemeral",
-            replace_original=self._replace,
+        status = post_response(
+            self._url,
+            {"text": screen.text, "blocks": screen.blocks, "response_type": "ephemeral",
+             "replace_original": self._replace},
         )
-        if response.status_code >= 400:
-            logger.warning("response_url answered %s", response.status_code)
+        if status >= 400:
+            logger.warning("response_url answered %s", status)
 
 
 class ModalSurface:
