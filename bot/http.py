@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
-from slack_bolt.middleware.authorization import SingleTeamAuthorization
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -50,7 +49,6 @@ def create_http_app(
 
         metrics.registry.register(EscalationCollector(services.escalations.outbox))
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    inline_acks = _InlineAcks(bolt_app)
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
@@ -82,12 +80,9 @@ def create_http_app(
             return Response(status_code=200)
         bolt_request = BoltRequest(body=text, query=request.url.query, headers=_multi(headers))
         try:
-            if kind == "command" and inline_acks():
-                # Nothing before a slash command's ack does I/O (see _acks_without_io): answering
-                # on the event loop spares the thread hop where acks queue behind lazy work.
-                bolt_response: BoltResponse = bolt_app.dispatch(bolt_request)
-            else:
-                bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+            # Never on the event loop: a slash command's ack may read the database (its answer in
+            # the ack body, handlers/commands.py) and Bolt's authorization may call Slack.
+            bolt_response: BoltResponse = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         except Exception:
             logger.exception("Bolt failed on a verified request")
             metrics.slack_requests.labels(kind, "error").inc()
@@ -123,25 +118,6 @@ def create_http_app(
         routes.extend(_oauth_routes(bolt_app))
     routes.extend(_stripe_routes(services, settings))
     return Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)])
-
-
-class _InlineAcks:
-    """Whether slash commands may be dispatched on the event loop: only while nothing in Bolt's
-    chain before their ``ack()`` can block. Our listeners ack commands with no I/O and run the
-    work lazily; the middleware (correlation, card guard, deps) is CPU only. Bolt's own
-    authorization is what may do I/O: OAuth reads the installation store, and single-workspace
-    mode calls ``auth.test`` until it has a result. So: never with OAuth, and only once that
-    result is cached (at start-up with token verification, else after the first request)."""
-
-    def __init__(self, bolt_app: App) -> None:
-        self._app = bolt_app
-        self._ready = False
-
-    def __call__(self) -> bool:
-        if not self._ready and self._app.oauth_flow is None:
-            authorizations = [m for m in self._app._middleware_list if isinstance(m, SingleTeamAuthorization)]
-            self._ready = len(authorizations) == 1 and authorizations[0].auth_test_result is not None
-        return self._ready
 
 
 def _oauth_routes(bolt_app: App) -> list[BaseRoute]:

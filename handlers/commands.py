@@ -1,4 +1,10 @@
-"""``/billing``: ack at once with nothing, then answer ephemerally from a lazy listener."""
+"""``/billing``: answered in the ack body when that is a cheap read, else ack empty and answer lazily.
+
+The ack answers ``help`` and, for a caller whose identity is already cached (no Slack call), the
+read-only screens, computed with a bounded wait (``handlers.ack_reads``). Anything else (a cold
+identity, a caller still to verify their e-mail, a modal, a write, Stripe, a slow or failed read)
+acks empty and the lazy listener answers through ``response_url`` as before. Always ephemeral.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,12 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from billing_core.errors import AccountNotFound
+from billing_core.views import CallerContext
 from handlers import pay, screens
 from handlers.blocks.common import Screen, message_screen
+from handlers.blocks.help import help_screen
 from handlers.blocks.pay import partial_payment_screen
+from handlers.deps import deps_of
 from handlers.grammar import Command, looks_like_amount, parse
 from handlers.interaction import Interaction, run_safely
 from handlers.surfaces import ResponseUrlSurface, Surface
@@ -20,11 +29,57 @@ from handlers.surfaces import ResponseUrlSurface, Surface
 logger = logging.getLogger(__name__)
 
 
-def ack_command(ack: Ack) -> None:
-    ack()
+# Set in the context by the ack; Bolt copies the context for the lazy listener after the ack ran.
+ANSWERED_IN_ACK = "billing_answered_in_ack"
+
+# Read-only screens an ack may show (methods may ask Stripe, switch writes and publishes Home).
+_READS_IN_ACK = frozenset({"overview", "balance", "invoices", "pay", "pay_invoice", "history", "accounts"})
+
+
+def ack_command(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    screen = _answer_in_ack(body, client, context)
+    if screen is None:
+        ack()
+        return
+    context[ANSWERED_IN_ACK] = True
+    ack(text=screen.text, blocks=screen.blocks, response_type="ephemeral")
+
+
+def _answer_in_ack(body: dict[str, Any], client: WebClient, context: BoltContext) -> Screen | None:
+    """The screen to put in the ack body, or ``None`` to leave the answer to the lazy listener."""
+    try:
+        command = parse(str(body.get("text") or ""))
+        deps = deps_of(context)
+        if command.name == "help":
+            return help_screen(deps.support_email)
+        if command.name not in _READS_IN_ACK or (
+            command.name == "pay_invoice" and not looks_like_amount(command.argument)
+        ):
+            return None
+        ix = Interaction(body, client, context, cached_identity_only=True)
+        known, _actor = deps.identity.cached(ix.team_id, ix.user_id)
+        if not known:
+            return None
+        return deps.ack_reads.run(lambda: _read_in_ack(ix, command))
+    except Exception:
+        logger.exception("could not answer in the ack: answering later")
+        return None
+
+
+def _read_in_ack(ix: Interaction, command: Command) -> Screen | None:
+    # No actor (no e-mail visible, or still to verify it) or not a contact: the lazy listener
+    # explains, and e-mails a code when one is due. Billing data only for a verified contact.
+    if ix.actor is None:
+        return None
+    caller = ix.caller()
+    if caller is None:
+        return None
+    return read_screen(ix, command, caller)
 
 
 def run_command(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    if context.get(ANSWERED_IN_ACK):
+        return
     command = parse(str(body.get("text") or ""))
     reply: Surface = ResponseUrlSurface(client, str(body.get("response_url") or ""), replace=False)
     if command.name == "pay_balance" or (command.name == "pay_invoice" and not looks_like_amount(command.argument)):
@@ -52,23 +107,11 @@ def answer(ix: Interaction, command: Command, reply: Surface) -> None:
     if caller is None:
         reply.show(ix.refusal())
         return
-    account = caller.active
     screen: Screen
-    if command.name == "overview":
-        screen = screens.overview(ix, caller)
-    elif command.name == "balance":
-        screen = screens.balance(ix, caller, account)
-    elif command.name in ("invoices", "pay"):
-        screen = screens.invoices(ix, caller, account)
-    elif command.name == "pay_invoice":  # an amount: only full amounts are paid here
-        open_invoices = ix.services.accounts.open_invoices(caller.actor, account.external_id)
-        screen = partial_payment_screen(account, command.argument, open_invoices)
+    if command.name in _READS_IN_ACK:
+        screen = read_screen(ix, command, caller)
     elif command.name == "methods":
-        screen = screens.methods(ix, caller, account)
-    elif command.name == "history":
-        screen = screens.history(ix, caller, account)
-    elif command.name == "accounts":
-        screen = screens.accounts(ix, caller)
+        screen = screens.methods(ix, caller, caller.active)
     elif command.name == "switch":
         screen = switch(ix, command.argument)
     elif command.name == "support":
@@ -79,6 +122,23 @@ def answer(ix: Interaction, command: Command, reply: Surface) -> None:
     else:
         screen = screens.help_(ix)
     reply.show(screen)
+
+
+def read_screen(ix: Interaction, command: Command, caller: CallerContext) -> Screen:
+    """The screen of a read-only command (one of ``_READS_IN_ACK``) for a verified contact."""
+    account = caller.active
+    if command.name == "overview":
+        return screens.overview(ix, caller)
+    if command.name == "balance":
+        return screens.balance(ix, caller, account)
+    if command.name == "pay_invoice":  # an amount: only full amounts are paid here
+        open_invoices = ix.services.accounts.open_invoices(caller.actor, account.external_id)
+        return partial_payment_screen(account, command.argument, open_invoices)
+    if command.name == "history":
+        return screens.history(ix, caller, account)
+    if command.name == "accounts":
+        return screens.accounts(ix, caller)
+    return screens.invoices(ix, caller, account)  # invoices, pay
 
 
 def switch(ix: Interaction, query: str) -> Screen:

@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt import BoltContext
 
 from billing_core.services.container import Services
+from handlers.ack_reads import BoundedReads
 from handlers.identity import IdentityResolver
 
 
@@ -47,6 +48,7 @@ class Deps:
     identity: IdentityResolver
     support_email: str
     outcomes: ShownOutcomes = field(default_factory=ShownOutcomes)
+    ack_reads: BoundedReads = field(default_factory=BoundedReads)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
         return self

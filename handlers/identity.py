@@ -67,6 +67,15 @@ class IdentityResolver:
             self._cache[key] = _Entry(actor=actor, expires_at=now + self._ttl)
         return actor
 
+    def cached(self, team_id: str, user_id: str) -> tuple[bool, Actor | None]:
+        """``(True, actor)`` when the caller is known without a Slack call, else ``(False, None)``."""
+        now = self._monotonic()
+        with self._lock:
+            entry = self._cache.get((team_id, user_id))
+        if entry is None or entry.expires_at <= now:
+            return False, None
+        return True, entry.actor
+
     def forget(self, team_id: str, user_id: str) -> None:
         with self._lock:
             self._cache.pop((team_id, user_id), None)

@@ -25,10 +25,16 @@ from handlers.surfaces import Surface, surface_for
 logger = logging.getLogger(__name__)
 
 
+class IdentityNotCached(Exception):
+    """The caller is not in the identity cache and this interaction may not ask Slack."""
+
+
 class Interaction:
     """The caller and payload of one Slack request."""
 
-    def __init__(self, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    def __init__(
+        self, body: dict[str, Any], client: WebClient, context: BoltContext, *, cached_identity_only: bool = False
+    ) -> None:
         self.body = body
         self.client = client
         self.context = context
@@ -42,6 +48,7 @@ class Interaction:
         self.team_id = str(
             context.team_id or user.get("team_id") or team.get("id") or body.get("team_id") or ""
         )
+        self._cached_identity_only = cached_identity_only
         self._actor: Actor | None = None
         self._unverified: Actor | None = None
         self._resolved = False
@@ -52,7 +59,12 @@ class Interaction:
         """The caller with the e-mail Slack holds for them; ``None`` when none is visible, or while
         they still have to prove that e-mail (``IDENTITY_VERIFICATION=email_code``)."""
         if not self._resolved:
-            actor = self.deps.identity.resolve(self.client, self.team_id, self.user_id)
+            if self._cached_identity_only:  # an ack never waits for Slack
+                known, actor = self.deps.identity.cached(self.team_id, self.user_id)
+                if not known:
+                    raise IdentityNotCached(self.user_id)
+            else:
+                actor = self.deps.identity.resolve(self.client, self.team_id, self.user_id)
             verifier = self.services.identity_verification
             if actor is not None and verifier is not None and verifier.needs_code(actor):
                 self._unverified, actor = actor, None

@@ -114,6 +114,7 @@ class BotServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True, name="bot-uvicorn")
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
+        self._ack_replies: dict[str, dict[str, Any]] = {}  # response_url -> the reply in its command's ack
 
     def start(self) -> BotServer:
         self._thread.start()
@@ -158,7 +159,11 @@ class BotServer:
         """``/billing <text>`` from ``user``; returns the HTTP answer and the command's response_url."""
         url = self.slack.response_url
         body = slash_command_body(text, user_id=user, response_url=url)
-        return self.post(body), url
+        response = self.post(body)
+        reply = ack_reply(response)
+        if reply is not None:
+            self._ack_replies[url] = reply
+        return response, url
 
     def click(self, action: dict[str, Any], user: str = ANN, **kwargs: Any) -> tuple[httpx.Response, str]:
         url = self.slack.response_url
@@ -192,9 +197,18 @@ class BotServer:
     # -- what Slack was told -----------------------------------------------------------------
 
     def replies(self, url: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
-        """The JSON posted to ``url`` (a response_url), waiting for ``count`` of them."""
-        wait_until(lambda: len(self.slack.response_url_posts(url)) >= count, timeout, f"{count} reply(ies) to {url}")
-        return [json.loads(c.body) for c in self.slack.response_url_posts(url)]
+        """What the person was shown for the command of ``url``: the ack body when it was the
+        reply, then the JSON posted to ``url`` (its response_url); waits for ``count`` of them."""
+        def shown() -> list[dict[str, Any]]:
+            in_ack = [self._ack_replies[url]] if url in self._ack_replies else []
+            return in_ack + [json.loads(c.body) for c in self.slack.response_url_posts(url)]
+
+        wait_until(lambda: len(shown()) >= count, timeout, f"{count} reply(ies) to {url}")
+        return shown()
+
+    def answered_in_ack(self, url: str) -> bool:
+        """Whether the command of ``url`` was answered in its ack body."""
+        return url in self._ack_replies
 
     def reply_text(self, url: str, count: int = 1) -> str:
         return everything_said(self.replies(url, count)[count - 1])
@@ -221,6 +235,17 @@ class BotServer:
 
         wait_until(lambda: bool(views()), timeout, f"a {method} view")
         return views()[-1]
+
+
+def ack_reply(response: httpx.Response) -> dict[str, Any] | None:
+    """A slash command's ack body when it is a reply Slack shows (a message with text or blocks)."""
+    if response.status_code != 200 or not response.content:
+        return None
+    try:
+        message = response.json()
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) and (message.get("text") or message.get("blocks")) else None
 
 
 def everything_said(message: dict[str, Any]) -> str:

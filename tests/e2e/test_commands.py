@@ -1,8 +1,13 @@
-"""``/billing`` subcommands over signed HTTP, answered ephemerally through response_url."""
+"""``/billing`` subcommands over signed HTTP, answered ephemerally in the ack body or through response_url."""
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 
 from tests.e2e.conftest import World
 from tests.e2e.harness import ANN, HIDDEN, STRANGER, SUPPORT_EMAIL
@@ -16,10 +21,86 @@ def said(world: World, text: str, user: str = ANN) -> str:
     return json.dumps(reply, ensure_ascii=False)
 
 
-def test_the_command_is_acknowledged_with_an_empty_answer(world: World) -> None:
-    response, _ = world.bot.command("")
+def test_a_first_command_is_acknowledged_empty_and_answered_through_the_response_url(world: World) -> None:
+    response, url = world.bot.command("")  # nobody is known yet: Slack must be asked who this is
     assert response.status_code == 200
     assert response.text == ""
+    reply = world.bot.replies(url)[0]
+    assert reply["response_type"] == "ephemeral" and "$1,750.50" in json.dumps(reply)
+    assert not world.bot.answered_in_ack(url)
+
+
+def test_the_same_persons_next_command_is_answered_in_the_acknowledgement(world: World) -> None:
+    first = json.loads(said(world, "balance"))
+    response, url = world.bot.command("balance")
+    assert world.bot.answered_in_ack(url)
+    second = response.json()
+    assert second["response_type"] == "ephemeral"
+    assert (second["text"], second["blocks"]) == (first["text"], first["blocks"])
+    world.bot.wait_calls("response_url", 1)  # the first command's reply only: nothing more arrives
+    assert world.slack.response_url_posts(url) == []
+
+
+def test_help_is_answered_in_the_acknowledgement_even_for_a_newcomer(world: World) -> None:
+    response, url = world.bot.command("help")
+    assert world.bot.answered_in_ack(url)
+    assert "pay balance" in response.text and response.json()["response_type"] == "ephemeral"
+
+
+def test_commands_that_open_a_modal_or_may_ask_stripe_are_still_answered_after_the_ack(world: World) -> None:
+    said(world, "balance")  # the identity is cached now
+    for text in ("methods", "switch globex", "pay INV-2"):
+        response, url = world.bot.command(text)
+        assert response.status_code == 200 and response.text == "" and not world.bot.answered_in_ack(url)
+
+
+def _first_read(world: World, monkeypatch: pytest.MonkeyPatch, first: Callable[[], None]) -> None:
+    """Make the next open-invoices read (the one the ack tries) run ``first`` before reading."""
+    accounts = world.bot.services.accounts
+    read = accounts.open_invoices
+    calls: list[int] = []
+    lock = threading.Lock()
+
+    def reading(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            calls.append(1)
+            mine = len(calls)
+        if mine == 1:
+            first()
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(accounts, "open_invoices", reading)
+
+
+def test_a_read_too_slow_for_the_ack_is_answered_through_the_response_url(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said(world, "balance")
+    release = threading.Event()
+    _first_read(world, monkeypatch, lambda: release.wait(30))
+    try:
+        response, url = world.bot.command("balance")
+        assert response.status_code == 200 and response.text == ""
+        reply = world.bot.replies(url)[0]
+    finally:
+        release.set()
+    assert reply["response_type"] == "ephemeral" and "$1,750.50" in json.dumps(reply)
+    assert len(world.bot.replies(url)) == 1
+
+
+def test_a_read_that_fails_in_the_ack_is_answered_through_the_response_url(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said(world, "invoices")
+
+    def fail() -> None:
+        raise RuntimeError("the database went away for a moment")
+
+    _first_read(world, monkeypatch, fail)
+    response, url = world.bot.command("invoices")
+    assert response.status_code == 200 and response.text == ""
+    reply = world.bot.replies(url)[0]
+    assert reply["response_type"] == "ephemeral" and "INV-1" in json.dumps(reply)
 
 
 def test_an_empty_command_shows_the_active_account_balance_next_invoice_and_actions(world: World) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -87,6 +87,15 @@ SAMPLE: dict[str, Any] = {
 }
 
 
+def _ack_reply(response: httpx.Response) -> bool:
+    """Whether a slash command's ack body is itself the reply (a message with text or blocks)."""
+    try:
+        message = response.json() if response.status_code == 200 and response.content else None
+    except ValueError:
+        return False
+    return isinstance(message, dict) and bool(message.get("text") or message.get("blocks"))
+
+
 def wait_until(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
     deadline = time.monotonic() + timeout
     while not (found := check()):
@@ -108,13 +117,17 @@ class FullRun:
     settings: Settings
     acme_card: str
     initech_card: str
+    ack_replies: dict[str, str] = field(default_factory=dict)  # response_url -> the reply in the ack
 
     def post(self, body: bytes) -> httpx.Response:
         return self.http.post("/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body))
 
     def command(self, text: str, user: str = ANN_ID) -> tuple[httpx.Response, str]:
         url = self.slack.response_url
-        return self.post(slash_command_body(text, user_id=user, response_url=url)), url
+        response = self.post(slash_command_body(text, user_id=user, response_url=url))
+        if _ack_reply(response):
+            self.ack_replies[url] = response.text
+        return response, url
 
     def press(self, action_id: str, value: dict[str, Any], user: str = ANN_ID) -> tuple[httpx.Response, str]:
         url = self.slack.response_url
@@ -127,6 +140,10 @@ class FullRun:
         return self.post(interaction_body(payload))
 
     def replies(self, url: str) -> str:
+        """What the person was shown: the command's ack body when it was the reply, else the
+        posts to its response_url."""
+        if url in self.ack_replies:
+            return self.ack_replies[url]
         posts = wait_until(lambda: self.slack.response_url_posts(url), f"a reply to {url}")
         return " ".join(p.body.decode() for p in posts)
 

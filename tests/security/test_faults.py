@@ -175,6 +175,19 @@ def test_with_the_database_down_slack_hears_a_polite_try_again_and_healthz_is_50
     assert health.json()["status"] != "ok"
 
 
+def test_with_the_database_down_a_known_persons_next_command_also_hears_try_again(
+    dead_database_bot: BotServer, slack: SlackAPI
+) -> None:
+    slack.clear()
+    dead_database_bot.command("balance", user=ANN)  # Slack told us who this is: cached from now on
+    response, url = dead_database_bot.command("balance", user=ANN)
+    assert response.status_code == 200
+    assert "Traceback" not in response.text
+    text = dead_database_bot.reply_text(url)
+    assert "try again" in text.lower()
+    assert "sqlalchemy" not in text.lower() and "psycopg" not in text.lower()
+
+
 # -- the mail server goes away -------------------------------------------------------------------
 
 

@@ -266,8 +266,12 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
 
 
 def billing(runtime: SlackRuntime, slack: SlackAPI, text: str = "") -> str:
+    """What the person is shown: the ack body when it is the reply, else the response_url post."""
     url = slack.response_url
-    assert dispatch(runtime, slash_command_body(text, response_url=url)).status == 200
+    response = dispatch(runtime, slash_command_body(text, response_url=url))
+    assert response.status == 200
+    if response.body:
+        return json.dumps(json.loads(response.body), ensure_ascii=False)
     [post] = wait_for(lambda: slack.response_url_posts(url), "the ephemeral reply")
     return json.dumps(json.loads(post.body), ensure_ascii=False)
 
@@ -291,6 +295,16 @@ def test_an_unverified_contact_gets_a_code_prompt_and_no_billing_data(
     assert '"ephemeral"' in reply
     [mail] = smtp_sink.wait_for(1)
     assert mail["To"] == "ann@acme.test"
+
+
+def test_an_unverified_contact_already_known_to_the_bot_still_gets_only_the_prompt(
+    runtime: SlackRuntime, slack_api: SlackAPI, smtp_sink: SmtpSink  # noqa: F811
+) -> None:
+    billing(runtime, slack_api, "balance")  # Slack told us who this is: the identity is cached now
+    for text in ("balance", "", "invoices", "pay", "history", "accounts"):
+        reply = billing(runtime, slack_api, text)
+        assert "We e-mailed a code to a•••@acme.test" in reply
+        assert "1,250" not in reply and "Acme" not in reply and "INV-1" not in reply
 
 
 def test_enter_code_opens_the_modal_a_wrong_code_shows_attempts_left_and_the_right_one_verifies(
