@@ -4,9 +4,10 @@ Each of ``concurrency`` workers loops: build and sign a request, POST it, note t
 (Slack's 3-second clock: the HTTP answer), then wait until the reply has reached the Web API
 stand-in, the **end-to-end** time (what the person sees: the ephemeral reply at
 ``response_url``, the filled pay modal's ``views.update``, the Home tab's ``views.publish``).
-Only then does the worker send its next request, so "requests/s" counts finished interactions
-and the lazy work can never pile up behind fast acks. For the bare app, which only acks, the
-ack is the end.
+A slash command answered in its ack body is finished at the ack: that body is the reply Slack
+shows, and no ``response_url`` post follows. Only then does the worker send its next request,
+so "requests/s" counts finished interactions and the lazy work can never pile up behind fast
+acks. For the bare app, which only acks, the ack is the end.
 
 Each worker talks as its own set of Slack users, so at most one Home tab per user is in flight.
 """
@@ -96,7 +97,7 @@ class Connection:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
-    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self._reader is not None
@@ -107,22 +108,34 @@ class Connection:
         lines = raw.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
         fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+        content = b""
         if fields.get("transfer-encoding", "").lower() == "chunked":
             while True:
                 size = int((await self._reader.readuntil(b"\r\n")).strip(), 16)
-                await self._reader.readexactly(size + 2)
+                content += (await self._reader.readexactly(size + 2))[:size]
                 if size == 0:
                     break
         else:
-            await self._reader.readexactly(int(fields.get("content-length") or 0))
+            content = await self._reader.readexactly(int(fields.get("content-length") or 0))
         if fields.get("connection", "").lower() == "close":
             await self.close()
-        return status
+        return status, content
 
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+def answered_in_ack(content: bytes) -> bool:
+    """Whether a slash command's ack body is itself the reply (a message with text or blocks)."""
+    if not content:
+        return False
+    try:
+        message = json.loads(content)
+    except ValueError:
+        return False
+    return isinstance(message, dict) and bool(message.get("text") or message.get("blocks"))
 
 
 @dataclass
@@ -198,9 +211,13 @@ async def run_cell(
                 key = None if ack_only else request.done_when
                 done = standin.expect(key) if key is not None else None
                 try:
-                    status = await connection.post("/slack/events", request.body, signed(request))
+                    status, content = await connection.post("/slack/events", request.body, signed(request))
                     acked = time.perf_counter()
                     finished = acked
+                    if key is not None and key[0] == "response_url" and answered_in_ack(content):
+                        # The reply is the ack body: what Slack shows the person, no response_url post.
+                        standin.forget(key)
+                        done = None
                     if done is not None:
                         finished = await asyncio.wait_for(done, E2E_TIMEOUT)
                     ok = status == 200
