@@ -160,10 +160,20 @@ class TestImportValidation:
 
     def test_a_rejected_file_changes_nothing_already_imported(self, services: Services, db: Database) -> None:
         services.importer.run(sample())
+
+        def invoices() -> list[tuple[object, ...]]:
+            with db.read() as session:
+                return [
+                    tuple(row)
+                    for row in session.execute(
+                        select(InvoiceRecord.number, InvoiceRecord.amount_due_minor, InvoiceRecord.due_on,
+                               InvoiceRecord.status, InvoiceRecord.updated_at).order_by(InvoiceRecord.id)
+                    )
+                ]
+
+        before = invoices()
         data = sample()
-        data["accounts"][0]["invoices"][0]["amount_due"] = 1
-        data["accounts"][0]["invoices"][1]["due_on"] = "2020-01-01"
-        problems_of(services, data)
-        with db.read() as session:
-            amounts = sorted(session.scalars(select(InvoiceRecord.amount_due_minor)))
-        assert 1 not in amounts
+        data["accounts"][0]["invoices"][0]["amount_due"] = 1  # a valid change ...
+        data["accounts"][0]["invoices"][1]["due_on"] = "2020-01-01"  # ... beside an invalid one
+        assert [path for path, _ in problems_of(services, data)] == ["accounts[0].invoices[1].due_on"]
+        assert invoices() == before
