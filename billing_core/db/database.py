@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -10,11 +11,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, exc, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 _MIGRATION_LOCK = 4_151_001  # any constant; names the "migrating billing-bot" advisory lock
+
+# A pooled read connection idle for longer than this is pinged before use (see create_read_engine).
+IDLE_PING_SECONDS = 10.0
 
 
 @contextmanager
@@ -39,6 +44,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_query_only(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def _is_memory_sqlite(url: str) -> bool:
+    return url.startswith("sqlite") and (url.rstrip("/").endswith(":memory:") or url in ("sqlite://", "sqlite:///"))
+
+
+def _postgres_connect_args(*, read_only: bool = False) -> dict[str, Any]:
+    options = "-c statement_timeout=10000"
+    if read_only:
+        options += " -c default_transaction_read_only=on"
+    return {"connect_timeout": 3, "options": options}
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine with sane timeouts, so a stuck database fails fast instead of hanging Slack."""
     if url.startswith("sqlite"):
@@ -47,8 +69,49 @@ def create_db_engine(url: str) -> Engine:
         return engine
     connect_args: dict[str, Any] = {}
     if url.startswith("postgresql"):
-        connect_args = {"connect_timeout": 3, "options": "-c statement_timeout=10000"}
+        connect_args = _postgres_connect_args()
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args)
+
+
+def create_read_engine(url: str) -> Engine:
+    """An engine for reads only: autocommit (no BEGIN/ROLLBACK round trips around a read) on
+    connections the database itself keeps read-only, so a write made here by mistake fails.
+
+    Reads are most of the traffic, so a connection is pinged only after sitting idle for
+    ``IDLE_PING_SECONDS`` (a database restart is noticed then) instead of on every checkout:
+    under load that saves a round trip per read; a connection broken while busy is discarded by
+    the pool on its first error, as SQLAlchemy does for any disconnect.
+    """
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, isolation_level="AUTOCOMMIT", connect_args={"check_same_thread": False, "timeout": 5}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_query_only)
+        return engine
+    connect_args = _postgres_connect_args(read_only=True) if url.startswith("postgresql") else {}
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=10, max_overflow=10, connect_args=connect_args)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    def checked_in(_dbapi: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checked_out(dbapi: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi)
+        except Exception as error:
+            raise exc.DisconnectionError("a pooled read connection did not answer its ping") from error
+        if not alive:
+            raise exc.DisconnectionError("a pooled read connection did not answer its ping")
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
 
 
 class Database:
@@ -57,6 +120,9 @@ class Database:
     def __init__(self, url: str, *, engine: Engine | None = None) -> None:
         self.url = url
         self.engine = engine or create_db_engine(url)
+        # An in-memory SQLite database exists once per connection: reads must share the engine.
+        # So must an engine handed in (a test's): a second pool would not see what it sees.
+        self.read_engine = self.engine if engine is not None or _is_memory_sqlite(url) else create_read_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -77,13 +143,23 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reads only; nothing it does is committed."""
+        """A session for reads only, in one transaction (one snapshot); nothing it does is committed."""
         session = self._sessions()
         try:
             yield session
         finally:
             session.rollback()
             session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A Core connection on the read-only, autocommit engine: the cheapest way to run a read.
+
+        Each statement sees what was committed when it started (there is no snapshot across
+        statements), so a read whose figures must agree reads them in one statement.
+        """
+        with self.read_engine.connect() as connection:
+            yield connection
 
     def ping(self) -> bool:
         """True when the database answers a trivial query."""
@@ -115,6 +191,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
 
 
 def alembic_config(url: str, engine: Engine | None = None) -> Config:

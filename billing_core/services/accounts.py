@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Select, and_, case, func, literal, or_, select, update
+from sqlalchemy import Date, Integer, Select, String, and_, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from billing_core.clock import Clock
@@ -51,16 +52,82 @@ def _invoice_from_row(account_external_id: str, row: Any, today: date) -> Invoic
     )
 
 
-def _member(email: str, external_id: str) -> Select[str, str]:
+# The hot reads are built once, with bound parameters: building and cache-keying a statement
+# cost more CPU than running it, and a prebuilt one is compiled once per dialect.
+_EMAIL = bindparam("email", type_=String)
+_EXTERNAL_ID = bindparam("external_id", type_=String)
+_NUMBER = bindparam("number", type_=String)
+_TODAY = bindparam("today", type_=Date)
+_PRINCIPAL = bindparam("principal", type_=String)
+_LIMIT = bindparam("limit", type_=Integer)
+
+
+def _member() -> Select[str, str]:
     """Account columns joined to the caller's contact row: no row unless they are a member."""
     return (
         select(AccountRecord.name, AccountRecord.currency)
-        .join(
-            ContactRecord,
-            and_(ContactRecord.account_id == AccountRecord.id, ContactRecord.email == normalize_email(email)),
-        )
-        .where(AccountRecord.external_id == external_id)
+        .join(ContactRecord, and_(ContactRecord.account_id == AccountRecord.id, ContactRecord.email == _EMAIL))
+        .where(AccountRecord.external_id == _EXTERNAL_ID)
     )
+
+
+def _open_account_query(limited: bool) -> Select[Any]:
+    query = (
+        _member()
+        .add_columns(*_INVOICE_COLUMNS)
+        .outerjoin(InvoiceRecord, and_(InvoiceRecord.account_id == AccountRecord.id, InvoiceRecord.status == "open"))
+        .order_by(InvoiceRecord.due_on, InvoiceRecord.number)
+    )
+    return query.limit(_LIMIT) if limited else query
+
+
+def _summaries_query(*, remembered: bool, one_account: bool) -> Select[Any]:
+    """Each member account's figures (and, if ``remembered``, the principal's active account)."""
+    is_open = InvoiceRecord.status == "open"
+    outstanding = InvoiceRecord.amount_due_minor - InvoiceRecord.amount_paid_minor
+    active = (
+        select(PrincipalRecord.active_account_id).where(PrincipalRecord.principal == _PRINCIPAL).scalar_subquery()
+        if remembered
+        else literal(None, Integer)
+    )
+    query = (
+        select(
+            AccountRecord.id,
+            AccountRecord.external_id,
+            AccountRecord.name,
+            AccountRecord.currency,
+            func.coalesce(func.sum(case((is_open, outstanding), else_=0)), 0),
+            func.count(case((is_open, InvoiceRecord.id))),
+            func.min(case((is_open, InvoiceRecord.due_on))),
+            func.count(case((is_open & (InvoiceRecord.due_on < _TODAY), InvoiceRecord.id))),
+            func.max(InvoiceRecord.issued_on),
+            active,
+        )
+        .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
+        .outerjoin(InvoiceRecord, InvoiceRecord.account_id == AccountRecord.id)
+        .where(ContactRecord.email == _EMAIL)
+        .group_by(AccountRecord.id, AccountRecord.external_id, AccountRecord.name, AccountRecord.currency)
+        .order_by(AccountRecord.name)
+    )
+    return query.where(AccountRecord.external_id == _EXTERNAL_ID) if one_account else query
+
+
+_OPEN_ACCOUNT = _open_account_query(limited=False)
+_OPEN_ACCOUNT_FIRST = _open_account_query(limited=True)
+_CALLER_SUMMARIES = _summaries_query(remembered=True, one_account=False)
+_ACCOUNT_SUMMARY = _summaries_query(remembered=False, one_account=True)
+_INVOICE = (
+    _member()
+    .add_columns(*_INVOICE_COLUMNS)
+    .join(InvoiceRecord, InvoiceRecord.account_id == AccountRecord.id)
+    .where(InvoiceRecord.number == _NUMBER)
+)
+_ACCOUNTS_WITH_INVOICE = (
+    select(AccountRecord.external_id)
+    .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
+    .join(InvoiceRecord, InvoiceRecord.account_id == AccountRecord.id)
+    .where(ContactRecord.email == _EMAIL, InvoiceRecord.number == _NUMBER)
+)
 
 
 def open_summary(external_id: str, name: str, currency: str, invoices: list[InvoiceView]) -> AccountView:
@@ -119,11 +186,11 @@ class AccountService:
 
     def caller(self, actor: Actor) -> CallerContext:
         """The caller's accounts and the active one. ``NotABillingContact`` if they have none."""
-        with self._db.read() as session:
-            return self._caller(session, actor)
+        with self._db.reading() as connection:
+            return self._caller(connection, actor)
 
-    def _caller(self, session: Session, actor: Actor) -> CallerContext:
-        summaries, active_id = self._summaries(session, actor.email, principal=actor.principal)
+    def _caller(self, connection: Connection, actor: Actor) -> CallerContext:
+        summaries, active_id = self._summaries(connection, actor.email, principal=actor.principal)
         if not summaries:
             raise NotABillingContact(actor.email)
         views = tuple(view for view, _, _ in summaries)
@@ -135,42 +202,18 @@ class AccountService:
         return CallerContext(actor=actor, accounts=views, active=active)
 
     def _summaries(
-        self, session: Session, email: str, *, principal: str | None = None, external_id: str | None = None
+        self, connection: Connection, email: str, *, principal: str | None = None, external_id: str | None = None
     ) -> tuple[list[tuple[AccountView, int, date | None]], int | None]:
         """The member accounts' summaries and, for ``principal``, the account it last made active.
 
         One statement: the remembered account rides along as an uncorrelated scalar subquery.
         """
-        today = self.today()
-        is_open = InvoiceRecord.status == "open"
-        outstanding = InvoiceRecord.amount_due_minor - InvoiceRecord.amount_paid_minor
-        remembered = (
-            select(PrincipalRecord.active_account_id).where(PrincipalRecord.principal == principal).scalar_subquery()
-            if principal is not None
-            else literal(None, Integer)
-        )
-        query = (
-            select(
-                AccountRecord.id,
-                AccountRecord.external_id,
-                AccountRecord.name,
-                AccountRecord.currency,
-                func.coalesce(func.sum(case((is_open, outstanding), else_=0)), 0),
-                func.count(case((is_open, InvoiceRecord.id))),
-                func.min(case((is_open, InvoiceRecord.due_on))),
-                func.count(case((is_open & (InvoiceRecord.due_on < today), InvoiceRecord.id))),
-                func.max(InvoiceRecord.issued_on),
-                remembered,
-            )
-            .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
-            .outerjoin(InvoiceRecord, InvoiceRecord.account_id == AccountRecord.id)
-            .where(ContactRecord.email == normalize_email(email))
-            .group_by(AccountRecord.id, AccountRecord.external_id, AccountRecord.name, AccountRecord.currency)
-            .order_by(AccountRecord.name)
-        )
+        params: dict[str, Any] = {"email": normalize_email(email), "today": self.today()}
         if external_id is not None:
-            query = query.where(AccountRecord.external_id == external_id)
-        rows = session.connection().execute(query).all()
+            query, params["external_id"] = _ACCOUNT_SUMMARY, external_id
+        else:
+            query, params["principal"] = _CALLER_SUMMARIES, principal
+        rows = connection.execute(query, params).all()
         summaries = [
             (
                 AccountView(
@@ -196,7 +239,7 @@ class AccountService:
         """
         wanted = query.strip()
         with self._db.transaction() as session:
-            context = self._caller(session, actor)
+            context = self._caller(session.connection(), actor)
             match = context.account(wanted) or next(
                 (a for a in context.accounts if a.name.casefold() == wanted.casefold()), None
             )
@@ -256,24 +299,16 @@ class AccountService:
         if not isinstance(account_external_id, str) or not account_external_id:
             raise AccountNotFound(account_external_id)
         today = self.today()
-        query = (
-            _member(actor.email, account_external_id)
-            .add_columns(*_INVOICE_COLUMNS)
-            .outerjoin(
-                InvoiceRecord, and_(InvoiceRecord.account_id == AccountRecord.id, InvoiceRecord.status == "open")
-            )
-            .order_by(InvoiceRecord.due_on, InvoiceRecord.number)
-        )
+        params: dict[str, Any] = {"email": normalize_email(actor.email), "external_id": account_external_id}
+        query = _OPEN_ACCOUNT
         if limit is not None:
-            query = query.limit(max(1, limit))
-        with self._db.engine.connect() as connection:
-            rows = connection.execute(query).all()
+            query, params["limit"] = _OPEN_ACCOUNT_FIRST, max(1, limit)
+        with self._db.reading() as connection:
+            rows = connection.execute(query, params).all()
         if not rows:
             raise AccountNotFound(account_external_id)
         name, currency = rows[0][0], rows[0][1]
-        invoices = [
-            _invoice_from_row(account_external_id, row[2:], today) for row in rows if row[2] is not None
-        ]
+        invoices = [_invoice_from_row(account_external_id, row[2:], today) for row in rows if row[2] is not None]
         return open_summary(account_external_id, name, currency, invoices), invoices
 
     def balance(self, actor: Actor, account_external_id: str) -> Money:
@@ -282,9 +317,7 @@ class AccountService:
             account = require_account(session, actor, account_external_id)
             owed = session.scalar(
                 select(
-                    func.coalesce(
-                        func.sum(InvoiceRecord.amount_due_minor - InvoiceRecord.amount_paid_minor), 0
-                    )
+                    func.coalesce(func.sum(InvoiceRecord.amount_due_minor - InvoiceRecord.amount_paid_minor), 0)
                 ).where(InvoiceRecord.account_id == account.id, InvoiceRecord.status == "open")
             )
             return Money(int(owed or 0), account.currency)
@@ -293,33 +326,23 @@ class AccountService:
         """One invoice of a member account; ``InvoiceNotFound`` otherwise (no hint why)."""
         if not isinstance(account_external_id, str) or not account_external_id:
             raise InvoiceNotFound(number)
-        query = (
-            _member(actor.email, account_external_id)
-            .add_columns(*_INVOICE_COLUMNS)
-            .join(InvoiceRecord, InvoiceRecord.account_id == AccountRecord.id)
-            .where(InvoiceRecord.number == number)
-        )
-        with self._db.engine.connect() as connection:
-            row = connection.execute(query).first()
+        params = {"email": normalize_email(actor.email), "external_id": account_external_id, "number": number}
+        with self._db.reading() as connection:
+            row = connection.execute(_INVOICE, params).first()
         if row is None:
             raise InvoiceNotFound(number)
         return _invoice_from_row(account_external_id, row[2:], self.today())
 
     def accounts_with_invoice(self, actor: Actor, number: str) -> set[str]:
         """The external ids of the caller's accounts that hold an invoice numbered ``number``."""
-        query = (
-            select(AccountRecord.external_id)
-            .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
-            .join(InvoiceRecord, InvoiceRecord.account_id == AccountRecord.id)
-            .where(ContactRecord.email == normalize_email(actor.email), InvoiceRecord.number == number)
-        )
-        with self._db.engine.connect() as connection:
-            return {external_id for (external_id,) in connection.execute(query)}
+        params = {"email": normalize_email(actor.email), "number": number}
+        with self._db.reading() as connection:
+            return {external_id for (external_id,) in connection.execute(_ACCOUNTS_WITH_INVOICE, params)}
 
     def account(self, actor: Actor, account_external_id: str) -> AccountView:
         """One member account's summary; ``AccountNotFound`` otherwise."""
-        with self._db.read() as session:
-            summaries, _ = self._summaries(session, actor.email, external_id=account_external_id)
+        with self._db.reading() as connection:
+            summaries, _ = self._summaries(connection, actor.email, external_id=account_external_id)
         if not summaries:
             raise AccountNotFound(account_external_id)
         return summaries[0][0]
