@@ -17,6 +17,7 @@ from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
 from handlers import register_listeners
 from handlers.deps import Deps
+from handlers.follow_up import Later
 from handlers.identity import IdentityResolver
 from handlers.text_guard import card_number_guard
 
@@ -72,7 +73,13 @@ def build_bolt_app(
             token_verification_enabled=verify_token,
             **common,
         )
-    deps = Deps(services=services, identity=identity or IdentityResolver(), support_email=settings.support_email)
+    deps = Deps(
+        services=services,
+        identity=identity or IdentityResolver(),
+        support_email=settings.support_email,
+        # Follow-ups run where Bolt runs listeners (looked up late: the console swaps that executor).
+        later=Later(lambda: app._listener_runner.listener_executor),
+    )
     app.use(correlate)
     app.use(card_number_guard)  # before any listener: card-like text is refused, never processed
     app.use(_deps_middleware(deps))

@@ -6,6 +6,7 @@ them (401 / 400), and Bolt runs on a thread pool so requests never queue behind 
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import time
@@ -27,6 +28,7 @@ from bot.metrics import Metrics
 from bot.seen_events import SeenEvents
 from bot.settings import Settings
 from bot.slack_requests import MAX_BODY_BYTES, problem, verify
+from handlers import ack_deadline
 
 logger = logging.getLogger(__name__)
 
@@ -79,10 +81,21 @@ def create_http_app(
             metrics.slack_requests.labels(kind, "duplicate").inc()
             return Response(status_code=200)
         bolt_request = BoltRequest(body=text, query=request.url.query, headers=_multi(headers))
+        # Never on the event loop: a slash command's ack may read the database (its answer in the
+        # ack body, handlers/commands.py) and Bolt's authorization may call Slack. The deadline
+        # makes sure Slack hears from us in time whatever that thread is waiting for.
+        deadline, token = ack_deadline.start()
         try:
-            # Never on the event loop: a slash command's ack may read the database (its answer in
-            # the ack body, handlers/commands.py) and Bolt's authorization may call Slack.
-            bolt_response: BoltResponse = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+            dispatched = asyncio.ensure_future(run_in_threadpool(bolt_app.dispatch, bolt_request))
+        finally:
+            ack_deadline.reset(token)
+        try:
+            done, _ = await asyncio.wait({dispatched}, timeout=ack_deadline.ACK_DEADLINE_SECONDS)
+            if not done and deadline.expire():
+                logger.warning("acknowledged a %s request empty: its listener took too long to answer", kind)
+                metrics.slack_requests.labels(kind, "late").inc()
+                return Response(status_code=200)
+            bolt_response: BoltResponse = await dispatched  # done, or its answer was claimed in time
         except Exception:
             logger.exception("Bolt failed on a verified request")
             metrics.slack_requests.labels(kind, "error").inc()

@@ -27,6 +27,7 @@ def _optional(name: str) -> ModuleType | None:
 def register_listeners(app: App) -> None:
     """Register every listener module's ``register(app)``; the catch-all for stale actions last."""
     from handlers import commands, home, methods, navigation, pay, verification
+    from handlers.follow_up import acked_then
     from handlers.ids import SUPPORT_OPEN_ACTION
 
     for module in (commands, home, pay, methods, navigation, verification):
@@ -41,7 +42,7 @@ def register_listeners(app: App) -> None:
         if name == "handlers.support":
             support = optional
     if support is None:
-        app.action(SUPPORT_OPEN_ACTION)(ack=navigation.ack_action, lazy=[navigation.support_fallback])
+        app.action(SUPPORT_OPEN_ACTION)(acked_then(navigation.ack_action, navigation.support_fallback))
     # Events we do not handle are acknowledged (not 404), so Slack does not retry them.
     app.event(re.compile(".*"))(lambda: None)
     navigation.register_catch_all(app)

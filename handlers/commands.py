@@ -1,15 +1,17 @@
 """``/billing``: answered in the ack body when that is a cheap read, else ack empty and answer lazily.
 
 The ack answers ``help`` and, for a caller whose identity is already cached (no Slack call), the
-read-only screens, computed with a bounded wait (``handlers.ack_reads``). Anything else (a cold
-identity, a caller still to verify their e-mail, a modal, a write, Stripe, a slow or failed read)
-acks empty and the lazy listener answers through ``response_url`` as before. Always ephemeral.
+read-only screens. Over HTTP the read runs in the request thread, guarded by the ack deadline
+(``handlers.ack_deadline``); in Socket Mode on a bounded pool (``handlers.ack_reads``). Anything
+else (a cold identity, a caller still to verify their e-mail, a modal, a write, Stripe, a slow or
+failed read) acks empty and the follow-up answers through ``response_url``. Always ephemeral.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -17,11 +19,12 @@ from slack_sdk import WebClient
 
 from billing_core.errors import AccountNotFound
 from billing_core.views import CallerContext
-from handlers import pay, screens
+from handlers import ack_deadline, pay, screens
 from handlers.blocks.common import Screen, message_screen
 from handlers.blocks.help import help_screen
 from handlers.blocks.pay import partial_payment_screen
 from handlers.deps import deps_of
+from handlers.follow_up import acked_then
 from handlers.grammar import Command, looks_like_amount, parse
 from handlers.interaction import Interaction, run_safely
 from handlers.surfaces import ResponseUrlSurface, Surface
@@ -29,24 +32,52 @@ from handlers.surfaces import ResponseUrlSurface, Surface
 logger = logging.getLogger(__name__)
 
 
-# Set in the context by the ack; Bolt copies the context for the lazy listener after the ack ran.
-ANSWERED_IN_ACK = "billing_answered_in_ack"
+# Set in the context by the ack: the one answer this command gets (see ``_OneAnswer``).
+ANSWER = "billing_command_answer"
 
 # Read-only screens an ack may show (methods may ask Stripe, switch writes and publishes Home).
 _READS_IN_ACK = frozenset({"overview", "balance", "invoices", "pay", "pay_invoice", "history", "accounts"})
 
 
+class _OneAnswer:
+    """A command is answered once: in the ack body, or later through ``response_url``.
+
+    "Later" starts either after the ack (the usual follow-up) or, over HTTP, as soon as the ack
+    deadline passes while the ack is still reading; whichever ``take``s first answers.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._taken = False
+
+    def take(self) -> bool:
+        with self._lock:
+            taken, self._taken = self._taken, True
+            return not taken
+
+
 def ack_command(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    screen = _answer_in_ack(body, client, context)
-    if screen is None:
+    once = _OneAnswer()
+    context[ANSWER] = once
+    deadline = ack_deadline.current()
+    if deadline is not None:
+        later = deps_of(context).later
+        deadline.on_expire(lambda: later.run(run_command, body=body, client=client, context=context))
+    screen = _answer_in_ack(body, client, context, deadline)
+    if screen is None or (deadline is not None and not deadline.claim()) or not once.take():
         ack()
         return
-    context[ANSWERED_IN_ACK] = True
     ack(text=screen.text, blocks=screen.blocks, response_type="ephemeral")
 
 
-def _answer_in_ack(body: dict[str, Any], client: WebClient, context: BoltContext) -> Screen | None:
-    """The screen to put in the ack body, or ``None`` to leave the answer to the lazy listener."""
+def _answer_in_ack(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deadline: ack_deadline.AckDeadline | None
+) -> Screen | None:
+    """The screen to put in the ack body, or ``None`` to leave the answer to the follow-up.
+
+    Over HTTP the read runs right here (the deadline guards Slack's clock); without a deadline
+    (Socket Mode) it runs on the bounded pool, which gives up in time.
+    """
     try:
         command = parse(str(body.get("text") or ""))
         deps = deps_of(context)
@@ -60,6 +91,8 @@ def _answer_in_ack(body: dict[str, Any], client: WebClient, context: BoltContext
         known, _actor = deps.identity.cached(ix.team_id, ix.user_id)
         if not known:
             return None
+        if deadline is not None:
+            return _read_in_ack(ix, command)
         return deps.ack_reads.run(lambda: _read_in_ack(ix, command))
     except Exception:
         logger.exception("could not answer in the ack: answering later")
@@ -78,8 +111,9 @@ def _read_in_ack(ix: Interaction, command: Command) -> Screen | None:
 
 
 def run_command(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    if context.get(ANSWERED_IN_ACK):
-        return
+    once = context.get(ANSWER)
+    if isinstance(once, _OneAnswer) and not once.take():
+        return  # answered in the ack, or already being answered since the ack deadline passed
     command = parse(str(body.get("text") or ""))
     reply: Surface = ResponseUrlSurface(client, str(body.get("response_url") or ""), replace=False)
     if command.name == "pay_balance" or (command.name == "pay_invoice" and not looks_like_amount(command.argument)):
@@ -169,4 +203,4 @@ def _support_module() -> Any:
 
 
 def register(app: App) -> None:
-    app.command("/billing")(ack=ack_command, lazy=[run_command])
+    app.command("/billing")(acked_then(ack_command, run_command))

@@ -15,6 +15,7 @@ from slack_bolt import BoltContext
 
 from billing_core.services.container import Services
 from handlers.ack_reads import BoundedReads
+from handlers.follow_up import Later
 from handlers.identity import IdentityResolver
 
 
@@ -49,6 +50,7 @@ class Deps:
     support_email: str
     outcomes: ShownOutcomes = field(default_factory=ShownOutcomes)
     ack_reads: BoundedReads = field(default_factory=BoundedReads)
+    later: Later = field(default_factory=Later)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
         return self

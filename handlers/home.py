@@ -13,6 +13,7 @@ from billing_core.errors import NotABillingContact
 from handlers.blocks.home import MAX_HOME_INVOICES, home_refusal_view, home_view
 from handlers.deps import Deps
 from handlers.errors import not_a_contact_message
+from handlers.follow_up import acked_then
 from handlers.interaction import Interaction, run_safely
 
 logger = logging.getLogger(__name__)
@@ -65,4 +66,4 @@ def home_opened(body: dict[str, Any], client: WebClient, context: BoltContext, e
 
 
 def register(app: App) -> None:
-    app.event("app_home_opened")(ack=_ack_event, lazy=[home_opened])
+    app.event("app_home_opened")(acked_then(_ack_event, home_opened))

@@ -14,6 +14,7 @@ from handlers import screens
 from handlers.blocks.common import message_screen
 from handlers.blocks.methods import add_card_screen, methods_screen
 from handlers.errors import OUT_OF_DATE, user_message
+from handlers.follow_up import acked_then
 from handlers.home import publish_home
 from handlers.ids import ADD_CARD_ACTION, METHOD_MAKE_DEFAULT_ACTION, METHOD_REMOVE_ACTION
 from handlers.interaction import Interaction, action_value, member_account, run_safely
@@ -124,6 +125,6 @@ def _add_card(ix: Interaction, surface: Surface, value: dict[str, Any]) -> None:
 
 
 def register(app: App) -> None:
-    app.action(METHOD_MAKE_DEFAULT_ACTION)(ack=ack_action, lazy=[make_default])
-    app.action(METHOD_REMOVE_ACTION)(ack=ack_action, lazy=[remove])
-    app.action(ADD_CARD_ACTION)(ack=ack_action, lazy=[add_card])
+    app.action(METHOD_MAKE_DEFAULT_ACTION)(acked_then(ack_action, make_default))
+    app.action(METHOD_REMOVE_ACTION)(acked_then(ack_action, remove))
+    app.action(ADD_CARD_ACTION)(acked_then(ack_action, add_card))

@@ -15,6 +15,7 @@ from billing_core.views import AccountView, CallerContext
 from handlers import screens
 from handlers.blocks.common import Screen, message_screen, modal, section
 from handlers.errors import OUT_OF_DATE
+from handlers.follow_up import acked_then
 from handlers.home import publish_home
 from handlers.ids import (
     LINK_ACTION_PREFIX,
@@ -144,12 +145,12 @@ def support_fallback(body: dict[str, Any], client: WebClient, context: BoltConte
 
 def register(app: App) -> None:
     for action_id in _SCREENS:
-        app.action(action_id)(ack=ack_action, lazy=[show_screen])
-    app.action(SWITCH_ACCOUNT_ACTION)(ack=ack_action, lazy=[switch_account])
+        app.action(action_id)(acked_then(ack_action, show_screen))
+    app.action(SWITCH_ACCOUNT_ACTION)(acked_then(ack_action, switch_account))
     app.action(re.compile("^" + re.escape(LINK_ACTION_PREFIX)))(ack_link)
 
 
 def register_catch_all(app: App) -> None:
     """Registered last: Bolt runs the first matching listener."""
-    app.action(re.compile(".*"))(ack=ack_action, lazy=[unknown_action])
+    app.action(re.compile(".*"))(acked_then(ack_action, unknown_action))
     app.view(re.compile(".*"))(ack_unknown_view)

@@ -29,6 +29,7 @@ from handlers import screens
 from handlers.blocks.common import Screen, message_screen, modal
 from handlers.blocks.pay import outcome_screen, partial_payment_screen, pay_modal, processing_view
 from handlers.errors import OUT_OF_DATE, is_stale, user_message
+from handlers.follow_up import acked_then
 from handlers.home import publish_home
 from handlers.ids import PAY_METHOD_BLOCK, PAY_METHOD_SELECT, PAY_MODAL_CALLBACK, PAY_OPEN_ACTION
 from handlers.interaction import Interaction, action_value, member_account, parse_value, run_safely
@@ -253,5 +254,5 @@ def show_outcome(ix: Interaction, surface: ModalSurface, screen: Screen) -> None
 
 
 def register(app: App) -> None:
-    app.action(PAY_OPEN_ACTION)(ack=ack_pay_open, lazy=[pay_open])
-    app.view(PAY_MODAL_CALLBACK)(ack=ack_pay_submit, lazy=[pay_submit])
+    app.action(PAY_OPEN_ACTION)(acked_then(ack_pay_open, pay_open))
+    app.view(PAY_MODAL_CALLBACK)(acked_then(ack_pay_submit, pay_submit))

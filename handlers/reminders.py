@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 
 from billing_core.errors import BillingError, InvoiceNotFound
 from handlers.blocks.common import escape, fmt_date, message_screen
+from handlers.follow_up import acked_then
 from handlers.ids import REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
 from handlers.interaction import Interaction, action_value, run_safely
 
@@ -95,5 +96,5 @@ def _when(moment: datetime) -> str:
 
 
 def register(app: App) -> None:
-    app.action(REMINDER_SNOOZE_ACTION)(ack=ack_now, lazy=[snooze])
-    app.action(REMINDER_ALREADY_PAID_ACTION)(ack=ack_now, lazy=[already_paid])
+    app.action(REMINDER_SNOOZE_ACTION)(acked_then(ack_now, snooze))
+    app.action(REMINDER_ALREADY_PAID_ACTION)(acked_then(ack_now, already_paid))

@@ -45,6 +45,7 @@ from handlers.blocks.support import (
     topic_key,
 )
 from handlers.errors import user_message
+from handlers.follow_up import acked_then
 from handlers.identity import parse_principal, principal_for
 from handlers.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_OPEN_ACTION, SUPPORT_RESOLVE_ACTION
 from handlers.interaction import Interaction, action_value, first_action, member_account, parse_value, run_safely
@@ -338,6 +339,6 @@ def register(app: App) -> None:
         next()
 
     app.use(attach)
-    app.action(SUPPORT_OPEN_ACTION)(ack=_ack, lazy=[open_support_modal])
-    app.view(SUPPORT_MODAL_CALLBACK)(ack=ack_submission, lazy=[submit_support])
-    app.action(SUPPORT_RESOLVE_ACTION)(ack=_ack, lazy=[resolve_from_channel])
+    app.action(SUPPORT_OPEN_ACTION)(acked_then(_ack, open_support_modal))
+    app.view(SUPPORT_MODAL_CALLBACK)(acked_then(ack_submission, submit_support))
+    app.action(SUPPORT_RESOLVE_ACTION)(acked_then(_ack, resolve_from_channel))

@@ -30,6 +30,7 @@ from handlers.blocks.verification import (
     verified_view,
 )
 from handlers.errors import GENERIC_FAILURE, user_message
+from handlers.follow_up import acked_then
 from handlers.identity import principal_for
 from handlers.interaction import Interaction, run_safely
 
@@ -104,6 +105,6 @@ def _typed_code(view: dict[str, Any]) -> str:
 
 
 def register(app: App) -> None:
-    app.action(VERIFY_ENTER_ACTION)(ack=_ack, lazy=[open_code_modal])
-    app.action(VERIFY_RESEND_ACTION)(ack=_ack, lazy=[resend_code])
+    app.action(VERIFY_ENTER_ACTION)(acked_then(_ack, open_code_modal))
+    app.action(VERIFY_RESEND_ACTION)(acked_then(_ack, resend_code))
     app.view(VERIFY_MODAL_CALLBACK)(submit_code)
