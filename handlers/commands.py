@@ -17,11 +17,13 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from billing_core.errors import AccountNotFound
-from billing_core.views import CallerContext
+from billing_core.errors import AccountNotFound, NotABillingContact
+from billing_core.views import CallerContext, InvoiceView
 from handlers import ack_deadline, pay, screens
 from handlers.blocks.common import Screen, message_screen
 from handlers.blocks.help import help_screen
+from handlers.blocks.invoices import invoices_screen
+from handlers.blocks.overview import balance_screen, overview_screen
 from handlers.blocks.pay import partial_payment_screen
 from handlers.deps import deps_of
 from handlers.follow_up import acked_then
@@ -37,6 +39,7 @@ ANSWER = "billing_command_answer"
 
 # Read-only screens an ack may show (methods may ask Stripe, switch writes and publishes Home).
 _READS_IN_ACK = frozenset({"overview", "balance", "invoices", "pay", "pay_invoice", "history", "accounts"})
+_OPEN_INVOICE_SCREENS = frozenset({"overview", "balance", "invoices", "pay", "pay_invoice"})
 
 
 class _OneAnswer:
@@ -100,10 +103,16 @@ def _answer_in_ack(
 
 
 def _read_in_ack(ix: Interaction, command: Command) -> Screen | None:
-    # No actor (no e-mail visible, or still to verify it) or not a contact: the lazy listener
+    # No actor (no e-mail visible, or still to verify it) or not a contact: the follow-up
     # explains, and e-mails a code when one is due. Billing data only for a verified contact.
     if ix.actor is None:
         return None
+    if command.name in _OPEN_INVOICE_SCREENS:
+        try:
+            with_invoices, open_invoices = ix.services.accounts.caller_with_open_invoices(ix.actor)
+        except NotABillingContact:
+            return None
+        return open_invoices_screen(command, with_invoices, open_invoices)
     caller = ix.caller()
     if caller is None:
         return None
@@ -161,18 +170,26 @@ def answer(ix: Interaction, command: Command, reply: Surface) -> None:
 def read_screen(ix: Interaction, command: Command, caller: CallerContext) -> Screen:
     """The screen of a read-only command (one of ``_READS_IN_ACK``) for a verified contact."""
     account = caller.active
-    if command.name == "overview":
-        return screens.overview(ix, caller)
-    if command.name == "balance":
-        return screens.balance(ix, caller, account)
-    if command.name == "pay_invoice":  # an amount: only full amounts are paid here
-        open_invoices = ix.services.accounts.open_invoices(caller.actor, account.external_id)
-        return partial_payment_screen(account, command.argument, open_invoices)
+    if command.name in _OPEN_INVOICE_SCREENS:
+        return open_invoices_screen(
+            command, caller, ix.services.accounts.open_invoices(caller.actor, account.external_id)
+        )
     if command.name == "history":
         return screens.history(ix, caller, account)
-    if command.name == "accounts":
-        return screens.accounts(ix, caller)
-    return screens.invoices(ix, caller, account)  # invoices, pay
+    return screens.accounts(ix, caller)
+
+
+def open_invoices_screen(command: Command, caller: CallerContext, open_invoices: list[InvoiceView]) -> Screen:
+    """The screens drawn from the active account's open invoices (oldest due first)."""
+    account = caller.active
+    first = open_invoices[0] if open_invoices else None
+    if command.name == "overview":
+        return overview_screen(caller, first)
+    if command.name == "balance":
+        return balance_screen(account, first)
+    if command.name == "pay_invoice":  # an amount: only full amounts are paid here
+        return partial_payment_screen(account, command.argument, open_invoices)
+    return invoices_screen(account, open_invoices)  # invoices, pay
 
 
 def switch(ix: Interaction, query: str) -> Screen:

@@ -116,6 +116,27 @@ _OPEN_ACCOUNT = _open_account_query(limited=False)
 _OPEN_ACCOUNT_FIRST = _open_account_query(limited=True)
 _CALLER_SUMMARIES = _summaries_query(remembered=True, one_account=False)
 _ACCOUNT_SUMMARY = _summaries_query(remembered=False, one_account=True)
+# The caller's accounts with their open invoices (the figures are summed in Python, as
+# ``open_summary`` does), and the account the principal last made active.
+_CALLER_OPEN_INVOICES = (
+    select(
+        AccountRecord.id,
+        AccountRecord.external_id,
+        AccountRecord.name,
+        AccountRecord.currency,
+        select(PrincipalRecord.active_account_id).where(PrincipalRecord.principal == _PRINCIPAL).scalar_subquery(),
+        *_INVOICE_COLUMNS,
+    )
+    .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
+    .outerjoin(InvoiceRecord, and_(InvoiceRecord.account_id == AccountRecord.id, InvoiceRecord.status == "open"))
+    .where(ContactRecord.email == _EMAIL)
+    .order_by(AccountRecord.name, AccountRecord.id, InvoiceRecord.due_on, InvoiceRecord.number)
+)
+_LAST_ISSUED = (
+    select(InvoiceRecord.account_id, func.max(InvoiceRecord.issued_on))
+    .where(InvoiceRecord.account_id.in_(bindparam("account_ids", expanding=True)))
+    .group_by(InvoiceRecord.account_id)
+)
 _INVOICE = (
     _member()
     .add_columns(*_INVOICE_COLUMNS)
@@ -188,6 +209,38 @@ class AccountService:
         """The caller's accounts and the active one. ``NotABillingContact`` if they have none."""
         with self._db.reading() as connection:
             return self._caller(connection, actor)
+
+    def caller_with_open_invoices(self, actor: Actor) -> tuple[CallerContext, list[InvoiceView]]:
+        """``caller`` and the active account's open invoices (oldest due first), read together.
+
+        One statement, plus a second only for a contact of several accounts who has not picked
+        one yet (the active account is then the one with the most recently issued invoice).
+        """
+        today = self.today()
+        params = {"email": normalize_email(actor.email), "principal": actor.principal}
+        accounts: dict[int, tuple[str, str, str, list[InvoiceView]]] = {}
+        with self._db.reading() as connection:
+            rows = connection.execute(_CALLER_OPEN_INVOICES, params).all()
+            for row in rows:
+                account_id, external_id, name, currency = row[0], row[1], row[2], row[3]
+                entry = accounts.setdefault(account_id, (external_id, name, currency, []))
+                if row[5] is not None:
+                    entry[3].append(_invoice_from_row(external_id, row[5:], today))
+            if not accounts:
+                raise NotABillingContact(actor.email)
+            active_id = rows[0][4]
+            if active_id not in accounts:
+                if len(accounts) == 1:
+                    active_id = next(iter(accounts))
+                else:
+                    found = connection.execute(_LAST_ISSUED, {"account_ids": list(accounts)}).all()
+                    last: dict[int, date | None] = {account_id: issued for account_id, issued in found}
+                    active_id = max(accounts, key=lambda i: (last.get(i) or date.min, accounts[i][0]))
+        views = {
+            i: open_summary(ext, name, currency, invoices) for i, (ext, name, currency, invoices) in accounts.items()
+        }
+        caller = CallerContext(actor=actor, accounts=tuple(views.values()), active=views[active_id])
+        return caller, accounts[active_id][3]
 
     def _caller(self, connection: Connection, actor: Actor) -> CallerContext:
         summaries, active_id = self._summaries(connection, actor.email, principal=actor.principal)

@@ -41,6 +41,20 @@ class TestIdentity:
         imported.accounts.switch(ANN, "acme corp")
         assert imported.accounts.caller(ANN).active.external_id == "acme"
 
+    def test_the_read_with_open_invoices_shows_what_the_separate_reads_show(self, imported: Services) -> None:
+        # Before and after a switch: the active account comes from the latest invoice, then from the choice.
+        for switch_to in (None, "acme"):
+            if switch_to is not None:
+                imported.accounts.switch(ANN, switch_to)
+            together, open_invoices = imported.accounts.caller_with_open_invoices(ANN)
+            apart = imported.accounts.caller(ANN)
+            assert together == apart
+            assert open_invoices == imported.accounts.open_invoices(ANN, apart.active.external_id)
+
+    def test_the_read_with_open_invoices_refuses_someone_who_is_no_contact(self, imported: Services) -> None:
+        with pytest.raises(NotABillingContact):
+            imported.accounts.caller_with_open_invoices(Actor(email="mallory@evil.test", principal="slack:T1:UM"))
+
     def test_switching_by_exact_id(self, imported: Services) -> None:
         assert imported.accounts.switch(ANN, "acme").active.name == "Acme Corp"
 
