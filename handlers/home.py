@@ -35,19 +35,13 @@ def publish_home_for(deps: Deps, client: WebClient, team_id: str, user_id: str) 
             # No code is e-mailed just for opening the tab; /billing does that.
             client.views_publish(user_id=user_id, view=home_refusal_view(VERIFY_FIRST))
             return
-        caller = None
+        view = home_refusal_view(not_a_contact_message(deps.support_email))
         if actor is not None:
             try:
-                caller = deps.services.accounts.caller(actor)
+                caller, invoices = deps.services.accounts.caller_with_open_invoices(actor)
+                view = home_view(caller, invoices[:MAX_HOME_INVOICES])
             except NotABillingContact:
-                caller = None
-        if caller is None:
-            view = home_refusal_view(not_a_contact_message(deps.support_email))
-        else:
-            invoices = deps.services.accounts.open_invoices(
-                caller.actor, caller.active.external_id, limit=MAX_HOME_INVOICES
-            )
-            view = home_view(caller, invoices)
+                pass
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as error:
         logger.warning("views.publish failed: %s", error.response.get("error"))
