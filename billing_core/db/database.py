@@ -88,6 +88,7 @@ def create_read_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", _sqlite_query_only)
+        _ping_when_idle(engine)
         return engine
     connect_args = _postgres_connect_args(read_only=True) if url.startswith("postgresql") else {}
     engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=10, max_overflow=10, connect_args=connect_args)
