@@ -80,7 +80,14 @@ def create_http_app(
                         headers.get("x-slack-retry-num", "-")[:4])
             metrics.slack_requests.labels(kind, "duplicate").inc()
             return Response(status_code=200)
-        bolt_request = BoltRequest(body=text, query=request.url.query, headers=_multi(headers))
+        try:
+            bolt_request = BoltRequest(body=text, query=request.url.query, headers=_multi(headers))
+        except Exception:  # a shape our checks let through but Bolt cannot read (fuzzing found some)
+            logger.info("refused a Slack request Bolt cannot read", exc_info=True)
+            metrics.slack_requests.labels(kind, "malformed").inc()
+            if event_id is not None:
+                seen.release(event_id)
+            return _error(400, "malformed request")
         # Never on the event loop: a slash command's ack may read the database (its answer in the
         # ack body, handlers/commands.py) and Bolt's authorization may call Slack. The deadline
         # makes sure Slack hears from us in time whatever that thread is waiting for.

@@ -253,6 +253,17 @@ def test_fuzzed_events_api_bodies_never_crash_or_change_state(world: World, http
     unchanged.check()
 
 
+def test_an_event_whose_authorizations_hold_null_is_refused_and_changes_nothing(world: World, http: TestClient) -> None:
+    # Found by the fuzzer above: Bolt itself crashed reading such a body (a 500 before the fix).
+    unchanged = Unchanged(world)
+    envelope = json.loads(event_body(app_home_opened_event(user_id="W111")))
+    envelope["authorizations"] = [None]
+    response = slack_post(http, json.dumps(envelope).encode())
+    assert response.status_code == 400
+    assert_safe(response)
+    unchanged.check()
+
+
 @FUZZ
 @given(body=st.one_of(
     st.builds(lambda n, kind, obj: json.dumps({"id": f"evt_fuzz_{n}", "object": "event",
