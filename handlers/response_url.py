@@ -1,7 +1,7 @@
 """Posting to a ``response_url`` over kept-alive connections.
 
 slack_sdk's ``WebhookClient`` opens a new connection (and in production a new TLS session) for
-every post; replies go to few hosts, so each listener thread keeps one connection per host. Retries follow
+every post; ``handlers.kept_alive`` keeps one per thread and host instead. Retries follow
 the Web API client's (bot/slack_client.py): a dropped connection once, 429 honouring
 ``Retry-After`` and Slack's 500/503 twice each. The caller's thread sleeps: a lazy listener,
 never an ack.
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
 import time
-import urllib.parse
 from typing import Any
+
+from handlers import kept_alive
 
 TIMEOUT_SECONDS = 10.0
 _CONNECTION_RETRIES = 1
@@ -22,10 +22,6 @@ _RATE_LIMIT_RETRIES = 2
 _SERVER_ERROR_RETRIES = 2
 _MAX_RETRY_AFTER_SECONDS = 30.0
 _HEADERS = {"Content-Type": "application/json;charset=utf-8", "User-Agent": "billing-bot"}
-
-# One kept-alive connection per listener thread and host: no locking, no pool bookkeeping.
-_local = threading.local()
-
 
 class _Reply:
     def __init__(self, status: int, retry_after: str | None) -> None:
@@ -57,38 +53,8 @@ def post_response(url: str, body: dict[str, Any]) -> int:
 
 
 def _post(url: str, content: bytes) -> _Reply:
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise http.client.InvalidURL(f"not an http(s) URL: {parts.scheme}")
-    key = (parts.scheme, parts.hostname, parts.port)
-    connections: dict[tuple[str, str, int | None], http.client.HTTPConnection] = _local.__dict__.setdefault(
-        "connections", {}
-    )
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
-    reused = key in connections
-    connection = connections.get(key) or _connect(parts.scheme, parts.hostname, parts.port)
-    connections[key] = connection
-    try:
-        connection.request("POST", target or "/", body=content, headers=_HEADERS)
-        response = connection.getresponse()
-        response.read()
-    except (OSError, http.client.HTTPException):
-        connection.close()
-        connections.pop(key, None)
-        if not reused:
-            raise
-        # The server closed the idle kept-alive connection: once more on a fresh one.
-        return _post(url, content)
-    if response.will_close:
-        connection.close()
-        connections.pop(key, None)
-    return _Reply(response.status, response.getheader("Retry-After"))
-
-
-def _connect(scheme: str, host: str, port: int | None) -> http.client.HTTPConnection:
-    if scheme == "https":
-        return http.client.HTTPSConnection(host, port, timeout=TIMEOUT_SECONDS)
-    return http.client.HTTPConnection(host, port, timeout=TIMEOUT_SECONDS)
+    reply = kept_alive.post(url, content, _HEADERS, timeout=TIMEOUT_SECONDS)
+    return _Reply(reply.status, reply.headers.get("Retry-After"))
 
 
 def _seconds(retry_after: str | None) -> float:
