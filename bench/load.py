@@ -3,7 +3,7 @@
 Each of ``concurrency`` workers loops: build and sign a request, POST it, note the **ack** time
 (Slack's 3-second clock: the HTTP answer), then wait until the reply has reached the Web API
 stand-in, the **end-to-end** time (what the person sees: the ephemeral reply at
-``response_url``, the filled pay modal's ``views.update``, the Home tab's ``views.publish``).
+``response_url``, the filled pay modal, the Home tab's ``views.publish``).
 A slash command answered in its ack body is finished at the ack: that body is the reply Slack
 shows, and no ``response_url`` post follows. Only then does the worker send its next request,
 so "requests/s" counts finished interactions and the lazy work can never pile up behind fast
@@ -82,7 +82,7 @@ class Workload:
             button_action("pay_open", value), user_id=user_id(a), trigger_id=token,
             response_url=self.standin.response_url(token),
         )
-        return Request(block_actions_body(payload), "application/x-www-form-urlencoded", ("views.update", "V" + token))
+        return Request(block_actions_body(payload), "application/x-www-form-urlencoded", ("modal", "V" + token))
 
     def _home(self, a: int, token: str) -> Request:
         body = event_body(app_home_opened_event(user_id=user_id(a)))

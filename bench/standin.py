@@ -5,8 +5,9 @@ under thousands of requests per second that costs more than the app being measur
 answers canned JSON and only notes *when* the call that completes an interaction arrived:
 
 * ``response_url/<token>`` posts complete slash commands (key ``("response_url", token)``);
-* ``views.update`` of view ``V<token>`` completes a modal opened with trigger ``<token>``
-  (``views.open`` answers with that view id);
+* the filled modal of trigger ``<token>`` completes a modal interaction (key ``("modal", "V<token>")``):
+  a ``views.open`` with its content, or the ``views.update`` of the loading view it opened
+  (``views.open`` answers with view id ``V<token>``);
 * ``views.publish`` for a user completes an App Home event (key ``("views.publish", user)``).
 
 Users come from :func:`bench.generate.user_email`, so any bench user is known without a directory.
@@ -128,8 +129,8 @@ class StandIn:
                 view_id = "V" + str(args.get("trigger_id", ""))
             else:
                 view_id = str(args.get("view_id") or "V0")
-            if method == "views.update":
-                self._arrived(("views.update", view_id))
+            if method == "views.update" or (method == "views.open" and not _loading(args.get("view"))):
+                self._arrived(("modal", view_id))
             if method == "views.publish":
                 self._arrived(("views.publish", str(args.get("user_id", ""))))
             return {"ok": True, "view": {**view, "id": view_id, "hash": "h", "state": {"values": {}}}}
@@ -140,6 +141,11 @@ class StandIn:
         if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
             return {"ok": True, "channel": str(args.get("channel", "")), "ts": f"{time.time():.6f}"}
         return {"ok": True}
+
+
+def _loading(view: Any) -> bool:
+    """Whether a view is the loading modal a flow puts up before filling it in (handlers.surfaces)."""
+    return "One moment" in (view if isinstance(view, str) else json.dumps(view))
 
 
 def _json(value: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from billing_core.errors import ConfigurationError
 from billing_core.services.container import Services
 from bot.correlation import ContextExecutor, correlate
 from bot.settings import Settings
-from bot.slack_client import make_web_client
+from bot.slack_client import make_web_client, use_kept_alive_client
 from bot.slack_notifier import SlackNotifier
 from handlers import register_listeners
 from handlers.deps import Deps
@@ -81,6 +81,7 @@ def build_bolt_app(
         later=Later(lambda: app._listener_runner.listener_executor),
     )
     app.use(correlate)
+    app.use(use_kept_alive_client)
     app.use(card_number_guard)  # before any listener: card-like text is refused, never processed
     app.use(_deps_middleware(deps))
     if notifier is not None:

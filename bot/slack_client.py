@@ -10,8 +10,10 @@ from __future__ import annotations
 import io
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
+from slack_bolt import BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, RetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
@@ -59,3 +61,22 @@ class KeptAliveWebClient(WebClient):
             return {"status": reply.status, "headers": reply.headers, "body": reply.body}
         charset = reply.headers.get_content_charset() or "utf-8"
         return {"status": reply.status, "headers": reply.headers, "body": reply.body.decode(charset)}
+
+
+def use_kept_alive_client(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Bolt middleware: listeners get a ``KeptAliveWebClient`` in place of the plain WebClient Bolt
+    builds for every request (same token, after authorization, and the same settings)."""
+    client = context.client
+    if client is not None and not isinstance(client, KeptAliveWebClient):
+        context["client"] = KeptAliveWebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            ssl=client.ssl,
+            proxy=client.proxy,
+            headers=client.headers,
+            team_id=context.team_id,
+            logger=client.logger,
+            retry_handlers=client.retry_handlers,
+        )
+    return next()

@@ -10,6 +10,7 @@ from billing_core import errors as e
 from billing_core.escalation_views import MAX_MESSAGE_LENGTH
 
 OUT_OF_DATE = "This is out of date. Here is the current view."
+WINDOW_NOT_OPENED = "I couldn't open the window in time. Please try again."
 GENERIC_FAILURE = "Something went wrong on our side and nothing was changed. Please try again in a moment."
 CARD_NUMBER_GUIDANCE = (
     "Please don't type card numbers in Slack. Add cards only through the secure Stripe page "

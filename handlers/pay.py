@@ -8,6 +8,7 @@ late or lost modal update never hides what happened.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -43,18 +44,33 @@ logger = logging.getLogger(__name__)
 
 def open_modal_now(client: WebClient, body: dict[str, Any], *, fallback: Surface | None = None) -> ModalSurface | None:
     """The modal to show the pay flow in: the one clicked in, or a new one opened right now."""
-    view = body.get("view")
-    if isinstance(view, dict) and view.get("type") == "modal" and view.get("id"):
-        return ModalSurface(client, view_id=str(view["id"]))
-    surface = ModalSurface(client, trigger_id=str(body.get("trigger_id") or "") or None)
+    surface = modal_for(client, body, fallback=fallback)
     try:
         surface.open("Confirm payment")
     except SlackApiError as error:
         logger.warning("views.open failed: %s", error.response.get("error"))
-        if fallback is not None:
-            fallback.show(message_screen("I couldn't open the payment window in time. Please try again."))
         return None
     return surface
+
+
+def modal_for(client: WebClient, body: dict[str, Any], *, fallback: Surface | None = None) -> ModalSurface:
+    """The modal to show the pay flow in: the one clicked in, or a new one that opens with its content."""
+    view = body.get("view")
+    if isinstance(view, dict) and view.get("type") == "modal" and view.get("id"):
+        return ModalSurface(client, view_id=str(view["id"]))
+    return ModalSurface(client, trigger_id=str(body.get("trigger_id") or "") or None, fallback=fallback)
+
+
+def _loading_first(surface: ModalSurface) -> Callable[[], None]:
+    """Put up the loading modal before something slow (Stripe), while the trigger id is valid."""
+
+    def put_up() -> None:
+        try:
+            surface.open("Confirm payment")
+        except SlackApiError as error:  # the fallback has said so
+            logger.warning("views.open failed: %s", error.response.get("error"))
+
+    return put_up
 
 
 def show_pay_modal(ix: Interaction, caller: CallerContext, surface: ModalSurface, account: AccountView,
@@ -81,7 +97,7 @@ def show_pay_modal(ix: Interaction, caller: CallerContext, surface: ModalSurface
         if any(i.payment_in_progress for i in invoices):
             raise PaymentInProgress(account.external_id)
         amount = account.balance
-    methods = screens.list_methods(ix, caller.actor, account)
+    methods = screens.list_methods(ix, caller.actor, account, before_stripe=_loading_first(surface))
     surface.show_view(pay_modal(account, invoices, amount, methods, invoice=invoice))
 
 
@@ -128,9 +144,9 @@ def ack_pay_open(ack: Ack) -> None:
 
 def pay_open(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """A Pay button (overview, invoice list, Home, decline's "Try another card", a reminder)."""
-    surface = open_modal_now(client, body, fallback=surface_for(body, client, new_message=True))
-    if surface is None:
-        return
+    # No loading modal first: the reads take milliseconds, so the modal opens with its content
+    # (one views.open) unless the cards must come from Stripe (then loading first, see above).
+    surface = modal_for(client, body, fallback=surface_for(body, client, new_message=True))
     value = action_value(body)
     run_safely(body, client, context, lambda ix: _pay_open(ix, surface, value), surface=surface)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from billing_core.views import AccountView, Actor, CallerContext, PaymentMethodView
 from handlers.blocks.accounts import accounts_screen
 from handlers.blocks.common import Screen, message_screen
@@ -36,12 +38,19 @@ def current_invoices(ix: Interaction, caller: CallerContext, account: AccountVie
 
 
 def list_methods(
-    ix: Interaction, actor: Actor, account: AccountView, *, refresh: bool = False
+    ix: Interaction,
+    actor: Actor,
+    account: AccountView,
+    *,
+    refresh: bool = False,
+    before_stripe: Callable[[], None] | None = None,
 ) -> list[PaymentMethodView]:
     service = ix.services.payment_methods
     if service is None:
         return []
-    methods: list[PaymentMethodView] = list(service.list(actor, account.external_id, refresh=refresh))
+    methods: list[PaymentMethodView] = list(
+        service.list(actor, account.external_id, refresh=refresh, before_stripe=before_stripe)
+    )
     return methods
 
 

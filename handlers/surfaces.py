@@ -1,7 +1,8 @@
 """Where a reply goes: the ephemeral message (``response_url``), or a modal.
 
-Replies are never ``in_channel``. A modal is opened at once with the trigger id (it expires in
-3 s and can be used once) and filled in later with ``views.update``.
+Replies are never ``in_channel``. A modal opens with the trigger id (it expires in 3 s and can be
+used once): with its content when that is ready in time, else with a loading view filled in later
+with ``views.update``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any, Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.blocks.common import Block, Screen, modal, section
+from handlers.blocks.common import Block, Screen, message_screen, modal, section
+from handlers.errors import WINDOW_NOT_OPENED
 from handlers.ids import SCREEN_MODAL_CALLBACK
 from handlers.response_url import post_response
 
@@ -49,35 +51,61 @@ class ResponseUrlSurface:
 
 
 class ModalSurface:
-    """A modal: an existing one (``view_id``) updated in place, or a new one opened or pushed."""
+    """A modal: an existing one (``view_id``) updated in place, or a new one opened or pushed.
+
+    A new modal opens with the first view shown in it (one ``views.open``); ``open`` puts up a
+    loading view first, for flows about to wait on something slow while the trigger id ticks.
+    If the modal cannot be opened (the trigger expired), ``fallback`` says so instead.
+    """
 
     def __init__(
-        self, client: WebClient, *, view_id: str | None = None, trigger_id: str | None = None, push: bool = False
+        self,
+        client: WebClient,
+        *,
+        view_id: str | None = None,
+        trigger_id: str | None = None,
+        push: bool = False,
+        fallback: Surface | None = None,
     ) -> None:
         self._client = client
         self.view_id = view_id
         self._trigger_id = trigger_id
         self._push = push
+        self._fallback = fallback
 
     def open(self, title: str = "Billing") -> None:
-        """Open (or push) the loading modal now, while the trigger id is still valid."""
-        if self.view_id is not None or not self._trigger_id:
-            return
-        opener = self._client.views_push if self._push else self._client.views_open
-        response = opener(trigger_id=self._trigger_id, view=loading_view(title))
-        view = response.get("view") or {}
-        self.view_id = str(view.get("id")) if isinstance(view, dict) and view.get("id") else None
+        """Open (or push) the loading modal now, while the trigger id is still valid.
+
+        When Slack refuses, ``fallback`` (if any) says so and the ``SlackApiError`` is raised."""
+        if self.view_id is None and self._trigger_id:
+            self._open_with(loading_view(title))
 
     def show(self, screen: Screen) -> None:
         self.show_view(screen_view(screen))
 
     def show_view(self, view: Block) -> None:
-        if self.view_id is None:
-            self.open()
+        if self.view_id is None and self._trigger_id:
+            try:
+                self._open_with(view)
+            except SlackApiError as error:
+                logger.warning("views.open failed: %s", error.response.get("error"))
+            return
         if self.view_id is None:
             logger.warning("no modal to show the reply in")
             return
         self._client.views_update(view_id=self.view_id, view=view)
+
+    def _open_with(self, view: Block) -> None:
+        trigger_id, self._trigger_id = self._trigger_id, None  # a trigger id works once
+        opener = self._client.views_push if self._push else self._client.views_open
+        try:
+            response = opener(trigger_id=trigger_id, view=view)
+        except SlackApiError:
+            if self._fallback is not None:
+                self._fallback.show(message_screen(WINDOW_NOT_OPENED))
+            raise
+        opened = response.get("view") or {}
+        self.view_id = str(opened.get("id")) if isinstance(opened, dict) and opened.get("id") else None
 
 
 def surface_for(

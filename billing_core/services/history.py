@@ -84,7 +84,7 @@ class PaymentHistory:
             .offset(page * page_size)
             .limit(page_size)
         )
-        with self._db.engine.connect() as connection:
+        with self._db.reading() as connection:
             rows = connection.execute(query).all()
             if rows:
                 total = int(rows[0][-1])

@@ -7,7 +7,9 @@ default card). New cards are only ever entered on a Stripe-hosted Checkout page.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from collections.abc import Callable
+
+from sqlalchemy import String, and_, bindparam, func, select
 
 from billing_core.clock import Clock
 from billing_core.db.database import Database
@@ -40,6 +42,22 @@ from billing_core.views import Actor, PaymentMethodView
 Cards = list[PaymentMethodView]
 
 
+_CARD = PaymentMethodRecord
+# The account's cached cards, built once; the join on the caller's contact row is the guard.
+_CACHED_CARDS = (
+    select(
+        AccountRecord.id, AccountRecord.stripe_customer_id, _CARD.stripe_payment_method_id, _CARD.brand,
+        _CARD.last4, _CARD.exp_month, _CARD.exp_year, _CARD.is_default,
+    )
+    .join(
+        ContactRecord,
+        and_(ContactRecord.account_id == AccountRecord.id, ContactRecord.email == bindparam("email", type_=String)),
+    )
+    .outerjoin(_CARD, _CARD.account_id == AccountRecord.id)
+    .where(AccountRecord.external_id == bindparam("external_id", type_=String))
+)  # fmt: skip
+
+
 class PaymentMethodService:
     """Card management for an account's billing contacts."""
 
@@ -50,13 +68,23 @@ class PaymentMethodService:
         self._audit = AuditLog(db=db, clock=clock)
         self._public_url = public_url.rstrip("/")
 
-    def list(self, actor: Actor, account_external_id: str, *, refresh: bool = False) -> Cards:
-        """The account's cards, default first. ``refresh`` (or an empty cache) asks Stripe."""
+    def list(
+        self,
+        actor: Actor,
+        account_external_id: str,
+        *,
+        refresh: bool = False,
+        before_stripe: Callable[[], None] | None = None,
+    ) -> Cards:
+        """The account's cards, default first. ``refresh`` (or an empty cache) asks Stripe, after
+        calling ``before_stripe`` (a caller's chance to show that this may take a moment)."""
         account_id, customer_id, cached = self._cached(actor, account_external_id)
         if customer_id is None:
             return []
         if not refresh and cached:
             return cached
+        if before_stripe is not None:
+            before_stripe()
         try:
             return refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
         except PaymentProviderError:
@@ -68,21 +96,9 @@ class PaymentMethodService:
         """(account id, customer id, cached cards) in one read; the contact join is the guard."""
         if not isinstance(account_external_id, str) or not account_external_id:
             raise AccountNotFound(account_external_id)
-        card = PaymentMethodRecord
-        query = (
-            select(
-                AccountRecord.id, AccountRecord.stripe_customer_id, card.stripe_payment_method_id, card.brand,
-                card.last4, card.exp_month, card.exp_year, card.is_default,
-            )
-            .join(
-                ContactRecord,
-                and_(ContactRecord.account_id == AccountRecord.id, ContactRecord.email == normalize_email(actor.email)),
-            )
-            .outerjoin(card, card.account_id == AccountRecord.id)
-            .where(AccountRecord.external_id == account_external_id)
-        )
-        with self._db.engine.connect() as connection:
-            rows = connection.execute(query).all()
+        params = {"email": normalize_email(actor.email), "external_id": account_external_id}
+        with self._db.reading() as connection:
+            rows = connection.execute(_CACHED_CARDS, params).all()
         if not rows:
             raise AccountNotFound(account_external_id)
         views = [

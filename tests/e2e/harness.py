@@ -45,6 +45,7 @@ VISA = "4242424242424242"
 DECLINES_AT_CHARGE = "4000000000000341"
 NEEDS_AUTHENTICATION = "4000002500003155"
 
+LOADING = "One moment"  # what handlers.surfaces.loading_view shows
 ANN, PETER, STRANGER, HIDDEN = "W111", "W222", "W999", "W998"
 ANN_ACTOR = Actor(email="ann@acme.test", principal=f"slack:T111:{ANN}", display_name="Ann Lee")
 PETER_ACTOR = Actor(email="peter@initech.test", principal=f"slack:T111:{PETER}", display_name="Peter Gibbons")
@@ -221,19 +222,29 @@ class BotServer:
         wait_until(lambda: len(found()) >= count, timeout, f"{count} {method} call(s)")
         return found()
 
-    def last_view(self, method: str = "views.update", where: Callable[[dict[str, Any]], bool] | None = None,
+    def last_view(self, method: str | None = None, where: Callable[[dict[str, Any]], bool] | None = None,
                   timeout: float = 10.0) -> dict[str, Any]:
-        """The latest view sent with ``method`` (matching ``where``), with its id filled in."""
+        """The latest view sent with ``method`` (matching ``where``), with its id filled in.
+
+        Without ``method``: the latest modal content, however it got there (a modal opens with its
+        content, or with a loading view that ``views.update`` fills; loading views are skipped).
+        """
+        methods = (method,) if method is not None else ("views.open", "views.push", "views.update")
+
         def views() -> list[dict[str, Any]]:
             out = []
-            for call in self.slack.calls(method):
+            for call in self.slack.calls():
+                if call.method not in methods:
+                    continue
                 view = dict(call.json_args.get("view") or {})
+                if method is None and LOADING in json.dumps(view):
+                    continue
                 view["id"] = (call.response or {}).get("view", {}).get("id") or call.json_args.get("view_id")
                 if where is None or where(view):
                     out.append(view)
             return out
 
-        wait_until(lambda: bool(views()), timeout, f"a {method} view")
+        wait_until(lambda: bool(views()), timeout, f"a {method or 'modal'} view")
         return views()[-1]
 
 

@@ -8,8 +8,19 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from sqlalchemy import delete
+
+from billing_core.db.tables import PaymentMethodRecord
 from tests.e2e.conftest import World
-from tests.e2e.harness import ANN, ANN_ACTOR, DECLINES_AT_CHARGE, NEEDS_AUTHENTICATION, WEBHOOK_SECRET, wait_until
+from tests.e2e.harness import (
+    ANN,
+    ANN_ACTOR,
+    DECLINES_AT_CHARGE,
+    LOADING,
+    NEEDS_AUTHENTICATION,
+    WEBHOOK_SECRET,
+    wait_until,
+)
 from tests.support.slack_signing import stripe_signed_headers
 
 
@@ -48,6 +59,32 @@ def test_the_pay_modal_shows_the_invoice_the_default_card_and_the_exact_amount(w
     assert picker["initial_option"]["value"] == world.acme_card
     assert "Add a new card" in text
     assert json.loads(view["private_metadata"]) == {"account": "acme", "invoice": "INV-1"}
+
+
+def test_with_the_cards_known_the_pay_modal_opens_with_its_content_at_once(world: World) -> None:
+    open_pay_modal(world, {"account": "acme", "invoice": "INV-1"})
+    [opened] = world.slack.calls("views.open")
+    assert is_pay_modal(opened.json_args["view"])
+    assert world.slack.calls("views.update") == []  # no loading view to replace
+
+
+def test_when_the_cards_must_come_from_stripe_a_loading_modal_shows_first(world: World) -> None:
+    with world.bot.db.transaction() as session:
+        session.execute(delete(PaymentMethodRecord))  # an empty cache: the cards are asked of Stripe
+    view = open_pay_modal(world, {"account": "acme", "invoice": "INV-1"})
+    [opened] = world.slack.calls("views.open")
+    assert LOADING in json.dumps(opened.json_args["view"])
+    picker = next(b for b in view["blocks"] if b.get("block_id") == "pay_method")["element"]
+    assert picker["initial_option"]["value"] == world.acme_card
+
+
+def test_a_pay_window_slack_refuses_to_open_is_explained_in_a_message(world: World) -> None:
+    world.slack.fail_next("views.open", status=200, error="expired_trigger_id")
+    _, url = world.bot.press("pay_open", {"account": "acme", "invoice": "INV-1"})
+    [told] = world.bot.replies(url)
+    assert "couldn't open the window in time" in json.dumps(told, ensure_ascii=False)
+    assert told["response_type"] == "ephemeral"
+    assert world.stripe.intents() == []
 
 
 def test_paying_one_invoice_charges_it_once_and_shows_a_receipt(world: World) -> None:
