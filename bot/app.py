@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from billing_core.errors import ConfigurationError
@@ -80,20 +80,33 @@ def build_bolt_app(
         # Follow-ups run where Bolt runs listeners (looked up late: the console swaps that executor).
         later=Later(lambda: app._listener_runner.listener_executor),
     )
-    app.use(correlate)
-    app.use(use_kept_alive_client)
-    app.use(card_number_guard)  # before any listener: card-like text is refused, never processed
-    app.use(_deps_middleware(deps))
+    app.use(_our_middleware(deps))
     if notifier is not None:
         notifier.attach(deps)
     register_listeners(app)
     return app
 
 
-def _deps_middleware(deps: Deps) -> Callable[..., BoltResponse]:
+def _our_middleware(deps: Deps) -> Callable[..., BoltResponse]:
+    """Our middlewares as one: Bolt works out the arguments of each middleware on every request.
+
+    In order: a correlation id (Socket Mode), the kept-alive Web API client, the card-number
+    guard (before any listener: card-like text is refused, never processed), the deps.
+    """
+
     def put_deps(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
         context["deps"] = deps
         context["services"] = deps.services
         return next()
 
-    return put_deps
+    def ours(
+        req: BoltRequest, body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        return correlate(
+            req,
+            lambda: use_kept_alive_client(
+                context, lambda: card_number_guard(body, lambda: put_deps(context, next))
+            ),
+        )
+
+    return ours

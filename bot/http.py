@@ -7,11 +7,13 @@ them (401 / 400), and Bolt runs on a thread pool so requests never queue behind 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import importlib
 import logging
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -32,6 +34,9 @@ from handlers import ack_deadline
 
 logger = logging.getLogger(__name__)
 
+# Threads dispatching Slack requests to Bolt at once (Starlette's pool had 40 too).
+BOLT_THREADS = 40
+
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -51,6 +56,35 @@ def create_http_app(
 
         metrics.registry.register(EscalationCollector(services.escalations.outbox))
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+
+    # Bolt runs on this pool: cheaper per request than Starlette's run_in_threadpool (anyio's
+    # capacity limiter and cancel scopes), and only Slack requests queue on it.
+    bolt_threads = ThreadPoolExecutor(max_workers=BOLT_THREADS, thread_name_prefix="slack-request")
+
+    async def dispatch_in_time(bolt_request: BoltRequest) -> BoltResponse | None:
+        """Bolt's answer, or ``None`` when the ack deadline passed first (an empty ack is due)."""
+        deadline, token = ack_deadline.start()
+        try:
+            context = contextvars.copy_context()  # the deadline and the correlation id go along
+        finally:
+            ack_deadline.reset(token)
+        loop = asyncio.get_running_loop()
+        dispatched = loop.run_in_executor(bolt_threads, context.run, bolt_app.dispatch, bolt_request)
+        waiter: asyncio.Future[None] = loop.create_future()
+
+        def wake(_: object = None) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        dispatched.add_done_callback(wake)
+        timer = loop.call_later(ack_deadline.ACK_DEADLINE_SECONDS, wake)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+        if not dispatched.done() and deadline.expire():
+            return None
+        return await dispatched  # done, or its answer was claimed just in time
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
@@ -91,18 +125,12 @@ def create_http_app(
         # Never on the event loop: a slash command's ack may read the database (its answer in the
         # ack body, handlers/commands.py) and Bolt's authorization may call Slack. The deadline
         # makes sure Slack hears from us in time whatever that thread is waiting for.
-        deadline, token = ack_deadline.start()
         try:
-            dispatched = asyncio.ensure_future(run_in_threadpool(bolt_app.dispatch, bolt_request))
-        finally:
-            ack_deadline.reset(token)
-        try:
-            done, _ = await asyncio.wait({dispatched}, timeout=ack_deadline.ACK_DEADLINE_SECONDS)
-            if not done and deadline.expire():
+            bolt_response = await dispatch_in_time(bolt_request)
+            if bolt_response is None:
                 logger.warning("acknowledged a %s request empty: its listener took too long to answer", kind)
                 metrics.slack_requests.labels(kind, "late").inc()
                 return Response(status_code=200)
-            bolt_response: BoltResponse = await dispatched  # done, or its answer was claimed in time
         except Exception:
             logger.exception("Bolt failed on a verified request")
             metrics.slack_requests.labels(kind, "error").inc()

@@ -26,7 +26,7 @@ from handlers.blocks.invoices import invoices_screen
 from handlers.blocks.overview import balance_screen, overview_screen
 from handlers.blocks.pay import partial_payment_screen
 from handlers.deps import deps_of
-from handlers.follow_up import acked_then
+from handlers.follow_up import acked_then, nothing_left_to_do
 from handlers.grammar import Command, looks_like_amount, parse
 from handlers.interaction import Interaction, run_safely
 from handlers.surfaces import ResponseUrlSurface, Surface
@@ -70,6 +70,7 @@ def ack_command(ack: Ack, body: dict[str, Any], client: WebClient, context: Bolt
     if screen is None or (deadline is not None and not deadline.claim()) or not once.take():
         ack()
         return
+    nothing_left_to_do(context)
     ack(text=screen.text, blocks=screen.blocks, response_type="ephemeral")
 
 

@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 Listener = Callable[..., Any]
 
+# Set by an ack function that answered completely: its follow-ups are not started at all.
+_NOTHING_LEFT = "billing_nothing_left_to_do"
+
 # What a wrapped function may ask for by parameter name, as Bolt would inject it.
 _INJECTABLE = ("ack", "body", "client", "context", "event", "view", "action", "payload", "command")
 
@@ -44,6 +47,11 @@ class Later:
     def run(self, function: Listener, /, **kwargs: Any) -> None:
         context = contextvars.copy_context()  # the request's correlation id in the follow-up's logs
         self._executor().submit(context.run, _logged, function, kwargs)
+
+
+def nothing_left_to_do(context: BoltContext) -> None:
+    """Called by an ack function whose answer is complete: skip its follow-ups (a thread hop each)."""
+    context[_NOTHING_LEFT] = True
 
 
 def _logged(function: Listener, kwargs: dict[str, Any]) -> None:
@@ -86,9 +94,10 @@ def acked_then(ack_function: Listener, *follow_ups: Listener) -> Listener:
         try:
             ack_function(**{name: given[name] for name in ack_wants})
         finally:
-            later = deps_of(context).later
-            for follow_up, wants in follow_wants:
-                later.run(follow_up, **{name: given[name] for name in wants})
+            if not context.get(_NOTHING_LEFT):
+                later = deps_of(context).later
+                for follow_up, wants in follow_wants:
+                    later.run(follow_up, **{name: given[name] for name in wants})
 
     listener.__name__ = f"{ack_function.__name__}_then_{'_'.join(f.__name__ for f in follow_ups)}"
     return listener

@@ -75,3 +75,18 @@ def test_a_listener_asking_for_something_bolt_cannot_give_is_refused_at_registra
 
     with pytest.raises(TypeError, match="database"):
         acked_then(wants_too_much)
+
+
+def test_an_ack_that_answered_completely_starts_no_follow_up() -> None:
+    from handlers.follow_up import nothing_left_to_do
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    ran: list[str] = []
+    context = _context(Later(lambda: pool))
+
+    def answered(context: Any) -> None:
+        nothing_left_to_do(context)
+
+    _call(acked_then(answered, lambda: ran.append("follow-up")), context)
+    pool.shutdown(wait=True)
+    assert ran == []
