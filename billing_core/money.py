@@ -1,13 +1,11 @@
 """Money as an integer amount of minor units plus an ISO 4217 currency code.
 
-Never a float: amounts are stored, added and sent to Stripe as integers. ``Decimal`` appears only
-when formatting for people.
+Never a float: amounts are stored, added, sent to Stripe and formatted for people as integers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from billing_core.errors import CurrencyMismatch
 
@@ -100,8 +98,8 @@ class Money:
     def format(self) -> str:
         """For people: ``$1,250.00`` for usd 125000, ``¥125,000`` for jpy 125000."""
         digits = minor_digits(self.currency)
-        value = Decimal(abs(self.amount_minor)).scaleb(-digits)
-        number = f"{value:,.{digits}f}"
+        whole, fraction = divmod(abs(self.amount_minor), 10**digits)
+        number = f"{whole:,}.{fraction:0{digits}d}" if digits else f"{whole:,}"
         symbol = _SYMBOLS.get(self.currency)
         sign = "-" if self.amount_minor < 0 else ""
         if symbol is None:

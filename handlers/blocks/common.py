@@ -12,9 +12,15 @@ from handlers.ids import LINK_ACTION_PREFIX, SUPPORT_OPEN_ACTION
 Block = dict[str, Any]
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# json.dumps builds a new encoder for every call with non-default options.
+_VALUE_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+
+
 def fmt_date(day: date | datetime) -> str:
-    """``1 Dec 2026``."""
-    return f"{day.day} {day:%b %Y}"
+    """``1 Dec 2026`` (English month names, whatever the server's locale)."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def fmt_money(amount: Money) -> str:
@@ -62,7 +68,7 @@ def actions(*elements: Block, block_id: str | None = None) -> Block:
 
 def value(**fields: Any) -> str:
     """A button value: compact JSON, parsed back (and distrusted) by the listener."""
-    return json.dumps(fields, separators=(",", ":"), sort_keys=True)
+    return _VALUE_ENCODER.encode(fields)
 
 
 def button(
