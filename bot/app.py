@@ -37,8 +37,8 @@ def build_bolt_app(
     notifier: SlackNotifier | None = None,
 ) -> App:
     """A sync Bolt app: acks in the request thread (``process_before_response``), slow work in
-    lazy listeners on Bolt's thread pool. OAuth when ``SLACK_CLIENT_ID``/``SECRET`` are set,
-    else the single-workspace ``SLACK_BOT_TOKEN``."""
+    follow-ups on Bolt's listener thread pool (``handlers.follow_up``). OAuth when
+    ``SLACK_CLIENT_ID``/``SECRET`` are set, else the single-workspace ``SLACK_BOT_TOKEN``."""
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     if not socket_mode and not signing_secret:
         raise ConfigurationError("SLACK_SIGNING_SECRET is required for this mode but is not set")
@@ -49,7 +49,7 @@ def build_bolt_app(
         "raise_error_for_unhandled_request": False,
         "url_verification_enabled": True,
         "ignoring_self_events_enabled": True,
-        # Lazy listeners wait on Stripe and Slack (a 429 sleeps): a small pool would queue other payers.
+        # Follow-ups wait on Stripe and Slack (a 429 sleeps): a small pool would queue other payers.
         "listener_executor": ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
     }
     if settings.oauth_enabled:

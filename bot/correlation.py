@@ -1,7 +1,7 @@
-"""Correlation ids across threads: a request's id follows it into Bolt's lazy listeners.
+"""Correlation ids across threads: a request's id follows it into the follow-ups it starts.
 
 HTTP requests get their id from ``bot.http``'s middleware; Socket Mode requests get one here.
-Bolt runs lazy listeners on an executor; ``ContextExecutor`` copies the submitting thread's
+Follow-ups run on Bolt's listener executor; ``ContextExecutor`` copies the submitting thread's
 context variables into each task, so a listener logs under the id of the request it serves.
 """
 

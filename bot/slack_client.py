@@ -1,7 +1,7 @@
 """Slack Web API clients: ``SLACK_API_URL`` as the base, 429 ``Retry-After`` honoured, 5xx and
 dropped connections retried.
 
-The rate-limit handler sleeps in the calling thread, which is only ever a lazy listener or a
+The rate-limit handler sleeps in the calling thread, which is only ever a follow-up or a
 background sender: listeners ack before they call Slack, so a 429 never holds up an ack.
 """
 

@@ -2,7 +2,8 @@
 
 A slash command may be answered in its ack body when the answer is a cheap read. The read runs
 here so the ack can stop waiting after ``timeout_seconds`` (a slow or failing database must never
-cost Slack's 3-second budget); the caller then falls back to the lazy listener.
+cost Slack's 3-second budget); the caller then falls back to the follow-up. Used in Socket Mode,
+where no HTTP ack deadline (``handlers.ack_deadline``) guards the read.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What listeners need besides the request: services, identity cache, support address.
 
 Put in the Bolt context by a middleware (``context["deps"]`` and ``context["services"]``);
-never a module global. Bolt deep-copies the context for lazy listeners, so these copy as themselves.
+never a module global. Anything deep-copying a context gets these back as themselves.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""One request from Slack, seen from a lazy listener: who asked, their accounts, the payload.
+"""One request from Slack, seen from a listener: who asked, their accounts, the payload.
 
 Everything in the payload is untrusted. Values naming an account, invoice or card are checked
 by the services against the caller's verified e-mail; refusals that look like forgeries are audited.
@@ -166,7 +166,7 @@ def run_safely(
     *,
     surface: Surface | None = None,
 ) -> None:
-    """Run a lazy listener so that no failure is silent: log it and tell the person."""
+    """Run a follow-up so that no failure is silent: log it and tell the person."""
     try:
         interaction = Interaction(body, client, context)
     except Exception:

@@ -1,7 +1,7 @@
 """The pay flow: Pay button -> modal (summary, card, exact amount) -> submit -> outcome.
 
-The submission is acked at once with a "Processing…" view; the charge runs in the lazy
-listener, then the modal shows the outcome and the same outcome goes to the caller's DM, so a
+The submission is acked at once with a "Processing…" view; the charge runs in the
+follow-up, then the modal shows the outcome and the same outcome goes to the caller's DM, so a
 late or lost modal update never hides what happened.
 """
 

@@ -3,7 +3,7 @@
 slack_sdk's ``WebhookClient`` opens a new connection (and in production a new TLS session) for
 every post; ``handlers.kept_alive`` keeps one per thread and host instead. Retries follow
 the Web API client's (bot/slack_client.py): a dropped connection once, 429 honouring
-``Retry-After`` and Slack's 500/503 twice each. The caller's thread sleeps: a lazy listener,
+``Retry-After`` and Slack's 500/503 twice each. The caller's thread sleeps: a follow-up,
 never an ack.
 """
 

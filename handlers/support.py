@@ -1,6 +1,6 @@
 """Billing support in Slack: the request modal, ``/billing support``, the staff post and "Mark resolved".
 
-Every listener acks at once; the work runs in lazy listeners. A request is stored first and
+Every listener acks at once; the work runs in follow-ups. A request is stored first and
 e-mailed by the outbox; the requester gets its reference in a DM (the modal has closed by then).
 """
 
@@ -95,7 +95,7 @@ def handle_support_command(*, body: dict[str, Any], client: WebClient, context: 
     Without a message: the caller's open requests with their status, and a button for a new one.
     With one, the request is created straight away (topic "Something else", the active account, no
     invoice) rather than opening a prefilled modal: the text already says what the person wants,
-    and a trigger id may have expired by the time a lazy listener runs. Domain errors propagate to
+    and a trigger id may have expired by the time a follow-up runs. Domain errors propagate to
     the caller's ``run_safely``, which shows their text.
     """
     ix = Interaction(body, client, context)
@@ -203,7 +203,7 @@ def submit_support(body: dict[str, Any], client: WebClient, context: BoltContext
     view = body.get("view") if isinstance(body.get("view"), dict) else {}
     assert isinstance(view, dict)
     if _submission_errors(view):
-        return  # Bolt runs lazy listeners after an "errors" ack too; the modal already shows them
+        return  # follow-ups run after an "errors" ack too; the modal already shows them
     user_id = str((body.get("user") or {}).get("id") or "")
     dm = _DmSurface(client, user_id)
 
