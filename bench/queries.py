@@ -40,8 +40,8 @@ SLASH_COMMANDS = ("", "balance", "invoices", "pay", "pay balance", "methods", "h
 
 
 @contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    """Collect every SQL statement ``engine`` runs, from any thread, while the block runs."""
+def counting(*engines: Engine) -> Iterator[list[str]]:
+    """Collect every SQL statement the ``engines`` run, from any thread, while the block runs."""
     statements: list[str] = []
     lock = threading.Lock()
 
@@ -49,11 +49,14 @@ def counting(engine: Engine) -> Iterator[list[str]]:
         with lock:
             statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    distinct = list(dict.fromkeys(engines))
+    for engine in distinct:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in distinct:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 def bench_settings(database_url: str, api: SlackAPI) -> Settings:
@@ -90,9 +93,10 @@ class InProcessSlack:
         headers: dict[str, str | Sequence[str]] = {
             k.lower(): [v] for k, v in signed_headers(SIGNING_SECRET, body).items()
         }
-        with counting(self.services.db.engine) as statements:
+        db = self.services.db
+        with counting(db.engine, db.read_engine) as statements:  # writes, and the read-only reads
             response = app.dispatch(BoltRequest(body=body.decode(), headers=headers))
-            # Lazy listeners run on the app's executor: wait for them so their queries count too.
+            # Follow-ups run on the app's executor: wait for them so their queries count too.
             app.listener_runner.listener_executor.shutdown(wait=True)
         return Dispatched(response.status, list(statements))
 

@@ -109,15 +109,21 @@ def _read_in_ack(ix: Interaction, command: Command) -> Screen | None:
     if ix.actor is None:
         return None
     if command.name in _OPEN_INVOICE_SCREENS:
-        try:
-            with_invoices, open_invoices = ix.services.accounts.caller_with_open_invoices(ix.actor)
-        except NotABillingContact:
-            return None
-        return open_invoices_screen(command, with_invoices, open_invoices)
+        return _open_invoices_answer(ix, command)
     caller = ix.caller()
     if caller is None:
         return None
     return read_screen(ix, command, caller)
+
+
+def _open_invoices_answer(ix: Interaction, command: Command) -> Screen | None:
+    """A screen drawn from the active account's open invoices; ``None`` for someone who is no contact."""
+    assert ix.actor is not None
+    try:
+        caller, open_invoices = ix.services.accounts.caller_with_open_invoices(ix.actor)
+    except NotABillingContact:
+        return None
+    return open_invoices_screen(command, caller, open_invoices)
 
 
 def run_command(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -147,11 +153,15 @@ def answer(ix: Interaction, command: Command, reply: Surface) -> None:
             body=ix.body, client=ix.client, context=ix.context, message=command.argument
         )
         return
+    screen: Screen | None = None
+    if command.name in _OPEN_INVOICE_SCREENS and ix.actor is not None:
+        screen = _open_invoices_answer(ix, command)  # the caller and the invoices in one read
+        reply.show(screen if screen is not None else ix.refusal())
+        return
     caller = ix.caller()
     if caller is None:
         reply.show(ix.refusal())
         return
-    screen: Screen
     if command.name in _READS_IN_ACK:
         screen = read_screen(ix, command, caller)
     elif command.name == "methods":
@@ -169,14 +179,10 @@ def answer(ix: Interaction, command: Command, reply: Surface) -> None:
 
 
 def read_screen(ix: Interaction, command: Command, caller: CallerContext) -> Screen:
-    """The screen of a read-only command (one of ``_READS_IN_ACK``) for a verified contact."""
-    account = caller.active
-    if command.name in _OPEN_INVOICE_SCREENS:
-        return open_invoices_screen(
-            command, caller, ix.services.accounts.open_invoices(caller.actor, account.external_id)
-        )
+    """The screen of ``history`` or ``accounts`` for a verified contact (the screens drawn from open
+    invoices read the caller along with them: ``_open_invoices_answer``)."""
     if command.name == "history":
-        return screens.history(ix, caller, account)
+        return screens.history(ix, caller, caller.active)
     return screens.accounts(ix, caller)
 
 

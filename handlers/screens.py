@@ -11,7 +11,7 @@ from handlers.blocks.help import help_screen
 from handlers.blocks.history import history_screen
 from handlers.blocks.invoices import invoices_screen
 from handlers.blocks.methods import methods_screen
-from handlers.blocks.overview import balance_screen, overview_screen
+from handlers.blocks.overview import overview_screen
 from handlers.interaction import Interaction
 
 PAYMENTS_UNAVAILABLE = "Payments aren't available right now. Please try again later."
@@ -20,11 +20,6 @@ PAYMENTS_UNAVAILABLE = "Payments aren't available right now. Please try again la
 def overview(ix: Interaction, caller: CallerContext) -> Screen:
     invoices = ix.services.accounts.open_invoices(caller.actor, caller.active.external_id, limit=1)
     return overview_screen(caller, invoices[0] if invoices else None)
-
-
-def balance(ix: Interaction, caller: CallerContext, account: AccountView) -> Screen:
-    invoices = ix.services.accounts.open_invoices(caller.actor, account.external_id, limit=1)
-    return balance_screen(account, invoices[0] if invoices else None)
 
 
 def invoices(ix: Interaction, caller: CallerContext, account: AccountView) -> Screen:
