@@ -96,6 +96,10 @@ class StandIn:
                     break
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:
+            # A kept-alive connection still open when the benchmark stops the stand-in: nothing to
+            # report (asyncio would print a traceback for every one of them otherwise).
+            return
         finally:
             writer.close()
 
