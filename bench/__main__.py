@@ -97,7 +97,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
     if "latency" in only:
         print("latency and throughput (ours vs bare Bolt) ...", flush=True)
-        seconds, warmup = (1.0, 0.25) if quick else (6.0, 1.0)
+        seconds, warmup = (0.5, 0.2) if quick else (4.0, 0.5)
         results["latency"] = asyncio.run(interactions.latency(data_url, sizes, logs, seconds=seconds, warmup=warmup))
     if "memory" in only:
         print("memory of serve ...", flush=True)

@@ -3,23 +3,54 @@
 from __future__ import annotations
 
 import asyncio
+import statistics
 from pathlib import Path
 from typing import Any
 
 from bench.generate import Sizes
-from bench.load import INTERACTIONS, Workload, run_cell
+from bench.load import INTERACTIONS, CellResult, Workload, run_cell
 from bench.server import Server, server_env
 from bench.standin import StandIn
 
 CONCURRENCY = (1, 8, 32)
+_FIGURES = ("ack_p50_ms", "ack_p99_ms", "e2e_p50_ms", "e2e_p99_ms")
+
+
+def median_row(ours: list[CellResult], bare: list[CellResult]) -> dict[str, Any]:
+    """One table row from the windows of a cell: medians, and the median of the paired ratios."""
+    rows = [run.summary() for run in ours]
+    row: dict[str, Any] = {
+        "interaction": ours[0].interaction, "concurrency": ours[0].concurrency,
+        "requests": sum(run.requests for run in ours), "errors": sum(run.errors for run in ours),
+        "rps": round(statistics.median(run.rps for run in ours), 1),
+    }  # fmt: skip
+    for figure in _FIGURES:
+        values = [r[figure] for r in rows if r[figure] is not None]
+        row[figure] = round(statistics.median(values), 2) if values else None
+    bare_rows = [run.summary() for run in bare]
+    row["bare_rps"] = round(statistics.median(run.rps for run in bare), 1)
+    for figure in ("ack_p50_ms", "ack_p99_ms"):
+        values = [r[figure] for r in bare_rows if r[figure] is not None]
+        row[f"bare_{figure}"] = round(statistics.median(values), 2) if values else None
+    ratios = [mine.rps / base.rps for mine, base in zip(ours, bare, strict=True) if base.rps]
+    row["rps_vs_bare"] = round(statistics.median(ratios), 3) if ratios else None
+    row["windows"] = len(ours)
+    return row
 
 
 async def _start(server: Server) -> Server:
     return await asyncio.get_running_loop().run_in_executor(None, server.__enter__)
 
 
-async def latency(database_url: str, sizes: Sizes, log_dir: Path, *, seconds: float, warmup: float) -> dict[str, Any]:
-    """Every interaction at every concurrency, bare app and ours alternately, on the same stack."""
+async def latency(
+    database_url: str, sizes: Sizes, log_dir: Path, *, seconds: float, warmup: float, rounds: int = 3
+) -> dict[str, Any]:
+    """Every interaction at every concurrency, bare app and ours alternately, on the same stack.
+
+    Each cell is ``rounds`` windows of each app in turn, and each figure the median of its windows:
+    the shared machine's speed drifts by a third from one minute to the next, and a ratio taken
+    from neighbouring windows compares the two apps on the same machine.
+    """
     standin = await StandIn().start()
     env = server_env(database_url, standin.api_url, standin.root_url)
     ours, bare = Server.ours(env, log_dir), Server.bare(env, log_dir)
@@ -33,16 +64,14 @@ async def latency(database_url: str, sizes: Sizes, log_dir: Path, *, seconds: fl
         cells: list[dict[str, Any]] = []
         for interaction in INTERACTIONS:
             for concurrency in CONCURRENCY:
-                base = await run_cell(bare.port, standin, workload, interaction, concurrency,
-                                      seconds=seconds, warmup=warmup, ack_only=True)
-                mine = await run_cell(ours.port, standin, workload, interaction, concurrency,
-                                      seconds=seconds, warmup=warmup)
-                row = mine.summary()
-                row["bare_rps"] = round(base.rps, 1)
-                row["bare_ack_p50_ms"] = base.summary()["ack_p50_ms"]
-                row["bare_ack_p99_ms"] = base.summary()["ack_p99_ms"]
-                row["rps_vs_bare"] = round(mine.rps / base.rps, 3) if base.rps else None
-                cells.append(row)
+                bare_runs: list[CellResult] = []
+                our_runs: list[CellResult] = []
+                for _ in range(rounds):  # alternating windows: both apps see the same machine
+                    bare_runs.append(await run_cell(bare.port, standin, workload, interaction, concurrency,
+                                                    seconds=seconds, warmup=warmup, ack_only=True))
+                    our_runs.append(await run_cell(ours.port, standin, workload, interaction, concurrency,
+                                                   seconds=seconds, warmup=warmup))
+                cells.append(median_row(our_runs, bare_runs))
         return {"cells": cells, "web_api_calls": dict(standin.counts)}
     finally:
         ours.stop()
