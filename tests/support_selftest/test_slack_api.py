@@ -137,3 +137,18 @@ def test_a_call_without_token_is_not_authed(slack_api: SlackAPI) -> None:
     with pytest.raises(SlackApiError) as err:
         WebClient(base_url=slack_api.base_url).chat_postMessage(channel="C1", text="x")
     assert err.value.response["error"] == "not_authed"
+
+
+def test_a_client_hanging_up_abruptly_prints_nothing(slack_api: SlackAPI, capfd: pytest.CaptureFixture[str]) -> None:
+    # The bot keeps its connections to Slack open; one reset mid-request must not write a traceback
+    # into whatever captures stderr at that moment (a CliRunner, say).
+    import socket
+    import struct
+
+    with socket.create_connection(("127.0.0.1", slack_api.port)) as sock:
+        sock.sendall(b"POST /api/chat.postMessage HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
+    time.sleep(0.3)
+    assert _client(slack_api).auth_test()["ok"]
+    out, err = capfd.readouterr()
+    assert "Exception occurred" not in out + err and "-" * 40 not in out + err
