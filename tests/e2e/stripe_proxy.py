@@ -9,8 +9,10 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.quiet_server import QuietThreadingHTTPServer
 
 
 @dataclass
@@ -21,7 +23,7 @@ class ProxiedCall:
     finished: float | None = None
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(QuietThreadingHTTPServer):
     daemon_threads = True
     proxy: StripeProxy
 

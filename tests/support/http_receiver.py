@@ -14,9 +14,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
+
+from tests.support.quiet_server import QuietThreadingHTTPServer
 
 __all__ = ["HttpReceiver", "ReceivedRequest"]
 
@@ -32,7 +34,7 @@ class ReceivedRequest:
     at: float = field(default_factory=time.time)
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(QuietThreadingHTTPServer):
     daemon_threads = True
     receiver: HttpReceiver
 

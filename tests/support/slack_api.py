@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 import math
-import sys
 import threading
 import time
 import urllib.parse
@@ -23,10 +21,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from tests.support.quiet_server import QuietThreadingHTTPServer
 
 __all__ = ["RESPONSE_URL_METHOD", "RecordedCall", "SlackAPI", "SlackUser"]
 
@@ -35,8 +35,6 @@ RESPONSE_URL_METHOD = "response_url"
 
 _JSON_PREFIXES = ("[", "{")
 
-
-_logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -132,20 +130,10 @@ class _Fault:
     remaining: int
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(QuietThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     stand_in: SlackAPI
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Log, never print: socketserver writes tracebacks to ``sys.stderr``, which a test's
-        ``CliRunner`` may be capturing at that moment. A client hanging up on a kept-alive
-        connection (the bot keeps its connections to Slack open) is no error at all."""
-        error = sys.exc_info()[1]
-        if isinstance(error, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, TimeoutError)):
-            _logger.debug("a client closed its connection to the Slack stand-in: %s", error)
-            return
-        _logger.warning("the Slack stand-in failed on a request from %s", client_address, exc_info=True)
 
 
 class _Handler(BaseHTTPRequestHandler):

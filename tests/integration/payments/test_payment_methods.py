@@ -6,7 +6,7 @@ import json
 import threading
 import urllib.parse
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from billing_core.services.container import Services
 from billing_core.stripe_gateway import StripeGateway
 from bot.settings import Settings
 from tests.integration.payments.conftest import ANN, PETER, RecordingNotifier, Setup, Stripe, services_with
+from tests.support.quiet_server import QuietThreadingHTTPServer
 
 
 def test_the_list_shows_the_customers_cards_default_first(
@@ -114,7 +115,7 @@ class CheckoutStandIn:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
