@@ -13,10 +13,11 @@ import logging
 import threading
 import urllib.parse
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from bot.console.workspace import Workspace
+from bot.quiet_http_server import QuietThreadingHTTPServer
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class SlackWebAPI:
     def __init__(self, workspace: Workspace, *, bot_user_id: str = "UBILLINGBOT") -> None:
         self.workspace = workspace
         self.bot_user_id = bot_user_id
-        self._server: ThreadingHTTPServer | None = None
+        self._server: QuietThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._methods: dict[str, Callable[[dict[str, Any]], Answer]] = {
             "auth.test": self._auth_test,
@@ -88,7 +89,7 @@ class SlackWebAPI:
 
             do_GET = do_POST
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = QuietThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         self._server = server
         self.workspace.root_url = self.root_url

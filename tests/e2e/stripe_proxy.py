@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.support.quiet_server import QuietThreadingHTTPServer
+from bot.quiet_http_server import QuietThreadingHTTPServer
 
 
 @dataclass

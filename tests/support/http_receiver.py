@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 
-from tests.support.quiet_server import QuietThreadingHTTPServer
+from bot.quiet_http_server import QuietThreadingHTTPServer
 
 __all__ = ["HttpReceiver", "ReceivedRequest"]
 

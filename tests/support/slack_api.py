@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.support.quiet_server import QuietThreadingHTTPServer
+from bot.quiet_http_server import QuietThreadingHTTPServer
 
 __all__ = ["RESPONSE_URL_METHOD", "RecordedCall", "SlackAPI", "SlackUser"]
 

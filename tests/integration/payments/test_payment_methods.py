@@ -18,9 +18,9 @@ from billing_core.db.tables import AccountRecord, CardSetupRecord
 from billing_core.errors import LastPaymentMethodInUse, PaymentInProgress, PaymentMethodNotFound
 from billing_core.services.container import Services
 from billing_core.stripe_gateway import StripeGateway
+from bot.quiet_http_server import QuietThreadingHTTPServer
 from bot.settings import Settings
 from tests.integration.payments.conftest import ANN, PETER, RecordingNotifier, Setup, Stripe, services_with
-from tests.support.quiet_server import QuietThreadingHTTPServer
 
 
 def test_the_list_shows_the_customers_cards_default_first(
