@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from bench.generate import Sizes, account_external_id, invoice_counts, light_accounts, user_email, user_id
 from bench.server import BOT_TOKEN, SIGNING_SECRET
-from billing_core.services.container import Services
+from billing_core.container import Services
 from bot.app import build_bolt_app
 from bot.settings import Settings
 from tests.support.slack_api import SlackAPI

@@ -38,8 +38,8 @@ from bench import generate as gen
 from billing_core.db.base import UtcDateTime
 from billing_core.db.database import Database
 from billing_core.db.tables import InvoiceRecord, ReminderDeliveryRecord, ReminderPauseRecord
-from billing_core.reminder_schedule import DEFAULT_STEPS, ReminderSchedule
-from billing_core.services.reminder_plan import PlanWindow, due_query, iter_groups
+from billing_core.reminders.plan import PlanWindow, due_query, iter_groups
+from billing_core.reminders.schedule import DEFAULT_STEPS, ReminderSchedule
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 PER_ACCOUNT = 10

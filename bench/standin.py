@@ -148,7 +148,7 @@ class StandIn:
 
 
 def _loading(view: Any) -> bool:
-    """Whether a view is the loading modal a flow puts up before filling it in (handlers.surfaces)."""
+    """Whether a view is the loading modal a flow puts up before filling it in (handlers.kit.surfaces)."""
     return "One moment" in (view if isinstance(view, str) else json.dumps(view))
 
 

@@ -1,4 +1,4 @@
-"""Domain errors. Each is mapped to user-facing text in exactly one place (``handlers/errors.py``).
+"""Domain errors. Each is mapped to user-facing text in exactly one place (``handlers/kit/errors.py``).
 
 Messages here are for logs and operators; they never carry card data or secrets.
 """

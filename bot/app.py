@@ -9,17 +9,17 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
+from billing_core.container import Services
 from billing_core.errors import ConfigurationError
-from billing_core.services.container import Services
 from bot.correlation import ContextExecutor, correlate
 from bot.settings import Settings
 from bot.slack_client import make_web_client, use_kept_alive_client
 from bot.slack_notifier import SlackNotifier
-from handlers import register_listeners
-from handlers.deps import Deps
-from handlers.follow_up import Later
-from handlers.identity import IdentityResolver
-from handlers.text_guard import card_number_guard
+from handlers.identity.resolver import IdentityResolver
+from handlers.kit.deps import Deps
+from handlers.kit.text_guard import card_number_guard
+from handlers.registry import register_listeners
+from handlers.runtime.follow_up import Later
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def build_bolt_app(
     notifier: SlackNotifier | None = None,
 ) -> App:
     """A sync Bolt app: acks in the request thread (``process_before_response``), slow work in
-    follow-ups on Bolt's listener thread pool (``handlers.follow_up``). OAuth when
+    follow-ups on Bolt's listener thread pool (``handlers.runtime.follow_up``). OAuth when
     ``SLACK_CLIENT_ID``/``SECRET`` are set, else the single-workspace ``SLACK_BOT_TOKEN``."""
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     if not socket_mode and not signing_secret:

@@ -24,13 +24,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from billing_core.services.container import Services
+from billing_core.container import Services
 from bot.correlation import RequestIdMiddleware
 from bot.metrics import Metrics
 from bot.seen_events import SeenEvents
 from bot.settings import Settings
 from bot.slack_requests import MAX_BODY_BYTES, problem, verify
-from handlers import ack_deadline
+from handlers.runtime import ack_deadline
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def create_http_app(
     metrics = metrics or Metrics()
     seen = seen_events or SeenEvents()
     if services.escalations is not None:
-        from billing_core.services.escalation_outbox import EscalationCollector
+        from billing_core.escalations.outbox import EscalationCollector
 
         metrics.registry.register(EscalationCollector(services.escalations.outbox))
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""

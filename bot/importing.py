@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from billing_core.services.importer import load_import_file
+from billing_core.accounts.importer import load_import_file
 from billing_core.views import ImportSummary
 from bot.bootstrap import build_services
 from bot.settings import Settings

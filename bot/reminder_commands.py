@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from billing_core.clock import Clock, FixedClock, SystemClock
-from billing_core.reminder_schedule import step_label
-from billing_core.services.reminders import ReminderService
+from billing_core.reminders.schedule import step_label
+from billing_core.reminders.service import ReminderService
 from bot.bootstrap import build_services
 from bot.settings import Settings
 

@@ -16,7 +16,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from billing_core.services.container import Services
+from billing_core.container import Services
 from bot.logging_setup import new_correlation_id
 from bot.settings import Settings
 

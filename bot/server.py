@@ -11,14 +11,14 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from billing_core.clock import Clock
+from billing_core.container import Services
 from billing_core.db.database import Database
-from billing_core.services.container import Services
 from bot.app import build_bolt_app
 from bot.bootstrap import build_services
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
-from handlers.identity import IdentityResolver
+from handlers.identity.resolver import IdentityResolver
 
 logger = logging.getLogger(__name__)
 

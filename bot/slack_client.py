@@ -19,7 +19,7 @@ from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetr
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
 from bot.settings import Settings
-from handlers import kept_alive
+from handlers.runtime import kept_alive
 
 BOT_SCOPES = ("commands", "chat:write", "users:read", "users:read.email", "im:write")
 
@@ -41,7 +41,7 @@ def make_web_client(settings: Settings, token: str | None = None, *, bot_token: 
 
 
 class KeptAliveWebClient(WebClient):
-    """A WebClient whose calls reuse their thread's connection to Slack (``handlers.kept_alive``).
+    """A WebClient whose calls reuse their thread's connection to Slack (``handlers.runtime.kept_alive``).
 
     slack_sdk sends each call through ``urlopen``: a new connection and TLS session per call.
     Only that last step is replaced; building the request, the retry handlers and reading the

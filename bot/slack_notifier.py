@@ -13,13 +13,13 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from slack_sdk import WebClient
 
 from billing_core.views import PaymentMethodView, PaymentView
-from handlers.blocks.common import Screen
-from handlers.blocks.methods import card_added_screen
-from handlers.blocks.pay import outcome_screen
-from handlers.deps import Deps
-from handlers.home import publish_home_for
-from handlers.identity import parse_principal
-from handlers.surfaces import send_dm
+from handlers.accounts.home import publish_home_for
+from handlers.identity.resolver import parse_principal
+from handlers.kit.blocks import Screen
+from handlers.kit.deps import Deps
+from handlers.kit.surfaces import send_dm
+from handlers.payments.methods_blocks import card_added_screen
+from handlers.payments.pay_blocks import outcome_screen
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
-from billing_core.reminder_messages import ChatContact, PostedMessage, ReminderMessage
-from handlers.blocks.reminders import reminder_blocks
+from billing_core.reminders.messages import ChatContact, PostedMessage, ReminderMessage
+from handlers.reminders.reminder_blocks import reminder_blocks
 
 NOT_FOUND = frozenset({"users_not_found", "user_not_found", "account_inactive", "user_disabled"})
 

@@ -1,7 +1,7 @@
 """Stripe's HTTP endpoints: the webhook and the page where a payer completes authentication.
 
 ``stripe_routes(services, settings)`` returns the routes; ``bot/http.py`` mounts them.
-Authentication mechanism (see ``billing_core/services/auth_links.py``): a payment that needs
+Authentication mechanism (see ``billing_core/payments/auth_links.py``): a payment that needs
 3-D Secure gets ``/stripe/authenticate/<token>``; the page runs Stripe.js ``handleNextAction``
 with the PaymentIntent's client secret (when ``STRIPE_PUBLISHABLE_KEY`` is set) and then posts back
 here, which settles the payment by asking Stripe. The webhook settles it as well.
@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from billing_core.container import Services
 from billing_core.errors import InvalidWebhook, PaymentNotFound, PaymentProviderError
-from billing_core.services.container import Services
 from billing_core.views import PaymentView
 from bot.settings import Settings
 

@@ -2,7 +2,7 @@
 
 The ack answers ``help`` and, for a caller whose identity is already cached (no Slack call), the
 read-only screens. Over HTTP the read runs in the request thread, guarded by the ack deadline
-(``handlers.ack_deadline``); in Socket Mode on a bounded pool (``handlers.ack_reads``). Anything
+(``handlers.runtime.ack_deadline``); in Socket Mode on a bounded pool (``handlers.runtime.ack_reads``). Anything
 else (a cold identity, a caller still to verify their e-mail, a modal, a write, Stripe, a slow or
 failed read) acks empty and the follow-up answers through ``response_url``. Always ephemeral.
 """
@@ -19,17 +19,19 @@ from slack_sdk import WebClient
 
 from billing_core.errors import AccountNotFound, NotABillingContact
 from billing_core.views import CallerContext, InvoiceView
-from handlers import ack_deadline, pay, screens
-from handlers.blocks.common import Screen, message_screen
-from handlers.blocks.help import help_screen
-from handlers.blocks.invoices import invoices_screen
-from handlers.blocks.overview import balance_screen, overview_screen
-from handlers.blocks.pay import partial_payment_screen
-from handlers.deps import deps_of
-from handlers.follow_up import acked_then, nothing_left_to_do
+from handlers import screens
+from handlers.accounts.help_blocks import help_screen
+from handlers.accounts.invoices_blocks import invoices_screen
+from handlers.accounts.overview_blocks import balance_screen, overview_screen
 from handlers.grammar import Command, looks_like_amount, parse
-from handlers.interaction import Interaction, run_safely
-from handlers.surfaces import ResponseUrlSurface, Surface
+from handlers.kit.blocks import Screen, message_screen
+from handlers.kit.deps import deps_of
+from handlers.kit.interaction import Interaction, run_safely
+from handlers.kit.surfaces import ResponseUrlSurface, Surface
+from handlers.payments import pay
+from handlers.payments.pay_blocks import partial_payment_screen
+from handlers.runtime import ack_deadline
+from handlers.runtime.follow_up import acked_then, nothing_left_to_do
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +203,7 @@ def open_invoices_screen(command: Command, caller: CallerContext, open_invoices:
 
 def switch(ix: Interaction, query: str) -> Screen:
     """Switch by exact id or case-insensitive name; anything else lists the accounts, changing nothing."""
-    from handlers.home import publish_home
+    from handlers.accounts.home import publish_home
 
     caller = ix.caller()
     assert caller is not None and ix.actor is not None
@@ -219,9 +221,9 @@ def switch(ix: Interaction, query: str) -> Screen:
 
 def _support_module() -> Any:
     try:
-        return importlib.import_module("handlers.support")
+        return importlib.import_module("handlers.escalations.support")
     except ModuleNotFoundError as error:
-        if error.name != "handlers.support":
+        if error.name != "handlers.escalations.support":
             raise
         return None
 

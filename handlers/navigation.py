@@ -13,11 +13,10 @@ from slack_sdk import WebClient
 from billing_core.errors import AccountNotFound, BillingError
 from billing_core.views import AccountView, CallerContext
 from handlers import screens
-from handlers.blocks.common import Screen, message_screen, modal, section
-from handlers.errors import OUT_OF_DATE
-from handlers.follow_up import acked_then
-from handlers.home import publish_home
-from handlers.ids import (
+from handlers.accounts.home import publish_home
+from handlers.kit.blocks import Screen, message_screen, modal, section
+from handlers.kit.errors import OUT_OF_DATE
+from handlers.kit.ids import (
     LINK_ACTION_PREFIX,
     SHOW_ACCOUNTS_ACTION,
     SHOW_HISTORY_ACTION,
@@ -26,8 +25,9 @@ from handlers.ids import (
     SHOW_OVERVIEW_ACTION,
     SWITCH_ACCOUNT_ACTION,
 )
-from handlers.interaction import Interaction, action_value, member_account, run_safely
-from handlers.surfaces import ModalSurface, Surface, surface_for
+from handlers.kit.interaction import Interaction, action_value, member_account, run_safely
+from handlers.kit.surfaces import ModalSurface, Surface, surface_for
+from handlers.runtime.follow_up import acked_then
 
 Render = Callable[[Interaction, CallerContext, AccountView, dict[str, Any]], Screen]
 

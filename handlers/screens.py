@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from billing_core.views import AccountView, Actor, CallerContext, PaymentMethodView
-from handlers.blocks.accounts import accounts_screen
-from handlers.blocks.common import Screen, message_screen
-from handlers.blocks.help import help_screen
-from handlers.blocks.history import history_screen
-from handlers.blocks.invoices import invoices_screen
-from handlers.blocks.methods import methods_screen
-from handlers.blocks.overview import overview_screen
-from handlers.interaction import Interaction
+from handlers.accounts.accounts_blocks import accounts_screen
+from handlers.accounts.help_blocks import help_screen
+from handlers.accounts.invoices_blocks import invoices_screen
+from handlers.accounts.overview_blocks import overview_screen
+from handlers.kit.blocks import Screen, message_screen
+from handlers.kit.interaction import Interaction
+from handlers.payments.history_blocks import history_screen
+from handlers.payments.methods_blocks import methods_screen
 
 PAYMENTS_UNAVAILABLE = "Payments aren't available right now. Please try again later."
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from billing_core.clock import FixedClock
+from billing_core.container import Services
 from billing_core.db.database import Database
-from billing_core.services.container import Services
 from bot.bootstrap import build_services
 from bot.settings import Settings
 

@@ -19,7 +19,7 @@ from types import FrameType
 from typing import IO, Any
 
 from billing_core.clock import Clock
-from billing_core.services.container import Services
+from billing_core.container import Services
 from bot.console.display import Display
 from bot.console.driver import SlackDriver
 from bot.console.repl import Console, LineReader

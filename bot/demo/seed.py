@@ -13,8 +13,8 @@ from typing import Any
 
 import stripe
 
-from billing_core.services.importer import Importer
-from billing_core.stripe_gateway import StripeGateway
+from billing_core.accounts.importer import Importer
+from billing_core.payments.stripe_gateway import StripeGateway
 
 
 @dataclass(frozen=True)

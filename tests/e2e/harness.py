@@ -25,7 +25,7 @@ from billing_core.views import Actor
 from bot.http import create_http_app
 from bot.server import SlackRuntime, build_runtime
 from bot.settings import Settings
-from handlers.identity import IdentityResolver
+from handlers.identity.resolver import IdentityResolver
 from tests.support.localstripe_server import LocalStripe, free_port
 from tests.support.slack_api import RecordedCall, SlackAPI
 from tests.support.slack_signing import (
@@ -45,7 +45,7 @@ VISA = "4242424242424242"
 DECLINES_AT_CHARGE = "4000000000000341"
 NEEDS_AUTHENTICATION = "4000002500003155"
 
-LOADING = "One moment"  # what handlers.surfaces.loading_view shows
+LOADING = "One moment"  # what handlers.kit.surfaces.loading_view shows
 ANN, PETER, STRANGER, HIDDEN = "W111", "W222", "W999", "W998"
 ANN_ACTOR = Actor(email="ann@acme.test", principal=f"slack:T111:{ANN}", display_name="Ann Lee")
 PETER_ACTOR = Actor(email="peter@initech.test", principal=f"slack:T111:{PETER}", display_name="Peter Gibbons")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from handlers.identity import IdentityResolver, parse_principal, principal_for
+from handlers.identity.resolver import IdentityResolver, parse_principal, principal_for
 from tests.support.slack_api import SlackAPI
 
 

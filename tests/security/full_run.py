@@ -21,16 +21,16 @@ from sqlalchemy import select, text
 from starlette.testclient import TestClient
 
 from billing_core.clock import FixedClock
+from billing_core.container import Services
 from billing_core.db.base import Base
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord
-from billing_core.services.container import Services
 from billing_core.views import Actor
 from bot.http import create_http_app
 from bot.server import SlackRuntime, build_runtime
 from bot.settings import Settings
-from handlers.blocks.support import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
-from handlers.identity import IdentityResolver
+from handlers.escalations.support_blocks import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
+from handlers.identity.resolver import IdentityResolver
 from tests.support.fixtures import localstripe_server  # noqa: F401
 from tests.support.localstripe_server import LocalStripe
 from tests.support.slack_api import SlackAPI

@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
-from billing_core.services.audit import AuditEntry
-from handlers.ids import METHOD_MAKE_DEFAULT_ACTION, METHOD_REMOVE_ACTION, PAY_OPEN_ACTION
+from billing_core.audit import AuditEntry
+from handlers.kit.ids import METHOD_MAKE_DEFAULT_ACTION, METHOD_REMOVE_ACTION, PAY_OPEN_ACTION
 from tests.security.full_run import (  # noqa: F401
     ANN,
     VISA,

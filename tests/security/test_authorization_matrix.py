@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from billing_core.db.base import Base
 from billing_core.db.database import Database
-from handlers import register_listeners
+from handlers.registry import register_listeners
 from tests.e2e.conftest import World
 from tests.e2e.harness import ANN, PETER_ACTOR, wait_until
 from tests.security.conftest import wait_for_listeners

@@ -22,6 +22,7 @@ from slack_bolt import BoltRequest, BoltResponse
 from sqlalchemy import select
 
 from billing_core.clock import FixedClock
+from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord, PrincipalRecord, VerificationCodeRecord
 from billing_core.errors import (
@@ -30,19 +31,18 @@ from billing_core.errors import (
     VerificationCodeWrong,
     VerificationRateLimited,
 )
-from billing_core.services.container import Services
 from billing_core.views import Actor
 from bot.bootstrap import build_services
 from bot.server import SlackRuntime, build_runtime
 from bot.settings import Settings
-from handlers.blocks.verification import (
+from handlers.identity.resolver import IdentityResolver
+from handlers.identity.verification_blocks import (
     VERIFY_CODE_BLOCK,
     VERIFY_CODE_INPUT,
     VERIFY_ENTER_ACTION,
     VERIFY_MODAL_CALLBACK,
     VERIFY_RESEND_ACTION,
 )
-from handlers.identity import IdentityResolver
 from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import (

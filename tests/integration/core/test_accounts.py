@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from billing_core.container import Services
 from billing_core.errors import AccountNotFound, InvoiceNotFound, NotABillingContact
 from billing_core.money import Money
-from billing_core.services.container import Services
 from billing_core.views import Actor
 from tests.integration.core.sample_data import sample
 

@@ -5,10 +5,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, ContactRecord, InvoiceRecord
 from billing_core.errors import InvalidImport
-from billing_core.services.container import Services
 from tests.integration.core.sample_data import sample
 
 

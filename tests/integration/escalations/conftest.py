@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from billing_core.clock import FixedClock
+from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, PaymentRecord
-from billing_core.services.container import Services
 from billing_core.views import Actor
 from bot.bootstrap import build_services
 from bot.settings import Settings

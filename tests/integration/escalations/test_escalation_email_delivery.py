@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from billing_core.clock import FixedClock
+from billing_core.container import Services
 from billing_core.db.database import Database
-from billing_core.services.container import Services
 from tests.integration.escalations.conftest import ANN, PETER, add_payment, plain_body
 from tests.support.smtp_sink import SmtpSink
 

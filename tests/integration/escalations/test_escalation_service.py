@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import EscalationRecord
 from billing_core.errors import (
@@ -15,8 +16,7 @@ from billing_core.errors import (
     InvoiceNotFound,
     UnknownEscalationTopic,
 )
-from billing_core.escalation_views import MAX_MESSAGE_LENGTH
-from billing_core.services.container import Services
+from billing_core.escalations.views import MAX_MESSAGE_LENGTH
 from tests.integration.escalations.conftest import ANN, PETER, plain_body
 from tests.support.smtp_sink import SmtpSink
 

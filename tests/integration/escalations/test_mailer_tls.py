@@ -26,7 +26,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword  # type: ignore[import-untyp
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
-from billing_core.mailer import MailDeliveryError, SmtpMailer
+from billing_core.escalations.mailer import MailDeliveryError, SmtpMailer
 from tests.integration.escalations.conftest import ANN, make_services
 from tests.support.localstripe_server import free_port
 
@@ -241,7 +241,7 @@ def test_the_password_is_never_sent_in_clear_text_to_a_remote_server(monkeypatch
     """A server that does not offer STARTTLS (or an attacker who stripped it) gets no login."""
     import smtplib
 
-    from billing_core.mailer import MailDeliveryError, SmtpMailer
+    from billing_core.escalations.mailer import MailDeliveryError, SmtpMailer
 
     logins: list[str] = []
 

@@ -10,10 +10,10 @@ import pytest
 from prometheus_client import REGISTRY
 
 from billing_core.clock import FixedClock
+from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import EscalationRecord
-from billing_core.services.container import Services
-from billing_core.services.escalation_outbox import RetryPolicy
+from billing_core.escalations.outbox import RetryPolicy
 from tests.integration.escalations.conftest import ANN
 from tests.support.smtp_sink import SmtpSink
 
@@ -159,7 +159,7 @@ def test_without_smtp_url_escalations_wait_in_the_queue(
 def test_the_outbox_numbers_show_in_another_registry(mail_services: Services, smtp_sink: SmtpSink) -> None:
     from prometheus_client import CollectorRegistry, generate_latest
 
-    from billing_core.services.escalation_outbox import EscalationCollector
+    from billing_core.escalations.outbox import EscalationCollector
 
     registry = CollectorRegistry()
     registry.register(EscalationCollector(mail_services.escalations.outbox))

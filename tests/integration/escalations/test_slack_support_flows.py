@@ -16,14 +16,21 @@ from slack_bolt import App, BoltContext, BoltRequest
 from slack_sdk import WebClient
 
 from billing_core.clock import FixedClock
+from billing_core.container import Services
 from billing_core.db.database import Database
-from billing_core.escalation_views import MAX_MESSAGE_LENGTH
-from billing_core.services.container import Services
-from handlers import support
-from handlers.blocks.support import INVOICE_BLOCK, INVOICE_INPUT, MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
-from handlers.deps import Deps
-from handlers.identity import IdentityResolver
-from handlers.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_OPEN_ACTION, SUPPORT_RESOLVE_ACTION
+from billing_core.escalations.views import MAX_MESSAGE_LENGTH
+from handlers.escalations import support
+from handlers.escalations.support_blocks import (
+    INVOICE_BLOCK,
+    INVOICE_INPUT,
+    MESSAGE_BLOCK,
+    MESSAGE_INPUT,
+    TOPIC_BLOCK,
+    TOPIC_INPUT,
+)
+from handlers.identity.resolver import IdentityResolver
+from handlers.kit.deps import Deps
+from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_OPEN_ACTION, SUPPORT_RESOLVE_ACTION
 from tests.integration.escalations.conftest import make_services
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import (

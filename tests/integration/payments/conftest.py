@@ -18,10 +18,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from billing_core.clock import FixedClock
+from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord
-from billing_core.services.container import Services
-from billing_core.stripe_gateway import StripeGateway
+from billing_core.payments.stripe_gateway import StripeGateway
 from billing_core.views import Actor, PaymentMethodView, PaymentView
 from bot.bootstrap import build_services
 from bot.settings import Settings

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+from billing_core.container import Services
 from billing_core.errors import BillingError, InvoiceAlreadyPaid, PaymentInProgress
-from billing_core.services.container import Services
 from billing_core.views import PaymentView
 from tests.integration.payments.conftest import ANN, Setup, Stripe
 

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import InvoiceRecord, PaymentMethodRecord, PaymentRecord
 from billing_core.errors import (
@@ -18,7 +19,6 @@ from billing_core.errors import (
     PaymentMethodNotFound,
     PaymentNotFound,
 )
-from billing_core.services.container import Services
 from tests.integration.payments.conftest import (
     ANN,
     DECLINES_AT_CHARGE,

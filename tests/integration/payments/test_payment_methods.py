@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from billing_core.clock import FixedClock
+from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, CardSetupRecord
 from billing_core.errors import LastPaymentMethodInUse, PaymentInProgress, PaymentMethodNotFound
-from billing_core.services.container import Services
-from billing_core.stripe_gateway import StripeGateway
+from billing_core.payments.stripe_gateway import StripeGateway
 from bot.quiet_http_server import QuietThreadingHTTPServer
 from bot.settings import Settings
 from tests.integration.payments.conftest import ANN, PETER, RecordingNotifier, Setup, Stripe, services_with

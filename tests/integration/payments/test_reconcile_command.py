@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from billing_core.clock import FixedClock
+from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.errors import PaymentProviderUnavailable
-from billing_core.services.container import Services
 from bot.cli import app
 from bot.settings import Settings, get_settings
 from tests.integration.payments.conftest import ANN, RecordingNotifier, Setup, Stripe, services_with

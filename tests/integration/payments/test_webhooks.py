@@ -7,9 +7,9 @@ import time
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import CardSetupRecord, PaymentRecord, StripeEventRecord
-from billing_core.services.container import Services
 from tests.integration.payments.conftest import (
     ANN,
     NEEDS_AUTHENTICATION,

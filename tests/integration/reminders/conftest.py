@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from billing_core.clock import FixedClock
+from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import ReminderDeliveryRecord
-from billing_core.services.container import Services
-from billing_core.services.reminders import ReminderService
+from billing_core.reminders.service import ReminderService
 from bot.bootstrap import build_services
 from bot.settings import Settings
 from tests.support.fixtures import slack_api  # noqa: F401

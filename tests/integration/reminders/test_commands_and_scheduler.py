@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from typer.testing import CliRunner
 
-from billing_core.services.container import Services
+from billing_core.container import Services
 from bot.cli import app
 from bot.scheduler import build_scheduler, start_scheduler
 from bot.settings import Settings, get_settings

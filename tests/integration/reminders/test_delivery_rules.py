@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from billing_core.clock import FixedClock
-from billing_core.services.container import Services
-from billing_core.services.reminders import ReminderService
+from billing_core.container import Services
+from billing_core.reminders.service import ReminderService
 from billing_core.views import Actor
 from tests.integration.reminders.conftest import account, deliveries, dm_texts, invoice, utc
 from tests.support.slack_api import SlackAPI

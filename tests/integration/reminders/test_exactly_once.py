@@ -11,9 +11,9 @@ import pytest
 
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
-from billing_core.reminder_messages import ChatContact, PostedMessage, ReminderMessage
-from billing_core.reminder_schedule import ReminderSchedule
-from billing_core.services.reminders import ReminderService
+from billing_core.reminders.messages import ChatContact, PostedMessage, ReminderMessage
+from billing_core.reminders.schedule import ReminderSchedule
+from billing_core.reminders.service import ReminderService
 from bot.settings import Settings
 from bot.slack_reminder_sender import SlackReminderSender, build_reminder_sender
 from tests.integration.reminders.conftest import account, deliveries, dm_texts, invoice, utc

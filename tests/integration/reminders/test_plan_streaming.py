@@ -7,15 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from billing_core.services import reminder_plan
-from billing_core.services.reminder_plan import (
+from billing_core.reminders import plan as reminder_plan
+from billing_core.reminders.plan import (
     MAX_INVOICES_PER_DM,
     ReminderGroup,
     group_reminders,
     iter_due,
     iter_groups,
 )
-from billing_core.services.reminders import ReminderService
+from billing_core.reminders.service import ReminderService
 from tests.integration.reminders.conftest import account, invoice, utc
 
 NOW = utc(2026, 11, 25, 15)

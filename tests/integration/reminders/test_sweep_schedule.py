@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from billing_core.clock import FixedClock
-from billing_core.services.reminders import ReminderService
+from billing_core.reminders.service import ReminderService
 from tests.integration.reminders.conftest import account, deliveries, dm_texts, invoice, utc
 from tests.support.slack_api import SlackAPI
 
@@ -134,7 +134,7 @@ def test_contacts_not_in_the_workspace_are_skipped_and_counted_once(
 def test_planning_in_small_pages_plans_the_same_dms_as_one_big_page(
     load: Callable[..., None], reminders: ReminderService
 ) -> None:
-    from billing_core.services.reminder_plan import group_reminders, iter_due
+    from billing_core.reminders.plan import group_reminders, iter_due
 
     due = NOW.date()
     load(

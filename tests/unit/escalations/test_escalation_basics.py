@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 
 from billing_core.errors import ConfigurationError, EscalationMessageEmpty, EscalationMessageTooLong
-from billing_core.escalation_views import clean_message, format_reference, parse_reference
-from billing_core.mailer import SmtpMailer, parse_smtp_url
-from billing_core.services.escalation_outbox import RetryPolicy
-from billing_core.services.escalations import validate_message
+from billing_core.escalations.mailer import SmtpMailer, parse_smtp_url
+from billing_core.escalations.outbox import RetryPolicy
+from billing_core.escalations.service import validate_message
+from billing_core.escalations.views import clean_message, format_reference, parse_reference
 
 
 def test_references_are_zero_padded_to_six_digits_and_read_back() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.ack_deadline import AckDeadline, current, reset, start
+from handlers.runtime.ack_deadline import AckDeadline, current, reset, start
 
 
 def test_an_answer_claimed_in_time_is_the_response_and_the_deadline_then_does_nothing() -> None:

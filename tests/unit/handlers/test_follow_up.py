@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from handlers.follow_up import Later, acked_then
+from handlers.runtime.follow_up import Later, acked_then
 
 
 def _context(later: Later) -> dict[str, Any]:
-    from handlers.deps import Deps
+    from handlers.kit.deps import Deps
 
     deps = object.__new__(Deps)
     object.__setattr__(deps, "later", later)
@@ -64,7 +64,7 @@ def test_a_failing_follow_up_is_logged_not_lost(caplog: pytest.LogCaptureFixture
     def broken() -> None:
         raise RuntimeError("the database went away")
 
-    with caplog.at_level(logging.ERROR, logger="handlers.follow_up"):
+    with caplog.at_level(logging.ERROR, logger="handlers.runtime.follow_up"):
         _call(acked_then(lambda: None, broken), _context(Later(lambda: pool)))
         pool.shutdown(wait=True)
     assert any("follow-up broken failed" in r.getMessage() for r in caplog.records)
@@ -78,7 +78,7 @@ def test_a_listener_asking_for_something_bolt_cannot_give_is_refused_at_registra
 
 
 def test_an_ack_that_answered_completely_starts_no_follow_up() -> None:
-    from handlers.follow_up import nothing_left_to_do
+    from handlers.runtime.follow_up import nothing_left_to_do
 
     pool = ThreadPoolExecutor(max_workers=1)
     ran: list[str] = []

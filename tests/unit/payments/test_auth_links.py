@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from billing_core.services.auth_links import AuthLinks
-from billing_core.services.settlement import failure_reason
+from billing_core.payments.auth_links import AuthLinks
+from billing_core.payments.settlement import failure_reason
 
 
 def links() -> AuthLinks:

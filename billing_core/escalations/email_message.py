@@ -1,0 +1,118 @@
+"""The escalation e-mail: a plain-text body plus an HTML alternative, built from an escalation.
+
+Everything the requester typed is treated as data: in the text part it is quoted line by line so it
+cannot pose as one of our own fields, and in the HTML part it is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from email.headerregistry import Address
+from email.message import EmailMessage
+
+from billing_core.escalations.views import EscalationDetail
+from billing_core.identity.emails import is_valid_email
+from billing_core.views import InvoiceView, PaymentView
+
+
+def subject_line(detail: EscalationDetail) -> str:
+    """``[ESC-000123] <topic>: <account name>``, on one line."""
+    esc = detail.escalation
+    return _one_line(f"[{esc.reference}] {esc.topic_label}: {esc.account_name}")
+
+
+def build_escalation_email(detail: EscalationDetail, *, sender: str, recipient: str, domain: str) -> EmailMessage:
+    """The message to ``recipient`` with Reply-To the requester.
+
+    The Message-ID is derived from the reference, so a message re-sent after a crash carries the
+    same id and a mail system can drop the copy.
+    """
+    esc = detail.escalation
+    message = EmailMessage()
+    message["Subject"] = subject_line(detail)
+    message["From"] = sender
+    message["To"] = recipient
+    if is_valid_email(esc.requester_email):
+        message["Reply-To"] = Address(display_name=_one_line(esc.requester_name), addr_spec=esc.requester_email)
+    message["Message-ID"] = f"<{esc.reference.lower()}.{esc.created_at:%Y%m%d%H%M%S}@{domain}>"
+    message["X-Billing-Escalation"] = esc.reference
+    message.set_content(plain_body(detail))
+    message.add_alternative(html_body(detail), subtype="html")
+    return message
+
+
+def plain_body(detail: EscalationDetail) -> str:
+    esc = detail.escalation
+    lines = [
+        f"Escalation {esc.reference}: {esc.topic_label}",
+        f"Raised {esc.created_at:%Y-%m-%d %H:%M} UTC ({_origin(esc.origin)})",
+        "",
+        "Account",
+        f"  {_one_line(esc.account_name)} (id {_one_line(esc.account_external_id)})",
+        "",
+        "Requester",
+        f"  Name:   {_one_line(esc.requester_name) or '-'}",
+        f"  E-mail: {_one_line(esc.requester_email)}",
+        f"  Chat:   {_one_line(detail.requester_chat_identity)}",
+        "",
+    ]
+    if detail.related_invoice is not None:
+        lines += ["Related invoice", "  " + _invoice_line(detail.related_invoice), ""]
+    lines.append("Open invoices")
+    lines += ["  " + _invoice_line(i) for i in detail.open_invoices] or ["  none"]
+    lines += ["", "Recent payment attempts"]
+    lines += ["  " + _payment_line(p) for p in detail.recent_payments] or ["  none"]
+    lines += ["", "Message (as typed by the requester)"]
+    lines += ["> " + line for line in (esc.message or "(no message)").split("\n")]
+    lines += ["", f"Reply to this e-mail to answer {esc.requester_email}."]
+    return "\n".join(lines) + "\n"
+
+
+def html_body(detail: EscalationDetail) -> str:
+    esc = detail.escalation
+    e = html.escape
+
+    def rows(items: list[str]) -> str:
+        return "".join(f"<li>{e(item)}</li>" for item in items) or "<li>none</li>"
+
+    related = (
+        f"<h3>Related invoice</h3><ul>{rows([_invoice_line(detail.related_invoice)])}</ul>"
+        if detail.related_invoice is not None
+        else ""
+    )
+    return (
+        f"<html><body><h2>{e(esc.reference)}: {e(esc.topic_label)}</h2>"
+        f"<p>Account: <b>{e(esc.account_name)}</b> (id {e(esc.account_external_id)})</p>"
+        f"<p>Requester: {e(esc.requester_name)} &lt;{e(esc.requester_email)}&gt;, "
+        f"{e(detail.requester_chat_identity)}</p>"
+        f"{related}<h3>Open invoices</h3><ul>{rows([_invoice_line(i) for i in detail.open_invoices])}</ul>"
+        f"<h3>Recent payment attempts</h3><ul>{rows([_payment_line(p) for p in detail.recent_payments])}</ul>"
+        f"<h3>Message</h3><pre>{e(esc.message)}</pre></body></html>\n"
+    )
+
+
+def _invoice_line(invoice: InvoiceView) -> str:
+    overdue = ", OVERDUE" if invoice.overdue else ""
+    return (
+        f"{_one_line(invoice.number)}: {invoice.outstanding.format()} outstanding of "
+        f"{invoice.amount_due.format()}, due {invoice.due_on.isoformat()} ({invoice.status}{overdue})"
+    )
+
+
+def _payment_line(payment: PaymentView) -> str:
+    card = f" with {payment.card_brand} ending {payment.card_last4}" if payment.card_last4 else ""
+    invoices = ", ".join(payment.invoice_numbers) or "-"
+    reason = f" ({_one_line(payment.failure_reason)})" if payment.failure_reason else ""
+    return (
+        f"{payment.created_at:%Y-%m-%d %H:%M} {payment.amount.format()}{card} for {invoices}: {payment.status}{reason}"
+    )
+
+
+def _origin(origin: str) -> str:
+    return {"user": "raised by the requester", "reminder": "from a payment reminder"}.get(
+        origin, "raised automatically"
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

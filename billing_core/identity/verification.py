@@ -1,0 +1,311 @@
+"""Proof of e-mail ownership: a one-time code e-mailed to a billing contact links a principal to it.
+
+Knows nothing of Slack: a principal is an opaque string and the e-mail is the one the chat
+workspace claims for it. In ``email_code`` mode that claim alone is not enough; the principal must
+enter a code sent to the address. Codes are stored only as a keyed hash, expire, allow a few
+attempts and are rate limited per principal and per address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from billing_core.audit import add_audit_event
+from billing_core.clock import Clock
+from billing_core.db.database import Database
+from billing_core.db.tables import ContactRecord, PrincipalRecord, VerificationCodeRecord
+from billing_core.errors import (
+    NotABillingContact,
+    VerificationAttemptsExhausted,
+    VerificationCodeExpired,
+    VerificationCodeWrong,
+    VerificationMailFailed,
+    VerificationRateLimited,
+)
+from billing_core.escalations.mailer import MailDeliveryError, Mailer
+from billing_core.identity.emails import normalize_email
+from billing_core.views import Actor
+
+logger = logging.getLogger(__name__)
+
+SLACK_EMAIL = "slack_email"
+EMAIL_CODE = "email_code"
+CODE_LIFETIME = timedelta(minutes=15)
+MAX_ATTEMPTS = 5
+RATE_WINDOW = timedelta(minutes=15)
+MAX_CODES_PER_WINDOW = 3
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSent:
+    """Where the pending code went (masked), and until when it works."""
+
+    masked_email: str
+    expires_at: datetime
+    new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedLink:
+    principal: str
+    email: str
+    verified_at: datetime | None
+
+
+def mask_email(email: str) -> str:
+    """``ann@acme.test`` -> ``a•••@acme.test``: enough to recognise, not to harvest."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+class IdentityVerification:
+    """Decide whether a principal must prove its e-mail, send codes, check them, revoke links."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        mode: str,
+        mailer: Mailer | None,
+        sender: str,
+        key: str,
+    ) -> None:
+        if mode not in (SLACK_EMAIL, EMAIL_CODE):
+            raise ValueError(f"unknown identity verification mode {mode!r}")
+        self._db = db
+        self._clock = clock
+        self.mode = mode
+        self._mailer = mailer
+        self._sender = sender
+        # Kept outside the database (derived from a secret in the environment), so a copy of the
+        # database alone does not let anyone try all million codes offline.
+        self._key = key.encode()
+
+    # -- who must verify ----------------------------------------------------------------
+
+    def needs_code(self, actor: Actor) -> bool:
+        """True when ``actor`` is a billing contact whose e-mail this principal has not proven yet."""
+        if self.mode != EMAIL_CODE:
+            return False
+        email = normalize_email(actor.email)
+        with self._db.read() as session:
+            linked = session.scalar(
+                select(PrincipalRecord.verified_email).where(PrincipalRecord.principal == actor.principal)
+            )
+            if linked == email:
+                return False
+            return _is_contact(session, email)
+
+    # -- codes --------------------------------------------------------------------------
+
+    def request_code(self, actor: Actor, *, fresh: bool = False) -> CodeSent:
+        """E-mail a code to ``actor``'s address, or name the one still pending (unless ``fresh``).
+
+        ``VerificationRateLimited`` past 3 codes in 15 minutes for the principal or the address;
+        ``VerificationMailFailed`` when no mail server takes it; ``NotABillingContact`` for others.
+        """
+        email = normalize_email(actor.email)
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            if not _is_contact(session, email):
+                raise NotABillingContact(email)
+            pending = self._pending(session, actor.principal, email, now)
+            if pending is not None and not fresh:
+                return CodeSent(mask_email(email), pending.expires_at, new=False)
+            self._check_rate(session, actor.principal, email, now)
+            if self._mailer is None:
+                raise VerificationMailFailed("SMTP_URL is not set")
+            code = f"{secrets.randbelow(1_000_000):06d}"
+            session.execute(
+                update(VerificationCodeRecord)
+                .where(VerificationCodeRecord.principal == actor.principal, VerificationCodeRecord.status == "pending")
+                .values(status="superseded")
+            )
+            record = VerificationCodeRecord(
+                principal=actor.principal,
+                email=email,
+                code_hash=self._hash(actor.principal, email, code),
+                attempts=0,
+                status="pending",
+                created_at=now,
+                expires_at=now + CODE_LIFETIME,
+            )
+            session.add(record)
+            add_audit_event(session, at=now, actor=actor, action="identity.code_sent", outcome="ok", target=email)
+        try:
+            self._mailer.send(self._message(email, code))
+        except MailDeliveryError as error:
+            logger.warning("verification code e-mail failed: %s", error)
+            with self._db.transaction() as session:
+                session.execute(
+                    update(VerificationCodeRecord)
+                    .where(VerificationCodeRecord.id == record.id)
+                    .values(status="failed")
+                )
+            raise VerificationMailFailed(str(error)) from error
+        return CodeSent(mask_email(email), record.expires_at, new=True)
+
+    def confirm(self, principal: str, code: str) -> str:
+        """Check ``code`` against the principal's pending code; on success link and return the e-mail.
+
+        Wrong: ``VerificationCodeWrong`` (attempts left). Then ``VerificationAttemptsExhausted``.
+        None pending or too old: ``VerificationCodeExpired``. Each attempt is counted atomically,
+        so parallel guesses cannot exceed the limit.
+        """
+        now = self._clock.now()
+        typed = "".join(code.split())
+        with self._db.transaction() as session:
+            record = session.scalars(
+                select(VerificationCodeRecord)
+                .where(VerificationCodeRecord.principal == principal, VerificationCodeRecord.status == "pending")
+                .order_by(VerificationCodeRecord.id.desc())
+            ).first()
+            if record is None or record.expires_at <= now:
+                raise VerificationCodeExpired(principal)
+            before = record.attempts
+            if before >= MAX_ATTEMPTS:
+                raise VerificationAttemptsExhausted(principal)
+            counted = session.execute(
+                update(VerificationCodeRecord)
+                .where(VerificationCodeRecord.id == record.id, VerificationCodeRecord.attempts < MAX_ATTEMPTS)
+                .values(attempts=VerificationCodeRecord.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if counted.rowcount != 1:  # type: ignore[attr-defined]
+                raise VerificationAttemptsExhausted(principal)
+            right = hmac.compare_digest(record.code_hash, self._hash(principal, record.email, typed))
+            if right:
+                record.status = "used"
+                self._link(session, principal, record.email, now)
+                add_audit_event(
+                    session, at=now, actor=_actor(principal, record.email), action="identity.verified",
+                    outcome="ok", target=record.email,
+                )
+                return record.email
+            email = record.email
+        left = MAX_ATTEMPTS - (before + 1)
+        if left <= 0:
+            self._audit_exhausted(principal, email, now)
+            raise VerificationAttemptsExhausted(principal)
+        raise VerificationCodeWrong(left)
+
+    # -- revocation ---------------------------------------------------------------------
+
+    def revoke(self, who: str, *, by: str = "operator") -> list[RevokedLink]:
+        """Unlink every principal matching ``who``: a verified e-mail, a principal, or a chat user id.
+
+        Pending codes of those principals stop working too. Returns what was revoked.
+        """
+        query = who.strip()
+        if not query:
+            return []
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            matches = session.scalars(
+                select(PrincipalRecord).where(
+                    PrincipalRecord.verified_email.is_not(None),
+                    or_(
+                        PrincipalRecord.verified_email == normalize_email(query),
+                        PrincipalRecord.principal == query,
+                        PrincipalRecord.principal.like(f"%:{_escape_like(query)}", escape="\\"),
+                    ),
+                )
+            ).all()
+            revoked = []
+            for record in matches:
+                assert record.verified_email is not None
+                revoked.append(RevokedLink(record.principal, record.verified_email, record.verified_at))
+                add_audit_event(
+                    session, at=now, actor=None, action="identity.revoked", outcome="ok",
+                    target=record.verified_email, detail={"principal": record.principal, "by": by},
+                )
+                record.verified_email = None
+                record.verified_at = None
+                record.updated_at = now
+            principals = [link.principal for link in revoked]
+            if principals:
+                session.execute(
+                    update(VerificationCodeRecord)
+                    .where(VerificationCodeRecord.principal.in_(principals), VerificationCodeRecord.status == "pending")
+                    .values(status="revoked")
+                )
+            return revoked
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _hash(self, principal: str, email: str, code: str) -> str:
+        message = f"{principal}\n{email}\n{code}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def _pending(self, session: Session, principal: str, email: str, now: datetime) -> VerificationCodeRecord | None:
+        return session.scalars(
+            select(VerificationCodeRecord).where(
+                VerificationCodeRecord.principal == principal,
+                VerificationCodeRecord.email == email,
+                VerificationCodeRecord.status == "pending",
+                VerificationCodeRecord.expires_at > now,
+                VerificationCodeRecord.attempts < MAX_ATTEMPTS,
+            )
+        ).first()
+
+    def _check_rate(self, session: Session, principal: str, email: str, now: datetime) -> None:
+        since = now - RATE_WINDOW
+        for column, value in ((VerificationCodeRecord.principal, principal), (VerificationCodeRecord.email, email)):
+            count = session.scalar(
+                select(func.count(VerificationCodeRecord.id)).where(
+                    column == value, VerificationCodeRecord.created_at > since
+                )
+            )
+            if (count or 0) >= MAX_CODES_PER_WINDOW:
+                raise VerificationRateLimited(principal)
+
+    def _link(self, session: Session, principal: str, email: str, now: datetime) -> None:
+        record = session.scalars(select(PrincipalRecord).where(PrincipalRecord.principal == principal)).first()
+        if record is None:
+            record = PrincipalRecord(principal=principal, updated_at=now)
+            session.add(record)
+        record.verified_email = email
+        record.verified_at = now
+        record.updated_at = now
+
+    def _audit_exhausted(self, principal: str, email: str, now: datetime) -> None:
+        with self._db.transaction() as session:
+            add_audit_event(
+                session, at=now, actor=_actor(principal, email), action="identity.code_refused",
+                outcome="refused", target=email, detail={"reason": "too many wrong codes"},
+            )
+
+    def _message(self, email: str, code: str) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self._sender
+        message["To"] = email
+        message["Subject"] = "Your billing verification code"
+        message.set_content(
+            f"Your verification code is {code}\n\n"
+            "Enter it in Slack to confirm that this e-mail address is yours. It works for 15 minutes.\n"
+            "If you did not ask for it, you can ignore this e-mail: nothing happens without the code.\n"
+        )
+        return message
+
+
+def _is_contact(session: Session, email: str) -> bool:
+    found = session.scalar(select(ContactRecord.id).where(ContactRecord.email == email).limit(1))
+    return found is not None
+
+
+def _actor(principal: str, email: str) -> Actor:
+    return Actor(email=email, principal=principal, display_name="")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

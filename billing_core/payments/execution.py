@@ -1,0 +1,150 @@
+"""The one Stripe call that may charge a payment, made at most once per payment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from billing_core.audit import add_audit_event
+from billing_core.clock import Clock
+from billing_core.db.database import Database
+from billing_core.db.tables import AccountRecord, PaymentRecord
+from billing_core.errors import (
+    PaymentMethodNotFound,
+    PaymentNotFound,
+    PaymentProviderError,
+    PaymentProviderUnavailable,
+)
+from billing_core.payments.auth_links import AuthLinks
+from billing_core.payments.settlement import (
+    apply_intent,
+    invoice_numbers,
+    lock_payment,
+    mark_failed,
+    view_of,
+)
+from billing_core.payments.stripe_gateway import CardDeclined, Intent, StripeGateway
+from billing_core.views import PaymentView
+
+
+@dataclass(frozen=True, slots=True)
+class _Charge:
+    payment_id: int
+    key: str
+    amount_minor: int
+    currency: str
+    customer_id: str | None
+    payment_method_id: str | None
+    account_external_id: str
+    invoices: tuple[str, ...]
+
+
+class PaymentExecutor:
+    def __init__(self, *, db: Database, clock: Clock, gateway: StripeGateway, links: AuthLinks) -> None:
+        self._db = db
+        self._clock = clock
+        self._gateway = gateway
+        self._links = links
+
+    def execute(self, payment_id: int) -> PaymentView | None:
+        """The payment after our call, or None when it was already submitted (look it up instead)."""
+        charge, view = self._submit(payment_id)
+        if charge is None:
+            return view
+        try:
+            if not self._card_is_on_account(charge):
+                return self._finish(charge.payment_id, failure="card_not_on_account")
+        except PaymentProviderError:
+            return self._finish(charge.payment_id, failure="not_charged")  # nothing was sent yet
+        try:
+            intent = self._gateway.charge(
+                amount_minor=charge.amount_minor,
+                currency=charge.currency,
+                customer_id=charge.customer_id or "",
+                payment_method_id=charge.payment_method_id or "",
+                metadata={
+                    "billing_payment_id": str(charge.payment_id),
+                    "billing_payment_key": charge.key,
+                    "billing_account": charge.account_external_id,
+                    "billing_invoices": ",".join(charge.invoices)[:500],
+                },
+                idempotency_key=charge.key,
+            )
+        except CardDeclined as declined:
+            return self._finish(charge.payment_id, intent=declined.intent, failure=declined.code)
+        except PaymentProviderUnavailable as error:
+            # Outcome unknown: the payment stays pending and submitted; reconcile or the webhook
+            # settles it. Re-sending could charge twice.
+            return self._finish(charge.payment_id, unknown=error)
+        except PaymentProviderError:
+            return self._finish(charge.payment_id, failure="provider_refused")
+        return self._finish(charge.payment_id, intent=intent)
+
+    def _submit(self, payment_id: int) -> tuple[_Charge | None, PaymentView | None]:
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            payment = session.get(PaymentRecord, payment_id)
+            if payment is None:
+                raise PaymentNotFound(payment_id)
+            if payment.status != "pending":
+                return None, view_of(session, payment)
+            claimed = session.execute(
+                update(PaymentRecord)
+                .where(
+                    PaymentRecord.id == payment_id,
+                    PaymentRecord.submitted_at.is_(None),
+                    PaymentRecord.status == "pending",
+                )
+                .values(submitted_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return None, None
+            account = session.get(AccountRecord, payment.account_id)
+            assert account is not None
+            return _Charge(
+                payment_id=payment.id,
+                key=payment.idempotency_key,
+                amount_minor=payment.amount_minor,
+                currency=payment.currency,
+                customer_id=account.stripe_customer_id,
+                payment_method_id=payment.stripe_payment_method_id,
+                account_external_id=account.external_id,
+                invoices=invoice_numbers(session, payment.id),
+            ), None
+
+    def _card_is_on_account(self, charge: _Charge) -> bool:
+        """Stripe (and above all localstripe) will happily charge another customer's card."""
+        if not charge.customer_id or not charge.payment_method_id:
+            return False
+        try:
+            card = self._gateway.retrieve_card(charge.payment_method_id)
+        except PaymentMethodNotFound:
+            return False
+        return card.customer_id == charge.customer_id
+
+    def _finish(
+        self,
+        payment_id: int,
+        *,
+        intent: Intent | None = None,
+        failure: str | None = None,
+        unknown: PaymentProviderError | None = None,
+    ) -> PaymentView:
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            payment = lock_payment(session, payment_id)
+            if unknown is not None:
+                add_audit_event(
+                    session, at=now, actor=None, action="payment.unknown", outcome="pending",
+                    account_id=payment.account_id, target=f"payment:{payment.id}",
+                    detail={"error": str(unknown), "request_id": unknown.request_id},
+                )
+            elif intent is not None and (failure is None or intent.status == "requires_action"):
+                apply_intent(session, payment, intent, now=now, action_url=self._links.url_for(payment.id))
+            elif payment.status in ("pending", "requires_action"):
+                if intent is not None and payment.stripe_payment_intent_id is None:
+                    payment.stripe_payment_intent_id = intent.id
+                mark_failed(session, payment, code=failure, now=now)
+            return view_of(session, payment)

@@ -1,0 +1,145 @@
+"""Payment history, newest first, a page at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from billing_core.db.database import Database
+from billing_core.db.tables import (
+    AccountRecord,
+    ContactRecord,
+    InvoiceRecord,
+    PaymentInvoiceRecord,
+    PaymentRecord,
+)
+from billing_core.errors import AccountNotFound
+from billing_core.identity.emails import normalize_email
+from billing_core.money import Money
+from billing_core.views import Actor, Page, PaymentView
+
+
+def payment_view(account: AccountRecord, payment: PaymentRecord, numbers: tuple[str, ...]) -> PaymentView:
+    return PaymentView(
+        id=payment.id,
+        account_external_id=account.external_id,
+        amount=Money(payment.amount_minor, payment.currency),
+        status=payment.status,
+        created_at=payment.created_at,
+        invoice_numbers=numbers,
+        card_brand=payment.card_brand,
+        card_last4=payment.card_last4,
+        failure_reason=payment.failure_reason,
+        action_url=payment.action_url,
+        settled_at=payment.settled_at,
+        stripe_payment_intent_id=payment.stripe_payment_intent_id,
+    )
+
+
+def payment_views(
+    session: Session, account: AccountRecord, payments: Sequence[PaymentRecord]
+) -> tuple[PaymentView, ...]:
+    """Views of ``payments`` with the invoice numbers each settles, in one extra query."""
+    numbers: dict[int, list[str]] = {p.id: [] for p in payments}
+    if payments:
+        for payment_id, number in session.execute(
+            select(PaymentInvoiceRecord.payment_id, InvoiceRecord.number)
+            .join(InvoiceRecord, InvoiceRecord.id == PaymentInvoiceRecord.invoice_id)
+            .where(PaymentInvoiceRecord.payment_id.in_(numbers))
+            .order_by(InvoiceRecord.number)
+        ):
+            numbers[payment_id].append(number)
+    return tuple(payment_view(account, p, tuple(numbers[p.id])) for p in payments)
+
+
+class PaymentHistory:
+    """Reads an account's payments for its billing contacts."""
+
+    def __init__(self, *, db: Database) -> None:
+        self._db = db
+
+    def page(self, actor: Actor, account_external_id: str, page: int = 0, page_size: int = 10) -> Page[PaymentView]:
+        """One page of payments (newest first) with the invoices each one settles."""
+        page = max(0, page)
+        page_size = min(max(1, page_size), 50)
+        if not isinstance(account_external_id, str) or not account_external_id:
+            raise AccountNotFound(account_external_id)
+        member = (
+            select(AccountRecord.id)
+            .join(
+                ContactRecord,
+                and_(ContactRecord.account_id == AccountRecord.id, ContactRecord.email == normalize_email(actor.email)),
+            )
+            .where(AccountRecord.external_id == account_external_id)
+        )
+        # The membership join is the guard; the page and its total come in the same statement
+        # (a member with no payments gets one row of NULLs, with a total of 0).
+        query = (
+            member.add_columns(*_PAYMENT_COLUMNS, func.count(PaymentRecord.id).over())
+            .outerjoin(PaymentRecord, PaymentRecord.account_id == AccountRecord.id)
+            .order_by(PaymentRecord.created_at.desc(), PaymentRecord.id.desc())
+            .offset(page * page_size)
+            .limit(page_size)
+        )
+        with self._db.reading() as connection:
+            rows = connection.execute(query).all()
+            if rows:
+                total = int(rows[0][-1])
+            else:  # past the last page: still a membership check, and the total for the footer
+                counted = connection.execute(
+                    member.add_columns(func.count(PaymentRecord.id))
+                    .outerjoin(PaymentRecord, PaymentRecord.account_id == AccountRecord.id)
+                    .group_by(AccountRecord.id)
+                ).first()
+                if counted is None:
+                    raise AccountNotFound(account_external_id)
+                total = int(counted[1])
+            payments = [row[1:-1] for row in rows if row[1] is not None]
+            numbers: dict[int, list[str]] = {row[0]: [] for row in payments}
+            if numbers:
+                for payment_id, number in connection.execute(
+                    select(PaymentInvoiceRecord.payment_id, InvoiceRecord.number)
+                    .join(InvoiceRecord, InvoiceRecord.id == PaymentInvoiceRecord.invoice_id)
+                    .where(PaymentInvoiceRecord.payment_id.in_(numbers))
+                    .order_by(InvoiceRecord.number)
+                ):
+                    numbers[payment_id].append(number)
+        items = tuple(_payment_from_row(account_external_id, row, tuple(numbers[row[0]])) for row in payments)
+        return Page(items=items, page=page, page_size=page_size, total=total)
+
+
+_PAYMENT_COLUMNS = (
+    PaymentRecord.id,
+    PaymentRecord.amount_minor,
+    PaymentRecord.currency,
+    PaymentRecord.status,
+    PaymentRecord.created_at,
+    PaymentRecord.card_brand,
+    PaymentRecord.card_last4,
+    PaymentRecord.failure_reason,
+    PaymentRecord.action_url,
+    PaymentRecord.settled_at,
+    PaymentRecord.stripe_payment_intent_id,
+)
+
+
+def _payment_from_row(account_external_id: str, row: Any, numbers: tuple[str, ...]) -> PaymentView:
+    (payment_id, amount, currency, status, created_at, brand, last4, failure, action_url, settled_at,
+     intent_id) = row
+    return PaymentView(
+        id=payment_id,
+        account_external_id=account_external_id,
+        amount=Money(amount, currency),
+        status=status,
+        created_at=created_at,
+        invoice_numbers=numbers,
+        card_brand=brand,
+        card_last4=last4,
+        failure_reason=failure,
+        action_url=action_url,
+        settled_at=settled_at,
+        stripe_payment_intent_id=intent_id,
+    )

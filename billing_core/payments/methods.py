@@ -1,0 +1,222 @@
+"""The cards saved on an account's Stripe customer: list, make default, remove, add.
+
+Stripe is the source of truth and every change is checked there: the card must be attached to
+this account's customer (localstripe does not check that, and neither does Stripe's update of the
+default card). New cards are only ever entered on a Stripe-hosted Checkout page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import String, and_, bindparam, func, select
+
+from billing_core.access import require_account
+from billing_core.audit import AuditLog
+from billing_core.clock import Clock
+from billing_core.db.database import Database
+from billing_core.db.tables import (
+    AccountRecord,
+    CardSetupRecord,
+    ContactRecord,
+    InvoiceRecord,
+    PaymentMethodRecord,
+    PaymentRecord,
+)
+from billing_core.errors import (
+    AccountNotFound,
+    BillingError,
+    LastPaymentMethodInUse,
+    PaymentInProgress,
+    PaymentMethodNotFound,
+    PaymentProviderError,
+)
+from billing_core.identity.emails import normalize_email
+from billing_core.payments.card_cache import refresh_cards
+from billing_core.payments.settlement import OPEN_STATUSES
+from billing_core.payments.stripe_customers import ensure_customer
+from billing_core.payments.stripe_gateway import StripeGateway
+from billing_core.views import Actor, PaymentMethodView
+
+# ``PaymentMethodService.list`` shadows the builtin inside the class body.
+Cards = list[PaymentMethodView]
+
+
+_CARD = PaymentMethodRecord
+# The account's cached cards, built once; the join on the caller's contact row is the guard.
+_CACHED_CARDS = (
+    select(
+        AccountRecord.id, AccountRecord.stripe_customer_id, _CARD.stripe_payment_method_id, _CARD.brand,
+        _CARD.last4, _CARD.exp_month, _CARD.exp_year, _CARD.is_default,
+    )
+    .join(
+        ContactRecord,
+        and_(ContactRecord.account_id == AccountRecord.id, ContactRecord.email == bindparam("email", type_=String)),
+    )
+    .outerjoin(_CARD, _CARD.account_id == AccountRecord.id)
+    .where(AccountRecord.external_id == bindparam("external_id", type_=String))
+)  # fmt: skip
+
+
+class PaymentMethodService:
+    """Card management for an account's billing contacts."""
+
+    def __init__(self, *, db: Database, clock: Clock, gateway: StripeGateway, public_url: str) -> None:
+        self._db = db
+        self._clock = clock
+        self._gateway = gateway
+        self._audit = AuditLog(db=db, clock=clock)
+        self._public_url = public_url.rstrip("/")
+
+    def list(
+        self,
+        actor: Actor,
+        account_external_id: str,
+        *,
+        refresh: bool = False,
+        before_stripe: Callable[[], None] | None = None,
+    ) -> Cards:
+        """The account's cards, default first. ``refresh`` (or an empty cache) asks Stripe, after
+        calling ``before_stripe`` (a caller's chance to show that this may take a moment)."""
+        account_id, customer_id, cached = self._cached(actor, account_external_id)
+        if customer_id is None:
+            return []
+        if not refresh and cached:
+            return cached
+        if before_stripe is not None:
+            before_stripe()
+        try:
+            return refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
+        except PaymentProviderError:
+            if refresh:
+                raise
+            return cached
+
+    def _cached(self, actor: Actor, account_external_id: str) -> tuple[int, str | None, Cards]:
+        """(account id, customer id, cached cards) in one read; the contact join is the guard."""
+        if not isinstance(account_external_id, str) or not account_external_id:
+            raise AccountNotFound(account_external_id)
+        params = {"email": normalize_email(actor.email), "external_id": account_external_id}
+        with self._db.reading() as connection:
+            rows = connection.execute(_CACHED_CARDS, params).all()
+        if not rows:
+            raise AccountNotFound(account_external_id)
+        views = [
+            PaymentMethodView(id=pm_id, brand=brand, last4=last4, exp_month=month, exp_year=year, is_default=default)
+            for _, _, pm_id, brand, last4, month, year, default in rows
+            if pm_id is not None
+        ]
+        views.sort(key=lambda v: (not v.is_default, v.brand, v.last4, v.id))  # as cached_cards orders them
+        return rows[0][0], rows[0][1], views
+
+    def make_default(self, actor: Actor, account_external_id: str, payment_method_id: str) -> Cards:
+        """Make the card the customer's ``invoice_settings.default_payment_method``."""
+        account_id, customer_id = self._owned(actor, account_external_id, payment_method_id, "card.make_default")
+        self._gateway.set_default_payment_method(customer_id, payment_method_id)
+        cards = refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
+        self._record(actor, account_external_id, "card.make_default", "ok", payment_method_id)
+        return cards
+
+    def remove(self, actor: Actor, account_external_id: str, payment_method_id: str) -> Cards:
+        """Detach the card from the customer.
+
+        Refused with ``LastPaymentMethodInUse`` for the only card while the account has open
+        invoices: those invoices (and their reminders' pay buttons) would become unpayable in
+        Slack, and adding a card first then removing the old one costs the person nothing.
+        Refused with ``PaymentInProgress`` while an unsettled payment uses the card. When the
+        default card goes, the next card becomes the default so payments keep a card to use.
+        """
+        action = "card.remove"
+        account_id, customer_id = self._owned(actor, account_external_id, payment_method_id, action)
+        others = [card for card in self._gateway.list_cards(customer_id) if card.id != payment_method_id]
+        with self._db.read() as session:
+            open_invoices = session.scalar(
+                select(func.count(InvoiceRecord.id)).where(
+                    InvoiceRecord.account_id == account_id, InvoiceRecord.status == "open"
+                )
+            )
+            in_use = session.scalar(
+                select(func.count(PaymentRecord.id)).where(
+                    PaymentRecord.account_id == account_id,
+                    PaymentRecord.stripe_payment_method_id == payment_method_id,
+                    PaymentRecord.status.in_(OPEN_STATUSES),
+                )
+            )
+        if not others and open_invoices:
+            self._record(actor, account_external_id, action, "refused", payment_method_id, "last card")
+            raise LastPaymentMethodInUse(payment_method_id)
+        if in_use:
+            self._record(actor, account_external_id, action, "refused", payment_method_id, "payment in progress")
+            raise PaymentInProgress(payment_method_id)
+        default = self._gateway.default_payment_method(customer_id)
+        self._gateway.detach(payment_method_id)
+        if others and default in (None, payment_method_id):
+            self._gateway.set_default_payment_method(customer_id, others[0].id)
+        elif default == payment_method_id:
+            self._gateway.set_default_payment_method(customer_id, None)
+        cards = refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
+        self._record(actor, account_external_id, action, "ok", payment_method_id)
+        return cards
+
+    def start_add_card(self, actor: Actor, account_external_id: str) -> str:
+        """The URL of a Stripe Checkout page (setup mode) where the person saves a new card.
+
+        The webhook (``checkout.session.completed`` / ``setup_intent.succeeded``) then refreshes
+        the cards and tells the requester through ``Notifier.card_added``.
+        """
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            account = require_account(session, actor, account_external_id)
+            account_id = account.id
+            setup = CardSetupRecord(
+                account_id=account_id, requested_by_email=actor.email,
+                requested_by_principal=actor.principal, status="open", created_at=now,
+            )
+            session.add(setup)
+            session.flush()
+            setup_id = setup.id
+        try:
+            customer_id = ensure_customer(self._db, self._gateway, self._clock, account_id)
+            checkout = self._gateway.create_setup_checkout(
+                customer_id=customer_id,
+                success_url=f"{self._public_url}/stripe/card-setup/done",
+                cancel_url=f"{self._public_url}/stripe/card-setup/cancelled",
+                metadata={"billing_account": account_external_id, "billing_card_setup": str(setup_id)},
+            )
+        except BillingError:
+            with self._db.transaction() as session:
+                record = session.get(CardSetupRecord, setup_id)
+                if record is not None:
+                    record.status = "expired"
+            raise
+        with self._db.transaction() as session:
+            record = session.get(CardSetupRecord, setup_id)
+            assert record is not None
+            record.checkout_session_id = checkout.id
+        self._record(actor, account_external_id, "card.add_started", "ok", checkout.id)
+        return checkout.url
+
+    def _owned(self, actor: Actor, account_external_id: str, payment_method_id: str, action: str) -> tuple[int, str]:
+        """(account id, customer id) if the card is attached to this account's customer."""
+        with self._db.read() as session:
+            account = require_account(session, actor, account_external_id)
+            account_id, customer_id = account.id, account.stripe_customer_id
+        try:
+            if customer_id is None or not isinstance(payment_method_id, str):
+                raise PaymentMethodNotFound(str(payment_method_id))
+            card = self._gateway.retrieve_card(payment_method_id)
+            if card.customer_id != customer_id:
+                raise PaymentMethodNotFound(payment_method_id)
+        except PaymentMethodNotFound:
+            self._record(actor, account_external_id, action, "refused", str(payment_method_id)[:255], "not ours")
+            raise
+        return account_id, customer_id
+
+    def _record(
+        self, actor: Actor, account_external_id: str, action: str, outcome: str, target: str, why: str = ""
+    ) -> None:
+        detail = {"reason": why} if why else None
+        self._audit.record(
+            actor=actor, action=action, outcome=outcome,
+            account_external_id=account_external_id, target=target, detail=detail,
+        )

@@ -1,0 +1,147 @@
+"""Settling payments whose outcome we do not know yet, by asking Stripe.
+
+Used by ``billing-bot payments reconcile`` (and the scheduler), by the webhook, by the
+authentication page, and by ``execute`` when a payment was already submitted. It never creates a
+PaymentIntent: it retrieves the one we know, or finds the one whose metadata carries our payment
+key (the crash case: Stripe charged, our database never heard).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+
+from billing_core.clock import Clock
+from billing_core.db.database import Database
+from billing_core.db.tables import AccountRecord, PaymentRecord
+from billing_core.errors import PaymentNotFound, PaymentProviderError
+from billing_core.notifications import Notifier
+from billing_core.payments.auth_links import AuthLinks
+from billing_core.payments.settlement import (
+    OPEN_STATUSES,
+    Settled,
+    apply_intent,
+    lock_payment,
+    mark_failed,
+    view_of,
+)
+from billing_core.payments.stripe_gateway import Intent, StripeGateway
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileSummary:
+    checked: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    requires_action: int = 0
+    still_pending: int = 0
+    errors: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"checked {self.checked}, succeeded {self.succeeded}, failed {self.failed}, "
+            f"requires action {self.requires_action}, still pending {self.still_pending}, errors {self.errors}"
+        )
+
+
+class Reconciler:
+    """Brings our payments in line with Stripe and tells the payer when one finished later."""
+
+    def __init__(
+        self, *, db: Database, clock: Clock, gateway: StripeGateway, notifier: Notifier, links: AuthLinks,
+        grace: timedelta, action_expiry: timedelta,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._gateway = gateway
+        self._notifier = notifier
+        self._links = links
+        self._grace = grace
+        self._action_expiry = action_expiry
+
+    def run(self) -> ReconcileSummary:
+        """Settle every open payment; one Stripe failure does not stop the others."""
+        with self._db.read() as session:
+            ids = list(
+                session.scalars(
+                    select(PaymentRecord.id).where(PaymentRecord.status.in_(OPEN_STATUSES)).order_by(PaymentRecord.id)
+                )
+            )
+        counts = {"succeeded": 0, "failed": 0, "requires_action": 0, "pending": 0}
+        errors = 0
+        for payment_id in ids:
+            try:
+                settled = self.settle(payment_id)
+            except PaymentProviderError:
+                errors += 1
+                continue
+            counts[settled.view.status] = counts.get(settled.view.status, 0) + 1
+        return ReconcileSummary(
+            checked=len(ids), succeeded=counts["succeeded"], failed=counts["failed"],
+            requires_action=counts["requires_action"], still_pending=counts["pending"], errors=errors,
+        )
+
+    def settle(self, payment_id: int, *, intent: Intent | None = None, notify: bool = True) -> Settled:
+        """Look the payment up at Stripe (unless ``intent`` is given) and apply what it says."""
+        with self._db.read() as session:
+            payment = session.get(PaymentRecord, payment_id)
+            if payment is None:
+                raise PaymentNotFound(payment_id)
+            status, intent_id, key = payment.status, payment.stripe_payment_intent_id, payment.idempotency_key
+            submitted_at, updated_at = payment.submitted_at, payment.updated_at
+            created_at = payment.created_at
+        now = self._clock.now()
+        if status not in OPEN_STATUSES:
+            return self._apply(payment_id, None, None, notify=notify)
+        if intent is None:
+            if intent_id is not None:
+                intent = self._gateway.retrieve_intent(intent_id)
+                if intent.status == "requires_action" and now - updated_at > self._action_expiry:
+                    intent = self._gateway.cancel_intent(intent.id)
+            elif submitted_at is not None:
+                intent = self._gateway.find_intent(key)
+        if intent is None:
+            # Never sent, or sent and not found: after the grace period nothing was charged.
+            stale = now - (submitted_at or created_at) > self._grace
+            return self._apply(payment_id, None, "not_charged" if stale else None, submitted_at, notify=notify)
+        return self._apply(payment_id, intent, None, notify=notify)
+
+    def settle_intent(self, intent: Intent) -> Settled | None:
+        """For the webhook: apply an intent to the payment it belongs to, if it is one of ours."""
+        key = intent.metadata.get("billing_payment_key")
+        with self._db.read() as session:
+            conditions = [PaymentRecord.stripe_payment_intent_id == intent.id]
+            if key:
+                conditions.append(PaymentRecord.idempotency_key == key)
+            payment_id = session.scalar(select(PaymentRecord.id).where(or_(*conditions)))
+        if payment_id is None:
+            return None
+        return self._apply(payment_id, intent, None)
+
+    def _apply(
+        self, payment_id: int, intent: Intent | None, failure: str | None,
+        submitted_at: datetime | None = None, *, notify: bool = True,
+    ) -> Settled:
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            payment = lock_payment(session, payment_id)
+            changed = False
+            if intent is not None:
+                changed = apply_intent(session, payment, intent, now=now, action_url=self._links.url_for(payment.id))
+            elif failure is not None and payment.status in OPEN_STATUSES and payment.submitted_at == submitted_at:
+                # Only if no ``execute`` claimed the Stripe call since we looked.
+                mark_failed(session, payment, code=failure, now=now)
+                changed = True
+            account = session.get(AccountRecord, payment.account_id)
+            assert account is not None
+            settled = Settled(
+                view=view_of(session, payment), changed=changed,
+                account_name=account.name, principal=payment.started_by_principal,
+            )
+        if notify and settled.changed and settled.view.status in ("succeeded", "failed"):
+            self._notifier.payment_settled(
+                principal=settled.principal, account_name=settled.account_name, payment=settled.view
+            )
+        return settled

@@ -1,0 +1,242 @@
+"""Paying one open invoice, or the whole open balance, with a saved card.
+
+Two steps, so Slack can be answered at once and Stripe called afterwards:
+
+1. ``start_*`` is database only. It checks everything, stores the Payment (pending, with its
+   idempotency key) and claims the invoices with a compare-and-set on ``payment_lock_id``, then
+   commits. A second click, or a concurrent one, finds the invoices claimed: one payment, ever.
+2. ``execute`` claims the payment's single Stripe call (compare-and-set on ``submitted_at``) and
+   makes it. A payment already submitted is only looked up, never sent again: localstripe ignores
+   idempotency keys and even real Stripe forgets them after 24 hours.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from billing_core.access import require_account, require_invoice, require_payment
+from billing_core.audit import AuditLog, add_audit_event
+from billing_core.clock import Clock
+from billing_core.db.database import Database
+from billing_core.db.tables import (
+    AccountRecord,
+    InvoiceRecord,
+    PaymentInvoiceRecord,
+    PaymentMethodRecord,
+    PaymentRecord,
+)
+from billing_core.errors import (
+    BalanceChanged,
+    BillingError,
+    InvoiceAlreadyPaid,
+    InvoiceNotPayable,
+    NoPaymentMethod,
+    NothingToPay,
+    PaymentInProgress,
+    PaymentMethodNotFound,
+    PaymentNotFound,
+)
+from billing_core.notifications import Notifier
+from billing_core.payments.auth_links import AuthLinks
+from billing_core.payments.execution import PaymentExecutor
+from billing_core.payments.reconcile import Reconciler, ReconcileSummary
+from billing_core.payments.settlement import view_of
+from billing_core.payments.stripe_gateway import StripeGateway
+from billing_core.views import Actor, PaymentView
+
+
+class PaymentService:
+    """Start, execute, look up and reconcile payments. Every call re-checks membership."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        gateway: StripeGateway,
+        notifier: Notifier,
+        links: AuthLinks,
+        grace: timedelta = timedelta(minutes=10),
+        action_expiry: timedelta = timedelta(hours=24),
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._audit = AuditLog(db=db, clock=clock)
+        self._gateway = gateway
+        self._executor = PaymentExecutor(db=db, clock=clock, gateway=gateway, links=links)
+        self.reconciler = Reconciler(
+            db=db, clock=clock, gateway=gateway, notifier=notifier, links=links,
+            grace=grace, action_expiry=action_expiry,
+        )
+
+    # -- starting ---------------------------------------------------------------------------
+
+    def start_invoice_payment(
+        self, actor: Actor, account_external_id: str, invoice_number: str, payment_method_id: str
+    ) -> PaymentView:
+        """Store a pending payment of the invoice's full outstanding amount and claim the invoice."""
+        try:
+            with self._db.transaction() as session:
+                account, invoice = require_invoice(session, actor, account_external_id, invoice_number)
+                _check_payable(invoice)
+                card = _cached_card(session, account, payment_method_id)
+                amount = invoice.amount_due_minor - invoice.amount_paid_minor
+                payment = self._new_payment(session, actor, account, card, amount, invoice.currency)
+                _claim(session, payment, [(invoice, amount)], self._clock)
+                return view_of(session, payment)
+        except BillingError as error:
+            self._refused(actor, account_external_id, invoice_number, error)
+            raise
+
+    def start_balance_payment(
+        self, actor: Actor, account_external_id: str, payment_method_id: str, expected_amount_minor: int
+    ) -> PaymentView:
+        """One payment for every open invoice, for exactly the sum the person confirmed."""
+        try:
+            with self._db.transaction() as session:
+                account = require_account(session, actor, account_external_id)
+                invoices = list(
+                    session.scalars(
+                        select(InvoiceRecord)
+                        .where(InvoiceRecord.account_id == account.id, InvoiceRecord.status == "open")
+                        .order_by(InvoiceRecord.id)
+                    )
+                )
+                items = [(i, i.amount_due_minor - i.amount_paid_minor) for i in invoices]
+                items = [(i, amount) for i, amount in items if amount > 0]
+                if not items:
+                    raise NothingToPay(account_external_id)
+                if any(i.payment_lock_id is not None for i, _ in items):
+                    raise PaymentInProgress(account_external_id)
+                total = sum(amount for _, amount in items)
+                if isinstance(expected_amount_minor, bool) or total != expected_amount_minor:
+                    raise BalanceChanged(f"balance is {total}, confirmed {expected_amount_minor}")
+                card = _cached_card(session, account, payment_method_id)
+                payment = self._new_payment(session, actor, account, card, total, account.currency)
+                _claim(session, payment, items, self._clock)
+                return view_of(session, payment)
+        except BillingError as error:
+            self._refused(actor, account_external_id, "balance", error)
+            raise
+
+    def _new_payment(
+        self, session: Session, actor: Actor, account: AccountRecord, card: PaymentMethodRecord,
+        amount: int, currency: str,
+    ) -> PaymentRecord:
+        now = self._clock.now()
+        payment = PaymentRecord(
+            account_id=account.id, amount_minor=amount, currency=currency, status="pending",
+            idempotency_key=f"billing-pay-{uuid.uuid4().hex}",
+            stripe_payment_method_id=card.stripe_payment_method_id,
+            card_brand=card.brand, card_last4=card.last4,
+            started_by_email=actor.email, started_by_principal=actor.principal,
+            created_at=now, updated_at=now,
+        )
+        session.add(payment)
+        session.flush()
+        add_audit_event(
+            session, at=now, actor=actor, action="payment.started", outcome="pending",
+            account_id=account.id, target=f"payment:{payment.id}",
+            detail={"amount_minor": amount, "currency": currency, "card_last4": card.last4},
+        )
+        return payment
+
+    def _refused(self, actor: Actor, account_external_id: str, what: str, error: BillingError) -> None:
+        self._audit.record(
+            actor=actor, action="payment.start", outcome="refused",
+            account_external_id=account_external_id if isinstance(account_external_id, str) else None,
+            target=str(what)[:255], detail={"error": type(error).__name__},
+        )
+
+    # -- executing and reading --------------------------------------------------------------
+
+    def execute(self, payment_id: int) -> PaymentView:
+        """Make the Stripe call for a started payment (safe to call again: it never charges twice).
+
+        Returns the payment: ``succeeded``, ``failed`` (with ``failure_reason``),
+        ``requires_action`` (with ``action_url``) or ``pending`` (outcome unknown; reconciled later).
+        """
+        view = self._executor.execute(payment_id)
+        if view is None:
+            return self.reconciler.settle(payment_id, notify=False).view
+        return view
+
+    def get(self, actor: Actor, account_external_id: str, payment_id: int) -> PaymentView:
+        """One payment of a member account; ``PaymentNotFound`` otherwise."""
+        if not isinstance(payment_id, int) or isinstance(payment_id, bool):
+            raise PaymentNotFound(payment_id)
+        with self._db.read() as session:
+            _, payment = require_payment(session, actor, account_external_id, payment_id)
+            return view_of(session, payment)
+
+    def for_authentication(self, payment_id: int) -> tuple[PaymentView, str | None]:
+        """For the authentication page (the token in its URL is the authority, not an Actor):
+        the payment and, while it awaits authentication, the PaymentIntent's client secret."""
+        with self._db.read() as session:
+            payment = session.get(PaymentRecord, payment_id)
+            if payment is None:
+                raise PaymentNotFound(payment_id)
+            view = view_of(session, payment)
+        if view.status != "requires_action" or view.stripe_payment_intent_id is None:
+            return view, None
+        return view, self._gateway.retrieve_intent(view.stripe_payment_intent_id).client_secret
+
+    def refresh(self, payment_id: int) -> PaymentView:
+        """Ask Stripe how the payment stands now and settle it (the payer is told if it finished)."""
+        return self.reconciler.settle(payment_id).view
+
+    def reconcile(self) -> ReconcileSummary:
+        """Settle payments left pending or awaiting authentication by asking Stripe."""
+        return self.reconciler.run()
+
+
+def _check_payable(invoice: InvoiceRecord) -> None:
+    if invoice.status == "paid" or (
+        invoice.status == "open" and invoice.amount_paid_minor >= invoice.amount_due_minor
+    ):
+        raise InvoiceAlreadyPaid(invoice.number)
+    if invoice.status != "open":
+        raise InvoiceNotPayable(invoice.number)
+    if invoice.payment_lock_id is not None:
+        raise PaymentInProgress(invoice.number)
+
+
+def _cached_card(session: Session, account: AccountRecord, payment_method_id: str) -> PaymentMethodRecord:
+    """The card from the account's cache; ``execute`` re-checks it with Stripe before charging."""
+    cards = list(session.scalars(select(PaymentMethodRecord).where(PaymentMethodRecord.account_id == account.id)))
+    if not cards:
+        raise NoPaymentMethod(account.external_id)
+    for card in cards:
+        if card.stripe_payment_method_id == payment_method_id:
+            return card
+    raise PaymentMethodNotFound(payment_method_id)
+
+
+def _claim(
+    session: Session, payment: PaymentRecord, items: Sequence[tuple[InvoiceRecord, int]], clock: Clock
+) -> None:
+    """Claim every invoice for this payment, or raise (and so roll everything back)."""
+    for invoice, amount in sorted(items, key=lambda item: item[0].id):
+        claimed = session.execute(
+            update(InvoiceRecord)
+            .where(
+                InvoiceRecord.id == invoice.id,
+                InvoiceRecord.payment_lock_id.is_(None),
+                InvoiceRecord.status == "open",
+            )
+            .values(payment_lock_id=payment.id, updated_at=clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            status = session.scalar(select(InvoiceRecord.status).where(InvoiceRecord.id == invoice.id))
+            if status == "paid":
+                raise InvoiceAlreadyPaid(invoice.number)
+            if status != "open":
+                raise InvoiceNotPayable(invoice.number)
+            raise PaymentInProgress(invoice.number)
+        session.add(PaymentInvoiceRecord(payment_id=payment.id, invoice_id=invoice.id, amount_minor=amount))

@@ -1,0 +1,97 @@
+"""What a reminder says, and the port through which the domain reaches the chat workspace.
+
+``billing_core`` knows nothing of Slack: it asks a :class:`ReminderSender` to find a person by
+e-mail, to send one grouped reminder and to update it later ("Paid, thank you").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
+from billing_core.money import Money
+from billing_core.reminders.schedule import step_label
+
+__all__ = [
+    "ChatContact",
+    "ChatDeliveryFailed",
+    "ChatRateLimited",
+    "PostedMessage",
+    "ReminderLine",
+    "ReminderMessage",
+    "ReminderSender",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatContact:
+    """A billing contact found in the chat workspace, with the time zone their client shows."""
+
+    user_id: str
+    timezone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderLine:
+    """One invoice in a reminder."""
+
+    account_external_id: str
+    account_name: str
+    invoice_number: str
+    amount: Money
+    due_on: date
+    paid: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderMessage:
+    """One DM: the invoices due to one person at one step of the schedule."""
+
+    step: int
+    recipient_name: str
+    lines: tuple[ReminderLine, ...]
+
+    @property
+    def all_paid(self) -> bool:
+        return all(line.paid for line in self.lines)
+
+    @property
+    def headline(self) -> str:
+        if self.all_paid:
+            return "Paid, thank you"
+        count = len(self.lines)
+        noun = "invoice" if count == 1 else f"{count} invoices"
+        return f"Reminder: {noun} {step_label(self.step)}"
+
+    def fallback_text(self) -> str:
+        """Plain text for notifications and clients that do not render blocks."""
+        parts = [
+            f"{line.invoice_number} {line.amount.format()} due {line.due_on.isoformat()}"
+            + (" (paid, thank you)" if line.paid else "")
+            for line in self.lines
+        ]
+        return f"{self.headline}: " + "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class PostedMessage:
+    channel: str
+    ts: str
+
+
+class ReminderSender(Protocol):
+    """The chat workspace as the reminder sweep needs it."""
+
+    def find_contact(self, email: str) -> ChatContact | None:
+        """The person with this e-mail, or None when they are not in the workspace (cached)."""
+        ...
+
+    def send_reminder(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
+        """Send one DM. Raises ``ChatRateLimited`` or ``ChatDeliveryFailed``."""
+        ...
+
+    def update_reminder(self, posted: PostedMessage, message: ReminderMessage) -> None:
+        """Replace a sent DM's content. Raises ``ChatRateLimited`` or ``ChatDeliveryFailed``."""
+        ...

@@ -1,0 +1,40 @@
+"""The caller's accounts with their balances, and a select to switch the active one."""
+
+from __future__ import annotations
+
+from billing_core.views import CallerContext
+from handlers.kit.blocks import Block, Screen, actions, context, escape, plain, section
+from handlers.kit.ids import SWITCH_ACCOUNT_ACTION
+
+
+def switch_select(ctx: CallerContext) -> Block:
+    options = [
+        {"text": plain(f"{a.name} ({a.external_id})"), "value": a.external_id[:150]}
+        for a in ctx.accounts[:100]
+    ]
+    element: Block = {
+        "type": "static_select",
+        "action_id": SWITCH_ACCOUNT_ACTION,
+        "placeholder": plain("Switch account"),
+        "options": options,
+    }
+    current = next((o for o in options if o["value"] == ctx.active.external_id), None)
+    if current is not None:
+        element["initial_option"] = current
+    return element
+
+
+def accounts_screen(ctx: CallerContext) -> Screen:
+    blocks: list[Block] = [section("*Your billing accounts*")]
+    for account in ctx.accounts[:40]:
+        marker = " · *active*" if account.external_id == ctx.active.external_id else ""
+        blocks.append(
+            section(
+                f"*{escape(account.name)}* (`{escape(account.external_id)}`) · balance "
+                f"{account.balance.format()} · {account.open_invoice_count} open invoice(s){marker}"
+            )
+        )
+    if len(ctx.accounts) > 1:
+        blocks.append(actions(switch_select(ctx), block_id="switch_account"))
+        blocks.append(context("Or type `/billing switch <account id or name>`."))
+    return Screen(f"You are billing contact for {len(ctx.accounts)} account(s).", blocks, title="Accounts")

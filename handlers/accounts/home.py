@@ -1,0 +1,63 @@
+"""The App Home tab: published on ``app_home_opened`` and after every change the caller makes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from billing_core.errors import NotABillingContact
+from handlers.accounts.home_blocks import MAX_HOME_INVOICES, home_refusal_view, home_view
+from handlers.kit.deps import Deps
+from handlers.kit.errors import not_a_contact_message
+from handlers.kit.interaction import Interaction, run_safely
+from handlers.runtime.follow_up import acked_then
+
+logger = logging.getLogger(__name__)
+
+VERIFY_FIRST = "Please confirm your e-mail address first: run /billing and I'll e-mail you a code."
+
+
+def publish_home(ix: Interaction) -> None:
+    """Render the caller's dashboard into their Home tab. Never raises."""
+    publish_home_for(ix.deps, ix.client, ix.team_id, ix.user_id)
+
+
+def publish_home_for(deps: Deps, client: WebClient, team_id: str, user_id: str) -> None:
+    """Same, outside a request (after a webhook settled a payment). Never raises."""
+    try:
+        actor = deps.identity.resolve(client, team_id, user_id)
+        verifier = deps.services.identity_verification
+        if actor is not None and verifier is not None and verifier.needs_code(actor):
+            # No code is e-mailed just for opening the tab; /billing does that.
+            client.views_publish(user_id=user_id, view=home_refusal_view(VERIFY_FIRST))
+            return
+        view = home_refusal_view(not_a_contact_message(deps.support_email))
+        if actor is not None:
+            try:
+                caller, invoices = deps.services.accounts.caller_with_open_invoices(actor)
+                view = home_view(caller, invoices[:MAX_HOME_INVOICES])
+            except NotABillingContact:
+                pass
+        client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as error:
+        logger.warning("views.publish failed: %s", error.response.get("error"))
+    except Exception:
+        logger.exception("could not publish the Home tab")
+
+
+def _ack_event() -> None:
+    return None
+
+
+def home_opened(body: dict[str, Any], client: WebClient, context: BoltContext, event: dict[str, Any]) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    run_safely(body, client, context, publish_home)
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(acked_then(_ack_event, home_opened))

@@ -1,0 +1,71 @@
+"""Open invoices, each with a Pay button, and "Pay full balance"."""
+
+from __future__ import annotations
+
+from billing_core.views import AccountView, InvoiceView
+from handlers.kit.blocks import (
+    Block,
+    Screen,
+    actions,
+    button,
+    context,
+    escape,
+    fmt_date,
+    section,
+    value,
+)
+from handlers.kit.ids import PAY_OPEN_ACTION
+
+_MAX_ROWS = 40
+
+
+def invoice_line(invoice: InvoiceView) -> str:
+    line = (
+        f"*{escape(invoice.number)}* · {invoice.outstanding.format()} · due {fmt_date(invoice.due_on)}"
+    )
+    if invoice.overdue:
+        line += " · :warning: *overdue*"
+    if invoice.payment_in_progress:
+        line += " · _payment in progress_"
+    if invoice.description:
+        line += f"\n{escape(invoice.description)}"
+    return line
+
+
+def invoice_row(invoice: InvoiceView) -> Block:
+    if invoice.payment_in_progress:
+        return section(invoice_line(invoice))
+    pay = button(
+        "Pay",
+        PAY_OPEN_ACTION,
+        value(account=invoice.account_external_id, invoice=invoice.number),
+        style="primary",
+    )
+    return section(invoice_line(invoice), accessory=pay)
+
+
+def invoices_screen(account: AccountView, invoices: list[InvoiceView]) -> Screen:
+    """The open invoices to choose from, then the full-balance button."""
+    if not invoices:
+        return Screen(
+            f"{account.name} has no open invoices.",
+            [section(f"*{escape(account.name)}* has no open invoices. Nothing to pay. :tada:")],
+            title="Invoices",
+        )
+    blocks: list[Block] = [section(f"*Open invoices for {escape(account.name)}*")]
+    blocks.extend(invoice_row(invoice) for invoice in invoices[:_MAX_ROWS])
+    if len(invoices) > _MAX_ROWS:
+        blocks.append(context(f"…and {len(invoices) - _MAX_ROWS} more. Pay the full balance to settle them all."))
+    blocks.append(
+        actions(
+            button(
+                f"Pay full balance ({account.balance.format()})",
+                PAY_OPEN_ACTION,
+                value(account=account.external_id, balance=True),
+                style="primary",
+            ),
+            block_id="pay_balance",
+        )
+    )
+    text = f"{account.name}: {len(invoices)} open invoice(s), balance {account.balance.format()}"
+    return Screen(text, blocks, title="Invoices")

@@ -1,0 +1,224 @@
+"""Block Kit for billing support: the request modal, the requester's list and the staff post. Pure.
+
+Whatever a requester typed is shown as data: ``&``, ``<`` and ``>`` escaped (no mentions, links or
+channel pings), inside a code block (no bold or italics), with ``verbatim`` so Slack adds no links.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from billing_core.escalations.views import MAX_MESSAGE_LENGTH, USER_TOPICS, EscalationView
+from billing_core.views import AccountView, InvoiceView
+from handlers.kit.blocks import (
+    Block,
+    Screen,
+    actions,
+    button,
+    confirm_dialog,
+    context,
+    escape,
+    fmt_date,
+    fmt_money,
+    header,
+    modal,
+    plain,
+    section,
+    support_button,
+)
+from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_RESOLVE_ACTION
+
+TOPIC_BLOCK, TOPIC_INPUT = "support_topic", "support_topic_select"
+INVOICE_BLOCK, INVOICE_INPUT = "support_invoice", "support_invoice_select"
+MESSAGE_BLOCK, MESSAGE_INPUT = "support_message", "support_message_input"
+NO_INVOICE = "-"
+LIMIT_TEXT = f"{MAX_MESSAGE_LENGTH:,}"
+
+# Topic keys other screens put in the support button's value, mapped to ours.
+TOPIC_ALIASES = {
+    "partial_payment": "payment_plan",
+    "payment_plan": "payment_plan",
+    "declined": "invoice_question",
+    "payment_declined": "invoice_question",  # the declined-payment outcome's button (handlers/payments/pay_blocks.py)
+}
+
+_DELIVERY = {
+    "queued": "queued, on its way to billing support",
+    "sending": "being sent to billing support",
+    "sent": "with billing support",
+    "failed": "with billing support (delivery delayed)",
+}
+
+
+def topic_key(raw: object) -> str | None:
+    """Our topic key for a value from a button or the modal; None when unknown."""
+    if not isinstance(raw, str):
+        return None
+    key = TOPIC_ALIASES.get(raw, raw)
+    return key if key in USER_TOPICS else None
+
+
+def user_text(text: str, limit: int = 3000) -> str:
+    """A requester's text, safe inside mrkdwn: escaped and fenced so nothing in it is markup."""
+    body = escape(text).replace("```", "ˋˋˋ")
+    if len(body) > limit - 6:  # cut before an entity rather than through one
+        body = body[: limit - 7].rsplit("&", 1)[0] if "&" in body[limit - 14 : limit - 7] else body[: limit - 7]
+        body += "…"
+    return f"```{body}```"
+
+
+def _option(text: str, value: str) -> Block:
+    return {"text": plain(text), "value": value}
+
+
+def support_modal(
+    account: AccountView,
+    invoices: Sequence[InvoiceView],
+    *,
+    invoice: str | None = None,
+    topic: str | None = None,
+    message: str = "",
+) -> Block:
+    """The "Contact billing support" modal for ``account``; ``invoice`` and ``topic`` preselected."""
+    topic_options = [_option(label, key) for key, label in USER_TOPICS.items()]
+    topic_select: Block = {
+        "type": "static_select",
+        "action_id": TOPIC_INPUT,
+        "placeholder": plain("Choose a topic"),
+        "options": topic_options,
+    }
+    chosen = topic_key(topic)
+    if chosen is not None:
+        topic_select["initial_option"] = next(o for o in topic_options if o["value"] == chosen)
+    invoice_options = [_option("No particular invoice", NO_INVOICE)] + [
+        _option(f"{i.number} · {fmt_money(i.outstanding)} · due {fmt_date(i.due_on)}", i.number[:150])
+        for i in invoices[:99]
+    ]
+    initial_invoice = next((o for o in invoice_options if invoice and o["value"] == invoice), invoice_options[0])
+    message_input: Block = {
+        "type": "plain_text_input",
+        "action_id": MESSAGE_INPUT,
+        "multiline": True,
+        "max_length": MAX_MESSAGE_LENGTH,
+        "placeholder": plain("What can billing support help with?"),
+    }
+    if message:
+        message_input["initial_value"] = message[:MAX_MESSAGE_LENGTH]
+    blocks: list[Block] = [
+        section(f"Your request goes to billing support for *{escape(account.name)}*. They reply by e-mail."),
+        {"type": "input", "block_id": TOPIC_BLOCK, "label": plain("Topic"), "element": topic_select},
+        {
+            "type": "input",
+            "block_id": INVOICE_BLOCK,
+            "label": plain("Related invoice"),
+            "optional": True,
+            "element": {
+                "type": "static_select",
+                "action_id": INVOICE_INPUT,
+                "options": invoice_options,
+                "initial_option": initial_invoice,
+            },
+        },
+        {
+            "type": "input",
+            "block_id": MESSAGE_BLOCK,
+            "label": plain(f"Message (up to {LIMIT_TEXT} characters)"),
+            "hint": plain(f"Up to {LIMIT_TEXT} characters. Never include card numbers.", 150),
+            "element": message_input,
+        },
+    ]
+    return modal(
+        "Billing support",
+        blocks,
+        callback_id=SUPPORT_MODAL_CALLBACK,
+        submit="Send",
+        close="Cancel",
+        private_metadata=json.dumps({"account": account.external_id}),
+    )
+
+
+def queued_screen(view: EscalationView) -> Screen:
+    """What the requester reads once their request is stored."""
+    text = (
+        f"Thanks! Your request {view.reference} ({view.topic_label}, {view.account_name}) is queued for "
+        f"billing support. They will reply by e-mail to {view.requester_email}."
+    )
+    return Screen(text, [section(f":white_check_mark: {escape(text)}")], "Billing support")
+
+
+def open_escalations_screen(account: AccountView, escalations: Sequence[EscalationView]) -> Screen:
+    """``/billing support``: the caller's open requests with their status, and a button for a new one."""
+    if not escalations:
+        lines = ["You have no open requests with billing support."]
+    else:
+        lines = [
+            f"*{e.reference}* · {escape(e.topic_label)} · {escape(e.account_name)}"
+            + (f" · {escape(e.invoice_number)}" if e.invoice_number else "")
+            + f"\nOpened {fmt_date(e.created_at)} · {_DELIVERY.get(e.delivery_status, e.delivery_status)}"
+            for e in escalations
+        ]
+    blocks: list[Block] = [header("Billing support")]
+    blocks += [section(line) for line in lines[:40]]
+    blocks.append(actions(support_button(account.external_id, text="New request to billing support")))
+    blocks.append(context("Tip: `/billing support <message>` sends a request straight away."))
+    text = f"You have {len(escalations)} open request(s) with billing support."
+    return Screen(text, blocks, "Billing support")
+
+
+def staff_post(view: EscalationView, requester_slack: str | None) -> tuple[str, list[Block]]:
+    """The staff channel message: who, which account and invoice, the message, and "Mark resolved"."""
+    text = f"{view.reference}: {view.topic_label} ({view.account_name})"
+    blocks = _staff_blocks(view, requester_slack)
+    blocks.append(
+        actions(
+            button(
+                "Mark resolved",
+                SUPPORT_RESOLVE_ACTION,
+                view.reference,
+                style="primary",
+                confirm=confirm_dialog(
+                    "Mark resolved?", f"The requester is told that {view.reference} is resolved.", "Mark resolved"
+                ),
+            ),
+            block_id=f"resolve_{view.reference}",
+        )
+    )
+    return escape(text), blocks
+
+
+def staff_resolved_post(view: EscalationView, staff_slack: str | None) -> tuple[str, list[Block]]:
+    """The staff message once resolved: the same facts, no button, who resolved it."""
+    by = f"<@{staff_slack}>" if staff_slack else "billing staff"
+    when = f" on {fmt_date(view.resolved_at)}" if view.resolved_at else ""
+    blocks = _staff_blocks(view, None)
+    blocks.append(context(f":white_check_mark: Resolved by {by}{when}."))
+    return escape(f"{view.reference} resolved"), blocks
+
+
+def _staff_blocks(view: EscalationView, requester_slack: str | None) -> list[Block]:
+    who = f"{escape(view.requester_name or view.requester_email)} ({escape(view.requester_email)})"
+    if requester_slack:
+        who += f", Slack user {escape(requester_slack)}"
+    facts = [
+        f"*Account:* {escape(view.account_name)} (`{escape(view.account_external_id)}`)",
+        f"*Invoice:* {escape(view.invoice_number) if view.invoice_number else 'none'}",
+        f"*Requester:* {who}",
+    ]
+    message = {"type": "mrkdwn", "text": user_text(view.message), "verbatim": True}
+    return [
+        header(f"{view.reference}: {view.topic_label}"),
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(facts), "verbatim": True}},
+        {"type": "section", "text": message},
+        context(f"Opened {fmt_date(view.created_at)} · e-mailed to billing support; reply there."),
+    ]
+
+
+def resolved_dm(view: EscalationView) -> Screen:
+    """The DM telling the requester their request was resolved."""
+    text = (
+        f"Billing support has marked your request {view.reference} ({view.topic_label}, "
+        f"{view.account_name}) as resolved. If something is still open, reply to their e-mail "
+        "or use /billing support."
+    )
+    return Screen(text, [section(f":white_check_mark: {escape(text)}")], "Billing support")

@@ -1,0 +1,189 @@
+"""One request from Slack, seen from a listener: who asked, their accounts, the payload.
+
+Everything in the payload is untrusted. Values naming an account, invoice or card are checked
+by the services against the caller's verified e-mail; refusals that look like forgeries are audited.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+
+from billing_core.container import Services
+from billing_core.errors import AccountNotFound, BillingError, NotABillingContact
+from billing_core.views import AccountView, Actor, CallerContext
+from handlers.kit.blocks import Screen, message_screen
+from handlers.kit.deps import Deps, deps_of
+from handlers.kit.errors import GENERIC_FAILURE, is_forgery_suspect, not_a_contact_message, user_message
+from handlers.kit.surfaces import Surface, surface_for
+
+logger = logging.getLogger(__name__)
+
+
+class IdentityNotCached(Exception):
+    """The caller is not in the identity cache and this interaction may not ask Slack."""
+
+
+class Interaction:
+    """The caller and payload of one Slack request."""
+
+    def __init__(
+        self, body: dict[str, Any], client: WebClient, context: BoltContext, *, cached_identity_only: bool = False
+    ) -> None:
+        self.body = body
+        self.client = client
+        self.context = context
+        self.deps: Deps = deps_of(context)
+        self.services: Services = self.deps.services
+        user = body.get("user") if isinstance(body.get("user"), dict) else {}
+        assert isinstance(user, dict)
+        team = body.get("team") if isinstance(body.get("team"), dict) else {}
+        assert isinstance(team, dict)
+        self.user_id = str(context.user_id or user.get("id") or body.get("user_id") or "")
+        self.team_id = str(
+            context.team_id or user.get("team_id") or team.get("id") or body.get("team_id") or ""
+        )
+        self._cached_identity_only = cached_identity_only
+        self._actor: Actor | None = None
+        self._unverified: Actor | None = None
+        self._resolved = False
+        self._caller: CallerContext | None = None
+
+    @property
+    def actor(self) -> Actor | None:
+        """The caller with the e-mail Slack holds for them; ``None`` when none is visible, or while
+        they still have to prove that e-mail (``IDENTITY_VERIFICATION=email_code``)."""
+        if not self._resolved:
+            if self._cached_identity_only:  # an ack never waits for Slack
+                known, actor = self.deps.identity.cached(self.team_id, self.user_id)
+                if not known:
+                    raise IdentityNotCached(self.user_id)
+            else:
+                actor = self.deps.identity.resolve(self.client, self.team_id, self.user_id)
+            verifier = self.services.identity_verification
+            if actor is not None and verifier is not None and verifier.needs_code(actor):
+                self._unverified, actor = actor, None
+            self._actor = actor
+            self._resolved = True
+        return self._actor
+
+    @property
+    def unverified(self) -> Actor | None:
+        """The caller as Slack names them, when they are a contact who has not proven the e-mail yet."""
+        _ = self.actor
+        return self._unverified
+
+    def caller(self) -> CallerContext | None:
+        """The caller's accounts, or ``None`` when they are not a billing contact.
+
+        Read once per request: a listener asking again gets the same answer without a query.
+        """
+        if self._caller is not None:
+            return self._caller
+        actor = self.actor
+        if actor is None:
+            return None
+        try:
+            self._caller = self.services.accounts.caller(actor)
+        except NotABillingContact:
+            return None
+        return self._caller
+
+    def refusal(self) -> Screen:
+        """Why there is no billing data: not a contact, or (with a code e-mailed now) not verified yet."""
+        if self.unverified is not None:
+            from handlers.identity.verification import verification_prompt  # it imports this module
+
+            return verification_prompt(self.services, self.unverified)
+        return message_screen(not_a_contact_message(self.deps.support_email))
+
+    def surface(self, *, new_message: bool = False) -> Surface:
+        return surface_for(self.body, self.client, new_message=new_message)
+
+    def record_refusal(self, error: BaseException, **detail: Any) -> None:
+        """Audit a refused value from the payload (forged, or merely stale: they look the same)."""
+        if not is_forgery_suspect(error):
+            return
+        try:
+            self.services.audit.record(
+                actor=self.actor,
+                action="forgery.refused",
+                outcome="refused",
+                target=str(detail.get("target") or "")[:255] or None,
+                detail={"error": type(error).__name__, "slack_user": self.user_id, **detail},
+            )
+        except Exception:
+            logger.exception("could not audit a refused value")
+
+
+def member_account(caller: CallerContext, external_id: object) -> AccountView:
+    """The caller's account named in a payload; ``AccountNotFound`` for anything else."""
+    account = caller.account(external_id) if isinstance(external_id, str) else None
+    if account is None:
+        raise AccountNotFound(str(external_id))
+    return account
+
+
+def parse_value(raw: object) -> dict[str, Any]:
+    """A button value as a dict; anything unparsable is an empty dict (then refused as stale)."""
+    if not isinstance(raw, str):
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def first_action(body: dict[str, Any]) -> dict[str, Any]:
+    actions = body.get("actions")
+    if isinstance(actions, list) and actions and isinstance(actions[0], dict):
+        return actions[0]
+    return {}
+
+
+def action_value(body: dict[str, Any]) -> dict[str, Any]:
+    """The JSON value of the clicked button, or of the chosen select option."""
+    action = first_action(body)
+    if "value" in action:
+        return parse_value(action.get("value"))
+    option = action.get("selected_option")
+    if isinstance(option, dict):
+        return {"value": option.get("value")}
+    return {}
+
+
+def run_safely(
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    work: Callable[[Interaction], None],
+    *,
+    surface: Surface | None = None,
+) -> None:
+    """Run a follow-up so that no failure is silent: log it and tell the person."""
+    try:
+        interaction = Interaction(body, client, context)
+    except Exception:
+        logger.exception("could not read the interaction")
+        return
+    try:
+        work(interaction)
+    except BillingError as error:
+        logger.info("refused: %s", type(error).__name__)
+        _tell(interaction, surface, message_screen(user_message(error)))
+    except Exception:
+        logger.exception("listener failed")
+        _tell(interaction, surface, message_screen(GENERIC_FAILURE))
+
+
+def _tell(interaction: Interaction, surface: Surface | None, screen: Screen) -> None:
+    try:
+        (surface or interaction.surface(new_message=True)).show(screen)
+    except Exception:
+        logger.exception("could not tell the user about a failure")

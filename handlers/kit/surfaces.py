@@ -1,0 +1,148 @@
+"""Where a reply goes: the ephemeral message (``response_url``), or a modal.
+
+Replies are never ``in_channel``. A modal opens with the trigger id (it expires in 3 s and can be
+used once): with its content when that is ready in time, else with a loading view filled in later
+with ``views.update``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from handlers.kit.blocks import Block, Screen, message_screen, modal, section
+from handlers.kit.errors import WINDOW_NOT_OPENED
+from handlers.kit.ids import SCREEN_MODAL_CALLBACK
+from handlers.runtime.response_url import post_response
+
+logger = logging.getLogger(__name__)
+
+
+class Surface(Protocol):
+    def show(self, screen: Screen) -> None: ...
+
+
+def loading_view(title: str = "Billing") -> Block:
+    return modal(title, [section(":hourglass_flowing_sand: One moment…")])
+
+
+def screen_view(screen: Screen) -> Block:
+    return modal(screen.title, screen.blocks, callback_id=SCREEN_MODAL_CALLBACK)
+
+
+class ResponseUrlSurface:
+    """An ephemeral reply through ``response_url``; ``replace`` swaps the message clicked."""
+
+    def __init__(self, client: WebClient, url: str, *, replace: bool) -> None:
+        self._url = url
+        self._replace = replace
+
+    def show(self, screen: Screen) -> None:
+        status = post_response(
+            self._url,
+            {"text": screen.text, "blocks": screen.blocks, "response_type": "ephemeral",
+             "replace_original": self._replace},
+        )
+        if status >= 400:
+            logger.warning("response_url answered %s", status)
+
+
+class ModalSurface:
+    """A modal: an existing one (``view_id``) updated in place, or a new one opened or pushed.
+
+    A new modal opens with the first view shown in it (one ``views.open``); ``open`` puts up a
+    loading view first, for flows about to wait on something slow while the trigger id ticks.
+    If the modal cannot be opened (the trigger expired), ``fallback`` says so instead.
+    """
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        view_id: str | None = None,
+        trigger_id: str | None = None,
+        push: bool = False,
+        fallback: Surface | None = None,
+    ) -> None:
+        self._client = client
+        self.view_id = view_id
+        self._trigger_id = trigger_id
+        self._push = push
+        self._fallback = fallback
+
+    def open(self, title: str = "Billing") -> None:
+        """Open (or push) the loading modal now, while the trigger id is still valid.
+
+        When Slack refuses, ``fallback`` (if any) says so and the ``SlackApiError`` is raised."""
+        if self.view_id is None and self._trigger_id:
+            self._open_with(loading_view(title))
+
+    def show(self, screen: Screen) -> None:
+        self.show_view(screen_view(screen))
+
+    def show_view(self, view: Block) -> None:
+        if self.view_id is None and self._trigger_id:
+            try:
+                self._open_with(view)
+            except SlackApiError as error:
+                logger.warning("views.open failed: %s", error.response.get("error"))
+            return
+        if self.view_id is None:
+            logger.warning("no modal to show the reply in")
+            return
+        self._client.views_update(view_id=self.view_id, view=view)
+
+    def _open_with(self, view: Block) -> None:
+        trigger_id, self._trigger_id = self._trigger_id, None  # a trigger id works once
+        opener = self._client.views_push if self._push else self._client.views_open
+        try:
+            response = opener(trigger_id=trigger_id, view=view)
+        except SlackApiError:
+            if self._fallback is not None:
+                self._fallback.show(message_screen(WINDOW_NOT_OPENED))
+            raise
+        opened = response.get("view") or {}
+        self.view_id = str(opened.get("id")) if isinstance(opened, dict) and opened.get("id") else None
+
+
+def surface_for(
+    body: dict[str, Any], client: WebClient, *, new_message: bool = False
+) -> ResponseUrlSurface | ModalSurface:
+    """The natural place to answer an interaction from ``body``.
+
+    From a modal: that modal. From the Home tab: a new modal. From a message: an ephemeral reply
+    replacing it (or a new one with ``new_message``). From a slash command: a new ephemeral reply.
+    """
+    container = body.get("container") if isinstance(body.get("container"), dict) else {}
+    assert isinstance(container, dict)
+    view = body.get("view") if isinstance(body.get("view"), dict) else None
+    if container.get("type") == "view" or view is not None:
+        if isinstance(view, dict) and view.get("type") == "modal" and view.get("id"):
+            return ModalSurface(client, view_id=str(view["id"]))
+        return ModalSurface(client, trigger_id=_str(body.get("trigger_id")))
+    response_url = _str(body.get("response_url"))
+    if response_url:
+        replace = bool(container.get("is_ephemeral")) and not new_message and body.get("type") == "block_actions"
+        return ResponseUrlSurface(client, response_url, replace=replace)
+    return ModalSurface(client, trigger_id=_str(body.get("trigger_id")))
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def send_dm(client: WebClient, user_id: str, screen: Screen) -> bool:
+    """Post ``screen`` to the user's DM with the app. False when Slack refused."""
+    try:
+        opened = client.conversations_open(users=user_id)
+        channel = (opened.get("channel") or {}).get("id")
+        if not channel:
+            return False
+        client.chat_postMessage(channel=str(channel), text=screen.text, blocks=screen.blocks)
+        return True
+    except SlackApiError as error:
+        logger.warning("DM to %s failed: %s", user_id, error.response.get("error"))
+        return False

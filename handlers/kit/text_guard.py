@@ -1,0 +1,47 @@
+"""Card-number guard for every free-text input Slack sends us, before any listener sees it.
+
+A slash command's text or a modal's text input that looks like a card number is answered with the
+guidance to use the hosted Stripe page, in the acknowledgement itself: no listener runs, so the
+text is never echoed, stored, e-mailed or logged. (Services refuse it too, e.g. escalations.)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from slack_bolt import BoltResponse
+
+from billing_core.card_guard import contains_card_number
+from handlers.kit.errors import CARD_NUMBER_GUIDANCE
+
+
+def card_number_guard(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Bolt global middleware: refuse card-like text in commands and view submissions."""
+    if "command" in body and contains_card_number(str(body.get("text") or "")):
+        return _json({"response_type": "ephemeral", "text": CARD_NUMBER_GUIDANCE})
+    if body.get("type") == "view_submission":
+        blocks = [block_id for block_id, text in _text_inputs(body.get("view")) if contains_card_number(text)]
+        if blocks:
+            return _json({"response_action": "errors", "errors": dict.fromkeys(blocks, CARD_NUMBER_GUIDANCE)})
+    return next()
+
+
+def _text_inputs(view: object) -> Iterator[tuple[str, str]]:
+    """``(block_id, text)`` for every text value in a submitted view's state."""
+    state = view.get("state") if isinstance(view, dict) else None
+    values = state.get("values") if isinstance(state, dict) else None
+    if not isinstance(values, dict):
+        return
+    for block_id, actions in values.items():
+        if not isinstance(actions, dict):
+            continue
+        for element in actions.values():
+            value = element.get("value") if isinstance(element, dict) else None
+            if isinstance(value, str):
+                yield str(block_id), value
+
+
+def _json(payload: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(status=200, body=json.dumps(payload), headers={"content-type": "application/json"})

@@ -1,0 +1,52 @@
+"""Payment history, a page at a time: date, amount, card, invoices settled, status."""
+
+from __future__ import annotations
+
+from billing_core.views import AccountView, Page, PaymentView
+from handlers.kit.blocks import Block, Screen, actions, button, context, escape, fmt_date, section, value
+from handlers.kit.ids import SHOW_HISTORY_ACTION
+
+_STATUS = {
+    "succeeded": ":white_check_mark: paid",
+    "failed": ":x: failed",
+    "pending": ":hourglass_flowing_sand: pending",
+    "requires_action": ":lock: awaiting authentication",
+}
+
+
+def status_label(status: str) -> str:
+    return _STATUS.get(status, status.replace("_", " "))
+
+
+def card_label(payment: PaymentView) -> str:
+    if payment.card_brand and payment.card_last4:
+        return f"{payment.card_brand.title()} •••• {payment.card_last4}"
+    return "card"
+
+
+def payment_line(payment: PaymentView) -> str:
+    invoices = ", ".join(escape(n) for n in payment.invoice_numbers) or "—"
+    line = (
+        f"*{fmt_date(payment.created_at)}* · {payment.amount.format()} · {card_label(payment)} · "
+        f"{status_label(payment.status)}\nInvoices: {invoices}"
+    )
+    if payment.status == "failed" and payment.failure_reason:
+        line += f"\nReason: {escape(payment.failure_reason)}"
+    return line
+
+
+def history_screen(account: AccountView, page: Page[PaymentView]) -> Screen:
+    blocks: list[Block] = [section(f"*Payment history for {escape(account.name)}*")]
+    if not page.items:
+        blocks.append(section("No payments yet." if page.page == 0 else "No more payments."))
+    blocks.extend(section(payment_line(p)) for p in page.items)
+    pages = max(1, -(-page.total // page.page_size))
+    blocks.append(context(f"Page {page.page + 1} of {pages} · {page.total} payment(s)"))
+    nav: list[Block] = []
+    if page.has_previous:
+        nav.append(button("Previous", SHOW_HISTORY_ACTION, value(account=account.external_id, page=page.page - 1)))
+    if page.has_next:
+        nav.append(button("Next", SHOW_HISTORY_ACTION, value(account=account.external_id, page=page.page + 1)))
+    if nav:
+        blocks.append(actions(*nav, block_id="history_nav"))
+    return Screen(f"{account.name}: payment history, page {page.page + 1}", blocks, title="History")

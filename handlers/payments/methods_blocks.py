@@ -1,0 +1,73 @@
+"""Saved cards: brand, last four, expiry, default; Make default, Remove (confirmed), Add card."""
+
+from __future__ import annotations
+
+from billing_core.views import AccountView, PaymentMethodView
+from handlers.kit.blocks import (
+    Block,
+    Screen,
+    actions,
+    button,
+    confirm_dialog,
+    escape,
+    link_button,
+    section,
+    value,
+)
+from handlers.kit.ids import ADD_CARD_ACTION, METHOD_MAKE_DEFAULT_ACTION, METHOD_REMOVE_ACTION
+
+
+def method_rows(account: AccountView, methods: list[PaymentMethodView]) -> list[Block]:
+    blocks: list[Block] = []
+    for method in methods[:20]:
+        label = escape(method.label) + (" · *default*" if method.is_default else "")
+        blocks.append(section(label))
+        target = value(account=account.external_id, method=method.id)
+        elements: list[Block] = []
+        if not method.is_default:
+            elements.append(button("Make default", METHOD_MAKE_DEFAULT_ACTION, target))
+        elements.append(
+            button(
+                "Remove",
+                METHOD_REMOVE_ACTION,
+                target,
+                style="danger",
+                confirm=confirm_dialog(
+                    "Remove this card?",
+                    f"{method.brand.title()} ending in {method.last4} will be removed from {account.name}.",
+                    "Remove",
+                    danger=True,
+                ),
+            )
+        )
+        blocks.append(actions(*elements, block_id=f"method_{method.id}"[:255]))
+    return blocks
+
+
+def methods_screen(account: AccountView, methods: list[PaymentMethodView]) -> Screen:
+    blocks: list[Block] = [section(f"*Payment methods for {escape(account.name)}*")]
+    if methods:
+        blocks.extend(method_rows(account, methods))
+    else:
+        blocks.append(section("No saved cards yet."))
+    blocks.append(
+        actions(button("Add card", ADD_CARD_ACTION, value(account=account.external_id)), block_id="add_card")
+    )
+    text = f"{account.name}: {len(methods)} saved card(s)"
+    return Screen(text, blocks, title="Payment methods")
+
+
+def add_card_screen(account: AccountView, url: str) -> Screen:
+    blocks: list[Block] = [
+        section(
+            f"Add a card to *{escape(account.name)}* on Stripe's secure page. Card details never pass "
+            "through Slack or our servers. I'll send you a DM once the card is ready to use."
+        ),
+        actions(link_button("Add a card securely", url, "add_card", style="primary")),
+    ]
+    return Screen(f"Add a card to {account.name}: {url}", blocks, title="Add a card")
+
+
+def card_added_screen(account_name: str, card: PaymentMethodView) -> Screen:
+    text = f"Your card {card.label} was added to {account_name}."
+    return Screen(text, [section(f":credit_card: {escape(text)} You can pay with it now.")], title="Card added")

@@ -1,0 +1,81 @@
+"""The reminder DM: each invoice with Pay and "I've already paid", then snooze and support."""
+
+from __future__ import annotations
+
+from billing_core.reminders.messages import ReminderLine, ReminderMessage
+from handlers.kit.blocks import (
+    Block,
+    actions,
+    button,
+    confirm_dialog,
+    context,
+    escape,
+    fmt_date,
+    section,
+    support_button,
+    value,
+)
+from handlers.kit.ids import PAY_OPEN_ACTION, REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
+
+
+def reminder_blocks(message: ReminderMessage) -> list[Block]:
+    """Blocks for a reminder, or for its "Paid, thank you" rewrite once invoices are paid."""
+    if message.all_paid:
+        return [section(":white_check_mark: *Paid, thank you!*"), *(_paid_line(line) for line in message.lines)]
+    blocks: list[Block] = [section(f"*{escape(message.headline)}*")]
+    for index, line in enumerate(message.lines):
+        if line.paid:
+            blocks.append(_paid_line(line))
+            continue
+        blocks.append(section(_describe(line)))
+        blocks.append(
+            actions(
+                button("Pay", PAY_OPEN_ACTION, value(account=line.account_external_id, invoice=line.invoice_number),
+                       style="primary"),
+                button(
+                    "I've already paid",
+                    REMINDER_ALREADY_PAID_ACTION,
+                    value(account=line.account_external_id, invoice=line.invoice_number),
+                    confirm=confirm_dialog(
+                        "Already paid?",
+                        f"We'll tell billing support and pause reminders for {line.invoice_number} for 7 days.",
+                        "Yes, tell them",
+                    ),
+                ),
+                block_id=f"reminder_invoice_{index}",
+            )
+        )
+    unpaid = [line for line in message.lines if not line.paid]
+    first = unpaid[0]
+    blocks.append(
+        actions(
+            button("Remind me later", REMINDER_SNOOZE_ACTION, snooze_value(unpaid)),
+            support_button(
+                first.account_external_id,
+                invoice=first.invoice_number if len(unpaid) == 1 else "",
+                topic="invoice_question",
+            ),
+            block_id="reminder_more",
+        )
+    )
+    blocks.append(context("Reminders go out on weekdays between 9:00 and 17:00 your time."))
+    return blocks
+
+
+def snooze_value(lines: list[ReminderLine]) -> str:
+    """``{"invoices": [[account, number], ...]}``: re-checked against the clicker's accounts."""
+    return value(invoices=[[line.account_external_id, line.invoice_number] for line in lines])
+
+
+def _describe(line: ReminderLine) -> str:
+    return (
+        f"*{escape(line.invoice_number)}* · {escape(line.account_name)}\n"
+        f"{line.amount.format()} due {fmt_date(line.due_on)}"
+    )
+
+
+def _paid_line(line: ReminderLine) -> Block:
+    return section(
+        f":white_check_mark: ~{escape(line.invoice_number)}~ · {escape(line.account_name)} · "
+        f"{line.amount.format()}: paid, thank you"
+    )
