@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
-from typing import Any
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_sdk import WebClient
 
@@ -15,6 +14,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from bot.app import build_bolt_app
 from bot.bootstrap import build_services
+from bot.scheduler import start_scheduler as start_jobs
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
@@ -59,16 +59,9 @@ def build_runtime(
     return SlackRuntime(services=services, app=app, notifier=notifier)
 
 
-def start_scheduler(services: Services, settings: Settings, runtime: SlackRuntime) -> Any:
-    """Start the reminder scheduler when that capability is installed (``bot.scheduler``)."""
-    try:
-        module = importlib.import_module("bot.scheduler")
-    except ModuleNotFoundError as error:
-        if error.name != "bot.scheduler":
-            raise
-        logger.info("no scheduler installed; scheduled jobs are not running")
-        return None
-    return module.start_scheduler(services=services, settings=settings, client=runtime.app.client)
+def start_scheduler(services: Services, settings: Settings, runtime: SlackRuntime) -> BackgroundScheduler:
+    """Start the scheduled jobs (reminders, escalation retries, reconciliation) for this process."""
+    return start_jobs(services=services, settings=settings, client=runtime.app.client)
 
 
 def run_http(settings: Settings, *, host: str, port: int, scheduler: bool) -> None:
