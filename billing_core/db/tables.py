@@ -232,6 +232,17 @@ class StripeEventRecord(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+class JobLeaseRecord(Base):
+    """Which process runs the scheduled jobs until ``expires_at`` (one row per lease name)."""
+
+    __tablename__ = "billing_job_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class EscalationRecord(Base):
     """A hand-over to billing support. Stored first; an outbox worker e-mails it."""
 

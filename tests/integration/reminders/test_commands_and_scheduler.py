@@ -101,7 +101,9 @@ def test_the_scheduler_has_the_sweep_reconcile_clean_up_and_outbox_jobs(
     scheduler = build_scheduler(app_services, reminder_settings)
     jobs = {job.id: job for job in scheduler.get_jobs()}
 
-    assert set(jobs) == {"reminder_sweep", "reminder_stale_claims", "payment_reconcile", "escalation_outbox"}
+    assert set(jobs) == {
+        "reminder_sweep", "reminder_stale_claims", "payment_reconcile", "escalation_outbox", "scheduler_lease"
+    }
     assert jobs["reminder_sweep"].trigger.interval.total_seconds() == 15 * 60
     assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
 

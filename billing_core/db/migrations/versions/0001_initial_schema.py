@@ -35,6 +35,13 @@ def upgrade() -> None:
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_stripe_event'))
     )
+    op.create_table('billing_job_lease',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('holder', sa.String(length=255), nullable=False),
+    sa.Column('acquired_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_billing_job_lease'))
+    )
     op.create_table('billing_audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
@@ -297,6 +304,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_billing_audit_event_account_at')
 
     op.drop_table('billing_audit_event')
+    op.drop_table('billing_job_lease')
     op.drop_table('billing_stripe_event')
     op.drop_table('billing_account')
     
