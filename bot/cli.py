@@ -120,6 +120,7 @@ def import_file(file: Annotated[Path, typer.Argument(help="JSON file of accounts
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 3000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes sharing the port")] = 1,
     no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Do not run scheduled jobs")] = False,
 ) -> None:
     """Serve Slack over HTTP (and the Stripe webhook, /healthz, /metrics)."""
@@ -130,7 +131,7 @@ def serve(
         guarded(lambda: settings.require("SLACK_SIGNING_SECRET"))
     from bot.server import run_http  # after the checks: its imports log at start-up
 
-    slack_startup(lambda: run_http(settings, host=host, port=port, scheduler=not no_scheduler))
+    slack_startup(lambda: run_http(settings, host=host, port=port, scheduler=not no_scheduler, workers=workers))
 
 
 @app.command("socket")

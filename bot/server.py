@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_sdk import WebClient
+from starlette.applications import Starlette
 
 from billing_core.clock import Clock
 from billing_core.container import Services
@@ -64,22 +67,44 @@ def start_scheduler(services: Services, settings: Settings, runtime: SlackRuntim
     return start_jobs(services=services, settings=settings, client=runtime.app.client)
 
 
-def run_http(settings: Settings, *, host: str, port: int, scheduler: bool) -> None:
-    """``billing-bot serve``: blocks until interrupted."""
+def run_http(settings: Settings, *, host: str, port: int, scheduler: bool, workers: int = 1) -> None:
+    """``billing-bot serve``: blocks until interrupted.
+
+    One worker serves in this process. With ``workers`` > 1, uvicorn's own process manager starts
+    that many worker processes sharing the port (each builds the app with ``worker_app``) and
+    restarts one that dies; this process keeps the scheduled jobs, which the lease runs once
+    across every process on the database anyway.
+    """
     import uvicorn
 
     from bot.http import create_http_app
 
     runtime = build_runtime(settings)
     runtime.services.db.upgrade()  # safe to run again; serialised across processes
-    asgi = create_http_app(runtime.services, settings, runtime.app)
     jobs = start_scheduler(runtime.services, settings, runtime) if scheduler else None
+    # log_config=None: uvicorn's records go through our redacting root handler too.
+    options: dict[str, Any] = {
+        "host": host, "port": port, "log_level": settings.log_level.lower(), "access_log": False, "log_config": None,
+    }  # fmt: skip
     try:
-        # log_config=None: uvicorn's records go through our redacting root handler too.
-        uvicorn.run(
-            asgi, host=host, port=port, log_level=settings.log_level.lower(), access_log=False, log_config=None
-        )
+        if workers > 1:
+            uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)
+        else:
+            uvicorn.run(create_http_app(runtime.services, settings, runtime.app), **options)
     finally:
-        if jobs is not None and hasattr(jobs, "shutdown"):
+        if jobs is not None:
             jobs.shutdown()
         runtime.notifier.shutdown()
+
+
+def worker_app() -> Starlette:
+    """The ASGI app of one ``serve --workers N`` process, built from the environment like the parent's."""
+    from bot.http import create_http_app
+    from bot.logging_setup import configure_from_settings
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    configure_from_settings(settings)
+    runtime = build_runtime(settings)
+    atexit.register(runtime.notifier.shutdown)
+    return create_http_app(runtime.services, settings, runtime.app)

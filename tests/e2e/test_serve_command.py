@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -33,12 +35,14 @@ def api() -> Iterator[SlackAPI]:
         yield stand_in
 
 
-def test_serve_answers_health_and_a_signed_command(tmp_path: Path, api: SlackAPI) -> None:
+@contextlib.contextmanager
+def serving(tmp_path: Path, api: SlackAPI, *options: str) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
+    """``billing-bot serve`` on a free port, healthy, with an HTTP client for it; stopped afterwards."""
     env = environment(tmp_path, api, SLACK_BOT_TOKEN="xoxb-serve", SLACK_SIGNING_SECRET=SECRET)
     subprocess.run([*BOT, "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True)
     port = free_port()
-    process = subprocess.Popen([*BOT, "serve", "--port", str(port), "--no-scheduler"], env=env, cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([*BOT, "serve", "--port", str(port), "--no-scheduler", *options], env=env,
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
             def healthy() -> bool:
@@ -46,21 +50,63 @@ def test_serve_answers_health_and_a_signed_command(tmp_path: Path, api: SlackAPI
                     return http.get("/healthz").status_code == 200
                 except httpx.TransportError:
                     return process.poll() is not None
-            wait_until(healthy, 20, "the server")
+            wait_until(healthy, 30, "the server")
             assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            url = api.response_url
-            body = slash_command_body("help", response_url=url)
-            answer = http.post("/slack/events", content=body, headers=signed_headers(SECRET, body))
-            assert answer.status_code == 200
-            if not answer.content:  # help is answered in the ack body, or else through the response_url
-                wait_until(lambda: bool(api.response_url_posts(url)), 10, "the help reply")
-            else:
-                assert answer.json()["response_type"] == "ephemeral" and "pay balance" in answer.text
-            assert http.get("/slack/events").status_code == 405
-            assert http.get("/metrics").status_code == 200
+            yield process, http
     finally:
         process.terminate()
-        process.wait(10)
+        process.wait(15)
+
+
+def ask_for_help(http: httpx.Client, api: SlackAPI) -> None:
+    url = api.response_url
+    body = slash_command_body("help", response_url=url)
+    answer = http.post("/slack/events", content=body, headers=signed_headers(SECRET, body))
+    assert answer.status_code == 200
+    if not answer.content:  # help is answered in the ack body, or else through the response_url
+        wait_until(lambda: bool(api.response_url_posts(url)), 10, "the help reply")
+    else:
+        assert answer.json()["response_type"] == "ephemeral" and "pay balance" in answer.text
+
+
+def test_serve_answers_health_and_a_signed_command(tmp_path: Path, api: SlackAPI) -> None:
+    with serving(tmp_path, api) as (_process, http):
+        ask_for_help(http, api)
+        assert http.get("/slack/events").status_code == 405
+        assert http.get("/metrics").status_code == 200
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _workers(pid: int) -> list[int]:
+    """uvicorn's worker processes under ``serve`` (multiprocessing also starts a resource tracker)."""
+    return [child for child in _children(pid)
+            if "resource_tracker" not in (Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"))]
+
+
+def test_serve_with_two_workers_answers_from_two_processes_and_replaces_one_that_dies(
+    tmp_path: Path, api: SlackAPI
+) -> None:
+    with serving(tmp_path, api, "--workers", "2") as (process, http):
+        wait_until(lambda: len(_workers(process.pid)) == 2, 20, "two worker processes")
+        for _ in range(4):
+            ask_for_help(http, api)
+        victim = _workers(process.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        wait_until(lambda: victim not in _workers(process.pid) and len(_workers(process.pid)) == 2, 30,
+                   "a replacement worker")
+        wait_until(lambda: http.get("/healthz").status_code == 200, 20, "the server after a worker died")
+        ask_for_help(http, api)
 
 
 def test_serve_without_the_signing_secret_exits_naming_it(tmp_path: Path, api: SlackAPI) -> None:
