@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from billing_core.escalations.service import EscalationService
     from billing_core.identity.verification import IdentityVerification
+    from billing_core.reminders.messages import ReminderSender
     from billing_core.reminders.service import ReminderService
 
 
@@ -51,8 +52,8 @@ def build_services(
     gateway = stripe_gateway or build_stripe_gateway(settings)
     if gateway is not None:
         build_payments(services, settings, gateway=gateway, notifier=notifier or NullNotifier())
-    services.reminders = build_reminders(settings, services)
     services.identity_verification = build_identity_verification(settings, db=db, clock=clock)
+    services.reminders = build_reminders(settings, services)
     return services
 
 
@@ -78,21 +79,42 @@ def build_identity_verification(settings: Settings, *, db: Database, clock: Cloc
 
 
 def build_reminders(settings: Settings, services: Services) -> ReminderService:
-    """Reminders on the configured schedule; they can send only when ``SLACK_BOT_TOKEN`` is set."""
+    """Reminders on the configured schedule, sent through every installed workspace (OAuth) or
+    ``SLACK_BOT_TOKEN``'s; without either they can be previewed but not sent."""
     from billing_core.reminders.schedule import ReminderSchedule
     from billing_core.reminders.service import ReminderService
-    from bot.slack_reminder_sender import build_reminder_sender
 
-    sender = None
-    if settings.slack_bot_token is not None:
-        sender = build_reminder_sender(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     return ReminderService(
         db=services.db,
         clock=services.clock,
         schedule=ReminderSchedule.of(settings.reminder_schedule, settings.timezone),
-        sender=sender,
+        sender=build_reminder_sender(settings, services),
         escalator=services.escalations,
     )
+
+
+def build_reminder_sender(settings: Settings, services: Services) -> ReminderSender | None:
+    """Who sends reminders: each installed workspace's own installation with OAuth, else the one
+    ``SLACK_BOT_TOKEN``. A person who must still prove the contact's address gets no details."""
+    from billing_core.identity.directory import PrincipalDirectory
+    from bot.slack_reminder_sender import SlackReminderSender, WorkspacesReminderSender, reminder_client
+    from bot.workspaces import SlackWorkspaces
+
+    verification = services.identity_verification
+    needs_proof = verification.needs_code if verification is not None else (lambda _actor: False)
+    if settings.oauth_enabled:
+        from bot.oauth import installation_store
+
+        workspaces = SlackWorkspaces(
+            store=installation_store(settings, services.db.engine),
+            client_for_token=lambda token: reminder_client(token, settings.slack_api_url),
+        )
+        return WorkspacesReminderSender(workspaces, PrincipalDirectory(services.db, services.clock),
+                                        needs_proof=needs_proof)
+    if settings.slack_bot_token is None:
+        return None
+    client = reminder_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    return SlackReminderSender(client, needs_proof=needs_proof)
 
 
 def build_stripe_gateway(settings: Settings) -> StripeGateway | None:

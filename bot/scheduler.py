@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -35,13 +34,12 @@ LEASE_HEARTBEAT_SECONDS = 30
 
 
 def build_scheduler(
-    services: Services, settings: Settings, *, client: Any = None, first_run_in: float = 10.0,
-    leases: JobLeases | None = None,
+    services: Services, settings: Settings, *, first_run_in: float = 10.0, leases: JobLeases | None = None,
 ) -> BackgroundScheduler:
     """The scheduler with every job that the installed capabilities support; not started.
 
-    ``client`` (the Bolt app's WebClient) sends reminders when no ``SLACK_BOT_TOKEN`` sender was
-    built (OAuth installs). The frequent jobs first run ``first_run_in`` seconds after start.
+    Reminders go through the sender ``bot.bootstrap`` built (every installed workspace with OAuth,
+    else ``SLACK_BOT_TOKEN``). The frequent jobs first run ``first_run_in`` seconds after start.
     """
     leases = leases or JobLeases(services.db, services.clock)
     scheduler = BackgroundScheduler(
@@ -50,10 +48,6 @@ def build_scheduler(
     )
     soon = datetime.now(UTC) + timedelta(seconds=first_run_in)
     reminders = services.reminders
-    if reminders is not None and reminders.sender is None and client is not None and getattr(client, "token", None):
-        from bot.slack_reminder_sender import SlackReminderSender
-
-        reminders.sender = SlackReminderSender(client)
     if reminders is not None and reminders.sender is not None:
         _add(scheduler, leases, "reminder_sweep", reminders.run_sweep, REMINDER_SWEEP_MINUTES, first=soon)
     if reminders is not None:
@@ -73,10 +67,10 @@ def build_scheduler(
 
 
 def start_scheduler(
-    services: Services, settings: Settings, client: Any = None, *, first_run_in: float = 10.0
+    services: Services, settings: Settings, *, first_run_in: float = 10.0
 ) -> BackgroundScheduler:
     """Build and start the scheduler; the caller shuts it down (``shutdown()``) on exit."""
-    scheduler = build_scheduler(services, settings, client=client, first_run_in=first_run_in)
+    scheduler = build_scheduler(services, settings, first_run_in=first_run_in)
     scheduler.start()
     log.info("scheduler started: %s", ", ".join(job.id for job in scheduler.get_jobs()))
     return scheduler

@@ -62,9 +62,9 @@ def build_runtime(
     return SlackRuntime(services=services, app=app, notifier=notifier)
 
 
-def start_scheduler(services: Services, settings: Settings, runtime: SlackRuntime) -> BackgroundScheduler:
+def start_scheduler(services: Services, settings: Settings) -> BackgroundScheduler:
     """Start the scheduled jobs (reminders, escalation retries, reconciliation) for this process."""
-    return start_jobs(services=services, settings=settings, client=runtime.app.client)
+    return start_jobs(services=services, settings=settings)
 
 
 def run_http(settings: Settings, *, host: str, port: int, scheduler: bool, workers: int = 1) -> None:
@@ -81,7 +81,7 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool, worke
 
     runtime = build_runtime(settings)
     runtime.services.db.upgrade()  # safe to run again; serialised across processes
-    jobs = start_scheduler(runtime.services, settings, runtime) if scheduler else None
+    jobs = start_scheduler(runtime.services, settings) if scheduler else None
     # log_config=None: uvicorn's records go through our redacting root handler too.
     options: dict[str, Any] = {
         "host": host, "port": port, "log_level": settings.log_level.lower(), "access_log": False, "log_config": None,

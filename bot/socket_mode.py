@@ -24,7 +24,7 @@ def run_socket(settings: Settings, *, scheduler: bool) -> None:
         raise ConfigurationError("SLACK_APP_TOKEN is required for this mode but is not set")
     runtime = build_runtime(settings, socket_mode=True)
     runtime.services.db.upgrade()  # safe to run again; serialised across processes
-    jobs = start_scheduler(runtime.services, settings, runtime) if scheduler else None
+    jobs = start_scheduler(runtime.services, settings) if scheduler else None
     try:
         socket_mode_handler(runtime.app, settings).start()  # type: ignore[no-untyped-call]
     finally:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -169,6 +171,7 @@ class PrincipalRecord(Base):
     """Someone who talks to the bot (for Slack: ``slack:<team>:<user>``) and what we know of them."""
 
     __tablename__ = "billing_principal"
+    __table_args__ = (Index("ix_billing_principal_email", "email"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     principal: Mapped[str] = mapped_column(String(255), unique=True)
@@ -182,6 +185,8 @@ class PrincipalRecord(Base):
     verified_email: Mapped[str | None] = mapped_column(String(320))
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # When this person last used the bot (throttled): reminders go to the workspace used last.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class VerificationCodeRecord(Base):
@@ -293,6 +298,10 @@ class ReminderDeliveryRecord(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     channel: Mapped[str | None] = mapped_column(String(64))
     message_ts: Mapped[str | None] = mapped_column(String(64))
+    # The chat workspace the DM went to (several installed workspaces), for later updates.
+    workspace: Mapped[str | None] = mapped_column(String(64))
+    # Sent without its details to someone who has not proven the address yet; shown once proven.
+    withheld: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     thanked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     error: Mapped[str | None] = mapped_column(Text)
 

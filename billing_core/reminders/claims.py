@@ -93,12 +93,16 @@ def take_over(session: Session, key: tuple[int, int, int], window: PlanWindow) -
     return taken
 
 
-def mark_sent(db: Database, ids: Sequence[int], *, at: datetime, channel: str | None, ts: str | None) -> None:
+def mark_sent(
+    db: Database, ids: Sequence[int], *, at: datetime, channel: str | None, ts: str | None,
+    workspace: str = "", withheld: bool = False,
+) -> None:
     with db.transaction() as session:
         session.execute(
             update(Delivery)
             .where(Delivery.id.in_(ids), Delivery.status == "claimed")
-            .values(status="sent", sent_at=at, channel=channel, message_ts=ts, error=None)
+            .values(status="sent", sent_at=at, channel=channel, message_ts=ts, error=None,
+                    workspace=workspace or None, withheld=withheld)
         )
 
 

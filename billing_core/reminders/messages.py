@@ -27,10 +27,17 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ChatContact:
-    """A billing contact found in the chat workspace, with the time zone their client shows."""
+    """A billing contact found in a chat workspace, with the time zone their client shows.
+
+    ``workspace`` is where they were found (opaque; empty with one workspace). ``needs_proof``:
+    they have not proven that the contact's address is theirs, so a reminder says only that one
+    is waiting (no invoice, amount or account) until they do.
+    """
 
     user_id: str
     timezone: str | None
+    workspace: str = ""
+    needs_proof: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +59,7 @@ class ReminderMessage:
     step: int
     recipient_name: str
     lines: tuple[ReminderLine, ...]
+    withheld: bool = False  # only "a reminder is waiting" until the recipient proves the address
 
     @property
     def all_paid(self) -> bool:
@@ -67,6 +75,8 @@ class ReminderMessage:
 
     def fallback_text(self) -> str:
         """Plain text for notifications and clients that do not render blocks."""
+        if self.withheld:
+            return WITHHELD_SETTLED_TEXT if self.all_paid else WITHHELD_TEXT
         parts = [
             f"{line.invoice_number} {line.amount.format()} due {line.due_on.isoformat()}"
             + (" (paid, thank you)" if line.paid else "")
@@ -75,10 +85,18 @@ class ReminderMessage:
         return f"{self.headline}: " + "; ".join(parts)
 
 
+WITHHELD_TEXT = (
+    "You have a billing reminder waiting. Confirm your e-mail address to see it: "
+    "we e-mail you a code when you ask for one."
+)
+WITHHELD_SETTLED_TEXT = "A billing reminder sent to you here has been settled. Nothing is due from it."
+
+
 @dataclass(frozen=True, slots=True)
 class PostedMessage:
     channel: str
     ts: str
+    workspace: str = ""
 
 
 class ReminderSender(Protocol):

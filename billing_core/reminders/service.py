@@ -25,6 +25,7 @@ from billing_core.reminders.messages import ReminderLine, ReminderSender
 from billing_core.reminders.overdue import OverdueEscalator, escalate_overdue
 from billing_core.reminders.pauses import ALREADY_PAID, SNOOZE, pause
 from billing_core.reminders.plan import PlanWindow, group_reminders, iter_due
+from billing_core.reminders.reveal import reveal_withheld
 from billing_core.reminders.schedule import ReminderSchedule
 from billing_core.reminders.sweep import DeliveryPass, SweepResult
 from billing_core.reminders.thanks import thank_paid
@@ -76,9 +77,11 @@ class ReminderService:
         )
 
     def run_sweep(self, now: datetime | None = None) -> SweepResult:
-        """One full sweep (see the module docstring). Needs a sender (``SLACK_BOT_TOKEN``)."""
+        """One full sweep (see the module docstring). Needs a sender (a Slack token or OAuth)."""
         if self.sender is None:
-            raise ConfigurationError("SLACK_BOT_TOKEN is required to send reminders but is not set")
+            raise ConfigurationError(
+                "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET) is required to send reminders but is not set"
+            )
         window = self.window(now)
         result = SweepResult()
         result.thanked = thank_paid(self._db, self.sender, window)
@@ -111,6 +114,12 @@ class ReminderService:
             if limit is not None and len(planned) >= limit:
                 break
         return planned
+
+    def reveal_withheld(self, email: str) -> int:
+        """After ``email`` was proven: show the details of reminders sent to it as "waiting"."""
+        if self.sender is None:
+            return 0
+        return reveal_withheld(self._db, self.sender, email, self._clock.now())
 
     def expire_stale_claims(self, now: datetime | None = None) -> int:
         """Turn claims left by a process that stopped mid-send into failures the next sweep retries."""

@@ -116,7 +116,8 @@ class DeliveryPass:
             claimed = claims.claim(self._db, group.reminders, self._window)
             if not claimed:
                 return
-            message = ReminderMessage(group.step, group.contact_name, tuple(r.line for _, r in claimed))
+            message = ReminderMessage(group.step, group.contact_name, tuple(r.line for _, r in claimed),
+                                      withheld=pending.contact.needs_proof)
             posted = self._sender.send_reminder(pending.contact, message)
         except ChatRateLimited as limited:
             if claimed:
@@ -130,7 +131,8 @@ class DeliveryPass:
             self._result.failed += len(claimed) or len(group.reminders)
             return
         claims.mark_sent(
-            self._db, [i for i, _ in claimed], at=self._window.now, channel=posted.channel, ts=posted.ts
+            self._db, [i for i, _ in claimed], at=self._window.now, channel=posted.channel, ts=posted.ts,
+            workspace=posted.workspace, withheld=message.withheld,
         )
         self._result.sent += len(claimed)
         self._result.messages += 1

@@ -167,10 +167,14 @@ def upgrade() -> None:
     sa.Column('verified_email', sa.String(length=320), nullable=True),
     sa.Column('verified_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['active_account_id'], ['billing_account.id'], name=op.f('fk_billing_principal_active_account_id_billing_account'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_principal')),
     sa.UniqueConstraint('principal', name=op.f('uq_billing_principal_principal'))
     )
+    with op.batch_alter_table('billing_principal', schema=None) as batch_op:
+        batch_op.create_index('ix_billing_principal_email', ['email'], unique=False)
+
     op.create_table('billing_verification_code',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('principal', sa.String(length=255), nullable=False),
@@ -237,6 +241,8 @@ def upgrade() -> None:
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('channel', sa.String(length=64), nullable=True),
     sa.Column('message_ts', sa.String(length=64), nullable=True),
+    sa.Column('workspace', sa.String(length=64), nullable=True),
+    sa.Column('withheld', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('thanked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['contact_id'], ['billing_contact.id'], name=op.f('fk_billing_reminder_delivery_contact_id_billing_contact'), ondelete='CASCADE'),
@@ -282,6 +288,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_billing_verification_code_principal_created')
 
     op.drop_table('billing_verification_code')
+    with op.batch_alter_table('billing_principal', schema=None) as batch_op:
+        batch_op.drop_index('ix_billing_principal_email')
+
     op.drop_table('billing_principal')
     op.drop_table('billing_payment_method')
     with op.batch_alter_table('billing_payment', schema=None) as batch_op:

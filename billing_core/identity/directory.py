@@ -1,0 +1,97 @@
+"""Where people use the bot: the principals acting for an e-mail, and when each was last seen.
+
+With several chat workspaces installed, one billing contact may be reachable in more than one of
+them (their own company's and a Slack Connect partner's). Reminders go to where the person last
+used the bot, else to a workspace where a colleague on one of their accounts did. Principals are
+opaque here (the Slack layer names and parses them); the directory only orders them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from billing_core.clock import Clock
+from billing_core.db.database import Database
+from billing_core.db.tables import ContactRecord, PrincipalRecord
+from billing_core.identity.emails import normalize_email
+
+# A principal's last use is written at most this often: it orders workspaces, no more.
+SEEN_EVERY = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Reachable:
+    """Principals to try for one e-mail, best first."""
+
+    own: tuple[str, ...]  # this person, most recently seen first
+    colleagues: tuple[str, ...]  # others on the same accounts, most recently seen first
+
+
+class PrincipalDirectory:
+    """Record who uses the bot where; answer where a contact can be reached."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def record_seen(self, principal: str, email: str) -> None:
+        """Note that ``principal`` (showing ``email``) used the bot now; cheap when seen recently."""
+        now = self.clock.now()
+        email = normalize_email(email)
+        record = PrincipalRecord
+        with self.db.transaction() as session:
+            touched = cast(CursorResult[Any], session.execute(
+                update(record)
+                .where(record.principal == principal,
+                       or_(record.last_seen_at.is_(None), record.last_seen_at < now - SEEN_EVERY,
+                           record.email.is_(None), record.email != email))
+                .values(email=email, last_seen_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            ))
+            if touched.rowcount or session.scalar(select(record.id).where(record.principal == principal)):
+                return
+        try:
+            with self.db.transaction() as session:
+                session.add(record(principal=principal, email=email, last_seen_at=now, updated_at=now))
+        except IntegrityError:
+            pass  # another request recorded it first
+
+    def reachable(self, email: str) -> Reachable:
+        """Where ``email`` may be reached: their own principals, then their colleagues'."""
+        email = normalize_email(email)
+        record = PrincipalRecord
+        recent_first = (record.last_seen_at.desc().nulls_last(), record.id.desc())
+        with self.db.read() as session:
+            own = session.scalars(
+                select(record.principal)
+                .where(or_(record.email == email, record.verified_email == email))
+                .order_by(*recent_first)
+            ).all()
+            accounts = select(ContactRecord.account_id).where(ContactRecord.email == email)
+            colleagues = select(ContactRecord.email).where(
+                ContactRecord.account_id.in_(accounts), ContactRecord.email != email
+            )
+            others = session.scalars(
+                select(record.principal)
+                .where(or_(record.email.in_(colleagues), record.verified_email.in_(colleagues)))
+                .order_by(*recent_first)
+            ).all()
+        mine = tuple(dict.fromkeys(own))
+        return Reachable(own=mine, colleagues=tuple(p for p in dict.fromkeys(others) if p not in mine))
+
+    def forget(self, principal_prefix: str) -> int:
+        """Remove every principal starting with ``principal_prefix`` (a workspace that uninstalled).
+
+        Their identity links and active-account choices go with them; returns how many.
+        """
+        escaped = principal_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        with self.db.transaction() as session:
+            removed = cast(CursorResult[Any], session.execute(
+                delete(PrincipalRecord).where(PrincipalRecord.principal.like(f"{escaped}%", escape="\\"))
+            ))
+            return int(removed.rowcount)

@@ -1,0 +1,62 @@
+"""A reminder DM already sent, read back from its delivery rows so it can be rewritten."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from billing_core.db.database import Database
+from billing_core.db.tables import AccountRecord, ContactRecord, InvoiceRecord, ReminderDeliveryRecord
+from billing_core.money import Money
+from billing_core.reminders.messages import PostedMessage, ReminderLine, ReminderMessage
+
+Delivery = ReminderDeliveryRecord
+
+
+@dataclass(frozen=True, slots=True)
+class SentReminder:
+    """One sent DM as it reads now (paid lines marked), and its delivery rows."""
+
+    message: ReminderMessage
+    delivery_ids: tuple[int, ...]
+    paid_ids: tuple[int, ...]
+
+
+def load_sent(db: Database, posted: PostedMessage, claimed_at: datetime) -> SentReminder | None:
+    """The DM at ``posted`` from the sweep that claimed at ``claimed_at``; ``None`` if none."""
+    with db.read() as session:
+        rows = session.execute(
+            select(Delivery, InvoiceRecord, AccountRecord, ContactRecord.name)
+            .join(InvoiceRecord, InvoiceRecord.id == Delivery.invoice_id)
+            .join(AccountRecord, AccountRecord.id == InvoiceRecord.account_id)
+            .join(ContactRecord, ContactRecord.id == Delivery.contact_id)
+            .where(
+                Delivery.status == "sent",
+                Delivery.claimed_at == claimed_at,  # one sweep's claims: keeps to the index
+                Delivery.channel == posted.channel,
+                Delivery.message_ts == posted.ts,
+            )
+            .order_by(AccountRecord.external_id, InvoiceRecord.number)
+        ).all()
+        if not rows:
+            return None
+        lines = tuple(
+            ReminderLine(
+                account_external_id=account.external_id,
+                account_name=account.name,
+                invoice_number=invoice.number,
+                amount=Money(invoice.amount_due_minor, invoice.currency),
+                due_on=invoice.due_on,
+                paid=invoice.status == "paid",
+            )
+            for _, invoice, account, _ in rows
+        )
+        withheld = any(delivery.withheld for delivery, _, _, _ in rows)
+        message = ReminderMessage(step=rows[0][0].step, recipient_name=rows[0][3], lines=lines, withheld=withheld)
+        return SentReminder(
+            message=message,
+            delivery_ids=tuple(delivery.id for delivery, _, _, _ in rows),
+            paid_ids=tuple(delivery.id for delivery, invoice, _, _ in rows if invoice.status == "paid"),
+        )
