@@ -18,6 +18,8 @@ class Actor:
     email: str
     principal: str
     display_name: str = ""
+    # From another organization (Slack Connect, a stranger): must prove the e-mail in any mode.
+    external: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from bot.scheduler import start_scheduler as start_jobs
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
+from bot.workspaces import SlackWorkspaces, Workspace
 from handlers.identity.resolver import IdentityResolver
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class SlackRuntime:
     services: Services
     app: App
     notifier: SlackNotifier
+    workspaces: SlackWorkspaces
 
 
 def build_runtime(
@@ -43,23 +45,24 @@ def build_runtime(
 ) -> SlackRuntime:
     """Wire the whole Slack side. The notifier is built first (services tell people through it)
     and learns how to reach each workspace once the app (and its installation store) exists."""
-    holder: dict[str, App] = {}
+    holder: dict[str, SlackWorkspaces] = {}
     default_client = make_web_client(settings) if not settings.oauth_enabled else None
 
-    def client_for_team(team_id: str) -> WebClient | None:
-        if default_client is not None:
-            return default_client
-        store = holder["app"].installation_store
-        bot = store.find_bot(enterprise_id=None, team_id=team_id) if store is not None else None
-        return make_web_client(settings, token=bot.bot_token) if bot is not None and bot.bot_token else None
+    def client_for(workspace: Workspace) -> WebClient | None:
+        return holder["workspaces"].client_for(workspace)
 
-    notifier = SlackNotifier(client_for_team)
+    notifier = SlackNotifier(client_for)
     services = build_services(settings, clock=clock, db=db, notifier=notifier)
     app = build_bolt_app(
         services, settings, client=default_client, socket_mode=socket_mode, notifier=notifier, identity=identity
     )
-    holder["app"] = app
-    return SlackRuntime(services=services, app=app, notifier=notifier)
+    holder["workspaces"] = workspaces = SlackWorkspaces(
+        default_client=default_client,
+        store=app.installation_store if settings.oauth_enabled else None,
+        client_for_token=lambda token: make_web_client(settings, token=token),
+        support_team=settings.support_slack_team,
+    )
+    return SlackRuntime(services=services, app=app, notifier=notifier, workspaces=workspaces)
 
 
 def start_scheduler(services: Services, settings: Settings) -> BackgroundScheduler:

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     smtp_from: str = Field("billing-bot@localhost", alias="SMTP_FROM")
     smtp_ca_file: str | None = Field(None, alias="SMTP_CA_FILE")
     support_slack_channel: str | None = Field(None, alias="SUPPORT_SLACK_CHANNEL")
+    # The workspace (team id, or "E…:T…" in a Grid organization) holding SUPPORT_SLACK_CHANNEL.
+    support_slack_team: str | None = Field(None, alias="SUPPORT_SLACK_TEAM")
 
     billing_timezone: str = Field("UTC", alias="BILLING_TIMEZONE")
     reminder_schedule: Annotated[list[int], NoDecode] = Field(

@@ -13,8 +13,9 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from slack_sdk import WebClient
 
 from billing_core.views import PaymentMethodView, PaymentView
+from bot.workspaces import Workspace
 from handlers.accounts.home import publish_home_for
-from handlers.identity.resolver import parse_principal
+from handlers.identity.resolver import SlackPrincipal, parse_principal
 from handlers.kit.blocks import Screen
 from handlers.kit.deps import Deps
 from handlers.kit.surfaces import send_dm
@@ -23,14 +24,15 @@ from handlers.payments.pay_blocks import outcome_screen
 
 logger = logging.getLogger(__name__)
 
-ClientForTeam = Callable[[str], WebClient | None]
+ClientFor = Callable[[Workspace], WebClient | None]
 
 
 class SlackNotifier:
-    """DMs the Slack user behind a ``slack:<team>:<user>`` principal; other principals are skipped."""
+    """DMs the Slack user behind a Slack principal, through their workspace's installation;
+    other principals are skipped."""
 
-    def __init__(self, client_for_team: ClientForTeam, *, executor: Executor | None = None) -> None:
-        self._client_for_team = client_for_team
+    def __init__(self, client_for: ClientFor, *, executor: Executor | None = None) -> None:
+        self._client_for = client_for
         self._executor = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-notify")
         self._deps: Deps | None = None
 
@@ -48,18 +50,19 @@ class SlackNotifier:
         parsed = parse_principal(principal)
         if parsed is None:
             return
-        team_id, user_id = parsed
-        self._executor.submit(self._deliver, team_id, user_id, screen)
+        self._executor.submit(self._deliver, parsed, screen)
 
-    def _deliver(self, team_id: str, user_id: str, screen: Screen) -> None:
+    def _deliver(self, slack: SlackPrincipal, screen: Screen) -> None:
+        user_id = slack.user_id
         try:
-            client = self._client_for_team(team_id)
+            workspace = Workspace(slack.team_id, slack.enterprise_id)
+            client = self._client_for(workspace)
             if client is None:
-                logger.warning("no Slack installation for team %s; notification dropped", team_id)
+                logger.warning("no Slack installation for %s; notification dropped", workspace.key)
                 return
             send_dm(client, user_id, screen)
             if self._deps is not None:
-                publish_home_for(self._deps, client, team_id, user_id)
+                publish_home_for(self._deps, client, slack.team_id, user_id)
         except Exception:
             logger.exception("could not notify %s", user_id)
 

@@ -121,8 +121,9 @@ class SlackReminderSender:
             info = self._call("users_info", user=user["id"]).get("user") or {}
             timezone = info.get("tz")
         user_id = str(user["id"])
-        team_id = str(user.get("team_id") or "")
-        principal = principal_for(team_id, user_id)
+        grid = user.get("enterprise_user") if isinstance(user.get("enterprise_user"), dict) else {}
+        enterprise_id = grid.get("enterprise_id") if isinstance(grid, dict) else None
+        principal = principal_for(str(user.get("team_id") or ""), user_id, enterprise_id)
         return ChatContact(
             user_id=user_id,
             timezone=str(timezone) if timezone else None,
@@ -217,23 +218,26 @@ class WorkspacesReminderSender:
 
     def find_contact(self, email: str) -> ChatContact | None:
         reachable = self._directory.reachable(email)
-        tried: set[str] = set()
+        tried: set[Workspace] = set()
         for principal in reachable.own:  # where they used the bot, most recent first
             slack = parse_principal(principal)
             if slack is None:
                 continue
-            team_id, user_id = slack
-            tried.add(team_id)
-            sender = self._sender(Workspace(team_id))
-            found = sender.find_user(user_id, email) if sender is not None else None
+            workspace = Workspace(slack.team_id, slack.enterprise_id)
+            tried.add(workspace)
+            sender = self._sender(workspace)
+            found = sender.find_user(slack.user_id, email) if sender is not None else None
             if found is not None:
                 return found
         for principal in reachable.colleagues:  # workspaces of their accounts, most recent first
             slack = parse_principal(principal)
-            if slack is None or slack[0] in tried:
+            if slack is None:
                 continue
-            tried.add(slack[0])
-            sender = self._sender(Workspace(slack[0]))
+            workspace = Workspace(slack.team_id, slack.enterprise_id)
+            if workspace in tried:
+                continue
+            tried.add(workspace)
+            sender = self._sender(workspace)
             found = sender.find_contact(email) if sender is not None else None
             if found is not None:
                 return found

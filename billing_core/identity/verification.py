@@ -94,8 +94,12 @@ class IdentityVerification:
     # -- who must verify ----------------------------------------------------------------
 
     def needs_code(self, actor: Actor) -> bool:
-        """True when ``actor`` is a billing contact whose e-mail this principal has not proven yet."""
-        if self.mode != EMAIL_CODE:
+        """True when ``actor`` is a billing contact whose e-mail this principal has not proven yet.
+
+        Always asked of an external actor (another organization's user): their workspace's admins,
+        not the vendor's customer, control the e-mail their profile shows.
+        """
+        if self.mode != EMAIL_CODE and not actor.external:
             return False
         email = normalize_email(actor.email)
         with self._db.read() as session:

@@ -83,7 +83,7 @@ def attach_staff_channel(services: Services, client: WebClient) -> None:
 
 def _slack_user(principal: str) -> str | None:
     parsed = parse_principal(principal)
-    return parsed[1] if parsed and _SLACK_ID.match(parsed[1]) else None
+    return parsed.user_id if parsed and _SLACK_ID.match(parsed.user_id) else None
 
 
 # -- /billing support [message] ---------------------------------------------------------------

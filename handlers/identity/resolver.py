@@ -20,17 +20,41 @@ from billing_core.views import Actor
 logger = logging.getLogger(__name__)
 
 
-def principal_for(team_id: str, user_id: str) -> str:
-    """The opaque principal naming a Slack user: ``slack:<team>:<user>``."""
+def principal_for(team_id: str, user_id: str, enterprise_id: str | None = None) -> str:
+    """The opaque principal naming a Slack user: ``slack:<team>:<user>``, and for a user of an
+    Enterprise Grid organization ``slack:<enterprise>:<team>:<user>`` (its installation may be
+    the organization's)."""
+    if enterprise_id:
+        return f"slack:{enterprise_id}:{team_id}:{user_id}"
     return f"slack:{team_id}:{user_id}"
 
 
-def parse_principal(principal: str) -> tuple[str, str] | None:
-    """``(team_id, user_id)`` of a Slack principal, ``None`` for anything else."""
+@dataclass(frozen=True, slots=True)
+class SlackPrincipal:
+    """A principal taken apart: the user, their workspace and its Grid organization (if any)."""
+
+    team_id: str
+    user_id: str
+    enterprise_id: str | None = None
+
+
+def parse_principal(principal: str) -> SlackPrincipal | None:
+    """The Slack user a principal names, ``None`` for anything else."""
     parts = principal.split(":")
-    if len(parts) != 3 or parts[0] != "slack" or not parts[1] or not parts[2]:
+    if parts[0] != "slack" or not all(parts[1:]):
         return None
-    return parts[1], parts[2]
+    if len(parts) == 3:
+        return SlackPrincipal(team_id=parts[1], user_id=parts[2])
+    if len(parts) == 4:
+        return SlackPrincipal(team_id=parts[2], user_id=parts[3], enterprise_id=parts[1])
+    return None
+
+
+def workspace_prefix(team_id: str | None, enterprise_id: str | None = None) -> str:
+    """What every principal of one workspace (or, without a team, one Grid organization) starts with."""
+    if enterprise_id:
+        return f"slack:{enterprise_id}:{team_id}:" if team_id else f"slack:{enterprise_id}:"
+    return f"slack:{team_id}:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +72,15 @@ class IdentityResolver:
         self._cache: dict[tuple[str, str], _Entry] = {}
         self._lock = threading.Lock()
 
-    def resolve(self, client: WebClient, team_id: str, user_id: str) -> Actor | None:
-        """The caller as an Actor, from the cache or one ``users.info`` call."""
+    def resolve(
+        self, client: WebClient, team_id: str, user_id: str, enterprise_id: str | None = None
+    ) -> Actor | None:
+        """The caller as an Actor, from the cache or one ``users.info`` call.
+
+        ``team_id`` is the workspace the request came through. A user whose own workspace is
+        another one (Slack Connect) or whom Slack marks external or a stranger is an external
+        Actor, keyed by their own workspace: they must prove their e-mail whatever the mode.
+        """
         key = (team_id, user_id)
         now = self._monotonic()
         with self._lock:
@@ -62,7 +93,7 @@ class IdentityResolver:
             # Not cached: a transient failure must not lock someone out for the whole TTL.
             logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
             return None
-        actor = _actor_from_user(response.get("user") or {}, team_id, user_id)
+        actor = actor_from_slack_user(response.get("user") or {}, team_id, user_id, enterprise_id)
         with self._lock:
             self._cache[key] = _Entry(actor=actor, expires_at=now + self._ttl)
         return actor
@@ -85,7 +116,7 @@ class IdentityResolver:
             self._cache.clear()
 
 
-def _actor_from_user(user: object, team_id: str, user_id: str) -> Actor | None:
+def actor_from_slack_user(user: object, team_id: str, user_id: str, enterprise_id: str | None = None) -> Actor | None:
     if not isinstance(user, dict) or user.get("deleted") or user.get("is_bot"):
         return None
     profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
@@ -94,4 +125,22 @@ def _actor_from_user(user: object, team_id: str, user_id: str) -> Actor | None:
     if not isinstance(email, str) or "@" not in email:
         return None
     name = profile.get("real_name") or user.get("real_name") or profile.get("display_name") or ""
-    return Actor(email=email.strip(), principal=principal_for(team_id, user_id), display_name=str(name))
+    own_team = user.get("team_id") if isinstance(user.get("team_id"), str) and user.get("team_id") else team_id
+    grid = user.get("enterprise_user") if isinstance(user.get("enterprise_user"), dict) else {}
+    assert isinstance(grid, dict)
+    own_enterprise = grid.get("enterprise_id") if isinstance(grid.get("enterprise_id"), str) else None
+    same_organization = bool(own_enterprise) and own_enterprise == enterprise_id
+    external = bool(user.get("is_stranger")) or (
+        own_enterprise != enterprise_id if own_enterprise and enterprise_id else
+        not same_organization and own_team != team_id
+    )
+    if external:  # keyed by where they belong, not by the workspace they reached us through
+        team, organization = str(own_team), own_enterprise
+    else:
+        team, organization = team_id, enterprise_id
+    return Actor(
+        email=email.strip(),
+        principal=principal_for(team, user_id, organization),
+        display_name=str(name),
+        external=external,
+    )

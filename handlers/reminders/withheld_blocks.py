@@ -11,6 +11,7 @@ from billing_core.reminders.messages import WITHHELD_SETTLED_TEXT, WITHHELD_TEXT
 from handlers.identity.verification_blocks import VERIFY_RESEND_ACTION
 from handlers.kit.blocks import Block, actions, button, context, escape, section
 
+
 def withheld_blocks(message: ReminderMessage) -> list[Block]:
     """Blocks for a withheld reminder: what is waiting and the button that e-mails a code."""
     if message.all_paid:
