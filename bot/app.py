@@ -53,7 +53,9 @@ def build_bolt_app(
         "listener_executor": ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
     }
     if settings.oauth_enabled:
+        from billing_core.identity.directory import PrincipalDirectory
         from bot.oauth import StoreAuthorize, installation_store, oauth_settings
+        from bot.uninstall import register_uninstall_listeners
 
         store = installation_store(settings, services.db.engine)
         app = App(
@@ -63,7 +65,7 @@ def build_bolt_app(
             authorize=StoreAuthorize(store),  # type: ignore[arg-type]  # an Authorize is accepted
             **common,
         )
-        app.enable_token_revocation_listeners()
+        register_uninstall_listeners(app, store, PrincipalDirectory(services.db, services.clock), services.audit)
     else:
         if settings.slack_bot_token is None:
             raise ConfigurationError("SLACK_BOT_TOKEN is required for this mode but is not set")

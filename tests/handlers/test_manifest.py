@@ -15,7 +15,10 @@ def test_the_manifest_declares_the_command_interactivity_home_event_and_scopes()
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/billing" and command["url"].endswith("/slack/events")
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_home_opened", "app_uninstalled", "tokens_revoked"
+    ]
+    assert manifest["settings"]["org_deploy_enabled"] is True  # Enterprise Grid org-wide installs
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "commands", "chat:write", "users:read", "users:read.email", "im:write"

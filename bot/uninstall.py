@@ -1,0 +1,52 @@
+"""A workspace that uninstalls the app, or revokes its tokens, is forgotten.
+
+Slack sends ``app_uninstalled`` and ``tokens_revoked`` (subscribed in manifest.yml). Bolt's
+built-in listeners delete the tokens from the installation store; these do that too, and also
+remove the identity links of that workspace's people (a reinstall starts from scratch: nobody is
+trusted on an old proof) and write an audit entry. Nothing is sent there afterwards: messages
+already queued find no installation and are dropped with a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_bolt.listener.builtins import TokenRevocationListeners
+from slack_sdk.oauth.installation_store import InstallationStore
+
+from billing_core.audit import AuditLog
+from billing_core.identity.directory import PrincipalDirectory
+from bot.workspaces import Workspace
+from handlers.identity.resolver import workspace_prefix
+
+logger = logging.getLogger(__name__)
+
+
+def register_uninstall_listeners(
+    app: App, store: InstallationStore, directory: PrincipalDirectory, audit: AuditLog
+) -> None:
+    """Listen for ``app_uninstalled`` and ``tokens_revoked`` (OAuth installs only)."""
+    builtins = TokenRevocationListeners(store)
+
+    def forget(context: BoltContext, what: str) -> None:
+        workspace = Workspace(context.team_id, context.enterprise_id)
+        removed = directory.forget(workspace_prefix(context.team_id, context.enterprise_id))
+        logger.info("workspace %s: %s; %d identity link(s) removed", workspace.key, what, removed)
+        audit.record(actor=None, action=f"slack.{what}", outcome="ok", target=workspace.key or None,
+                     detail={"identity_links_removed": removed})
+
+    def app_uninstalled(ack: Ack, context: BoltContext) -> None:
+        ack()
+        builtins.handle_app_uninstalled_events(context)
+        forget(context, "app_uninstalled")
+
+    def tokens_revoked(ack: Ack, event: dict[str, Any], context: BoltContext) -> None:
+        ack()
+        builtins.handle_tokens_revoked_events(event, context)
+        if (event.get("tokens") or {}).get("bot"):
+            forget(context, "tokens_revoked")
+
+    app.event("app_uninstalled")(app_uninstalled)
+    app.event("tokens_revoked")(tokens_revoked)
