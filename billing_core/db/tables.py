@@ -248,6 +248,17 @@ class JobLeaseRecord(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class OnceMarkRecord(Base):
+    """A (kind, key) that happened once already, shared by every process (``billing_core.marks``)."""
+
+    __tablename__ = "billing_once_mark"
+    __table_args__ = (Index("ix_billing_once_mark_at", "at"),)
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class EscalationRecord(Base):
     """A hand-over to billing support. Stored first; an outbox worker e-mails it."""
 

@@ -42,6 +42,15 @@ def upgrade() -> None:
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_billing_job_lease'))
     )
+    op.create_table('billing_once_mark',
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('kind', 'key', name=op.f('pk_billing_once_mark'))
+    )
+    with op.batch_alter_table('billing_once_mark', schema=None) as batch_op:
+        batch_op.create_index('ix_billing_once_mark_at', ['at'], unique=False)
+
     op.create_table('billing_audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
@@ -314,6 +323,10 @@ def downgrade() -> None:
 
     op.drop_table('billing_audit_event')
     op.drop_table('billing_job_lease')
+    with op.batch_alter_table('billing_once_mark', schema=None) as batch_op:
+        batch_op.drop_index('ix_billing_once_mark_at')
+
+    op.drop_table('billing_once_mark')
     op.drop_table('billing_stripe_event')
     op.drop_table('billing_account')
     
