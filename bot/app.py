@@ -11,6 +11,8 @@ from slack_sdk import WebClient
 
 from billing_core.container import Services
 from billing_core.errors import ConfigurationError
+from billing_core.identity.directory import PrincipalDirectory
+from billing_core.views import Actor
 from bot.correlation import ContextExecutor, correlate
 from bot.settings import Settings
 from bot.slack_client import make_web_client, use_kept_alive_client
@@ -53,7 +55,6 @@ def build_bolt_app(
         "listener_executor": ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
     }
     if settings.oauth_enabled:
-        from billing_core.identity.directory import PrincipalDirectory
         from bot.oauth import StoreAuthorize, installation_store, oauth_settings
         from bot.uninstall import register_uninstall_listeners
 
@@ -77,7 +78,7 @@ def build_bolt_app(
         )
     deps = Deps(
         services=services,
-        identity=identity or IdentityResolver(),
+        identity=identity or IdentityResolver(on_resolved=_record_seen(services)),
         support_email=settings.support_email,
         # Follow-ups run where Bolt runs listeners (looked up late: the console swaps that executor).
         later=Later(lambda: app._listener_runner.listener_executor),
@@ -87,6 +88,12 @@ def build_bolt_app(
         notifier.attach(deps)
     register_listeners(app)
     return app
+
+
+def _record_seen(services: Services) -> Callable[[Actor], None]:
+    """Remember where each person uses the bot (reminders go to the workspace they used last)."""
+    directory = PrincipalDirectory(services.db, services.clock)
+    return lambda actor: directory.record_seen(actor.principal, actor.email)
 
 
 def _our_middleware(deps: Deps) -> Callable[..., BoltResponse]:

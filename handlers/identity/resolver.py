@@ -66,8 +66,17 @@ class _Entry:
 class IdentityResolver:
     """Slack user -> Actor (or ``None`` when Slack shows the app no e-mail for them)."""
 
-    def __init__(self, *, ttl_seconds: float = 600.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        ttl_seconds: float = 600.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        on_resolved: Callable[[Actor], None] | None = None,
+    ) -> None:
+        """``on_resolved`` hears of each person looked up in Slack (once per ``ttl_seconds`` at most):
+        the composition root records where they use the bot, for reminders."""
         self._ttl = ttl_seconds
+        self._on_resolved = on_resolved
         self._monotonic = monotonic
         self._cache: dict[tuple[str, str], _Entry] = {}
         self._lock = threading.Lock()
@@ -96,6 +105,11 @@ class IdentityResolver:
         actor = actor_from_slack_user(response.get("user") or {}, team_id, user_id, enterprise_id)
         with self._lock:
             self._cache[key] = _Entry(actor=actor, expires_at=now + self._ttl)
+        if actor is not None and self._on_resolved is not None:
+            try:
+                self._on_resolved(actor)
+            except Exception:  # bookkeeping: never the reason a request fails
+                logger.exception("could not record where %s uses the bot", actor.principal)
         return actor
 
     def cached(self, team_id: str, user_id: str) -> tuple[bool, Actor | None]:

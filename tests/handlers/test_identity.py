@@ -90,3 +90,12 @@ def test_principals_round_trip() -> None:
     assert parse_principal("cli:ops") is None
     assert parse_principal("slack::U1") is None
     assert parse_principal("slack:E1::T1:U1") is None
+
+
+def test_each_person_looked_up_in_slack_is_reported_once_per_ttl(api: SlackAPI) -> None:
+    seen: list[str] = []
+    resolver = IdentityResolver(on_resolved=lambda actor: seen.append(actor.principal))
+    for _ in range(3):
+        resolver.resolve(client(api), api.team_id, "W1")
+    resolver.resolve(client(api), api.team_id, "W2")  # no e-mail visible: nobody to report
+    assert seen == [f"slack:{api.team_id}:W1"]
