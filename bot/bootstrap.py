@@ -37,6 +37,7 @@ def build_services(
     Payments, cards and the Stripe webhook are only built when ``STRIPE_API_KEY`` is set (or a
     gateway is given); otherwise ``services.payments`` and friends stay ``None``.
     """
+    settings.check_identity_policy()
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     services = Services(
@@ -74,7 +75,15 @@ def build_identity_verification(settings: Settings, *, db: Database, clock: Cloc
         mailer=mailer,
         sender=settings.smtp_from,
         key=key_source.get_secret_value() if key_source else "billing-bot-local",
+        trusts_claim=lambda principal: _trusts_claim(settings, principal),
     )
+
+
+def _trusts_claim(settings: Settings, principal: str) -> bool:
+    from handlers.identity.resolver import parse_principal
+
+    parsed = parse_principal(principal)
+    return settings.trusts_slack_email_of(parsed[0] if parsed is not None else "")
 
 
 def build_reminders(settings: Settings, services: Services) -> ReminderService:

@@ -128,6 +128,7 @@ def serve(
         guarded(lambda: settings.require("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"))
     else:
         guarded(lambda: settings.require("SLACK_SIGNING_SECRET"))
+    guarded(settings.check_identity_policy)
     from bot.server import run_http  # after the checks: its imports log at start-up
 
     slack_startup(lambda: run_http(settings, host=host, port=port, scheduler=not no_scheduler))
@@ -140,6 +141,7 @@ def socket(
     """Serve Slack over Socket Mode (needs SLACK_APP_TOKEN)."""
     settings = settings_or_exit()
     guarded(lambda: settings.require("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"))
+    guarded(settings.check_identity_policy)
     from bot.socket_mode import run_socket  # after the checks: its imports log at start-up
 
     slack_startup(lambda: run_socket(settings, scheduler=not no_scheduler))

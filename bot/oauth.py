@@ -10,22 +10,66 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import BoltContext, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.authorize import Authorize
+from slack_bolt.error import BoltError
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
-from bot.slack_client import BOT_SCOPES
+from bot.slack_client import BOT_SCOPES, make_web_client
 
 logger = logging.getLogger(__name__)
 
 
-def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
-    store = SQLAlchemyInstallationStore(client_id=str(settings.slack_client_id), engine=engine)
+class InstallNotAllowed(BoltError):
+    """An OAuth install from a workspace or Grid org that ``SLACK_INSTALL_ALLOWED_TEAMS`` leaves out."""
+
+
+class AllowListedInstallationStore(SQLAlchemyInstallationStore):
+    """The installation store, refusing to keep installations the operator did not allow.
+
+    A refused installation's fresh tokens are revoked at once (``auth.revoke``), so nothing of it
+    stays usable, and nothing is written.
+    """
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        super().__init__(client_id=str(settings.slack_client_id), engine=engine)
+        self._settings = settings
+
+    def allows(self, team_id: str | None, enterprise_id: str | None) -> bool:
+        return self._settings.may_install(team_id, enterprise_id)
+
+    def save(self, installation: Installation) -> None:
+        if not self.allows(installation.team_id, installation.enterprise_id):
+            logger.warning(
+                "installation refused: team %s, enterprise %s not in SLACK_INSTALL_ALLOWED_TEAMS",
+                installation.team_id, installation.enterprise_id,
+            )
+            for token in (installation.bot_token, installation.user_token):
+                if token:
+                    _revoke(self._settings, token)
+            raise InstallNotAllowed("this workspace may not install the app")
+        super().save(installation)
+
+
+def _revoke(settings: Settings, token: str) -> None:
+    try:
+        make_web_client(settings, token=token).auth_revoke()
+    except (SlackApiError, OSError) as error:
+        logger.warning("auth.revoke of a refused installation failed: %s", type(error).__name__)
+
+
+def installation_store(settings: Settings, engine: Engine) -> AllowListedInstallationStore:
+    """The installation store in our database; at start-up, also the identity-policy check."""
+    settings.check_identity_policy()
+    store = AllowListedInstallationStore(settings, engine)
     _create_quietly(store.create_tables)
     return store
 
@@ -42,7 +86,23 @@ def oauth_settings(settings: Settings, engine: Engine, store: SQLAlchemyInstalla
         state_store=state_store,
         install_path="/slack/install",
         redirect_uri_path="/slack/oauth_redirect",
+        callback_options=CallbackOptions(success=_succeeded, failure=_failed),
     )
+
+
+def _succeeded(args: SuccessArgs) -> BoltResponse:
+    return args.default.success(args)
+
+
+def _failed(args: FailureArgs) -> BoltResponse:
+    if isinstance(args.error, InstallNotAllowed):
+        return BoltResponse(
+            status=403,
+            body="<html><body><p>This workspace is not allowed to install the billing app. "
+            "Please contact the vendor's billing team.</p></body></html>",
+            headers={"Content-Type": "text/html; charset=utf-8"},
+        )
+    return args.default.failure(args)
 
 
 def _create_quietly(create: Any, *args: Any) -> None:
@@ -57,7 +117,7 @@ class StoreAuthorize(Authorize):
     """Bot token for a workspace from the installation store, without an ``auth.test`` call
     (Bolt's default makes one, a Web API call before the ack)."""
 
-    def __init__(self, store: SQLAlchemyInstallationStore) -> None:
+    def __init__(self, store: AllowListedInstallationStore) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._store = store
 
@@ -73,6 +133,9 @@ class StoreAuthorize(Authorize):
         actor_user_id: str | None = None,
     ) -> AuthorizeResult | None:
         bot = self._store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
+        if bot is not None and not self._store.allows(bot.team_id, bot.enterprise_id):
+            logger.info("installation of team %s is no longer allowed", team_id)
+            bot = None
         if bot is None:
             logger.info("no installation for team %s", team_id)
             return None

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -79,6 +80,7 @@ class IdentityVerification:
         mailer: Mailer | None,
         sender: str,
         key: str,
+        trusts_claim: Callable[[str], bool] | None = None,
     ) -> None:
         if mode not in (SLACK_EMAIL, EMAIL_CODE):
             raise ValueError(f"unknown identity verification mode {mode!r}")
@@ -90,12 +92,17 @@ class IdentityVerification:
         # Kept outside the database (derived from a secret in the environment), so a copy of the
         # database alone does not let anyone try all million codes offline.
         self._key = key.encode()
+        # slack_email mode: whose claimed e-mail identifies them (by principal); None trusts all.
+        self._trusts_claim = trusts_claim
 
     # -- who must verify ----------------------------------------------------------------
 
     def needs_code(self, actor: Actor) -> bool:
-        """True when ``actor`` is a billing contact whose e-mail this principal has not proven yet."""
-        if self.mode != EMAIL_CODE:
+        """True when ``actor`` is a billing contact whose e-mail this principal has not proven yet.
+
+        In ``slack_email`` mode only principals the claim is not trusted for must prove it.
+        """
+        if self.mode != EMAIL_CODE and (self._trusts_claim is None or self._trusts_claim(actor.principal)):
             return False
         email = normalize_email(actor.email)
         with self._db.read() as session:
