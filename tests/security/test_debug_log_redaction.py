@@ -8,45 +8,30 @@ signed requests) with the CLI's logging at DEBUG; the OAuth flow through the e2e
 from __future__ import annotations
 
 import io
-import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.logging_setup import configure_logging, redact, secret_values
 from tests.security.full_run import ANN, FullRun, full_run, localstripe_server  # noqa: F401
+from tests.security.test_logs_full_run import captured_logs as debug_logs  # noqa: F401
 from tests.security.test_oauth_install_policy import install, oauth_bot
 
 NEEDS_AUTHENTICATION = "4000002500003155"
 ESCALATION_BODY = "Quarterly reconciliation question about purchase order Zanzibar-77"
 
 
-@pytest.fixture
-def debug_logs() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    level = root.level
-    stream = io.StringIO()
-    yield stream
-    for handler in list(root.handlers):
-        if getattr(handler, "_billing_bot", False):
-            root.removeHandler(handler)
-    root.setLevel(level)
-
-
 def test_a_debug_run_logs_no_client_secret_link_token_or_escalation_body(
     full_run: FullRun, debug_logs: io.StringIO  # noqa: F811
 ) -> None:
     configure_logging(level="DEBUG", secrets=secret_values(full_run.settings), stream=debug_logs)
-    customer = full_run.services.accounts.stripe_customer_id("acme") if hasattr(
-        full_run.services.accounts, "stripe_customer_id") else None
     card = full_run.stripe.v1.payment_methods.create(
         params={"type": "card", "card": {"number": NEEDS_AUTHENTICATION, "exp_month": 12, "exp_year": 2031,
                                           "cvc": "123"}}
     )
-    intent_customer = customer or full_run.stripe.v1.payment_methods.retrieve(full_run.acme_card).customer
-    full_run.stripe.v1.payment_methods.attach(card.id, params={"customer": str(intent_customer)})
+    customer = full_run.stripe.v1.payment_methods.retrieve(full_run.acme_card).customer
+    full_run.stripe.v1.payment_methods.attach(card.id, params={"customer": str(customer)})
     full_run.services.payment_methods.list(ANN, "acme", refresh=True)
     started = full_run.services.payments.start_invoice_payment(ANN, "acme", "INV-1", card.id)
     waiting = full_run.services.payments.execute(started.id)
@@ -65,7 +50,7 @@ def test_a_debug_run_logs_no_client_secret_link_token_or_escalation_body(
 
 
 def test_the_oauth_code_is_not_logged_at_debug(
-    tmp_path: Path, debug_logs: io.StringIO
+    tmp_path: Path, debug_logs: io.StringIO  # noqa: F811
 ) -> None:
     bot, slack = oauth_bot(tmp_path, SLACK_EMAIL_TRUSTED_TEAMS="T111", IDENTITY_VERIFICATION="slack_email")
     try:
