@@ -36,7 +36,8 @@ class AuthLinks:
     def payment_id(self, token: str) -> int | None:
         """The payment the token names, or None for anything forged or malformed."""
         head, _, mac = token.partition(".")
-        if not head.isdigit() or len(head) > 12 or not mac:
+        # isascii and isdecimal: "1²".isdigit() is true, and int() of it fails.
+        if not (head.isascii() and head.isdecimal()) or len(head) > 12 or not mac:
             return None
         payment_id = int(head)
         return payment_id if hmac.compare_digest(mac, self._mac(payment_id)) else None
