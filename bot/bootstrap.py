@@ -126,8 +126,10 @@ def build_payments(services: Services, settings: Settings, *, gateway: StripeGat
 
     webhook_secret = settings.stripe_webhook_secret.get_secret_value() if settings.stripe_webhook_secret else None
     api_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else ""
-    links = AuthLinks(secret=webhook_secret or api_key or "billing-bot-local", base_url=settings.public_url)
     db, clock = services.db, services.clock
+    links = AuthLinks(
+        secret=webhook_secret or api_key or "billing-bot-local", base_url=settings.public_url, clock=clock
+    )
     services.payments = PaymentService(db=db, clock=clock, gateway=gateway, notifier=notifier, links=links)
     services.payment_methods = PaymentMethodService(db=db, clock=clock, gateway=gateway, public_url=settings.public_url)
     services.webhooks = StripeWebhookService(
