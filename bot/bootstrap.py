@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     from billing_core.escalations.service import EscalationService
-    from billing_core.identity.verification import IdentityVerification
+    from billing_core.identity.verification import GuessingAlert, IdentityVerification
     from billing_core.reminders.service import ReminderService
 
 
@@ -54,6 +54,7 @@ def build_services(
         build_payments(services, settings, gateway=gateway, notifier=notifier or NullNotifier())
     services.reminders = build_reminders(settings, services)
     services.identity_verification = build_identity_verification(settings, db=db, clock=clock)
+    services.identity_verification.alert_staff = lambda alert: alert_staff(services.escalations, alert)
     return services
 
 
@@ -84,6 +85,17 @@ def _trusts_claim(settings: Settings, principal: str) -> bool:
 
     parsed = parse_principal(principal)
     return settings.trusts_slack_email_of(parsed[0] if parsed is not None else "")
+
+
+def alert_staff(escalations: EscalationService, alert: GuessingAlert) -> None:
+    """Many wrong codes for one address: an escalation from the bot, by e-mail and in the staff channel."""
+    requesters = ", ".join(describe_principal(p) for p in alert.principals[:10]) or "unknown"
+    escalations.raise_security_alert(
+        alert.email,
+        f"{alert.failed_proofs} wrong verification codes were typed for {alert.email} in the last 24 hours, "
+        f"by: {requesters}. New codes for this address are being limited. If this was not the contact, "
+        "check `billing-bot audit` and consider `billing-bot identities revoke`.",
+    )
 
 
 def build_reminders(settings: Settings, services: Services) -> ReminderService:

@@ -123,7 +123,9 @@ def _payment_line(payment: PaymentView) -> str:
 
 
 def _origin(origin: str) -> str:
-    return {"user": "raised by the requester", "reminder": "from a payment reminder"}.get(
+    return {
+        "user": "raised by the requester", "reminder": "from a payment reminder", "security": "from a security check"
+    }.get(
         origin, "raised automatically"
     )
 

@@ -51,6 +51,7 @@ from billing_core.views import Actor
 log = logging.getLogger(__name__)
 
 SYSTEM_PRINCIPAL = "system:reminders"
+SECURITY_PRINCIPAL = "system:security"
 ALREADY_PAID_DEFAULT = "The customer reports that this invoice is already paid."
 OVERDUE_DEFAULT = "This invoice is still unpaid 30 days after its due date."
 
@@ -190,6 +191,25 @@ class EscalationService:
         self._queued(view)
         return view
 
+    def raise_security_alert(self, email: str, message: str) -> EscalationView | None:
+        """System entry point: billing staff must look at something that concerns the contact ``email``
+        (many wrong verification codes, say). Filed on that contact's first account and delivered
+        at once; None when ``email`` is no contact."""
+        text = validate_message(message)
+        with self._db.transaction() as session:
+            contact = session.scalars(
+                select(ContactRecord).where(ContactRecord.email == normalize_email(email)).order_by(ContactRecord.id)
+            ).first()
+            account = session.get(AccountRecord, contact.account_id) if contact is not None else None
+            if contact is None or account is None:
+                return None
+            system = Actor(email=contact.email, principal=SECURITY_PRINCIPAL, display_name=contact.name)
+            record = self._insert(session, account, None, "security", text, "security", system, contact.name)
+            view = escalation_view(session, record)
+        self._queued(view)
+        self.deliver_soon(view)
+        return view
+
     def list_open(self, actor: Actor) -> list[EscalationView]:
         """The actor's open escalations, newest first."""
         with self._db.read() as session:
@@ -299,7 +319,7 @@ class EscalationService:
         add_audit_event(
             session,
             at=now,
-            actor=None if origin == "overdue" else actor,
+            actor=None if origin in ("overdue", "security") else actor,
             account_id=account.id,
             action="escalation.create",
             target=format_reference(record.id),
