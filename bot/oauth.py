@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import BoltContext, BoltResponse
@@ -19,13 +20,19 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
 from bot.slack_client import BOT_SCOPES, make_web_client
 
 logger = logging.getLogger(__name__)
+
+STATE_LIFETIME_SECONDS = 600
+# Installs started (``GET /slack/install``) and not finished within the state's lifetime.
+MAX_PENDING_INSTALLS = 1000
 
 
 class InstallNotAllowed(BoltError):
@@ -74,8 +81,29 @@ def installation_store(settings: Settings, engine: Engine) -> AllowListedInstall
     return store
 
 
+class TooManyPendingInstalls(BoltError):
+    """``MAX_PENDING_INSTALLS`` unexpired OAuth states exist: no new one is written."""
+
+
+class PurgingOAuthStateStore(SQLAlchemyOAuthStateStore):
+    """slack-sdk's state store, bounded: ``GET /slack/install`` needs no authentication and wrote a
+    row each time, kept forever. Each new state first deletes the expired ones, and none is
+    written while ``MAX_PENDING_INSTALLS`` live ones exist."""
+
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        now = normalize_datetime_for_db(datetime.now(tz=UTC))
+        table = self.oauth_states
+        with self.engine.begin() as connection:
+            connection.execute(table.delete().where(table.c.expire_at <= now))
+            live = connection.execute(select(func.count()).select_from(table)).scalar_one()
+        if live >= MAX_PENDING_INSTALLS:
+            logger.warning("refusing a new install: %d installs are pending", live)
+            raise TooManyPendingInstalls("too many installs are pending; try again in a few minutes")
+        return str(super().issue(*args, **kwargs))
+
+
 def oauth_settings(settings: Settings, engine: Engine, store: SQLAlchemyInstallationStore) -> OAuthSettings:
-    state_store = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
+    state_store = PurgingOAuthStateStore(expiration_seconds=STATE_LIFETIME_SECONDS, engine=engine)
     _create_quietly(state_store.metadata.create_all, engine)
     assert settings.slack_client_secret is not None
     return OAuthSettings(
