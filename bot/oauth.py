@@ -25,8 +25,10 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from bot.installation_store import EncryptedInstallationStore
 from bot.settings import Settings
 from bot.slack_client import BOT_SCOPES, make_web_client
+from bot.token_cipher import TokenCipher
 
 logger = logging.getLogger(__name__)
 
@@ -39,15 +41,18 @@ class InstallNotAllowed(BoltError):
     """An OAuth install from a workspace or Grid org that ``SLACK_INSTALL_ALLOWED_TEAMS`` leaves out."""
 
 
-class AllowListedInstallationStore(SQLAlchemyInstallationStore):
-    """The installation store, refusing to keep installations the operator did not allow.
+class AllowListedInstallationStore(EncryptedInstallationStore):
+    """The installation store (tokens encrypted at rest), refusing to keep installations the
+    operator did not allow.
 
     A refused installation's fresh tokens are revoked at once (``auth.revoke``), so nothing of it
     stays usable, and nothing is written.
     """
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
-        super().__init__(client_id=str(settings.slack_client_id), engine=engine)
+        key = settings.slack_token_encryption_key
+        cipher = TokenCipher(key.get_secret_value()) if key is not None else None
+        super().__init__(client_id=str(settings.slack_client_id), engine=engine, cipher=cipher)
         self._settings = settings
 
     def allows(self, team_id: str | None, enterprise_id: str | None) -> bool:
@@ -77,8 +82,24 @@ def installation_store(settings: Settings, engine: Engine) -> AllowListedInstall
     """The installation store in our database; at start-up, also the identity-policy check."""
     settings.check_identity_policy()
     store = AllowListedInstallationStore(settings, engine)
+    if store.cipher is None:
+        logger.warning("Slack tokens are stored unencrypted: set SLACK_TOKEN_ENCRYPTION_KEY (see SECURITY.md)")
     _create_quietly(store.create_tables)
     return store
+
+
+def reencrypt_tokens(settings: Settings) -> str:
+    """``billing-bot installations reencrypt``: every stored Slack token under the first key."""
+    from billing_core.db.database import Database
+
+    settings.require("SLACK_CLIENT_ID", "SLACK_TOKEN_ENCRYPTION_KEY")
+    database = Database(settings.database_url)
+    try:
+        store = AllowListedInstallationStore(settings, database.engine)
+        _create_quietly(store.create_tables)
+        return f"re-encrypted {store.reencrypt()} row(s)"
+    finally:
+        database.dispose()
 
 
 class TooManyPendingInstalls(BoltError):

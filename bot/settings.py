@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
     slack_client_id: str | None = Field(None, alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(None, alias="SLACK_CLIENT_SECRET")
+    # Fernet key(s), comma-separated (the first encrypts): OAuth tokens encrypted in the database.
+    slack_token_encryption_key: SecretStr | None = Field(None, alias="SLACK_TOKEN_ENCRYPTION_KEY")
 
     stripe_api_key: SecretStr | None = Field(None, alias="STRIPE_API_KEY")
     stripe_webhook_secret: SecretStr | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
