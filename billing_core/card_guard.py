@@ -1,14 +1,19 @@
 """Card-number guard: text that looks like a card number never gets stored, e-mailed or logged.
 
-"Looks like" means 13 to 19 digits, optionally split by spaces or dashes, that pass the Luhn check.
+"Looks like" means 13 to 19 digits that pass the Luhn check, possibly split into groups by up to
+four separator characters each: any white space (tabs, newlines, no-break and other Unicode
+spaces, doubled spaces), dashes of every kind, dots, slashes, underscores, middle dots, bullets and
+invisible zero-width characters.
 """
 
 from __future__ import annotations
 
 import re
 
-# Digits with optional single space/dash separators, not glued to other digits.
-_CANDIDATE = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
+_SEPARATOR = r"[\s\-./_\u00ad\u00b7\u2010-\u2015\u2022\u2212\u200b-\u200d\u2060\ufeff]"
+# Digits with short separator runs between them, not glued to other digits.
+_CANDIDATE = re.compile(rf"(?<!\d)(?:\d{_SEPARATOR}{{0,4}}){{12,18}}\d(?!\d)")
+_NOT_A_DIGIT = re.compile(r"\D")
 REDACTED = "[card number removed]"
 
 
@@ -26,7 +31,7 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _card_like(match: str) -> bool:
-    digits = re.sub(r"[ -]", "", match)
+    digits = _NOT_A_DIGIT.sub("", match)
     return 13 <= len(digits) <= 19 and luhn_valid(digits)
 
 

@@ -115,6 +115,10 @@ class UnknownEscalationTopic(InvalidEscalation):
     """The topic is not one of those offered."""
 
 
+class EscalationRateLimited(BillingError):
+    """Too many requests to billing support from this person or for this account recently."""
+
+
 class EscalationAlreadyResolved(BillingError):
     def __init__(self, reference: str, resolved_by: str | None) -> None:
         super().__init__(f"{reference} is already resolved")

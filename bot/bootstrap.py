@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     from billing_core.escalations.service import EscalationService
-    from billing_core.identity.verification import IdentityVerification
+    from billing_core.identity.verification import GuessingAlert, IdentityVerification
     from billing_core.reminders.messages import ReminderSender
     from billing_core.reminders.service import ReminderService
 
@@ -38,6 +38,7 @@ def build_services(
     Payments, cards and the Stripe webhook are only built when ``STRIPE_API_KEY`` is set (or a
     gateway is given); otherwise ``services.payments`` and friends stay ``None``.
     """
+    settings.check_identity_policy()
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     services = Services(
@@ -53,6 +54,7 @@ def build_services(
     if gateway is not None:
         build_payments(services, settings, gateway=gateway, notifier=notifier or NullNotifier())
     services.identity_verification = build_identity_verification(settings, db=db, clock=clock)
+    services.identity_verification.alert_staff = lambda alert: alert_staff(services.escalations, alert)
     services.reminders = build_reminders(settings, services)
     return services
 
@@ -75,6 +77,29 @@ def build_identity_verification(settings: Settings, *, db: Database, clock: Cloc
         mailer=mailer,
         sender=settings.smtp_from,
         key=key_source.get_secret_value() if key_source else "billing-bot-local",
+        trusts_claim=lambda principal: _trusts_claim(settings, principal),
+    )
+
+
+def _trusts_claim(settings: Settings, principal: str) -> bool:
+    from handlers.identity.resolver import parse_principal
+
+    parsed = parse_principal(principal)
+    if parsed is None:
+        return settings.trusts_slack_email_of("")
+    return settings.trusts_slack_email_of(parsed.team_id) or (
+        parsed.enterprise_id is not None and settings.trusts_slack_email_of(parsed.enterprise_id)
+    )
+
+
+def alert_staff(escalations: EscalationService, alert: GuessingAlert) -> None:
+    """Many wrong codes for one address: an escalation from the bot, by e-mail and in the staff channel."""
+    requesters = ", ".join(describe_principal(p) for p in alert.principals[:10]) or "unknown"
+    escalations.raise_security_alert(
+        alert.email,
+        f"{alert.failed_proofs} wrong verification codes were typed for {alert.email} in the last 24 hours, "
+        f"by: {requesters}. New codes for this address are being limited. If this was not the contact, "
+        "check `billing-bot audit` and consider `billing-bot identities revoke`.",
     )
 
 
@@ -139,8 +164,10 @@ def build_payments(services: Services, settings: Settings, *, gateway: StripeGat
 
     webhook_secret = settings.stripe_webhook_secret.get_secret_value() if settings.stripe_webhook_secret else None
     api_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else ""
-    links = AuthLinks(secret=webhook_secret or api_key or "billing-bot-local", base_url=settings.public_url)
     db, clock = services.db, services.clock
+    links = AuthLinks(
+        secret=webhook_secret or api_key or "billing-bot-local", base_url=settings.public_url, clock=clock
+    )
     services.payments = PaymentService(db=db, clock=clock, gateway=gateway, notifier=notifier, links=links)
     services.payment_methods = PaymentMethodService(db=db, clock=clock, gateway=gateway, public_url=settings.public_url)
     services.webhooks = StripeWebhookService(
@@ -178,9 +205,12 @@ def build_escalations(
 
 def describe_principal(principal: str) -> str:
     """How support reads a principal: ``slack:T1:U1`` -> ``Slack user U1 in workspace T1``."""
-    parts = principal.split(":")
-    if len(parts) == 3 and parts[0] == "slack":
-        return f"Slack user {parts[2]} in workspace {parts[1]}"
+    from handlers.identity.resolver import parse_principal
+
+    slack = parse_principal(principal)
+    if slack is not None:
+        organization = f" of organization {slack.enterprise_id}" if slack.enterprise_id else ""
+        return f"Slack user {slack.user_id} in workspace {slack.team_id}{organization}"
     if principal.startswith("system:"):
         return "raised automatically by the bot"
     return principal

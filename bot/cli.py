@@ -18,10 +18,12 @@ db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 reminders_app = typer.Typer(no_args_is_help=True, help="Invoice reminders.")
 payments_app = typer.Typer(no_args_is_help=True, help="Payments.")
 identities_app = typer.Typer(no_args_is_help=True, help="Links between Slack users and proven e-mail addresses.")
+installations_app = typer.Typer(no_args_is_help=True, help="Slack workspaces installed over OAuth.")
 app.add_typer(db_app, name="db")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(payments_app, name="payments")
 app.add_typer(identities_app, name="identities")
+app.add_typer(installations_app, name="installations")
 
 R = TypeVar("R")
 
@@ -129,6 +131,7 @@ def serve(
         guarded(lambda: settings.require("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"))
     else:
         guarded(lambda: settings.require("SLACK_SIGNING_SECRET"))
+    guarded(settings.check_identity_policy)
     from bot.server import run_http  # after the checks: its imports log at start-up
 
     slack_startup(lambda: run_http(settings, host=host, port=port, scheduler=not no_scheduler, workers=workers))
@@ -141,6 +144,7 @@ def socket(
     """Serve Slack over Socket Mode (needs SLACK_APP_TOKEN)."""
     settings = settings_or_exit()
     guarded(lambda: settings.require("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"))
+    guarded(settings.check_identity_policy)
     from bot.socket_mode import run_socket  # after the checks: its imports log at start-up
 
     slack_startup(lambda: run_socket(settings, scheduler=not no_scheduler))
@@ -238,6 +242,15 @@ def identities_revoke(
     settings = settings_or_exit()
     for line in guarded(lambda: revoke_identities(settings, who)):
         typer.echo(line)
+
+
+@installations_app.command("reencrypt")
+def installations_reencrypt() -> None:
+    """Encrypt every stored Slack token under the first SLACK_TOKEN_ENCRYPTION_KEY (after adding or rotating one)."""
+    from bot.oauth import reencrypt_tokens
+
+    settings = settings_or_exit()
+    typer.echo(guarded(lambda: reencrypt_tokens(settings)))
 
 
 def main() -> None:

@@ -25,12 +25,25 @@ if TYPE_CHECKING:
 correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
 
 _SECRET_PATTERNS = [
-    re.compile(r"xox[abposr]-[A-Za-z0-9-]+"),
+    # Slack tokens, also rotating ones: refresh tokens ``xoxe-1-...`` and ``xoxe.xoxb-1-...``.
+    re.compile(r"xox[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]+"),
     re.compile(r"xapp-[A-Za-z0-9-]+"),
     re.compile(r"\b[sr]k_(?:test|live)_[A-Za-z0-9]+"),
     re.compile(r"whsec_[A-Za-z0-9]+"),
     re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),  # user:password in URLs
+    re.compile(r"\b[a-z]+_[A-Za-z0-9]+_secret_[A-Za-z0-9]+"),  # PaymentIntent/SetupIntent client secrets
+    # 3-D Secure links: whoever holds the link can see the payment and complete it.
+    re.compile(r"(?<=/stripe/authenticate/)[^\s/?#\"'<>]+"),
+    re.compile(r"\b\d{1,12}(?:\.\d{1,12})?\.[0-9a-f]{32}\b"),
+    # The OAuth ``code`` (and ``state``) in a query string, a form or a logged dict.
+    re.compile(r"(?<=[?&\s]code=)[^&\s'\"]+|(?<=[?&\s]state=)[^&\s'\"]+|(?<=^code=)[^&\s'\"]+"),
+    re.compile(r"(?<=['\"]code['\"]: ['\"])[^'\"]+|(?<=['\"]state['\"]: ['\"])[^'\"]+"),
 ]
+
+# Libraries whose DEBUG records carry whole request and response bodies (escalation texts, client
+# secrets, Slack payloads, billing data in acks): a record of theirs is cut at its first body.
+_BODY_DUMPING_LOGGERS = ("slack_sdk", "slack_bolt", "stripe")
+_BODY_START = re.compile(r", query_params:|, headers:|,? body[:=] ?|post_data=")
 
 
 def new_correlation_id() -> str:
@@ -59,6 +72,8 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
+        if record.name.startswith(_BODY_DUMPING_LOGGERS):
+            message = _without_body(message)
         if record.exc_info:
             message = message + "\n" + logging.Formatter().formatException(record.exc_info)
             record.exc_info = None
@@ -67,6 +82,11 @@ class RedactingFilter(logging.Filter):
         record.args = None
         record.correlation_id = correlation_id.get()
         return True
+
+
+def _without_body(message: str) -> str:
+    found = _BODY_START.search(message)
+    return message if found is None else message[: found.start()] + " [body omitted]"
 
 
 class JsonFormatter(logging.Formatter):
@@ -120,6 +140,7 @@ def secret_values(settings: Settings) -> list[str]:
             settings.slack_signing_secret,
             settings.slack_app_token,
             settings.slack_client_secret,
+            settings.slack_token_encryption_key,
             settings.stripe_api_key,
             settings.stripe_webhook_secret,
             settings.smtp_url,

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
 from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+
+
+class DomainMetrics(Collector):
+    """The ``billing_*`` metrics that ``billing_core`` keeps in the process-wide registry
+    (escalation e-mails, failed proofs of e-mail ownership), served with the app's own."""
+
+    def collect(self) -> Iterable[Metric]:
+        return [family for family in REGISTRY.collect() if family.name.startswith("billing_")]
 
 
 def _registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     ProcessCollector(registry=registry)
+    registry.register(DomainMetrics())
     return registry
 
 

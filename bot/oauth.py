@@ -8,30 +8,123 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import BoltContext, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.authorize import Authorize
+from slack_bolt.error import BoltError
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from bot.installation_store import EncryptedInstallationStore
 from bot.settings import Settings
-from bot.slack_client import BOT_SCOPES
+from bot.slack_client import BOT_SCOPES, make_web_client
+from bot.token_cipher import TokenCipher
 
 logger = logging.getLogger(__name__)
 
+STATE_LIFETIME_SECONDS = 600
+# Installs started (``GET /slack/install``) and not finished within the state's lifetime.
+MAX_PENDING_INSTALLS = 1000
 
-def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
-    store = SQLAlchemyInstallationStore(client_id=str(settings.slack_client_id), engine=engine)
+
+class InstallNotAllowed(BoltError):
+    """An OAuth install from a workspace or Grid org that ``SLACK_INSTALL_ALLOWED_TEAMS`` leaves out."""
+
+
+class AllowListedInstallationStore(EncryptedInstallationStore):
+    """The installation store (tokens encrypted at rest), refusing to keep installations the
+    operator did not allow.
+
+    A refused installation's fresh tokens are revoked at once (``auth.revoke``), so nothing of it
+    stays usable, and nothing is written.
+    """
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        key = settings.slack_token_encryption_key
+        cipher = TokenCipher(key.get_secret_value()) if key is not None else None
+        super().__init__(client_id=str(settings.slack_client_id), engine=engine, cipher=cipher)
+        self._settings = settings
+
+    def allows(self, team_id: str | None, enterprise_id: str | None) -> bool:
+        return self._settings.may_install(team_id, enterprise_id)
+
+    def save(self, installation: Installation) -> None:
+        if not self.allows(installation.team_id, installation.enterprise_id):
+            logger.warning(
+                "installation refused: team %s, enterprise %s not in SLACK_INSTALL_ALLOWED_TEAMS",
+                installation.team_id, installation.enterprise_id,
+            )
+            for token in (installation.bot_token, installation.user_token):
+                if token:
+                    _revoke(self._settings, token)
+            raise InstallNotAllowed("this workspace may not install the app")
+        super().save(installation)
+
+
+def _revoke(settings: Settings, token: str) -> None:
+    try:
+        make_web_client(settings, token=token).auth_revoke()
+    except (SlackApiError, OSError) as error:
+        logger.warning("auth.revoke of a refused installation failed: %s", type(error).__name__)
+
+
+def installation_store(settings: Settings, engine: Engine) -> AllowListedInstallationStore:
+    """The installation store in our database; at start-up, also the identity-policy check."""
+    settings.check_identity_policy()
+    store = AllowListedInstallationStore(settings, engine)
+    if store.cipher is None:
+        logger.warning("Slack tokens are stored unencrypted: set SLACK_TOKEN_ENCRYPTION_KEY (see SECURITY.md)")
     _create_quietly(store.create_tables)
     return store
 
 
+def reencrypt_tokens(settings: Settings) -> str:
+    """``billing-bot installations reencrypt``: every stored Slack token under the first key."""
+    from billing_core.db.database import Database
+
+    settings.require("SLACK_CLIENT_ID", "SLACK_TOKEN_ENCRYPTION_KEY")
+    database = Database(settings.database_url)
+    try:
+        store = AllowListedInstallationStore(settings, database.engine)
+        _create_quietly(store.create_tables)
+        return f"re-encrypted {store.reencrypt()} row(s)"
+    finally:
+        database.dispose()
+
+
+class TooManyPendingInstalls(BoltError):
+    """``MAX_PENDING_INSTALLS`` unexpired OAuth states exist: no new one is written."""
+
+
+class PurgingOAuthStateStore(SQLAlchemyOAuthStateStore):
+    """slack-sdk's state store, bounded: ``GET /slack/install`` needs no authentication and wrote a
+    row each time, kept forever. Each new state first deletes the expired ones, and none is
+    written while ``MAX_PENDING_INSTALLS`` live ones exist."""
+
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        now = normalize_datetime_for_db(datetime.now(tz=UTC))
+        table = self.oauth_states
+        with self.engine.begin() as connection:
+            connection.execute(table.delete().where(table.c.expire_at <= now))
+            live = connection.execute(select(func.count()).select_from(table)).scalar_one()
+        if live >= MAX_PENDING_INSTALLS:
+            logger.warning("refusing a new install: %d installs are pending", live)
+            raise TooManyPendingInstalls("too many installs are pending; try again in a few minutes")
+        return str(super().issue(*args, **kwargs))
+
+
 def oauth_settings(settings: Settings, engine: Engine, store: SQLAlchemyInstallationStore) -> OAuthSettings:
-    state_store = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
+    state_store = PurgingOAuthStateStore(expiration_seconds=STATE_LIFETIME_SECONDS, engine=engine)
     _create_quietly(state_store.metadata.create_all, engine)
     assert settings.slack_client_secret is not None
     return OAuthSettings(
@@ -42,7 +135,23 @@ def oauth_settings(settings: Settings, engine: Engine, store: SQLAlchemyInstalla
         state_store=state_store,
         install_path="/slack/install",
         redirect_uri_path="/slack/oauth_redirect",
+        callback_options=CallbackOptions(success=_succeeded, failure=_failed),
     )
+
+
+def _succeeded(args: SuccessArgs) -> BoltResponse:
+    return args.default.success(args)
+
+
+def _failed(args: FailureArgs) -> BoltResponse:
+    if isinstance(args.error, InstallNotAllowed):
+        return BoltResponse(
+            status=403,
+            body="<html><body><p>This workspace is not allowed to install the billing app. "
+            "Please contact the vendor's billing team.</p></body></html>",
+            headers={"Content-Type": "text/html; charset=utf-8"},
+        )
+    return args.default.failure(args)
 
 
 def _create_quietly(create: Any, *args: Any) -> None:
@@ -57,7 +166,7 @@ class StoreAuthorize(Authorize):
     """Bot token for a workspace from the installation store, without an ``auth.test`` call
     (Bolt's default makes one, a Web API call before the ack)."""
 
-    def __init__(self, store: SQLAlchemyInstallationStore) -> None:
+    def __init__(self, store: AllowListedInstallationStore) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._store = store
 
@@ -73,6 +182,9 @@ class StoreAuthorize(Authorize):
         actor_user_id: str | None = None,
     ) -> AuthorizeResult | None:
         bot = self._store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
+        if bot is not None and not self._store.allows(bot.team_id, bot.enterprise_id):
+            logger.info("installation of team %s is no longer allowed", team_id)
+            bot = None
         if bot is None:
             logger.info("no installation for team %s", team_id)
             return None

@@ -18,6 +18,13 @@ def _parse_steps(value: object) -> object:
     return value
 
 
+def _parse_ids(value: object) -> object:
+    """``"T1, E2"`` -> ``["T1", "E2"]`` (Slack team or Enterprise Grid ids, comma-separated)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
 class Settings(BaseSettings):
     """Every knob the bot reads. Secrets are ``SecretStr`` and never printed."""
 
@@ -31,6 +38,8 @@ class Settings(BaseSettings):
     slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
     slack_client_id: str | None = Field(None, alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(None, alias="SLACK_CLIENT_SECRET")
+    # Fernet key(s), comma-separated (the first encrypts): OAuth tokens encrypted in the database.
+    slack_token_encryption_key: SecretStr | None = Field(None, alias="SLACK_TOKEN_ENCRYPTION_KEY")
 
     stripe_api_key: SecretStr | None = Field(None, alias="STRIPE_API_KEY")
     stripe_webhook_secret: SecretStr | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
@@ -54,11 +63,24 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     # Empty means the default for the install type (see ``identity_verification_mode``).
     identity_verification: Literal["", "slack_email", "email_code"] = Field("", alias="IDENTITY_VERIFICATION")
+    # Workspaces whose profile e-mails are trusted in slack_email mode (everyone else proves by code).
+    slack_email_trusted_teams: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="SLACK_EMAIL_TRUSTED_TEAMS"
+    )
+    # Workspaces or Grid organizations allowed to install the app over OAuth; empty: any.
+    slack_install_allowed_teams: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="SLACK_INSTALL_ALLOWED_TEAMS"
+    )
 
     @field_validator("reminder_schedule", mode="before")
     @classmethod
     def _steps(cls, value: object) -> object:
         return _parse_steps(value)
+
+    @field_validator("slack_email_trusted_teams", "slack_install_allowed_teams", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> object:
+        return _parse_ids(value)
 
     @field_validator("billing_timezone")
     @classmethod
@@ -92,6 +114,29 @@ class Settings(BaseSettings):
         if self.identity_verification:
             return self.identity_verification
         return "email_code" if self.oauth_enabled else "slack_email"
+
+    def check_identity_policy(self) -> None:
+        """Refuse ``IDENTITY_VERIFICATION=slack_email`` with OAuth unless trusted workspaces are named.
+
+        With OAuth any workspace may install the app, and its admins set the profile e-mails Slack
+        shows: trusting them would let any installer act as any billing contact.
+        """
+        if self.oauth_enabled and self.identity_verification == "slack_email" and not self.slack_email_trusted_teams:
+            raise ConfigurationError(
+                "IDENTITY_VERIFICATION=slack_email with SLACK_CLIENT_ID (OAuth) would trust e-mails set by any "
+                "installing workspace: set SLACK_EMAIL_TRUSTED_TEAMS or use email_code"
+            )
+
+    def trusts_slack_email_of(self, team_id: str) -> bool:
+        """True when the e-mail a user of ``team_id`` shows in Slack identifies them (slack_email mode)."""
+        if not self.slack_email_trusted_teams:
+            return not self.oauth_enabled
+        return team_id in self.slack_email_trusted_teams
+
+    def may_install(self, team_id: str | None, enterprise_id: str | None) -> bool:
+        """True when ``SLACK_INSTALL_ALLOWED_TEAMS`` is empty or names the workspace or Grid org."""
+        allowed = self.slack_install_allowed_teams
+        return not allowed or any(value is not None and value in allowed for value in (team_id, enterprise_id))
 
     def require(self, *names: str) -> None:
         """Raise ``ConfigurationError`` naming the first missing environment variable."""

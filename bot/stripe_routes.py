@@ -13,6 +13,7 @@ import contextlib
 import html
 import json
 import logging
+import secrets
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -62,7 +63,9 @@ def stripe_routes(services: Services, settings: Settings) -> list[Route]:
             return _page("Link not valid", "<p>This link is not valid. Start the payment again in Slack.</p>", 404)
         except PaymentProviderError:
             return _page("Try again", "<p>We could not reach the card processor. Try again in a minute.</p>", 503)
-        return _page("Confirm your payment", _auth_body(view, secret, publishable_key, request.url.path))
+        nonce = secrets.token_urlsafe(16)
+        return _page("Confirm your payment", _auth_body(view, secret, publishable_key, request.url.path, nonce),
+                     nonce=nonce)
 
     async def authenticate_done(request: Request) -> Response:
         payment_id = _payment_id(request)
@@ -71,7 +74,7 @@ def stripe_routes(services: Services, settings: Settings) -> list[Route]:
         # On failure the page shows the stored state; the webhook or reconcile settles it later.
         with contextlib.suppress(PaymentNotFound, PaymentProviderError):
             await run_in_threadpool(services.payments.refresh, payment_id)
-        return RedirectResponse(request.url.path, status_code=303)
+        return RedirectResponse(request.url.path, status_code=303, headers=_security_headers(None))
 
     async def card_setup_done(request: Request) -> Response:
         return _page("Card saved", "<p>Your card is saved. You will get a message in Slack shortly.</p>")
@@ -88,7 +91,7 @@ def stripe_routes(services: Services, settings: Settings) -> list[Route]:
     ]
 
 
-def _auth_body(view: PaymentView, secret: str | None, publishable_key: str | None, path: str) -> str:
+def _auth_body(view: PaymentView, secret: str | None, publishable_key: str | None, path: str, nonce: str) -> str:
     what = html.escape(f"{view.amount.format()} for {', '.join(view.invoice_numbers)}")
     if view.status == "succeeded":
         return f"<p>Payment of {what} is complete. Thank you.</p>"
@@ -100,7 +103,9 @@ def _auth_body(view: PaymentView, secret: str | None, publishable_key: str | Non
     form = f'<form id="done" method="post" action="{action}"><button>I have completed the check</button></form>'
     if not publishable_key:
         return f"<p>Your bank asks you to confirm the payment of {what}.</p>{form}"
-    script = _STRIPE_JS.replace("__PK__", _js(publishable_key)).replace("__CS__", _js(secret))
+    script = (
+        _STRIPE_JS.replace("__PK__", _js(publishable_key)).replace("__CS__", _js(secret)).replace("__NONCE__", nonce)
+    )
     return f"<p>Your bank asks you to confirm the payment of {what}.</p>{form}{script}"
 
 
@@ -109,18 +114,35 @@ def _js(value: str) -> str:
 
 
 _STRIPE_JS = """<script src="https://js.stripe.com/v3/"></script>
-<script>
+<script nonce="__NONCE__">
 const stripe = Stripe(__PK__);
 stripe.handleNextAction({clientSecret: __CS__}).then(() => document.getElementById("done").submit());
 </script>"""
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def _page(title: str, body: str, status: int = 200, *, nonce: str | None = None) -> HTMLResponse:
     content = (
         "<!doctype html><html><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title></head>"
         f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
     )
-    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-    return HTMLResponse(content, status_code=status, headers=headers)
+    return HTMLResponse(content, status_code=status, headers=_security_headers(nonce))
+
+
+def _security_headers(nonce: str | None) -> dict[str, str]:
+    """No framing (clickjacking the confirm button), no sniffing, no referrer, no caching, and a CSP
+    that lets only Stripe.js and our own nonce-tagged script run."""
+    scripts = f"https://js.stripe.com 'nonce-{nonce}'" if nonce else "'none'"
+    policy = (
+        f"default-src 'none'; script-src {scripts}; frame-src https://js.stripe.com https://hooks.stripe.com; "
+        "connect-src https://api.stripe.com; img-src 'self' data:; style-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+    }

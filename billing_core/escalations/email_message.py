@@ -14,11 +14,25 @@ from billing_core.escalations.views import EscalationDetail
 from billing_core.identity.emails import is_valid_email
 from billing_core.views import InvoiceView, PaymentView
 
+MAX_DISPLAY_NAME = 64
+
 
 def subject_line(detail: EscalationDetail) -> str:
     """``[ESC-000123] <topic>: <account name>``, on one line."""
     esc = detail.escalation
     return _one_line(f"[{esc.reference}] {esc.topic_label}: {esc.account_name}")
+
+
+def safe_display_name(name: str) -> str:
+    """A display name that cannot turn one address header into several.
+
+    Quoting is not enough: Python's header folder drops the quotes of a long display name when it
+    wraps the line, so ``"A..., mallory@evil.test, B" <ann@...>`` would be sent as three addresses.
+    Only letters, digits, spaces, ``'``, ``-`` and ``_`` are kept (no specials left to quote), and
+    the name is cut to 64 characters.
+    """
+    kept = "".join(char if char.isalnum() or char in " '-_" else " " for char in name)
+    return " ".join(kept.split())[:MAX_DISPLAY_NAME].strip()
 
 
 def build_escalation_email(detail: EscalationDetail, *, sender: str, recipient: str, domain: str) -> EmailMessage:
@@ -33,7 +47,7 @@ def build_escalation_email(detail: EscalationDetail, *, sender: str, recipient: 
     message["From"] = sender
     message["To"] = recipient
     if is_valid_email(esc.requester_email):
-        message["Reply-To"] = Address(display_name=_one_line(esc.requester_name), addr_spec=esc.requester_email)
+        message["Reply-To"] = Address(display_name=safe_display_name(esc.requester_name), addr_spec=esc.requester_email)
     message["Message-ID"] = f"<{esc.reference.lower()}.{esc.created_at:%Y%m%d%H%M%S}@{domain}>"
     message["X-Billing-Escalation"] = esc.reference
     message.set_content(plain_body(detail))
@@ -109,7 +123,9 @@ def _payment_line(payment: PaymentView) -> str:
 
 
 def _origin(origin: str) -> str:
-    return {"user": "raised by the requester", "reminder": "from a payment reminder"}.get(
+    return {
+        "user": "raised by the requester", "reminder": "from a payment reminder", "security": "from a security check"
+    }.get(
         origin, "raised automatically"
     )
 

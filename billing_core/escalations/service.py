@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from billing_core.access import require_account, require_invoice
@@ -26,6 +26,7 @@ from billing_core.errors import (
     EscalationMessageEmpty,
     EscalationMessageTooLong,
     EscalationNotFound,
+    EscalationRateLimited,
     InvalidEscalation,
     InvoiceNotFound,
     UnknownEscalationTopic,
@@ -50,7 +51,11 @@ from billing_core.views import Actor
 
 log = logging.getLogger(__name__)
 
+# Requests from people (not the bot's own): per person per hour, per account per day.
+MAX_PER_PERSON_PER_HOUR = 5
+MAX_PER_ACCOUNT_PER_DAY = 20
 SYSTEM_PRINCIPAL = "system:reminders"
+SECURITY_PRINCIPAL = "system:security"
 ALREADY_PAID_DEFAULT = "The customer reports that this invoice is already paid."
 OVERDUE_DEFAULT = "This invoice is still unpaid 30 days after its due date."
 
@@ -114,6 +119,7 @@ class EscalationService:
         text = validate_message(message)
         with self._db.transaction() as session:
             account, invoice = self._target(session, actor, account_external_id, invoice_number)
+            self._check_rate(session, account, actor)
             name = self._name(session, actor, account)
             record = self._insert(session, account, invoice, topic, text, origin, actor, name)
             view = escalation_view(session, record)
@@ -145,6 +151,7 @@ class EscalationService:
             ).first()
             if existing is not None:
                 return escalation_view(session, existing)
+            self._check_rate(session, account, actor)
             name = self._name(session, actor, account)
             record = self._insert(session, account, invoice, "already_paid", text, "reminder", actor, name)
             view = escalation_view(session, record)
@@ -188,6 +195,25 @@ class EscalationService:
             )
             view = escalation_view(session, record)
         self._queued(view)
+        return view
+
+    def raise_security_alert(self, email: str, message: str) -> EscalationView | None:
+        """System entry point: billing staff must look at something that concerns the contact ``email``
+        (many wrong verification codes, say). Filed on that contact's first account and delivered
+        at once; None when ``email`` is no contact."""
+        text = validate_message(message)
+        with self._db.transaction() as session:
+            contact = session.scalars(
+                select(ContactRecord).where(ContactRecord.email == normalize_email(email)).order_by(ContactRecord.id)
+            ).first()
+            account = session.get(AccountRecord, contact.account_id) if contact is not None else None
+            if contact is None or account is None:
+                return None
+            system = Actor(email=contact.email, principal=SECURITY_PRINCIPAL, display_name=contact.name)
+            record = self._insert(session, account, None, "security", text, "security", system, contact.name)
+            view = escalation_view(session, record)
+        self._queued(view)
+        self.deliver_soon(view)
         return view
 
     def list_open(self, actor: Actor) -> list[EscalationView]:
@@ -259,6 +285,28 @@ class EscalationService:
             return require_invoice(session, actor, account_external_id, invoice_number)
         return require_account(session, actor, account_external_id), None
 
+    def _check_rate(self, session: Session, account: AccountRecord, actor: Actor) -> None:
+        """``EscalationRateLimited`` past the person's or the account's limit (each request is a
+        staff post and an e-mail). The account row is locked first, so concurrent requests count
+        one after another."""
+        session.execute(
+            update(AccountRecord).where(AccountRecord.id == account.id).values(id=AccountRecord.id)
+            .execution_options(synchronize_session=False)
+        )
+        now = self._clock.now()
+        from_people = EscalationRecord.origin.in_(("user", "reminder"))
+        person = EscalationRecord.requester_principal == actor.principal
+        for where, since, limit in (
+            (person, now - timedelta(hours=1), MAX_PER_PERSON_PER_HOUR),
+            (EscalationRecord.account_id == account.id, now - timedelta(days=1), MAX_PER_ACCOUNT_PER_DAY),
+        ):
+            count = session.scalar(
+                select(func.count(EscalationRecord.id)).where(where, from_people, EscalationRecord.created_at > since)
+            )
+            if (count or 0) >= limit:
+                log.warning("escalation refused: rate limit for %s on account %s", actor.principal, account.external_id)
+                raise EscalationRateLimited(actor.principal)
+
     def _name(self, session: Session, actor: Actor, account: AccountRecord) -> str:
         contact_name = session.scalar(
             select(ContactRecord.name).where(
@@ -299,7 +347,7 @@ class EscalationService:
         add_audit_event(
             session,
             at=now,
-            actor=None if origin == "overdue" else actor,
+            actor=None if origin in ("overdue", "security") else actor,
             account_id=account.id,
             action="escalation.create",
             target=format_reference(record.id),

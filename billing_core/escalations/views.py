@@ -19,10 +19,11 @@ USER_TOPICS: dict[str, str] = {
     "dispute": "Dispute a charge",
     "other": "Something else",
 }
-# Topics only the system raises (reminders).
+# Topics only the system raises (reminders, security checks).
 SYSTEM_TOPICS: dict[str, str] = {
     "overdue": "Invoice unpaid 30 days after due",
     "already_paid": "Customer says the invoice is already paid",
+    "security": "Possible verification-code guessing",
 }
 TOPICS: dict[str, str] = {**USER_TOPICS, **SYSTEM_TOPICS}
 

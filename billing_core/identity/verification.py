@@ -12,17 +12,20 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
+from prometheus_client import Counter
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from billing_core.audit import add_audit_event
 from billing_core.clock import Clock
 from billing_core.db.database import Database
-from billing_core.db.tables import ContactRecord, PrincipalRecord, VerificationCodeRecord
+from billing_core.db.tables import AuditEventRecord, ContactRecord, PrincipalRecord, VerificationCodeRecord
 from billing_core.errors import (
     NotABillingContact,
     VerificationAttemptsExhausted,
@@ -42,7 +45,22 @@ EMAIL_CODE = "email_code"
 CODE_LIFETIME = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
 RATE_WINDOW = timedelta(minutes=15)
-MAX_CODES_PER_WINDOW = 3
+MAX_CODES_PER_WINDOW = 3  # per requesting principal
+DAY = timedelta(hours=24)
+MAX_CODES_PER_REQUESTER_PER_DAY = 5
+# Across every requester: at most this many mails a day to one address. One requester can use at
+# most MAX_CODES_PER_REQUESTER_PER_DAY of them, so a single attacker cannot lock the owner out.
+MAX_CODES_PER_ADDRESS_PER_DAY = 10
+# Wrong codes in 24 hours after which a requester gets no new code (its back-off).
+MAX_FAILED_PROOFS_PER_REQUESTER_PER_DAY = 10
+# Wrong codes for one address in 24 hours that alert billing staff (once a day).
+ALERT_FAILED_PROOFS_PER_ADDRESS = 10
+
+FAILED_PROOFS = Counter(
+    "billing_identity_failed_proofs_total",
+    "Failed proofs of e-mail ownership by reason (wrong, exhausted, expired).",
+    ["reason"],
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +70,15 @@ class CodeSent:
     masked_email: str
     expires_at: datetime
     new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GuessingAlert:
+    """Many wrong codes for one address: what billing staff are told."""
+
+    email: str
+    failed_proofs: int
+    principals: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +106,8 @@ class IdentityVerification:
         mailer: Mailer | None,
         sender: str,
         key: str,
+        trusts_claim: Callable[[str], bool] | None = None,
+        alert_staff: Callable[[GuessingAlert], None] | None = None,
     ) -> None:
         if mode not in (SLACK_EMAIL, EMAIL_CODE):
             raise ValueError(f"unknown identity verification mode {mode!r}")
@@ -90,16 +119,21 @@ class IdentityVerification:
         # Kept outside the database (derived from a secret in the environment), so a copy of the
         # database alone does not let anyone try all million codes offline.
         self._key = key.encode()
+        # slack_email mode: whose claimed e-mail identifies them (by principal); None trusts all.
+        self._trusts_claim = trusts_claim
+        self.alert_staff = alert_staff
 
     # -- who must verify ----------------------------------------------------------------
 
     def needs_code(self, actor: Actor) -> bool:
         """True when ``actor`` is a billing contact whose e-mail this principal has not proven yet.
 
-        Always asked of an external actor (another organization's user): their workspace's admins,
-        not the vendor's customer, control the e-mail their profile shows.
+        In ``slack_email`` mode only principals the claim is not trusted for must prove it, and
+        always an external actor (another organization's user): their workspace's admins, not the
+        vendor's customer, control the e-mail their profile shows.
         """
-        if self.mode != EMAIL_CODE and not actor.external:
+        trusted = self._trusts_claim is None or self._trusts_claim(actor.principal)
+        if self.mode != EMAIL_CODE and not actor.external and trusted:
             return False
         email = normalize_email(actor.email)
         with self._db.read() as session:
@@ -115,7 +149,8 @@ class IdentityVerification:
     def request_code(self, actor: Actor, *, fresh: bool = False) -> CodeSent:
         """E-mail a code to ``actor``'s address, or name the one still pending (unless ``fresh``).
 
-        ``VerificationRateLimited`` past 3 codes in 15 minutes for the principal or the address;
+        ``VerificationRateLimited`` past the principal's limits (3 codes in 15 minutes, 5 a day, or
+        10 wrong codes in 24 hours: checked first) or the address's (10 codes a day);
         ``VerificationMailFailed`` when no mail server takes it; ``NotABillingContact`` for others.
         """
         email = normalize_email(actor.email)
@@ -175,9 +210,11 @@ class IdentityVerification:
                 .order_by(VerificationCodeRecord.id.desc())
             ).first()
             if record is None or record.expires_at <= now:
+                FAILED_PROOFS.labels("expired").inc()
                 raise VerificationCodeExpired(principal)
             before = record.attempts
             if before >= MAX_ATTEMPTS:
+                FAILED_PROOFS.labels("exhausted").inc()
                 raise VerificationAttemptsExhausted(principal)
             counted = session.execute(
                 update(VerificationCodeRecord)
@@ -197,6 +234,12 @@ class IdentityVerification:
                 )
                 return record.email
             email = record.email
+            add_audit_event(
+                session, at=now, actor=_actor(principal, email), action="identity.code_wrong",
+                outcome="refused", target=email, detail={"attempt": before + 1},
+            )
+        FAILED_PROOFS.labels("wrong").inc()
+        self._alert_if_guessed(email, now)
         left = MAX_ATTEMPTS - (before + 1)
         if left <= 0:
             self._audit_exhausted(principal, email, now)
@@ -263,15 +306,52 @@ class IdentityVerification:
         ).first()
 
     def _check_rate(self, session: Session, principal: str, email: str, now: datetime) -> None:
-        since = now - RATE_WINDOW
-        for column, value in ((VerificationCodeRecord.principal, principal), (VerificationCodeRecord.email, email)):
-            count = session.scalar(
-                select(func.count(VerificationCodeRecord.id)).where(
-                    column == value, VerificationCodeRecord.created_at > since
+        # The requester first: its limits hold an attacker back without touching the address, so
+        # the address's own limit (which the owner shares) is reached only by many requesters.
+        by_principal = VerificationCodeRecord.principal == principal
+        if (
+            _codes_since(session, by_principal, now - RATE_WINDOW) >= MAX_CODES_PER_WINDOW
+            or _codes_since(session, by_principal, now - DAY) >= MAX_CODES_PER_REQUESTER_PER_DAY
+            or _failed_since(session, by_principal, now - DAY) >= MAX_FAILED_PROOFS_PER_REQUESTER_PER_DAY
+        ):
+            raise VerificationRateLimited(principal)
+        if _codes_since(session, VerificationCodeRecord.email == email, now - DAY) >= MAX_CODES_PER_ADDRESS_PER_DAY:
+            raise VerificationRateLimited(principal)
+
+    def _alert_if_guessed(self, email: str, now: datetime) -> None:
+        """Tell billing staff, once a day, when one address collects many wrong codes."""
+        with self._db.transaction() as session:
+            by_email = VerificationCodeRecord.email == email
+            failed = _failed_since(session, by_email, now - DAY)
+            if failed < ALERT_FAILED_PROOFS_PER_ADDRESS:
+                return
+            alerted = session.scalar(
+                select(func.count(AuditEventRecord.id)).where(
+                    AuditEventRecord.action == "identity.guessing_alert",
+                    AuditEventRecord.target == email,
+                    AuditEventRecord.at > now - DAY,
                 )
             )
-            if (count or 0) >= MAX_CODES_PER_WINDOW:
-                raise VerificationRateLimited(principal)
+            if alerted:
+                return
+            principals = tuple(
+                session.scalars(
+                    select(VerificationCodeRecord.principal)
+                    .where(by_email, VerificationCodeRecord.created_at > now - DAY, VerificationCodeRecord.attempts > 0)
+                    .distinct()
+                    .order_by(VerificationCodeRecord.principal)
+                ).all()
+            )
+            add_audit_event(
+                session, at=now, actor=None, action="identity.guessing_alert", outcome="alerted", target=email,
+                detail={"failed_proofs": failed, "principals": list(principals)},
+            )
+        logger.warning("%d wrong verification codes for one address in 24 hours: staff alerted", failed)
+        if self.alert_staff is not None:
+            try:
+                self.alert_staff(GuessingAlert(email, failed, principals))
+            except Exception:  # the alert is audited above; the person still hears about their code
+                logger.exception("could not alert staff about wrong verification codes")
 
     def _link(self, session: Session, principal: str, email: str, now: datetime) -> None:
         record = session.scalars(select(PrincipalRecord).where(PrincipalRecord.principal == principal)).first()
@@ -300,6 +380,24 @@ class IdentityVerification:
             "If you did not ask for it, you can ignore this e-mail: nothing happens without the code.\n"
         )
         return message
+
+
+def _codes_since(session: Session, where: ColumnElement[bool], since: datetime) -> int:
+    count = session.scalar(
+        select(func.count(VerificationCodeRecord.id)).where(where, VerificationCodeRecord.created_at > since)
+    )
+    return count or 0
+
+
+def _failed_since(session: Session, where: ColumnElement[bool], since: datetime) -> int:
+    """Wrong codes typed for codes created since ``since`` (a used code's last attempt was right)."""
+    attempts, used = session.execute(
+        select(
+            func.coalesce(func.sum(VerificationCodeRecord.attempts), 0),
+            func.count(VerificationCodeRecord.id).filter(VerificationCodeRecord.status == "used"),
+        ).where(where, VerificationCodeRecord.created_at > since)
+    ).one()
+    return int(attempts) - int(used)
 
 
 def _is_contact(session: Session, email: str) -> bool:

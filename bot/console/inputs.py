@@ -62,7 +62,7 @@ def answer(element: dict[str, Any], typed: str) -> dict[str, Any] | str:
         options = options_of(element)
         picked: list[dict[str, Any]] = []
         for part in typed.replace(" ", "").split(","):
-            if not part.isdigit() or not 1 <= int(part) <= len(options):
+            if not (part.isascii() and part.isdecimal()) or not 1 <= int(part) <= len(options):
                 return f"choose a number from 1 to {len(options)}"
             picked.append(options[int(part) - 1])
         if kind in SINGLE_CHOICE:

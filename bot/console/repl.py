@@ -85,7 +85,7 @@ class Console:
             command, _, text = line.partition(" ")
             self.driver.command(self.display.viewer, text.strip(), command=command)
             return True
-        if line.isdigit():
+        if line.isascii() and line.isdecimal():
             self._choose(int(line))
             return True
         self.display.say("Type /billing <something>, a number to choose, or :help.")

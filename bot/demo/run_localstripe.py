@@ -38,7 +38,7 @@ def _exit_with_parent(interval: float = 0.5) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Run localstripe in the foreground on the port given as the only argument."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or not args[0].isdigit():
+    if len(args) != 1 or not (args[0].isascii() and args[0].isdecimal()):
         sys.stderr.write("usage: run_localstripe.py PORT\n")
         raise SystemExit(2)
     port = int(args[0])

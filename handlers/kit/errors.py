@@ -76,12 +76,17 @@ _MESSAGES: dict[type[e.BillingError], str] = {
     ),
     e.UnknownEscalationTopic: "Please choose one of the topics offered.",
     e.EscalationAlreadyResolved: "That request has already been marked resolved.",
+    e.EscalationRateLimited: (
+        "Billing support already has several requests from you (or for this account) from the last little "
+        "while, and they will answer by e-mail. Please wait an hour before sending another."
+    ),
     e.EscalationNotFound: "This is out of date: that support request isn't available.",
     e.CurrencyMismatch: "Those amounts are in different currencies, so nothing was changed.",
     e.ConfigurationError: GENERIC_FAILURE,
     e.CardNumberInText: CARD_NUMBER_GUIDANCE,
     e.VerificationRateLimited: (
-        "Too many codes were requested for you recently. Please wait 15 minutes and run /billing again."
+        "Too many codes were requested for you or this address recently. Please try again later "
+        "(in 15 minutes, or tomorrow after many codes)."
     ),
     e.IdentityVerificationError: "That code didn't work. Run /billing again to get a new one.",
     e.VerificationCodeExpired: "That code has expired. Run /billing again to get a new one.",

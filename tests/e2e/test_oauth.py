@@ -34,7 +34,7 @@ def oauth_bot(tmp_path: Path) -> Iterator[tuple[BotServer, SlackAPI]]:
         slack.set_handler("oauth.v2.access", oauth_access)
         # E-mail code verification (the OAuth default) has its own tests; here Slack's e-mail is taken.
         bot = BotServer(slack, "http://127.0.0.1:9", url, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="shh",
-                        IDENTITY_VERIFICATION="slack_email")
+                        IDENTITY_VERIFICATION="slack_email", SLACK_EMAIL_TRUSTED_TEAMS="T111")
         bot.start()
         bot.services.importer.run(SAMPLE)
         try:

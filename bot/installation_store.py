@@ -1,0 +1,127 @@
+"""slack-sdk's SQLAlchemy installation store with the tokens encrypted at rest.
+
+With ``SLACK_TOKEN_ENCRYPTION_KEY`` set, every bot, user and refresh token is encrypted before it
+is written to ``slack_bots`` / ``slack_installations`` and decrypted when read (``bot.token_cipher``).
+The token columns are ``TEXT``: slack-sdk's ``VARCHAR(200)`` cannot hold an encrypted rotating token.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import TypeVar
+
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from sqlalchemy import MetaData, Table, Text, inspect, text
+from sqlalchemy.engine import Engine
+
+from bot.token_cipher import TokenCipher, TokenUnreadable
+
+logger = logging.getLogger(__name__)
+
+BOT_TOKEN_FIELDS = ("bot_token", "bot_refresh_token")
+TOKEN_FIELDS = (*BOT_TOKEN_FIELDS, "user_token", "user_refresh_token")
+Entity = TypeVar("Entity", Bot, Installation)
+
+
+class EncryptedInstallationStore(SQLAlchemyInstallationStore):
+    """Encrypts tokens on save and decrypts them on find; without a cipher it stores plain text."""
+
+    def __init__(self, *, client_id: str, engine: Engine, cipher: TokenCipher | None) -> None:
+        super().__init__(client_id=client_id, engine=engine)
+        self.cipher = cipher
+
+    @classmethod
+    def build_installations_table(cls, metadata: MetaData, table_name: str) -> Table:
+        return _wide_tokens(super().build_installations_table(metadata, table_name), TOKEN_FIELDS)
+
+    @classmethod
+    def build_bots_table(cls, metadata: MetaData, table_name: str) -> Table:
+        return _wide_tokens(super().build_bots_table(metadata, table_name), BOT_TOKEN_FIELDS)
+
+    def create_tables(self) -> None:
+        super().create_tables()  # type: ignore[no-untyped-call]
+        self._widen_existing_columns()
+
+    def save(self, installation: Installation) -> None:
+        super().save(self._sealed(installation, TOKEN_FIELDS))
+
+    def save_bot(self, bot: Bot) -> None:
+        super().save_bot(self._sealed(bot, BOT_TOKEN_FIELDS))
+
+    def find_bot(
+        self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
+    ) -> Bot | None:
+        found = super().find_bot(
+            enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install
+        )
+        return self._opened(found, BOT_TOKEN_FIELDS)
+
+    def find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        found = super().find_installation(
+            enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, is_enterprise_install=is_enterprise_install
+        )
+        return self._opened(found, TOKEN_FIELDS)
+
+    def reencrypt(self) -> int:
+        """Encrypt every stored token under the first configured key (plain text and older keys
+        alike); returns how many rows changed. For ``billing-bot installations reencrypt``."""
+        if self.cipher is None:
+            return 0
+        changed = 0
+        with self.engine.begin() as connection:
+            for table, fields in ((self.bots, BOT_TOKEN_FIELDS), (self.installations, TOKEN_FIELDS)):
+                for row in connection.execute(table.select()).mappings().all():
+                    values = {field: self.cipher.rotate(row[field]) for field in fields}
+                    if any(values[field] != row[field] for field in fields):
+                        connection.execute(table.update().where(table.c.id == row["id"]).values(**values))
+                        changed += 1
+        return changed
+
+    def _sealed(self, entity: Entity, fields: tuple[str, ...]) -> Entity:
+        if self.cipher is None:
+            return entity
+        sealed = copy.copy(entity)  # the caller (Bolt) goes on using its own copy in plain text
+        for field in fields:
+            setattr(sealed, field, self.cipher.encrypt(getattr(entity, field, None)))
+        return sealed
+
+    def _opened(self, entity: Entity | None, fields: tuple[str, ...]) -> Entity | None:
+        if entity is None or self.cipher is None:
+            return entity
+        try:
+            for field in fields:
+                setattr(entity, field, self.cipher.decrypt(getattr(entity, field, None)))
+        except TokenUnreadable:
+            logger.error(
+                "a stored Slack token of team %s cannot be decrypted with SLACK_TOKEN_ENCRYPTION_KEY", entity.team_id
+            )
+            return None
+        return entity
+
+    def _widen_existing_columns(self) -> None:
+        # Tables created by an earlier version have VARCHAR(200) token columns; PostgreSQL enforces
+        # the length (SQLite does not), so they become TEXT once.
+        if self.engine.dialect.name != "postgresql":
+            return
+        inspector = inspect(self.engine)
+        with self.engine.begin() as connection:
+            for table, fields in ((self.bots, BOT_TOKEN_FIELDS), (self.installations, TOKEN_FIELDS)):
+                columns = {column["name"]: column["type"] for column in inspector.get_columns(table.name)}
+                for field in fields:
+                    if field in columns and not isinstance(columns[field], Text):
+                        connection.execute(text(f'ALTER TABLE "{table.name}" ALTER COLUMN "{field}" TYPE TEXT'))
+
+
+def _wide_tokens(table: Table, fields: tuple[str, ...]) -> Table:
+    for field in fields:
+        table.c[field].type = Text()
+    return table
