@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CursorResult, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from billing_core.clock import Clock
 from billing_core.db.database import Database
@@ -40,26 +40,20 @@ class PrincipalDirectory:
         self.clock = clock
 
     def record_seen(self, principal: str, email: str) -> None:
-        """Note that ``principal`` (showing ``email``) used the bot now; cheap when seen recently."""
+        """Note that ``principal`` (showing ``email``) used the bot now: one statement, and it
+        changes nothing when they were seen with that e-mail within ``SEEN_EVERY``."""
         now = self.clock.now()
         email = normalize_email(email)
         record = PrincipalRecord
         with self.db.transaction() as session:
-            touched = cast(CursorResult[Any], session.execute(
-                update(record)
-                .where(record.principal == principal,
-                       or_(record.last_seen_at.is_(None), record.last_seen_at < now - SEEN_EVERY,
-                           record.email.is_(None), record.email != email))
-                .values(email=email, last_seen_at=now, updated_at=now)
-                .execution_options(synchronize_session=False)
+            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+            statement = insert(record).values(principal=principal, email=email, last_seen_at=now, updated_at=now)
+            session.execute(statement.on_conflict_do_update(
+                index_elements=[record.principal],
+                set_={"email": email, "last_seen_at": now, "updated_at": now},
+                where=or_(record.last_seen_at.is_(None), record.last_seen_at < now - SEEN_EVERY,
+                          record.email.is_(None), record.email != email),
             ))
-            if touched.rowcount or session.scalar(select(record.id).where(record.principal == principal)):
-                return
-        try:
-            with self.db.transaction() as session:
-                session.add(record(principal=principal, email=email, last_seen_at=now, updated_at=now))
-        except IntegrityError:
-            pass  # another request recorded it first
 
     def reachable(self, email: str) -> Reachable:
         """Where ``email`` may be reached: their own principals, then their colleagues'."""
