@@ -39,20 +39,22 @@ def build_services(
     """
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
+    accounts = AccountService(db=db, clock=clock, timezone=settings.timezone)
+    escalations = build_escalations(settings, db=db, clock=clock, today=accounts.today)
     services = Services(
         db=db,
         clock=clock,
-        accounts=AccountService(db=db, clock=clock, timezone=settings.timezone),
+        accounts=accounts,
         history=PaymentHistory(db=db),
         audit=AuditLog(db=db, clock=clock),
         importer=Importer(db=db, clock=clock),
+        escalations=escalations,
+        reminders=build_reminders(settings, db=db, clock=clock, escalations=escalations),
+        identity_verification=build_identity_verification(settings, db=db, clock=clock),
     )
-    services.escalations = build_escalations(settings, db=db, clock=clock, today=services.accounts.today)
     gateway = stripe_gateway or build_stripe_gateway(settings)
     if gateway is not None:
         build_payments(services, settings, gateway=gateway, notifier=notifier or NullNotifier())
-    services.reminders = build_reminders(settings, services)
-    services.identity_verification = build_identity_verification(settings, db=db, clock=clock)
     return services
 
 
@@ -77,7 +79,9 @@ def build_identity_verification(settings: Settings, *, db: Database, clock: Cloc
     )
 
 
-def build_reminders(settings: Settings, services: Services) -> ReminderService:
+def build_reminders(
+    settings: Settings, *, db: Database, clock: Clock, escalations: EscalationService
+) -> ReminderService:
     """Reminders on the configured schedule; they can send only when ``SLACK_BOT_TOKEN`` is set."""
     from billing_core.reminders.schedule import ReminderSchedule
     from billing_core.reminders.service import ReminderService
@@ -87,11 +91,11 @@ def build_reminders(settings: Settings, services: Services) -> ReminderService:
     if settings.slack_bot_token is not None:
         sender = build_reminder_sender(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     return ReminderService(
-        db=services.db,
-        clock=services.clock,
+        db=db,
+        clock=clock,
         schedule=ReminderSchedule.of(settings.reminder_schedule, settings.timezone),
         sender=sender,
-        escalator=services.escalations,
+        escalator=escalations,
     )
 
 
@@ -119,10 +123,11 @@ def build_payments(services: Services, settings: Settings, *, gateway: StripeGat
     api_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else ""
     links = AuthLinks(secret=webhook_secret or api_key or "billing-bot-local", base_url=settings.public_url)
     db, clock = services.db, services.clock
-    services.payments = PaymentService(db=db, clock=clock, gateway=gateway, notifier=notifier, links=links)
+    payments = PaymentService(db=db, clock=clock, gateway=gateway, notifier=notifier, links=links)
+    services.payments = payments
     services.payment_methods = PaymentMethodService(db=db, clock=clock, gateway=gateway, public_url=settings.public_url)
     services.webhooks = StripeWebhookService(
-        db=db, clock=clock, gateway=gateway, reconciler=services.payments.reconciler,
+        db=db, clock=clock, gateway=gateway, reconciler=payments.reconciler,
         notifier=notifier, secret=webhook_secret,
     )
     services.auth_links = links

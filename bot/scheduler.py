@@ -42,19 +42,17 @@ def build_scheduler(
     )
     soon = datetime.now(UTC) + timedelta(seconds=first_run_in)
     reminders = services.reminders
-    if reminders is not None and reminders.sender is None and client is not None and getattr(client, "token", None):
+    if reminders.sender is None and client is not None and getattr(client, "token", None):
         from bot.slack_reminder_sender import SlackReminderSender
 
         reminders.sender = SlackReminderSender(client)
-    if reminders is not None and reminders.sender is not None:
+    if reminders.sender is not None:
         _add(scheduler, "reminder_sweep", reminders.run_sweep, REMINDER_SWEEP_MINUTES, first=soon)
-    if reminders is not None:
-        _add(scheduler, "reminder_stale_claims", reminders.expire_stale_claims, STALE_CLAIMS_MINUTES)
-    if services.payments is not None and hasattr(services.payments, "reconcile"):
+    _add(scheduler, "reminder_stale_claims", reminders.expire_stale_claims, STALE_CLAIMS_MINUTES)
+    if services.payments is not None:
         _add(scheduler, "payment_reconcile", services.payments.reconcile, RECONCILE_MINUTES, first=soon)
-    outbox = getattr(services.escalations, "outbox", None)
-    if outbox is not None and hasattr(outbox, "deliver_due"):
-        _add(scheduler, "escalation_outbox", outbox.deliver_due, ESCALATION_OUTBOX_MINUTES, first=soon)
+    _add(scheduler, "escalation_outbox", services.escalations.outbox.deliver_due, ESCALATION_OUTBOX_MINUTES,
+         first=soon)
     return scheduler
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,14 +11,13 @@ from slack_sdk import WebClient
 from billing_core.clock import Clock
 from billing_core.container import Services
 from billing_core.db.database import Database
+from bot import scheduler as scheduled_jobs
 from bot.app import build_bolt_app
 from bot.bootstrap import build_services
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
 from handlers.identity.resolver import IdentityResolver
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -60,15 +57,8 @@ def build_runtime(
 
 
 def start_scheduler(services: Services, settings: Settings, runtime: SlackRuntime) -> Any:
-    """Start the reminder scheduler when that capability is installed (``bot.scheduler``)."""
-    try:
-        module = importlib.import_module("bot.scheduler")
-    except ModuleNotFoundError as error:
-        if error.name != "bot.scheduler":
-            raise
-        logger.info("no scheduler installed; scheduled jobs are not running")
-        return None
-    return module.start_scheduler(services=services, settings=settings, client=runtime.app.client)
+    """Start the scheduled jobs (reminders, reconcile, the support outbox): ``bot.scheduler``."""
+    return scheduled_jobs.start_scheduler(services=services, settings=settings, client=runtime.app.client)
 
 
 def run_http(settings: Settings, *, host: str, port: int, scheduler: bool) -> None:
