@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import date
 
 from billing_core.accounts.importer import Importer
 from billing_core.accounts.service import AccountService
@@ -10,18 +11,21 @@ from billing_core.audit import AuditLog
 from billing_core.clock import Clock, SystemClock
 from billing_core.container import Services
 from billing_core.db.database import Database
+from billing_core.escalations.mailer import SmtpMailer
+from billing_core.escalations.outbox import EscalationOutbox
+from billing_core.escalations.service import EscalationService
+from billing_core.identity.verification import IdentityVerification
 from billing_core.notifications import Notifier, NullNotifier
+from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.history import PaymentHistory
+from billing_core.payments.methods import PaymentMethodService
+from billing_core.payments.service import PaymentService
 from billing_core.payments.stripe_gateway import StripeGateway
+from billing_core.payments.webhooks import StripeWebhookService
+from billing_core.reminders.schedule import ReminderSchedule
+from billing_core.reminders.service import ReminderService
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from datetime import date
-
-    from billing_core.escalations.service import EscalationService
-    from billing_core.identity.verification import IdentityVerification
-    from billing_core.reminders.service import ReminderService
+from bot.slack_reminder_sender import build_reminder_sender
 
 
 def build_services(
@@ -60,9 +64,6 @@ def build_services(
 
 def build_identity_verification(settings: Settings, *, db: Database, clock: Clock) -> IdentityVerification:
     """Proof of e-mail ownership (``IDENTITY_VERIFICATION``); codes go out through ``SMTP_URL``."""
-    from billing_core.escalations.mailer import SmtpMailer
-    from billing_core.identity.verification import IdentityVerification
-
     mailer = (
         SmtpMailer.from_url(settings.smtp_url.get_secret_value(), ca_file=settings.smtp_ca_file)
         if settings.smtp_url
@@ -83,10 +84,6 @@ def build_reminders(
     settings: Settings, *, db: Database, clock: Clock, escalations: EscalationService
 ) -> ReminderService:
     """Reminders on the configured schedule; they can send only when ``SLACK_BOT_TOKEN`` is set."""
-    from billing_core.reminders.schedule import ReminderSchedule
-    from billing_core.reminders.service import ReminderService
-    from bot.slack_reminder_sender import build_reminder_sender
-
     sender = None
     if settings.slack_bot_token is not None:
         sender = build_reminder_sender(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
@@ -114,11 +111,6 @@ def build_stripe_gateway(settings: Settings) -> StripeGateway | None:
 
 def build_payments(services: Services, settings: Settings, *, gateway: StripeGateway, notifier: Notifier) -> None:
     """Fill ``services.payments``, ``.payment_methods`` and ``.webhooks``."""
-    from billing_core.payments.auth_links import AuthLinks
-    from billing_core.payments.methods import PaymentMethodService
-    from billing_core.payments.service import PaymentService
-    from billing_core.payments.webhooks import StripeWebhookService
-
     webhook_secret = settings.stripe_webhook_secret.get_secret_value() if settings.stripe_webhook_secret else None
     api_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else ""
     links = AuthLinks(secret=webhook_secret or api_key or "billing-bot-local", base_url=settings.public_url)
@@ -137,10 +129,6 @@ def build_escalations(
     settings: Settings, *, db: Database, clock: Clock, today: Callable[[], date]
 ) -> EscalationService:
     """The escalation service and its outbox, mailing through ``SMTP_URL`` when it is set."""
-    from billing_core.escalations.mailer import SmtpMailer
-    from billing_core.escalations.outbox import EscalationOutbox
-    from billing_core.escalations.service import EscalationService
-
     mailer = (
         SmtpMailer.from_url(settings.smtp_url.get_secret_value(), ca_file=settings.smtp_ca_file)
         if settings.smtp_url
