@@ -103,6 +103,7 @@ class Refusal(Generic[P]):
     account: AccountView | None
     payload: P | None
     error: BillingError
+    surface: Surface
 
 
 def out_of_date(refusal: Refusal[Any]) -> Screen | None:
@@ -137,7 +138,7 @@ def for_account(
                 use_case(Request(ix, caller, account, value, where))
             except BillingError as error:
                 _audit(ix, error, value, caller)
-                screen = refused(Refusal(ix, caller, account, value, error))
+                screen = refused(Refusal(ix, caller, account, value, error, where))
                 if screen is not None:
                     where.show(screen)
 

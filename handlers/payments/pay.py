@@ -167,7 +167,7 @@ def _submit_refused(refusal: Refusal[PaySubmission]) -> Screen | None:
     error = refusal.error
     if not is_stale(error) and not isinstance(error, PaymentInProgress):
         return message_screen(user_message(error))
-    if refusal.ix.deps.outcomes.shown(SubmittedView.of(refusal.ix.body).id):
+    if refusal.ix.deps.outcomes.shown(modal_of(refusal.surface).view_id):
         return None  # this modal already shows a payment's outcome (a double click): keep it
     return refused_screen(refusal.ix, refusal.caller, refusal.account, error)
 
