@@ -2,9 +2,9 @@
 
 Every button value, select option and ``private_metadata`` the builders write is one of these
 models, dumped as compact JSON by pydantic's serializer (faster than ``json``; fields are declared
-in alphabetical order, so the keys come out sorted as before); the listener reads it back with ``read`` (a
-forged, malformed or oversized value is ``MalformedPayload``, which the listener kit refuses like
-a stale one and audits). Our own values are strict (``extra="forbid"``, no coercion): only this
+in alphabetical order, so the keys come out sorted as before). The listener reads it back once with
+``read``: a forged, malformed or oversized value is ``MalformedPayload``, which the listener kit
+refuses like a stale one and audits. Our own values are strict (``extra="forbid"``, no coercion): only this
 app writes them, so anything else in them is not ours. Slack's structures around them (a view's
 state, an option's text) ignore extra keys: Slack adds fields over time.
 
@@ -15,7 +15,7 @@ screens (the account, the Pay button, the support button) live here.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
@@ -30,9 +30,6 @@ METADATA_LIMIT = 3000
 AccountId = Annotated[str, Field(min_length=1, max_length=128)]
 InvoiceNumber = Annotated[str, Field(min_length=1, max_length=128)]
 MethodId = Annotated[str, Field(min_length=1, max_length=255)]
-
-P = TypeVar("P", bound="Payload")
-
 
 class Payload(BaseModel):
     """A value this app wrote into Slack. Frozen; strict; unknown keys refused."""
