@@ -17,11 +17,16 @@ from billing_core.payments.history import PaymentHistory
 from billing_core.payments.methods import PaymentMethodService
 from billing_core.payments.service import PaymentService
 from billing_core.payments.webhooks import StripeWebhookService
+from billing_core.reminders.service import ReminderService
 
 
 @dataclass
 class Services:
-    """Built once by ``bot.bootstrap``; handlers get it from the Bolt context."""
+    """Built once by ``bot.bootstrap``; handlers get it from the Bolt context.
+
+    Payments, cards, the Stripe webhook and the authentication links exist only with a Stripe
+    key (``STRIPE_API_KEY``): without one they are ``None`` and every use checks.
+    """
 
     db: Database
     clock: Clock
@@ -29,14 +34,13 @@ class Services:
     history: PaymentHistory
     audit: AuditLog
     importer: Importer
-    # Filled in by the capabilities that own them (payments, escalations, reminders).
-    payments: PaymentService = None  # type: ignore[assignment]  # None without STRIPE_API_KEY
-    payment_methods: PaymentMethodService = None  # type: ignore[assignment]
-    webhooks: StripeWebhookService = None  # type: ignore[assignment]
-    escalations: EscalationService = None  # type: ignore[assignment]  # set by bot.bootstrap
-    reminders: Any = None
-    auth_links: AuthLinks = None  # type: ignore[assignment]  # set with payments
-    identity_verification: IdentityVerification = None  # type: ignore[assignment]  # set by bot.bootstrap
+    escalations: EscalationService
+    reminders: ReminderService
+    identity_verification: IdentityVerification
+    payments: PaymentService | None = None
+    payment_methods: PaymentMethodService | None = None
+    webhooks: StripeWebhookService | None = None
+    auth_links: AuthLinks | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Services:
         # Bolt deep-copies the request context for lazy listeners; the services (engine, pools)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import date
 
 from billing_core.accounts.importer import Importer
 from billing_core.accounts.service import AccountService
@@ -10,19 +11,26 @@ from billing_core.audit import AuditLog
 from billing_core.clock import Clock, SystemClock
 from billing_core.container import Services
 from billing_core.db.database import Database
+from billing_core.escalations.mailer import SmtpMailer
+from billing_core.escalations.outbox import EscalationOutbox
+from billing_core.escalations.service import EscalationService
+from billing_core.identity.directory import PrincipalDirectory
+from billing_core.identity.verification import GuessingAlert, IdentityVerification
 from billing_core.notifications import Notifier, NullNotifier
+from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.history import PaymentHistory
+from billing_core.payments.methods import PaymentMethodService
+from billing_core.payments.service import PaymentService
 from billing_core.payments.stripe_gateway import StripeGateway
+from billing_core.payments.webhooks import StripeWebhookService
+from billing_core.reminders.messages import ReminderSender
+from billing_core.reminders.schedule import ReminderSchedule
+from billing_core.reminders.service import ReminderService
+from billing_core.views import Actor
+from bot.oauth import installation_store
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from datetime import date
-
-    from billing_core.escalations.service import EscalationService
-    from billing_core.identity.verification import GuessingAlert, IdentityVerification
-    from billing_core.reminders.messages import ReminderSender
-    from billing_core.reminders.service import ReminderService
+from bot.slack_reminder_sender import SlackReminderSender, WorkspacesReminderSender, reminder_client
+from bot.workspaces import SlackWorkspaces
 
 
 def build_services(
@@ -41,29 +49,30 @@ def build_services(
     settings.check_identity_policy()
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
+    accounts = AccountService(db=db, clock=clock, timezone=settings.timezone)
+    escalations = build_escalations(settings, db=db, clock=clock, today=accounts.today)
+    identity_verification = build_identity_verification(settings, db=db, clock=clock)
     services = Services(
         db=db,
         clock=clock,
-        accounts=AccountService(db=db, clock=clock, timezone=settings.timezone),
+        accounts=accounts,
         history=PaymentHistory(db=db),
         audit=AuditLog(db=db, clock=clock),
         importer=Importer(db=db, clock=clock),
+        escalations=escalations,
+        reminders=build_reminders(settings, db=db, clock=clock, escalations=escalations,
+                                  identity_verification=identity_verification),
+        identity_verification=identity_verification,
     )
-    services.escalations = build_escalations(settings, db=db, clock=clock, today=services.accounts.today)
     gateway = stripe_gateway or build_stripe_gateway(settings)
     if gateway is not None:
         build_payments(services, settings, gateway=gateway, notifier=notifier or NullNotifier())
-    services.identity_verification = build_identity_verification(settings, db=db, clock=clock)
     services.identity_verification.alert_staff = lambda alert: alert_staff(services.escalations, alert)
-    services.reminders = build_reminders(settings, services)
     return services
 
 
 def build_identity_verification(settings: Settings, *, db: Database, clock: Clock) -> IdentityVerification:
     """Proof of e-mail ownership (``IDENTITY_VERIFICATION``); codes go out through ``SMTP_URL``."""
-    from billing_core.escalations.mailer import SmtpMailer
-    from billing_core.identity.verification import IdentityVerification
-
     mailer = (
         SmtpMailer.from_url(settings.smtp_url.get_secret_value(), ca_file=settings.smtp_ca_file)
         if settings.smtp_url
@@ -103,39 +112,32 @@ def alert_staff(escalations: EscalationService, alert: GuessingAlert) -> None:
     )
 
 
-def build_reminders(settings: Settings, services: Services) -> ReminderService:
+def build_reminders(
+    settings: Settings, *, db: Database, clock: Clock, escalations: EscalationService,
+    identity_verification: IdentityVerification,
+) -> ReminderService:
     """Reminders on the configured schedule, sent through every installed workspace (OAuth) or
     ``SLACK_BOT_TOKEN``'s; without either they can be previewed but not sent."""
-    from billing_core.reminders.schedule import ReminderSchedule
-    from billing_core.reminders.service import ReminderService
-
     return ReminderService(
-        db=services.db,
-        clock=services.clock,
+        db=db,
+        clock=clock,
         schedule=ReminderSchedule.of(settings.reminder_schedule, settings.timezone),
-        sender=build_reminder_sender(settings, services),
-        escalator=services.escalations,
+        sender=build_reminder_sender(settings, db=db, clock=clock, needs_proof=identity_verification.needs_code),
+        escalator=escalations,
     )
 
 
-def build_reminder_sender(settings: Settings, services: Services) -> ReminderSender | None:
+def build_reminder_sender(
+    settings: Settings, *, db: Database, clock: Clock, needs_proof: Callable[[Actor], bool]
+) -> ReminderSender | None:
     """Who sends reminders: each installed workspace's own installation with OAuth, else the one
     ``SLACK_BOT_TOKEN``. A person who must still prove the contact's address gets no details."""
-    from billing_core.identity.directory import PrincipalDirectory
-    from bot.slack_reminder_sender import SlackReminderSender, WorkspacesReminderSender, reminder_client
-    from bot.workspaces import SlackWorkspaces
-
-    verification = services.identity_verification
-    needs_proof = verification.needs_code if verification is not None else (lambda _actor: False)
     if settings.oauth_enabled:
-        from bot.oauth import installation_store
-
         workspaces = SlackWorkspaces(
-            store=installation_store(settings, services.db.engine),
+            store=installation_store(settings, db.engine),
             client_for_token=lambda token: reminder_client(token, settings.slack_api_url),
         )
-        return WorkspacesReminderSender(workspaces, PrincipalDirectory(services.db, services.clock),
-                                        needs_proof=needs_proof)
+        return WorkspacesReminderSender(workspaces, PrincipalDirectory(db, clock), needs_proof=needs_proof)
     if settings.slack_bot_token is None:
         return None
     client = reminder_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
@@ -157,21 +159,17 @@ def build_stripe_gateway(settings: Settings) -> StripeGateway | None:
 
 def build_payments(services: Services, settings: Settings, *, gateway: StripeGateway, notifier: Notifier) -> None:
     """Fill ``services.payments``, ``.payment_methods`` and ``.webhooks``."""
-    from billing_core.payments.auth_links import AuthLinks
-    from billing_core.payments.methods import PaymentMethodService
-    from billing_core.payments.service import PaymentService
-    from billing_core.payments.webhooks import StripeWebhookService
-
     webhook_secret = settings.stripe_webhook_secret.get_secret_value() if settings.stripe_webhook_secret else None
     api_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else ""
     db, clock = services.db, services.clock
     links = AuthLinks(
         secret=webhook_secret or api_key or "billing-bot-local", base_url=settings.public_url, clock=clock
     )
-    services.payments = PaymentService(db=db, clock=clock, gateway=gateway, notifier=notifier, links=links)
+    payments = PaymentService(db=db, clock=clock, gateway=gateway, notifier=notifier, links=links)
+    services.payments = payments
     services.payment_methods = PaymentMethodService(db=db, clock=clock, gateway=gateway, public_url=settings.public_url)
     services.webhooks = StripeWebhookService(
-        db=db, clock=clock, gateway=gateway, reconciler=services.payments.reconciler,
+        db=db, clock=clock, gateway=gateway, reconciler=payments.reconciler,
         notifier=notifier, secret=webhook_secret,
     )
     services.auth_links = links
@@ -181,10 +179,6 @@ def build_escalations(
     settings: Settings, *, db: Database, clock: Clock, today: Callable[[], date]
 ) -> EscalationService:
     """The escalation service and its outbox, mailing through ``SMTP_URL`` when it is set."""
-    from billing_core.escalations.mailer import SmtpMailer
-    from billing_core.escalations.outbox import EscalationOutbox
-    from billing_core.escalations.service import EscalationService
-
     mailer = (
         SmtpMailer.from_url(settings.smtp_url.get_secret_value(), ca_file=settings.smtp_ca_file)
         if settings.smtp_url

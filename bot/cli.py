@@ -212,9 +212,12 @@ def payments_reconcile() -> None:
     settings = settings_or_exit()
     guarded(lambda: settings.require("STRIPE_API_KEY"))
     services = build_services(settings)
+    payments = services.payments
+    if payments is None:  # settings.require has refused a missing key already
+        fail("STRIPE_API_KEY is not set")
     try:
         services.db.upgrade()
-        summary = guarded(services.payments.reconcile)
+        summary = guarded(payments.reconcile)
     finally:
         services.db.dispose()
     typer.echo(f"reconciled: {summary}")

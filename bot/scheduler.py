@@ -48,15 +48,13 @@ def build_scheduler(
     )
     soon = datetime.now(UTC) + timedelta(seconds=first_run_in)
     reminders = services.reminders
-    if reminders is not None and reminders.sender is not None:
+    if reminders.sender is not None:
         _add(scheduler, leases, "reminder_sweep", reminders.run_sweep, REMINDER_SWEEP_MINUTES, first=soon)
-    if reminders is not None:
-        _add(scheduler, leases, "reminder_stale_claims", reminders.expire_stale_claims, STALE_CLAIMS_MINUTES)
-    if services.payments is not None and hasattr(services.payments, "reconcile"):
+    _add(scheduler, leases, "reminder_stale_claims", reminders.expire_stale_claims, STALE_CLAIMS_MINUTES)
+    if services.payments is not None:
         _add(scheduler, leases, "payment_reconcile", services.payments.reconcile, RECONCILE_MINUTES, first=soon)
-    outbox = getattr(services.escalations, "outbox", None)
-    if outbox is not None and hasattr(outbox, "deliver_due"):
-        _add(scheduler, leases, "escalation_outbox", outbox.deliver_due, ESCALATION_OUTBOX_MINUTES, first=soon)
+    _add(scheduler, leases, "escalation_outbox", services.escalations.outbox.deliver_due,
+         ESCALATION_OUTBOX_MINUTES, first=soon)
     scheduler.add_job(
         _heartbeat(leases), IntervalTrigger(seconds=LEASE_HEARTBEAT_SECONDS), id="scheduler_lease",
         name="scheduler_lease", replace_existing=True, max_instances=1, coalesce=True,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +22,6 @@ from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
 from bot.workspaces import SlackWorkspaces, Workspace
 from handlers.identity.resolver import IdentityResolver
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass

@@ -9,7 +9,6 @@ failed read) acks empty and the follow-up answers through ``response_url``. Alwa
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from typing import Any
@@ -21,10 +20,12 @@ from billing_core.errors import AccountNotFound, NotABillingContact
 from billing_core.views import CallerContext, InvoiceView
 from handlers import screens
 from handlers.accounts.help_blocks import help_screen
+from handlers.accounts.home import publish_home
 from handlers.accounts.invoices_blocks import invoices_screen
 from handlers.accounts.overview_blocks import balance_screen, overview_screen
+from handlers.escalations import support
 from handlers.grammar import Command, looks_like_amount, parse
-from handlers.kit.blocks import Screen, message_screen
+from handlers.kit.blocks import Screen
 from handlers.kit.deps import deps_of
 from handlers.kit.interaction import Interaction, run_safely
 from handlers.kit.surfaces import ResponseUrlSurface, Surface
@@ -149,32 +150,19 @@ def answer(ix: Interaction, command: Command, reply: Surface) -> None:
     if command.name == "help":
         reply.show(screens.help_(ix))
         return
-    if command.name == "support" and hasattr(_support_module(), "handle_support_command"):
-        # The escalations capability answers (it resolves the caller itself).
-        _support_module().handle_support_command(
-            body=ix.body, client=ix.client, context=ix.context, message=command.argument
-        )
-        return
-    screen: Screen | None = None
     if command.name in _OPEN_INVOICE_SCREENS and ix.actor is not None:
         screen = _open_invoices_answer(ix, command)  # the caller and the invoices in one read
         reply.show(screen if screen is not None else ix.refusal())
         return
-    caller = ix.caller()
-    if caller is None:
-        reply.show(ix.refusal())
-        return
+    caller = ix.contact()
     if command.name in _READS_IN_ACK:
         screen = read_screen(ix, command, caller)
     elif command.name == "methods":
         screen = screens.methods(ix, caller, caller.active)
     elif command.name == "switch":
-        screen = switch(ix, command.argument)
+        screen = switch(ix, caller, command.argument)
     elif command.name == "support":
-        screen = message_screen(
-            f"To reach billing support, e-mail {ix.deps.support_email}. Include your account name and "
-            "invoice number if it's about a specific invoice."
-        )
+        screen = support.support_command_screen(ix, caller, command.argument)
     else:
         screen = screens.help_(ix)
     reply.show(screen)
@@ -201,31 +189,18 @@ def open_invoices_screen(command: Command, caller: CallerContext, open_invoices:
     return invoices_screen(account, open_invoices)  # invoices, pay
 
 
-def switch(ix: Interaction, query: str) -> Screen:
+def switch(ix: Interaction, caller: CallerContext, query: str) -> Screen:
     """Switch by exact id or case-insensitive name; anything else lists the accounts, changing nothing."""
-    from handlers.accounts.home import publish_home
-
-    caller = ix.caller()
-    assert caller is not None and ix.actor is not None
     if not query:
         return screens.accounts(ix, caller)
     try:
-        switched = ix.services.accounts.switch(ix.actor, query)
+        switched = ix.services.accounts.switch(caller.actor, query)
     except AccountNotFound:
         return screens.accounts(ix, caller).with_notice(
             f"No account of yours matches “{query[:80]}”, so nothing changed. Your accounts:"
         )
     publish_home(ix)
     return screens.overview(ix, switched).with_notice(f"Switched to {switched.active.name}.")
-
-
-def _support_module() -> Any:
-    try:
-        return importlib.import_module("handlers.escalations.support")
-    except ModuleNotFoundError as error:
-        if error.name != "handlers.escalations.support":
-            raise
-        return None
 
 
 def register(app: App) -> None:

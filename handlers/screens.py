@@ -9,12 +9,10 @@ from handlers.accounts.accounts_blocks import accounts_screen
 from handlers.accounts.help_blocks import help_screen
 from handlers.accounts.invoices_blocks import invoices_screen
 from handlers.accounts.overview_blocks import overview_screen
-from handlers.kit.blocks import Screen, message_screen
+from handlers.kit.blocks import Screen
 from handlers.kit.interaction import Interaction
 from handlers.payments.history_blocks import history_screen
 from handlers.payments.methods_blocks import methods_screen
-
-PAYMENTS_UNAVAILABLE = "Payments aren't available right now. Please try again later."
 
 
 def overview(ix: Interaction, caller: CallerContext) -> Screen:
@@ -40,18 +38,11 @@ def list_methods(
     refresh: bool = False,
     before_stripe: Callable[[], None] | None = None,
 ) -> list[PaymentMethodView]:
-    service = ix.services.payment_methods
-    if service is None:
-        return []
-    methods: list[PaymentMethodView] = list(
-        service.list(actor, account.external_id, refresh=refresh, before_stripe=before_stripe)
-    )
-    return methods
+    """The account's cards (``PaymentsUnavailable`` without a Stripe key)."""
+    return list(ix.payment_methods.list(actor, account.external_id, refresh=refresh, before_stripe=before_stripe))
 
 
 def methods(ix: Interaction, caller: CallerContext, account: AccountView) -> Screen:
-    if ix.services.payment_methods is None:
-        return message_screen(PAYMENTS_UNAVAILABLE)
     return methods_screen(account, list_methods(ix, caller.actor, account))
 
 

@@ -1,6 +1,7 @@
 """Paying one open invoice, or the whole open balance, with a saved card.
 
-Two steps, so Slack can be answered at once and Stripe called afterwards:
+``pay`` does it all in one call; underneath are two steps, so a caller can answer at once and
+call Stripe afterwards:
 
 1. ``start_*`` is database only. It checks everything, stores the Payment (pending, with its
    idempotency key) and claims the invoices with a compare-and-set on ``payment_lock_id``, then
@@ -12,6 +13,7 @@ Two steps, so Slack can be answered at once and Stripe called afterwards:
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
@@ -49,6 +51,8 @@ from billing_core.payments.settlement import view_of
 from billing_core.payments.stripe_gateway import StripeGateway
 from billing_core.views import Actor, PaymentView
 
+logger = logging.getLogger(__name__)
+
 
 class PaymentService:
     """Start, execute, look up and reconcile payments. Every call re-checks membership."""
@@ -73,6 +77,36 @@ class PaymentService:
             db=db, clock=clock, gateway=gateway, notifier=notifier, links=links,
             grace=grace, action_expiry=action_expiry,
         )
+
+    # -- paying in one call -----------------------------------------------------------------
+
+    def pay(
+        self,
+        actor: Actor,
+        account_external_id: str,
+        payment_method_id: str,
+        *,
+        invoice_number: str | None = None,
+        expected_amount_minor: int | None = None,
+    ) -> PaymentView:
+        """Pay one invoice (``invoice_number``), or the full open balance for exactly the amount the
+        person confirmed (``expected_amount_minor``), and return the payment as it stands after.
+
+        A refusal to start (stale, forged, already in progress) raises and nothing is charged.
+        Once started, the outcome is the payment's own: if the Stripe call itself fails, that is
+        logged and the payment re-read (``pending`` until reconcile settles it), never raised.
+        """
+        if invoice_number is not None:
+            started = self.start_invoice_payment(actor, account_external_id, invoice_number, payment_method_id)
+        elif expected_amount_minor is not None:
+            started = self.start_balance_payment(actor, account_external_id, payment_method_id, expected_amount_minor)
+        else:
+            raise ValueError("pay an invoice or the balance the person confirmed")
+        try:
+            return self.execute(started.id)
+        except BillingError as error:
+            logger.warning("payment %s: %s", started.id, type(error).__name__)
+            return self.get(actor, account_external_id, started.id)
 
     # -- starting ---------------------------------------------------------------------------
 

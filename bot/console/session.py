@@ -78,8 +78,6 @@ def reminder_hook(services: Services, settings: Settings) -> Callable[[str], str
             moment = datetime.combine(moment.date(), time(10, 0))
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=settings.timezone)
-        if services.reminders is None:
-            return "Reminders are not available."
         result = services.reminders.run_sweep(moment)
         waiting = f", {result.postponed} waiting for working hours" if getattr(result, "postponed", 0) else ""
         return f"Reminder sweep at {moment:%a %d %b %Y %H:%M %Z}: {result.summary()}{waiting}"

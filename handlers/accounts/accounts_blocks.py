@@ -5,11 +5,12 @@ from __future__ import annotations
 from billing_core.views import CallerContext
 from handlers.kit.blocks import Block, Screen, actions, context, escape, plain, section
 from handlers.kit.ids import SWITCH_ACCOUNT_ACTION
+from handlers.kit.payloads import SwitchChoice
 
 
 def switch_select(ctx: CallerContext) -> Block:
     options = [
-        {"text": plain(f"{a.name} ({a.external_id})"), "value": a.external_id[:150]}
+        {"text": plain(f"{a.name} ({a.external_id})"), "value": SwitchChoice(account=a.external_id).encode()}
         for a in ctx.accounts[:100]
     ]
     element: Block = {

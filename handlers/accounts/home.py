@@ -13,8 +13,8 @@ from billing_core.errors import NotABillingContact
 from handlers.accounts.home_blocks import MAX_HOME_INVOICES, home_refusal_view, home_view
 from handlers.kit.deps import Deps
 from handlers.kit.errors import not_a_contact_message
+from handlers.kit.guard import acked
 from handlers.kit.interaction import Interaction, run_safely
-from handlers.runtime.follow_up import acked_then
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,7 @@ def publish_home_for(deps: Deps, client: WebClient, team_id: str, user_id: str) 
     """Same, outside a request (after a webhook settled a payment). Never raises."""
     try:
         actor = deps.identity.resolve(client, team_id, user_id)
-        verifier = deps.services.identity_verification
-        if actor is not None and verifier is not None and verifier.needs_code(actor):
+        if actor is not None and deps.services.identity_verification.needs_code(actor):
             # No code is e-mailed just for opening the tab; /billing does that.
             client.views_publish(user_id=user_id, view=home_refusal_view(VERIFY_FIRST))
             return
@@ -49,10 +48,6 @@ def publish_home_for(deps: Deps, client: WebClient, team_id: str, user_id: str) 
         logger.exception("could not publish the Home tab")
 
 
-def _ack_event() -> None:
-    return None
-
-
 def home_opened(body: dict[str, Any], client: WebClient, context: BoltContext, event: dict[str, Any]) -> None:
     if event.get("tab", "home") != "home":
         return
@@ -60,4 +55,4 @@ def home_opened(body: dict[str, Any], client: WebClient, context: BoltContext, e
 
 
 def register(app: App) -> None:
-    app.event("app_home_opened")(acked_then(_ack_event, home_opened))
+    app.event("app_home_opened")(acked(home_opened))

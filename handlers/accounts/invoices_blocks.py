@@ -12,9 +12,9 @@ from handlers.kit.blocks import (
     escape,
     fmt_date,
     section,
-    value,
 )
 from handlers.kit.ids import PAY_OPEN_ACTION
+from handlers.kit.payloads import PayTarget
 
 _MAX_ROWS = 40
 
@@ -38,7 +38,7 @@ def invoice_row(invoice: InvoiceView) -> Block:
     pay = button(
         "Pay",
         PAY_OPEN_ACTION,
-        value(account=invoice.account_external_id, invoice=invoice.number),
+        PayTarget.of(invoice.account_external_id, invoice.number).encode(),
         style="primary",
     )
     return section(invoice_line(invoice), accessory=pay)
@@ -61,7 +61,7 @@ def invoices_screen(account: AccountView, invoices: list[InvoiceView]) -> Screen
             button(
                 f"Pay full balance ({account.balance.format()})",
                 PAY_OPEN_ACTION,
-                value(account=account.external_id, balance=True),
+                PayTarget.of(account.external_id, None).encode(),
                 style="primary",
             ),
             block_id="pay_balance",

@@ -14,7 +14,6 @@ from handlers.kit.blocks import (
     header,
     section,
     support_button,
-    value,
 )
 from handlers.kit.ids import (
     SHOW_ACCOUNTS_ACTION,
@@ -22,6 +21,7 @@ from handlers.kit.ids import (
     SHOW_INVOICES_ACTION,
     SHOW_METHODS_ACTION,
 )
+from handlers.kit.payloads import AccountRef, HistoryPage
 
 
 def account_summary(account: AccountView, next_invoice: InvoiceView | None) -> list[Block]:
@@ -43,12 +43,12 @@ def account_summary(account: AccountView, next_invoice: InvoiceView | None) -> l
 def main_actions(ctx: CallerContext) -> Block:
     account = ctx.active.external_id
     elements = [
-        button("Pay", SHOW_INVOICES_ACTION, value(account=account), style="primary"),
-        button("Payment methods", SHOW_METHODS_ACTION, value(account=account)),
-        button("History", SHOW_HISTORY_ACTION, value(account=account, page=0)),
+        button("Pay", SHOW_INVOICES_ACTION, AccountRef(account=account).encode(), style="primary"),
+        button("Payment methods", SHOW_METHODS_ACTION, AccountRef(account=account).encode()),
+        button("History", SHOW_HISTORY_ACTION, HistoryPage(account=account, page=0).encode()),
     ]
     if len(ctx.accounts) > 1:
-        elements.append(button("Switch account", SHOW_ACCOUNTS_ACTION, value(account=account)))
+        elements.append(button("Switch account", SHOW_ACCOUNTS_ACTION, AccountRef(account=account).encode()))
     elements.append(support_button(account))
     return actions(*elements, block_id="overview_actions")
 
@@ -70,6 +70,6 @@ def balance_screen(account: AccountView, next_invoice: InvoiceView | None) -> Sc
     blocks = [
         section(f"*{escape(account.name)}*"),
         *account_summary(account, next_invoice),
-        actions(button("Pay", SHOW_INVOICES_ACTION, value(account=account.external_id), style="primary")),
+        actions(button("Pay", SHOW_INVOICES_ACTION, AccountRef(account=account.external_id).encode(), style="primary")),
     ]
     return Screen(f"{account.name}: balance {account.balance.format()}", blocks, title="Balance")

@@ -17,24 +17,22 @@ from slack_sdk.errors import SlackApiError
 
 from billing_core.container import Services
 from billing_core.errors import (
-    AccountNotFound,
     BillingError,
     EscalationAlreadyResolved,
     InvalidEscalation,
-    InvoiceNotFound,
     UnknownEscalationTopic,
 )
 from billing_core.escalations.service import validate_message
 from billing_core.escalations.views import EscalationView
 from billing_core.views import AccountView, CallerContext, InvoiceView
-from handlers.escalations.support_blocks import (
-    INVOICE_BLOCK,
-    INVOICE_INPUT,
+from handlers.escalations.payloads import (
     MESSAGE_BLOCK,
-    MESSAGE_INPUT,
-    NO_INVOICE,
     TOPIC_BLOCK,
-    TOPIC_INPUT,
+    EscalationRef,
+    SupportForm,
+    SupportSubmission,
+)
+from handlers.escalations.support_blocks import (
     open_escalations_screen,
     queued_screen,
     resolved_dm,
@@ -45,11 +43,13 @@ from handlers.escalations.support_blocks import (
 )
 from handlers.identity.resolver import parse_principal, principal_for
 from handlers.kit.blocks import Screen
-from handlers.kit.errors import user_message
+from handlers.kit.errors import MalformedPayload, user_message
+from handlers.kit.guard import Request, acked, for_account, say_why
 from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_OPEN_ACTION, SUPPORT_RESOLVE_ACTION
-from handlers.kit.interaction import Interaction, action_value, first_action, member_account, parse_value, run_safely
-from handlers.kit.surfaces import ModalSurface, send_dm, surface_for
-from handlers.runtime.follow_up import acked_then
+from handlers.kit.interaction import Interaction, run_safely
+from handlers.kit.payloads import SubmittedView, SupportTarget
+from handlers.kit.surfaces import DmSurface, ModalSurface, modal_of, send_dm
+from handlers.runtime.follow_up import acked_then, nothing_left_to_do
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class SlackStaffChannel:
 
 def attach_staff_channel(services: Services, client: WebClient) -> None:
     """Let the outbox post escalations to the staff channel through ``client`` (when one is set)."""
-    if services.escalations is not None and services.escalations.support_channel:
+    if services.escalations.support_channel:
         services.escalations.outbox.staff_channel = SlackStaffChannel(client)
 
 
@@ -89,25 +89,14 @@ def _slack_user(principal: str) -> str | None:
 # -- /billing support [message] ---------------------------------------------------------------
 
 
-def handle_support_command(*, body: dict[str, Any], client: WebClient, context: BoltContext, message: str) -> None:
-    """``/billing support [message]``, called by the command listener after the ack.
+def support_command_screen(ix: Interaction, caller: CallerContext, message: str) -> Screen:
+    """``/billing support [message]`` (the command router calls this after the ack).
 
     Without a message: the caller's open requests with their status, and a button for a new one.
     With one, the request is created straight away (topic "Something else", the active account, no
     invoice) rather than opening a prefilled modal: the text already says what the person wants,
-    and a trigger id may have expired by the time a follow-up runs. Domain errors propagate to
-    the caller's ``run_safely``, which shows their text.
+    and a trigger id may have expired by the time a follow-up runs. Domain errors propagate.
     """
-    ix = Interaction(body, client, context)
-    reply = surface_for(body, client, new_message=True)
-    caller = ix.caller()
-    if caller is None:
-        reply.show(ix.refusal())
-        return
-    reply.show(support_command_screen(ix, caller, message))
-
-
-def support_command_screen(ix: Interaction, caller: CallerContext, message: str) -> Screen:
     if not message.strip():
         return open_escalations_screen(caller.active, ix.services.escalations.list_open(caller.actor))
     view = ix.services.escalations.create(caller.actor, caller.active.external_id, "other", message)
@@ -118,41 +107,24 @@ def support_command_screen(ix: Interaction, caller: CallerContext, message: str)
 # -- "Contact billing support" button -> modal --------------------------------------------------
 
 
-def _ack(ack: Ack) -> None:
-    ack()
-
-
-def open_support_modal(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    from_modal = isinstance(body.get("view"), dict) and body["view"].get("type") == "modal"
+def _support_modal(body: dict[str, Any], client: WebClient) -> ModalSurface:
+    view = body.get("view")
+    from_modal = isinstance(view, dict) and view.get("type") == "modal"
     surface = ModalSurface(client, trigger_id=_text(body.get("trigger_id")), push=from_modal)
-    try:
-        surface.open("Billing support")  # first: the trigger id expires within 3 s
-    except SlackApiError as error:
-        logger.warning("could not open the support modal: %s", error.response.get("error"))
-        return
-
-    def work(ix: Interaction) -> None:
-        caller = ix.caller()
-        if caller is None:
-            surface.show(ix.refusal())
-            return
-        wanted = action_value(body)
-        named = wanted.get("account") or caller.active.external_id
-        try:
-            account = member_account(caller, named)
-        except BillingError as error:
-            ix.record_refusal(error, account=str(named)[:128], target=str(named))
-            raise
-        invoice = wanted.get("invoice") if isinstance(wanted.get("invoice"), str) else None
-        invoices = _invoices_for(ix, caller, account, invoice)
-        surface.show_view(support_modal(account, invoices, invoice=invoice, topic=wanted.get("topic")))
-
-    run_safely(body, client, context, work, surface=surface)
+    surface.open("Billing support")  # first: the trigger id expires within 3 s
+    return surface
 
 
-def _invoices_for(
-    ix: Interaction, caller: CallerContext, account: AccountView, wanted: str | None
-) -> list[InvoiceView]:
+@for_account(SupportTarget, surface=_support_modal, refused=say_why)
+def open_support_modal(request: Request[SupportTarget]) -> None:
+    wanted = request.payload
+    invoices = _invoices_for(request.ix, request.caller, request.account, wanted.invoice)
+    modal_of(request.surface).show_view(
+        support_modal(request.account, invoices, invoice=wanted.invoice or None, topic=wanted.topic or None)
+    )
+
+
+def _invoices_for(ix: Interaction, caller: CallerContext, account: AccountView, wanted: str) -> list[InvoiceView]:
     invoices = ix.services.accounts.open_invoices(caller.actor, account.external_id)
     if wanted and all(i.number != wanted for i in invoices):
         try:  # a paid invoice can still be disputed; it must be the caller's, or it is left out
@@ -165,77 +137,43 @@ def _invoices_for(
 # -- modal submission -------------------------------------------------------------------------
 
 
-def _submission(view: dict[str, Any]) -> tuple[str | None, str | None, str]:
-    values = (view.get("state") or {}).get("values") or {}
-    topic_value = ((values.get(TOPIC_BLOCK) or {}).get(TOPIC_INPUT) or {}).get("selected_option") or {}
-    invoice_value = ((values.get(INVOICE_BLOCK) or {}).get(INVOICE_INPUT) or {}).get("selected_option") or {}
-    message = ((values.get(MESSAGE_BLOCK) or {}).get(MESSAGE_INPUT) or {}).get("value")
-    invoice = invoice_value.get("value") if isinstance(invoice_value, dict) else None
-    return (
-        topic_key(topic_value.get("value") if isinstance(topic_value, dict) else None),
-        invoice if isinstance(invoice, str) and invoice != NO_INVOICE else None,
-        message if isinstance(message, str) else "",
-    )
-
-
-def ack_submission(ack: Ack, view: dict[str, Any]) -> None:
-    """Refuse a bad message or topic inline (the modal stays open), else close the modal."""
-    errors = _submission_errors(view if isinstance(view, dict) else {})
+def ack_submission(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """Refuse a bad message or topic inline (the modal stays open, nothing follows), else close the modal."""
+    errors = _form_errors(SupportForm.of(SubmittedView.of(body)))
     if errors:
+        nothing_left_to_do(context)
         ack(response_action="errors", errors=errors)
     else:
         ack()
 
 
-def _submission_errors(view: dict[str, Any]) -> dict[str, str]:
-    topic, _, message = _submission(view)
+def _form_errors(form: SupportForm) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if topic is None:
+    if topic_key(form.topic) is None:
         errors[TOPIC_BLOCK] = user_message(UnknownEscalationTopic("missing"))
     try:
-        validate_message(message)
+        validate_message(form.message)
     except InvalidEscalation as error:
         errors[MESSAGE_BLOCK] = user_message(error)
     return errors
 
 
-def submit_support(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    view = body.get("view") if isinstance(body.get("view"), dict) else {}
-    assert isinstance(view, dict)
-    if _submission_errors(view):
-        return  # follow-ups run after an "errors" ack too; the modal already shows them
-    user_id = str((body.get("user") or {}).get("id") or "")
-    dm = _DmSurface(client, user_id)
-
-    def work(ix: Interaction) -> None:
-        caller = ix.caller()
-        if caller is None:
-            dm.show(ix.refusal())
-            return
-        topic, invoice, message = _submission(view)
-        named = parse_value(view.get("private_metadata")).get("account")
-        try:
-            account = member_account(caller, named)
-            created = ix.services.escalations.create(
-                caller.actor, account.external_id, topic or "", message, invoice_number=invoice
-            )
-        except (AccountNotFound, InvoiceNotFound) as error:  # forged or stale modal values
-            suspect = named if isinstance(error, AccountNotFound) else invoice
-            ix.record_refusal(error, account=str(named)[:128], target=str(suspect))
-            raise
-        dm.show(queued_screen(created))
-        ix.services.escalations.deliver_soon(created)
-
-    run_safely(body, client, context, work, surface=dm)
+def _requester_dm(body: dict[str, Any], client: WebClient) -> DmSurface:
+    user = body.get("user")
+    return DmSurface(client, str(user.get("id") or "") if isinstance(user, dict) else "")
 
 
-class _DmSurface:
-    def __init__(self, client: WebClient, user_id: str) -> None:
-        self._client = client
-        self._user_id = user_id
-
-    def show(self, screen: Screen) -> None:
-        send_dm(self._client, self._user_id, screen)
+@for_account(SupportSubmission, surface=_requester_dm, refused=say_why)
+def submit_support(request: Request[SupportSubmission]) -> None:
+    """Store the request (the outbox e-mails it) and tell the requester its reference by DM."""
+    form = request.payload.form
+    escalations = request.ix.services.escalations
+    created = escalations.create(
+        request.actor, request.account.external_id, topic_key(form.topic) or "", form.message,
+        invoice_number=form.invoice,
+    )
+    request.show(queued_screen(created))
+    escalations.deliver_soon(created)
 
 
 # -- "Mark resolved" in the staff channel ------------------------------------------------------
@@ -247,11 +185,17 @@ def resolve_from_channel(body: dict[str, Any], client: WebClient, context: BoltC
         container = body.get("container") if isinstance(body.get("container"), dict) else {}
         assert isinstance(container, dict)
         channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
-        reference = str(first_action(body).get("value") or "")
+        malformed: MalformedPayload | None = None
+        try:
+            reference = EscalationRef.read(body).reference
+        except MalformedPayload as error:  # still audited below when clicked outside the staff channel
+            reference, malformed = error.raw, error
         if not staff_channel or channel != staff_channel:
             _audit_outsider(ix, reference, channel)
             _ephemeral(client, channel, ix.user_id, STAFF_ONLY if staff_channel else NOT_CONFIGURED)
             return
+        if malformed is not None:
+            raise malformed
         staff = principal_for(ix.team_id, ix.user_id)
         try:
             resolved = ix.services.escalations.resolve(reference, staff)
@@ -331,14 +275,13 @@ def register(app: App) -> None:
 
     def attach(context: BoltContext, next: Callable[[], None]) -> None:
         services = getattr(context.get("deps"), "services", None) or context.get("services")
-        escalations = services.escalations if isinstance(services, Services) else None
-        if escalations is not None and escalations.outbox.staff_channel is None:
+        if isinstance(services, Services) and services.escalations.outbox.staff_channel is None:
             client = app_client if app_client.token else context.client
-            if client is not None and isinstance(services, Services):
+            if client is not None:
                 attach_staff_channel(services, client)
         next()
 
     app.use(attach)
-    app.action(SUPPORT_OPEN_ACTION)(acked_then(_ack, open_support_modal))
+    app.action(SUPPORT_OPEN_ACTION)(acked(open_support_modal))
     app.view(SUPPORT_MODAL_CALLBACK)(acked_then(ack_submission, submit_support))
-    app.action(SUPPORT_RESOLVE_ACTION)(acked_then(_ack, resolve_from_channel))
+    app.action(SUPPORT_RESOLVE_ACTION)(acked(resolve_from_channel))

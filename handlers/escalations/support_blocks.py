@@ -6,11 +6,20 @@ channel pings), inside a code block (no bold or italics), with ``verbatim`` so S
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from billing_core.escalations.views import MAX_MESSAGE_LENGTH, USER_TOPICS, EscalationView
 from billing_core.views import AccountView, InvoiceView
+from handlers.escalations.payloads import (
+    INVOICE_BLOCK,
+    INVOICE_INPUT,
+    MESSAGE_BLOCK,
+    MESSAGE_INPUT,
+    NO_INVOICE,
+    TOPIC_BLOCK,
+    TOPIC_INPUT,
+    EscalationRef,
+)
 from handlers.kit.blocks import (
     Block,
     Screen,
@@ -28,11 +37,8 @@ from handlers.kit.blocks import (
     support_button,
 )
 from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_RESOLVE_ACTION
+from handlers.kit.payloads import AccountRef
 
-TOPIC_BLOCK, TOPIC_INPUT = "support_topic", "support_topic_select"
-INVOICE_BLOCK, INVOICE_INPUT = "support_invoice", "support_invoice_select"
-MESSAGE_BLOCK, MESSAGE_INPUT = "support_message", "support_message_input"
-NO_INVOICE = "-"
 LIMIT_TEXT = f"{MAX_MESSAGE_LENGTH:,}"
 
 # Topic keys other screens put in the support button's value, mapped to ours.
@@ -134,7 +140,7 @@ def support_modal(
         callback_id=SUPPORT_MODAL_CALLBACK,
         submit="Send",
         close="Cancel",
-        private_metadata=json.dumps({"account": account.external_id}),
+        private_metadata=AccountRef(account=account.external_id).encode(),
     )
 
 
@@ -175,7 +181,7 @@ def staff_post(view: EscalationView, requester_slack: str | None) -> tuple[str, 
             button(
                 "Mark resolved",
                 SUPPORT_RESOLVE_ACTION,
-                view.reference,
+                EscalationRef(reference=view.reference).encode(),
                 style="primary",
                 confirm=confirm_dialog(
                     "Mark resolved?", f"The requester is told that {view.reference} is resolved.", "Mark resolved"

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Any
 
 from billing_core.money import Money
 from handlers.kit.ids import LINK_ACTION_PREFIX, SUPPORT_OPEN_ACTION
+from handlers.kit.payloads import SupportTarget
 
 Block = dict[str, Any]
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-# json.dumps builds a new encoder for every call with non-default options.
-_VALUE_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
 
 
 def fmt_date(day: date | datetime) -> str:
@@ -66,22 +63,17 @@ def actions(*elements: Block, block_id: str | None = None) -> Block:
     return block
 
 
-def value(**fields: Any) -> str:
-    """A button value: compact JSON, parsed back (and distrusted) by the listener."""
-    return _VALUE_ENCODER.encode(fields)
-
-
 def button(
     text: str,
     action_id: str,
-    value_: str = "",
+    value: str = "",
     *,
     style: str | None = None,
     confirm: Block | None = None,
 ) -> Block:
     element: Block = {"type": "button", "text": plain(text), "action_id": action_id}
-    if value_:
-        element["value"] = value_
+    if value:
+        element["value"] = value
     if style:
         element["style"] = style
     if confirm:
@@ -109,7 +101,7 @@ def confirm_dialog(title: str, text: str, confirm: str, *, danger: bool = False)
 
 
 def support_button(account: str, *, invoice: str = "", topic: str = "", text: str = "Contact billing support") -> Block:
-    return button(text, SUPPORT_OPEN_ACTION, value(account=account, invoice=invoice, topic=topic))
+    return button(text, SUPPORT_OPEN_ACTION, SupportTarget(account=account, invoice=invoice, topic=topic).encode())
 
 
 def modal(title: str, blocks: list[Block], *, callback_id: str = "", submit: str | None = None,

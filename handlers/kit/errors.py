@@ -7,6 +7,7 @@ something exists for someone else: a forged id and a stale one read the same.
 from __future__ import annotations
 
 from billing_core import errors as e
+from billing_core.card_guard import contains_card_number
 from billing_core.escalations.views import MAX_MESSAGE_LENGTH
 
 OUT_OF_DATE = "This is out of date. Here is the current view."
@@ -16,6 +17,26 @@ CARD_NUMBER_GUIDANCE = (
     "Please don't type card numbers in Slack. Add cards only through the secure Stripe page "
     "(/billing methods → Add card)."
 )
+
+PAYMENTS_UNAVAILABLE = "Payments aren't available right now. Please try again later."
+START_AGAIN = "This is out of date. Please start again with `/billing`."
+
+
+class MalformedPayload(e.BillingError):
+    """A value in a Slack payload that this app did not write: forged, garbled or oversized.
+
+    Refused like a stale value (the out-of-date screen) and audited as a suspected forgery.
+    """
+
+    def __init__(self, raw: object) -> None:
+        super().__init__("a payload value this app did not write")
+        text = raw if isinstance(raw, str) else repr(raw)
+        self.raw = "[card number removed]" if contains_card_number(text) else text[:255]
+
+
+class PaymentsUnavailable(Exception):
+    """Payments are not configured (no ``STRIPE_API_KEY``): said as such, nothing is attempted."""
+
 
 # Errors that mean "what you clicked no longer matches reality" (or was never yours).
 _STALE: tuple[type[e.BillingError], ...] = (
@@ -27,6 +48,7 @@ _STALE: tuple[type[e.BillingError], ...] = (
     e.NothingToPay,
     e.BalanceChanged,
     e.EscalationNotFound,
+    MalformedPayload,
 )
 
 # Errors that suggest a forged value when they come from a Slack payload: recorded for audit.
@@ -35,9 +57,11 @@ FORGERY_SUSPECTS: tuple[type[e.BillingError], ...] = (
     e.InvoiceNotFound,
     e.PaymentMethodNotFound,
     e.PaymentNotFound,
+    MalformedPayload,
 )
 
 _MESSAGES: dict[type[e.BillingError], str] = {
+    MalformedPayload: START_AGAIN,
     e.AccountNotFound: "This is out of date: that account isn't available to you.",
     e.InvoiceNotFound: "This is out of date: that invoice isn't available to you.",
     e.PaymentMethodNotFound: "This is out of date: that card is no longer on the account.",

@@ -1,33 +1,35 @@
-"""Action and view ids shared across listeners. Values inside Slack payloads are untrusted."""
+"""Action and view ids shared across listeners. Values inside Slack payloads are untrusted.
 
-# Contact billing support: opens the escalation modal. The button's value is JSON,
-# {"account": "<external id>", "invoice": "<number or empty>", "topic": "<topic key or empty>"}.
+Each action's value is a model of ``handlers.kit.payloads`` (or of its subdomain's ``payloads``),
+named next to the id.
+"""
+
+# Contact billing support: opens the escalation modal (SupportTarget).
 SUPPORT_OPEN_ACTION = "support_open"
-SUPPORT_MODAL_CALLBACK = "support_modal"
-SUPPORT_RESOLVE_ACTION = "support_resolve"
+SUPPORT_MODAL_CALLBACK = "support_modal"  # private_metadata AccountRef; read back as SupportSubmission
+SUPPORT_RESOLVE_ACTION = "support_resolve"  # EscalationRef
 
-# Pay flow. The pay button's value is JSON {"account": "<external id>", "invoice": "<number>"}
-# or {"account": "<external id>", "balance": true}.
+# Pay flow: the Pay button (PayTarget) opens the modal (metadata PayModalMetadata, read back as PaySubmission).
 PAY_OPEN_ACTION = "pay_open"
 PAY_MODAL_CALLBACK = "pay_modal"
 
 # Reminders (DM buttons).
 REMINDER_PAY_ACTION = "reminder_pay"
-REMINDER_SNOOZE_ACTION = "reminder_snooze"
-REMINDER_ALREADY_PAID_ACTION = "reminder_already_paid"
+REMINDER_SNOOZE_ACTION = "reminder_snooze"  # SnoozeTarget
+REMINDER_ALREADY_PAID_ACTION = "reminder_already_paid"  # InvoiceRef
 
-# Screens of the Slack app (button values are JSON {"account": "<external id>", ...}).
+# Screens of the Slack app (AccountRef).
 SHOW_OVERVIEW_ACTION = "show_overview"
 SHOW_INVOICES_ACTION = "show_invoices"
 SHOW_METHODS_ACTION = "show_methods"
-SHOW_HISTORY_ACTION = "show_history"  # value adds "page": <int>
+SHOW_HISTORY_ACTION = "show_history"  # HistoryPage
 SHOW_ACCOUNTS_ACTION = "show_accounts"
-SWITCH_ACCOUNT_ACTION = "switch_account"  # static_select; option value is the account external id
+SWITCH_ACCOUNT_ACTION = "switch_account"  # static_select; SwitchChoice (the option's text is the account id)
 
-# Payment methods (value JSON {"account": "<external id>", "method": "<pm id>"}).
+# Payment methods (MethodTarget).
 METHOD_MAKE_DEFAULT_ACTION = "method_make_default"
 METHOD_REMOVE_ACTION = "method_remove"
-ADD_CARD_ACTION = "add_card"  # value JSON {"account": "<external id>"}
+ADD_CARD_ACTION = "add_card"  # AccountRef
 
 # Pay modal inputs and views.
 PAY_METHOD_BLOCK = "pay_method"

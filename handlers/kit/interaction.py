@@ -6,7 +6,6 @@ by the services against the caller's verified e-mail; refusals that look like fo
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -16,10 +15,20 @@ from slack_sdk import WebClient
 
 from billing_core.container import Services
 from billing_core.errors import AccountNotFound, BillingError, NotABillingContact
+from billing_core.payments.methods import PaymentMethodService
+from billing_core.payments.service import PaymentService
 from billing_core.views import AccountView, Actor, CallerContext
+from handlers.identity.prompt import verification_prompt
 from handlers.kit.blocks import Screen, message_screen
 from handlers.kit.deps import Deps, deps_of
-from handlers.kit.errors import GENERIC_FAILURE, is_forgery_suspect, not_a_contact_message, user_message
+from handlers.kit.errors import (
+    GENERIC_FAILURE,
+    PAYMENTS_UNAVAILABLE,
+    PaymentsUnavailable,
+    is_forgery_suspect,
+    not_a_contact_message,
+    user_message,
+)
 from handlers.kit.surfaces import Surface, surface_for
 
 logger = logging.getLogger(__name__)
@@ -27,6 +36,10 @@ logger = logging.getLogger(__name__)
 
 class IdentityNotCached(Exception):
     """The caller is not in the identity cache and this interaction may not ask Slack."""
+
+
+class NotAContact(Exception):
+    """The caller is no verified billing contact: ``run_safely`` shows ``Interaction.refusal``."""
 
 
 class Interaction:
@@ -65,8 +78,7 @@ class Interaction:
                     raise IdentityNotCached(self.user_id)
             else:
                 actor = self.deps.identity.resolve(self.client, self.team_id, self.user_id)
-            verifier = self.services.identity_verification
-            if actor is not None and verifier is not None and verifier.needs_code(actor):
+            if actor is not None and self.services.identity_verification.needs_code(actor):
                 self._unverified, actor = actor, None
             self._actor = actor
             self._resolved = True
@@ -94,11 +106,42 @@ class Interaction:
             return None
         return self._caller
 
+    def contact(self) -> CallerContext:
+        """The caller's accounts; ``NotAContact`` (the refusal screen) for anyone else."""
+        caller = self.caller()
+        if caller is None:
+            raise NotAContact(self.user_id)
+        return caller
+
+    def contact_actor(self) -> Actor:
+        """The caller as a verified e-mail, without reading their accounts; ``NotAContact`` when none."""
+        actor = self.actor
+        if actor is None:
+            raise NotAContact(self.user_id)
+        return actor
+
+    def require_payments(self) -> None:
+        """``PaymentsUnavailable`` unless payments and cards are configured (a Stripe key)."""
+        if self.services.payments is None or self.services.payment_methods is None:
+            raise PaymentsUnavailable()
+
+    @property
+    def payments(self) -> PaymentService:
+        """Payments; ``PaymentsUnavailable`` (said as such) without a Stripe key."""
+        if self.services.payments is None:
+            raise PaymentsUnavailable()
+        return self.services.payments
+
+    @property
+    def payment_methods(self) -> PaymentMethodService:
+        """Saved cards; ``PaymentsUnavailable`` (said as such) without a Stripe key."""
+        if self.services.payment_methods is None:
+            raise PaymentsUnavailable()
+        return self.services.payment_methods
+
     def refusal(self) -> Screen:
         """Why there is no billing data: not a contact, or (with a code e-mailed now) not verified yet."""
         if self.unverified is not None:
-            from handlers.identity.verification import verification_prompt  # it imports this module
-
             return verification_prompt(self.services, self.unverified)
         return message_screen(not_a_contact_message(self.deps.support_email))
 
@@ -129,35 +172,6 @@ def member_account(caller: CallerContext, external_id: object) -> AccountView:
     return account
 
 
-def parse_value(raw: object) -> dict[str, Any]:
-    """A button value as a dict; anything unparsable is an empty dict (then refused as stale)."""
-    if not isinstance(raw, str):
-        return {}
-    try:
-        parsed = json.loads(raw)
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
-def first_action(body: dict[str, Any]) -> dict[str, Any]:
-    actions = body.get("actions")
-    if isinstance(actions, list) and actions and isinstance(actions[0], dict):
-        return actions[0]
-    return {}
-
-
-def action_value(body: dict[str, Any]) -> dict[str, Any]:
-    """The JSON value of the clicked button, or of the chosen select option."""
-    action = first_action(body)
-    if "value" in action:
-        return parse_value(action.get("value"))
-    option = action.get("selected_option")
-    if isinstance(option, dict):
-        return {"value": option.get("value")}
-    return {}
-
-
 def run_safely(
     body: dict[str, Any],
     client: WebClient,
@@ -166,7 +180,11 @@ def run_safely(
     *,
     surface: Surface | None = None,
 ) -> None:
-    """Run a follow-up so that no failure is silent: log it and tell the person."""
+    """Run a follow-up so that no failure is silent: log it and tell the person.
+
+    Someone who is no verified contact gets the refusal (or the e-mail code); a domain refusal its
+    text; payments without a Stripe key say they are unavailable; anything else the generic failure.
+    """
     try:
         interaction = Interaction(body, client, context)
     except Exception:
@@ -174,16 +192,21 @@ def run_safely(
         return
     try:
         work(interaction)
+    except NotAContact:
+        _tell(interaction, surface, interaction.refusal)
+    except PaymentsUnavailable:
+        _tell(interaction, surface, lambda: message_screen(PAYMENTS_UNAVAILABLE))
     except BillingError as error:
         logger.info("refused: %s", type(error).__name__)
-        _tell(interaction, surface, message_screen(user_message(error)))
+        text = user_message(error)
+        _tell(interaction, surface, lambda: message_screen(text))
     except Exception:
         logger.exception("listener failed")
-        _tell(interaction, surface, message_screen(GENERIC_FAILURE))
+        _tell(interaction, surface, lambda: message_screen(GENERIC_FAILURE))
 
 
-def _tell(interaction: Interaction, surface: Surface | None, screen: Screen) -> None:
+def _tell(interaction: Interaction, surface: Surface | None, screen: Callable[[], Screen]) -> None:
     try:
-        (surface or interaction.surface(new_message=True)).show(screen)
+        (surface or interaction.surface(new_message=True)).show(screen())
     except Exception:
         logger.exception("could not tell the user about a failure")

@@ -108,6 +108,38 @@ class ModalSurface:
         self.view_id = str(opened.get("id")) if isinstance(opened, dict) and opened.get("id") else None
 
 
+class DmSurface:
+    """The caller's DM with the app (when the modal they submitted has closed)."""
+
+    def __init__(self, client: WebClient, user_id: str) -> None:
+        self._client = client
+        self._user_id = user_id
+
+    def show(self, screen: Screen) -> None:
+        send_dm(self._client, self._user_id, screen)
+
+
+class Nowhere:
+    """No reply: the interaction's effect is elsewhere (the Home tab it came from)."""
+
+    def show(self, screen: Screen) -> None:
+        return None
+
+
+def modal_of(surface: Surface) -> ModalSurface:
+    """``surface`` as the modal a flow's surface factory made it (pay, support)."""
+    assert isinstance(surface, ModalSurface), surface
+    return surface
+
+
+def opened_surface(body: dict[str, Any], client: WebClient, title: str = "Billing") -> Surface:
+    """``surface_for``, with a new modal opened (loading) right now while the trigger id is valid."""
+    surface = surface_for(body, client)
+    if isinstance(surface, ModalSurface):
+        surface.open(title)
+    return surface
+
+
 def surface_for(
     body: dict[str, Any], client: WebClient, *, new_message: bool = False
 ) -> ResponseUrlSurface | ModalSurface:

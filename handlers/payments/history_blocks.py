@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from billing_core.views import AccountView, Page, PaymentView
-from handlers.kit.blocks import Block, Screen, actions, button, context, escape, fmt_date, section, value
+from handlers.kit.blocks import Block, Screen, actions, button, context, escape, fmt_date, section
 from handlers.kit.ids import SHOW_HISTORY_ACTION
+from handlers.kit.payloads import HistoryPage
 
 _STATUS = {
     "succeeded": ":white_check_mark: paid",
@@ -44,9 +45,13 @@ def history_screen(account: AccountView, page: Page[PaymentView]) -> Screen:
     blocks.append(context(f"Page {page.page + 1} of {pages} · {page.total} payment(s)"))
     nav: list[Block] = []
     if page.has_previous:
-        nav.append(button("Previous", SHOW_HISTORY_ACTION, value(account=account.external_id, page=page.page - 1)))
+        nav.append(button("Previous", SHOW_HISTORY_ACTION, _page(account, page.page - 1)))
     if page.has_next:
-        nav.append(button("Next", SHOW_HISTORY_ACTION, value(account=account.external_id, page=page.page + 1)))
+        nav.append(button("Next", SHOW_HISTORY_ACTION, _page(account, page.page + 1)))
     if nav:
         blocks.append(actions(*nav, block_id="history_nav"))
     return Screen(f"{account.name}: payment history, page {page.page + 1}", blocks, title="History")
+
+
+def _page(account: AccountView, page: int) -> str:
+    return HistoryPage(account=account.external_id, page=page).encode()

@@ -12,9 +12,10 @@ from handlers.kit.blocks import (
     escape,
     link_button,
     section,
-    value,
 )
 from handlers.kit.ids import ADD_CARD_ACTION, METHOD_MAKE_DEFAULT_ACTION, METHOD_REMOVE_ACTION
+from handlers.kit.payloads import AccountRef
+from handlers.payments.payloads import MethodTarget
 
 
 def method_rows(account: AccountView, methods: list[PaymentMethodView]) -> list[Block]:
@@ -22,7 +23,7 @@ def method_rows(account: AccountView, methods: list[PaymentMethodView]) -> list[
     for method in methods[:20]:
         label = escape(method.label) + (" · *default*" if method.is_default else "")
         blocks.append(section(label))
-        target = value(account=account.external_id, method=method.id)
+        target = MethodTarget(account=account.external_id, method=method.id).encode()
         elements: list[Block] = []
         if not method.is_default:
             elements.append(button("Make default", METHOD_MAKE_DEFAULT_ACTION, target))
@@ -50,9 +51,8 @@ def methods_screen(account: AccountView, methods: list[PaymentMethodView]) -> Sc
         blocks.extend(method_rows(account, methods))
     else:
         blocks.append(section("No saved cards yet."))
-    blocks.append(
-        actions(button("Add card", ADD_CARD_ACTION, value(account=account.external_id)), block_id="add_card")
-    )
+    add_card = button("Add card", ADD_CARD_ACTION, AccountRef(account=account.external_id).encode())
+    blocks.append(actions(add_card, block_id="add_card"))
     text = f"{account.name}: {len(methods)} saved card(s)"
     return Screen(text, blocks, title="Payment methods")
 

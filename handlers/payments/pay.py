@@ -19,22 +19,23 @@ from billing_core.errors import (
     AccountNotFound,
     BillingError,
     InvoiceAlreadyPaid,
-    InvoiceNotFound,
     InvoiceNotPayable,
     NothingToPay,
     PaymentInProgress,
-    PaymentMethodNotFound,
 )
-from billing_core.views import AccountView, CallerContext, PaymentView
+from billing_core.views import AccountView, CallerContext
 from handlers import screens
 from handlers.accounts.home import publish_home
 from handlers.kit.blocks import Screen, message_screen, modal
 from handlers.kit.errors import OUT_OF_DATE, is_stale, user_message
-from handlers.kit.ids import PAY_METHOD_BLOCK, PAY_METHOD_SELECT, PAY_MODAL_CALLBACK, PAY_OPEN_ACTION
-from handlers.kit.interaction import Interaction, action_value, member_account, parse_value, run_safely
-from handlers.kit.surfaces import ModalSurface, Surface, send_dm, surface_for
+from handlers.kit.guard import Refusal, Request, acked, for_account
+from handlers.kit.ids import PAY_METHOD_BLOCK, PAY_MODAL_CALLBACK, PAY_OPEN_ACTION
+from handlers.kit.interaction import Interaction
+from handlers.kit.payloads import PayTarget, SubmittedView
+from handlers.kit.surfaces import ModalSurface, Surface, modal_of, send_dm, surface_for
 from handlers.payments.pay_blocks import outcome_screen, partial_payment_screen, pay_modal, processing_view
-from handlers.runtime.follow_up import acked_then
+from handlers.payments.payloads import PaySubmission, chosen_method
+from handlers.runtime.follow_up import acked_then, nothing_left_to_do
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +77,7 @@ def _loading_first(surface: ModalSurface) -> Callable[[], None]:
 def show_pay_modal(ix: Interaction, caller: CallerContext, surface: ModalSurface, account: AccountView,
                    invoice: str | None) -> None:
     """Fill the modal for one invoice or the full balance; errors propagate to the caller."""
-    payments, methods_service = ix.services.payments, ix.services.payment_methods
-    if payments is None or methods_service is None:
-        surface.show(message_screen(screens.PAYMENTS_UNAVAILABLE))
-        return
+    ix.require_payments()
     if invoice is not None:
         found = ix.services.accounts.invoice(caller.actor, account.external_id, invoice)
         if found.status == "paid":
@@ -101,22 +99,16 @@ def show_pay_modal(ix: Interaction, caller: CallerContext, surface: ModalSurface
     surface.show_view(pay_modal(account, invoices, amount, methods, invoice=invoice))
 
 
-def refused(ix: Interaction, caller: CallerContext, surface: Surface, error: BillingError, **detail: Any) -> None:
+def refused_screen(ix: Interaction, caller: CallerContext, account: AccountView | None, error: BillingError) -> Screen:
     """A stale or forged value: say so, change nothing, show the account's current invoices."""
-    ix.record_refusal(error, **detail)
-    named = detail.get("account")
-    account = caller.account(named) if isinstance(named, str) else None
     notice = user_message(error) if not isinstance(error, AccountNotFound) else OUT_OF_DATE
     screen = screens.overview(ix, caller) if account is None else screens.current_invoices(ix, caller, account)
-    surface.show(screen.with_notice(notice))
+    return screen.with_notice(notice)
 
 
 def fill_pay_modal_from_command(ix: Interaction, surface: ModalSurface, invoice: str | None) -> None:
     """``/billing pay <invoice number>`` or ``/billing pay balance`` in an already open modal."""
-    caller = ix.caller()
-    if caller is None:
-        surface.show(ix.refusal())
-        return
+    caller = ix.contact()
     account = caller.active
     if invoice is not None:
         owner = _account_with_invoice(ix, caller, invoice)
@@ -128,7 +120,8 @@ def fill_pay_modal_from_command(ix: Interaction, surface: ModalSurface, invoice:
     try:
         show_pay_modal(ix, caller, surface, account, invoice)
     except BillingError as error:
-        refused(ix, caller, surface, error, account=account.external_id, target=invoice or "balance")
+        ix.record_refusal(error, account=account.external_id, target=invoice or "balance")
+        surface.show(refused_screen(ix, caller, account, error))
 
 
 def _account_with_invoice(ix: Interaction, caller: CallerContext, number: str) -> AccountView | None:
@@ -138,126 +131,58 @@ def _account_with_invoice(ix: Interaction, caller: CallerContext, number: str) -
     return next((account for account in ordered if account.external_id in holders), None)
 
 
-def ack_pay_open(ack: Ack) -> None:
-    ack()
-
-
-def pay_open(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    """A Pay button (overview, invoice list, Home, decline's "Try another card", a reminder)."""
+def _pay_modal_surface(body: dict[str, Any], client: WebClient) -> ModalSurface:
     # No loading modal first: the reads take milliseconds, so the modal opens with its content
     # (one views.open) unless the cards must come from Stripe (then loading first, see above).
-    surface = modal_for(client, body, fallback=surface_for(body, client, new_message=True))
-    value = action_value(body)
-    run_safely(body, client, context, lambda ix: _pay_open(ix, surface, value), surface=surface)
+    return modal_for(client, body, fallback=surface_for(body, client, new_message=True))
 
 
-def open_pay_from_value(ix: Interaction, surface: ModalSurface, value: dict[str, Any]) -> None:
-    """Show the pay modal for a ``{"account", "invoice"}`` / ``{"account", "balance": true}`` value."""
-    _pay_open(ix, surface, value)
+def _open_refused(refusal: Refusal[PayTarget]) -> Screen:
+    return refused_screen(refusal.ix, refusal.caller, refusal.account, refusal.error)
 
 
-def _pay_open(ix: Interaction, surface: ModalSurface, value: dict[str, Any]) -> None:
-    caller = ix.caller()
-    if caller is None:
-        surface.show(ix.refusal())
-        return
-    invoice = value.get("invoice")
-    try:
-        account = member_account(caller, value.get("account"))
-        if isinstance(invoice, str) and invoice:
-            show_pay_modal(ix, caller, surface, account, invoice)
-        elif value.get("balance") is True:
-            show_pay_modal(ix, caller, surface, account, None)
-        else:
-            raise InvoiceNotFound(str(invoice))
-    except BillingError as error:
-        refused(ix, caller, surface, error, account=value.get("account"),
-                target=_suspect(error, value.get("account"), invoice, None))
+@for_account(PayTarget, surface=_pay_modal_surface, refused=_open_refused)
+def pay_open(request: Request[PayTarget]) -> None:
+    """A Pay button (overview, invoice list, Home, decline's "Try another card", a reminder)."""
+    show_pay_modal(request.ix, request.caller, modal_of(request.surface), request.account, request.payload.invoice)
 
 
 # -- submitting -----------------------------------------------------------------------------
 
 
-def _submission(body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
-    view = body.get("view") if isinstance(body.get("view"), dict) else {}
-    assert isinstance(view, dict)
-    metadata = parse_value(view.get("private_metadata"))
-    state = view.get("state") if isinstance(view.get("state"), dict) else {}
-    assert isinstance(state, dict)
-    values = state.get("values") if isinstance(state.get("values"), dict) else {}
-    assert isinstance(values, dict)
-    block = values.get(PAY_METHOD_BLOCK) if isinstance(values.get(PAY_METHOD_BLOCK), dict) else {}
-    assert isinstance(block, dict)
-    select = block.get(PAY_METHOD_SELECT) if isinstance(block.get(PAY_METHOD_SELECT), dict) else {}
-    assert isinstance(select, dict)
-    option = select.get("selected_option")
-    method = option.get("value") if isinstance(option, dict) else None
-    return metadata, method if isinstance(method, str) and method else None
-
-
-def ack_pay_submit(ack: Ack, body: dict[str, Any]) -> None:
-    """No I/O here: validate the shape, then show "Processing…" (the charge runs lazily)."""
-    _, method = _submission(body)
-    if method is None:
+def ack_pay_submit(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """No I/O here: check a card was chosen, then show "Processing…" (the charge runs after)."""
+    if chosen_method(SubmittedView.of(body)) is None:
+        nothing_left_to_do(context)
         ack(response_action="errors", errors={PAY_METHOD_BLOCK: "Choose a card to pay with."})
         return
     ack(response_action="update", view=processing_view())
 
 
-def pay_submit(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    metadata, method = _submission(body)
-    if method is None:
-        return
-    view = body.get("view") if isinstance(body.get("view"), dict) else {}
-    assert isinstance(view, dict)
-    surface = ModalSurface(client, view_id=str(view.get("id") or "") or None)
-    run_safely(body, client, context, lambda ix: _pay(ix, surface, metadata, method), surface=surface)
+def _submitted_modal(body: dict[str, Any], client: WebClient) -> ModalSurface:
+    return ModalSurface(client, view_id=SubmittedView.of(body).id)
 
 
-def _pay(ix: Interaction, surface: ModalSurface, metadata: dict[str, Any], method: str) -> None:
-    caller = ix.caller()
-    if caller is None:
-        surface.show(ix.refusal())
-        return
-    payments = ix.services.payments
-    invoice, expected = metadata.get("invoice"), metadata.get("expected")
-    if payments is None:
-        surface.show(message_screen(screens.PAYMENTS_UNAVAILABLE))
-        return
-    try:
-        account = member_account(caller, metadata.get("account"))
-        if isinstance(invoice, str) and invoice:
-            started: PaymentView = payments.start_invoice_payment(caller.actor, account.external_id, invoice, method)
-        elif metadata.get("balance") is True and isinstance(expected, int) and not isinstance(expected, bool):
-            started = payments.start_balance_payment(caller.actor, account.external_id, method, expected)
-        else:
-            raise InvoiceNotFound(str(invoice))
-    except BillingError as error:
-        if not is_stale(error) and not isinstance(error, PaymentInProgress):
-            surface.show(message_screen(user_message(error)))
-            return
-        if ix.deps.outcomes.shown(surface.view_id):
-            return  # this modal already shows a payment's outcome (a double click): keep it
-        refused(ix, caller, surface, error, account=metadata.get("account"),
-                target=_suspect(error, metadata.get("account"), invoice, method), method=method)
-        return
-    try:
-        payment = payments.execute(started.id)
-    except BillingError as error:
-        logger.warning("payment %s: %s", started.id, type(error).__name__)
-        payment = payments.get(caller.actor, account.external_id, started.id)
-    screen = outcome_screen(payment, account.name)
-    ix.deps.outcomes.mark(surface.view_id)
-    show_outcome(ix, surface, screen)
+def _submit_refused(refusal: Refusal[PaySubmission]) -> Screen | None:
+    error = refusal.error
+    if not is_stale(error) and not isinstance(error, PaymentInProgress):
+        return message_screen(user_message(error))
+    if refusal.ix.deps.outcomes.shown(modal_of(refusal.surface).view_id):
+        return None  # this modal already shows a payment's outcome (a double click): keep it
+    return refused_screen(refusal.ix, refusal.caller, refusal.account, error)
 
 
-def _suspect(error: BillingError, account: object, invoice: object, method: str | None) -> str:
-    """The payload value an audit reader should look at for this refusal."""
-    if isinstance(error, PaymentMethodNotFound) and method:
-        return method
-    if isinstance(error, AccountNotFound):
-        return str(account)
-    return str(invoice or "balance")
+@for_account(PaySubmission, surface=_submitted_modal, refused=_submit_refused)
+def pay_submit(request: Request[PaySubmission]) -> None:
+    """Charge the card chosen, then show the outcome (modal, DM and Home)."""
+    target = request.payload.target
+    payment = request.ix.payments.pay(
+        request.actor, request.account.external_id, request.payload.method,
+        invoice_number=target.invoice, expected_amount_minor=target.expected,
+    )
+    surface = modal_of(request.surface)
+    request.ix.deps.outcomes.mark(surface.view_id)
+    show_outcome(request.ix, surface, outcome_screen(payment, request.account.name))
 
 
 def show_outcome(ix: Interaction, surface: ModalSurface, screen: Screen) -> None:
@@ -270,5 +195,5 @@ def show_outcome(ix: Interaction, surface: ModalSurface, screen: Screen) -> None
 
 
 def register(app: App) -> None:
-    app.action(PAY_OPEN_ACTION)(acked_then(ack_pay_open, pay_open))
+    app.action(PAY_OPEN_ACTION)(acked(pay_open))
     app.view(PAY_MODAL_CALLBACK)(acked_then(ack_pay_submit, pay_submit))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from billing_core.money import Money
 from billing_core.views import AccountView, InvoiceView, PaymentMethodView, PaymentView
 from handlers.accounts.invoices_blocks import invoice_line
@@ -20,7 +18,6 @@ from handlers.kit.blocks import (
     plain,
     section,
     support_button,
-    value,
 )
 from handlers.kit.ids import (
     ADD_CARD_ACTION,
@@ -30,12 +27,14 @@ from handlers.kit.ids import (
     PAY_OPEN_ACTION,
     SHOW_INVOICES_ACTION,
 )
+from handlers.kit.payloads import AccountRef, PayTarget
 from handlers.payments.history_blocks import card_label
+from handlers.payments.payloads import PayModalMetadata
 
 
 def pay_target(account: str, invoice: str | None) -> str:
     """The value of a Pay button for one invoice (``invoice``) or the full balance (``None``)."""
-    return value(account=account, invoice=invoice) if invoice else value(account=account, balance=True)
+    return PayTarget.of(account, invoice).encode()
 
 
 def method_picker(methods: list[PaymentMethodView]) -> Block:
@@ -62,16 +61,16 @@ def pay_modal(
     """Confirm one invoice (``invoice``) or the whole balance; submit shows the exact amount."""
     if invoice:
         summary = f"*{escape(account.name)}*\n" + invoice_line(invoices[0])
-        metadata: dict[str, object] = {"account": account.external_id, "invoice": invoice}
+        metadata = PayModalMetadata(account=account.external_id, invoice=invoice)
     else:
         rows = "\n".join(
             f"• {escape(i.number)} · {i.outstanding.format()} · due {fmt_date(i.due_on)}" for i in invoices[:20]
         )
         more = f"\n…and {len(invoices) - 20} more" if len(invoices) > 20 else ""
         summary = f"*{escape(account.name)}*: full open balance\n{rows}{more}\n*Total: {amount.format()}*"
-        metadata = {"account": account.external_id, "balance": True, "expected": amount.amount_minor}
+        metadata = PayModalMetadata(account=account.external_id, balance=True, expected=amount.amount_minor)
     blocks: list[Block] = [section(summary)]
-    add_card = button("Add a new card", ADD_CARD_ACTION, value(account=account.external_id))
+    add_card = button("Add a new card", ADD_CARD_ACTION, AccountRef(account=account.external_id).encode())
     if methods:
         blocks.append(method_picker(methods))
         blocks.append(actions(add_card, block_id="pay_add_card"))
@@ -82,11 +81,11 @@ def pay_modal(
             callback_id=PAY_MODAL_CALLBACK,
             submit=f"Pay {amount.format()}",
             close="Cancel",
-            private_metadata=json.dumps(metadata),
+            private_metadata=metadata.encode(),
         )
     blocks.append(section("There's no saved card on this account yet. Add one, then come back to pay."))
     blocks.append(actions(add_card, block_id="pay_add_card"))
-    return modal("Confirm payment", blocks, close="Close", private_metadata=json.dumps(metadata))
+    return modal("Confirm payment", blocks, close="Close", private_metadata=metadata.encode())
 
 
 def processing_view(amount_text: str = "") -> Block:
@@ -159,7 +158,7 @@ def partial_payment_screen(account: AccountView, argument: str, invoices: list[I
         ),
         actions(
             support_button(account.external_id, topic="partial_payment", text="Ask billing support"),
-            button("Show open invoices", SHOW_INVOICES_ACTION, value(account=account.external_id)),
+            button("Show open invoices", SHOW_INVOICES_ACTION, AccountRef(account=account.external_id).encode()),
             block_id="partial_actions",
         ),
     ]

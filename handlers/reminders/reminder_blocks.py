@@ -13,9 +13,10 @@ from handlers.kit.blocks import (
     fmt_date,
     section,
     support_button,
-    value,
 )
 from handlers.kit.ids import PAY_OPEN_ACTION, REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
+from handlers.kit.payloads import PayTarget
+from handlers.reminders.payloads import InvoiceRef, SnoozeTarget
 
 
 def reminder_blocks(message: ReminderMessage) -> list[Block]:
@@ -30,12 +31,12 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
         blocks.append(section(_describe(line)))
         blocks.append(
             actions(
-                button("Pay", PAY_OPEN_ACTION, value(account=line.account_external_id, invoice=line.invoice_number),
+                button("Pay", PAY_OPEN_ACTION, PayTarget.of(line.account_external_id, line.invoice_number).encode(),
                        style="primary"),
                 button(
                     "I've already paid",
                     REMINDER_ALREADY_PAID_ACTION,
-                    value(account=line.account_external_id, invoice=line.invoice_number),
+                    InvoiceRef(account=line.account_external_id, invoice=line.invoice_number).encode(),
                     confirm=confirm_dialog(
                         "Already paid?",
                         f"We'll tell billing support and pause reminders for {line.invoice_number} for 7 days.",
@@ -64,7 +65,7 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
 
 def snooze_value(lines: list[ReminderLine]) -> str:
     """``{"invoices": [[account, number], ...]}``: re-checked against the clicker's accounts."""
-    return value(invoices=[[line.account_external_id, line.invoice_number] for line in lines])
+    return SnoozeTarget(invoices=[(line.account_external_id, line.invoice_number) for line in lines]).encode()
 
 
 def _describe(line: ReminderLine) -> str:

@@ -29,7 +29,7 @@ from billing_core.views import Actor
 from bot.http import create_http_app
 from bot.server import SlackRuntime, build_runtime
 from bot.settings import Settings
-from handlers.escalations.support_blocks import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
+from handlers.escalations.payloads import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
 from handlers.identity.resolver import IdentityResolver
 from tests.support.fixtures import localstripe_server  # noqa: F401
 from tests.support.localstripe_server import LocalStripe

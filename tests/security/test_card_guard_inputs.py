@@ -12,7 +12,7 @@ import pytest
 
 from billing_core.errors import CardNumberInText
 from bot.logging_setup import configure_logging, secret_values
-from handlers.escalations.support_blocks import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
+from handlers.escalations.payloads import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
 from handlers.kit.errors import CARD_NUMBER_GUIDANCE
 from tests.security.full_run import (  # noqa: F401
     ANN,

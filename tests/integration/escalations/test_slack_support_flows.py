@@ -20,7 +20,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.escalations.views import MAX_MESSAGE_LENGTH
 from handlers.escalations import support
-from handlers.escalations.support_blocks import (
+from handlers.escalations.payloads import (
     INVOICE_BLOCK,
     INVOICE_INPUT,
     MESSAGE_BLOCK,
