@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from bot.quiet_http_server import QuietThreadingHTTPServer
+from bot.quiet_http_server import Reply, Request, StandInServer
 
 
 @dataclass
@@ -23,86 +21,52 @@ class ProxiedCall:
     finished: float | None = None
 
 
-class _Server(QuietThreadingHTTPServer):
-    daemon_threads = True
-    proxy: StripeProxy
+_NOT_FORWARDED = ("host", "content-length", "connection")
+_NOT_RETURNED = ("content-length", "transfer-encoding", "connection", "date", "server")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _forward(self) -> None:
-        proxy = self.server.proxy
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
-        call = proxy._started(self.command, self.path)
-        if self.command == "POST" and self.path.startswith("/v1/checkout/sessions"):
-            # localstripe has no Checkout: answer like Stripe does for a setup-mode session.
-            proxy._finished(call)
-            self._send(200, json.dumps(proxy.checkout_session()).encode(), {"Content-Type": "application/json"})
-            return
-        delay = proxy.delay_for(self.command, self.path)
-        if delay:
-            proxy._wait(delay)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
-        request = urllib.request.Request(proxy.upstream + self.path, data=body, headers=headers, method=self.command)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                status, reply, reply_headers = response.status, response.read(), response.headers
-        except urllib.error.HTTPError as error:
-            status, reply, reply_headers = error.code, error.read(), error.headers
-        proxy._finished(call)
-        self.send_response(status)
-        for key, value in reply_headers.items():
-            if key.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    def _send(self, status: int, reply: bytes, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    do_GET = _forward
-    do_POST = _forward
-    do_DELETE = _forward
-
-
-class StripeProxy:
+class StripeProxy(StandInServer):
     """``base_url`` goes to ``upstream``; ``slow_down(path_prefix)`` holds matching POSTs until released."""
 
+    thread_name = "stripe-proxy"
+
     def __init__(self, upstream: str) -> None:
+        super().__init__()
         self.upstream = upstream.rstrip("/")
         self.calls: list[ProxiedCall] = []
         self._slow: tuple[str, float] | None = None
         self._release = threading.Event()
         self._lock = threading.Lock()
         self._sessions = itertools.count(1)
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.proxy = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def start(self) -> StripeProxy:
-        self._thread.start()
-        return self
 
     def stop(self) -> None:
         self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
+        super().stop()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.root_url
+
+    def answer(self, request: Request) -> Reply:
+        call = self._started(request.method, request.path)
+        if request.method == "POST" and request.path.startswith("/v1/checkout/sessions"):
+            # localstripe has no Checkout: answer like Stripe does for a setup-mode session.
+            self._finished(call)
+            return Reply.json(self.checkout_session())
+        delay = self.delay_for(request.method, request.path)
+        if delay:
+            self._wait(delay)
+        headers = {k: v for k, v in request.headers.items() if k not in _NOT_FORWARDED}
+        forwarded = urllib.request.Request(self.upstream + request.path, data=request.body or None, headers=headers,
+                                           method=request.method)
+        try:
+            with urllib.request.urlopen(forwarded, timeout=30) as response:
+                status, reply, reply_headers = response.status, response.read(), response.headers
+        except urllib.error.HTTPError as error:
+            status, reply, reply_headers = error.code, error.read(), error.headers
+        self._finished(call)
+        kept = {k: v for k, v in reply_headers.items() if k.lower() not in _NOT_RETURNED}
+        return Reply(status, reply, kept)
 
     def slow_down(self, path_prefix: str, seconds: float) -> None:
         """Hold POSTs under ``path_prefix`` for ``seconds`` (or until :meth:`release`)."""
