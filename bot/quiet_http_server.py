@@ -1,10 +1,11 @@
 """Loopback HTTP stand-ins served from a daemon thread, quiet about clients that hang up.
 
-One base for every in-process HTTP server: the console's Slack Web API and the tests' stand-ins
-(Slack, the Stripe proxy, webhook receivers, Checkout). A subclass of :class:`StandInServer`
-answers :class:`Request` s with :class:`Reply` s; the base binds a free port on 127.0.0.1, serves in
-a daemon thread, stops, and works as a context manager. :class:`CallLog` keeps what was sent for
-those that record it.
+One base for every in-process server: :class:`LoopbackServer` binds a free port on 127.0.0.1,
+serves in a daemon thread, stops, and works as a context manager (:class:`Serving`). Its HTTP kind,
+:class:`StandInServer`, answers :class:`Request` s with :class:`Reply` s: the console's Slack Web API
+and the tests' stand-ins (Slack, the Stripe proxy, webhook receivers, Checkout) are subclasses; the
+tests' TCP fault proxy uses :class:`LoopbackServer` directly. :class:`CallLog` keeps what was sent
+for those that record it.
 
 ``socketserver`` prints a traceback between two lines of dashes to ``sys.stderr`` when a handler
 fails, from the server's thread, whenever that happens: into the console's screen, or into a test's
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socketserver
 import sys
 import threading
 import time
@@ -33,8 +35,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class QuietThreadingHTTPServer(ThreadingHTTPServer):
-    """``ThreadingHTTPServer`` whose handler failures go to the log, client hang-ups nowhere."""
+class QuietErrors:
+    """For a ``socketserver`` server: handler failures go to the log, client hang-ups nowhere."""
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]
@@ -42,6 +44,79 @@ class QuietThreadingHTTPServer(ThreadingHTTPServer):
             logger.debug("a client closed its connection: %s", error)
             return
         logger.warning("failed on a request from %s", client_address, exc_info=True)
+
+
+class QuietThreadingHTTPServer(QuietErrors, ThreadingHTTPServer):
+    """``ThreadingHTTPServer`` whose handler failures go to the log, client hang-ups nowhere."""
+
+
+class Serving:
+    """Something started and stopped; ``with`` it starts it, and stops it on the way out."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+class LoopbackServer(Serving):
+    """A ``socketserver`` server on ``127.0.0.1:<free port>``, served from a daemon thread until :meth:`stop`."""
+
+    thread_name = "loopback-server"
+    poll_interval = 0.05
+
+    def __init__(self) -> None:
+        self._server: socketserver.TCPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def make_server(self, address: tuple[str, int]) -> socketserver.TCPServer:
+        """A server bound to ``address`` whose handlers call back into this object."""
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        """Bind a free loopback port and serve in a daemon thread (no-op when serving)."""
+        if self._server is None:
+            server = self.make_server(("127.0.0.1", 0))
+            self._server = server
+            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": self.poll_interval},
+                                            name=self.thread_name, daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=5)
+
+    @property
+    def port(self) -> int:
+        """The port being served."""
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not started")
+        port: int = self._server.server_address[1]
+        return port
+
+    @property
+    def root_url(self) -> str:
+        """``http://127.0.0.1:PORT`` without a path."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str = "/") -> str:
+        """Absolute URL of ``path`` on this server."""
+        return f"{self.root_url}/{path.lstrip('/')}"
 
 
 @dataclass(frozen=True)
@@ -101,64 +176,19 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
 
-class StandInServer:
-    """Serves :meth:`answer` on ``127.0.0.1:<free port>`` from a daemon thread until :meth:`stop`."""
+class StandInServer(LoopbackServer):
+    """An HTTP/1.1 server whose every request gets :meth:`answer`'s reply."""
 
     thread_name = "stand-in"
-    poll_interval = 0.05
-
-    def __init__(self) -> None:
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     def answer(self, request: Request) -> Reply:
         """The reply to one request (called from the server's threads)."""
         raise NotImplementedError
 
-    def start(self) -> Self:
-        """Bind a free loopback port and serve in a daemon thread (no-op when serving)."""
-        if self._server is None:
-            server = _Server(("127.0.0.1", 0), _Handler)
-            server.stand_in = self
-            self._server = server
-            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": self.poll_interval},
-                                            name=self.thread_name, daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The port being served."""
-        if self._server is None:
-            raise RuntimeError(f"{type(self).__name__} is not started")
-        port: int = self._server.server_address[1]
-        return port
-
-    @property
-    def root_url(self) -> str:
-        """``http://127.0.0.1:PORT`` without a path."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def url(self, path: str = "/") -> str:
-        """Absolute URL of ``path`` on this server."""
-        return f"{self.root_url}/{path.lstrip('/')}"
+    def make_server(self, address: tuple[str, int]) -> socketserver.TCPServer:
+        server = _Server(address, _Handler)
+        server.stand_in = self
+        return server
 
 
 class CallLog(Generic[T]):

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_core.db.tables import EscalationRecord
-from tests.e2e.conftest import World
-from tests.e2e.harness import (
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import (
     ANN,
     ANN_ACTOR,
     DECLINES_AT_CHARGE,
@@ -28,7 +28,6 @@ from tests.e2e.harness import (
     BotServer,
     wait_until,
 )
-from tests.e2e.stripe_proxy import StripeProxy
 from tests.support.slack_api import RecordedCall, SlackAPI
 from tests.support.slack_signing import (
     interaction_body,
@@ -37,6 +36,7 @@ from tests.support.slack_signing import (
     view_submission_payload,
 )
 from tests.support.smtp_sink import SmtpSink
+from tests.support.stripe_proxy import StripeProxy
 
 SMTP_FROM = "billing-bot@vendor.test"
 STAFF_CHANNEL = "CSTAFF01"
