@@ -1,4 +1,4 @@
-"""Loopback HTTP stand-ins served from a daemon thread, quiet about clients that hang up.
+"""In-process loopback servers served from a daemon thread, quiet about clients that hang up.
 
 One base for every in-process server: :class:`LoopbackServer` binds a free port on 127.0.0.1,
 serves in a daemon thread, stops, and works as a context manager (:class:`Serving`). Its HTTP kind,
@@ -54,9 +54,11 @@ class Serving:
     """Something started and stopped; ``with`` it starts it, and stops it on the way out."""
 
     def start(self) -> Self:
+        """Start; returns ``self``."""
         raise NotImplementedError
 
     def stop(self) -> None:
+        """Stop (no-op when stopped)."""
         raise NotImplementedError
 
     def __enter__(self) -> Self:
