@@ -25,7 +25,6 @@ from tests.support.bot_harness import (
     ANN_ACTOR,
     DECLINES_AT_CHARGE,
     SUPPORT_EMAIL,
-    BotServer,
     wait_until,
 )
 from tests.support.slack_api import RecordedCall, SlackAPI
@@ -36,7 +35,6 @@ from tests.support.slack_signing import (
     view_submission_payload,
 )
 from tests.support.smtp_sink import SmtpSink
-from tests.support.stripe_proxy import StripeProxy
 
 SMTP_FROM = "billing-bot@vendor.test"
 STAFF_CHANNEL = "CSTAFF01"
@@ -54,15 +52,10 @@ def smtp() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture(scope="module")
-def server(slack: SlackAPI, stripe_proxy: StripeProxy, module_database_url: str, smtp: SmtpSink) -> Iterator[BotServer]:
-    """The e2e bot, this time with SMTP_URL, SMTP_FROM and SUPPORT_SLACK_CHANNEL set."""
+def bot_overrides(slack: SlackAPI, smtp: SmtpSink) -> dict[str, str]:
+    """The e2e bot, this time with SMTP_URL, SMTP_FROM and SUPPORT_SLACK_CHANNEL set (and staff in Slack)."""
     slack.add_user(STAFF, "sam@vendor.test", "Sam Staff")
-    bot = BotServer(
-        slack, stripe_proxy.base_url, module_database_url,
-        SMTP_URL=smtp.url, SMTP_FROM=SMTP_FROM, SUPPORT_SLACK_CHANNEL=STAFF_CHANNEL,
-    ).start()
-    yield bot
-    bot.stop()
+    return {"SMTP_URL": smtp.url, "SMTP_FROM": SMTP_FROM, "SUPPORT_SLACK_CHANNEL": STAFF_CHANNEL}
 
 
 @pytest.fixture

@@ -66,9 +66,8 @@ def stripe_faults(stripe_proxy: StripeProxy) -> Iterator[FaultProxy]:
 @pytest.fixture(scope="module")
 def server(slack: SlackAPI, stripe_faults: FaultProxy, module_database_url: str) -> Iterator[BotServer]:
     """The e2e bot, talking to Stripe through the fault proxy."""
-    bot = BotServer(slack, stripe_faults.root_url, module_database_url).start()
-    yield bot
-    bot.stop()
+    with BotServer(slack, stripe_faults.root_url, module_database_url) as bot:
+        yield bot
 
 
 @pytest.fixture
@@ -156,9 +155,8 @@ def test_a_stripe_fault_while_charging_is_reconciled_and_never_charged_twice(
 @pytest.fixture
 def dead_database_bot(slack: SlackAPI, stripe_proxy: StripeProxy) -> Iterator[BotServer]:
     url = f"postgresql+psycopg://billing:billing@127.0.0.1:{free_port()}/nowhere"
-    bot = BotServer(slack, stripe_proxy.base_url, url).start()
-    yield bot
-    bot.stop()
+    with BotServer(slack, stripe_proxy.base_url, url) as bot:
+        yield bot
 
 
 def test_with_the_database_down_slack_hears_a_polite_try_again_and_healthz_is_503(

@@ -82,9 +82,8 @@ def bot_overrides() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def server(slack: SlackAPI, stripe_proxy: StripeProxy, module_database_url: str,
            bot_overrides: dict[str, str]) -> Iterator[BotServer]:
-    bot = BotServer(slack, stripe_proxy.base_url, module_database_url, **bot_overrides).start()
-    yield bot
-    bot.stop()
+    with BotServer(slack, stripe_proxy.base_url, module_database_url, **bot_overrides) as bot:
+        yield bot
 
 
 def sample_world(server: BotServer, slack: SlackAPI, localstripe: LocalStripe, proxy: StripeProxy) -> World:

@@ -25,6 +25,7 @@ from billing_core.clock import FixedClock
 from billing_core.db.base import Base
 from billing_core.db.database import Database
 from bot.http import create_http_app
+from bot.quiet_http_server import Serving
 from bot.server import SlackRuntime, build_runtime
 from bot.settings import Settings
 from handlers.identity.resolver import IdentityResolver
@@ -184,7 +185,7 @@ class SlackDriver:
         return views()[-1]
 
 
-class BotServer(SlackDriver):
+class BotServer(SlackDriver, Serving):
     """``billing-bot serve``'s ASGI app on uvicorn in a thread, plus helpers to talk to it like Slack."""
 
     def __init__(self, slack: SlackAPI, stripe_base: str, database_url: str, **overrides: str) -> None:
