@@ -10,14 +10,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import threading
 import urllib.parse
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Self
 
 from bot.console.workspace import Workspace
-from bot.quiet_http_server import QuietThreadingHTTPServer
+from bot.quiet_http_server import Reply, Request, StandInServer
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +43,16 @@ def parse_arguments(query: str, body: bytes, content_type: str) -> dict[str, Any
     return args
 
 
-class SlackWebAPI:
+class SlackWebAPI(StandInServer):
     """Serves ``/api/<method>`` and ``/response_url/<token>`` on 127.0.0.1 for one ``Workspace``."""
 
+    thread_name = "slack-web-api"
+    poll_interval = 0.1
+
     def __init__(self, workspace: Workspace, *, bot_user_id: str = "UBILLINGBOT") -> None:
+        super().__init__()
         self.workspace = workspace
         self.bot_user_id = bot_user_id
-        self._server: QuietThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._methods: dict[str, Callable[[dict[str, Any]], Answer]] = {
             "auth.test": self._auth_test,
             "users.info": self._users_info,
@@ -67,50 +67,15 @@ class SlackWebAPI:
             "views.publish": self._publish,
         }
 
-    def start(self) -> SlackWebAPI:
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, answer = api.handle(self.path, body, self.headers.get("Content-Type") or "")
-                payload = json.dumps(answer).encode() if isinstance(answer, dict) else answer.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json" if isinstance(answer, dict) else "text/plain")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST
-
-        server = QuietThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        self._server = server
+    def start(self) -> Self:
+        """Serve, and tell the workspace where its ``response_url`` s live."""
+        super().start()
         self.workspace.root_url = self.root_url
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="slack-web-api", daemon=True)
-        self._thread.start()
         return self
 
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    @property
-    def root_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the Web API stand-in is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def answer(self, request: Request) -> Reply:
+        status, answer = self.handle(request.path, request.body, request.headers.get("content-type", ""))
+        return Reply.json(answer, status) if isinstance(answer, dict) else Reply.text(answer, status)
 
     @property
     def base_url(self) -> str:

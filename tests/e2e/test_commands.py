@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import World
-from tests.e2e.harness import ANN, HIDDEN, STRANGER, SUPPORT_EMAIL
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import ANN, HIDDEN, STRANGER, SUPPORT_EMAIL
 
 
 def said(world: World, text: str, user: str = ANN) -> str:

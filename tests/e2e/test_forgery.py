@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.e2e.conftest import World
-from tests.e2e.harness import ANN_ACTOR, PETER_ACTOR
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import ANN_ACTOR, PETER_ACTOR
 
 
 def forgeries(world: World) -> list[str]:

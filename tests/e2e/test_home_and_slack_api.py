@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.e2e.conftest import World
-from tests.e2e.harness import ANN, ANN_ACTOR, STRANGER, SUPPORT_EMAIL
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import ANN, ANN_ACTOR, STRANGER, SUPPORT_EMAIL
 from tests.support.slack_signing import app_home_opened_event
 
 

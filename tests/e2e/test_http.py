@@ -6,8 +6,8 @@ import json
 import time
 import urllib.parse
 
-from tests.e2e.conftest import World
-from tests.e2e.harness import SECRET
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import SECRET
 from tests.support.slack_signing import (
     block_actions_body,
     block_actions_payload,

@@ -6,8 +6,8 @@ import json
 import time
 import uuid
 
-from tests.e2e.conftest import World
-from tests.e2e.harness import ANN, ANN_ACTOR, WEBHOOK_SECRET
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import ANN, ANN_ACTOR, WEBHOOK_SECRET
 from tests.support.slack_signing import stripe_signed_headers
 
 

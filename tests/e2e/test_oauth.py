@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import inspect
 
 from billing_core.db.database import Database
-from tests.e2e.harness import ANN, SAMPLE, BotServer
+from tests.support.bot_harness import ANN, SAMPLE, BotServer
 from tests.support.slack_api import SlackAPI
 
 

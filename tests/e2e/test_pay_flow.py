@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import delete
 
 from billing_core.db.tables import PaymentMethodRecord
-from tests.e2e.conftest import World
-from tests.e2e.harness import (
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import (
     ANN,
     ANN_ACTOR,
     DECLINES_AT_CHARGE,

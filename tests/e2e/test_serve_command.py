@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.harness import SECRET, wait_until
+from tests.support.bot_harness import SECRET, wait_until
 from tests.support.localstripe_server import free_port
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import signed_headers, slash_command_body

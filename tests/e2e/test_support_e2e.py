@@ -19,16 +19,14 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_core.db.tables import EscalationRecord
-from tests.e2e.conftest import World
-from tests.e2e.harness import (
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import (
     ANN,
     ANN_ACTOR,
     DECLINES_AT_CHARGE,
     SUPPORT_EMAIL,
-    BotServer,
     wait_until,
 )
-from tests.e2e.stripe_proxy import StripeProxy
 from tests.support.slack_api import RecordedCall, SlackAPI
 from tests.support.slack_signing import (
     interaction_body,
@@ -54,15 +52,10 @@ def smtp() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture(scope="module")
-def server(slack: SlackAPI, stripe_proxy: StripeProxy, module_database_url: str, smtp: SmtpSink) -> Iterator[BotServer]:
-    """The e2e bot, this time with SMTP_URL, SMTP_FROM and SUPPORT_SLACK_CHANNEL set."""
+def bot_overrides(slack: SlackAPI, smtp: SmtpSink) -> dict[str, str]:
+    """The e2e bot, this time with SMTP_URL, SMTP_FROM and SUPPORT_SLACK_CHANNEL set (and staff in Slack)."""
     slack.add_user(STAFF, "sam@vendor.test", "Sam Staff")
-    bot = BotServer(
-        slack, stripe_proxy.base_url, module_database_url,
-        SMTP_URL=smtp.url, SMTP_FROM=SMTP_FROM, SUPPORT_SLACK_CHANNEL=STAFF_CHANNEL,
-    ).start()
-    yield bot
-    bot.stop()
+    return {"SMTP_URL": smtp.url, "SMTP_FROM": SMTP_FROM, "SUPPORT_SLACK_CHANNEL": STAFF_CHANNEL}
 
 
 @pytest.fixture

@@ -65,7 +65,7 @@ def test_making_a_card_the_default_and_removing_one_are_recorded(full_run: FullR
 
 def test_switching_accounts_is_recorded(full_run: FullRun) -> None:  # noqa: F811
     _, url = full_run.command("switch globex")
-    assert "Switched to Globex" in full_run.replies(url)
+    assert "Switched to Globex" in full_run.reply_text(url)
     [switched] = awaited(full_run, "account.switch")
     assert switched.account_external_id == "globex" and switched.actor == "ann@acme.test"
 

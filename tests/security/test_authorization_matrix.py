@@ -23,9 +23,8 @@ from sqlalchemy import select
 from billing_core.db.base import Base
 from billing_core.db.database import Database
 from handlers.registry import register_listeners
-from tests.e2e.conftest import World
-from tests.e2e.harness import ANN, PETER_ACTOR, wait_until
-from tests.security.conftest import wait_for_listeners
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import ANN, PETER_ACTOR, wait_for_listeners, wait_until
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import (
     block_actions_payload,

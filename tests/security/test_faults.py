@@ -32,15 +32,23 @@ from billing_core.db.tables import AccountRecord, EscalationRecord, PaymentRecor
 from bot.bootstrap import build_services
 from bot.settings import Settings
 from bot.slack_client import make_web_client
-from tests.e2e.conftest import World
-from tests.e2e.harness import ANN, ANN_ACTOR, SAMPLE, SECRET, BotServer, StripeHelper, wait_until
-from tests.e2e.stripe_proxy import StripeProxy
-from tests.security.conftest import wait_for_listeners
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import (
+    ANN,
+    ANN_ACTOR,
+    SAMPLE,
+    SECRET,
+    BotServer,
+    StripeHelper,
+    wait_for_listeners,
+    wait_until,
+)
 from tests.support.fault_proxy import FaultProxy
 from tests.support.localstripe_server import LocalStripe, free_port
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import select_input_value, signed_headers, view_submission_payload
 from tests.support.smtp_sink import SmtpSink
+from tests.support.stripe_proxy import StripeProxy
 
 PAY_INTENT = "POST /v1/payment_intents"
 BOT = [sys.executable, "-m", "bot"]
@@ -58,12 +66,8 @@ def stripe_faults(stripe_proxy: StripeProxy) -> Iterator[FaultProxy]:
 @pytest.fixture(scope="module")
 def server(slack: SlackAPI, stripe_faults: FaultProxy, module_database_url: str) -> Iterator[BotServer]:
     """The e2e bot, talking to Stripe through the fault proxy."""
-    from tests.security.conftest import track_listeners
-
-    bot = BotServer(slack, stripe_faults.url(), module_database_url).start()
-    track_listeners(bot)
-    yield bot
-    bot.stop()
+    with BotServer(slack, stripe_faults.root_url, module_database_url) as bot:
+        yield bot
 
 
 @pytest.fixture
@@ -151,12 +155,8 @@ def test_a_stripe_fault_while_charging_is_reconciled_and_never_charged_twice(
 @pytest.fixture
 def dead_database_bot(slack: SlackAPI, stripe_proxy: StripeProxy) -> Iterator[BotServer]:
     url = f"postgresql+psycopg://billing:billing@127.0.0.1:{free_port()}/nowhere"
-    bot = BotServer(slack, stripe_proxy.base_url, url).start()
-    from tests.security.conftest import track_listeners
-
-    track_listeners(bot)
-    yield bot
-    bot.stop()
+    with BotServer(slack, stripe_proxy.base_url, url) as bot:
+        yield bot
 
 
 def test_with_the_database_down_slack_hears_a_polite_try_again_and_healthz_is_503(
@@ -202,8 +202,8 @@ def test_with_the_mail_server_down_the_escalation_is_delivered_later_once(
 ) -> None:
     with FaultProxy.for_url(smtp.url, http=False) as mail:
         settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, DATABASE_URL=database_url, SMTP_URL=mail.url("smtp"), SUPPORT_EMAIL="help@vendor.test",
-            SMTP_FROM="billing-bot@vendor.test",
+            _env_file=None, DATABASE_URL=database_url, SMTP_URL=f"smtp://127.0.0.1:{mail.port}",
+            SUPPORT_EMAIL="help@vendor.test", SMTP_FROM="billing-bot@vendor.test",
         )
         clock = FixedClock(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
         services = build_services(settings, clock=clock, db=db)
@@ -241,7 +241,7 @@ def test_a_slack_429_5xx_or_reset_is_retried_and_the_message_goes_out_once(
     slack: SlackAPI, slack_faults: FaultProxy, fault: str
 ) -> None:
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, SLACK_BOT_TOKEN="xoxb-faults", SLACK_API_URL=slack_faults.url(path="/api/"),
+        _env_file=None, SLACK_BOT_TOKEN="xoxb-faults", SLACK_API_URL=slack_faults.url("/api/"),
     )
     client = make_web_client(settings)
     slack.clear()
@@ -328,7 +328,7 @@ def test_kill_9_during_a_payment_then_reconcile_leaves_one_charge_and_a_paid_inv
     with FaultProxy.for_url(localstripe_server.base_url) as stripe_faults:
         # Stripe takes the charge, but its answer never comes back while the process lives.
         stripe_faults.blackhole(match=PAY_INTENT, forward_first=True)
-        env = _env(prepared_db, slack.base_url, stripe_faults.url())
+        env = _env(prepared_db, slack.base_url, stripe_faults.root_url)
         process, base = _start_serve(env, tmp_path)
         try:
             card = helper.default_card(_acme_customer(prepared_db))
@@ -400,7 +400,7 @@ def test_kill_9_during_a_reminder_sweep_then_the_next_sweep_sends_the_rest_once(
     with FaultProxy.for_url(slack.base_url) as slack_faults:
         # the first DM goes out; the second hangs (never reaches Slack) until the process is killed
         slack_faults.blackhole(match="chat.postMessage", count=None, skip=1)
-        env = _env(prepared_db, slack_faults.url(path="/api/"), localstripe_server.base_url)
+        env = _env(prepared_db, slack_faults.url("/api/"), localstripe_server.base_url)
         process = subprocess.Popen([*BOT, "reminders", "run-once", "--now", SWEEP_AT], env=env, cwd=tmp_path,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

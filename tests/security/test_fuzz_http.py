@@ -24,9 +24,8 @@ from starlette.testclient import TestClient
 
 from billing_core.db.base import Base
 from bot.http import create_http_app
-from tests.e2e.conftest import World
-from tests.e2e.harness import ANN, SECRET, WEBHOOK_SECRET, BotServer
-from tests.security.conftest import wait_for_listeners
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import ANN, SECRET, WEBHOOK_SECRET, BotServer, wait_for_listeners
 from tests.support.slack_signing import (
     app_home_opened_event,
     block_actions_payload,

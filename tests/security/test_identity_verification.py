@@ -11,8 +11,7 @@ import os
 import re
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -44,6 +43,8 @@ from handlers.identity.verification_blocks import (
     VERIFY_RESEND_ACTION,
 )
 from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
+from tests.support.sample_accounts import account, invoice
+from tests.support.sample_accounts import wait_until as wait_for
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import (
     block_actions_body,
@@ -58,16 +59,11 @@ from tests.support.smtp_sink import SmtpSink
 
 SECRET = "verification-signing-secret"
 ANN = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name="Ann Lee")
-SAMPLE: dict[str, Any] = {
-    "accounts": [
-        {
-            "id": "acme", "name": "Acme Corp", "currency": "usd",
-            "contacts": [{"email": "ann@acme.test", "name": "Ann Lee"}],
-            "invoices": [{"number": "INV-1", "issued_on": "2026-11-01", "due_on": "2026-12-01",
-                          "amount_due": 125000, "currency": "usd", "status": "open"}],
-        }
-    ]
-}
+SAMPLE: dict[str, Any] = {"accounts": [
+    account("acme", "Acme Corp", "usd", [("ann@acme.test", "Ann Lee")], [
+        invoice("INV-1", "2026-11-01", "2026-12-01", 125000),
+    ]),
+]}
 
 
 def make_settings(database_url: str, smtp_url: str, **extra: str) -> Settings:
@@ -257,15 +253,6 @@ def runtime(
 
 def dispatch(runtime: SlackRuntime, body: bytes) -> BoltResponse:
     return runtime.app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SECRET, body)))
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-    return found
 
 
 def billing(runtime: SlackRuntime, slack: SlackAPI, text: str = "") -> str:

@@ -23,9 +23,17 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_core.db.tables import EscalationRecord, PaymentRecord, ReminderPauseRecord
-from tests.e2e.conftest import World
-from tests.e2e.harness import ANN, ANN_ACTOR, NEEDS_AUTHENTICATION, PETER_ACTOR, SECRET, WEBHOOK_SECRET
-from tests.security.conftest import STAFF_CHANNEL, wait_for_listeners
+from tests.security.conftest import STAFF_CHANNEL
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import (
+    ANN,
+    ANN_ACTOR,
+    NEEDS_AUTHENTICATION,
+    PETER_ACTOR,
+    SECRET,
+    WEBHOOK_SECRET,
+    wait_for_listeners,
+)
 from tests.support.slack_signing import (
     app_home_opened_event,
     block_actions_payload,

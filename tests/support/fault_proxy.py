@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import socketserver
 import struct
 import threading
 import time
 from dataclasses import dataclass, field
+
+from bot.quiet_http_server import LoopbackServer, QuietErrors
 
 __all__ = ["Fault", "FaultProxy", "SeenRequest"]
 
@@ -56,20 +59,32 @@ class SeenRequest:
     at: float = field(default_factory=time.monotonic)
 
 
-class FaultProxy:
+class _ProxyServer(QuietErrors, socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    proxy: FaultProxy
+
+
+class _Connection(socketserver.BaseRequestHandler):
+    server: _ProxyServer
+
+    def handle(self) -> None:
+        self.server.proxy._serve(self.request)
+
+
+class FaultProxy(LoopbackServer):
     """``127.0.0.1:<port>`` -> ``upstream_host:upstream_port``, with programmable faults."""
 
+    thread_name = "fault-proxy"
+
     def __init__(self, upstream_host: str, upstream_port: int, *, http: bool = True) -> None:
+        super().__init__()
         self.upstream = (upstream_host, upstream_port)
         self.http = http
         self._faults: list[Fault] = []
         self._seen: list[SeenRequest] = []
         self._lock = threading.Lock()
         self._released = threading.Event()
-        self._stopped = threading.Event()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)
-        self._thread = threading.Thread(target=self._accept_loop, daemon=True, name="fault-proxy")
         self._open: set[socket.socket] = set()
 
     @classmethod
@@ -82,31 +97,18 @@ class FaultProxy:
 
     # -- life cycle ------------------------------------------------------------------------
 
-    def start(self) -> FaultProxy:
-        self._thread.start()
-        return self
+    def make_server(self, address: tuple[str, int]) -> socketserver.TCPServer:
+        server = _ProxyServer(address, _Connection)
+        server.proxy = self
+        return server
 
     def stop(self) -> None:
-        self._stopped.set()
+        """Stop accepting, let held requests go, and drop every open connection."""
         self._released.set()
-        self._thread.join(timeout=5)
-        self._listener.close()
+        super().stop()
         with self._lock:
             for sock in list(self._open):
                 _close(sock)
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return int(self._listener.getsockname()[1])
-
-    def url(self, scheme: str = "http", path: str = "") -> str:
-        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     # -- programming -----------------------------------------------------------------------
 
@@ -171,22 +173,11 @@ class FaultProxy:
             self._seen.append(SeenRequest(line, None))
             return None
 
-    def _accept_loop(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with self._lock:
-                self._open.add(client)
-            target = self._serve_http if self.http else self._serve_tcp
-            threading.Thread(target=self._guarded, args=(target, client), daemon=True).start()
-
-    def _guarded(self, target: object, client: socket.socket) -> None:
+    def _serve(self, client: socket.socket) -> None:
+        with self._lock:
+            self._open.add(client)
         try:
-            target(client)  # type: ignore[operator]
+            (self._serve_http if self.http else self._serve_tcp)(client)
         except OSError:
             pass
         finally:

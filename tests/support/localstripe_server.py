@@ -29,8 +29,9 @@ import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
-from types import TracebackType
 from typing import Any
+
+from bot.quiet_http_server import Serving
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -116,7 +117,7 @@ def authenticate_payment_intent(
     return result
 
 
-class LocalStripe:
+class LocalStripe(Serving):
     """A localstripe subprocess on 127.0.0.1.
 
     :param port: fixed port, or ``None`` to pick a free one.
@@ -234,17 +235,6 @@ class LocalStripe:
         if self._log is not None:
             self._log.close()
             self._log = None
-
-    def __enter__(self) -> LocalStripe:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- localstripe private API -------------------------------------------
 

@@ -1,6 +1,6 @@
 """A local stand-in for the Slack Web API (and for ``response_url``).
 
-A stdlib :class:`~http.server.ThreadingHTTPServer` on 127.0.0.1 in a daemon
+A :class:`~bot.quiet_http_server.StandInServer` on 127.0.0.1 in a daemon
 thread.  Point ``slack_sdk.WebClient(base_url=api.base_url)`` (or the app's
 ``SLACK_API_URL``) at :attr:`SlackAPI.base_url`.  Every request is recorded;
 the common methods get realistic canned answers; faults (429 with
@@ -21,12 +21,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.quiet_http_server import QuietThreadingHTTPServer
+from bot.quiet_http_server import CallLog, Reply, Request, StandInServer
 
 __all__ = ["RESPONSE_URL_METHOD", "RecordedCall", "SlackAPI", "SlackUser"]
 
@@ -130,36 +128,6 @@ class _Fault:
     remaining: int
 
 
-class _Server(QuietThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    stand_in: SlackAPI
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, *args: Any) -> None:
-        """Silence the default stderr access log."""
-
-    def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        status, headers, payload = self.server.stand_in._dispatch(
-            self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
-        )
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = _handle
-    do_POST = _handle
-
-
 def _parse_args(query: str, body: bytes, content_type: str) -> dict[str, Any]:
     args: dict[str, Any] = {}
 
@@ -197,7 +165,7 @@ def _decode_json_strings(args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class SlackAPI:
+class SlackAPI(StandInServer):
     """Local Slack Web API stand-in.
 
     :param team_id: workspace id returned by ``auth.test`` and in user objects.
@@ -205,6 +173,8 @@ class SlackAPI:
     :param bot_id: the bot id (``auth.test`` ``bot_id``).
     :param require_token: answer ``not_authed`` when no token is sent.
     """
+
+    thread_name = "slack-api-stand-in"
 
     def __init__(
         self,
@@ -215,13 +185,14 @@ class SlackAPI:
         app_id: str = "A111",
         require_token: bool = True,
     ) -> None:
+        super().__init__()
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.app_id = app_id
         self.require_token = require_token
-        self._lock = threading.Condition()
-        self._calls: list[RecordedCall] = []
+        self._lock = threading.Lock()
+        self._calls: CallLog[RecordedCall] = CallLog()
         self._users: dict[str, SlackUser] = {}
         self._faults: dict[str, deque[_Fault]] = {}
         self._delays: dict[str | None, float] = {}
@@ -233,60 +204,8 @@ class SlackAPI:
         self._ts_base = int(time.time())
         self._ts_counter = itertools.count(1)
         self._view_counter = itertools.count(1)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle -------------------------------------------------------
-
-    def start(self) -> SlackAPI:
-        """Bind a free port on 127.0.0.1 and serve in a daemon thread."""
-        if self._server is not None:
-            return self
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.stand_in = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            daemon=True,
-            name="slack-api-stand-in",
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> SlackAPI:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The TCP port being served."""
-        if self._server is None:
-            raise RuntimeError("SlackAPI is not started")
-        port: int = self._server.server_address[1]
-        return port
-
-    @property
-    def root_url(self) -> str:
-        """``http://127.0.0.1:PORT`` without a path."""
-        return f"http://127.0.0.1:{self.port}"
+    # -- addresses -------------------------------------------------------
 
     @property
     def base_url(self) -> str:
@@ -389,8 +308,7 @@ class SlackAPI:
 
     def calls(self, method: str | None = None) -> list[RecordedCall]:
         """Every recorded call (including failed ones), optionally of one method."""
-        with self._lock:
-            return [c for c in self._calls if method is None or c.method == method]
+        return [c for c in self._calls.entries() if method is None or c.method == method]
 
     def last(self, method: str | None = None) -> RecordedCall:
         """The most recent call (of ``method``); ``LookupError`` if none."""
@@ -409,17 +327,15 @@ class SlackAPI:
 
         Raises ``TimeoutError`` listing what did arrive.
         """
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                found = [c for c in self._calls if c.method == method]
-                if len(found) >= count:
-                    return found
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    seen = [c.method for c in self._calls]
-                    raise TimeoutError(f"expected {count} {method} call(s), got {len(found)}; calls: {seen}")
-                self._lock.wait(remaining)
+        def arrived(calls: list[RecordedCall]) -> list[RecordedCall]:
+            found = [c for c in calls if c.method == method]
+            return found if len(found) >= count else []
+
+        def missing(calls: list[RecordedCall]) -> str:
+            found = [c for c in calls if c.method == method]
+            return f"expected {count} {method} call(s), got {len(found)}; calls: {[c.method for c in calls]}"
+
+        return self._calls.wait_until(arrived, timeout, missing)
 
     def clear(self) -> None:
         """Forget recorded calls, faults, rate-limit buckets and response_url uses.
@@ -437,10 +353,10 @@ class SlackAPI:
     def _next_ts(self) -> str:
         return f"{self._ts_base}.{next(self._ts_counter):06d}"
 
-    def _dispatch(
-        self, http_method: str, raw_path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
-        parsed = urllib.parse.urlsplit(raw_path)
+    def answer(self, request: Request) -> Reply:
+        """Answer like Slack (or as programmed) and record the call."""
+        http_method, headers, body = request.method, request.headers, request.body
+        parsed = urllib.parse.urlsplit(request.path)
         path = parsed.path.strip("/")
         args = _parse_args(parsed.query, body, headers.get("content-type", ""))
         json_args = _decode_json_strings(args)
@@ -460,7 +376,7 @@ class SlackAPI:
             status, extra_headers, response, text = self._answer(
                 method, args, json_args, headers, response_token
             )
-            self._calls.append(
+            self._calls.add(
                 RecordedCall(
                     method=method,
                     args=args,
@@ -474,14 +390,9 @@ class SlackAPI:
                     response_token=response_token,
                 )
             )
-            self._lock.notify_all()
         if response is not None:
-            payload = json.dumps(response).encode()
-            extra_headers["Content-Type"] = "application/json; charset=utf-8"
-        else:
-            payload = (text or "").encode()
-            extra_headers["Content-Type"] = "text/plain; charset=utf-8"
-        return status, extra_headers, payload
+            return Reply.json(response, status, content_type="application/json; charset=utf-8", headers=extra_headers)
+        return Reply(status, (text or "").encode(), {**extra_headers, "Content-Type": "text/plain; charset=utf-8"})
 
     def _take_fault(self, method: str) -> _Fault | None:
         for key in (method, "*"):

@@ -22,12 +22,12 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from types import TracebackType
 from typing import Any
 
 from aiosmtpd.controller import Controller  # type: ignore[import-untyped,unused-ignore]
 from aiosmtpd.smtp import AuthResult, LoginPassword  # type: ignore[import-untyped,unused-ignore]
 
+from bot.quiet_http_server import Serving
 from tests.support.localstripe_server import free_port
 
 __all__ = ["ReceivedMail", "SmtpSink"]
@@ -67,7 +67,7 @@ class _Handler:
         return self.sink._deliver(session, envelope)
 
 
-class SmtpSink:
+class SmtpSink(Serving):
     """Collecting SMTP server.
 
     :param username: when set (with ``password``), AUTH is required and only
@@ -133,17 +133,6 @@ class SmtpSink:
     def running(self) -> bool:
         """True while listening."""
         return self._controller is not None
-
-    def __enter__(self) -> SmtpSink:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:

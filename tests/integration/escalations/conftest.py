@@ -16,37 +16,21 @@ from billing_core.views import Actor
 from bot.bootstrap import build_services
 from bot.settings import Settings
 from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
+from tests.support.sample_accounts import account, invoice
 from tests.support.smtp_sink import SmtpSink
 
 ANN = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name="Ann Lee")
 PETER = Actor(email="peter@initech.test", principal="slack:T111:W222", display_name="Peter Gibbons")
 
-SAMPLE: dict[str, Any] = {
-    "accounts": [
-        {
-            "id": "acme",
-            "name": "Acme Corp",
-            "currency": "usd",
-            "contacts": [{"email": "ann@acme.test", "name": "Ann Lee"}],
-            "invoices": [
-                {"number": "INV-1001", "issued_on": "2026-10-01", "due_on": "2026-10-20",
-                 "amount_due": 125000, "currency": "usd", "status": "open", "description": "October"},
-                {"number": "INV-1002", "issued_on": "2026-11-01", "due_on": "2026-12-01",
-                 "amount_due": 50050, "currency": "usd", "status": "open", "description": "November"},
-            ],
-        },
-        {
-            "id": "initech",
-            "name": "Initech KK",
-            "currency": "jpy",
-            "contacts": [{"email": "peter@initech.test", "name": "Peter Gibbons"}],
-            "invoices": [
-                {"number": "J-1", "issued_on": "2026-11-01", "due_on": "2026-11-20",
-                 "amount_due": 125000, "currency": "jpy", "status": "open"},
-            ],
-        },
-    ]
-}
+SAMPLE: dict[str, Any] = {"accounts": [
+    account("acme", "Acme Corp", "usd", [("ann@acme.test", "Ann Lee")], [
+        invoice("INV-1001", "2026-10-01", "2026-10-20", 125000, description="October"),
+        invoice("INV-1002", "2026-11-01", "2026-12-01", 50050, description="November"),
+    ]),
+    account("initech", "Initech KK", "jpy", [("peter@initech.test", "Peter Gibbons")], [
+        invoice("J-1", "2026-11-01", "2026-11-20", 125000, "jpy"),
+    ]),
+]}
 
 
 def make_services(database_url: str, db: Database, clock: FixedClock, **env: str) -> Services:

@@ -27,6 +27,7 @@ from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
 from billing_core.escalations.mailer import MailDeliveryError, SmtpMailer
+from bot.quiet_http_server import Serving
 from tests.integration.escalations.conftest import ANN, make_services
 from tests.support.localstripe_server import free_port
 
@@ -79,7 +80,7 @@ class Received:
     rcpt_tos: list[str]
 
 
-class TlsSmtpServer:
+class TlsSmtpServer(Serving):
     """aiosmtpd on 127.0.0.1 speaking STARTTLS (``mode='starttls'``, required before AUTH and MAIL) or
     implicit TLS (``mode='smtps'``); AUTH required with one username and password."""
 
@@ -96,11 +97,11 @@ class TlsSmtpServer:
             kwargs.update(ssl_context=context, auth_require_tls=False)
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **kwargs)
 
-    def __enter__(self) -> TlsSmtpServer:
+    def start(self) -> TlsSmtpServer:
         self._controller.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self._controller.stop()
 
     def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> Any:

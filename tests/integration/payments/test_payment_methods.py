@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import urllib.parse
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +14,7 @@ from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, CardSetupRecord
 from billing_core.errors import LastPaymentMethodInUse, PaymentInProgress, PaymentMethodNotFound
 from billing_core.payments.stripe_gateway import StripeGateway
-from bot.quiet_http_server import QuietThreadingHTTPServer
+from bot.quiet_http_server import Reply, Request, StandInServer
 from bot.settings import Settings
 from tests.integration.payments.conftest import ANN, PETER, RecordingNotifier, Setup, Stripe, services_with
 
@@ -88,48 +84,30 @@ def test_another_accounts_card_cannot_be_made_default_or_removed(
     assert stripe_api.default_card(cards.acme_customer) == cards.acme_card
 
 
-class CheckoutStandIn:
+class CheckoutStandIn(StandInServer):
     """Answers like Stripe for customers and Checkout Sessions, and records what it was sent."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[tuple[str, dict[str, list[str]], dict[str, str]]] = []
-        stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return None
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-                stand_in.requests.append((self.path, urllib.parse.parse_qs(body), dict(self.headers)))
-                if self.path == "/v1/customers":
-                    answer = {"id": "cus_standin", "object": "customer"}
-                else:
-                    session_id = f"cs_test_standin{len(stand_in.requests)}"
-                    answer = {"id": session_id, "object": "checkout.session", "mode": "setup",
-                              "url": f"https://checkout.stripe.test/c/pay/{session_id}"}
-                payload = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.server = QuietThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    def answer(self, request: Request) -> Reply:
+        self.requests.append((request.path, urllib.parse.parse_qs(request.body.decode()), request.headers))
+        if request.path == "/v1/customers":
+            return Reply.json({"id": "cus_standin", "object": "customer"})
+        session_id = f"cs_test_standin{len(self.requests)}"
+        return Reply.json({"id": session_id, "object": "checkout.session", "mode": "setup",
+                           "url": f"https://checkout.stripe.test/c/pay/{session_id}"})
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.root_url
 
 
 @pytest.fixture
 def checkout() -> Iterator[CheckoutStandIn]:
-    stand_in = CheckoutStandIn()
-    stand_in.thread.start()
-    yield stand_in
-    stand_in.server.shutdown()
-    stand_in.server.server_close()
+    with CheckoutStandIn() as stand_in:
+        yield stand_in
 
 
 def test_adding_a_card_creates_the_customer_once_and_a_setup_checkout_page(

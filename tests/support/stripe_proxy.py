@@ -1,0 +1,103 @@
+"""A delaying HTTP proxy in front of localstripe: records when each Stripe call started and ended."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from bot.quiet_http_server import Reply, Request, StandInServer
+
+
+@dataclass
+class ProxiedCall:
+    method: str
+    path: str
+    started: float
+    finished: float | None = None
+
+
+_NOT_FORWARDED = ("host", "content-length", "connection")
+_NOT_RETURNED = ("content-length", "transfer-encoding", "connection", "date", "server")
+
+
+class StripeProxy(StandInServer):
+    """``base_url`` goes to ``upstream``; ``slow_down(path_prefix)`` holds matching POSTs until released."""
+
+    thread_name = "stripe-proxy"
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__()
+        self.upstream = upstream.rstrip("/")
+        self.calls: list[ProxiedCall] = []
+        self._slow: tuple[str, float] | None = None
+        self._release = threading.Event()
+        self._lock = threading.Lock()
+        self._sessions = itertools.count(1)
+
+    def stop(self) -> None:
+        self._release.set()
+        super().stop()
+
+    @property
+    def base_url(self) -> str:
+        return self.root_url
+
+    def answer(self, request: Request) -> Reply:
+        call = self._started(request.method, request.path)
+        if request.method == "POST" and request.path.startswith("/v1/checkout/sessions"):
+            # localstripe has no Checkout: answer like Stripe does for a setup-mode session.
+            self._finished(call)
+            return Reply.json(self.checkout_session())
+        delay = self.delay_for(request.method, request.path)
+        if delay:
+            self._wait(delay)
+        headers = {k: v for k, v in request.headers.items() if k not in _NOT_FORWARDED}
+        forwarded = urllib.request.Request(self.upstream + request.path, data=request.body or None, headers=headers,
+                                           method=request.method)
+        try:
+            with urllib.request.urlopen(forwarded, timeout=30) as response:
+                status, reply, reply_headers = response.status, response.read(), response.headers
+        except urllib.error.HTTPError as error:
+            status, reply, reply_headers = error.code, error.read(), error.headers
+        self._finished(call)
+        kept = {k: v for k, v in reply_headers.items() if k.lower() not in _NOT_RETURNED}
+        return Reply(status, reply, kept)
+
+    def slow_down(self, path_prefix: str, seconds: float) -> None:
+        """Hold POSTs under ``path_prefix`` for ``seconds`` (or until :meth:`release`)."""
+        self._release.clear()
+        self._slow = (path_prefix, seconds)
+
+    def release(self) -> None:
+        self._slow = None
+        self._release.set()
+
+    def delay_for(self, method: str, path: str) -> float:
+        slow = self._slow
+        return slow[1] if slow and method == "POST" and path.startswith(slow[0]) else 0.0
+
+    def _wait(self, seconds: float) -> None:
+        self._release.wait(seconds)
+
+    def _started(self, method: str, path: str) -> ProxiedCall:
+        call = ProxiedCall(method, path, time.monotonic())
+        with self._lock:
+            self.calls.append(call)
+        return call
+
+    def _finished(self, call: ProxiedCall) -> None:
+        call.finished = time.monotonic()
+
+    def checkout_session(self) -> dict[str, Any]:
+        n = next(self._sessions)
+        return {"id": f"cs_e2e_{n}", "object": "checkout.session", "mode": "setup",
+                "url": f"https://checkout.stripe.test/c/setup/cs_e2e_{n}", "status": "open"}
+
+    def calls_to(self, method: str, prefix: str) -> list[ProxiedCall]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method and c.path.startswith(prefix)]
