@@ -42,7 +42,7 @@ def test_a_separated_card_number_in_the_support_modal_is_refused_and_goes_nowher
         TOPIC_BLOCK: {TOPIC_INPUT: select_input_value("other", "Something else")},
         MESSAGE_BLOCK: {MESSAGE_INPUT: text_input_value(f"Please charge {typed} exp 12/31")},
     }
-    response = full_run.submit("support_modal", values, json.dumps({"account": "acme"}))
+    response = full_run.submit_values("support_modal", values, json.dumps({"account": "acme"}))
     assert response.json() == {"response_action": "errors", "errors": {MESSAGE_BLOCK: CARD_NUMBER_GUIDANCE}}
     assert full_run.services.escalations.list_open(ANN) == []
     assert full_run.smtp.messages == []

@@ -83,7 +83,7 @@ def test_a_person_over_the_limit_is_told_to_wait_in_slack_and_nothing_is_sent(fu
         TOPIC_BLOCK: {TOPIC_INPUT: select_input_value("other", "Something else")},
         MESSAGE_BLOCK: {MESSAGE_INPUT: text_input_value("And one more, please")},
     }
-    assert full_run.submit("support_modal", values, json.dumps({"account": "acme"})).status_code == 200
+    assert full_run.submit_values("support_modal", values, json.dumps({"account": "acme"})).status_code == 200
 
     def told() -> list[str]:
         return [c.body.decode() for c in full_run.slack.calls("chat.postMessage") if "wait an hour" in c.body.decode()]

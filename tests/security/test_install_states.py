@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.oauth import MAX_PENDING_INSTALLS
-from tests.e2e.harness import BotServer
 from tests.security.test_oauth_install_policy import oauth_bot
+from tests.support.bot_harness import BotServer
 
 
 @pytest.fixture

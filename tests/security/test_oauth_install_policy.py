@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from billing_core.db.database import Database
-from tests.e2e.harness import ANN, SAMPLE, BotServer, ack_reply
+from tests.support.bot_harness import ANN, SAMPLE, BotServer, ack_reply
 from tests.support.localstripe_server import free_port
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import slash_command_body

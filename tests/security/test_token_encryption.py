@@ -22,8 +22,8 @@ from sqlalchemy import text
 from billing_core.db.database import Database
 from bot.installation_store import EncryptedInstallationStore
 from bot.token_cipher import TokenCipher
-from tests.e2e.harness import ANN, BotServer
 from tests.security.test_oauth_install_policy import command_from, install, oauth_bot
+from tests.support.bot_harness import ANN, BotServer
 from tests.support.slack_api import SlackAPI
 
 KEY_A = Fernet.generate_key().decode()
