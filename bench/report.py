@@ -115,12 +115,15 @@ def _wrk_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 def _wrk_tables(section: dict[str, Any]) -> list[str]:
     out = ["", f"wrk ({section['threads']} thread, keep-alive, pre-signed bodies; medians of {section['rounds']} "
                f"round(s) of {section['seconds']} s windows; rps = HTTP answers/s, done/s = finished interactions/s "
-               "(modal and Home: when Slack got the view); ratios paired within a round):", ""]
+               "(modal and Home: when Slack got the view); ratios paired within a round; busiest worker = its share of "
+               "the CPU time of ours / of bare, 0.5 = even):", ""]
     out.append(_table(
         ["interaction", "c", "workers", "rps", "done/s", "p50", "p99", "bare rps", "bare p99", "done / bare",
-         "errors"],
+         "busiest worker", "errors"],
         [[c["interaction"], c["concurrency"], c["workers"], c["rps"], c["done_rps"], c["p50_ms"], c["p99_ms"],
-          c["bare_rps"], c["bare_p99_ms"], c["rps_vs_bare"], c["errors"]] for c in section["cells"]],
+          c["bare_rps"], c["bare_p99_ms"], c["rps_vs_bare"],
+          f"{c['busiest_worker_share']} / {c['bare_busiest_worker_share']}" if c["workers"] > 1 else None,
+          c["errors"]] for c in section["cells"]],
     ))
     out += ["", "serve --workers 2 against --workers 1 (done/s):", ""]
     out.append(_table(

@@ -133,6 +133,23 @@ class Server:
                 return round(int(line.split()[1]) / 1024, 1)
         raise RuntimeError("no VmRSS")
 
+    def cpu_seconds(self) -> dict[int, float]:
+        """CPU time (user + system) so far of each worker process (``--workers N``: the children), by pid."""
+        assert self.process is not None
+        pid = self.process.pid
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
+        out: dict[int, float] = {}
+        for worker in children or [pid]:
+            try:
+                if b"resource_tracker" in Path(f"/proc/{worker}/cmdline").read_bytes():
+                    continue  # multiprocessing's helper, not a worker
+                fields = Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone
+            out[worker] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return out
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return

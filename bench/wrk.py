@@ -66,6 +66,12 @@ USERS = 128  # 64 with 50-invoice accounts, 64 spread over the data set
 BODIES = 512
 HOME_BODIES_PER_SECOND = 10_000  # above the bare app's rate: every app_home_opened its own event_id
 DRAIN_SECONDS = 10.0
+# One request in this many asks the server to close its connection, and wrk opens a new one.
+# The workers of ``--workers N`` take turns at accept() on a shared socket, and eight kept-alive
+# connections often land 8/0 or 7/1 on two workers for a whole window (seen with ``ss``); Slack's
+# own traffic arrives on ever new connections. Reconnecting now and then shares the connections
+# out again at the cost of one local TCP handshake per RECONNECT_EVERY requests, for both apps.
+RECONNECT_EVERY = 32
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
@@ -81,15 +87,16 @@ function setup(thread)
 end
 
 function init(args)
-  local nthreads = tonumber(args[2])
+  local nthreads, every = tonumber(args[2]), tonumber(args[3])
   reqs, n, sent = {}, 0, 0
   local k = 0
   for line in io.lines(args[1]) do
     if k % nthreads == tid then
       local ct, ts, sig, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+      local headers = {["Content-Type"] = ct, ["X-Slack-Request-Timestamp"] = ts, ["X-Slack-Signature"] = sig}
       n = n + 1
-      reqs[n] = wrk.format("POST", "/slack/events", {["Content-Type"] = ct,
-        ["X-Slack-Request-Timestamp"] = ts, ["X-Slack-Signature"] = sig}, body)
+      if n % every == 0 then headers["Connection"] = "close" end
+      reqs[n] = wrk.format("POST", "/slack/events", headers, body)
     end
     k = k + 1
   end
@@ -208,6 +215,7 @@ class Window:
     repeated: int  # requests that reused a body (fine but for Home: there 0 expected)
     finished: int  # completions at the stand-in during the window (follow-ups)
     drained: int  # completions after the window ended (backlog)
+    worker_cpu_s: list[float]  # CPU seconds each worker process used in the window, most first
 
     @property
     def done_rps(self) -> float:
@@ -246,7 +254,7 @@ class Runner:
         self.script.write_text(LUA)
         self._serial = 0
 
-    async def window(self, target: Target, port: int, interaction: str, concurrency: int, seconds: int,
+    async def window(self, target: Target, server: Server, interaction: str, concurrency: int, seconds: int,
                      round_: int) -> Window:
         self._serial += 1
         count = max(BODIES, HOME_BODIES_PER_SECOND * seconds) if interaction == "home" else BODIES
@@ -255,10 +263,14 @@ class Runner:
         write_signed(data, self.bodies.build(interaction, count, f"w{self._serial:05d}x", team))
         before = sum(self.standin.finished.values())
         argv = [self.wrk, f"-t{WRK_THREADS}", f"-c{concurrency}", f"-d{seconds}s", "--latency", "--timeout", "10s",
-                "-s", str(self.script), f"http://127.0.0.1:{port}/slack/events", "--", str(data), str(WRK_THREADS)]
+                "-s", str(self.script), f"http://127.0.0.1:{server.port}/slack/events", "--", str(data),
+                str(WRK_THREADS), str(RECONNECT_EVERY)]
+        cpu_before = server.cpu_seconds()
         process = await asyncio.create_subprocess_exec(*argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         raw, _ = await asyncio.wait_for(process.communicate(), seconds + 60)
         at_end = sum(self.standin.finished.values())
+        cpu = server.cpu_seconds()
+        worker_cpu = sorted((round(t - cpu_before.get(pid, 0.0), 2) for pid, t in cpu.items()), reverse=True)
         drained = await self._drain(at_end)
         text = raw.decode(errors="replace")
         with self.log.open("a") as log:
@@ -272,7 +284,7 @@ class Runner:
             rps=round(figures["requests"] / elapsed, 1) if elapsed else 0.0,
             p50_ms=round(figures["p50_us"] / 1000, 2), p99_ms=round(figures["p99_us"] / 1000, 2),
             max_ms=round(figures["max_us"] / 1000, 2), errors=errors, repeated=figures["repeated"],
-            finished=at_end - before, drained=drained - at_end,
+            finished=at_end - before, drained=drained - at_end, worker_cpu_s=worker_cpu,
         )  # fmt: skip
 
     async def _drain(self, at_end: int) -> int:
@@ -304,6 +316,11 @@ def _paired(mine: list[Window], base: list[Window], *, done: bool = True) -> flo
     return _median(ratios)
 
 
+def _busiest(windows: list[Window]) -> float | None:
+    """Median share of the busiest worker in the server's CPU time (0.5: two workers evenly loaded)."""
+    return _median([max(w.worker_cpu_s) / sum(w.worker_cpu_s) for w in windows if sum(w.worker_cpu_s) > 0])
+
+
 def rows(windows: list[Window]) -> dict[str, list[dict[str, Any]]]:
     def of(server: str, interaction: str, c: int) -> list[Window]:
         return [w for w in windows if (w.server, w.interaction, w.concurrency) == (server, interaction, c)]
@@ -321,6 +338,7 @@ def rows(windows: list[Window]) -> dict[str, list[dict[str, Any]]]:
                     "p50_ms": _median([w.p50_ms for w in ours]), "p99_ms": _median([w.p99_ms for w in ours]),
                     "bare_rps": _median([w.rps for w in bare]), "bare_p99_ms": _median([w.p99_ms for w in bare]),
                     "rps_vs_bare": _paired(ours, bare),
+                    "busiest_worker_share": _busiest(ours), "bare_busiest_worker_share": _busiest(bare),
                     "errors": sum(w.errors for w in ours + bare),
                     # Only Home needs a body per request (a repeated event_id is dropped as a retry).
                     "repeated_events": sum(w.repeated for w in ours + bare) if interaction == "home" else None,
@@ -386,17 +404,16 @@ async def measure(
         # Warm every worker: identity caches, connections to the database and to the stand-in.
         # Several short runs, since each worker only sees the connections the kernel gives it.
         for target in TARGETS:
-            port = servers[target.name].port
             for interaction in OAUTH_INTERACTIONS if target.oauth else INTERACTIONS:
                 for _ in range(3 if interaction == "balance" else 1):
-                    await runner.window(target, port, interaction, 8, warm_seconds, 0)
+                    await runner.window(target, servers[target.name], interaction, 8, warm_seconds, 0)
         for interaction in INTERACTIONS:
             for c in CONCURRENCY:
                 for round_ in range(1, rounds + 1):
                     for target in TARGETS:
                         if target.oauth and interaction not in OAUTH_INTERACTIONS:
                             continue
-                        windows.append(await runner.window(target, servers[target.name].port, interaction, c,
+                        windows.append(await runner.window(target, servers[target.name], interaction, c,
                                                            seconds, round_))
     finally:
         for server in servers.values():
