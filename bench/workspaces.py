@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.oauth.installation_store import Installation
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore, normalize_datetime_for_db
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from sqlalchemy import delete, insert
 
 from bench.generate import user_email, user_id
