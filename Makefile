@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres lint typecheck bench bench-quick clean
+.PHONY: run test test-postgres lint typecheck bench bench-quick bench-wrk clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
+
+## bench-wrk: only the wrk section on the full PostgreSQL set (installs wrk when absent)
+bench-wrk: $(STAMP)
+	$(BIN)/python -m bench --only wrk --output bench/results/wrk.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -27,7 +27,7 @@ from bench import import_bench, interactions, reminder_send
 from bench.report import render, targets
 from billing_core.db.database import Database
 
-SECTIONS = ("queries", "latency", "memory", "reminders", "import")
+SECTIONS = ("queries", "latency", "memory", "reminders", "import", "wrk")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -86,13 +86,15 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
     if "queries" in only:
         print("queries per interaction ...", flush=True)
-        from bench.queries import bench_settings, count_all
+        from bench.queries import bench_settings, count_all, count_oauth
         from bot.bootstrap import build_services
         from tests.support.slack_api import SlackAPI
 
         with SlackAPI() as api:
             settings = bench_settings(data_url, api)
             results["queries"] = count_all(build_services(settings, db=db), settings, api, sizes)
+            print("queries per slash command in OAuth mode (10,000 workspaces) ...", flush=True)
+            results["queries_oauth"] = count_oauth(db, api, sizes)
     db.dispose()
 
     if "latency" in only:
@@ -116,6 +118,13 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         results["import"] = [import_bench.run(count, None)]
         if server_url and server_url.startswith("postgresql"):
             results["import"].append(import_bench.run(count, server_url))
+    if "wrk" in only:
+        print("wrk: serve --workers 1/2, bare Bolt 1/2, OAuth with 10,000 workspaces ...", flush=True)
+        from bench import wrk
+
+        seconds, rounds, warm = (1, 1, 1) if quick else (5, 3, 2)
+        results["wrk"] = asyncio.run(wrk.measure(data_url, sizes, logs, seconds=seconds, rounds=rounds,
+                                                 warm_seconds=warm))
     return results
 
 

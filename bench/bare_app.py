@@ -5,7 +5,9 @@ verification), same Starlette app (``bot.http.create_http_app``: signature and s
 ``run_in_threadpool`` dispatch, metrics) and the same uvicorn settings as ``billing-bot serve``.
 Only the listeners differ: each one calls ``ack()`` and nothing else.
 
-    python -m bench.bare_app --port 3100     (reads the same environment as ``serve``)
+    python -m bench.bare_app --port 3100 [--workers N]    (reads the same environment as ``serve``)
+
+``--workers N`` runs N processes under uvicorn's process manager, as ``serve --workers N`` does.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 
 from slack_bolt import Ack, App
+from starlette.applications import Starlette
 
 from bot.bootstrap import build_services
 from bot.http import create_http_app
@@ -42,17 +45,26 @@ def bare_bolt_app(settings: Settings) -> App:
     return app
 
 
+def bare_http_app() -> Starlette:
+    """The ASGI app, built from the environment (one per worker process with ``--workers``)."""
+    settings = Settings()
+    services = build_services(settings)
+    return create_http_app(services, settings, bare_bolt_app(settings))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3100)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the port")
     args = parser.parse_args()
-    settings = Settings()
-    services = build_services(settings)
-    asgi = create_http_app(services, settings, bare_bolt_app(settings))
     from bench.server import run_uvicorn
 
-    run_uvicorn(asgi, args.host, args.port, settings.log_level)
+    log_level = Settings().log_level
+    if args.workers > 1:
+        run_uvicorn("bench.bare_app:bare_http_app", args.host, args.port, log_level, workers=args.workers)
+    else:
+        run_uvicorn(bare_http_app(), args.host, args.port, log_level)
 
 
 if __name__ == "__main__":

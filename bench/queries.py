@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +22,9 @@ from sqlalchemy.engine import Engine
 from bench.generate import Sizes, account_external_id, invoice_counts, light_accounts, user_email, user_id
 from bench.server import BOT_TOKEN, SIGNING_SECRET
 from billing_core.container import Services
+from billing_core.db.database import Database
 from bot.app import build_bolt_app
+from bot.bootstrap import build_services
 from bot.settings import Settings
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import (
@@ -80,15 +82,23 @@ class Dispatched:
 
 
 class InProcessSlack:
-    """Dispatches signed requests into a fresh ``build_bolt_app`` and counts the SQL they cause."""
+    """Dispatches signed requests into a fresh ``build_bolt_app`` and counts the SQL they cause.
 
-    def __init__(self, services: Services, settings: Settings, api: SlackAPI) -> None:
+    In OAuth mode (``SLACK_CLIENT_ID``/``SECRET`` in ``settings``) each user talks from the
+    workspace ``team(account)`` names, and Bolt authorizes every request from the installation store.
+    """
+
+    def __init__(
+        self, services: Services, settings: Settings, api: SlackAPI, team: Callable[[int], str] | None = None
+    ) -> None:
         self.services = services
         self.settings = settings
         self.api = api
+        self.team = team or (lambda a: "T111")
 
     def dispatch(self, body: bytes) -> Dispatched:
-        client = WebClient(token=BOT_TOKEN, base_url=self.api.base_url)
+        token = None if self.settings.oauth_enabled else BOT_TOKEN  # OAuth: the installation's, per request
+        client = WebClient(token=token, base_url=self.api.base_url)
         app = build_bolt_app(self.services, self.settings, client=client, verify_token=False)
         headers: dict[str, str | Sequence[str]] = {
             k.lower(): [v] for k, v in signed_headers(SIGNING_SECRET, body).items()
@@ -101,16 +111,17 @@ class InProcessSlack:
         return Dispatched(response.status, list(statements))
 
     def command(self, a: int, text: str) -> Dispatched:
-        return self.dispatch(slash_command_body(text, user_id=user_id(a), response_url=self.api.response_url))
+        return self.dispatch(slash_command_body(text, user_id=user_id(a), team_id=self.team(a),
+                                                response_url=self.api.response_url))
 
     def pay_button(self, a: int, invoice_number: str) -> Dispatched:
         value = json.dumps({"account": account_external_id(a), "invoice": invoice_number})
-        payload = block_actions_payload(button_action("pay_open", value), user_id=user_id(a),
+        payload = block_actions_payload(button_action("pay_open", value), user_id=user_id(a), team_id=self.team(a),
                                         response_url=self.api.response_url)
         return self.dispatch(block_actions_body(payload))
 
     def home(self, a: int) -> Dispatched:
-        return self.dispatch(event_body(app_home_opened_event(user_id=user_id(a))))
+        return self.dispatch(event_body(app_home_opened_event(user_id=user_id(a)), team_id=self.team(a)))
 
 
 def newest_invoice(sizes: Sizes, a: int) -> str:
@@ -118,17 +129,42 @@ def newest_invoice(sizes: Sizes, a: int) -> str:
     return f"INV-{a:06d}-{invoice_counts(sizes)[a] - 1:03d}"
 
 
+def oauth_slack(db: Database, api: SlackAPI) -> InProcessSlack:
+    """OAuth mode on ``db``: 10,000 installed workspaces, the bench users' principals proven in theirs
+    (``IDENTITY_VERIFICATION=email_code``, OAuth's default)."""
+    from bench.workspaces import install_workspaces, oauth_settings, seed_principals, team_of
+
+    install_workspaces(db)
+    seed_principals(db, [0, light_accounts()[0]])
+    settings = oauth_settings(db.url, SLACK_API_URL=api.base_url, STRIPE_API_KEY="sk_test_bench",
+                              STRIPE_API_BASE=api.root_url)
+    return InProcessSlack(build_services(settings, db=db), settings, api, team=team_of)
+
+
+def count_oauth(db: Database, api: SlackAPI, sizes: Sizes) -> dict[str, Any]:
+    """Queries per slash command in OAuth mode, authorization from the installation store included."""
+    return count_all_with(oauth_slack(db, api), api, sizes, commands_only=True)
+
+
 def count_all(services: Services, settings: Settings, api: SlackAPI, sizes: Sizes) -> dict[str, Any]:
     """Queries per interaction for a 50-invoice account and a 1-invoice account."""
+    return count_all_with(InProcessSlack(services, settings, api), api, sizes)
+
+
+def count_all_with(
+    slack: InProcessSlack, api: SlackAPI, sizes: Sizes, *, commands_only: bool = False
+) -> dict[str, Any]:
+    """Statements of each interaction for a 50-invoice and a 1-invoice account (``commands_only``: slash commands)."""
     heavy, light = 0, light_accounts()[0]
     add_bench_users(api, [heavy, light])
-    slack = InProcessSlack(services, settings, api)
     rows: dict[str, dict[str, int]] = {}
     for text in SLASH_COMMANDS:
         rows[f"/billing {text}".strip()] = {
             "50_invoices": len(slack.command(heavy, text).statements),
             "1_invoice": len(slack.command(light, text).statements),
         }
+    if commands_only:
+        return rows
     rows["pay button (modal)"] = {
         "50_invoices": len(slack.pay_button(heavy, newest_invoice(sizes, heavy)).statements),
         "1_invoice": len(slack.pay_button(light, newest_invoice(sizes, light)).statements),

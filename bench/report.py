@@ -11,6 +11,10 @@ PLAN_S = 3.0
 IMPORT_PER_S = 10_000
 RSS_MB = 250.0
 FLAT_MB = 5.0  # growth between the last two rounds that still counts as flat
+# wrk section (issue 14): serve --workers 2 against the bare app with 2 workers, at c=8
+WRK_RATIO = {"balance": 0.30, "pay": 0.30, "pay_modal": 0.25, "home": 0.25}
+WORKERS_SCALING = 1.4
+OAUTH_WITHIN = 0.10
 
 
 def _cell(results: dict[str, Any], interaction: str, concurrency: int) -> dict[str, Any] | None:
@@ -46,6 +50,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         n_plus_one = sorted(k for k, v in queries.items() if v["50_invoices"] != v["1_invoice"])
         add("same queries for 1 and 50 invoices", "differs: " + ", ".join(n_plus_one) if n_plus_one else "same",
             not n_plus_one)
+    oauth_queries = results.get("queries_oauth")
+    if oauth_queries:
+        worst = max(max(v.values()) for v in oauth_queries.values())
+        over = sorted(k for k, v in oauth_queries.items() if max(v.values()) > MAX_QUERIES)
+        add(f"queries per slash command, OAuth (authorization included) <= {MAX_QUERIES}",
+            f"max {worst}" + (f" ({', '.join(over)})" if over else ""), worst <= MAX_QUERIES)
+    rows += _wrk_targets(results)
     plan = results.get("reminders", {}).get("plan")
     if plan:
         full = results.get("mode") == "full"
@@ -62,6 +73,73 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         add(f"RSS flat across rounds (last round grows <= {FLAT_MB:g} MB)", memory["growth_last_two_rounds_mb"],
             memory["growth_last_two_rounds_mb"] <= FLAT_MB)
     return rows
+
+
+def _wrk_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's wrk targets; judged on a full run only (quick windows are a second long)."""
+    section = results.get("wrk")
+    if not section:
+        return []
+    full = results.get("mode") == "full"
+    rows: list[dict[str, Any]] = []
+
+    def add(target: str, measured: Any, ok: bool) -> None:
+        rows.append({"target": target, "measured": measured, "met": ok if full and measured is not None else None})
+
+    def cell(interaction: str) -> dict[str, Any] | None:
+        return next((c for c in section["cells"] if (c["interaction"], c["concurrency"], c["workers"])
+                     == (interaction, 8, 2)), None)
+
+    for name in ("balance", "pay"):
+        c = cell(name)
+        if c is not None:
+            add(f"wrk: /billing {name} p99 at c=8, --workers 2 <= {P99_MS:g} ms", c["p99_ms"],
+                c["p99_ms"] is not None and c["p99_ms"] <= P99_MS)
+    for name, ratio in WRK_RATIO.items():
+        c = cell(name)
+        if c is not None:
+            add(f"wrk: {name} throughput at c=8, --workers 2 >= {ratio:.0%} of bare Bolt", c["rps_vs_bare"],
+                c["rps_vs_bare"] is not None and c["rps_vs_bare"] >= ratio)
+    for row in section["scaling"]:
+        if row["concurrency"] == 8:
+            add(f"wrk: {row['interaction']} at c=8, --workers 2 >= {WORKERS_SCALING:g}x --workers 1",
+                row["w2_vs_w1"], row["w2_vs_w1"] is not None and row["w2_vs_w1"] >= WORKERS_SCALING)
+    for row in section["oauth"]:
+        if row["concurrency"] == 8:
+            add(f"wrk: OAuth (10,000 workspaces) {row['interaction']} at c=8 within {OAUTH_WITHIN:.0%} of "
+                "single workspace", row["vs_single"],
+                row["vs_single"] is not None and row["vs_single"] >= 1 - OAUTH_WITHIN)
+    return rows
+
+
+def _wrk_tables(section: dict[str, Any]) -> list[str]:
+    out = ["", f"wrk ({section['threads']} thread, keep-alive, pre-signed bodies; medians of {section['rounds']} "
+               f"round(s) of {section['seconds']} s windows; rps = HTTP answers/s, done/s = finished interactions/s "
+               "(modal and Home: when Slack got the view); ratios paired within a round; busiest worker = its share of "
+               "the CPU time of ours / of bare, 0.5 = even):", ""]
+    out.append(_table(
+        ["interaction", "c", "workers", "rps", "done/s", "p50", "p99", "bare rps", "bare p99", "done / bare",
+         "busiest worker", "errors"],
+        [[c["interaction"], c["concurrency"], c["workers"], c["rps"], c["done_rps"], c["p50_ms"], c["p99_ms"],
+          c["bare_rps"], c["bare_p99_ms"], c["rps_vs_bare"],
+          f"{c['busiest_worker_share']} / {c['bare_busiest_worker_share']}" if c["workers"] > 1 else None,
+          c["errors"]] for c in section["cells"]],
+    ))
+    out += ["", "serve --workers 2 against --workers 1 (done/s):", ""]
+    out.append(_table(
+        ["interaction", "c", "--workers 1", "--workers 2", "2 / 1", "bare 2 / 1"],
+        [[r["interaction"], r["concurrency"], r["w1_rps"], r["w2_rps"], r["w2_vs_w1"], r["bare_w2_vs_w1"]]
+         for r in section["scaling"]],
+    ))
+    o = section["oauth"]
+    out += ["", f"OAuth mode, {section['oauth_setup']['workspaces']:,} installed workspaces "
+                "(serve --workers 2), against single workspace in the same rounds:", ""]
+    out.append(_table(
+        ["interaction", "c", "OAuth rps", "OAuth p99", "single rps", "single p99", "OAuth / single", "errors"],
+        [[r["interaction"], r["concurrency"], r["rps"], r["p99_ms"], r["single_rps"], r["single_p99_ms"],
+          r["vs_single"], r["errors"]] for r in o],
+    ))
+    return out
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
@@ -97,6 +175,14 @@ def render(results: dict[str, Any]) -> str:
         out += ["", "SQL statements per interaction:", ""]
         out.append(_table(["interaction", "50 invoices", "1 invoice"],
                           [[k, v["50_invoices"], v["1_invoice"]] for k, v in queries.items()]))
+    oauth_queries = results.get("queries_oauth")
+    if oauth_queries:
+        out += ["", "SQL statements per slash command, OAuth mode with 10,000 workspaces (authorization included):",
+                ""]
+        out.append(_table(["interaction", "50 invoices", "1 invoice"],
+                          [[k, v["50_invoices"], v["1_invoice"]] for k, v in oauth_queries.items()]))
+    if results.get("wrk"):
+        out += _wrk_tables(results["wrk"])
     reminders = results.get("reminders")
     if reminders:
         p, s = reminders["plan"], reminders["send"]

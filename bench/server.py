@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent  # ``python -m bench.bare_app`` imports from here
 SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench"
 
@@ -44,11 +45,21 @@ def server_env(database_url: str, api_url: str, stripe_base: str) -> dict[str, s
     return env
 
 
-def run_uvicorn(asgi: Any, host: str, port: int, log_level: str) -> None:
-    """Serve ``asgi`` with the uvicorn settings of ``bot.server.run_http`` (``billing-bot serve``)."""
+def run_uvicorn(asgi: Any, host: str, port: int, log_level: str, *, workers: int = 1) -> None:
+    """Serve ``asgi`` with the uvicorn settings of ``bot.server.run_http`` (``billing-bot serve``).
+
+    With ``workers`` > 1, ``asgi`` is the import string of an app factory ("module:function"),
+    as ``serve --workers N`` runs ``bot.server:worker_app``.
+    """
     import uvicorn
 
-    uvicorn.run(asgi, host=host, port=port, log_level=log_level.lower(), access_log=False, log_config=None)
+    options: dict[str, Any] = {
+        "host": host, "port": port, "log_level": log_level.lower(), "access_log": False, "log_config": None,
+    }  # fmt: skip
+    if workers > 1:
+        uvicorn.run(asgi, factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(asgi, **options)
 
 
 class Server:
@@ -63,20 +74,26 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def ours(cls, env: dict[str, str], log_dir: Path) -> Server:
+    def ours(cls, env: dict[str, str], log_dir: Path, *, workers: int = 1, name: str = "serve") -> Server:
+        """``billing-bot serve`` (``--workers N``: uvicorn's process manager, as deployed)."""
         port = free_port()
         argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler"]
-        return cls("serve", argv, env, port, log_dir)
+        if workers > 1:
+            argv += ["--workers", str(workers)]
+        return cls(name, argv, env, port, log_dir)
 
     @classmethod
-    def bare(cls, env: dict[str, str], log_dir: Path) -> Server:
+    def bare(cls, env: dict[str, str], log_dir: Path, *, workers: int = 1, name: str = "bare-bolt") -> Server:
+        """The ack-only Bolt app of :mod:`bench.bare_app`, served the same way."""
         port = free_port()
         argv = [sys.executable, "-m", "bench.bare_app", "--host", "127.0.0.1", "--port", str(port)]
-        return cls("bare-bolt", argv, env, port, log_dir)
+        if workers > 1:
+            argv += ["--workers", str(workers)]
+        return cls(name, argv, env, port, log_dir)
 
     def __enter__(self) -> Server:
         log = self.log_path.open("wb")
-        self.process = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         log.close()
         self._wait_ready()
         return self
@@ -115,6 +132,23 @@ class Server:
             if line.startswith("VmRSS:"):
                 return round(int(line.split()[1]) / 1024, 1)
         raise RuntimeError("no VmRSS")
+
+    def cpu_seconds(self) -> dict[int, float]:
+        """CPU time (user + system) so far of each worker process (``--workers N``: the children), by pid."""
+        assert self.process is not None
+        pid = self.process.pid
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
+        out: dict[int, float] = {}
+        for worker in children or [pid]:
+            try:
+                if b"resource_tracker" in Path(f"/proc/{worker}/cmdline").read_bytes():
+                    continue  # multiprocessing's helper, not a worker
+                fields = Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone
+            out[worker] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return out
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

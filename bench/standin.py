@@ -32,6 +32,9 @@ class StandIn:
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
+        # Completions by kind (response_url, modal, views.publish), awaited or not: the wrk
+        # section, which cannot await them, counts how many interactions finished in a window.
+        self.finished: Counter[str] = Counter()
         self._waiters: dict[Key, asyncio.Future[float]] = {}
         self._server: asyncio.Server | None = None
         self.port = 0
@@ -67,6 +70,7 @@ class StandIn:
         self._waiters.pop(key, None)
 
     def _arrived(self, key: Key) -> None:
+        self.finished[key[0]] += 1
         future = self._waiters.pop(key, None)
         if future is not None and not future.done():
             future.set_result(time.perf_counter())

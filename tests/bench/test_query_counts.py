@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from bench.generate import QUICK, generate, light_accounts
-from bench.queries import SLASH_COMMANDS, InProcessSlack, add_bench_users, bench_settings, newest_invoice
+from bench.queries import (
+    SLASH_COMMANDS,
+    InProcessSlack,
+    add_bench_users,
+    bench_settings,
+    newest_invoice,
+    oauth_slack,
+)
 from billing_core.db.database import Database
 from bot.bootstrap import build_services
 from tests.support.slack_api import SlackAPI
@@ -42,6 +49,26 @@ def _slack(url: str) -> Iterator[tuple[InProcessSlack, SlackAPI]]:
         settings = bench_settings(url, api)
         yield InProcessSlack(build_services(settings, db=db), settings, api), api
     db.dispose()
+
+
+@pytest.fixture(scope="module")
+def oauth(slack: tuple[InProcessSlack, SlackAPI]) -> InProcessSlack:
+    """The same data in OAuth mode: 10,000 workspaces installed, the callers' addresses proven."""
+    app, api = slack
+    return oauth_slack(app.services.db, api)
+
+
+@pytest.mark.parametrize("text", SLASH_COMMANDS)
+def test_in_oauth_mode_no_slash_command_runs_more_than_five_queries_authorization_included(
+    slack: tuple[InProcessSlack, SlackAPI], oauth: InProcessSlack, text: str
+) -> None:
+    _, api = slack
+    api.clear()
+    result = oauth.command(HEAVY, text)
+    assert result.status == 200
+    assert text == "help" or _answered(api)
+    assert any("slack_bots" in statement for statement in result.statements), "authorization was not counted"
+    assert len(result.statements) <= MAX_QUERIES_PER_SLASH_COMMAND, result.statements
 
 
 def _answered(api: SlackAPI) -> bool:
