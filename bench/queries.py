@@ -69,10 +69,11 @@ def bench_settings(database_url: str, api: SlackAPI) -> Settings:
     )
 
 
-def add_bench_users(api: SlackAPI, accounts: list[int]) -> None:
+def add_bench_users(api: SlackAPI, accounts: list[int], team: Callable[[int], str] | None = None) -> None:
+    """The bench users, each a member of the workspace ``team(account)`` names (OAuth mode)."""
     for a in accounts:
         email = user_email(user_id(a))
-        api.add_user(user_id(a), email, f"Bench {a}", tz="UTC")
+        api.add_user(user_id(a), email, f"Bench {a}", tz="UTC", team_id=team(a) if team else None)
 
 
 @dataclass
@@ -136,6 +137,7 @@ def oauth_slack(db: Database, api: SlackAPI) -> InProcessSlack:
 
     install_workspaces(db)
     seed_principals(db, [0, light_accounts()[0]])
+    add_bench_users(api, [0, light_accounts()[0]], team_of)  # members of their own workspaces
     settings = oauth_settings(db.url, SLACK_API_URL=api.base_url, STRIPE_API_KEY="sk_test_bench",
                               STRIPE_API_BASE=api.root_url)
     return InProcessSlack(build_services(settings, db=db), settings, api, team=team_of)
@@ -156,7 +158,7 @@ def count_all_with(
 ) -> dict[str, Any]:
     """Statements of each interaction for a 50-invoice and a 1-invoice account (``commands_only``: slash commands)."""
     heavy, light = 0, light_accounts()[0]
-    add_bench_users(api, [heavy, light])
+    add_bench_users(api, [heavy, light], slack.team if slack.settings.oauth_enabled else None)
     rows: dict[str, dict[str, int]] = {}
     for text in SLASH_COMMANDS:
         rows[f"/billing {text}".strip()] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,7 @@ from billing_core.errors import ConfigurationError
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.views import Actor
 from bot.correlation import ContextExecutor, correlate
+from bot.seen_people import SeenPeople
 from bot.settings import Settings
 from bot.slack_client import make_web_client, use_kept_alive_client
 from bot.slack_notifier import SlackNotifier
@@ -92,8 +94,9 @@ def build_bolt_app(
 
 def _record_seen(services: Services) -> Callable[[Actor], None]:
     """Remember where each person uses the bot (reminders go to the workspace they used last)."""
-    directory = PrincipalDirectory(services.db, services.clock)
-    return lambda actor: directory.record_seen(actor.principal, actor.email)
+    seen = SeenPeople(PrincipalDirectory(services.db, services.clock))
+    atexit.register(seen.stop)
+    return seen.saw
 
 
 def _our_middleware(deps: Deps) -> Callable[..., BoltResponse]:

@@ -40,19 +40,26 @@ class PrincipalDirectory:
         self.clock = clock
 
     def record_seen(self, principal: str, email: str) -> None:
-        """Note that ``principal`` (showing ``email``) used the bot now: one statement, and it
-        changes nothing when they were seen with that e-mail within ``SEEN_EVERY``."""
+        """Note that ``principal`` (showing ``email``) used the bot now."""
+        self.record_seen_many({principal: email})
+
+    def record_seen_many(self, seen: dict[str, str]) -> None:
+        """Note several principals (principal -> e-mail) at once: one statement, which changes
+        nothing for those seen with that e-mail within ``SEEN_EVERY``."""
+        if not seen:
+            return
         now = self.clock.now()
-        email = normalize_email(email)
         record = PrincipalRecord
+        rows = [{"principal": principal, "email": normalize_email(email), "last_seen_at": now, "updated_at": now}
+                for principal, email in seen.items()]
         with self.db.transaction() as session:
             insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-            statement = insert(record).values(principal=principal, email=email, last_seen_at=now, updated_at=now)
+            statement = insert(record).values(rows)
             session.execute(statement.on_conflict_do_update(
                 index_elements=[record.principal],
-                set_={"email": email, "last_seen_at": now, "updated_at": now},
+                set_={"email": statement.excluded.email, "last_seen_at": now, "updated_at": now},
                 where=or_(record.last_seen_at.is_(None), record.last_seen_at < now - SEEN_EVERY,
-                          record.email.is_(None), record.email != email),
+                          record.email.is_(None), record.email != statement.excluded.email),
             ))
 
     def reachable(self, email: str) -> Reachable:

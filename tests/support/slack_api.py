@@ -229,14 +229,16 @@ class SlackAPI(StandInServer):
         tz_offset: int | None = None,
         is_bot: bool = False,
         deleted: bool = False,
+        team_id: str | None = None,
     ) -> SlackUser:
         """Add (or replace) a user for ``users.info`` / ``users.lookupByEmail``.
 
         ``email=None`` simulates an e-mail not visible to the app (no
         ``profile.email``; ``lookupByEmail`` cannot find it).  ``tz_offset``
-        defaults to the zone's current UTC offset in seconds.
+        defaults to the zone's current UTC offset in seconds. ``team_id``: the user's own
+        workspace (default: the stand-in's).
         """
-        user = SlackUser(user_id, email, name, tz, tz_offset, is_bot, deleted, self.team_id)
+        user = SlackUser(user_id, email, name, tz, tz_offset, is_bot, deleted, team_id or self.team_id)
         with self._lock:
             self._users[user_id] = user
         return user

@@ -7,6 +7,8 @@ from datetime import timedelta
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.identity.directory import PrincipalDirectory
+from billing_core.views import Actor
+from bot.seen_people import SeenPeople
 
 ACCOUNTS = {
     "accounts": [
@@ -56,3 +58,14 @@ def test_seeing_someone_again_soon_writes_nothing_new(services: Services, clock:
     clock.set(clock.now() + timedelta(minutes=5))
     directory.record_seen("slack:T1:UANN", "ann@acme.test")  # within the hour: order unchanged
     assert directory.reachable("ann@acme.test").own[0] == "slack:T2:UANN"
+
+
+def test_people_seen_are_written_in_one_batch_off_the_request(services: Services, clock: FixedClock) -> None:
+    directory = PrincipalDirectory(services.db, clock)
+    seen = SeenPeople(directory, flush_seconds=3600)
+    seen.saw(Actor(email="ann@acme.test", principal="slack:T1:UANN"))
+    seen.saw(Actor(email="ann@acme.test", principal="slack:T2:UANN"))
+    assert directory.reachable("ann@acme.test").own == ()  # not yet written
+
+    seen.stop()  # flushes
+    assert set(directory.reachable("ann@acme.test").own) == {"slack:T1:UANN", "slack:T2:UANN"}
