@@ -61,14 +61,16 @@ def build_bolt_app(
         from bot.uninstall import register_uninstall_listeners
 
         store = installation_store(settings, services.db.engine)
+        authorize = StoreAuthorize(store)
         app = App(
             client=client or make_web_client(settings, bot_token=False),
             oauth_settings=oauth_settings(settings, services.db.engine, store),
             installation_store=store,
-            authorize=StoreAuthorize(store),  # type: ignore[arg-type]  # an Authorize is accepted
+            authorize=authorize,  # type: ignore[arg-type]  # an Authorize is accepted
             **common,
         )
-        register_uninstall_listeners(app, store, PrincipalDirectory(services.db, services.clock), services.audit)
+        register_uninstall_listeners(app, store, PrincipalDirectory(services.db, services.clock), services.audit,
+                                     forget_authorization=authorize.forget)
     else:
         if settings.slack_bot_token is None:
             raise ConfigurationError("SLACK_BOT_TOKEN is required for this mode but is not set")

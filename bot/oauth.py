@@ -7,6 +7,8 @@ and are not Alembic-managed: ``create_tables()`` creates them when missing, at s
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +33,8 @@ from bot.slack_client import BOT_SCOPES, make_web_client
 from bot.token_cipher import TokenCipher
 
 logger = logging.getLogger(__name__)
+
+AUTHORIZE_CACHE_SECONDS = 30.0
 
 STATE_LIFETIME_SECONDS = 600
 # Installs started (``GET /slack/install``) and not finished within the state's lifetime.
@@ -164,11 +168,29 @@ def _create_quietly(create: Any, *args: Any) -> None:
 
 class StoreAuthorize(Authorize):
     """Bot token for a workspace from the installation store, without an ``auth.test`` call
-    (Bolt's default makes one, a Web API call before the ack)."""
+    (Bolt's default makes one, a Web API call before the ack).
 
-    def __init__(self, store: AllowListedInstallationStore) -> None:
+    A workspace's answer is kept for ``cache_seconds``: the store lookup was a database round trip
+    on every request. An uninstall forgets it at once here (``forget``); on other processes the
+    revoked token is used at most that much longer, and Slack refuses it anyway.
+    """
+
+    def __init__(
+        self, store: AllowListedInstallationStore, *, cache_seconds: float = AUTHORIZE_CACHE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._store = store
+        self._ttl = cache_seconds
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str | None, str | None], tuple[float, AuthorizeResult]] = {}
+
+    def forget(self, enterprise_id: str | None, team_id: str | None) -> None:
+        """Drop the cached answers of a workspace (or of a whole Grid organization without a team)."""
+        with self._lock:
+            for key in [k for k in self._cache if k[0] == enterprise_id and (team_id is None or k[1] == team_id)]:
+                del self._cache[key]
 
     def __call__(
         self,
@@ -181,7 +203,22 @@ class StoreAuthorize(Authorize):
         actor_team_id: str | None = None,
         actor_user_id: str | None = None,
     ) -> AuthorizeResult | None:
+        key = (enterprise_id, team_id)
+        now = self._monotonic()
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        result = self._lookup(enterprise_id, team_id)
+        if result is not None:
+            with self._lock:
+                self._cache[key] = (now, result)
+        return result
+
+    def _lookup(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult | None:
         bot = self._store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
+        if bot is None and enterprise_id:  # installed org-wide on the Grid organization
+            bot = self._store.find_bot(enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True)
         if bot is not None and not self._store.allows(bot.team_id, bot.enterprise_id):
             logger.info("installation of team %s is no longer allowed", team_id)
             bot = None

@@ -10,6 +10,7 @@ already queued find no installation and are dropped with a log line.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -25,12 +26,15 @@ logger = logging.getLogger(__name__)
 
 
 def register_uninstall_listeners(
-    app: App, store: InstallationStore, directory: PrincipalDirectory, audit: AuditLog
+    app: App, store: InstallationStore, directory: PrincipalDirectory, audit: AuditLog,
+    *, forget_authorization: Callable[[str | None, str | None], None] | None = None,
 ) -> None:
     """Listen for ``app_uninstalled`` and ``tokens_revoked`` (OAuth installs only)."""
     builtins = TokenRevocationListeners(store)
 
     def forget(context: BoltContext, what: str) -> None:
+        if forget_authorization is not None:
+            forget_authorization(context.enterprise_id, context.team_id)
         workspace = Workspace(context.team_id, context.enterprise_id)
         removed = directory.forget(workspace_prefix(context.team_id, context.enterprise_id))
         logger.info("workspace %s: %s; %d identity link(s) removed", workspace.key, what, removed)
