@@ -90,6 +90,8 @@ class SlackUser:
     is_bot: bool = False
     deleted: bool = False
     team_id: str = "T111"
+    enterprise_id: str | None = None  # an Enterprise Grid user
+    also_in: tuple[str, ...] = ()  # other workspaces where Slack shows them (Slack Connect)
 
     def to_api(self) -> dict[str, Any]:
         """The ``user`` object Slack returns from ``users.info``."""
@@ -105,7 +107,9 @@ class SlackUser:
         }
         if self.email is not None:
             profile["email"] = self.email
+        grid = {"enterprise_user": {"enterprise_id": self.enterprise_id}} if self.enterprise_id else {}
         return {
+            **grid,
             "id": self.id,
             "team_id": self.team_id,
             "name": handle,
@@ -194,6 +198,8 @@ class SlackAPI(StandInServer):
         self._lock = threading.Lock()
         self._calls: CallLog[RecordedCall] = CallLog()
         self._users: dict[str, SlackUser] = {}
+        self._token_teams: dict[str, str] = {}
+        self._channels: dict[str, tuple[bool, list[str] | None]] = {}
         self._faults: dict[str, deque[_Fault]] = {}
         self._delays: dict[str | None, float] = {}
         self._rate_limit: tuple[float, int] | None = None
@@ -230,6 +236,8 @@ class SlackAPI(StandInServer):
         is_bot: bool = False,
         deleted: bool = False,
         team_id: str | None = None,
+        enterprise_id: str | None = None,
+        also_in: tuple[str, ...] = (),
     ) -> SlackUser:
         """Add (or replace) a user for ``users.info`` / ``users.lookupByEmail``.
 
@@ -238,7 +246,8 @@ class SlackAPI(StandInServer):
         defaults to the zone's current UTC offset in seconds. ``team_id``: the user's own
         workspace (default: the stand-in's).
         """
-        user = SlackUser(user_id, email, name, tz, tz_offset, is_bot, deleted, team_id or self.team_id)
+        user = SlackUser(user_id, email, name, tz, tz_offset, is_bot, deleted, team_id or self.team_id,
+                         enterprise_id, also_in)
         with self._lock:
             self._users[user_id] = user
         return user
@@ -461,7 +470,29 @@ class SlackAPI(StandInServer):
         handler = self._handlers.get(method)
         if handler is not None:
             return 200, {}, handler(json_args), None
-        return 200, {}, self._canned(method, json_args), None
+        return 200, {}, self._canned(method, json_args, self._workspace_of(headers, args)), None
+
+    # -- several workspaces ----------------------------------------------
+
+    def add_workspace(self, team_id: str, token: str) -> None:
+        """Calls with ``token`` come from workspace ``team_id``: they see only its people."""
+        with self._lock:
+            self._token_teams[token] = team_id
+
+    def add_channel(self, channel_id: str, *, private: bool = True, members: list[str] | None = None) -> None:
+        """A channel for ``conversations.info`` / ``conversations.members`` (unknown ones: private, everyone)."""
+        with self._lock:
+            self._channels[channel_id] = (private, members)
+
+    def _workspace_of(self, headers: dict[str, str], args: dict[str, Any]) -> str | None:
+        auth = headers.get("authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else args.get("token")
+        return self._token_teams.get(str(token)) if token else None
+
+    def _visible(self, user: SlackUser | None, workspace: str | None) -> SlackUser | None:
+        if user is None or workspace is None:
+            return user
+        return user if workspace == user.team_id or workspace in user.also_in else None
 
     def _dm_channel(self, channel: str) -> str:
         return f"D{channel}" if channel[:1] in ("U", "W") else channel
@@ -481,7 +512,7 @@ class SlackAPI(StandInServer):
                 message[key] = json_args[key]
         return message
 
-    def _canned(self, method: str, a: dict[str, Any]) -> dict[str, Any]:
+    def _canned(self, method: str, a: dict[str, Any], workspace: str | None = None) -> dict[str, Any]:
         if method == "auth.test":
             return {
                 "ok": True,
@@ -494,16 +525,24 @@ class SlackAPI(StandInServer):
                 "is_enterprise_install": False,
             }
         if method == "users.info":
-            user = self._users.get(str(a.get("user", "")))
+            user = self._visible(self._users.get(str(a.get("user", ""))), workspace)
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": user.to_api()}
         if method == "users.lookupByEmail":
             email = str(a.get("email", "")).strip().lower()
-            for user in self._users.values():
-                if user.email is not None and user.email.lower() == email and not user.deleted:
+            for candidate in self._users.values():
+                user = self._visible(candidate, workspace)
+                if user is not None and user.email is not None and user.email.lower() == email and not user.deleted:
                     return {"ok": True, "user": user.to_api()}
             return {"ok": False, "error": "users_not_found"}
+        if method in ("conversations.info", "conversations.members"):
+            channel = str(a.get("channel", ""))
+            private, members = self._channels.get(channel, (True, None))
+            if method == "conversations.info":
+                return {"ok": True, "channel": {"id": channel, "is_private": private, "is_channel": not private}}
+            return {"ok": True, "members": list(self._users) if members is None else list(members),
+                    "response_metadata": {"next_cursor": ""}}
         if method == "conversations.open":
             if a.get("channel"):
                 return {"ok": True, "channel": {"id": str(a["channel"])}}
