@@ -16,6 +16,7 @@ The caller's thread sleeps between tries: a follow-up or a background sender, ne
 from __future__ import annotations
 
 import urllib.error
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -33,7 +34,8 @@ from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 # Connections kept per host: one per thread that may call Slack at once (listener pools, senders).
 CONNECTIONS_PER_HOST = 64
 
-_POOL = urllib3.PoolManager(maxsize=CONNECTIONS_PER_HOST, block=False, retries=False)
+_POOL = urllib3.PoolManager(maxsize=CONNECTIONS_PER_HOST, block=False)
+_NO_RETRIES = urllib3.Retry(total=False, redirect=False)  # built once: urllib3 would build one per call
 
 
 @dataclass(frozen=True)
@@ -59,29 +61,39 @@ def post(
     url: str, body: bytes, headers: Mapping[str, str], *, timeout: float,
     retries: Sequence[RetryHandler] = _RETRIES,
 ) -> Reply:  # fmt: skip
-    """POST ``body`` to the http(s) ``url``, retrying as ``retries`` allow; the last answer, whatever its status."""
-    if not url.lower().startswith(("http://", "https://")):
+    """POST ``body`` to the http(s) ``url``, retrying as ``retries`` allow; the last answer, whatever its status.
+
+    A 2xx answer is final: the retry handlers are asked about errors and other statuses only.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise urllib.error.URLError(f"not an http(s) URL: {url[:40]}")
-    request = HttpRequest(method="POST", url=url, headers=dict(headers), data=body)
+    pool = _POOL.connection_from_host(parts.hostname, parts.port, parts.scheme)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     state = RetryState()
     while True:
         state.next_attempt_requested = False
         try:
-            reply = _post_once(url, body, headers, timeout)
+            reply = _post_once(pool, target, body, headers, timeout)
         except OSError as error:
-            if not _retry(retries, state, request, None, error):
+            if not _retry(retries, state, url, headers, body, None, error):
                 raise
             continue
+        if 200 <= reply.status < 300:
+            return reply
         answer = HttpResponse(status_code=reply.status, headers=dict(reply.headers), data=reply.body)
-        if not _retry(retries, state, request, answer, None):
+        if not _retry(retries, state, url, headers, body, answer, None):
             return reply
 
 
-def _post_once(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> Reply:
+def _post_once(
+    pool: urllib3.HTTPConnectionPool, target: str, body: bytes, headers: Mapping[str, str], timeout: float
+) -> Reply:
     try:
-        response = _POOL.request(
-            "POST", url, body=body, headers=dict(headers), timeout=timeout, retries=False, redirect=False
-        )
+        response = pool.urlopen(
+            "POST", target, body=body, headers=headers, retries=_NO_RETRIES, redirect=False,
+            timeout=timeout, preload_content=True,
+        )  # fmt: skip
     except urllib3.exceptions.NewConnectionError as error:
         raise urllib.error.URLError(error) from error
     except urllib3.exceptions.TimeoutError as error:
@@ -96,10 +108,11 @@ def _post_once(url: str, body: bytes, headers: Mapping[str, str], timeout: float
 
 
 def _retry(
-    handlers: Sequence[RetryHandler], state: RetryState, request: HttpRequest,
+    handlers: Sequence[RetryHandler], state: RetryState, url: str, headers: Mapping[str, str], body: bytes,
     response: HttpResponse | None, error: Exception | None,
 ) -> bool:  # fmt: skip
     """Whether to send once more (the handler that takes it has waited as it should)."""
+    request = HttpRequest(method="POST", url=url, headers=dict(headers), data=body)
     for handler in handlers:
         if handler.can_retry(state=state, request=request, response=response, error=error):
             handler.prepare_for_next_attempt(state=state, request=request, response=response, error=error)

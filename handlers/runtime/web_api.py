@@ -51,7 +51,7 @@ class SlackWebClient(WebClient):
             )  # fmt: skip
         if json is not None and http_verb != "POST":
             raise SlackRequestError("Json data can only be submitted as POST requests.")
-        url = urllib.parse.urljoin(self.base_url, api_method.lstrip("/"))
+        url = self.base_url + api_method.lstrip("/")  # base_url ends with "/" (BaseClient sees to it)
         token = self.token
         form: dict[str, Any] = {}
         for part in (params, data):
