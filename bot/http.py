@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 from billing_core.container import Services
 from bot.correlation import RequestIdMiddleware
 from bot.metrics import Metrics
+from bot.request_body import capped_body
 from bot.settings import Settings
 from bot.stripe_routes import stripe_routes
 from handlers.runtime import ack_deadline
@@ -86,10 +87,10 @@ def create_http_app(
         return await dispatched  # done, or its answer was claimed just in time
 
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
+        body = await capped_body(request, MAX_BODY_BYTES)
         kind = "unknown"
-        if len(body) > MAX_BODY_BYTES:
-            return _error(413, "request too large")
+        if isinstance(body, Response):
+            return body  # too large, too slow, or the client went away
         headers = request.headers
         if not secret or not verify(
             secret, body, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")

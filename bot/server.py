@@ -76,6 +76,7 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool) -> No
     import uvicorn
 
     from bot.http import create_http_app
+    from bot.http_protocol import KEEP_ALIVE_SECONDS, HeaderDeadlineProtocol
 
     runtime = build_runtime(settings)
     runtime.services.db.upgrade()  # safe to run again; serialised across processes
@@ -84,7 +85,9 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool) -> No
     try:
         # log_config=None: uvicorn's records go through our redacting root handler too.
         uvicorn.run(
-            asgi, host=host, port=port, log_level=settings.log_level.lower(), access_log=False, log_config=None
+            asgi, host=host, port=port, log_level=settings.log_level.lower(), access_log=False, log_config=None,
+            # Slow clients are closed: late request headers, idle kept-alive connections (bot/http_protocol.py).
+            http=HeaderDeadlineProtocol, timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
     finally:
         if jobs is not None and hasattr(jobs, "shutdown"):

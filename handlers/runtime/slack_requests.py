@@ -58,6 +58,8 @@ def read(text: str) -> SlackRequest:
             payload = json.loads(form["payload"])
         except ValueError:
             raise Malformed("payload is not JSON") from None
+        except RecursionError:
+            raise Malformed("payload nested too deep") from None
         _fail_if(_interaction_problem(payload))
         kind = payload["type"]
         return SlackRequest(kind if len(kind) < 40 else "unknown", None)
@@ -82,6 +84,8 @@ def _events_request(text: str) -> SlackRequest:
         data = json.loads(text)
     except ValueError:
         raise Malformed("not JSON") from None
+    except RecursionError:  # json gives up on nesting deeper than the interpreter's recursion limit
+        raise Malformed("nested too deep") from None
     _fail_if(_json_problem(data))
     event_id = data.get("event_id")
     return SlackRequest("event", event_id if isinstance(event_id, str) and 0 < len(event_id) <= 64 else None)
