@@ -17,13 +17,14 @@ from billing_core.views import Actor
 from bot.correlation import ContextExecutor, correlate
 from bot.seen_people import SeenPeople
 from bot.settings import Settings
-from bot.slack_client import make_web_client, use_kept_alive_client
+from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
 from handlers.identity.resolver import IdentityResolver
 from handlers.kit.deps import Deps
 from handlers.kit.text_guard import card_number_guard
 from handlers.registry import register_listeners
-from handlers.runtime.follow_up import Later
+from handlers.runtime.follow_up import Later, put_later
+from handlers.runtime.web_api import use_pooled_client
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ def build_bolt_app(
         raise ConfigurationError("SLACK_SIGNING_SECRET is required for this mode but is not set")
     common: dict[str, Any] = {
         "signing_secret": signing_secret or "socket-mode-has-no-signing-secret",
-        "request_verification_enabled": not socket_mode,
+        # bot.http checks every signature before Bolt sees the request (one check, not two).
+        "request_verification_enabled": False,
         "process_before_response": True,
         "raise_error_for_unhandled_request": False,
         "url_verification_enabled": True,
@@ -104,13 +106,14 @@ def _record_seen(services: Services) -> Callable[[Actor], None]:
 def _our_middleware(deps: Deps) -> Callable[..., BoltResponse]:
     """Our middlewares as one: Bolt works out the arguments of each middleware on every request.
 
-    In order: a correlation id (Socket Mode), the kept-alive Web API client, the card-number
+    In order: a correlation id (Socket Mode), the pooled Web API client, the card-number
     guard (before any listener: card-like text is refused, never processed), the deps.
     """
 
     def put_deps(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
         context["deps"] = deps
         context["services"] = deps.services
+        put_later(context, deps.later)
         return next()
 
     def ours(
@@ -118,7 +121,7 @@ def _our_middleware(deps: Deps) -> Callable[..., BoltResponse]:
     ) -> BoltResponse:
         return correlate(
             req,
-            lambda: use_kept_alive_client(
+            lambda: use_pooled_client(
                 context, lambda: card_number_guard(body, lambda: put_deps(context, next))
             ),
         )

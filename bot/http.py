@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import importlib
 import logging
 import time
-import urllib.parse
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -27,10 +25,12 @@ from starlette.routing import BaseRoute, Route
 from billing_core.container import Services
 from bot.correlation import RequestIdMiddleware
 from bot.metrics import Metrics
-from bot.seen_events import SeenEvents
+from bot.request_body import capped_body
 from bot.settings import Settings
-from bot.slack_requests import MAX_BODY_BYTES, problem, verify
+from bot.stripe_routes import stripe_routes
 from handlers.runtime import ack_deadline
+from handlers.runtime.seen_events import SeenEvents
+from handlers.runtime.slack_requests import MAX_BODY_BYTES, Malformed, read, verify
 
 logger = logging.getLogger(__name__)
 
@@ -87,10 +87,10 @@ def create_http_app(
         return await dispatched  # done, or its answer was claimed just in time
 
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
+        body = await capped_body(request, MAX_BODY_BYTES)
         kind = "unknown"
-        if len(body) > MAX_BODY_BYTES:
-            return _error(413, "request too large")
+        if isinstance(body, Response):
+            return body  # too large, too slow, or the client went away
         headers = request.headers
         if not secret or not verify(
             secret, body, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
@@ -101,13 +101,14 @@ def create_http_app(
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return _error(400, "body is not UTF-8")
-        why = problem(text)
-        if why is not None:
+        try:
+            slack_request = read(text)  # checks, kind and event id from one parse (Bolt parses its own)
+        except Malformed as why:
             logger.info("refused a malformed Slack request: %s", why)
             metrics.slack_requests.labels(kind, "malformed").inc()
             return _error(400, "malformed request")
-        kind = _kind(text)
-        event_id = _event_id(text) if kind == "event" else None
+        kind = slack_request.kind
+        event_id = slack_request.event_id
         if event_id is not None and not seen.claim(event_id):
             # Slack's retry (X-Slack-Retry-Num) of an event already taken in: acknowledge, do nothing.
             logger.info("ignored a repeated delivery of event %s (retry %s)", event_id,
@@ -115,7 +116,7 @@ def create_http_app(
             metrics.slack_requests.labels(kind, "duplicate").inc()
             return Response(status_code=200)
         try:
-            bolt_request = BoltRequest(body=text, query=request.url.query, headers=_multi(headers))
+            bolt_request = to_bolt_request(request, body)
         except Exception:  # a shape our checks let through but Bolt cannot read (fuzzing found some)
             logger.info("refused a Slack request Bolt cannot read", exc_info=True)
             metrics.slack_requests.labels(kind, "malformed").inc()
@@ -144,7 +145,7 @@ def create_http_app(
                 seen.release(event_id)
             return _error(400, "request could not be processed")
         metrics.slack_requests.labels(kind, "ok").inc()
-        return _to_response(bolt_response)
+        return to_starlette_response(bolt_response)
 
     async def healthz(request: Request) -> Response:
         if await run_in_threadpool(services.db.ping):
@@ -164,7 +165,7 @@ def create_http_app(
     ]
     if bolt_app.oauth_flow is not None:
         routes.extend(_oauth_routes(bolt_app))
-    routes.extend(_stripe_routes(services, settings))
+    routes.extend(stripe_routes(services, settings))
     return Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)])
 
 
@@ -185,24 +186,11 @@ def _oauth_routes(bolt_app: App) -> list[BaseRoute]:
 
 
 async def _oauth(request: Request, handle: Callable[[BoltRequest], BoltResponse]) -> Response:
-    bolt_request = BoltRequest(body="", query=request.url.query, headers=_multi(request.headers))
     try:
-        return _to_response(await run_in_threadpool(handle, bolt_request))
+        return to_starlette_response(await run_in_threadpool(handle, to_bolt_request(request, b"")))
     except Exception:
         logger.exception("OAuth step failed")
         return _error(400, "the installation could not be completed")
-
-
-def _stripe_routes(services: Services, settings: Settings) -> list[BaseRoute]:
-    try:
-        module = importlib.import_module("bot.stripe_routes")
-    except ModuleNotFoundError as error:
-        if error.name != "bot.stripe_routes":
-            raise
-        logger.warning("bot.stripe_routes is missing: no Stripe routes")
-        return []
-    routes: list[BaseRoute] = list(module.stripe_routes(services, settings))
-    return routes
 
 
 def _timed(metrics: Metrics, route: str, endpoint: Endpoint) -> Endpoint:
@@ -214,63 +202,6 @@ def _timed(metrics: Metrics, route: str, endpoint: Endpoint) -> Endpoint:
         return response
 
     return timed
-
-
-def _kind(text: str) -> str:
-    if text.lstrip().startswith("{"):
-        return "event"
-    if text.startswith("payload=") or "&payload=" in text:
-        form = urllib.parse.parse_qs(text)
-        return str(_payload_type(form.get("payload", [""])[0]))
-    return "command"
-
-
-def _event_id(text: str) -> str | None:
-    """The ``event_id`` of an Events API envelope (``problem`` has checked it is a JSON object)."""
-    import json
-
-    try:
-        value = json.loads(text).get("event_id")
-    except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
-
-
-def _payload_type(raw: str) -> str:
-    import json
-
-    try:
-        value = json.loads(raw).get("type")
-    except (ValueError, AttributeError):
-        return "unknown"
-    return value if isinstance(value, str) and len(value) < 40 else "unknown"
-
-
-def _multi(headers: Any) -> dict[str, str | Sequence[str]]:
-    out: dict[str, str | Sequence[str]] = {}
-    for key, value in headers.items():
-        previous = out.get(key.lower())
-        out[key.lower()] = [*previous, value] if isinstance(previous, list) else [value]
-    return out
-
-
-def _to_response(bolt_response: BoltResponse) -> Response:
-    response = Response(
-        status_code=bolt_response.status,
-        content=bolt_response.body,
-        headers=bolt_response.first_headers_without_set_cookie(),
-    )
-    for cookie in bolt_response.cookies():
-        for name, morsel in cookie.items():
-            response.set_cookie(
-                key=name,
-                value=morsel.value,
-                max_age=int(morsel["max-age"]) if morsel["max-age"] else None,
-                path=morsel["path"] or "/",
-                secure=True,
-                httponly=True,
-            )
-    return response
 
 
 def _error(status: int, message: str) -> Response:

@@ -78,6 +78,7 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool, worke
     import uvicorn
 
     from bot.http import create_http_app
+    from bot.http_protocol import KEEP_ALIVE_SECONDS, HeaderDeadlineProtocol
 
     runtime = build_runtime(settings)
     runtime.services.db.upgrade()  # safe to run again; serialised across processes
@@ -85,6 +86,8 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool, worke
     # log_config=None: uvicorn's records go through our redacting root handler too.
     options: dict[str, Any] = {
         "host": host, "port": port, "log_level": settings.log_level.lower(), "access_log": False, "log_config": None,
+        # Slow clients are closed: late request headers, idle kept-alive connections (bot/http_protocol.py).
+        "http": HeaderDeadlineProtocol, "timeout_keep_alive": KEEP_ALIVE_SECONDS,
     }  # fmt: skip
     try:
         if workers > 1:

@@ -23,9 +23,12 @@ from starlette.routing import Route
 from billing_core.container import Services
 from billing_core.errors import InvalidWebhook, PaymentNotFound, PaymentProviderError
 from billing_core.views import PaymentView
+from bot.request_body import capped_body
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+MAX_WEBHOOK_BYTES = 1_000_000  # Stripe's events are kilobytes: a megabyte is far beyond any
 
 
 def stripe_routes(services: Services, settings: Settings) -> list[Route]:
@@ -36,7 +39,9 @@ def stripe_routes(services: Services, settings: Settings) -> list[Route]:
     async def webhook(request: Request) -> Response:
         if services.webhooks is None:
             return JSONResponse({"error": "stripe is not configured"}, status_code=503)
-        payload = await request.body()
+        payload = await capped_body(request, MAX_WEBHOOK_BYTES)
+        if isinstance(payload, Response):
+            return payload
         signature = request.headers.get("stripe-signature")
         try:
             outcome = await run_in_threadpool(services.webhooks.handle, payload, signature)

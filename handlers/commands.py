@@ -1,16 +1,15 @@
 """``/billing``: answered in the ack body when that is a cheap read, else ack empty and answer lazily.
 
 The ack answers ``help`` and, for a caller whose identity is already cached (no Slack call), the
-read-only screens. Over HTTP the read runs in the request thread, guarded by the ack deadline
-(``handlers.runtime.ack_deadline``); in Socket Mode on a bounded pool (``handlers.runtime.ack_reads``). Anything
-else (a cold identity, a caller still to verify their e-mail, a modal, a write, Stripe, a slow or
-failed read) acks empty and the follow-up answers through ``response_url``. Always ephemeral.
+read-only screens; when and where that read runs, and that only one of the ack and the follow-up
+answers, is ``handlers.runtime.ack_answer``'s business. Anything else (a cold identity, a caller
+still to verify their e-mail, a modal, a write, Stripe, a slow or failed read) acks empty and the
+follow-up answers through ``response_url``. Always ephemeral.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -31,79 +30,43 @@ from handlers.kit.interaction import Interaction, run_safely
 from handlers.kit.surfaces import ResponseUrlSurface, Surface
 from handlers.payments import pay
 from handlers.payments.pay_blocks import partial_payment_screen
-from handlers.runtime import ack_deadline
-from handlers.runtime.follow_up import acked_then, nothing_left_to_do
+from handlers.runtime.ack_answer import Read, Reply, answer_in_ack, answered_in_ack
+from handlers.runtime.follow_up import acked_then
 
 logger = logging.getLogger(__name__)
 
-
-# Set in the context by the ack: the one answer this command gets (see ``_OneAnswer``).
-ANSWER = "billing_command_answer"
 
 # Read-only screens an ack may show (methods may ask Stripe, switch writes and publishes Home).
 _READS_IN_ACK = frozenset({"overview", "balance", "invoices", "pay", "pay_invoice", "history", "accounts"})
 _OPEN_INVOICE_SCREENS = frozenset({"overview", "balance", "invoices", "pay", "pay_invoice"})
 
 
-class _OneAnswer:
-    """A command is answered once: in the ack body, or later through ``response_url``.
-
-    "Later" starts either after the ack (the usual follow-up) or, over HTTP, as soon as the ack
-    deadline passes while the ack is still reading; whichever ``take``s first answers.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._taken = False
-
-    def take(self) -> bool:
-        with self._lock:
-            taken, self._taken = self._taken, True
-            return not taken
-
-
 def ack_command(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    once = _OneAnswer()
-    context[ANSWER] = once
-    deadline = ack_deadline.current()
-    if deadline is not None:
-        later = deps_of(context).later
-        deadline.on_expire(lambda: later.run(run_command, body=body, client=client, context=context))
-    screen = _answer_in_ack(body, client, context, deadline)
-    if screen is None or (deadline is not None and not deadline.claim()) or not once.take():
-        ack()
-        return
-    nothing_left_to_do(context)
-    ack(text=screen.text, blocks=screen.blocks, response_type="ephemeral")
+    answer_in_ack(
+        ack, context, lambda: _ack_plan(body, client, context),
+        later=run_command, later_args={"body": body, "client": client, "context": context},
+        reads=deps_of(context).ack_reads,
+    )  # fmt: skip
 
 
-def _answer_in_ack(
-    body: dict[str, Any], client: WebClient, context: BoltContext, deadline: ack_deadline.AckDeadline | None
-) -> Screen | None:
-    """The screen to put in the ack body, or ``None`` to leave the answer to the follow-up.
-
-    Over HTTP the read runs right here (the deadline guards Slack's clock); without a deadline
-    (Socket Mode) it runs on the bounded pool, which gives up in time.
-    """
-    try:
-        command = parse(str(body.get("text") or ""))
-        deps = deps_of(context)
-        if command.name == "help":
-            return help_screen(deps.support_email)
-        if command.name not in _READS_IN_ACK or (
-            command.name == "pay_invoice" and not looks_like_amount(command.argument)
-        ):
-            return None
-        ix = Interaction(body, client, context, cached_identity_only=True)
-        known, _actor = deps.identity.cached(ix.team_id, ix.user_id)
-        if not known:
-            return None
-        if deadline is not None:
-            return _read_in_ack(ix, command)
-        return deps.ack_reads.run(lambda: _read_in_ack(ix, command))
-    except Exception:
-        logger.exception("could not answer in the ack: answering later")
+def _ack_plan(body: dict[str, Any], client: WebClient, context: BoltContext) -> Reply | Read | None:
+    """What the ack can answer: ``help`` as is, a read-only screen for a caller whose identity is
+    cached (no Slack call) as a read; ``None`` leaves the answer to ``run_command``."""
+    command = parse(str(body.get("text") or ""))
+    deps = deps_of(context)
+    if command.name == "help":
+        return _in_ack(help_screen(deps.support_email))
+    if command.name not in _READS_IN_ACK or (command.name == "pay_invoice" and not looks_like_amount(command.argument)):
         return None
+    ix = Interaction(body, client, context, cached_identity_only=True)
+    known, _actor = deps.identity.cached(ix.team_id, ix.user_id)
+    if not known:
+        return None
+    return lambda: _in_ack(_read_in_ack(ix, command))
+
+
+def _in_ack(screen: Screen | None) -> Reply | None:
+    return None if screen is None else {"text": screen.text, "blocks": screen.blocks, "response_type": "ephemeral"}
 
 
 def _read_in_ack(ix: Interaction, command: Command) -> Screen | None:
@@ -130,8 +93,7 @@ def _open_invoices_answer(ix: Interaction, command: Command) -> Screen | None:
 
 
 def run_command(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    once = context.get(ANSWER)
-    if isinstance(once, _OneAnswer) and not once.take():
+    if answered_in_ack(context):
         return  # answered in the ack, or already being answered since the ack deadline passed
     command = parse(str(body.get("text") or ""))
     reply: Surface = ResponseUrlSurface(client, str(body.get("response_url") or ""), replace=False)

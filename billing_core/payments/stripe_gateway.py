@@ -343,7 +343,7 @@ class StripeGateway:
             raise InvalidWebhook("bad signature") from error
         try:
             event = json.loads(text)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than json goes
             raise InvalidWebhook("body is not JSON") from error
         if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event.get("type"):
             raise InvalidWebhook("not an event")

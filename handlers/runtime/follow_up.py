@@ -27,6 +27,9 @@ Listener = Callable[..., Any]
 # Set by an ack function that answered completely: its follow-ups are not started at all.
 _NOTHING_LEFT = "billing_nothing_left_to_do"
 
+# Where the app's middleware puts the ``Later`` follow-ups run on (``put_later``).
+_LATER = "billing_later"
+
 # What a wrapped function may ask for by parameter name, as Bolt would inject it.
 _INJECTABLE = ("ack", "body", "client", "context", "event", "view", "action", "payload", "command")
 
@@ -47,6 +50,18 @@ class Later:
     def run(self, function: Listener, /, **kwargs: Any) -> None:
         context = contextvars.copy_context()  # the request's correlation id in the follow-up's logs
         self._executor().submit(context.run, _logged, function, kwargs)
+
+
+def put_later(context: BoltContext, later: Later) -> None:
+    """Called by the app's middleware on every request: follow-ups of this request run on ``later``."""
+    context[_LATER] = later
+
+
+def later_of(context: BoltContext) -> Later:
+    later = context.get(_LATER)
+    if not isinstance(later, Later):
+        raise RuntimeError("no Later in the context: the app's middleware did not run put_later")
+    return later
 
 
 def nothing_left_to_do(context: BoltContext) -> None:
@@ -71,8 +86,6 @@ def _wanted(function: Listener) -> tuple[str, ...]:
 
 def acked_then(ack_function: Listener, *follow_ups: Listener) -> Listener:
     """One Bolt listener: ``ack_function`` now, then each of ``follow_ups`` on the listener executor."""
-    from handlers.kit.deps import deps_of  # deps imports this module
-
     ack_wants = _wanted(ack_function)
     follow_wants = [(follow_up, _wanted(follow_up)) for follow_up in follow_ups]
 
@@ -95,7 +108,7 @@ def acked_then(ack_function: Listener, *follow_ups: Listener) -> Listener:
             ack_function(**{name: given[name] for name in ack_wants})
         finally:
             if not context.get(_NOTHING_LEFT):
-                later = deps_of(context).later
+                later = later_of(context)
                 for follow_up, wants in follow_wants:
                     later.run(follow_up, **{name: given[name] for name in wants})
 

@@ -6,7 +6,7 @@ import json
 import time
 import urllib.parse
 
-from bot.slack_requests import problem, verify
+from handlers.runtime.slack_requests import Malformed, read, verify
 from tests.support.slack_signing import slack_signature, slash_command_body
 
 
@@ -34,6 +34,14 @@ def test_old_future_or_odd_timestamps_fail() -> None:
     assert not verify("s", body, str(int(time.time())), None)
 
 
+def problem(text: str) -> str | None:
+    try:
+        read(text)
+    except Malformed as why:
+        return str(why)
+    return None
+
+
 def test_real_shapes_pass() -> None:
     assert problem(slash_command_body("pay").decode()) is None
     assert problem(json.dumps({"type": "url_verification", "challenge": "c"})) is None
@@ -53,3 +61,11 @@ def test_broken_shapes_are_named() -> None:
         == "bad metadata"
     assert problem("command=billing&user_id=U&team_id=T") == "bad command"
     assert problem("a=b&&&c") is not None
+
+
+def test_the_kind_and_event_id_come_from_the_same_parse_as_the_checks() -> None:
+    assert read("command=%2Fbilling&text=support+payload+lost&user_id=U&team_id=T").kind == "command"
+    payload = {"type": "block_actions", "user": {"id": "U"}, "actions": [{"action_id": "a"}]}
+    assert read("payload=" + urllib.parse.quote(json.dumps(payload))).kind == "block_actions"
+    event = read(json.dumps({"type": "event_callback", "event_id": "Ev1", "event": {"type": "app_home_opened"}}))
+    assert (event.kind, event.event_id) == ("event", "Ev1")

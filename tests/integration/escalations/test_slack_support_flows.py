@@ -31,6 +31,7 @@ from handlers.escalations.payloads import (
 from handlers.identity.resolver import IdentityResolver
 from handlers.kit.deps import Deps
 from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_OPEN_ACTION, SUPPORT_RESOLVE_ACTION
+from handlers.runtime.follow_up import put_later
 from tests.integration.escalations.conftest import make_services
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import (
@@ -65,6 +66,7 @@ def env(
 
     def put_deps(context: BoltContext, next: Any) -> None:
         context["deps"] = deps
+        put_later(context, deps.later)
         next()
 
     app.use(put_deps)

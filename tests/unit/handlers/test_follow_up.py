@@ -8,19 +8,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from slack_bolt import BoltContext
 
-from handlers.runtime.follow_up import Later, acked_then
-
-
-def _context(later: Later) -> dict[str, Any]:
-    from handlers.kit.deps import Deps
-
-    deps = object.__new__(Deps)
-    object.__setattr__(deps, "later", later)
-    return {"deps": deps}
+from handlers.runtime.follow_up import Later, acked_then, put_later
 
 
-def _call(listener: Any, context: dict[str, Any], **given: Any) -> None:
+def _context(later: Later) -> BoltContext:
+    context = BoltContext()
+    put_later(context, later)
+    return context
+
+
+def _call(listener: Any, context: BoltContext, **given: Any) -> None:
     defaults: dict[str, Any] = {
         "ack": lambda **_: None, "body": {}, "client": None, "context": context, "event": None,
         "view": None, "action": None, "payload": {}, "command": None,

@@ -1,7 +1,13 @@
 """Checks on a raw Slack request before Bolt sees it (SLACK.md §10: Bolt parses before it verifies,
 and some signed but malformed payloads make it fail with a 500).
 
-``verify`` -> 401 material; ``problem`` -> 400 material. Both pure.
+``verify`` -> 401 material; ``read`` -> what the HTTP layer needs to know of the request (one
+parse for all the checks), or ``Malformed`` -> 400 material. Both pure.
+
+The signature is checked here, not by slack_sdk's ``SignatureVerifier`` (nor by Bolt, which uses
+it): it decodes the body as UTF-8 and raises on anything else, ``int()``s the timestamp and raises
+on garbage, and ``hmac.compare_digest`` raises on a non-ASCII header; Slack's signature is over the
+raw bytes, and an unsigned non-UTF-8 body must be a 401, a signed one a 400, never a 500.
 """
 
 from __future__ import annotations
@@ -11,10 +17,21 @@ import hmac
 import json
 import time
 import urllib.parse
+from dataclasses import dataclass
 from typing import Any
 
 MAX_AGE_SECONDS = 60 * 5
 MAX_BODY_BYTES = 1_000_000
+
+
+class Malformed(ValueError):
+    """A verified body that is not a Slack request Bolt can be given; the message says why."""
+
+
+@dataclass(frozen=True)
+class SlackRequest:
+    kind: str  # "event", "command", or the interaction's type: for logs and metrics
+    event_id: str | None  # an Events API delivery's id, for dedupe
 
 
 def verify(secret: str, body: bytes, timestamp: str | None, signature: str | None, *, now: float | None = None) -> bool:
@@ -28,36 +45,53 @@ def verify(secret: str, body: bytes, timestamp: str | None, signature: str | Non
     return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
-def problem(text: str) -> str | None:
-    """Why a verified body is not a Slack request we can hand to Bolt; ``None`` when it is."""
+def read(text: str) -> SlackRequest:
+    """What a verified body is; ``Malformed`` when it is not a request Bolt can handle."""
     if text.lstrip().startswith("{"):
-        return _json_problem(text)
+        return _events_request(text)
     try:
-        form = urllib.parse.parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
+        form = dict(urllib.parse.parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
     except ValueError:
-        return "not form-encoded"
+        raise Malformed("not form-encoded") from None
     if "payload" in form:
         try:
-            payload = json.loads(form["payload"][0])
+            payload = json.loads(form["payload"])
         except ValueError:
-            return "payload is not JSON"
-        return _interaction_problem(payload)
+            raise Malformed("payload is not JSON") from None
+        except RecursionError:
+            raise Malformed("payload nested too deep") from None
+        _fail_if(_interaction_problem(payload))
+        kind = payload["type"]
+        return SlackRequest(kind if len(kind) < 40 else "unknown", None)
     if "command" in form:
-        if not form["command"][0].startswith("/"):
-            return "bad command"
-        if not form.get("user_id", [""])[0] or not form.get("team_id", [""])[0]:
-            return "command without user or team"
-        return None
+        if not form["command"].startswith("/"):
+            raise Malformed("bad command")
+        if not form.get("user_id") or not form.get("team_id"):
+            raise Malformed("command without user or team")
+        return SlackRequest("command", None)
     if "ssl_check" in form:
-        return None
-    return "unknown request"
+        return SlackRequest("command", None)
+    raise Malformed("unknown request")
 
 
-def _json_problem(text: str) -> str | None:
+def _fail_if(problem: str | None) -> None:
+    if problem is not None:
+        raise Malformed(problem)
+
+
+def _events_request(text: str) -> SlackRequest:
     try:
         data = json.loads(text)
     except ValueError:
-        return "not JSON"
+        raise Malformed("not JSON") from None
+    except RecursionError:  # json gives up on nesting deeper than the interpreter's recursion limit
+        raise Malformed("nested too deep") from None
+    _fail_if(_json_problem(data))
+    event_id = data.get("event_id")
+    return SlackRequest("event", event_id if isinstance(event_id, str) and 0 < len(event_id) <= 64 else None)
+
+
+def _json_problem(data: Any) -> str | None:
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         return "no type"
     if data["type"] == "url_verification":
