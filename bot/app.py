@@ -13,16 +13,17 @@ from slack_sdk import WebClient
 from billing_core.container import Services
 from billing_core.errors import ConfigurationError
 from billing_core.identity.directory import PrincipalDirectory
+from billing_core.marks import OnceMarks
 from billing_core.views import Actor
 from bot.correlation import ContextExecutor, correlate
 from bot.seen_people import SeenPeople
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
-from handlers.identity.resolver import IdentityResolver
 from handlers.kit.deps import Deps
+from handlers.kit.identity import IdentityResolver
 from handlers.kit.text_guard import card_number_guard
-from handlers.registry import register_listeners
+from handlers.registry import listener_deps, register_listeners
 from handlers.runtime.follow_up import Later, put_later
 from handlers.runtime.web_api import use_pooled_client
 
@@ -82,12 +83,14 @@ def build_bolt_app(
             token_verification_enabled=verify_token,
             **common,
         )
-    deps = Deps(
-        services=services,
-        identity=identity or IdentityResolver(on_resolved=_record_seen(services)),
-        support_email=settings.support_email,
+    deps = listener_deps(
+        services,
+        identity or IdentityResolver(on_resolved=_record_seen(services)),
+        settings.support_email,
         # Follow-ups run where Bolt runs listeners (looked up late: the console swaps that executor).
         later=Later(lambda: app._listener_runner.listener_executor),
+        # "This modal already shows a payment's outcome", seen by every process on the database.
+        marks=OnceMarks(services.db, services.clock),
     )
     app.use(_our_middleware(deps))
     if notifier is not None:

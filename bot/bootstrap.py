@@ -91,7 +91,7 @@ def build_identity_verification(settings: Settings, *, db: Database, clock: Cloc
 
 
 def _trusts_claim(settings: Settings, principal: str) -> bool:
-    from handlers.identity.resolver import parse_principal
+    from handlers.kit.identity import parse_principal
 
     parsed = parse_principal(principal)
     if parsed is None:
@@ -199,7 +199,7 @@ def build_escalations(
 
 def describe_principal(principal: str) -> str:
     """How support reads a principal: ``slack:T1:U1`` -> ``Slack user U1 in workspace T1``."""
-    from handlers.identity.resolver import parse_principal
+    from handlers.kit.identity import parse_principal
 
     slack = parse_principal(principal)
     if slack is not None:

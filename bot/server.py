@@ -21,7 +21,7 @@ from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
 from bot.workspaces import SlackWorkspaces, Workspace
-from handlers.identity.resolver import IdentityResolver
+from handlers.kit.identity import IdentityResolver
 
 
 @dataclass

@@ -15,9 +15,9 @@ from slack_sdk import WebClient
 from billing_core.views import PaymentMethodView, PaymentView
 from bot.workspaces import Workspace
 from handlers.accounts.home import publish_home_for
-from handlers.identity.resolver import SlackPrincipal, parse_principal
 from handlers.kit.blocks import Screen
 from handlers.kit.deps import Deps
+from handlers.kit.identity import SlackPrincipal, parse_principal
 from handlers.kit.surfaces import send_dm
 from handlers.payments.methods_blocks import card_added_screen
 from handlers.payments.pay_blocks import outcome_screen

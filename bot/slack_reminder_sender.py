@@ -25,8 +25,8 @@ from billing_core.identity.directory import PrincipalDirectory
 from billing_core.reminders.messages import ChatContact, PostedMessage, ReminderMessage
 from billing_core.views import Actor
 from bot.workspaces import SlackWorkspaces, Workspace
-from handlers.identity.resolver import parse_principal, principal_for
 from handlers.kit.blocks import Block
+from handlers.kit.identity import parse_principal, principal_for
 from handlers.reminders.reminder_blocks import reminder_blocks
 from handlers.reminders.withheld_blocks import withheld_blocks
 

@@ -20,7 +20,7 @@ from slack_sdk.oauth.installation_store import InstallationStore
 from billing_core.audit import AuditLog
 from billing_core.identity.directory import PrincipalDirectory
 from bot.workspaces import Workspace
-from handlers.identity.resolver import workspace_prefix
+from handlers.kit.identity import workspace_prefix
 
 logger = logging.getLogger(__name__)
 

@@ -6,12 +6,18 @@ import re
 
 from slack_bolt import App
 
-from handlers import commands, navigation
+from billing_core.container import Services
+from billing_core.marks import OnceMarks
+from handlers import commands, navigation, screens
 from handlers.accounts import home
 from handlers.escalations import support
 from handlers.identity import verification
+from handlers.identity.prompt import verification_prompt
+from handlers.kit.deps import Deps, ShownOutcomes
+from handlers.kit.identity import IdentityResolver
 from handlers.payments import methods, pay
 from handlers.reminders import buttons as reminder_buttons
+from handlers.runtime.follow_up import Later
 
 
 def register_listeners(app: App) -> None:
@@ -21,3 +27,20 @@ def register_listeners(app: App) -> None:
     # Events we do not handle are acknowledged (not 404), so Slack does not retry them.
     app.event(re.compile(".*"))(lambda: None)
     navigation.register_catch_all(app)
+
+
+def listener_deps(
+    services: Services, identity: IdentityResolver, support_email: str, *,
+    later: Later | None = None, marks: OnceMarks | None = None,
+) -> Deps:
+    """What every listener gets besides the request, with the screens the kit shows but the
+    subdomains draw (the overview behind "out of date", the e-mail verification prompt)."""
+    return Deps(
+        services=services,
+        identity=identity,
+        support_email=support_email,
+        overview_screen=screens.overview,
+        verification_prompt=verification_prompt,
+        outcomes=ShownOutcomes(marks),
+        later=later or Later(),
+    )

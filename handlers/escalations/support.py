@@ -41,10 +41,10 @@ from handlers.escalations.support_blocks import (
     support_modal,
     topic_key,
 )
-from handlers.identity.resolver import parse_principal, principal_for
 from handlers.kit.blocks import Screen
 from handlers.kit.errors import MalformedPayload, user_message
 from handlers.kit.guard import Request, acked, for_account, say_why
+from handlers.kit.identity import parse_principal, principal_for
 from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_OPEN_ACTION, SUPPORT_RESOLVE_ACTION
 from handlers.kit.interaction import Interaction, run_safely
 from handlers.kit.payloads import SubmittedView, SupportTarget

@@ -8,24 +8,36 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import BoltContext
 
 from billing_core.container import Services
-from handlers.identity.resolver import IdentityResolver
+from billing_core.marks import OnceMarks
+from billing_core.views import Actor, CallerContext
+from handlers.kit.blocks import Screen
+from handlers.kit.identity import IdentityResolver
 from handlers.runtime.ack_reads import BoundedReads
 from handlers.runtime.follow_up import Later
+
+if TYPE_CHECKING:
+    from handlers.kit.interaction import Interaction
 
 
 class ShownOutcomes:
     """Modals already showing a payment outcome, so a double click's "in progress" never hides it.
 
-    Process-local and bounded: a display nicety, not a guard (the database guards the charge).
+    A display nicety, not a guard (the database guards the charge). With ``marks`` the marks are
+    in the database, so a double click that reaches another process is recognised too; without,
+    they are process-local and bounded.
     """
 
-    def __init__(self, limit: int = 10_000) -> None:
+    KIND = "shown-outcome"
+
+    def __init__(self, marks: OnceMarks | None = None, *, limit: int = 10_000) -> None:
+        self._marks = marks
         self._limit = limit
         self._views: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
@@ -33,14 +45,21 @@ class ShownOutcomes:
     def mark(self, view_id: str | None) -> None:
         if not view_id:
             return
+        if self._marks is not None:
+            self._marks.claim(self.KIND, view_id)
+            return
         with self._lock:
             self._views[view_id] = None
             while len(self._views) > self._limit:
                 self._views.popitem(last=False)
 
     def shown(self, view_id: str | None) -> bool:
+        if not view_id:
+            return False
+        if self._marks is not None:
+            return self._marks.seen(self.KIND, view_id)
         with self._lock:
-            return bool(view_id) and view_id in self._views
+            return view_id in self._views
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,9 @@ class Deps:
     services: Services
     identity: IdentityResolver
     support_email: str
+    # Screens the kit shows but the subdomains draw (handed in by ``handlers.registry.listener_deps``).
+    overview_screen: Callable[[Interaction, CallerContext], Screen]
+    verification_prompt: Callable[[Services, Actor], Screen]
     outcomes: ShownOutcomes = field(default_factory=ShownOutcomes)
     ack_reads: BoundedReads = field(default_factory=BoundedReads)
     later: Later = field(default_factory=Later)

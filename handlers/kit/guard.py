@@ -32,7 +32,6 @@ from slack_sdk.errors import SlackApiError
 
 from billing_core.errors import BillingError
 from billing_core.views import AccountView, Actor, CallerContext
-from handlers import screens
 from handlers.kit.blocks import Screen, message_screen
 from handlers.kit.errors import OUT_OF_DATE, MalformedPayload, user_message
 from handlers.kit.interaction import Interaction, member_account, run_safely
@@ -110,7 +109,7 @@ def out_of_date(refusal: Refusal[Any]) -> Screen | None:
     """The usual answer: "out of date" over the overview when the account was not the caller's;
     the error's own text when the use case refused."""
     if refusal.account is None:
-        return screens.overview(refusal.ix, refusal.caller).with_notice(OUT_OF_DATE)
+        return refusal.ix.deps.overview_screen(refusal.ix, refusal.caller).with_notice(OUT_OF_DATE)
     return message_screen(user_message(refusal.error))
 
 

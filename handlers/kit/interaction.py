@@ -18,7 +18,6 @@ from billing_core.errors import AccountNotFound, BillingError, NotABillingContac
 from billing_core.payments.methods import PaymentMethodService
 from billing_core.payments.service import PaymentService
 from billing_core.views import AccountView, Actor, CallerContext
-from handlers.identity.prompt import verification_prompt
 from handlers.kit.blocks import Screen, message_screen
 from handlers.kit.deps import Deps, deps_of
 from handlers.kit.errors import (
@@ -142,7 +141,7 @@ class Interaction:
     def refusal(self) -> Screen:
         """Why there is no billing data: not a contact, or (with a code e-mailed now) not verified yet."""
         if self.unverified is not None:
-            return verification_prompt(self.services, self.unverified)
+            return self.deps.verification_prompt(self.services, self.unverified)
         return message_screen(not_a_contact_message(self.deps.support_email))
 
     def surface(self, *, new_message: bool = False) -> Surface:

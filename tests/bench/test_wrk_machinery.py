@@ -26,7 +26,7 @@ from bench.wrk import LUA, Bodies, parse_wrk, write_signed
 from billing_core.db.database import Database
 from billing_core.db.tables import PrincipalRecord
 from bot.oauth import installation_store
-from bot.slack_requests import verify
+from handlers.runtime.slack_requests import verify
 
 
 def _lines(path: Path) -> list[list[str]]:

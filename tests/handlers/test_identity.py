@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from handlers.identity.resolver import (
+from handlers.kit.identity import (
     IdentityResolver,
     SlackPrincipal,
     actor_from_slack_user,

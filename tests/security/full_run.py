@@ -25,7 +25,7 @@ from bot.http import create_http_app
 from bot.server import SlackRuntime, build_runtime
 from bot.settings import Settings
 from handlers.escalations.payloads import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
-from handlers.identity.resolver import IdentityResolver
+from handlers.kit.identity import IdentityResolver
 from tests.support.bot_harness import SlackDriver, bot_settings
 from tests.support.fixtures import localstripe_server  # noqa: F401
 from tests.support.localstripe_server import LocalStripe

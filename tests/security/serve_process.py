@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.harness import SECRET, WEBHOOK_SECRET, wait_until
+from tests.support.bot_harness import SECRET, WEBHOOK_SECRET, wait_until
 from tests.support.localstripe_server import free_port
 from tests.support.slack_api import SlackAPI
 

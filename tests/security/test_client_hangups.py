@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.harness import wait_until
 from tests.security.serve_process import Serve, serve
+from tests.support.bot_harness import wait_until
 
 HUNG_UP = "hung up before sending the whole body"
 

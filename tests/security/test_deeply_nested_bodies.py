@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import urllib.parse
 
-from tests.e2e.conftest import World
-from tests.e2e.harness import WEBHOOK_SECRET
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import WEBHOOK_SECRET
 from tests.support.slack_signing import stripe_signature_header
 
 DEPTH = 5_000

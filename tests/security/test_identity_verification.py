@@ -34,7 +34,6 @@ from billing_core.views import Actor
 from bot.bootstrap import build_services
 from bot.server import SlackRuntime, build_runtime
 from bot.settings import Settings
-from handlers.identity.resolver import IdentityResolver
 from handlers.identity.verification_blocks import (
     VERIFY_CODE_BLOCK,
     VERIFY_CODE_INPUT,
@@ -42,6 +41,7 @@ from handlers.identity.verification_blocks import (
     VERIFY_MODAL_CALLBACK,
     VERIFY_RESEND_ACTION,
 )
+from handlers.kit.identity import IdentityResolver
 from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
 from tests.support.sample_accounts import account, invoice
 from tests.support.sample_accounts import wait_until as wait_for

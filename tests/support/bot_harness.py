@@ -28,7 +28,7 @@ from bot.http import create_http_app
 from bot.quiet_http_server import Serving
 from bot.server import SlackRuntime, build_runtime
 from bot.settings import Settings
-from handlers.identity.resolver import IdentityResolver
+from handlers.kit.identity import IdentityResolver
 from tests.support.localstripe_server import free_port
 from tests.support.sample_accounts import ANN as ANN_ACTOR
 from tests.support.sample_accounts import ANN_ID as ANN

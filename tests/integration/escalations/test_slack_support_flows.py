@@ -28,9 +28,9 @@ from handlers.escalations.payloads import (
     TOPIC_BLOCK,
     TOPIC_INPUT,
 )
-from handlers.identity.resolver import IdentityResolver
-from handlers.kit.deps import Deps
+from handlers.kit.identity import IdentityResolver
 from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_OPEN_ACTION, SUPPORT_RESOLVE_ACTION
+from handlers.registry import listener_deps
 from handlers.runtime.follow_up import put_later
 from tests.integration.escalations.conftest import make_services
 from tests.support.slack_api import SlackAPI
@@ -62,7 +62,7 @@ def env(
     slack_api.add_user("WSTAFF", "staff@vendor.test", "Sam Staff")
     client = WebClient(token="xoxb-test", base_url=slack_api.base_url)
     app = App(client=client, signing_secret=SECRET, token_verification_enabled=False)
-    deps = Deps(services=services, identity=IdentityResolver(), support_email="support@vendor.test")
+    deps = listener_deps(services, IdentityResolver(), "support@vendor.test")
 
     def put_deps(context: BoltContext, next: Any) -> None:
         context["deps"] = deps
