@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from billing_core.container import Services
+from billing_core.marks import OnceMarks
 from bot.correlation import RequestIdMiddleware
 from bot.metrics import Metrics
 from bot.request_body import capped_body
@@ -50,7 +51,8 @@ def create_http_app(
 ) -> Starlette:
     """The ASGI app ``billing-bot serve`` runs."""
     metrics = metrics or Metrics()
-    seen = seen_events or SeenEvents()
+    # Event ids are claimed in memory first, then in the database (every process sees a retry).
+    seen = seen_events or SeenEvents(shared=OnceMarks(services.db, services.clock))
     if services.escalations is not None:
         from billing_core.escalations.outbox import EscalationCollector
 
@@ -61,7 +63,14 @@ def create_http_app(
     # capacity limiter and cancel scopes), and only Slack requests queue on it.
     bolt_threads = ThreadPoolExecutor(max_workers=BOLT_THREADS, thread_name_prefix="slack-request")
 
-    async def dispatch_in_time(bolt_request: BoltRequest) -> BoltResponse | None:
+    def dispatch_once(bolt_request: BoltRequest, event_id: str | None) -> BoltResponse:
+        if event_id is not None and not seen.claim_shared(event_id):
+            logger.info("ignored event %s: another process took it in", event_id)
+            metrics.slack_requests.labels("event", "duplicate").inc()
+            return BoltResponse(status=200, body="")
+        return bolt_app.dispatch(bolt_request)
+
+    async def dispatch_in_time(bolt_request: BoltRequest, event_id: str | None) -> BoltResponse | None:
         """Bolt's answer, or ``None`` when the ack deadline passed first (an empty ack is due)."""
         deadline, token = ack_deadline.start()
         try:
@@ -69,7 +78,7 @@ def create_http_app(
         finally:
             ack_deadline.reset(token)
         loop = asyncio.get_running_loop()
-        dispatched = loop.run_in_executor(bolt_threads, context.run, bolt_app.dispatch, bolt_request)
+        dispatched = loop.run_in_executor(bolt_threads, context.run, dispatch_once, bolt_request, event_id)
         waiter: asyncio.Future[None] = loop.create_future()
 
         def wake(_: object = None) -> None:
@@ -127,7 +136,7 @@ def create_http_app(
         # ack body, handlers/commands.py) and Bolt's authorization may call Slack. The deadline
         # makes sure Slack hears from us in time whatever that thread is waiting for.
         try:
-            bolt_response = await dispatch_in_time(bolt_request)
+            bolt_response = await dispatch_in_time(bolt_request, event_id)
             if bolt_response is None:
                 logger.warning("acknowledged a %s request empty: its listener took too long to answer", kind)
                 metrics.slack_requests.labels(kind, "late").inc()

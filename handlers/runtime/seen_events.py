@@ -5,10 +5,10 @@ once, after about a minute, after about five) with the same ``event_id``. An id 
 the delivery starts, so a retry that overtakes a slow first attempt is dropped too, and released
 when the first attempt failed, so a retry can still do the work.
 
-Kept in memory, bounded and with a TTL, not in the database: the only event with an effect is
-``app_home_opened``, which republishes the same Home tab, so a retry that slips through after a
-restart (or to another process) costs one redundant ``views.publish``, never money or a message;
-and a table written on every event would put a database write in front of every ack.
+Kept in memory, bounded and with a TTL, as a first filter on the event loop; with several
+processes behind a load balancer a retry may reach another process, so ``claim_shared`` (called
+from the request's thread, never the event loop) also claims the id where every process sees it
+(the database, through the ``SharedClaims`` the composition root hands in).
 """
 
 from __future__ import annotations
@@ -17,9 +17,21 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Protocol
 
 DEFAULT_TTL_SECONDS = 60 * 60  # well past Slack's last retry (about five minutes)
 DEFAULT_MAX_ENTRIES = 10_000
+
+
+SHARED_KIND = "slack-event"
+
+
+class SharedClaims(Protocol):
+    """Claims every process sees (``billing_core.marks.OnceMarks`` is one)."""
+
+    def claim(self, kind: str, key: str) -> bool: ...
+
+    def release(self, kind: str, key: str) -> None: ...
 
 
 class SeenEvents:
@@ -31,7 +43,9 @@ class SeenEvents:
         ttl: float = DEFAULT_TTL_SECONDS,
         max_entries: int = DEFAULT_MAX_ENTRIES,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedClaims | None = None,
     ) -> None:
+        self._shared = shared
         self._ttl = ttl
         self._max = max_entries
         self._clock = clock
@@ -50,10 +64,16 @@ class SeenEvents:
                 self._seen.popitem(last=False)
             return True
 
+    def claim_shared(self, event_id: str) -> bool:
+        """True unless another process took this event in first (blocking: not on the event loop)."""
+        return self._shared is None or self._shared.claim(SHARED_KIND, event_id)
+
     def release(self, event_id: str) -> None:
         """Forget ``event_id`` (its first delivery failed, so a retry should be processed)."""
         with self._lock:
             self._seen.pop(event_id, None)
+        if self._shared is not None:
+            self._shared.release(SHARED_KIND, event_id)
 
     def _expire(self, now: float) -> None:
         while self._seen:
