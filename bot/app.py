@@ -16,10 +16,12 @@ from billing_core.identity.directory import PrincipalDirectory
 from billing_core.marks import OnceMarks
 from billing_core.views import Actor
 from bot.correlation import ContextExecutor, correlate
+from bot.oauth import AllowListedInstallationStore
 from bot.seen_people import SeenPeople
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
+from bot.workspaces import SlackWorkspaces, Workspace
 from handlers.kit.deps import Deps
 from handlers.kit.identity import IdentityResolver
 from handlers.kit.text_guard import card_number_guard
@@ -41,6 +43,8 @@ def build_bolt_app(
     socket_mode: bool = False,
     verify_token: bool = True,
     notifier: SlackNotifier | None = None,
+    store: AllowListedInstallationStore | None = None,
+    workspaces: SlackWorkspaces | None = None,
 ) -> App:
     """A sync Bolt app: acks in the request thread (``process_before_response``), slow work in
     follow-ups on Bolt's listener thread pool (``handlers.runtime.follow_up``). OAuth when
@@ -63,7 +67,7 @@ def build_bolt_app(
         from bot.oauth import StoreAuthorize, installation_store, oauth_settings
         from bot.uninstall import register_uninstall_listeners
 
-        store = installation_store(settings, services.db.engine)
+        store = store or installation_store(settings, services.db.engine)
         authorize = StoreAuthorize(store)
         app = App(
             client=client or make_web_client(settings, bot_token=False),
@@ -83,10 +87,18 @@ def build_bolt_app(
             token_verification_enabled=verify_token,
             **common,
         )
+    workspaces = workspaces or SlackWorkspaces(
+        default_client=None if settings.oauth_enabled else app.client,
+        store=app.installation_store if settings.oauth_enabled else None,
+        client_for_token=lambda token: make_web_client(settings, token=token),
+        support_team=settings.support_slack_team,
+    )
     deps = listener_deps(
         services,
         identity or IdentityResolver(on_resolved=_record_seen(services)),
         settings.support_email,
+        client_for_principal=workspaces.client_for_principal,
+        support_team=Workspace.from_key(settings.support_slack_team).team_id if settings.support_slack_team else None,
         # Follow-ups run where Bolt runs listeners (looked up late: the console swaps that executor).
         later=Later(lambda: app._listener_runner.listener_executor),
         # "This modal already shows a payment's outcome", seen by every process on the database.

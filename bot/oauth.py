@@ -85,6 +85,7 @@ def _revoke(settings: Settings, token: str) -> None:
 def installation_store(settings: Settings, engine: Engine) -> AllowListedInstallationStore:
     """The installation store in our database; at start-up, also the identity-policy check."""
     settings.check_identity_policy()
+    settings.check_support_workspace()
     store = AllowListedInstallationStore(settings, engine)
     if store.cipher is None:
         logger.warning("Slack tokens are stored unencrypted: set SLACK_TOKEN_ENCRYPTION_KEY (see SECURITY.md)")

@@ -16,11 +16,13 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from bot.app import build_bolt_app
 from bot.bootstrap import build_services
+from bot.oauth import installation_store
 from bot.scheduler import start_scheduler as start_jobs
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
 from bot.workspaces import SlackWorkspaces, Workspace
+from handlers.escalations.support import attach_staff_channel
 from handlers.kit.identity import IdentityResolver
 
 
@@ -50,15 +52,19 @@ def build_runtime(
 
     notifier = SlackNotifier(client_for)
     services = build_services(settings, clock=clock, db=db, notifier=notifier)
-    app = build_bolt_app(
-        services, settings, client=default_client, socket_mode=socket_mode, notifier=notifier, identity=identity
-    )
+    store = installation_store(settings, services.db.engine) if settings.oauth_enabled else None
     holder["workspaces"] = workspaces = SlackWorkspaces(
         default_client=default_client,
-        store=app.installation_store if settings.oauth_enabled else None,
+        store=store,
         client_for_token=lambda token: make_web_client(settings, token=token),
         support_team=settings.support_slack_team,
     )
+    app = build_bolt_app(
+        services, settings, client=default_client, socket_mode=socket_mode, notifier=notifier, identity=identity,
+        store=store, workspaces=workspaces,
+    )
+    # The outbox posts escalations to the support channel through its own workspace's installation.
+    attach_staff_channel(services, workspaces.support_client)
     return SlackRuntime(services=services, app=app, notifier=notifier, workspaces=workspaces)
 
 

@@ -127,6 +127,14 @@ class Settings(BaseSettings):
                 "installing workspace: set SLACK_EMAIL_TRUSTED_TEAMS or use email_code"
             )
 
+    def check_support_workspace(self) -> None:
+        """With OAuth, ``SUPPORT_SLACK_CHANNEL`` needs ``SUPPORT_SLACK_TEAM``: a channel id alone does
+        not say which of the installed workspaces holds it."""
+        if self.oauth_enabled and self.support_slack_channel and not self.support_slack_team:
+            raise ConfigurationError(
+                "SUPPORT_SLACK_TEAM is required with SLACK_CLIENT_ID and SUPPORT_SLACK_CHANNEL but is not set"
+            )
+
     def trusts_slack_email_of(self, team_id: str) -> bool:
         """True when the e-mail a user of ``team_id`` shows in Slack identifies them (slack_email mode)."""
         if not self.slack_email_trusted_teams:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
 
+from handlers.kit.identity import parse_principal
+
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 30.0
@@ -87,6 +89,13 @@ class SlackWorkspaces:
         with self._lock:
             self._cache[workspace] = (now, client)
         return client
+
+    def client_for_principal(self, principal: str) -> WebClient | None:
+        """The client of the workspace a Slack principal belongs to (``None`` for others)."""
+        slack = parse_principal(principal)
+        if slack is None:
+            return None
+        return self.client_for(Workspace(slack.team_id, slack.enterprise_id))
 
     def support_client(self) -> WebClient | None:
         """The client of the workspace holding the support channel (``SUPPORT_SLACK_TEAM``)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from slack_bolt import App
+from slack_sdk import WebClient
 
 from billing_core.container import Services
 from billing_core.marks import OnceMarks
@@ -32,6 +34,7 @@ def register_listeners(app: App) -> None:
 def listener_deps(
     services: Services, identity: IdentityResolver, support_email: str, *,
     later: Later | None = None, marks: OnceMarks | None = None,
+    client_for_principal: Callable[[str], WebClient | None] | None = None, support_team: str | None = None,
 ) -> Deps:
     """What every listener gets besides the request, with the screens the kit shows but the
     subdomains draw (the overview behind "out of date", the e-mail verification prompt)."""
@@ -43,4 +46,6 @@ def listener_deps(
         verification_prompt=verification_prompt,
         outcomes=ShownOutcomes(marks),
         later=later or Later(),
+        client_for_principal=client_for_principal or (lambda _principal: None),
+        support_team=support_team,
     )

@@ -56,29 +56,39 @@ logger = logging.getLogger(__name__)
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
 STAFF_ONLY = "Only billing staff can resolve requests, from the billing support channel."
 NOT_CONFIGURED = "Billing support isn't set up for Slack yet. Please e-mail billing support instead."
+PUBLIC_CHANNEL = (
+    "Requests can only be resolved from a private support channel: anyone can join a public one. "
+    "Ask an admin to make this channel private."
+)
 
 
 # -- the staff channel (the outbox posts through this) ---------------------------------------
 
 
 class SlackStaffChannel:
-    """Posts new escalations to ``SUPPORT_SLACK_CHANNEL`` for billing staff."""
+    """Posts new escalations to ``SUPPORT_SLACK_CHANNEL`` for billing staff, through the
+    installation of the workspace that holds it (``SUPPORT_SLACK_TEAM`` with several workspaces),
+    never through whichever customer's workspace happened to send a request first."""
 
-    def __init__(self, client: WebClient) -> None:
-        self._client = client
+    def __init__(self, client_source: Callable[[], WebClient | None]) -> None:
+        self._client_source = client_source
 
     def post(self, channel: str, escalation: EscalationView) -> str:
+        client = self._client_source()
+        if client is None:  # the outbox keeps the post and tries again later
+            raise RuntimeError("no Slack installation for the support channel's workspace (SUPPORT_SLACK_TEAM)")
         text, blocks = staff_post(escalation, _slack_user(escalation.requester_principal))
-        response = self._client.chat_postMessage(
+        response = client.chat_postMessage(
             channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
         )
         return str(response.get("ts") or "")
 
 
-def attach_staff_channel(services: Services, client: WebClient) -> None:
-    """Let the outbox post escalations to the staff channel through ``client`` (when one is set)."""
+def attach_staff_channel(services: Services, client_source: Callable[[], WebClient | None]) -> None:
+    """Let the outbox post escalations to the staff channel (when one is set) through the client
+    ``client_source`` gives at the time of each post."""
     if services.escalations.support_channel:
-        services.escalations.outbox.staff_channel = SlackStaffChannel(client)
+        services.escalations.outbox.staff_channel = SlackStaffChannel(client_source)
 
 
 def _slack_user(principal: str) -> str | None:
@@ -190,9 +200,10 @@ def resolve_from_channel(body: dict[str, Any], client: WebClient, context: BoltC
             reference = EscalationRef.read(body).reference
         except MalformedPayload as error:  # still audited below when clicked outside the staff channel
             reference, malformed = error.raw, error
-        if not staff_channel or channel != staff_channel:
+        refusal = _not_staff(ix, client, staff_channel, channel)
+        if refusal is not None:
             _audit_outsider(ix, reference, channel)
-            _ephemeral(client, channel, ix.user_id, STAFF_ONLY if staff_channel else NOT_CONFIGURED)
+            _ephemeral(client, channel, ix.user_id, refusal)
             return
         if malformed is not None:
             raise malformed
@@ -212,10 +223,48 @@ def resolve_from_channel(body: dict[str, Any], client: WebClient, context: BoltC
             return
         _update_post(client, channel, container, resolved)
         requester = _slack_user(resolved.requester_principal)
-        if requester is not None:
-            send_dm(client, requester, resolved_dm(resolved))
+        # Through the requester's own workspace: they may be in a customer's, not the vendor's.
+        their_client = ix.deps.client_for_principal(resolved.requester_principal)
+        if requester is not None and their_client is not None:
+            send_dm(their_client, requester, resolved_dm(resolved))
+        elif requester is not None:
+            logger.warning("no Slack installation for %s's workspace: resolved DM not sent", requester)
 
     run_safely(body, client, context, work, surface=_NoSurface(client, body))
+
+
+def _not_staff(ix: Interaction, client: WebClient, staff_channel: str | None, channel: str) -> str | None:
+    """Why this click may not resolve requests, or ``None`` when it may.
+
+    Billing staff are the members of the configured support channel, which must be private, in
+    the workspace that holds it: a button value or a channel id alone proves nothing.
+    """
+    if not staff_channel:
+        return NOT_CONFIGURED
+    if channel != staff_channel or (ix.deps.support_team is not None and ix.team_id != ix.deps.support_team):
+        return STAFF_ONLY
+    try:
+        info = client.conversations_info(channel=channel).get("channel") or {}
+        if not info.get("is_private"):
+            return PUBLIC_CHANNEL
+        if not _is_member(client, channel, ix.user_id):
+            return STAFF_ONLY
+    except SlackApiError as error:
+        logger.warning("could not check the support channel: %s", error.response.get("error"))
+        return STAFF_ONLY
+    return None
+
+
+def _is_member(client: WebClient, channel: str, user_id: str, *, pages: int = 50) -> bool:
+    cursor: str | None = None
+    for _ in range(pages):
+        answer = client.conversations_members(channel=channel, limit=1000, cursor=cursor)
+        if user_id in (answer.get("members") or []):
+            return True
+        cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return False
+    return False
 
 
 def _audit_outsider(ix: Interaction, reference: str, channel: str) -> None:
@@ -265,23 +314,7 @@ def _text(value: object) -> str | None:
 
 
 def register(app: App) -> None:
-    """Add the support listeners to ``app``, and hand the outbox a way to post to the staff channel.
-
-    The outbox needs a Slack client even when no request is running; the services reach the app
-    only through the context, so the first request (the deps middleware runs before this one)
-    attaches it. ``attach_staff_channel`` may also be called directly by whoever builds the app.
-    """
-    app_client = app.client
-
-    def attach(context: BoltContext, next: Callable[[], None]) -> None:
-        services = getattr(context.get("deps"), "services", None) or context.get("services")
-        if isinstance(services, Services) and services.escalations.outbox.staff_channel is None:
-            client = app_client if app_client.token else context.client
-            if client is not None:
-                attach_staff_channel(services, client)
-        next()
-
-    app.use(attach)
+    """Add the support listeners to ``app`` (the composition root attaches the staff channel)."""
     app.action(SUPPORT_OPEN_ACTION)(acked(open_support_modal))
     app.view(SUPPORT_MODAL_CALLBACK)(acked_then(ack_submission, submit_support))
     app.action(SUPPORT_RESOLVE_ACTION)(acked(resolve_from_channel))

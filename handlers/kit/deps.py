@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import BoltContext
+from slack_sdk import WebClient
 
 from billing_core.container import Services
 from billing_core.marks import OnceMarks
@@ -70,6 +71,10 @@ class Deps:
     # Screens the kit shows but the subdomains draw (handed in by ``handlers.registry.listener_deps``).
     overview_screen: Callable[[Interaction, CallerContext], Screen]
     verification_prompt: Callable[[Services, Actor], Screen]
+    # The client of the workspace a principal belongs to (a DM to someone of another workspace).
+    client_for_principal: Callable[[str], WebClient | None] = lambda _principal: None
+    # The workspace (team id) holding the billing support channel, when several are installed.
+    support_team: str | None = None
     outcomes: ShownOutcomes = field(default_factory=ShownOutcomes)
     ack_reads: BoundedReads = field(default_factory=BoundedReads)
     later: Later = field(default_factory=Later)

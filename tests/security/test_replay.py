@@ -235,6 +235,7 @@ def _switch_check(world: World, _: Any) -> None:
 
 def _open_escalation(world: World) -> str:
     view = world.bot.services.escalations.create(PETER_ACTOR, "initech", "other", "Please call me.")
+    world.slack.add_channel(STAFF_CHANNEL, private=True, members=["W555"])  # W555 is billing staff
     world.slack.clear()
     return view.reference
 

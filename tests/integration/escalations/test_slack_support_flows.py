@@ -28,6 +28,7 @@ from handlers.escalations.payloads import (
     TOPIC_BLOCK,
     TOPIC_INPUT,
 )
+from handlers.escalations.support import attach_staff_channel
 from handlers.kit.identity import IdentityResolver
 from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_OPEN_ACTION, SUPPORT_RESOLVE_ACTION
 from handlers.registry import listener_deps
@@ -62,7 +63,8 @@ def env(
     slack_api.add_user("WSTAFF", "staff@vendor.test", "Sam Staff")
     client = WebClient(token="xoxb-test", base_url=slack_api.base_url)
     app = App(client=client, signing_secret=SECRET, token_verification_enabled=False)
-    deps = listener_deps(services, IdentityResolver(), "support@vendor.test")
+    deps = listener_deps(services, IdentityResolver(), "support@vendor.test", client_for_principal=lambda _p: client)
+    attach_staff_channel(services, lambda: client)  # what bot.server's composition root does
 
     def put_deps(context: BoltContext, next: Any) -> None:
         context["deps"] = deps

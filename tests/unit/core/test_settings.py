@@ -41,3 +41,17 @@ def test_an_unknown_time_zone_is_refused() -> None:
 def test_the_reminder_schedule_reads_a_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REMINDER_SCHEDULE", "-3, 0, 5")
     assert Settings(_env_file=None).reminder_schedule == [-3, 0, 5]  # type: ignore[call-arg]
+
+
+def test_oauth_with_a_support_channel_but_no_support_workspace_is_refused_naming_it() -> None:
+    import pytest
+
+    from billing_core.errors import ConfigurationError
+    from bot.settings import Settings
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, SLACK_CLIENT_ID="1.2", SLACK_CLIENT_SECRET="s", SUPPORT_SLACK_CHANNEL="C1",
+        IDENTITY_VERIFICATION="email_code",
+    )
+    with pytest.raises(ConfigurationError, match="SUPPORT_SLACK_TEAM"):
+        settings.check_support_workspace()
