@@ -62,7 +62,7 @@ class SlackNotifier:
                 return
             send_dm(client, user_id, screen)
             if self._deps is not None:
-                publish_home_for(self._deps, client, slack.team_id, user_id)
+                publish_home_for(self._deps, client, slack.team_id, user_id, slack.enterprise_id)
         except Exception:
             logger.exception("could not notify %s", user_id)
 

@@ -23,13 +23,15 @@ VERIFY_FIRST = "Please confirm your e-mail address first: run /billing and I'll 
 
 def publish_home(ix: Interaction) -> None:
     """Render the caller's dashboard into their Home tab. Never raises."""
-    publish_home_for(ix.deps, ix.client, ix.team_id, ix.user_id)
+    publish_home_for(ix.deps, ix.client, ix.team_id, ix.user_id, ix.enterprise_id)
 
 
-def publish_home_for(deps: Deps, client: WebClient, team_id: str, user_id: str) -> None:
+def publish_home_for(
+    deps: Deps, client: WebClient, team_id: str, user_id: str, enterprise_id: str | None = None
+) -> None:
     """Same, outside a request (after a webhook settled a payment). Never raises."""
     try:
-        actor = deps.identity.resolve(client, team_id, user_id)
+        actor = deps.identity.resolve(client, team_id, user_id, enterprise_id)
         if actor is not None and deps.services.identity_verification.needs_code(actor):
             # No code is e-mailed just for opening the tab; /billing does that.
             client.views_publish(user_id=user_id, view=home_refusal_view(VERIFY_FIRST))

@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from billing_core.container import Services
 from billing_core.errors import IdentityVerificationError
 from handlers.identity.payloads import typed_code
 from handlers.identity.prompt import verification_prompt
@@ -66,7 +67,10 @@ def submit_code(ack: Ack, body: dict[str, Any], client: WebClient, context: Bolt
         return
     try:
         ix = Interaction(body, client, context)
-        ix.services.identity_verification.confirm(principal_for(ix.team_id, ix.user_id), code)
+        # The principal the code was sent for (keyed by the person's own workspace and organization).
+        person = ix.unverified or ix.actor
+        principal = person.principal if person is not None else principal_for(ix.team_id, ix.user_id)
+        email = ix.services.identity_verification.confirm(principal, code)
     except IdentityVerificationError as error:
         ack(response_action="errors", errors={VERIFY_CODE_BLOCK: user_message(error)})
         return
@@ -75,6 +79,12 @@ def submit_code(ack: Ack, body: dict[str, Any], client: WebClient, context: Bolt
         ack(response_action="errors", errors={VERIFY_CODE_BLOCK: GENERIC_FAILURE})
         return
     ack(response_action="update", view=verified_view())
+    # Reminders sent to this person as "a reminder is waiting" now show their invoices.
+    ix.deps.later.run(_reveal_reminders, services=ix.services, email=email)
+
+
+def _reveal_reminders(services: Services, email: str) -> None:
+    services.reminders.reveal_withheld(email)
 
 
 def register(app: App) -> None:

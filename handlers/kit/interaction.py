@@ -60,6 +60,11 @@ class Interaction:
         self.team_id = str(
             context.team_id or user.get("team_id") or team.get("id") or body.get("team_id") or ""
         )
+        enterprise = body.get("enterprise") if isinstance(body.get("enterprise"), dict) else {}
+        assert isinstance(enterprise, dict)
+        self.enterprise_id: str | None = context.enterprise_id or (
+            str(enterprise["id"]) if isinstance(enterprise.get("id"), str) else None
+        )
         self._cached_identity_only = cached_identity_only
         self._actor: Actor | None = None
         self._unverified: Actor | None = None
@@ -76,7 +81,7 @@ class Interaction:
                 if not known:
                     raise IdentityNotCached(self.user_id)
             else:
-                actor = self.deps.identity.resolve(self.client, self.team_id, self.user_id)
+                actor = self.deps.identity.resolve(self.client, self.team_id, self.user_id, self.enterprise_id)
             if actor is not None and self.services.identity_verification.needs_code(actor):
                 self._unverified, actor = actor, None
             self._actor = actor
