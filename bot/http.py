@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -156,15 +157,26 @@ def create_http_app(
         metrics.slack_requests.labels(kind, "ok").inc()
         return to_starlette_response(bolt_response)
 
+    ops_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+
+    def operator(request: Request) -> bool:
+        """True without ``METRICS_TOKEN``, else only for ``Authorization: Bearer <METRICS_TOKEN>``."""
+        if ops_token is None:
+            return True
+        given = request.headers.get("authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {ops_token}".encode())
+
     async def healthz(request: Request) -> Response:
         if await run_in_threadpool(services.db.ping):
             detail: dict[str, object] = {"status": "ok", "database": "ok"}
-            if services.escalations is not None:  # permanent e-mail failures show here (issue 6)
+            if operator(request):  # permanent e-mail failures show here, to operators only
                 detail["escalations"] = await run_in_threadpool(services.escalations.health)
             return JSONResponse(detail)
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
 
     async def metrics_page(request: Request) -> Response:
+        if not operator(request):
+            return _error(401, "metrics need the operator token")
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     routes: list[BaseRoute] = [

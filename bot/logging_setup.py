@@ -141,6 +141,7 @@ def secret_values(settings: Settings) -> list[str]:
             settings.slack_app_token,
             settings.slack_client_secret,
             settings.slack_token_encryption_key,
+            settings.metrics_token,
             settings.stripe_api_key,
             settings.stripe_webhook_secret,
             settings.smtp_url,

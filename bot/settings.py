@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     slack_client_secret: SecretStr | None = Field(None, alias="SLACK_CLIENT_SECRET")
     # Fernet key(s), comma-separated (the first encrypts): OAuth tokens encrypted in the database.
     slack_token_encryption_key: SecretStr | None = Field(None, alias="SLACK_TOKEN_ENCRYPTION_KEY")
+    # When set, /metrics and the details of /healthz answer only "Authorization: Bearer <token>".
+    metrics_token: SecretStr | None = Field(None, alias="METRICS_TOKEN")
 
     stripe_api_key: SecretStr | None = Field(None, alias="STRIPE_API_KEY")
     stripe_webhook_secret: SecretStr | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
