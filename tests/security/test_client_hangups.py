@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.security.serve_process import Serve, serve
 from tests.support.bot_harness import wait_until
+from tests.support.serve_process import Serve, serve
 
 HUNG_UP = "hung up before sending the whole body"
 

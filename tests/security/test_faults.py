@@ -17,12 +17,10 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -37,7 +35,6 @@ from tests.support.bot_harness import (
     ANN,
     ANN_ACTOR,
     SAMPLE,
-    SECRET,
     BotServer,
     StripeHelper,
     wait_for_listeners,
@@ -45,13 +42,20 @@ from tests.support.bot_harness import (
 )
 from tests.support.fault_proxy import FaultProxy
 from tests.support.localstripe_server import LocalStripe, free_port
+from tests.support.serve_process import (
+    BOT,
+    bot_command,
+    pay_invoice_body,
+    prepare_sample_database,
+    serve_env,
+    start_serve,
+)
 from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import select_input_value, signed_headers, view_submission_payload
 from tests.support.smtp_sink import SmtpSink
 from tests.support.stripe_proxy import StripeProxy
 
 PAY_INTENT = "POST /v1/payment_intents"
-BOT = [sys.executable, "-m", "bot"]
+
 
 
 # -- Stripe behind the fault proxy (the e2e bot, in-process) ------------------------------------
@@ -263,62 +267,12 @@ def test_a_slack_429_5xx_or_reset_is_retried_and_the_message_goes_out_once(
 # -- kill -9 of the process ------------------------------------------------------------------------
 
 
-def _env(database_url: str, slack_url: str, stripe_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "DATABASE_URL", "SMTP_"))}
-    env.update(DATABASE_URL=database_url, SLACK_API_URL=slack_url, SLACK_BOT_TOKEN="xoxb-kill",
-               SLACK_SIGNING_SECRET=SECRET, STRIPE_API_KEY="sk_test_x", STRIPE_API_BASE=stripe_url,
-               STRIPE_WEBHOOK_SECRET="whsec_kill", BILLING_TIMEZONE="UTC", PUBLIC_URL="http://bot.test", **extra)
-    return env
-
-
 @pytest.fixture
 def prepared_db(tmp_path: Path, postgres_server_url: str | None, localstripe_server: LocalStripe) -> str:
     """A migrated database with the sample accounts; Acme has a Stripe customer with a default Visa."""
     url = postgres_server_url or f"sqlite:///{tmp_path / 'killed.db'}"
-    localstripe_server.reset()
-    db = Database(url)
-    db.upgrade()
-    from billing_core.db.base import Base
-
-    with db.engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-    settings = Settings(_env_file=None, DATABASE_URL=url, STRIPE_API_KEY="sk_test_x",  # type: ignore[call-arg]
-                        STRIPE_API_BASE=localstripe_server.base_url)
-    services = build_services(settings, db=db)
-    services.importer.run(SAMPLE)
-    helper = StripeHelper(localstripe_server)
-    customer = helper.customer("ann@acme.test")
-    with db.transaction() as session:
-        session.scalars(select(AccountRecord).where(AccountRecord.external_id == "acme")).one().stripe_customer_id = (
-            customer)
-    card = helper.card(customer)
-    services.payment_methods.make_default(ANN_ACTOR, "acme", card)
-    db.dispose()
+    prepare_sample_database(url, localstripe_server)
     return url
-
-
-def _start_serve(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    log = open(cwd / "serve.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen([*BOT, "serve", "--port", str(port), "--no-scheduler"], env=env, cwd=cwd,
-                               stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(base + "/healthz", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return process.poll() is not None
-
-    wait_until(healthy, 30, "billing-bot serve")
-    assert process.poll() is None
-    return process, base
-
-
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(10)
 
 
 def test_kill_9_during_a_payment_then_reconcile_leaves_one_charge_and_a_paid_invoice(
@@ -328,27 +282,23 @@ def test_kill_9_during_a_payment_then_reconcile_leaves_one_charge_and_a_paid_inv
     with FaultProxy.for_url(localstripe_server.base_url) as stripe_faults:
         # Stripe takes the charge, but its answer never comes back while the process lives.
         stripe_faults.blackhole(match=PAY_INTENT, forward_first=True)
-        env = _env(prepared_db, slack.base_url, stripe_faults.root_url)
-        process, base = _start_serve(env, tmp_path)
+        process = start_serve(serve_env(prepared_db, slack.base_url, stripe_faults.root_url), tmp_path)
         try:
             card = helper.default_card(_acme_customer(prepared_db))
-            body = _pay_body(str(card))
-            answer = httpx.post(base + "/slack/events", content=body, headers=signed_headers(SECRET, body), timeout=5)
+            answer = process.post_slack(pay_invoice_body(str(card), view_id="V_KILL"), timeout=5)
             assert answer.status_code == 200
             stripe_faults.wait_seen(PAY_INTENT, timeout=20)
             wait_until(lambda: len(helper.intents()) == 1, 10, "Stripe to have the charge")
         finally:
-            _kill(process)
+            process.kill()
 
     database = Database(prepared_db)
     assert [status for status, _ in payments(database)] == ["pending"]  # committed before Stripe was called
 
-    reconcile = subprocess.run([*BOT, "payments", "reconcile"], env=_env(prepared_db, slack.base_url,
-                                                                         localstripe_server.base_url),
-                               cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    assert reconcile.returncode == 0, reconcile.stderr
-    subprocess.run([*BOT, "payments", "reconcile"], env=_env(prepared_db, slack.base_url, localstripe_server.base_url),
-                   cwd=tmp_path, capture_output=True, timeout=60, check=True)
+    env = serve_env(prepared_db, slack.base_url, localstripe_server.base_url)
+    for _ in range(2):
+        reconcile = bot_command(env, tmp_path, "payments", "reconcile")
+        assert reconcile.returncode == 0, reconcile.stderr
 
     assert [(pi["amount"], pi["status"]) for pi in helper.intents()] == [(125000, "succeeded")]
     assert payments(database) == [("succeeded", 125000)]
@@ -364,15 +314,6 @@ def _acme_customer(url: str) -> str:
             AccountRecord.external_id == "acme")).one()
     database.dispose()
     return str(customer)
-
-
-def _pay_body(card: str) -> bytes:
-    payload = view_submission_payload(
-        "pay_modal", {"pay_method": {"pay_method_select": select_input_value(card)}},
-        {"account": "acme", "invoice": "INV-1"}, user_id=ANN, view_id="V_KILL")
-    from tests.support.slack_signing import interaction_body
-
-    return interaction_body(payload)
 
 
 SWEEP_AT = "2026-11-25T15:00:00+00:00"  # 10:00 in New York, the stand-in users' time zone
@@ -400,22 +341,23 @@ def test_kill_9_during_a_reminder_sweep_then_the_next_sweep_sends_the_rest_once(
     with FaultProxy.for_url(slack.base_url) as slack_faults:
         # the first DM goes out; the second hangs (never reaches Slack) until the process is killed
         slack_faults.blackhole(match="chat.postMessage", count=None, skip=1)
-        env = _env(prepared_db, slack_faults.url("/api/"), localstripe_server.base_url)
+        env = serve_env(prepared_db, slack_faults.url("/api/"), localstripe_server.base_url)
         process = subprocess.Popen([*BOT, "reminders", "run-once", "--now", SWEEP_AT], env=env, cwd=tmp_path,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             slack_faults.wait_seen("chat.postMessage", count=2, timeout=30)
         finally:
-            _kill(process)
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(10)
     assert len(dms(slack)) == 1
 
     later = (datetime.fromisoformat(SWEEP_AT) + timedelta(minutes=11)).isoformat()  # past the claim lease
     again = subprocess.run([*BOT, "reminders", "run-once", "--now", later],
-                           env=_env(prepared_db, slack.base_url, localstripe_server.base_url),
+                           env=serve_env(prepared_db, slack.base_url, localstripe_server.base_url),
                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0, again.stderr
     subprocess.run([*BOT, "reminders", "run-once", "--now", later],
-                   env=_env(prepared_db, slack.base_url, localstripe_server.base_url),
+                   env=serve_env(prepared_db, slack.base_url, localstripe_server.base_url),
                    cwd=tmp_path, capture_output=True, timeout=60, check=True)
 
     assert dms(slack) == expected  # every DM once: none lost, none doubled
@@ -429,7 +371,7 @@ def _undisturbed_sweep(tmp_path: Path, slack: SlackAPI, localstripe_server: Loca
     db.dispose()
     slack.clear()
     subprocess.run([*BOT, "reminders", "run-once", "--now", SWEEP_AT],
-                   env=_env(url, slack.base_url, localstripe_server.base_url), cwd=tmp_path,
+                   env=serve_env(url, slack.base_url, localstripe_server.base_url), cwd=tmp_path,
                    capture_output=True, timeout=60, check=True)
     return dms(slack)
 

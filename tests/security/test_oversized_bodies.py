@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.security.serve_process import Serve, serve, status_of
+from tests.support.serve_process import Serve, serve, status_of
 
 SIXTY_MB = 60 * 1024 * 1024
 CHUNK = 1024 * 1024

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.security.serve_process import Serve, serve, status_of
+from tests.support.serve_process import Serve, serve, status_of
 
 
 @pytest.fixture(scope="module")
