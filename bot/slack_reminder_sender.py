@@ -25,7 +25,7 @@ from billing_core.identity.directory import PrincipalDirectory
 from billing_core.reminders.messages import ChatContact, PostedMessage, ReminderMessage
 from billing_core.views import Actor
 from bot.workspaces import SlackWorkspaces, Workspace
-from handlers.kit.blocks import Block
+from handlers.kit.blocks import Block, fallback_text
 from handlers.kit.identity import parse_principal, principal_for
 from handlers.reminders.reminder_blocks import reminder_blocks
 from handlers.reminders.withheld_blocks import withheld_blocks
@@ -42,6 +42,12 @@ def _never(_actor: Actor) -> bool:
 
 def blocks_for(message: ReminderMessage) -> list[Block]:
     return withheld_blocks(message) if message.withheld else reminder_blocks(message)
+
+
+def text_for(message: ReminderMessage) -> str:
+    """The DM's fallback ``text``: Slack renders mentions and links in it, and invoice numbers come
+    from the import file, so it is escaped like the blocks."""
+    return fallback_text(message.fallback_text())
 
 
 class SlackReminderSender:
@@ -103,7 +109,7 @@ class SlackReminderSender:
         channel = self._channel(contact.user_id)
         self._pace(channel)
         answer = self._call(
-            "chat_postMessage", channel=channel, text=message.fallback_text(), blocks=blocks_for(message)
+            "chat_postMessage", channel=channel, text=text_for(message), blocks=blocks_for(message)
         )
         with self._lock:
             self._last_post[channel] = self._monotonic()
@@ -111,7 +117,7 @@ class SlackReminderSender:
 
     def update_reminder(self, posted: PostedMessage, message: ReminderMessage) -> None:
         self._call(
-            "chat_update", channel=posted.channel, ts=posted.ts, text=message.fallback_text(),
+            "chat_update", channel=posted.channel, ts=posted.ts, text=text_for(message),
             blocks=blocks_for(message),
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from billing_core.views import CallerContext
-from handlers.kit.blocks import Block, Screen, actions, context, escape, plain, section
+from handlers.kit.blocks import Block, Screen, actions, context, escape_code, escape_line, plain, section
 from handlers.kit.ids import SWITCH_ACCOUNT_ACTION
 from handlers.kit.payloads import SwitchChoice
 
@@ -31,7 +31,7 @@ def accounts_screen(ctx: CallerContext) -> Screen:
         marker = " · *active*" if account.external_id == ctx.active.external_id else ""
         blocks.append(
             section(
-                f"*{escape(account.name)}* (`{escape(account.external_id)}`) · balance "
+                f"*{escape_line(account.name)}* (`{escape_code(account.external_id)}`) · balance "
                 f"{account.balance.format()} · {account.open_invoice_count} open invoice(s){marker}"
             )
         )

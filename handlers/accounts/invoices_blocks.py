@@ -9,7 +9,7 @@ from handlers.kit.blocks import (
     actions,
     button,
     context,
-    escape,
+    escape_line,
     fmt_date,
     section,
 )
@@ -21,14 +21,14 @@ _MAX_ROWS = 40
 
 def invoice_line(invoice: InvoiceView) -> str:
     line = (
-        f"*{escape(invoice.number)}* · {invoice.outstanding.format()} · due {fmt_date(invoice.due_on)}"
+        f"*{escape_line(invoice.number)}* · {invoice.outstanding.format()} · due {fmt_date(invoice.due_on)}"
     )
     if invoice.overdue:
         line += " · :warning: *overdue*"
     if invoice.payment_in_progress:
         line += " · _payment in progress_"
     if invoice.description:
-        line += f"\n{escape(invoice.description)}"
+        line += f"\n{escape_line(invoice.description)}"
     return line
 
 
@@ -49,10 +49,10 @@ def invoices_screen(account: AccountView, invoices: list[InvoiceView]) -> Screen
     if not invoices:
         return Screen(
             f"{account.name} has no open invoices.",
-            [section(f"*{escape(account.name)}* has no open invoices. Nothing to pay. :tada:")],
+            [section(f"*{escape_line(account.name)}* has no open invoices. Nothing to pay. :tada:")],
             title="Invoices",
         )
-    blocks: list[Block] = [section(f"*Open invoices for {escape(account.name)}*")]
+    blocks: list[Block] = [section(f"*Open invoices for {escape_line(account.name)}*")]
     blocks.extend(invoice_row(invoice) for invoice in invoices[:_MAX_ROWS])
     if len(invoices) > _MAX_ROWS:
         blocks.append(context(f"…and {len(invoices) - _MAX_ROWS} more. Pay the full balance to settle them all."))

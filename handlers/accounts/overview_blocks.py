@@ -9,7 +9,7 @@ from handlers.kit.blocks import (
     actions,
     button,
     context,
-    escape,
+    escape_line,
     fmt_date,
     header,
     section,
@@ -32,7 +32,7 @@ def account_summary(account: AccountView, next_invoice: InvoiceView | None) -> l
         lines.append(f":warning: *Overdue:* {account.overdue_count}")
     if next_invoice is not None:
         lines.append(
-            f"*Next due:* {escape(next_invoice.number)}, {next_invoice.outstanding.format()} "
+            f"*Next due:* {escape_line(next_invoice.number)}, {next_invoice.outstanding.format()} "
             f"on {fmt_date(next_invoice.due_on)}"
         )
     else:
@@ -68,7 +68,7 @@ def overview_screen(ctx: CallerContext, next_invoice: InvoiceView | None) -> Scr
 
 def balance_screen(account: AccountView, next_invoice: InvoiceView | None) -> Screen:
     blocks = [
-        section(f"*{escape(account.name)}*"),
+        section(f"*{escape_line(account.name)}*"),
         *account_summary(account, next_invoice),
         actions(button("Pay", SHOW_INVOICES_ACTION, AccountRef(account=account.external_id).encode(), style="primary")),
     ]

@@ -2,6 +2,10 @@
 
 Whatever a requester typed is shown as data: ``&``, ``<`` and ``>`` escaped (no mentions, links or
 channel pings), inside a code block (no bold or italics), with ``verbatim`` so Slack adds no links.
+The staff post's labelled facts (requester, account, invoice) come from Slack profiles and the
+import file: each value is one line with its mrkdwn marks inert (``escape_field``), so a name such
+as ``"Ann\n*Account:* Initech"`` cannot add a line that looks like one of ours, and each is clipped
+so the facts fit in one section. Its fallback ``text`` (with the topic) is one escaped line too.
 """
 
 from __future__ import annotations
@@ -25,9 +29,14 @@ from handlers.kit.blocks import (
     Screen,
     actions,
     button,
+    clip_mrkdwn,
     confirm_dialog,
     context,
     escape,
+    escape_code,
+    escape_field,
+    escape_line,
+    fallback_text,
     fmt_date,
     fmt_money,
     header,
@@ -40,6 +49,9 @@ from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_RESOLVE_ACTION
 from handlers.kit.payloads import AccountRef
 
 LIMIT_TEXT = f"{MAX_MESSAGE_LENGTH:,}"
+# Each fact's value in the staff post, escaped: five such values and their labels stay within a
+# section's 3,000 characters.
+_FACT_LIMIT = 560
 
 # Topic keys other screens put in the support button's value, mapped to ours.
 TOPIC_ALIASES = {
@@ -68,10 +80,7 @@ def topic_key(raw: object) -> str | None:
 def user_text(text: str, limit: int = 3000) -> str:
     """A requester's text, safe inside mrkdwn: escaped and fenced so nothing in it is markup."""
     body = escape(text).replace("```", "ˋˋˋ")
-    if len(body) > limit - 6:  # cut before an entity rather than through one
-        body = body[: limit - 7].rsplit("&", 1)[0] if "&" in body[limit - 14 : limit - 7] else body[: limit - 7]
-        body += "…"
-    return f"```{body}```"
+    return f"```{clip_mrkdwn(body, limit - 6)}```"  # cut before an entity rather than through one
 
 
 def _option(text: str, value: str) -> Block:
@@ -112,7 +121,7 @@ def support_modal(
     if message:
         message_input["initial_value"] = message[:MAX_MESSAGE_LENGTH]
     blocks: list[Block] = [
-        section(f"Your request goes to billing support for *{escape(account.name)}*. They reply by e-mail."),
+        section(f"Your request goes to billing support for *{escape_line(account.name)}*. They reply by e-mail."),
         {"type": "input", "block_id": TOPIC_BLOCK, "label": plain("Topic"), "element": topic_select},
         {
             "type": "input",
@@ -150,7 +159,7 @@ def queued_screen(view: EscalationView) -> Screen:
         f"Thanks! Your request {view.reference} ({view.topic_label}, {view.account_name}) is queued for "
         f"billing support. They will reply by e-mail to {view.requester_email}."
     )
-    return Screen(text, [section(f":white_check_mark: {escape(text)}")], "Billing support")
+    return Screen(text, [section(f":white_check_mark: {escape_line(text)}")], "Billing support")
 
 
 def open_escalations_screen(account: AccountView, escalations: Sequence[EscalationView]) -> Screen:
@@ -159,8 +168,8 @@ def open_escalations_screen(account: AccountView, escalations: Sequence[Escalati
         lines = ["You have no open requests with billing support."]
     else:
         lines = [
-            f"*{e.reference}* · {escape(e.topic_label)} · {escape(e.account_name)}"
-            + (f" · {escape(e.invoice_number)}" if e.invoice_number else "")
+            f"*{e.reference}* · {escape_line(e.topic_label)} · {escape_line(e.account_name)}"
+            + (f" · {escape_line(e.invoice_number)}" if e.invoice_number else "")
             + f"\nOpened {fmt_date(e.created_at)} · {_DELIVERY.get(e.delivery_status, e.delivery_status)}"
             for e in escalations
         ]
@@ -190,7 +199,7 @@ def staff_post(view: EscalationView, requester_slack: str | None) -> tuple[str, 
             block_id=f"resolve_{view.reference}",
         )
     )
-    return escape(text), blocks
+    return fallback_text(text), blocks
 
 
 def staff_resolved_post(view: EscalationView, staff_slack: str | None) -> tuple[str, list[Block]]:
@@ -199,16 +208,17 @@ def staff_resolved_post(view: EscalationView, staff_slack: str | None) -> tuple[
     when = f" on {fmt_date(view.resolved_at)}" if view.resolved_at else ""
     blocks = _staff_blocks(view, None)
     blocks.append(context(f":white_check_mark: Resolved by {by}{when}."))
-    return escape(f"{view.reference} resolved"), blocks
+    return fallback_text(f"{view.reference} resolved"), blocks
 
 
 def _staff_blocks(view: EscalationView, requester_slack: str | None) -> list[Block]:
-    who = f"{escape(view.requester_name or view.requester_email)} ({escape(view.requester_email)})"
+    who = f"{_fact(view.requester_name or view.requester_email)} ({_fact(view.requester_email, marks=False)})"
     if requester_slack:
-        who += f", Slack user {escape(requester_slack)}"
+        who += f", Slack user {_fact(requester_slack)}"
+    account_id = clip_mrkdwn(escape_code(view.account_external_id), _FACT_LIMIT)
     facts = [
-        f"*Account:* {escape(view.account_name)} (`{escape(view.account_external_id)}`)",
-        f"*Invoice:* {escape(view.invoice_number) if view.invoice_number else 'none'}",
+        f"*Account:* {_fact(view.account_name)} (`{account_id}`)",
+        f"*Invoice:* {_fact(view.invoice_number) if view.invoice_number else 'none'}",
         f"*Requester:* {who}",
     ]
     message = {"type": "mrkdwn", "text": user_text(view.message), "verbatim": True}
@@ -220,6 +230,12 @@ def _staff_blocks(view: EscalationView, requester_slack: str | None) -> list[Blo
     ]
 
 
+def _fact(value: str, *, marks: bool = True) -> str:
+    """One value of the staff post's facts: one line, escaped, mrkdwn marks inert (not in an
+    e-mail address, which staff copy as it is), within its share of the section."""
+    return clip_mrkdwn(escape_field(value) if marks else escape_line(value), _FACT_LIMIT)
+
+
 def resolved_dm(view: EscalationView) -> Screen:
     """The DM telling the requester their request was resolved."""
     text = (
@@ -227,4 +243,4 @@ def resolved_dm(view: EscalationView) -> Screen:
         f"{view.account_name}) as resolved. If something is still open, reply to their e-mail "
         "or use /billing support."
     )
-    return Screen(text, [section(f":white_check_mark: {escape(text)}")], "Billing support")
+    return Screen(text, [section(f":white_check_mark: {escape_line(text)}")], "Billing support")

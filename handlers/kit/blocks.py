@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -29,8 +30,59 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Every C0 and C1 control character (tab, CR, LF, VT, FF, the file/group/record separators, NEL...)
+# and Unicode's line and paragraph separators: anything a client may show as a line break.
+_LINE_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# mrkdwn's bold, italics, strike and code marks.
+_MARKS = re.compile("[*_~`]")
+_ZWSP = "\u200b"
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: each run of line breaks, tabs and other control characters is a space."""
+    return _LINE_BREAKS.sub(" ", text)
+
+
+def escape_line(text: str) -> str:
+    """Untrusted text for a single-line spot in mrkdwn (names, invoice numbers): flattened, escaped."""
+    return escape(one_line(text))
+
+
+def escape_field(text: str) -> str:
+    """Untrusted text as the value of a labelled line (the staff post's ``*Account:* ...``).
+
+    Flattened and escaped, and every ``*``, ``_``, ``~`` and backtick set between zero-width
+    spaces, so it can neither start a line nor open or close bold, italics, strike or code:
+    Slack has no escape for them, and a mark flanked by the same character on both sides is a
+    mark inside a word (or between spaces) whichever way Slack classes that character.
+    """
+    return _MARKS.sub(lambda mark: f"{_ZWSP}{mark.group(0)}{_ZWSP}", escape_line(text))
+
+
+def escape_code(text: str) -> str:
+    """Untrusted text inside inline code (`` `id` ``): flattened, escaped, no backtick to close it."""
+    return escape_line(text).replace("`", "ˋ")
+
+
+def fallback_text(text: str) -> str:
+    """A message's top-level ``text`` (notifications, screen readers): Slack renders mentions,
+    links and mrkdwn in it too, so it is one line, escaped and within Slack's 40,000 characters."""
+    return clip_mrkdwn(escape_line(text), 40_000)
+
+
+def clip_mrkdwn(text: str, limit: int) -> str:
+    """Escaped ``text`` cut to ``limit`` characters with "…", never through ``&amp;``/``&lt;``/``&gt;``."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    start = cut.rfind("&", max(0, len(cut) - 4))  # an entity is at most 5 characters long
+    if start != -1 and ";" not in cut[start:]:
+        cut = cut[:start]
+    return cut + "…"
+
+
 def plain(text: str, limit: int = 75) -> dict[str, Any]:
-    return {"type": "plain_text", "text": _clip(text, limit), "emoji": True}
+    return {"type": "plain_text", "text": _clip(one_line(text), limit), "emoji": True}
 
 
 def _clip(text: str, limit: int) -> str:
@@ -38,7 +90,7 @@ def _clip(text: str, limit: int) -> str:
 
 
 def section(text: str, accessory: Block | None = None) -> Block:
-    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, 3000)}}
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": clip_mrkdwn(text, 3000)}}
     if accessory is not None:
         block["accessory"] = accessory
     return block
@@ -49,7 +101,7 @@ def header(text: str) -> Block:
 
 
 def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text, 2000)}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip_mrkdwn(text, 2000)}]}
 
 
 def divider() -> Block:
@@ -91,7 +143,7 @@ def link_button(text: str, url: str, name: str, *, style: str | None = None) -> 
 def confirm_dialog(title: str, text: str, confirm: str, *, danger: bool = False) -> Block:
     dialog: Block = {
         "title": plain(title, 100),
-        "text": {"type": "mrkdwn", "text": _clip(text, 300)},
+        "text": {"type": "mrkdwn", "text": clip_mrkdwn(text, 300)},
         "confirm": plain(confirm, 30),
         "deny": plain("Cancel", 30),
     }
@@ -122,22 +174,30 @@ def modal(title: str, blocks: list[Block], *, callback_id: str = "", submit: str
 
 
 class Screen:
-    """What one reply shows: fallback ``text`` (notifications, screen readers) plus blocks."""
+    """What one reply shows: fallback ``text`` (notifications, screen readers) plus blocks.
 
-    __slots__ = ("blocks", "text", "title")
+    Builders hand in the fallback as a person reads it (``plain_text``); ``text`` is what Slack
+    gets: one line, escaped, so an account or invoice name in it is never a mention or a link.
+    """
+
+    __slots__ = ("blocks", "plain_text", "title")
 
     def __init__(self, text: str, blocks: list[Block], title: str = "Billing") -> None:
-        self.text = text
+        self.plain_text = text
         self.blocks = blocks
         self.title = title
+
+    @property
+    def text(self) -> str:
+        return fallback_text(self.plain_text)
 
     def with_notice(self, notice: str) -> Screen:
         """The same screen with ``notice`` on top (e.g. "this is out of date")."""
         if not notice:
             return self
-        return Screen(f"{notice} {self.text}", [section(f":information_source: {escape(notice)}"), *self.blocks],
-                      self.title)
+        return Screen(f"{notice} {self.plain_text}",
+                      [section(f":information_source: {escape_line(notice)}"), *self.blocks], self.title)
 
 
 def message_screen(text: str, title: str = "Billing") -> Screen:
-    return Screen(text, [section(escape(text))], title)
+    return Screen(text, [section(escape_line(text))], title)

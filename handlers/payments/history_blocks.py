@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from billing_core.views import AccountView, Page, PaymentView
-from handlers.kit.blocks import Block, Screen, actions, button, context, escape, fmt_date, section
+from handlers.kit.blocks import Block, Screen, actions, button, context, escape_line, fmt_date, section
 from handlers.kit.ids import SHOW_HISTORY_ACTION
 from handlers.kit.payloads import HistoryPage
 
@@ -21,23 +21,23 @@ def status_label(status: str) -> str:
 
 def card_label(payment: PaymentView) -> str:
     if payment.card_brand and payment.card_last4:
-        return f"{payment.card_brand.title()} •••• {payment.card_last4}"
+        return escape_line(f"{payment.card_brand.title()} •••• {payment.card_last4}")
     return "card"
 
 
 def payment_line(payment: PaymentView) -> str:
-    invoices = ", ".join(escape(n) for n in payment.invoice_numbers) or "—"
+    invoices = ", ".join(escape_line(n) for n in payment.invoice_numbers) or "—"
     line = (
         f"*{fmt_date(payment.created_at)}* · {payment.amount.format()} · {card_label(payment)} · "
         f"{status_label(payment.status)}\nInvoices: {invoices}"
     )
     if payment.status == "failed" and payment.failure_reason:
-        line += f"\nReason: {escape(payment.failure_reason)}"
+        line += f"\nReason: {escape_line(payment.failure_reason)}"
     return line
 
 
 def history_screen(account: AccountView, page: Page[PaymentView]) -> Screen:
-    blocks: list[Block] = [section(f"*Payment history for {escape(account.name)}*")]
+    blocks: list[Block] = [section(f"*Payment history for {escape_line(account.name)}*")]
     if not page.items:
         blocks.append(section("No payments yet." if page.page == 0 else "No more payments."))
     blocks.extend(section(payment_line(p)) for p in page.items)

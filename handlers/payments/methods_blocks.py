@@ -9,7 +9,7 @@ from handlers.kit.blocks import (
     actions,
     button,
     confirm_dialog,
-    escape,
+    escape_line,
     link_button,
     section,
 )
@@ -21,7 +21,7 @@ from handlers.payments.payloads import MethodTarget
 def method_rows(account: AccountView, methods: list[PaymentMethodView]) -> list[Block]:
     blocks: list[Block] = []
     for method in methods[:20]:
-        label = escape(method.label) + (" · *default*" if method.is_default else "")
+        label = escape_line(method.label) + (" · *default*" if method.is_default else "")
         blocks.append(section(label))
         target = MethodTarget(account=account.external_id, method=method.id).encode()
         elements: list[Block] = []
@@ -35,7 +35,8 @@ def method_rows(account: AccountView, methods: list[PaymentMethodView]) -> list[
                 style="danger",
                 confirm=confirm_dialog(
                     "Remove this card?",
-                    f"{method.brand.title()} ending in {method.last4} will be removed from {account.name}.",
+                    f"{escape_line(method.brand.title())} ending in {escape_line(method.last4)} will be removed from "
+                    f"{escape_line(account.name)}.",
                     "Remove",
                     danger=True,
                 ),
@@ -46,7 +47,7 @@ def method_rows(account: AccountView, methods: list[PaymentMethodView]) -> list[
 
 
 def methods_screen(account: AccountView, methods: list[PaymentMethodView]) -> Screen:
-    blocks: list[Block] = [section(f"*Payment methods for {escape(account.name)}*")]
+    blocks: list[Block] = [section(f"*Payment methods for {escape_line(account.name)}*")]
     if methods:
         blocks.extend(method_rows(account, methods))
     else:
@@ -60,7 +61,7 @@ def methods_screen(account: AccountView, methods: list[PaymentMethodView]) -> Sc
 def add_card_screen(account: AccountView, url: str) -> Screen:
     blocks: list[Block] = [
         section(
-            f"Add a card to *{escape(account.name)}* on Stripe's secure page. Card details never pass "
+            f"Add a card to *{escape_line(account.name)}* on Stripe's secure page. Card details never pass "
             "through Slack or our servers. I'll send you a DM once the card is ready to use."
         ),
         actions(link_button("Add a card securely", url, "add_card", style="primary")),
@@ -70,4 +71,4 @@ def add_card_screen(account: AccountView, url: str) -> Screen:
 
 def card_added_screen(account_name: str, card: PaymentMethodView) -> Screen:
     text = f"Your card {card.label} was added to {account_name}."
-    return Screen(text, [section(f":credit_card: {escape(text)} You can pay with it now.")], title="Card added")
+    return Screen(text, [section(f":credit_card: {escape_line(text)} You can pay with it now.")], title="Card added")

@@ -11,7 +11,8 @@ from handlers.kit.blocks import (
     actions,
     button,
     context,
-    escape,
+    escape_code,
+    escape_line,
     fmt_date,
     link_button,
     modal,
@@ -60,14 +61,14 @@ def pay_modal(
 ) -> Block:
     """Confirm one invoice (``invoice``) or the whole balance; submit shows the exact amount."""
     if invoice:
-        summary = f"*{escape(account.name)}*\n" + invoice_line(invoices[0])
+        summary = f"*{escape_line(account.name)}*\n" + invoice_line(invoices[0])
         metadata = PayModalMetadata(account=account.external_id, invoice=invoice)
     else:
         rows = "\n".join(
-            f"• {escape(i.number)} · {i.outstanding.format()} · due {fmt_date(i.due_on)}" for i in invoices[:20]
+            f"• {escape_line(i.number)} · {i.outstanding.format()} · due {fmt_date(i.due_on)}" for i in invoices[:20]
         )
         more = f"\n…and {len(invoices) - 20} more" if len(invoices) > 20 else ""
-        summary = f"*{escape(account.name)}*: full open balance\n{rows}{more}\n*Total: {amount.format()}*"
+        summary = f"*{escape_line(account.name)}*: full open balance\n{rows}{more}\n*Total: {amount.format()}*"
         metadata = PayModalMetadata(account=account.external_id, balance=True, expected=amount.amount_minor)
     blocks: list[Block] = [section(summary)]
     add_card = button("Add a new card", ADD_CARD_ACTION, AccountRef(account=account.external_id).encode())
@@ -98,7 +99,7 @@ def processing_view(amount_text: str = "") -> Block:
 
 def outcome_screen(payment: PaymentView, account_name: str) -> Screen:
     """Success with receipt, decline with reason and next steps, or the authentication link."""
-    invoices = ", ".join(escape(n) for n in payment.invoice_numbers) or "—"
+    invoices = ", ".join(escape_line(n) for n in payment.invoice_numbers) or "—"
     amount = payment.amount.format()
     single = payment.invoice_numbers[0] if len(payment.invoice_numbers) == 1 else None
     retry = pay_target(payment.account_external_id, single)
@@ -108,13 +109,13 @@ def outcome_screen(payment: PaymentView, account_name: str) -> Screen:
         blocks = [
             section(f":white_check_mark: *Payment received: {amount}*"),
             section(
-                f"*Account:* {escape(account_name)}\n*Invoices:* {invoices}\n*Card:* {card_label(payment)}\n"
+                f"*Account:* {escape_line(account_name)}\n*Invoices:* {invoices}\n*Card:* {card_label(payment)}\n"
                 f"*Date:* {when}\n*Receipt:* payment #{payment.id}"
             ),
         ]
         return Screen(text, blocks, title="Payment received")
     if payment.status == "failed":
-        reason = escape(payment.failure_reason or "the card was declined")
+        reason = escape_line(payment.failure_reason or "the card was declined")
         text = f"Payment of {amount} failed: {payment.failure_reason or 'declined'}."
         blocks = [
             section(f":x: *The payment of {amount} didn't go through.*\nReason: {reason}\nNothing was charged."),
@@ -152,8 +153,8 @@ def outcome_screen(payment: PaymentView, account_name: str) -> Screen:
 def partial_payment_screen(account: AccountView, argument: str, invoices: list[InvoiceView]) -> Screen:
     blocks: list[Block] = [
         section(
-            f"I can only pay a whole invoice or the full open balance, and `{escape(argument[:60])}` isn't one "
-            f"of {escape(account.name)}'s open invoices. For a partial payment or a payment plan, "
+            f"I can only pay a whole invoice or the full open balance, and `{escape_code(argument[:60])}` isn't one "
+            f"of {escape_line(account.name)}'s open invoices. For a partial payment or a payment plan, "
             "billing support can help."
         ),
         actions(
@@ -163,5 +164,5 @@ def partial_payment_screen(account: AccountView, argument: str, invoices: list[I
         ),
     ]
     if invoices:
-        blocks.append(context("Open: " + ", ".join(escape(i.number) for i in invoices[:20])))
+        blocks.append(context("Open: " + ", ".join(escape_line(i.number) for i in invoices[:20])))
     return Screen("Only whole invoices or the full balance can be paid here.", blocks, title="Partial payment")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers.kit.blocks import escape, fmt_date, message_screen
+from handlers.kit.blocks import fmt_date, message_screen
 from handlers.kit.guard import ContactRequest, acked, for_contact
 from handlers.kit.ids import REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
 from handlers.reminders.payloads import InvoiceRef, SnoozeTarget
@@ -29,7 +29,7 @@ def already_paid(request: ContactRequest[InvoiceRef]) -> None:
     told = f"I've told billing support (reference {reference})" if reference else "Thanks for letting us know"
     request.show(
         message_screen(
-            f"{told}. I won't remind you about {escape(invoice.invoice)} again before {fmt_date(until)}.",
+            f"{told}. I won't remind you about {invoice.invoice} again before {fmt_date(until)}.",
             title="Reminders",
         )
     )

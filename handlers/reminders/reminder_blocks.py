@@ -10,6 +10,7 @@ from handlers.kit.blocks import (
     confirm_dialog,
     context,
     escape,
+    escape_line,
     fmt_date,
     section,
     support_button,
@@ -39,7 +40,8 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
                     InvoiceRef(account=line.account_external_id, invoice=line.invoice_number).encode(),
                     confirm=confirm_dialog(
                         "Already paid?",
-                        f"We'll tell billing support and pause reminders for {line.invoice_number} for 7 days.",
+                        f"We'll tell billing support and pause reminders for {escape_line(line.invoice_number)} "
+                        "for 7 days.",
                         "Yes, tell them",
                     ),
                 ),
@@ -70,13 +72,13 @@ def snooze_value(lines: list[ReminderLine]) -> str:
 
 def _describe(line: ReminderLine) -> str:
     return (
-        f"*{escape(line.invoice_number)}* · {escape(line.account_name)}\n"
+        f"*{escape_line(line.invoice_number)}* · {escape_line(line.account_name)}\n"
         f"{line.amount.format()} due {fmt_date(line.due_on)}"
     )
 
 
 def _paid_line(line: ReminderLine) -> Block:
     return section(
-        f":white_check_mark: ~{escape(line.invoice_number)}~ · {escape(line.account_name)} · "
+        f":white_check_mark: ~{escape_line(line.invoice_number)}~ · {escape_line(line.account_name)} · "
         f"{line.amount.format()}: paid, thank you"
     )
