@@ -21,6 +21,7 @@ from bot.bootstrap import build_services
 from bot.http import create_http_app
 from bot.settings import Settings
 from bot.slack_client import make_web_client
+from handlers.runtime.seen_events import SeenEvents
 
 
 def bare_bolt_app(settings: Settings) -> App:
@@ -49,7 +50,9 @@ def bare_http_app() -> Starlette:
     """The ASGI app, built from the environment (one per worker process with ``--workers``)."""
     settings = Settings()
     services = build_services(settings)
-    return create_http_app(services, settings, bare_bolt_app(settings))
+    # Event ids deduplicated in memory only: the database claim every replica shares is ours to
+    # pay for, not the yardstick's (it would slow the bare app's Home events as much as ours).
+    return create_http_app(services, settings, bare_bolt_app(settings), seen_events=SeenEvents())
 
 
 def main() -> None:
