@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from billing_core.clock import Clock
@@ -37,6 +37,10 @@ class OnceMarks:
         record = OnceMarkRecord
         with self.db.transaction() as session:
             dialect = session.get_bind().dialect.name
+            if dialect == "postgresql":
+                # No wait for the WAL flush: a mark lost in a database crash costs at most one
+                # repeated effect of a redelivery, and the flush was most of an event's cost.
+                session.execute(text("SET LOCAL synchronous_commit = off"))
             insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
             statement = (
                 insert(record).values(kind=kind, key=key[:255], at=now).on_conflict_do_nothing().returning(record.key)
