@@ -9,7 +9,8 @@ from bot.settings import Settings
 from handlers.runtime.slack_http import retry_handlers
 from handlers.runtime.web_api import SlackWebClient
 
-BOT_SCOPES = ("commands", "chat:write", "users:read", "users:read.email", "im:write")
+# groups:read: "Mark resolved" checks that the support channel is private and the clicker a member.
+BOT_SCOPES = ("commands", "chat:write", "users:read", "users:read.email", "im:write", "groups:read")
 
 
 def make_web_client(settings: Settings, token: str | None = None, *, bot_token: bool = True) -> WebClient:

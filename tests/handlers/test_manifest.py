@@ -21,6 +21,6 @@ def test_the_manifest_declares_the_command_interactivity_home_event_and_scopes()
     assert manifest["settings"]["org_deploy_enabled"] is True  # Enterprise Grid org-wide installs
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
-        "commands", "chat:write", "users:read", "users:read.email", "im:write"
+        "commands", "chat:write", "users:read", "users:read.email", "im:write", "groups:read"
     }
     assert len(manifest["display_information"]["name"]) <= 35
