@@ -21,7 +21,7 @@ from bot.seen_people import SeenPeople
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
-from bot.workspaces import SlackWorkspaces, Workspace
+from bot.workspaces import SlackWorkspaces, Workspace, slack_workspaces
 from handlers.kit.deps import Deps
 from handlers.kit.identity import IdentityResolver
 from handlers.kit.text_guard import card_number_guard
@@ -87,12 +87,7 @@ def build_bolt_app(
             token_verification_enabled=verify_token,
             **common,
         )
-    workspaces = workspaces or SlackWorkspaces(
-        default_client=None if settings.oauth_enabled else app.client,
-        store=app.installation_store if settings.oauth_enabled else None,
-        client_for_token=lambda token: make_web_client(settings, token=token),
-        support_team=settings.support_slack_team,
-    )
+    workspaces = workspaces or slack_workspaces(settings, store=app.installation_store, default_client=app.client)
     deps = listener_deps(
         services,
         identity or IdentityResolver(on_resolved=_record_seen(services)),

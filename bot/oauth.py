@@ -31,6 +31,7 @@ from bot.installation_store import EncryptedInstallationStore
 from bot.settings import Settings
 from bot.slack_client import BOT_SCOPES, make_web_client
 from bot.token_cipher import TokenCipher
+from bot.workspaces import find_installed_bot
 
 logger = logging.getLogger(__name__)
 
@@ -217,9 +218,7 @@ class StoreAuthorize(Authorize):
         return result
 
     def _lookup(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult | None:
-        bot = self._store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
-        if bot is None and enterprise_id:  # installed org-wide on the Grid organization
-            bot = self._store.find_bot(enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True)
+        bot = find_installed_bot(self._store, enterprise_id, team_id)
         if bot is not None and not self._store.allows(bot.team_id, bot.enterprise_id):
             logger.info("installation of team %s is no longer allowed", team_id)
             bot = None
@@ -234,12 +233,3 @@ class StoreAuthorize(Authorize):
             bot_user_id=bot.bot_user_id,
         )
 
-
-def bot_token_finder(store: SQLAlchemyInstallationStore) -> Callable[[str], str | None]:
-    """team id -> that workspace's bot token (for DMs sent outside a request)."""
-
-    def find(team_id: str) -> str | None:
-        bot = store.find_bot(enterprise_id=None, team_id=team_id)
-        return bot.bot_token if bot is not None else None
-
-    return find

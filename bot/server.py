@@ -21,7 +21,7 @@ from bot.scheduler import start_scheduler as start_jobs
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
-from bot.workspaces import SlackWorkspaces, Workspace
+from bot.workspaces import SlackWorkspaces, Workspace, slack_workspaces
 from handlers.escalations.support import attach_staff_channel
 from handlers.kit.identity import IdentityResolver
 
@@ -53,12 +53,7 @@ def build_runtime(
     notifier = SlackNotifier(client_for)
     services = build_services(settings, clock=clock, db=db, notifier=notifier)
     store = installation_store(settings, services.db.engine) if settings.oauth_enabled else None
-    holder["workspaces"] = workspaces = SlackWorkspaces(
-        default_client=default_client,
-        store=store,
-        client_for_token=lambda token: make_web_client(settings, token=token),
-        support_team=settings.support_slack_team,
-    )
+    holder["workspaces"] = workspaces = slack_workspaces(settings, store=store, default_client=default_client)
     app = build_bolt_app(
         services, settings, client=default_client, socket_mode=socket_mode, notifier=notifier, identity=identity,
         store=store, workspaces=workspaces,

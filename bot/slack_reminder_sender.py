@@ -64,7 +64,6 @@ class SlackReminderSender:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
-        self._client = client
         self._workspace = workspace
         self._needs_proof = needs_proof
         self._interval = per_channel_interval
@@ -157,7 +156,7 @@ class SlackReminderSender:
 
     def _call(self, method: str, **arguments: Any) -> dict[str, Any]:
         try:
-            response = getattr(self._client, method)(**arguments)
+            response = getattr(self.client, method)(**arguments)
         except SlackApiError as error:
             status = error.response.status_code
             if status == 429:

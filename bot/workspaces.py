@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
-from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.oauth.installation_store import Bot, InstallationStore
 
+from bot.settings import Settings
+from bot.slack_client import make_web_client
 from handlers.kit.identity import parse_principal
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,27 @@ class Workspace:
 
 
 ClientFactory = Callable[[str], WebClient]
+
+
+def slack_workspaces(
+    settings: Settings, *, store: InstallationStore | None, default_client: WebClient | None
+) -> SlackWorkspaces:
+    """The workspaces of the running bot: the installation store with OAuth, else the one token's."""
+    return SlackWorkspaces(
+        default_client=None if settings.oauth_enabled else default_client,
+        store=store if settings.oauth_enabled else None,
+        client_for_token=lambda token: make_web_client(settings, token=token),
+        support_team=settings.support_slack_team,
+    )
+
+
+def find_installed_bot(store: InstallationStore, enterprise_id: str | None, team_id: str | None) -> Bot | None:
+    """The bot installed in a workspace: its own installation, else its Grid organization's
+    org-wide one (stored without a team)."""
+    bot = store.find_bot(enterprise_id=enterprise_id, team_id=team_id) if team_id else None
+    if bot is None and enterprise_id:
+        bot = store.find_bot(enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True)
+    return bot
 
 
 class SlackWorkspaces:
@@ -114,12 +137,7 @@ class SlackWorkspaces:
 
     def _lookup(self, workspace: Workspace) -> WebClient | None:
         assert self._store is not None and self._client_for_token is not None
-        bot = None
-        if workspace.team_id:
-            bot = self._store.find_bot(enterprise_id=workspace.enterprise_id, team_id=workspace.team_id)
-        if bot is None and workspace.enterprise_id:  # installed org-wide on the Grid organization
-            bot = self._store.find_bot(enterprise_id=workspace.enterprise_id, team_id=None,
-                                       is_enterprise_install=True)
+        bot = find_installed_bot(self._store, workspace.enterprise_id, workspace.team_id)
         if bot is None or not bot.bot_token:
             logger.info("no Slack installation for %s", workspace.key or "an unnamed workspace")
             return None

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from billing_core.db.database import Database
 from billing_core.db.tables import ContactRecord, ReminderDeliveryRecord
 from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
 from billing_core.identity.emails import normalize_email
-from billing_core.reminders.messages import PostedMessage, ReminderSender
-from billing_core.reminders.sent import load_sent
+from billing_core.reminders.messages import ReminderSender
+from billing_core.reminders.sent import load_sent, sent_messages
 from billing_core.reminders.thanks import THANK_WINDOW
 
 Delivery = ReminderDeliveryRecord
@@ -24,23 +24,12 @@ def reveal_withheld(db: Database, sender: ReminderSender, email: str, now: datet
     A DM that cannot be rewritten now (rate limit, Slack error) stays withheld: the person still
     sees every invoice with ``/billing``, and the next proof or sweep does not depend on it.
     """
-    with db.read() as session:
-        messages = session.execute(
-            select(Delivery.channel, Delivery.message_ts, Delivery.claimed_at, Delivery.workspace)
-            .join(ContactRecord, ContactRecord.id == Delivery.contact_id)
-            .where(
-                ContactRecord.email == normalize_email(email),
-                Delivery.status == "sent",
-                Delivery.withheld.is_(True),
-                Delivery.claimed_at >= now - THANK_WINDOW,
-                Delivery.message_ts.is_not(None),
-            )
-            .distinct()
-        ).all()
+    messages = sent_messages(
+        db, now - THANK_WINDOW, ContactRecord.email == normalize_email(email), Delivery.withheld.is_(True),
+        join=(ContactRecord, ContactRecord.id == Delivery.contact_id),
+    )
     revealed = 0
-    for channel, ts, claimed_at, workspace in messages:
-        assert channel is not None and ts is not None
-        posted = PostedMessage(channel, ts, workspace or "")
+    for posted, claimed_at in messages:
         sent = load_sent(db, posted, claimed_at)
         if sent is None:
             continue

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, ContactRecord, InvoiceRecord, ReminderDeliveryRecord
@@ -22,6 +23,25 @@ class SentReminder:
     message: ReminderMessage
     delivery_ids: tuple[int, ...]
     paid_ids: tuple[int, ...]
+
+
+def sent_messages(
+    db: Database, since: datetime, *where: ColumnElement[bool], join: Any = None, limit: int | None = None
+) -> list[tuple[PostedMessage, datetime]]:
+    """Each DM sent since ``since`` whose delivery rows match ``where`` (joined to ``join``), once,
+    with the claim time that finds its rows again (``load_sent``)."""
+    query = select(Delivery.channel, Delivery.message_ts, Delivery.claimed_at, Delivery.workspace)
+    if join is not None:
+        query = query.join(*join)
+    query = query.where(
+        Delivery.status == "sent", Delivery.claimed_at >= since, Delivery.message_ts.is_not(None), *where
+    ).distinct()
+    if limit is not None:
+        query = query.limit(limit)
+    with db.read() as session:
+        rows = session.execute(query).all()
+    return [(PostedMessage(str(channel), str(ts), workspace or ""), claimed_at)
+            for channel, ts, claimed_at, workspace in rows]
 
 
 def load_sent(db: Database, posted: PostedMessage, claimed_at: datetime) -> SentReminder | None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from billing_core.db.database import Database
 from billing_core.db.tables import InvoiceRecord, ReminderDeliveryRecord
 from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
 from billing_core.reminders.messages import PostedMessage, ReminderSender
 from billing_core.reminders.plan import PlanWindow
-from billing_core.reminders.sent import load_sent
+from billing_core.reminders.sent import load_sent, sent_messages
 
 THANK_WINDOW = timedelta(days=120)
 MESSAGES_PER_SWEEP = 500
@@ -25,26 +25,11 @@ Delivery = ReminderDeliveryRecord
 
 def thank_paid(db: Database, sender: ReminderSender, window: PlanWindow) -> int:
     """Update each sent DM that mentions a newly paid invoice; returns how many reminders were thanked."""
-    since = window.now - THANK_WINDOW
-    with db.read() as session:
-        messages = session.execute(
-            select(Delivery.channel, Delivery.message_ts, Delivery.claimed_at, Delivery.workspace)
-            .join(InvoiceRecord, InvoiceRecord.id == Delivery.invoice_id)
-            .where(
-                Delivery.status == "sent",
-                Delivery.claimed_at >= since,
-                Delivery.thanked_at.is_(None),
-                Delivery.message_ts.is_not(None),
-                InvoiceRecord.status == "paid",
-            )
-            .distinct()
-            .limit(MESSAGES_PER_SWEEP)
-        ).all()
-    thanked = 0
-    for channel, ts, claimed_at, workspace in messages:
-        assert channel is not None and ts is not None
-        thanked += _thank_one(db, sender, window, PostedMessage(channel, ts, workspace or ""), claimed_at)
-    return thanked
+    messages = sent_messages(
+        db, window.now - THANK_WINDOW, Delivery.thanked_at.is_(None), InvoiceRecord.status == "paid",
+        join=(InvoiceRecord, InvoiceRecord.id == Delivery.invoice_id), limit=MESSAGES_PER_SWEEP,
+    )
+    return sum(_thank_one(db, sender, window, posted, claimed_at) for posted, claimed_at in messages)
 
 
 def _thank_one(
