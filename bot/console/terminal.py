@@ -26,18 +26,32 @@ class PlainReader:
         return line.rstrip("\n")
 
 
+def card_safe_history(history_file: Path) -> Any:
+    """A prompt_toolkit ``FileHistory`` that never keeps a card-like line (in memory or in the file)."""
+    from prompt_toolkit.history import FileHistory
+
+    from billing_core.card_guard import contains_card_number
+
+    class CardSafeHistory(FileHistory):
+        def append_string(self, string: str) -> None:
+            if not contains_card_number(string):
+                super().append_string(string)
+
+    return CardSafeHistory(str(history_file))
+
+
 class PromptReader:
     """prompt_toolkit's prompt: line editing, and history kept in ``history_file``.
 
-    Ctrl-D ends the input; Ctrl-C raises ``KeyboardInterrupt`` (the console quits on it).
+    Ctrl-D ends the input; Ctrl-C raises ``KeyboardInterrupt`` (the console quits on it at its prompt,
+    and cancels a form while one is being filled). Card-like lines are never written to the history.
     """
 
     def __init__(self, history_file: Path) -> None:
         from prompt_toolkit import PromptSession
-        from prompt_toolkit.history import FileHistory
 
         history_file.parent.mkdir(parents=True, exist_ok=True)
-        self._session: Any = PromptSession(history=FileHistory(str(history_file)))
+        self._session: Any = PromptSession(history=card_safe_history(history_file))
 
     def __call__(self, prompt: str) -> str | None:
         try:
