@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.applications import Starlette
 from billing_core.clock import Clock
 from billing_core.container import Services
 from billing_core.db.database import Database
+from billing_core.payments.stripe_gateway import StripeGateway
 from bot.app import build_bolt_app
 from bot.bootstrap import build_services
 from bot.oauth import installation_store
@@ -41,6 +43,8 @@ def build_runtime(
     clock: Clock | None = None,
     db: Database | None = None,
     identity: IdentityResolver | None = None,
+    stripe_gateway: StripeGateway | None = None,
+    notifier_executor: Executor | None = None,
 ) -> SlackRuntime:
     """Wire the whole Slack side. The notifier is built first (services tell people through it)
     and learns how to reach each workspace once the app (and its installation store) exists."""
@@ -50,8 +54,8 @@ def build_runtime(
     def client_for(workspace: Workspace) -> WebClient | None:
         return holder["workspaces"].client_for(workspace)
 
-    notifier = SlackNotifier(client_for)
-    services = build_services(settings, clock=clock, db=db, notifier=notifier)
+    notifier = SlackNotifier(client_for, executor=notifier_executor)
+    services = build_services(settings, clock=clock, db=db, notifier=notifier, stripe_gateway=stripe_gateway)
     store = installation_store(settings, services.db.engine) if settings.oauth_enabled else None
     holder["workspaces"] = workspaces = slack_workspaces(settings, store=store, default_client=default_client)
     app = build_bolt_app(

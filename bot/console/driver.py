@@ -29,11 +29,13 @@ ANSWER_TIMEOUT = 60.0
 class SlackDriver:
     """Sends what a person does in Slack to ``app``, and puts the acks on their screen."""
 
-    def __init__(self, app: App, *, signing_secret: str, workspace: Workspace) -> None:
+    def __init__(
+        self, app: App, *, signing_secret: str, workspace: Workspace, executor: TrackingExecutor | None = None
+    ) -> None:
         self.app = app
         self.workspace = workspace
         self._secret = signing_secret
-        self.executor = TrackingExecutor()
+        self.executor = executor or TrackingExecutor()
         track_listeners(app, self.executor)
 
     def close(self) -> None:

@@ -22,7 +22,11 @@ HELP = """Console commands:
   :home             open the App Home
   :remind <date>    run a reminder sweep as if it were that date (YYYY-MM-DD, or an ISO time) and show the DMs
   :help             this list
-  :quit             quit (Ctrl-D and Ctrl-C too)"""
+  :quit             quit (Ctrl-D and Ctrl-C at the prompt too; Ctrl-C in a form cancels the form)"""
+
+
+class StopConsole(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: the whole console stops, even in the middle of a form (unlike Ctrl-C)."""
 
 
 class LineReader(Protocol):
@@ -34,6 +38,9 @@ class LineReader(Protocol):
 #: Runs a reminder sweep at the date or time typed and returns the line to print.
 RemindHook = Callable[[str], str]
 
+#: Plays the person's browser for a link button's URL; True when it knew the page (the demo's Checkout).
+BrowserHook = Callable[[str], bool]
+
 
 @dataclass
 class Console:
@@ -43,6 +50,9 @@ class Console:
     workspace: Workspace
     read: LineReader
     remind: RemindHook | None = None
+    browser: BrowserHook | None = None
+    #: Runs after each line is handled (the console has no scheduler: the escalation outbox runs here).
+    after_turn: Callable[[], None] | None = None
 
     @property
     def display(self) -> Display:
@@ -71,6 +81,15 @@ class Console:
             except Exception:
                 logger.exception("console command failed")
                 self.display.say("(that failed; see the log above)")
+            self._after_turn()
+
+    def _after_turn(self) -> None:
+        if self.after_turn is None:
+            return
+        try:
+            self.after_turn()
+        except Exception:
+            logger.exception("the console's after-turn work failed")
 
     def handle(self, line: str) -> bool:
         """Do what ``line`` says; False means quit."""
@@ -147,8 +166,20 @@ class Console:
                 self.display.say("(cancelled)")
                 return
         self.driver.click(choice)
+        if url and self.browser is not None and self.browser(str(url)):
+            self.driver.wait()  # what the page set off (the app's DM about a new card) shows before the prompt
 
     def _submit(self, surface: Surface) -> None:
+        """Fill and submit the modal; Ctrl-C while filling it cancels the form (not the console)."""
+        try:
+            self._fill_and_submit(surface)
+        except KeyboardInterrupt as interrupt:
+            if isinstance(interrupt, StopConsole):
+                raise
+            self.display.say("")
+            self.display.say("(form cancelled: nothing was submitted; its number still opens it again)")
+
+    def _fill_and_submit(self, surface: Surface) -> None:
         """Prompt for each input of the modal, then submit it; ask again for what the app rejects."""
         blocks = input_blocks(surface.content)
         wanted = {str(b.get("block_id") or "") for b in blocks}

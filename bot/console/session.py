@@ -20,12 +20,15 @@ from typing import IO, Any
 
 from billing_core.clock import Clock
 from billing_core.container import Services
+from billing_core.payments.stripe_gateway import StripeGateway
 from bot.console.display import Display
 from bot.console.driver import SlackDriver
-from bot.console.repl import Console, LineReader
+from bot.console.idle import TrackingExecutor
+from bot.console.repl import Console, LineReader, StopConsole
 from bot.console.terminal import PlainReader, PromptReader, interactive
 from bot.console.webapi import SlackWebAPI
 from bot.console.workspace import Workspace
+from bot.demo.checkout import CheckoutStandIn, pick_in_terminal
 from bot.demo.environment import DemoEnvironment
 from bot.demo.seed import PEOPLE, DemoPerson
 from bot.settings import Settings
@@ -66,6 +69,12 @@ class ConsoleParts:
     api: SlackWebAPI
 
 
+def _deliver_escalations(services: Services) -> None:
+    """What the scheduler's outbox job does in ``serve``: the console runs it after each line, so
+    an escalation's e-mail leaves at once."""
+    services.escalations.outbox.deliver_due()
+
+
 def reminder_hook(services: Services, settings: Settings) -> Callable[[str], str]:
     """``:remind <date>``: a sweep at 10:00 that day (or at the ISO time given), in BILLING_TIMEZONE."""
 
@@ -94,6 +103,7 @@ def console_parts(
     people: Sequence[DemoPerson] = (),
     clock: Clock | None = None,
     seed: Callable[[Services], None] | None = None,
+    stripe_gateway: StripeGateway | None = None,
 ) -> Iterator[ConsoleParts]:
     """Build the stand-in, the services and the Bolt app; tear them down on exit."""
     from bot.server import SlackRuntime, build_runtime
@@ -106,14 +116,17 @@ def console_parts(
         signing_secret = secrets.token_hex(16)
         settings = console_settings(settings, api, signing_secret)
         # The same composition as ``serve``: notifier, services and Bolt app.
-        runtime = build_runtime(settings, clock=clock)
+        # The app's DMs (a card added, a payment settled) run on the executor the console waits for.
+        executor = TrackingExecutor()
+        runtime = build_runtime(settings, clock=clock, stripe_gateway=stripe_gateway, notifier_executor=executor)
         services = runtime.services
         if seed is not None:
             seed(services)
         for person in people:
             workspace.add_person(person.email, person.name)
-        driver = SlackDriver(runtime.app, signing_secret=signing_secret, workspace=workspace)
-        console = Console(driver, workspace, read, remind=reminder_hook(services, settings))
+        driver = SlackDriver(runtime.app, signing_secret=signing_secret, workspace=workspace, executor=executor)
+        console = Console(driver, workspace, read, remind=reminder_hook(services, settings),
+                          after_turn=lambda: _deliver_escalations(services))
         yield ConsoleParts(console, services, settings, api)
     finally:
         if driver is not None:
@@ -144,15 +157,19 @@ def run_console(
         stack.enter_context(_stop_on_signals())
         people: Sequence[DemoPerson] = ()
         seed: Callable[[Services], None] | None = None
+        gateway: StripeGateway | None = None
         history = Path(".demo") / "history"
         if demo is not None:
             demo.announce = write
             stack.callback(demo.stop)
             settings = with_overrides(settings, **demo.start())
             people, seed, history = PEOPLE, _demo_seed(settings), demo.history_file
+            gateway = demo.stripe_gateway()
         read: LineReader = PromptReader(history) if tty else PlainReader(stdin, stdout)
         parts = stack.enter_context(console_parts(settings, write=write, read=read, people=people,
-                                                  clock=clock, seed=seed))
+                                                  clock=clock, seed=seed, stripe_gateway=gateway))
+        if demo is not None and demo.checkout is not None:
+            _attach_checkout(parts, demo.checkout)
         _banner(write, demo, people)
         if people:
             parts.console.act_as(people[0].email)
@@ -164,6 +181,20 @@ def run_console(
         except KeyboardInterrupt:
             write("")
         write("Bye: everything the console started has been stopped.")
+
+
+def _attach_checkout(parts: ConsoleParts, checkout: CheckoutStandIn) -> None:
+    """The demo's Checkout tells the app of saved cards as Stripe's webhook would, and its pages
+    can be completed from the terminal when the person clicks "Add a card securely"."""
+    webhooks = parts.services.webhooks
+    if webhooks is not None:
+        checkout.deliver = webhooks.handle
+    console = parts.console
+
+    def browse(url: str) -> bool:
+        return pick_in_terminal(checkout, url, read=console.read, say=console.display.say)
+
+    console.browser = browse
 
 
 def _demo_seed(settings: Settings) -> Callable[[Services], None]:
@@ -192,7 +223,7 @@ def _stop_on_signals() -> Iterator[None]:
     """SIGTERM and SIGHUP end the console like Ctrl-C does, so that cleanup runs."""
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+        raise StopConsole
 
     previous: dict[signal.Signals, Any] = {}
     try:
