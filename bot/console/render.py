@@ -21,16 +21,24 @@ OPTION_ELEMENTS = frozenset({"static_select", "overflow", "radio_buttons"})
 
 _LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 _BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
-_EMOJI = {
-    ":white_check_mark:": "✔",
-    ":x:": "✘",
-    ":warning:": "⚠",
-    ":hourglass_flowing_sand:": "⌛",
-    ":lock:": "🔒",
-    ":information_source:": "ℹ",
-    ":credit_card:": "💳",
-    ":bell:": "🔔",
-    ":wave:": "👋",
+_STRIKE = re.compile(r"(?<![\w~])~(?=\S)([^~\n]+?)(?<=\S)~(?![\w~])")
+_ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
+_SHORTCODE = re.compile(r":([a-z0-9_+-]+):")
+#: Slack's shortcodes as terminal characters; one not listed stays as typed (a workspace's own emoji).
+EMOJI = {
+    "white_check_mark": "✔", "heavy_check_mark": "✔", "x": "✘", "warning": "⚠",
+    "hourglass_flowing_sand": "⏳", "hourglass": "⌛", "lock": "🔒", "unlock": "🔓", "key": "🔑",
+    "information_source": "ℹ", "credit_card": "💳", "bell": "🔔", "wave": "👋", "tada": "🎉",
+    "moneybag": "💰", "money_with_wings": "💸", "dollar": "💵", "receipt": "🧾", "email": "📧",
+    "envelope": "✉️", "calendar": "📅", "date": "📅", "spiral_calendar_pad": "🗓️", "alarm_clock": "⏰",
+    "clock1": "🕐", "mag": "🔍", "memo": "📝", "page_facing_up": "📄", "paperclip": "📎", "link": "🔗",
+    "rotating_light": "🚨", "no_entry": "⛔", "no_entry_sign": "🚫", "red_circle": "🔴",
+    "large_green_circle": "🟢", "large_yellow_circle": "🟡", "arrows_counterclockwise": "🔄",
+    "repeat": "🔁", "thumbsup": "👍", "+1": "👍", "thumbsdown": "👎", "-1": "👎", "pray": "🙏",
+    "raised_hands": "🙌", "eyes": "👀", "bulb": "💡", "speech_balloon": "💬", "busts_in_silhouette": "👥",
+    "bust_in_silhouette": "👤", "office": "🏢", "house": "🏠", "robot_face": "🤖", "zzz": "💤",
+    "sparkles": "✨", "star": "⭐", "heart": "❤️", "smile": "😄", "slightly_smiling_face": "🙂",
+    "question": "❓", "grey_question": "❔", "exclamation": "❗", "arrow_right": "➡️", "point_right": "👉",
 }
 
 
@@ -70,9 +78,19 @@ def mrkdwn(text: str) -> str:
         return f"{label} <{target}>" if label and label != target else target
 
     text = _BOLD.sub(r"\1", _LINK.sub(link, text))
-    for code, symbol in _EMOJI.items():
-        text = text.replace(code, symbol)
-    return html.unescape(text)
+    text = _STRIKE.sub(lambda match: strike(match.group(1)), text)
+    text = _ITALIC.sub(r"\1", text)
+    return html.unescape(emoji(text))
+
+
+def emoji(text: str) -> str:
+    """``:tada:`` and the other shortcodes Slack draws, as the characters a terminal shows."""
+    return _SHORTCODE.sub(lambda match: EMOJI.get(match.group(1), match.group(0)), text)
+
+
+def strike(text: str) -> str:
+    """``text`` struck through (a combining long stroke after each character), as Slack shows ``~text~``."""
+    return "".join(char + "\u0336" for char in text)
 
 
 def text_of(obj: object) -> str:
@@ -82,7 +100,9 @@ def text_of(obj: object) -> str:
     if not isinstance(obj, dict):
         return ""
     raw = str(obj.get("text") or "")
-    return mrkdwn(raw) if obj.get("type") == "mrkdwn" else html.unescape(raw)
+    if obj.get("type") == "mrkdwn":
+        return mrkdwn(raw)
+    return html.unescape(raw if obj.get("emoji") is False else emoji(raw))
 
 
 def _indent(text: str, prefix: str = "  ") -> list[str]:

@@ -90,3 +90,17 @@ def test_links_mentions_and_emoji_are_made_readable() -> None:
     assert mrkdwn("<https://pay.test/x|Complete authentication>") == "Complete authentication <https://pay.test/x>"
     assert mrkdwn("hi <@U123> :white_check_mark:") == "hi @U123 ✔"
     assert mrkdwn("snake_case *bold* 2*3*4") == "snake_case bold 2*3*4"
+
+
+def test_emoji_shortcodes_are_drawn_in_mrkdwn_and_plain_text_and_unknown_ones_stay_as_typed() -> None:
+    assert mrkdwn("No open invoices. :tada:") == "No open invoices. 🎉"
+    assert mrkdwn("Our own :acme-logo: emoji") == "Our own :acme-logo: emoji"
+    assert "👋" in "\n".join(render_blocks([{"type": "header", "text": plain("Hello :wave:")}], numbering()[1]))
+
+
+def test_struck_through_invoice_numbers_show_struck_through_not_between_tildes() -> None:
+    shown = mrkdwn(":white_check_mark: ~INV-1001~ · Acme Corp · paid")
+    assert "~" not in shown
+    assert shown.startswith("✔ I\u0336N\u0336V\u0336")
+    assert shown.replace("\u0336", "") == "✔ INV-1001 · Acme Corp · paid"
+    assert mrkdwn("about ~5 days, and ~10") == "about ~5 days, and ~10"
