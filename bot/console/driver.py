@@ -37,6 +37,8 @@ class SlackDriver:
         self._secret = signing_secret
         self.executor = executor or TrackingExecutor()
         track_listeners(app, self.executor)
+        # Bolt's advice to a developer about a request nobody handles: the console says it in words.
+        app.logger.addFilter(_NoUnhandledAdvice())
 
     def close(self) -> None:
         self.executor.wait_idle(timeout=10)
@@ -52,7 +54,8 @@ class SlackDriver:
             team_id=self.workspace.team_id, channel_id=channel,
             response_url=self.workspace.response_url(user_id, channel), trigger_id=self.workspace.trigger_id(user_id),
         )
-        response = self._send(body, requests.FORM)
+        unknown = f"Unknown command {command}: this app answers /billing (try /billing help)."
+        response = self._send(body, requests.FORM, unhandled=unknown)
         self._show_command_ack(user_id, channel, response)
         self.wait()
 
@@ -129,10 +132,13 @@ class SlackDriver:
 
     # -- plumbing ----------------------------------------------------------------------------------------
 
-    def _send(self, body: str, content_type: str) -> BoltResponse:
+    def _send(self, body: str, content_type: str, *, unhandled: str = "") -> BoltResponse:
+        """Dispatch one signed request; ``unhandled`` is what to say when no listener took it."""
         headers: dict[str, str | Sequence[str]] = dict(requests.signed_headers(self._secret, body, content_type))
         response = self.app.dispatch(BoltRequest(body=body, headers=headers))
-        if response.status >= 400:
+        if response.status == 404 and unhandled:
+            self.workspace.display.say(unhandled)
+        elif response.status >= 400:
             logger.warning("the app answered %s: %s", response.status, response.body[:200])
             self.workspace.display.say(f"(the app answered HTTP {response.status}; Slack would show an error)")
         return response
@@ -169,6 +175,11 @@ class SlackDriver:
         if surface.kind != "ephemeral":
             extra["message"] = {"type": "message", "ts": surface.ts, **surface.content}
         return extra
+
+
+class _NoUnhandledAdvice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Unhandled request")
 
 
 def _json(response: BoltResponse) -> dict[str, Any]:

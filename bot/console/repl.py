@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.console.display import Choice, Display, Surface
@@ -53,6 +53,8 @@ class Console:
     browser: BrowserHook | None = None
     #: Runs after each line is handled (the console has no scheduler: the escalation outbox runs here).
     after_turn: Callable[[], None] | None = None
+    #: The App Home a click started from: drawn again (with working numbers) once no modal covers it.
+    _home: Surface | None = field(default=None, init=False, repr=False)
 
     @property
     def display(self) -> Display:
@@ -106,6 +108,7 @@ class Console:
             return True
         if line.isascii() and line.isdecimal():
             self._choose(int(line))
+            self._back_to_home()
             return True
         self.display.say("Type /billing <something>, a number to choose, or :help.")
         return True
@@ -142,6 +145,8 @@ class Console:
             self.display.say(f"Nothing on screen has the number {number}.")
             return
         surface = choice.surface
+        if surface.kind == "home":
+            self._home = surface
         if surface.user_id != self.display.viewer:
             self.display.say(f"(clicking as {self.workspace.describe(surface.user_id)}, who sees this)")
         if choice.kind == "close":
@@ -151,6 +156,16 @@ class Console:
             self._submit(surface)
         else:
             self._click(choice)
+
+    def _back_to_home(self) -> None:
+        """After a click from the App Home, once no modal covers it, draw it again: the modal's
+        numbers replaced the Home's, and the app may have changed it."""
+        home = self._home
+        if home is None or self.workspace.top_modal(home.user_id) is not None:
+            return
+        self._home = None
+        self.display.new_turn()
+        self.display.show(home, "back on the App Home")
 
     def _click(self, choice: Choice) -> None:
         assert choice.clickable is not None

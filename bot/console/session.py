@@ -30,7 +30,7 @@ from bot.console.webapi import SlackWebAPI
 from bot.console.workspace import Workspace
 from bot.demo.checkout import CheckoutStandIn, pick_in_terminal
 from bot.demo.environment import DemoEnvironment
-from bot.demo.seed import PEOPLE, DemoPerson
+from bot.demo.seed import CARDS_NOTE, PEOPLE, DemoPerson
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -213,8 +213,12 @@ def _banner(write: Callable[[str], None], demo: DemoEnvironment | None, people: 
     write("billing-bot console: a pretend Slack workspace driving the real app.")
     if demo is not None:
         write(f"Demo data: {demo.describe()}.")
+    if people:
+        write(f"Demo people (you start as {people[0].name}; be someone else with :as <email>):")
     for person in people:
         write(f"  {person.email:<18} {person.name}: {person.note}")
+    if demo is not None:
+        write(CARDS_NOTE)
     write("Type /billing help to start, a number to click, :help for console commands, :quit to leave.")
 
 

@@ -39,6 +39,14 @@ CARDS = {
 }
 
 
+#: What the banner says about the cards above.
+CARDS_NOTE = (
+    "Demo cards: every account pays with its default Visa •••• 4242. Acme Corp also has Visa •••• 0341,\n"
+    "  which is declined when charged: pay with it (or make it the default in /billing methods) to see a\n"
+    "  decline. Add card (in /billing methods) opens a stand-in of Stripe's page to pick a test card."
+)
+
+
 def _invoice(number: str, issued: date, due: date, amount: int, status: str, description: str) -> dict[str, Any]:
     return {"number": number, "issued_on": issued.isoformat(), "due_on": due.isoformat(), "amount_due": amount,
             "currency": "usd", "status": status, "description": description}
