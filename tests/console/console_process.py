@@ -6,6 +6,7 @@ import codecs
 import os
 import queue
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -143,3 +144,21 @@ def stripe_port(banner: str) -> int:
     match = re.search(r"Stripe API at http://127\.0\.0\.1:(\d+)", banner)
     assert match, banner
     return int(match.group(1))
+
+
+def printf_console(script: str, *, cwd: Path, env: dict[str, str], timeout: float = 120.0) -> str:
+    """``printf '<script>' | python -m bot console --demo`` in a shell: every line typed up front,
+    as a person pastes a script; returns everything the console printed."""
+    command = f"printf %s {shlex.quote(script)} | {shlex.quote(sys.executable)} -m bot console --demo"
+    done = subprocess.run(["sh", "-c", command], cwd=cwd, env=env, text=True, capture_output=True,
+                          timeout=timeout, check=False)
+    assert done.returncode == 0, f"the console exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    return done.stdout + done.stderr
+
+
+def after_prompt(transcript: str, line: str, *, last: bool = False) -> str:
+    """What the console printed in answer to ``line`` (its first or ``last`` time; until the next prompt)."""
+    find = transcript.rindex if last else transcript.index
+    start = find(f"> {line}\n") + len(line) + 3
+    following = re.search(r"^[^\s>]+> ", transcript[start:], re.MULTILINE)
+    return transcript[start:start + following.start()] if following else transcript[start:]
