@@ -37,6 +37,10 @@ class OverdueEscalator(Protocol):
         """Tell billing support the person says the invoice is paid; returns a view with ``reference``."""
         ...
 
+    def deliver_soon(self, view: Any) -> None:
+        """Send that escalation's e-mail now, off the caller's thread (the outbox retries it later)."""
+        ...
+
 
 def escalate_overdue(
     db: Database, escalator: OverdueEscalator, schedule: ReminderSchedule, window: PlanWindow

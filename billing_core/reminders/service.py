@@ -147,4 +147,7 @@ class ReminderService:
         if self.escalator is not None:
             view = self.escalator.report_already_paid(actor, account_external_id, invoice_number)
             reference = getattr(view, "reference", None)
+            # Like a request from the support modal: the e-mail leaves now, not at the next outbox run
+            # (which never comes under --no-scheduler without cron, nor in the console).
+            self.escalator.deliver_soon(view)
         return until, reference

@@ -149,3 +149,12 @@ def test_a_newline_in_an_account_name_cannot_forge_headers(
     assert mail.rcpt_tos == ["support@vendor.test"]
     assert mail.message["Bcc"] is None
     assert mail.message["Subject"].endswith("Something else: Acme Bcc: victim@evil.test")
+
+
+def test_ive_already_paid_clicked_in_a_reminder_is_e_mailed_at_once_without_waiting_for_the_outbox_job(
+    mail_services: Services, smtp_sink: SmtpSink
+) -> None:
+    _, reference = mail_services.reminders.already_paid(ANN, "acme", "INV-1001")
+
+    [message] = smtp_sink.wait_for(1, timeout=10)
+    assert f"[{reference}]" in message["Subject"]
