@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -111,6 +112,8 @@ class EscalationOutbox:
         self.staff_channel: StaffChannel | None = None
         self.policy = policy or RetryPolicy()
         self._mailer_missing_logged = False
+        self._in_flight: set[threading.Thread] = set()
+        self._in_flight_lock = threading.Lock()
 
     # -- entry points ------------------------------------------------------------------
 
@@ -146,8 +149,19 @@ class EscalationOutbox:
         thread = threading.Thread(
             target=self._deliver_quietly, args=(escalation_id,), name=f"escalation-{escalation_id}", daemon=True
         )
+        with self._in_flight_lock:
+            self._in_flight = {t for t in self._in_flight if t.is_alive()} | {thread}
         thread.start()
         return thread
+
+    def wait_for_deliveries(self, timeout: float = 10.0) -> None:
+        """Wait (at most ``timeout`` seconds) for the deliveries ``deliver_soon`` started (the console
+        shows their outcome before its next prompt)."""
+        with self._in_flight_lock:
+            threads = list(self._in_flight)
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def health(self) -> dict[str, Any]:
         """For ``/healthz``: queue depth and permanent failures (``ok`` is False when any failed)."""

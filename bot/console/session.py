@@ -72,7 +72,9 @@ class ConsoleParts:
 def _deliver_escalations(services: Services) -> None:
     """What the scheduler's outbox job does in ``serve``: the console runs it after each line, so
     an escalation's e-mail leaves at once."""
-    services.escalations.outbox.deliver_due()
+    outbox = services.escalations.outbox
+    outbox.wait_for_deliveries()  # those the app started itself (support requests, "I've already paid")
+    outbox.deliver_due()
 
 
 def reminder_hook(services: Services, settings: Settings) -> Callable[[str], str]:
