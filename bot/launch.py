@@ -16,7 +16,7 @@ def choose_command() -> list[str]:
             return ["socket"]
         return ["serve"]
     print(
-        "No Slack credentials configured (see README, 'Connect a real Slack workspace'): "
+        "No Slack credentials configured (to connect a real workspace, see README, 'Connect Slack'): "
         "starting the local console on demo data.",
         flush=True,
     )

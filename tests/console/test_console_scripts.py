@@ -3,10 +3,11 @@ billing support "I've already paid" from a reminder, with the e-mail leaving at 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.console.console_process import after_prompt, clean_env, printf_console
+from tests.console.console_process import REPO, after_prompt, clean_env, printf_console
 from tests.console.test_console_demo import next_weekday
 
 
@@ -49,3 +50,14 @@ def test_a_script_says_ive_already_paid_to_a_reminder_and_the_e_mail_to_support_
     assert "tell billing support" in answer
     assert "I've told billing support (reference ESC-" in answer
     assert "✉ e-mail sent to billing@example.com: [ESC-" in answer  # before the next prompt: no scheduler needed
+
+
+def test_the_script_in_the_readme_pays_the_overdue_demo_invoice(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text()
+    match = re.search(r"^printf '([^']*)' \| \.venv/bin/billing-bot console --demo$", readme, re.MULTILINE)
+    assert match, "the README shows a printf script for the console"
+    script = match.group(1).encode().decode("unicode_escape")
+
+    out = printf_console(script, cwd=tmp_path, env=clean_env())
+
+    assert "✔ Payment received: $480.00" in out and "Invoices: INV-0998" in out
