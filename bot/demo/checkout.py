@@ -93,6 +93,12 @@ class CheckoutStandIn(StandInServer):
         with self._lock:
             return session_id if session_id in self._sessions else None
 
+    def completed(self, session_id: str) -> bool:
+        """True once a card was saved through the session's page."""
+        with self._lock:
+            session = self._sessions.get(session_id)
+            return session is not None and session.status == "complete"
+
     # -- what the person does on the page ----------------------------------------------------------
 
     def complete(self, session_id: str, card: TestCard) -> str:
@@ -207,7 +213,9 @@ def pick_in_terminal(
             typed = ""
         choice = (typed or "").strip()
         if not choice:
-            say("(left the checkout page; no card was saved)")
+            done = checkout.completed(session_id)
+            say("(the card was saved on the page in the browser)" if done else
+                "(left the checkout page; no card was saved)")
             return True
         if not (choice.isascii() and choice.isdecimal() and 1 <= int(choice) <= len(TEST_CARDS)):
             say(f"  Type a number from 1 to {len(TEST_CARDS)}.")

@@ -4,11 +4,13 @@ billing support "I've already paid" from a reminder, with the e-mail leaving at 
 from __future__ import annotations
 
 import re
+import urllib.parse
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.console.console_process import REPO, after_prompt, clean_env, printf_console
-from tests.console.test_console_demo import next_weekday
+from tests.console.console_process import QUESTION, REPO, after_prompt, clean_env, number, printf_console
+from tests.console.test_console_demo import next_weekday, start_console
 
 
 def test_a_script_adds_a_demo_card_on_the_stand_in_checkout_page_and_the_bot_lists_it(tmp_path: Path) -> None:
@@ -61,3 +63,25 @@ def test_the_script_in_the_readme_pays_the_overdue_demo_invoice(tmp_path: Path) 
     out = printf_console(script, cwd=tmp_path, env=clean_env())
 
     assert "✔ Payment received: $480.00" in out and "Invoices: INV-0998" in out
+
+
+def test_the_stand_in_checkout_page_also_works_in_a_browser(tmp_path: Path) -> None:
+    console, _ = start_console(tmp_path)
+    try:
+        methods = console.send("/billing methods")
+        screen = console.send(number(methods, "Add card"))
+        page = console.send(number(screen, "Add a card securely"), expect=QUESTION)
+        url = re.search(r"\(Slack opens (http://127\.0\.0\.1:\d+/c/\S+) in the browser\)", page)
+        assert url, page
+
+        with urllib.request.urlopen(url.group(1), timeout=10) as response:
+            html = response.read().decode()
+        assert "Visa •••• 4242" in html and "declined when saved" in html
+        form = urllib.parse.urlencode({"card": "visa-debit"}).encode()
+        with urllib.request.urlopen(url.group(1), data=form, timeout=10) as response:
+            assert "Saved Visa debit •••• 5556" in response.read().decode()
+
+        assert "saved on the page in the browser" in console.send("")
+        assert "Visa •••• 5556" in console.send("/billing methods")
+    finally:
+        console.kill()
