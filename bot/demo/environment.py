@@ -1,4 +1,5 @@
-"""What ``console --demo`` runs beside the app: a fresh SQLite file, localstripe and a mail sink."""
+"""What ``console --demo`` runs beside the app: a fresh SQLite file, localstripe, a mail sink and
+a stand-in of Stripe's hosted card page."""
 
 from __future__ import annotations
 
