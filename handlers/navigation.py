@@ -18,6 +18,7 @@ from handlers.kit.ids import (
     LINK_ACTION_PREFIX,
     SHOW_ACCOUNTS_ACTION,
     SHOW_HISTORY_ACTION,
+    SHOW_HISTORY_PREVIOUS_ACTION,
     SHOW_INVOICES_ACTION,
     SHOW_METHODS_ACTION,
     SHOW_OVERVIEW_ACTION,
@@ -90,6 +91,7 @@ _SCREENS = {
     SHOW_INVOICES_ACTION: show_invoices,
     SHOW_METHODS_ACTION: show_methods,
     SHOW_HISTORY_ACTION: show_history,
+    SHOW_HISTORY_PREVIOUS_ACTION: show_history,
     SHOW_ACCOUNTS_ACTION: show_accounts,
 }
 
