@@ -49,6 +49,7 @@ from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_RESOLVE_ACTION
 from handlers.kit.payloads import AccountRef
 
 LIMIT_TEXT = f"{MAX_MESSAGE_LENGTH:,}"
+_MAX_REQUESTS = 40  # the open requests listed: a message holds 50 blocks
 # Each fact's value in the staff post, escaped: five such values and their labels stay within a
 # section's 3,000 characters.
 _FACT_LIMIT = 560
@@ -174,9 +175,12 @@ def open_escalations_screen(account: AccountView, escalations: Sequence[Escalati
             for e in escalations
         ]
     blocks: list[Block] = [header("Billing support")]
-    blocks += [section(line) for line in lines[:40]]
+    blocks += [section(line) for line in lines[:_MAX_REQUESTS]]
+    if len(lines) > _MAX_REQUESTS:
+        blocks.append(section(f"…and {len(lines) - _MAX_REQUESTS} more open requests. Billing support has them "
+                              "all and replies to each by e-mail."))
     blocks.append(actions(support_button(account.external_id, text="New request to billing support")))
-    blocks.append(context("Tip: `/billing support <message>` sends a request straight away."))
+    blocks.append(context("Tip: `/billing support &lt;message&gt;` sends a request straight away."))
     text = f"You have {len(escalations)} open request(s) with billing support."
     return Screen(text, blocks, "Billing support")
 

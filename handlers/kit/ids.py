@@ -32,6 +32,7 @@ SWITCH_ACCOUNT_ACTION = "switch_account"  # static_select; SwitchChoice (the opt
 METHOD_MAKE_DEFAULT_ACTION = "method_make_default"
 METHOD_REMOVE_ACTION = "method_remove"
 ADD_CARD_ACTION = "add_card"  # AccountRef
+SHOW_METHODS_PAGE_ACTION = "show_methods_page"  # MethodsPage: "More cards" / "First cards"
 
 # Pay modal inputs and views.
 PAY_METHOD_BLOCK = "pay_method"
