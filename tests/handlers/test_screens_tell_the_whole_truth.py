@@ -169,3 +169,10 @@ def test_clipping_never_cuts_an_entity_or_an_emoji_sequence_in_half() -> None:
         clipped = clip_mrkdwn("x" * pad + family * 3, 12)
         body = clipped[:-1]
         assert not body.endswith("\u200d") and body.count("👩") % 2 == 0 and len(clipped) <= 12
+
+
+def test_a_reminder_line_of_zero_has_no_pay_button() -> None:
+    lines = (ReminderLine("acme", "Acme", "INV-0", Money(0, "usd"), date(2026, 12, 1)),
+             ReminderLine("acme", "Acme", "INV-5", Money(500, "usd"), date(2026, 12, 1)))
+    pays = [e for e in elements(reminder_blocks(ReminderMessage(3, "Ann", lines))) if e["action_id"] == PAY_OPEN_ACTION]
+    assert [json.loads(p["value"])["invoice"] for p in pays] == ["INV-5"]
