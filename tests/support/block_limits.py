@@ -164,11 +164,18 @@ def _plain(text: Json, limit: int, what: str) -> Iterator[str]:
     yield from _text(text, limit, what)
 
 
+_OUR_MARKUP = ("<@U", "<@W", "<#C", "<http://", "<https://", "<mailto:")
+
+
 def _mrkdwn_problems(body: str, what: str) -> Iterator[str]:
-    """A cut through an entity (``&am…``) or a raw ``<``/``>`` (a link or mention we did not write)."""
+    """A cut through an entity (``&am…``), or a ``<`` that is none of the mentions and links the
+    builders write on purpose: Slack would read ``<invoice number>`` as a link and hide it."""
     for index, char in enumerate(body):
         if char == "&" and not any(body.startswith(e, index) for e in ("&amp;", "&lt;", "&gt;")):
             yield f"{what}: a bare or cut '&' at {index}: {body[max(0, index - 10):index + 10]!r}"
+            return
+        if char == "<" and not any(body.startswith(markup, index) for markup in _OUR_MARKUP):
+            yield f"{what}: Slack markup '<' at {index}: {body[max(0, index - 10):index + 20]!r}"
             return
 
 
