@@ -18,6 +18,7 @@ from handlers.kit.ids import (
     ADD_CARD_ACTION,
     METHOD_MAKE_DEFAULT_ACTION,
     METHOD_REMOVE_ACTION,
+    SHOW_METHODS_ACTION,
     SHOW_METHODS_PAGE_ACTION,
 )
 from handlers.kit.payloads import AccountRef
@@ -72,7 +73,9 @@ def methods_screen(account: AccountView, methods: list[PaymentMethodView], page:
         more = f" · and {after} more" if after > 0 else ""
         blocks.append(context(f"Cards {first}–{first + len(shown) - 1} of {len(methods)}{more}"))
         if page > 0:
-            elements.append(button("First cards", SHOW_METHODS_PAGE_ACTION, _page(account, 0)))
+            # The screen's own button (page 0): two equal action ids in one block are refused by Slack.
+            first_page = AccountRef(account=account.external_id).encode()
+            elements.append(button("First cards", SHOW_METHODS_ACTION, first_page))
         if after > 0:
             elements.append(button("More cards", SHOW_METHODS_PAGE_ACTION, _page(account, page + 1)))
     blocks.append(actions(*elements, block_id="add_card"))

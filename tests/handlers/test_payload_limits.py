@@ -36,6 +36,7 @@ from handlers.escalations.support_blocks import (
 )
 from handlers.identity.verification_blocks import code_modal, prompt_screen, verified_view
 from handlers.kit.blocks import Screen, message_screen
+from handlers.kit.surfaces import screen_view
 from handlers.payments.history_blocks import history_screen
 from handlers.payments.methods_blocks import add_card_screen, card_added_screen, methods_screen
 from handlers.payments.pay_blocks import outcome_screen, partial_payment_screen, pay_modal, processing_view
@@ -122,6 +123,8 @@ def screens(case: Case) -> Iterator[tuple[str, Screen]]:
         yield f"open requests x{count}", open_escalations_screen(case.account(), escalations)
     for count in (0, 1, 20, 30):
         yield f"methods x{count}", methods_screen(case.account(), cards(count))
+    yield "methods x30, page 2", methods_screen(case.account(), cards(30), page=1)
+    yield "methods x45, page 2", methods_screen(case.account(), cards(45), page=1)
     for count in (1, 2, 45, 120):
         yield f"accounts x{count}", accounts_screen(accounts(case, count))
         yield f"overview x{count}", overview_screen(accounts(case, count), (case.invoices(1) or [None])[0])
@@ -190,6 +193,12 @@ def _ids(case: Case) -> str:
 def test_every_message_screen_is_one_slack_accepts(case: Case) -> None:
     found = [f"{name}: {problem}" for name, screen in screens(case)
              for problem in message_problems(screen.blocks, screen.text)]
+    assert found == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_every_screen_opened_from_the_home_tab_is_a_modal_slack_accepts(case: Case) -> None:
+    found = [f"{name}: {problem}" for name, screen in screens(case) for problem in view_problems(screen_view(screen))]
     assert found == []
 
 
