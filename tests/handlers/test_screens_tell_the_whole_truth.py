@@ -14,11 +14,12 @@ from handlers.accounts.accounts_blocks import accounts_screen
 from handlers.accounts.help_blocks import help_screen
 from handlers.accounts.home_blocks import home_view
 from handlers.accounts.invoices_blocks import invoices_screen
-from handlers.escalations.support_blocks import open_escalations_screen
+from handlers.escalations.support_blocks import open_escalations_screen, support_modal
 from handlers.kit.blocks import clip_mrkdwn
 from handlers.kit.ids import PAY_OPEN_ACTION
 from handlers.payments.history_blocks import history_screen
 from handlers.payments.methods_blocks import methods_screen
+from handlers.payments.pay_blocks import partial_payment_screen
 from handlers.payments.payloads import MethodsPage, MethodTarget
 from handlers.reminders.reminder_blocks import reminder_blocks
 
@@ -176,3 +177,15 @@ def test_a_reminder_line_of_zero_has_no_pay_button() -> None:
              ReminderLine("acme", "Acme", "INV-5", Money(500, "usd"), date(2026, 12, 1)))
     pays = [e for e in elements(reminder_blocks(ReminderMessage(3, "Ann", lines))) if e["action_id"] == PAY_OPEN_ACTION]
     assert [json.loads(p["value"])["invoice"] for p in pays] == ["INV-5"]
+
+
+def test_the_partial_payment_answer_counts_the_open_invoices_it_does_not_name() -> None:
+    screen = partial_payment_screen(an_account(open_count=25), "5", [an_invoice(f"INV-{n}", 100) for n in range(25)])
+    text = said(screen.blocks)
+    assert "INV-19" in text and "INV-20" not in text and "and 5 more" in text
+
+
+def test_the_support_modal_says_which_invoices_its_list_leaves_out() -> None:
+    view = support_modal(an_account(open_count=150), [an_invoice(f"INV-{n}", 100) for n in range(150)])
+    [related] = [b for b in view["blocks"] if b.get("block_id") == "support_invoice"]
+    assert len(related["element"]["options"]) == 100 and "51 more" in related["hint"]["text"]
