@@ -127,7 +127,8 @@ def screens(case: Case) -> Iterator[tuple[str, Screen]]:
     yield "methods x45, page 2", methods_screen(case.account(), cards(45), page=1)
     for count in (1, 2, 45, 120):
         yield f"accounts x{count}", accounts_screen(accounts(case, count))
-        yield f"overview x{count}", overview_screen(accounts(case, count), (case.invoices(1) or [None])[0])
+        yield f"overview x{count}", overview_screen(accounts(case, count), case.invoices(1)[0])
+        yield f"overview x{count}, nothing due", overview_screen(accounts(case, count), None)
     invoice = case.invoices(1)[0]
     yield "balance", balance_screen(case.account(), invoice)
     yield "balance, nothing due", balance_screen(case.account(0), None)

@@ -9,6 +9,7 @@ message clicked is in Slack's signed request) and re-checks each against the cli
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import App, BoltRequest
@@ -32,7 +33,8 @@ def click_in(bolt: App, api: SlackAPI, posted: RecordedCall, value: str, user: s
         response_url=api.response_url, message={"ts": ts, "text": "reminder"},
     )
     body = block_actions_body(payload)
-    return bolt.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SECRET, body)))
+    headers: dict[str, str | Sequence[str]] = {**signed_headers(SECRET, body)}
+    return bolt.dispatch(BoltRequest(body=body.decode(), headers=headers))
 
 
 def test_remind_me_later_names_one_invoice_and_snoozes_every_invoice_of_the_dm(
