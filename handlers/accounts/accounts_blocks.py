@@ -8,12 +8,21 @@ from handlers.kit.ids import SWITCH_ACCOUNT_ACTION
 from handlers.kit.payloads import SwitchChoice
 
 _MAX_ROWS = 40  # a message holds 50 blocks
+MAX_OPTIONS = 100  # a select holds 100 options
+
+
+def unlisted_accounts(ctx: CallerContext) -> str:
+    """The line under a switch select that cannot hold every account, or ""."""
+    hidden = len(ctx.accounts) - MAX_OPTIONS
+    if hidden <= 0:
+        return ""
+    return f"{hidden} more accounts are not in the list: `/billing switch &lt;account id or name&gt;` reaches any."
 
 
 def switch_select(ctx: CallerContext) -> Block:
     options = [
         {"text": plain(f"{a.name} ({a.external_id})"), "value": SwitchChoice(account=a.external_id).encode()}
-        for a in ctx.accounts[:100]
+        for a in ctx.accounts[:MAX_OPTIONS]
     ]
     element: Block = {
         "type": "static_select",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from billing_core.views import CallerContext, InvoiceView
-from handlers.accounts.accounts_blocks import switch_select
+from handlers.accounts.accounts_blocks import switch_select, unlisted_accounts
 from handlers.accounts.invoices_blocks import invoice_row, more_invoices, pay_balance_button
 from handlers.accounts.overview_blocks import account_summary, main_actions
 from handlers.kit.blocks import Block, actions, context, divider, escape, header, section
@@ -18,6 +18,8 @@ def home_view(ctx: CallerContext, invoices: list[InvoiceView]) -> Block:
     blocks.append(main_actions(ctx))
     if len(ctx.accounts) > 1:
         blocks.append(actions(switch_select(ctx), block_id="home_switch"))
+        if unlisted_accounts(ctx):
+            blocks.append(context(unlisted_accounts(ctx)))
     blocks.append(divider())
     if invoices:
         blocks.append(section("*Open invoices*"))

@@ -189,3 +189,9 @@ def test_the_support_modal_says_which_invoices_its_list_leaves_out() -> None:
     view = support_modal(an_account(open_count=150), [an_invoice(f"INV-{n}", 100) for n in range(150)])
     [related] = [b for b in view["blocks"] if b.get("block_id") == "support_invoice"]
     assert len(related["element"]["options"]) == 100 and "51 more" in related["hint"]["text"]
+
+
+def test_the_home_tab_says_how_to_reach_accounts_its_select_cannot_hold() -> None:
+    accounts = tuple(an_account(f"acct-{n}", f"Account {n}") for n in range(120))
+    home = home_view(CallerContext(Actor("ann@acme.test", "slack:T:U"), accounts, accounts[0]), [])
+    assert "20 more accounts" in said(home["blocks"]) and "/billing switch" in said(home["blocks"])
