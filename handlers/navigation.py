@@ -18,14 +18,17 @@ from handlers.kit.ids import (
     LINK_ACTION_PREFIX,
     SHOW_ACCOUNTS_ACTION,
     SHOW_HISTORY_ACTION,
+    SHOW_HISTORY_PREVIOUS_ACTION,
     SHOW_INVOICES_ACTION,
     SHOW_METHODS_ACTION,
+    SHOW_METHODS_PAGE_ACTION,
     SHOW_OVERVIEW_ACTION,
     SWITCH_ACCOUNT_ACTION,
 )
 from handlers.kit.interaction import run_safely
 from handlers.kit.payloads import AccountRef, HistoryPage, SwitchChoice
 from handlers.kit.surfaces import Nowhere, Surface, opened_surface
+from handlers.payments.payloads import MethodsPage
 
 
 @for_account(AccountRef, surface=opened_surface)
@@ -41,6 +44,11 @@ def show_invoices(request: Request[AccountRef]) -> None:
 @for_account(AccountRef, surface=opened_surface)
 def show_methods(request: Request[AccountRef]) -> None:
     request.show(screens.methods(request.ix, request.caller, request.account))
+
+
+@for_account(MethodsPage, surface=opened_surface)
+def show_methods_page(request: Request[MethodsPage]) -> None:
+    request.show(screens.methods(request.ix, request.caller, request.account, request.payload.page))
 
 
 @for_account(HistoryPage, surface=opened_surface)
@@ -89,7 +97,9 @@ _SCREENS = {
     SHOW_OVERVIEW_ACTION: show_overview,
     SHOW_INVOICES_ACTION: show_invoices,
     SHOW_METHODS_ACTION: show_methods,
+    SHOW_METHODS_PAGE_ACTION: show_methods_page,
     SHOW_HISTORY_ACTION: show_history,
+    SHOW_HISTORY_PREVIOUS_ACTION: show_history,
     SHOW_ACCOUNTS_ACTION: show_accounts,
 }
 

@@ -42,8 +42,8 @@ def list_methods(
     return list(ix.payment_methods.list(actor, account.external_id, refresh=refresh, before_stripe=before_stripe))
 
 
-def methods(ix: Interaction, caller: CallerContext, account: AccountView) -> Screen:
-    return methods_screen(account, list_methods(ix, caller.actor, account))
+def methods(ix: Interaction, caller: CallerContext, account: AccountView, page: int = 0) -> Screen:
+    return methods_screen(account, list_methods(ix, caller.actor, account), page)
 
 
 def history(ix: Interaction, caller: CallerContext, account: AccountView, page: int = 0) -> Screen:

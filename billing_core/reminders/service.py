@@ -21,12 +21,13 @@ from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
 from billing_core.reminders import claims
-from billing_core.reminders.messages import ReminderLine, ReminderSender
+from billing_core.reminders.messages import PostedMessage, ReminderLine, ReminderSender
 from billing_core.reminders.overdue import OverdueEscalator, escalate_overdue
 from billing_core.reminders.pauses import ALREADY_PAID, SNOOZE, pause
 from billing_core.reminders.plan import PlanWindow, group_reminders, iter_due
 from billing_core.reminders.reveal import reveal_withheld
 from billing_core.reminders.schedule import ReminderSchedule
+from billing_core.reminders.snooze import dm_invoices
 from billing_core.reminders.sweep import DeliveryPass, SweepResult
 from billing_core.reminders.thanks import thank_paid
 from billing_core.views import Actor
@@ -128,6 +129,17 @@ class ReminderService:
     def snooze(self, actor: Actor, invoices: Sequence[tuple[str, str]]) -> datetime:
         """"Remind me later": no reminders to this person for these invoices for 3 days."""
         now = self._clock.now()
+        with self._db.transaction() as session:
+            return pause(session, actor, invoices, now=now, length=SNOOZE, reason="snooze")
+
+    def snooze_dm(
+        self, actor: Actor, posted: PostedMessage | None, account_external_id: str, invoice_number: str
+    ) -> datetime:
+        """"Remind me later" clicked in the DM at ``posted`` (``None``: not known) on a button naming
+        one of its invoices: no reminders to this person for the DM's unpaid invoices for 3 days.
+        Each invoice is checked against the actor's accounts; one not theirs refuses them all."""
+        now = self._clock.now()
+        invoices = dm_invoices(self._db, posted, account_external_id, invoice_number)
         with self._db.transaction() as session:
             return pause(session, actor, invoices, now=now, length=SNOOZE, reason="snooze")
 

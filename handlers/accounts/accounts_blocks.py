@@ -7,11 +7,22 @@ from handlers.kit.blocks import Block, Screen, actions, context, escape_code, es
 from handlers.kit.ids import SWITCH_ACCOUNT_ACTION
 from handlers.kit.payloads import SwitchChoice
 
+_MAX_ROWS = 40  # a message holds 50 blocks
+MAX_OPTIONS = 100  # a select holds 100 options
+
+
+def unlisted_accounts(ctx: CallerContext) -> str:
+    """The line under a switch select that cannot hold every account, or ""."""
+    hidden = len(ctx.accounts) - MAX_OPTIONS
+    if hidden <= 0:
+        return ""
+    return f"{hidden} more accounts are not in the list: `/billing switch &lt;account id or name&gt;` reaches any."
+
 
 def switch_select(ctx: CallerContext) -> Block:
     options = [
         {"text": plain(f"{a.name} ({a.external_id})"), "value": SwitchChoice(account=a.external_id).encode()}
-        for a in ctx.accounts[:100]
+        for a in ctx.accounts[:MAX_OPTIONS]
     ]
     element: Block = {
         "type": "static_select",
@@ -27,7 +38,7 @@ def switch_select(ctx: CallerContext) -> Block:
 
 def accounts_screen(ctx: CallerContext) -> Screen:
     blocks: list[Block] = [section("*Your billing accounts*")]
-    for account in ctx.accounts[:40]:
+    for account in ctx.accounts[:_MAX_ROWS]:
         marker = " · *active*" if account.external_id == ctx.active.external_id else ""
         blocks.append(
             section(
@@ -35,7 +46,11 @@ def accounts_screen(ctx: CallerContext) -> Screen:
                 f"{account.balance.format()} · {account.open_invoice_count} open invoice(s){marker}"
             )
         )
+    hidden = len(ctx.accounts) - _MAX_ROWS
+    if hidden > 0:
+        blocks.append(section(f"…and {hidden} more. Switch to any of them with "
+                              "`/billing switch &lt;account id or name&gt;`, then `/billing balance`."))
     if len(ctx.accounts) > 1:
         blocks.append(actions(switch_select(ctx), block_id="switch_account"))
-        blocks.append(context("Or type `/billing switch <account id or name>`."))
+        blocks.append(context("Or type `/billing switch &lt;account id or name&gt;`."))
     return Screen(f"You are billing contact for {len(ctx.accounts)} account(s).", blocks, title="Accounts")

@@ -21,7 +21,8 @@ COMMANDS = (
 
 
 def help_screen(support_email: str) -> Screen:
-    lines = "\n".join(f"`{command}` {what}" for command, what in COMMANDS)
+    # ``<invoice number>`` unescaped is Slack's link syntax: it would show as "invoice number".
+    lines = "\n".join(f"`{escape(command)}` {what}" for command, what in COMMANDS)
     blocks = [
         section("*Here's what I can do:*\n" + lines),
         context(

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from billing_core.views import CallerContext, InvoiceView
-from handlers.accounts.accounts_blocks import switch_select
-from handlers.accounts.invoices_blocks import invoice_row
+from handlers.accounts.accounts_blocks import switch_select, unlisted_accounts
+from handlers.accounts.invoices_blocks import invoice_row, more_invoices, pay_balance_button
 from handlers.accounts.overview_blocks import account_summary, main_actions
-from handlers.kit.blocks import Block, actions, button, context, divider, escape, header, section
-from handlers.kit.ids import PAY_OPEN_ACTION
-from handlers.payments.pay_blocks import pay_target
+from handlers.kit.blocks import Block, actions, context, divider, escape, header, section
 
 MAX_HOME_INVOICES = 30  # the rows the tab shows (and all that is read for it)
 
@@ -20,21 +18,18 @@ def home_view(ctx: CallerContext, invoices: list[InvoiceView]) -> Block:
     blocks.append(main_actions(ctx))
     if len(ctx.accounts) > 1:
         blocks.append(actions(switch_select(ctx), block_id="home_switch"))
+        if unlisted_accounts(ctx):
+            blocks.append(context(unlisted_accounts(ctx)))
     blocks.append(divider())
     if invoices:
         blocks.append(section("*Open invoices*"))
         blocks.extend(invoice_row(invoice) for invoice in invoices[:MAX_HOME_INVOICES])
-        blocks.append(
-            actions(
-                button(
-                    f"Pay full balance ({account.balance.format()})",
-                    PAY_OPEN_ACTION,
-                    pay_target(account.external_id, None),
-                    style="primary",
-                ),
-                block_id="home_pay_balance",
-            )
-        )
+        hidden = max(account.open_invoice_count, len(invoices)) - min(len(invoices), MAX_HOME_INVOICES)
+        if hidden > 0:
+            blocks.append(context(more_invoices(hidden)))
+        balance = pay_balance_button(account)
+        if balance is not None:
+            blocks.append(actions(balance, block_id="home_pay_balance"))
     else:
         blocks.append(section("No open invoices. :tada:"))
     blocks.append(context("Type `/billing help` anywhere to see everything I can do."))

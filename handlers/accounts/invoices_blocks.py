@@ -33,7 +33,8 @@ def invoice_line(invoice: InvoiceView) -> str:
 
 
 def invoice_row(invoice: InvoiceView) -> Block:
-    if invoice.payment_in_progress:
+    """The invoice's line, with Pay unless a payment is under way or nothing is left to pay."""
+    if invoice.payment_in_progress or invoice.outstanding.amount_minor <= 0:
         return section(invoice_line(invoice))
     pay = button(
         "Pay",
@@ -55,17 +56,23 @@ def invoices_screen(account: AccountView, invoices: list[InvoiceView]) -> Screen
     blocks: list[Block] = [section(f"*Open invoices for {escape_line(account.name)}*")]
     blocks.extend(invoice_row(invoice) for invoice in invoices[:_MAX_ROWS])
     if len(invoices) > _MAX_ROWS:
-        blocks.append(context(f"…and {len(invoices) - _MAX_ROWS} more. Pay the full balance to settle them all."))
-    blocks.append(
-        actions(
-            button(
-                f"Pay full balance ({account.balance.format()})",
-                PAY_OPEN_ACTION,
-                PayTarget.of(account.external_id, None).encode(),
-                style="primary",
-            ),
-            block_id="pay_balance",
-        )
-    )
+        blocks.append(context(more_invoices(len(invoices) - _MAX_ROWS)))
+    balance = pay_balance_button(account)
+    if balance is not None:
+        blocks.append(actions(balance, block_id="pay_balance"))
     text = f"{account.name}: {len(invoices)} open invoice(s), balance {account.balance.format()}"
     return Screen(text, blocks, title="Invoices")
+
+
+def more_invoices(count: int) -> str:
+    """The line under a cut list of invoices: how many are not shown and how to pay one of them."""
+    return (f"…and {count} more. Pay any of them with `/billing pay &lt;invoice number&gt;`, "
+            "or pay the full balance to settle them all.")
+
+
+def pay_balance_button(account: AccountView) -> Block | None:
+    """"Pay full balance (amount)", or ``None`` when there is nothing to pay."""
+    if account.balance.amount_minor <= 0:
+        return None
+    return button(f"Pay full balance ({account.balance.format()})", PAY_OPEN_ACTION,
+                  PayTarget.of(account.external_id, None).encode(), style="primary")

@@ -49,6 +49,8 @@ from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_RESOLVE_ACTION
 from handlers.kit.payloads import AccountRef
 
 LIMIT_TEXT = f"{MAX_MESSAGE_LENGTH:,}"
+_LISTED_INVOICES = 99  # a select holds 100 options, one of them "No particular invoice"
+_MAX_REQUESTS = 40  # the open requests listed: a message holds 50 blocks
 # Each fact's value in the staff post, escaped: five such values and their labels stay within a
 # section's 3,000 characters.
 _FACT_LIMIT = 560
@@ -108,7 +110,7 @@ def support_modal(
         topic_select["initial_option"] = next(o for o in topic_options if o["value"] == chosen)
     invoice_options = [_option("No particular invoice", NO_INVOICE)] + [
         _option(f"{i.number} · {fmt_money(i.outstanding)} · due {fmt_date(i.due_on)}", i.number[:150])
-        for i in invoices[:99]
+        for i in invoices[:_LISTED_INVOICES]
     ]
     initial_invoice = next((o for o in invoice_options if invoice and o["value"] == invoice), invoice_options[0])
     message_input: Block = {
@@ -120,21 +122,25 @@ def support_modal(
     }
     if message:
         message_input["initial_value"] = message[:MAX_MESSAGE_LENGTH]
+    related: Block = {
+        "type": "input",
+        "block_id": INVOICE_BLOCK,
+        "label": plain("Related invoice"),
+        "optional": True,
+        "element": {
+            "type": "static_select",
+            "action_id": INVOICE_INPUT,
+            "options": invoice_options,
+            "initial_option": initial_invoice,
+        },
+    }
+    if len(invoices) > _LISTED_INVOICES:
+        unlisted = len(invoices) - _LISTED_INVOICES
+        related["hint"] = plain(f"{unlisted} more open invoices are not listed: name yours in the message.", 150)
     blocks: list[Block] = [
         section(f"Your request goes to billing support for *{escape_line(account.name)}*. They reply by e-mail."),
         {"type": "input", "block_id": TOPIC_BLOCK, "label": plain("Topic"), "element": topic_select},
-        {
-            "type": "input",
-            "block_id": INVOICE_BLOCK,
-            "label": plain("Related invoice"),
-            "optional": True,
-            "element": {
-                "type": "static_select",
-                "action_id": INVOICE_INPUT,
-                "options": invoice_options,
-                "initial_option": initial_invoice,
-            },
-        },
+        related,
         {
             "type": "input",
             "block_id": MESSAGE_BLOCK,
@@ -174,9 +180,12 @@ def open_escalations_screen(account: AccountView, escalations: Sequence[Escalati
             for e in escalations
         ]
     blocks: list[Block] = [header("Billing support")]
-    blocks += [section(line) for line in lines[:40]]
+    blocks += [section(line) for line in lines[:_MAX_REQUESTS]]
+    if len(lines) > _MAX_REQUESTS:
+        blocks.append(section(f"…and {len(lines) - _MAX_REQUESTS} more open requests. Billing support has them "
+                              "all and replies to each by e-mail."))
     blocks.append(actions(support_button(account.external_id, text="New request to billing support")))
-    blocks.append(context("Tip: `/billing support <message>` sends a request straight away."))
+    blocks.append(context("Tip: `/billing support &lt;message&gt;` sends a request straight away."))
     text = f"You have {len(escalations)} open request(s) with billing support."
     return Screen(text, blocks, "Billing support")
 

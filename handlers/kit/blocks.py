@@ -71,14 +71,33 @@ def fallback_text(text: str) -> str:
 
 
 def clip_mrkdwn(text: str, limit: int) -> str:
-    """Escaped ``text`` cut to ``limit`` characters with "…", never through ``&amp;``/``&lt;``/``&gt;``."""
+    """Escaped ``text`` cut to ``limit`` characters with "…", never through ``&amp;``/``&lt;``/``&gt;``
+    nor through an emoji sequence (a family, a flag, a skin tone)."""
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
+    cut = text[:_grapheme_end(text, limit - 1)]
     start = cut.rfind("&", max(0, len(cut) - 4))  # an entity is at most 5 characters long
     if start != -1 and ";" not in cut[start:]:
         cut = cut[:start]
     return cut + "…"
+
+
+_ZWJ = "\u200d"
+
+
+def _joins(char: str) -> bool:
+    """A character that belongs to the one before it: a joiner, a variation selector, a skin tone,
+    a keycap, a tag (subdivision flags) or a combining mark."""
+    code = ord(char)
+    return (char in "\u200d\ufe0e\ufe0f\u20e3" or 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F
+            or 0x0300 <= code <= 0x036F)
+
+
+def _grapheme_end(text: str, end: int) -> int:
+    """``end`` moved back, if need be, so ``text[:end]`` does not stop inside an emoji sequence."""
+    while 0 < end < len(text) and (_joins(text[end]) or text[end - 1] == _ZWJ):
+        end -= 1
+    return end
 
 
 def plain(text: str, limit: int = 75) -> dict[str, Any]:
@@ -86,7 +105,7 @@ def plain(text: str, limit: int = 75) -> dict[str, Any]:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else text[: _grapheme_end(text, limit - 1)] + "…"
 
 
 def section(text: str, accessory: Block | None = None) -> Block:

@@ -23,6 +23,8 @@ SHOW_OVERVIEW_ACTION = "show_overview"
 SHOW_INVOICES_ACTION = "show_invoices"
 SHOW_METHODS_ACTION = "show_methods"
 SHOW_HISTORY_ACTION = "show_history"  # HistoryPage
+# Previous beside Next in one actions block: Slack refuses two equal action ids in a block.
+SHOW_HISTORY_PREVIOUS_ACTION = "show_history_previous"  # HistoryPage
 SHOW_ACCOUNTS_ACTION = "show_accounts"
 SWITCH_ACCOUNT_ACTION = "switch_account"  # static_select; SwitchChoice (the option's text is the account id)
 
@@ -30,6 +32,7 @@ SWITCH_ACCOUNT_ACTION = "switch_account"  # static_select; SwitchChoice (the opt
 METHOD_MAKE_DEFAULT_ACTION = "method_make_default"
 METHOD_REMOVE_ACTION = "method_remove"
 ADD_CARD_ACTION = "add_card"  # AccountRef
+SHOW_METHODS_PAGE_ACTION = "show_methods_page"  # MethodsPage: "More cards" / "First cards"
 
 # Pay modal inputs and views.
 PAY_METHOD_BLOCK = "pay_method"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from billing_core.views import AccountView, Page, PaymentView
 from handlers.kit.blocks import Block, Screen, actions, button, context, escape_line, fmt_date, section
-from handlers.kit.ids import SHOW_HISTORY_ACTION
+from handlers.kit.ids import SHOW_HISTORY_ACTION, SHOW_HISTORY_PREVIOUS_ACTION
 from handlers.kit.payloads import HistoryPage
 
 _STATUS = {
@@ -45,7 +45,7 @@ def history_screen(account: AccountView, page: Page[PaymentView]) -> Screen:
     blocks.append(context(f"Page {page.page + 1} of {pages} · {page.total} payment(s)"))
     nav: list[Block] = []
     if page.has_previous:
-        nav.append(button("Previous", SHOW_HISTORY_ACTION, _page(account, page.page - 1)))
+        nav.append(button("Previous", SHOW_HISTORY_PREVIOUS_ACTION, _page(account, page.page - 1)))
     if page.has_next:
         nav.append(button("Next", SHOW_HISTORY_ACTION, _page(account, page.page + 1)))
     if nav:

@@ -9,18 +9,27 @@ from handlers.kit.blocks import (
     actions,
     button,
     confirm_dialog,
+    context,
     escape_line,
     link_button,
     section,
 )
-from handlers.kit.ids import ADD_CARD_ACTION, METHOD_MAKE_DEFAULT_ACTION, METHOD_REMOVE_ACTION
+from handlers.kit.ids import (
+    ADD_CARD_ACTION,
+    METHOD_MAKE_DEFAULT_ACTION,
+    METHOD_REMOVE_ACTION,
+    SHOW_METHODS_ACTION,
+    SHOW_METHODS_PAGE_ACTION,
+)
 from handlers.kit.payloads import AccountRef
-from handlers.payments.payloads import MethodTarget
+from handlers.payments.payloads import MethodsPage, MethodTarget
+
+CARDS_PER_PAGE = 20  # a card is two blocks; a message holds 50
 
 
 def method_rows(account: AccountView, methods: list[PaymentMethodView]) -> list[Block]:
     blocks: list[Block] = []
-    for method in methods[:20]:
+    for method in methods[:CARDS_PER_PAGE]:
         label = escape_line(method.label) + (" · *default*" if method.is_default else "")
         blocks.append(section(label))
         target = MethodTarget(account=account.external_id, method=method.id).encode()
@@ -46,14 +55,30 @@ def method_rows(account: AccountView, methods: list[PaymentMethodView]) -> list[
     return blocks
 
 
-def methods_screen(account: AccountView, methods: list[PaymentMethodView]) -> Screen:
+def methods_screen(account: AccountView, methods: list[PaymentMethodView], page: int = 0) -> Screen:
+    """The saved cards, 20 a page: past the first page "More cards" and "First cards" reach the rest."""
+    pages = max(1, -(-len(methods) // CARDS_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = methods[page * CARDS_PER_PAGE:(page + 1) * CARDS_PER_PAGE]
     blocks: list[Block] = [section(f"*Payment methods for {escape_line(account.name)}*")]
     if methods:
-        blocks.extend(method_rows(account, methods))
+        blocks.extend(method_rows(account, shown))
     else:
         blocks.append(section("No saved cards yet."))
     add_card = button("Add card", ADD_CARD_ACTION, AccountRef(account=account.external_id).encode())
-    blocks.append(actions(add_card, block_id="add_card"))
+    elements = [add_card]
+    if pages > 1:
+        after = len(methods) - (page + 1) * CARDS_PER_PAGE
+        first = page * CARDS_PER_PAGE + 1
+        more = f" · and {after} more" if after > 0 else ""
+        blocks.append(context(f"Cards {first}–{first + len(shown) - 1} of {len(methods)}{more}"))
+        if page > 0:
+            # The screen's own button (page 0): two equal action ids in one block are refused by Slack.
+            first_page = AccountRef(account=account.external_id).encode()
+            elements.append(button("First cards", SHOW_METHODS_ACTION, first_page))
+        if after > 0:
+            elements.append(button("More cards", SHOW_METHODS_PAGE_ACTION, _page(account, page + 1)))
+    blocks.append(actions(*elements, block_id="add_card"))
     text = f"{account.name}: {len(methods)} saved card(s)"
     return Screen(text, blocks, title="Payment methods")
 
@@ -72,3 +97,7 @@ def add_card_screen(account: AccountView, url: str) -> Screen:
 def card_added_screen(account_name: str, card: PaymentMethodView) -> Screen:
     text = f"Your card {card.label} was added to {account_name}."
     return Screen(text, [section(f":credit_card: {escape_line(text)} You can pay with it now.")], title="Card added")
+
+
+def _page(account: AccountView, page: int) -> str:
+    return MethodsPage(account=account.external_id, page=page).encode()

@@ -90,7 +90,7 @@ def show_pay_modal(ix: Interaction, caller: CallerContext, surface: ModalSurface
     else:
         # The summary is computed from the very invoices listed, so the total matches the rows.
         account, invoices = ix.services.accounts.open_account(caller.actor, account.external_id)
-        if not invoices:
+        if not invoices or account.balance.amount_minor <= 0:  # "Pay $0.00" would fail on submit
             raise NothingToPay(account.external_id)
         if any(i.payment_in_progress for i in invoices):
             raise PaymentInProgress(account.external_id)

@@ -164,5 +164,6 @@ def partial_payment_screen(account: AccountView, argument: str, invoices: list[I
         ),
     ]
     if invoices:
-        blocks.append(context("Open: " + ", ".join(escape_line(i.number) for i in invoices[:20])))
+        more = f" and {len(invoices) - 20} more (`/billing invoices`)" if len(invoices) > 20 else ""
+        blocks.append(context("Open: " + ", ".join(escape_line(i.number) for i in invoices[:20]) + more))
     return Screen("Only whole invoices or the full balance can be paid here.", blocks, title="Partial payment")

@@ -10,7 +10,15 @@ from billing_core.errors import PaymentMethodNotFound
 from billing_core.views import CallerContext
 from handlers.kit.errors import MalformedPayload
 from handlers.kit.ids import PAY_METHOD_BLOCK, PAY_METHOD_SELECT
-from handlers.kit.payloads import METADATA_LIMIT, AccountId, MethodId, Payload, PayTarget, SubmittedView
+from handlers.kit.payloads import (
+    METADATA_LIMIT,
+    AccountId,
+    HistoryPage,
+    MethodId,
+    Payload,
+    PayTarget,
+    SubmittedView,
+)
 
 
 class MethodTarget(Payload):
@@ -59,3 +67,7 @@ class PaySubmission(Payload):
 def chosen_method(view: SubmittedView) -> str | None:
     """The card chosen in the pay modal, or ``None``."""
     return view.state.chosen(PAY_METHOD_BLOCK, PAY_METHOD_SELECT)
+
+
+class MethodsPage(HistoryPage):
+    """"More cards" / "First cards" on the payment methods screen: ``{"account", "page"}``."""

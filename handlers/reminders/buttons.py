@@ -10,15 +10,23 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from billing_core.reminders.messages import PostedMessage
 from handlers.kit.blocks import fmt_date, message_screen
 from handlers.kit.guard import ContactRequest, acked, for_contact
 from handlers.kit.ids import REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
-from handlers.reminders.payloads import InvoiceRef, SnoozeTarget
+from handlers.reminders.payloads import InvoiceRef, SnoozeTarget, clicked_message
 
 
 @for_contact(SnoozeTarget)
 def snooze(request: ContactRequest[SnoozeTarget]) -> None:
-    until = request.ix.services.reminders.snooze(request.actor, request.payload.invoices)
+    target, reminders = request.payload, request.ix.services.reminders
+    if target.invoices is not None:  # a DM sent before the button named one invoice
+        until = reminders.snooze(request.actor, target.invoices)
+    else:
+        assert target.account is not None and target.invoice is not None
+        clicked = clicked_message(request.ix.body)
+        posted = PostedMessage(*clicked) if clicked else None
+        until = reminders.snooze_dm(request.actor, posted, target.account, target.invoice)
     request.show(message_screen(f"OK, I'll remind you again after {fmt_date(until)}.", title="Reminders"))
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from handlers.kit.payloads import AccountId, InvoiceNumber, Payload
 
 MAX_PAIRS = 50  # a DM names at most 20 invoices; the service refuses more than 50 at once
+_SLACK_ID = 64  # a channel id or message ts, as the delivery rows keep them
 
 
 class InvoiceRef(Payload):
@@ -22,9 +23,35 @@ class InvoiceRef(Payload):
 
 
 class SnoozeTarget(Payload):
-    """"Remind me later": ``{"invoices": [[account, number], ...]}`` for every unpaid invoice of the DM."""
+    """"Remind me later": one invoice of the DM, ``{"account", "invoice"}``, whatever the DM's length.
 
-    invoices: Annotated[list[tuple[AccountId, InvoiceNumber]], Field(min_length=1, max_length=MAX_PAIRS)]
+    The server snoozes every unpaid invoice of the DM clicked, which it knows from Slack's signed
+    request (``clicked_message``), never from the value. DMs sent before this carry the whole
+    list, ``{"invoices": [[account, number], ...]}``, which is still honoured as it is.
+    """
+
+    account: AccountId | None = None
+    invoice: InvoiceNumber | None = None
+    invoices: Annotated[list[tuple[AccountId, InvoiceNumber]], Field(min_length=1, max_length=MAX_PAIRS)] | None = None
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> Self:
+        if (self.invoices is None) == (self.account is None or self.invoice is None):
+            raise ValueError("one invoice of the DM, or (from an older DM) its whole list")
+        return self
 
     def suspect(self, error: BaseException) -> str:
-        return ",".join(number for _, number in self.invoices)[:255]
+        if self.invoices is not None:
+            return ",".join(number for _, number in self.invoices)[:255]
+        return self.invoice or ""
+
+
+def clicked_message(body: dict[str, Any]) -> tuple[str, str] | None:
+    """The (channel, ts) of the message whose button was clicked, from Slack's request."""
+    container = body.get("container")
+    if not isinstance(container, dict) or container.get("type") != "message":
+        return None
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if isinstance(channel, str) and isinstance(ts, str) and 0 < len(channel) <= _SLACK_ID and 0 < len(ts) <= _SLACK_ID:
+        return channel, ts
+    return None

@@ -30,10 +30,11 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
             blocks.append(_paid_line(line))
             continue
         blocks.append(section(_describe(line)))
+        pay = [button("Pay", PAY_OPEN_ACTION, PayTarget.of(line.account_external_id, line.invoice_number).encode(),
+                      style="primary")] if line.amount.amount_minor > 0 else []  # no Pay for $0.00
         blocks.append(
             actions(
-                button("Pay", PAY_OPEN_ACTION, PayTarget.of(line.account_external_id, line.invoice_number).encode(),
-                       style="primary"),
+                *pay,
                 button(
                     "I've already paid",
                     REMINDER_ALREADY_PAID_ACTION,
@@ -66,8 +67,10 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
 
 
 def snooze_value(lines: list[ReminderLine]) -> str:
-    """``{"invoices": [[account, number], ...]}``: re-checked against the clicker's accounts."""
-    return SnoozeTarget(invoices=[(line.account_external_id, line.invoice_number) for line in lines]).encode()
+    """``{"account", "invoice"}`` of the DM's first unpaid invoice: a short reference (the list of
+    20 invoices with long ids passed Slack's 2,000 characters); the server reads the DM's other
+    invoices and re-checks each against the clicker's accounts."""
+    return SnoozeTarget(account=lines[0].account_external_id, invoice=lines[0].invoice_number).encode()
 
 
 def _describe(line: ReminderLine) -> str:

@@ -175,7 +175,8 @@ FORGERIES: list[Forgery] = [
     *[
         Forgery(action_id, "action", "other account", lambda w, r, a=action_id: press(a, INITECH),  # type: ignore[misc]
                 _const("initech"))
-        for action_id in ("show_overview", "show_invoices", "show_methods", "show_history", "show_accounts")
+        for action_id in ("show_overview", "show_invoices", "show_methods", "show_history", "show_accounts",
+                          "show_history_previous", "show_methods_page")
     ],
     Forgery("switch_account", "action", "other account", lambda w, r: choose("switch_account", "initech"),
             _const("initech")),
@@ -194,6 +195,8 @@ FORGERIES: list[Forgery] = [
     Forgery("reminder_snooze", "action", "other account's invoice",
             lambda w, r: press("reminder_snooze", {"invoices": [["initech", "I-1"]]}, message=REMINDER_DM),
             _const("I-1")),
+    Forgery("reminder_snooze", "action", "other account's invoice as the DM's reference",
+            lambda w, r: press("reminder_snooze", INITECH_INVOICE, message=REMINDER_DM), _const("I-1")),
     Forgery("reminder_snooze", "action", "mine mixed with another account's",
             lambda w, r: press("reminder_snooze", {"invoices": [["acme", "INV-1"], ["initech", "I-1"]]},
                                message=REMINDER_DM), _const("I-1")),

@@ -47,7 +47,7 @@ def test_every_value_written_reads_back_as_the_same_value() -> None:
         AccountRef(account="acme"), HistoryPage(account="acme", page=3), PayTarget.of("acme", "INV-1"),
         SupportTarget(account="acme", invoice="", topic="payment_declined"),
         MethodTarget(account="acme", method="pm_1"), InvoiceRef(account="acme", invoice="INV-1"),
-        SnoozeTarget(invoices=[("acme", "INV-1"), ("globex", "G-7")]),
+        SnoozeTarget(invoices=[("acme", "INV-1"), ("globex", "G-7")]), SnoozeTarget(account="acme", invoice="INV-1"),
     ]
     for value in values:
         assert type(value).read(clicked(value.encode())) == value

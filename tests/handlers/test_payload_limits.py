@@ -1,0 +1,216 @@
+"""Every screen the bot builds is one Slack accepts, whatever the data (issue 16, item 1).
+
+Each Block Kit builder is fed extreme but legal inputs (0 to 150 invoices, 30 cards, 120 accounts,
+names of 200+ characters with emoji and mrkdwn marks, ids at the import's 128-character maximum,
+amounts of 0 and 99,999,999,999 in USD, JPY and KWD, history pages at both ends and the middle)
+and each payload is checked through slack_sdk's models and the limits they do not check
+(``tests.support.block_limits``). Any problem is a screen Slack would refuse: the person sees nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from billing_core.escalations.views import EscalationView
+from billing_core.money import Money
+from billing_core.reminders.messages import ReminderLine, ReminderMessage
+from billing_core.views import AccountView, Actor, CallerContext, InvoiceView, Page, PaymentMethodView, PaymentView
+from handlers.accounts.accounts_blocks import accounts_screen
+from handlers.accounts.help_blocks import help_screen
+from handlers.accounts.home_blocks import home_refusal_view, home_view
+from handlers.accounts.invoices_blocks import invoices_screen
+from handlers.accounts.overview_blocks import balance_screen, overview_screen
+from handlers.escalations.support_blocks import (
+    open_escalations_screen,
+    queued_screen,
+    resolved_dm,
+    staff_post,
+    staff_resolved_post,
+    support_modal,
+)
+from handlers.identity.verification_blocks import code_modal, prompt_screen, verified_view
+from handlers.kit.blocks import Screen, message_screen
+from handlers.kit.surfaces import screen_view
+from handlers.payments.history_blocks import history_screen
+from handlers.payments.methods_blocks import add_card_screen, card_added_screen, methods_screen
+from handlers.payments.pay_blocks import outcome_screen, partial_payment_screen, pay_modal, processing_view
+from handlers.reminders.reminder_blocks import reminder_blocks
+from handlers.reminders.withheld_blocks import withheld_blocks
+from tests.support.block_limits import message_problems, view_problems
+
+ID_MAX = 128  # the import's longest account id and invoice number (billing_core/accounts/import_format.py)
+LONG_NAME = ("Ünïcode 👩‍👩‍👧‍👦 *bold* _it_ ~strike~ `code` <@U123> <!here> & Co. " * 4)[:230]
+NAMES = ("Acme", LONG_NAME)
+LONG_ID = ("acct-" + "x" * ID_MAX)[:ID_MAX]
+IDS = ("acme", LONG_ID)
+AMOUNTS = (0, 99_999_999_999)
+CURRENCIES = ("usd", "jpy", "kwd")
+INVOICE_COUNTS = (0, 1, 20, 60, 150)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    account_id: str
+    amount: int
+    currency: str
+
+    def account(self, invoices: int = 3) -> AccountView:
+        return AccountView(self.account_id, self.name, self.currency, Money(self.amount * invoices, self.currency),
+                           invoices, date(2026, 12, 1), invoices // 2)
+
+    def invoices(self, count: int) -> list[InvoiceView]:
+        return [
+            InvoiceView(_number(self.account_id, n), self.account_id, date(2026, 10, 1), date(2026, 12, 1),
+                        Money(self.amount, self.currency), Money(0, self.currency), "open",
+                        self.name if n % 2 else "", n % 3 == 0, payment_in_progress=n % 7 == 6)
+            for n in range(count)
+        ]
+
+
+def _number(account_id: str, n: int) -> str:
+    prefix = f"INV-{n}-"
+    return prefix + account_id[: ID_MAX - len(prefix)] if len(account_id) > 20 else f"INV-{n}"
+
+
+CASES = [Case(*combo) for combo in itertools.product(NAMES, IDS, AMOUNTS, CURRENCIES)]
+
+
+def cards(count: int) -> list[PaymentMethodView]:
+    return [PaymentMethodView(f"pm_{n:03d}_" + "c" * 200, "american express" + " x" * 40, f"{n:04d}", 12, 2031,
+                              n == count - 1) for n in range(count)]
+
+
+def accounts(case: Case, count: int) -> CallerContext:
+    views = tuple(AccountView(f"{case.account_id[:120]}-{n}", f"{case.name} {n}", case.currency,
+                              Money(case.amount, case.currency), 1, None) for n in range(count))
+    return CallerContext(Actor("ann@acme.test", "slack:T1:U1", case.name), views, views[-1])
+
+
+def payment(case: Case, n: int, status: str) -> PaymentView:
+    return PaymentView(n, case.account_id, Money(case.amount, case.currency), status,
+                       datetime(2026, 11, 1, tzinfo=UTC), tuple(i.number for i in case.invoices(3)),
+                       card_brand=case.name[:30], card_last4="4242", failure_reason=case.name,
+                       action_url="https://hooks.stripe.com/" + "a" * 500, settled_at=None)
+
+
+def escalation(case: Case, n: int) -> EscalationView:
+    return EscalationView(n, f"ESC-{n:06d}", case.account_id, case.name, _number(case.account_id, n),
+                          "invoice_question", "Question about an invoice", case.name * 30, "user", "open", "sent",
+                          "ann@acme.test", case.name, "slack:T1:U1", datetime(2026, 11, 1, tzinfo=UTC),
+                          resolved_at=datetime(2026, 11, 2, tzinfo=UTC), resolved_by="U2")
+
+
+def reminder(case: Case, count: int, paid: bool = False) -> ReminderMessage:
+    lines = tuple(ReminderLine(f"{case.account_id[:124]}-{n % 3}", case.name, _number(case.account_id, n),
+                               Money(case.amount, case.currency), date(2026, 12, 1), paid=paid or n % 5 == 4)
+                  for n in range(count))
+    return ReminderMessage(step=3, recipient_name=case.name, lines=lines)
+
+
+def screens(case: Case) -> Iterator[tuple[str, Screen]]:
+    """Every message screen, at the sizes that matter for it."""
+    for count in INVOICE_COUNTS:
+        yield f"invoices x{count}", invoices_screen(case.account(count), case.invoices(count))
+        yield f"partial payment x{count}", partial_payment_screen(case.account(count), case.name, case.invoices(count))
+        escalations = [escalation(case, n) for n in range(count)]
+        yield f"open requests x{count}", open_escalations_screen(case.account(), escalations)
+    for count in (0, 1, 20, 30):
+        yield f"methods x{count}", methods_screen(case.account(), cards(count))
+    yield "methods x30, page 2", methods_screen(case.account(), cards(30), page=1)
+    yield "methods x45, page 2", methods_screen(case.account(), cards(45), page=1)
+    for count in (1, 2, 45, 120):
+        yield f"accounts x{count}", accounts_screen(accounts(case, count))
+        yield f"overview x{count}", overview_screen(accounts(case, count), case.invoices(1)[0])
+        yield f"overview x{count}, nothing due", overview_screen(accounts(case, count), None)
+    invoice = case.invoices(1)[0]
+    yield "balance", balance_screen(case.account(), invoice)
+    yield "balance, nothing due", balance_screen(case.account(0), None)
+    for total, page in ((0, 0), (10, 0), (150, 0), (150, 3), (150, 7), (21, 1)):
+        items = tuple(payment(case, n, "failed") for n in range(min(20, max(0, total - page * 20))))
+        yield f"history {page + 1} of {total}", history_screen(case.account(), Page(items, page, 20, total))
+    for status in ("succeeded", "failed", "requires_action", "pending"):
+        yield f"outcome {status}", outcome_screen(payment(case, 1, status), case.name)
+    yield "help", help_screen("billing+" + case.name.replace(" ", "") + "@acme.test")
+    yield "add card", add_card_screen(case.account(), "https://checkout.stripe.com/" + "c" * 900)
+    yield "card added", card_added_screen(case.name, cards(1)[0])
+    yield "queued", queued_screen(escalation(case, 1))
+    yield "resolved DM", resolved_dm(escalation(case, 1))
+    yield "prompt", prompt_screen("a***@" + case.name, new=True)
+    yield "message", message_screen(case.name * 20)
+
+
+def messages(case: Case) -> Iterator[tuple[str, list[dict[str, Any]], str]]:
+    """Messages posted with chat.postMessage: reminders and the staff post."""
+    for count in (1, 20):
+        message = reminder(case, count)
+        yield f"reminder x{count}", reminder_blocks(message), message.fallback_text()
+        yield f"reminder x{count} paid", reminder_blocks(reminder(case, count, paid=True)), ""
+        yield f"withheld x{count}", withheld_blocks(message), ""
+    text, blocks = staff_post(escalation(case, 1), "U123")
+    yield "staff post", blocks, text
+    text, blocks = staff_resolved_post(escalation(case, 1), "U234")
+    yield "staff resolved", blocks, text
+
+
+def views(case: Case) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Modals and the Home tab."""
+    for count in INVOICE_COUNTS:
+        invoices = case.invoices(count)
+        yield f"home x{count}", home_view(_home_ctx(case, count), invoices[:30])
+        chosen = invoices[-1].number if invoices else None
+        yield f"support modal x{count}", support_modal(case.account(count), invoices, invoice=chosen,
+                                                       topic="payment_declined", message=case.name * 50)
+        invoices = case.invoices(max(1, count))
+        total = Money(case.amount * len(invoices), case.currency)
+        yield f"pay balance x{count}", pay_modal(case.account(count), invoices, total, cards(30), invoice=None)
+    yield "home, 120 accounts", home_view(accounts(case, 120), case.invoices(30))
+    yield "pay one", pay_modal(case.account(), case.invoices(1), Money(case.amount, case.currency), cards(1),
+                               invoice=case.invoices(1)[0].number)
+    yield "pay, no card", pay_modal(case.account(), case.invoices(1), Money(case.amount, case.currency), [],
+                                    invoice=case.invoices(1)[0].number)
+    yield "processing", processing_view(Money(case.amount, case.currency).format())
+    yield "home refused", home_refusal_view(case.name * 20)
+    yield "code modal", code_modal()
+    yield "verified", verified_view()
+
+
+def _home_ctx(case: Case, count: int) -> CallerContext:
+    active = case.account(count)
+    return CallerContext(Actor("ann@acme.test", "slack:T1:U1"), (active, *accounts(case, 2).accounts), active)
+
+
+def _ids(case: Case) -> str:
+    return f"{'long' if len(case.name) > 10 else 'short'}-name {len(case.account_id)}-id {case.amount} {case.currency}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_every_message_screen_is_one_slack_accepts(case: Case) -> None:
+    found = [f"{name}: {problem}" for name, screen in screens(case)
+             for problem in message_problems(screen.blocks, screen.text)]
+    assert found == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_every_screen_opened_from_the_home_tab_is_a_modal_slack_accepts(case: Case) -> None:
+    found = [f"{name}: {problem}" for name, screen in screens(case) for problem in view_problems(screen_view(screen))]
+    assert found == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_every_posted_message_is_one_slack_accepts(case: Case) -> None:
+    found = [f"{name}: {problem}" for name, blocks, text in messages(case)
+             for problem in message_problems(blocks, text)]
+    assert found == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_every_modal_and_home_tab_is_one_slack_accepts(case: Case) -> None:
+    found = [f"{name}: {problem}" for name, view in views(case) for problem in view_problems(view)]
+    assert found == []
