@@ -9,10 +9,14 @@ a card number gets the card-number warning and nothing else: it is not answered,
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, Assistant, BoltContext
+from slack_bolt.context.set_status.set_status import SetStatus
+from slack_bolt.context.set_suggested_prompts.set_suggested_prompts import SetSuggestedPrompts
+from slack_bolt.context.set_title.set_title import SetTitle
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -57,24 +61,22 @@ def on_dm_message(body: dict[str, Any], client: WebClient, context: BoltContext)
     if event.get("channel_type") != "im" or not _typed(event, context) or not _first_time(event):
         return
     text, channel, ts = str(event.get("text") or ""), str(event["channel"]), str(event["ts"])
-    thread_ts = event.get("thread_ts") if isinstance(event.get("thread_ts"), str) else None
+    thread_ts = str(event["thread_ts"]) if isinstance(event.get("thread_ts"), str) else None
     reply = DmReply(client, channel, thread_ts)
     if contains_card_number(text):
         reply.show(message_screen(CARD_NUMBER_GUIDANCE))
         return
-    in_thread = thread_ts is not None and thread_ts != ts
-    if in_thread:
-        _assistant_call(client, "assistant_threads_setStatus", channel_id=channel, thread_ts=thread_ts, status=WORKING)
+    parent = thread_ts if thread_ts is not None and thread_ts != ts else ""  # a reply in a thread
+    if parent:
+        _assistant_call(lambda: SetStatus(client, channel, parent)(WORKING))
 
     def work(ix: Interaction) -> None:
         where = Where()
-        if in_thread and ix.actor is not None:
-            assert thread_ts is not None
-            where = Where(tuple(ix.services.reminders.invoices_in_reminder(ix.actor, channel, thread_ts)))
+        if parent and ix.actor is not None:
+            where = Where(tuple(ix.services.reminders.invoices_in_reminder(ix.actor, channel, parent)))
         intent = answer_text(ix, text, reply, where)
-        if in_thread and intent is not None and not where.reminder_invoices:
-            _assistant_call(client, "assistant_threads_setTitle", channel_id=channel, thread_ts=thread_ts,
-                            title=_title(intent))
+        if parent and intent is not None and not where.reminder_invoices:
+            _assistant_call(lambda: SetTitle(client, channel, parent)(_title(intent)))
 
     run_safely(body, client, context, work, surface=reply)
 
@@ -121,10 +123,8 @@ def _greet(ix: Interaction, client: WebClient, reply: Surface, channel: str, thr
             ix.services.accounts.open_invoices(caller.actor, caller.active.external_id, limit=20))][:2]
         prompts.append(_card_prompt(ix, caller))
         prompts.append(("Payment history", "payment history"))
-    _assistant_call(
-        client, "assistant_threads_setSuggestedPrompts", channel_id=channel, thread_ts=thread_ts,
-        title="Try one of these:", prompts=[{"title": title, "message": message} for title, message in prompts],
-    )
+    suggest = SetSuggestedPrompts(client, channel, thread_ts)
+    _assistant_call(lambda: suggest([{"title": t, "message": m} for t, m in prompts], title="Try one of these:"))
 
 
 def _card_prompt(ix: Interaction, caller: CallerContext) -> tuple[str, str]:
@@ -146,17 +146,24 @@ def _title(intent: str) -> str:
             "history": "Payment history", "support": "Billing support"}.get(intent, "Billing")
 
 
-def _assistant_call(client: WebClient, method: str, **arguments: Any) -> None:
-    """An ``assistant.threads.*`` call; outside an assistant thread Slack refuses it, which is fine."""
+def _assistant_call(call: Callable[[], object]) -> None:
+    """An ``assistant.threads.*`` call (Bolt's utilities); outside an assistant thread Slack refuses
+    it, which changes nothing for the answer."""
     try:
-        getattr(client, method)(**arguments)
+        call()
     except SlackApiError as error:
-        logger.info("%s refused: %s", method, error.response.get("error"))
+        logger.info("assistant.threads call refused: %s", error.response.get("error"))
 
 
 def register(app: App) -> None:
-    """Before the app's catch-all ``.*`` event listener, which would swallow these."""
+    """Bolt's ``Assistant`` takes the assistant panel's events (a thread started, its context changed, a
+    message in a DM thread; edits and deletions there it acks and drops); the other DM messages and
+    mentions are plain event listeners, registered before the app's catch-all ``.*`` one, which would
+    swallow them."""
+    assistant = Assistant()
+    assistant.thread_started(acked_then(ack_now, on_thread_started))
+    assistant.thread_context_changed(ack_now)  # the greeting and answers do not depend on the channel viewed
+    assistant.user_message(acked_then(ack_now, on_dm_message))
+    app.assistant(assistant)
     app.event("message")(acked_then(ack_now, on_dm_message))
     app.event("app_mention")(acked_then(ack_now, on_mention))
-    app.event("assistant_thread_started")(acked_then(ack_now, on_thread_started))
-    app.event("assistant_thread_context_changed")(ack_now)  # the greeting does not depend on the channel

@@ -75,7 +75,10 @@ def test_a_message_typed_in_a_thread_is_answered_in_that_thread(world: World) ->
     answer = said(world, dm("show my invoices", thread_ts="1700000000.000100"))
     assert answer.json_args["thread_ts"] == "1700000000.000100"
     assert "INV-1" in text_of(answer) and "INV-2" in text_of(answer)
-    world.bot.wait_calls("assistant.threads.setStatus")  # "is looking into it…" while it works
+    [status] = world.bot.wait_calls("assistant.threads.setStatus")  # "is looking into it…" while it works
+    assert status.json_args["thread_ts"] == "1700000000.000100"
+    [title] = world.bot.wait_calls("assistant.threads.setTitle")  # the assistant thread's title, from the request
+    assert title.json_args["title"] == "Invoices"
 
 
 def test_asking_in_a_mention_is_answered_to_the_asker_alone(world: World) -> None:
@@ -177,6 +180,8 @@ def test_bot_messages_edits_deletions_and_the_apps_own_messages_are_ignored(worl
         {**dm("what do I owe?"), "subtype": "message_changed", "message": {"text": "balance", "user": ANN}},
         {**dm(""), "subtype": "message_deleted", "previous_message": {"text": "balance", "user": ANN}},
         dm("what do I owe?", user="UBOT"),
+        {**dm("what do I owe?", thread_ts="1700000000.000900"), "subtype": "message_changed"},
+        dm("what do I owe?", thread_ts="1700000000.000900", bot_id="B0OTHER"),
     ]
     for event in ignored:
         assert world.bot.event(event).status_code == 200
