@@ -171,7 +171,7 @@ def _invoice(ix: Interaction, understood: Understood, by_number: dict[str, Invoi
         notice = (f"I couldn't find an open invoice “{named[:40]}” of yours." if named
                   else "Which invoice? Here are your open ones.")
         return _as_command(ix, Command("invoices")).with_notice(notice)
-    return blocks.invoice_screen(invoice, blocks.PRESS_PAY if pay else "")
+    return blocks.invoice_screen(invoice, blocks.PRESS_PAY if pay and not invoice.payment_in_progress else "")
 
 
 def _already_paid(
@@ -197,6 +197,8 @@ def _cards_screen(caller: CallerContext, understood: Understood, cards: list[Pay
         return methods_screen(account, cards).with_notice("Press Add card to add one on Stripe's secure page.")
     chosen = [card for card in cards if card.id == understood.argument]
     if chosen:
+        if understood.intent == "make_default" and chosen[0].is_default:
+            return methods_screen(account, chosen).with_notice("That card is already the default.")
         verb = "make it the default" if understood.intent == "make_default" else "remove it"
         return methods_screen(account, chosen).with_notice(f"Press the button below to {verb}.")
     if understood.choices:

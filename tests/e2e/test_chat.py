@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from billing_core.db.tables import AuditEventRecord, EscalationRecord
 from tests.support.bot_fixtures import World
-from tests.support.bot_harness import ANN, STRANGER, SUPPORT_EMAIL, wait_for_listeners
+from tests.support.bot_harness import ANN, ANN_ACTOR, STRANGER, SUPPORT_EMAIL, wait_for_listeners
 from tests.support.slack_api import RecordedCall
 from tests.support.slack_signing import button_action, event_body, signed_headers
 
@@ -225,3 +225,27 @@ def test_a_new_assistant_thread_of_someone_who_is_no_contact_shows_no_account_da
     world.bot.event({"type": "assistant_thread_started", "assistant_thread": thread, "event_ts": next_ts()})
     [greeting] = world.bot.wait_calls("chat.postMessage")
     assert SUPPORT_EMAIL in text_of(greeting) and "Acme" not in text_of(greeting)
+
+
+def test_naming_a_card_offers_its_own_buttons_and_changes_nothing_until_clicked(world: World) -> None:
+    answer = said(world, dm("remove the card ending 4242"))
+    [remove] = buttons(answer, "method_remove")
+    assert json.loads(remove["value"]) == {"account": "acme", "method": world.acme_card}
+    assert remove.get("confirm")  # the same "Remove this card?" confirmation as the cards screen
+    cards = world.bot.services.payment_methods.list(ANN_ACTOR, "acme")
+    assert [card.id for card in cards] == [world.acme_card]
+    already = said(world, dm("make my visa the default"))
+    assert "already the default" in text_of(already)
+
+
+def test_switching_account_by_a_misspelt_name_switches_it(world: World) -> None:
+    answer = said(world, dm("swtich to globx"))
+    assert "Switched to Globex" in text_of(answer)
+    assert world.bot.services.accounts.caller(ANN_ACTOR).active.external_id == "globex"
+
+
+def test_asking_for_a_person_shows_billing_support_with_its_button_and_sends_nothing_by_itself(world: World) -> None:
+    answer = said(world, dm("can I talk to a human please"))
+    assert buttons(answer, "support_open")
+    with world.bot.db.read() as session:
+        assert list(session.scalars(select(EscalationRecord))) == []
