@@ -249,3 +249,20 @@ def test_asking_for_a_person_shows_billing_support_with_its_button_and_sends_not
     assert buttons(answer, "support_open")
     with world.bot.db.read() as session:
         assert list(session.scalars(select(EscalationRecord))) == []
+
+
+def test_a_person_from_another_organization_mentioning_the_app_must_prove_their_email_first(world: World) -> None:
+    world.slack.add_user("W0EXT1", "ann@acme.test", "Ann Elsewhere", team_id="T0OTHER")
+    try:
+        event = mention("what do we owe?", user="W0EXT1", channel="C0SHARED")
+        body = json.loads(event_body(event))
+        body["is_ext_shared_channel"] = True
+        raw = json.dumps(body).encode()
+        assert world.bot.post(raw, signed_headers(world.bot.signing_secret, raw)).status_code == 200
+        [answer] = world.bot.wait_calls("chat.postEphemeral")
+        assert answer.json_args["user"] == "W0EXT1" and answer.json_args["channel"] == "C0SHARED"
+        assert "verification code" in text_of(answer)  # the same e-mail proof as /billing asks of them
+        assert "$1,750.50" not in text_of(answer) and "INV-1" not in text_of(answer)
+        assert world.slack.calls("chat.postMessage") == []
+    finally:
+        world.slack.remove_user("W0EXT1")
