@@ -102,7 +102,9 @@ def _vocabulary() -> frozenset[str]:
     words = set(EXTRA_WORDS)
     for intent in INTENTS:
         for pattern in intent.patterns:
-            words.update(w for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]|\(\?P<\w+>", " ", pattern)))
+            # Whole words only: not "oice" of "inv(?:oice)?", nor the halves of "organi[sz]ations".
+            cleaned = re.sub(r"\\[a-zA-Z]|\(\?P<\w+>", " ", pattern)
+            words.update(re.findall(r"(?<![:\]\w])[a-z]{4,}(?![\[\w])", cleaned))
     return frozenset(words)
 
 
