@@ -167,8 +167,8 @@ def _invoice(ix: Interaction, understood: Understood, by_number: dict[str, Invoi
         return blocks.pay_buttons_screen(chosen, blocks.which_one(list(understood.choices)))
     invoice = by_number.get(understood.argument)
     if invoice is None:
-        named = understood.unknown or understood.argument
-        notice = (f"I couldn't find an open invoice “{named[:40]}” of yours." if named
+        named = (understood.unknown or understood.argument).upper()  # invoice numbers are written in capitals
+        notice = (f"I couldn't find an open invoice “{named[:40]}” of yours. Your open invoices:" if named
                   else "Which invoice? Here are your open ones.")
         return _as_command(ix, Command("invoices")).with_notice(notice)
     return blocks.invoice_screen(invoice, blocks.PRESS_PAY if pay and not invoice.payment_in_progress else "")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
 from handlers.chat.intents import EXTRA_WORDS, FILLER, GREETINGS, INTENTS, Intent
 from handlers.grammar import looks_like_amount
@@ -172,7 +172,8 @@ def _one_of(intent: Intent, command: str, typed: str, names: dict[str, str]) -> 
     for exact in (key, bare):
         if exact in names:
             return Understood(name, command, names[exact])
-    scored = process.extract(key, list(names), scorer=_score, score_cutoff=MATCH_CUTOFF, limit=None)
+    scorer = _invoice_score if intent.slot in ("invoice", "pay_target") else _score
+    scored = process.extract(key, list(names), scorer=scorer, score_cutoff=MATCH_CUTOFF, limit=None)
     values: dict[str, float] = {}
     for candidate, score, _ in scored:
         value = names[candidate]
@@ -191,6 +192,13 @@ def _score(a: str, b: str, **_: object) -> float:
     if a.isdigit() or b.isdigit():
         return float(fuzz.ratio(a, b))
     return max(float(fuzz.ratio(a, b)), float(fuzz.partial_ratio(a, b)) - 10 if len(a) >= 3 else 0.0)
+
+
+def _invoice_score(a: str, b: str, **_: object) -> float:
+    """``_score``, but the numbers must be within one slip of each other: INV-99 is not INV-1."""
+    if Levenshtein.distance(re.sub(r"\D", "", a), re.sub(r"\D", "", b)) > 1:
+        return 0.0
+    return _score(a, b)
 
 
 def _key(text: str) -> str:

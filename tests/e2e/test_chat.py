@@ -118,6 +118,8 @@ def test_an_ambiguous_invoice_is_asked_back_with_a_pay_button_for_each(world: Wo
     answer = said(world, dm("pay INV"))
     assert "Which one: INV-1 or INV-2?" in text_of(answer)
     assert [json.loads(b["value"])["invoice"] for b in buttons(answer, "pay_open")] == ["INV-1", "INV-2"]
+    unknown = said(world, dm("pay INV-99"))
+    assert "couldn't find an open invoice “INV-99”" in text_of(unknown) and buttons(unknown, "pay_open")
 
 
 def test_pay_everything_offers_the_full_balance_button_and_pay_an_amount_follows_the_command(world: World) -> None:

@@ -166,3 +166,8 @@ def test_an_account_name_close_to_two_accounts_is_asked_back() -> None:
     known = Known(accounts=(("beta1", "Beta East"), ("beta2", "Beta West")))
     found = resolve(parse("switch to beta"), known)
     assert found is not None and found.intent == "switch" and set(found.choices) == {"beta1", "beta2"}
+
+
+def test_an_invoice_number_two_digits_away_from_every_invoice_is_not_guessed() -> None:
+    found = resolve(parse("pay INV-99"), Known(invoices=("INV-1", "INV-2")))
+    assert found is not None and found.unknown == "inv-99" and not found.choices and not found.argument
