@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, Assistant, BoltContext
@@ -133,7 +132,7 @@ def _card_prompt(ix: Interaction, caller: CallerContext) -> tuple[str, str]:
         cards = ix.payment_methods.list(caller.actor, caller.active.external_id)
     except PaymentsUnavailable:
         return ("My cards", "my cards")
-    today = date.today()
+    today = ix.services.clock.now()
     months_now = today.year * 12 + today.month
     if not cards or any(card.exp_year * 12 + card.exp_month - months_now <= 2 for card in cards):
         return ("Add a card", "add a card")

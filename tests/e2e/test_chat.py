@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from billing_core.db.tables import AuditEventRecord, EscalationRecord
+from billing_core.db.tables import AuditEventRecord, EscalationRecord, PaymentMethodRecord
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, ANN_ACTOR, STRANGER, SUPPORT_EMAIL, wait_for_listeners
 from tests.support.slack_api import RecordedCall
@@ -217,7 +217,7 @@ def test_a_new_assistant_thread_is_greeted_with_prompts_that_fit_the_persons_sta
     [prompts] = world.bot.wait_calls("assistant.threads.setSuggestedPrompts")
     titles = [p["title"] for p in prompts.json_args["prompts"]]
     assert titles[0] == "Pay INV-1"  # overdue since October
-    assert "Payment history" in titles and len(titles) <= 4
+    assert "Payment history" in titles and "My cards" in titles and len(titles) <= 4
     context_changed = {"type": "assistant_thread_context_changed", "assistant_thread": thread, "event_ts": next_ts()}
     assert world.bot.event(context_changed).status_code == 200
 
@@ -268,3 +268,12 @@ def test_a_person_from_another_organization_mentioning_the_app_must_prove_their_
         assert world.slack.calls("chat.postMessage") == []
     finally:
         world.slack.remove_user("W0EXT1")
+
+
+def test_a_new_assistant_thread_of_someone_whose_card_expires_soon_suggests_adding_a_card(world: World) -> None:
+    with world.bot.db.transaction() as session:
+        session.execute(update(PaymentMethodRecord).values(exp_month=12, exp_year=2026))  # the clock: Nov 2026
+    thread = {"user_id": ANN, "channel_id": ANN_DM, "thread_ts": "1700000003.000400"}
+    world.bot.event({"type": "assistant_thread_started", "assistant_thread": thread, "event_ts": next_ts()})
+    [prompts] = world.bot.wait_calls("assistant.threads.setSuggestedPrompts")
+    assert {"title": "Add a card", "message": "add a card"} in prompts.json_args["prompts"]
