@@ -277,3 +277,11 @@ def test_a_new_assistant_thread_of_someone_whose_card_expires_soon_suggests_addi
     world.bot.event({"type": "assistant_thread_started", "assistant_thread": thread, "event_ts": next_ts()})
     [prompts] = world.bot.wait_calls("assistant.threads.setSuggestedPrompts")
     assert {"title": "Add a card", "message": "add a card"} in prompts.json_args["prompts"]
+
+
+def test_a_card_number_in_a_mention_gets_the_warning_to_the_asker_alone_and_is_not_echoed(world: World) -> None:
+    answer = said(world, mention(f"pay with {CARD}"), "chat.postEphemeral")
+    assert answer.json_args["user"] == ANN and "card number" in text_of(answer).lower()
+    wait_for_listeners(world.bot)
+    assert CARD not in json.dumps([c.json_args for c in world.slack.calls()])
+    assert world.slack.calls("chat.postMessage") == []
