@@ -10,7 +10,10 @@ from handlers.runtime.slack_http import retry_handlers
 from handlers.runtime.web_api import SlackWebClient
 
 # groups:read: "Mark resolved" checks that the support channel is private and the clicker a member.
-BOT_SCOPES = ("commands", "chat:write", "users:read", "users:read.email", "im:write", "groups:read")
+BOT_SCOPES = (
+    "commands", "chat:write", "users:read", "users:read.email", "im:write", "groups:read",
+    "im:history", "app_mentions:read", "assistant:write",  # chat (handlers/chat)
+)
 
 
 def make_web_client(settings: Settings, token: str | None = None, *, bot_token: bool = True) -> WebClient:

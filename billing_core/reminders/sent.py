@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, select
 
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, ContactRecord, InvoiceRecord, ReminderDeliveryRecord
+from billing_core.identity.emails import normalize_email
 from billing_core.money import Money
 from billing_core.reminders.messages import PostedMessage, ReminderLine, ReminderMessage
 
@@ -80,3 +81,25 @@ def load_sent(db: Database, posted: PostedMessage, claimed_at: datetime) -> Sent
             delivery_ids=tuple(delivery.id for delivery, _, _, _ in rows),
             paid_ids=tuple(delivery.id for delivery, invoice, _, _ in rows if invoice.status == "paid"),
         )
+
+
+def invoices_in_dm(db: Database, email: str, channel: str, ts: str) -> list[tuple[str, str]]:
+    """``(account external id, invoice number)`` of the reminder DM at ``channel``/``ts``, only those
+    of accounts ``email`` is a contact of (a reply in a reminder's thread is about these)."""
+    with db.read() as session:
+        rows = session.execute(
+            select(AccountRecord.external_id, InvoiceRecord.number)
+            .select_from(Delivery)
+            .join(InvoiceRecord, InvoiceRecord.id == Delivery.invoice_id)
+            .join(AccountRecord, AccountRecord.id == InvoiceRecord.account_id)
+            .join(ContactRecord, ContactRecord.id == Delivery.contact_id)
+            .where(
+                Delivery.status == "sent",
+                Delivery.channel == channel,
+                Delivery.message_ts == ts,
+                ContactRecord.email == normalize_email(email),
+            )
+            .order_by(AccountRecord.external_id, InvoiceRecord.number)
+            .distinct()
+        ).all()
+    return [(str(account), str(number)) for account, number in rows]

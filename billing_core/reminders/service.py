@@ -27,6 +27,7 @@ from billing_core.reminders.pauses import ALREADY_PAID, SNOOZE, pause
 from billing_core.reminders.plan import PlanWindow, group_reminders, iter_due
 from billing_core.reminders.reveal import reveal_withheld
 from billing_core.reminders.schedule import ReminderSchedule
+from billing_core.reminders.sent import invoices_in_dm
 from billing_core.reminders.snooze import dm_invoices
 from billing_core.reminders.sweep import DeliveryPass, SweepResult
 from billing_core.reminders.thanks import thank_paid
@@ -163,3 +164,8 @@ class ReminderService:
             # (which never comes under --no-scheduler without cron, nor in the console).
             self.escalator.deliver_soon(view)
         return until, reference
+
+    def invoices_in_reminder(self, actor: Actor, channel: str, ts: str) -> list[tuple[str, str]]:
+        """The ``(account, invoice number)`` pairs of the reminder DM at ``channel``/``ts`` that are the
+        actor's (a reply in that DM's thread is about them); empty for any other message."""
+        return invoices_in_dm(self._db, actor.email, channel, ts)

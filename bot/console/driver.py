@@ -118,6 +118,13 @@ class SlackDriver:
             self._send(requests.interaction(payload), requests.FORM)
             self.wait()
 
+    def message(self, user_id: str, text: str) -> None:
+        """``user_id`` types ``text`` in their DM with the app (chat)."""
+        body = requests.dm_message(user_id=user_id, team_id=self.workspace.team_id,
+                                   channel=self.workspace.dm_channel(user_id), text=text)
+        self._send(body, requests.JSON)
+        self.wait()
+
     def open_home(self, user_id: str) -> None:
         """``user_id`` opens the app's Home tab."""
         self.workspace.opening_home(user_id)

@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 
 HELP = """Console commands:
   /billing <text>   what a person types in Slack (try /billing help, /billing pay)
+  <anything else>   a message to the app in its DM (try: what do I owe?, show my invoices,
+                    pay INV-1001, pay everything, my cards, receipts, switch to Globex, help)
   <number>          click the button or choose the option with that number
   :as <email>       act as another person (a billing contact, or anyone)
   :home             open the App Home
@@ -99,18 +101,18 @@ class Console:
             return True
         if line.startswith(":"):
             return self._console_command(line)
-        if line.startswith("/"):
-            if not self.display.viewer:
-                self.display.say("Pick who you are first: :as <email>")
-                return True
-            command, _, text = line.partition(" ")
-            self.driver.command(self.display.viewer, text.strip(), command=command)
-            return True
         if line.isascii() and line.isdecimal():
             self._choose(int(line))
             self._back_to_home()
             return True
-        self.display.say("Type /billing <something>, a number to choose, or :help.")
+        if not self.display.viewer:
+            self.display.say("Pick who you are first: :as <email>")
+            return True
+        if line.startswith("/"):
+            command, _, text = line.partition(" ")
+            self.driver.command(self.display.viewer, text.strip(), command=command)
+            return True
+        self.driver.message(self.display.viewer, line)  # typed in the app's DM (chat)
         return True
 
     def _console_command(self, line: str) -> bool:

@@ -76,3 +76,15 @@ def app_home_opened(*, user_id: str, team_id: str, channel: str, api_app_id: str
         "event": {"type": "app_home_opened", "user": user_id, "channel": channel, "tab": "home",
                   "event_ts": f"{now:.6f}"},
     })
+
+
+def dm_message(*, user_id: str, team_id: str, channel: str, text: str, api_app_id: str = "ADEMO") -> str:
+    """An Events API ``message`` delivery: ``text`` typed in the app's DM (``message.im``)."""
+    now = time.time()
+    return json.dumps({
+        "token": "demo", "team_id": team_id, "api_app_id": api_app_id, "type": "event_callback",
+        "event_id": f"Ev{uuid.uuid4().hex[:12].upper()}", "event_time": int(now),
+        "authorizations": [{"team_id": team_id, "user_id": "UBILLINGBOT", "is_bot": True}],
+        "event": {"type": "message", "channel_type": "im", "channel": channel, "user": user_id, "text": text,
+                  "ts": f"{now:.6f}", "event_ts": f"{now:.6f}", "team": team_id},
+    })

@@ -57,6 +57,17 @@ def test_console_commands_are_listed_and_unknown_input_gets_a_hint(
 
     for command in (":help", ":as <email>", ":home", ":remind <date>", ":quit"):
         assert command in output
-    assert "Type /billing <something>, a number to choose, or :help." in output
+    assert "Pick who you are first: :as <email>" in output  # "hello" is a message: someone must type it
     assert "Nothing on screen has the number 7." in output
     assert "Unknown console command :nope." in output
+
+
+def test_a_line_without_a_slash_is_a_message_in_the_apps_dm_and_is_answered_there(
+    settings: Settings, db: Database, clock: FixedClock
+) -> None:
+    Importer(db=db, clock=clock).run(DATA)
+
+    output = run(settings, clock, ":as peter@initech.test\nwhat do I owe?\nhelp\n")
+
+    assert "$42.00" in output and "INV-7" in output
+    assert "You can type to me in plain words" in output and "pay INV-1001" in output

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.slack_client import BOT_SCOPES
+
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
 
@@ -16,11 +18,15 @@ def test_the_manifest_declares_the_command_interactivity_home_event_and_scopes()
     assert command["command"] == "/billing" and command["url"].endswith("/slack/events")
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == [
-        "app_home_opened", "app_uninstalled", "tokens_revoked"
+        "app_home_opened", "app_uninstalled", "tokens_revoked",
+        "message.im", "app_mention", "assistant_thread_started", "assistant_thread_context_changed",
     ]
     assert manifest["settings"]["org_deploy_enabled"] is True  # Enterprise Grid org-wide installs
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
-        "commands", "chat:write", "users:read", "users:read.email", "im:write", "groups:read"
+        "commands", "chat:write", "users:read", "users:read.email", "im:write", "groups:read",
+        "im:history", "app_mentions:read", "assistant:write",
     }
+    assert manifest["features"]["assistant_view"]["assistant_description"]
+    assert set(BOT_SCOPES) == set(manifest["oauth_config"]["scopes"]["bot"])  # what OAuth installs ask for
     assert len(manifest["display_information"]["name"]) <= 35
