@@ -12,6 +12,7 @@ from billing_core.container import Services
 from billing_core.marks import OnceMarks
 from handlers import commands, navigation, screens
 from handlers.accounts import home
+from handlers.autopay import autopay
 from handlers.escalations import support
 from handlers.identity import verification
 from handlers.identity.prompt import verification_prompt
@@ -24,7 +25,8 @@ from handlers.runtime.follow_up import Later
 
 def register_listeners(app: App) -> None:
     """Register every listener on ``app``."""
-    for module in (commands, home, pay, methods, navigation, verification, support, reminder_buttons):
+    for module in (commands, home, pay, methods, navigation, verification, support, reminder_buttons,
+                   autopay):
         module.register(app)
     # Events we do not handle are acknowledged (not 404), so Slack does not retry them.
     app.event(re.compile(".*"))(lambda: None)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from billing_core.autopay.switch import AutopayStatus
 from billing_core.views import AccountView, PaymentMethodView
+from handlers.autopay.autopay_blocks import autopay_row
 from handlers.kit.blocks import (
     Block,
     Screen,
@@ -18,8 +20,11 @@ from handlers.kit.payloads import AccountRef
 from handlers.payments.payloads import MethodTarget
 
 
-def method_rows(account: AccountView, methods: list[PaymentMethodView]) -> list[Block]:
+def method_rows(account: AccountView, methods: list[PaymentMethodView], *, autopay_on: bool = False) -> list[Block]:
     blocks: list[Block] = []
+    # Removing the last card of an autopay account turns autopay off: the dialog says so first.
+    last_card = autopay_on and len(methods) == 1
+    last_card_warning = " Autopay is on: with no card left it will be turned off." if last_card else ""
     for method in methods[:20]:
         label = escape_line(method.label) + (" · *default*" if method.is_default else "")
         blocks.append(section(label))
@@ -36,7 +41,7 @@ def method_rows(account: AccountView, methods: list[PaymentMethodView]) -> list[
                 confirm=confirm_dialog(
                     "Remove this card?",
                     f"{escape_line(method.brand.title())} ending in {escape_line(method.last4)} will be removed from "
-                    f"{escape_line(account.name)}.",
+                    f"{escape_line(account.name)}.{last_card_warning}",
                     "Remove",
                     danger=True,
                 ),
@@ -46,14 +51,19 @@ def method_rows(account: AccountView, methods: list[PaymentMethodView]) -> list[
     return blocks
 
 
-def methods_screen(account: AccountView, methods: list[PaymentMethodView]) -> Screen:
+def methods_screen(
+    account: AccountView, methods: list[PaymentMethodView], autopay: AutopayStatus | None = None
+) -> Screen:
+    """The cards; with ``autopay`` its line and toggle under them."""
     blocks: list[Block] = [section(f"*Payment methods for {escape_line(account.name)}*")]
     if methods:
-        blocks.extend(method_rows(account, methods))
+        blocks.extend(method_rows(account, methods, autopay_on=autopay is not None and autopay.enabled))
     else:
         blocks.append(section("No saved cards yet."))
     add_card = button("Add card", ADD_CARD_ACTION, AccountRef(account=account.external_id).encode())
     blocks.append(actions(add_card, block_id="add_card"))
+    if autopay is not None:
+        blocks.extend(autopay_row(autopay))
     text = f"{account.name}: {len(methods)} saved card(s)"
     return Screen(text, blocks, title="Payment methods")
 
