@@ -103,6 +103,13 @@ def plan_query(today: date) -> Select[Any]:
     return query  # type: ignore[no-any-return]
 
 
+def plan_charges(db: Database, today: date) -> list[DueCharge]:
+    """The charges due on ``today`` (one read; no Stripe call)."""
+    with db.reading() as connection:
+        rows = connection.execute(plan_query(today)).all()
+    return due_charges(rows, today)
+
+
 def due_charges(rows: Sequence[Any], today: date) -> list[DueCharge]:
     """From :func:`plan_query`'s rows, the invoices whose next attempt's day has come."""
     due: list[DueCharge] = []
@@ -146,10 +153,7 @@ class AutopayPass:
 
     def plan(self) -> list[DueCharge]:
         """The charges due now (one read; no Stripe call)."""
-        today = self.today()
-        with self._db.reading() as connection:
-            rows = connection.execute(plan_query(today)).all()
-        return due_charges(rows, today)
+        return plan_charges(self._db, self.today())
 
     def run(self) -> AutopayResult:
         """Tell the contacts how charges left in flight ended, then make every charge due now."""
