@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from billing_core.access import require_account
@@ -14,7 +14,8 @@ from billing_core.autopay.notices import AutopayNotice, ContactMessenger, Notice
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, AutopayRecord, ContactRecord, PaymentMethodRecord
-from billing_core.errors import AutopayCardChanged, AutopayNeedsDefaultCard
+from billing_core.errors import AccountNotFound, AutopayCardChanged, AutopayNeedsDefaultCard
+from billing_core.identity.emails import normalize_email
 from billing_core.views import Actor, PaymentMethodView
 
 WHAT_HAPPENS = "Open invoices will be charged in full on their due date"
@@ -63,10 +64,31 @@ class AutopayService:
         self.messenger = messenger
 
     def status(self, actor: Actor, account_external_id: str) -> AutopayStatus:
-        """Whether autopay is on, and the card it charges (or would charge)."""
-        with self._db.read() as session:
-            account = require_account(session, actor, account_external_id)
-            return _status(session, account)
+        """Whether autopay is on, and the card it charges (or would charge). One statement: the
+        join on the caller's contact row is the membership guard."""
+        if not isinstance(account_external_id, str) or not account_external_id:
+            raise AccountNotFound(account_external_id)
+        card, switch = PaymentMethodRecord, AutopayRecord
+        query = (
+            select(AccountRecord.external_id, AccountRecord.name, switch.enabled, switch.changed_by_email,
+                   switch.changed_at, card.stripe_payment_method_id, card.brand, card.last4, card.exp_month,
+                   card.exp_year)
+            .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
+            .outerjoin(switch, switch.account_id == AccountRecord.id)
+            .outerjoin(card, and_(card.account_id == AccountRecord.id, card.is_default.is_(True)))
+            .where(AccountRecord.external_id == account_external_id,
+                   ContactRecord.email == normalize_email(actor.email))
+            .limit(1)
+        )
+        with self._db.reading() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            raise AccountNotFound(account_external_id)
+        external_id, name, enabled, changed_by, changed_at, card_id, brand, last4, month, year = row
+        view = None if card_id is None else PaymentMethodView(
+            id=card_id, brand=brand, last4=last4, exp_month=month, exp_year=year, is_default=True)
+        return AutopayStatus(account_external_id=external_id, account_name=name, enabled=bool(enabled), card=view,
+                             changed_by=changed_by or "", changed_at=changed_at)
 
     def turn_on(self, actor: Actor, account_external_id: str, *, confirmed_card: str | None = None) -> AutopayStatus:
         """Turn autopay on with the default card; the other contacts are told by DM.
@@ -98,9 +120,6 @@ class AutopayService:
         if changed:
             self._tell(emails, status, "turned_off", actor)
         return status
-
-    def is_on(self, actor: Actor, account_external_id: str) -> bool:
-        return self.status(actor, account_external_id).enabled
 
     def after_card_removed(self, actor: Actor, account_external_id: str) -> bool:
         """Autopay with no default card left charges nothing: turn it off and tell every contact.
