@@ -26,7 +26,7 @@ from tests.integration.payments.conftest import (
     add_card,
     services_with,
 )
-from tests.integration.payments.test_unknown_outcome import ChargesThen
+from tests.integration.payments.test_unknown_outcome import ChargesThen, ProcessKilled
 
 
 def autopay_pass(pay: Services) -> AutopayPass:
@@ -124,6 +124,25 @@ def test_a_crash_after_the_stripe_call_is_settled_by_reconcile_and_charged_only_
     later = autopay_pass(pay).run()
 
     assert later.summary() == "charged 0, declined 0, skipped 0"
+    assert len(stripe_api.intents()) == 1 and len(stripe_api.succeeded_charges()) == 1
+    assert messenger.kinds() == ["charged"]
+
+
+def test_a_process_killed_right_after_the_stripe_call_is_reconciled_and_the_invoice_never_charged_again(
+    pay: Services, cards: Setup, stripe_api: Stripe, clock: FixedClock, messenger: RecordingMessenger,
+    pay_settings: Settings, db: Database, notifier: RecordingNotifier,
+) -> None:
+    turn_on(pay)
+    at("2026-12-01", clock)
+    dying = services_with(pay_settings, db, clock, notifier, ChargesThen(pay_settings.stripe_api_base, ProcessKilled()))
+
+    with pytest.raises(ProcessKilled):
+        autopay_pass(dying).run()
+    assert autopay_pass(pay).run() == AutopayResult()  # the attempt is claimed: no second charge
+    assert pay.payments is not None
+    pay.payments.reconcile()
+    autopay_pass(pay).run()
+
     assert len(stripe_api.intents()) == 1 and len(stripe_api.succeeded_charges()) == 1
     assert messenger.kinds() == ["charged"]
 
