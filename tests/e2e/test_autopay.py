@@ -126,3 +126,11 @@ def test_a_declined_autopay_charge_is_told_by_dm_with_the_reason_and_a_pay_with_
     [dm] = dms_to(world, ANN)
     assert "Autopay could not charge INV-2" in dm and "declined" in dm
     assert "Pay with another card" in dm and "try again on 4 Dec 2026" in dm
+
+
+def test_the_home_tab_toggle_asks_in_a_modal_that_names_the_card(world: World) -> None:
+    world.bot.press("autopay_confirm", {"account": "acme", "on": True}, view={"id": "VHOME", "type": "home"})
+    modal = world.bot.last_view(where=lambda v: "Turn on autopay" in json.dumps(v, ensure_ascii=False))
+    shown = json.dumps(modal, ensure_ascii=False)
+    assert "Visa •••• 4242" in shown and "Open invoices will be charged in full on their due date" in shown
+    assert not autopay_on(world)
