@@ -27,7 +27,7 @@ from bench import import_bench, interactions, reminder_send
 from bench.report import render, targets
 from billing_core.db.database import Database
 
-SECTIONS = ("queries", "latency", "memory", "reminders", "import", "wrk")
+SECTIONS = ("queries", "latency", "memory", "reminders", "import", "wrk", "autopay")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -112,6 +112,11 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         plan["invoices"] = sizes.invoices
         send = reminder_send.run(32, gen.Sizes(256, 4_000)) if quick else reminder_send.run(300, gen.QUICK)
         results["reminders"] = {"plan": plan, "send": send}
+    if "autopay" in only:
+        print("autopay pass planning (10% of accounts on autopay) ...", flush=True)
+        probe = subprocess.run([sys.executable, "-m", "bench.autopay_plan", data_url], check=True,
+                               capture_output=True, text=True, cwd=ROOT)
+        results["autopay"] = json.loads(probe.stdout.strip().splitlines()[-1]) | {"invoices": sizes.invoices}
     if "import" in only:
         print("import ...", flush=True)
         count = 10_000 if quick else 100_000

@@ -62,6 +62,11 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         full = results.get("mode") == "full"
         add(f"sweep planning over {plan['invoices']:,} invoices <= {PLAN_S:g} s", plan["plan_seconds"],
             plan["plan_seconds"] <= PLAN_S if full else None)
+    autopay = results.get("autopay")
+    if autopay:
+        full = results.get("mode") == "full"
+        add(f"autopay pass planning over {autopay['invoices']:,} invoices (10% of accounts) <= {PLAN_S:g} s",
+            autopay["plan_seconds"], autopay["plan_seconds"] <= PLAN_S if full else None)
     for row in results.get("import", []):
         if str(row["backend"]).startswith("sqlite"):
             add(f"import >= {IMPORT_PER_S:,} invoices/s on SQLite", row["first_import_invoices_per_s"],
@@ -195,6 +200,13 @@ def render(results: dict[str, Any]) -> str:
             ["sending: DMs sent", s["dms_sent"]], ["sending: DMs/s (1 msg/s/channel limit)", s["dms_per_second"]],
             ["sending: 429 answers", s["answered_429"]],
             ["sending: closest two DMs in one channel (s)", s["closest_two_dms_in_one_channel_s"]],
+        ]))
+    autopay = results.get("autopay")
+    if autopay:
+        out += ["", "Autopay pass planning:", ""]
+        out.append(_table(["measure", "value"], [
+            ["invoices", f"{autopay['invoices']:,}"], ["accounts on autopay", f"{autopay['autopay_accounts']:,}"],
+            ["charges due", f"{autopay['due_charges']:,}"], ["seconds", autopay["plan_seconds"]],
         ]))
     imports = results.get("import")
     if imports:

@@ -8,6 +8,8 @@ from typing import Any
 from billing_core.accounts.importer import Importer
 from billing_core.accounts.service import AccountService
 from billing_core.audit import AuditLog
+from billing_core.autopay.charging import AutopayPass
+from billing_core.autopay.switch import AutopayService
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.escalations.service import EscalationService
@@ -41,6 +43,8 @@ class Services:
     payment_methods: PaymentMethodService | None = None
     webhooks: StripeWebhookService | None = None
     auth_links: AuthLinks | None = None
+    autopay: AutopayService | None = None
+    autopay_pass: AutopayPass | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Services:
         # Bolt deep-copies the request context for lazy listeners; the services (engine, pools)

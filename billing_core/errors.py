@@ -178,3 +178,11 @@ class VerificationAttemptsExhausted(IdentityVerificationError):
 
 class VerificationMailFailed(IdentityVerificationError):
     """The code could not be e-mailed (no mail server configured, or it refused)."""
+
+
+class AutopayNeedsDefaultCard(BillingError):
+    """Autopay charges the account's default card: there must be one to turn it on."""
+
+
+class AutopayCardChanged(BillingError):
+    """The default card is no longer the one the person confirmed autopay with; ask again."""

@@ -8,6 +8,10 @@ from datetime import date
 from billing_core.accounts.importer import Importer
 from billing_core.accounts.service import AccountService
 from billing_core.audit import AuditLog
+from billing_core.autopay.card_health import CardHealth
+from billing_core.autopay.charging import AutopayPass
+from billing_core.autopay.notices import ContactMessenger
+from billing_core.autopay.switch import AutopayService
 from billing_core.clock import Clock, SystemClock
 from billing_core.container import Services
 from billing_core.db.database import Database
@@ -29,6 +33,7 @@ from billing_core.reminders.service import ReminderService
 from billing_core.views import Actor
 from bot.oauth import installation_store
 from bot.settings import Settings
+from bot.slack_autopay_messenger import SlackAutopayMessenger
 from bot.slack_reminder_sender import SlackReminderSender, WorkspacesReminderSender, reminder_client
 from bot.workspaces import SlackWorkspaces
 
@@ -67,6 +72,7 @@ def build_services(
     gateway = stripe_gateway or build_stripe_gateway(settings)
     if gateway is not None:
         build_payments(services, settings, gateway=gateway, notifier=notifier or NullNotifier())
+    build_autopay(services, settings)
     services.identity_verification.alert_staff = lambda alert: alert_staff(services.escalations, alert)
     return services
 
@@ -173,6 +179,34 @@ def build_payments(services: Services, settings: Settings, *, gateway: StripeGat
         notifier=notifier, secret=webhook_secret,
     )
     services.auth_links = links
+
+
+def build_autopay(services: Services, settings: Settings) -> None:
+    """Autopay's switch, its pass (with a Stripe key) and card health on the reminder sweep; their
+    DMs go through the reminder sender's workspaces."""
+    sender = services.reminders.sender
+    messenger = (
+        SlackAutopayMessenger(sender) if isinstance(sender, SlackReminderSender | WorkspacesReminderSender) else None
+    )
+    services.autopay = AutopayService(db=services.db, clock=services.clock)
+    if services.payments is not None:
+        services.autopay_pass = AutopayPass(
+            db=services.db, clock=services.clock, payments=services.payments, timezone=settings.timezone,
+        )
+    if services.payment_methods is not None:
+        services.payment_methods.after_remove = services.autopay.after_card_removed
+    services.reminders.card_health = CardHealth(db=services.db, messenger=None)
+    use_autopay_messenger(services, messenger)
+
+
+def use_autopay_messenger(services: Services, messenger: ContactMessenger | None) -> None:
+    """Send autopay's DMs (switch, charges, card expiry) through ``messenger``."""
+    if services.autopay is not None:
+        services.autopay.messenger = messenger
+    if services.autopay_pass is not None:
+        services.autopay_pass.messenger = messenger
+    if services.reminders.card_health is not None:
+        services.reminders.card_health.messenger = messenger
 
 
 def build_escalations(

@@ -18,12 +18,14 @@ db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 reminders_app = typer.Typer(no_args_is_help=True, help="Invoice reminders.")
 payments_app = typer.Typer(no_args_is_help=True, help="Payments.")
 identities_app = typer.Typer(no_args_is_help=True, help="Links between Slack users and proven e-mail addresses.")
+autopay_app = typer.Typer(no_args_is_help=True, help="Charging open invoices with the default card on their due date.")
 installations_app = typer.Typer(no_args_is_help=True, help="Slack workspaces installed over OAuth.")
 app.add_typer(db_app, name="db")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(payments_app, name="payments")
 app.add_typer(identities_app, name="identities")
 app.add_typer(installations_app, name="installations")
+app.add_typer(autopay_app, name="autopay")
 
 R = TypeVar("R")
 
@@ -221,6 +223,18 @@ def payments_reconcile() -> None:
     finally:
         services.db.dispose()
     typer.echo(f"reconciled: {summary}")
+
+
+@autopay_app.command("run-once")
+def autopay_run_once(
+    now: Annotated[str | None, typer.Option(help="Pretend it is this ISO-8601 time")] = None,
+) -> None:
+    """One autopay pass, then exit: prints ``charged N, declined N, skipped N``."""
+    from bot.autopay_commands import run_once
+
+    settings = settings_or_exit()
+    moment = parse_now(now)
+    typer.echo(guarded(lambda: run_once(settings, moment)))
 
 
 @app.command("audit")

@@ -30,6 +30,7 @@ REMINDER_SWEEP_MINUTES = 15
 RECONCILE_MINUTES = 5
 STALE_CLAIMS_MINUTES = 5
 ESCALATION_OUTBOX_MINUTES = 1
+AUTOPAY_MINUTES = 15
 LEASE_HEARTBEAT_SECONDS = 30
 
 
@@ -53,6 +54,8 @@ def build_scheduler(
     _add(scheduler, leases, "reminder_stale_claims", reminders.expire_stale_claims, STALE_CLAIMS_MINUTES)
     if services.payments is not None:
         _add(scheduler, leases, "payment_reconcile", services.payments.reconcile, RECONCILE_MINUTES, first=soon)
+    if services.autopay_pass is not None:
+        _add(scheduler, leases, "autopay", services.autopay_pass.run, AUTOPAY_MINUTES, first=soon)
     _add(scheduler, leases, "escalation_outbox", services.escalations.outbox.deliver_due,
          ESCALATION_OUTBOX_MINUTES, first=soon)
     scheduler.add_job(

@@ -114,6 +114,15 @@ class SlackReminderSender:
             self._last_post[channel] = self._monotonic()
         return PostedMessage(str(answer.get("channel") or channel), str(answer["ts"]), self._workspace)
 
+    def post(self, contact: ChatContact, text: str, blocks: list[Block]) -> PostedMessage:
+        """Any other DM to a contact found here (autopay notices), paced like reminders."""
+        channel = self._channel(contact.user_id)
+        self._pace(channel)
+        answer = self._call("chat_postMessage", channel=channel, text=text, blocks=blocks)
+        with self._lock:
+            self._last_post[channel] = self._monotonic()
+        return PostedMessage(str(answer.get("channel") or channel), str(answer["ts"]), self._workspace)
+
     def update_reminder(self, posted: PostedMessage, message: ReminderMessage) -> None:
         self._call(
             "chat_update", channel=posted.channel, ts=posted.ts, text=text_for(message),
@@ -253,6 +262,9 @@ class WorkspacesReminderSender:
 
     def update_reminder(self, posted: PostedMessage, message: ReminderMessage) -> None:
         self._sender_of(posted.workspace).update_reminder(posted, message)
+
+    def post(self, contact: ChatContact, text: str, blocks: list[Block]) -> PostedMessage:
+        return self._sender_of(contact.workspace).post(contact, text, blocks)
 
     def _sender_of(self, workspace: str) -> SlackReminderSender:
         sender = self._sender(Workspace.from_key(workspace))

@@ -22,6 +22,7 @@ from handlers.accounts.help_blocks import help_screen
 from handlers.accounts.home import publish_home
 from handlers.accounts.invoices_blocks import invoices_screen
 from handlers.accounts.overview_blocks import balance_screen, overview_screen
+from handlers.autopay import autopay
 from handlers.escalations import support
 from handlers.grammar import Command, looks_like_amount, parse
 from handlers.kit.blocks import Screen
@@ -125,6 +126,8 @@ def answer(ix: Interaction, command: Command, reply: Surface) -> None:
         screen = switch(ix, caller, command.argument)
     elif command.name == "support":
         screen = support.support_command_screen(ix, caller, command.argument)
+    elif command.name == "autopay":
+        screen = autopay.autopay_command_screen(ix, caller, command.argument)
     else:
         screen = screens.help_(ix)
     reply.show(screen)

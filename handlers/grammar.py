@@ -18,7 +18,7 @@ _SIMPLE = {"help", "balance", "invoices", "methods", "history", "accounts"}
 @dataclass(frozen=True, slots=True)
 class Command:
     """``name`` is one of: overview, help, pay, pay_balance, pay_invoice, balance, invoices, methods,
-    history, accounts, switch, support."""
+    history, accounts, switch, support, autopay (argument "", "on" or "off")."""
 
     name: str
     argument: str = ""
@@ -52,4 +52,6 @@ def parse(text: str) -> Command:
         return Command("switch", rest)
     if verb == "support":
         return Command("support", rest)
+    if verb == "autopay":
+        return Command("autopay", rest.lower()) if rest.lower() in ("", "on", "off") else Command("help")
     return Command("help")

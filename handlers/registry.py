@@ -12,6 +12,7 @@ from billing_core.container import Services
 from billing_core.marks import OnceMarks
 from handlers import commands, navigation, screens
 from handlers.accounts import home
+from handlers.autopay import autopay
 from handlers.chat import listeners as chat
 from handlers.escalations import support
 from handlers.identity import verification
@@ -25,7 +26,8 @@ from handlers.runtime.follow_up import Later
 
 def register_listeners(app: App) -> None:
     """Register every listener on ``app``."""
-    for module in (commands, home, pay, methods, navigation, verification, support, reminder_buttons, chat):
+    for module in (commands, home, pay, methods, navigation, verification, support, reminder_buttons,
+                   autopay, chat):
         module.register(app)
     # Events we do not handle are acknowledged (not 404), so Slack does not retry them. After the
     # modules: Bolt runs the first matching listener, so this would swallow chat's message events.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from billing_core.autopay.switch import AutopayStatus
 from billing_core.views import AccountView, Actor, CallerContext, PaymentMethodView
 from handlers.accounts.accounts_blocks import accounts_screen
 from handlers.accounts.help_blocks import help_screen
@@ -43,7 +44,15 @@ def list_methods(
 
 
 def methods(ix: Interaction, caller: CallerContext, account: AccountView, page: int = 0) -> Screen:
-    return methods_screen(account, list_methods(ix, caller.actor, account), page)
+    cards = list_methods(ix, caller.actor, account)
+    return methods_screen(account, cards, autopay_status(ix, caller.actor, account), page=page)
+
+
+def autopay_status(ix: Interaction, actor: Actor, account: AccountView) -> AutopayStatus | None:
+    """The account's autopay for a screen; None when nothing could be charged (no Stripe key)."""
+    if ix.services.autopay is None or ix.services.autopay_pass is None:
+        return None
+    return ix.services.autopay.status(actor, account.external_id)
 
 
 def history(ix: Interaction, caller: CallerContext, account: AccountView, page: int = 0) -> Screen:

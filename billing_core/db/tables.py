@@ -114,6 +114,8 @@ class PaymentRecord(Base):
     # Set (compare-and-set) just before the one Stripe call that may charge: a payment with it set
     # is never sent again, only looked up (retrieve or search by metadata).
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Who started it: 'slack' (a person clicked) or 'autopay' (the autopay pass).
+    source: Mapped[str] = mapped_column(String(16), default="slack", server_default="slack")
 
     invoices: Mapped[list[PaymentInvoiceRecord]] = relationship(back_populates="payment")
 
@@ -328,3 +330,56 @@ class ReminderPauseRecord(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("billing_contact.id", ondelete="CASCADE"))
     until: Mapped[datetime] = mapped_column(UtcDateTime())
     reason: Mapped[str] = mapped_column(String(32))
+
+
+class AutopayRecord(Base):
+    """An account's autopay switch: on or off, who turned it so and when (one row per account)."""
+
+    __tablename__ = "billing_autopay"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("billing_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_by_email: Mapped[str] = mapped_column(String(320))
+    changed_by_principal: Mapped[str] = mapped_column(String(255))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AutopayAttemptRecord(Base):
+    """One autopay charge of one invoice (attempt 1 on the due date, 2 and 3 the retries).
+
+    The unique (invoice, attempt) row is inserted in the transaction that starts the payment, so
+    two passes running at once can never both charge the same invoice for the same attempt.
+    """
+
+    __tablename__ = "billing_autopay_attempt"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "attempt"),
+        Index("ix_billing_autopay_attempt_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("billing_invoice.id", ondelete="CASCADE"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("billing_payment.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20))  # pending / requires_action / charged / declined
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class CardExpiryNoticeRecord(Base):
+    """A "your default card expires soon" DM to one contact, per card and threshold (30, 7 days).
+
+    Inserted before the DM is sent (the unique key is the once-only guard), deleted again if
+    sending failed so the next sweep tries again.
+    """
+
+    __tablename__ = "billing_card_expiry_notice"
+    __table_args__ = (UniqueConstraint("contact_id", "stripe_payment_method_id", "threshold"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("billing_contact.id", ondelete="CASCADE"))
+    stripe_payment_method_id: Mapped[str] = mapped_column(String(255))
+    threshold: Mapped[int] = mapped_column(Integer)  # days: 30 or 7
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -67,6 +67,8 @@ class PaymentMethodService:
         self._gateway = gateway
         self._audit = AuditLog(db=db, clock=clock)
         self._public_url = public_url.rstrip("/")
+        # Called after a card was removed (autopay turns itself off when no default card is left).
+        self.after_remove: Callable[[Actor, str], object] | None = None
 
     def list(
         self,
@@ -156,6 +158,8 @@ class PaymentMethodService:
             self._gateway.set_default_payment_method(customer_id, None)
         cards = refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
         self._record(actor, account_external_id, action, "ok", payment_method_id)
+        if self.after_remove is not None:
+            self.after_remove(actor, account_external_id)
         return cards
 
     def start_add_card(self, actor: Actor, account_external_id: str) -> str:

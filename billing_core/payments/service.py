@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -158,9 +158,39 @@ class PaymentService:
             self._refused(actor, account_external_id, "balance", error)
             raise
 
+    def start_system_payment(
+        self, actor: Actor, invoice_id: int, *, source: str,
+        claimed: Callable[[Session, PaymentRecord], None] = lambda _session, _payment: None,
+    ) -> PaymentView:
+        """For the bot itself (autopay): a pending payment of the invoice's full outstanding amount
+        with the account's default card, started like a click's. ``claimed`` runs in the same
+        transaction (the caller's own claim, e.g. an autopay attempt row), so both commit or neither.
+
+        Raises ``NoPaymentMethod`` without a default card, and the refusals of a click otherwise.
+        """
+        with self._db.transaction() as session:
+            invoice = session.get(InvoiceRecord, invoice_id)
+            if invoice is None:
+                raise InvoiceNotPayable(str(invoice_id))
+            account = session.get(AccountRecord, invoice.account_id)
+            assert account is not None
+            _check_payable(invoice)
+            card = session.scalars(
+                select(PaymentMethodRecord).where(
+                    PaymentMethodRecord.account_id == account.id, PaymentMethodRecord.is_default.is_(True)
+                )
+            ).first()
+            if card is None:
+                raise NoPaymentMethod(account.external_id)
+            amount = invoice.amount_due_minor - invoice.amount_paid_minor
+            payment = self._new_payment(session, actor, account, card, amount, invoice.currency, source=source)
+            _claim(session, payment, [(invoice, amount)], self._clock)
+            claimed(session, payment)
+            return view_of(session, payment)
+
     def _new_payment(
         self, session: Session, actor: Actor, account: AccountRecord, card: PaymentMethodRecord,
-        amount: int, currency: str,
+        amount: int, currency: str, *, source: str = "slack",
     ) -> PaymentRecord:
         now = self._clock.now()
         payment = PaymentRecord(
@@ -169,14 +199,14 @@ class PaymentService:
             stripe_payment_method_id=card.stripe_payment_method_id,
             card_brand=card.brand, card_last4=card.last4,
             started_by_email=actor.email, started_by_principal=actor.principal,
-            created_at=now, updated_at=now,
+            created_at=now, updated_at=now, source=source,
         )
         session.add(payment)
         session.flush()
         add_audit_event(
             session, at=now, actor=actor, action="payment.started", outcome="pending",
             account_id=account.id, target=f"payment:{payment.id}",
-            detail={"amount_minor": amount, "currency": currency, "card_last4": card.last4},
+            detail={"amount_minor": amount, "currency": currency, "card_last4": card.last4, "source": source},
         )
         return payment
 
@@ -206,6 +236,15 @@ class PaymentService:
             raise PaymentNotFound(payment_id)
         with self._db.read() as session:
             _, payment = require_payment(session, actor, account_external_id, payment_id)
+            return view_of(session, payment)
+
+    def view(self, payment_id: int) -> PaymentView:
+        """One payment for the bot's own jobs (autopay): no membership check, so never hand a
+        person's request to it."""
+        with self._db.read() as session:
+            payment = session.get(PaymentRecord, payment_id)
+            if payment is None:
+                raise PaymentNotFound(payment_id)
             return view_of(session, payment)
 
     def for_authentication(self, payment_id: int) -> tuple[PaymentView, str | None]:

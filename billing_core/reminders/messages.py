@@ -50,6 +50,8 @@ class ReminderLine:
     amount: Money
     due_on: date
     paid: bool = False
+    # Autopay will charge it on its due date to this card ("Visa •••• 4242"); only before it is due.
+    autopay_card: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +80,18 @@ class ReminderMessage:
         if self.withheld:
             return WITHHELD_SETTLED_TEXT if self.all_paid else WITHHELD_TEXT
         parts = [
-            f"{line.invoice_number} {line.amount.format()} due {line.due_on.isoformat()}"
-            + (" (paid, thank you)" if line.paid else "")
+            (autopay_text(line) if line.autopay_card and not line.paid else
+             f"{line.invoice_number} {line.amount.format()} due {line.due_on.isoformat()}"
+             + (" (paid, thank you)" if line.paid else ""))
             for line in self.lines
         ]
         return f"{self.headline}: " + "; ".join(parts)
+
+
+def autopay_text(line: ReminderLine) -> str:
+    """An autopay invoice before its due date: when and with which card it will be charged."""
+    return (f"{line.invoice_number} {line.amount.format()} will be charged by autopay on "
+            f"{line.due_on.isoformat()} to {line.autopay_card}")
 
 
 WITHHELD_TEXT = (

@@ -27,11 +27,15 @@ import psycopg
 from sqlalchemy import Select, and_, case, exists, not_, or_, select
 from sqlalchemy.engine import Connection
 
+from billing_core.autopay.charging import MAX_ATTEMPTS as AUTOPAY_ATTEMPTS
 from billing_core.db.database import Database
 from billing_core.db.tables import (
     AccountRecord,
+    AutopayAttemptRecord,
+    AutopayRecord,
     ContactRecord,
     InvoiceRecord,
+    PaymentMethodRecord,
     ReminderDeliveryRecord,
     ReminderPauseRecord,
 )
@@ -173,6 +177,7 @@ def due_query(schedule: ReminderSchedule, window: PlanWindow, *, after: str | No
             InvoiceRecord.amount_paid_minor,
             InvoiceRecord.currency,
             InvoiceRecord.due_on,
+            case((step <= 0, _autopay_card()), else_=None).label("autopay_card"),
         )
         .join(ContactRecord, ContactRecord.account_id == InvoiceRecord.account_id)
         .join(AccountRecord, AccountRecord.id == InvoiceRecord.account_id)
@@ -181,10 +186,42 @@ def due_query(schedule: ReminderSchedule, window: PlanWindow, *, after: str | No
             InvoiceRecord.due_on <= first_cutoff,
             ~delivered,
             ~paused,
+            or_(step <= 0, ~_autopay_pending()),
         )
         .order_by(ContactRecord.email, "step", AccountRecord.external_id, InvoiceRecord.number)
     )
     return query if after is None else query.where(ContactRecord.email > after)
+
+
+def _autopay_card() -> Any:
+    """``brand:last4`` of the default card autopay will charge the invoice's account with, or NULL."""
+    card = PaymentMethodRecord
+    return (
+        select(card.brand + ":" + card.last4)
+        .where(
+            card.account_id == InvoiceRecord.account_id,
+            card.is_default.is_(True),
+            exists().where(AutopayRecord.account_id == InvoiceRecord.account_id, AutopayRecord.enabled.is_(True)),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _autopay_pending() -> Any:
+    """An autopay charge of the invoice is under way, or a declined one will be tried again: the
+    overdue reminder waits (after the last try, reminders take over)."""
+    attempt = AutopayAttemptRecord
+    retry_coming = and_(
+        attempt.status == "declined",
+        attempt.attempt < AUTOPAY_ATTEMPTS,
+        exists().where(AutopayRecord.account_id == InvoiceRecord.account_id, AutopayRecord.enabled.is_(True)),
+    )
+    return exists().where(
+        attempt.invoice_id == InvoiceRecord.id,
+        # No IN (...): the psycopg stream compiles the query once, without expanding parameters.
+        or_(attempt.status == "pending", attempt.status == "requires_action", retry_coming),
+    )
 
 
 def iter_groups(
@@ -290,15 +327,23 @@ def _split(email: str, step: int, run: list[Any]) -> Iterator[ReminderGroup]:
 
 def _reminder(row: Any) -> DueReminder:
     (invoice_id, contact_id, step, email, contact_name, account_id, account_name, number,
-     due_minor, paid_minor, currency, due_on) = row
+     due_minor, paid_minor, currency, due_on, autopay_card) = row
     line = ReminderLine(
         account_external_id=account_id,
         account_name=account_name,
         invoice_number=number,
         amount=Money(due_minor - paid_minor, currency),
         due_on=due_on,
+        autopay_card=_card_label(autopay_card),
     )
     return DueReminder(invoice_id, contact_id, int(step), email, contact_name, line)
+
+
+def _card_label(brand_last4: str | None) -> str:
+    if not brand_last4:
+        return ""
+    brand, _, last4 = brand_last4.partition(":")
+    return f"{brand.title()} •••• {last4}"
 
 
 def iter_due(db: Database, schedule: ReminderSchedule, window: PlanWindow, *, page_size: int = FETCH_ROWS

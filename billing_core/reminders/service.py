@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from billing_core.clock import Clock
 from billing_core.db.database import Database
@@ -32,6 +33,9 @@ from billing_core.reminders.snooze import dm_invoices
 from billing_core.reminders.sweep import DeliveryPass, SweepResult
 from billing_core.reminders.thanks import thank_paid
 from billing_core.views import Actor
+
+if TYPE_CHECKING:
+    from billing_core.autopay.card_health import CardHealth
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,8 @@ class ReminderService:
         self._stale_timeout = stale_timeout
         self._final_wait = final_wait
         self._sleep = sleep
+        # Card health (``billing_core.autopay.card_health``) rides on the sweep when wired.
+        self.card_health: CardHealth | None = None
 
     def window(self, now: datetime | None = None) -> PlanWindow:
         moment = now or self._clock.now()
@@ -99,6 +105,11 @@ class ReminderService:
         delivery.run()
         if self.escalator is not None:
             result.escalated = escalate_overdue(self._db, self.escalator, self.schedule, window)
+        if self.card_health is not None:
+            health = self.card_health.run(window.now, window.today)
+            result.notes.append(
+                f"card expiry notices: sent {health.sent}, postponed {health.postponed}, failed {health.failed}"
+            )
         log.info(
             "reminder sweep: %s; %d DM(s), %d postponed, %d thanked, %d escalated",
             result.summary(), result.messages, result.postponed, result.thanked, result.escalated,

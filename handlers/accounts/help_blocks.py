@@ -12,6 +12,7 @@ COMMANDS = (
     ("/billing balance", "what is owed"),
     ("/billing invoices", "open invoices"),
     ("/billing methods", "saved cards: add, make default, remove"),
+    ("/billing autopay [on|off]", "charge open invoices to the default card on their due date"),
     ("/billing history", "past payments"),
     ("/billing accounts", "the accounts you are billing contact for"),
     ("/billing switch <id or name>", "change the active account"),

@@ -9,7 +9,9 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from billing_core.autopay.switch import AutopayStatus
 from billing_core.errors import NotABillingContact
+from billing_core.views import CallerContext
 from handlers.accounts.home_blocks import MAX_HOME_INVOICES, home_refusal_view, home_view
 from handlers.kit.deps import Deps
 from handlers.kit.errors import not_a_contact_message
@@ -40,7 +42,7 @@ def publish_home_for(
         if actor is not None:
             try:
                 caller, invoices = deps.services.accounts.caller_with_open_invoices(actor)
-                view = home_view(caller, invoices[:MAX_HOME_INVOICES])
+                view = home_view(caller, invoices[:MAX_HOME_INVOICES], home_autopay(deps, caller))
             except NotABillingContact:
                 pass
         client.views_publish(user_id=user_id, view=view)
@@ -48,6 +50,14 @@ def publish_home_for(
         logger.warning("views.publish failed: %s", error.response.get("error"))
     except Exception:
         logger.exception("could not publish the Home tab")
+
+
+def home_autopay(deps: Deps, caller: CallerContext) -> AutopayStatus | None:
+    """The active account's autopay for the tab; None when nothing could be charged (no Stripe key)."""
+    services = deps.services
+    if services.autopay is None or services.autopay_pass is None:
+        return None
+    return services.autopay.status(caller.actor, caller.active.external_id)
 
 
 def home_opened(body: dict[str, Any], client: WebClient, context: BoltContext, event: dict[str, Any]) -> None:

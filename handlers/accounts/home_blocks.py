@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from billing_core.autopay.switch import AutopayStatus
 from billing_core.views import CallerContext, InvoiceView
 from handlers.accounts.accounts_blocks import switch_select, unlisted_accounts
 from handlers.accounts.invoices_blocks import invoice_row, more_invoices, pay_balance_button
 from handlers.accounts.overview_blocks import account_summary, main_actions
+from handlers.autopay.autopay_blocks import autopay_row
 from handlers.kit.blocks import Block, actions, context, divider, escape, header, section
 
 MAX_HOME_INVOICES = 30  # the rows the tab shows (and all that is read for it)
 
 
-def home_view(ctx: CallerContext, invoices: list[InvoiceView]) -> Block:
+def home_view(ctx: CallerContext, invoices: list[InvoiceView], autopay: AutopayStatus | None = None) -> Block:
+    """The tab; with ``autopay`` (when payments are configured) its line and toggle."""
     account = ctx.active
     next_invoice = invoices[0] if invoices else None
     blocks: list[Block] = [header(f"Billing · {account.name}"), *account_summary(account, next_invoice)]
     blocks.append(main_actions(ctx))
+    if autopay is not None:
+        blocks.extend(autopay_row(autopay))
     if len(ctx.accounts) > 1:
         blocks.append(actions(switch_select(ctx), block_id="home_switch"))
         if unlisted_accounts(ctx):

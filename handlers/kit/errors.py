@@ -117,6 +117,14 @@ _MESSAGES: dict[type[e.BillingError], str] = {
     e.VerificationAttemptsExhausted: (
         "Too many wrong codes: this one no longer works. Run /billing again to get a new one."
     ),
+    e.AutopayNeedsDefaultCard: (
+        "Autopay charges the account's default card, and there is none yet. Add a card (Payment methods → "
+        "Add card), then turn autopay on."
+    ),
+    e.AutopayCardChanged: (
+        "This is out of date: the account's default card changed since you looked, so autopay was not turned "
+        "on. Please check the card and confirm again."
+    ),
     e.VerificationMailFailed: (
         "I couldn't e-mail you a verification code just now. Please try again in a few minutes."
     ),

@@ -42,3 +42,7 @@ SCREEN_MODAL_CALLBACK = "screen_modal"
 
 # URL buttons still send block_actions, which must be acked: their action ids start with this.
 LINK_ACTION_PREFIX = "link_"
+
+# Autopay: "Turn on/off autopay…" shows the confirmation (AutopayChoice); its button sets it (AutopaySet).
+AUTOPAY_CONFIRM_ACTION = "autopay_confirm"
+AUTOPAY_SET_ACTION = "autopay_set"

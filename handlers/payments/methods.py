@@ -39,14 +39,20 @@ def _change_refused(refusal: Refusal[MethodTarget]) -> Screen | None:
 def make_default(request: Request[MethodTarget]) -> None:
     cards = request.ix.payment_methods.make_default(request.actor, request.account.external_id,
                                                     request.payload.method)
-    request.show(methods_screen(request.account, cards).with_notice("Done: that card is now the default."))
+    autopay = screens.autopay_status(request.ix, request.actor, request.account)
+    request.show(methods_screen(request.account, cards, autopay).with_notice("Done: that card is now the default."))
     publish_home(request.ix)
 
 
 @for_account(MethodTarget, surface=_cards_surface, refused=_change_refused)
 def remove(request: Request[MethodTarget]) -> None:
+    was = screens.autopay_status(request.ix, request.actor, request.account)
     cards = request.ix.payment_methods.remove(request.actor, request.account.external_id, request.payload.method)
-    request.show(methods_screen(request.account, cards).with_notice("Done: the card was removed."))
+    autopay = screens.autopay_status(request.ix, request.actor, request.account)
+    notice = "Done: the card was removed."
+    if was is not None and was.enabled and autopay is not None and not autopay.enabled:
+        notice += " Autopay is now off: there is no card left to charge."
+    request.show(methods_screen(request.account, cards, autopay).with_notice(notice))
     publish_home(request.ix)
 
 

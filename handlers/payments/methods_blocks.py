@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from billing_core.autopay.switch import AutopayStatus
 from billing_core.views import AccountView, PaymentMethodView
+from handlers.autopay.autopay_blocks import autopay_row
 from handlers.kit.blocks import (
     Block,
     Screen,
@@ -27,8 +29,11 @@ from handlers.payments.payloads import MethodsPage, MethodTarget
 CARDS_PER_PAGE = 20  # a card is two blocks; a message holds 50
 
 
-def method_rows(account: AccountView, methods: list[PaymentMethodView]) -> list[Block]:
+def method_rows(account: AccountView, methods: list[PaymentMethodView], *, autopay_on: bool = False) -> list[Block]:
     blocks: list[Block] = []
+    # Removing the last card of an autopay account turns autopay off: the dialog says so first.
+    last_card = autopay_on and len(methods) == 1
+    last_card_warning = " Autopay is on: with no card left it will be turned off." if last_card else ""
     for method in methods[:CARDS_PER_PAGE]:
         label = escape_line(method.label) + (" · *default*" if method.is_default else "")
         blocks.append(section(label))
@@ -45,7 +50,7 @@ def method_rows(account: AccountView, methods: list[PaymentMethodView]) -> list[
                 confirm=confirm_dialog(
                     "Remove this card?",
                     f"{escape_line(method.brand.title())} ending in {escape_line(method.last4)} will be removed from "
-                    f"{escape_line(account.name)}.",
+                    f"{escape_line(account.name)}.{last_card_warning}",
                     "Remove",
                     danger=True,
                 ),
@@ -55,14 +60,22 @@ def method_rows(account: AccountView, methods: list[PaymentMethodView]) -> list[
     return blocks
 
 
-def methods_screen(account: AccountView, methods: list[PaymentMethodView], page: int = 0) -> Screen:
-    """The saved cards, 20 a page: past the first page "More cards" and "First cards" reach the rest."""
+def methods_screen(
+    account: AccountView,
+    methods: list[PaymentMethodView],
+    autopay: AutopayStatus | None = None,
+    *,
+    page: int = 0,
+) -> Screen:
+    """The saved cards, 20 a page (past the first page "More cards" and "First cards" reach the rest);
+    with ``autopay`` its line and toggle under them."""
     pages = max(1, -(-len(methods) // CARDS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     shown = methods[page * CARDS_PER_PAGE:(page + 1) * CARDS_PER_PAGE]
     blocks: list[Block] = [section(f"*Payment methods for {escape_line(account.name)}*")]
     if methods:
-        blocks.extend(method_rows(account, shown))
+        autopay_on = autopay is not None and autopay.enabled
+        blocks.extend(method_rows(account, shown, autopay_on=autopay_on and len(methods) == 1))
     else:
         blocks.append(section("No saved cards yet."))
     add_card = button("Add card", ADD_CARD_ACTION, AccountRef(account=account.external_id).encode())
@@ -79,6 +92,8 @@ def methods_screen(account: AccountView, methods: list[PaymentMethodView], page:
         if after > 0:
             elements.append(button("More cards", SHOW_METHODS_PAGE_ACTION, _page(account, page + 1)))
     blocks.append(actions(*elements, block_id="add_card"))
+    if autopay is not None:
+        blocks.extend(autopay_row(autopay))
     text = f"{account.name}: {len(methods)} saved card(s)"
     return Screen(text, blocks, title="Payment methods")
 

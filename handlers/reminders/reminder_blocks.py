@@ -29,6 +29,9 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
         if line.paid:
             blocks.append(_paid_line(line))
             continue
+        if line.autopay_card:
+            blocks.append(_autopay_line(line))
+            continue
         blocks.append(section(_describe(line)))
         pay = [button("Pay", PAY_OPEN_ACTION, PayTarget.of(line.account_external_id, line.invoice_number).encode(),
                       style="primary")] if line.amount.amount_minor > 0 else []  # no Pay for $0.00
@@ -77,6 +80,15 @@ def _describe(line: ReminderLine) -> str:
     return (
         f"*{escape_line(line.invoice_number)}* · {escape_line(line.account_name)}\n"
         f"{line.amount.format()} due {fmt_date(line.due_on)}"
+    )
+
+
+def _autopay_line(line: ReminderLine) -> Block:
+    """An autopay invoice before its due date: nothing to click, only when and with which card."""
+    return section(
+        f":repeat: *{escape_line(line.invoice_number)}* · {escape_line(line.account_name)}\n"
+        f"{line.amount.format()} will be charged by autopay on {fmt_date(line.due_on)} "
+        f"to {escape_line(line.autopay_card)}. Nothing to do."
     )
 
 

@@ -171,6 +171,14 @@ FORGERIES: list[Forgery] = [
             lambda w, r: press("method_remove", {"account": "initech", "method": w.initech_card}),
             _const("initech")),
     Forgery("add_card", "action", "other account", lambda w, r: press("add_card", INITECH), _const("initech")),
+    # autopay
+    Forgery("autopay_confirm", "action", "other account",
+            lambda w, r: press("autopay_confirm", {"account": "initech", "on": True}), _const("initech")),
+    Forgery("autopay_set", "action", "other account with its card",
+            lambda w, r: press("autopay_set", {"account": "initech", "on": True, "card": w.initech_card}),
+            _const("initech")),
+    Forgery("autopay_set", "action", "other account, turning off",
+            lambda w, r: press("autopay_set", {"account": "initech", "on": False}), _const("initech")),
     # screens and the account switch
     *[
         Forgery(action_id, "action", "other account", lambda w, r, a=action_id: press(a, INITECH),  # type: ignore[misc]

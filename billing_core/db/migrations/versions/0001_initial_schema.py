@@ -140,6 +140,7 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('settled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('source', sa.String(length=16), server_default='slack', nullable=False),
     sa.CheckConstraint("status in ('pending', 'succeeded', 'failed', 'requires_action')", name=op.f('ck_billing_payment_status_known')),
     sa.CheckConstraint('amount_minor > 0', name=op.f('ck_billing_payment_amount_positive')),
     sa.ForeignKeyConstraint(['account_id'], ['billing_account.id'], name=op.f('fk_billing_payment_account_id_billing_account'), ondelete='CASCADE'),
@@ -273,11 +274,52 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_reminder_pause')),
     sa.UniqueConstraint('invoice_id', 'contact_id', name=op.f('uq_billing_reminder_pause_invoice_id_contact_id'))
     )
+    op.create_table('billing_autopay',
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('changed_by_email', sa.String(length=320), nullable=False),
+    sa.Column('changed_by_principal', sa.String(length=255), nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['billing_account.id'], name=op.f('fk_billing_autopay_account_id_billing_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('account_id', name=op.f('pk_billing_autopay'))
+    )
+    op.create_table('billing_autopay_attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('attempt', sa.Integer(), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('settled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['invoice_id'], ['billing_invoice.id'], name=op.f('fk_billing_autopay_attempt_invoice_id_billing_invoice'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['payment_id'], ['billing_payment.id'], name=op.f('fk_billing_autopay_attempt_payment_id_billing_payment'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_autopay_attempt')),
+    sa.UniqueConstraint('invoice_id', 'attempt', name=op.f('uq_billing_autopay_attempt_invoice_id_attempt'))
+    )
+    with op.batch_alter_table('billing_autopay_attempt', schema=None) as batch_op:
+        batch_op.create_index('ix_billing_autopay_attempt_status', ['status'], unique=False)
+
+    op.create_table('billing_card_expiry_notice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('contact_id', sa.Integer(), nullable=False),
+    sa.Column('stripe_payment_method_id', sa.String(length=255), nullable=False),
+    sa.Column('threshold', sa.Integer(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['contact_id'], ['billing_contact.id'], name=op.f('fk_billing_card_expiry_notice_contact_id_billing_contact'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_card_expiry_notice')),
+    sa.UniqueConstraint('contact_id', 'stripe_payment_method_id', 'threshold', name=op.f('uq_billing_card_expiry_notice_contact_id_stripe_payment_method_id_threshold'))
+    )
     
 
 
 def downgrade() -> None:
     
+    op.drop_table('billing_card_expiry_notice')
+    with op.batch_alter_table('billing_autopay_attempt', schema=None) as batch_op:
+        batch_op.drop_index('ix_billing_autopay_attempt_status')
+
+    op.drop_table('billing_autopay_attempt')
+    op.drop_table('billing_autopay')
     op.drop_table('billing_reminder_pause')
     with op.batch_alter_table('billing_reminder_delivery', schema=None) as batch_op:
         batch_op.drop_index('ix_billing_reminder_delivery_status')

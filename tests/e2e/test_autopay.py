@@ -1,0 +1,136 @@
+"""Autopay over signed HTTP: status, confirmations that name the card, the change, and its DMs."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import ANN, ANN_ACTOR, DECLINES_AT_CHARGE, PETER, PETER_ACTOR
+from tests.support.sample_accounts import SAMPLE
+
+
+def said(world: World, text: str) -> str:
+    _, url = world.bot.command(text)
+    return world.bot.reply_text(url)
+
+
+def peter_also_pays_for_acme(world: World) -> None:
+    sample = copy.deepcopy(SAMPLE)
+    sample["accounts"][0]["contacts"].append({"email": "peter@initech.test", "name": "Peter Gibbons"})
+    world.bot.services.importer.run(sample)
+
+
+def autopay_on(world: World) -> bool:
+    assert world.bot.services.autopay is not None
+    return world.bot.services.autopay.status(ANN_ACTOR, "acme").enabled
+
+
+def dms_to(world: World, user: str) -> list[str]:
+    return [json.dumps(c.json_args, ensure_ascii=False) for c in world.slack.calls("chat.postMessage")
+            if c.json_args.get("channel") == f"D{user}"]
+
+
+def test_billing_autopay_shows_that_it_is_off_with_a_button_to_turn_it_on(world: World) -> None:
+    text = said(world, "autopay")
+    assert "Autopay is off" in text and "Turn on autopay" in text
+
+
+def test_autopay_on_asks_first_naming_the_card_the_account_and_what_will_happen(world: World) -> None:
+    text = said(world, "autopay on")
+    assert "Acme Corp" in text and "Visa •••• 4242" in text
+    assert "Open invoices will be charged in full on their due date" in text
+    assert not autopay_on(world)
+
+
+def test_confirming_turns_autopay_on_and_the_other_contacts_are_told_by_dm(world: World) -> None:
+    peter_also_pays_for_acme(world)
+    _, url = world.bot.press("autopay_set", {"account": "acme", "on": True, "card": world.acme_card})
+    assert "autopay is on" in world.bot.reply_text(url)
+    assert autopay_on(world)
+    [told] = world.bot.wait_calls("chat.postMessage", where=lambda c: c.json_args.get("channel") == f"D{PETER}")
+    assert "Autopay was turned on for Acme Corp" in json.dumps(told.json_args, ensure_ascii=False)
+    assert dms_to(world, ANN) == []  # the person who did it is not told again
+    entries = world.bot.services.audit.entries(account_external_id="acme")
+    assert [(e.action, e.actor.lower()) for e in entries if e.action.startswith("autopay.")] == [
+        ("autopay.turned_on", "ann@acme.test")
+    ]
+
+
+def test_autopay_off_is_confirmed_too(world: World) -> None:
+    world.bot.press("autopay_set", {"account": "acme", "on": True, "card": world.acme_card})
+    world.bot.wait_calls("views.publish")
+    assert "Turn off autopay" in said(world, "autopay off")
+    assert autopay_on(world)
+    _, url = world.bot.press("autopay_set", {"account": "acme", "on": False})
+    assert "autopay is off" in world.bot.reply_text(url)
+    assert not autopay_on(world)
+
+
+def test_a_confirmation_for_a_card_that_is_no_longer_the_default_changes_nothing(world: World) -> None:
+    _, url = world.bot.press("autopay_set", {"account": "acme", "on": True, "card": "pm_not_the_default"})
+    assert "default card changed" in world.bot.reply_text(url)
+    assert not autopay_on(world)
+
+
+def test_autopay_cannot_be_turned_on_for_someone_elses_account(world: World) -> None:
+    _, url = world.bot.press("autopay_set", {"account": "initech", "on": True, "card": world.initech_card})
+    assert "out of date" in world.bot.reply_text(url).lower()
+    assert world.bot.services.autopay is not None
+    assert not world.bot.services.autopay.status(PETER_ACTOR, "initech").enabled
+
+
+def test_the_methods_screen_and_the_home_tab_carry_the_autopay_toggle(world: World) -> None:
+    assert "Turn on autopay" in said(world, "methods")
+    world.bot.event({"type": "app_home_opened", "user": ANN, "tab": "home"})
+    [home] = world.bot.wait_calls("views.publish")
+    assert "Turn on autopay" in json.dumps(home.json_args, ensure_ascii=False)
+
+
+def test_removing_the_last_card_of_an_autopay_account_warns_in_the_confirmation(world: World) -> None:
+    _, url = world.bot.press("autopay_set", {"account": "acme", "on": True, "card": world.acme_card})
+    world.bot.reply_text(url)
+    assert "with no card left it will be turned off" in said(world, "methods")
+
+
+def test_on_the_due_date_the_pass_charges_and_the_contacts_get_the_receipt_by_dm(world: World) -> None:
+    world.bot.press("autopay_set", {"account": "acme", "on": True, "card": world.acme_card})
+    world.bot.wait_calls("views.publish")
+    world.slack.clear()
+    world.bot.clock.set(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+    try:
+        assert world.bot.services.autopay_pass is not None
+        assert world.bot.services.autopay_pass.run().summary() == "charged 1, declined 0, skipped 0"
+    finally:
+        world.bot.clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+    [receipt] = dms_to(world, ANN)
+    assert "Charged by autopay" in receipt and "$500.50" in receipt and "INV-2" in receipt
+
+
+def test_a_declined_autopay_charge_is_told_by_dm_with_the_reason_and_a_pay_with_another_card_button(
+    world: World,
+) -> None:
+    declining = world.stripe.card(world.acme_customer, DECLINES_AT_CHARGE)
+    methods = world.bot.services.payment_methods
+    assert methods is not None and world.bot.services.autopay is not None
+    methods.list(ANN_ACTOR, "acme", refresh=True)
+    methods.make_default(ANN_ACTOR, "acme", declining)
+    world.bot.services.autopay.turn_on(ANN_ACTOR, "acme")
+    world.bot.clock.set(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+    try:
+        assert world.bot.services.autopay_pass is not None
+        assert world.bot.services.autopay_pass.run().summary() == "charged 0, declined 1, skipped 0"
+    finally:
+        world.bot.clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+    [dm] = dms_to(world, ANN)
+    assert "Autopay could not charge INV-2" in dm and "declined" in dm
+    assert "Pay with another card" in dm and "try again on 4 Dec 2026" in dm
+
+
+def test_the_home_tab_toggle_asks_in_a_modal_that_names_the_card(world: World) -> None:
+    world.bot.press("autopay_confirm", {"account": "acme", "on": True}, view={"id": "VHOME", "type": "home"})
+    modal = world.bot.last_view(where=lambda v: "Turn on autopay" in json.dumps(v, ensure_ascii=False))
+    shown = json.dumps(modal, ensure_ascii=False)
+    assert "Visa •••• 4242" in shown and "Open invoices will be charged in full on their due date" in shown
+    assert not autopay_on(world)

@@ -1,0 +1,52 @@
+"""Autopay fixtures: the payment fixtures (localstripe, sample accounts with a Visa each) plus a
+messenger that records every DM autopay sends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+
+from billing_core.autopay.notices import AutopayNotice
+from billing_core.clock import FixedClock
+from billing_core.container import Services
+from billing_core.reminders.messages import ChatContact
+from bot.bootstrap import use_autopay_messenger
+from tests.integration.payments.conftest import (  # noqa: F401
+    cards,
+    notifier,
+    pay,
+    pay_settings,
+    stripe_api,
+)
+from tests.support.fixtures import localstripe, localstripe_server  # noqa: F401
+
+
+@dataclass
+class RecordingMessenger:
+    """Everyone is in the workspace (in ``timezone``); every notice is remembered."""
+
+    timezone: str = "UTC"
+    sent: list[tuple[str, AutopayNotice]] = field(default_factory=list)
+
+    def find_contact(self, email: str) -> ChatContact | None:
+        return ChatContact(user_id=email, timezone=self.timezone)
+
+    def send_notice(self, contact: ChatContact, notice: AutopayNotice) -> None:
+        self.sent.append((contact.user_id, notice))
+
+    def kinds(self) -> list[str]:
+        return [notice.kind for _, notice in self.sent]
+
+
+@pytest.fixture
+def messenger(pay: Services) -> RecordingMessenger:  # noqa: F811
+    recording = RecordingMessenger()
+    use_autopay_messenger(pay, recording)
+    return recording
+
+
+def at(day: str, clock: FixedClock, hour: int = 12) -> None:
+    """Move the clock to ``day`` (ISO date) at ``hour``:00 UTC."""
+    clock.set(datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC))
