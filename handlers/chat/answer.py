@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from billing_core.views import CallerContext, InvoiceView, PaymentMethodView
 from handlers import commands, screens
 from handlers.chat import chat_blocks as blocks
+from handlers.chat.intents import AUTOPAY_SWITCH
 from handlers.chat.understand import Card, Known, Understood, parse, resolve
 from handlers.grammar import Command
 from handlers.kit.blocks import Screen, message_screen
@@ -140,7 +141,8 @@ def _screen(
     if intent == "support":
         return _as_command(ix, Command("support"))  # the open requests and the button; never text as a request
     if intent == "autopay":
-        return blocks.autopay_screen()
+        switch = AUTOPAY_SWITCH.get(understood.argument, "")
+        return _as_command(ix, Command("autopay", switch))  # a confirmation: nothing changes before its click
     if intent == "thanks":
         return blocks.thanks_screen()
     return blocks.chat_help_screen()

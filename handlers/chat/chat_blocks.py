@@ -126,11 +126,6 @@ def greeting_text(name: str) -> str:
             "your cards or past payments. Money moves only when you press Pay and confirm.")
 
 
-def autopay_screen() -> Screen:
-    """(F) Autopay is set up with its own command."""
-    return message_screen("Autopay is set up with `/billing autopay`.")
-
-
 def thanks_screen() -> Screen:
     return message_screen("You're welcome! Type `help` any time to see what I can do.")
 

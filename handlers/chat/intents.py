@@ -18,6 +18,16 @@ from typing import Literal
 Slot = Literal["invoice", "account", "card", "pay_target"]
 
 
+_AUTOPAY = r"\b(auto ?pay|automatic payments?|pay automatically|auto ?charge)\b"
+
+#: The words of the autopay intent's "arg" that turn it on or off.
+AUTOPAY_SWITCH = {
+    "enable": "on", "activate": "on", "start": "on", "set": "on", "turn on": "on", "switch on": "on",
+    "on": "on", "disable": "off", "deactivate": "off", "stop": "off", "cancel": "off", "turn off": "off",
+    "switch off": "off", "off": "off",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Intent:
     """``name`` is what chat answers; ``command`` the ``/billing`` word showing the same screen
@@ -60,9 +70,14 @@ INTENTS: tuple[Intent, ...] = (
         r"\b(open|raise|file|create) .*\b(ticket|request|case)\b",
         r"\bdispute\b",
     ), example="talk to a person"),
-    # (F) `/billing autopay`: the chat phrasing is reserved here; the answer points at the command.
-    Intent("autopay", "autopay", (r"\b(auto ?pay|automatic payments?|pay automatically|auto ?charge)\b",),
-           example="turn on autopay"),
+    # `/billing autopay [on|off]`: "arg" holds the word that says which way (see AUTOPAY_SWITCH).
+    Intent("autopay", "autopay", (
+        rf"\b(?P<arg>enable|disable|activate|deactivate|start|stop|cancel|set|turn on|turn off|switch on|"
+        rf"switch off)\b.*{_AUTOPAY}",
+        rf"{_AUTOPAY}.*\b(?P<arg>on|off|enable|disable)\b",
+        rf"\b(?P<arg>on|off)\b.*{_AUTOPAY}",
+        _AUTOPAY,
+    ), example="turn on autopay"),
     Intent("already_paid", "", (
         rf"\b(already )?paid {_INVOICE}\b",
         r"\b(already|allready) (paid|settled|sent)\b",

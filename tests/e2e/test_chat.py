@@ -285,3 +285,11 @@ def test_a_card_number_in_a_mention_gets_the_warning_to_the_asker_alone_and_is_n
     wait_for_listeners(world.bot)
     assert CARD not in json.dumps([c.json_args for c in world.slack.calls()])
     assert world.slack.calls("chat.postMessage") == []
+
+
+def test_turn_on_autopay_typed_in_the_dm_answers_with_the_confirmation_and_changes_nothing(world: World) -> None:
+    answer = said(world, dm("please turn on autopay"))
+    text = text_of(answer)
+    assert "Open invoices will be charged in full on their due date" in text and "Acme Corp" in text
+    assert world.bot.services.autopay is not None
+    assert not world.bot.services.autopay.status(ANN_ACTOR, "acme").enabled  # only the confirmation's click

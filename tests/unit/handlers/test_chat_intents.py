@@ -109,7 +109,9 @@ PHRASINGS: list[tuple[str, str, str]] = [
     ("I already paid INV-1001 last week", "already_paid", "INV-1001"),
     ("we sent the payment", "already_paid", ""),
     # autopay: (F) `/billing autopay`
-    ("turn on autopay", "autopay", ""), ("set up automatic payments", "autopay", ""),
+    ("turn on autopay", "autopay", "turn on"), ("set up automatic payments", "autopay", "set"),
+    ("autopay", "autopay", ""), ("please turn autopay off", "autopay", "off"),
+    ("disable automatic payments", "autopay", "disable"), ("Autopay on!", "autopay", "on"),
     # overview, greetings and thanks
     ("hi", "overview", ""), ("hello", "overview", ""), ("Hey!", "overview", ""), ("overview", "overview", ""),
     ("summary", "overview", ""), ("status", "overview", ""), ("good morning", "overview", ""),
