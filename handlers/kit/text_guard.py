@@ -2,7 +2,9 @@
 
 A slash command's text or a modal's text input that looks like a card number is answered with the
 guidance to use the hosted Stripe page, in the acknowledgement itself: no listener runs, so the
-text is never echoed, stored, e-mailed or logged. (Services refuse it too, e.g. escalations.)
+text is never echoed, stored, e-mailed or logged. Text typed into an input that dispatches an
+action, into a modal whose button is pressed, or into a select's search box is acknowledged with
+nothing to do. (Services refuse it too, e.g. escalations.)
 """
 
 from __future__ import annotations
@@ -25,7 +27,20 @@ def card_number_guard(body: dict[str, Any], next: Callable[[], BoltResponse]) ->
         blocks = [block_id for block_id, text in _text_inputs(body.get("view")) if contains_card_number(text)]
         if blocks:
             return _json({"response_action": "errors", "errors": dict.fromkeys(blocks, CARD_NUMBER_GUIDANCE)})
+    if body.get("type") == "block_actions" and _typed_card(body):
+        return BoltResponse(status=200, body="")
+    if body.get("type") == "block_suggestion" and contains_card_number(str(body.get("value") or "")):
+        return _json({"options": []})
     return next()
+
+
+def _typed_card(body: dict[str, Any]) -> bool:
+    """True when a block action carries card-like text typed by the person (not our button values)."""
+    actions = body.get("actions")
+    typed = [a.get("value") for a in actions if isinstance(a, dict) and a.get("type") == "plain_text_input"] \
+        if isinstance(actions, list) else []
+    texts = [text for text in typed if isinstance(text, str)] + [text for _, text in _text_inputs(body.get("view"))]
+    return any(contains_card_number(text) for text in texts)
 
 
 def _text_inputs(view: object) -> Iterator[tuple[str, str]]:
