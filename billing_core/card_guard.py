@@ -1,7 +1,7 @@
 """Card-number guard: text that looks like a card number never gets stored, e-mailed or logged.
 
 "Looks like" means 13 to 19 digits that pass the Luhn check, possibly split into groups by up to
-four separator characters each: any white space (tabs, newlines, no-break and other Unicode
+eight separator characters each: any white space (tabs, newlines, no-break and other Unicode
 spaces, doubled spaces), dashes and minus signs of every kind (Unicode's dash punctuation), dots,
 slashes, underscores, middle dots, bullets and invisible zero-width characters, in their fullwidth
 forms too; digits of any script count (fullwidth digits are digits).
@@ -20,8 +20,8 @@ _DOTS = r".\u00b7\u0387\u2022\u2024\u2027\u2219\u22c5\u30fb\uff0e\uff65"
 _SLASHES = r"/\\\u2044\u2215\u29f8\uff0f\uff3c_\uff3f"
 _INVISIBLE = r"\u034f\u180e\u200b-\u200f\u2060-\u2064\ufeff"
 _SEPARATOR = rf"[\s{_DASHES}{_DOTS}{_SLASHES}{_INVISIBLE}]"
-# Digits with short separator runs between them, not glued to other digits.
-_CANDIDATE = re.compile(rf"(?<!\d)(?:\d{_SEPARATOR}{{0,4}}){{12,18}}\d(?!\d)")
+# Digits with separator runs (up to 8 characters) between them, not glued to other digits.
+_CANDIDATE = re.compile(rf"(?<!\d)(?:\d{_SEPARATOR}{{0,8}}){{12,18}}\d(?!\d)")
 _NOT_A_DIGIT = re.compile(r"\D")
 REDACTED = "[card number removed]"
 

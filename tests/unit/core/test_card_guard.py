@@ -59,3 +59,8 @@ def test_a_card_number_typed_in_fullwidth_digits_is_recognised() -> None:
 def test_dashed_dates_phone_numbers_and_amounts_are_left_alone() -> None:
     assert not contains_card_number("due 2026\u201312\u201308, call +1 555\u2014010\u20130199, $1,250.00")
     assert not contains_card_number("invoices INV-1001 \u2013 INV-1002 \u2013 INV-1003 \u2013 INV-1004")
+
+
+def test_a_card_number_with_long_runs_of_separators_between_its_groups_is_recognised() -> None:
+    assert contains_card_number("4242  --  4242  --  4242  --  4242")
+    assert contains_card_number("4242 \u00a0\u2014\u00a0 4242\n\n\n\n\n4242 / / 4242")
