@@ -117,22 +117,35 @@ def run_command(body: dict[str, Any], client: WebClient, context: BoltContext) -
         run_safely(body, client, context, lambda ix: pay.fill_pay_modal_from_command(ix, modal, None), surface=modal)
         return
     if command.name == "pay_invoice":
-        run_safely(body, client, context, lambda ix: pay_text(ix, command.argument, reply), surface=reply)
+        _pay_text(body, client, context, command.argument, reply)
         return
     run_safely(body, client, context, lambda ix: answer(ix, command, reply), surface=reply)
 
 
-def pay_text(ix: Interaction, text: str, reply: Surface) -> None:
-    """``pay <text>``: a full payment's confirmation modal (opened now, with the trigger id from the
-    command: the reads before it take milliseconds), or the answer that it names none."""
+def _pay_text(body: dict[str, Any], client: WebClient, context: BoltContext, text: str, reply: Surface) -> None:
+    """``pay <text>``: the answer that it names no full payment, or that payment's confirmation
+    modal, opened with the command's trigger id (the reads before it take milliseconds)."""
+    named: list[tuple[CallerContext, FullPayment]] = []
+    run_safely(body, client, context, lambda ix: named.extend(pay_text(ix, text, reply)), surface=reply)
+    if not named:
+        return
+    [(caller, target)] = named
+    modal = pay.open_modal_now(client, body, fallback=reply)
+    if modal is not None:
+        run_safely(body, client, context,
+                   lambda ix: pay.fill_pay_modal(ix, caller, modal, target.account, target.invoice), surface=modal)
+
+
+def pay_text(ix: Interaction, text: str, reply: Surface) -> list[tuple[CallerContext, FullPayment]]:
+    """The full payment ``pay <text>`` names for the caller (with the caller); else ``reply`` shows
+    why it names none and the list is empty. Payments must be configured before a window opens."""
     caller = ix.contact()
     target = pay_text_target(ix, caller, text)
     if not isinstance(target, FullPayment):
         reply.show(target)
-        return
-    modal = pay.open_modal_now(ix.client, ix.body, fallback=reply)
-    if modal is not None:
-        pay.fill_pay_modal(ix, caller, modal, target.account, target.invoice)
+        return []
+    ix.require_payments()
+    return [(caller, target)]
 
 
 def answer(ix: Interaction, command: Command, reply: Surface) -> None:
