@@ -29,7 +29,7 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
         if line.paid:
             blocks.append(_paid_line(line))
             continue
-        blocks.append(section(_describe(line, message.when(line))))
+        blocks.append(section(f"{_describe(line)} ({message.when(line)})"))  # the real days: "due in 2 days"
         blocks.append(
             actions(
                 button("Pay", PAY_OPEN_ACTION, PayTarget.of(line.account_external_id, line.invoice_number).encode(),
@@ -70,11 +70,10 @@ def snooze_value(lines: list[ReminderLine]) -> str:
     return SnoozeTarget(invoices=[(line.account_external_id, line.invoice_number) for line in lines]).encode()
 
 
-def _describe(line: ReminderLine, when: str) -> str:
-    """The invoice, its account, amount and due date, and how far that date is ("due in 2 days")."""
+def _describe(line: ReminderLine) -> str:
     return (
         f"*{escape_line(line.invoice_number)}* · {escape_line(line.account_name)}\n"
-        f"{line.amount.format()} due {fmt_date(line.due_on)} ({when})"
+        f"{line.amount.format()} due {fmt_date(line.due_on)}"
     )
 
 
