@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from slack_bolt import BoltResponse
 
-from billing_core.card_guard import contains_card_number
+from billing_core.card_guard import REDACTED, contains_card_number
 from handlers.kit.errors import CARD_NUMBER_GUIDANCE
 from handlers.kit.text_guard import card_number_guard
 
@@ -70,3 +70,18 @@ def test_a_card_number_typed_into_a_select_search_gets_no_options() -> None:
 def test_ordinary_text_and_our_own_button_values_reach_the_listener(body: dict[str, Any]) -> None:
     response, ran = _run(body)
     assert ran and response.body == "listener"
+
+
+def test_a_message_event_reaches_its_listener_with_the_card_number_removed_and_ids_intact() -> None:
+    ts = "1733456789.123456"
+    event = {
+        "type": "message", "channel_type": "im", "ts": ts, "text": f"my card is {TYPED} ok",
+        "blocks": [{"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": [
+            {"type": "text", "text": f"my card is {TYPED} ok"}]}]}],
+        "message": {"text": f"edited: {TYPED}", "ts": ts},
+    }
+    body = {"type": "event_callback", "event": event}
+    response, ran = _run(body)
+    assert ran and response.body == "listener"
+    assert "4242" not in json.dumps(body) and event["text"] == f"my card is {REDACTED} ok"
+    assert event["ts"] == ts and event["message"]["ts"] == ts
