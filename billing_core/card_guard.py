@@ -1,18 +1,27 @@
 """Card-number guard: text that looks like a card number never gets stored, e-mailed or logged.
 
 "Looks like" means 13 to 19 digits that pass the Luhn check, possibly split into groups by up to
-four separator characters each: any white space (tabs, newlines, no-break and other Unicode
-spaces, doubled spaces), dashes of every kind, dots, slashes, underscores, middle dots, bullets and
-invisible zero-width characters.
+eight separator characters each: any white space (tabs, newlines, no-break and other Unicode
+spaces, doubled spaces), dashes and minus signs of every kind (Unicode's dash punctuation), dots,
+slashes, underscores, middle dots, bullets and invisible zero-width characters, in their fullwidth
+forms too; digits of any script count (fullwidth digits are digits).
 """
 
 from __future__ import annotations
 
 import re
 
-_SEPARATOR = r"[\s\-./_\u00ad\u00b7\u2010-\u2015\u2022\u2212\u200b-\u200d\u2060\ufeff]"
-# Digits with short separator runs between them, not glued to other digits.
-_CANDIDATE = re.compile(rf"(?<!\d)(?:\d{_SEPARATOR}{{0,4}}){{12,18}}\d(?!\d)")
+# Every Unicode dash (category Pd) and minus sign, dot, slash, underscore and invisible character.
+_DASHES = (
+    r"\-\u00ad\u02d7\u058a\u05be\u1400\u1806\u2010-\u2015\u2043\u2053\u207b\u208b\u2212\u2796"
+    r"\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead"
+)
+_DOTS = r".\u00b7\u0387\u2022\u2024\u2027\u2219\u22c5\u30fb\uff0e\uff65"
+_SLASHES = r"/\\\u2044\u2215\u29f8\uff0f\uff3c_\uff3f"
+_INVISIBLE = r"\u034f\u180e\u200b-\u200f\u2060-\u2064\ufeff"
+_SEPARATOR = rf"[\s{_DASHES}{_DOTS}{_SLASHES}{_INVISIBLE}]"
+# Digits with separator runs (up to 8 characters) between them, not glued to other digits.
+_CANDIDATE = re.compile(rf"(?<!\d)(?:\d{_SEPARATOR}{{0,8}}){{12,18}}\d(?!\d)")
 _NOT_A_DIGIT = re.compile(r"\D")
 REDACTED = "[card number removed]"
 

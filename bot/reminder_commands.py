@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from billing_core.clock import Clock, FixedClock, SystemClock
-from billing_core.reminders.schedule import step_label
+from billing_core.reminders.messages import ReminderMessage
 from billing_core.reminders.service import ReminderService
 from bot.bootstrap import build_services
 from bot.settings import Settings
@@ -25,13 +25,13 @@ def _with_reminders(settings: Settings, now: datetime | None, use: Callable[[Rem
 
 
 def run_once(settings: Settings, now: datetime | None) -> list[str]:
-    """One sweep; the lines to print, the last being ``sent N, skipped N, failed N``."""
+    """One sweep; the lines to print, the last being ``sent N, skipped N, failed N`` counting DMs."""
 
     def sweep(reminders: ReminderService) -> list[str]:
         reminders.expire_stale_claims()
         result = reminders.run_sweep()
         return [
-            f"DMs sent: {result.messages}",
+            result.reminders_summary(),
             f"postponed: {result.postponed} (outside the recipient's working hours, or rate limited)",
             f"paid, thank you: {result.thanked} reminder(s) updated",
             f"escalated to billing support: {result.escalated}",
@@ -47,14 +47,16 @@ def preview(settings: Settings, now: datetime | None, *, limit: int = 500) -> li
 
     def plan(reminders: ReminderService) -> list[str]:
         planned = reminders.preview(limit=limit)
+        today = reminders.window().today
         lines = []
         for dm in planned:
+            message = ReminderMessage(dm.step, dm.email, dm.lines, today=today)
             invoices = ", ".join(
                 f"{line.invoice_number} ({line.account_external_id}, {line.amount.format()}, "
-                f"due {line.due_on.isoformat()})"
+                f"due {line.due_on.isoformat()}, {message.when(line)})"
                 for line in dm.lines
             )
-            lines.append(f"{dm.email}: {step_label(dm.step)}: {invoices}")
+            lines.append(f"{dm.email}: {message.when_all()}: {invoices}")
         count = sum(len(dm.lines) for dm in planned)
         more = f" (first {limit} DMs shown)" if len(planned) >= limit else ""
         lines.append(

@@ -24,13 +24,14 @@ from handlers.accounts.invoices_blocks import invoices_screen
 from handlers.accounts.overview_blocks import balance_screen, overview_screen
 from handlers.autopay import autopay
 from handlers.escalations import support
-from handlers.grammar import Command, looks_like_amount, parse
+from handlers.grammar import Command, parse
 from handlers.kit.blocks import Screen
 from handlers.kit.deps import deps_of
 from handlers.kit.interaction import Interaction, run_safely
 from handlers.kit.surfaces import ResponseUrlSurface, Surface
 from handlers.payments import pay
 from handlers.payments.pay_blocks import partial_payment_screen
+from handlers.payments.pay_text import FullPayment, pay_text_target
 from handlers.runtime.ack_answer import Read, Reply, answer_in_ack, answered_in_ack
 from handlers.runtime.follow_up import acked_then
 
@@ -39,7 +40,8 @@ logger = logging.getLogger(__name__)
 
 # Read-only screens an ack may show (methods may ask Stripe, switch writes and publishes Home).
 _READS_IN_ACK = frozenset({"overview", "balance", "invoices", "pay", "pay_invoice", "history", "accounts"})
-_OPEN_INVOICE_SCREENS = frozenset({"overview", "balance", "invoices", "pay", "pay_invoice"})
+_OPEN_INVOICE_SCREENS = frozenset({"overview", "balance", "invoices", "pay"})
+NOT_UNDERSTOOD = "Sorry, I didn't understand “{text}”. Here's what I can do:"
 
 
 def ack_command(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -56,14 +58,21 @@ def _ack_plan(body: dict[str, Any], client: WebClient, context: BoltContext) -> 
     command = parse(str(body.get("text") or ""))
     deps = deps_of(context)
     if command.name == "help":
-        return _in_ack(help_screen(deps.support_email))
-    if command.name not in _READS_IN_ACK or (command.name == "pay_invoice" and not looks_like_amount(command.argument)):
+        return _in_ack(_help(help_screen(deps.support_email), command, body))
+    if command.name not in _READS_IN_ACK:
         return None
     ix = Interaction(body, client, context, cached_identity_only=True)
     known, _actor = deps.identity.cached(ix.team_id, ix.user_id)
     if not known:
         return None
     return lambda: _in_ack(_read_in_ack(ix, command))
+
+
+def _help(screen: Screen, command: Command, body: dict[str, Any]) -> Screen:
+    """Help, after a line saying the text was not understood when it was not."""
+    if command.understood:
+        return screen
+    return screen.with_notice(NOT_UNDERSTOOD.format(text=str(body.get("text") or "").strip()[:60]))
 
 
 def _in_ack(screen: Screen | None) -> Reply | None:
@@ -80,6 +89,9 @@ def _read_in_ack(ix: Interaction, command: Command) -> Screen | None:
     caller = ix.caller()
     if caller is None:
         return None
+    if command.name == "pay_invoice":  # a full payment is confirmed in a modal: the follow-up opens it
+        target = pay_text_target(ix, caller, command.argument)
+        return None if isinstance(target, FullPayment) else target
     return read_screen(ix, command, caller)
 
 
@@ -98,20 +110,48 @@ def run_command(body: dict[str, Any], client: WebClient, context: BoltContext) -
         return  # answered in the ack, or already being answered since the ack deadline passed
     command = parse(str(body.get("text") or ""))
     reply: Surface = ResponseUrlSurface(client, str(body.get("response_url") or ""), replace=False)
-    if command.name == "pay_balance" or (command.name == "pay_invoice" and not looks_like_amount(command.argument)):
+    if command.name == "pay_balance":
         # Straight to the confirmation modal: open it now, while the trigger id is valid.
         modal = pay.open_modal_now(client, body, fallback=reply)
         if modal is None:
             return
-        invoice = command.argument if command.name == "pay_invoice" else None
-        run_safely(body, client, context, lambda ix: pay.fill_pay_modal_from_command(ix, modal, invoice), surface=modal)
+        run_safely(body, client, context, lambda ix: pay.fill_pay_modal_from_command(ix, modal, None), surface=modal)
+        return
+    if command.name == "pay_invoice":
+        _pay_text(body, client, context, command.argument, reply)
         return
     run_safely(body, client, context, lambda ix: answer(ix, command, reply), surface=reply)
 
 
+def _pay_text(body: dict[str, Any], client: WebClient, context: BoltContext, text: str, reply: Surface) -> None:
+    """``pay <text>``: the answer that it names no full payment, or that payment's confirmation
+    modal, opened with the command's trigger id (the reads before it take milliseconds)."""
+    named: list[tuple[CallerContext, FullPayment]] = []
+    run_safely(body, client, context, lambda ix: named.extend(pay_text(ix, text, reply)), surface=reply)
+    if not named:
+        return
+    [(caller, target)] = named
+    modal = pay.open_modal_now(client, body, fallback=reply)
+    if modal is not None:
+        run_safely(body, client, context,
+                   lambda ix: pay.fill_pay_modal(ix, caller, modal, target.account, target.invoice), surface=modal)
+
+
+def pay_text(ix: Interaction, text: str, reply: Surface) -> list[tuple[CallerContext, FullPayment]]:
+    """The full payment ``pay <text>`` names for the caller (with the caller); else ``reply`` shows
+    why it names none and the list is empty. Payments must be configured before a window opens."""
+    caller = ix.contact()
+    target = pay_text_target(ix, caller, text)
+    if not isinstance(target, FullPayment):
+        reply.show(target)
+        return []
+    ix.require_payments()
+    return [(caller, target)]
+
+
 def answer(ix: Interaction, command: Command, reply: Surface) -> None:
     if command.name == "help":
-        reply.show(screens.help_(ix))
+        reply.show(_help(screens.help_(ix), command, ix.body))
         return
     if command.name in _OPEN_INVOICE_SCREENS and ix.actor is not None:
         screen = _open_invoices_answer(ix, command)  # the caller and the invoices in one read

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from billing_core.autopay.switch import AutopayStatus
+from billing_core.payments.methods import CARDS_FRESH_FOR
 from billing_core.views import AccountView, Actor, CallerContext, PaymentMethodView
 from handlers.accounts.accounts_blocks import accounts_screen
 from handlers.accounts.help_blocks import help_screen
@@ -38,13 +40,18 @@ def list_methods(
     *,
     refresh: bool = False,
     before_stripe: Callable[[], None] | None = None,
+    max_age: timedelta = CARDS_FRESH_FOR,
 ) -> list[PaymentMethodView]:
-    """The account's cards (``PaymentsUnavailable`` without a Stripe key)."""
-    return list(ix.payment_methods.list(actor, account.external_id, refresh=refresh, before_stripe=before_stripe))
+    """The account's cards as Stripe held them at most ``max_age`` ago (``PaymentsUnavailable``
+    without a Stripe key)."""
+    return list(ix.payment_methods.list(actor, account.external_id, refresh=refresh, before_stripe=before_stripe,
+                                        max_age=max_age))
 
 
 def methods(ix: Interaction, caller: CallerContext, account: AccountView, page: int = 0) -> Screen:
-    cards = list_methods(ix, caller.actor, account)
+    """The card list a person asked for: asked of Stripe now, so a card added or removed there
+    without a webhook shows (the cached copy if Stripe cannot answer)."""
+    cards = list_methods(ix, caller.actor, account, max_age=timedelta(0))
     return methods_screen(account, cards, autopay_status(ix, caller.actor, account), page=page)
 
 

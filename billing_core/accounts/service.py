@@ -149,6 +149,13 @@ _ACCOUNTS_WITH_INVOICE = (
     .join(InvoiceRecord, InvoiceRecord.account_id == AccountRecord.id)
     .where(ContactRecord.email == _EMAIL, InvoiceRecord.number == _NUMBER)
 )
+_INVOICES_NUMBERED_ANY_CASE = (
+    select(AccountRecord.external_id, InvoiceRecord.number)
+    .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
+    .join(InvoiceRecord, InvoiceRecord.account_id == AccountRecord.id)
+    .where(ContactRecord.email == _EMAIL, func.lower(InvoiceRecord.number) == func.lower(_NUMBER))
+    .order_by(AccountRecord.external_id, InvoiceRecord.number)
+)
 
 
 def open_summary(external_id: str, name: str, currency: str, invoices: list[InvoiceView]) -> AccountView:
@@ -391,6 +398,14 @@ class AccountService:
         params = {"email": normalize_email(actor.email), "number": number}
         with self._db.reading() as connection:
             return {external_id for (external_id,) in connection.execute(_ACCOUNTS_WITH_INVOICE, params)}
+
+    def invoices_numbered_any_case(self, actor: Actor, number: str) -> list[tuple[str, str]]:
+        """``(account external id, invoice number)`` of the caller's invoices numbered ``number``
+        without regard to case ("inv-2001" finds INV-2001)."""
+        params = {"email": normalize_email(actor.email), "number": number}
+        with self._db.reading() as connection:
+            rows = connection.execute(_INVOICES_NUMBERED_ANY_CASE, params)
+            return [(str(account), str(found)) for account, found in rows]
 
     def account(self, actor: Actor, account_external_id: str) -> AccountView:
         """One member account's summary; ``AccountNotFound`` otherwise."""

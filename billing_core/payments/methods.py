@@ -8,6 +8,7 @@ default card). New cards are only ever entered on a Stripe-hosted Checkout page.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, bindparam, func, select
 
@@ -41,13 +42,17 @@ from billing_core.views import Actor, PaymentMethodView
 # ``PaymentMethodService.list`` shadows the builtin inside the class body.
 Cards = list[PaymentMethodView]
 
+# How long the cached copy of an account's cards is shown without asking Stripe again: a card
+# added or removed in Stripe without a webhook reaching us shows within this.
+CARDS_FRESH_FOR = timedelta(seconds=60)
+
 
 _CARD = PaymentMethodRecord
 # The account's cached cards, built once; the join on the caller's contact row is the guard.
 _CACHED_CARDS = (
     select(
         AccountRecord.id, AccountRecord.stripe_customer_id, _CARD.stripe_payment_method_id, _CARD.brand,
-        _CARD.last4, _CARD.exp_month, _CARD.exp_year, _CARD.is_default,
+        _CARD.last4, _CARD.exp_month, _CARD.exp_year, _CARD.is_default, _CARD.refreshed_at,
     )
     .join(
         ContactRecord,
@@ -77,13 +82,18 @@ class PaymentMethodService:
         *,
         refresh: bool = False,
         before_stripe: Callable[[], None] | None = None,
+        max_age: timedelta = CARDS_FRESH_FOR,
     ) -> Cards:
-        """The account's cards, default first. ``refresh`` (or an empty cache) asks Stripe, after
-        calling ``before_stripe`` (a caller's chance to show that this may take a moment)."""
-        account_id, customer_id, cached = self._cached(actor, account_external_id)
+        """The account's cards, default first, as Stripe holds them at most ``max_age`` ago.
+
+        An empty cache, a copy older than ``max_age`` (``timedelta(0)``: always) or ``refresh`` asks
+        Stripe, after calling ``before_stripe`` (a caller's chance to show that this may take a
+        moment). When Stripe cannot answer, ``refresh`` raises; otherwise the cached copy is shown.
+        """
+        account_id, customer_id, cached, refreshed_at = self._cached(actor, account_external_id)
         if customer_id is None:
             return []
-        if not refresh and cached:
+        if not refresh and cached and not self._stale(refreshed_at, max_age):
             return cached
         if before_stripe is not None:
             before_stripe()
@@ -94,8 +104,12 @@ class PaymentMethodService:
                 raise
             return cached
 
-    def _cached(self, actor: Actor, account_external_id: str) -> tuple[int, str | None, Cards]:
-        """(account id, customer id, cached cards) in one read; the contact join is the guard."""
+    def _stale(self, refreshed_at: datetime | None, max_age: timedelta) -> bool:
+        return refreshed_at is None or self._clock.now() - refreshed_at >= max_age
+
+    def _cached(self, actor: Actor, account_external_id: str) -> tuple[int, str | None, Cards, datetime | None]:
+        """(account id, customer id, cached cards, when the oldest was copied from Stripe) in one
+        read; the contact join is the guard."""
         if not isinstance(account_external_id, str) or not account_external_id:
             raise AccountNotFound(account_external_id)
         params = {"email": normalize_email(actor.email), "external_id": account_external_id}
@@ -105,11 +119,12 @@ class PaymentMethodService:
             raise AccountNotFound(account_external_id)
         views = [
             PaymentMethodView(id=pm_id, brand=brand, last4=last4, exp_month=month, exp_year=year, is_default=default)
-            for _, _, pm_id, brand, last4, month, year, default in rows
+            for _, _, pm_id, brand, last4, month, year, default, _ in rows
             if pm_id is not None
         ]
         views.sort(key=lambda v: (not v.is_default, v.brand, v.last4, v.id))  # as cached_cards orders them
-        return rows[0][0], rows[0][1], views
+        copied = [refreshed for *_, refreshed in rows if refreshed is not None]
+        return rows[0][0], rows[0][1], views, min(copied) if copied else None
 
     def make_default(self, actor: Actor, account_external_id: str, payment_method_id: str) -> Cards:
         """Make the card the customer's ``invoice_settings.default_payment_method``."""

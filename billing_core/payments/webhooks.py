@@ -27,6 +27,9 @@ from billing_core.views import PaymentMethodView
 
 PAYMENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.requires_action")
 CARD_EVENTS = ("payment_method.attached", "payment_method.detached", "payment_method.updated", "customer.updated")
+CARD_SETUP_EVENTS = ("checkout.session.completed", "setup_intent.succeeded")
+# Every event ``apply`` acts on: the ones to enable on the Stripe webhook endpoint (README).
+HANDLED_EVENTS = PAYMENT_EVENTS + CARD_SETUP_EVENTS + CARD_EVENTS
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
 from billing_core.money import Money
-from billing_core.reminders.schedule import step_label
+from billing_core.reminders.schedule import days_label, step_label
 
 __all__ = [
     "ChatContact",
@@ -56,24 +56,46 @@ class ReminderLine:
 
 @dataclass(frozen=True, slots=True)
 class ReminderMessage:
-    """One DM: the invoices due to one person at one step of the schedule."""
+    """One DM: the invoices due to one person at one step of the schedule.
+
+    ``today`` is the sweep's day in the billing time zone: each invoice then states its real days
+    until or after its due date (the step only chose when to send). Without it, the step's words.
+    """
 
     step: int
     recipient_name: str
     lines: tuple[ReminderLine, ...]
     withheld: bool = False  # only "a reminder is waiting" until the recipient proves the address
+    today: date | None = None
 
     @property
     def all_paid(self) -> bool:
         return all(line.paid for line in self.lines)
 
+    def when(self, line: ReminderLine) -> str:
+        """How far ``line``'s due date is: "due in 2 days", "due today", "18 days overdue"."""
+        return step_label(self.step) if self.today is None else days_label(line.due_on, self.today)
+
     @property
     def headline(self) -> str:
         if self.all_paid:
             return "Paid, thank you"
-        count = len(self.lines)
+        unpaid = [line for line in self.lines if not line.paid]
+        count = len(unpaid)
         noun = "invoice" if count == 1 else f"{count} invoices"
-        return f"Reminder: {noun} {step_label(self.step)}"
+        return f"Reminder: {noun} {self.when_all()}"
+
+    def when_all(self) -> str:
+        """What is true of every unpaid invoice: their shared "due in 7 days", else "due",
+        "overdue" or "due or overdue"."""
+        unpaid = [line for line in self.lines if not line.paid]
+        said = {self.when(line) for line in unpaid}
+        if len(said) == 1:
+            return said.pop()
+        late = {self.today is not None and line.due_on < self.today for line in unpaid}
+        if late == {True}:
+            return "overdue"
+        return "due" if late == {False} else "due or overdue"
 
     def fallback_text(self) -> str:
         """Plain text for notifications and clients that do not render blocks."""
@@ -82,7 +104,7 @@ class ReminderMessage:
         parts = [
             (autopay_text(line) if line.autopay_card and not line.paid else
              f"{line.invoice_number} {line.amount.format()} due {line.due_on.isoformat()}"
-             + (" (paid, thank you)" if line.paid else ""))
+             + (" (paid, thank you)" if line.paid else f" ({self.when(line)})"))
             for line in self.lines
         ]
         return f"{self.headline}: " + "; ".join(parts)

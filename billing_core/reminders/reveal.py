@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import update
 
@@ -18,7 +18,8 @@ from billing_core.reminders.thanks import THANK_WINDOW
 Delivery = ReminderDeliveryRecord
 
 
-def reveal_withheld(db: Database, sender: ReminderSender, email: str, now: datetime) -> int:
+def reveal_withheld(db: Database, sender: ReminderSender, email: str, now: datetime, today: date | None = None
+                    ) -> int:
     """Rewrite each withheld DM to ``email``'s contacts with its details; returns how many DMs.
 
     A DM that cannot be rewritten now (rate limit, Slack error) stays withheld: the person still
@@ -30,7 +31,7 @@ def reveal_withheld(db: Database, sender: ReminderSender, email: str, now: datet
     )
     revealed = 0
     for posted, claimed_at in messages:
-        sent = load_sent(db, posted, claimed_at)
+        sent = load_sent(db, posted, claimed_at, today)
         if sent is None:
             continue
         try:

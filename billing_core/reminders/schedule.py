@@ -68,6 +68,18 @@ def step_label(step: int) -> str:
     return f"{step} day{'s' if step != 1 else ''} overdue"
 
 
+def days_label(due_on: date, today: date) -> str:
+    """The real distance to a due date: "due in 2 days", "due tomorrow", "due today", "1 day overdue"."""
+    days = (due_on - today).days
+    if days > 1:
+        return f"due in {days} days"
+    if days == 1:
+        return "due tomorrow"
+    if days == 0:
+        return "due today"
+    return f"{-days} day{'s' if days != -1 else ''} overdue"
+
+
 def zone_or_utc(name: str | None) -> ZoneInfo:
     """The named zone, or UTC when the chat workspace gave none or an unknown one."""
     if name:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -45,8 +45,10 @@ def sent_messages(
             for channel, ts, claimed_at, workspace in rows]
 
 
-def load_sent(db: Database, posted: PostedMessage, claimed_at: datetime) -> SentReminder | None:
-    """The DM at ``posted`` from the sweep that claimed at ``claimed_at``; ``None`` if none."""
+def load_sent(db: Database, posted: PostedMessage, claimed_at: datetime, today: date | None = None
+              ) -> SentReminder | None:
+    """The DM at ``posted`` from the sweep that claimed at ``claimed_at``; ``None`` if none. Its
+    invoices state their days as of ``today`` (the rewrite's day in the billing time zone)."""
     with db.read() as session:
         rows = session.execute(
             select(Delivery, InvoiceRecord, AccountRecord, ContactRecord.name)
@@ -75,7 +77,8 @@ def load_sent(db: Database, posted: PostedMessage, claimed_at: datetime) -> Sent
             for _, invoice, account, _ in rows
         )
         withheld = any(delivery.withheld for delivery, _, _, _ in rows)
-        message = ReminderMessage(step=rows[0][0].step, recipient_name=rows[0][3], lines=lines, withheld=withheld)
+        message = ReminderMessage(step=rows[0][0].step, recipient_name=rows[0][3], lines=lines, withheld=withheld,
+                                  today=today)
         return SentReminder(
             message=message,
             delivery_ids=tuple(delivery.id for delivery, _, _, _ in rows),

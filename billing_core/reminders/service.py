@@ -132,7 +132,8 @@ class ReminderService:
         """After ``email`` was proven: show the details of reminders sent to it as "waiting"."""
         if self.sender is None:
             return 0
-        return reveal_withheld(self._db, self.sender, email, self._clock.now())
+        now = self._clock.now()
+        return reveal_withheld(self._db, self.sender, email, now, self.schedule.today(now))
 
     def expire_stale_claims(self, now: datetime | None = None) -> int:
         """Turn claims left by a process that stopped mid-send into failures the next sweep retries."""

@@ -27,7 +27,9 @@ from billing_core.reminders.schedule import ReminderSchedule, within_business_ho
 
 @dataclass
 class SweepResult:
-    """Counts of reminders (invoice, contact, step), except ``messages`` which counts DMs."""
+    """Counts of reminders (one per invoice, contact and step): ``sent``, ``skipped``, ``failed``,
+    ``postponed``; and of DMs (one per contact and step, covering one or more invoices):
+    ``messages`` sent, ``messages_skipped``, ``messages_failed``."""
 
     sent: int = 0
     skipped: int = 0
@@ -37,9 +39,17 @@ class SweepResult:
     thanked: int = 0
     escalated: int = 0
     notes: list[str] = field(default_factory=list)
+    messages_skipped: int = 0
+    messages_failed: int = 0
 
     def summary(self) -> str:
-        return f"sent {self.sent}, skipped {self.skipped}, failed {self.failed}"
+        """The contract's line, counting DMs: ``sent N, skipped N, failed N``."""
+        return f"sent {self.messages}, skipped {self.messages_skipped}, failed {self.messages_failed}"
+
+    def reminders_summary(self) -> str:
+        """The same counts for the reminders those DMs covered."""
+        return (f"reminders (one per invoice, contact and step): sent {self.sent}, skipped {self.skipped}, "
+                f"failed {self.failed}, postponed {self.postponed}")
 
 
 @dataclass
@@ -106,9 +116,11 @@ class DeliveryPass:
             if pending.contact is None:
                 pending.contact = self._sender.find_contact(group.email)
                 if pending.contact is None:
-                    self._result.skipped += claims.record_skipped(
+                    skipped = claims.record_skipped(
                         self._db, group.reminders, at=self._window.now, reason="not in the workspace"
                     )
+                    self._result.skipped += skipped
+                    self._result.messages_skipped += 1 if skipped else 0
                     return
             if not within_business_hours(self._window.now, zone_or_utc(pending.contact.timezone)):
                 self._result.postponed += group.size
@@ -117,7 +129,7 @@ class DeliveryPass:
             if not claimed:
                 return
             message = ReminderMessage(group.step, group.contact_name, tuple(r.line for _, r in claimed),
-                                      withheld=pending.contact.needs_proof)
+                                      withheld=pending.contact.needs_proof, today=self._window.today)
             posted = self._sender.send_reminder(pending.contact, message)
         except ChatRateLimited as limited:
             if claimed:
@@ -129,6 +141,7 @@ class DeliveryPass:
             if claimed:
                 claims.mark_failed(self._db, [i for i, _ in claimed], str(error))
             self._result.failed += len(claimed) or len(group.reminders)
+            self._result.messages_failed += 1
             return
         claims.mark_sent(
             self._db, [i for i, _ in claimed], at=self._window.now, channel=posted.channel, ts=posted.ts,

@@ -35,7 +35,7 @@ def thank_paid(db: Database, sender: ReminderSender, window: PlanWindow) -> int:
 def _thank_one(
     db: Database, sender: ReminderSender, window: PlanWindow, posted: PostedMessage, claimed_at: datetime
 ) -> int:
-    sent = load_sent(db, posted, claimed_at)
+    sent = load_sent(db, posted, claimed_at, window.today)
     if sent is None:
         return 0
     try:

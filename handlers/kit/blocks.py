@@ -64,6 +64,12 @@ def escape_code(text: str) -> str:
     return escape_line(text).replace("`", "ˋ")
 
 
+def possessive(name: str) -> str:
+    """English possessive of a name: "Acme Corp's", but "Acme Labs'" (a name ending in s). Not escaped."""
+    name = name.rstrip()
+    return f"{name}'" if name[-1:] in ("s", "S") else f"{name}'s"
+
+
 def fallback_text(text: str) -> str:
     """A message's top-level ``text`` (notifications, screen readers): Slack renders mentions,
     links and mrkdwn in it too, so it is one line, escaped and within Slack's 40,000 characters."""

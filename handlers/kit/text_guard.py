@@ -2,7 +2,10 @@
 
 A slash command's text or a modal's text input that looks like a card number is answered with the
 guidance to use the hosted Stripe page, in the acknowledgement itself: no listener runs, so the
-text is never echoed, stored, e-mailed or logged. (Services refuse it too, e.g. escalations.)
+text is never echoed, stored, e-mailed or logged. Text typed into an input that dispatches an
+action, into a modal whose button is pressed, or into a select's search box is acknowledged with
+nothing to do. An event's text (a message to the bot) reaches its listener with the number
+replaced by ``REDACTED``, so a listener can say why. (Services refuse it too, e.g. escalations.)
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from slack_bolt import BoltResponse
 
-from billing_core.card_guard import contains_card_number
+from billing_core.card_guard import contains_card_number, redact_card_numbers
 from handlers.kit.errors import CARD_NUMBER_GUIDANCE
 
 
@@ -25,7 +28,37 @@ def card_number_guard(body: dict[str, Any], next: Callable[[], BoltResponse]) ->
         blocks = [block_id for block_id, text in _text_inputs(body.get("view")) if contains_card_number(text)]
         if blocks:
             return _json({"response_action": "errors", "errors": dict.fromkeys(blocks, CARD_NUMBER_GUIDANCE)})
+    if body.get("type") == "block_actions" and _typed_card(body):
+        return BoltResponse(status=200, body="")
+    if body.get("type") == "block_suggestion" and contains_card_number(str(body.get("value") or "")):
+        return _json({"options": []})
+    if body.get("type") == "event_callback":
+        _redact_texts(body.get("event"))
     return next()
+
+
+def _redact_texts(node: object) -> None:
+    """Replace card-like numbers, in place, in every ``text`` string of an event (its message text,
+    rich-text elements, an edited message's old and new text); ids and timestamps are left alone."""
+    if isinstance(node, list):
+        for item in node:
+            _redact_texts(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                if contains_card_number(value):
+                    node[key] = redact_card_numbers(value)
+            else:
+                _redact_texts(value)
+
+
+def _typed_card(body: dict[str, Any]) -> bool:
+    """True when a block action carries card-like text typed by the person (not our button values)."""
+    actions = body.get("actions")
+    typed = [a.get("value") for a in actions if isinstance(a, dict) and a.get("type") == "plain_text_input"] \
+        if isinstance(actions, list) else []
+    texts = [text for text in typed if isinstance(text, str)] + [text for _, text in _text_inputs(body.get("view"))]
+    return any(contains_card_number(text) for text in texts)
 
 
 def _text_inputs(view: object) -> Iterator[tuple[str, str]]:

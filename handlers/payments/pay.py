@@ -117,6 +117,12 @@ def fill_pay_modal_from_command(ix: Interaction, surface: ModalSurface, invoice:
             surface.show(partial_payment_screen(account, invoice, open_invoices))
             return
         account = owner
+    fill_pay_modal(ix, caller, surface, account, invoice)
+
+
+def fill_pay_modal(ix: Interaction, caller: CallerContext, surface: ModalSurface, account: AccountView,
+                   invoice: str | None) -> None:
+    """The pay modal for one invoice or the full balance of ``account``, or the refusal in its place."""
     try:
         show_pay_modal(ix, caller, surface, account, invoice)
     except BillingError as error:

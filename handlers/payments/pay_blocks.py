@@ -17,6 +17,7 @@ from handlers.kit.blocks import (
     link_button,
     modal,
     plain,
+    possessive,
     section,
     support_button,
 )
@@ -154,7 +155,7 @@ def partial_payment_screen(account: AccountView, argument: str, invoices: list[I
     blocks: list[Block] = [
         section(
             f"I can only pay a whole invoice or the full open balance, and `{escape_code(argument[:60])}` isn't one "
-            f"of {escape_line(account.name)}'s open invoices. For a partial payment or a payment plan, "
+            f"of {escape_line(possessive(account.name))} open invoices. For a partial payment or a payment plan, "
             "billing support can help."
         ),
         actions(

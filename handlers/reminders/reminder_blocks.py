@@ -32,7 +32,7 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
         if line.autopay_card:
             blocks.append(_autopay_line(line))
             continue
-        blocks.append(section(_describe(line)))
+        blocks.append(section(f"{_describe(line)} ({message.when(line)})"))  # the real days: "due in 2 days"
         pay = [button("Pay", PAY_OPEN_ACTION, PayTarget.of(line.account_external_id, line.invoice_number).encode(),
                       style="primary")] if line.amount.amount_minor > 0 else []  # no Pay for $0.00
         blocks.append(

@@ -68,3 +68,24 @@ def test_dates_amounts_and_invoice_lists_on_separate_lines_are_still_accepted(fu
     full_run.escalate("Invoices:\nINV-1001 due 2026/12/01\nINV-1002 $1,250.00\nPO 1234.5678 call 555 0100")
     [view] = full_run.services.escalations.list_open(ANN)
     assert view.reference.startswith("ESC-")
+
+
+ODD_DASHES = {
+    "em dashes": "\u2014".join(GROUPS),
+    "minus signs": "\u2212".join(GROUPS),
+    "fullwidth hyphens": "\uff0d".join(GROUPS),
+    "small hyphens with spaces": " \ufe63 ".join(GROUPS),
+    "fullwidth dots": "\uff0e".join(GROUPS),
+}
+
+
+@pytest.mark.parametrize("typed", ODD_DASHES.values(), ids=ODD_DASHES.keys())
+def test_a_card_number_split_by_any_dash_in_the_billing_command_gets_the_guidance_and_goes_nowhere(
+    full_run: FullRun, typed: str  # noqa: F811
+) -> None:
+    response, url = full_run.command(f"support please charge {typed}")
+    assert response.json() == {"response_type": "ephemeral", "text": CARD_NUMBER_GUIDANCE}
+    assert full_run.slack.response_url_posts(url) == []
+    assert full_run.services.escalations.list_open(ANN) == []
+    assert full_run.smtp.messages == []
+    assert typed not in full_run.everything_stored() and typed not in full_run.everything_sent()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from billing_core.db.database import Database
 from billing_core.db.tables import ReminderDeliveryRecord
 from billing_core.reminders.service import ReminderService
 from bot.bootstrap import build_services
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 from tests.support.fixtures import slack_api  # noqa: F401
 from tests.support.slack_api import SlackAPI
 
@@ -37,6 +37,18 @@ def account(account_id: str, contacts: list[tuple[str, str]], invoices: list[Inv
             ) -> dict[str, Any]:
     return {"id": account_id, "name": f"{account_id.title()} Corp", "currency": currency,
             "contacts": [{"email": email, "name": name} for email, name in contacts], "invoices": invoices}
+
+
+@pytest.fixture
+def env(reminder_settings: Settings, slack_api: SlackAPI, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:  # noqa: F811
+    """The CLI's environment: this database, the Slack stand-in, billing days in UTC."""
+    monkeypatch.setenv("DATABASE_URL", reminder_settings.database_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_API_URL", slack_api.base_url)
+    monkeypatch.setenv("BILLING_TIMEZONE", "UTC")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ def test_nobody_is_reminded_at_the_weekend(
     assert reminders.run_sweep().sent == 0
     clock.set(utc(2026, 11, 30, 12))  # Monday 13:00 Berlin
     assert reminders.run_sweep().sent == 1
-    assert "3 days overdue" in dm_texts(slack_api)[0][1]
+    assert "5 days overdue" in dm_texts(slack_api)[0][1]  # the step-3 reminder, sent on day 5, says so
 
 
 @pytest.mark.usefixtures("one_invoice_due_today")
@@ -111,7 +111,7 @@ def test_remind_me_later_pauses_that_persons_reminders_for_three_days(
     clock.set(utc(2026, 12, 1, 17))  # snooze over
     assert reminders.run_sweep().sent == 1
     assert [channel for channel, _ in dm_texts(slack_api)] == ["DUBOB", "DUANN"]
-    assert "3 days overdue" in dm_texts(slack_api)[1][1]
+    assert "6 days overdue" in dm_texts(slack_api)[1][1]  # the step-3 reminder, sent on day 6, says so
 
 
 @pytest.mark.usefixtures("one_invoice_due_today")

@@ -65,7 +65,7 @@ def test_missed_steps_are_skipped_and_each_step_goes_once(
 
     texts = [text for _, text in dm_texts(slack_api)]
     assert len(texts) == 2
-    assert "3 days overdue" in texts[0] and "7 days overdue" in texts[1]
+    assert "5 days overdue" in texts[0] and "7 days overdue" in texts[1]  # the real days, not the step
     assert sorted(d.step for d in deliveries(reminders._db)) == [3, 7]
 
 
