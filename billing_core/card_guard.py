@@ -52,3 +52,9 @@ def contains_card_number(text: str) -> bool:
 def redact_card_numbers(text: str) -> str:
     """``text`` with every card-like number replaced by a marker."""
     return _CANDIDATE.sub(lambda m: REDACTED if _card_like(m.group(0)) else m.group(0), text)
+
+
+def had_card_number(text: str) -> bool:
+    """True when ``text`` holds a card number or the marker left where one was removed (message
+    events are redacted before their listener sees them, and the person must still be warned)."""
+    return REDACTED in text or contains_card_number(text)

@@ -158,7 +158,9 @@ def answer(ix: Interaction, command: Command, reply: Surface) -> None:
         reply.show(screen if screen is not None else ix.refusal())
         return
     caller = ix.contact()
-    if command.name in _READS_IN_ACK:
+    if command.name == "pay_invoice":  # from chat, which has no trigger id to open the modal with
+        screen = _pay_text_without_modal(ix, caller, command.argument)
+    elif command.name in _READS_IN_ACK:
         screen = read_screen(ix, command, caller)
     elif command.name == "methods":
         screen = screens.methods(ix, caller, caller.active)
@@ -171,6 +173,18 @@ def answer(ix: Interaction, command: Command, reply: Surface) -> None:
     else:
         screen = screens.help_(ix)
     reply.show(screen)
+
+
+def _pay_text_without_modal(ix: Interaction, caller: CallerContext, text: str) -> Screen:
+    """``pay <text>`` answered by a screen: why it names no full payment, or the open invoices with
+    the named payment's Pay button to press (the confirmation opens from that click)."""
+    target = pay_text_target(ix, caller, text)
+    if not isinstance(target, FullPayment):
+        return target
+    named = f"invoice {target.invoice}" if target.invoice is not None else "the full balance"
+    account, open_invoices = ix.services.accounts.open_account(caller.actor, target.account.external_id)
+    return invoices_screen(account, open_invoices).with_notice(
+        f"That is {named}: press its Pay button to choose a card and confirm. Nothing is charged before that.")
 
 
 def read_screen(ix: Interaction, command: Command, caller: CallerContext) -> Screen:

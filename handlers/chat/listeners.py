@@ -19,7 +19,7 @@ from slack_bolt.context.set_title.set_title import SetTitle
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from billing_core.card_guard import contains_card_number
+from billing_core.card_guard import had_card_number
 from billing_core.views import CallerContext
 from handlers.chat.answer import Where, answer_text, suggestions
 from handlers.chat.chat_blocks import greeting_text
@@ -62,7 +62,7 @@ def on_dm_message(body: dict[str, Any], client: WebClient, context: BoltContext)
     text, channel, ts = str(event.get("text") or ""), str(event["channel"]), str(event["ts"])
     thread_ts = str(event["thread_ts"]) if isinstance(event.get("thread_ts"), str) else None
     reply = DmReply(client, channel, thread_ts)
-    if contains_card_number(text):
+    if had_card_number(text):
         reply.show(message_screen(CARD_NUMBER_GUIDANCE))
         return
     parent = thread_ts if thread_ts is not None and thread_ts != ts else ""  # a reply in a thread
@@ -88,7 +88,7 @@ def on_mention(body: dict[str, Any], client: WebClient, context: BoltContext) ->
     text, channel, user = str(event.get("text") or ""), str(event["channel"]), str(event["user"])
     thread_ts = event.get("thread_ts") if isinstance(event.get("thread_ts"), str) else None
     reply = EphemeralReply(client, channel, user, thread_ts)
-    if contains_card_number(text):
+    if had_card_number(text):
         reply.show(message_screen(CARD_NUMBER_GUIDANCE))
         return
 
