@@ -14,7 +14,7 @@ def test_autopay_with_nothing_on_or_off_is_understood_and_anything_else_gets_hel
     assert parse("autopay") == Command("autopay", "")
     assert parse("AUTOPAY On") == Command("autopay", "on")
     assert parse("autopay off") == Command("autopay", "off")
-    assert parse("autopay sometimes") == Command("help")
+    assert parse("autopay sometimes") == Command("help", understood=False)
 
 
 def test_a_declined_autopay_dm_gives_the_reason_the_next_try_and_a_pay_with_another_card_button() -> None:
