@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
@@ -221,6 +221,46 @@ def payments_reconcile() -> None:
     finally:
         services.db.dispose()
     typer.echo(f"reconciled: {summary}")
+
+
+def parse_date(option: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} must be a date (YYYY-MM-DD), got {value!r}")
+
+
+@payments_app.command("export")
+def payments_export(
+    since: Annotated[str | None, typer.Option(help="Only payments created on or after this date")] = None,
+    until: Annotated[str | None, typer.Option(help="Only payments created on or before this date (inclusive)")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    output: Annotated[Path | None, typer.Option(help="Write to this file (atomically) instead of stdout")] = None,
+) -> None:
+    """Every payment made through the bot, for the vendor's books (streamed)."""
+    from bot.payments_export import export_payments
+
+    if fmt not in ("csv", "json"):
+        fail(f"--format must be csv or json, got {fmt!r}")
+    start, end = parse_date("--since", since), parse_date("--until", until)
+    if start and end and end < start:
+        fail("--until is before --since")
+    settings = settings_or_exit()
+    try:
+        guarded(lambda: export_payments(
+            settings, since=start, until=end, fmt="csv" if fmt == "csv" else "json", output=output
+        ))
+    except typer.Exit:
+        raise
+    except BrokenPipeError:
+        sys.stderr.close()  # a reader that stopped early (| head) is not an error
+    except OSError as error:
+        fail(f"export failed: {type(error).__name__}: {error}")
+    except Exception as error:
+        first_line = (str(error).splitlines() or [""])[0]
+        fail(f"export failed: {type(error).__name__}: {first_line}")
 
 
 @app.command("audit")

@@ -114,6 +114,8 @@ class PaymentRecord(Base):
     # Set (compare-and-set) just before the one Stripe call that may charge: a payment with it set
     # is never sent again, only looked up (retrieve or search by metadata).
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Who started it: "slack" (a person clicked Pay) or "autopay" (the scheduled charge).
+    source: Mapped[str] = mapped_column(String(16), default="slack", server_default="slack")
 
     invoices: Mapped[list[PaymentInvoiceRecord]] = relationship(back_populates="payment")
 

@@ -1,0 +1,158 @@
+"""Every payment made through the bot, row by row, for the vendor's books (CONTRACT.md "Payments
+leaving the bot").
+
+The rows are streamed with a server-side cursor (``stream_results`` + ``yield_per``): a million
+payments need no more memory than ten. Invoice numbers come from the same ordered query (one row
+per payment and invoice, grouped as they arrive), so no per-payment lookup is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import func, select
+
+from billing_core.db.database import Database
+from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
+
+COLUMNS: tuple[str, ...] = (
+    "payment_id",
+    "created_at",
+    "settled_at",
+    "status",
+    "account_id",
+    "account_name",
+    "invoices",
+    "amount",
+    "currency",
+    "stripe_payment_intent_id",
+    "paid_by",
+    "source",
+)
+
+BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    """One payment as the books see it; ``as_dict`` gives the contract's keys in order."""
+
+    payment_id: int
+    created_at: str
+    settled_at: str
+    status: str
+    account_id: str
+    account_name: str
+    invoices: str
+    amount: int
+    currency: str
+    stripe_payment_intent_id: str
+    paid_by: str
+    source: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in COLUMNS}
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in COLUMNS)
+
+
+def iso_utc(moment: datetime | None) -> str:
+    """``2026-11-25T10:00:00Z``; empty for none."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportWindow:
+    """``created_at`` bounds in UTC: ``since`` inclusive, ``until`` exclusive (the next day's start)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @classmethod
+    def of_dates(cls, since: date | None, until: date | None, zone: tzinfo) -> ExportWindow:
+        """Dates in the billing time zone, ``until`` inclusive (the whole day)."""
+        start = datetime.combine(since, time(0), zone).astimezone(UTC) if since else None
+        end = datetime.combine(until + timedelta(days=1), time(0), zone).astimezone(UTC) if until else None
+        return cls(start, end)
+
+
+class PaymentExport:
+    """Reads payments for the export, oldest first, in constant memory."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def count(self, window: ExportWindow) -> int:
+        """How many payments ``rows(window)`` will yield (for a progress bar)."""
+        statement = _filtered(select(func.count(PaymentRecord.id)), window)
+        with self._db.reading() as connection:
+            return int(connection.execute(statement).scalar_one())
+
+    def rows(self, window: ExportWindow = ExportWindow()) -> Iterator[ExportRow]:
+        """Every payment in ``window``, ordered by id, with its invoice numbers."""
+        statement = _filtered(
+            select(
+                PaymentRecord.id,
+                PaymentRecord.created_at,
+                PaymentRecord.settled_at,
+                PaymentRecord.status,
+                AccountRecord.external_id,
+                AccountRecord.name,
+                InvoiceRecord.number,
+                PaymentRecord.amount_minor,
+                PaymentRecord.currency,
+                PaymentRecord.stripe_payment_intent_id,
+                PaymentRecord.started_by_email,
+                PaymentRecord.source,
+            )
+            .join(AccountRecord, AccountRecord.id == PaymentRecord.account_id)
+            .outerjoin(PaymentInvoiceRecord, PaymentInvoiceRecord.payment_id == PaymentRecord.id)
+            .outerjoin(InvoiceRecord, InvoiceRecord.id == PaymentInvoiceRecord.invoice_id)
+            .order_by(PaymentRecord.id, InvoiceRecord.number),
+            window,
+        )
+        with self._db.engine.connect() as connection:
+            result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(statement)
+            current: list[Any] | None = None
+            numbers: list[str] = []
+            for row in result:
+                if current is None or row[0] != current[0]:
+                    if current is not None:
+                        yield _row(current, numbers)
+                    current = list(row)
+                    numbers = []
+                if row[6] is not None:
+                    numbers.append(row[6])
+            if current is not None:
+                yield _row(current, numbers)
+
+
+def _filtered(statement: Any, window: ExportWindow) -> Any:
+    if window.since is not None:
+        statement = statement.where(PaymentRecord.created_at >= window.since)
+    if window.until is not None:
+        statement = statement.where(PaymentRecord.created_at < window.until)
+    return statement
+
+
+def _row(values: list[Any], numbers: list[str]) -> ExportRow:
+    return ExportRow(
+        payment_id=values[0],
+        created_at=iso_utc(values[1]),
+        settled_at=iso_utc(values[2]),
+        status=values[3],
+        account_id=values[4],
+        account_name=values[5],
+        invoices=" ".join(numbers),
+        amount=int(values[7]),
+        currency=values[8],
+        stripe_payment_intent_id=values[9] or "",
+        paid_by=values[10],
+        source=values[11],
+    )
