@@ -330,3 +330,27 @@ class ReminderPauseRecord(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("billing_contact.id", ondelete="CASCADE"))
     until: Mapped[datetime] = mapped_column(UtcDateTime())
     reason: Mapped[str] = mapped_column(String(32))
+
+
+class OutboundEventRecord(Base):
+    """Something the vendor's systems hear of (a signed webhook event, a receipt e-mail), stored in
+    the same transaction as the happening and delivered by ``billing_core.outbound`` afterwards."""
+
+    __tablename__ = "billing_outbound_event"
+    __table_args__ = (
+        Index("ix_billing_outbound_event_due", "status", "next_attempt_at"),
+        Index("ix_billing_outbound_event_subject", "subject"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # evt_...: the same on every retry
+    channel: Mapped[str] = mapped_column(String(16))  # webhook / email
+    type: Mapped[str] = mapped_column(String(64))  # payment.succeeded, escalation.created, receipt ...
+    subject: Mapped[str] = mapped_column(String(64))  # payment:12, escalation:3
+    body: Mapped[str] = mapped_column(Text)  # the exact JSON sent (signed anew per attempt)
+    status: Mapped[str] = mapped_column(String(16))  # queued / sending / delivered / failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -274,11 +274,33 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_reminder_pause')),
     sa.UniqueConstraint('invoice_id', 'contact_id', name=op.f('uq_billing_reminder_pause_invoice_id_contact_id'))
     )
-    
+    op.create_table('billing_outbound_event',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('type', sa.String(length=64), nullable=False),
+    sa.Column('subject', sa.String(length=64), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_status', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_outbound_event'))
+    )
+    with op.batch_alter_table('billing_outbound_event', schema=None) as batch_op:
+        batch_op.create_index('ix_billing_outbound_event_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_billing_outbound_event_subject', ['subject'], unique=False)
+
 
 
 def downgrade() -> None:
-    
+    with op.batch_alter_table('billing_outbound_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_billing_outbound_event_subject')
+        batch_op.drop_index('ix_billing_outbound_event_due')
+
+    op.drop_table('billing_outbound_event')
     op.drop_table('billing_reminder_pause')
     with op.batch_alter_table('billing_reminder_delivery', schema=None) as batch_op:
         batch_op.drop_index('ix_billing_reminder_delivery_status')
