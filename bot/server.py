@@ -60,6 +60,8 @@ def build_runtime(
     )
     # The outbox posts escalations to the support channel through its own workspace's installation.
     attach_staff_channel(services, workspaces.support_client)
+    if services.outbound is not None:  # events go out as they are committed, scheduler or not
+        services.outbound.start()
     return SlackRuntime(services=services, app=app, notifier=notifier, workspaces=workspaces)
 
 

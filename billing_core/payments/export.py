@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
@@ -131,6 +132,24 @@ class PaymentExport:
                     numbers.append(row[6])
             if current is not None:
                 yield _row(current, numbers)
+
+
+def export_row(session: Session, payment: PaymentRecord) -> ExportRow:
+    """The export's row for one payment as ``session`` sees it (also an event's ``data``)."""
+    account = session.get(AccountRecord, payment.account_id)
+    assert account is not None
+    numbers = session.scalars(
+        select(InvoiceRecord.number)
+        .join(PaymentInvoiceRecord, PaymentInvoiceRecord.invoice_id == InvoiceRecord.id)
+        .where(PaymentInvoiceRecord.payment_id == payment.id)
+        .order_by(InvoiceRecord.number)
+    )
+    values = [
+        payment.id, payment.created_at, payment.settled_at, payment.status, account.external_id, account.name,
+        None, payment.amount_minor, payment.currency, payment.stripe_payment_intent_id, payment.started_by_email,
+        payment.source or "slack",
+    ]
+    return _row(values, list(numbers))
 
 
 def _filtered(statement: Any, window: ExportWindow) -> Any:
