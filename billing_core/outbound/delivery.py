@@ -72,7 +72,8 @@ class BackoffPolicy:
     base_delay: timedelta = timedelta(seconds=10)
     max_delay: timedelta = timedelta(hours=1)
     give_up_after: timedelta = timedelta(hours=72)
-    lease: timedelta = timedelta(seconds=60)
+    # Longer than one attempt can take (connect 5 s + read 10 s): a live sender is never overtaken.
+    lease: timedelta = timedelta(seconds=30)
 
     def delay(self, attempts: int) -> timedelta:
         """10 s, 20 s, 40 s, ... up to an hour, each scaled by a random 50-100% (full jitter's gentler cousin)."""

@@ -172,6 +172,6 @@ def _row(values: list[Any], numbers: list[str]) -> ExportRow:
         amount=int(values[7]),
         currency=values[8],
         stripe_payment_intent_id=values[9] or "",
-        paid_by=values[10],
+        paid_by=values[10].strip().lower(),  # as stored from Slack; e-mails match case-insensitively
         source=values[11],
     )
