@@ -45,6 +45,7 @@ class InvoiceView:
     description: str
     overdue: bool
     payment_in_progress: bool = False
+    document_url: str | None = None  # the invoice's PDF or hosted page, when the import gave one
 
     @property
     def outstanding(self) -> Money:

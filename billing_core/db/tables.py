@@ -81,6 +81,8 @@ class InvoiceRecord(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The invoice's PDF or hosted page (http or https only, checked by the import).
+    document_url: Mapped[str | None] = mapped_column(Text)
 
 
 class PaymentRecord(Base):

@@ -50,6 +50,7 @@ class ReminderLine:
     amount: Money
     due_on: date
     paid: bool = False
+    document_url: str | None = None  # the invoice's PDF or hosted page
 
 
 @dataclass(frozen=True, slots=True)

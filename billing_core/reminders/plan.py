@@ -173,6 +173,7 @@ def due_query(schedule: ReminderSchedule, window: PlanWindow, *, after: str | No
             InvoiceRecord.amount_paid_minor,
             InvoiceRecord.currency,
             InvoiceRecord.due_on,
+            InvoiceRecord.document_url,
         )
         .join(ContactRecord, ContactRecord.account_id == InvoiceRecord.account_id)
         .join(AccountRecord, AccountRecord.id == InvoiceRecord.account_id)
@@ -290,13 +291,14 @@ def _split(email: str, step: int, run: list[Any]) -> Iterator[ReminderGroup]:
 
 def _reminder(row: Any) -> DueReminder:
     (invoice_id, contact_id, step, email, contact_name, account_id, account_name, number,
-     due_minor, paid_minor, currency, due_on) = row
+     due_minor, paid_minor, currency, due_on, document_url) = row
     line = ReminderLine(
         account_external_id=account_id,
         account_name=account_name,
         invoice_number=number,
         amount=Money(due_minor - paid_minor, currency),
         due_on=due_on,
+        document_url=document_url,
     )
     return DueReminder(invoice_id, contact_id, int(step), email, contact_name, line)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from billing_core.views import CallerContext, InvoiceView
 from handlers.accounts.accounts_blocks import switch_select
-from handlers.accounts.invoices_blocks import invoice_row
+from handlers.accounts.invoices_blocks import invoice_rows
 from handlers.accounts.overview_blocks import account_summary, main_actions
 from handlers.kit.blocks import Block, actions, button, context, divider, escape, header, section
 from handlers.kit.ids import PAY_OPEN_ACTION
@@ -23,7 +23,7 @@ def home_view(ctx: CallerContext, invoices: list[InvoiceView]) -> Block:
     blocks.append(divider())
     if invoices:
         blocks.append(section("*Open invoices*"))
-        blocks.extend(invoice_row(invoice) for invoice in invoices[:MAX_HOME_INVOICES])
+        blocks.extend(invoice_rows(invoices[:MAX_HOME_INVOICES], budget=2 * MAX_HOME_INVOICES))
         blocks.append(
             actions(
                 button(

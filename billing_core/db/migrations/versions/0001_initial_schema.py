@@ -110,6 +110,7 @@ def upgrade() -> None:
     sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('document_url', sa.Text(), nullable=True),
     sa.CheckConstraint("status in ('open', 'paid', 'void')", name=op.f('ck_billing_invoice_status_known')),
     sa.CheckConstraint('amount_due_minor >= 0', name=op.f('ck_billing_invoice_amount_due_not_negative')),
     sa.CheckConstraint('amount_paid_minor >= 0', name=op.f('ck_billing_invoice_amount_paid_not_negative')),
