@@ -19,12 +19,14 @@ from billing_core.identity.directory import PrincipalDirectory
 from billing_core.identity.verification import GuessingAlert, IdentityVerification
 from billing_core.notifications import Notifier, NullNotifier
 from billing_core.outbound.delivery import Channel, OutboundDelivery
+from billing_core.outbound.email import EmailChannel
 from billing_core.outbound.events import OutboundSink
 from billing_core.outbound.events import enable as enable_outbound
 from billing_core.outbound.webhook import WebhookEndpoint
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.history import PaymentHistory
 from billing_core.payments.methods import PaymentMethodService
+from billing_core.payments.receipts import RECEIPT, build_receipt_email
 from billing_core.payments.service import PaymentService
 from billing_core.payments.stripe_gateway import StripeGateway
 from billing_core.payments.webhooks import StripeWebhookService
@@ -87,6 +89,11 @@ def build_outbound(settings: Settings, *, db: Database, clock: Clock) -> Outboun
             raise ConfigurationError("OUTBOUND_WEBHOOK_SECRET is required when OUTBOUND_WEBHOOK_URL is set")
         secret = settings.outbound_webhook_secret.get_secret_value()
         channels.append(WebhookEndpoint(settings.outbound_webhook_url, secret))
+    if settings.smtp_url:  # the payer's receipt, from the bot
+        mailer = SmtpMailer.from_url(settings.smtp_url.get_secret_value(), ca_file=settings.smtp_ca_file)
+        sender = settings.smtp_from
+        channels.append(EmailChannel(mailer, {RECEIPT: lambda event_id, data: build_receipt_email(
+            event_id, data, sender=sender)}))
     if not channels:
         return None
     delivery = OutboundDelivery(db=db, clock=clock, channels=channels)

@@ -17,6 +17,7 @@ from billing_core.audit import add_audit_event
 from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
 from billing_core.payments.history import payment_view
 from billing_core.payments.outbound_events import record_payment_event
+from billing_core.payments.receipts import record_receipt
 from billing_core.payments.stripe_gateway import Intent
 from billing_core.views import PaymentView
 
@@ -117,6 +118,7 @@ def mark_succeeded(session: Session, payment: PaymentRecord, *, now: datetime) -
                 "payment_intent": payment.stripe_payment_intent_id},
     )
     record_payment_event(session, payment, now=now)
+    record_receipt(session, payment, invoice_numbers(session, payment.id), now=now)
 
 
 def lock_payment(session: Session, payment_id: int) -> PaymentRecord:
