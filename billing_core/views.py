@@ -80,6 +80,7 @@ class PaymentView:
     action_url: str | None = None
     settled_at: datetime | None = None
     stripe_payment_intent_id: str | None = None
+    receipt_url: str | None = None  # Stripe's receipt page, when it gave one
 
 
 @dataclass(frozen=True, slots=True)

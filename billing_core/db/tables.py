@@ -118,6 +118,8 @@ class PaymentRecord(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Who started it: "slack" (a person clicked Pay) or "autopay" (the scheduled charge).
     source: Mapped[str] = mapped_column(String(16), default="slack", server_default="slack")
+    # Stripe's receipt page for the charge (``receipt_url``), when it gave one.
+    receipt_url: Mapped[str | None] = mapped_column(Text)
 
     invoices: Mapped[list[PaymentInvoiceRecord]] = relationship(back_populates="payment")
 

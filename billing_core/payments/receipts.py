@@ -40,7 +40,7 @@ def record_receipt(session: Session, payment: PaymentRecord, numbers: tuple[str,
             "amount": payment.amount_minor, "currency": payment.currency, "invoices": list(numbers),
             "card_brand": payment.card_brand or "", "card_last4": payment.card_last4 or "",
             "stripe_payment_intent_id": payment.stripe_payment_intent_id or "",
-            "paid_at": (payment.settled_at or now).isoformat(),
+            "paid_at": (payment.settled_at or now).isoformat(), "receipt_url": payment.receipt_url or "",
         },
     )
 
@@ -71,8 +71,12 @@ def build_receipt_email(event_id: str, data: dict[str, Any], *, sender: str) -> 
     ]
     if data.get("stripe_payment_intent_id"):
         lines.append(f"Processor: {data['stripe_payment_intent_id']}")
+    if data.get("receipt_url"):
+        lines.append(f"Card processor's receipt: {data['receipt_url']}")
     message.set_content("\n".join(lines) + "\n")
     rows = [("Amount", amount), ("Invoices", invoices), ("Card", card), ("Reference", reference)]
+    if data.get("receipt_url"):
+        rows.append(("Card processor's receipt", str(data["receipt_url"])))
     table = "".join(f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     message.add_alternative(
         f"<html><body><p>Thank you, your payment to {html.escape(account)} was received.</p>"

@@ -156,6 +156,7 @@ def apply_intent(
         payment.stripe_payment_intent_id = intent.id
     before = payment.status
     if intent.status == "succeeded":
+        payment.receipt_url = intent.receipt_url or payment.receipt_url
         mark_succeeded(session, payment, now=now)
     elif intent.status == "requires_action":
         payment.status = "requires_action"

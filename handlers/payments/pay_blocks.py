@@ -20,7 +20,7 @@ from handlers.kit.blocks import (
     section,
     support_button,
 )
-from handlers.kit.documents import view_invoice_button
+from handlers.kit.documents import view_invoice_button, view_receipt_button
 from handlers.kit.ids import (
     ADD_CARD_ACTION,
     PAY_METHOD_BLOCK,
@@ -115,6 +115,9 @@ def outcome_screen(payment: PaymentView, account_name: str) -> Screen:
                 f"*Date:* {when}\n*Receipt:* payment #{payment.id}"
             ),
         ]
+        receipt = view_receipt_button(payment.receipt_url)
+        if receipt is not None:
+            blocks.append(actions(receipt, block_id="payment_receipt"))
         return Screen(text, blocks, title="Payment received")
     if payment.status == "failed":
         reason = escape_line(payment.failure_reason or "the card was declined")

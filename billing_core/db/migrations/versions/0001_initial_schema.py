@@ -142,6 +142,7 @@ def upgrade() -> None:
     sa.Column('settled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('source', sa.String(length=16), server_default='slack', nullable=False),
+    sa.Column('receipt_url', sa.Text(), nullable=True),
     sa.CheckConstraint("status in ('pending', 'succeeded', 'failed', 'requires_action')", name=op.f('ck_billing_payment_status_known')),
     sa.CheckConstraint('amount_minor > 0', name=op.f('ck_billing_payment_amount_positive')),
     sa.ForeignKeyConstraint(['account_id'], ['billing_account.id'], name=op.f('fk_billing_payment_account_id_billing_account'), ondelete='CASCADE'),
