@@ -18,12 +18,14 @@ db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 reminders_app = typer.Typer(no_args_is_help=True, help="Invoice reminders.")
 payments_app = typer.Typer(no_args_is_help=True, help="Payments.")
 identities_app = typer.Typer(no_args_is_help=True, help="Links between Slack users and proven e-mail addresses.")
+webhooks_app = typer.Typer(no_args_is_help=True, help="Events sent to OUTBOUND_WEBHOOK_URL (and receipts).")
 installations_app = typer.Typer(no_args_is_help=True, help="Slack workspaces installed over OAuth.")
 app.add_typer(db_app, name="db")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(payments_app, name="payments")
 app.add_typer(identities_app, name="identities")
 app.add_typer(installations_app, name="installations")
+app.add_typer(webhooks_app, name="webhooks")
 
 R = TypeVar("R")
 
@@ -261,6 +263,30 @@ def payments_export(
     except Exception as error:
         first_line = (str(error).splitlines() or [""])[0]
         fail(f"export failed: {type(error).__name__}: {first_line}")
+
+
+@payments_app.command("show")
+def payments_show(payment_id: Annotated[int, typer.Argument(help="The payment's id (payment #N)")]) -> None:
+    """Everything known about one payment: the record, Stripe's status, its outbound deliveries."""
+    from bot.payment_commands import show_payment
+
+    settings = settings_or_exit()
+    for line in guarded(lambda: show_payment(settings, payment_id)):
+        typer.echo(line)
+
+
+@webhooks_app.command("retry")
+def webhooks_retry(
+    event: Annotated[str | None, typer.Option("--event", help="Send this event (evt_...) again")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Send every event that failed for good again")] = False,
+) -> None:
+    """Send outbound events again: one by id, or every failed one."""
+    from bot.payment_commands import retry_events
+
+    if (event is None) == (not failed):
+        fail("give exactly one of --event ID or --failed")
+    settings = settings_or_exit()
+    typer.echo(guarded(lambda: retry_events(settings, event_id=event, failed=failed)))
 
 
 @app.command("audit")

@@ -65,3 +65,4 @@ def test_the_receipt_url_is_read_from_the_expanded_latest_charge_only_when_it_is
     assert intent_from(base | {"latest_charge": "ch_1"}).receipt_url is None
     assert intent_from(base | {"latest_charge": {"receipt_url": "javascript:x"}}).receipt_url is None
     assert intent_from(base).receipt_url is None
+
