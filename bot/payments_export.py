@@ -30,7 +30,7 @@ def write_csv(rows: Iterable[ExportRow], out: IO[str]) -> int:
     writer.writerow(COLUMNS)
     count = 0
     for row in rows:
-        writer.writerow(row.as_tuple())
+        writer.writerow(row)
         count += 1
     return count
 
