@@ -251,3 +251,36 @@ def test_the_stored_body_is_exactly_what_is_signed_and_sent(services: Services, 
     [row] = rows(db)
     outbound(services).deliver_due()
     assert receiver.received[0].event == json.loads(row.body)
+
+
+def test_a_permanently_failed_event_shows_in_healthz_details_and_metrics_of_the_running_app(
+    database_url: str, db: Database, clock: FixedClock, receiver: EventReceiver,
+) -> None:
+    from starlette.testclient import TestClient
+
+    from bot.http import create_http_app
+    from bot.server import build_runtime
+    from tests.support.slack_api import SlackAPI
+
+    with SlackAPI() as api:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-t", SLACK_SIGNING_SECRET="s",
+            SLACK_API_URL=api.base_url, OUTBOUND_WEBHOOK_URL=receiver.url("/hooks"), OUTBOUND_WEBHOOK_SECRET=SECRET,
+        )
+        runtime = build_runtime(settings, clock=clock, db=db)
+        delivery = outbound(runtime.services)
+        try:
+            runtime.services.importer.run(SAMPLE)
+            receiver.script(*([500] * 200))
+            escalate(runtime.services)
+            clock.set(clock.now() + timedelta(hours=73))
+            delivery.deliver_due()
+            http = TestClient(create_http_app(runtime.services, settings, runtime.app))
+            health = http.get("/healthz").json()
+            assert health["outbound"]["failed"] == 1 and health["outbound"]["ok"] is False
+            assert health["outbound"]["failed_events"] == [receiver.received[-1].event["id"]]
+            metrics = http.get("/metrics").text
+            assert "billing_outbound_events_failed 1.0" in metrics
+            assert 'billing_outbound_deliveries_total{channel="webhook",outcome="failed"}' in metrics
+        finally:
+            delivery.stop()
