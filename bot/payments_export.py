@@ -66,10 +66,11 @@ def atomic_output(path: Path) -> Iterator[IO[str]]:
 
 
 def _with_progress(rows: Iterator[ExportRow], total: int) -> Iterator[ExportRow]:
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, transient=True) as progress:  # rich writes to stderr's console by default
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:  # never on stdout's rows
         task = progress.add_task("export", total=total)
         step = 0
         for row in rows:

@@ -150,3 +150,17 @@ def test_a_bad_date_or_format_is_a_one_line_error(database_url: str) -> None:
     assert bad_date.returncode != 0 and "--since must be a date" in bad_date.stderr
     bad_format = run_cli("payments", "export", "--format", "xml", database_url=database_url)
     assert bad_format.returncode != 0 and "--format must be csv or json" in bad_format.stderr
+
+
+def test_with_a_progress_bar_the_file_holds_the_same_rows(
+    seeded: Database, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.payments_export import export_payments
+    from bot.settings import Settings
+
+    settings = Settings(_env_file=None, DATABASE_URL=database_url)  # type: ignore[call-arg]
+    target = tmp_path / "with-bar.csv"
+    assert export_payments(settings, since=None, until=None, fmt="csv", output=target, progress=True) == 4
+    rows = list(csv.DictReader(target.open(newline="")))
+    assert [int(r["payment_id"]) for r in rows] == [int(str(r["payment_id"])) for r in database_rows(seeded)]
+    assert capsys.readouterr().out == ""  # the bar never mixes with the rows
