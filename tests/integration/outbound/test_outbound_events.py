@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -284,3 +286,41 @@ def test_a_permanently_failed_event_shows_in_healthz_details_and_metrics_of_the_
             assert 'billing_outbound_deliveries_total{channel="webhook",outcome="failed"}' in metrics
         finally:
             delivery.stop()
+
+
+class SlowReceiver(EventReceiver):
+    """Takes a while to answer, and remembers how many requests it held at once."""
+
+    def __init__(self) -> None:
+        super().__init__(SECRET)
+        self.in_flight = 0
+        self.most = 0
+        self._count = threading.Lock()
+
+    def answer(self, request: Any) -> Any:
+        import time
+
+        with self._count:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+        time.sleep(0.3)
+        with self._count:
+            self.in_flight -= 1
+        return super().answer(request)
+
+
+def test_at_most_four_requests_are_in_flight_to_the_endpoint_at_once(
+    database_url: str, db: Database, clock: FixedClock
+) -> None:
+    with SlowReceiver() as slow:
+        built = services_for(database_url, db, clock, slow.url("/hooks"))
+        from billing_core.outbound.events import WEBHOOK, record_event
+
+        with db.transaction() as session:
+            for n in range(10):
+                record_event(session, channel=WEBHOOK, type="escalation.created", subject=f"escalation:{n}",
+                             data={"n": n}, now=clock.now())
+        assert outbound(built).deliver_due().delivered == 10
+        outbound(built).stop()
+    assert slow.most == 4
+    assert len({r.event["id"] for r in slow.received}) == 10
