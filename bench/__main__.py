@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import export_bench, import_bench, interactions, reminder_send
 from bench import generate as gen
-from bench import import_bench, interactions, reminder_send
 from bench.report import render, targets
 from billing_core.db.database import Database
 
-SECTIONS = ("queries", "latency", "memory", "reminders", "import", "wrk", "autopay")
+SECTIONS = ("queries", "latency", "memory", "reminders", "import", "wrk", "autopay", "export")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -123,6 +123,12 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         results["import"] = [import_bench.run(count, None)]
         if server_url and server_url.startswith("postgresql"):
             results["import"].append(import_bench.run(count, server_url))
+    if "export" in only:
+        count = 10_000 if quick else 1_000_000
+        print(f"export {count:,} payments ...", flush=True)
+        results["export"] = [export_bench.run(count, None)]
+        if server_url and server_url.startswith("postgresql"):
+            results["export"].append(export_bench.run(count, server_url))
     if "wrk" in only:
         print("wrk: serve --workers 1/2, bare Bolt 1/2, OAuth with 10,000 workspaces ...", flush=True)
         from bench import wrk

@@ -9,6 +9,8 @@ P99_MS = 20.0
 RATIO = 0.30
 PLAN_S = 3.0
 IMPORT_PER_S = 10_000
+EXPORT_PER_S = 50_000  # payments export (issue 17), full run: 1,000,000 payments
+EXPORT_RSS_MB = 150.0
 RSS_MB = 250.0
 FLAT_MB = 5.0  # growth between the last two rounds that still counts as flat
 # wrk section (issue 14): serve --workers 2 against the bare app with 2 workers, at c=8
@@ -71,6 +73,12 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         if str(row["backend"]).startswith("sqlite"):
             add(f"import >= {IMPORT_PER_S:,} invoices/s on SQLite", row["first_import_invoices_per_s"],
                 row["first_import_invoices_per_s"] >= IMPORT_PER_S)
+    for row in results.get("export", []):
+        full = results.get("mode") == "full"
+        add(f"export >= {EXPORT_PER_S:,} payments/s ({row['backend']}, {row['payments']:,})", row["rows_per_s"],
+            row["rows_per_s"] >= EXPORT_PER_S if full else None)
+        add(f"export peak RSS <= {EXPORT_RSS_MB:g} MB ({row['backend']})", row["peak_rss_mb"],
+            row["peak_rss_mb"] <= EXPORT_RSS_MB if full else None)
     memory = results.get("memory")
     if memory:
         peak = max([memory["rss_at_rest_mb"], *memory["rss_after_rounds_mb"]])
@@ -214,6 +222,12 @@ def render(results: dict[str, Any]) -> str:
         out.append(_table(["backend", "invoices", "first import /s", "re-import (unchanged) /s"],
                           [[r["backend"], f"{r['invoices']:,}", r["first_import_invoices_per_s"],
                             r["reimport_invoices_per_s"]] for r in imports]))
+    exports = results.get("export")
+    if exports:
+        out += ["", "Payments export (CSV to a file, one `billing-bot payments export` process):", ""]
+        out.append(_table(["backend", "payments", "seconds", "payments/s", "peak RSS MB"],
+                          [[r["backend"], f"{r['payments']:,}", r["export_s"], r["rows_per_s"], r["peak_rss_mb"]]
+                           for r in exports]))
     memory = results.get("memory")
     if memory:
         out += ["", f"Memory of serve (RSS MB; {memory['requests_per_round']:,} requests per round):", ""]

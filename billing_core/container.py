@@ -14,6 +14,7 @@ from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.escalations.service import EscalationService
 from billing_core.identity.verification import IdentityVerification
+from billing_core.outbound.delivery import OutboundDelivery
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.history import PaymentHistory
 from billing_core.payments.methods import PaymentMethodService
@@ -45,6 +46,8 @@ class Services:
     auth_links: AuthLinks | None = None
     autopay: AutopayService | None = None
     autopay_pass: AutopayPass | None = None
+    # Signed webhook events (OUTBOUND_WEBHOOK_URL) and receipts: None when neither is configured.
+    outbound: OutboundDelivery | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Services:
         # Bolt deep-copies the request context for lazy listeners; the services (engine, pools)

@@ -45,6 +45,7 @@ class InvoiceView:
     description: str
     overdue: bool
     payment_in_progress: bool = False
+    document_url: str | None = None  # the invoice's PDF or hosted page, when the import gave one
 
     @property
     def outstanding(self) -> Money:
@@ -79,6 +80,7 @@ class PaymentView:
     action_url: str | None = None
     settled_at: datetime | None = None
     stripe_payment_intent_id: str | None = None
+    receipt_url: str | None = None  # Stripe's receipt page, when it gave one
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,15 +15,22 @@ from billing_core.autopay.switch import AutopayService
 from billing_core.clock import Clock, SystemClock
 from billing_core.container import Services
 from billing_core.db.database import Database
+from billing_core.errors import ConfigurationError
 from billing_core.escalations.mailer import SmtpMailer
 from billing_core.escalations.outbox import EscalationOutbox
 from billing_core.escalations.service import EscalationService
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.identity.verification import GuessingAlert, IdentityVerification
 from billing_core.notifications import Notifier, NullNotifier
+from billing_core.outbound.delivery import Channel, OutboundDelivery
+from billing_core.outbound.email import EmailChannel
+from billing_core.outbound.events import OutboundSink
+from billing_core.outbound.events import enable as enable_outbound
+from billing_core.outbound.webhook import WebhookEndpoint
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.history import PaymentHistory
 from billing_core.payments.methods import PaymentMethodService
+from billing_core.payments.receipts import RECEIPT, build_receipt_email
 from billing_core.payments.service import PaymentService
 from billing_core.payments.stripe_gateway import StripeGateway
 from billing_core.payments.webhooks import StripeWebhookService
@@ -74,7 +81,30 @@ def build_services(
         build_payments(services, settings, gateway=gateway, notifier=notifier or NullNotifier())
     build_autopay(services, settings)
     services.identity_verification.alert_staff = lambda alert: alert_staff(services.escalations, alert)
+    services.outbound = build_outbound(settings, db=db, clock=clock)
     return services
+
+
+def build_outbound(settings: Settings, *, db: Database, clock: Clock) -> OutboundDelivery | None:
+    """The outbound outbox: events are recorded on ``db`` from now on; a Slack mode ``start()``s delivery."""
+    channels: list[Channel] = []
+    if settings.outbound_webhook_url:
+        if not settings.outbound_webhook_url.startswith(("http://", "https://")):
+            raise ConfigurationError("OUTBOUND_WEBHOOK_URL must be an http(s) URL")
+        if settings.outbound_webhook_secret is None:
+            raise ConfigurationError("OUTBOUND_WEBHOOK_SECRET is required when OUTBOUND_WEBHOOK_URL is set")
+        secret = settings.outbound_webhook_secret.get_secret_value()
+        channels.append(WebhookEndpoint(settings.outbound_webhook_url, secret))
+    if settings.smtp_url:  # the payer's receipt, from the bot
+        mailer = SmtpMailer.from_url(settings.smtp_url.get_secret_value(), ca_file=settings.smtp_ca_file)
+        sender = settings.smtp_from
+        channels.append(EmailChannel(mailer, {RECEIPT: lambda event_id, data: build_receipt_email(
+            event_id, data, sender=sender)}))
+    if not channels:
+        return None
+    delivery = OutboundDelivery(db=db, clock=clock, channels=channels)
+    enable_outbound(db, OutboundSink(frozenset(channel.channel for channel in channels), wake=delivery.wake))
+    return delivery
 
 
 def build_identity_verification(settings: Settings, *, db: Database, clock: Clock) -> IdentityVerification:

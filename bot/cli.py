@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
@@ -19,6 +19,7 @@ reminders_app = typer.Typer(no_args_is_help=True, help="Invoice reminders.")
 payments_app = typer.Typer(no_args_is_help=True, help="Payments.")
 identities_app = typer.Typer(no_args_is_help=True, help="Links between Slack users and proven e-mail addresses.")
 autopay_app = typer.Typer(no_args_is_help=True, help="Charging open invoices with the default card on their due date.")
+webhooks_app = typer.Typer(no_args_is_help=True, help="Events sent to OUTBOUND_WEBHOOK_URL (and receipts).")
 installations_app = typer.Typer(no_args_is_help=True, help="Slack workspaces installed over OAuth.")
 app.add_typer(db_app, name="db")
 app.add_typer(reminders_app, name="reminders")
@@ -26,6 +27,7 @@ app.add_typer(payments_app, name="payments")
 app.add_typer(identities_app, name="identities")
 app.add_typer(installations_app, name="installations")
 app.add_typer(autopay_app, name="autopay")
+app.add_typer(webhooks_app, name="webhooks")
 
 R = TypeVar("R")
 
@@ -235,6 +237,70 @@ def autopay_run_once(
     settings = settings_or_exit()
     moment = parse_now(now)
     typer.echo(guarded(lambda: run_once(settings, moment)))
+
+
+def parse_date(option: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} must be a date (YYYY-MM-DD), got {value!r}")
+
+
+@payments_app.command("export")
+def payments_export(
+    since: Annotated[str | None, typer.Option(help="Only payments created on or after this date")] = None,
+    until: Annotated[str | None, typer.Option(help="Only payments created on or before this date (inclusive)")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    output: Annotated[Path | None, typer.Option(help="Write to this file (atomically) instead of stdout")] = None,
+) -> None:
+    """Every payment made through the bot, for the vendor's books (streamed)."""
+    from bot.payments_export import export_payments
+
+    if fmt not in ("csv", "json"):
+        fail(f"--format must be csv or json, got {fmt!r}")
+    start, end = parse_date("--since", since), parse_date("--until", until)
+    if start and end and end < start:
+        fail("--until is before --since")
+    settings = settings_or_exit()
+    try:
+        guarded(lambda: export_payments(
+            settings, since=start, until=end, fmt="csv" if fmt == "csv" else "json", output=output
+        ))
+    except typer.Exit:
+        raise
+    except BrokenPipeError:
+        sys.stderr.close()  # a reader that stopped early (| head) is not an error
+    except OSError as error:
+        fail(f"export failed: {type(error).__name__}: {error}")
+    except Exception as error:
+        first_line = (str(error).splitlines() or [""])[0]
+        fail(f"export failed: {type(error).__name__}: {first_line}")
+
+
+@payments_app.command("show")
+def payments_show(payment_id: Annotated[int, typer.Argument(help="The payment's id (payment #N)")]) -> None:
+    """Everything known about one payment: the record, Stripe's status, its outbound deliveries."""
+    from bot.payment_commands import show_payment
+
+    settings = settings_or_exit()
+    for line in guarded(lambda: show_payment(settings, payment_id)):
+        typer.echo(line)
+
+
+@webhooks_app.command("retry")
+def webhooks_retry(
+    event: Annotated[str | None, typer.Option("--event", help="Send this event (evt_...) again")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Send every event that failed for good again")] = False,
+) -> None:
+    """Send outbound events again: one by id, or every failed one."""
+    from bot.payment_commands import retry_events
+
+    if (event is None) == (not failed):
+        fail("give exactly one of --event ID or --failed")
+    settings = settings_or_exit()
+    typer.echo(guarded(lambda: retry_events(settings, event_id=event, failed=failed)))
 
 
 @app.command("audit")

@@ -58,6 +58,10 @@ def create_http_app(
         from billing_core.escalations.outbox import EscalationCollector
 
         metrics.registry.register(EscalationCollector(services.escalations.outbox))
+    if services.outbound is not None:
+        from billing_core.outbound.delivery import OutboundCollector
+
+        metrics.registry.register(OutboundCollector(services.outbound))
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
 
     # Bolt runs on this pool: cheaper per request than Starlette's run_in_threadpool (anyio's
@@ -171,6 +175,8 @@ def create_http_app(
             detail: dict[str, object] = {"status": "ok", "database": "ok"}
             if operator(request):  # permanent e-mail failures show here, to operators only
                 detail["escalations"] = await run_in_threadpool(services.escalations.health)
+                if services.outbound is not None:
+                    detail["outbound"] = await run_in_threadpool(services.outbound.health)
             return JSONResponse(detail)
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
 

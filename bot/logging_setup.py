@@ -145,10 +145,12 @@ def secret_values(settings: Settings) -> list[str]:
             settings.stripe_api_key,
             settings.stripe_webhook_secret,
             settings.smtp_url,
+            settings.outbound_webhook_secret,
         )
         if secret is not None
     ]
-    for url in (settings.smtp_url.get_secret_value() if settings.smtp_url else "", settings.database_url):
+    for url in (settings.smtp_url.get_secret_value() if settings.smtp_url else "", settings.database_url,
+                settings.outbound_webhook_url or ""):
         password = _url_password(url)
         if password:
             values.append(password)

@@ -67,6 +67,13 @@ def build_runtime(
     return SlackRuntime(services=services, app=app, notifier=notifier, workspaces=workspaces)
 
 
+def start_outbound(services: Services) -> None:
+    """Deliver outbound events and receipts from this process as they are committed, scheduler or
+    not (``billing_core.outbound``). Call it once the database is migrated."""
+    if services.outbound is not None:
+        services.outbound.start()
+
+
 def start_scheduler(services: Services, settings: Settings) -> BackgroundScheduler:
     """Start the scheduled jobs (reminders, escalation retries, reconciliation) for this process."""
     return start_jobs(services=services, settings=settings)
@@ -87,6 +94,7 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool, worke
 
     runtime = build_runtime(settings)
     runtime.services.db.upgrade()  # safe to run again; serialised across processes
+    start_outbound(runtime.services)
     jobs = start_scheduler(runtime.services, settings) if scheduler else None
     # log_config=None: uvicorn's records go through our redacting root handler too.
     options: dict[str, Any] = {
@@ -114,5 +122,6 @@ def worker_app() -> Starlette:
     settings = get_settings()
     configure_from_settings(settings)
     runtime = build_runtime(settings)
+    start_outbound(runtime.services)  # the parent process migrated the database before starting workers
     atexit.register(runtime.notifier.shutdown)
     return create_http_app(runtime.services, settings, runtime.app)

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     support_slack_channel: str | None = Field(None, alias="SUPPORT_SLACK_CHANNEL")
     # The workspace (team id, or "E…:T…" in a Grid organization) holding SUPPORT_SLACK_CHANNEL.
     support_slack_team: str | None = Field(None, alias="SUPPORT_SLACK_TEAM")
+    # Where payments and escalations are reported to the vendor's systems, signed with the secret.
+    outbound_webhook_url: str | None = Field(None, alias="OUTBOUND_WEBHOOK_URL")
+    outbound_webhook_secret: SecretStr | None = Field(None, alias="OUTBOUND_WEBHOOK_SECRET")
 
     billing_timezone: str = Field("UTC", alias="BILLING_TIMEZONE")
     reminder_schedule: Annotated[list[int], NoDecode] = Field(

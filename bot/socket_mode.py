@@ -18,12 +18,13 @@ def socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler:
 
 def run_socket(settings: Settings, *, scheduler: bool) -> None:
     """Connect and serve until interrupted."""
-    from bot.server import build_runtime, start_scheduler
+    from bot.server import build_runtime, start_outbound, start_scheduler
 
     if settings.slack_app_token is None:
         raise ConfigurationError("SLACK_APP_TOKEN is required for this mode but is not set")
     runtime = build_runtime(settings, socket_mode=True)
     runtime.services.db.upgrade()  # safe to run again; serialised across processes
+    start_outbound(runtime.services)
     jobs = start_scheduler(runtime.services, settings) if scheduler else None
     try:
         socket_mode_handler(runtime.app, settings).start()  # type: ignore[no-untyped-call]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
@@ -25,6 +26,23 @@ def _parse_date(value: object) -> object:
 def _currency(value: str) -> str:
     if not is_known_currency(value):
         raise ValueError(f"unknown currency {value!r}: use a lowercase ISO 4217 code such as 'usd'")
+    return value
+
+
+MAX_DOCUMENT_URL = 2000  # well inside Block Kit's 3,000 characters for a button's url
+
+
+def _web_url(value: str | None) -> str | None:
+    """An absolute http(s) URL with a host, nothing else (``javascript:``, ``file:``, relative)."""
+    if value is None or value == "":
+        return None
+    if len(value) > MAX_DOCUMENT_URL:
+        raise ValueError(f"must be at most {MAX_DOCUMENT_URL} characters")
+    if any(ord(char) < 33 or ord(char) == 127 for char in value):
+        raise ValueError("must not contain spaces or control characters")
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http:// or https:// URL")
     return value
 
 
@@ -52,9 +70,11 @@ class InvoiceIn(_Strict):
     currency: StrictStr
     status: Literal["open", "paid", "void"]
     description: StrictStr = ""
+    document_url: StrictStr | None = None
 
     _dates = field_validator("issued_on", "due_on", mode="before")(_parse_date)
     _known_currency = field_validator("currency")(_currency)
+    _document_url = field_validator("document_url")(_web_url)
 
 
 class AccountIn(_Strict):

@@ -185,6 +185,7 @@ class Importer:
             InvoiceRecord.currency,
             InvoiceRecord.status,
             InvoiceRecord.description,
+            InvoiceRecord.document_url,
         )
         for chunk in _chunks(account_ids):
             for stored in session.execute(select(*columns).where(InvoiceRecord.account_id.in_(chunk))):
@@ -205,6 +206,7 @@ class Importer:
                     "currency": invoice.currency,
                     "status": invoice.status,
                     "description": invoice.description,
+                    "document_url": invoice.document_url,
                 }
                 row = existing.get((account_id, invoice.number))
                 if row is None:

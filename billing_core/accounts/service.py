@@ -33,11 +33,12 @@ _INVOICE_COLUMNS = (
     InvoiceRecord.status,
     InvoiceRecord.description,
     InvoiceRecord.payment_lock_id,
+    InvoiceRecord.document_url,
 )
 
 
 def _invoice_from_row(account_external_id: str, row: Any, today: date) -> InvoiceView:
-    number, issued_on, due_on, due, paid, currency, status, description, lock_id = row
+    number, issued_on, due_on, due, paid, currency, status, description, lock_id, document_url = row
     return InvoiceView(
         number=number,
         account_external_id=account_external_id,
@@ -49,6 +50,7 @@ def _invoice_from_row(account_external_id: str, row: Any, today: date) -> Invoic
         description=description,
         overdue=status == "open" and due_on < today,
         payment_in_progress=lock_id is not None,
+        document_url=document_url,
     )
 
 
@@ -184,6 +186,7 @@ def invoice_view(account: AccountRecord, invoice: InvoiceRecord, today: date) ->
         description=invoice.description,
         overdue=invoice.status == "open" and invoice.due_on < today,
         payment_in_progress=invoice.payment_lock_id is not None,
+        document_url=invoice.document_url,
     )
 
 

@@ -124,7 +124,10 @@ class Database:
         # An in-memory SQLite database exists once per connection: reads must share the engine.
         # So must an engine handed in (a test's): a second pool would not see what it sees.
         self.read_engine = self.engine if engine is not None or _is_memory_sqlite(url) else create_read_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Shared by every session this database hands out (``Session.info``): e.g. where outbound
+        # events are recorded (``billing_core.outbound.events.enable``).
+        self.session_info: dict[str, Any] = {}
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=self.session_info)
 
     @property
     def dialect(self) -> str:

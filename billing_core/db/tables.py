@@ -81,6 +81,8 @@ class InvoiceRecord(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The invoice's PDF or hosted page (http or https only, checked by the import).
+    document_url: Mapped[str | None] = mapped_column(Text)
 
 
 class PaymentRecord(Base):
@@ -114,8 +116,10 @@ class PaymentRecord(Base):
     # Set (compare-and-set) just before the one Stripe call that may charge: a payment with it set
     # is never sent again, only looked up (retrieve or search by metadata).
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    # Who started it: 'slack' (a person clicked) or 'autopay' (the autopay pass).
+    # Who started it: "slack" (a person clicked Pay) or "autopay" (the scheduled charge).
     source: Mapped[str] = mapped_column(String(16), default="slack", server_default="slack")
+    # Stripe's receipt page for the charge (``receipt_url``), when it gave one.
+    receipt_url: Mapped[str | None] = mapped_column(Text)
 
     invoices: Mapped[list[PaymentInvoiceRecord]] = relationship(back_populates="payment")
 
@@ -383,3 +387,27 @@ class CardExpiryNoticeRecord(Base):
     stripe_payment_method_id: Mapped[str] = mapped_column(String(255))
     threshold: Mapped[int] = mapped_column(Integer)  # days: 30 or 7
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OutboundEventRecord(Base):
+    """Something the vendor's systems hear of (a signed webhook event, a receipt e-mail), stored in
+    the same transaction as the happening and delivered by ``billing_core.outbound`` afterwards."""
+
+    __tablename__ = "billing_outbound_event"
+    __table_args__ = (
+        Index("ix_billing_outbound_event_due", "status", "next_attempt_at"),
+        Index("ix_billing_outbound_event_subject", "subject"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # evt_...: the same on every retry
+    channel: Mapped[str] = mapped_column(String(16))  # webhook / email
+    type: Mapped[str] = mapped_column(String(64))  # payment.succeeded, escalation.created, receipt ...
+    subject: Mapped[str] = mapped_column(String(64))  # payment:12, escalation:3
+    body: Mapped[str] = mapped_column(Text)  # the exact JSON sent (signed anew per attempt)
+    status: Mapped[str] = mapped_column(String(16))  # queued / sending / delivered / failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -32,8 +32,13 @@ from billing_core.escalations.details import (
 from billing_core.escalations.email_message import build_escalation_email
 from billing_core.escalations.mailer import MailDeliveryError, Mailer
 from billing_core.escalations.views import EscalationView, format_reference
+from billing_core.outbox_leases import LeasedRows
 
 log = logging.getLogger(__name__)
+
+LEASED = LeasedRows(
+    EscalationRecord.id, EscalationRecord.delivery_status, EscalationRecord.attempts, EscalationRecord.next_attempt_at
+)
 
 EMAILS = Counter(
     "billing_escalation_emails_total",
@@ -234,23 +239,7 @@ class EscalationOutbox:
     def _claim(self, escalation_id: int, now: datetime) -> int | None:
         """Take the row for one attempt; the new ``attempts`` value is the fencing token."""
         with self._db.transaction() as session:
-            result = session.execute(
-                update(EscalationRecord)
-                .where(
-                    EscalationRecord.id == escalation_id,
-                    EscalationRecord.delivery_status.in_(("queued", "sending")),
-                    EscalationRecord.next_attempt_at <= now,
-                )
-                .values(
-                    delivery_status="sending",
-                    attempts=EscalationRecord.attempts + 1,
-                    next_attempt_at=now + self.policy.lease,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(result, "rowcount", 0) != 1:
-                return None
-            return session.scalar(select(EscalationRecord.attempts).where(EscalationRecord.id == escalation_id))
+            return LEASED.claim(session, escalation_id, now, self.policy.lease)
 
     def _record_failure(self, escalation_id: int, attempt: int, error: str, *, permanent: bool) -> DeliveryCounts:
         reference = format_reference(escalation_id)
@@ -283,17 +272,7 @@ class EscalationOutbox:
 
     def _finish(self, escalation_id: int, attempt: int, **values: Any) -> None:
         with self._db.transaction() as session:
-            result = session.execute(
-                update(EscalationRecord)
-                .where(
-                    EscalationRecord.id == escalation_id,
-                    EscalationRecord.delivery_status == "sending",
-                    EscalationRecord.attempts == attempt,
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(result, "rowcount", 0) != 1:
+            if not LEASED.finish(session, escalation_id, attempt, values):
                 log.warning(
                     "escalation %s was taken over while attempt %d ran", format_reference(escalation_id), attempt
                 )

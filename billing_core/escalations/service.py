@@ -47,6 +47,7 @@ from billing_core.escalations.views import (
     parse_reference,
 )
 from billing_core.identity.emails import normalize_email
+from billing_core.outbound.events import WEBHOOK, record_event
 from billing_core.views import Actor
 
 log = logging.getLogger(__name__)
@@ -353,6 +354,14 @@ class EscalationService:
             target=format_reference(record.id),
             outcome="queued",
             detail={"topic": topic, "origin": origin, "invoice": invoice.number if invoice else None},
+        )
+        record_event(
+            session, channel=WEBHOOK, type="escalation.created", subject=f"escalation:{record.id}", now=now,
+            data={
+                "reference": format_reference(record.id), "topic": topic, "account_id": account.external_id,
+                "invoice": invoice.number if invoice else None, "requester_email": record.requester_email,
+                "message": message,
+            },
         )
         return record
 

@@ -36,6 +36,7 @@ def payment_view(account: AccountRecord, payment: PaymentRecord, numbers: tuple[
         action_url=payment.action_url,
         settled_at=payment.settled_at,
         stripe_payment_intent_id=payment.stripe_payment_intent_id,
+        receipt_url=payment.receipt_url,
     )
 
 
@@ -123,12 +124,13 @@ _PAYMENT_COLUMNS = (
     PaymentRecord.action_url,
     PaymentRecord.settled_at,
     PaymentRecord.stripe_payment_intent_id,
+    PaymentRecord.receipt_url,
 )
 
 
 def _payment_from_row(account_external_id: str, row: Any, numbers: tuple[str, ...]) -> PaymentView:
     (payment_id, amount, currency, status, created_at, brand, last4, failure, action_url, settled_at,
-     intent_id) = row
+     intent_id, receipt_url) = row
     return PaymentView(
         id=payment_id,
         account_external_id=account_external_id,
@@ -142,4 +144,5 @@ def _payment_from_row(account_external_id: str, row: Any, numbers: tuple[str, ..
         action_url=action_url,
         settled_at=settled_at,
         stripe_payment_intent_id=intent_id,
+        receipt_url=receipt_url,
     )

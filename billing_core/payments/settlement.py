@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from billing_core.audit import add_audit_event
 from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
 from billing_core.payments.history import payment_view
+from billing_core.payments.outbound_events import record_payment_event
+from billing_core.payments.receipts import record_receipt
 from billing_core.payments.stripe_gateway import Intent
 from billing_core.views import PaymentView
 
@@ -88,6 +90,7 @@ def mark_failed(session: Session, payment: PaymentRecord, *, code: str | None, n
         account_id=payment.account_id, target=f"payment:{payment.id}",
         detail={"code": code, "payment_intent": payment.stripe_payment_intent_id},
     )
+    record_payment_event(session, payment, now=now)
 
 
 def mark_succeeded(session: Session, payment: PaymentRecord, *, now: datetime) -> None:
@@ -114,6 +117,8 @@ def mark_succeeded(session: Session, payment: PaymentRecord, *, now: datetime) -
         detail={"amount_minor": payment.amount_minor, "currency": payment.currency,
                 "payment_intent": payment.stripe_payment_intent_id},
     )
+    record_payment_event(session, payment, now=now)
+    record_receipt(session, payment, invoice_numbers(session, payment.id), now=now)
 
 
 def lock_payment(session: Session, payment_id: int) -> PaymentRecord:
@@ -151,6 +156,7 @@ def apply_intent(
         payment.stripe_payment_intent_id = intent.id
     before = payment.status
     if intent.status == "succeeded":
+        payment.receipt_url = intent.receipt_url or payment.receipt_url
         mark_succeeded(session, payment, now=now)
     elif intent.status == "requires_action":
         payment.status = "requires_action"

@@ -51,6 +51,8 @@ class Intent:
     failure_code: str | None = None
     failure_message: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    # The charge's receipt page, when Stripe gives one (localstripe does not).
+    receipt_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,16 @@ def intent_from(data: Any) -> Intent:
         failure_code=error.get("decline_code") or error.get("code"),
         failure_message=error.get("message"),
         metadata={str(k): str(v) for k, v in (raw.get("metadata") or {}).items()},
+        receipt_url=_receipt_url(raw.get("latest_charge")),
     )
+
+
+def _receipt_url(charge: Any) -> str | None:
+    """``latest_charge.receipt_url`` when the charge came expanded and has an http(s) one."""
+    if charge is None or isinstance(charge, str):
+        return None
+    url = _unwrap(charge).get("receipt_url")
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 2000 else None
 
 
 def card_from(data: Any) -> Card:

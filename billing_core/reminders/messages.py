@@ -52,6 +52,7 @@ class ReminderLine:
     paid: bool = False
     # Autopay will charge it on its due date to this card ("Visa •••• 4242"); only before it is due.
     autopay_card: str = ""
+    document_url: str | None = None  # the invoice's PDF or hosted page
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,6 +178,7 @@ def due_query(schedule: ReminderSchedule, window: PlanWindow, *, after: str | No
             InvoiceRecord.currency,
             InvoiceRecord.due_on,
             case((step <= 0, _autopay_card()), else_=None).label("autopay_card"),
+            InvoiceRecord.document_url,
         )
         .join(ContactRecord, ContactRecord.account_id == InvoiceRecord.account_id)
         .join(AccountRecord, AccountRecord.id == InvoiceRecord.account_id)
@@ -327,7 +328,7 @@ def _split(email: str, step: int, run: list[Any]) -> Iterator[ReminderGroup]:
 
 def _reminder(row: Any) -> DueReminder:
     (invoice_id, contact_id, step, email, contact_name, account_id, account_name, number,
-     due_minor, paid_minor, currency, due_on, autopay_card) = row
+     due_minor, paid_minor, currency, due_on, autopay_card, document_url) = row
     line = ReminderLine(
         account_external_id=account_id,
         account_name=account_name,
@@ -335,6 +336,7 @@ def _reminder(row: Any) -> DueReminder:
         amount=Money(due_minor - paid_minor, currency),
         due_on=due_on,
         autopay_card=_card_label(autopay_card),
+        document_url=document_url,
     )
     return DueReminder(invoice_id, contact_id, int(step), email, contact_name, line)
 

@@ -73,6 +73,7 @@ def load_sent(db: Database, posted: PostedMessage, claimed_at: datetime, today: 
                 amount=Money(invoice.amount_due_minor, invoice.currency),
                 due_on=invoice.due_on,
                 paid=invoice.status == "paid",
+                document_url=invoice.document_url,
             )
             for _, invoice, account, _ in rows
         )

@@ -108,7 +108,7 @@ def console_parts(
     stripe_gateway: StripeGateway | None = None,
 ) -> Iterator[ConsoleParts]:
     """Build the stand-in, the services and the Bolt app; tear them down on exit."""
-    from bot.server import SlackRuntime, build_runtime
+    from bot.server import SlackRuntime, build_runtime, start_outbound
 
     workspace = Workspace(Display(write, lambda user_id: workspace.describe(user_id)))
     api = SlackWebAPI(workspace).start()
@@ -124,6 +124,7 @@ def console_parts(
         services = runtime.services
         if seed is not None:
             seed(services)
+        start_outbound(services)  # receipts (and events) go out as in serve, once the database is ready
         for person in people:
             workspace.add_person(person.email, person.name)
         driver = SlackDriver(runtime.app, signing_secret=signing_secret, workspace=workspace, executor=executor)
@@ -135,6 +136,8 @@ def console_parts(
             driver.close()
         if runtime is not None:
             runtime.notifier.shutdown()
+            if runtime.services.outbound is not None:
+                runtime.services.outbound.stop()
             runtime.services.db.dispose()
         api.stop()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from billing_core.autopay.switch import AutopayStatus
 from billing_core.views import CallerContext, InvoiceView
 from handlers.accounts.accounts_blocks import switch_select, unlisted_accounts
-from handlers.accounts.invoices_blocks import invoice_row, more_invoices, pay_balance_button
+from handlers.accounts.invoices_blocks import invoice_rows, more_invoices, pay_balance_button
 from handlers.accounts.overview_blocks import account_summary, main_actions
 from handlers.autopay.autopay_blocks import autopay_row
 from handlers.kit.blocks import Block, actions, context, divider, escape, header, section
@@ -28,7 +28,7 @@ def home_view(ctx: CallerContext, invoices: list[InvoiceView], autopay: AutopayS
     blocks.append(divider())
     if invoices:
         blocks.append(section("*Open invoices*"))
-        blocks.extend(invoice_row(invoice) for invoice in invoices[:MAX_HOME_INVOICES])
+        blocks.extend(invoice_rows(invoices[:MAX_HOME_INVOICES], budget=2 * MAX_HOME_INVOICES))
         hidden = max(account.open_invoice_count, len(invoices)) - min(len(invoices), MAX_HOME_INVOICES)
         if hidden > 0:
             blocks.append(context(more_invoices(hidden)))

@@ -13,6 +13,7 @@ from handlers.kit.blocks import (
     fmt_date,
     section,
 )
+from handlers.kit.documents import view_invoice_button
 from handlers.kit.ids import PAY_OPEN_ACTION
 from handlers.kit.payloads import PayTarget
 
@@ -45,6 +46,20 @@ def invoice_row(invoice: InvoiceView) -> Block:
     return section(invoice_line(invoice), accessory=pay)
 
 
+def invoice_rows(invoices: list[InvoiceView], budget: int) -> list[Block]:
+    """Each invoice's row, plus a "View invoice" button under those with a document while the
+    ``budget`` of blocks allows (every row is shown first; the buttons get what is left)."""
+    spare = budget - len(invoices)
+    blocks: list[Block] = []
+    for invoice in invoices:
+        blocks.append(invoice_row(invoice))
+        document = view_invoice_button(invoice.document_url)
+        if document is not None and spare > 0:
+            blocks.append(actions(document))
+            spare -= 1
+    return blocks
+
+
 def invoices_screen(account: AccountView, invoices: list[InvoiceView]) -> Screen:
     """The open invoices to choose from, then the full-balance button."""
     if not invoices:
@@ -54,7 +69,7 @@ def invoices_screen(account: AccountView, invoices: list[InvoiceView]) -> Screen
             title="Invoices",
         )
     blocks: list[Block] = [section(f"*Open invoices for {escape_line(account.name)}*")]
-    blocks.extend(invoice_row(invoice) for invoice in invoices[:_MAX_ROWS])
+    blocks.extend(invoice_rows(invoices[:_MAX_ROWS], budget=_MAX_ROWS + 5))  # 50 blocks at most in a message
     if len(invoices) > _MAX_ROWS:
         blocks.append(context(more_invoices(len(invoices) - _MAX_ROWS)))
     balance = pay_balance_button(account)

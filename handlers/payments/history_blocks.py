@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from billing_core.views import AccountView, Page, PaymentView
 from handlers.kit.blocks import Block, Screen, actions, button, context, escape_line, fmt_date, section
+from handlers.kit.documents import view_receipt_button
 from handlers.kit.ids import SHOW_HISTORY_ACTION, SHOW_HISTORY_PREVIOUS_ACTION
 from handlers.kit.payloads import HistoryPage
 
@@ -40,7 +41,7 @@ def history_screen(account: AccountView, page: Page[PaymentView]) -> Screen:
     blocks: list[Block] = [section(f"*Payment history for {escape_line(account.name)}*")]
     if not page.items:
         blocks.append(section("No payments yet." if page.page == 0 else "No more payments."))
-    blocks.extend(section(payment_line(p)) for p in page.items)
+    blocks.extend(section(payment_line(p), accessory=view_receipt_button(p.receipt_url)) for p in page.items)
     pages = max(1, -(-page.total // page.page_size))
     blocks.append(context(f"Page {page.page + 1} of {pages} · {page.total} payment(s)"))
     nav: list[Block] = []

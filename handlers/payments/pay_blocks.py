@@ -21,6 +21,7 @@ from handlers.kit.blocks import (
     section,
     support_button,
 )
+from handlers.kit.documents import view_invoice_button, view_receipt_button
 from handlers.kit.ids import (
     ADD_CARD_ACTION,
     PAY_METHOD_BLOCK,
@@ -71,7 +72,8 @@ def pay_modal(
         more = f"\n…and {len(invoices) - 20} more" if len(invoices) > 20 else ""
         summary = f"*{escape_line(account.name)}*: full open balance\n{rows}{more}\n*Total: {amount.format()}*"
         metadata = PayModalMetadata(account=account.external_id, balance=True, expected=amount.amount_minor)
-    blocks: list[Block] = [section(summary)]
+    document = view_invoice_button(invoices[0].document_url) if invoice and invoices else None
+    blocks: list[Block] = [section(summary, accessory=document)]
     add_card = button("Add a new card", ADD_CARD_ACTION, AccountRef(account=account.external_id).encode())
     if methods:
         blocks.append(method_picker(methods))
@@ -114,6 +116,9 @@ def outcome_screen(payment: PaymentView, account_name: str) -> Screen:
                 f"*Date:* {when}\n*Receipt:* payment #{payment.id}"
             ),
         ]
+        receipt = view_receipt_button(payment.receipt_url)
+        if receipt is not None:
+            blocks.append(actions(receipt, block_id="payment_receipt"))
         return Screen(text, blocks, title="Payment received")
     if payment.status == "failed":
         reason = escape_line(payment.failure_reason or "the card was declined")

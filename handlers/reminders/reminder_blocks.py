@@ -15,6 +15,7 @@ from handlers.kit.blocks import (
     section,
     support_button,
 )
+from handlers.kit.documents import view_invoice_button
 from handlers.kit.ids import PAY_OPEN_ACTION, REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
 from handlers.kit.payloads import PayTarget
 from handlers.reminders.payloads import InvoiceRef, SnoozeTarget
@@ -49,6 +50,7 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
                         "Yes, tell them",
                     ),
                 ),
+                *_document(line),
                 block_id=f"reminder_invoice_{index}",
             )
         )
@@ -67,6 +69,11 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
     )
     blocks.append(context("Reminders go out on weekdays between 9:00 and 17:00 your time."))
     return blocks
+
+
+def _document(line: ReminderLine) -> list[Block]:
+    button = view_invoice_button(line.document_url)
+    return [button] if button is not None else []
 
 
 def snooze_value(lines: list[ReminderLine]) -> str:

@@ -99,8 +99,9 @@ def test_a_newcomer_pays_switches_lists_cards_gets_reminders_and_escalates(tmp_p
         sent = console.send("I was charged twice for INV-2000")
         assert "ESC-" in sent
 
-        mail = sink.wait_for(1, timeout=30)[0]
-        assert mail["To"] == "billing@example.com"
+        mails = sink.wait_for(2, timeout=30)  # the receipt of the payment above, and the escalation
+        assert any(m["To"] == "ann@acme.test" and "Receipt: $480.00" in m["Subject"] for m in mails)
+        mail = next(m for m in mails if m["To"] == "billing@example.com")
         assert "[ESC-" in mail["Subject"] and "Acme Labs" in mail["Subject"]
         assert "ann@acme.test" in mail["Reply-To"]
         body = mail.get_body(preferencelist=("plain",))

@@ -110,6 +110,7 @@ def upgrade() -> None:
     sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('document_url', sa.Text(), nullable=True),
     sa.CheckConstraint("status in ('open', 'paid', 'void')", name=op.f('ck_billing_invoice_status_known')),
     sa.CheckConstraint('amount_due_minor >= 0', name=op.f('ck_billing_invoice_amount_due_not_negative')),
     sa.CheckConstraint('amount_paid_minor >= 0', name=op.f('ck_billing_invoice_amount_paid_not_negative')),
@@ -141,6 +142,7 @@ def upgrade() -> None:
     sa.Column('settled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('source', sa.String(length=16), server_default='slack', nullable=False),
+    sa.Column('receipt_url', sa.Text(), nullable=True),
     sa.CheckConstraint("status in ('pending', 'succeeded', 'failed', 'requires_action')", name=op.f('ck_billing_payment_status_known')),
     sa.CheckConstraint('amount_minor > 0', name=op.f('ck_billing_payment_amount_positive')),
     sa.ForeignKeyConstraint(['account_id'], ['billing_account.id'], name=op.f('fk_billing_payment_account_id_billing_account'), ondelete='CASCADE'),
@@ -309,11 +311,32 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_card_expiry_notice')),
     sa.UniqueConstraint('contact_id', 'stripe_payment_method_id', 'threshold', name=op.f('uq_billing_card_expiry_notice_contact_id_stripe_payment_method_id_threshold'))
     )
-    
+    op.create_table('billing_outbound_event',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('type', sa.String(length=64), nullable=False),
+    sa.Column('subject', sa.String(length=64), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_status', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_outbound_event'))
+    )
+    with op.batch_alter_table('billing_outbound_event', schema=None) as batch_op:
+        batch_op.create_index('ix_billing_outbound_event_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_billing_outbound_event_subject', ['subject'], unique=False)
 
 
 def downgrade() -> None:
-    
+    with op.batch_alter_table('billing_outbound_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_billing_outbound_event_subject')
+        batch_op.drop_index('ix_billing_outbound_event_due')
+
+    op.drop_table('billing_outbound_event')
     op.drop_table('billing_card_expiry_notice')
     with op.batch_alter_table('billing_autopay_attempt', schema=None) as batch_op:
         batch_op.drop_index('ix_billing_autopay_attempt_status')

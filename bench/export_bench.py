@@ -1,0 +1,113 @@
+"""``payments export`` throughput and memory: N payments (each settling one invoice) exported as CSV
+by a real ``billing-bot payments export --output FILE`` process; rows/s and its peak RSS.
+
+    python -m bench.export_bench [--payments 1000000] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from billing_core.db.database import Database
+from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
+
+BATCH = 20_000
+ACCOUNTS = 1_000
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def seed(db: Database, payments: int) -> None:
+    """``payments`` succeeded payments over ``ACCOUNTS`` accounts, one invoice each (Core executemany)."""
+    accounts = min(ACCOUNTS, payments) or 1
+    with db.engine.begin() as connection:
+        connection.execute(insert(AccountRecord.__table__), [  # type: ignore[arg-type]
+            {"id": a + 1, "external_id": f"acct-{a:05d}", "name": f"Account {a}, Inc.", "currency": "usd",
+             "created_at": START, "updated_at": START} for a in range(accounts)])
+    for first in range(0, payments, BATCH):
+        ids = range(first + 1, min(payments, first + BATCH) + 1)
+        at = [START + timedelta(seconds=i * 17) for i in ids]
+        with db.engine.begin() as connection:
+            connection.execute(insert(InvoiceRecord.__table__), [  # type: ignore[arg-type]
+                {"id": i, "account_id": i % accounts + 1, "number": f"INV-{i:08d}", "issued_on": t.date(),
+                 "due_on": t.date(), "amount_due_minor": 1000 + i % 9000, "amount_paid_minor": 1000 + i % 9000,
+                 "currency": "usd", "status": "paid", "description": "", "paid_at": t, "created_at": t,
+                 "updated_at": t} for i, t in zip(ids, at, strict=True)])
+            connection.execute(insert(PaymentRecord.__table__), [  # type: ignore[arg-type]
+                {"id": i, "account_id": i % accounts + 1, "amount_minor": 1000 + i % 9000, "currency": "usd",
+                 "status": "succeeded", "idempotency_key": f"bench-{i}", "stripe_payment_intent_id": f"pi_{i:012d}",
+                 "card_brand": "visa", "card_last4": "4242", "started_by_email": f"billing{i % accounts}@example.test",
+                 "started_by_principal": f"slack:T1:U{i % accounts}", "created_at": t, "updated_at": t,
+                 "settled_at": t + timedelta(seconds=2), "source": "autopay" if i % 10 == 0 else "slack"}
+                for i, t in zip(ids, at, strict=True)])
+            connection.execute(insert(PaymentInvoiceRecord.__table__), [  # type: ignore[arg-type]
+                {"payment_id": i, "invoice_id": i, "amount_minor": 1000 + i % 9000} for i in ids])
+
+
+def export_once(database_url: str, output: Path) -> tuple[float, float]:
+    """Run the command; its wall time (s) and peak RSS (MB, from the kernel's accounting of the child)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "OUTBOUND_", "SMTP_"))}
+    env["DATABASE_URL"] = database_url
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "bot", "payments", "export", "--output", str(output)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"export failed: {process.stderr.read().decode() if process.stderr else ''}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def run(payments: int, database_url: str | None = None) -> dict[str, Any]:
+    """Seed a fresh database (temporary SQLite, or a fresh PostgreSQL database on that server), export once."""
+    if database_url is not None and database_url.startswith("postgresql"):
+        from tests.support.postgres import fresh_database
+
+        with fresh_database(database_url, prefix="billing_bench_export_") as url:
+            return _run(payments, url)
+    return _run(payments, None)
+
+
+def _run(payments: int, database_url: str | None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="billing-export-bench-") as tmp:
+        url = database_url or f"sqlite:///{Path(tmp) / 'export.db'}"
+        db = Database(url)
+        db.upgrade()
+        started = time.perf_counter()
+        seed(db, payments)
+        seeded = time.perf_counter() - started
+        db.dispose()
+        output = Path(tmp) / "payments.csv"
+        seconds, rss = export_once(url, output)
+        with output.open(newline="") as handle:
+            rows = sum(1 for _ in csv.reader(handle)) - 1
+    if rows != payments:
+        raise RuntimeError(f"exported {rows} rows for {payments} payments")
+    return {
+        "backend": url.split(":", 1)[0], "payments": payments, "seed_s": round(seeded, 1),
+        "export_s": round(seconds, 2), "rows_per_s": round(payments / seconds), "peak_rss_mb": round(rss, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--payments", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server URL (a fresh database is made)")
+    args = parser.parse_args()
+    print(json.dumps(run(args.payments, args.database_url)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""The payer's receipt e-mail after a successful payment, through ``SMTP_URL``, sent once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pydantic import SecretStr
+
+from billing_core.clock import FixedClock
+from billing_core.container import Services
+from billing_core.db.database import Database
+from bot.bootstrap import build_services
+from bot.settings import Settings
+from tests.integration.payments.conftest import ANN, DECLINES_AT_CHARGE, RecordingNotifier, Setup, Stripe, add_card
+from tests.support.fixtures import smtp_sink  # noqa: F401
+from tests.support.smtp_sink import SmtpSink
+
+
+@pytest.fixture
+def mail(pay: Services, pay_settings: Settings, db: Database, clock: FixedClock, notifier: RecordingNotifier,
+         smtp_sink: SmtpSink) -> Services:  # noqa: F811
+    """Services on the same database with SMTP_URL set: receipts are recorded and can be sent."""
+    settings = pay_settings.model_copy(
+        update={"smtp_url": SecretStr(smtp_sink.url), "smtp_from": "billing@vendor.test"})
+    services = build_services(settings, clock=clock, db=db, notifier=notifier)
+    assert services.outbound is not None and services.payments is not None
+    return services
+
+
+def test_a_successful_payment_e_mails_one_receipt_to_the_payer(
+    mail: Services, cards: Setup, clock: FixedClock, smtp_sink: SmtpSink,  # noqa: F811
+) -> None:
+    assert mail.outbound is not None and mail.payments is not None
+    done = mail.payments.execute(mail.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id)
+    assert done.status == "succeeded"
+
+    assert mail.outbound.deliver_due().delivered == 1
+    clock.set(clock.now() + timedelta(hours=1))
+    assert mail.outbound.deliver_due().delivered == 0  # sent once
+    [message] = smtp_sink.wait_for(1)
+    assert message["To"] == "ann@acme.test" and message["From"] == "billing@vendor.test"
+    assert "$1,250.00" in message["Subject"]
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    page = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    for part in (text, page):
+        assert "$1,250.00" in part and "INV-1" in part and "4242" in part and f"payment #{done.id}" in part
+        assert "Visa" in part
+    assert len(smtp_sink.messages) == 1
+
+
+def test_a_declined_payment_sends_no_receipt(
+    pay: Services, mail: Services, cards: Setup, stripe_api: Stripe, smtp_sink: SmtpSink,  # noqa: F811
+) -> None:
+    assert mail.outbound is not None and mail.payments is not None
+    declining = add_card(pay, stripe_api, cards, DECLINES_AT_CHARGE)
+    done = mail.payments.execute(mail.payments.start_invoice_payment(ANN, "acme", "INV-1", declining).id)
+    assert done.status == "failed"
+    assert mail.outbound.deliver_due().delivered == 0
+    assert smtp_sink.messages == []
+
+
+def test_a_mail_server_that_says_try_later_gets_the_receipt_on_the_retry_once(
+    mail: Services, cards: Setup, clock: FixedClock, smtp_sink: SmtpSink,  # noqa: F811
+) -> None:
+    assert mail.outbound is not None and mail.payments is not None
+    smtp_sink.reject_next()
+    mail.payments.execute(mail.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id)
+    assert mail.outbound.deliver_due().retried == 1
+    clock.set(clock.now() + timedelta(minutes=1))
+    assert mail.outbound.deliver_due().delivered == 1
+    assert len(smtp_sink.messages) == 1
