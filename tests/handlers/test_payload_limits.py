@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from billing_core.autopay.notices import AutopayNotice
+from billing_core.autopay.switch import AutopayStatus
 from billing_core.escalations.views import EscalationView
 from billing_core.money import Money
 from billing_core.reminders.messages import ReminderLine, ReminderMessage
@@ -26,6 +28,16 @@ from handlers.accounts.help_blocks import help_screen
 from handlers.accounts.home_blocks import home_refusal_view, home_view
 from handlers.accounts.invoices_blocks import invoices_screen
 from handlers.accounts.overview_blocks import balance_screen, overview_screen
+from handlers.autopay.autopay_blocks import autopay_screen, confirm_screen
+from handlers.autopay.notice_blocks import autopay_notice_screen
+from handlers.chat.chat_blocks import (
+    already_paid_screen,
+    chat_help_screen,
+    invoice_screen,
+    not_caught_screen,
+    pay_buttons_screen,
+    reminder_pay_screen,
+)
 from handlers.escalations.support_blocks import (
     open_escalations_screen,
     queued_screen,
@@ -51,6 +63,7 @@ LONG_ID = ("acct-" + "x" * ID_MAX)[:ID_MAX]
 IDS = ("acme", LONG_ID)
 AMOUNTS = (0, 99_999_999_999)
 CURRENCIES = ("usd", "jpy", "kwd")
+LONG_URL = "https://docs.example.com/" + "d" * (2000 - 25)  # the import's longest document_url
 INVOICE_COUNTS = (0, 1, 20, 60, 150)
 
 
@@ -69,7 +82,8 @@ class Case:
         return [
             InvoiceView(_number(self.account_id, n), self.account_id, date(2026, 10, 1), date(2026, 12, 1),
                         Money(self.amount, self.currency), Money(0, self.currency), "open",
-                        self.name if n % 2 else "", n % 3 == 0, payment_in_progress=n % 7 == 6)
+                        self.name if n % 2 else "", n % 3 == 0, payment_in_progress=n % 7 == 6,
+                        document_url=LONG_URL if n % 2 == 0 else None)
             for n in range(count)
         ]
 
@@ -97,7 +111,8 @@ def payment(case: Case, n: int, status: str) -> PaymentView:
     return PaymentView(n, case.account_id, Money(case.amount, case.currency), status,
                        datetime(2026, 11, 1, tzinfo=UTC), tuple(i.number for i in case.invoices(3)),
                        card_brand=case.name[:30], card_last4="4242", failure_reason=case.name,
-                       action_url="https://hooks.stripe.com/" + "a" * 500, settled_at=None)
+                       action_url="https://hooks.stripe.com/" + "a" * 500, settled_at=None,
+                       receipt_url="https://pay.stripe.com/receipts/" + "r" * 1900)
 
 
 def escalation(case: Case, n: int) -> EscalationView:
@@ -109,7 +124,9 @@ def escalation(case: Case, n: int) -> EscalationView:
 
 def reminder(case: Case, count: int, paid: bool = False) -> ReminderMessage:
     lines = tuple(ReminderLine(f"{case.account_id[:124]}-{n % 3}", case.name, _number(case.account_id, n),
-                               Money(case.amount, case.currency), date(2026, 12, 1), paid=paid or n % 5 == 4)
+                               Money(case.amount, case.currency), date(2026, 12, 1), paid=paid or n % 5 == 4,
+                               autopay_card=case.name if n % 4 == 1 else "",
+                               document_url=LONG_URL if n % 2 == 0 else None)
                   for n in range(count))
     return ReminderMessage(step=3, recipient_name=case.name, lines=lines)
 
@@ -144,6 +161,36 @@ def screens(case: Case) -> Iterator[tuple[str, Screen]]:
     yield "resolved DM", resolved_dm(escalation(case, 1))
     yield "prompt", prompt_screen("a***@" + case.name, new=True)
     yield "message", message_screen(case.name * 20)
+    for enabled, card in ((False, None), (False, cards(1)[0]), (True, cards(1)[0])):
+        status = autopay(case, enabled, card)
+        yield f"autopay {enabled} {card is not None}", autopay_screen(status)
+        yield f"autopay confirm on {enabled}", confirm_screen(status, True)
+        yield f"autopay confirm off {enabled}", confirm_screen(status, False)
+        yield f"methods x30 with autopay {enabled}", methods_screen(case.account(), cards(30), status)
+        yield f"methods x1 with autopay {enabled}", methods_screen(case.account(), cards(1), status)
+    for kind in ("turned_on", "turned_off", "card_removed", "charged", "declined", "needs_authentication",
+                 "card_expiring"):
+        yield f"autopay notice {kind}", autopay_notice_screen(autopay_notice(case, kind))
+    many = case.invoices(150)
+    yield "chat invoice", invoice_screen(many[0], case.name)
+    yield "chat pay buttons", pay_buttons_screen(many, case.name * 10)
+    yield "chat already paid", already_paid_screen(many, case.name * 10)
+    yield "chat reminder pay", reminder_pay_screen(many)
+    yield "chat not caught", not_caught_screen([case.name] * 5, support_account=case.account_id)
+    yield "chat help", chat_help_screen()
+
+
+def autopay(case: Case, enabled: bool, card: PaymentMethodView | None) -> AutopayStatus:
+    return AutopayStatus(case.account_id, case.name, enabled, card, changed_by="ann@acme.test",
+                         changed_at=datetime(2026, 11, 1, tzinfo=UTC))
+
+
+def autopay_notice(case: Case, kind: str) -> AutopayNotice:
+    return AutopayNotice(kind=kind, account_external_id=case.account_id, account_name=case.name,  # type: ignore[arg-type]
+                         card_label=case.name, changed_by=case.name, invoice_number=_number(case.account_id, 1),
+                         reason=case.name * 5, action_url="https://hooks.stripe.com/" + "a" * 1500,
+                         retry_on=date(2026, 12, 4), card_expires="12/26", days_left=7,
+                         payment=payment(case, 1, "succeeded"))
 
 
 def messages(case: Case) -> Iterator[tuple[str, list[dict[str, Any]], str]]:
@@ -164,6 +211,8 @@ def views(case: Case) -> Iterator[tuple[str, dict[str, Any]]]:
     for count in INVOICE_COUNTS:
         invoices = case.invoices(count)
         yield f"home x{count}", home_view(_home_ctx(case, count), invoices[:30])
+        yield f"home x{count}, autopay", home_view(_home_ctx(case, count), invoices[:30],
+                                                   autopay(case, True, cards(1)[0]))
         chosen = invoices[-1].number if invoices else None
         yield f"support modal x{count}", support_modal(case.account(count), invoices, invoice=chosen,
                                                        topic="payment_declined", message=case.name * 50)
