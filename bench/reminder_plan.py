@@ -74,7 +74,8 @@ def mark_progress(db: Database, now: datetime) -> dict[str, int]:
     with db.transaction() as session:
         if db.dialect == "postgresql":
             session.execute(text("SET LOCAL statement_timeout = 0"))
-        session.execute(insert(ReminderDeliveryRecord).from_select(columns, sent.union_all(failed)))
+        deliveries = insert(ReminderDeliveryRecord).from_select(columns, sent.union_all(failed), include_defaults=False)
+        session.execute(deliveries)
         session.execute(insert(ReminderPauseRecord).from_select(["invoice_id", "contact_id", "until", "reason"],
                                                                 paused))
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
