@@ -49,6 +49,10 @@ class Services:
     # Signed webhook events (OUTBOUND_WEBHOOK_URL) and receipts: None when neither is configured.
     outbound: OutboundDelivery | None = None
 
+    def chargeable_autopay(self) -> AutopayService | None:
+        """Autopay, when something could be charged (a Stripe key gave it its pass); else None."""
+        return self.autopay if self.autopay_pass is not None else None
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Services:
         # Bolt deep-copies the request context for lazy listeners; the services (engine, pools)
         # are shared process-wide, so the copy is the same object.

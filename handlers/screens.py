@@ -57,9 +57,8 @@ def methods(ix: Interaction, caller: CallerContext, account: AccountView, page: 
 
 def autopay_status(ix: Interaction, actor: Actor, account: AccountView) -> AutopayStatus | None:
     """The account's autopay for a screen; None when nothing could be charged (no Stripe key)."""
-    if ix.services.autopay is None or ix.services.autopay_pass is None:
-        return None
-    return ix.services.autopay.status(actor, account.external_id)
+    service = ix.services.chargeable_autopay()
+    return None if service is None else service.status(actor, account.external_id)
 
 
 def history(ix: Interaction, caller: CallerContext, account: AccountView, page: int = 0) -> Screen:

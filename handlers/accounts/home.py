@@ -54,10 +54,8 @@ def publish_home_for(
 
 def home_autopay(deps: Deps, caller: CallerContext) -> AutopayStatus | None:
     """The active account's autopay for the tab; None when nothing could be charged (no Stripe key)."""
-    services = deps.services
-    if services.autopay is None or services.autopay_pass is None:
-        return None
-    return services.autopay.status(caller.actor, caller.active.external_id)
+    service = deps.services.chargeable_autopay()
+    return None if service is None else service.status(caller.actor, caller.active.external_id)
 
 
 def home_opened(body: dict[str, Any], client: WebClient, context: BoltContext, event: dict[str, Any]) -> None:

@@ -23,8 +23,8 @@ from handlers.kit.surfaces import opened_surface
 
 def autopay_service(ix: Interaction) -> AutopayService:
     """Autopay; ``PaymentsUnavailable`` without a Stripe key (nothing could be charged)."""
-    service = ix.services.autopay
-    if service is None or ix.services.autopay_pass is None:
+    service = ix.services.chargeable_autopay()
+    if service is None:
         raise PaymentsUnavailable()
     return service
 
