@@ -55,6 +55,7 @@ def test_serve_and_the_commands_refuse_a_database_behind_this_release_in_one_lin
         ["import", "missing.json"],
         ["reminders", "preview"],
         ["audit"],
+        ["console"],
     ):
         result = deployment.cli(*command)
         assert result.returncode != 0, command
