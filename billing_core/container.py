@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from billing_core.accounts.importer import Importer
+from billing_core.accounts.push import PushService
 from billing_core.accounts.service import AccountService
 from billing_core.audit import AuditLog
 from billing_core.autopay.charging import AutopayPass
@@ -48,6 +49,8 @@ class Services:
     autopay_pass: AutopayPass | None = None
     # Signed webhook events (OUTBOUND_WEBHOOK_URL) and receipts: None when neither is configured.
     outbound: OutboundDelivery | None = None
+    # The push API for the vendor's systems (/api/v1): None without BILLING_API_TOKEN.
+    push: PushService | None = None
 
     def chargeable_autopay(self) -> AutopayService | None:
         """Autopay, when something could be charged (a Stripe key gave it its pass); else None."""

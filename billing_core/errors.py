@@ -5,6 +5,8 @@ Messages here are for logs and operators; they never carry card data or secrets.
 
 from __future__ import annotations
 
+from datetime import date
+
 
 class BillingError(Exception):
     """Base of every error the domain raises on purpose."""
@@ -43,6 +45,36 @@ class InvoiceNotPayable(BillingError):
 
 class InvoiceAlreadyPaid(InvoiceNotPayable):
     pass
+
+
+class InvoiceClosedAtSource(InvoiceNotPayable):
+    """The invoice was closed where it lives (paid outside Slack, voided, written off): its last
+    state received from the vendor (file, API or Stripe Billing) says so; nothing is charged."""
+
+    def __init__(self, number: str, closed_as: str, on: date | None) -> None:
+        super().__init__(f"{number} is {closed_as}")
+        self.number = number
+        self.closed_as = closed_as
+        self.on = on
+
+    def sentence(self) -> str:
+        """``INV-1001 was paid on 3 Dec outside Slack``."""
+        months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+        when = f" on {self.on.day} {months[self.on.month - 1]}" if self.on is not None else ""
+        if self.closed_as == "paid_elsewhere":
+            return f"{self.number} was paid{when} outside Slack"
+        if self.closed_as == "uncollectible":
+            return f"{self.number} was written off{when} by billing"
+        return f"{self.number} was voided{when} by billing"
+
+
+class ChargeUnderWay(BillingError):
+    """An invoice cannot be closed from outside: a payment through the bot was already sent to the
+    card processor. Once it settles, the invoice is either paid (here) or open again."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"a payment of {number} through billing-bot is being charged")
+        self.number = number
 
 
 class NothingToPay(BillingError):

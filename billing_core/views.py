@@ -46,6 +46,9 @@ class InvoiceView:
     overdue: bool
     payment_in_progress: bool = False
     document_url: str | None = None  # the invoice's PDF or hosted page, when the import gave one
+    # Closed where it lives (paid_elsewhere / void / uncollectible) and on which day, when known.
+    closed_as: str | None = None
+    closed_on: date | None = None
 
     @property
     def outstanding(self) -> Money:
@@ -64,6 +67,17 @@ class PaymentMethodView:
     @property
     def label(self) -> str:
         return f"{self.brand.title()} •••• {self.last4} (exp {self.exp_month:02d}/{self.exp_year % 100:02d})"
+
+
+@dataclass(frozen=True, slots=True)
+class PaidElsewhereView:
+    """An invoice the vendor reported paid outside Slack (not a payment the bot collected)."""
+
+    invoice_number: str
+    amount: Money
+    method: str
+    reference: str
+    paid_on: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,3 +137,8 @@ class ImportSummary:
     invoices_updated: int = 0
     invoices_unchanged: int = 0
     extra: dict[str, int] = field(default_factory=dict)
+    # ``import --full``: how unlisted open invoices were closed, which were, and which were left
+    # open because a payment through the bot was already being charged.
+    closed_as: str | None = None
+    closed: tuple[str, ...] = ()
+    left_open: tuple[str, ...] = ()

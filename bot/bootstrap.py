@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 from billing_core.accounts.importer import Importer
+from billing_core.accounts.push import PushService
 from billing_core.accounts.service import AccountService
 from billing_core.audit import AuditLog
 from billing_core.autopay.card_health import CardHealth
@@ -64,17 +65,20 @@ def build_services(
     accounts = AccountService(db=db, clock=clock, timezone=settings.timezone)
     escalations = build_escalations(settings, db=db, clock=clock, today=accounts.today)
     identity_verification = build_identity_verification(settings, db=db, clock=clock)
+    importer = Importer(db=db, clock=clock)
     services = Services(
         db=db,
         clock=clock,
         accounts=accounts,
         history=PaymentHistory(db=db),
         audit=AuditLog(db=db, clock=clock),
-        importer=Importer(db=db, clock=clock),
+        importer=importer,
         escalations=escalations,
         reminders=build_reminders(settings, db=db, clock=clock, escalations=escalations,
                                   identity_verification=identity_verification),
         identity_verification=identity_verification,
+        # The push API (/api/v1) exists only with BILLING_API_TOKEN.
+        push=PushService(db=db, clock=clock, importer=importer) if settings.api_tokens() else None,
     )
     gateway = stripe_gateway or build_stripe_gateway(settings)
     if gateway is not None:

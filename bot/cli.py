@@ -156,14 +156,24 @@ def require_current_schema(settings: Settings) -> None:
 
 
 @app.command("import")
-def import_file(file: Annotated[Path, typer.Argument(help="JSON file of accounts, contacts and invoices")]) -> None:
+def import_file(
+    file: Annotated[Path, typer.Argument(help="JSON file of accounts, contacts and invoices")],
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="The file lists every open invoice of its accounts: close the open ones it does not list "
+            "as its closed_as says (paid_elsewhere or void)",
+        ),
+    ] = False,
+) -> None:
     """Load accounts, contacts and invoices. Idempotent; an invalid file changes nothing."""
     from bot.importing import run_import
 
     settings = settings_or_exit()
     require_current_schema(settings)
     try:
-        summary = run_import(settings, file)
+        summary = run_import(settings, file, full=full)
     except InvalidImport as error:
         typer.echo(f"import failed: {len(error.problems)} problem(s)", err=True)
         for path, message in error.problems:

@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 
 from billing_core.container import Services
 from billing_core.marks import OnceMarks
+from bot.api_routes import api_routes
 from bot.correlation import RequestIdMiddleware
 from bot.metrics import Metrics
 from bot.request_body import capped_body
@@ -193,6 +194,7 @@ def create_http_app(
     if bolt_app.oauth_flow is not None:
         routes.extend(_oauth_routes(bolt_app))
     routes.extend(stripe_routes(services, settings))
+    routes.extend(api_routes(services.push, settings.api_tokens()))
     return Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)])
 
 

@@ -32,11 +32,34 @@ def format_summary(summary: ImportSummary) -> str:
     kept = summary.extra.get("invoices_kept_paid", 0)
     if kept:
         lines.append(f"note: {kept} invoice(s) paid through billing-bot were kept paid although the file says open")
+    left = summary.extra.get("invoices_left_open", 0)
+    if left:
+        lines.append(f"note: {left} invoice(s) the file closes stay open: a payment through billing-bot is under way")
+    if summary.closed_as is not None:
+        how = "paid outside Slack" if summary.closed_as == "paid_elsewhere" else "void"
+        closed = " ".join(summary.closed)
+        lines.append(
+            f"full ledger: {len(summary.closed)} open invoice(s) not in the file closed as {how}"
+            + (f": {_listed(summary.closed)}" if closed else "")
+        )
+        if summary.left_open:
+            lines.append(
+                f"full ledger: {len(summary.left_open)} left open, a payment through billing-bot is under way: "
+                f"{_listed(summary.left_open)}"
+            )
     return "\n".join(lines)
 
 
-def run_import(settings: Settings, path: Path) -> str:
-    """Import ``path`` and return the printable summary. Raises ``InvalidImport``."""
+def _listed(numbers: tuple[str, ...], limit: int = 20) -> str:
+    shown = " ".join(numbers[:limit])
+    return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
+
+
+def run_import(settings: Settings, path: Path, *, full: bool = False) -> str:
+    """Import ``path`` and return the printable summary. Raises ``InvalidImport``.
+
+    ``full``: the file is the complete list of open invoices of its accounts (``import --full``).
+    """
     data = load_import_file(path)
     services = build_services(settings)
     require_current_schema(services.db)
@@ -47,9 +70,11 @@ def run_import(settings: Settings, path: Path) -> str:
 
             with Progress(transient=True) as bar:
                 task = bar.add_task("importing invoices", total=total)
-                summary = services.importer.run(data, progress=lambda done: bar.update(task, completed=done))
+                summary = services.importer.run(
+                    data, progress=lambda done: bar.update(task, completed=done), full=full
+                )
         else:
-            summary = services.importer.run(data)
+            summary = services.importer.run(data, full=full)
     finally:
         services.db.dispose()
     return format_summary(summary)

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     outbound_webhook_url: str | None = Field(None, alias="OUTBOUND_WEBHOOK_URL")
     outbound_webhook_secret: SecretStr | None = Field(None, alias="OUTBOUND_WEBHOOK_SECRET")
 
+    # Bearer token(s), comma-separated, for the push API (/api/v1); the API is off without it.
+    billing_api_token: SecretStr | None = Field(None, alias="BILLING_API_TOKEN")
+    # Where invoices come from: "import" (file and push API) or "stripe" (Stripe Billing).
+    invoice_source: Literal["import", "stripe"] = Field("import", alias="INVOICE_SOURCE")
+
     billing_timezone: str = Field("UTC", alias="BILLING_TIMEZONE")
     reminder_schedule: Annotated[list[int], NoDecode] = Field(
         default_factory=lambda: [-7, 0, 3, 7, 14], alias="REMINDER_SCHEDULE"
@@ -107,6 +112,12 @@ class Settings(BaseSettings):
             value is not None
             for value in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.slack_client_id)
         )
+
+    def api_tokens(self) -> tuple[str, ...]:
+        """The push API's bearer tokens (``BILLING_API_TOKEN``, comma-separated; blanks ignored)."""
+        if self.billing_api_token is None:
+            return ()
+        return tuple(part.strip() for part in self.billing_api_token.get_secret_value().split(",") if part.strip())
 
     @property
     def oauth_enabled(self) -> bool:

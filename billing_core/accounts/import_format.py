@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
@@ -90,6 +90,8 @@ class AccountIn(_Strict):
 
 class ImportFile(_Strict):
     accounts: list[AccountIn]
+    # With ``import --full``: how an open invoice the file no longer lists is closed.
+    closed_as: Literal["paid_elsewhere", "void"] | None = None
 
 
 def json_path(location: tuple[int | str, ...]) -> str:
@@ -122,24 +124,42 @@ def _message(error: dict[str, Any]) -> str:
     if kind in {"date_from_datetime_parsing", "date_parsing", "date_type"}:
         return "must be a date written YYYY-MM-DD"
     if kind == "literal_error":
-        return "must be one of 'open', 'paid', 'void'"
+        expected = str(error.get("ctx", {}).get("expected", "'open', 'paid' or 'void'"))
+        return f"must be one of {expected}"
     message = str(error.get("msg", "is invalid"))
     return message.removeprefix("Value error, ")
 
 
 def validate_import(data: object) -> tuple[ImportFile | None, list[tuple[str, str]]]:
     """Check the whole file and return every problem as ``(path, message)``, in file order."""
-    problems: list[tuple[str, str]] = []
-    parsed: ImportFile | None = None
-    try:
-        parsed = ImportFile.model_validate(data)
-    except ValidationError as error:
-        for item in error.errors():
-            location = tuple(part for part in item["loc"] if not isinstance(part, str) or part != "function-after")
-            problems.append((json_path(location), _message(dict(item))))
+    parsed, problems = validate_model(ImportFile, data)
     problems.extend(_cross_checks(data))
     problems.sort(key=lambda p: _sort_key(p[0]))
     return (parsed if not problems else None), problems
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_model(model: type[M], data: object) -> tuple[M | None, list[tuple[str, str]]]:
+    """``data`` as ``model``, or every problem as ``(path, message)`` in the import's wording."""
+    try:
+        return model.model_validate(data), []
+    except ValidationError as error:
+        problems: list[tuple[str, str]] = []
+        for item in error.errors():
+            location = tuple(part for part in item["loc"] if not isinstance(part, str) or part != "function-after")
+            problems.append((json_path(location), _message(dict(item))))
+        return None, problems
+
+
+def check_invoices(data: object, account_currency: str) -> list[tuple[str, str]]:
+    """The import's checks across a body's ``invoices`` (duplicates, dates, currency), for an
+    account whose currency is ``account_currency``; paths as in the body (``invoices[0].due_on``)."""
+    if not isinstance(data, dict):
+        return []
+    wrapped = {"accounts": [{"currency": account_currency, "invoices": data.get("invoices")}]}
+    return [(path.removeprefix("accounts[0]."), message) for path, message in _cross_checks(wrapped)]
 
 
 def _sort_key(path: str) -> list[object]:

@@ -11,12 +11,14 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from billing_core.accounts.closing import free_for_closing
+from billing_core.accounts.full_ledger import LedgerClosures, close_unlisted
 from billing_core.accounts.import_format import AccountIn, ImportFile, validate_import
 from billing_core.audit import add_audit_event
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, ContactRecord, InvoiceRecord
-from billing_core.errors import InvalidImport
+from billing_core.errors import InvalidImport, InvoiceClosedAtSource
 from billing_core.identity.emails import normalize_email
 from billing_core.views import ImportSummary
 
@@ -69,21 +71,38 @@ class Importer:
             raise InvalidImport(problems)
         return parsed
 
-    def run(self, data: object, *, progress: Progress | None = None) -> ImportSummary:
-        """Validate and apply; ``progress`` is called with the number of invoices handled."""
+    def run(
+        self, data: object, *, progress: Progress | None = None, full: bool = False, source: str = "import",
+        keep_unlisted_contacts: bool = False,
+    ) -> ImportSummary:
+        """Validate and apply; ``progress`` is called with the number of invoices handled.
+
+        ``full``: the file lists every open invoice of its accounts; an open one it does not list
+        is closed as its ``closed_as`` says (``import --full``). ``keep_unlisted_contacts``: an
+        account given without ``contacts`` keeps the ones it has (the push API).
+        """
         parsed = self.validate(data)
+        if full and parsed.closed_as is None:
+            raise InvalidImport([("closed_as", "is required with --full: 'paid_elsewhere' or 'void'")])
         now = self._clock.now()
         counts: dict[str, int] = {}
+        closures = LedgerClosures()
         with self._db.transaction() as session:
             accounts = self._apply_accounts(session, parsed.accounts, now, counts)
-            self._apply_contacts(session, parsed.accounts, accounts, counts)
+            self._apply_contacts(session, parsed.accounts, accounts, counts, keep_unlisted_contacts)
             self._apply_invoices(session, parsed.accounts, accounts, now, counts, progress)
+            if full and parsed.closed_as is not None:
+                closures = close_unlisted(session, parsed, accounts, how=parsed.closed_as, now=now)
+                counts["invoices_closed"] = len(closures.closed)
             add_audit_event(
-                session, at=now, actor=None, action="import", outcome="ok", detail=dict(counts)
+                session, at=now, actor=None, action=source, outcome="ok", detail=dict(counts)
             )
-        extra = {k: v for k, v in counts.items() if k in {"contacts_removed", "invoices_kept_paid"}}
-        known = {k: v for k, v in counts.items() if k not in extra}
-        return ImportSummary(**known, extra=extra)
+        extra = {k: v for k, v in counts.items() if k not in _KNOWN}
+        known = {k: v for k, v in counts.items() if k in _KNOWN}
+        return ImportSummary(
+            **known, extra=extra, closed=tuple(closures.closed), left_open=tuple(closures.left_open),
+            closed_as=parsed.closed_as if full else None,
+        )
 
     def _apply_accounts(
         self, session: Session, items: list[AccountIn], now: datetime, counts: dict[str, int]
@@ -133,7 +152,10 @@ class Importer:
         items: list[AccountIn],
         accounts: dict[str, AccountRecord],
         counts: dict[str, int],
+        keep_unlisted: bool = False,
     ) -> None:
+        if keep_unlisted:
+            items = [item for item in items if "contacts" in item.model_fields_set]
         account_ids = [accounts[item.id].id for item in items]
         existing: dict[tuple[int, str], ContactRecord] = {}
         for chunk in _chunks(account_ids):
@@ -186,6 +208,7 @@ class Importer:
             InvoiceRecord.status,
             InvoiceRecord.description,
             InvoiceRecord.document_url,
+            InvoiceRecord.payment_lock_id,
         )
         for chunk in _chunks(account_ids):
             for stored in session.execute(select(*columns).where(InvoiceRecord.account_id.in_(chunk))):
@@ -233,6 +256,13 @@ class Importer:
                     _bump(counts, "invoices_unchanged")
                     continue
                 change = wanted | {"id": row.id, "updated_at": now}
+                if wanted["status"] != row.status:
+                    change["closed_as"] = None
+                    if row.status == "open" and row.payment_lock_id is not None and not _released(
+                        session, row.id, invoice.number, str(wanted["status"]), now
+                    ):
+                        change["status"] = "open"  # a charge through the bot is under way: it decides
+                        _bump(counts, "invoices_left_open")
                 if wanted["status"] == "paid" and row.status != "paid":
                     change["amount_paid_minor"] = invoice.amount_due
                     change["paid_at"] = now
@@ -246,6 +276,18 @@ class Importer:
             session.execute(update(InvoiceRecord), batch)
         if progress:
             progress(handled)
+
+
+_KNOWN = frozenset(name for name, spec in ImportSummary.__dataclass_fields__.items() if spec.type == "int")
+
+
+def _released(session: Session, invoice_id: int, number: str, status: str, now: datetime) -> bool:
+    """Whether a payment through the bot that holds the invoice was cancelled before its charge."""
+    invoice = session.get(InvoiceRecord, invoice_id)
+    assert invoice is not None
+    how = "void" if status == "void" else "paid_elsewhere"
+    sentence = InvoiceClosedAtSource(number, how, now.date()).sentence()
+    return free_for_closing(session, invoice, now=now, reason=f"{sentence}; nothing was charged.")
 
 
 def _bump(counts: dict[str, int], key: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,13 @@ from billing_core.access import require_account
 from billing_core.audit import add_audit_event
 from billing_core.clock import Clock
 from billing_core.db.database import Database
-from billing_core.db.tables import AccountRecord, ContactRecord, InvoiceRecord, PrincipalRecord
+from billing_core.db.tables import (
+    AccountRecord,
+    ContactRecord,
+    InvoicePaidElsewhereRecord,
+    InvoiceRecord,
+    PrincipalRecord,
+)
 from billing_core.errors import AccountNotFound, InvoiceNotFound, NotABillingContact
 from billing_core.identity.emails import normalize_email
 from billing_core.money import Money
@@ -392,9 +399,22 @@ class AccountService:
         params = {"email": normalize_email(actor.email), "external_id": account_external_id, "number": number}
         with self._db.reading() as connection:
             row = connection.execute(_INVOICE, params).first()
-        if row is None:
-            raise InvoiceNotFound(number)
-        return _invoice_from_row(account_external_id, row[2:], self.today())
+            if row is None:
+                raise InvoiceNotFound(number)
+            found = _invoice_from_row(account_external_id, row[2:], self.today())
+            if found.status == "open":
+                return found
+            closed = connection.execute(
+                select(InvoiceRecord.closed_as, InvoicePaidElsewhereRecord.paid_on, InvoiceRecord.updated_at)
+                .outerjoin(InvoicePaidElsewhereRecord, InvoicePaidElsewhereRecord.invoice_id == InvoiceRecord.id)
+                .join(AccountRecord, AccountRecord.id == InvoiceRecord.account_id)
+                .where(AccountRecord.external_id == account_external_id, InvoiceRecord.number == found.number)
+            ).first()
+        if closed is None or closed[0] is None:
+            return found
+        closed_as, paid_on, updated_at = closed
+        on = paid_on if closed_as == "paid_elsewhere" else (updated_at.date() if updated_at else None)
+        return replace(found, closed_as=closed_as, closed_on=on)
 
     def accounts_with_invoice(self, actor: Actor, number: str) -> set[str]:
         """The external ids of the caller's accounts that hold an invoice numbered ``number``."""

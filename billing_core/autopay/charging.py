@@ -228,6 +228,10 @@ class AutopayPass:
             return outcome
         now = self._clock.now()
         with self._db.transaction() as session:
+            if outcome == "declined" and session.scalar(
+                select(InvoiceRecord.status).where(InvoiceRecord.id == invoice_id)
+            ) != "open":
+                outcome = "cancelled"  # closed at its source before the charge: nothing to tell
             changed = session.execute(
                 update(AutopayAttemptRecord)
                 .where(AutopayAttemptRecord.invoice_id == invoice_id, AutopayAttemptRecord.attempt == attempt,

@@ -63,6 +63,7 @@ class InvoiceRecord(Base):
         CheckConstraint("amount_due_minor >= 0", name="amount_due_not_negative"),
         CheckConstraint("amount_paid_minor >= 0", name="amount_paid_not_negative"),
         CheckConstraint("status in ('open', 'paid', 'void')", name="status_known"),
+        Index("ix_billing_invoice_stripe_invoice_id", "stripe_invoice_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -83,6 +84,32 @@ class InvoiceRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # The invoice's PDF or hosted page (http or https only, checked by the import).
     document_url: Mapped[str | None] = mapped_column(Text)
+    # How it was closed from outside the bot: paid_elsewhere / void / uncollectible (revision 0006).
+    closed_as: Mapped[str | None] = mapped_column(String(32))
+    # The Stripe Billing invoice it mirrors (INVOICE_SOURCE=stripe), and how Stripe collects it.
+    stripe_invoice_id: Mapped[str | None] = mapped_column(String(255))
+    collection_method: Mapped[str | None] = mapped_column(String(32))
+
+
+class InvoicePaidElsewhereRecord(Base):
+    """An invoice the vendor reported paid outside Slack (wire, cheque, their own portal).
+
+    Not a payment the bot collected: ``payments export`` lists only ``PaymentRecord`` rows.
+    """
+
+    __tablename__ = "billing_invoice_paid_elsewhere"
+    __table_args__ = (CheckConstraint("amount_minor >= 0", name="amount_not_negative"),)
+
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("billing_invoice.id", ondelete="CASCADE"), primary_key=True
+    )
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str] = mapped_column(String(255))
+    paid_on: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16))  # api / import / stripe
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class PaymentRecord(Base):

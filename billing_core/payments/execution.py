@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from billing_core.accounts.closing import closed_state
 from billing_core.audit import add_audit_event
 from billing_core.clock import Clock
 from billing_core.db.database import Database
-from billing_core.db.tables import AccountRecord, PaymentRecord
+from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
 from billing_core.errors import (
+    InvoiceClosedAtSource,
     PaymentMethodNotFound,
     PaymentNotFound,
     PaymentProviderError,
@@ -101,6 +104,14 @@ class PaymentExecutor:
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return None, None
+            closed = _closed_invoice(session, payment_id)
+            if closed is not None:
+                # Right before the charge, the invoices' last state from their source says they
+                # are paid, void or written off: no charge, and the payer reads why.
+                session.refresh(payment)
+                mark_failed(session, payment, code="closed_at_source", now=now,
+                            reason=f"{closed.sentence()}; nothing was charged.")
+                return None, view_of(session, payment)
             account = session.get(AccountRecord, payment.account_id)
             assert account is not None
             return _Charge(
@@ -148,3 +159,22 @@ class PaymentExecutor:
                     payment.stripe_payment_intent_id = intent.id
                 mark_failed(session, payment, code=failure, now=now)
             return view_of(session, payment)
+
+
+def _closed_invoice(session: Session, payment_id: int) -> InvoiceClosedAtSource | None:
+    """The first of the payment's invoices that is no longer open at its source, if any."""
+    invoices = session.scalars(
+        select(InvoiceRecord)
+        .join(PaymentInvoiceRecord, PaymentInvoiceRecord.invoice_id == InvoiceRecord.id)
+        .where(PaymentInvoiceRecord.payment_id == payment_id)
+        .order_by(InvoiceRecord.number)
+        .execution_options(populate_existing=True)
+    )
+    for invoice in invoices:
+        closed = closed_state(session, invoice)
+        if closed is None and invoice.status != "open":
+            closed = InvoiceClosedAtSource(invoice.number, "void" if invoice.status == "void" else "paid_elsewhere",
+                                           None)
+        if closed is not None:
+            return closed
+    return None

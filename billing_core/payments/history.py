@@ -12,6 +12,7 @@ from billing_core.db.database import Database
 from billing_core.db.tables import (
     AccountRecord,
     ContactRecord,
+    InvoicePaidElsewhereRecord,
     InvoiceRecord,
     PaymentInvoiceRecord,
     PaymentRecord,
@@ -19,7 +20,7 @@ from billing_core.db.tables import (
 from billing_core.errors import AccountNotFound
 from billing_core.identity.emails import normalize_email
 from billing_core.money import Money
-from billing_core.views import Actor, Page, PaymentView
+from billing_core.views import Actor, Page, PaidElsewhereView, PaymentView
 
 
 def payment_view(account: AccountRecord, payment: PaymentRecord, numbers: tuple[str, ...]) -> PaymentView:
@@ -110,6 +111,28 @@ class PaymentHistory:
                     numbers[payment_id].append(number)
         items = tuple(_payment_from_row(account_external_id, row, tuple(numbers[row[0]])) for row in payments)
         return Page(items=items, page=page, page_size=page_size, total=total)
+
+
+    def paid_elsewhere(self, actor: Actor, account_external_id: str, limit: int = 10) -> tuple[PaidElsewhereView, ...]:
+        """The account's invoices most recently reported paid outside Slack (newest first); members only."""
+        query = (
+            select(InvoiceRecord.number, InvoicePaidElsewhereRecord.amount_minor, InvoicePaidElsewhereRecord.currency,
+                   InvoicePaidElsewhereRecord.method, InvoicePaidElsewhereRecord.reference,
+                   InvoicePaidElsewhereRecord.paid_on)
+            .join(InvoicePaidElsewhereRecord, InvoicePaidElsewhereRecord.invoice_id == InvoiceRecord.id)
+            .join(AccountRecord, AccountRecord.id == InvoiceRecord.account_id)
+            .join(ContactRecord, and_(ContactRecord.account_id == AccountRecord.id,
+                                      ContactRecord.email == normalize_email(actor.email)))
+            .where(AccountRecord.external_id == account_external_id, InvoiceRecord.closed_as == "paid_elsewhere")
+            .order_by(InvoicePaidElsewhereRecord.paid_on.desc(), InvoiceRecord.number)
+            .limit(max(1, min(limit, 50)))
+        )
+        with self._db.reading() as connection:
+            return tuple(
+                PaidElsewhereView(invoice_number=number, amount=Money(amount, currency), method=method,
+                                  reference=reference, paid_on=paid_on)
+                for number, amount, currency, method, reference, paid_on in connection.execute(query)
+            )
 
 
 _PAYMENT_COLUMNS = (

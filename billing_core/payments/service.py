@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from billing_core.access import require_account, require_invoice, require_payment
+from billing_core.accounts.closing import closed_state
 from billing_core.audit import AuditLog, add_audit_event
 from billing_core.clock import Clock
 from billing_core.db.database import Database
@@ -117,7 +118,7 @@ class PaymentService:
         try:
             with self._db.transaction() as session:
                 account, invoice = require_invoice(session, actor, account_external_id, invoice_number)
-                _check_payable(invoice)
+                _check_payable(session, invoice)
                 card = _cached_card(session, account, payment_method_id)
                 amount = invoice.amount_due_minor - invoice.amount_paid_minor
                 payment = self._new_payment(session, actor, account, card, amount, invoice.currency)
@@ -174,7 +175,7 @@ class PaymentService:
                 raise InvoiceNotPayable(str(invoice_id))
             account = session.get(AccountRecord, invoice.account_id)
             assert account is not None
-            _check_payable(invoice)
+            _check_payable(session, invoice)
             card = session.scalars(
                 select(PaymentMethodRecord).where(
                     PaymentMethodRecord.account_id == account.id, PaymentMethodRecord.is_default.is_(True)
@@ -268,7 +269,11 @@ class PaymentService:
         return self.reconciler.run()
 
 
-def _check_payable(invoice: InvoiceRecord) -> None:
+def _check_payable(session: Session, invoice: InvoiceRecord) -> None:
+    """Refuse an invoice that is not open, saying why as its source said (item 3 of issue 27)."""
+    closed = closed_state(session, invoice)
+    if closed is not None:
+        raise closed
     if invoice.status == "paid" or (
         invoice.status == "open" and invoice.amount_paid_minor >= invoice.amount_due_minor
     ):
@@ -306,7 +311,11 @@ def _claim(
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            status = session.scalar(select(InvoiceRecord.status).where(InvoiceRecord.id == invoice.id))
+            session.refresh(invoice)
+            closed = closed_state(session, invoice)
+            if closed is not None:
+                raise closed
+            status = invoice.status
             if status == "paid":
                 raise InvoiceAlreadyPaid(invoice.number)
             if status != "open":

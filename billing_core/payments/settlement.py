@@ -78,9 +78,12 @@ def release_invoices(session: Session, payment_id: int) -> None:
     )
 
 
-def mark_failed(session: Session, payment: PaymentRecord, *, code: str | None, now: datetime) -> None:
+def mark_failed(
+    session: Session, payment: PaymentRecord, *, code: str | None, now: datetime, reason: str | None = None
+) -> None:
+    """Fail the payment and release its invoices; ``reason`` overrides the sentence for ``code``."""
     payment.status = "failed"
-    payment.failure_reason = failure_reason(code)
+    payment.failure_reason = reason or failure_reason(code)
     payment.action_url = None
     payment.settled_at = now
     payment.updated_at = now

@@ -68,6 +68,7 @@ _MESSAGES: dict[type[e.BillingError], str] = {
     e.PaymentNotFound: "This is out of date: that payment isn't available to you.",
     e.InvoiceAlreadyPaid: "This is out of date: that invoice has already been paid.",
     e.InvoiceNotPayable: "This is out of date: that invoice is no longer open for payment.",
+    e.InvoiceClosedAtSource: "That invoice was closed by billing, so nothing was charged.",
     e.NothingToPay: "There's nothing to pay: the account has no open balance.",
     e.BalanceChanged: (
         "This is out of date: the open balance changed since you looked, so nothing was charged. "
@@ -138,6 +139,8 @@ def user_message(error: BaseException) -> str:
         if message is not None:
             if isinstance(error, e.PaymentDeclined) and error.reason:
                 return f"The payment was declined: {error.reason}"
+            if isinstance(error, e.InvoiceClosedAtSource):
+                return f"{error.sentence()}, so nothing was charged."
             if isinstance(error, e.VerificationCodeWrong):
                 left = error.attempts_left
                 return f"That code isn't right. {left} attempt{'s' if left != 1 else ''} left."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from billing_core.views import AccountView, Page, PaymentView
+from billing_core.views import AccountView, Page, PaidElsewhereView, PaymentView
 from handlers.kit.blocks import Block, Screen, actions, button, context, escape_line, fmt_date, section
 from handlers.kit.documents import view_receipt_button
 from handlers.kit.ids import SHOW_HISTORY_ACTION, SHOW_HISTORY_PREVIOUS_ACTION
@@ -37,11 +37,28 @@ def payment_line(payment: PaymentView) -> str:
     return line
 
 
-def history_screen(account: AccountView, page: Page[PaymentView]) -> Screen:
+def paid_elsewhere_line(item: PaidElsewhereView) -> str:
+    how = escape_line(item.method[:64])
+    if item.reference:
+        how += f" {escape_line(item.reference[:255])}"
+    return (
+        f"*{fmt_date(item.paid_on)}* · {item.amount.format()} · {how} · :white_check_mark: paid outside Slack\n"
+        f"Invoice: {escape_line(item.invoice_number)}"
+    )
+
+
+def history_screen(
+    account: AccountView, page: Page[PaymentView], outside: tuple[PaidElsewhereView, ...] = ()
+) -> Screen:
+    """The payments made through the bot, a page at a time; on the first page also the invoices
+    the vendor reported paid outside Slack (wire, cheque, their own portal)."""
     blocks: list[Block] = [section(f"*Payment history for {escape_line(account.name)}*")]
-    if not page.items:
+    if not page.items and not (outside and page.page == 0):
         blocks.append(section("No payments yet." if page.page == 0 else "No more payments."))
     blocks.extend(section(payment_line(p), accessory=view_receipt_button(p.receipt_url)) for p in page.items)
+    if outside and page.page == 0:
+        blocks.append(section("*Paid outside Slack*"))
+        blocks.extend(section(paid_elsewhere_line(item)) for item in outside[:10])
     pages = max(1, -(-page.total // page.page_size))
     blocks.append(context(f"Page {page.page + 1} of {pages} · {page.total} payment(s)"))
     nav: list[Block] = []

@@ -19,6 +19,7 @@ from billing_core.errors import (
     AccountNotFound,
     BillingError,
     InvoiceAlreadyPaid,
+    InvoiceClosedAtSource,
     InvoiceNotPayable,
     NothingToPay,
     PaymentInProgress,
@@ -80,6 +81,8 @@ def show_pay_modal(ix: Interaction, caller: CallerContext, surface: ModalSurface
     ix.require_payments()
     if invoice is not None:
         found = ix.services.accounts.invoice(caller.actor, account.external_id, invoice)
+        if found.closed_as is not None and found.status != "open":
+            raise InvoiceClosedAtSource(found.number, found.closed_as, found.closed_on)
         if found.status == "paid":
             raise InvoiceAlreadyPaid(invoice)
         if found.status != "open" or found.outstanding.amount_minor <= 0:

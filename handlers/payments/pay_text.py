@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from billing_core.errors import InvoiceClosedAtSource
 from billing_core.views import AccountView, CallerContext, InvoiceView
 from handlers.accounts.invoices_blocks import invoices_screen
 from handlers.grammar import BALANCE, full_payment_named, invoice_named, looks_like_amount
@@ -37,12 +38,18 @@ def pay_text_target(ix: Interaction, caller: CallerContext, text: str) -> FullPa
         if named is None:
             return partial_payment_screen(account, text, open_invoices)
         return FullPayment(account, None if named == BALANCE else named)
-    return no_open_invoice_screen(account, text, open_invoices, paid=found is not None and found[1].status == "paid")
+    target = found[1] if found is not None else None
+    return no_open_invoice_screen(account, text, open_invoices, paid=target is not None and target.status == "paid",
+                                  closed=target)
 
 
 def no_open_invoice_screen(account: AccountView, text: str, open_invoices: list[InvoiceView], *,
-                           paid: bool = False) -> Screen:
-    """``pay <text>`` naming no open invoice: say so, and list the open invoices to choose from."""
+                           paid: bool = False, closed: InvoiceView | None = None) -> Screen:
+    """``pay <text>`` naming no open invoice: say so (for one closed where it lives, how and when:
+    "INV-1001 was paid on 3 Dec outside Slack"), and list the open invoices to choose from."""
+    if closed is not None and closed.closed_as is not None and closed.status != "open":
+        sentence = InvoiceClosedAtSource(closed.number, closed.closed_as, closed.closed_on).sentence()
+        return invoices_screen(account, open_invoices).with_notice(f"{sentence}: there is nothing to pay.")
     why = ": it has been paid" if paid else ""
     return invoices_screen(account, open_invoices).with_notice(f"No open invoice {text.strip()[:60]}{why}.")
 

@@ -22,7 +22,16 @@ from billing_core.autopay.switch import AutopayStatus
 from billing_core.escalations.views import EscalationView
 from billing_core.money import Money
 from billing_core.reminders.messages import ReminderLine, ReminderMessage
-from billing_core.views import AccountView, Actor, CallerContext, InvoiceView, Page, PaymentMethodView, PaymentView
+from billing_core.views import (
+    AccountView,
+    Actor,
+    CallerContext,
+    InvoiceView,
+    Page,
+    PaidElsewhereView,
+    PaymentMethodView,
+    PaymentView,
+)
 from handlers.accounts.accounts_blocks import accounts_screen
 from handlers.accounts.help_blocks import help_screen
 from handlers.accounts.home_blocks import home_refusal_view, home_view
@@ -115,6 +124,13 @@ def payment(case: Case, n: int, status: str) -> PaymentView:
                        receipt_url="https://pay.stripe.com/receipts/" + "r" * 1900)
 
 
+def paid_outside(case: Case, count: int) -> tuple[PaidElsewhereView, ...]:
+    """Reported paid outside Slack, at the push API's longest method and reference."""
+    return tuple(PaidElsewhereView(_number(case.account_id, n), Money(case.amount, case.currency),
+                                   case.name[:64], "<!here> *ref* " + "r" * 241, date(2026, 11, 24))
+                 for n in range(count))
+
+
 def escalation(case: Case, n: int) -> EscalationView:
     return EscalationView(n, f"ESC-{n:06d}", case.account_id, case.name, _number(case.account_id, n),
                           "invoice_question", "Question about an invoice", case.name * 30, "user", "open", "sent",
@@ -152,6 +168,9 @@ def screens(case: Case) -> Iterator[tuple[str, Screen]]:
     for total, page in ((0, 0), (10, 0), (150, 0), (150, 3), (150, 7), (21, 1)):
         items = tuple(payment(case, n, "failed") for n in range(min(20, max(0, total - page * 20))))
         yield f"history {page + 1} of {total}", history_screen(case.account(), Page(items, page, 20, total))
+        yield f"history {page + 1} of {total}, paid outside Slack", history_screen(
+            case.account(), Page(items, page, 20, total), paid_outside(case, 25)
+        )
     for status in ("succeeded", "failed", "requires_action", "pending"):
         yield f"outcome {status}", outcome_screen(payment(case, 1, status), case.name)
     yield "help", help_screen("billing+" + case.name.replace(" ", "") + "@acme.test")
