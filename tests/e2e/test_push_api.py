@@ -3,7 +3,11 @@ the billing contacts then see in Slack (issue 27, item 1)."""
 
 from __future__ import annotations
 
+import functools
 import json
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,8 +17,9 @@ from sqlalchemy import select
 
 from billing_core.db.tables import InvoicePaidElsewhereRecord, InvoiceRecord, OutboundEventRecord, PaymentRecord
 from tests.support.bot_fixtures import World
-from tests.support.bot_harness import ANN_ACTOR
+from tests.support.bot_harness import ANN_ACTOR, NEEDS_AUTHENTICATION, SAMPLE, WEBHOOK_SECRET
 from tests.support.sample_accounts import invoice
+from tests.support.slack_signing import stripe_signed_headers
 
 TOKEN = "push-token-one"
 OTHER_TOKEN = "push-token-two"
@@ -260,3 +265,57 @@ def test_the_openapi_document_describes_every_route_with_the_import_models(world
     schemas = document["components"]["schemas"]
     assert {"AccountIn", "InvoiceIn", "ContactIn", "PaidElsewhereIn", "ErrorOut"} <= set(schemas)
     assert schemas["InvoiceIn"]["properties"]["status"]["enum"] == ["open", "paid", "void"]
+
+
+# -- concurrency with the Stripe webhook and the import -------------------------------------------
+
+
+def test_pushes_the_stripe_webhook_and_an_import_at_once_each_take_effect_once_and_never_fail(world: World) -> None:
+    payments, methods = world.bot.services.payments, world.bot.services.payment_methods
+    assert payments is not None and methods is not None
+    card = world.stripe.card(world.acme_customer, NEEDS_AUTHENTICATION)
+    methods.list(ANN_ACTOR, "acme", refresh=True)
+    waiting = payments.pay(ANN_ACTOR, "acme", card, invoice_number="INV-1")
+    assert waiting.status == "requires_action"
+    [intent] = world.stripe.intents()
+    settled = world.stripe.server.authenticate_payment_intent(intent["id"], intent["client_secret"])
+    event = {
+        "id": f"evt_{uuid.uuid4().hex[:12]}",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "created": int(time.time()),
+        "data": {"object": settled},
+    }
+    payload = json.dumps(event).encode()
+
+    def webhook() -> int:
+        headers = stripe_signed_headers(WEBHOOK_SECRET, payload)
+        return world.bot.http.post("/stripe/webhook", content=payload, headers=headers).status_code
+
+    def pushed(n: int) -> int:
+        body = {"invoices": [invoice(f"INV-P{n}", "2026-11-20", "2026-12-20", 1000 + n)]}
+        return api(world, "/accounts/acme/invoices", body).status_code
+
+    def imported() -> int:
+        world.bot.services.importer.run(SAMPLE)
+        return 200
+
+    def reported() -> int:
+        return api(world, "/accounts/acme/invoices/INV-2/paid-elsewhere", PAID_WIRE).status_code
+
+    work = [webhook, webhook, imported, imported, reported, reported, *[functools.partial(pushed, n) for n in range(6)]]
+    with ThreadPoolExecutor(max_workers=len(work)) as pool:
+        statuses = list(pool.map(lambda job: job(), work))
+    assert all(status == 200 for status in statuses), statuses
+    assert len(world.stripe.succeeded_charges()) == 1
+    with world.bot.db.read() as session:
+        rows = dict(
+            session.execute(
+                select(InvoiceRecord.number, InvoiceRecord.closed_as).where(InvoiceRecord.status == "paid")
+            ).all()
+        )
+        reports = session.scalars(select(InvoicePaidElsewhereRecord.reference)).all()
+    assert rows["INV-1"] is None and rows["INV-2"] == "paid_elsewhere"  # paid here; paid by wire
+    assert reports == ["WIRE-77"]
+    text = said(world, "invoices")
+    assert all(f"INV-P{n}" in text for n in range(6))
