@@ -8,6 +8,7 @@ from typing import Any
 from billing_core.accounts.importer import Importer
 from billing_core.accounts.push import PushService
 from billing_core.accounts.service import AccountService
+from billing_core.accounts.stripe_billing import StripeBillingSource
 from billing_core.audit import AuditLog
 from billing_core.autopay.charging import AutopayPass
 from billing_core.autopay.switch import AutopayService
@@ -51,6 +52,8 @@ class Services:
     outbound: OutboundDelivery | None = None
     # The push API for the vendor's systems (/api/v1): None without BILLING_API_TOKEN.
     push: PushService | None = None
+    # Stripe Billing as the source of invoices (INVOICE_SOURCE=stripe, with a Stripe key); else None.
+    stripe_billing: StripeBillingSource | None = None
 
     def chargeable_autopay(self) -> AutopayService | None:
         """Autopay, when something could be charged (a Stripe key gave it its pass); else None."""

@@ -8,6 +8,7 @@ from datetime import date
 from billing_core.accounts.importer import Importer
 from billing_core.accounts.push import PushService
 from billing_core.accounts.service import AccountService
+from billing_core.accounts.stripe_billing import StripeBillingSource
 from billing_core.audit import AuditLog
 from billing_core.autopay.card_health import CardHealth
 from billing_core.autopay.charging import AutopayPass
@@ -205,12 +206,18 @@ def build_payments(services: Services, settings: Settings, *, gateway: StripeGat
     links = AuthLinks(
         secret=webhook_secret or api_key or "billing-bot-local", base_url=settings.public_url, clock=clock
     )
-    payments = PaymentService(db=db, clock=clock, gateway=gateway, notifier=notifier, links=links)
+    source = (
+        StripeBillingSource(db=db, clock=clock, gateway=gateway, timezone=settings.timezone)
+        if settings.invoice_source == "stripe" else None
+    )
+    payments = PaymentService(db=db, clock=clock, gateway=gateway, notifier=notifier, links=links,
+                              invoice_source=source)
     services.payments = payments
+    services.stripe_billing = source
     services.payment_methods = PaymentMethodService(db=db, clock=clock, gateway=gateway, public_url=settings.public_url)
     services.webhooks = StripeWebhookService(
         db=db, clock=clock, gateway=gateway, reconciler=payments.reconciler,
-        notifier=notifier, secret=webhook_secret,
+        notifier=notifier, secret=webhook_secret, invoices=source,
     )
     services.auth_links = links
 

@@ -21,6 +21,7 @@ identities_app = typer.Typer(no_args_is_help=True, help="Links between Slack use
 autopay_app = typer.Typer(no_args_is_help=True, help="Charging open invoices with the default card on their due date.")
 webhooks_app = typer.Typer(no_args_is_help=True, help="Events sent to OUTBOUND_WEBHOOK_URL (and receipts).")
 installations_app = typer.Typer(no_args_is_help=True, help="Slack workspaces installed over OAuth.")
+invoices_app = typer.Typer(no_args_is_help=True, help="Invoices from Stripe Billing (INVOICE_SOURCE=stripe).")
 app.add_typer(db_app, name="db")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(payments_app, name="payments")
@@ -28,6 +29,7 @@ app.add_typer(identities_app, name="identities")
 app.add_typer(installations_app, name="installations")
 app.add_typer(autopay_app, name="autopay")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(invoices_app, name="invoices")
 
 R = TypeVar("R")
 
@@ -314,6 +316,19 @@ def parse_date(option: str, value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         fail(f"{option} must be a date (YYYY-MM-DD), got {value!r}")
+
+
+@invoices_app.command("sync")
+def invoices_sync(
+    since: Annotated[str | None, typer.Option(help="Only invoices created on or after this date (YYYY-MM-DD)")] = None,
+) -> None:
+    """Fetch the Stripe Billing invoices of the bot's customers and bring the bot's invoices up to date."""
+    from bot.invoice_commands import sync
+
+    settings = settings_or_exit()
+    day = parse_date("--since", since)
+    require_current_schema(settings)
+    typer.echo(guarded(lambda: sync(settings, day)))
 
 
 @payments_app.command("export")

@@ -19,7 +19,7 @@ from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -97,6 +97,8 @@ def plan_query(today: date) -> Select[Any]:
             InvoiceRecord.due_on <= today,
             InvoiceRecord.due_on >= today - timedelta(days=LOOKBACK_DAYS),
             InvoiceRecord.amount_paid_minor < InvoiceRecord.amount_due_minor,
+            # Stripe Billing collects these itself (collection_method=charge_automatically).
+            or_(InvoiceRecord.collection_method.is_(None), InvoiceRecord.collection_method != "charge_automatically"),
         )
         .order_by(InvoiceRecord.id, attempt.attempt)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from billing_core.access import require_account
@@ -13,7 +13,7 @@ from billing_core.audit import add_audit_event
 from billing_core.autopay.notices import AutopayNotice, ContactMessenger, NoticeKind, tell_contacts
 from billing_core.clock import Clock
 from billing_core.db.database import Database
-from billing_core.db.tables import AccountRecord, AutopayRecord, ContactRecord, PaymentMethodRecord
+from billing_core.db.tables import AccountRecord, AutopayRecord, ContactRecord, InvoiceRecord, PaymentMethodRecord
 from billing_core.errors import AccountNotFound, AutopayCardChanged, AutopayNeedsDefaultCard
 from billing_core.identity.emails import normalize_email
 from billing_core.views import Actor, PaymentMethodView
@@ -31,6 +31,8 @@ class AutopayStatus:
     card: PaymentMethodView | None  # the default card: what autopay charges
     changed_by: str = ""  # e-mail of who last turned it on or off
     changed_at: datetime | None = None
+    # Open invoices Stripe Billing charges itself (charge_automatically): autopay leaves them to it.
+    collected_by_stripe: int = 0
 
     @property
     def can_turn_on(self) -> bool:
@@ -69,10 +71,16 @@ class AutopayService:
         if not isinstance(account_external_id, str) or not account_external_id:
             raise AccountNotFound(account_external_id)
         card, switch = PaymentMethodRecord, AutopayRecord
+        collected = (
+            select(func.count(InvoiceRecord.id))
+            .where(InvoiceRecord.account_id == AccountRecord.id, InvoiceRecord.status == "open",
+                   InvoiceRecord.collection_method == "charge_automatically")
+            .scalar_subquery()
+        )
         query = (
             select(AccountRecord.external_id, AccountRecord.name, switch.enabled, switch.changed_by_email,
                    switch.changed_at, card.stripe_payment_method_id, card.brand, card.last4, card.exp_month,
-                   card.exp_year)
+                   card.exp_year, collected)
             .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
             .outerjoin(switch, switch.account_id == AccountRecord.id)
             .outerjoin(card, and_(card.account_id == AccountRecord.id, card.is_default.is_(True)))
@@ -84,11 +92,12 @@ class AutopayService:
             row = connection.execute(query).first()
         if row is None:
             raise AccountNotFound(account_external_id)
-        external_id, name, enabled, changed_by, changed_at, card_id, brand, last4, month, year = row
+        external_id, name, enabled, changed_by, changed_at, card_id, brand, last4, month, year, by_stripe = row
         view = None if card_id is None else PaymentMethodView(
             id=card_id, brand=brand, last4=last4, exp_month=month, exp_year=year, is_default=True)
         return AutopayStatus(account_external_id=external_id, account_name=name, enabled=bool(enabled), card=view,
-                             changed_by=changed_by or "", changed_at=changed_at)
+                             changed_by=changed_by or "", changed_at=changed_at,
+                             collected_by_stripe=int(by_stripe or 0))
 
     def turn_on(self, actor: Actor, account_external_id: str, *, confirmed_card: str | None = None) -> AutopayStatus:
         """Turn autopay on with the default card; the other contacts are told by DM.

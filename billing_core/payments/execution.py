@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -30,6 +32,8 @@ from billing_core.payments.settlement import (
 from billing_core.payments.stripe_gateway import CardDeclined, Intent, StripeGateway
 from billing_core.views import PaymentView
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class _Charge:
@@ -41,17 +45,32 @@ class _Charge:
     payment_method_id: str | None
     account_external_id: str
     invoices: tuple[str, ...]
+    # Stripe Billing (INVOICE_SOURCE=stripe): the Stripe invoices this payment settles.
+    stripe_invoices: tuple[str, ...] = ()
+    off_session: bool = False
+
+
+class SourceCheck(Protocol):
+    """Where invoices live, asked right before a charge (``accounts.stripe_billing``)."""
+
+    def confirm(self, payment_id: int) -> None: ...
 
 
 class PaymentExecutor:
-    def __init__(self, *, db: Database, clock: Clock, gateway: StripeGateway, links: AuthLinks) -> None:
+    def __init__(
+        self, *, db: Database, clock: Clock, gateway: StripeGateway, links: AuthLinks,
+        source: SourceCheck | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._gateway = gateway
         self._links = links
+        self._source = source
 
     def execute(self, payment_id: int) -> PaymentView | None:
         """The payment after our call, or None when it was already submitted (look it up instead)."""
+        if self._source is not None:
+            self._source.confirm(payment_id)  # may close an invoice, which cancels this payment
         charge, view = self._submit(payment_id)
         if charge is None:
             return view
@@ -61,7 +80,28 @@ class PaymentExecutor:
         except PaymentProviderError:
             return self._finish(charge.payment_id, failure="not_charged")  # nothing was sent yet
         try:
-            intent = self._gateway.charge(
+            intent = self._send(charge)
+        except CardDeclined as declined:
+            return self._finish(charge.payment_id, intent=declined.intent, failure=declined.code)
+        except PaymentProviderUnavailable as error:
+            # Outcome unknown: the payment stays pending and submitted; reconcile or the webhook
+            # settles it. Re-sending could charge twice.
+            return self._finish(charge.payment_id, unknown=error)
+        except PaymentProviderError:
+            return self._finish(charge.payment_id, failure="provider_refused")
+        if charge.stripe_invoices and not _pays_invoice(charge) and intent.status == "succeeded":
+            self._paid_out_of_band(charge.stripe_invoices)
+        return self._finish(charge.payment_id, intent=intent)
+
+    def _send(self, charge: _Charge) -> Intent:
+        """The one call that may charge: one Stripe invoice is paid itself (Stripe then never
+        collects it again); anything else is a PaymentIntent."""
+        if _pays_invoice(charge):
+            return self._gateway.pay_invoice(
+                charge.stripe_invoices[0], payment_method_id=charge.payment_method_id or "",
+                off_session=charge.off_session, idempotency_key=charge.key,
+            )
+        return self._gateway.charge(
                 amount_minor=charge.amount_minor,
                 currency=charge.currency,
                 customer_id=charge.customer_id or "",
@@ -74,15 +114,17 @@ class PaymentExecutor:
                 },
                 idempotency_key=charge.key,
             )
-        except CardDeclined as declined:
-            return self._finish(charge.payment_id, intent=declined.intent, failure=declined.code)
-        except PaymentProviderUnavailable as error:
-            # Outcome unknown: the payment stays pending and submitted; reconcile or the webhook
-            # settles it. Re-sending could charge twice.
-            return self._finish(charge.payment_id, unknown=error)
-        except PaymentProviderError:
-            return self._finish(charge.payment_id, failure="provider_refused")
-        return self._finish(charge.payment_id, intent=intent)
+
+    def _paid_out_of_band(self, invoice_ids: tuple[str, ...]) -> None:
+        """A balance of several invoices was charged as one PaymentIntent: tell Stripe each
+        is paid (``paid_out_of_band``) so it never collects them again. Best effort: a failure is
+        logged for an operator (the invoices are paid here either way)."""
+        for invoice_id in invoice_ids:
+            try:
+                self._gateway.mark_invoice_paid(invoice_id)
+            except PaymentProviderError as error:
+                logger.error("Stripe invoice %s was paid through the bot but is still open in Stripe: %s",
+                             invoice_id, error)
 
     def _submit(self, payment_id: int) -> tuple[_Charge | None, PaymentView | None]:
         now = self._clock.now()
@@ -123,6 +165,8 @@ class PaymentExecutor:
                 payment_method_id=payment.stripe_payment_method_id,
                 account_external_id=account.external_id,
                 invoices=invoice_numbers(session, payment.id),
+                stripe_invoices=_stripe_invoices(session, payment.id),
+                off_session=payment.source == "autopay",
             ), None
 
     def _card_is_on_account(self, charge: _Charge) -> bool:
@@ -159,6 +203,21 @@ class PaymentExecutor:
                     payment.stripe_payment_intent_id = intent.id
                 mark_failed(session, payment, code=failure, now=now)
             return view_of(session, payment)
+
+
+def _pays_invoice(charge: _Charge) -> bool:
+    """One invoice, and it lives in Stripe Billing: pay that Stripe invoice itself."""
+    return len(charge.invoices) == 1 and len(charge.stripe_invoices) == 1
+
+
+def _stripe_invoices(session: Session, payment_id: int) -> tuple[str, ...]:
+    rows = session.scalars(
+        select(InvoiceRecord.stripe_invoice_id)
+        .join(PaymentInvoiceRecord, PaymentInvoiceRecord.invoice_id == InvoiceRecord.id)
+        .where(PaymentInvoiceRecord.payment_id == payment_id, InvoiceRecord.stripe_invoice_id.is_not(None))
+        .order_by(InvoiceRecord.number)
+    )
+    return tuple(row for row in rows if row)
 
 
 def _closed_invoice(session: Session, payment_id: int) -> InvoiceClosedAtSource | None:

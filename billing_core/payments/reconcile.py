@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 
 from billing_core.clock import Clock
 from billing_core.db.database import Database
-from billing_core.db.tables import AccountRecord, PaymentRecord
+from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
 from billing_core.errors import PaymentNotFound, PaymentProviderError
 from billing_core.notifications import Notifier
 from billing_core.payments.auth_links import AuthLinks
@@ -101,12 +101,26 @@ class Reconciler:
                 if intent.status == "requires_action" and now - updated_at > self._action_expiry:
                     intent = self._gateway.cancel_intent(intent.id)
             elif submitted_at is not None:
-                intent = self._gateway.find_intent(key)
+                intent = self._gateway.find_intent(key) or self._invoice_intent(payment_id)
         if intent is None:
             # Never sent, or sent and not found: after the grace period nothing was charged.
             stale = now - (submitted_at or created_at) > self._grace
             return self._apply(payment_id, None, "not_charged" if stale else None, submitted_at, notify=notify)
         return self._apply(payment_id, intent, None, notify=notify)
+
+    def _invoice_intent(self, payment_id: int) -> Intent | None:
+        """A payment that paid one Stripe Billing invoice itself: the PaymentIntent Stripe made for
+        it carries none of our metadata, so it is found through the invoice."""
+        with self._db.read() as session:
+            invoices = list(session.scalars(
+                select(InvoiceRecord.stripe_invoice_id)
+                .join(PaymentInvoiceRecord, PaymentInvoiceRecord.invoice_id == InvoiceRecord.id)
+                .where(PaymentInvoiceRecord.payment_id == payment_id)
+            ))
+        if len(invoices) != 1 or invoices[0] is None:
+            return None
+        found = self._gateway.retrieve_invoice(invoices[0]).payment_intent_id
+        return self._gateway.retrieve_intent(found) if found else None
 
     def settle_intent(self, intent: Intent) -> Settled | None:
         """For the webhook: apply an intent to the payment it belongs to, if it is one of ours."""

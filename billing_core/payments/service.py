@@ -46,7 +46,7 @@ from billing_core.errors import (
 )
 from billing_core.notifications import Notifier
 from billing_core.payments.auth_links import AuthLinks
-from billing_core.payments.execution import PaymentExecutor
+from billing_core.payments.execution import PaymentExecutor, SourceCheck
 from billing_core.payments.reconcile import Reconciler, ReconcileSummary
 from billing_core.payments.settlement import view_of
 from billing_core.payments.stripe_gateway import StripeGateway
@@ -68,12 +68,13 @@ class PaymentService:
         links: AuthLinks,
         grace: timedelta = timedelta(minutes=10),
         action_expiry: timedelta = timedelta(hours=24),
+        invoice_source: SourceCheck | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._audit = AuditLog(db=db, clock=clock)
         self._gateway = gateway
-        self._executor = PaymentExecutor(db=db, clock=clock, gateway=gateway, links=links)
+        self._executor = PaymentExecutor(db=db, clock=clock, gateway=gateway, links=links, source=invoice_source)
         self.reconciler = Reconciler(
             db=db, clock=clock, gateway=gateway, notifier=notifier, links=links,
             grace=grace, action_expiry=action_expiry,

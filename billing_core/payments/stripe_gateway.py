@@ -20,6 +20,7 @@ from billing_core.errors import (
     PaymentProviderError,
     PaymentProviderUnavailable,
 )
+from billing_core.payments.stripe_invoices import BillingInvoice, billing_invoice_from
 
 WEBHOOK_TOLERANCE_SECONDS = 300
 # How many recent PaymentIntents ``find_payment_intent`` scans. localstripe can neither search nor
@@ -334,6 +335,59 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise _provider_error(error) from error
         return None
+
+    # -- Stripe Billing invoices (INVOICE_SOURCE=stripe) ---------------------------------------
+
+    def list_invoices(self, customer_id: str, *, created_since: int | None = None) -> list[BillingInvoice]:
+        """Every invoice of the customer (newest first), created at or after ``created_since``."""
+        params: dict[str, Any] = {"customer": customer_id, "limit": 100}
+        if created_since is not None:
+            params["created"] = {"gte": created_since}
+        try:
+            page = self._client.v1.invoices.list(params=cast(Any, params))
+            return [billing_invoice_from(_unwrap(invoice)) for invoice in page.auto_paging_iter()]
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+
+    def retrieve_invoice(self, invoice_id: str) -> BillingInvoice:
+        try:
+            return billing_invoice_from(_unwrap(self._client.v1.invoices.retrieve(invoice_id)))
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+
+    def pay_invoice(
+        self, invoice_id: str, *, payment_method_id: str, off_session: bool, idempotency_key: str
+    ) -> Intent:
+        """Pay the Stripe invoice itself with this card, so Stripe marks it paid and never collects
+        it again (https://docs.stripe.com/api/invoices/pay); the PaymentIntent it made, as ``charge``
+        returns one (raises ``CardDeclined`` / ``PaymentProviderUnavailable`` alike)."""
+        try:
+            invoice = self._client.v1.invoices.pay(
+                invoice_id,
+                params={"payment_method": payment_method_id, "off_session": off_session,
+                        "expand": ["payment_intent"]},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.CardError as error:
+            raise self._declined(error) from error
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+        raw = _unwrap(invoice)
+        intent = raw.get("payment_intent")
+        if isinstance(intent, str):
+            return self.retrieve_intent(intent)
+        if isinstance(intent, dict):
+            return intent_from(intent)
+        raise PaymentProviderUnavailable(f"invoice {invoice_id} came back without its PaymentIntent")
+
+    def mark_invoice_paid(self, invoice_id: str) -> None:
+        """Mark a Stripe invoice paid without charging (``paid_out_of_band``): it was paid through
+        the bot as part of one PaymentIntent (https://docs.stripe.com/api/invoices/pay)."""
+        try:
+            self._client.v1.invoices.pay(invoice_id, params={"paid_out_of_band": True},
+                                         options={"idempotency_key": f"billing-out-of-band-{invoice_id}"})
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
 
     # -- webhooks ----------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ Events about objects we do not know, and event types we do not handle, are ackno
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,13 +23,24 @@ from billing_core.notifications import Notifier
 from billing_core.payments.card_cache import refresh_cards
 from billing_core.payments.reconcile import Reconciler
 from billing_core.payments.stripe_gateway import StripeGateway, intent_from
+from billing_core.payments.stripe_invoices import BillingInvoice, billing_invoice_from
 from billing_core.views import PaymentMethodView
 
 PAYMENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.requires_action")
 CARD_EVENTS = ("payment_method.attached", "payment_method.detached", "payment_method.updated", "customer.updated")
 CARD_SETUP_EVENTS = ("checkout.session.completed", "setup_intent.succeeded")
+# With INVOICE_SOURCE=stripe: the Stripe Billing invoices of the bot's customers.
+INVOICE_EVENTS = (
+    "invoice.finalized", "invoice.updated", "invoice.paid", "invoice.voided", "invoice.marked_uncollectible",
+)
 # Every event ``apply`` acts on: the ones to enable on the Stripe webhook endpoint (README).
-HANDLED_EVENTS = PAYMENT_EVENTS + CARD_SETUP_EVENTS + CARD_EVENTS
+HANDLED_EVENTS = PAYMENT_EVENTS + CARD_SETUP_EVENTS + CARD_EVENTS + INVOICE_EVENTS
+
+
+class InvoiceSink(Protocol):
+    """Where Stripe Billing invoices go (``accounts.stripe_billing.StripeBillingSource``)."""
+
+    def apply(self, invoice: BillingInvoice) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +55,7 @@ class StripeWebhookService:
 
     def __init__(
         self, *, db: Database, clock: Clock, gateway: StripeGateway, reconciler: Reconciler,
-        notifier: Notifier, secret: str | None,
+        notifier: Notifier, secret: str | None, invoices: InvoiceSink | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -52,6 +63,7 @@ class StripeWebhookService:
         self._reconciler = reconciler
         self._notifier = notifier
         self._secret = secret or ""
+        self._invoices = invoices
 
     def handle(self, payload: bytes, signature_header: str | None) -> str:
         """Apply one delivery. Returns ``applied``, ``ignored`` or ``duplicate``.
@@ -86,6 +98,10 @@ class StripeWebhookService:
     def _apply(self, event_type: str, obj: dict[str, Any], previous: dict[str, Any]) -> str:
         if event_type in PAYMENT_EVENTS and obj.get("object") == "payment_intent" and obj.get("id"):
             return "applied" if self._reconciler.settle_intent(intent_from(obj)) else "ignored"
+        if event_type in INVOICE_EVENTS and obj.get("object") == "invoice" and obj.get("id"):
+            if self._invoices is None:
+                return "ignored"  # invoices come from imports and the push API
+            return "applied" if self._invoices.apply(billing_invoice_from(obj)) != "ignored" else "ignored"
         if event_type == "checkout.session.completed" and obj.get("mode") == "setup":
             return self._card_setup_completed(obj)
         if event_type == "setup_intent.succeeded":

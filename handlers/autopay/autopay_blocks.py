@@ -36,6 +36,11 @@ def autopay_screen(status: AutopayStatus) -> Screen:
     if status.changed_by and status.changed_at is not None:
         state = "on" if status.enabled else "off"
         blocks.append(context(f"Turned {state} by {escape_line(status.changed_by)} on {fmt_date(status.changed_at)}."))
+    if status.collected_by_stripe:
+        blocks.append(context(
+            f"Stripe collects {status.collected_by_stripe} open invoice(s) of this account automatically with the "
+            "card on file there: autopay here leaves those to Stripe and never charges them."
+        ))
     if status.enabled or status.card is not None:
         blocks.append(actions(toggle_button(status), block_id="autopay_toggle"))
     else:
