@@ -136,6 +136,7 @@ INTENTS: tuple[Intent, ...] = (
         r"\b(make|set|use|switch)\b (?P<arg>.+?) (as |the |my )*(default|primary|main)( card| method)?$",
         r"\b(default|primary|main) (card|method) (to |should be |=)?(?P<arg>.+)$",
         r"\b(pay|charge) with (?P<arg>.+?)( from now on| by default| instead)$",
+        r"^use (?P<arg>.+?)( from (now )?on| by default| instead| going forward)$",  # "now" is a filler
     ), slot="card", example="make the Mastercard default"),
     Intent("remove_card", "methods", (
         r"\b(remove|delete|drop|forget|unlink|detach|rid)\b (of )?(?P<arg>.+)$",

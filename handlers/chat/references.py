@@ -1,0 +1,280 @@
+"""References in a typed message resolved against the person's own values. Pure.
+
+An invoice named the way people name it: "the november invoice", "last month's", "the $480 one",
+"the overdue one", "the oldest", "the next one due", "the labs bill", "the second one" (after a
+list), "it"/"that one". An account named anywhere ("what does acme labs owe"). Only the person's
+own values (``Context``) can come out; a phrase naming none of them is ``unknown``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from handlers.chat.seam import Context, InvoiceRef
+from handlers.grammar import amount_minor as typed_amount
+
+MONTHS = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5, "june": 6,
+    "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sept": 9, "sep": 9, "october": 10,
+    "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+}  # fmt: skip
+# Words that end a reference phrase: "the november *invoice*", "the overdue *one*".
+_NOUNS = frozenset({"invoice", "bill", "one", "statement", "payment", "receipt", "charge", "ones", "invoices", "bills"})
+_PLURAL = frozenset({"ones", "invoices", "bills"})
+_ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "fifth": 4,
+    "5th": 4,
+    "last": -1,
+}
+_STATES = frozenset(
+    {
+        "overdue",
+        "late",
+        "oldest",
+        "older",
+        "earliest",
+        "latest",
+        "newest",
+        "recent",
+        "newer",
+        "next",
+        "upcoming",
+        "biggest",
+        "largest",
+        "big",
+        "large",
+        "smallest",
+        "small",
+        "due",
+        "unpaid",
+        "open",
+        "most",
+        "outstanding",
+    }
+)
+_DEICTIC = frozenset({"it", "that", "this", "same"})
+_GLUE = frozenset(
+    {"the", "of", "s", "my", "our", "both", "for", "in", "from", "month", "quarter", "usd", "dollar", "dollars", "acme"}
+)
+_DESCRIPTION_STOP = frozenset({"invoice", "bill", "the", "and", "for", "of", "fee", "fees", "monthly", "service"})
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceReference:
+    """What a reference phrase named: one or several of the person's invoices, or none (``phrase``)."""
+
+    numbers: tuple[str, ...]
+    phrase: str
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words, possessive "'s" gone, punctuation at the edges gone ("$1,250" kept)."""
+    lowered = re.sub(r"<[@#!][^>]*>", " ", text.lower()).replace("’", "'")
+    words = []
+    for raw in lowered.split():
+        word = raw.strip(".,!?;:\"()'")
+        if word.endswith("'s"):
+            word = word[:-2]
+        word = word.replace("'", "")
+        if word:
+            words.append(word)
+    return words
+
+
+def amount_minor(word: str, currency: str = "usd") -> int | None:
+    """``$480``, ``1,250``, ``99.50`` in minor units; ``None`` when not an amount."""
+    return typed_amount(word, currency) if any(ch.isdigit() for ch in word) else None
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def account_words(context: Context) -> dict[str, tuple[str, ...]]:
+    """Each word of an account name (stemmed) -> the accounts whose name holds it."""
+    found: dict[str, list[str]] = {}
+    for external_id, name in context.accounts:
+        for word in {*(_stem(w) for w in words_of(name)), _stem(external_id.lower())}:
+            found.setdefault(word, []).append(external_id)
+    return {word: tuple(ids) for word, ids in found.items()}
+
+
+def named_account(words: list[str], context: Context) -> str | None:
+    """The one account of the person's that ``words`` name (all its name's words, or a word only
+    its name holds); ``None`` when none or several."""
+    stems = {_stem(word) for word in words}
+    full = [external_id for external_id, name in context.accounts if {_stem(w) for w in words_of(name)} <= stems]
+    if len(full) == 1:
+        return full[0]
+    if len(full) > 1:  # "acme labs" holds "acme" too: the longest name wins
+        return max(full, key=lambda external_id: len(dict(context.accounts)[external_id]))
+    by_word = account_words(context)
+    unique = {ids[0] for stem in stems if len(ids := by_word.get(stem, ())) == 1 and stem not in _DESCRIPTION_STOP}
+    return unique.pop() if len(unique) == 1 else None
+
+
+def _description_words(invoice: InvoiceRef) -> set[str]:
+    return {_stem(w) for w in words_of(invoice.description) if w not in MONTHS and w not in _DESCRIPTION_STOP}
+
+
+def _period(words: list[str], today: date) -> tuple[date, date] | None:
+    text = " ".join(words)
+    if re.search(r"\blast month\b", text):
+        end = today.replace(day=1) - timedelta(days=1)
+        return end.replace(day=1), end
+    if re.search(r"\bthis month\b", text):
+        return today.replace(day=1), today
+    quarter = re.search(r"\b(this|last) quarter\b", text)
+    if quarter:
+        start_month = 3 * ((today.month - 1) // 3) + 1
+        start = date(today.year, start_month, 1)
+        if quarter.group(1) == "last":
+            start = (start - timedelta(days=1)).replace(day=1)
+            start = date(start.year, 3 * ((start.month - 1) // 3) + 1, 1)
+        end_month = start.month + 2
+        end = date(start.year, end_month, 28) + timedelta(days=4)
+        return start, end - timedelta(days=end.day)
+    return None
+
+
+def phrase_before_noun(words: list[str]) -> tuple[list[str], str] | None:
+    """The qualifier words right before the first invoice noun ("pay the november *invoice*"),
+    and the noun; ``None`` when no noun follows a qualifier."""
+    for index, word in enumerate(words):
+        if word not in _NOUNS:
+            continue
+        start = index
+        while start > 0 and _qualifies(words[start - 1]) and words[start - 1] != "of":  # "part *of* the …"
+            start -= 1
+        qualifiers = words[start:index]
+        if index + 1 < len(words) and words[index + 1] == "due":
+            qualifiers = [*qualifiers, "due"]
+        if any(w not in _GLUE for w in qualifiers):
+            return qualifiers, word
+    return None
+
+
+def _qualifies(word: str) -> bool:
+    return word not in (
+        "pay",
+        "for",
+        "is",
+        "when",
+        "what",
+        "whats",
+        "show",
+        "me",
+        "a",
+        "an",
+        "to",
+        "about",
+        "copy",
+        "receipt",
+        "need",
+        "paid",
+        "settle",
+        "we",
+        "i",
+        "partial",
+    ) and (word.isalpha() or amount_minor(word) is not None or bool(re.match(r"^[a-z]*-?\d", word)))
+
+
+def invoice_reference(words: list[str], context: Context, shown: tuple[str, ...] = ()) -> InvoiceReference | None:
+    """The invoices a phrase like "the november invoice" names, or ``None`` when there is no
+    such phrase (an explicit number is ``handlers.chat.understand``'s job)."""
+    found = phrase_before_noun(words)
+    listed_before = bool(shown or context.reminder_invoices)
+    alone = [w for w in words if w == "it" or w in _ORDINALS] if listed_before else []
+    if found is None and not alone:
+        return None
+    qualifiers, noun = found if found else (alone[:1], "")
+    plural = noun in _PLURAL
+    if plural and "both" not in qualifiers and "all" not in words:
+        return None
+    phrase = " ".join([*qualifiers, noun]).strip()
+    candidates = list(context.invoices)
+    recognised = False
+
+    def keep(selected: list[InvoiceRef]) -> None:
+        nonlocal candidates, recognised
+        recognised = True
+        candidates = selected
+
+    positions = [(_ORDINALS[w], w) for w in qualifiers if w in _ORDINALS]
+    if (positions or set(qualifiers) & _DEICTIC) and (shown or context.reminder_invoices):
+        listed = [number for number in (shown or context.reminder_invoices)]
+        by_number = {invoice.number: invoice for invoice in context.invoices}
+        if positions and not (positions[0][1] == "last" and {"month", "quarter"} & set(qualifiers)):
+            index = positions[0][0]
+            if -len(listed) <= index < len(listed):
+                chosen = by_number.get(listed[index])
+                return InvoiceReference((chosen.number,) if chosen else (), phrase)
+        if set(qualifiers) & _DEICTIC and not positions:
+            return InvoiceReference(tuple(n for n in listed if n in by_number), phrase)
+    account = named_account(qualifiers, context)
+    if account is not None:
+        keep([i for i in candidates if i.account == account])
+    period = _period(qualifiers, context.today)
+    months = [MONTHS[w] for w in qualifiers if w in MONTHS and not (w == "may" and noun == "")]
+    if months:
+        month_name = next(name for name, number in MONTHS.items() if number == months[0] and len(name) > 3)
+        described = [i for i in candidates if month_name in i.description.lower()]
+        keep(described or [i for i in candidates if i.issued_on.month == months[0]])
+    elif period is not None:
+        keep([i for i in candidates if period[0] <= i.issued_on <= period[1]])
+    stems = {_stem(w) for w in qualifiers}
+    described = [i for i in candidates if _description_words(i) & stems]
+    if any(_description_words(i) & stems for i in context.invoices):
+        keep(described)
+    amounts = [a for w in qualifiers if (a := amount_minor(w)) is not None and a > 0]
+    if amounts:
+        keep([i for i in candidates if i.amount_minor == amounts[0]])
+    if "overdue" in qualifiers or "late" in qualifiers:
+        keep([i for i in candidates if i.overdue])
+    picked = _superlative(set(qualifiers), candidates)
+    if picked is not None:
+        recognised = True
+        candidates = picked
+    if not recognised:
+        return None
+    return InvoiceReference(tuple(i.number for i in candidates), phrase)
+
+
+def _superlative(qualifiers: set[str], candidates: list[InvoiceRef]) -> list[InvoiceRef] | None:
+    if not candidates:
+        return None
+    if qualifiers & {"oldest", "earliest", "older"}:
+        return [min(candidates, key=lambda i: (i.issued_on, i.due_on))]
+    if qualifiers & {"latest", "newest", "recent", "newer"} or (
+        "last" in qualifiers and not qualifiers & {"month", "quarter"}
+    ):
+        return [max(candidates, key=lambda i: (i.issued_on, i.due_on))]
+    if qualifiers & {"next", "upcoming"}:
+        coming = [i for i in candidates if not i.overdue] or candidates
+        return [min(coming, key=lambda i: i.due_on)]
+    if qualifiers & {"biggest", "largest", "big", "large"}:
+        return [max(candidates, key=lambda i: i.amount_minor)]
+    if qualifiers & {"smallest", "small"}:
+        return [min(candidates, key=lambda i: i.amount_minor)]
+    return None
+
+
+def next_due(context: Context) -> str:
+    """The open invoice due next (not yet overdue), of all the person's accounts; "" when none."""
+    coming = [i for i in context.invoices if not i.overdue]
+    return min(coming, key=lambda i: i.due_on).number if coming else ""
+
+
+def invoice_by_amount(amount: int, context: Context) -> tuple[str, ...]:
+    """The open invoices owing exactly ``amount`` (minor units)."""
+    return tuple(i.number for i in context.invoices if i.amount_minor == amount)
