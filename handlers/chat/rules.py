@@ -463,8 +463,8 @@ def _amount(typed: str, words: list[str], context: Context) -> Understanding:
     """``pay <amount>``: the invoice owing exactly that, the whole balance, or a partial payment."""
     active_currency = next((i.currency for i in context.invoices if i.account == context.active), "usd")
     minor = amount_minor(typed.replace(" ", ""), active_currency) or amount_minor(typed, active_currency)
-    if minor is None:
-        return Understanding("pay_invoice", "pay_invoice", unknown=typed)
+    if minor is None:  # another currency: answered as `/billing pay <typed>` answers it
+        return Understanding("pay_amount", "pay_invoice", detail=typed)
     owing = invoice_by_amount(minor, context)
     if len(owing) == 1:
         return Understanding("pay_invoice", "pay_invoice", invoice=owing[0])
