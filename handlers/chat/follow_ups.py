@@ -44,7 +44,7 @@ _ORDINAL_NOISE = frozenset({"the", "one", "option", "please", "pls", "number", "
 _INVOICE_INTENTS = frozenset(
     {"pay_invoice", "invoice", "due_date", "already_paid", "partial_payment", "copy", "reminders"}
 )
-_COMMANDS = {
+COMMANDS = {
     "pay_invoice": "pay_invoice",
     "invoice": "invoices",
     "due_date": "invoices",
@@ -109,7 +109,7 @@ def _named(words: list[str], pending: Pending, context: Context) -> Understandin
 
 def _chosen(pending: Pending, values: tuple[str, ...]) -> Understanding:
     intent = pending.intent
-    command = _COMMANDS.get(intent, "")
+    command = COMMANDS.get(intent, "")
     if len(values) != 1:
         return Understanding(intent, command, choices=values)
     value = values[0]

@@ -64,7 +64,7 @@ _STATES = frozenset(
 )
 _DEICTIC = frozenset({"it", "that", "this", "same"})
 _GLUE = frozenset(
-    {"the", "of", "s", "my", "our", "both", "for", "in", "from", "month", "quarter", "usd", "dollar", "dollars", "acme"}
+    {"the", "of", "s", "my", "our", "both", "for", "in", "from", "month", "quarter", "usd", "dollar", "dollars"}
 )
 _DESCRIPTION_STOP = frozenset({"invoice", "bill", "the", "and", "for", "of", "fee", "fees", "monthly", "service"})
 
@@ -224,6 +224,11 @@ def invoice_reference(words: list[str], context: Context, shown: tuple[str, ...]
     account = named_account(qualifiers, context)
     if account is not None:
         keep([i for i in candidates if i.account == account])
+    else:  # a word several accounts' names hold ("acme"): the invoices of those accounts
+        by_word = account_words(context)
+        shared = {a for w in qualifiers for a in by_word.get(_stem(w), ()) if w not in _DESCRIPTION_STOP}
+        if shared:
+            keep([i for i in candidates if i.account in shared])
     period = _period(qualifiers, context.today)
     months = [MONTHS[w] for w in qualifiers if w in MONTHS and not (w == "may" and noun == "")]
     if months:

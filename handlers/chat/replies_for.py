@@ -116,7 +116,7 @@ def answer_understood(
     if intent == "already_paid":
         return _already_paid(understood, invoices, in_reminder, by_number)
     if intent in ("pay_invoice", "due_date", "invoice"):
-        return _invoice(ix, understood, by_number)
+        return _invoice(ix, understood, by_number, caller.active.external_id)
     if intent == "partial_payment":
         return _partial(caller, understood, by_number)
     if intent == "contact_change":
@@ -224,12 +224,16 @@ def _listed(screen: Screen, intent: str, invoices: list[InvoiceView]) -> Answere
     return Answered(screen, Pending(intent, "shown", numbers) if numbers else None)
 
 
-def _invoice(ix: Interaction, understood: Understanding, by_number: dict[str, InvoiceView]) -> Answered:
+def _invoice(
+    ix: Interaction, understood: Understanding, by_number: dict[str, InvoiceView], active: str
+) -> Answered:
     pay = understood.intent == "pay_invoice"
     if understood.choices:
         chosen = [by_number[number] for number in understood.choices if number in by_number]
-        asked = Pending(understood.intent, "choices", tuple(i.number for i in chosen[:_MAX_VALUES]))
-        return Answered(blocks.pay_buttons_screen(chosen, blocks.which_one([i.number for i in chosen])), asked)
+        numbers = [i.number for i in chosen]
+        question = blocks.which_one(numbers) if len(chosen) > 1 else f"Did you mean {numbers[0]}?"
+        asked = Pending(understood.intent, "choices", tuple(numbers[:_MAX_VALUES]))
+        return Answered(blocks.pay_buttons_screen(chosen, question), asked)
     invoice = by_number.get(understood.invoice)
     if invoice is None:
         named = understood.unknown.upper()  # invoice numbers are written in capitals
@@ -238,7 +242,8 @@ def _invoice(ix: Interaction, understood: Understanding, by_number: dict[str, In
             if named
             else "Which invoice? Here are your open ones."
         )
-        return Answered(_as_command(ix, Command("invoices")).with_notice(notice))
+        listed = [i for i in by_number.values() if i.account_external_id == active]
+        return _listed(_as_command(ix, Command("invoices")).with_notice(notice), understood.intent, listed)
     notice = blocks.PRESS_PAY if pay and not invoice.payment_in_progress else ""
     return Answered(blocks.invoice_screen(invoice, notice), Pending(understood.intent, "shown", (invoice.number,)))
 

@@ -232,7 +232,11 @@ class RuleUnderstander:
                 if re.search(_OVERDUE, joined):
                     return Understanding("invoices", "invoices", detail="overdue")
                 return None
-            return _from_reference(Understanding("invoice", "invoices"), reference.numbers, reference.phrase)
+            # "the second" after a list: what the list was for ("pay …" offers Pay), else that invoice
+            listed_for = context.pending.intent if context.pending is not None else ""
+            intent = listed_for if listed_for in _INVOICE_INTENTS else "invoice"
+            found = Understanding(intent, follow_ups.COMMANDS.get(intent, "invoices"))
+            return _from_reference(found, reference.numbers, reference.phrase)
         return _adjusted(base, words, joined, context, shown)
 
 
@@ -359,6 +363,10 @@ def _number_in(words: list[str], context: Context) -> str:
     return ""
 
 
+def _typed_number(words: list[str]) -> str:
+    return next((w for w in words if any(ch.isdigit() for ch in w)), "")
+
+
 def _unknown_number(words: list[str], context: Context) -> str:
     """A word written like an invoice number ("INV-3001", "invoice 4455") that is none of theirs."""
     for index, word in enumerate(words):
@@ -403,6 +411,9 @@ def _adjusted(
             if amounts[0] != owed:  # "pay $100 of the november invoice": only whole invoices are paid here
                 return Understanding("partial_payment", "support", invoice=reference.numbers[0], amount=str(amounts[0]))
     if intent in ("pay_invoice", "due_date", "invoice", "already_paid") and (base.argument or base.choices):
+        if base.argument and _number_in(words, context) != base.argument:
+            # Close to one of theirs, but not it ("INV-1001" when theirs is INV-3001): asked, never assumed.
+            return Understanding(intent, base.command, choices=(base.argument,), unknown=_typed_number(words))
         return Understanding(intent, base.command, invoice=base.argument, choices=base.choices)
     reference = invoice_reference(words, context, shown)
     if intent == "pay_balance" and set(words) & {"everything", "all", "balance", "total", "whole", "full"}:
