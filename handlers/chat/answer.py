@@ -88,12 +88,12 @@ def answer_text(ix: Interaction, text: str, reply: Surface, where: Where = Where
         return None
     MISSES.understood(person)
     answered = answer_understood(ix, caller, understood, invoices, cards, where.reminder_invoices)
-    reply.show(answered.screen)
-    if questions is not None:
+    if questions is not None:  # kept before the answer is seen: a quick reply may reach another replica
         if answered.asked is not None:
             questions.ask(ix.team_id, ix.user_id, answered.asked.encode())
         elif asked is not None:
             questions.forget(ix.team_id, ix.user_id)
+    reply.show(answered.screen)
     return understood.intent
 
 

@@ -78,9 +78,13 @@ def answer(words: list[str], context: Context) -> Understanding | None:
 
 
 def _named(words: list[str], pending: Pending, context: Context) -> Understanding | None:
-    """One of the values asked about, named by number, description, brand or account name."""
+    """One of the values asked about, named by number, description, brand or account name, and
+    nothing else ("INV-0998 please", "the november one", "the amex"): a message saying more
+    ("pay 200 dollars toward INV-1") is a new request."""
     typed = {re.sub(r"[^a-z0-9]", "", word) for word in words}
     values = pending.values
+    if not set(words) <= _naming_words(pending, context) | typed & _value_keys(values):
+        return None
     hits = [
         v
         for v in values
@@ -105,6 +109,26 @@ def _named(words: list[str], pending: Pending, context: Context) -> Understandin
     if len(hits) == 1:
         return _chosen(pending, (hits[0],))
     return None
+
+
+def _value_keys(values: tuple[str, ...]) -> set[str]:
+    keys = {re.sub(r"[^a-z0-9]", "", v.lower()) for v in values}
+    return keys | {re.sub(r"\D", "", v) for v in values if re.sub(r"\D", "", v)}
+
+
+def _naming_words(pending: Pending, context: Context) -> set[str]:
+    """The words an answer naming one of ``pending.values`` may consist of."""
+    words = set(_ORDINAL_NOISE) | {"that", "this", "it", "ending", "in", "with", "for", "my", "our", "of", "pls"}
+    for invoice in context.invoices:
+        if invoice.number in pending.values:
+            words |= {w.lower() for w in re.findall(r"[A-Za-z]+", invoice.description)} | {invoice.number.lower()}
+    for card in context.cards:
+        if card.id in pending.values:
+            words |= {card.brand.lower(), card.last4}
+    for external_id, name in context.accounts:
+        if external_id in pending.values:
+            words |= {w.lower() for w in re.findall(r"[A-Za-z0-9]+", name)} | {external_id.lower()}
+    return words
 
 
 def _chosen(pending: Pending, values: tuple[str, ...]) -> Understanding:
