@@ -49,9 +49,15 @@ class Pending:
     kind: str
     values: tuple[str, ...] = ()
 
-    def encode(self) -> str:
-        """A short text form for the store (``|``-separated; values never hold ``|``)."""
-        return "|".join((self.intent, self.kind, *self.values))
+    def encode(self, limit: int = 255) -> str:
+        """A short text form for the store (``|``-separated), at most ``limit`` characters: values
+        that do not fit are left out whole, never cut."""
+        parts = [self.intent, self.kind]
+        for value in self.values:
+            if "|" in value or len("|".join([*parts, value])) > limit:
+                break
+            parts.append(value)
+        return "|".join(parts)
 
     @staticmethod
     def decode(text: str) -> Pending | None:

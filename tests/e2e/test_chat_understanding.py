@@ -84,3 +84,14 @@ def test_another_customers_invoice_account_and_card_resolve_to_nothing(world: Wo
 def test_change_my_card_shows_the_saved_cards_from_stripe_even_before_billing_methods_ran(world: World) -> None:
     answer = said(world, dm("change my card"))
     assert "4242" in text_of(answer) and "No saved cards" not in text_of(answer)
+
+
+def test_remind_me_next_week_offers_remind_me_later_which_pauses_that_invoice_on_its_click(world: World) -> None:
+    answer = said(world, dm("remind me about INV-2 next week"))
+    assert "How reminders work" in text_of(answer)
+    [later] = buttons(answer, "reminder_snooze")
+    assert json.loads(later["value"]) == {"account": "acme", "invoice": "INV-2"}
+    response, url = world.bot.press("reminder_snooze", later["value"], channel_id=f"D{ANN}")
+    assert response.status_code == 200
+    [post] = world.bot.wait_calls("response_url", where=lambda c: c.response_token == url.rsplit("/", 1)[-1])
+    assert "remind you again after" in text_of(post)
