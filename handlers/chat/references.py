@@ -150,6 +150,9 @@ def _period(words: list[str], today: date) -> tuple[date, date] | None:
 def phrase_before_noun(words: list[str]) -> tuple[list[str], str] | None:
     """The qualifier words right before the first invoice noun ("pay the november *invoice*"),
     and the noun; ``None`` when no noun follows a qualifier."""
+    if len(words) >= 2 and words[-2] in ("the", "my", "our") and (words[-1] in _STATES or words[-1] in MONTHS
+                                                                 or words[-1] in _ORDINALS):
+        words = [*words, "one"]  # "pay the oldest": the noun left unsaid
     for index, word in enumerate(words):
         if word not in _NOUNS:
             continue
