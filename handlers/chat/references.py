@@ -249,7 +249,8 @@ def invoice_reference(words: list[str], context: Context, shown: tuple[str, ...]
         keep([i for i in candidates if i.amount_minor == amounts[0]])
     if "overdue" in qualifiers or "late" in qualifiers:
         keep([i for i in candidates if i.overdue])
-    picked = _superlative(set(qualifiers), candidates)
+    # "my last payment" is a payment, not an invoice: only "the oldest invoice"/"the next one" pick one.
+    picked = None if noun in ("payment", "receipt", "charge") else _superlative(set(qualifiers), candidates)
     if picked is not None:
         recognised = True
         candidates = picked

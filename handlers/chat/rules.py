@@ -322,6 +322,8 @@ def _with_invoice(
     if unknown:
         return Understanding(found.intent, found.command, amount=amount, detail=found.detail, unknown=unknown)
     reference = invoice_reference(words, context, shown)
+    if reference is None and found.intent == "copy" and set(words) & {"receipt", "receipts"}:
+        return Understanding("history", "history")  # a receipt of no open invoice: the payments, with theirs
     if reference is None:
         return Understanding(found.intent, found.command, amount=amount, detail=found.detail)
     located = _from_reference(found, reference.numbers, reference.phrase)
