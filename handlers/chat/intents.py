@@ -131,6 +131,7 @@ INTENTS: tuple[Intent, ...] = (
         r"credit card|debit card|method)\b",
         r"^(card|new card) (expired|expiring)$",
         r"\bcard (is )?(expired|expiring)\b",
+        r"\b(visa|mastercard|amex|card) (has |is )?(expired|expiring|expires|declined)\b",
     ), example="add a card"),
     Intent("make_default", "methods", (
         r"\b(make|set|use|switch)\b (?P<arg>.+?) (as |the |my )*(default|primary|main)( card| method)?$",

@@ -8,6 +8,7 @@ own values (``Context``) can come out; a phrase naming none of them is ``unknown
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -37,30 +38,8 @@ _ORDINALS = {
     "last": -1,
 }
 _STATES = frozenset(
-    {
-        "overdue",
-        "late",
-        "oldest",
-        "older",
-        "earliest",
-        "latest",
-        "newest",
-        "recent",
-        "newer",
-        "next",
-        "upcoming",
-        "biggest",
-        "largest",
-        "big",
-        "large",
-        "smallest",
-        "small",
-        "due",
-        "unpaid",
-        "open",
-        "most",
-        "outstanding",
-    }
+    """overdue late oldest older earliest latest newest recent newer next upcoming biggest largest big large
+    bigger larger smallest small smaller due unpaid open most outstanding""".split()
 )
 _DEICTIC = frozenset({"it", "that", "this", "same"})
 _GLUE = frozenset(
@@ -150,8 +129,11 @@ def _period(words: list[str], today: date) -> tuple[date, date] | None:
 def phrase_before_noun(words: list[str]) -> tuple[list[str], str] | None:
     """The qualifier words right before the first invoice noun ("pay the november *invoice*"),
     and the noun; ``None`` when no noun follows a qualifier."""
-    if len(words) >= 2 and words[-2] in ("the", "my", "our") and (words[-1] in _STATES or words[-1] in MONTHS
-                                                                 or words[-1] in _ORDINALS):
+    if (
+        len(words) >= 2
+        and words[-2] in ("the", "my", "our")
+        and (words[-1] in _STATES or words[-1] in MONTHS or words[-1] in _ORDINALS)
+    ):
         words = [*words, "one"]  # "pay the oldest": the noun left unsaid
     for index, word in enumerate(words):
         if word not in _NOUNS:
@@ -162,9 +144,29 @@ def phrase_before_noun(words: list[str]) -> tuple[list[str], str] | None:
         qualifiers = words[start:index]
         if index + 1 < len(words) and words[index + 1] == "due":
             qualifiers = [*qualifiers, "due"]
+        if (
+            not any(w not in _GLUE for w in qualifiers)
+            and index + 2 < len(words)
+            and words[index + 1] in ("for", "of", "from", "about", "on")
+        ):
+            after = words[index + 2 : index + 6]  # "the invoice *for lab seats*"
+            qualifiers = after[: next((n for n, w in enumerate(after) if not _qualifies(w)), len(after))]
         if any(w not in _GLUE for w in qualifiers):
             return qualifiers, word
     return None
+
+
+def _described(words: list[str], context: Context) -> list[str]:
+    """Two words in a row of an invoice's description ("support plan", "lab seats"), said without a
+    noun: a phrase that names that invoice (one word alone, like "support", is too common)."""
+    stems = [_stem(w) for w in words]
+    for invoice in context.invoices:
+        said = [_stem(w) for w in words_of(invoice.description) if w not in _DESCRIPTION_STOP]
+        for first, second in itertools.pairwise(said):
+            for index in range(len(stems) - 1):
+                if stems[index] == first and stems[index + 1] == second:
+                    return words[index : index + 2]
+    return []
 
 
 def _qualifies(word: str) -> bool:
@@ -198,11 +200,12 @@ def invoice_reference(words: list[str], context: Context, shown: tuple[str, ...]
     found = phrase_before_noun(words)
     listed_before = bool(shown or context.reminder_invoices)
     alone = [w for w in words if w == "it" or w in _ORDINALS] if listed_before else []
-    if found is None and not alone:
+    unsaid_noun = _described(words, context) if found is None and not alone else []
+    if found is None and not alone and not unsaid_noun:
         return None
-    qualifiers, noun = found if found else (alone[:1], "")
+    qualifiers, noun = found if found else (alone[:1] or unsaid_noun, "")
     plural = noun in _PLURAL
-    if plural and "both" not in qualifiers and "all" not in words:
+    if plural and not set(words) & {"both", "all", "two", "three"}:
         return None
     phrase = " ".join([*qualifiers, noun]).strip()
     candidates = list(context.invoices)
@@ -271,9 +274,9 @@ def _superlative(qualifiers: set[str], candidates: list[InvoiceRef]) -> list[Inv
     if qualifiers & {"next", "upcoming"}:
         coming = [i for i in candidates if not i.overdue] or candidates
         return [min(coming, key=lambda i: i.due_on)]
-    if qualifiers & {"biggest", "largest", "big", "large"}:
+    if qualifiers & {"biggest", "largest", "big", "large", "bigger", "larger"}:
         return [max(candidates, key=lambda i: i.amount_minor)]
-    if qualifiers & {"smallest", "small"}:
+    if qualifiers & {"smallest", "small", "smaller"}:
         return [min(candidates, key=lambda i: i.amount_minor)]
     return None
 

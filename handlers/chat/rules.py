@@ -36,7 +36,8 @@ _CONTACT_CHANGE = (
     r"\bremove me\b",
     r"\b(left|leaving) the company\b",
     r"\b(billing|invoice|mailing|company|postal|street) address\b",
-    r"\baddress (changed|change|update)\b",
+    r"\baddress\b.*\b(changed|change|update|updated|moved|new|wrong)\b",
+    r"\b(change|update|new|correct|fix)\b.*\be-?mail\b(?!.* me\b)",
     r"\b(change|update|correct|new|moved|fix)\b.*\baddress\b",
     r"\b(vat|tax|ein|abn|gst)( id| number| no| registration)?\b.*\b(change|changed|update|new|wrong|add|missing)\b",
     r"\b(change|update|add|correct|new|wrong)\b.*\b(vat|tax id|tax number|ein|gst)\b",
@@ -59,7 +60,8 @@ _PARTIAL = (
     r"\b(monthly|weekly) (payments|instalments|installments)\b",
 )
 _PAID_ELSEWHERE = (
-    r"\bpaid\b.*\b(wire|bank|transfer|check|cheque|ach|sepa|bacs|by card|over the phone|elsewhere|another way)\b",
+    r"\b(paid|settled)\b.*\b(wire|bank|transfer|check|cheque|ach|sepa|bacs|by card|over the phone|elsewhere|"
+    r"another way)\b",
     r"\b(wire|bank transfer|transfer|check|cheque|ach payment|ach)\b.*\b(sent|made|paid|went out|initiated)\b",
     r"\b(sent|made|mailed|initiated|wired) (a |the |our |you )*(wire|transfer|bank transfer|check|cheque|ach|"
     r"money|payment|remittance)\b",
@@ -73,6 +75,7 @@ _COPY = (
     r"\b(copy|copies|pdf|duplicate|download|printable|print)\b",
     r"\b(resend|re-send|send|email|e-mail|forward)\b.*\b(me|us)\b.*\b(invoice|bill|receipt|statement)\b",
     r"\breceipt (for|of)\b",
+    r"\b(resend|re-send)\b",
     r"\b(need|want|get) (a |the )?receipt\b",
 )
 _REMINDER = r"\b(remind|reminders?|reminding|nudges?|notifications?|notify|pinging|pings)\b"
@@ -81,7 +84,7 @@ _REMINDER_STOP = (
     r"less|fewer|spam)\b"
 )
 _REMINDER_SNOOZE = (
-    r"\b(snooze|later|tomorrow|next week|in a (few|couple)|on (monday|tuesday|wednesday|thursday|"
+    r"\b(snooze|pause|hold off|later|tomorrow|next week|in a (few|couple)|on (monday|tuesday|wednesday|thursday|"
     r"friday|saturday|sunday)|in \d+ days?|remind me (about|of|to|in|on|next|again))\b"
 )
 _CONTACTS = (
@@ -94,6 +97,7 @@ _SUPPORT_EXTRA = (
     r"\b(refund|refunded|double charged|charged twice|overcharged|over-charged|charged wrong|wrong amount|"
     r"incorrect|mistake|not right|is wrong|are wrong|looks wrong|error on|discrepancy|credit note)\b",
 )
+_PAY_AMOUNT = re.compile(r"\bpay (?P<amount>\$?\d[\d,.]*)( dollars| usd| eur| euros)?\b")
 _OVERDUE = r"\b(overdue|late|past due|behind)\b"
 _NEXT_DUE = (
     r"\b(due next(?! (week|month))|next (payment|invoice|bill|one|thing)?\s*(is )?due|next due|"
@@ -104,7 +108,7 @@ _RANGE = re.compile(
     + "|".join(name for name in MONTHS if len(name) > 3)
     + r")\b|\b(today|tomorrow)\b"
 )
-_RANGE_ASK = r"\b(due|pay|owe|owing|payable|coming up)\b"
+_RANGE_ASK = r"\b(due|owe|owing|payable|coming up)\b|\b(what|anything|which|how much)\b.*\bpay\b"
 
 # Intents whose argument is one invoice.
 _INVOICE_INTENTS = frozenset({"pay_invoice", "invoice", "due_date", "already_paid", "partial_payment", "copy"})
@@ -215,6 +219,8 @@ class RuleUnderstander:
         )
         base = resolve(parse(text), known)
         special = _special(joined, base)
+        if special is not None and special[0] == "due_range" and invoice_reference(words, context, shown):
+            special = None  # "pay the november bill next week": about that invoice, not a range
         if special is not None:
             intent, detail = special
             base_invoice = base.argument if base is not None and base.argument in known.invoices else ""
@@ -227,6 +233,9 @@ class RuleUnderstander:
                 _range_of(detail, context.today) if intent == "due_range" else "",
             )
         if base is None:
+            amount = _PAY_AMOUNT.search(joined)
+            if amount is not None:  # "is it ok if we pay 300 now": the /billing rule for an amount
+                return _amount(amount.group("amount"), words, context)
             reference = invoice_reference(words, context, shown)
             if reference is None:
                 if re.search(_OVERDUE, joined):
@@ -234,7 +243,7 @@ class RuleUnderstander:
                 return None
             # "the second" after a list: what the list was for ("pay …" offers Pay), else that invoice
             listed_for = context.pending.intent if context.pending is not None else ""
-            intent = listed_for if listed_for in _INVOICE_INTENTS else "invoice"
+            intent = listed_for if listed_for in _INVOICE_INTENTS else "due_date" if "due" in words else "invoice"
             found = Understanding(intent, follow_ups.COMMANDS.get(intent, "invoices"))
             return _from_reference(found, reference.numbers, reference.phrase)
         return _adjusted(base, words, joined, context, shown)
