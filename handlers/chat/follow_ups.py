@@ -58,9 +58,11 @@ MAX_WORDS = 6  # a longer message is a new request, not an answer
 def answer(words: list[str], context: Context) -> Understanding | None:
     """``words`` as the answer to ``context.pending``; ``None`` when they are not one."""
     pending = context.pending
+    word_set = set(words)
+    if word_set and word_set <= _NO and word_set & _REFUSE and word_set != {"no"}:
+        return Understanding("cancel")  # "never mind", asked or not ("no" alone is the table's: thanks)
     if pending is None or pending.kind not in ("choices", "confirm") or not words or len(words) > MAX_WORDS:
         return None
-    word_set = set(words)
     if word_set <= _NO and word_set & _REFUSE:
         return Understanding("cancel")
     if pending.kind == "confirm":
