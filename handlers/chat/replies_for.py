@@ -224,9 +224,7 @@ def _listed(screen: Screen, intent: str, invoices: list[InvoiceView]) -> Answere
     return Answered(screen, Pending(intent, "shown", numbers) if numbers else None)
 
 
-def _invoice(
-    ix: Interaction, understood: Understanding, by_number: dict[str, InvoiceView], active: str
-) -> Answered:
+def _invoice(ix: Interaction, understood: Understanding, by_number: dict[str, InvoiceView], active: str) -> Answered:
     pay = understood.intent == "pay_invoice"
     if understood.choices:
         chosen = [by_number[number] for number in understood.choices if number in by_number]
@@ -274,7 +272,12 @@ def _already_paid(
     numbers = tuple(invoice.number for invoice in chosen[:_MAX_VALUES])
     if len(chosen) == 1:
         return Answered(
-            blocks.already_paid_screen(chosen, "Tell billing support you've paid it?"),
+            blocks.already_paid_screen(
+                chosen,
+                f"Did you mean {numbers[0]}? Tell billing support you've paid it?"
+                if understood.unknown
+                else "Tell billing support you've paid it?",
+            ),
             Pending("already_paid", "confirm", numbers),
         )
     return Answered(

@@ -223,7 +223,11 @@ class RuleUnderstander:
             special = None  # "pay the november bill next week": about that invoice, not a range
         if special is not None:
             intent, detail = special
-            base_invoice = base.argument if base is not None and base.argument in known.invoices else ""
+            # Only a number written exactly: a close one ("INV-1001" for INV-3001) is asked, never assumed.
+            base_invoice = base.argument if base is not None and base.argument == _number_in(words, context) else ""
+            close = (base.choices or (base.argument,)) if base is not None and base.argument != base_invoice else ()
+            if intent in _INVOICE_INTENTS and not base_invoice and any(close):
+                return Understanding(intent, _COMMAND.get(intent, ""), choices=close, unknown=_typed_number(words))
             return _with_invoice(
                 Understanding(intent, _COMMAND.get(intent, ""), detail=detail),
                 words,
