@@ -176,13 +176,20 @@ def _flatten(differences: Iterable[Any]) -> Iterable[Any]:
             yield difference
 
 
+_WORDS = {"add": "missing", "remove": "unexpected", "modify": "different"}
+
+
 def _describe(difference: Any) -> str:
+    """``missing column billing_payment.source``: what the database lacks or has beyond the models."""
     kind, *rest = difference
-    names = []
-    for part in rest:
-        if isinstance(part, str):
-            names.append(part)
-        elif hasattr(part, "name") and getattr(part, "name", None):
-            table = getattr(part, "table", None)
-            names.append(f"{table.name}.{part.name}" if table is not None and hasattr(table, "name") else part.name)
-    return f"{kind} {' '.join(n for n in names if n)}".strip()
+    verb, _, what = str(kind).partition("_")
+    words = _WORDS.get(verb, verb)
+    if what in ("column",):
+        return f"{words} column {rest[1]}.{rest[2].name}"
+    if verb == "modify":
+        return f"{words} {what} of column {rest[1]}.{rest[2]}"
+    thing = rest[0]
+    table = getattr(thing, "table", None)
+    name = getattr(thing, "name", None) or "(unnamed)"
+    where = f"{table.name}." if table is not None and getattr(table, "name", None) else ""
+    return f"{words} {what} {where}{name}"
