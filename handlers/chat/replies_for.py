@@ -123,7 +123,7 @@ def answer_understood(
         return Answered(request_blocks.contact_change_screen(account or caller.active))
     if intent == "copy":
         return _copy(ix, understood, by_number)
-    if intent == "reminders":
+    if intent == "reminders":  # reminder preferences (Marketplace issue) plug in here, for "stop"/"how"
         chosen = [by_number[understood.invoice]] if understood.invoice in by_number else in_reminder or invoices
         return Answered(
             request_blocks.reminders_screen(
