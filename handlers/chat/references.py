@@ -126,7 +126,7 @@ def _period(words: list[str], today: date) -> tuple[date, date] | None:
     return None
 
 
-def phrase_before_noun(words: list[str]) -> tuple[list[str], str] | None:
+def phrase_before_noun(words: list[str], known: frozenset[str] = frozenset()) -> tuple[list[str], str] | None:
     """The qualifier words right before the first invoice noun ("pay the november *invoice*"),
     and the noun; ``None`` when no noun follows a qualifier."""
     if (
@@ -139,7 +139,7 @@ def phrase_before_noun(words: list[str]) -> tuple[list[str], str] | None:
         if word not in _NOUNS:
             continue
         start = index
-        while start > 0 and _qualifies(words[start - 1]) and words[start - 1] != "of":  # "part *of* the …"
+        while start > 0 and _qualifies(words[start - 1], known) and words[start - 1] != "of":  # "part *of* the …"
             start -= 1
         qualifiers = words[start:index]
         if index + 1 < len(words) and words[index + 1] == "due":
@@ -150,7 +150,7 @@ def phrase_before_noun(words: list[str]) -> tuple[list[str], str] | None:
             and words[index + 1] in ("for", "of", "from", "about", "on")
         ):
             after = words[index + 2 : index + 6]  # "the invoice *for lab seats*"
-            qualifiers = after[: next((n for n, w in enumerate(after) if not _qualifies(w)), len(after))]
+            qualifiers = after[: next((n for n, w in enumerate(after) if not _qualifies(w, known)), len(after))]
         if any(w not in _GLUE for w in qualifiers):
             return qualifiers, word
     return None
@@ -169,35 +169,35 @@ def _described(words: list[str], context: Context) -> list[str]:
     return []
 
 
-def _qualifies(word: str) -> bool:
-    return word not in (
-        "pay",
-        "for",
-        "is",
-        "when",
-        "what",
-        "whats",
-        "show",
-        "me",
-        "a",
-        "an",
-        "to",
-        "about",
-        "copy",
-        "receipt",
-        "need",
-        "paid",
-        "settle",
-        "we",
-        "i",
-        "partial",
-    ) and (word.isalpha() or amount_minor(word) is not None or bool(re.match(r"^[a-z]*-?\d", word)))
+_QUALIFIERS = frozenset({"last", "this", "month", "quarter", "all", "two", "three", "both"})
+
+
+def _qualifies(word: str, known: frozenset[str]) -> bool:
+    """A word that can be part of a phrase naming an invoice: a state, a position, a month or
+    period, an amount or number, or a word of one of the person's descriptions or account names."""
+    return (
+        word in _GLUE
+        or word in _STATES
+        or word in _ORDINALS
+        or word in _DEICTIC
+        or word in MONTHS
+        or word in _QUALIFIERS
+        or _stem(word) in known
+        or amount_minor(word) is not None
+        or bool(re.match(r"^[a-z]*-?\d", word))
+    )
+
+
+def _known_words(context: Context) -> frozenset[str]:
+    """The stems of the person's invoice descriptions and account names."""
+    described = {w for invoice in context.invoices for w in _description_words(invoice)}
+    return frozenset(described | set(account_words(context)))
 
 
 def invoice_reference(words: list[str], context: Context, shown: tuple[str, ...] = ()) -> InvoiceReference | None:
     """The invoices a phrase like "the november invoice" names, or ``None`` when there is no
     such phrase (an explicit number is ``handlers.chat.understand``'s job)."""
-    found = phrase_before_noun(words)
+    found = phrase_before_noun(words, _known_words(context))
     listed_before = bool(shown or context.reminder_invoices)
     alone = [w for w in words if w == "it" or w in _ORDINALS] if listed_before else []
     unsaid_noun = _described(words, context) if found is None and not alone else []

@@ -32,6 +32,7 @@ _CONTACT_CHANGE = (
     r"\bnot (the |a )?(right|correct|proper|billing) (person|contact|one)\b",
     r"\bnot (the |a )?billing contact\b",
     r"\bno longer (the |a )?(billing|right|contact|responsible)\b",
+    r"\bno longer\b.*\b(billing|invoices|payments|accounts payable|responsible|in charge|handling|here)\b",
     r"\b(wrong|another) (person|contact)\b",
     r"\bremove me\b",
     r"\b(left|leaving) the company\b",
@@ -69,7 +70,7 @@ _PAID_ELSEWHERE = (
     r"\bpaid (already|last|yesterday|on|this morning|earlier|weeks? ago|days? ago)\b",
     r"\b(we|i|ive|weve|have) (already|just) (paid|settled)\b",
     r"\b(we|i|ive|weve) (paid|settled) (it|this|that|the (invoice|bill|one))\b",
-    r"\balready (paid|settled|sent|wired)\b",
+    r"\balready (paid|settled|sent|wired|transferred|remitted)\b",
 )
 _COPY = (
     r"\b(copy|copies|pdf|duplicate|download|printable|print)\b",
@@ -96,6 +97,8 @@ _CONTACTS = (
 _SUPPORT_EXTRA = (
     r"\b(refund|refunded|double charged|charged twice|overcharged|over-charged|charged wrong|wrong amount|"
     r"incorrect|mistake|not right|is wrong|are wrong|looks wrong|error on|discrepancy|credit note)\b",
+    r"\b(question|questions|query|queries) (about|on|regarding|re)\b",
+    r"\b(someone|somebody|a person|a human)\b.*\b(call|contact|email|reach|ring)\b",
 )
 _PAY_AMOUNT = re.compile(r"\bpay (?P<amount>\$?\d[\d,.]*)( dollars| usd| eur| euros)?\b")
 _OVERDUE = r"\b(overdue|late|past due|behind)\b"
@@ -103,7 +106,10 @@ _NEXT_DUE = (
     r"\b(due next(?! (week|month))|next (payment|invoice|bill|one|thing)?\s*(is )?due|next due|"
     r"next payment|next bill|next invoice)\b"
 )
+_NEXT_DAYS = re.compile(r"^(next|coming) (?P<count>\d{1,2}|two|three|four) (?P<unit>days|weeks)$")
+_COUNTS = {"two": 2, "three": 3, "four": 4}
 _RANGE = re.compile(
+    r"\b(next|coming) (\d{1,2}|two|three|four) (days|weeks)\b|"
     r"\b(this|next|coming) (week|month)\b|\b(in|by|before|during|for) (?P<month>"
     + "|".join(name for name in MONTHS if len(name) > 3)
     + r")\b|\b(today|tomorrow)\b"
@@ -294,6 +300,11 @@ def _special(joined: str, base: Understood | None) -> tuple[str, str] | None:
 def _range_of(words: str, today: date) -> str:
     """``YYYY-MM-DD..YYYY-MM-DD`` for "next week", "this month", "in january", "today"."""
     monday = today - timedelta(days=today.weekday())
+    counted = _NEXT_DAYS.match(words)
+    if counted is not None:  # "the next 2 weeks": from today
+        count = _COUNTS.get(counted.group("count")) or int(counted.group("count"))
+        end = today + timedelta(days=count * (7 if counted.group("unit") == "weeks" else 1))
+        return f"{today.isoformat()}..{end.isoformat()}"
     if words.endswith("week"):
         start = monday if words.startswith("this") else monday + timedelta(days=7)
         return f"{start.isoformat()}..{(start + timedelta(days=6)).isoformat()}"
