@@ -105,11 +105,10 @@ def answer_understood(
         return Answered(blocks.thanks_screen())
     if intent == "help":
         return Answered(blocks.chat_help_screen())
-    if understood.unknown and intent in _AS_COMMAND | {"contacts"} and account is None:
+    named = understood.unknown or understood.account  # an account id none of theirs is unknown too
+    if named and intent in _AS_COMMAND | {"contacts"} and account is None:
         return Answered(
-            screens.accounts(ix, caller).with_notice(
-                f"No account of yours is named “{understood.unknown[:40]}”. Your accounts:"
-            )
+            screens.accounts(ix, caller).with_notice(f"No account of yours is named “{named[:40]}”. Your accounts:")
         )
     if intent == "pay" and in_reminder:
         return _listed(blocks.reminder_pay_screen(in_reminder), "pay_invoice", in_reminder)
