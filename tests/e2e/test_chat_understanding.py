@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from billing_core.db.tables import ChatQuestionRecord, EscalationRecord
+from billing_core.db.tables import ChatQuestionRecord, EscalationRecord, PaymentMethodRecord
 from tests.e2e.test_chat import buttons, dm, said, text_of
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, PETER
@@ -81,9 +81,23 @@ def test_another_customers_invoice_account_and_card_resolve_to_nothing(world: Wo
     assert all(json.loads(b["value"])["account"] == "initech" for b in buttons(card, "method_remove"))
 
 
+def _forget_local_cards(world: World) -> None:
+    """The local copy of the cards empty, as before anyone ran /billing methods."""
+    with world.bot.db.transaction() as session:
+        session.execute(delete(PaymentMethodRecord))
+
+
 def test_change_my_card_shows_the_saved_cards_from_stripe_even_before_billing_methods_ran(world: World) -> None:
+    _forget_local_cards(world)
     answer = said(world, dm("change my card"))
     assert "4242" in text_of(answer) and "No saved cards" not in text_of(answer)
+
+
+def test_set_up_automatic_payments_names_the_default_card_even_before_billing_methods_ran(world: World) -> None:
+    _forget_local_cards(world)
+    answer = said(world, dm("set up automatic payments"))
+    assert "Open invoices will be charged in full on their due date" in text_of(answer) and "4242" in text_of(answer)
+    assert "needs a default card" not in text_of(answer)
 
 
 def test_remind_me_next_week_offers_remind_me_later_which_pauses_that_invoice_on_its_click(world: World) -> None:
