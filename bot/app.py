@@ -22,6 +22,7 @@ from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
 from bot.workspaces import SlackWorkspaces, Workspace, slack_workspaces
+from handlers.chat.rules import RuleUnderstander
 from handlers.kit.deps import Deps
 from handlers.kit.identity import IdentityResolver
 from handlers.kit.text_guard import card_number_guard
@@ -98,6 +99,8 @@ def build_bolt_app(
         later=Later(lambda: app._listener_runner.listener_executor),
         # "This modal already shows a payment's outcome", seen by every process on the database.
         marks=OnceMarks(services.db, services.clock),
+        # What reads typed messages: the rules (another understander plugs in here, behind handlers.chat.seam).
+        understander=RuleUnderstander(),
     )
     app.use(_our_middleware(deps))
     if notifier is not None:
