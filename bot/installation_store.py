@@ -56,7 +56,8 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         found = super().find_bot(
             enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install
         )
-        return self._opened(found, BOT_TOKEN_FIELDS)
+        return self._opened(found if found is None or self.usable(found.team_id, found.enterprise_id) else None,
+                            BOT_TOKEN_FIELDS)
 
     def find_installation(
         self,
@@ -69,7 +70,12 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         found = super().find_installation(
             enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, is_enterprise_install=is_enterprise_install
         )
-        return self._opened(found, TOKEN_FIELDS)
+        return self._opened(found if found is None or self.usable(found.team_id, found.enterprise_id) else None,
+                            TOKEN_FIELDS)
+
+    def usable(self, team_id: str | None, enterprise_id: str | None) -> bool:
+        """Whether a stored installation of this workspace may be used (a subclass's policy; all here)."""
+        return True
 
     def reencrypt(self) -> int:
         """Encrypt every stored token under the first configured key (plain text and older keys

@@ -51,7 +51,9 @@ class AllowListedInstallationStore(EncryptedInstallationStore):
     operator did not allow.
 
     A refused installation's fresh tokens are revoked at once (``auth.revoke``), so nothing of it
-    stays usable, and nothing is written.
+    stays usable, and nothing is written. A stored installation that the list no longer names is
+    not found: every path to a workspace (Bolt's authorization of a request, reminders, DMs, the
+    support channel) looks its token up here, so one policy serves them all.
     """
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
@@ -62,6 +64,13 @@ class AllowListedInstallationStore(EncryptedInstallationStore):
 
     def allows(self, team_id: str | None, enterprise_id: str | None) -> bool:
         return self._settings.may_install(team_id, enterprise_id)
+
+    def usable(self, team_id: str | None, enterprise_id: str | None) -> bool:
+        """A stored installation is found only while the allow list names it."""
+        if self.allows(team_id, enterprise_id):
+            return True
+        logger.info("installation of team %s, enterprise %s is no longer allowed: not used", team_id, enterprise_id)
+        return False
 
     def save(self, installation: Installation) -> None:
         if not self.allows(installation.team_id, installation.enterprise_id):
