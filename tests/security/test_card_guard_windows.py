@@ -153,12 +153,11 @@ def test_any_luhn_valid_number_in_any_text_with_any_separators_is_found_and_remo
     assert typed not in redacted and digits not in redacted
 
 
-def test_a_megabyte_of_digits_and_separators_is_checked_in_linear_time() -> None:
-    text = "1 0 " * 250_000  # no 13-19 digit stretch of 1010… passes Luhn? it does not matter: it must be quick
-    started = time.process_time()
-    contains_card_number(text)
-    redact_card_numbers(text)
-    assert time.process_time() - started < 30  # a quadratic scan would take hours; this is not a timing claim
+def test_a_megabyte_of_ordinary_numbers_is_left_alone_and_a_card_at_its_end_is_still_found() -> None:
+    ordinary = "INV-1001 due 2026-12-01, $1,250.00, call +1 415 555 2671\n" * 20_000
+    assert not contains_card_number(ordinary)
+    assert contains_card_number(ordinary + "card 4242 4242 4242 4242 12/34")
+    assert redact_card_numbers(ordinary + "card 4242 4242 4242 4242 12/34") == ordinary + f"card {REDACTED}"
 
 
 # The paths a payer's typed text takes, through the real app.
