@@ -12,6 +12,7 @@ from billing_core.accounts.stripe_billing import StripeBillingSource
 from billing_core.audit import AuditLog
 from billing_core.autopay.charging import AutopayPass
 from billing_core.autopay.switch import AutopayService
+from billing_core.chat_questions import ChatQuestions
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.escalations.service import EscalationService
@@ -54,6 +55,12 @@ class Services:
     push: PushService | None = None
     # Stripe Billing as the source of invoices (INVOICE_SOURCE=stripe, with a Stripe key); else None.
     stripe_billing: StripeBillingSource | None = None
+    # What chat asked each person last (built from ``db`` and ``clock`` when not given).
+    chat_questions: ChatQuestions | None = None
+
+    def __post_init__(self) -> None:
+        if self.chat_questions is None:
+            self.chat_questions = ChatQuestions(self.db, self.clock)
 
     def chargeable_autopay(self) -> AutopayService | None:
         """Autopay, when something could be charged (a Stripe key gave it its pass); else None."""

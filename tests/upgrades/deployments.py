@@ -118,3 +118,14 @@ def deploy(
     seeded = seed_release_data(url, release, stripe_customer=customer, card=card)
     env = serve_env(url, slack.base_url, localstripe.base_url, **extra_env)
     return Deployment(release=release, url=url, env=env, cwd=cwd, card=card, seeded=seeded, slack=slack)
+
+
+def head_and_chain() -> tuple[str, list[str]]:
+    """This release's head revision and every revision from the first, in order."""
+    from alembic.script import ScriptDirectory
+
+    from billing_core.db.database import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    chain = [revision.revision for revision in script.walk_revisions()][::-1]
+    return chain[-1], chain

@@ -17,7 +17,8 @@ VERSIONS = Path(__file__).resolve().parents[3] / "billing_core" / "db" / "migrat
 LANDED = {
     "0001_initial_schema.py": "3e07a44b713cf8453675b8cb21c119f52606674bf60e2835adeb87a8a270ad5c",
     "0002_repair_release_drift.py": "946261d834af6e9bfc2688a1451b40f4005069ce8f5a0b2142f34aea6649bd44",
-    "0006_invoices_from_their_source.py": "bcbf23006ced041a45af7c2c147f5293c4b6afffb33777bdb5df0e15f6778d86",
+    "0004_chat_question.py": "6af3aa78d5adb1ac79a1744e141be61271ef799fb519a6a380f32cd097a8d037",
+    "0006_invoices_from_their_source.py": "1cc0e3462eb77f128583ba8ec54dd36b1533ac3f57a4c37bcad57cbb2836219f",
 }
 
 
