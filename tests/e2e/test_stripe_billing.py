@@ -110,6 +110,23 @@ def test_paying_it_in_slack_pays_the_stripe_invoice_itself_with_exactly_one_char
     assert "paid outside Slack" not in said(world, "history")
 
 
+def test_paying_it_from_the_slack_pay_modal_leaves_one_charge_and_the_stripe_invoice_paid(world: World) -> None:
+    invoice_id = finalized(world)
+    number = number_of(world, invoice_id)
+    world.bot.press("pay_open", {"account": "acme", "invoice": number})
+    view = world.bot.last_view(where=lambda v: v.get("callback_id") == "pay_modal")
+    assert "$420.00" in json.dumps(view, ensure_ascii=False)
+    assert world.bot.submit(view, method=world.acme_card).status_code == 200
+    receipt = json.dumps(
+        world.bot.last_view(where=lambda v: v.get("title", {}).get("text") == "Payment received"), ensure_ascii=False
+    )
+    assert "$420.00" in receipt and number in receipt
+    assert billing(world).invoices[invoice_id]["status"] == "paid"
+    assert billing(world).invoices[invoice_id]["_pay_params"]["off_session"] == "false"  # the payer is there
+    assert [c["amount"] for c in world.stripe.succeeded_charges()] == [42000]
+    assert number not in said(world, "invoices")
+
+
 def test_paying_it_in_stripe_closes_it_in_the_bot_within_one_webhook(world: World) -> None:
     invoice_id = finalized(world)
     number = number_of(world, invoice_id)
@@ -171,3 +188,30 @@ def test_right_before_a_charge_the_stripe_invoice_is_read_again_so_one_paid_ther
     assert after.status == "failed" and after.failure_reason is not None
     assert "was paid on" in after.failure_reason and "outside Slack; nothing was charged" in after.failure_reason
     assert world.stripe.succeeded_charges() == []
+
+
+def test_paying_the_balance_is_one_charge_and_every_stripe_invoice_in_it_is_marked_paid_there(world: World) -> None:
+    first, second = finalized(world), finalized(world, amount=9900)
+    payments = world.bot.services.payments
+    assert payments is not None
+    balance = world.bot.services.accounts.balance(ANN_ACTOR, "acme")
+    paid = payments.pay(ANN_ACTOR, "acme", world.acme_card, expected_amount_minor=balance.amount_minor)
+    assert paid.status == "succeeded"
+    assert [c["amount"] for c in world.stripe.succeeded_charges()] == [balance.amount_minor]
+    assert [billing(world).invoices[i]["status"] for i in (first, second)] == ["paid", "paid"]
+    assert all(billing(world).invoices[i]["paid_out_of_band"] for i in (first, second))
+
+
+def test_autopay_pays_a_stripe_invoice_sent_to_the_customer_off_session_on_its_due_date(world: World) -> None:
+    invoice_id = finalized(world)
+    autopay, autopay_pass = world.bot.services.autopay, world.bot.services.autopay_pass
+    assert autopay is not None and autopay_pass is not None
+    autopay.turn_on(ANN_ACTOR, "acme")
+    world.bot.clock.set(DUE_DAY)
+    try:
+        assert autopay_pass.run().summary() == "charged 2, declined 0, skipped 0"  # INV-2 and the Stripe one
+    finally:
+        world.bot.clock.set(TODAY)
+    assert billing(world).invoices[invoice_id]["status"] == "paid"
+    assert billing(world).invoices[invoice_id]["_pay_params"]["off_session"] == "true"  # nobody is there
+    assert sorted(c["amount"] for c in world.stripe.succeeded_charges()) == [42000, 50050]

@@ -212,6 +212,7 @@ class StripeBilling(StripeProxy):
         unknown = set(params) - {"payment_method", "off_session", "paid_out_of_band", "expand[0]"}
         if unknown:
             return _error(400, f"Received unknown parameter: {sorted(unknown)[0]}")
+        invoice["_pay_params"] = dict(params)  # what the bot asked for, for the tests
         if invoice["status"] == "paid":
             return _error(400, "Invoice is already paid")
         if invoice["status"] != "open":
