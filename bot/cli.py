@@ -198,6 +198,7 @@ def serve(
     else:
         guarded(lambda: settings.require("SLACK_SIGNING_SECRET"))
     guarded(settings.check_identity_policy)
+    guarded(settings.check_invoice_source)
     require_current_schema(settings)
     from bot.server import run_http  # after the checks: its imports log at start-up
 
@@ -212,6 +213,7 @@ def socket(
     settings = settings_or_exit()
     guarded(lambda: settings.require("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"))
     guarded(settings.check_identity_policy)
+    guarded(settings.check_invoice_source)
     require_current_schema(settings)
     from bot.socket_mode import run_socket  # after the checks: its imports log at start-up
 

@@ -143,6 +143,12 @@ class Settings(BaseSettings):
                 "installing workspace: set SLACK_EMAIL_TRUSTED_TEAMS or use email_code"
             )
 
+    def check_invoice_source(self) -> None:
+        """``INVOICE_SOURCE=stripe`` reads invoices from Stripe and hears of them by webhook: it needs
+        ``STRIPE_API_KEY`` and ``STRIPE_WEBHOOK_SECRET``."""
+        if self.invoice_source == "stripe":
+            self.require("STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET")
+
     def check_support_workspace(self) -> None:
         """With OAuth, ``SUPPORT_SLACK_CHANNEL`` needs ``SUPPORT_SLACK_TEAM``: a channel id alone does
         not say which of the installed workspaces holds it."""

@@ -55,3 +55,22 @@ def test_oauth_with_a_support_channel_but_no_support_workspace_is_refused_naming
     )
     with pytest.raises(ConfigurationError, match="SUPPORT_SLACK_TEAM"):
         settings.check_support_workspace()
+
+
+def test_invoices_come_from_imports_by_default_and_the_push_api_is_off_without_a_token() -> None:
+    settings = make()
+    assert settings.invoice_source == "import" and settings.api_tokens() == ()
+    assert make(BILLING_API_TOKEN=" new-token , old-token ,").api_tokens() == ("new-token", "old-token")
+
+
+def test_stripe_as_the_invoice_source_names_the_missing_stripe_variable() -> None:
+    with pytest.raises(ConfigurationError, match="STRIPE_API_KEY"):
+        make(INVOICE_SOURCE="stripe").check_invoice_source()
+    with pytest.raises(ConfigurationError, match="STRIPE_WEBHOOK_SECRET"):
+        make(INVOICE_SOURCE="stripe", STRIPE_API_KEY="sk_test_x").check_invoice_source()
+    make(INVOICE_SOURCE="stripe", STRIPE_API_KEY="sk_test_x", STRIPE_WEBHOOK_SECRET="whsec_x").check_invoice_source()
+
+
+def test_an_unknown_invoice_source_is_refused() -> None:
+    with pytest.raises(ValueError, match="INVOICE_SOURCE"):
+        make(INVOICE_SOURCE="quickbooks")
