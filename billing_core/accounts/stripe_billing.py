@@ -18,6 +18,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing_core.accounts.closing import (
@@ -29,8 +30,15 @@ from billing_core.accounts.closing import (
 )
 from billing_core.clock import Clock
 from billing_core.db.database import Database
-from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
+from billing_core.db.tables import (
+    AccountRecord,
+    ContactRecord,
+    InvoiceRecord,
+    PaymentInvoiceRecord,
+    PaymentRecord,
+)
 from billing_core.errors import ChargeUnderWay, PaymentProviderError
+from billing_core.identity.emails import is_valid_email, normalize_email
 from billing_core.payments.stripe_gateway import StripeGateway
 from billing_core.payments.stripe_invoices import BillingInvoice
 
@@ -77,13 +85,18 @@ class StripeBillingSource:
         through the bot holds it: the next event or sync applies it)."""
         if invoice.status == "draft" or not invoice.customer_id:
             return "ignored"
-        try:
-            with self._db.transaction() as session:
-                return self._apply(session, invoice)
-        except ChargeUnderWay:
-            return "deferred"
-        except ClosedOtherwise:
-            return "unchanged"
+        for attempt in range(2):
+            try:
+                with self._db.transaction() as session:
+                    return self._apply(session, invoice)
+            except ChargeUnderWay:
+                return "deferred"
+            except ClosedOtherwise:
+                return "unchanged"
+            except IntegrityError:
+                if attempt:  # a concurrent event inserted the same invoice or contact first: once more
+                    raise
+        raise AssertionError("unreachable")
 
     def sync(self, since: date | None = None) -> SyncSummary:
         """Fetch the invoices of every customer of the bot (created on or after ``since``) and
@@ -141,6 +154,7 @@ class StripeBillingSource:
         ).first()
         if account is None:
             return "ignored"
+        _add_contact(session, account.id, invoice)
         row = self._row(session, account.id, invoice)
         now = self._clock.now()
         if row is None:
@@ -220,3 +234,17 @@ class StripeBillingSource:
             "stripe_invoice_id": invoice.id,
             "collection_method": invoice.collection_method,
         }
+
+
+def _add_contact(session: Session, account_id: int, invoice: BillingInvoice) -> None:
+    """The Stripe customer's e-mail is a billing contact of the account (others come from the import
+    or the push API); added once, never removed here."""
+    if not invoice.customer_email or not is_valid_email(invoice.customer_email):
+        return
+    email = normalize_email(invoice.customer_email)
+    known = session.scalar(
+        select(ContactRecord.id).where(ContactRecord.account_id == account_id, ContactRecord.email == email)
+    )
+    if known is None:
+        session.add(ContactRecord(account_id=account_id, email=email, name=invoice.customer_name))
+        session.flush()

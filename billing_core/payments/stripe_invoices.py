@@ -31,6 +31,9 @@ class BillingInvoice:
     collection_method: str  # charge_automatically / send_invoice
     paid_at: datetime | None = None
     payment_intent_id: str | None = None
+    # The customer's e-mail and name as Stripe copied them onto the invoice: a billing contact.
+    customer_email: str | None = None
+    customer_name: str = ""
 
 
 def billing_invoice_from(raw: dict[str, Any]) -> BillingInvoice:
@@ -61,7 +64,13 @@ def billing_invoice_from(raw: dict[str, Any]) -> BillingInvoice:
         collection_method=str(raw.get("collection_method") or "charge_automatically"),
         paid_at=paid_at,
         payment_intent_id=intent,
+        customer_email=_text(raw.get("customer_email"), 320) or None,
+        customer_name=_text(raw.get("customer_name"), 255),
     )
+
+
+def _text(value: object, limit: int) -> str:
+    return " ".join(value.split())[:limit] if isinstance(value, str) else ""
 
 
 def _ref(value: object) -> str | None:

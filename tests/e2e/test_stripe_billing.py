@@ -85,6 +85,14 @@ def test_a_finalized_stripe_invoice_appears_in_slack_without_an_import(world: Wo
     assert f"https://invoice.stripe.test/i/{invoice_id}" in text  # the document link
 
 
+def test_the_stripe_customers_email_becomes_a_billing_contact_of_the_account(world: World) -> None:
+    world.stripe.client.v1.customers.update(world.acme_customer, params={"email": "Payables@Acme.test"})
+    assert not world.bot.services.accounts.is_contact("payables@acme.test")
+    finalized(world)
+    assert world.bot.services.accounts.is_contact("payables@acme.test")
+    assert world.bot.services.accounts.is_contact("ann@acme.test")  # the imported contact stays
+
+
 def test_a_draft_or_another_companys_invoice_is_acknowledged_and_changes_nothing(world: World) -> None:
     draft = billing(world).create_invoice(world.acme_customer, [("Draft", 100)], created=NOV_1)
     assert deliver(world, "invoice.updated", draft)["outcome"] == "ignored"

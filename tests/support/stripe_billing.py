@@ -112,6 +112,11 @@ class StripeBilling(StripeProxy):
         now = int(time.time())
         invoice["status"] = "open"
         invoice["number"] = f"STRIPE-{next(self._numbers):04d}"
+        # "customer_email ... Until the invoice is finalized, this field will equal customer.email.
+        # Once the invoice is finalized, this field will no longer be updated." (the Invoice object)
+        customer = self._upstream("GET", f"/v1/customers/{invoice['customer']}")[1]
+        invoice["customer_email"] = customer.get("email")
+        invoice["customer_name"] = customer.get("name")
         if invoice["_days_until_due"] is not None:
             invoice["due_date"] = invoice["created"] + invoice["_days_until_due"] * 86400
         invoice["hosted_invoice_url"] = f"https://invoice.stripe.test/i/{invoice_id}"
