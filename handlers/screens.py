@@ -62,8 +62,8 @@ def autopay_status(ix: Interaction, actor: Actor, account: AccountView) -> Autop
 
 
 def history(ix: Interaction, caller: CallerContext, account: AccountView, page: int = 0) -> Screen:
-    outside = ix.services.history.paid_elsewhere(caller.actor, account.external_id) if page == 0 else ()
-    return history_screen(account, ix.services.history.page(caller.actor, account.external_id, page, 10), outside)
+    payments, outside = ix.services.history.page_with_outside(caller.actor, account.external_id, page, 10)
+    return history_screen(account, payments, outside)
 
 
 def accounts(ix: Interaction, caller: CallerContext) -> Screen:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import BigInteger, Date, Integer, String, and_, cast, func, null, select, union_all
 from sqlalchemy.orm import Session
 
 from billing_core.db.database import Database
@@ -65,6 +65,18 @@ class PaymentHistory:
 
     def page(self, actor: Actor, account_external_id: str, page: int = 0, page_size: int = 10) -> Page[PaymentView]:
         """One page of payments (newest first) with the invoices each one settles."""
+        return self._page(actor, account_external_id, page, page_size, outside=False)[0]
+
+    def page_with_outside(
+        self, actor: Actor, account_external_id: str, page: int = 0, page_size: int = 10
+    ) -> tuple[Page[PaymentView], tuple[PaidElsewhereView, ...]]:
+        """``page``, and on the first page also the ten invoices most recently reported paid
+        outside Slack (newest first), read in the statement that reads the invoice numbers."""
+        return self._page(actor, account_external_id, page, page_size, outside=page == 0)
+
+    def _page(
+        self, actor: Actor, account_external_id: str, page: int, page_size: int, *, outside: bool
+    ) -> tuple[Page[PaymentView], tuple[PaidElsewhereView, ...]]:
         page = max(0, page)
         page_size = min(max(1, page_size), 50)
         if not isinstance(account_external_id, str) or not account_external_id:
@@ -101,38 +113,59 @@ class PaymentHistory:
                 total = int(counted[1])
             payments = [row[1:-1] for row in rows if row[1] is not None]
             numbers: dict[int, list[str]] = {row[0]: [] for row in payments}
+            elsewhere: list[PaidElsewhereView] = []
+            reads: list[Any] = []
             if numbers:
-                for payment_id, number in connection.execute(
-                    select(PaymentInvoiceRecord.payment_id, InvoiceRecord.number)
+                reads.append(
+                    select(PaymentInvoiceRecord.payment_id, InvoiceRecord.number, *_NO_REPORT)
                     .join(InvoiceRecord, InvoiceRecord.id == PaymentInvoiceRecord.invoice_id)
                     .where(PaymentInvoiceRecord.payment_id.in_(numbers))
-                    .order_by(InvoiceRecord.number)
-                ):
-                    numbers[payment_id].append(number)
+                )
+            if outside:
+                reads.append(select(*_outside(actor, account_external_id).c))
+            if reads:
+                statement: Any = reads[0] if len(reads) == 1 else union_all(*reads)
+                for row in connection.execute(statement):
+                    if row[0] is not None:
+                        numbers[row[0]].append(row[1])
+                    else:
+                        elsewhere.append(_report(row[1], list(row[2:])))
+            for listed in numbers.values():
+                listed.sort()
         items = tuple(_payment_from_row(account_external_id, row, tuple(numbers[row[0]])) for row in payments)
-        return Page(items=items, page=page, page_size=page_size, total=total)
+        elsewhere.sort(key=lambda view: (view.paid_on, view.invoice_number), reverse=True)
+        return Page(items=items, page=page, page_size=page_size, total=total), tuple(elsewhere)
 
 
-    def paid_elsewhere(self, actor: Actor, account_external_id: str, limit: int = 10) -> tuple[PaidElsewhereView, ...]:
-        """The account's invoices most recently reported paid outside Slack (newest first); members only."""
-        query = (
-            select(InvoiceRecord.number, InvoicePaidElsewhereRecord.amount_minor, InvoicePaidElsewhereRecord.currency,
-                   InvoicePaidElsewhereRecord.method, InvoicePaidElsewhereRecord.reference,
-                   InvoicePaidElsewhereRecord.paid_on)
-            .join(InvoicePaidElsewhereRecord, InvoicePaidElsewhereRecord.invoice_id == InvoiceRecord.id)
-            .join(AccountRecord, AccountRecord.id == InvoiceRecord.account_id)
-            .join(ContactRecord, and_(ContactRecord.account_id == AccountRecord.id,
-                                      ContactRecord.email == normalize_email(actor.email)))
-            .where(AccountRecord.external_id == account_external_id, InvoiceRecord.closed_as == "paid_elsewhere")
-            .order_by(InvoicePaidElsewhereRecord.paid_on.desc(), InvoiceRecord.number)
-            .limit(max(1, min(limit, 50)))
-        )
-        with self._db.reading() as connection:
-            return tuple(
-                PaidElsewhereView(invoice_number=number, amount=Money(amount, currency), method=method,
-                                  reference=reference, paid_on=paid_on)
-                for number, amount, currency, method, reference, paid_on in connection.execute(query)
-            )
+# Typed NULLs: PostgreSQL matches a UNION's columns by type.
+_NO_REPORT = (
+    cast(null(), BigInteger).label("amount_minor"), cast(null(), String).label("currency"),
+    cast(null(), String).label("method"), cast(null(), String).label("reference"), cast(null(), Date).label("paid_on"),
+)
+
+
+def _outside(actor: Actor, account_external_id: str) -> Any:
+    """The member account's ten invoices most recently reported paid outside Slack, as a subquery
+    whose columns line up with the invoice-numbers read (payment id NULL)."""
+    report = InvoicePaidElsewhereRecord
+    return (
+        select(cast(null(), Integer).label("payment_id"), InvoiceRecord.number, report.amount_minor, report.currency,
+               report.method, report.reference, report.paid_on)
+        .join(report, report.invoice_id == InvoiceRecord.id)
+        .join(AccountRecord, AccountRecord.id == InvoiceRecord.account_id)
+        .join(ContactRecord, and_(ContactRecord.account_id == AccountRecord.id,
+                                  ContactRecord.email == normalize_email(actor.email)))
+        .where(AccountRecord.external_id == account_external_id, InvoiceRecord.closed_as == "paid_elsewhere")
+        .order_by(report.paid_on.desc(), InvoiceRecord.number)
+        .limit(10)
+        .subquery()
+    )
+
+
+def _report(number: str, report: list[Any]) -> PaidElsewhereView:
+    amount, currency, method, reference, paid_on = report
+    return PaidElsewhereView(invoice_number=number, amount=Money(int(amount), currency), method=method,
+                             reference=reference, paid_on=paid_on)
 
 
 _PAYMENT_COLUMNS = (
