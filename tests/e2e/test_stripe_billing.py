@@ -223,3 +223,18 @@ def test_autopay_pays_a_stripe_invoice_sent_to_the_customer_off_session_on_its_d
     assert billing(world).invoices[invoice_id]["status"] == "paid"
     assert billing(world).invoices[invoice_id]["_pay_params"]["off_session"] == "true"  # nobody is there
     assert sorted(c["amount"] for c in world.stripe.succeeded_charges()) == [42000, 50050]
+
+
+def test_autopay_does_not_charge_a_stripe_invoice_paid_in_stripe_whose_webhook_never_came(world: World) -> None:
+    invoice_id = finalized(world)
+    vendor(world).v1.invoices.pay(invoice_id, params={"paid_out_of_band": True})  # the event is lost
+    autopay, autopay_pass = world.bot.services.autopay, world.bot.services.autopay_pass
+    assert autopay is not None and autopay_pass is not None
+    autopay.turn_on(ANN_ACTOR, "acme")
+    world.bot.clock.set(DUE_DAY)
+    try:
+        assert autopay_pass.run().summary() == "charged 1, declined 0, skipped 1"  # INV-2 only
+    finally:
+        world.bot.clock.set(TODAY)
+    assert [c["amount"] for c in world.stripe.succeeded_charges()] == [50050]
+    assert number_of(world, invoice_id) not in said(world, "invoices")

@@ -225,7 +225,7 @@ def screens(case: Case) -> Iterator[tuple[str, Screen]]:
 
 def autopay(case: Case, enabled: bool, card: PaymentMethodView | None) -> AutopayStatus:
     return AutopayStatus(case.account_id, case.name, enabled, card, changed_by="ann@acme.test",
-                         changed_at=datetime(2026, 11, 1, tzinfo=UTC))
+                         changed_at=datetime(2026, 11, 1, tzinfo=UTC), collected_by_stripe=10**6 if enabled else 0)
 
 
 def autopay_notice(case: Case, kind: str) -> AutopayNotice:
