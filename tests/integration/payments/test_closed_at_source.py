@@ -170,3 +170,21 @@ def test_concurrent_paid_elsewhere_reports_and_pay_clicks_charge_at_most_once_an
     closed_elsewhere = "report:True" in outcomes
     assert charged + int(closed_elsewhere) == 1, outcomes
     assert status_of(db, "INV-1") == "paid"
+
+
+def test_a_full_ledger_leaves_open_an_invoice_whose_charge_is_with_stripe_and_cancels_one_not_yet_sent(
+    pay: Services, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock
+) -> None:
+    assert pay.payments is not None
+    sent = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    with db.transaction() as session:
+        session.execute(update(PaymentRecord).where(PaymentRecord.id == sent.id).values(submitted_at=clock.now()))
+    waiting = pay.payments.start_invoice_payment(ANN, "acme", "INV-2", cards.acme_card)
+    ledger = acme_with_inv1("open")
+    ledger["accounts"][0]["invoices"] = [i for i in ledger["accounts"][0]["invoices"] if i["status"] != "open"]
+    ledger["closed_as"] = "paid_elsewhere"
+    summary = pay.importer.run(ledger, full=True)
+    assert (summary.closed, summary.left_open) == (("INV-2",), ("INV-1",))
+    assert status_of(db, "INV-1") == "open" and status_of(db, "INV-2") == "paid"
+    assert pay.payments.execute(waiting.id).status == "failed"
+    assert stripe_api.succeeded_charges() == []
