@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing_core.accounts.closing import (
+    PAID_ELSEWHERE,
     UNCOLLECTIBLE,
     ClosedOtherwise,
     PaidElsewhere,
@@ -37,7 +38,7 @@ from billing_core.db.tables import (
     PaymentInvoiceRecord,
     PaymentRecord,
 )
-from billing_core.errors import ChargeUnderWay, PaymentProviderError
+from billing_core.errors import ChargeUnderWay, InvoiceClosedAtSource, PaymentProviderError
 from billing_core.identity.emails import is_valid_email, normalize_email
 from billing_core.payments.stripe_gateway import StripeGateway
 from billing_core.payments.stripe_invoices import BillingInvoice
@@ -145,6 +146,25 @@ class StripeBillingSource:
                 continue
             if fresh.status != "open":
                 self.apply(fresh)
+
+    def closed_at_source(self, stripe_invoice_id: str) -> InvoiceClosedAtSource | None:
+        """Why a Stripe invoice can no longer be paid, as Stripe says now; None if it can."""
+        try:
+            fresh = self._gateway.retrieve_invoice(stripe_invoice_id)
+        except PaymentProviderError:
+            return None
+        if fresh.status == "open":
+            return None
+        how = {"paid": PAID_ELSEWHERE}.get(fresh.status, fresh.status)
+        when = fresh.paid_at.astimezone(self._tz).date() if fresh.paid_at else None
+        return InvoiceClosedAtSource(fresh.number, how, when)
+
+    def refresh(self, stripe_invoice_id: str) -> None:
+        """Read one Stripe invoice again and apply it (best effort: the next event or sync repairs)."""
+        try:
+            self.apply(self._gateway.retrieve_invoice(stripe_invoice_id))
+        except PaymentProviderError as error:
+            logger.warning("could not re-read Stripe invoice %s: %s", stripe_invoice_id, error)
 
     # -- one invoice ---------------------------------------------------------------------------
 

@@ -55,6 +55,10 @@ class SourceCheck(Protocol):
 
     def confirm(self, payment_id: int) -> None: ...
 
+    def closed_at_source(self, stripe_invoice_id: str) -> InvoiceClosedAtSource | None: ...
+
+    def refresh(self, stripe_invoice_id: str) -> None: ...
+
 
 class PaymentExecutor:
     def __init__(
@@ -88,10 +92,22 @@ class PaymentExecutor:
             # settles it. Re-sending could charge twice.
             return self._finish(charge.payment_id, unknown=error)
         except PaymentProviderError:
-            return self._finish(charge.payment_id, failure="provider_refused")
+            reason = self._why_refused(charge)
+            view = self._finish(charge.payment_id, failure="provider_refused", reason=reason)
+            if reason is not None and self._source is not None:
+                self._source.refresh(charge.stripe_invoices[0])  # released now: close it here too
+            return view
         if charge.stripe_invoices and not _pays_invoice(charge) and intent.status == "succeeded":
             self._paid_out_of_band(charge.stripe_invoices)
         return self._finish(charge.payment_id, intent=intent)
+
+    def _why_refused(self, charge: _Charge) -> str | None:
+        """Stripe refused to pay its invoice: most often it was paid or voided there a moment ago.
+        Then the payer reads that ("STRIPE-0001 was paid on 3 Dec outside Slack; nothing was charged.")."""
+        if not _pays_invoice(charge) or self._source is None:
+            return None
+        closed = self._source.closed_at_source(charge.stripe_invoices[0])
+        return f"{closed.sentence()}; nothing was charged." if closed is not None else None
 
     def _send(self, charge: _Charge) -> Intent:
         """The one call that may charge: one Stripe invoice is paid itself (Stripe then never
@@ -186,6 +202,7 @@ class PaymentExecutor:
         intent: Intent | None = None,
         failure: str | None = None,
         unknown: PaymentProviderError | None = None,
+        reason: str | None = None,
     ) -> PaymentView:
         now = self._clock.now()
         with self._db.transaction() as session:
@@ -201,7 +218,7 @@ class PaymentExecutor:
             elif payment.status in ("pending", "requires_action"):
                 if intent is not None and payment.stripe_payment_intent_id is None:
                     payment.stripe_payment_intent_id = intent.id
-                mark_failed(session, payment, code=failure, now=now)
+                mark_failed(session, payment, code=failure, now=now, reason=reason)
             return view_of(session, payment)
 
 

@@ -238,3 +238,27 @@ def test_autopay_does_not_charge_a_stripe_invoice_paid_in_stripe_whose_webhook_n
         world.bot.clock.set(TODAY)
     assert [c["amount"] for c in world.stripe.succeeded_charges()] == [50050]
     assert number_of(world, invoice_id) not in said(world, "invoices")
+
+
+def test_a_stripe_invoice_paid_there_while_the_payer_clicked_is_refused_by_stripe_and_the_payer_reads_why(
+    world: World,
+) -> None:
+    """The re-read just before the charge saw it open; Stripe then refuses to pay it twice."""
+    invoice_id = finalized(world)
+    payments, source = world.bot.services.payments, world.bot.services.stripe_billing
+    assert payments is not None and source is not None
+    started = payments.start_invoice_payment(ANN_ACTOR, "acme", number_of(world, invoice_id), world.acme_card)
+    confirm = source.confirm
+    source.confirm = lambda payment_id: (  # type: ignore[method-assign]
+        confirm(payment_id),
+        vendor(world).v1.invoices.pay(invoice_id, params={"paid_out_of_band": True}),
+    )[0]
+    try:
+        after = payments.execute(started.id)
+    finally:
+        source.confirm = confirm  # type: ignore[method-assign]
+    assert after.status == "failed" and after.failure_reason is not None
+    assert after.failure_reason.startswith(f"{number_of(world, invoice_id)} was paid on ")
+    assert after.failure_reason.endswith("outside Slack; nothing was charged.")
+    assert world.stripe.succeeded_charges() == []
+    assert number_of(world, invoice_id) not in said(world, "invoices")
