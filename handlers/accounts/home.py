@@ -42,7 +42,8 @@ def publish_home_for(
         if actor is not None:
             try:
                 caller, invoices = deps.services.accounts.caller_with_open_invoices(actor)
-                view = home_view(caller, invoices[:MAX_HOME_INVOICES], home_autopay(deps, caller))
+                preferences = deps.services.reminders.preferences.for_person(actor.email)
+                view = home_view(caller, invoices[:MAX_HOME_INVOICES], home_autopay(deps, caller), preferences)
             except NotABillingContact:
                 pass
         client.views_publish(user_id=user_id, view=view)

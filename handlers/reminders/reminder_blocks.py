@@ -18,6 +18,7 @@ from handlers.kit.blocks import (
 from handlers.kit.documents import view_invoice_button
 from handlers.kit.ids import PAY_OPEN_ACTION, REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
 from handlers.kit.payloads import PayTarget
+from handlers.reminders.consent_blocks import introduction_blocks
 from handlers.reminders.payloads import InvoiceRef, SnoozeTarget
 
 
@@ -25,7 +26,7 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
     """Blocks for a reminder, or for its "Paid, thank you" rewrite once invoices are paid."""
     if message.all_paid:
         return [section(":white_check_mark: *Paid, thank you!*"), *(_paid_line(line) for line in message.lines)]
-    blocks: list[Block] = [section(f"*{escape(message.headline)}*")]
+    blocks: list[Block] = [*introduction_blocks(message), section(f"*{escape(message.headline)}*")]
     for index, line in enumerate(message.lines):
         if line.paid:
             blocks.append(_paid_line(line))

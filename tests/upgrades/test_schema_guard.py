@@ -18,24 +18,24 @@ def test_an_empty_database_is_refused_until_db_upgrade_and_db_status_says_what_i
         refused = bot_command(env, tmp_path, "serve", "--no-scheduler")
         assert refused.returncode != 0
         assert refused.stderr.strip() == (
-            "error: the database has no billing-bot schema yet (this release needs revision 0002): "
+            "error: the database has no billing-bot schema yet (this release needs revision 0007): "
             "back it up, then run `billing-bot db upgrade`"
         )
         status = bot_command(env, tmp_path, "db", "status")
         assert status.returncode == 1
         assert status.stdout.splitlines() == [
             "current revision: none (empty database)",
-            "head: 0002",
-            "pending: 0001, 0002",
+            "head: 0007",
+            "pending: 0001, 0002, 0007",
         ]
         upgraded = bot_command(env, tmp_path, "db", "upgrade")
         assert (
             upgraded.returncode == 0
-            and upgraded.stdout.strip() == "database upgraded from empty to 0002; it is up to date"
+            and upgraded.stdout.strip() == "database upgraded from empty to 0007; it is up to date"
         )
         at_head = bot_command(env, tmp_path, "db", "status")
         assert at_head.returncode == 0
-        assert at_head.stdout.splitlines() == ["current revision: 0002", "head: 0002", "pending: none"]
+        assert at_head.stdout.splitlines() == ["current revision: 0007", "head: 0007", "pending: none"]
 
 
 def test_db_upgrade_fails_naming_what_still_differs_from_the_models(tmp_path: Path) -> None:

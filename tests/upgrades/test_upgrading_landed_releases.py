@@ -65,7 +65,7 @@ def test_serve_and_the_commands_refuse_a_database_behind_this_release_in_one_lin
         assert "Traceback" not in result.stdout
     status = deployment.cli("db", "status")
     assert status.returncode == 1
-    assert status.stdout.splitlines() == ["current revision: 0001", "head: 0002", "pending: 0002"]
+    assert status.stdout.splitlines() == ["current revision: 0001", "head: 0007", "pending: 0002, 0007"]
     assert schema_snapshot(deployment.url) == before, "a refused command changed the database"
 
 
@@ -73,7 +73,7 @@ def test_db_upgrade_keeps_every_row_and_a_second_run_changes_nothing(deployment:
     rows = row_counts(deployment.url)
     upgraded = deployment.cli("db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert upgraded.stdout.strip() == "database upgraded from 0001 to 0002; it is up to date"
+    assert upgraded.stdout.strip() == "database upgraded from 0001 to 0007; it is up to date"
     after = row_counts(deployment.url)
     assert {table: after[table] for table in rows} == rows
     db = Database(deployment.url)
@@ -84,7 +84,7 @@ def test_db_upgrade_keeps_every_row_and_a_second_run_changes_nothing(deployment:
     assert deployment.cli("db", "status").returncode == 0
     shape = schema_snapshot(deployment.url)
     again = deployment.cli("db", "upgrade")
-    assert again.returncode == 0 and again.stdout.strip() == "database is up to date (revision 0002)"
+    assert again.returncode == 0 and again.stdout.strip() == "database is up to date (revision 0007)"
     assert schema_snapshot(deployment.url) == shape
     assert row_counts(deployment.url) == after
 
