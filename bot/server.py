@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +26,10 @@ from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
 from bot.workspaces import SlackWorkspaces, Workspace, slack_workspaces
-from handlers.escalations.support import attach_staff_channel
+from handlers.escalations.support import attach_staff_channel, staff_channel_problem
 from handlers.kit.identity import IdentityResolver
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,6 +71,14 @@ def build_runtime(
     return SlackRuntime(services=services, app=app, notifier=notifier, workspaces=workspaces)
 
 
+def report_staff_channel(services: Services) -> None:
+    """At start: say in one clear log line when ``SUPPORT_SLACK_CHANNEL`` is unfit (public, shared
+    over Slack Connect, unreadable); escalations are then e-mailed but never posted there."""
+    problem = staff_channel_problem(services)
+    if problem is not None:
+        logger.error("support channel refused, escalations will not be posted to Slack: %s", problem)
+
+
 def start_outbound(services: Services) -> None:
     """Deliver outbound events and receipts from this process as they are committed, scheduler or
     not (``billing_core.outbound``). Call it once the database is migrated."""
@@ -95,6 +106,7 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool, worke
 
     runtime = build_runtime(settings)
     require_current_schema(runtime.services.db)  # `billing-bot db upgrade` migrates, never a start
+    report_staff_channel(runtime.services)
     start_outbound(runtime.services)
     jobs = start_scheduler(runtime.services, settings) if scheduler else None
     # log_config=None: uvicorn's records go through our redacting root handler too.

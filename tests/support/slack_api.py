@@ -200,6 +200,7 @@ class SlackAPI(StandInServer):
         self._users: dict[str, SlackUser] = {}
         self._token_teams: dict[str, str] = {}
         self._channels: dict[str, tuple[bool, list[str] | None]] = {}
+        self._ext_shared: set[str] = set()
         self._faults: dict[str, deque[_Fault]] = {}
         self._delays: dict[str | None, float] = {}
         self._rate_limit: tuple[float, int] | None = None
@@ -479,10 +480,17 @@ class SlackAPI(StandInServer):
         with self._lock:
             self._token_teams[token] = team_id
 
-    def add_channel(self, channel_id: str, *, private: bool = True, members: list[str] | None = None) -> None:
-        """A channel for ``conversations.info`` / ``conversations.members`` (unknown ones: private, everyone)."""
+    def add_channel(
+        self, channel_id: str, *, private: bool = True, members: list[str] | None = None, ext_shared: bool = False
+    ) -> None:
+        """A channel for ``conversations.info`` / ``conversations.members`` (unknown ones: private, everyone,
+        unshared). ``ext_shared``: shared with another organization over Slack Connect (``is_ext_shared``)."""
         with self._lock:
             self._channels[channel_id] = (private, members)
+            if ext_shared:
+                self._ext_shared.add(channel_id)
+            else:
+                self._ext_shared.discard(channel_id)
 
     def _workspace_of(self, headers: dict[str, str], args: dict[str, Any]) -> str | None:
         auth = headers.get("authorization", "")
@@ -540,7 +548,8 @@ class SlackAPI(StandInServer):
             channel = str(a.get("channel", ""))
             private, members = self._channels.get(channel, (True, None))
             if method == "conversations.info":
-                return {"ok": True, "channel": {"id": channel, "is_private": private, "is_channel": not private}}
+                return {"ok": True, "channel": {"id": channel, "is_private": private, "is_channel": not private,
+                                                "is_ext_shared": channel in self._ext_shared}}
             return {"ok": True, "members": list(self._users) if members is None else list(members),
                     "response_metadata": {"next_cursor": ""}}
         if method == "conversations.open":
