@@ -18,7 +18,7 @@ def test_the_manifest_declares_the_command_interactivity_home_event_and_scopes()
     assert command["command"] == "/billing" and command["url"].endswith("/slack/events")
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == [
-        "app_home_opened", "app_uninstalled", "tokens_revoked",
+        "app_home_opened", "app_uninstalled", "tokens_revoked", "team_access_granted", "team_access_revoked",
         "message.im", "app_mention", "assistant_thread_started", "assistant_thread_context_changed",
     ]
     assert manifest["settings"]["org_deploy_enabled"] is True  # Enterprise Grid org-wide installs

@@ -30,6 +30,7 @@ from bot.bootstrap import build_services
 from bot.oauth import installation_store
 from bot.settings import Settings
 from tests.support.fixtures import slack_api  # noqa: F401
+from tests.support.oauth_settings import oauth_settings
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import app_home_opened_event, event_body, signed_headers
 
@@ -44,16 +45,7 @@ ACCOUNTS = {"accounts": [{
 
 @pytest.fixture
 def settings(database_url: str, slack_api: SlackAPI) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        DATABASE_URL=database_url,
-        SLACK_CLIENT_ID="111.222",
-        SLACK_CLIENT_SECRET="shh",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=slack_api.base_url,
-        IDENTITY_VERIFICATION="email_code",
-        SLACK_TOKEN_ENCRYPTION_KEY=KEY,
-    )
+    return oauth_settings(database_url, slack_api.base_url, SECRET, SLACK_TOKEN_ENCRYPTION_KEY=KEY)
 
 
 def install(settings: Settings, db: Database, api: SlackAPI, *, expires_in: int) -> tuple[str, str]:
