@@ -147,6 +147,9 @@ def oauth_settings(settings: Settings, engine: Engine, store: SQLAlchemyInstalla
         installation_store=store,
         state_store=state_store,
         install_path="/slack/install",
+        # Straight to Slack's consent page (a 302), not Bolt's page with an "Add to Slack" button:
+        # the Marketplace's install link lands on it (bolt-python#183, install_page_rendering_enabled).
+        install_page_rendering_enabled=False,
         redirect_uri_path="/slack/oauth_redirect",
         callback_options=CallbackOptions(success=_succeeded, failure=_failed),
     )

@@ -12,6 +12,7 @@ from handlers.kit.blocks import (
     escape,
     escape_line,
     fmt_date,
+    pay_label,
     section,
     support_button,
 )
@@ -36,7 +37,8 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
             continue
         blocks.append(section(f"{_describe(line)} ({message.when(line)})"))  # the real days: "due in 2 days"
         pay = [button("Pay", PAY_OPEN_ACTION, PayTarget.of(line.account_external_id, line.invoice_number).encode(),
-                      style="primary")] if line.amount.amount_minor > 0 else []  # no Pay for $0.00
+                      style="primary", accessibility_label=pay_label(line.invoice_number, line.amount.format()))
+               ] if line.amount.amount_minor > 0 else []  # no Pay for $0.00
         blocks.append(
             actions(
                 *pay,
@@ -44,6 +46,7 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
                     "I've already paid",
                     REMINDER_ALREADY_PAID_ACTION,
                     InvoiceRef(account=line.account_external_id, invoice=line.invoice_number).encode(),
+                    accessibility_label=f"I've already paid {line.invoice_number}",
                     confirm=confirm_dialog(
                         "Already paid?",
                         f"We'll tell billing support and pause reminders for {escape_line(line.invoice_number)} "

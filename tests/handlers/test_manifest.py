@@ -32,3 +32,4 @@ def test_the_manifest_declares_the_command_interactivity_home_event_and_scopes()
     assert manifest["features"]["assistant_view"]["assistant_description"]
     assert set(BOT_SCOPES) == set(manifest["oauth_config"]["scopes"]["bot"])  # what OAuth installs ask for
     assert len(manifest["display_information"]["name"]) <= 35
+    assert 175 <= len(manifest["display_information"]["long_description"]) <= 4000
