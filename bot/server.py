@@ -13,7 +13,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from starlette.applications import Starlette
 
-from billing_core.clock import Clock
+from billing_core.clock import Clock, SystemClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.schema import require_current_schema
@@ -24,6 +24,7 @@ from bot.oauth import installation_store
 from bot.scheduler import start_scheduler as start_jobs
 from bot.settings import Settings
 from bot.slack_client import make_web_client
+from bot.slack_notices import NoticeOutbox, SlackNoticeChannel
 from bot.slack_notifier import SlackNotifier
 from bot.workspaces import SlackWorkspaces, Workspace, slack_workspaces
 from handlers.escalations.support import attach_staff_channel, staff_channel_problem
@@ -58,8 +59,16 @@ def build_runtime(
     def client_for(workspace: Workspace) -> WebClient | None:
         return holder["workspaces"].client_for(workspace)
 
-    notifier = SlackNotifier(client_for, executor=notifier_executor)
-    services = build_services(settings, clock=clock, db=db, notifier=notifier, stripe_gateway=stripe_gateway)
+    clock = clock or SystemClock()
+    db = db or Database(settings.database_url)
+    # People's DMs (outcomes, cards added) go through the database outbox (bot.slack_notices).
+    notices = SlackNoticeChannel(client_for)
+    notifier = SlackNotifier(client_for, executor=notifier_executor, outbox=NoticeOutbox(db, clock))
+    notices.after = notifier.refresh_home
+    services = build_services(settings, clock=clock, db=db, notifier=notifier, stripe_gateway=stripe_gateway,
+                              slack_channel=notices)
+    assert notifier.outbox is not None
+    notifier.outbox.delivery = services.outbound
     store = installation_store(settings, services.db.engine) if settings.oauth_enabled else None
     holder["workspaces"] = workspaces = slack_workspaces(settings, store=store, default_client=default_client)
     app = build_bolt_app(

@@ -617,6 +617,12 @@ class SlackAPI(StandInServer):
             ts = self._next_ts()
             channel = self._dm_channel(channel)
             return {"ok": True, "channel": channel, "ts": ts, "message": self._message(a, ts)}
+        if method == "conversations.history":  # what was posted there, newest first, metadata included
+            channel = str(a.get("channel") or "")
+            posted = [c.response["message"] for c in self._calls.entries()
+                      if c.method == "chat.postMessage" and c.ok and isinstance(c.response, dict)
+                      and c.response.get("channel") == channel]
+            return {"ok": True, "messages": posted[::-1][: int(a.get("limit") or 100)], "has_more": False}
         if method == "chat.postEphemeral":
             if not a.get("channel") or not a.get("user"):
                 return {"ok": False, "error": "channel_not_found"}

@@ -24,7 +24,6 @@ from billing_core.db.tables import AuditEventRecord, EscalationRecord
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.reminders.messages import ReminderLine, ReminderMessage
 from billing_core.reminders.service import ReminderService
-from billing_core.views import PaymentView
 from bot.app import build_bolt_app
 from bot.operator_slack import InlineExecutor
 from bot.settings import Settings
@@ -39,6 +38,7 @@ from handlers.kit.ids import (
 from handlers.reminders.reminder_blocks import reminder_blocks
 from handlers.reminders.withheld_blocks import withheld_blocks
 from tests.integration.reminders.conftest import account, invoice, utc
+from tests.integration.test_durable_notices import payment
 from tests.support.block_limits import message_problems
 from tests.support.slack_api import RecordedCall, SlackAPI
 from tests.support.slack_signing import (
@@ -264,7 +264,7 @@ def test_a_payment_receipt_still_reaches_someone_who_stopped_reminders(
     client = WebClient(token="xoxb-test", base_url=slack_api.base_url)
     notifier = SlackNotifier(lambda _workspace: client, executor=InlineExecutor())
 
-    notifier.payment_settled(principal="slack:T111:UANN", account_name="Acme Corp", payment=_payment())
+    notifier.payment_settled(principal="slack:T111:UANN", account_name="Acme Corp", payment=payment())
 
     [receipt] = slack_api.calls("chat.postMessage")
     assert receipt.json_args["channel"] in ("UANN", "DUANN")
@@ -287,20 +287,3 @@ def test_the_introduction_keeps_within_slacks_limits_with_extreme_names(withheld
     assert "<!channel>" not in json.dumps(blocks)
     if withheld:
         assert "acct-" not in json.dumps(blocks) and "Ü" not in json.dumps(blocks)  # no account named
-
-
-def _payment() -> PaymentView:
-    from datetime import UTC, datetime
-
-    from billing_core.money import Money
-
-    return PaymentView(
-        1,
-        "acme",
-        Money(125000, "usd"),
-        "succeeded",
-        datetime(2026, 11, 25, tzinfo=UTC),
-        ("INV-1",),
-        card_brand="visa",
-        card_last4="4242",
-    )
