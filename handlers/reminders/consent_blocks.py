@@ -11,7 +11,7 @@ INTRO_BLOCK_ID = "reminder_consent"
 
 
 def introduction_blocks(message: ReminderMessage) -> list[Block]:
-    """Who the bot is, why it writes, and the ways out; empty unless the DM is the contact's first.
+    """Who the bot is and why it writes, at the top of the contact's first DM; empty otherwise.
 
     A withheld DM (address not proven yet) names no account: that is a billing detail too.
     """
@@ -27,14 +27,23 @@ def introduction_blocks(message: ReminderMessage) -> list[Block]:
         section(
             ":wave: Hi! I'm the billing assistant. You're getting this message because "
             f"{why}. I send reminders before and after invoices are due, and you can pay them right here."
-        ),
+        )
+    ]
+
+
+def consent_blocks(message: ReminderMessage) -> list[Block]:
+    """The ways out, at the bottom of the contact's first DM (after its own buttons); empty otherwise."""
+    if not message.introduce or message.all_paid:
+        return []
+    return [
         actions(
             button(
                 "Not me",
                 REMINDER_NOT_ME_ACTION,
                 confirm=confirm_dialog(
                     "Not the billing contact?",
-                    "We'll stop messaging you about these invoices and tell our billing team to correct the contact.",
+                    "We'll stop messaging you about these invoices and tell our billing team to correct "
+                    "the contact.",
                     "Yes, not me",
                 ),
             ),

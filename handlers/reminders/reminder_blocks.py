@@ -19,7 +19,7 @@ from handlers.kit.blocks import (
 from handlers.kit.documents import view_invoice_button
 from handlers.kit.ids import PAY_OPEN_ACTION, REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
 from handlers.kit.payloads import PayTarget
-from handlers.reminders.consent_blocks import introduction_blocks
+from handlers.reminders.consent_blocks import consent_blocks, introduction_blocks
 from handlers.reminders.payloads import InvoiceRef, SnoozeTarget
 
 
@@ -72,6 +72,7 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
         )
     )
     blocks.append(context("Reminders go out on weekdays between 9:00 and 17:00 your time."))
+    blocks.extend(consent_blocks(message))
     return blocks
 
 

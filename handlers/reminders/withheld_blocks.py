@@ -10,7 +10,7 @@ from __future__ import annotations
 from billing_core.reminders.messages import WITHHELD_SETTLED_TEXT, WITHHELD_TEXT, ReminderMessage
 from handlers.identity.verification_blocks import VERIFY_RESEND_ACTION
 from handlers.kit.blocks import Block, actions, button, context, escape, section
-from handlers.reminders.consent_blocks import introduction_blocks
+from handlers.reminders.consent_blocks import consent_blocks, introduction_blocks
 
 
 def withheld_blocks(message: ReminderMessage) -> list[Block]:
@@ -22,5 +22,6 @@ def withheld_blocks(message: ReminderMessage) -> list[Block]:
         section(f":lock: *{escape('You have a billing reminder waiting')}*\n{escape(WITHHELD_TEXT)}"),
         actions(button("Confirm my e-mail", VERIFY_RESEND_ACTION, style="primary")),
         context("We show invoices only to people who have confirmed the billing contact's address."),
+        *consent_blocks(message),
     ]
 
