@@ -138,8 +138,10 @@ def test_a_429_with_retry_after_defers_that_dm_while_the_sweep_goes_on(
 
     assert result.summary() == "sent 3, skipped 0, failed 0"
     attempts = [(c.json_args["channel"], c.status) for c in slack_api.calls("chat.postMessage")]
-    # p0000 was rate limited; p0001 and p0002 went on at once; p0000 was retried after Retry-After.
-    assert attempts == [("DU0000", 429), ("DU0001", 200), ("DU0002", 200), ("DU0000", 200)]
+    # p0000 was rate limited; Retry-After holds for chat.postMessage in the whole workspace (issue
+    # 28), so nobody there was sent anything more until it was over, then all three went, once each.
+    assert attempts[0] == ("DU0000", 429)
+    assert sorted(attempts[1:]) == [("DU0000", 200), ("DU0001", 200), ("DU0002", 200)]
     assert waits and 0 < max(waits) <= 2
 
 
