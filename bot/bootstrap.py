@@ -52,6 +52,7 @@ def build_services(
     db: Database | None = None,
     notifier: Notifier | None = None,
     stripe_gateway: StripeGateway | None = None,
+    slack_channel: Channel | None = None,
 ) -> Services:
     """Wire every service from settings. Tests pass their own clock, database or Stripe gateway.
 
@@ -81,13 +82,18 @@ def build_services(
         build_payments(services, settings, gateway=gateway, notifier=notifier or NullNotifier())
     build_autopay(services, settings)
     services.identity_verification.alert_staff = lambda alert: alert_staff(services.escalations, alert)
-    services.outbound = build_outbound(settings, db=db, clock=clock)
+    # "Not me" in a reminder DM: billing staff hear of it like of any other contact-address problem.
+    services.reminders.preferences.alert_staff = services.escalations.raise_security_alert
+    services.outbound = build_outbound(settings, db=db, clock=clock, slack_channel=slack_channel)
     return services
 
 
-def build_outbound(settings: Settings, *, db: Database, clock: Clock) -> OutboundDelivery | None:
-    """The outbound outbox: events are recorded on ``db`` from now on; a Slack mode ``start()``s delivery."""
-    channels: list[Channel] = []
+def build_outbound(
+    settings: Settings, *, db: Database, clock: Clock, slack_channel: Channel | None = None
+) -> OutboundDelivery | None:
+    """The outbound outbox: events are recorded on ``db`` from now on; a Slack mode ``start()``s delivery.
+    ``slack_channel``: the Slack modes' DMs to people (``bot.slack_notices``)."""
+    channels: list[Channel] = [slack_channel] if slack_channel is not None else []
     if settings.outbound_webhook_url:
         if not settings.outbound_webhook_url.startswith(("http://", "https://")):
             raise ConfigurationError("OUTBOUND_WEBHOOK_URL must be an http(s) URL")
