@@ -38,6 +38,7 @@ class _Charge:
     payment_method_id: str | None
     account_external_id: str
     invoices: tuple[str, ...]
+    off_session: bool  # the bot's own charge (autopay), not a person's click
 
 
 class PaymentExecutor:
@@ -70,6 +71,7 @@ class PaymentExecutor:
                     "billing_invoices": ",".join(charge.invoices)[:500],
                 },
                 idempotency_key=charge.key,
+                off_session=charge.off_session,
             )
         except CardDeclined as declined:
             return self._finish(charge.payment_id, intent=declined.intent, failure=declined.code)
@@ -112,6 +114,7 @@ class PaymentExecutor:
                 payment_method_id=payment.stripe_payment_method_id,
                 account_external_id=account.external_id,
                 invoices=invoice_numbers(session, payment.id),
+                off_session=payment.source == "autopay",
             ), None
 
     def _card_is_on_account(self, charge: _Charge) -> bool:

@@ -25,6 +25,8 @@ WEBHOOK_TOLERANCE_SECONDS = 300
 # How many recent PaymentIntents ``find_payment_intent`` scans. localstripe can neither search nor
 # filter the list by customer, so we page through the newest ones and match our metadata key.
 _FIND_SCAN_LIMIT = 1000
+# Since API version 2022-11-15 a PaymentIntent's ``latest_charge`` is an id unless expanded.
+_EXPAND_CHARGE = ["latest_charge"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,28 +268,40 @@ class StripeGateway:
         payment_method_id: str,
         metadata: Mapping[str, str],
         idempotency_key: str,
+        off_session: bool,
     ) -> Intent:
-        """Create and confirm an off-session PaymentIntent.
+        """Create and confirm a PaymentIntent, its charge expanded (so the receipt link is known).
+
+        ``off_session`` says who started it, as Stripe defines it: False for a person's own click
+        (customer-initiated: when the bank wants 3-D Secure, Stripe answers ``requires_action`` and
+        the payer authenticates), True for autopay (merchant-initiated: the customer "isn't in your
+        checkout flow and can't authenticate", so Stripe answers 402 ``authentication_required``
+        and leaves the intent in ``requires_payment_method`` until the customer confirms it on
+        session).
 
         Returns the intent (succeeded, requires_action, processing, ...). Raises ``CardDeclined``
-        when the card is refused (real Stripe's 402 ``authentication_required`` comes back as a
-        ``CardDeclined`` carrying the ``requires_action`` intent) and ``PaymentProviderUnavailable``
-        when the outcome is unknown.
+        when the card is refused (the 402 above included, carrying the intent when Stripe names it)
+        and ``PaymentProviderUnavailable`` when the outcome is unknown.
         """
         if not isinstance(amount_minor, int) or isinstance(amount_minor, bool):
             raise TypeError("amount must be an int of minor units")
         try:
+            params: dict[str, Any] = {
+                "amount": amount_minor,
+                "currency": currency,
+                "customer": customer_id,
+                "payment_method": payment_method_id,
+                # Cards are all we save (Checkout collects only cards); naming the type keeps Stripe
+                # from demanding a return_url for redirect-based methods on confirm.
+                "payment_method_types": ["card"],
+                "confirm": True,
+                "metadata": dict(metadata),
+                "expand": _EXPAND_CHARGE,
+            }
+            if off_session:
+                params["off_session"] = True
             intent = self._client.v1.payment_intents.create(
-                params={
-                    "amount": amount_minor,
-                    "currency": currency,
-                    "customer": customer_id,
-                    "payment_method": payment_method_id,
-                    "confirm": True,
-                    "off_session": True,
-                    "metadata": dict(metadata),
-                },
-                options={"idempotency_key": idempotency_key},
+                params=cast(Any, params), options={"idempotency_key": idempotency_key}
             )
         except stripe.CardError as error:
             raise self._declined(error) from error
@@ -307,14 +321,15 @@ class StripeGateway:
         )
 
     def retrieve_intent(self, intent_id: str) -> Intent:
+        """The intent as it stands, its charge expanded (``latest_charge`` is otherwise an id)."""
         try:
-            return intent_from(self._client.v1.payment_intents.retrieve(intent_id))
+            return intent_from(self._client.v1.payment_intents.retrieve(intent_id, params={"expand": _EXPAND_CHARGE}))
         except stripe.StripeError as error:
             raise _provider_error(error) from error
 
     def cancel_intent(self, intent_id: str) -> Intent:
         try:
-            return intent_from(self._client.v1.payment_intents.cancel(intent_id))
+            return intent_from(self._client.v1.payment_intents.cancel(intent_id, params={"expand": _EXPAND_CHARGE}))
         except stripe.StripeError as error:
             raise _provider_error(error) from error
 

@@ -122,7 +122,7 @@ def outcome_screen(payment: PaymentView, account_name: str) -> Screen:
         return Screen(text, blocks, title="Payment received")
     if payment.status == "failed":
         reason = escape_line(payment.failure_reason or "the card was declined")
-        text = f"Payment of {amount} failed: {payment.failure_reason or 'declined'}."
+        text = f"Payment of {amount} failed: {(payment.failure_reason or 'declined').rstrip('.')}."
         blocks = [
             section(f":x: *The payment of {amount} didn't go through.*\nReason: {reason}\nNothing was charged."),
             actions(

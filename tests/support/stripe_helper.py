@@ -15,6 +15,8 @@ from tests.support.sample_accounts import ANN, PETER, give_customer
 VISA = "4242424242424242"
 DECLINES_AT_CHARGE = "4000000000000341"
 NEEDS_AUTHENTICATION = "4000002500003155"
+# Stripe's "always authenticate" test card: 3-D Secure on every payment, on or off session.
+ALWAYS_AUTHENTICATE = "4000002760003184"
 
 
 class StripeHelper:

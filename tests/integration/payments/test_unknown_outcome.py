@@ -92,7 +92,7 @@ def test_a_stripe_5xx_while_charging_is_an_unknown_outcome_not_a_failure(
         with pytest.raises(PaymentProviderUnavailable):
             gateway.charge(
                 amount_minor=100, currency="usd", customer_id="cus_1", payment_method_id="pm_1",
-                metadata={}, idempotency_key="k",
+                metadata={}, idempotency_key="k", off_session=False,
             )
         posted = broken.wait_for(lambda r: r.path == "/v1/payment_intents")
         assert posted.headers.get("idempotency-key") == "k"
