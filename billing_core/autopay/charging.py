@@ -3,7 +3,9 @@
 Each charge goes through the same path as a click (``PaymentService``): a pending payment with
 its idempotency key is committed first, together with the (invoice, attempt) row whose unique key
 makes two passes running at once charge once; then one Stripe call (``off_session``); an unknown
-outcome stays pending for reconcile, never re-sent. The first attempt is made on the due date
+outcome stays pending for reconcile, never re-sent. When the bank wants the cardholder (Stripe's 402
+``authentication_required``), the payment stays open, the contacts get a link to confirm it on
+session, and autopay does not try that invoice again by itself. The first attempt is made on the due date
 (counted in ``BILLING_TIMEZONE``, or within the next days if a pass was missed); after a decline
 it is retried 3 and 7 days after the due date, then left to the contacts and the reminders. An
 invoice that was already overdue when autopay was turned on is never charged by it.
@@ -45,6 +47,8 @@ AUTOPAY_ACTOR = Actor(email="autopay", principal="system:autopay", display_name=
 RETRY_DAYS = (0, 3, 7)
 MAX_ATTEMPTS = len(RETRY_DAYS)
 IN_FLIGHT = ("pending", "requires_action")
+# An attempt the bank wanted the cardholder to confirm, never confirmed: final, not retried.
+UNCONFIRMED = "unconfirmed"
 # How far back the pass looks for invoices to retry (the last retry's day, and a week to spare).
 LOOKBACK_DAYS = RETRY_DAYS[-1] + 7
 
@@ -224,6 +228,10 @@ class AutopayPass:
     def _settle(self, invoice_id: int, attempt: int, was: str, payment: PaymentView) -> str:
         """Record the attempt's outcome (once: compare-and-set on its status) and tell the contacts."""
         outcome = {"succeeded": "charged", "failed": "declined"}.get(payment.status, payment.status)
+        if outcome == "declined" and was == "requires_action":
+            # The customer was asked to confirm on session and did not: autopay does not retry
+            # what only the cardholder can complete.
+            outcome = UNCONFIRMED
         if outcome == was:
             return outcome
         now = self._clock.now()
@@ -259,6 +267,7 @@ def _notice(
 ) -> AutopayNotice | None:
     kinds: dict[str, NoticeKind] = {
         "charged": "charged", "declined": "declined", "requires_action": "needs_authentication",
+        UNCONFIRMED: "declined",
     }
     kind = kinds.get(outcome)
     if kind is None:
@@ -267,5 +276,5 @@ def _notice(
     return AutopayNotice(
         kind=kind, account_external_id=account, account_name=name, invoice_number=number, card_label=label,
         reason=payment.failure_reason or "", action_url=payment.action_url or "",
-        retry_on=next_retry(due_on, attempt) if kind == "declined" else None, payment=payment,
+        retry_on=next_retry(due_on, attempt) if outcome == "declined" else None, payment=payment,
     )

@@ -19,6 +19,7 @@ from billing_core.errors import (
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.settlement import (
     apply_intent,
+    awaits_customer,
     invoice_numbers,
     lock_payment,
     mark_failed,
@@ -144,7 +145,7 @@ class PaymentExecutor:
                     account_id=payment.account_id, target=f"payment:{payment.id}",
                     detail={"error": str(unknown), "request_id": unknown.request_id},
                 )
-            elif intent is not None and (failure is None or intent.status == "requires_action"):
+            elif intent is not None and (failure is None or awaits_customer(intent)):
                 apply_intent(session, payment, intent, now=now, action_url=self._links.url_for(payment.id))
             elif payment.status in ("pending", "requires_action"):
                 if intent is not None and payment.stripe_payment_intent_id is None:

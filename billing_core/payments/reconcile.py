@@ -8,6 +8,7 @@ key (the crash case: Stripe charged, our database never heard).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from billing_core.payments.settlement import (
     OPEN_STATUSES,
     Settled,
     apply_intent,
+    awaits_customer,
     lock_payment,
     mark_failed,
     view_of,
@@ -98,7 +100,7 @@ class Reconciler:
         if intent is None:
             if intent_id is not None:
                 intent = self._gateway.retrieve_intent(intent_id)
-                if intent.status == "requires_action" and now - updated_at > self._action_expiry:
+                if awaits_customer(intent) and now - updated_at > self._action_expiry:
                     intent = self._gateway.cancel_intent(intent.id)
             elif submitted_at is not None:
                 intent = self._gateway.find_intent(key)
@@ -118,6 +120,12 @@ class Reconciler:
             payment_id = session.scalar(select(PaymentRecord.id).where(or_(*conditions)))
         if payment_id is None:
             return None
+        if intent.status == "succeeded" and intent.receipt_url is None:
+            # An event's ``latest_charge`` is only an id: read the intent again with its charge
+            # expanded for the receipt link. Without it the payment still settles.
+            with contextlib.suppress(PaymentProviderError):
+                fresh = self._gateway.retrieve_intent(intent.id)
+                intent = fresh if fresh.status == "succeeded" else intent
         return self._apply(payment_id, intent, None)
 
     def _apply(

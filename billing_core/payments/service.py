@@ -249,7 +249,8 @@ class PaymentService:
 
     def for_authentication(self, payment_id: int) -> tuple[PaymentView, str | None]:
         """For the authentication page (the token in its URL is the authority, not an Actor):
-        the payment and, while it awaits authentication, the PaymentIntent's client secret."""
+        the payment and, while it awaits the cardholder (3-D Secure on session, or an autopay
+        charge the customer must confirm on session), the PaymentIntent's client secret."""
         with self._db.read() as session:
             payment = session.get(PaymentRecord, payment_id)
             if payment is None:

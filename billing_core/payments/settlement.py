@@ -138,6 +138,15 @@ def lock_payment(session: Session, payment_id: int) -> PaymentRecord:
     return payment
 
 
+def awaits_customer(intent: Intent) -> bool:
+    """Whether the intent waits for the cardholder: the bank asked for 3-D Secure on session
+    (``requires_action``), or Stripe refused an off-session charge with ``authentication_required``
+    and the customer must confirm it on session (``requires_payment_method``)."""
+    return intent.status == "requires_action" or (
+        intent.status == "requires_payment_method" and intent.failure_code == "authentication_required"
+    )
+
+
 def apply_intent(
     session: Session, payment: PaymentRecord, intent: Intent, *, now: datetime, action_url: str | None
 ) -> bool:
@@ -158,7 +167,7 @@ def apply_intent(
     if intent.status == "succeeded":
         payment.receipt_url = intent.receipt_url or payment.receipt_url
         mark_succeeded(session, payment, now=now)
-    elif intent.status == "requires_action":
+    elif awaits_customer(intent):
         payment.status = "requires_action"
         payment.action_url = action_url
         payment.updated_at = now

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, ANN_ACTOR, DECLINES_AT_CHARGE, PETER, PETER_ACTOR
 from tests.support.sample_accounts import SAMPLE
+from tests.support.stripe_helper import ALWAYS_AUTHENTICATE
 
 
 def said(world: World, text: str) -> str:
@@ -134,3 +135,56 @@ def test_the_home_tab_toggle_asks_in_a_modal_that_names_the_card(world: World) -
     shown = json.dumps(modal, ensure_ascii=False)
     assert "Visa •••• 4242" in shown and "Open invoices will be charged in full on their due date" in shown
     assert not autopay_on(world)
+
+
+def run_pass_on(world: World, day: datetime) -> str:
+    world.bot.clock.set(day)
+    try:
+        assert world.bot.services.autopay_pass is not None
+        return world.bot.services.autopay_pass.run().summary()
+    finally:
+        world.bot.clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+
+
+def autopay_with_card(world: World, number: str) -> str:
+    card = world.stripe.card(world.acme_customer, number)
+    methods = world.bot.services.payment_methods
+    assert methods is not None and world.bot.services.autopay is not None
+    methods.list(ANN_ACTOR, "acme", refresh=True)
+    methods.make_default(ANN_ACTOR, "acme", card)
+    world.bot.services.autopay.turn_on(ANN_ACTOR, "acme")
+    return card
+
+
+def test_autopay_on_a_card_whose_bank_wants_3ds_dms_a_confirm_link_and_does_not_retry(world: World) -> None:
+    autopay_with_card(world, ALWAYS_AUTHENTICATE)
+    assert run_pass_on(world, datetime(2026, 12, 1, 15, 0, tzinfo=UTC)) == "charged 0, declined 1, skipped 0"
+    [intent] = world.stripe.intents()
+    assert world.proxy.strict.created_with(intent["id"])["off_session"] == ["true"]  # merchant-initiated
+    assert world.proxy.intent(intent["id"])["status"] == "requires_payment_method"
+    [dm] = dms_to(world, ANN)
+    assert "Your bank asks you to confirm the autopay charge of INV-2" in dm
+    assert "http://bot.test/stripe/authenticate/" in dm
+    for day in (4, 8):  # the retry days of a decline: nothing more is tried
+        run_pass_on(world, datetime(2026, 12, day, 15, 0, tzinfo=UTC))
+    assert len(world.stripe.intents()) == 1
+    assert world.bot.services.accounts.invoice(ANN_ACTOR, "acme", "INV-2").status == "open"
+
+
+def test_confirming_the_autopay_charge_on_the_page_pays_the_invoice_once_and_sends_the_receipt(
+    world: World,
+) -> None:
+    autopay_with_card(world, ALWAYS_AUTHENTICATE)
+    run_pass_on(world, datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+    [dm] = dms_to(world, ANN)
+    link = dm.split("http://bot.test", 1)[1].split('"', 1)[0]
+    [intent] = world.stripe.intents()
+    assert "Your bank asks you to confirm" in world.bot.http.get(link).text
+    world.proxy.confirm_on_session(intent["id"])  # what Stripe.js does on the page
+    world.stripe.server.authenticate_payment_intent(intent["id"], intent["client_secret"])
+    assert "is complete" in world.bot.http.post(link, follow_redirects=True).text
+    assert world.bot.services.accounts.invoice(ANN_ACTOR, "acme", "INV-2").status == "paid"
+    world.slack.clear()
+    run_pass_on(world, datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
+    assert any("Charged by autopay" in dm for dm in dms_to(world, ANN))
+    assert len(world.stripe.succeeded_charges()) == 1

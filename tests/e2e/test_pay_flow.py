@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -202,17 +200,18 @@ def test_a_payment_settled_later_by_the_webhook_is_told_by_dm_and_refreshes_home
     outcome(world, "Confirm with your bank")
     [intent] = world.stripe.intents()
     settled = world.stripe.server.authenticate_payment_intent(intent["id"], intent["client_secret"])
-    event = {"id": f"evt_{uuid.uuid4().hex[:12]}", "object": "event", "type": "payment_intent.succeeded",
-             "created": int(time.time()), "data": {"object": settled}}
+    event = world.proxy.event("payment_intent.succeeded", settled)  # as Stripe sends it: latest_charge an id
+    assert isinstance(event["data"]["object"]["latest_charge"], str)
     payload = json.dumps(event).encode()
     world.slack.clear()
     answer = world.bot.http.post("/stripe/webhook", content=payload,
                                  headers=stripe_signed_headers(WEBHOOK_SECRET, payload))
     assert answer.status_code == 200
     # The "confirm with your bank" DM of the first attempt may land after the clear(): wait for ours.
-    world.bot.wait_calls(
+    [receipt] = world.bot.wait_calls(
         "chat.postMessage", where=lambda c: "Payment received" in json.dumps(c.json_args, ensure_ascii=False)
     )
+    assert "View receipt" in json.dumps(receipt.json_args)  # the webhook's intent was read with its charge
     world.bot.wait_calls("views.publish", where=lambda c: c.json_args.get("user_id") == ANN)
     assert world.bot.services.accounts.invoice(ANN_ACTOR, "acme", "INV-2").status == "paid"
 
