@@ -112,18 +112,8 @@ def test_on_the_due_date_the_pass_charges_and_the_contacts_get_the_receipt_by_dm
 def test_a_declined_autopay_charge_is_told_by_dm_with_the_reason_and_a_pay_with_another_card_button(
     world: World,
 ) -> None:
-    declining = world.stripe.card(world.acme_customer, DECLINES_AT_CHARGE)
-    methods = world.bot.services.payment_methods
-    assert methods is not None and world.bot.services.autopay is not None
-    methods.list(ANN_ACTOR, "acme", refresh=True)
-    methods.make_default(ANN_ACTOR, "acme", declining)
-    world.bot.services.autopay.turn_on(ANN_ACTOR, "acme")
-    world.bot.clock.set(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
-    try:
-        assert world.bot.services.autopay_pass is not None
-        assert world.bot.services.autopay_pass.run().summary() == "charged 0, declined 1, skipped 0"
-    finally:
-        world.bot.clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+    autopay_with_card(world, DECLINES_AT_CHARGE)
+    assert run_pass_on(world, datetime(2026, 12, 1, 15, 0, tzinfo=UTC)) == "charged 0, declined 1, skipped 0"
     [dm] = dms_to(world, ANN)
     assert "Autopay could not charge INV-2" in dm and "declined" in dm
     assert "Pay with another card" in dm and "try again on 4 Dec 2026" in dm
