@@ -81,6 +81,8 @@ def build_services(
         build_payments(services, settings, gateway=gateway, notifier=notifier or NullNotifier())
     build_autopay(services, settings)
     services.identity_verification.alert_staff = lambda alert: alert_staff(services.escalations, alert)
+    if services.payments is not None:
+        services.payments.reconciler.alert_staff = services.escalations.raise_payment_alert
     services.outbound = build_outbound(settings, db=db, clock=clock)
     return services
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from billing_core.audit import add_audit_event
 from billing_core.clock import Clock
@@ -30,7 +31,10 @@ from billing_core.views import PaymentView
 
 
 @dataclass(frozen=True, slots=True)
-class _Charge:
+class ChargeRequest:
+    """The one Stripe call of a payment, exactly as it is sent, so that a replay with the same
+    idempotency key carries the same parameters (Stripe refuses a key reused with others)."""
+
     payment_id: int
     key: str
     amount_minor: int
@@ -40,6 +44,40 @@ class _Charge:
     account_external_id: str
     invoices: tuple[str, ...]
     off_session: bool  # the bot's own charge (autopay), not a person's click
+
+    def send(self, gateway: StripeGateway) -> Intent:
+        """Make (or, with the same key, replay) the call; raises as ``StripeGateway.charge`` does."""
+        return gateway.charge(
+            amount_minor=self.amount_minor,
+            currency=self.currency,
+            customer_id=self.customer_id or "",
+            payment_method_id=self.payment_method_id or "",
+            metadata={
+                "billing_payment_id": str(self.payment_id),
+                "billing_payment_key": self.key,
+                "billing_account": self.account_external_id,
+                "billing_invoices": ",".join(self.invoices)[:500],
+            },
+            idempotency_key=self.key,
+            off_session=self.off_session,
+        )
+
+
+def charge_request(session: Session, payment: PaymentRecord) -> ChargeRequest:
+    """The charge ``payment`` sends (or sent) to Stripe."""
+    account = session.get(AccountRecord, payment.account_id)
+    assert account is not None
+    return ChargeRequest(
+        payment_id=payment.id,
+        key=payment.idempotency_key,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        customer_id=account.stripe_customer_id,
+        payment_method_id=payment.stripe_payment_method_id,
+        account_external_id=account.external_id,
+        invoices=invoice_numbers(session, payment.id),
+        off_session=payment.source == "autopay",
+    )
 
 
 class PaymentExecutor:
@@ -60,20 +98,7 @@ class PaymentExecutor:
         except PaymentProviderError:
             return self._finish(charge.payment_id, failure="not_charged")  # nothing was sent yet
         try:
-            intent = self._gateway.charge(
-                amount_minor=charge.amount_minor,
-                currency=charge.currency,
-                customer_id=charge.customer_id or "",
-                payment_method_id=charge.payment_method_id or "",
-                metadata={
-                    "billing_payment_id": str(charge.payment_id),
-                    "billing_payment_key": charge.key,
-                    "billing_account": charge.account_external_id,
-                    "billing_invoices": ",".join(charge.invoices)[:500],
-                },
-                idempotency_key=charge.key,
-                off_session=charge.off_session,
-            )
+            intent = charge.send(self._gateway)
         except CardDeclined as declined:
             return self._finish(charge.payment_id, intent=declined.intent, failure=declined.code)
         except PaymentProviderUnavailable as error:
@@ -84,7 +109,7 @@ class PaymentExecutor:
             return self._finish(charge.payment_id, failure="provider_refused")
         return self._finish(charge.payment_id, intent=intent)
 
-    def _submit(self, payment_id: int) -> tuple[_Charge | None, PaymentView | None]:
+    def _submit(self, payment_id: int) -> tuple[ChargeRequest | None, PaymentView | None]:
         now = self._clock.now()
         with self._db.transaction() as session:
             payment = session.get(PaymentRecord, payment_id)
@@ -104,21 +129,9 @@ class PaymentExecutor:
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return None, None
-            account = session.get(AccountRecord, payment.account_id)
-            assert account is not None
-            return _Charge(
-                payment_id=payment.id,
-                key=payment.idempotency_key,
-                amount_minor=payment.amount_minor,
-                currency=payment.currency,
-                customer_id=account.stripe_customer_id,
-                payment_method_id=payment.stripe_payment_method_id,
-                account_external_id=account.external_id,
-                invoices=invoice_numbers(session, payment.id),
-                off_session=payment.source == "autopay",
-            ), None
+            return charge_request(session, payment), None
 
-    def _card_is_on_account(self, charge: _Charge) -> bool:
+    def _card_is_on_account(self, charge: ChargeRequest) -> bool:
         """Stripe (and above all localstripe) will happily charge another customer's card."""
         if not charge.customer_id or not charge.payment_method_id:
             return False

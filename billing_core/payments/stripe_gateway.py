@@ -22,8 +22,7 @@ from billing_core.errors import (
 )
 
 WEBHOOK_TOLERANCE_SECONDS = 300
-# How many recent PaymentIntents ``find_payment_intent`` scans. localstripe can neither search nor
-# filter the list by customer, so we page through the newest ones and match our metadata key.
+# How many of a customer's recent PaymentIntents ``find_intent`` scans for our metadata key.
 _FIND_SCAN_LIMIT = 1000
 # Since API version 2022-11-15 a PaymentIntent's ``latest_charge`` is an id unless expanded.
 _EXPAND_CHARGE = ["latest_charge"]
@@ -141,6 +140,7 @@ def _provider_error(error: stripe.StripeError) -> PaymentProviderError:
     unknown = (
         isinstance(error, stripe.APIConnectionError | stripe.RateLimitError)
         or status >= 500
+        or status == 409  # the same idempotency key is still in progress at Stripe
         or (isinstance(error, stripe.APIError) and status == 0)
     )
     if unknown:
@@ -333,13 +333,19 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise _provider_error(error) from error
 
-    def find_intent(self, payment_key: str) -> Intent | None:
-        """The PaymentIntent whose metadata names our payment key, among the most recent ones.
+    def find_intent(self, payment_key: str, *, customer_id: str | None) -> Intent | None:
+        """The PaymentIntent whose metadata names our payment key, among the customer's most recent
+        ones (Stripe filters the list by customer).
 
-        For the crash between Stripe's answer and our commit: the id never reached our database.
+        For the crash between Stripe's answer and our commit, once the idempotency window in which
+        the create can be replayed is over: the id never reached our database.
         """
+        if not customer_id:
+            return None
         try:
-            page = self._client.v1.payment_intents.list(params={"limit": 100})
+            page = self._client.v1.payment_intents.list(
+                params={"limit": 100, "customer": customer_id, "expand": ["data.latest_charge"]}
+            )
             for seen, intent in enumerate(page.auto_paging_iter()):
                 if seen >= _FIND_SCAN_LIMIT:
                     break

@@ -21,12 +21,17 @@ through unchanged.
    #charge_object-receipt_url), which localstripe never sets.
 3. **Idempotent requests** (https://docs.stripe.com/api/idempotent_requests): a POST repeated with
    the same ``Idempotency-Key`` gets the first request's saved status and body; the same key with
-   other parameters is refused with 400 ``idempotency_error``. localstripe ignores the key.
+   other parameters is refused with 400 ``idempotency_error``, and while the first request is still
+   being answered with 409 ``idempotency_key_in_use``. localstripe ignores the key.
 4. **``description`` and ``statement_descriptor_suffix``** are PaymentIntent parameters Stripe
    documents (https://docs.stripe.com/api/payment_intents/create); localstripe refuses them, so the
    stand-in keeps them itself and shows them on the intent.
 5. **Events** (https://docs.stripe.com/api/events/object): ``data.object`` is the object as the API
    would return it unexpanded, so a ``payment_intent.*`` event's ``latest_charge`` is an id.
+6. **Listing PaymentIntents by customer** (https://docs.stripe.com/api/payment_intents/list,
+   parameter ``customer``): "Only return PaymentIntents for the customer that this customer ID
+   specifies." localstripe refuses the parameter; the stand-in filters the page itself (a page,
+   not the whole history, as Stripe's ``limit`` does).
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ def _true(params: dict[str, list[str]], name: str) -> bool:
 @dataclass
 class _Saved:
     body: bytes
-    reply: Reply
+    reply: Reply | None  # None while the first request is still being answered
 
 
 class StrictStripe:
@@ -103,18 +108,19 @@ class StrictStripe:
             return self._answer(request, forward)
         with self._lock:
             saved = self._idempotent.get(key)
+            if saved is None:
+                self._idempotent[key] = _Saved(request.body, None)
         if saved is not None:  # rule 3
             if saved.body != request.body:
-                return _error(
-                    400,
-                    None,
-                    "Keys for idempotent requests can only be used with the same parameters they were first used with.",
-                    "idempotency_error",
-                )
+                message = "Keys for idempotent requests can only be used with the same parameters they were first used."
+                return _error(400, None, message, "idempotency_error")
+            if saved.reply is None:
+                message = "There is currently another in-progress request using this Idempotent Key."
+                return _error(409, "idempotency_key_in_use", message, "invalid_request_error")
             return saved.reply
         reply = self._answer(request, forward)
         with self._lock:
-            self._idempotent.setdefault(key, _Saved(request.body, reply))
+            self._idempotent[key] = _Saved(request.body, reply)
         return reply
 
     def _answer(self, request: Request, forward: Callable[[Request], Reply]) -> Reply:
@@ -123,6 +129,8 @@ class StrictStripe:
         parts = path.strip("/").split("/")
         if request.method == "POST" and path == "/v1/payment_intents":
             return self._create_intent(request, params, forward)
+        if request.method == "GET" and path == "/v1/payment_intents" and "customer" in params:
+            return self._list_of_customer(request, params, forward)
         if request.method == "POST" and len(parts) == 4 and parts[:2] == ["v1", "payment_intents"]:
             if parts[3] == "confirm" and self.held(parts[2]):
                 return self._confirm_held(parts[2], params, forward)
@@ -150,6 +158,17 @@ class StrictStripe:
                     self._held.add(str(data["id"]))
                 return self._authentication_required(data)
         return self._rewritten(reply, params)
+
+    def _list_of_customer(self, request: Request, params: dict[str, list[str]],
+                          forward: Callable[[Request], Reply]) -> Reply:
+        customer = params.pop("customer")[-1]  # rule 6
+        query = urllib.parse.urlencode([(k, v) for k, values in params.items() for v in values])
+        reply = forward(Request("GET", f"/v1/payment_intents?{query}", request.headers, b""))
+        data = _json(reply)
+        if reply.status != 200 or data is None:
+            return reply
+        data["data"] = [item for item in data.get("data", []) if item.get("customer") == customer]
+        return self._rewritten(Reply(200, json.dumps(data).encode(), reply.headers), params)
 
     def _confirm_held(self, intent_id: str, params: dict[str, list[str]], forward: Callable[[Request], Reply]) -> Reply:
         current = forward(Request("GET", f"/v1/payment_intents/{intent_id}", {}, b""))

@@ -22,8 +22,11 @@ ALWAYS_AUTHENTICATE = "4000002760003184"
 class StripeHelper:
     """Makes customers and cards on ``server`` and reads back what the bot did there."""
 
-    def __init__(self, server: LocalStripe, api_key: str = DEFAULT_API_KEY) -> None:
+    def __init__(self, server: LocalStripe, api_key: str = DEFAULT_API_KEY, *, api_base: str | None = None) -> None:
         self.server = server
+        # Where the bot's gateway talks to Stripe: the strict stand-in in front of ``server`` when
+        # there is one (this helper itself reads and writes localstripe directly).
+        self.api_base = api_base or server.base_url
         self.client = stripe.StripeClient(api_key, base_addresses={"api": server.base_url}, max_network_retries=0)
 
     def customer(self, email: str = "x@test") -> str:
