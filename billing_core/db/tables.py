@@ -367,7 +367,7 @@ class AutopayAttemptRecord(Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("billing_invoice.id", ondelete="CASCADE"))
     attempt: Mapped[int] = mapped_column(Integer)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("billing_payment.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(20))  # pending / requires_action / charged / declined / unconfirmed
+    status: Mapped[str] = mapped_column(String(20))  # pending / requires_action / charged / declined
     claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 

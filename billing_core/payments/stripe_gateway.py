@@ -51,6 +51,8 @@ class Intent:
     client_secret: str | None = None
     failure_code: str | None = None
     failure_message: str | None = None
+    # The issuer's advice on a decline (``do_not_try_again``, ``try_again_later``, ...), if any.
+    advice_code: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
     # The charge's receipt page, when Stripe gives one (localstripe does not).
     receipt_url: str | None = None
@@ -104,6 +106,7 @@ def intent_from(data: Any) -> Intent:
         client_secret=raw.get("client_secret"),
         failure_code=error.get("decline_code") or error.get("code"),
         failure_message=error.get("message"),
+        advice_code=error.get("advice_code"),
         metadata={str(k): str(v) for k, v in (raw.get("metadata") or {}).items()},
         receipt_url=_receipt_url(raw.get("latest_charge")),
     )

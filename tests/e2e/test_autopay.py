@@ -6,9 +6,10 @@ import copy
 import json
 from datetime import UTC, datetime
 
+from billing_core.autopay.charging import DueCharge
 from tests.support.bot_fixtures import World
-from tests.support.bot_harness import ANN, ANN_ACTOR, DECLINES_AT_CHARGE, PETER, PETER_ACTOR
-from tests.support.sample_accounts import SAMPLE
+from tests.support.bot_harness import ANN, ANN_ACTOR, DECLINES_AT_CHARGE, PETER, PETER_ACTOR, VISA
+from tests.support.sample_accounts import SAMPLE, invoice
 from tests.support.stripe_helper import ALWAYS_AUTHENTICATE
 
 
@@ -178,3 +179,68 @@ def test_confirming_the_autopay_charge_on_the_page_pays_the_invoice_once_and_sen
     run_pass_on(world, datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
     assert any("Charged by autopay" in dm for dm in dms_to(world, ANN))
     assert len(world.stripe.succeeded_charges()) == 1
+
+
+def acme_gets_a_second_invoice_due_on_the_first(world: World) -> None:
+    sample = copy.deepcopy(SAMPLE)
+    sample["accounts"][0]["invoices"].append(invoice("INV-3", "2026-11-02", "2026-12-01", 7000))
+    world.bot.services.importer.run(sample)
+
+
+def test_a_decline_the_bank_says_not_to_try_again_is_not_retried_and_asks_for_another_card(world: World) -> None:
+    card = autopay_with_card(world, VISA)
+    world.proxy.strict.issuer_declines(card, "generic_decline", advice_code="do_not_try_again")
+    assert run_pass_on(world, datetime(2026, 12, 1, 15, 0, tzinfo=UTC)) == "charged 0, declined 1, skipped 0"
+    [dm] = dms_to(world, ANN)
+    assert "Autopay could not charge INV-2" in dm and "We won't try again automatically" in dm
+    assert "Add card" in dm or "Add a card" in dm
+    for day in (4, 8):
+        run_pass_on(world, datetime(2026, 12, day, 15, 0, tzinfo=UTC))
+    assert len(world.stripe.intents()) == 1
+
+
+def test_a_lost_card_is_not_retried_either(world: World) -> None:
+    card = autopay_with_card(world, VISA)
+    world.proxy.strict.issuer_declines(card, "lost_card")
+    run_pass_on(world, datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+    run_pass_on(world, datetime(2026, 12, 4, 15, 0, tzinfo=UTC))
+    assert len(world.stripe.intents()) == 1
+
+
+def test_a_soft_decline_is_still_retried_on_the_retry_day(world: World) -> None:
+    card = autopay_with_card(world, VISA)
+    world.proxy.strict.issuer_declines(card, "insufficient_funds", advice_code="try_again_later")
+    run_pass_on(world, datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+    run_pass_on(world, datetime(2026, 12, 4, 15, 0, tzinfo=UTC))
+    assert len(world.stripe.intents()) == 2
+
+
+def test_turning_autopay_off_during_a_pass_charges_nothing_more(world: World) -> None:
+    acme_gets_a_second_invoice_due_on_the_first(world)
+    world.bot.press("autopay_set", {"account": "acme", "on": True, "card": world.acme_card})
+    world.bot.wait_calls("views.publish")
+    autopay_pass = world.bot.services.autopay_pass
+    assert autopay_pass is not None
+    planned = autopay_pass.plan
+
+    def plan_then_switch_off() -> list[DueCharge]:
+        due = planned()
+        assert len(due) == 2
+        _, url = world.bot.press("autopay_set", {"account": "acme", "on": False})  # Ann, mid-pass
+        assert "autopay is off" in world.bot.reply_text(url)
+        return due
+
+    autopay_pass.plan = plan_then_switch_off  # type: ignore[method-assign]
+    try:
+        assert run_pass_on(world, datetime(2026, 12, 1, 15, 0, tzinfo=UTC)) == "charged 0, declined 0, skipped 2"
+    finally:
+        del autopay_pass.plan
+    assert world.stripe.intents() == []
+
+
+def test_an_invoice_reported_already_paid_is_not_autopaid(world: World) -> None:
+    world.bot.press("autopay_set", {"account": "acme", "on": True, "card": world.acme_card})
+    world.bot.wait_calls("views.publish")
+    world.bot.services.reminders.already_paid(ANN_ACTOR, "acme", "INV-2")  # the reminder's "I've already paid"
+    assert run_pass_on(world, datetime(2026, 12, 1, 15, 0, tzinfo=UTC)) == "charged 0, declined 0, skipped 0"
+    assert world.stripe.intents() == []

@@ -28,6 +28,12 @@ through unchanged.
    stand-in keeps them itself and shows them on the intent.
 5. **Events** (https://docs.stripe.com/api/events/object): ``data.object`` is the object as the API
    would return it unexpanded, so a ``payment_intent.*`` event's ``latest_charge`` is an id.
+7. **Issuer declines** (https://docs.stripe.com/api/errors, ``decline_code`` and ``advice_code``;
+   https://docs.stripe.com/declines/codes): a declined confirmation answers 402 ``card_declined``
+   with the bank's ``decline_code`` and, when the bank gives one, ``advice_code``
+   (``do_not_try_again``, ...), and the error names the PaymentIntent, left in
+   ``requires_payment_method`` with the same ``last_payment_error``. localstripe never gives a
+   decline code, so a test says what the bank answers (:meth:`StrictStripe.issuer_declines`).
 6. **Listing PaymentIntents by customer** (https://docs.stripe.com/api/payment_intents/list,
    parameter ``customer``): "Only return PaymentIntents for the customer that this customer ID
    specifies." localstripe refuses the parameter; the stand-in filters the page itself (a page,
@@ -82,6 +88,8 @@ class StrictStripe:
         self._idempotent: dict[str, _Saved] = {}
         self._kept: dict[str, dict[str, str]] = {}
         self._created: dict[str, dict[str, list[str]]] = {}
+        self._issuer_says: dict[str, dict[str, str]] = {}  # payment method -> the decline
+        self._declined: dict[str, dict[str, str]] = {}  # intent -> its last_payment_error
 
     def reset(self) -> None:
         with self._lock:
@@ -89,6 +97,15 @@ class StrictStripe:
             self._idempotent.clear()
             self._kept.clear()
             self._created.clear()
+            self._issuer_says.clear()
+            self._declined.clear()
+
+    def issuer_declines(self, payment_method_id: str, decline_code: str, advice_code: str | None = None) -> None:
+        """From now on the card's bank declines charges with ``decline_code`` (and ``advice_code``),
+        answered as rule 7 says (localstripe has no decline codes at all)."""
+        with self._lock:
+            self._issuer_says[payment_method_id] = {
+                "decline_code": decline_code, **({"advice_code": advice_code} if advice_code else {})}
 
     def created_with(self, intent_id: str) -> dict[str, list[str]]:
         """The parameters the PaymentIntent was created with (what the bot sent Stripe)."""
@@ -145,10 +162,22 @@ class StrictStripe:
         sent = dict(params)
         kept = {name: params.pop(name)[-1] for name in _KEPT_LOCALLY if name in params}  # rule 4
         if kept:
-            body = urllib.parse.urlencode([(k, v) for k, values in params.items() for v in values]).encode()
+            body = _encoded(params)
             request = Request(request.method, request.path, request.headers, body)
+        with self._lock:
+            issuer = self._issuer_says.get(params.get("payment_method", [""])[-1])
+        if issuer is not None and _true(params, "confirm"):  # rule 7: created, then declined
+            unconfirmed = _encoded(params, without=("confirm", "off_session"))
+            request = Request(request.method, request.path, request.headers, unconfirmed)
         reply = forward(request)
         data = _json(reply)
+        if reply.status == 200 and data is not None and issuer is not None:
+            error = {"type": "card_error", "code": "card_declined", "message": "Your card was declined.", **issuer}
+            with self._lock:
+                self._created[str(data.get("id"))] = sent
+                self._declined[str(data["id"])] = error
+            return _error(402, "card_declined", "Your card was declined.", "card_error", **issuer,
+                          payment_intent=self.shown(data, set()))
         if reply.status == 200 and data is not None:
             with self._lock:
                 self._kept[str(data.get("id"))] = kept
@@ -228,6 +257,10 @@ class StrictStripe:
             held = str(shown.get("id")) in self._held
             kept = self._kept.get(str(shown.get("id")), {})
         shown.update({name: kept.get(name) for name in _KEPT_LOCALLY})
+        with self._lock:
+            declined = self._declined.get(str(shown.get("id")))
+        if declined is not None:
+            shown.update(status="requires_payment_method", next_action=None, last_payment_error=declined)
         if held:
             shown.update(
                 status="requires_payment_method",
@@ -253,6 +286,10 @@ class StrictStripe:
             "type": event_type,
             "data": {"object": data},
         }
+
+
+def _encoded(params: dict[str, list[str]], *, without: tuple[str, ...] = ()) -> bytes:
+    return urllib.parse.urlencode([(k, v) for k, values in params.items() for v in values if k not in without]).encode()
 
 
 def _is_intent(value: object) -> bool:
