@@ -227,6 +227,9 @@ def build_autopay(services: Services, settings: Settings) -> None:
         )
     if services.payment_methods is not None:
         services.payment_methods.after_remove = services.autopay.after_card_removed
+        services.autopay.know_default = services.payment_methods.know_default
+        if services.autopay_pass is not None:
+            services.autopay_pass.know_default = services.payment_methods.know_default_of
     services.reminders.card_health = CardHealth(db=services.db, messenger=None)
     use_autopay_messenger(services, messenger)
 

@@ -17,7 +17,7 @@ invoice that was already overdue when autopay was turned on is never charged by 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
@@ -41,7 +41,7 @@ from billing_core.db.tables import (
     EscalationRecord,
     InvoiceRecord,
 )
-from billing_core.errors import BillingError
+from billing_core.errors import BillingError, NoPaymentMethod
 from billing_core.payments.service import PaymentService
 from billing_core.views import Actor, PaymentView
 
@@ -181,6 +181,8 @@ class AutopayPass:
         self._payments = payments
         self._tz = timezone
         self.messenger = messenger
+        # Asks Stripe for an account's default card when the local copy has none (account id).
+        self.know_default: Callable[[int], None] | None = None
 
     def today(self) -> date:
         return self._clock.now().astimezone(self._tz).date()
@@ -220,8 +222,15 @@ class AutopayPass:
             session.flush()  # a concurrent pass's row makes this fail: nothing is committed
 
         try:
-            started = self._payments.start_system_payment(AUTOPAY_ACTOR, charge.invoice_id, source="autopay",
-                                                          claimed=claim)
+            try:
+                started = self._payments.start_system_payment(AUTOPAY_ACTOR, charge.invoice_id, source="autopay",
+                                                              claimed=claim)
+            except NoPaymentMethod:
+                if self.know_default is None:
+                    raise
+                self.know_default(charge.account_id)  # the copy may lag Stripe: ask, then once more
+                started = self._payments.start_system_payment(AUTOPAY_ACTOR, charge.invoice_id, source="autopay",
+                                                              claimed=claim)
         except IntegrityError:
             result.skipped += 1  # another pass claimed this attempt
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,12 +63,20 @@ class AutopayService:
         self._db = db
         self._clock = clock
         self.messenger = messenger
+        # Asks Stripe for the default card when the local copy has none (set by the composition
+        # root with a Stripe key): autopay's card is Stripe's default, not the copy's.
+        self.know_default: Callable[[Actor, str], None] | None = None
+
+    def _known_default(self, actor: Actor, account_external_id: str) -> None:
+        if self.know_default is not None and isinstance(account_external_id, str) and account_external_id:
+            self.know_default(actor, account_external_id)
 
     def status(self, actor: Actor, account_external_id: str) -> AutopayStatus:
         """Whether autopay is on, and the card it charges (or would charge). One statement: the
         join on the caller's contact row is the membership guard."""
         if not isinstance(account_external_id, str) or not account_external_id:
             raise AccountNotFound(account_external_id)
+        self._known_default(actor, account_external_id)
         card, switch = PaymentMethodRecord, AutopayRecord
         query = (
             select(AccountRecord.external_id, AccountRecord.name, switch.enabled, switch.changed_by_email,
@@ -97,6 +106,7 @@ class AutopayService:
         since, ``AutopayCardChanged`` (they confirm again). Without a default card,
         ``AutopayNeedsDefaultCard``. Already on: nothing changes.
         """
+        self._known_default(actor, account_external_id)
         with self._db.transaction() as session:
             account = require_account(session, actor, account_external_id)
             card = default_card(session, account.id)

@@ -6,7 +6,10 @@ import copy
 import json
 from datetime import UTC, datetime
 
+from sqlalchemy import delete, update
+
 from billing_core.autopay.charging import DueCharge
+from billing_core.db.tables import PaymentMethodRecord
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, ANN_ACTOR, DECLINES_AT_CHARGE, PETER, PETER_ACTOR, VISA
 from tests.support.sample_accounts import SAMPLE, invoice
@@ -244,3 +247,28 @@ def test_an_invoice_reported_already_paid_is_not_autopaid(world: World) -> None:
     world.bot.services.reminders.already_paid(ANN_ACTOR, "acme", "INV-2")  # the reminder's "I've already paid"
     assert run_pass_on(world, datetime(2026, 12, 1, 15, 0, tzinfo=UTC)) == "charged 0, declined 0, skipped 0"
     assert world.stripe.intents() == []
+
+
+def forget_the_local_card_copy(world: World) -> None:
+    with world.bot.db.transaction() as session:
+        session.execute(delete(PaymentMethodRecord))
+
+
+def test_autopay_on_names_stripes_default_card_on_the_first_try_when_the_local_copy_is_empty(world: World) -> None:
+    forget_the_local_card_copy(world)
+    text = said(world, "autopay on")
+    assert "Visa •••• 4242" in text and "needs a default card" not in text
+
+
+def test_autopay_on_names_a_default_card_set_in_stripe_that_the_local_copy_does_not_know(world: World) -> None:
+    with world.bot.db.transaction() as session:  # the copy knows the card, not that it is the default
+        session.execute(update(PaymentMethodRecord).values(is_default=False))
+    text = said(world, "autopay on")
+    assert "Visa •••• 4242" in text and "needs a default card" not in text
+
+
+def test_the_pass_charges_stripes_default_card_when_the_local_copy_is_empty(world: World) -> None:
+    world.bot.press("autopay_set", {"account": "acme", "on": True, "card": world.acme_card})
+    world.bot.wait_calls("views.publish")
+    forget_the_local_card_copy(world)
+    assert run_pass_on(world, datetime(2026, 12, 1, 15, 0, tzinfo=UTC)) == "charged 1, declined 0, skipped 0"
