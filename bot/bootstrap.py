@@ -231,6 +231,8 @@ def build_autopay(services: Services, settings: Settings) -> None:
         if services.autopay_pass is not None:
             services.autopay_pass.know_default = services.payment_methods.know_default_of
     services.reminders.card_health = CardHealth(db=services.db, messenger=None)
+    if services.payment_methods is not None:
+        services.reminders.card_health.refresh_account = services.payment_methods.refresh_of
     use_autopay_messenger(services, messenger)
 
 

@@ -60,7 +60,19 @@ class ChargeRequest:
             },
             idempotency_key=self.key,
             off_session=self.off_session,
+            description=f"{self.account_external_id}: {', '.join(self.invoices) or 'balance'}"[:500],
+            statement_descriptor_suffix=statement_suffix(self.invoices),
         )
+
+
+def statement_suffix(invoices: tuple[str, ...]) -> str:
+    """What the card statement shows after the account's prefix: the first invoice number (and how
+    many more). Stripe allows 22 characters for prefix and suffix together, at least one letter, and
+    none of ``< > \\ ' " *``: ten characters leave room for any prefix."""
+    number = invoices[0] if invoices else ""
+    first = "".join(ch for ch in number if ch.isascii() and ch.isprintable() and ch not in "<>\\'\"*")
+    text = first[:10] if len(invoices) <= 1 else f"{first[:7]} +{min(len(invoices) - 1, 9)}"
+    return text if any(ch.isalpha() for ch in text) else f"INV {text}"[:10]
 
 
 def charge_request(session: Session, payment: PaymentRecord) -> ChargeRequest:

@@ -114,6 +114,17 @@ class PaymentMethodService:
             with contextlib.suppress(PaymentProviderError):
                 refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
 
+    def refresh_of(self, account_id: int) -> None:
+        """For the bot's own jobs (card health, before an expiry DM): the account's cards as Stripe
+        has them now (the card network may have renewed one); quiet when Stripe cannot answer."""
+        with self._db.read() as session:
+            customer_id = session.scalar(
+                select(AccountRecord.stripe_customer_id).where(AccountRecord.id == account_id)
+            )
+        if customer_id:
+            with contextlib.suppress(PaymentProviderError):
+                refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
+
     def know_default_of(self, account_id: int) -> None:
         """For the bot's own jobs (autopay): as ``know_default``, by account id, no membership check."""
         with self._db.read() as session:

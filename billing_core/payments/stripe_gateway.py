@@ -1,13 +1,14 @@
 """The Stripe gateway: the only module that imports ``stripe``.
 
-It sends only parameters that both Stripe and localstripe accept (localstripe refuses anything it
-does not know, ``description`` included), turns Stripe objects into small frozen values, and maps
-Stripe errors to domain errors, keeping Stripe's ``request_id``.
+It sends the parameters Stripe documents (``description`` and ``statement_descriptor_suffix``, which
+localstripe refuses, only to Stripe itself unless told), turns Stripe objects into small frozen
+values, and maps Stripe errors to domain errors, keeping Stripe's ``request_id``.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -22,6 +23,7 @@ from billing_core.errors import (
 )
 
 WEBHOOK_TOLERANCE_SECONDS = 300
+CHECKOUT_LIFETIME_SECONDS = 3600
 # How many of a customer's recent PaymentIntents ``find_intent`` scans for our metadata key.
 _FIND_SCAN_LIMIT = 1000
 # Since API version 2022-11-15 a PaymentIntent's ``latest_charge`` is an id unless expanded.
@@ -162,8 +164,14 @@ class StripeGateway:
         connect_timeout: float = 5.0,
         read_timeout: float = 20.0,
         max_network_retries: int = 0,
+        describe_payments: bool | None = None,
     ) -> None:
         self.api_base = api_base.rstrip("/")
+        # ``description`` and ``statement_descriptor_suffix`` name the invoices in the Dashboard and
+        # on the card statement; localstripe refuses both, so by default only Stripe itself gets them.
+        self.describe_payments = (
+            describe_payments if describe_payments is not None else self.api_base == "https://api.stripe.com"
+        )
         self._client = stripe.StripeClient(
             api_key,
             base_addresses={"api": self.api_base},
@@ -253,6 +261,9 @@ class StripeGateway:
                 "success_url": success_url,
                 "cancel_url": cancel_url,
                 "metadata": dict(metadata),
+                # The page is a bearer link into the customer's wallet: an hour, not Stripe's default
+                # 24 (30 minutes is Stripe's shortest); checkout.session.expired then closes it.
+                "expires_at": int(time.time()) + CHECKOUT_LIFETIME_SECONDS,
             }
             session = self._client.v1.checkout.sessions.create(params=cast(Any, params))
         except stripe.StripeError as error:
@@ -272,6 +283,8 @@ class StripeGateway:
         metadata: Mapping[str, str],
         idempotency_key: str,
         off_session: bool,
+        description: str | None = None,
+        statement_descriptor_suffix: str | None = None,
     ) -> Intent:
         """Create and confirm a PaymentIntent, its charge expanded (so the receipt link is known).
 
@@ -303,6 +316,10 @@ class StripeGateway:
             }
             if off_session:
                 params["off_session"] = True
+            if self.describe_payments and description:
+                params["description"] = description
+            if self.describe_payments and statement_descriptor_suffix:
+                params["statement_descriptor_suffix"] = statement_descriptor_suffix
             intent = self._client.v1.payment_intents.create(
                 params=cast(Any, params), options={"idempotency_key": idempotency_key}
             )

@@ -26,8 +26,12 @@ from billing_core.payments.stripe_gateway import StripeGateway, intent_from
 from billing_core.views import PaymentMethodView
 
 PAYMENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.requires_action")
-CARD_EVENTS = ("payment_method.attached", "payment_method.detached", "payment_method.updated", "customer.updated")
-CARD_SETUP_EVENTS = ("checkout.session.completed", "setup_intent.succeeded")
+CARD_EVENTS = (
+    "payment_method.attached", "payment_method.detached", "payment_method.updated",
+    # The card network renewed the card (new expiry or number): the copy, and expiry DMs, follow.
+    "payment_method.automatically_updated", "customer.updated",
+)
+CARD_SETUP_EVENTS = ("checkout.session.completed", "checkout.session.expired", "setup_intent.succeeded")
 # Every event ``apply`` acts on: the ones to enable on the Stripe webhook endpoint (README).
 HANDLED_EVENTS = PAYMENT_EVENTS + CARD_SETUP_EVENTS + CARD_EVENTS
 
@@ -88,6 +92,8 @@ class StripeWebhookService:
             return "applied" if self._reconciler.settle_intent(intent_from(obj)) else "ignored"
         if event_type == "checkout.session.completed" and obj.get("mode") == "setup":
             return self._card_setup_completed(obj)
+        if event_type == "checkout.session.expired" and obj.get("mode") == "setup":
+            return self._card_setup_expired(obj)
         if event_type == "setup_intent.succeeded":
             return self._setup_intent_succeeded(obj)
         if event_type in CARD_EVENTS:
@@ -113,6 +119,31 @@ class StripeWebhookService:
             return None
         cards = refresh_cards(self._db, self._gateway, self._clock, row.id, customer_id)
         return _Refreshed(account_id=row.id, account_name=row.name, cards=cards)
+
+    def _card_setup_expired(self, obj: dict[str, Any]) -> str:
+        """The hosted page's hour is up: its card setup is closed (a late completion changes nothing)."""
+        session_id = _id(obj.get("id"))
+        if session_id is None:
+            return "ignored"
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            setup = session.scalars(
+                select(CardSetupRecord).where(CardSetupRecord.checkout_session_id == session_id)
+            ).first()
+            if setup is None:
+                return "ignored"
+            closed = session.execute(
+                update(CardSetupRecord)
+                .where(CardSetupRecord.id == setup.id, CardSetupRecord.status == "open")
+                .values(status="expired")
+                .execution_options(synchronize_session=False)
+            )
+            if closed.rowcount == 1:  # type: ignore[attr-defined]
+                add_audit_event(
+                    session, at=now, actor=None, action="card.setup_expired", outcome="expired",
+                    account_id=setup.account_id, target=session_id, detail={"requested_by": setup.requested_by_email},
+                )
+        return "applied"
 
     def _setup_intent_succeeded(self, obj: dict[str, Any]) -> str:
         refreshed = self._refresh(obj.get("customer"))

@@ -28,16 +28,20 @@ through unchanged.
    stand-in keeps them itself and shows them on the intent.
 5. **Events** (https://docs.stripe.com/api/events/object): ``data.object`` is the object as the API
    would return it unexpanded, so a ``payment_intent.*`` event's ``latest_charge`` is an id.
+6. **Listing PaymentIntents by customer** (https://docs.stripe.com/api/payment_intents/list,
+   parameter ``customer``): "Only return PaymentIntents for the customer that this customer ID
+   specifies." localstripe refuses the parameter; the stand-in filters the page itself (a page,
+   not the whole history, as Stripe's ``limit`` does).
 7. **Issuer declines** (https://docs.stripe.com/api/errors, ``decline_code`` and ``advice_code``;
    https://docs.stripe.com/declines/codes): a declined confirmation answers 402 ``card_declined``
    with the bank's ``decline_code`` and, when the bank gives one, ``advice_code``
    (``do_not_try_again``, ...), and the error names the PaymentIntent, left in
    ``requires_payment_method`` with the same ``last_payment_error``. localstripe never gives a
    decline code, so a test says what the bank answers (:meth:`StrictStripe.issuer_declines`).
-6. **Listing PaymentIntents by customer** (https://docs.stripe.com/api/payment_intents/list,
-   parameter ``customer``): "Only return PaymentIntents for the customer that this customer ID
-   specifies." localstripe refuses the parameter; the stand-in filters the page itself (a page,
-   not the whole history, as Stripe's ``limit`` does).
+8. **Checkout Session expiry** (https://docs.stripe.com/api/checkout/sessions/create, ``expires_at``):
+   "It can be anywhere from 30 minutes to 24 hours after Checkout Session creation. By default,
+   this value is 24 hours from creation"; outside that range the create is refused. localstripe has
+   no Checkout at all: the proxy answers it.
 """
 
 from __future__ import annotations
@@ -90,6 +94,7 @@ class StrictStripe:
         self._created: dict[str, dict[str, list[str]]] = {}
         self._issuer_says: dict[str, dict[str, str]] = {}  # payment method -> the decline
         self._declined: dict[str, dict[str, str]] = {}  # intent -> its last_payment_error
+        self.checkout_sessions: dict[str, dict[str, Any]] = {}
 
     def reset(self) -> None:
         with self._lock:
@@ -99,6 +104,7 @@ class StrictStripe:
             self._created.clear()
             self._issuer_says.clear()
             self._declined.clear()
+            self.checkout_sessions.clear()
 
     def issuer_declines(self, payment_method_id: str, decline_code: str, advice_code: str | None = None) -> None:
         """From now on the card's bank declines charges with ``decline_code`` (and ``advice_code``),
@@ -273,6 +279,20 @@ class StrictStripe:
                 },
             )
         return shown
+
+    def checkout_session(self, request: Request, session: dict[str, Any]) -> Reply:
+        """A Checkout Session (rule 8); ``session`` is the id and url the proxy chose."""
+        params = params_of(request)
+        now = int(time.time())
+        expires_at = int(params.get("expires_at", [str(now + 24 * 3600)])[-1])
+        if not now + 30 * 60 - 5 <= expires_at <= now + 24 * 3600 + 5:
+            return _error(400, "parameter_invalid_integer", "expires_at must be 30 minutes to 24 hours from now.",
+                          "invalid_request_error", param="expires_at")
+        shown = {**session, "expires_at": expires_at, "customer": params.get("customer", [None])[-1],
+                 "metadata": {k[9:-1]: v[-1] for k, v in params.items() if k.startswith("metadata[")}}
+        with self._lock:
+            self.checkout_sessions[str(session["id"])] = shown
+        return Reply.json(shown)
 
     def event(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
         """A Stripe event of ``event_type`` about ``obj`` (rule 5)."""

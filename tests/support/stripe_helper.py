@@ -32,9 +32,10 @@ class StripeHelper:
     def customer(self, email: str = "x@test") -> str:
         return str(self.client.v1.customers.create(params={"email": email}).id)
 
-    def card(self, customer_id: str, number: str = VISA) -> str:
+    def card(self, customer_id: str, number: str = VISA, *, exp_month: int = 12, exp_year: int = 2031) -> str:
         pm = self.client.v1.payment_methods.create(
-            params={"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"}}
+            params={"type": "card",
+                    "card": {"number": number, "exp_month": exp_month, "exp_year": exp_year, "cvc": "123"}}
         )
         self.client.v1.payment_methods.attach(pm.id, params={"customer": customer_id})
         return str(pm.id)

@@ -66,7 +66,7 @@ class StripeProxy(StandInServer):
         if request.method == "POST" and request.path.startswith("/v1/checkout/sessions"):
             # localstripe has no Checkout: answer like Stripe does for a setup-mode session.
             self._finished(call)
-            return Reply.json(self.checkout_session())
+            return self.strict.checkout_session(request, self.checkout_session())
         delay = self.delay_for(request.method, request.path)
         if delay:
             self._wait(delay)
