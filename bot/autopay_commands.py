@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from billing_core.clock import Clock, FixedClock, SystemClock
+from billing_core.db.schema import require_current_schema
 from billing_core.errors import ConfigurationError
 from bot.bootstrap import build_services
 from bot.settings import Settings
@@ -17,7 +18,7 @@ def run_once(settings: Settings, now: datetime | None) -> str:
     try:
         if services.autopay_pass is None:
             raise ConfigurationError("STRIPE_API_KEY is required to charge invoices but is not set")
-        services.db.upgrade()
+        require_current_schema(services.db)
         return services.autopay_pass.run().summary()
     finally:
         services.db.dispose()

@@ -92,18 +92,67 @@ def parse_now(value: str | None) -> datetime | None:
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply database migrations up to head (safe to run again)."""
+    """Apply database migrations up to head (safe to run again); fails if the schema then still
+    differs from this release's models, naming what differs."""
     from billing_core.db.database import Database
+    from billing_core.db.schema import SchemaMismatch, schema_differences, schema_status
 
     settings = settings_or_exit()
     database = Database(settings.database_url)
     try:
+        before = schema_status(database)
         database.upgrade()
+        differences = schema_differences(database)
+        after = schema_status(database)
     except Exception as error:
-        fail(f"database upgrade failed: {type(error).__name__}: {str(error).splitlines()[0]}")
+        fail(f"database upgrade failed: {type(error).__name__}: {(str(error).splitlines() or [''])[0]}")
     finally:
         database.dispose()
-    typer.echo("database is up to date")
+    if differences:
+        fail(f"database upgrade failed: {SchemaMismatch(differences)}")
+    if after.newer:
+        typer.echo(f"database is at revision {after.current}, newer than this release's {after.head}: left as it is")
+    elif before.pending:
+        typer.echo(f"database upgraded from {before.current or 'empty'} to {after.head}; it is up to date")
+    else:
+        typer.echo(f"database is up to date (revision {after.head})")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Current revision, head and pending revisions; exit 0 at head, 1 when behind."""
+    from billing_core.db.database import Database
+    from billing_core.db.schema import schema_status
+
+    settings = settings_or_exit()
+    database = Database(settings.database_url)
+    try:
+        status = schema_status(database)
+    except Exception as error:
+        fail(f"database status failed: {type(error).__name__}: {(str(error).splitlines() or [''])[0]}")
+    finally:
+        database.dispose()
+    for line in status.describe():
+        typer.echo(line)
+    if status.behind:
+        raise typer.Exit(1)
+
+
+def require_current_schema(settings: Settings) -> None:
+    """Refuse, in one line naming `billing-bot db upgrade`, a database behind this release."""
+    from billing_core.db.database import Database
+    from billing_core.db.schema import SchemaNotCurrent
+    from billing_core.db.schema import require_current_schema as check
+
+    database = Database(settings.database_url)
+    try:
+        check(database)
+    except SchemaNotCurrent as error:
+        fail(f"error: {error}")
+    except Exception as error:
+        fail(f"database unavailable: {type(error).__name__}: {(str(error).splitlines() or [''])[0]}")
+    finally:
+        database.dispose()
 
 
 @app.command("import")
@@ -112,6 +161,7 @@ def import_file(file: Annotated[Path, typer.Argument(help="JSON file of accounts
     from bot.importing import run_import
 
     settings = settings_or_exit()
+    require_current_schema(settings)
     try:
         summary = run_import(settings, file)
     except InvalidImport as error:
@@ -136,6 +186,7 @@ def serve(
     else:
         guarded(lambda: settings.require("SLACK_SIGNING_SECRET"))
     guarded(settings.check_identity_policy)
+    require_current_schema(settings)
     from bot.server import run_http  # after the checks: its imports log at start-up
 
     slack_startup(lambda: run_http(settings, host=host, port=port, scheduler=not no_scheduler, workers=workers))
@@ -149,6 +200,7 @@ def socket(
     settings = settings_or_exit()
     guarded(lambda: settings.require("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"))
     guarded(settings.check_identity_policy)
+    require_current_schema(settings)
     from bot.socket_mode import run_socket  # after the checks: its imports log at start-up
 
     slack_startup(lambda: run_socket(settings, scheduler=not no_scheduler))
@@ -169,7 +221,10 @@ def console(demo: Annotated[bool, typer.Option("--demo", help="Seed demo data an
     """A terminal that plays Slack, driving the same app (--demo: fresh demo data, localstripe)."""
     from bot.console.main import console_command
 
-    guarded(lambda: console_command(settings_or_exit(), demo=demo))
+    settings = settings_or_exit()
+    if not demo:  # the demo migrates its own database
+        require_current_schema(settings)
+    guarded(lambda: console_command(settings, demo=demo))
 
 
 @reminders_app.command("run-once")
@@ -182,6 +237,7 @@ def reminders_run_once(
     settings = settings_or_exit()
     moment = parse_now(now)
     guarded(lambda: settings.require("SLACK_BOT_TOKEN"))
+    require_current_schema(settings)
     for line in run_reminder_command(lambda: run_once(settings, moment)):
         typer.echo(line)
 
@@ -193,6 +249,7 @@ def reminders_preview(now: Annotated[str | None, typer.Option(help="Pretend it i
 
     settings = settings_or_exit()
     moment = parse_now(now)
+    require_current_schema(settings)
     for line in run_reminder_command(lambda: preview(settings, moment)):
         typer.echo(line)
 
@@ -215,12 +272,12 @@ def payments_reconcile() -> None:
 
     settings = settings_or_exit()
     guarded(lambda: settings.require("STRIPE_API_KEY"))
+    require_current_schema(settings)
     services = build_services(settings)
     payments = services.payments
     if payments is None:  # settings.require has refused a missing key already
         fail("STRIPE_API_KEY is not set")
     try:
-        services.db.upgrade()
         summary = guarded(payments.reconcile)
     finally:
         services.db.dispose()
@@ -236,6 +293,7 @@ def autopay_run_once(
 
     settings = settings_or_exit()
     moment = parse_now(now)
+    require_current_schema(settings)
     typer.echo(guarded(lambda: run_once(settings, moment)))
 
 
@@ -264,6 +322,7 @@ def payments_export(
     if start and end and end < start:
         fail("--until is before --since")
     settings = settings_or_exit()
+    require_current_schema(settings)
     try:
         guarded(lambda: export_payments(
             settings, since=start, until=end, fmt="csv" if fmt == "csv" else "json", output=output
@@ -285,6 +344,7 @@ def payments_show(payment_id: Annotated[int, typer.Argument(help="The payment's 
     from bot.payment_commands import show_payment
 
     settings = settings_or_exit()
+    require_current_schema(settings)
     for line in guarded(lambda: show_payment(settings, payment_id)):
         typer.echo(line)
 
@@ -300,6 +360,7 @@ def webhooks_retry(
     if (event is None) == (not failed):
         fail("give exactly one of --event ID or --failed")
     settings = settings_or_exit()
+    require_current_schema(settings)
     typer.echo(guarded(lambda: retry_events(settings, event_id=event, failed=failed)))
 
 
@@ -312,6 +373,7 @@ def audit(
     from bot.audit_report import print_audit
 
     settings = settings_or_exit()
+    require_current_schema(settings)
     guarded(lambda: print_audit(settings, account=account, since=parse_now(since)))
 
 
@@ -323,6 +385,7 @@ def identities_revoke(
     from bot.identity_cli import revoke_identities
 
     settings = settings_or_exit()
+    require_current_schema(settings)
     for line in guarded(lambda: revoke_identities(settings, who)):
         typer.echo(line)
 
@@ -333,6 +396,7 @@ def installations_reencrypt() -> None:
     from bot.oauth import reencrypt_tokens
 
     settings = settings_or_exit()
+    require_current_schema(settings)
     typer.echo(guarded(lambda: reencrypt_tokens(settings)))
 
 

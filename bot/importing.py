@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from billing_core.accounts.importer import load_import_file
+from billing_core.db.schema import require_current_schema
 from billing_core.views import ImportSummary
 from bot.bootstrap import build_services
 from bot.settings import Settings
@@ -38,7 +39,7 @@ def run_import(settings: Settings, path: Path) -> str:
     """Import ``path`` and return the printable summary. Raises ``InvalidImport``."""
     data = load_import_file(path)
     services = build_services(settings)
-    services.db.upgrade()
+    require_current_schema(services.db)
     try:
         total = _total_invoices(data)
         if sys.stderr.isatty() and total >= 1000:

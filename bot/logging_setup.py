@@ -119,6 +119,8 @@ def configure_logging(
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"))
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Alembic narrates its plugin set-up and every revision at INFO: only a debugging run wants that.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)
 
 
 class _Stderr:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from billing_core.clock import Clock, FixedClock, SystemClock
+from billing_core.db.schema import require_current_schema
 from billing_core.reminders.messages import ReminderMessage
 from billing_core.reminders.service import ReminderService
 from bot.bootstrap import build_services
@@ -17,7 +18,7 @@ def _with_reminders(settings: Settings, now: datetime | None, use: Callable[[Rem
     clock: Clock = FixedClock(now) if now is not None else SystemClock()
     services = build_services(settings, clock=clock)
     try:
-        services.db.upgrade()
+        require_current_schema(services.db)
         reminders: ReminderService = services.reminders
         return use(reminders)
     finally:

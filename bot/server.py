@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from billing_core.clock import Clock
 from billing_core.container import Services
 from billing_core.db.database import Database
+from billing_core.db.schema import require_current_schema
 from billing_core.payments.stripe_gateway import StripeGateway
 from bot.app import build_bolt_app
 from bot.bootstrap import build_services
@@ -93,7 +94,7 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool, worke
     from bot.http_protocol import KEEP_ALIVE_SECONDS, HeaderDeadlineProtocol
 
     runtime = build_runtime(settings)
-    runtime.services.db.upgrade()  # safe to run again; serialised across processes
+    require_current_schema(runtime.services.db)  # `billing-bot db upgrade` migrates, never a start
     start_outbound(runtime.services)
     jobs = start_scheduler(runtime.services, settings) if scheduler else None
     # log_config=None: uvicorn's records go through our redacting root handler too.

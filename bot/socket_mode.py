@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+from billing_core.db.schema import require_current_schema
 from billing_core.errors import ConfigurationError
 from bot.settings import Settings
 
@@ -23,7 +24,7 @@ def run_socket(settings: Settings, *, scheduler: bool) -> None:
     if settings.slack_app_token is None:
         raise ConfigurationError("SLACK_APP_TOKEN is required for this mode but is not set")
     runtime = build_runtime(settings, socket_mode=True)
-    runtime.services.db.upgrade()  # safe to run again; serialised across processes
+    require_current_schema(runtime.services.db)  # `billing-bot db upgrade` migrates, never a start
     start_outbound(runtime.services)
     jobs = start_scheduler(runtime.services, settings) if scheduler else None
     try:

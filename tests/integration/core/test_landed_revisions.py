@@ -1,0 +1,40 @@
+"""A landed migration is never edited: deployed databases stamped with its id would never see the
+edit (issue 23). Every revision file is pinned here by its SHA-256 in the commit that adds it; a
+schema change is a new revision, chained after the head."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from alembic.script import ScriptDirectory
+
+from billing_core.db.database import alembic_config
+
+VERSIONS = Path(__file__).resolve().parents[3] / "billing_core" / "db" / "migrations" / "versions"
+
+#: file name -> SHA-256 of its bytes. Add a new revision's line in the commit that adds the file.
+LANDED = {
+    "0001_initial_schema.py": "3e07a44b713cf8453675b8cb21c119f52606674bf60e2835adeb87a8a270ad5c",
+    "0002_repair_release_drift.py": "946261d834af6e9bfc2688a1451b40f4005069ce8f5a0b2142f34aea6649bd44",
+}
+
+
+def test_no_landed_revision_was_edited() -> None:
+    changed = [
+        name for name, digest in LANDED.items() if hashlib.sha256((VERSIONS / name).read_bytes()).hexdigest() != digest
+    ]
+    assert changed == [], f"landed revisions were edited: {changed}; write a new revision instead"
+
+
+def test_every_revision_file_is_pinned() -> None:
+    files = sorted(path.name for path in VERSIONS.glob("*.py"))
+    unpinned = [name for name in files if name not in LANDED]
+    assert unpinned == [], f"pin these revisions in LANDED (their SHA-256) in the commit that adds them: {unpinned}"
+
+
+def test_the_revisions_form_one_chain_with_one_head() -> None:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert len(script.get_heads()) == 1
+    chain = [revision.revision for revision in script.walk_revisions()]
+    assert len(chain) == len(LANDED)
