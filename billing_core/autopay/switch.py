@@ -20,6 +20,8 @@ from billing_core.identity.emails import normalize_email
 from billing_core.views import Actor, PaymentMethodView
 
 WHAT_HAPPENS = "Open invoices will be charged in full on their due date"
+# Who turned autopay off when a payment was disputed (the audit's actor).
+DISPUTE_ACTOR = Actor(email="dispute", principal="system:dispute", display_name="a dispute")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +147,23 @@ class AutopayService:
             status, emails = _status(session, account), contact_emails(session, account.id)
         if changed:
             self._tell(emails, status, "card_removed", None)
+        return changed
+
+    def pause_for_dispute(self, account_external_id: str, what: str) -> bool:
+        """For the bot itself: a payment of the account was disputed, so autopay stops charging its
+        card until a contact turns it on again; every contact is told. True when it was on."""
+        with self._db.transaction() as session:
+            account = session.scalars(
+                select(AccountRecord).where(AccountRecord.external_id == account_external_id)
+            ).first()
+            if account is None:
+                return False
+            changed = _set(session, account, DISPUTE_ACTOR, enabled=False, now=self._clock.now(),
+                           detail={"reason": "dispute"})
+            status, emails = _status(session, account), contact_emails(session, account.id)
+        if changed:
+            actor = Actor(email=DISPUTE_ACTOR.email, principal=DISPUTE_ACTOR.principal, display_name=what)
+            self._tell(emails, status, "turned_off", actor)
         return changed
 
     def _tell(self, emails: list[str], status: AutopayStatus, kind: NoticeKind, actor: Actor | None) -> None:

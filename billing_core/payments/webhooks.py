@@ -22,6 +22,7 @@ from billing_core.errors import InvalidWebhook, PaymentProviderError
 from billing_core.notifications import Notifier
 from billing_core.payments.card_cache import refresh_cards
 from billing_core.payments.reconcile import Reconciler
+from billing_core.payments.refunds import RefundsAndDisputes
 from billing_core.payments.stripe_gateway import StripeGateway, intent_from
 from billing_core.views import PaymentMethodView
 
@@ -32,8 +33,10 @@ CARD_EVENTS = (
     "payment_method.automatically_updated", "customer.updated",
 )
 CARD_SETUP_EVENTS = ("checkout.session.completed", "checkout.session.expired", "setup_intent.succeeded")
+REFUND_EVENTS = ("charge.refunded",)
+DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed")
 # Every event ``apply`` acts on: the ones to enable on the Stripe webhook endpoint (README).
-HANDLED_EVENTS = PAYMENT_EVENTS + CARD_SETUP_EVENTS + CARD_EVENTS
+HANDLED_EVENTS = PAYMENT_EVENTS + CARD_SETUP_EVENTS + CARD_EVENTS + REFUND_EVENTS + DISPUTE_EVENTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,7 @@ class StripeWebhookService:
         self._reconciler = reconciler
         self._notifier = notifier
         self._secret = secret or ""
+        self.refunds: RefundsAndDisputes | None = RefundsAndDisputes(db=db, clock=clock)
 
     def handle(self, payload: bytes, signature_header: str | None) -> str:
         """Apply one delivery. Returns ``applied``, ``ignored`` or ``duplicate``.
@@ -90,6 +94,10 @@ class StripeWebhookService:
     def _apply(self, event_type: str, obj: dict[str, Any], previous: dict[str, Any]) -> str:
         if event_type in PAYMENT_EVENTS and obj.get("object") == "payment_intent" and obj.get("id"):
             return "applied" if self._reconciler.settle_intent(intent_from(obj)) else "ignored"
+        if event_type in REFUND_EVENTS and obj.get("object") == "charge" and self.refunds is not None:
+            return "applied" if self.refunds.refunded(obj) else "ignored"
+        if event_type in DISPUTE_EVENTS and obj.get("object") == "dispute" and self.refunds is not None:
+            return "applied" if self.refunds.dispute(event_type, obj) else "ignored"
         if event_type == "checkout.session.completed" and obj.get("mode") == "setup":
             return self._card_setup_completed(obj)
         if event_type == "checkout.session.expired" and obj.get("mode") == "setup":

@@ -42,6 +42,14 @@ through unchanged.
    "It can be anywhere from 30 minutes to 24 hours after Checkout Session creation. By default,
    this value is 24 hours from creation"; outside that range the create is refused. localstripe has
    no Checkout at all: the proxy answers it.
+9. **Refund events** (https://docs.stripe.com/api/events/types#event_types-charge.refunded, and the
+   charge object's ``amount_refunded``, https://docs.stripe.com/api/charges/object): after a refund
+   Stripe sends ``charge.refunded`` with the charge, whose ``amount_refunded`` is the total so far.
+   localstripe keeps refunds but sends no event; the proxy builds it from localstripe's refunds.
+10. **Disputes** (https://docs.stripe.com/api/disputes/object and the ``charge.dispute.created`` /
+   ``.updated`` / ``.closed`` events): a dispute names its ``charge`` and ``payment_intent`` and has
+   a ``status`` (``needs_response`` ... ``won`` / ``lost``) and a ``reason``. localstripe has no
+   disputes; the proxy makes the events a test asks for.
 """
 
 from __future__ import annotations

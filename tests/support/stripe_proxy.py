@@ -118,6 +118,24 @@ class StripeProxy(StandInServer):
         """The event Stripe would send about ``obj``."""
         return self.strict.event(event_type, obj)
 
+    def charge_refunded_event(self, intent_id: str) -> dict[str, Any]:
+        """``charge.refunded`` after a refund made in Stripe (rule 9): the charge, with the total
+        refunded so far (localstripe sends no such event)."""
+        charge = self.intent(intent_id, expand=True)["latest_charge"]
+        reply = self._forward(Request("GET", f"/v1/refunds?charge={charge['id']}&limit=100", {}, b""))
+        refunded = sum(int(r["amount"]) for r in json.loads(reply.body)["data"] if r.get("status") == "succeeded")
+        shown = {**charge, "amount_refunded": refunded, "refunded": refunded >= int(charge["amount"]),
+                 "payment_intent": intent_id}
+        return self.strict.event("charge.refunded", shown)
+
+    def dispute_event(self, event_type: str, intent_id: str, status: str, reason: str = "fraudulent") -> dict[str, Any]:
+        """``charge.dispute.*`` about the intent's charge (rule 10; localstripe has no disputes)."""
+        intent = self.intent(intent_id)
+        dispute = {"id": f"dp_{intent_id[3:]}", "object": "dispute", "amount": intent["amount"],
+                   "currency": intent["currency"], "charge": intent["latest_charge"], "payment_intent": intent_id,
+                   "reason": reason, "status": status, "livemode": False}
+        return self.strict.event(event_type, dispute)
+
     def slow_down(self, path_prefix: str, seconds: float) -> None:
         """Hold POSTs under ``path_prefix`` for ``seconds`` (or until :meth:`release`)."""
         self._release.clear()
