@@ -362,16 +362,31 @@ class StripeGateway:
         """
         if not customer_id:
             return None
+        filtered: dict[str, Any] = {"limit": 100, "customer": customer_id, "expand": ["data.latest_charge"]}
         try:
-            page = self._client.v1.payment_intents.list(
-                params={"limit": 100, "customer": customer_id, "expand": ["data.latest_charge"]}
-            )
+            return self._scan(filtered, payment_key, customer_id)
+        except stripe.InvalidRequestError as error:
+            if error.http_status != 400:
+                raise _provider_error(error) from error
+        # A Stripe-compatible server that cannot filter by customer (localstripe, in the demo).
+        try:
+            return self._scan({"limit": 100, "expand": ["data.latest_charge"]}, payment_key, customer_id)
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+
+    def _scan(self, params: dict[str, Any], payment_key: str, customer_id: str) -> Intent | None:
+        """The first of up to ``_FIND_SCAN_LIMIT`` listed intents of the customer carrying our key.
+        Raises ``InvalidRequestError`` as Stripe does; any other Stripe error as a domain error."""
+        try:
+            page = self._client.v1.payment_intents.list(params=cast(Any, params))
             for seen, intent in enumerate(page.auto_paging_iter()):
                 if seen >= _FIND_SCAN_LIMIT:
                     break
                 found = intent_from(intent)
-                if found.metadata.get("billing_payment_key") == payment_key:
+                if found.customer_id == customer_id and found.metadata.get("billing_payment_key") == payment_key:
                     return found
+        except stripe.InvalidRequestError:
+            raise
         except stripe.StripeError as error:
             raise _provider_error(error) from error
         return None
