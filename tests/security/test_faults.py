@@ -107,17 +107,23 @@ STRIPE_FAULTS = {
 }
 
 
-@pytest.mark.parametrize("fault", list(STRIPE_FAULTS), ids=list(STRIPE_FAULTS))
-def test_a_stripe_fault_while_charging_is_reconciled_and_never_charged_twice(
-    world: World, faults: FaultProxy, fault: str
-) -> None:
+def inject(world: World, faults: FaultProxy, fault: str) -> dict[str, object]:
+    """Arm ``fault`` for the next charge (a blackhole is armed by the test itself)."""
     spec = STRIPE_FAULTS[fault]
     world.bot.clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
     if spec["kind"] == "answer":
         faults.answer(503, match=PAY_INTENT, forward_first=bool(spec["forward_first"]))
     elif spec["kind"] == "reset":
         faults.reset(match=PAY_INTENT, forward_first=bool(spec["forward_first"]))
-    else:
+    return spec
+
+
+@pytest.mark.parametrize("fault", list(STRIPE_FAULTS), ids=list(STRIPE_FAULTS))
+def test_a_stripe_fault_while_charging_is_reconciled_and_never_charged_twice(
+    world: World, faults: FaultProxy, fault: str
+) -> None:
+    spec = inject(world, faults, fault)
+    if spec["kind"] == "blackhole":
         faults.blackhole(match=PAY_INTENT, forward_first=True)
         world.bot.submit({"id": "V_FAULT", "callback_id": "pay_modal"}, method=world.acme_card,
                          metadata=json.dumps({"account": "acme", "invoice": "INV-1"}))
@@ -153,12 +159,7 @@ def test_a_stripe_fault_while_charging_is_reconciled_and_never_charged_twice(
 def test_a_charge_stripe_never_saw_is_failed_after_stripes_idempotency_window_and_payable_again(
     world: World, faults: FaultProxy, fault: str
 ) -> None:
-    spec = STRIPE_FAULTS[fault]
-    world.bot.clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
-    if spec["kind"] == "answer":
-        faults.answer(503, match=PAY_INTENT, forward_first=False)
-    else:
-        faults.reset(match=PAY_INTENT, forward_first=False)
+    inject(world, faults, fault)
     pay_inv1(world)
     world.bot.clock.set(world.bot.clock.now() + timedelta(hours=25))  # Stripe has forgotten the key
     world.bot.services.payments.reconcile()
