@@ -11,8 +11,9 @@ from sqlalchemy import delete, update
 from billing_core.autopay.charging import DueCharge
 from billing_core.db.tables import PaymentMethodRecord
 from tests.support.bot_fixtures import World
-from tests.support.bot_harness import ANN, ANN_ACTOR, DECLINES_AT_CHARGE, PETER, PETER_ACTOR, VISA
+from tests.support.bot_harness import ANN, ANN_ACTOR, DECLINES_AT_CHARGE, PETER, PETER_ACTOR, VISA, WEBHOOK_SECRET
 from tests.support.sample_accounts import SAMPLE, invoice
+from tests.support.slack_signing import stripe_signed_headers
 from tests.support.stripe_helper import ALWAYS_AUTHENTICATE
 
 
@@ -272,3 +273,28 @@ def test_the_pass_charges_stripes_default_card_when_the_local_copy_is_empty(worl
     world.bot.wait_calls("views.publish")
     forget_the_local_card_copy(world)
     assert run_pass_on(world, datetime(2026, 12, 1, 15, 0, tzinfo=UTC)) == "charged 1, declined 0, skipped 0"
+
+
+def test_an_autopay_charge_confirmed_on_session_settles_once_whether_the_webhook_page_or_reconcile_comes_first(
+    world: World,
+) -> None:
+    autopay_with_card(world, ALWAYS_AUTHENTICATE)
+    run_pass_on(world, datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+    [dm] = dms_to(world, ANN)
+    link = dm.split("http://bot.test", 1)[1].split('"', 1)[0]
+    [intent] = world.stripe.intents()
+    world.proxy.confirm_on_session(intent["id"])
+    settled = world.stripe.server.authenticate_payment_intent(intent["id"], intent["client_secret"])
+    payload = json.dumps(world.proxy.event("payment_intent.succeeded", settled)).encode()
+    assert world.bot.http.post("/stripe/webhook", content=payload,
+                               headers=stripe_signed_headers(WEBHOOK_SECRET, payload)).status_code == 200
+    assert "is complete" in world.bot.http.post(link, follow_redirects=True).text
+    assert world.bot.services.payments is not None
+    world.bot.services.payments.reconcile()
+    world.slack.clear()
+    run_pass_on(world, datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
+    run_pass_on(world, datetime(2026, 12, 4, 15, 0, tzinfo=UTC))
+    assert len([d for d in dms_to(world, ANN) if "Charged by autopay" in d]) == 1
+    assert len(world.stripe.succeeded_charges()) == 1 and len(world.stripe.intents()) == 1
+    invoice = world.bot.services.accounts.invoice(ANN_ACTOR, "acme", "INV-2")
+    assert invoice.status == "paid" and invoice.amount_paid.amount_minor == 50050
