@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, update
 
@@ -166,17 +167,23 @@ def test_autopay_on_a_card_whose_bank_wants_3ds_dms_a_confirm_link_and_does_not_
     assert world.bot.services.accounts.invoice(ANN_ACTOR, "acme", "INV-2").status == "open"
 
 
-def test_confirming_the_autopay_charge_on_the_page_pays_the_invoice_once_and_sends_the_receipt(
-    world: World,
-) -> None:
+def autopay_charge_confirmed_with_the_bank(world: World) -> tuple[str, dict[str, Any]]:
+    """Autopay on a 3-D Secure card, its DM's link opened, and the customer confirming with the bank
+    (what Stripe.js does on the page); returns the link and the intent as Stripe then has it."""
     autopay_with_card(world, ALWAYS_AUTHENTICATE)
     run_pass_on(world, datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
     [dm] = dms_to(world, ANN)
     link = dm.split("http://bot.test", 1)[1].split('"', 1)[0]
     [intent] = world.stripe.intents()
     assert "Your bank asks you to confirm" in world.bot.http.get(link).text
-    world.proxy.confirm_on_session(intent["id"])  # what Stripe.js does on the page
-    world.stripe.server.authenticate_payment_intent(intent["id"], intent["client_secret"])
+    world.proxy.confirm_on_session(intent["id"])
+    return link, world.stripe.server.authenticate_payment_intent(intent["id"], intent["client_secret"])
+
+
+def test_confirming_the_autopay_charge_on_the_page_pays_the_invoice_once_and_sends_the_receipt(
+    world: World,
+) -> None:
+    link, _ = autopay_charge_confirmed_with_the_bank(world)
     assert "is complete" in world.bot.http.post(link, follow_redirects=True).text
     assert world.bot.services.accounts.invoice(ANN_ACTOR, "acme", "INV-2").status == "paid"
     world.slack.clear()
@@ -278,13 +285,7 @@ def test_the_pass_charges_stripes_default_card_when_the_local_copy_is_empty(worl
 def test_an_autopay_charge_confirmed_on_session_settles_once_whether_the_webhook_page_or_reconcile_comes_first(
     world: World,
 ) -> None:
-    autopay_with_card(world, ALWAYS_AUTHENTICATE)
-    run_pass_on(world, datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
-    [dm] = dms_to(world, ANN)
-    link = dm.split("http://bot.test", 1)[1].split('"', 1)[0]
-    [intent] = world.stripe.intents()
-    world.proxy.confirm_on_session(intent["id"])
-    settled = world.stripe.server.authenticate_payment_intent(intent["id"], intent["client_secret"])
+    link, settled = autopay_charge_confirmed_with_the_bank(world)
     payload = json.dumps(world.proxy.event("payment_intent.succeeded", settled)).encode()
     assert world.bot.http.post("/stripe/webhook", content=payload,
                                headers=stripe_signed_headers(WEBHOOK_SECRET, payload)).status_code == 200
