@@ -21,6 +21,7 @@ from billing_core.audit import add_audit_event
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
+from billing_core.notifications import Notifier
 from billing_core.outbound.events import WEBHOOK, record_event
 from billing_core.payments.export import export_row
 from billing_core.payments.history import payment_view
@@ -43,10 +44,17 @@ class Disputed:
 class RefundsAndDisputes:
     """Applies Stripe's refund and dispute events to our payments."""
 
-    def __init__(self, *, db: Database, clock: Clock) -> None:
+    def __init__(self, *, db: Database, clock: Clock, notifier: Notifier | None = None) -> None:
         self._db = db
         self._clock = clock
+        self._notifier = notifier
         self.on_dispute: Callable[[Disputed], None] | None = None
+
+    def _tell_payer(self, told: tuple[str, str, PaymentView] | None) -> None:
+        """The person who paid hears of it by DM (the same message path as the payment's receipt)."""
+        if told is not None and self._notifier is not None:
+            principal, account_name, view = told
+            self._notifier.payment_settled(principal=principal, account_name=account_name, payment=view)
 
     def refunded(self, charge: dict[str, Any]) -> bool:
         """``charge.refunded``: the charge's ``amount_refunded`` is the total so far. False when the
@@ -71,6 +79,8 @@ class RefundsAndDisputes:
                 detail={"amount_refunded": payment.refunded_minor, "payment_intent": payment.stripe_payment_intent_id},
             )
             _event(session, payment, "payment.refunded", now, amount_refunded=payment.refunded_minor)
+            told = _payer(session, payment)
+        self._tell_payer(told)
         return True
 
     def dispute(self, event_type: str, dispute: dict[str, Any]) -> bool:
@@ -105,6 +115,8 @@ class RefundsAndDisputes:
             told = Disputed(account.external_id, account.name,
                             payment_view(account, payment, invoice_numbers(session, payment.id)),
                             str(dispute.get("reason") or "unspecified"))
+            payer = _payer(session, payment) if new else None  # the dispute's end is staff's news
+        self._tell_payer(payer)
         if new and self.on_dispute is not None:
             self.on_dispute(told)
         return True
@@ -117,6 +129,13 @@ def _payment_of(session: Session, intent_id: object) -> PaymentRecord | None:
         return None
     found = session.scalar(select(PaymentRecord.id).where(PaymentRecord.stripe_payment_intent_id == intent_id))
     return None if found is None else session.get(PaymentRecord, found, with_for_update=True)
+
+
+def _payer(session: Session, payment: PaymentRecord) -> tuple[str, str, PaymentView]:
+    account = session.get(AccountRecord, payment.account_id)
+    assert account is not None
+    return (payment.started_by_principal, account.name,
+            payment_view(account, payment, invoice_numbers(session, payment.id)))
 
 
 def _reopen_invoices(session: Session, payment: PaymentRecord, now: datetime) -> None:

@@ -59,7 +59,7 @@ class StripeWebhookService:
         self._reconciler = reconciler
         self._notifier = notifier
         self._secret = secret or ""
-        self.refunds: RefundsAndDisputes | None = RefundsAndDisputes(db=db, clock=clock)
+        self.refunds: RefundsAndDisputes | None = RefundsAndDisputes(db=db, clock=clock, notifier=notifier)
 
     def handle(self, payload: bytes, signature_header: str | None) -> str:
         """Apply one delivery. Returns ``applied``, ``ignored`` or ``duplicate``.

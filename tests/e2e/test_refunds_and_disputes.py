@@ -69,6 +69,8 @@ def test_a_full_refund_shows_in_history_and_export_reopens_the_invoice_and_is_se
     assert world.bot.services.accounts.invoice(ANN_ACTOR, "acme", "INV-1").status == "open"
     _, url = world.bot.command("history")
     assert "refunded" in world.bot.reply_text(url)
+    [dm] = world.bot.wait_calls("chat.postMessage", where=lambda c: "Refunded" in json.dumps(c.json_args))
+    assert "$1,250.00" in json.dumps(dm.json_args, ensure_ascii=False) and dm.json_args["channel"] == f"D{ANN}"
     assert deliver(world, world.proxy.charge_refunded_event(intent)) == "ignored"  # told twice: once
 
 
@@ -93,9 +95,10 @@ def test_a_dispute_pauses_autopay_tells_the_contacts_and_staff_and_a_won_dispute
     assert history_states(world) == ["disputed"] and export_status(world) == ["disputed"]
     assert world.bot.services.autopay is not None
     assert not world.bot.services.autopay.status(ANN_ACTOR, "acme").enabled
-    [dm] = world.bot.wait_calls("chat.postMessage", where=lambda c: c.json_args.get("channel") == f"D{ANN}")
-    assert "Autopay was turned off for Acme Corp" in json.dumps(dm.json_args, ensure_ascii=False)
-    assert "disputed" in json.dumps(dm.json_args, ensure_ascii=False)
+    [dm] = world.bot.wait_calls("chat.postMessage", where=lambda c: "Autopay was turned off" in json.dumps(c.json_args))
+    assert dm.json_args["channel"] == f"D{ANN}" and "disputed" in json.dumps(dm.json_args, ensure_ascii=False)
+    [told] = world.bot.wait_calls("chat.postMessage", where=lambda c: "is disputed" in json.dumps(c.json_args))
+    assert told.json_args["channel"] == f"D{ANN}"  # the payer hears of the dispute itself too
     with world.bot.db.read() as session:
         [alert] = session.scalars(select(EscalationRecord.message).where(EscalationRecord.topic == "payment_alert"))
     assert "was disputed at Stripe" in alert and "Autopay is paused" in alert

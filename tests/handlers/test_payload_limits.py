@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -154,6 +154,9 @@ def screens(case: Case) -> Iterator[tuple[str, Screen]]:
         yield f"history {page + 1} of {total}", history_screen(case.account(), Page(items, page, 20, total))
     for status in ("succeeded", "failed", "requires_action", "pending"):
         yield f"outcome {status}", outcome_screen(payment(case, 1, status), case.name)
+    for state in ("refunded", "partially_refunded", "disputed"):
+        after = replace(payment(case, 1, "succeeded"), state=state, refunded=Money(case.amount, case.currency))
+        yield f"outcome {state}", outcome_screen(after, case.name)
     yield "help", help_screen("billing+" + case.name.replace(" ", "") + "@acme.test")
     yield "add card", add_card_screen(case.account(), "https://checkout.stripe.com/" + "c" * 900)
     yield "card added", card_added_screen(case.name, cards(1)[0])
