@@ -10,6 +10,7 @@ from billing_core.accounts.service import AccountService
 from billing_core.audit import AuditLog
 from billing_core.autopay.charging import AutopayPass
 from billing_core.autopay.switch import AutopayService
+from billing_core.chat_questions import ChatQuestions
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.escalations.service import EscalationService
@@ -48,6 +49,12 @@ class Services:
     autopay_pass: AutopayPass | None = None
     # Signed webhook events (OUTBOUND_WEBHOOK_URL) and receipts: None when neither is configured.
     outbound: OutboundDelivery | None = None
+    # What chat asked each person last (built from ``db`` and ``clock`` when not given).
+    chat_questions: ChatQuestions | None = None
+
+    def __post_init__(self) -> None:
+        if self.chat_questions is None:
+            self.chat_questions = ChatQuestions(self.db, self.clock)
 
     def chargeable_autopay(self) -> AutopayService | None:
         """Autopay, when something could be charged (a Stripe key gave it its pass); else None."""

@@ -22,6 +22,7 @@ from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
 from bot.workspaces import SlackWorkspaces, Workspace, slack_workspaces
+from handlers.chat.rules import RuleUnderstander
 from handlers.kit.deps import Deps
 from handlers.kit.identity import IdentityResolver
 from handlers.kit.text_guard import card_number_guard
@@ -45,6 +46,7 @@ def build_bolt_app(
     notifier: SlackNotifier | None = None,
     store: AllowListedInstallationStore | None = None,
     workspaces: SlackWorkspaces | None = None,
+    seen: SeenPeople | None = None,
 ) -> App:
     """A sync Bolt app: acks in the request thread (``process_before_response``), slow work in
     follow-ups on Bolt's listener thread pool (``handlers.runtime.follow_up``). OAuth when
@@ -90,7 +92,7 @@ def build_bolt_app(
     workspaces = workspaces or slack_workspaces(settings, store=app.installation_store, default_client=app.client)
     deps = listener_deps(
         services,
-        identity or IdentityResolver(on_resolved=_record_seen(services)),
+        identity or IdentityResolver(on_resolved=_record_seen(services, seen)),
         settings.support_email,
         client_for_principal=workspaces.client_for_principal,
         support_team=Workspace.from_key(settings.support_slack_team).team_id if settings.support_slack_team else None,
@@ -98,6 +100,8 @@ def build_bolt_app(
         later=Later(lambda: app._listener_runner.listener_executor),
         # "This modal already shows a payment's outcome", seen by every process on the database.
         marks=OnceMarks(services.db, services.clock),
+        # What reads typed messages: the rules (another understander plugs in here, behind handlers.chat.seam).
+        understander=RuleUnderstander(),
     )
     app.use(_our_middleware(deps))
     if notifier is not None:
@@ -106,9 +110,10 @@ def build_bolt_app(
     return app
 
 
-def _record_seen(services: Services) -> Callable[[Actor], None]:
-    """Remember where each person uses the bot (reminders go to the workspace they used last)."""
-    seen = SeenPeople(PrincipalDirectory(services.db, services.clock))
+def _record_seen(services: Services, seen: SeenPeople | None) -> Callable[[Actor], None]:
+    """Remember where each person uses the bot (reminders go to the workspace they used last).
+    ``serve`` hands in its own buffer and flushes it at shutdown; atexit covers the other modes."""
+    seen = seen or SeenPeople(PrincipalDirectory(services.db, services.clock))
     atexit.register(seen.stop)
     return seen.saw
 

@@ -7,11 +7,12 @@ them (401 / 400), and Bolt runs on a thread pool so requests never queue behind 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -49,8 +50,10 @@ def create_http_app(
     *,
     metrics: Metrics | None = None,
     seen_events: SeenEvents | None = None,
+    at_shutdown: Sequence[Callable[[], None]] = (),
 ) -> Starlette:
-    """The ASGI app ``billing-bot serve`` runs."""
+    """The ASGI app ``billing-bot serve`` runs; ``at_shutdown`` runs in its lifespan's shutdown
+    (SIGTERM included: uvicorn then re-raises the signal, and atexit handlers never run)."""
     metrics = metrics or Metrics()
     # Event ids are claimed in memory first, then in the database (every process sees a retry).
     seen = seen_events or SeenEvents(shared=OnceMarks(services.db, services.clock))
@@ -193,7 +196,16 @@ def create_http_app(
     if bolt_app.oauth_flow is not None:
         routes.extend(_oauth_routes(bolt_app))
     routes.extend(stripe_routes(services, settings))
-    return Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)])
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        for step in at_shutdown:
+            try:
+                await run_in_threadpool(step)
+            except Exception:
+                logger.exception("a shutdown step failed")
+
+    return Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)], lifespan=lifespan)
 
 
 def _oauth_routes(bolt_app: App) -> list[BaseRoute]:

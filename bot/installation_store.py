@@ -13,10 +13,10 @@ from typing import TypeVar
 
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from sqlalchemy import MetaData, Table, Text, inspect, text
+from sqlalchemy import MetaData, Table, Text, inspect, or_, select, text
 from sqlalchemy.engine import Engine
 
-from bot.token_cipher import TokenCipher, TokenUnreadable
+from bot.token_cipher import PREFIX, TokenCipher, TokenUnreadable, is_encrypted
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,8 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         found = super().find_bot(
             enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install
         )
-        return self._opened(found, BOT_TOKEN_FIELDS)
+        return self._opened(found if found is None or self.usable(found.team_id, found.enterprise_id) else None,
+                            BOT_TOKEN_FIELDS)
 
     def find_installation(
         self,
@@ -69,7 +70,21 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         found = super().find_installation(
             enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, is_enterprise_install=is_enterprise_install
         )
-        return self._opened(found, TOKEN_FIELDS)
+        return self._opened(found if found is None or self.usable(found.team_id, found.enterprise_id) else None,
+                            TOKEN_FIELDS)
+
+    def usable(self, team_id: str | None, enterprise_id: str | None) -> bool:
+        """Whether a stored installation of this workspace may be used (a subclass's policy; all here)."""
+        return True
+
+    def holds_encrypted_tokens(self) -> bool:
+        """True when any stored token is encrypted (reading them needs SLACK_TOKEN_ENCRYPTION_KEY)."""
+        with self.engine.connect() as connection:
+            for table, fields in ((self.bots, BOT_TOKEN_FIELDS), (self.installations, TOKEN_FIELDS)):
+                encrypted = or_(*(table.c[field].like(f"{PREFIX}%") for field in fields))
+                if connection.execute(select(table.c.id).where(encrypted).limit(1)).first() is not None:
+                    return True
+        return False
 
     def reencrypt(self) -> int:
         """Encrypt every stored token under the first configured key (plain text and older keys
@@ -95,7 +110,13 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         return sealed
 
     def _opened(self, entity: Entity | None, fields: tuple[str, ...]) -> Entity | None:
-        if entity is None or self.cipher is None:
+        if entity is None:
+            return None
+        if self.cipher is None:  # ciphertext is never handed out as a token (sent to Slack as a bearer)
+            values = (getattr(entity, field, None) for field in fields)
+            if any(isinstance(value, str) and is_encrypted(value) for value in values):
+                logger.error("a stored Slack token of team %s is encrypted and no key is set", entity.team_id)
+                return None
             return entity
         try:
             for field in fields:

@@ -27,10 +27,11 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from billing_core.errors import ConfigurationError
 from bot.installation_store import EncryptedInstallationStore
 from bot.settings import Settings
 from bot.slack_client import BOT_SCOPES, make_web_client
-from bot.token_cipher import TokenCipher
+from bot.token_cipher import TokenCipher, TokenUnreadable
 from bot.workspaces import find_installed_bot
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,9 @@ class AllowListedInstallationStore(EncryptedInstallationStore):
     operator did not allow.
 
     A refused installation's fresh tokens are revoked at once (``auth.revoke``), so nothing of it
-    stays usable, and nothing is written.
+    stays usable, and nothing is written. A stored installation that the list no longer names is
+    not found: every path to a workspace (Bolt's authorization of a request, reminders, DMs, the
+    support channel) looks its token up here, so one policy serves them all.
     """
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
@@ -62,6 +65,13 @@ class AllowListedInstallationStore(EncryptedInstallationStore):
 
     def allows(self, team_id: str | None, enterprise_id: str | None) -> bool:
         return self._settings.may_install(team_id, enterprise_id)
+
+    def usable(self, team_id: str | None, enterprise_id: str | None) -> bool:
+        """A stored installation is found only while the allow list names it."""
+        if self.allows(team_id, enterprise_id):
+            return True
+        logger.info("installation of team %s, enterprise %s is no longer allowed: not used", team_id, enterprise_id)
+        return False
 
     def save(self, installation: Installation) -> None:
         if not self.allows(installation.team_id, installation.enterprise_id):
@@ -88,9 +98,14 @@ def installation_store(settings: Settings, engine: Engine) -> AllowListedInstall
     settings.check_identity_policy()
     settings.check_support_workspace()
     store = AllowListedInstallationStore(settings, engine)
-    if store.cipher is None:
-        logger.warning("Slack tokens are stored unencrypted: set SLACK_TOKEN_ENCRYPTION_KEY (see SECURITY.md)")
     _create_quietly(store.create_tables)
+    if store.cipher is None:
+        if store.holds_encrypted_tokens():
+            raise ConfigurationError(
+                "stored Slack tokens are encrypted but SLACK_TOKEN_ENCRYPTION_KEY is not set: "
+                "set it to the key they were encrypted with"
+            )
+        logger.warning("Slack tokens are stored unencrypted: set SLACK_TOKEN_ENCRYPTION_KEY (see SECURITY.md)")
     return store
 
 
@@ -103,7 +118,13 @@ def reencrypt_tokens(settings: Settings) -> str:
     try:
         store = AllowListedInstallationStore(settings, database.engine)
         _create_quietly(store.create_tables)
-        return f"re-encrypted {store.reencrypt()} row(s)"
+        try:
+            return f"re-encrypted {store.reencrypt()} row(s)"
+        except TokenUnreadable as error:  # nothing was changed: the rows are rewritten in one transaction
+            raise ConfigurationError(
+                "a stored Slack token cannot be decrypted with any key in SLACK_TOKEN_ENCRYPTION_KEY; nothing "
+                "was changed (list the new key first and the key the tokens were encrypted with after it)"
+            ) from error
     finally:
         database.dispose()
 

@@ -1,7 +1,10 @@
 """``billing-bot payments export``: writes the rows of ``billing_core.payments.export`` as CSV or JSON.
 
 To a file, the output is written to a temp file in the same directory and renamed at the end, so
-a reader never sees half an export. A progress bar goes to stderr only when stderr is a terminal.
+a reader never sees half an export; a symbolic link is followed (its target is replaced, the link
+stays). A progress bar goes to stderr only when stderr is a terminal. In CSV, a text cell that a
+spreadsheet would read as a formula is neutralised (OWASP's CSV-injection advice): the file is opened
+by finance, and account names and invoice numbers come from outside.
 """
 
 from __future__ import annotations
@@ -22,15 +25,27 @@ from billing_core.payments.export import COLUMNS, ExportRow, ExportWindow, Payme
 from bot.settings import Settings
 
 Format = Literal["csv", "json"]
+# What starts a formula in Excel, LibreOffice or Google Sheets (OWASP "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A text cell starting like a formula, with a leading ``'`` so a spreadsheet shows it as text,
+    and its carriage returns as line feeds (Python 3.11's writer quotes a cell holding LF, not one
+    holding a lone CR, which would start a new row); numbers (the id, the amount) unchanged."""
+    if not isinstance(cell, str):
+        return cell
+    text = cell.replace("\r\n", "\n").replace("\r", "\n") if "\r" in cell else cell
+    return "'" + text if cell.startswith(FORMULA_STARTS) else text
 
 
 def write_csv(rows: Iterable[ExportRow], out: IO[str]) -> int:
-    """The header line, then one line per payment; returns the number of payments."""
+    """The header line, then one line per payment, formula-like cells neutralised; returns the number of payments."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     count = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
         count += 1
     return count
 
@@ -49,17 +64,18 @@ def write_json(rows: Iterable[ExportRow], out: IO[str]) -> int:
 
 @contextmanager
 def atomic_output(path: Path) -> Iterator[IO[str]]:
-    """A text file that appears at ``path`` whole, or not at all."""
-    directory = path.resolve().parent
+    """A text file that appears at ``path`` whole, or not at all. Through a symbolic link, the
+    link's target is what is replaced (the temp file sits beside the target: one filesystem)."""
+    target = path.resolve()
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed, not deleted, when closed
-        "w", encoding="utf-8", newline="", dir=directory, prefix=f".{path.name}.", suffix=".tmp", delete=False
+        "w", encoding="utf-8", newline="", dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
     )
     try:
         with handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(handle.name, path)
+        os.replace(handle.name, target)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise

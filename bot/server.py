@@ -16,11 +16,13 @@ from billing_core.clock import Clock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.schema import require_current_schema
+from billing_core.identity.directory import PrincipalDirectory
 from billing_core.payments.stripe_gateway import StripeGateway
 from bot.app import build_bolt_app
 from bot.bootstrap import build_services
 from bot.oauth import installation_store
 from bot.scheduler import start_scheduler as start_jobs
+from bot.seen_people import SeenPeople
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.slack_notifier import SlackNotifier
@@ -35,6 +37,7 @@ class SlackRuntime:
     app: App
     notifier: SlackNotifier
     workspaces: SlackWorkspaces
+    seen: SeenPeople  # where people used the bot, written in batches; flushed at shutdown
 
 
 def build_runtime(
@@ -59,13 +62,14 @@ def build_runtime(
     services = build_services(settings, clock=clock, db=db, notifier=notifier, stripe_gateway=stripe_gateway)
     store = installation_store(settings, services.db.engine) if settings.oauth_enabled else None
     holder["workspaces"] = workspaces = slack_workspaces(settings, store=store, default_client=default_client)
+    seen = SeenPeople(PrincipalDirectory(services.db, services.clock))
     app = build_bolt_app(
         services, settings, client=default_client, socket_mode=socket_mode, notifier=notifier, identity=identity,
-        store=store, workspaces=workspaces,
+        store=store, workspaces=workspaces, seen=seen,
     )
     # The outbox posts escalations to the support channel through its own workspace's installation.
     attach_staff_channel(services, workspaces.support_client)
-    return SlackRuntime(services=services, app=app, notifier=notifier, workspaces=workspaces)
+    return SlackRuntime(services=services, app=app, notifier=notifier, workspaces=workspaces, seen=seen)
 
 
 def start_outbound(services: Services) -> None:
@@ -107,7 +111,10 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool, worke
         if workers > 1:
             uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)
         else:
-            uvicorn.run(create_http_app(runtime.services, settings, runtime.app), **options)
+            # uvicorn re-raises SIGTERM after its graceful shutdown, so neither ``finally`` nor atexit
+            # runs then: what must outlive the process is written in the app's lifespan shutdown.
+            uvicorn.run(create_http_app(runtime.services, settings, runtime.app, at_shutdown=(runtime.seen.stop,)),
+                        **options)
     finally:
         if jobs is not None:
             jobs.shutdown()
@@ -125,4 +132,4 @@ def worker_app() -> Starlette:
     runtime = build_runtime(settings)
     start_outbound(runtime.services)  # the parent process migrated the database before starting workers
     atexit.register(runtime.notifier.shutdown)
-    return create_http_app(runtime.services, settings, runtime.app)
+    return create_http_app(runtime.services, settings, runtime.app, at_shutdown=(runtime.seen.stop,))

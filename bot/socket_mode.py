@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -27,9 +29,16 @@ def run_socket(settings: Settings, *, scheduler: bool) -> None:
     require_current_schema(runtime.services.db)  # `billing-bot db upgrade` migrates, never a start
     start_outbound(runtime.services)
     jobs = start_scheduler(runtime.services, settings) if scheduler else None
+    # SIGTERM ends the process like Ctrl-C, through ``finally``: "last seen" is written, not lost.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         socket_mode_handler(runtime.app, settings).start()  # type: ignore[no-untyped-call]
     finally:
+        runtime.seen.stop()
         if jobs is not None and hasattr(jobs, "shutdown"):
             jobs.shutdown()
         runtime.notifier.shutdown()
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)

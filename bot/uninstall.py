@@ -5,6 +5,10 @@ built-in listeners delete the tokens from the installation store; these do that 
 remove the identity links of that workspace's people (a reinstall starts from scratch: nobody is
 trusted on an old proof) and write an audit entry. Nothing is sent there afterwards: messages
 already queued find no installation and are dropped with a log line.
+
+The workspace is the one the event body names (``team_id``, ``enterprise_id``), and it must be the
+one Bolt authorized the event for (``authorizations[0]``, where Bolt takes ``context.team_id``
+from): an event whose two disagree removes nothing and is audited as refused.
 """
 
 from __future__ import annotations
@@ -41,16 +45,37 @@ def register_uninstall_listeners(
         audit.record(actor=None, action=f"slack.{what}", outcome="ok", target=workspace.key or None,
                      detail={"identity_links_removed": removed})
 
-    def app_uninstalled(ack: Ack, context: BoltContext) -> None:
-        ack()
-        builtins.handle_app_uninstalled_events(context)
-        forget(context, "app_uninstalled")
+    def agreed(body: dict[str, Any], context: BoltContext, what: str) -> bool:
+        if names_the_authorized_workspace(body, context):
+            return True
+        logger.warning("%s for team %r, authorized for team %s: ignored", what, body.get("team_id"), context.team_id)
+        audit.record(actor=None, action=f"slack.{what}", outcome="refused", target=str(body.get("team_id") or ""),
+                     detail={"authorized_team": context.team_id, "authorized_enterprise": context.enterprise_id})
+        return False
 
-    def tokens_revoked(ack: Ack, event: dict[str, Any], context: BoltContext) -> None:
+    def app_uninstalled(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack()
-        builtins.handle_tokens_revoked_events(event, context)
-        if (event.get("tokens") or {}).get("bot"):
-            forget(context, "tokens_revoked")
+        if agreed(body, context, "app_uninstalled"):
+            builtins.handle_app_uninstalled_events(context)
+            forget(context, "app_uninstalled")
+
+    def tokens_revoked(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
+        ack()
+        if agreed(body, context, "tokens_revoked"):
+            builtins.handle_tokens_revoked_events(event, context)
+            if (event.get("tokens") or {}).get("bot"):
+                forget(context, "tokens_revoked")
 
     app.event("app_uninstalled")(app_uninstalled)
     app.event("tokens_revoked")(tokens_revoked)
+
+
+def names_the_authorized_workspace(body: dict[str, Any], context: BoltContext) -> bool:
+    """True when the body's ``team_id`` (and ``enterprise_id``, when given) is the workspace Bolt
+    authorized the event for; an org-wide install (no team) matches its organization's id."""
+    team, enterprise = body.get("team_id"), body.get("enterprise_id")
+    if enterprise is not None and enterprise != context.enterprise_id:
+        return False
+    if context.team_id is not None:
+        return team == context.team_id
+    return context.enterprise_id is not None and context.enterprise_id in (team, enterprise)

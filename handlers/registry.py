@@ -14,6 +14,8 @@ from handlers import commands, navigation, screens
 from handlers.accounts import home
 from handlers.autopay import autopay
 from handlers.chat import listeners as chat
+from handlers.chat.rules import RuleUnderstander
+from handlers.chat.seam import Understander
 from handlers.escalations import support
 from handlers.identity import verification
 from handlers.identity.prompt import verification_prompt
@@ -39,6 +41,7 @@ def listener_deps(
     services: Services, identity: IdentityResolver, support_email: str, *,
     later: Later | None = None, marks: OnceMarks | None = None,
     client_for_principal: Callable[[str], WebClient | None] | None = None, support_team: str | None = None,
+    understander: Understander | None = None,
 ) -> Deps:
     """What every listener gets besides the request, with the screens the kit shows but the
     subdomains draw (the overview behind "out of date", the e-mail verification prompt)."""
@@ -52,4 +55,5 @@ def listener_deps(
         later=later or Later(),
         client_for_principal=client_for_principal or (lambda _principal: None),
         support_team=support_team,
+        understander=understander or RuleUnderstander(),  # what reads chat messages (handlers.chat.seam)
     )

@@ -32,17 +32,31 @@ def _currency(value: str) -> str:
 MAX_DOCUMENT_URL = 2000  # well inside Block Kit's 3,000 characters for a button's url
 
 
+def web_url_problem(value: str) -> str | None:
+    """Why ``value`` is no safe link for a button, or None: an absolute http(s) URL with a host, in
+    printable ASCII only (no space, control, no-break, zero-width or bidi character, so what a person
+    sees is what opens), and no user info (``https://bank.test@evil.test/`` opens evil.test)."""
+    if len(value) > MAX_DOCUMENT_URL:
+        return f"must be at most {MAX_DOCUMENT_URL} characters"
+    if any(ord(char) < 33 or ord(char) == 127 for char in value):
+        return "must not contain spaces or control characters"
+    if not value.isascii():
+        return "must not contain characters outside ASCII (no-break, zero-width or direction marks; encode them)"
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "must be an absolute http:// or https:// URL"
+    if "@" in parts.netloc or "\\" in parts.netloc:
+        return "must not contain a user name or password before the host"
+    return None
+
+
 def _web_url(value: str | None) -> str | None:
     """An absolute http(s) URL with a host, nothing else (``javascript:``, ``file:``, relative)."""
     if value is None or value == "":
         return None
-    if len(value) > MAX_DOCUMENT_URL:
-        raise ValueError(f"must be at most {MAX_DOCUMENT_URL} characters")
-    if any(ord(char) < 33 or ord(char) == 127 for char in value):
-        raise ValueError("must not contain spaces or control characters")
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an absolute http:// or https:// URL")
+    problem = web_url_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 

@@ -385,6 +385,18 @@ class AccountService:
             )
             return Money(int(owed or 0), account.currency)
 
+    def contacts(self, actor: Actor, account_external_id: str) -> list[tuple[str, str]]:
+        """``(name, e-mail)`` of the account's billing contacts, for one of them only
+        (``AccountNotFound`` for anyone else)."""
+        with self._db.read() as session:
+            account = require_account(session, actor, account_external_id)
+            rows = session.execute(
+                select(ContactRecord.name, ContactRecord.email)
+                .where(ContactRecord.account_id == account.id)
+                .order_by(ContactRecord.name, ContactRecord.email)
+            ).all()
+        return [(str(name), str(email)) for name, email in rows]
+
     def invoice(self, actor: Actor, account_external_id: str, number: str) -> InvoiceView:
         """One invoice of a member account; ``InvoiceNotFound`` otherwise (no hint why)."""
         if not isinstance(account_external_id, str) or not account_external_id:

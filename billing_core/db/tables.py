@@ -269,6 +269,17 @@ class OnceMarkRecord(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class ChatQuestionRecord(Base):
+    """What chat asked a person last, or which invoices it listed (``billing_core.chat_questions``)."""
+
+    __tablename__ = "billing_chat_question"
+
+    team_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    question: Mapped[str] = mapped_column(String(255))
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class EscalationRecord(Base):
     """A hand-over to billing support. Stored first; an outbox worker e-mails it."""
 

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 
 from billing_core.escalations.views import EscalationDetail
 from billing_core.identity.emails import is_valid_email
+from billing_core.mail_headers import one_line
 from billing_core.views import InvoiceView, PaymentView
 
 MAX_DISPLAY_NAME = 64
@@ -20,7 +21,7 @@ MAX_DISPLAY_NAME = 64
 def subject_line(detail: EscalationDetail) -> str:
     """``[ESC-000123] <topic>: <account name>``, on one line."""
     esc = detail.escalation
-    return _one_line(f"[{esc.reference}] {esc.topic_label}: {esc.account_name}")
+    return one_line(f"[{esc.reference}] {esc.topic_label}: {esc.account_name}")
 
 
 def safe_display_name(name: str) -> str:
@@ -62,12 +63,12 @@ def plain_body(detail: EscalationDetail) -> str:
         f"Raised {esc.created_at:%Y-%m-%d %H:%M} UTC ({_origin(esc.origin)})",
         "",
         "Account",
-        f"  {_one_line(esc.account_name)} (id {_one_line(esc.account_external_id)})",
+        f"  {one_line(esc.account_name)} (id {one_line(esc.account_external_id)})",
         "",
         "Requester",
-        f"  Name:   {_one_line(esc.requester_name) or '-'}",
-        f"  E-mail: {_one_line(esc.requester_email)}",
-        f"  Chat:   {_one_line(detail.requester_chat_identity)}",
+        f"  Name:   {one_line(esc.requester_name) or '-'}",
+        f"  E-mail: {one_line(esc.requester_email)}",
+        f"  Chat:   {one_line(detail.requester_chat_identity)}",
         "",
     ]
     if detail.related_invoice is not None:
@@ -108,7 +109,7 @@ def html_body(detail: EscalationDetail) -> str:
 def _invoice_line(invoice: InvoiceView) -> str:
     overdue = ", OVERDUE" if invoice.overdue else ""
     return (
-        f"{_one_line(invoice.number)}: {invoice.outstanding.format()} outstanding of "
+        f"{one_line(invoice.number)}: {invoice.outstanding.format()} outstanding of "
         f"{invoice.amount_due.format()}, due {invoice.due_on.isoformat()} ({invoice.status}{overdue})"
     )
 
@@ -116,7 +117,7 @@ def _invoice_line(invoice: InvoiceView) -> str:
 def _payment_line(payment: PaymentView) -> str:
     card = f" with {payment.card_brand} ending {payment.card_last4}" if payment.card_last4 else ""
     invoices = ", ".join(payment.invoice_numbers) or "-"
-    reason = f" ({_one_line(payment.failure_reason)})" if payment.failure_reason else ""
+    reason = f" ({one_line(payment.failure_reason)})" if payment.failure_reason else ""
     return (
         f"{payment.created_at:%Y-%m-%d %H:%M} {payment.amount.format()}{card} for {invoices}: {payment.status}{reason}"
     )
@@ -129,7 +130,3 @@ def _origin(origin: str) -> str:
     }.get(
         origin, "raised automatically"
     )
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

@@ -180,7 +180,11 @@ class OutboundDelivery:
         if channel is None:
             return None
         # The signature's timestamp is the wall clock's: the receiver checks it against its own.
-        result = channel.send(event_id, event_type, body, int(time.time()))
+        try:
+            result = channel.send(event_id, event_type, body, int(time.time()))
+        except Exception as error:  # a channel must not raise; if one does, the row must not stay "sending"
+            log.exception("outbound event %s (%s) raised while being sent", event_id, channel_name)
+            result = Attempt(ok=False, error=f"{type(error).__name__}: {error}"[:500])
         return self._record(event_id, channel_name, attempt, result, created_at)
 
     def _record(self, event_id: str, channel: str, attempt: int, result: Attempt, created_at: datetime) -> str:

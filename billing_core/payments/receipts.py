@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from billing_core.db.tables import AccountRecord, ContactRecord, PaymentRecord
 from billing_core.identity.emails import is_valid_email
+from billing_core.mail_headers import one_line
 from billing_core.money import Money
 from billing_core.outbound.events import EMAIL, record_event
 
@@ -60,15 +61,15 @@ def build_receipt_email(event_id: str, data: dict[str, Any], *, sender: str) -> 
     The Message-ID comes from the event id: a copy re-sent after a crash can be dropped as a duplicate.
     """
     amount = Money(int(data["amount"]), str(data["currency"])).format()
-    invoices = ", ".join(data["invoices"]) or "(none)"
+    invoices = one_line(", ".join(data["invoices"])) or "(none)"
     card = f"{str(data['card_brand']).title() or 'Card'} ending in {data['card_last4'] or '????'}"
     reference = str(data["reference"])
-    account = str(data["account_name"])
+    account = one_line(str(data["account_name"]))
     domain = sender.rpartition("@")[2] or "localhost"
     message = EmailMessage()
-    message["Subject"] = f"Receipt: {amount} paid to {account}"[:200].replace("\n", " ")
+    message["Subject"] = f"Receipt: {amount} paid to {account}"[:200]
     message["From"] = sender
-    message["To"] = str(data["to"])
+    message["To"] = one_line(str(data["to"]))
     message["Message-ID"] = f"<{event_id}@{domain}>"
     lines = [
         f"Thank you, your payment to {account} was received.",

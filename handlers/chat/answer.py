@@ -1,5 +1,7 @@
-"""A typed message answered: understood (``handlers.chat.understand``), then shown as the screen
-``/billing`` would show for it, or as one invoice / "which one?" with the same buttons.
+"""A typed message answered: understood through the seam (``handlers.chat.seam``, the rule-based
+understander unless the composition root gives another), then shown as the screen ``/billing``
+would show for it, or as one invoice / "which one?" with the same buttons
+(``handlers.chat.replies_for``). The question it asks is kept in the database for the answer.
 
 Identity and access are ``/billing``'s: ``help`` for anyone, everything else only for a verified
 billing contact (``ix.contact()`` raises, and ``run_safely`` shows the refusal or the e-mail code).
@@ -9,22 +11,19 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from billing_core.views import CallerContext, InvoiceView, PaymentMethodView
-from handlers import commands, screens
+from handlers import screens
 from handlers.chat import chat_blocks as blocks
-from handlers.chat.intents import AUTOPAY_SWITCH
-from handlers.chat.understand import Card, Known, Understood, parse, resolve
-from handlers.grammar import Command
-from handlers.kit.blocks import Screen, message_screen
+from handlers.chat.replies_for import CARD_INTENTS, answer_understood, seam_context
+from handlers.chat.rules import RuleUnderstander
+from handlers.chat.seam import CardRef, Pending
+from handlers.chat.understand import parse
 from handlers.kit.interaction import Interaction
 from handlers.kit.surfaces import Surface
-from handlers.payments.methods_blocks import methods_screen
 
-# Intents answered exactly as ``/billing <command> [argument]`` answers.
-_AS_COMMAND = frozenset({"overview", "help", "balance", "invoices", "pay", "history", "accounts", "methods",
-                         "due_when"})
+RULES = RuleUnderstander()  # the understander when the composition root names none
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,21 +68,32 @@ def answer_text(ix: Interaction, text: str, reply: Surface, where: Where = Where
         return "help"
     caller = ix.contact()  # not a contact: the refusal, before anything about an account
     invoices = _open_invoices(ix, caller)
-    cards = _cards(ix, caller) if parsed.intent is not None and parsed.intent.slot == "card" else []
-    known = Known(
-        invoices=tuple(invoice.number for invoice in invoices),
-        accounts=tuple((account.external_id, account.name) for account in caller.accounts),
-        cards=tuple(Card(card.id, card.brand, card.last4) for card in cards),
-    )
-    understood = resolve(parsed, known)
+    questions = ix.services.chat_questions
+    asked = Pending.decode(questions.last(ix.team_id, ix.user_id) or "") if questions is not None else None
+    understander = ix.deps.understander or RULES
+    known = seam_context(ix.services.accounts.today(), caller, invoices, asked, where.reminder_invoices)
+    understood = understander.understand(text, known)
+    cards: list[PaymentMethodView] = []
+    if understood is not None and understood.intent in CARD_INTENTS:
+        cards = _cards(ix, caller)  # the service /billing methods uses: fresh from Stripe when stale
+        known = replace(known, cards=tuple(CardRef(c.id, c.brand, c.last4, c.is_default) for c in cards))
+        understood = understander.understand(text, known)
     if understood is None:
         misses = MISSES.missed(person)
-        reply.show(blocks.not_caught_screen(
-            suggestions(invoices), support_account=caller.active.external_id if misses >= 2 else None
-        ))
+        reply.show(
+            blocks.not_caught_screen(
+                suggestions(invoices), support_account=caller.active.external_id if misses >= 2 else None
+            )
+        )
         return None
     MISSES.understood(person)
-    reply.show(_screen(ix, caller, understood, invoices, cards, where))
+    answered = answer_understood(ix, caller, understood, invoices, cards, where.reminder_invoices)
+    if questions is not None:  # kept before the answer is seen: a quick reply may reach another replica
+        if answered.asked is not None:
+            questions.ask(ix.team_id, ix.user_id, answered.asked.encode())
+        elif asked is not None:
+            questions.forget(ix.team_id, ix.user_id)
+    reply.show(answered.screen)
     return understood.intent
 
 
@@ -108,105 +118,3 @@ def _open_invoices(ix: Interaction, caller: CallerContext) -> list[InvoiceView]:
 
 def _cards(ix: Interaction, caller: CallerContext) -> list[PaymentMethodView]:
     return screens.list_methods(ix, caller.actor, caller.active)
-
-
-def _screen(
-    ix: Interaction, caller: CallerContext, understood: Understood, invoices: list[InvoiceView],
-    cards: list[PaymentMethodView], where: Where,
-) -> Screen:
-    intent = understood.intent
-    by_number = {invoice.number: invoice for invoice in invoices}
-    in_reminder = [by_number[number] for _, number in where.reminder_invoices if number in by_number]
-    if intent == "pay" and in_reminder:
-        return blocks.reminder_pay_screen(in_reminder)
-    if intent == "already_paid":
-        return _already_paid(understood, invoices, in_reminder, by_number)
-    if intent in _AS_COMMAND:
-        return _as_command(ix, Command("overview" if intent == "due_when" else understood.command))
-    if intent == "pay_amount":  # the /billing rule for an amount (only full amounts are paid)
-        return _as_command(ix, Command("pay_invoice", understood.argument))
-    if intent == "pay_balance":
-        return _as_command(ix, Command("invoices")).with_notice(
-            "Press Pay full balance to choose a card and confirm; nothing is charged before that.")
-    if intent in ("pay_invoice", "due_date", "invoice"):
-        return _invoice(ix, understood, by_number, pay=intent == "pay_invoice")
-    if intent == "switch":
-        if understood.choices:
-            names = dict((a.external_id, a.name) for a in caller.accounts)
-            return screens.accounts(ix, caller).with_notice(
-                blocks.which_one([names.get(c, c) for c in understood.choices]))
-        return _as_command(ix, Command("switch", understood.argument or understood.unknown))
-    if intent in ("make_default", "remove_card", "add_card"):
-        return _cards_screen(caller, understood, cards)
-    if intent == "support":
-        return _as_command(ix, Command("support"))  # the open requests and the button; never text as a request
-    if intent == "autopay":
-        switch = AUTOPAY_SWITCH.get(understood.argument, "")
-        return _as_command(ix, Command("autopay", switch))  # a confirmation: nothing changes before its click
-    if intent == "thanks":
-        return blocks.thanks_screen()
-    return blocks.chat_help_screen()
-
-
-def _as_command(ix: Interaction, command: Command) -> Screen:
-    """The screen ``/billing`` shows for ``command``."""
-    shown: list[Screen] = []
-    commands.answer(ix, command, _Capture(shown))
-    return shown[0] if shown else message_screen("Nothing to show.")
-
-
-class _Capture:
-    def __init__(self, shown: list[Screen]) -> None:
-        self._shown = shown
-
-    def show(self, screen: Screen) -> None:
-        self._shown.append(screen)
-
-
-def _invoice(ix: Interaction, understood: Understood, by_number: dict[str, InvoiceView], *, pay: bool) -> Screen:
-    if understood.choices:
-        chosen = [by_number[number] for number in understood.choices if number in by_number]
-        return blocks.pay_buttons_screen(chosen, blocks.which_one(list(understood.choices)))
-    invoice = by_number.get(understood.argument)
-    if invoice is None:
-        named = (understood.unknown or understood.argument).upper()  # invoice numbers are written in capitals
-        notice = (f"I couldn't find an open invoice “{named[:40]}” of yours. Your open invoices:" if named
-                  else "Which invoice? Here are your open ones.")
-        return _as_command(ix, Command("invoices")).with_notice(notice)
-    return blocks.invoice_screen(invoice, blocks.PRESS_PAY if pay and not invoice.payment_in_progress else "")
-
-
-def _already_paid(
-    understood: Understood, invoices: list[InvoiceView], in_reminder: list[InvoiceView],
-    by_number: dict[str, InvoiceView],
-) -> Screen:
-    if understood.argument in by_number:
-        chosen = [by_number[understood.argument]]
-    elif understood.choices:
-        chosen = [by_number[number] for number in understood.choices if number in by_number]
-    else:
-        chosen = in_reminder or invoices
-    if not chosen:
-        return message_screen("You have no open invoices, so there is nothing to mark as paid.")
-    question = ("Tell billing support you've paid it?" if len(chosen) == 1
-                else blocks.which_one([invoice.number for invoice in chosen[:10]]))
-    return blocks.already_paid_screen(chosen, question)
-
-
-def _cards_screen(caller: CallerContext, understood: Understood, cards: list[PaymentMethodView]) -> Screen:
-    account = caller.active
-    if understood.intent == "add_card":
-        return methods_screen(account, cards).with_notice("Press Add card to add one on Stripe's secure page.")
-    chosen = [card for card in cards if card.id == understood.argument]
-    if chosen:
-        if understood.intent == "make_default" and chosen[0].is_default:
-            return methods_screen(account, chosen).with_notice("That card is already the default.")
-        verb = "make it the default" if understood.intent == "make_default" else "remove it"
-        return methods_screen(account, chosen).with_notice(f"Press the button below to {verb}.")
-    if understood.choices:
-        options = [card for card in cards if card.id in understood.choices]
-        return methods_screen(account, options).with_notice(
-            blocks.which_one([f"{card.brand.title()} ending {card.last4}" for card in options]))
-    notice = "Which card? Here are your saved cards." if not understood.unknown else \
-        f"No saved card of yours matches “{understood.unknown[:40]}”. Your cards:"
-    return methods_screen(account, cards).with_notice(notice)

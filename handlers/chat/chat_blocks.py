@@ -32,13 +32,16 @@ PRESS_PAY = "Press Pay to choose a card and confirm; nothing is charged before t
 
 # What people can type, shown by "help" in chat and the console (README "Chat" says the same).
 CHAT_EXAMPLES: tuple[tuple[str, str], ...] = (
-    ("what do I owe?", "your balance and what is due next"),
-    ("show my invoices", "the open invoices, each with its Pay button"),
-    ("when is INV-1001 due", "one invoice"),
-    ("pay INV-1001", "that invoice's Pay button (you confirm in the window it opens)"),
+    ("what do I owe? · what does Acme Labs owe", "the balance and what is due next, for any account of yours"),
+    ("show my invoices · what's overdue?", "the open invoices, each with its Pay button"),
+    ("when is the november invoice due · what's due next week", "those invoices"),
+    ("pay INV-1001 · pay the overdue one · pay the $480 invoice", "that invoice's Pay button (you confirm in "
+     "the window it opens)"),
     ("pay everything", "the Pay full balance button"),
-    ("my cards · add a card", "your saved cards, Add card"),
-    ("make the Mastercard default · remove the card ending 4242", "that card's buttons"),
+    ("can I pay half now? · we paid by wire", "billing support for a partial payment; I've already paid"),
+    ("update our billing address · send me a copy of INV-1001", "billing support, or the invoice's link"),
+    ("stop sending me reminders · who else gets these?", "how reminders work; the account's contacts"),
+    ("my cards · add a card · make the amex the default", "your saved cards and their buttons"),
     ("payment history · receipts", "past payments"),
     ("switch to Globex · which accounts", "your accounts"),
     ("talk to a person", "billing support"),

@@ -131,14 +131,17 @@ INTENTS: tuple[Intent, ...] = (
         r"credit card|debit card|method)\b",
         r"^(card|new card) (expired|expiring)$",
         r"\bcard (is )?(expired|expiring)\b",
+        r"\b(visa|mastercard|amex|card) (has |is )?(expired|expiring|expires|declined)\b",
     ), example="add a card"),
     Intent("make_default", "methods", (
         r"\b(make|set|use|switch)\b (?P<arg>.+?) (as |the |my )*(default|primary|main)( card| method)?$",
         r"\b(default|primary|main) (card|method) (to |should be |=)?(?P<arg>.+)$",
+        r"\b(change|swap|switch|set|move) (default|primary|main)( card| method)? (as )?(?P<arg>.+)$",  # "to": filler
         r"\b(pay|charge) with (?P<arg>.+?)( from now on| by default| instead)$",
+        r"^use (?P<arg>.+?)( from (now )?on| by default| instead| going forward)$",  # "now" is a filler
     ), slot="card", example="make the Mastercard default"),
     Intent("remove_card", "methods", (
-        r"\b(remove|delete|drop|forget|unlink|detach|rid)\b (of )?(?P<arg>.+)$",
+        r"\b(remove|delete|drop|forget|unlink|detach|rid|take off|take away)\b (of )?(?P<arg>.+)$",
     ), slot="card", example="remove the card ending 4242"),
     Intent("methods", "methods", (
         r"\b(cards?|payment methods?|methods?|wallet|visa|mastercard|amex|credit cards?|saved cards?)\b",
@@ -171,5 +174,6 @@ EXTRA_WORDS = frozenset(
     """invoices invoice balance history receipts receipt payment payments methods method cards card
     mastercard visa amex default remove delete switch accounts account support person human overdue
     outstanding everything settle already paid owe expired expiring statement transactions wallet
-    primary autopay overview summary status dashboard help commands options""".split()
+    primary autopay overview summary status dashboard help commands options january february march april
+    june july august september october november december quarter transferred""".split()
 )

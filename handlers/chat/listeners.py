@@ -23,7 +23,7 @@ from billing_core.card_guard import had_card_number
 from billing_core.views import CallerContext
 from handlers.chat.answer import Where, answer_text, suggestions
 from handlers.chat.chat_blocks import greeting_text
-from handlers.chat.replies import DmReply, EphemeralReply
+from handlers.chat.replies import DmReply, EphemeralReply, own_dm
 from handlers.kit.blocks import message_screen
 from handlers.kit.errors import CARD_NUMBER_GUIDANCE, PaymentsUnavailable
 from handlers.kit.interaction import Interaction, run_safely
@@ -59,8 +59,13 @@ def on_dm_message(body: dict[str, Any], client: WebClient, context: BoltContext)
     event = body.get("event") or {}
     if event.get("channel_type") != "im" or not _typed(event, context) or not _first_time(event):
         return
-    text, channel, ts = str(event.get("text") or ""), str(event["channel"]), str(event["ts"])
+    text, ts = str(event.get("text") or ""), str(event["ts"])
+    channel = own_dm(client, str(event["user"]))  # never the event's channel: it may name another's DM
+    if channel is None:
+        return
     thread_ts = str(event["thread_ts"]) if isinstance(event.get("thread_ts"), str) else None
+    if channel != event["channel"]:
+        thread_ts = None  # that thread is not in the person's own DM
     reply = DmReply(client, channel, thread_ts)
     if had_card_number(text):
         reply.show(message_screen(CARD_NUMBER_GUIDANCE))

@@ -13,6 +13,18 @@ from handlers.kit.blocks import Screen
 logger = logging.getLogger(__name__)
 
 
+def own_dm(client: WebClient, user: str) -> str | None:
+    """The channel id of ``user``'s own DM with the app (``conversations.open`` for that user), or
+    None when Slack refuses. A signed event naming another person's DM channel is answered here."""
+    try:
+        opened = client.conversations_open(users=user)
+    except SlackApiError as error:
+        logger.warning("the DM of a person who wrote to the app could not be opened: %s", error.response.get("error"))
+        return None
+    channel = (opened.get("channel") or {}).get("id")
+    return str(channel) if channel else None
+
+
 class DmReply:
     """``chat.postMessage`` in the DM the message came from, in its thread when it had one."""
 

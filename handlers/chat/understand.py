@@ -85,20 +85,22 @@ def normalise(text: str) -> str:
         word = word.replace("'", "")
         if not word or word in FILLER:
             continue
-        words.append(_corrected(word))
+        words.append(corrected(word))
     return " ".join(words)
 
 
-def _corrected(word: str) -> str:
-    if len(word) < 4 or any(ch.isdigit() for ch in word) or word in _vocabulary():
+def corrected(word: str) -> str:
+    """``word``, or the table's word it is a small slip of ("invoces" -> "invoices")."""
+    if len(word) < 4 or any(ch.isdigit() for ch in word) or word in vocabulary():
         return word
     allowed = 1 if len(word) < 7 else 2  # one slip (a swapped pair counts as one) per short word
-    found = process.extractOne(word, _vocabulary(), scorer=DamerauLevenshtein.distance, score_cutoff=allowed)
+    found = process.extractOne(word, vocabulary(), scorer=DamerauLevenshtein.distance, score_cutoff=allowed)
     return str(found[0]) if found else word
 
 
 @lru_cache(maxsize=1)
-def _vocabulary() -> frozenset[str]:
+def vocabulary() -> frozenset[str]:
+    """The words the table's patterns name (and ``EXTRA_WORDS``): what typos are corrected to."""
     words = set(EXTRA_WORDS)
     for intent in INTENTS:
         for pattern in intent.patterns:

@@ -130,7 +130,8 @@ def open_support_modal(request: Request[SupportTarget]) -> None:
     wanted = request.payload
     invoices = _invoices_for(request.ix, request.caller, request.account, wanted.invoice)
     modal_of(request.surface).show_view(
-        support_modal(request.account, invoices, invoice=wanted.invoice or None, topic=wanted.topic or None)
+        support_modal(request.account, invoices, invoice=wanted.invoice or None, topic=wanted.topic or None,
+                      message=wanted.message or "")
     )
 
 

@@ -177,8 +177,11 @@ def confirm_dialog(title: str, text: str, confirm: str, *, danger: bool = False)
     return dialog
 
 
-def support_button(account: str, *, invoice: str = "", topic: str = "", text: str = "Contact billing support") -> Block:
-    return button(text, SUPPORT_OPEN_ACTION, SupportTarget(account=account, invoice=invoice, topic=topic).encode())
+def support_button(
+    account: str, *, invoice: str = "", topic: str = "", text: str = "Contact billing support", message: str = ""
+) -> Block:
+    target = SupportTarget(account=account, invoice=invoice, topic=topic, message=message[:300] or None)
+    return button(text, SUPPORT_OPEN_ACTION, target.encode())
 
 
 def modal(title: str, blocks: list[Block], *, callback_id: str = "", submit: str | None = None,

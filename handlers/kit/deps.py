@@ -24,6 +24,7 @@ from handlers.runtime.ack_reads import BoundedReads
 from handlers.runtime.follow_up import Later
 
 if TYPE_CHECKING:
+    from handlers.chat.seam import Understander
     from handlers.kit.interaction import Interaction
 
 
@@ -78,6 +79,8 @@ class Deps:
     outcomes: ShownOutcomes = field(default_factory=ShownOutcomes)
     ack_reads: BoundedReads = field(default_factory=BoundedReads)
     later: Later = field(default_factory=Later)
+    # What reads typed messages (``handlers.chat.seam``); None: chat's rule-based understander.
+    understander: Understander | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
         return self

@@ -7,6 +7,7 @@ by the no-op listener in ``handlers/navigation.py``.
 
 from __future__ import annotations
 
+from billing_core.accounts.import_format import web_url_problem
 from handlers.kit.blocks import Block, link_button
 
 MAX_BUTTON_URL = 3000  # Block Kit's limit for a button's url
@@ -27,6 +28,6 @@ def view_receipt_button(url: str | None) -> Block | None:
 
 
 def _document_button(label: str, url: str | None, name: str) -> Block | None:
-    if not url or len(url) > MAX_BUTTON_URL or not url.lower().startswith(("http://", "https://")):
+    if not url or len(url) > MAX_BUTTON_URL or web_url_problem(url) is not None:
         return None
     return link_button(label, url, name)

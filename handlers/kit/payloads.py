@@ -139,7 +139,7 @@ class PayTarget(Payload):
 
 
 class SupportTarget(Payload):
-    """"Contact billing support": ``{"account", "invoice", "topic"}``, each may be empty.
+    """"Contact billing support": ``{"account", "invoice", "topic", "message"}``, each may be empty.
 
     Without an account the request is about the caller's active account.
     """
@@ -147,6 +147,7 @@ class SupportTarget(Payload):
     account: Annotated[str, Field(max_length=128)] = ""
     invoice: Annotated[str, Field(max_length=128)] = ""
     topic: Annotated[str, Field(max_length=64)] = ""
+    message: Annotated[str, Field(max_length=300)] | None = None  # the modal's message, prefilled (from chat)
 
     def account_named(self, caller: CallerContext) -> str:
         return self.account or caller.active.external_id

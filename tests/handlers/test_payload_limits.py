@@ -38,6 +38,16 @@ from handlers.chat.chat_blocks import (
     pay_buttons_screen,
     reminder_pay_screen,
 )
+from handlers.chat.request_blocks import (
+    contact_change_screen,
+    contacts_screen,
+    copy_screen,
+    due_range_screen,
+    reminders_screen,
+)
+from handlers.chat.request_blocks import (
+    partial_payment_screen as chat_partial_screen,
+)
 from handlers.escalations.support_blocks import (
     open_escalations_screen,
     queued_screen,
@@ -181,6 +191,20 @@ def screens(case: Case) -> Iterator[tuple[str, Screen]]:
     yield "chat reminder pay", reminder_pay_screen(many)
     yield "chat not caught", not_caught_screen([case.name] * 5, support_account=case.account_id)
     yield "chat help", chat_help_screen()
+    account = case.account(150)
+    amount = Money(case.amount, case.currency).format()
+    yield "chat partial", chat_partial_screen(case.account_id, many[0], amount)
+    yield "chat partial, no invoice", chat_partial_screen(case.account_id, None, "")
+    yield "chat contact change", contact_change_screen(account)
+    yield "chat copy", copy_screen(many[0])
+    yield "chat copy with a link", copy_screen(replace(many[0], document_url="https://docs.example/" + "x" * 2900))
+    for detail in ("stop", "snooze", "how"):
+        yield f"chat reminders {detail}", reminders_screen(detail, (-30, -7, 0, 3, 7, 14, 30, 60), case.account_id,
+                                                           many)
+    people = [(case.name, f"{n}@{case.account_id[:60]}.test") for n in range(80)]
+    yield "chat contacts", contacts_screen(account, people)
+    yield "chat due range", due_range_screen(date(2026, 12, 1), date(2026, 12, 31), many)
+    yield "chat due range, none", due_range_screen(date(2026, 12, 1), date(2026, 12, 1), [])
 
 
 def autopay(case: Case, enabled: bool, card: PaymentMethodView | None) -> AutopayStatus:

@@ -17,7 +17,8 @@ VERSIONS = Path(__file__).resolve().parents[3] / "billing_core" / "db" / "migrat
 LANDED = {
     "0001_initial_schema.py": "3e07a44b713cf8453675b8cb21c119f52606674bf60e2835adeb87a8a270ad5c",
     "0002_repair_release_drift.py": "946261d834af6e9bfc2688a1451b40f4005069ce8f5a0b2142f34aea6649bd44",
-    "0003_refunds_and_disputes.py": "906055cd488d91b50d6ddf34e998439a7795fc119753f4d332cbd6d98ed250f1",
+    "0004_chat_question.py": "6af3aa78d5adb1ac79a1744e141be61271ef799fb519a6a380f32cd097a8d037",
+    "0005_refunds_and_disputes.py": "bf462ba79fb0491b2e8f1fdcee2ed0d976f1951234c09d11734eef55cff83cdf",
 }
 
 

@@ -15,7 +15,8 @@ def test_card_numbers_split_by_spaces_or_dashes_are_recognised() -> None:
 
 
 def test_numbers_that_fail_the_luhn_check_are_left_alone() -> None:
-    assert not contains_card_number("order 4242424242424241")
+    # Every 13 to 19 digit stretch is checked (issue 25): none of this one's ten passes.
+    assert not contains_card_number("order 1234567812345678")
 
 
 def test_short_numbers_like_invoice_amounts_are_left_alone() -> None:

@@ -1,7 +1,7 @@
 """refunds and disputes on payments
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-07
 
 What Stripe reports after a payment succeeded: how much of it was refunded, and the state of a
@@ -12,8 +12,8 @@ the releases before this one keep working on an upgraded database (they never re
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,116 @@
+"""Informational findings made robust anyway (issue 25, item 10).
+
+* The chat listener answers in the asker's own DM, opened for them, never in whatever channel a
+  (signed) event names: an event from Ann naming Peter's DM cannot post Ann's balance there.
+* The uninstall listener acts on the workspace the event body names (``team_id``) only when it is
+  the one Bolt authorized (``authorizations[0]``); if they disagree nothing is removed.
+* "Last seen" records buffered in memory are written when ``serve`` gets SIGTERM (uvicorn re-raises
+  the signal after its graceful shutdown, so atexit never ran), so later reminders go where people are.
+
+Real parts: the whole bot over signed HTTP (``full_run``); Bolt with the installation store on the
+database and the Slack stand-in; ``billing-bot serve`` as a process, stopped with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from slack_bolt import BoltRequest
+from sqlalchemy import select
+
+from billing_core.container import Services
+from billing_core.db.database import Database
+from billing_core.db.tables import AuditEventRecord, PrincipalRecord
+from bot.app import build_bolt_app
+from bot.oauth import installation_store
+from bot.settings import Settings
+from tests.integration.test_many_workspaces import SECRET, _prove, services, settings  # noqa: F401
+from tests.security.full_run import ANN_ID, FullRun, full_run, localstripe_server  # noqa: F401
+from tests.support.bot_harness import wait_until
+from tests.support.fixtures import slack_api  # noqa: F401
+from tests.support.sample_accounts import PETER_ID
+from tests.support.serve_process import serve_env, start_serve
+from tests.support.slack_api import SlackAPI
+from tests.support.slack_signing import event_body, signed_headers, slash_command_body
+
+
+def test_a_dm_event_naming_someone_elses_dm_channel_is_answered_in_the_askers_own_dm(
+    full_run: FullRun,  # noqa: F811
+) -> None:
+    event = {"type": "message", "channel": f"D{PETER_ID}", "channel_type": "im", "user": ANN_ID,
+             "text": "what is my balance", "ts": f"{time.time():.6f}", "team": "T111"}
+    assert full_run.event(event).status_code == 200
+    [answer] = full_run.wait_calls("chat.postMessage", 1)
+    assert answer.json_args["channel"] == f"D{ANN_ID}" and "thread_ts" not in answer.json_args
+    assert "$" in json.dumps(answer.json_args)  # her balance, to her
+    assert all(call.json_args.get("channel") != f"D{PETER_ID}" for call in full_run.slack.calls())
+
+
+def _uninstall(settings: Settings, services: Services, body_team: str, authorized_team: str) -> int:  # noqa: F811
+    body = json.loads(event_body({"type": "app_uninstalled"}, team_id=authorized_team, event_id="EvUninstall"))
+    body["team_id"] = body_team  # authorizations[0] keeps the authorized workspace
+    raw = json.dumps(body).encode()
+    app = build_bolt_app(services, settings)
+    return app.dispatch(BoltRequest(body=raw.decode(), headers=signed_headers(SECRET, raw))).status
+
+
+def test_an_uninstall_whose_body_names_another_workspace_than_it_was_authorized_for_removes_nothing(
+    services: Services, settings: Settings, db: Database  # noqa: F811
+) -> None:
+    _prove(db, "slack:TACME:WANN", "ann@acme.test")
+    _prove(db, "slack:TBETA:WBOB", "bob@acme.test")
+    assert _uninstall(settings, services, body_team="TBETA", authorized_team="TACME") == 200
+    store = installation_store(settings, db.engine)
+    assert store.find_bot(enterprise_id=None, team_id="TACME") is not None
+    assert store.find_bot(enterprise_id=None, team_id="TBETA") is not None
+    with db.read() as session:
+        principals = set(session.scalars(select(PrincipalRecord.principal)))
+        audited = session.execute(select(AuditEventRecord.action, AuditEventRecord.outcome)).all()
+    assert principals == {"slack:TACME:WANN", "slack:TBETA:WBOB"}
+    assert ("slack.app_uninstalled", "refused") in [tuple(row) for row in audited]
+
+
+def test_an_uninstall_whose_body_and_authorization_agree_removes_that_workspace(
+    services: Services, settings: Settings, db: Database  # noqa: F811
+) -> None:
+    _prove(db, "slack:TBETA:WBOB", "bob@acme.test")
+    assert _uninstall(settings, services, body_team="TBETA", authorized_team="TBETA") == 200
+    store = installation_store(settings, db.engine)
+    assert store.find_bot(enterprise_id=None, team_id="TBETA") is None
+    assert store.find_bot(enterprise_id=None, team_id="TACME") is not None
+
+
+def test_where_people_used_the_bot_is_written_when_serve_is_stopped_with_sigterm(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sigterm.db'}"
+    prepare_sample_accounts(url)
+    with SlackAPI() as slack:
+        slack.add_user(ANN_ID, "ann@acme.test", "Ann Lee")
+        process = start_serve(serve_env(url, slack.base_url, "http://127.0.0.1:9"), tmp_path)
+        try:
+            body = slash_command_body("balance", user_id=ANN_ID, response_url=slack.response_url)
+            assert process.post_slack(body).status_code == 200
+            wait_until(lambda: bool(slack.calls("users.info")), 10, "Ann to be looked up")
+        finally:
+            process.stop()  # SIGTERM, well within the 30 s between flushes
+        assert process.process.returncode is not None
+    db = Database(url)
+    try:
+        with db.read() as session:
+            seen = session.execute(select(PrincipalRecord.email, PrincipalRecord.last_seen_at)).all()
+    finally:
+        db.dispose()
+    assert [(email, last is not None) for email, last in seen] == [("ann@acme.test", True)]
+
+
+def prepare_sample_accounts(url: str) -> None:
+    from bot.bootstrap import build_services
+    from tests.support.sample_accounts import SAMPLE
+
+    db = Database(url)
+    try:
+        db.upgrade()
+        build_services(Settings(_env_file=None, DATABASE_URL=url), db=db).importer.run(SAMPLE)  # type: ignore[call-arg]
+    finally:
+        db.dispose()
