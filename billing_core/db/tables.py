@@ -120,6 +120,10 @@ class PaymentRecord(Base):
     source: Mapped[str] = mapped_column(String(16), default="slack", server_default="slack")
     # Stripe's receipt page for the charge (``receipt_url``), when it gave one.
     receipt_url: Mapped[str | None] = mapped_column(Text)
+    # After it succeeded: how much Stripe refunded (``charge.refunded``), and the state of a dispute
+    # about it (``charge.dispute.*``: Stripe's status, e.g. needs_response, won, lost), if any.
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    dispute_status: Mapped[str | None] = mapped_column(String(32))
 
     invoices: Mapped[list[PaymentInvoiceRecord]] = relationship(back_populates="payment")
 

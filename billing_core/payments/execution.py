@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from billing_core.audit import add_audit_event
 from billing_core.clock import Clock
@@ -19,6 +20,7 @@ from billing_core.errors import (
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.settlement import (
     apply_intent,
+    awaits_customer,
     invoice_numbers,
     lock_payment,
     mark_failed,
@@ -29,7 +31,10 @@ from billing_core.views import PaymentView
 
 
 @dataclass(frozen=True, slots=True)
-class _Charge:
+class ChargeRequest:
+    """The one Stripe call of a payment, exactly as it is sent, so that a replay with the same
+    idempotency key carries the same parameters (Stripe refuses a key reused with others)."""
+
     payment_id: int
     key: str
     amount_minor: int
@@ -38,6 +43,53 @@ class _Charge:
     payment_method_id: str | None
     account_external_id: str
     invoices: tuple[str, ...]
+    off_session: bool  # the bot's own charge (autopay), not a person's click
+
+    def send(self, gateway: StripeGateway) -> Intent:
+        """Make (or, with the same key, replay) the call; raises as ``StripeGateway.charge`` does."""
+        return gateway.charge(
+            amount_minor=self.amount_minor,
+            currency=self.currency,
+            customer_id=self.customer_id or "",
+            payment_method_id=self.payment_method_id or "",
+            metadata={
+                "billing_payment_id": str(self.payment_id),
+                "billing_payment_key": self.key,
+                "billing_account": self.account_external_id,
+                "billing_invoices": ",".join(self.invoices)[:500],
+            },
+            idempotency_key=self.key,
+            off_session=self.off_session,
+            description=f"{self.account_external_id}: {', '.join(self.invoices) or 'balance'}"[:500],
+            statement_descriptor_suffix=statement_suffix(self.invoices),
+        )
+
+
+def statement_suffix(invoices: tuple[str, ...]) -> str:
+    """What the card statement shows after the account's prefix: the first invoice number (and how
+    many more). Stripe allows 22 characters for prefix and suffix together, at least one letter, and
+    none of ``< > \\ ' " *``: ten characters leave room for any prefix."""
+    number = invoices[0] if invoices else ""
+    first = "".join(ch for ch in number if ch.isascii() and ch.isprintable() and ch not in "<>\\'\"*")
+    text = first[:10] if len(invoices) <= 1 else f"{first[:7]} +{min(len(invoices) - 1, 9)}"
+    return text if any(ch.isalpha() for ch in text) else f"INV {text}"[:10]
+
+
+def charge_request(session: Session, payment: PaymentRecord) -> ChargeRequest:
+    """The charge ``payment`` sends (or sent) to Stripe."""
+    account = session.get(AccountRecord, payment.account_id)
+    assert account is not None
+    return ChargeRequest(
+        payment_id=payment.id,
+        key=payment.idempotency_key,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        customer_id=account.stripe_customer_id,
+        payment_method_id=payment.stripe_payment_method_id,
+        account_external_id=account.external_id,
+        invoices=invoice_numbers(session, payment.id),
+        off_session=payment.source == "autopay",
+    )
 
 
 class PaymentExecutor:
@@ -58,19 +110,7 @@ class PaymentExecutor:
         except PaymentProviderError:
             return self._finish(charge.payment_id, failure="not_charged")  # nothing was sent yet
         try:
-            intent = self._gateway.charge(
-                amount_minor=charge.amount_minor,
-                currency=charge.currency,
-                customer_id=charge.customer_id or "",
-                payment_method_id=charge.payment_method_id or "",
-                metadata={
-                    "billing_payment_id": str(charge.payment_id),
-                    "billing_payment_key": charge.key,
-                    "billing_account": charge.account_external_id,
-                    "billing_invoices": ",".join(charge.invoices)[:500],
-                },
-                idempotency_key=charge.key,
-            )
+            intent = charge.send(self._gateway)
         except CardDeclined as declined:
             return self._finish(charge.payment_id, intent=declined.intent, failure=declined.code)
         except PaymentProviderUnavailable as error:
@@ -81,7 +121,7 @@ class PaymentExecutor:
             return self._finish(charge.payment_id, failure="provider_refused")
         return self._finish(charge.payment_id, intent=intent)
 
-    def _submit(self, payment_id: int) -> tuple[_Charge | None, PaymentView | None]:
+    def _submit(self, payment_id: int) -> tuple[ChargeRequest | None, PaymentView | None]:
         now = self._clock.now()
         with self._db.transaction() as session:
             payment = session.get(PaymentRecord, payment_id)
@@ -101,20 +141,9 @@ class PaymentExecutor:
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return None, None
-            account = session.get(AccountRecord, payment.account_id)
-            assert account is not None
-            return _Charge(
-                payment_id=payment.id,
-                key=payment.idempotency_key,
-                amount_minor=payment.amount_minor,
-                currency=payment.currency,
-                customer_id=account.stripe_customer_id,
-                payment_method_id=payment.stripe_payment_method_id,
-                account_external_id=account.external_id,
-                invoices=invoice_numbers(session, payment.id),
-            ), None
+            return charge_request(session, payment), None
 
-    def _card_is_on_account(self, charge: _Charge) -> bool:
+    def _card_is_on_account(self, charge: ChargeRequest) -> bool:
         """Stripe (and above all localstripe) will happily charge another customer's card."""
         if not charge.customer_id or not charge.payment_method_id:
             return False
@@ -141,7 +170,7 @@ class PaymentExecutor:
                     account_id=payment.account_id, target=f"payment:{payment.id}",
                     detail={"error": str(unknown), "request_id": unknown.request_id},
                 )
-            elif intent is not None and (failure is None or intent.status == "requires_action"):
+            elif intent is not None and (failure is None or awaits_customer(intent)):
                 apply_intent(session, payment, intent, now=now, action_url=self._links.url_for(payment.id))
             elif payment.status in ("pending", "requires_action"):
                 if intent is not None and payment.stripe_payment_intent_id is None:

@@ -19,6 +19,7 @@ LANDED = {
     "0002_repair_release_drift.py": "946261d834af6e9bfc2688a1451b40f4005069ce8f5a0b2142f34aea6649bd44",
     "0004_chat_question.py": "6af3aa78d5adb1ac79a1744e141be61271ef799fb519a6a380f32cd097a8d037",
     "0007_contact_preferences_token_refresh.py": "5f976e3bf0091586c833b76720765b502fcfe2e096c6b5fd03e3eb5e11b74c49",
+    "0005_refunds_and_disputes.py": "24ad516477223f4c238564784c464e08f3cdc26a2976efa7c18158d7068c2e46",
 }
 
 
