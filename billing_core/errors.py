@@ -31,6 +31,10 @@ class InvoiceNotFound(BillingError):
     """No such invoice for this person. Same answer whether it exists for someone else or not."""
 
 
+class ReminderNotFound(BillingError):
+    """No reminder the bot sent is where a reminder's button was clicked."""
+
+
 class PaymentMethodNotFound(BillingError):
     """No such card on this account's Stripe customer."""
 

@@ -95,6 +95,9 @@ class PaymentView:
     settled_at: datetime | None = None
     stripe_payment_intent_id: str | None = None
     receipt_url: str | None = None  # Stripe's receipt page, when it gave one
+    # ``status``, or after it succeeded what Stripe said since: refunded, partially_refunded, disputed.
+    state: str = ""
+    refunded: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,7 @@ def build_bolt_app(
         # Follow-ups wait on Stripe and Slack (a 429 sleeps): a small pool would queue other payers.
         "listener_executor": ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
     }
+    forget_authorization: Callable[[str | None, str | None], None] | None = None
     if settings.oauth_enabled:
         from bot.oauth import StoreAuthorize, installation_store, oauth_settings
         from bot.uninstall import register_uninstall_listeners
@@ -80,6 +81,7 @@ def build_bolt_app(
         )
         register_uninstall_listeners(app, store, PrincipalDirectory(services.db, services.clock), services.audit,
                                      forget_authorization=authorize.forget)
+        forget_authorization = authorize.forget
     else:
         if settings.slack_bot_token is None:
             raise ConfigurationError("SLACK_BOT_TOKEN is required for this mode but is not set")
@@ -104,10 +106,30 @@ def build_bolt_app(
         understander=RuleUnderstander(),
     )
     app.use(_our_middleware(deps))
+    if forget_authorization is not None:
+        _register_team_access(app, services, deps, workspaces, forget_authorization)
     if notifier is not None:
         notifier.attach(deps)
     register_listeners(app)
     return app
+
+
+def _register_team_access(
+    app: App, services: Services, deps: Deps, workspaces: SlackWorkspaces,
+    forget_authorization: Callable[[str | None, str | None], None],
+) -> None:
+    """Org-wide installs: workspaces added to or removed from the app (``bot.uninstall``)."""
+    from bot.uninstall import register_team_access_listeners
+    from handlers.accounts.home import publish_home_for
+
+    def forget(enterprise_id: str | None, team_id: str | None) -> None:
+        forget_authorization(enterprise_id, team_id)
+        workspaces.forget(Workspace(team_id, enterprise_id))
+
+    register_team_access_listeners(
+        app, PrincipalDirectory(services.db, services.clock), services.audit, forget_workspace=forget,
+        publish_home=lambda client, team, user, enterprise: publish_home_for(deps, client, team, user, enterprise),
+    )
 
 
 def _record_seen(services: Services, seen: SeenPeople | None) -> Callable[[Actor], None]:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from billing_core.clock import Clock, FixedClock, SystemClock
 from billing_core.db.schema import require_current_schema
 from billing_core.errors import ConfigurationError
-from bot.bootstrap import build_services
+from bot.operator_slack import operator_services
 from bot.settings import Settings
 
 
 def run_once(settings: Settings, now: datetime | None) -> str:
     """One pass at ``now`` (default: the current time); its summary line."""
-    clock: Clock = FixedClock(now) if now is not None else SystemClock()
-    services = build_services(settings, clock=clock)
+    services = operator_services(settings, now)
     try:
         if services.autopay_pass is None:
             raise ConfigurationError("STRIPE_API_KEY is required to charge invoices but is not set")

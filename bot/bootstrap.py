@@ -33,6 +33,7 @@ from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.history import PaymentHistory
 from billing_core.payments.methods import PaymentMethodService
 from billing_core.payments.receipts import RECEIPT, build_receipt_email
+from billing_core.payments.refunds import Disputed
 from billing_core.payments.service import PaymentService
 from billing_core.payments.stripe_gateway import StripeGateway
 from billing_core.payments.webhooks import StripeWebhookService
@@ -54,6 +55,7 @@ def build_services(
     db: Database | None = None,
     notifier: Notifier | None = None,
     stripe_gateway: StripeGateway | None = None,
+    slack_channel: Channel | None = None,
 ) -> Services:
     """Wire every service from settings. Tests pass their own clock, database or Stripe gateway.
 
@@ -86,13 +88,22 @@ def build_services(
         build_payments(services, settings, gateway=gateway, notifier=notifier or NullNotifier())
     build_autopay(services, settings)
     services.identity_verification.alert_staff = lambda alert: alert_staff(services.escalations, alert)
-    services.outbound = build_outbound(settings, db=db, clock=clock)
+    # "Not me" in a reminder DM: billing staff hear of it like of any other contact-address problem.
+    services.reminders.preferences.alert_staff = services.escalations.raise_security_alert
+    if services.payments is not None:
+        services.payments.reconciler.alert_staff = services.escalations.raise_payment_alert
+    if services.webhooks is not None and services.webhooks.refunds is not None:
+        services.webhooks.refunds.on_dispute = lambda disputed: dispute_raised(services, disputed)
+    services.outbound = build_outbound(settings, db=db, clock=clock, slack_channel=slack_channel)
     return services
 
 
-def build_outbound(settings: Settings, *, db: Database, clock: Clock) -> OutboundDelivery | None:
-    """The outbound outbox: events are recorded on ``db`` from now on; a Slack mode ``start()``s delivery."""
-    channels: list[Channel] = []
+def build_outbound(
+    settings: Settings, *, db: Database, clock: Clock, slack_channel: Channel | None = None
+) -> OutboundDelivery | None:
+    """The outbound outbox: events are recorded on ``db`` from now on; a Slack mode ``start()``s delivery.
+    ``slack_channel``: the Slack modes' DMs to people (``bot.slack_notices``)."""
+    channels: list[Channel] = [slack_channel] if slack_channel is not None else []
     if settings.outbound_webhook_url:
         if not settings.outbound_webhook_url.startswith(("http://", "https://")):
             raise ConfigurationError("OUTBOUND_WEBHOOK_URL must be an http(s) URL")
@@ -139,6 +150,21 @@ def _trusts_claim(settings: Settings, principal: str) -> bool:
         return settings.trusts_slack_email_of("")
     return settings.trusts_slack_email_of(parsed.team_id) or (
         parsed.enterprise_id is not None and settings.trusts_slack_email_of(parsed.enterprise_id)
+    )
+
+
+def dispute_raised(services: Services, disputed: Disputed) -> None:
+    """A payment was disputed: autopay pauses on the account (its contacts are told) and billing
+    staff get a request (e-mail and the staff channel)."""
+    payment = disputed.payment
+    what = f"billing, because the payment of {payment.amount.format()} (payment #{payment.id}) was disputed"
+    if services.autopay is not None:
+        services.autopay.pause_for_dispute(disputed.account_external_id, what)
+    services.escalations.raise_payment_alert(
+        disputed.account_external_id,
+        f"Payment #{payment.id} of {payment.amount.format()} for {', '.join(payment.invoice_numbers) or '-'} "
+        f"(PaymentIntent {payment.stripe_payment_intent_id}) was disputed at Stripe (reason: {disputed.reason}). "
+        "Autopay is paused on the account. Answer the dispute in the Stripe Dashboard.",
     )
 
 
@@ -236,7 +262,12 @@ def build_autopay(services: Services, settings: Settings) -> None:
         )
     if services.payment_methods is not None:
         services.payment_methods.after_remove = services.autopay.after_card_removed
+        services.autopay.know_default = services.payment_methods.know_default
+        if services.autopay_pass is not None:
+            services.autopay_pass.know_default = services.payment_methods.know_default_of
     services.reminders.card_health = CardHealth(db=services.db, messenger=None)
+    if services.payment_methods is not None:
+        services.reminders.card_health.refresh_account = services.payment_methods.refresh_of
     use_autopay_messenger(services, messenger)
 
 

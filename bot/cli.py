@@ -246,11 +246,12 @@ def reminders_run_once(
     now: Annotated[str | None, typer.Option(help="Pretend it is this ISO-8601 time")] = None,
 ) -> None:
     """One reminder sweep, then exit."""
+    from bot.operator_slack import require_slack
     from bot.reminder_commands import run_once
 
     settings = settings_or_exit()
     moment = parse_now(now)
-    guarded(lambda: settings.require("SLACK_BOT_TOKEN"))
+    guarded(lambda: require_slack(settings))
     require_current_schema(settings)
     for line in run_reminder_command(lambda: run_once(settings, moment)):
         typer.echo(line)
@@ -282,12 +283,12 @@ def run_reminder_command(action: Callable[[], list[str]]) -> list[str]:
 @payments_app.command("reconcile")
 def payments_reconcile() -> None:
     """Settle payments left pending or awaiting authentication by asking Stripe."""
-    from bot.bootstrap import build_services
+    from bot.operator_slack import operator_services
 
     settings = settings_or_exit()
     guarded(lambda: settings.require("STRIPE_API_KEY"))
     require_current_schema(settings)
-    services = build_services(settings)
+    services = guarded(lambda: operator_services(settings))
     payments = services.payments
     if payments is None:  # settings.require has refused a missing key already
         fail("STRIPE_API_KEY is not set")

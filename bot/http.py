@@ -32,6 +32,7 @@ from bot.metrics import Metrics
 from bot.request_body import capped_body
 from bot.settings import Settings
 from bot.stripe_routes import stripe_routes
+from handlers.escalations.support import staff_channel_problem
 from handlers.runtime import ack_deadline
 from handlers.runtime.seen_events import SeenEvents
 from handlers.runtime.slack_requests import MAX_BODY_BYTES, Malformed, read, verify
@@ -177,6 +178,9 @@ def create_http_app(
     async def healthz(request: Request) -> Response:
         if await run_in_threadpool(services.db.ping):
             detail: dict[str, object] = {"status": "ok", "database": "ok"}
+            if services.escalations.support_channel:  # private and unshared, else nothing is posted there
+                problem = await run_in_threadpool(staff_channel_problem, services)
+                detail["support_channel"] = "ok" if problem is None else f"not posting: {problem}"
             if operator(request):  # permanent e-mail failures show here, to operators only
                 detail["escalations"] = await run_in_threadpool(services.escalations.health)
                 if services.outbound is not None:

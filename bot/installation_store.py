@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 from typing import TypeVar
 
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from sqlalchemy import MetaData, Table, Text, inspect, or_, select, text
-from sqlalchemy.engine import Engine
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
+from sqlalchemy import MetaData, Table, Text, desc, inspect, or_, select, text
+from sqlalchemy.engine import Connection, Engine
 
 from bot.token_cipher import PREFIX, TokenCipher, TokenUnreadable, is_encrypted
+from bot.token_rotation import TokenRotation, installation_key, lock_installation, record_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +31,12 @@ Entity = TypeVar("Entity", Bot, Installation)
 class EncryptedInstallationStore(SQLAlchemyInstallationStore):
     """Encrypts tokens on save and decrypts them on find; without a cipher it stores plain text."""
 
-    def __init__(self, *, client_id: str, engine: Engine, cipher: TokenCipher | None) -> None:
+    def __init__(
+        self, *, client_id: str, engine: Engine, cipher: TokenCipher | None, rotation: TokenRotation | None = None
+    ) -> None:
         super().__init__(client_id=client_id, engine=engine)
         self.cipher = cipher
+        self.rotation = rotation
 
     @classmethod
     def build_installations_table(cls, metadata: MetaData, table_name: str) -> Table:
@@ -56,8 +62,56 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         found = super().find_bot(
             enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install
         )
-        return self._opened(found if found is None or self.usable(found.team_id, found.enterprise_id) else None,
-                            BOT_TOKEN_FIELDS)
+        usable = found is None or self.usable(found.team_id, found.enterprise_id)
+        bot = self._opened(found if usable else None, BOT_TOKEN_FIELDS)
+        if bot is None or self.rotation is None or not self.rotation.expiring(bot):
+            return bot
+        return self._refreshed(bot)
+
+    def _refreshed(self, stale: Bot) -> Bot:
+        """``stale``'s installation with a fresh token: refreshed here under the installation's row
+        lock, or by another replica just before (``bot.token_rotation``)."""
+        assert self.rotation is not None
+        key = installation_key(stale)
+        with self.engine.begin() as connection:
+            lock_installation(connection, key)
+            current = self._latest_bot(connection, stale) or stale
+            if not self.rotation.expiring(current):
+                return current  # another replica refreshed it while this one waited
+            rotated = self.rotation.rotate(current)
+            if rotated is None:
+                return current
+            self._write_bot(connection, rotated)
+            record_refresh(connection, key, time.time())
+        logger.info("Slack token of %s refreshed", key)
+        return rotated
+
+    def _latest_bot(self, connection: Connection, like: Bot) -> Bot | None:
+        c = self.bots.c
+        row = connection.execute(
+            self.bots.select()
+            .where(c.client_id == self.client_id, c.enterprise_id == like.enterprise_id, c.team_id == like.team_id,
+                   c.bot_token.is_not(None))
+            .order_by(desc(c.installed_at))
+            .limit(1)
+        ).mappings().first()
+        return self._opened(self.build_bot_entity(row), BOT_TOKEN_FIELDS) if row is not None else None
+
+    def _write_bot(self, connection: Connection, bot: Bot) -> None:
+        """The refreshed tokens (sealed) over the installation's latest row, in ``connection``'s transaction."""
+        values = self._sealed(bot, BOT_TOKEN_FIELDS).to_dict()
+        values["client_id"] = self.client_id
+        values["installed_at"] = normalize_datetime_for_db(values.get("installed_at"))
+        values["bot_token_expires_at"] = normalize_datetime_for_db(values.get("bot_token_expires_at"))
+        c = self.bots.c
+        changed = connection.execute(
+            self.bots.update()
+            .where(c.client_id == self.client_id, c.enterprise_id == bot.enterprise_id, c.team_id == bot.team_id,
+                   c.installed_at == values["installed_at"])
+            .values(**values)
+        )
+        if not changed.rowcount:
+            connection.execute(self.bots.insert(), values)
 
     def find_installation(
         self,

@@ -32,6 +32,7 @@ from bot.installation_store import EncryptedInstallationStore
 from bot.settings import Settings
 from bot.slack_client import BOT_SCOPES, make_web_client
 from bot.token_cipher import TokenCipher, TokenUnreadable
+from bot.token_rotation import TokenRotation
 from bot.workspaces import find_installed_bot
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,13 @@ class AllowListedInstallationStore(EncryptedInstallationStore):
     def __init__(self, settings: Settings, engine: Engine) -> None:
         key = settings.slack_token_encryption_key
         cipher = TokenCipher(key.get_secret_value()) if key is not None else None
-        super().__init__(client_id=str(settings.slack_client_id), engine=engine, cipher=cipher)
+        secret = settings.slack_client_secret
+        # Rotating tokens (manifest token_rotation_enabled) are refreshed before they expire.
+        rotation = TokenRotation(
+            client_id=str(settings.slack_client_id), client_secret=secret.get_secret_value(),
+            client=make_web_client(settings, bot_token=False),
+        ) if secret is not None else None
+        super().__init__(client_id=str(settings.slack_client_id), engine=engine, cipher=cipher, rotation=rotation)
         self._settings = settings
 
     def allows(self, team_id: str | None, enterprise_id: str | None) -> bool:
@@ -161,6 +168,9 @@ def oauth_settings(settings: Settings, engine: Engine, store: SQLAlchemyInstalla
         installation_store=store,
         state_store=state_store,
         install_path="/slack/install",
+        # Straight to Slack's consent page (a 302), not Bolt's page with an "Add to Slack" button:
+        # the Marketplace's install link lands on it (bolt-python#183, install_page_rendering_enabled).
+        install_page_rendering_enabled=False,
         redirect_uri_path="/slack/oauth_redirect",
         callback_options=CallbackOptions(success=_succeeded, failure=_failed),
     )

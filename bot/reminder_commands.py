@@ -5,18 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from billing_core.clock import Clock, FixedClock, SystemClock
 from billing_core.db.schema import require_current_schema
 from billing_core.reminders.messages import ReminderMessage
 from billing_core.reminders.service import ReminderService
-from bot.bootstrap import build_services
+from bot.operator_slack import operator_services
 from bot.settings import Settings
 
 
 def _with_reminders(settings: Settings, now: datetime | None, use: Callable[[ReminderService], list[str]]
                     ) -> list[str]:
-    clock: Clock = FixedClock(now) if now is not None else SystemClock()
-    services = build_services(settings, clock=clock)
+    services = operator_services(settings, now)
     try:
         require_current_schema(services.db)
         reminders: ReminderService = services.reminders

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from starlette.applications import Starlette
 
-from billing_core.clock import Clock
+from billing_core.clock import Clock, SystemClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.schema import require_current_schema
@@ -25,10 +26,13 @@ from bot.scheduler import start_scheduler as start_jobs
 from bot.seen_people import SeenPeople
 from bot.settings import Settings
 from bot.slack_client import make_web_client
+from bot.slack_notices import NoticeOutbox, SlackNoticeChannel
 from bot.slack_notifier import SlackNotifier
 from bot.workspaces import SlackWorkspaces, Workspace, slack_workspaces
-from handlers.escalations.support import attach_staff_channel
+from handlers.escalations.support import attach_staff_channel, staff_channel_problem
 from handlers.kit.identity import IdentityResolver
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -58,8 +62,16 @@ def build_runtime(
     def client_for(workspace: Workspace) -> WebClient | None:
         return holder["workspaces"].client_for(workspace)
 
-    notifier = SlackNotifier(client_for, executor=notifier_executor)
-    services = build_services(settings, clock=clock, db=db, notifier=notifier, stripe_gateway=stripe_gateway)
+    clock = clock or SystemClock()
+    db = db or Database(settings.database_url)
+    # People's DMs (outcomes, cards added) go through the database outbox (bot.slack_notices).
+    notices = SlackNoticeChannel(client_for)
+    notifier = SlackNotifier(client_for, executor=notifier_executor, outbox=NoticeOutbox(db, clock))
+    notices.after = notifier.refresh_home
+    services = build_services(settings, clock=clock, db=db, notifier=notifier, stripe_gateway=stripe_gateway,
+                              slack_channel=notices)
+    assert notifier.outbox is not None
+    notifier.outbox.delivery = services.outbound
     store = installation_store(settings, services.db.engine) if settings.oauth_enabled else None
     holder["workspaces"] = workspaces = slack_workspaces(settings, store=store, default_client=default_client)
     seen = SeenPeople(PrincipalDirectory(services.db, services.clock))
@@ -70,6 +82,14 @@ def build_runtime(
     # The outbox posts escalations to the support channel through its own workspace's installation.
     attach_staff_channel(services, workspaces.support_client)
     return SlackRuntime(services=services, app=app, notifier=notifier, workspaces=workspaces, seen=seen)
+
+
+def report_staff_channel(services: Services) -> None:
+    """At start: say in one clear log line when ``SUPPORT_SLACK_CHANNEL`` is unfit (public, shared
+    over Slack Connect, unreadable); escalations are then e-mailed but never posted there."""
+    problem = staff_channel_problem(services)
+    if problem is not None:
+        logger.error("support channel refused, escalations will not be posted to Slack: %s", problem)
 
 
 def start_outbound(services: Services) -> None:
@@ -99,6 +119,7 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool, worke
 
     runtime = build_runtime(settings)
     require_current_schema(runtime.services.db)  # `billing-bot db upgrade` migrates, never a start
+    report_staff_channel(runtime.services)
     start_outbound(runtime.services)
     jobs = start_scheduler(runtime.services, settings) if scheduler else None
     # log_config=None: uvicorn's records go through our redacting root handler too.

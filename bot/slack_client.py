@@ -9,11 +9,14 @@ from bot.settings import Settings
 from handlers.runtime.slack_http import retry_handlers
 from handlers.runtime.web_api import SlackWebClient
 
-# groups:read: "Mark resolved" checks that the support channel is private and the clicker a member.
 BOT_SCOPES = (
-    "commands", "chat:write", "users:read", "users:read.email", "im:write", "groups:read",
+    "commands", "chat:write", "users:read", "users:read.email", "im:write",
     "im:history", "app_mentions:read", "assistant:write",  # chat (handlers/chat)
 )
+# Optional (manifest ``bot_optional``, docs.slack.dev/changelog/2026/03/16/optional-scopes): only the
+# vendor's workspace, which holds SUPPORT_SLACK_CHANNEL, grants it. groups:read reads the private
+# support channel's settings (private, not shared over Slack Connect) and its members ("Mark resolved").
+BOT_OPTIONAL_SCOPES = ("groups:read",)
 
 
 def make_web_client(settings: Settings, token: str | None = None, *, bot_token: bool = True) -> WebClient:

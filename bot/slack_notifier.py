@@ -1,7 +1,9 @@
 """``billing_core.notifications.Notifier`` for Slack: tells the person by DM, off the caller's thread.
 
 Called from the Stripe webhook and the reconcile job, so sending happens on a small pool: a Slack
-429 (honoured with ``Retry-After``) never holds up the webhook's answer.
+429 (honoured with ``Retry-After``) never holds up the webhook's answer. With an ``outbox``
+(``serve`` and ``socket``) each DM is first committed to the database outbox and sent from there
+(``bot.slack_notices``): a restart loses none, and none goes twice.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from slack_sdk import WebClient
 
 from billing_core.views import PaymentMethodView, PaymentView
+from bot.slack_notices import NoticeOutbox
 from bot.workspaces import Workspace
 from handlers.accounts.home import publish_home_for
 from handlers.kit.blocks import Screen
@@ -31,10 +34,13 @@ class SlackNotifier:
     """DMs the Slack user behind a Slack principal, through their workspace's installation;
     other principals are skipped."""
 
-    def __init__(self, client_for: ClientFor, *, executor: Executor | None = None) -> None:
+    def __init__(
+        self, client_for: ClientFor, *, executor: Executor | None = None, outbox: NoticeOutbox | None = None
+    ) -> None:
         self._client_for = client_for
         self._executor = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-notify")
         self._deps: Deps | None = None
+        self.outbox = outbox
 
     def attach(self, deps: Deps) -> None:
         """Also refresh the person's Home tab after telling them (set once the app is built)."""
@@ -50,7 +56,16 @@ class SlackNotifier:
         parsed = parse_principal(principal)
         if parsed is None:
             return
+        event_id = self.outbox.record(principal, screen) if self.outbox is not None else None
+        if event_id is not None:
+            self._executor.submit(self.outbox.deliver, event_id)  # type: ignore[union-attr]
+            return
         self._executor.submit(self._deliver, parsed, screen)
+
+    def refresh_home(self, client: WebClient, slack: SlackPrincipal) -> None:
+        """The person's Home after a notice (once the app is built and ``attach`` ran)."""
+        if self._deps is not None:
+            publish_home_for(self._deps, client, slack.team_id, slack.user_id, slack.enterprise_id)
 
     def _deliver(self, slack: SlackPrincipal, screen: Screen) -> None:
         user_id = slack.user_id

@@ -24,6 +24,7 @@ from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.reminders.messages import ChatContact, PostedMessage, ReminderMessage
 from billing_core.views import Actor
+from bot.slack_rate_limits import RateLimits
 from bot.workspaces import SlackWorkspaces, Workspace
 from handlers.kit.blocks import Block, fallback_text
 from handlers.kit.identity import parse_principal, principal_for
@@ -62,9 +63,12 @@ class SlackReminderSender:
         per_channel_interval: float = 1.0,
         cache_ttl: float = 3600.0,
         monotonic: Callable[[], float] = time.monotonic,
+        limits: RateLimits | None = None,
     ) -> None:
         self.client = client
         self._workspace = workspace
+        # Per (workspace, method): Slack's tier budgets and Retry-After windows (bot.slack_rate_limits).
+        self._limits = limits or RateLimits(monotonic=monotonic)
         self._needs_proof = needs_proof
         self._interval = per_channel_interval
         self._ttl = cache_ttl
@@ -164,12 +168,15 @@ class SlackReminderSender:
                 raise ChatRateLimited(wait)
 
     def _call(self, method: str, **arguments: Any) -> dict[str, Any]:
+        self._limits.acquire(self._workspace, method)  # ChatRateLimited without calling Slack
         try:
             response = getattr(self.client, method)(**arguments)
         except SlackApiError as error:
             status = error.response.status_code
             if status == 429:
-                raise ChatRateLimited(_retry_after(error.response.headers)) from None
+                retry_after = _retry_after(error.response.headers)
+                self._limits.rest(self._workspace, method, retry_after)  # for everyone in this workspace
+                raise ChatRateLimited(retry_after) from None
             code = str(error.response.get("error") or status)
             if code in NOT_FOUND:
                 raise _NotFound(code) from None
@@ -196,9 +203,11 @@ def _retry_after(headers: Any) -> float:
         return 1.0
 
 
-def build_reminder_sender(token: str, base_url: str, *, needs_proof: NeedsProof = _never) -> SlackReminderSender:
+def build_reminder_sender(
+    token: str, base_url: str, *, needs_proof: NeedsProof = _never, limits: RateLimits | None = None
+) -> SlackReminderSender:
     """A sender with its own WebClient; no retry handlers, so a 429 never sleeps a thread."""
-    return SlackReminderSender(reminder_client(token, base_url), needs_proof=needs_proof)
+    return SlackReminderSender(reminder_client(token, base_url), needs_proof=needs_proof, limits=limits)
 
 
 def reminder_client(token: str, base_url: str) -> WebClient:
@@ -229,6 +238,7 @@ class WorkspacesReminderSender:
         self._interval = per_channel_interval
         self._lock = threading.Lock()
         self._senders: dict[str, SlackReminderSender] = {}
+        self._limits = RateLimits()  # outlives a sender rebuilt for a refreshed token
 
     def find_contact(self, email: str) -> ChatContact | None:
         reachable = self._directory.reachable(email)
@@ -281,7 +291,7 @@ class WorkspacesReminderSender:
             if sender is None or sender.client is not client:
                 sender = SlackReminderSender(
                     client, workspace=workspace.key, needs_proof=self._needs_proof,
-                    per_channel_interval=self._interval,
+                    per_channel_interval=self._interval, limits=self._limits,
                 )
                 self._senders[workspace.key] = sender
             return sender

@@ -21,12 +21,13 @@ def socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler:
 
 def run_socket(settings: Settings, *, scheduler: bool) -> None:
     """Connect and serve until interrupted."""
-    from bot.server import build_runtime, start_outbound, start_scheduler
+    from bot.server import build_runtime, report_staff_channel, start_outbound, start_scheduler
 
     if settings.slack_app_token is None:
         raise ConfigurationError("SLACK_APP_TOKEN is required for this mode but is not set")
     runtime = build_runtime(settings, socket_mode=True)
     require_current_schema(runtime.services.db)  # `billing-bot db upgrade` migrates, never a start
+    report_staff_channel(runtime.services)
     start_outbound(runtime.services)
     jobs = start_scheduler(runtime.services, settings) if scheduler else None
     # SIGTERM ends the process like Ctrl-C, through ``finally``: "last seen" is written, not lost.

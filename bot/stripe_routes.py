@@ -121,7 +121,16 @@ def _js(value: str) -> str:
 _STRIPE_JS = """<script src="https://js.stripe.com/v3/"></script>
 <script nonce="__NONCE__">
 const stripe = Stripe(__PK__);
-stripe.handleNextAction({clientSecret: __CS__}).then(() => document.getElementById("done").submit());
+// On session the bank's check is the next action; an autopay charge Stripe refused off session
+// (authentication_required) is confirmed again here, with the same card, now that the payer is present.
+stripe.retrievePaymentIntent(__CS__).then(({paymentIntent}) => {
+  if (paymentIntent && paymentIntent.status === "requires_payment_method") {
+    const error = paymentIntent.last_payment_error;
+    const card = error && error.payment_method ? error.payment_method.id : paymentIntent.payment_method;
+    return stripe.confirmCardPayment(__CS__, {payment_method: card});
+  }
+  return stripe.handleNextAction({clientSecret: __CS__});
+}).then(() => document.getElementById("done").submit());
 </script>"""
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.listener.builtins import TokenRevocationListeners
+from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
 
 from billing_core.audit import AuditLog
@@ -79,3 +80,51 @@ def names_the_authorized_workspace(body: dict[str, Any], context: BoltContext) -
     if context.team_id is not None:
         return team == context.team_id
     return context.enterprise_id is not None and context.enterprise_id in (team, enterprise)
+
+
+def register_team_access_listeners(
+    app: App, directory: PrincipalDirectory, audit: AuditLog,
+    *, forget_workspace: Callable[[str | None, str | None], None],
+    publish_home: Callable[[WebClient, str, str, str | None], None],
+) -> None:
+    """Org-wide (Enterprise Grid) installs: an org admin adds the app to workspaces of the
+    organization (``team_access_granted``) or removes it from some (``team_access_revoked``), with
+    the workspaces in ``event.team_ids`` (docs.slack.dev/reference/events/team_access_granted,
+    .../team_access_revoked; subscribed in manifest.yml).
+
+    Granted: the Home tab is published for the people of those workspaces the bot already knows
+    (no welcome DM: nobody asked for one, and unsolicited DMs are what consent is about). Revoked:
+    those workspaces' identity links and cached clients are forgotten and an audit entry written;
+    the organization's installation stays for its other workspaces.
+    """
+
+    def team_ids(event: dict[str, Any]) -> list[str]:
+        ids = event.get("team_ids")
+        return [team for team in ids if isinstance(team, str) and team][:1000] if isinstance(ids, list) else []
+
+    def granted(ack: Ack, event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        ack()
+        enterprise_id = context.enterprise_id
+        published = 0
+        for team_id in team_ids(event):
+            for principal in directory.known(workspace_prefix(team_id, enterprise_id)):
+                user_id = principal.rsplit(":", 1)[-1]
+                publish_home(client, team_id, user_id, enterprise_id)
+                published += 1
+        audit.record(actor=None, action="slack.team_access_granted", outcome="ok", target=enterprise_id,
+                     detail={"teams": team_ids(event)[:50], "homes_published": published})
+
+    def revoked(ack: Ack, event: dict[str, Any], context: BoltContext) -> None:
+        ack()
+        enterprise_id = context.enterprise_id
+        removed = 0
+        for team_id in team_ids(event):
+            forget_workspace(enterprise_id, team_id)
+            removed += directory.forget(workspace_prefix(team_id, enterprise_id))
+        logger.info("organization %s: access to %d workspace(s) revoked; %d identity link(s) removed",
+                    enterprise_id, len(team_ids(event)), removed)
+        audit.record(actor=None, action="slack.team_access_revoked", outcome="ok", target=enterprise_id,
+                     detail={"teams": team_ids(event)[:50], "identity_links_removed": removed})
+
+    app.event("team_access_granted")(granted)
+    app.event("team_access_revoked")(revoked)

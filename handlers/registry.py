@@ -23,12 +23,13 @@ from handlers.kit.deps import Deps, ShownOutcomes
 from handlers.kit.identity import IdentityResolver
 from handlers.payments import methods, pay
 from handlers.reminders import buttons as reminder_buttons
+from handlers.reminders import consent as reminder_consent
 from handlers.runtime.follow_up import Later
 
 
 def register_listeners(app: App) -> None:
     """Register every listener on ``app``."""
-    for module in (commands, home, pay, methods, navigation, verification, support, reminder_buttons,
+    for module in (commands, home, pay, methods, navigation, verification, support, reminder_buttons, reminder_consent,
                    autopay, chat):
         module.register(app)
     # Events we do not handle are acknowledged (not 404), so Slack does not retry them. After the

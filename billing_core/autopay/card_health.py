@@ -8,6 +8,7 @@ on weekdays in the contact's own time zone); outside them the notice waits for a
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -51,17 +52,25 @@ class CardHealth:
     def __init__(self, *, db: Database, messenger: ContactMessenger | None) -> None:
         self._db = db
         self.messenger = messenger
+        # Re-reads an account's cards from Stripe (account id); set by the composition root.
+        self.refresh_account: Callable[[int], None] | None = None
 
     def run(self, now: datetime, today: date) -> CardHealthResult:
-        """One pass at ``now`` (``today`` in ``BILLING_TIMEZONE``)."""
+        """One pass at ``now`` (``today`` in ``BILLING_TIMEZONE``). Cards about to be told are
+        first re-read from Stripe: the network may have renewed them (no DM then)."""
         result = CardHealthResult()
         if self.messenger is None:
             return result
-        for notice, contact_id, email, card_id, threshold in self._due(today):
+        due = self._due(today)
+        if due and self.refresh_account is not None:
+            for account_id in sorted({account_id for *_, account_id in due}):
+                self.refresh_account(account_id)
+            due = self._due(today)
+        for notice, contact_id, email, card_id, threshold, _ in due:
             self._send(notice, contact_id, email, card_id, threshold, now, result)
         return result
 
-    def _due(self, today: date) -> list[tuple[AutopayNotice, int, str, str, int]]:
+    def _due(self, today: date) -> list[tuple[AutopayNotice, int, str, str, int, int]]:
         last_month = today.year * 12 + today.month - 1 + 2  # cards expiring this month or the next two
         query = (
             select(PaymentMethodRecord, AccountRecord.external_id, AccountRecord.name, ContactRecord.id,
@@ -86,7 +95,7 @@ class CardHealth:
                     card_label=card_label(card), card_expires=f"{card.exp_month:02d}/{card.exp_year % 100:02d}",
                     days_left=days_left,
                 )
-                due.append((notice, contact_id, email, card.stripe_payment_method_id, threshold))
+                due.append((notice, contact_id, email, card.stripe_payment_method_id, threshold, card.account_id))
         return due
 
     @staticmethod

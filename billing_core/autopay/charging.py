@@ -3,27 +3,33 @@
 Each charge goes through the same path as a click (``PaymentService``): a pending payment with
 its idempotency key is committed first, together with the (invoice, attempt) row whose unique key
 makes two passes running at once charge once; then one Stripe call (``off_session``); an unknown
-outcome stays pending for reconcile, never re-sent. The first attempt is made on the due date
+outcome stays pending for reconcile, never re-sent. When the bank wants the cardholder (Stripe's 402
+``authentication_required``), the payment stays open, the contacts get a link to confirm it on
+session, and autopay does not try that invoice again by itself. The first attempt is made on the due date
 (counted in ``BILLING_TIMEZONE``, or within the next days if a pass was missed); after a decline
-it is retried 3 and 7 days after the due date, then left to the contacts and the reminders. An
+it is retried 3 and 7 days after the due date, then left to the contacts and the reminders; a
+hard decline (``declines.py``) is not retried at all. The switch and any open escalation about the
+invoice ("I've already paid") are re-read in the transaction that starts the charge, so turning
+autopay off stops a pass in flight and a reported invoice is not charged. An
 invoice that was already overdue when autopay was turned on is never charged by it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing_core.audit import add_audit_event
+from billing_core.autopay.declines import Decline
 from billing_core.autopay.notices import AutopayNotice, ContactMessenger, NoticeKind, tell_contacts
 from billing_core.autopay.switch import contact_emails
 from billing_core.clock import Clock
@@ -32,9 +38,10 @@ from billing_core.db.tables import (
     AccountRecord,
     AutopayAttemptRecord,
     AutopayRecord,
+    EscalationRecord,
     InvoiceRecord,
 )
-from billing_core.errors import BillingError
+from billing_core.errors import BillingError, NoPaymentMethod
 from billing_core.payments.service import PaymentService
 from billing_core.views import Actor, PaymentView
 
@@ -45,6 +52,10 @@ AUTOPAY_ACTOR = Actor(email="autopay", principal="system:autopay", display_name=
 RETRY_DAYS = (0, 3, 7)
 MAX_ATTEMPTS = len(RETRY_DAYS)
 IN_FLIGHT = ("pending", "requires_action")
+# An attempt the bank wanted the cardholder to confirm, never confirmed: final, not retried.
+UNCONFIRMED = "unconfirmed"
+# A hard decline (lost or stolen card, issuer's "do not try again"): final, not retried.
+NOT_RETRIED = "not_retried"
 # How far back the pass looks for invoices to retry (the last retry's day, and a week to spare).
 LOOKBACK_DAYS = RETRY_DAYS[-1] + 7
 
@@ -99,10 +110,33 @@ def plan_query(today: date) -> Select[Any]:
             InvoiceRecord.amount_paid_minor < InvoiceRecord.amount_due_minor,
             # Stripe Billing collects these itself (collection_method=charge_automatically).
             or_(InvoiceRecord.collection_method.is_(None), InvoiceRecord.collection_method != "charge_automatically"),
+            ~_open_escalation(InvoiceRecord.id),
         )
         .order_by(InvoiceRecord.id, attempt.attempt)
     )
     return query  # type: ignore[no-any-return]
+
+
+def _open_escalation(invoice_id: Any) -> Any:
+    """An open escalation about the invoice ("I've already paid", a question, a dispute)."""
+    return exists().where(EscalationRecord.invoice_id == invoice_id, EscalationRecord.status == "open")
+
+
+class _Held(Exception):
+    """Autopay must not charge this invoice now (the reason is the message)."""
+
+
+def held_now(session: Session, account_id: int, invoice_id: int) -> str | None:
+    """Why autopay must not charge the invoice at this moment, re-read in the charging transaction
+    (the switch's row locked, so turning autopay off stops a pass in flight); None when it may."""
+    enabled = session.scalar(
+        select(AutopayRecord.enabled).where(AutopayRecord.account_id == account_id).with_for_update()
+    )
+    if not enabled:
+        return "autopay was turned off"
+    if session.scalar(select(_open_escalation(invoice_id))):
+        return "an open escalation about the invoice holds it"
+    return None
 
 
 def plan_charges(db: Database, today: date) -> list[DueCharge]:
@@ -149,6 +183,8 @@ class AutopayPass:
         self._payments = payments
         self._tz = timezone
         self.messenger = messenger
+        # Asks Stripe for an account's default card when the local copy has none (account id).
+        self.know_default: Callable[[int], None] | None = None
 
     def today(self) -> date:
         return self._clock.now().astimezone(self._tz).date()
@@ -172,6 +208,9 @@ class AutopayPass:
         now = self._clock.now()
 
         def claim(session: Session, payment: Any) -> None:
+            held = held_now(session, charge.account_id, charge.invoice_id)
+            if held is not None:
+                raise _Held(held)  # rolls the payment back: nothing is sent to Stripe
             session.execute(
                 update(AutopayAttemptRecord)
                 .where(AutopayAttemptRecord.invoice_id == charge.invoice_id,
@@ -185,10 +224,21 @@ class AutopayPass:
             session.flush()  # a concurrent pass's row makes this fail: nothing is committed
 
         try:
-            started = self._payments.start_system_payment(AUTOPAY_ACTOR, charge.invoice_id, source="autopay",
-                                                          claimed=claim)
+            try:
+                started = self._payments.start_system_payment(AUTOPAY_ACTOR, charge.invoice_id, source="autopay",
+                                                              claimed=claim)
+            except NoPaymentMethod:
+                if self.know_default is None:
+                    raise
+                self.know_default(charge.account_id)  # the copy may lag Stripe: ask, then once more
+                started = self._payments.start_system_payment(AUTOPAY_ACTOR, charge.invoice_id, source="autopay",
+                                                              claimed=claim)
         except IntegrityError:
             result.skipped += 1  # another pass claimed this attempt
+            return
+        except _Held as held:
+            logger.info("autopay %s not charged: %s", charge.invoice_number, held)
+            result.skipped += 1
             return
         except BillingError as error:
             logger.info("autopay %s attempt %s skipped: %s", charge.invoice_number, charge.attempt,
@@ -203,7 +253,7 @@ class AutopayPass:
         outcome = self._settle(charge.invoice_id, charge.attempt, "pending", view)
         if outcome == "charged":
             result.charged += 1
-        elif outcome in ("declined", "requires_action"):
+        elif outcome in ("declined", "requires_action", NOT_RETRIED):
             result.declined += 1
         else:
             result.skipped += 1  # outcome unknown: reconcile settles it, the next pass tells them
@@ -226,6 +276,12 @@ class AutopayPass:
     def _settle(self, invoice_id: int, attempt: int, was: str, payment: PaymentView) -> str:
         """Record the attempt's outcome (once: compare-and-set on its status) and tell the contacts."""
         outcome = {"succeeded": "charged", "failed": "declined"}.get(payment.status, payment.status)
+        if outcome == "declined" and was == "requires_action":
+            # The customer was asked to confirm on session and did not: autopay does not retry
+            # what only the cardholder can complete.
+            outcome = UNCONFIRMED
+        elif outcome == "declined" and not Decline(*self._payments.decline_of(payment.id)).worth_retrying:
+            outcome = NOT_RETRIED  # the bank says another try with this card is pointless
         if outcome == was:
             return outcome
         now = self._clock.now()
@@ -265,6 +321,7 @@ def _notice(
 ) -> AutopayNotice | None:
     kinds: dict[str, NoticeKind] = {
         "charged": "charged", "declined": "declined", "requires_action": "needs_authentication",
+        UNCONFIRMED: "declined", NOT_RETRIED: "declined",
     }
     kind = kinds.get(outcome)
     if kind is None:
@@ -273,5 +330,5 @@ def _notice(
     return AutopayNotice(
         kind=kind, account_external_id=account, account_name=name, invoice_number=number, card_label=label,
         reason=payment.failure_reason or "", action_url=payment.action_url or "",
-        retry_on=next_retry(due_on, attempt) if kind == "declined" else None, payment=payment,
+        retry_on=next_retry(due_on, attempt) if outcome == "declined" else None, payment=payment,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +20,8 @@ from billing_core.identity.emails import normalize_email
 from billing_core.views import Actor, PaymentMethodView
 
 WHAT_HAPPENS = "Open invoices will be charged in full on their due date"
+# Who turned autopay off when a payment was disputed (the audit's actor).
+DISPUTE_ACTOR = Actor(email="dispute", principal="system:dispute", display_name="a dispute")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +67,20 @@ class AutopayService:
         self._db = db
         self._clock = clock
         self.messenger = messenger
+        # Asks Stripe for the default card when the local copy has none (set by the composition
+        # root with a Stripe key): autopay's card is Stripe's default, not the copy's.
+        self.know_default: Callable[[Actor, str], None] | None = None
+
+    def _known_default(self, actor: Actor, account_external_id: str) -> None:
+        if self.know_default is not None and isinstance(account_external_id, str) and account_external_id:
+            self.know_default(actor, account_external_id)
 
     def status(self, actor: Actor, account_external_id: str) -> AutopayStatus:
         """Whether autopay is on, and the card it charges (or would charge). One statement: the
         join on the caller's contact row is the membership guard."""
         if not isinstance(account_external_id, str) or not account_external_id:
             raise AccountNotFound(account_external_id)
+        self._known_default(actor, account_external_id)
         card, switch = PaymentMethodRecord, AutopayRecord
         collected = (
             select(func.count(InvoiceRecord.id))
@@ -106,6 +117,7 @@ class AutopayService:
         since, ``AutopayCardChanged`` (they confirm again). Without a default card,
         ``AutopayNeedsDefaultCard``. Already on: nothing changes.
         """
+        self._known_default(actor, account_external_id)
         with self._db.transaction() as session:
             account = require_account(session, actor, account_external_id)
             card = default_card(session, account.id)
@@ -144,6 +156,23 @@ class AutopayService:
             status, emails = _status(session, account), contact_emails(session, account.id)
         if changed:
             self._tell(emails, status, "card_removed", None)
+        return changed
+
+    def pause_for_dispute(self, account_external_id: str, what: str) -> bool:
+        """For the bot itself: a payment of the account was disputed, so autopay stops charging its
+        card until a contact turns it on again; every contact is told. True when it was on."""
+        with self._db.transaction() as session:
+            account = session.scalars(
+                select(AccountRecord).where(AccountRecord.external_id == account_external_id)
+            ).first()
+            if account is None:
+                return False
+            changed = _set(session, account, DISPUTE_ACTOR, enabled=False, now=self._clock.now(),
+                           detail={"reason": "dispute"})
+            status, emails = _status(session, account), contact_emails(session, account.id)
+        if changed:
+            actor = Actor(email=DISPUTE_ACTOR.email, principal=DISPUTE_ACTOR.principal, display_name=what)
+            self._tell(emails, status, "turned_off", actor)
         return changed
 
     def _tell(self, emails: list[str], status: AutopayStatus, kind: NoticeKind, actor: Actor | None) -> None:

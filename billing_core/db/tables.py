@@ -147,6 +147,10 @@ class PaymentRecord(Base):
     source: Mapped[str] = mapped_column(String(16), default="slack", server_default="slack")
     # Stripe's receipt page for the charge (``receipt_url``), when it gave one.
     receipt_url: Mapped[str | None] = mapped_column(Text)
+    # After it succeeded: how much Stripe refunded (``charge.refunded``), and the state of a dispute
+    # about it (``charge.dispute.*``: Stripe's status, e.g. needs_response, won, lost), if any.
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    dispute_status: Mapped[str | None] = mapped_column(String(32))
 
     invoices: Mapped[list[PaymentInvoiceRecord]] = relationship(back_populates="payment")
 
@@ -449,3 +453,35 @@ class OutboundEventRecord(Base):
     last_status: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ContactPreferenceRecord(Base):
+    """One billing contact's notification choices (a person's e-mail on one account).
+
+    ``introduced_at``: the first DM introduced the bot. ``reminders_stopped_at``: "Stop reminders"
+    (reversible from the App Home). ``not_me_at``: "Not me", the address is not this person's;
+    billing staff are told. Either stops reminders to that contact; receipts and security messages
+    still go out.
+    """
+
+    __tablename__ = "billing_contact_preference"
+
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("billing_contact.id", ondelete="CASCADE"), primary_key=True
+    )
+    introduced_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reminders_stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    not_me_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    changed_by: Mapped[str | None] = mapped_column(String(255))  # the principal of the last change
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class TokenRefreshRecord(Base):
+    """The row a Slack installation's token refresh locks, so one replica at a time exchanges its
+    single-use refresh token (``bot.token_rotation``)."""
+
+    __tablename__ = "billing_token_refresh"
+
+    installation: Mapped[str] = mapped_column(String(255), primary_key=True)  # T123, E1:T123 or E1
+    refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    refreshes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

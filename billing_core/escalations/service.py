@@ -57,6 +57,7 @@ MAX_PER_PERSON_PER_HOUR = 5
 MAX_PER_ACCOUNT_PER_DAY = 20
 SYSTEM_PRINCIPAL = "system:reminders"
 SECURITY_PRINCIPAL = "system:security"
+PAYMENTS_PRINCIPAL = "system:payments"
 ALREADY_PAID_DEFAULT = "The customer reports that this invoice is already paid."
 OVERDUE_DEFAULT = "This invoice is still unpaid 30 days after its due date."
 
@@ -217,6 +218,28 @@ class EscalationService:
         self.deliver_soon(view)
         return view
 
+    def raise_payment_alert(self, account_external_id: str, message: str) -> EscalationView | None:
+        """System entry point: a payment billing staff must act on (a late success, a double
+        payment to refund, a dispute). Filed on the account under its first contact, delivered at
+        once (e-mail and the staff channel); None when the account is unknown."""
+        text = validate_message(message)
+        with self._db.transaction() as session:
+            account = session.scalars(
+                select(AccountRecord).where(AccountRecord.external_id == account_external_id)
+            ).first()
+            if account is None:
+                return None
+            contact = session.scalars(
+                select(ContactRecord).where(ContactRecord.account_id == account.id).order_by(ContactRecord.id)
+            ).first()
+            email, name = (contact.email, contact.name) if contact is not None else ("billing-bot", "billing-bot")
+            system = Actor(email=email, principal=PAYMENTS_PRINCIPAL, display_name=name)
+            record = self._insert(session, account, None, "payment_alert", text, "payment", system, name)
+            view = escalation_view(session, record)
+        self._queued(view)
+        self.deliver_soon(view)
+        return view
+
     def list_open(self, actor: Actor) -> list[EscalationView]:
         """The actor's open escalations, newest first."""
         with self._db.read() as session:
@@ -348,7 +371,7 @@ class EscalationService:
         add_audit_event(
             session,
             at=now,
-            actor=None if origin in ("overdue", "security") else actor,
+            actor=None if origin in ("overdue", "security", "payment") else actor,
             account_id=account.id,
             action="escalation.create",
             target=format_reference(record.id),

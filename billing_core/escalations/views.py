@@ -24,6 +24,7 @@ SYSTEM_TOPICS: dict[str, str] = {
     "overdue": "Invoice unpaid 30 days after due",
     "already_paid": "Customer says the invoice is already paid",
     "security": "Possible verification-code guessing",
+    "payment_alert": "Payment needs billing staff",
 }
 TOPICS: dict[str, str] = {**USER_TOPICS, **SYSTEM_TOPICS}
 

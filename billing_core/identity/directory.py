@@ -85,14 +85,30 @@ class PrincipalDirectory:
         mine = tuple(dict.fromkeys(own))
         return Reachable(own=mine, colleagues=tuple(p for p in dict.fromkeys(others) if p not in mine))
 
+    def known(self, principal_prefix: str, *, limit: int = 500) -> list[str]:
+        """The principals starting with ``principal_prefix`` (one workspace's people), most recent first."""
+        with self.db.read() as session:
+            return list(session.scalars(
+                select(PrincipalRecord.principal)
+                .where(PrincipalRecord.principal.like(f"{_escaped(principal_prefix)}%", escape="\\"))
+                .order_by(PrincipalRecord.last_seen_at.desc().nulls_last(), PrincipalRecord.id.desc())
+                .limit(limit)
+            ))
+
     def forget(self, principal_prefix: str) -> int:
         """Remove every principal starting with ``principal_prefix`` (a workspace that uninstalled).
 
         Their identity links and active-account choices go with them; returns how many.
         """
-        escaped = principal_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         with self.db.transaction() as session:
             removed = cast(CursorResult[Any], session.execute(
-                delete(PrincipalRecord).where(PrincipalRecord.principal.like(f"{escaped}%", escape="\\"))
+                delete(PrincipalRecord).where(
+                    PrincipalRecord.principal.like(f"{_escaped(principal_prefix)}%", escape="\\")
+                )
             ))
             return int(removed.rowcount)
+
+
+def _escaped(prefix: str) -> str:
+    """``prefix`` for a ``LIKE`` pattern with ``\\`` as the escape character."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -24,6 +24,7 @@ from billing_core.errors import (
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.settlement import (
     apply_intent,
+    awaits_customer,
     invoice_numbers,
     lock_payment,
     mark_failed,
@@ -36,7 +37,10 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class _Charge:
+class ChargeRequest:
+    """The one Stripe call of a payment, exactly as it is sent, so that a replay with the same
+    idempotency key carries the same parameters (Stripe refuses a key reused with others)."""
+
     payment_id: int
     key: str
     amount_minor: int
@@ -45,9 +49,67 @@ class _Charge:
     payment_method_id: str | None
     account_external_id: str
     invoices: tuple[str, ...]
+    off_session: bool  # the bot's own charge (autopay), not a person's click
     # Stripe Billing (INVOICE_SOURCE=stripe): the Stripe invoices this payment settles.
     stripe_invoices: tuple[str, ...] = ()
-    off_session: bool = False
+
+    @property
+    def pays_invoice(self) -> bool:
+        """One invoice, and it lives in Stripe Billing: pay that Stripe invoice itself, so Stripe
+        marks it paid and never collects it again."""
+        return len(self.invoices) == 1 and len(self.stripe_invoices) == 1
+
+    def send(self, gateway: StripeGateway) -> Intent:
+        """Make (or, with the same key, replay) the call; raises as ``StripeGateway.charge`` does."""
+        if self.pays_invoice:
+            return gateway.pay_invoice(
+                self.stripe_invoices[0], payment_method_id=self.payment_method_id or "",
+                off_session=self.off_session, idempotency_key=self.key,
+            )
+        return gateway.charge(
+            amount_minor=self.amount_minor,
+            currency=self.currency,
+            customer_id=self.customer_id or "",
+            payment_method_id=self.payment_method_id or "",
+            metadata={
+                "billing_payment_id": str(self.payment_id),
+                "billing_payment_key": self.key,
+                "billing_account": self.account_external_id,
+                "billing_invoices": ",".join(self.invoices)[:500],
+            },
+            idempotency_key=self.key,
+            off_session=self.off_session,
+            description=f"{self.account_external_id}: {', '.join(self.invoices) or 'balance'}"[:500],
+            statement_descriptor_suffix=statement_suffix(self.invoices),
+        )
+
+
+def statement_suffix(invoices: tuple[str, ...]) -> str:
+    """What the card statement shows after the account's prefix: the first invoice number (and how
+    many more). Stripe allows 22 characters for prefix and suffix together, at least one letter, and
+    none of ``< > \\ ' " *``: ten characters leave room for any prefix."""
+    number = invoices[0] if invoices else ""
+    first = "".join(ch for ch in number if ch.isascii() and ch.isprintable() and ch not in "<>\\'\"*")
+    text = first[:10] if len(invoices) <= 1 else f"{first[:7]} +{min(len(invoices) - 1, 9)}"
+    return text if any(ch.isalpha() for ch in text) else f"INV {text}"[:10]
+
+
+def charge_request(session: Session, payment: PaymentRecord) -> ChargeRequest:
+    """The charge ``payment`` sends (or sent) to Stripe."""
+    account = session.get(AccountRecord, payment.account_id)
+    assert account is not None
+    return ChargeRequest(
+        payment_id=payment.id,
+        key=payment.idempotency_key,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        customer_id=account.stripe_customer_id,
+        payment_method_id=payment.stripe_payment_method_id,
+        account_external_id=account.external_id,
+        invoices=invoice_numbers(session, payment.id),
+        off_session=payment.source == "autopay",
+        stripe_invoices=_stripe_invoices(session, payment.id),
+    )
 
 
 class SourceCheck(Protocol):
@@ -84,7 +146,7 @@ class PaymentExecutor:
         except PaymentProviderError:
             return self._finish(charge.payment_id, failure="not_charged")  # nothing was sent yet
         try:
-            intent = self._send(charge)
+            intent = charge.send(self._gateway)
         except CardDeclined as declined:
             return self._finish(charge.payment_id, intent=declined.intent, failure=declined.code)
         except PaymentProviderUnavailable as error:
@@ -97,44 +159,22 @@ class PaymentExecutor:
             if reason is not None and self._source is not None:
                 self._source.refresh(charge.stripe_invoices[0])  # released now: close it here too
             return view
-        if charge.stripe_invoices and not _pays_invoice(charge) and intent.status == "succeeded":
+        if charge.stripe_invoices and not charge.pays_invoice and intent.status == "succeeded":
             self._paid_out_of_band(charge.stripe_invoices)
         return self._finish(charge.payment_id, intent=intent)
 
-    def _why_refused(self, charge: _Charge) -> str | None:
+    def _why_refused(self, charge: ChargeRequest) -> str | None:
         """Stripe refused to pay its invoice: most often it was paid or voided there a moment ago.
         Then the payer reads that ("STRIPE-0001 was paid on 3 Dec outside Slack; nothing was charged.")."""
-        if not _pays_invoice(charge) or self._source is None:
+        if not charge.pays_invoice or self._source is None:
             return None
         closed = self._source.closed_at_source(charge.stripe_invoices[0])
         return f"{closed.sentence()}; nothing was charged." if closed is not None else None
 
-    def _send(self, charge: _Charge) -> Intent:
-        """The one call that may charge: one Stripe invoice is paid itself (Stripe then never
-        collects it again); anything else is a PaymentIntent."""
-        if _pays_invoice(charge):
-            return self._gateway.pay_invoice(
-                charge.stripe_invoices[0], payment_method_id=charge.payment_method_id or "",
-                off_session=charge.off_session, idempotency_key=charge.key,
-            )
-        return self._gateway.charge(
-                amount_minor=charge.amount_minor,
-                currency=charge.currency,
-                customer_id=charge.customer_id or "",
-                payment_method_id=charge.payment_method_id or "",
-                metadata={
-                    "billing_payment_id": str(charge.payment_id),
-                    "billing_payment_key": charge.key,
-                    "billing_account": charge.account_external_id,
-                    "billing_invoices": ",".join(charge.invoices)[:500],
-                },
-                idempotency_key=charge.key,
-            )
-
     def _paid_out_of_band(self, invoice_ids: tuple[str, ...]) -> None:
-        """A balance of several invoices was charged as one PaymentIntent: tell Stripe each
-        is paid (``paid_out_of_band``) so it never collects them again. Best effort: a failure is
-        logged for an operator (the invoices are paid here either way)."""
+        """A balance of several invoices was charged as one PaymentIntent: tell Stripe each Stripe
+        invoice is paid (``paid_out_of_band``) so it never collects them again. Best effort: a
+        failure is logged for an operator (the invoices are paid here either way)."""
         for invoice_id in invoice_ids:
             try:
                 self._gateway.mark_invoice_paid(invoice_id)
@@ -142,7 +182,7 @@ class PaymentExecutor:
                 logger.error("Stripe invoice %s was paid through the bot but is still open in Stripe: %s",
                              invoice_id, error)
 
-    def _submit(self, payment_id: int) -> tuple[_Charge | None, PaymentView | None]:
+    def _submit(self, payment_id: int) -> tuple[ChargeRequest | None, PaymentView | None]:
         now = self._clock.now()
         with self._db.transaction() as session:
             payment = session.get(PaymentRecord, payment_id)
@@ -170,22 +210,9 @@ class PaymentExecutor:
                 mark_failed(session, payment, code="closed_at_source", now=now,
                             reason=f"{closed.sentence()}; nothing was charged.")
                 return None, view_of(session, payment)
-            account = session.get(AccountRecord, payment.account_id)
-            assert account is not None
-            return _Charge(
-                payment_id=payment.id,
-                key=payment.idempotency_key,
-                amount_minor=payment.amount_minor,
-                currency=payment.currency,
-                customer_id=account.stripe_customer_id,
-                payment_method_id=payment.stripe_payment_method_id,
-                account_external_id=account.external_id,
-                invoices=invoice_numbers(session, payment.id),
-                stripe_invoices=_stripe_invoices(session, payment.id),
-                off_session=payment.source == "autopay",
-            ), None
+            return charge_request(session, payment), None
 
-    def _card_is_on_account(self, charge: _Charge) -> bool:
+    def _card_is_on_account(self, charge: ChargeRequest) -> bool:
         """Stripe (and above all localstripe) will happily charge another customer's card."""
         if not charge.customer_id or not charge.payment_method_id:
             return False
@@ -213,18 +240,13 @@ class PaymentExecutor:
                     account_id=payment.account_id, target=f"payment:{payment.id}",
                     detail={"error": str(unknown), "request_id": unknown.request_id},
                 )
-            elif intent is not None and (failure is None or intent.status == "requires_action"):
+            elif intent is not None and (failure is None or awaits_customer(intent)):
                 apply_intent(session, payment, intent, now=now, action_url=self._links.url_for(payment.id))
             elif payment.status in ("pending", "requires_action"):
                 if intent is not None and payment.stripe_payment_intent_id is None:
                     payment.stripe_payment_intent_id = intent.id
                 mark_failed(session, payment, code=failure, now=now, reason=reason)
             return view_of(session, payment)
-
-
-def _pays_invoice(charge: _Charge) -> bool:
-    """One invoice, and it lives in Stripe Billing: pay that Stripe invoice itself."""
-    return len(charge.invoices) == 1 and len(charge.stripe_invoices) == 1
 
 
 def _stripe_invoices(session: Session, payment_id: int) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
+from billing_core.payments.states import payment_state, payment_state_sql
 
 COLUMNS: tuple[str, ...] = (
     "payment_id",
@@ -100,7 +101,7 @@ class PaymentExport:
                 PaymentRecord.id,
                 _iso(PaymentRecord.created_at, dialect),
                 _iso(PaymentRecord.settled_at, dialect),
-                PaymentRecord.status,
+                payment_state_sql(),
                 AccountRecord.external_id,
                 AccountRecord.name,
                 InvoiceRecord.number,
@@ -158,7 +159,9 @@ def export_row(session: Session, payment: PaymentRecord) -> ExportRow:
         .order_by(InvoiceRecord.number)
     )
     values = [
-        payment.id, payment.created_at, payment.settled_at, payment.status, account.external_id, account.name,
+        payment.id, payment.created_at, payment.settled_at,
+        payment_state(payment.status, payment.amount_minor, payment.refunded_minor or 0, payment.dispute_status),
+        account.external_id, account.name,
         None, payment.amount_minor, payment.currency, payment.stripe_payment_intent_id, payment.started_by_email,
         payment.source or "slack",
     ]

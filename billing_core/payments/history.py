@@ -20,6 +20,7 @@ from billing_core.db.tables import (
 from billing_core.errors import AccountNotFound
 from billing_core.identity.emails import normalize_email
 from billing_core.money import Money
+from billing_core.payments.states import payment_state
 from billing_core.views import Actor, Page, PaidElsewhereView, PaymentView
 
 
@@ -29,6 +30,8 @@ def payment_view(account: AccountRecord, payment: PaymentRecord, numbers: tuple[
         account_external_id=account.external_id,
         amount=Money(payment.amount_minor, payment.currency),
         status=payment.status,
+        state=payment_state(payment.status, payment.amount_minor, payment.refunded_minor or 0, payment.dispute_status),
+        refunded=Money(payment.refunded_minor or 0, payment.currency),
         created_at=payment.created_at,
         invoice_numbers=numbers,
         card_brand=payment.card_brand,
@@ -181,17 +184,21 @@ _PAYMENT_COLUMNS = (
     PaymentRecord.settled_at,
     PaymentRecord.stripe_payment_intent_id,
     PaymentRecord.receipt_url,
+    PaymentRecord.refunded_minor,
+    PaymentRecord.dispute_status,
 )
 
 
 def _payment_from_row(account_external_id: str, row: Any, numbers: tuple[str, ...]) -> PaymentView:
     (payment_id, amount, currency, status, created_at, brand, last4, failure, action_url, settled_at,
-     intent_id, receipt_url) = row
+     intent_id, receipt_url, refunded, dispute) = row
     return PaymentView(
         id=payment_id,
         account_external_id=account_external_id,
         amount=Money(amount, currency),
         status=status,
+        state=payment_state(status, amount, refunded or 0, dispute),
+        refunded=Money(refunded or 0, currency),
         created_at=created_at,
         invoice_numbers=numbers,
         card_brand=brand,

@@ -7,6 +7,7 @@ default card). New cards are only ever entered on a Stripe-hosted Checkout page.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -103,6 +104,41 @@ class PaymentMethodService:
             if refresh:
                 raise
             return cached
+
+    def know_default(self, actor: Actor, account_external_id: str) -> None:
+        """Make sure the copy knows the account's default card: when it has none (never copied, or
+        the default was set in Stripe), ask Stripe, which is the source of truth. Quiet when Stripe
+        cannot answer (the copy is used as it is)."""
+        account_id, customer_id, cached, _ = self._cached(actor, account_external_id)
+        if customer_id is not None and not any(card.is_default for card in cached):
+            with contextlib.suppress(PaymentProviderError):
+                refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
+
+    def refresh_of(self, account_id: int) -> None:
+        """For the bot's own jobs (card health, before an expiry DM): the account's cards as Stripe
+        has them now (the card network may have renewed one); quiet when Stripe cannot answer."""
+        with self._db.read() as session:
+            customer_id = session.scalar(
+                select(AccountRecord.stripe_customer_id).where(AccountRecord.id == account_id)
+            )
+        if customer_id:
+            with contextlib.suppress(PaymentProviderError):
+                refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
+
+    def know_default_of(self, account_id: int) -> None:
+        """For the bot's own jobs (autopay): as ``know_default``, by account id, no membership check."""
+        with self._db.read() as session:
+            customer_id = session.scalar(
+                select(AccountRecord.stripe_customer_id).where(AccountRecord.id == account_id)
+            )
+            has_default = session.scalar(
+                select(PaymentMethodRecord.id).where(
+                    PaymentMethodRecord.account_id == account_id, PaymentMethodRecord.is_default.is_(True)
+                )
+            )
+        if customer_id and has_default is None:
+            with contextlib.suppress(PaymentProviderError):
+                refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
 
     def _stale(self, refreshed_at: datetime | None, max_age: timedelta) -> bool:
         return refreshed_at is None or self._clock.now() - refreshed_at >= max_age

@@ -11,9 +11,10 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing_core.db.tables import AccountRecord, PaymentRecord
+from billing_core.db.tables import AccountRecord, ContactRecord, PaymentRecord
 from billing_core.identity.emails import is_valid_email
 from billing_core.mail_headers import one_line
 from billing_core.money import Money
@@ -28,22 +29,30 @@ def payment_reference(payment_id: int) -> str:
 
 
 def record_receipt(session: Session, payment: PaymentRecord, numbers: tuple[str, ...], *, now: datetime) -> None:
-    """Queue the receipt for ``payment`` (succeeded) to its payer, when receipts are on."""
-    if not is_valid_email(payment.started_by_email):
-        return
+    """Queue the receipt for ``payment`` (succeeded) to its payer, when receipts are on. A charge
+    the bot made itself (autopay) has no person who clicked: each of the account's contacts gets it,
+    as they get its DM."""
     account = session.get(AccountRecord, payment.account_id)
     assert account is not None
-    record_event(
-        session, channel=EMAIL, type=RECEIPT, subject=f"payment:{payment.id}", now=now,
-        data={
-            "to": payment.started_by_email.strip().lower(), "payment_id": payment.id,
-            "reference": payment_reference(payment.id), "account_name": account.name,
-            "amount": payment.amount_minor, "currency": payment.currency, "invoices": list(numbers),
-            "card_brand": payment.card_brand or "", "card_last4": payment.card_last4 or "",
-            "stripe_payment_intent_id": payment.stripe_payment_intent_id or "",
-            "paid_at": (payment.settled_at or now).isoformat(), "receipt_url": payment.receipt_url or "",
-        },
-    )
+    if is_valid_email(payment.started_by_email):
+        recipients = [payment.started_by_email.strip().lower()]
+    elif payment.source == "autopay":
+        emails = session.scalars(select(ContactRecord.email).where(ContactRecord.account_id == account.id))
+        recipients = sorted({e.strip().lower() for e in emails if is_valid_email(e)})
+    else:
+        return
+    for recipient in recipients:
+        record_event(
+            session, channel=EMAIL, type=RECEIPT, subject=f"payment:{payment.id}", now=now,
+            data={
+                "to": recipient, "payment_id": payment.id,
+                "reference": payment_reference(payment.id), "account_name": account.name,
+                "amount": payment.amount_minor, "currency": payment.currency, "invoices": list(numbers),
+                "card_brand": payment.card_brand or "", "card_last4": payment.card_last4 or "",
+                "stripe_payment_intent_id": payment.stripe_payment_intent_id or "",
+                "paid_at": (payment.settled_at or now).isoformat(), "receipt_url": payment.receipt_url or "",
+            },
+        )
 
 
 def build_receipt_email(event_id: str, data: dict[str, Any], *, sender: str) -> EmailMessage:

@@ -43,6 +43,7 @@ from billing_core.errors import (
     PaymentInProgress,
     PaymentMethodNotFound,
     PaymentNotFound,
+    PaymentProviderError,
 )
 from billing_core.notifications import Notifier
 from billing_core.payments.auth_links import AuthLinks
@@ -251,7 +252,8 @@ class PaymentService:
 
     def for_authentication(self, payment_id: int) -> tuple[PaymentView, str | None]:
         """For the authentication page (the token in its URL is the authority, not an Actor):
-        the payment and, while it awaits authentication, the PaymentIntent's client secret."""
+        the payment and, while it awaits the cardholder (3-D Secure on session, or an autopay
+        charge the customer must confirm on session), the PaymentIntent's client secret."""
         with self._db.read() as session:
             payment = session.get(PaymentRecord, payment_id)
             if payment is None:
@@ -260,6 +262,22 @@ class PaymentService:
         if view.status != "requires_action" or view.stripe_payment_intent_id is None:
             return view, None
         return view, self._gateway.retrieve_intent(view.stripe_payment_intent_id).client_secret
+
+    def decline_of(self, payment_id: int) -> tuple[str | None, str | None]:
+        """For the bot's own jobs (autopay): the bank's decline code and advice code of a failed
+        payment, asked of Stripe (the PaymentIntent's ``last_payment_error``); (None, None) when
+        Stripe has no intent for it or cannot be asked."""
+        with self._db.read() as session:
+            intent_id = session.scalar(
+                select(PaymentRecord.stripe_payment_intent_id).where(PaymentRecord.id == payment_id)
+            )
+        if intent_id is None:
+            return None, None
+        try:
+            intent = self._gateway.retrieve_intent(intent_id)
+        except PaymentProviderError:
+            return None, None
+        return intent.failure_code, intent.advice_code
 
     def refresh(self, payment_id: int) -> PaymentView:
         """Ask Stripe how the payment stands now and settle it (the payer is told if it finished)."""

@@ -47,6 +47,14 @@ def failure_reason(code: str | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class LateSuccess:
+    """Stripe charged a payment we had marked failed: its invoices, and those paid again since."""
+
+    invoices: tuple[str, ...]
+    paid_again: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Settled:
     """What ``apply_intent`` did: the payment after it, and whether it changed."""
 
@@ -54,6 +62,7 @@ class Settled:
     changed: bool
     account_name: str
     principal: str
+    late: LateSuccess | None = None
 
 
 def invoice_numbers(session: Session, payment_id: int) -> tuple[str, ...]:
@@ -141,19 +150,34 @@ def lock_payment(session: Session, payment_id: int) -> PaymentRecord:
     return payment
 
 
+def _same_amount(session: Session, payment: PaymentRecord, intent: Intent, *, now: datetime) -> bool:
+    """Never settle on a PaymentIntent for another amount: audited, and left to a person."""
+    if intent.amount_minor == payment.amount_minor and intent.currency == payment.currency:
+        return True
+    add_audit_event(
+        session, at=now, actor=None, action="payment.mismatch", outcome="ignored",
+        account_id=payment.account_id, target=f"payment:{payment.id}",
+        detail={"payment_intent": intent.id, "amount_minor": intent.amount_minor},
+    )
+    return False
+
+
+def awaits_customer(intent: Intent) -> bool:
+    """Whether the intent waits for the cardholder: the bank asked for 3-D Secure on session
+    (``requires_action``), or Stripe refused an off-session charge with ``authentication_required``
+    and the customer must confirm it on session (``requires_payment_method``)."""
+    return intent.status == "requires_action" or (
+        intent.status == "requires_payment_method" and intent.failure_code == "authentication_required"
+    )
+
+
 def apply_intent(
     session: Session, payment: PaymentRecord, intent: Intent, *, now: datetime, action_url: str | None
 ) -> bool:
     """Bring ``payment`` in line with ``intent``. True when its status changed."""
     if payment.status not in OPEN_STATUSES:
         return False
-    if intent.amount_minor != payment.amount_minor or intent.currency != payment.currency:
-        # Never settle on a PaymentIntent for another amount: leave it to a person.
-        add_audit_event(
-            session, at=now, actor=None, action="payment.mismatch", outcome="ignored",
-            account_id=payment.account_id, target=f"payment:{payment.id}",
-            detail={"payment_intent": intent.id, "amount_minor": intent.amount_minor},
-        )
+    if not _same_amount(session, payment, intent, now=now):
         return False
     if payment.stripe_payment_intent_id is None:
         payment.stripe_payment_intent_id = intent.id
@@ -161,7 +185,7 @@ def apply_intent(
     if intent.status == "succeeded":
         payment.receipt_url = intent.receipt_url or payment.receipt_url
         mark_succeeded(session, payment, now=now)
-    elif intent.status == "requires_action":
+    elif awaits_customer(intent):
         payment.status = "requires_action"
         payment.action_url = action_url
         payment.updated_at = now
@@ -170,3 +194,39 @@ def apply_intent(
         mark_failed(session, payment, code=code, now=now)
     # processing / requires_confirmation: still under way; stays as it is.
     return payment.status != before
+
+
+def apply_late_success(
+    session: Session, payment: PaymentRecord, intent: Intent, *, now: datetime
+) -> LateSuccess | None:
+    """A success Stripe reports for a payment already marked failed (reconcile gave up on it, say):
+    the customer was charged, so the payment is settled as succeeded and its invoices credited.
+    Invoices paid again in between (or held by another payment) are returned: a double payment for
+    billing staff to refund. None when this is no such late success."""
+    if payment.status != "failed" or intent.status != "succeeded":
+        return None
+    if payment.stripe_payment_intent_id not in (None, intent.id):
+        return None
+    if not _same_amount(session, payment, intent, now=now):
+        return None
+    payment.stripe_payment_intent_id = intent.id
+    invoices = list(
+        session.scalars(
+            select(InvoiceRecord)
+            .join(PaymentInvoiceRecord, PaymentInvoiceRecord.invoice_id == InvoiceRecord.id)
+            .where(PaymentInvoiceRecord.payment_id == payment.id)
+            .order_by(InvoiceRecord.number)
+        )
+    )
+    paid_again = tuple(
+        i.number for i in invoices
+        if i.status == "paid" or i.amount_paid_minor >= i.amount_due_minor or i.payment_lock_id is not None
+    )
+    payment.receipt_url = intent.receipt_url or payment.receipt_url
+    mark_succeeded(session, payment, now=now)
+    add_audit_event(
+        session, at=now, actor=None, action="payment.late_success", outcome="succeeded",
+        account_id=payment.account_id, target=f"payment:{payment.id}",
+        detail={"payment_intent": intent.id, "paid_again": list(paid_again)},
+    )
+    return LateSuccess(invoices=tuple(i.number for i in invoices), paid_again=paid_again)

@@ -1,13 +1,14 @@
 """The Stripe gateway: the only module that imports ``stripe``.
 
-It sends only parameters that both Stripe and localstripe accept (localstripe refuses anything it
-does not know, ``description`` included), turns Stripe objects into small frozen values, and maps
-Stripe errors to domain errors, keeping Stripe's ``request_id``.
+It sends the parameters Stripe documents (``description`` and ``statement_descriptor_suffix``, which
+localstripe refuses, only to Stripe itself unless told), turns Stripe objects into small frozen
+values, and maps Stripe errors to domain errors, keeping Stripe's ``request_id``.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -23,9 +24,11 @@ from billing_core.errors import (
 from billing_core.payments.stripe_invoices import BillingInvoice, billing_invoice_from
 
 WEBHOOK_TOLERANCE_SECONDS = 300
-# How many recent PaymentIntents ``find_payment_intent`` scans. localstripe can neither search nor
-# filter the list by customer, so we page through the newest ones and match our metadata key.
+CHECKOUT_LIFETIME_SECONDS = 3600
+# How many of a customer's recent PaymentIntents ``find_intent`` scans for our metadata key.
 _FIND_SCAN_LIMIT = 1000
+# Since API version 2022-11-15 a PaymentIntent's ``latest_charge`` is an id unless expanded.
+_EXPAND_CHARGE = ["latest_charge"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,8 @@ class Intent:
     client_secret: str | None = None
     failure_code: str | None = None
     failure_message: str | None = None
+    # The issuer's advice on a decline (``do_not_try_again``, ``try_again_later``, ...), if any.
+    advice_code: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
     # The charge's receipt page, when Stripe gives one (localstripe does not).
     receipt_url: str | None = None
@@ -104,6 +109,7 @@ def intent_from(data: Any) -> Intent:
         client_secret=raw.get("client_secret"),
         failure_code=error.get("decline_code") or error.get("code"),
         failure_message=error.get("message"),
+        advice_code=error.get("advice_code"),
         metadata={str(k): str(v) for k, v in (raw.get("metadata") or {}).items()},
         receipt_url=_receipt_url(raw.get("latest_charge")),
     )
@@ -140,6 +146,7 @@ def _provider_error(error: stripe.StripeError) -> PaymentProviderError:
     unknown = (
         isinstance(error, stripe.APIConnectionError | stripe.RateLimitError)
         or status >= 500
+        or status == 409  # the same idempotency key is still in progress at Stripe
         or (isinstance(error, stripe.APIError) and status == 0)
     )
     if unknown:
@@ -158,8 +165,14 @@ class StripeGateway:
         connect_timeout: float = 5.0,
         read_timeout: float = 20.0,
         max_network_retries: int = 0,
+        describe_payments: bool | None = None,
     ) -> None:
         self.api_base = api_base.rstrip("/")
+        # ``description`` and ``statement_descriptor_suffix`` name the invoices in the Dashboard and
+        # on the card statement; localstripe refuses both, so by default only Stripe itself gets them.
+        self.describe_payments = (
+            describe_payments if describe_payments is not None else self.api_base == "https://api.stripe.com"
+        )
         self._client = stripe.StripeClient(
             api_key,
             base_addresses={"api": self.api_base},
@@ -249,6 +262,9 @@ class StripeGateway:
                 "success_url": success_url,
                 "cancel_url": cancel_url,
                 "metadata": dict(metadata),
+                # The page is a bearer link into the customer's wallet: an hour, not Stripe's default
+                # 24 (30 minutes is Stripe's shortest); checkout.session.expired then closes it.
+                "expires_at": int(time.time()) + CHECKOUT_LIFETIME_SECONDS,
             }
             session = self._client.v1.checkout.sessions.create(params=cast(Any, params))
         except stripe.StripeError as error:
@@ -267,28 +283,46 @@ class StripeGateway:
         payment_method_id: str,
         metadata: Mapping[str, str],
         idempotency_key: str,
+        off_session: bool,
+        description: str | None = None,
+        statement_descriptor_suffix: str | None = None,
     ) -> Intent:
-        """Create and confirm an off-session PaymentIntent.
+        """Create and confirm a PaymentIntent, its charge expanded (so the receipt link is known).
+
+        ``off_session`` says who started it, as Stripe defines it: False for a person's own click
+        (customer-initiated: when the bank wants 3-D Secure, Stripe answers ``requires_action`` and
+        the payer authenticates), True for autopay (merchant-initiated: the customer "isn't in your
+        checkout flow and can't authenticate", so Stripe answers 402 ``authentication_required``
+        and leaves the intent in ``requires_payment_method`` until the customer confirms it on
+        session).
 
         Returns the intent (succeeded, requires_action, processing, ...). Raises ``CardDeclined``
-        when the card is refused (real Stripe's 402 ``authentication_required`` comes back as a
-        ``CardDeclined`` carrying the ``requires_action`` intent) and ``PaymentProviderUnavailable``
-        when the outcome is unknown.
+        when the card is refused (the 402 above included, carrying the intent when Stripe names it)
+        and ``PaymentProviderUnavailable`` when the outcome is unknown.
         """
         if not isinstance(amount_minor, int) or isinstance(amount_minor, bool):
             raise TypeError("amount must be an int of minor units")
         try:
+            params: dict[str, Any] = {
+                "amount": amount_minor,
+                "currency": currency,
+                "customer": customer_id,
+                "payment_method": payment_method_id,
+                # Cards are all we save (Checkout collects only cards); naming the type keeps Stripe
+                # from demanding a return_url for redirect-based methods on confirm.
+                "payment_method_types": ["card"],
+                "confirm": True,
+                "metadata": dict(metadata),
+                "expand": _EXPAND_CHARGE,
+            }
+            if off_session:
+                params["off_session"] = True
+            if self.describe_payments and description:
+                params["description"] = description
+            if self.describe_payments and statement_descriptor_suffix:
+                params["statement_descriptor_suffix"] = statement_descriptor_suffix
             intent = self._client.v1.payment_intents.create(
-                params={
-                    "amount": amount_minor,
-                    "currency": currency,
-                    "customer": customer_id,
-                    "payment_method": payment_method_id,
-                    "confirm": True,
-                    "off_session": True,
-                    "metadata": dict(metadata),
-                },
-                options={"idempotency_key": idempotency_key},
+                params=cast(Any, params), options={"idempotency_key": idempotency_key}
             )
         except stripe.CardError as error:
             raise self._declined(error) from error
@@ -308,30 +342,52 @@ class StripeGateway:
         )
 
     def retrieve_intent(self, intent_id: str) -> Intent:
+        """The intent as it stands, its charge expanded (``latest_charge`` is otherwise an id)."""
         try:
-            return intent_from(self._client.v1.payment_intents.retrieve(intent_id))
+            return intent_from(self._client.v1.payment_intents.retrieve(intent_id, params={"expand": _EXPAND_CHARGE}))
         except stripe.StripeError as error:
             raise _provider_error(error) from error
 
     def cancel_intent(self, intent_id: str) -> Intent:
         try:
-            return intent_from(self._client.v1.payment_intents.cancel(intent_id))
+            return intent_from(self._client.v1.payment_intents.cancel(intent_id, params={"expand": _EXPAND_CHARGE}))
         except stripe.StripeError as error:
             raise _provider_error(error) from error
 
-    def find_intent(self, payment_key: str) -> Intent | None:
-        """The PaymentIntent whose metadata names our payment key, among the most recent ones.
+    def find_intent(self, payment_key: str, *, customer_id: str | None) -> Intent | None:
+        """The PaymentIntent whose metadata names our payment key, among the customer's most recent
+        ones (Stripe filters the list by customer).
 
-        For the crash between Stripe's answer and our commit: the id never reached our database.
+        For the crash between Stripe's answer and our commit, once the idempotency window in which
+        the create can be replayed is over: the id never reached our database.
         """
+        if not customer_id:
+            return None
+        filtered: dict[str, Any] = {"limit": 100, "customer": customer_id, "expand": ["data.latest_charge"]}
         try:
-            page = self._client.v1.payment_intents.list(params={"limit": 100})
+            return self._scan(filtered, payment_key, customer_id)
+        except stripe.InvalidRequestError as error:
+            if error.http_status != 400:
+                raise _provider_error(error) from error
+        # A Stripe-compatible server that cannot filter by customer (localstripe, in the demo).
+        try:
+            return self._scan({"limit": 100, "expand": ["data.latest_charge"]}, payment_key, customer_id)
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+
+    def _scan(self, params: dict[str, Any], payment_key: str, customer_id: str) -> Intent | None:
+        """The first of up to ``_FIND_SCAN_LIMIT`` listed intents of the customer carrying our key.
+        Raises ``InvalidRequestError`` as Stripe does; any other Stripe error as a domain error."""
+        try:
+            page = self._client.v1.payment_intents.list(params=cast(Any, params))
             for seen, intent in enumerate(page.auto_paging_iter()):
                 if seen >= _FIND_SCAN_LIMIT:
                     break
                 found = intent_from(intent)
-                if found.metadata.get("billing_payment_key") == payment_key:
+                if found.customer_id == customer_id and found.metadata.get("billing_payment_key") == payment_key:
                     return found
+        except stripe.InvalidRequestError:
+            raise
         except stripe.StripeError as error:
             raise _provider_error(error) from error
         return None

@@ -22,19 +22,26 @@ from billing_core.errors import InvalidWebhook, PaymentProviderError
 from billing_core.notifications import Notifier
 from billing_core.payments.card_cache import refresh_cards
 from billing_core.payments.reconcile import Reconciler
+from billing_core.payments.refunds import RefundsAndDisputes
 from billing_core.payments.stripe_gateway import StripeGateway, intent_from
 from billing_core.payments.stripe_invoices import BillingInvoice, billing_invoice_from
 from billing_core.views import PaymentMethodView
 
 PAYMENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.requires_action")
-CARD_EVENTS = ("payment_method.attached", "payment_method.detached", "payment_method.updated", "customer.updated")
-CARD_SETUP_EVENTS = ("checkout.session.completed", "setup_intent.succeeded")
+CARD_EVENTS = (
+    "payment_method.attached", "payment_method.detached", "payment_method.updated",
+    # The card network renewed the card (new expiry or number): the copy, and expiry DMs, follow.
+    "payment_method.automatically_updated", "customer.updated",
+)
+CARD_SETUP_EVENTS = ("checkout.session.completed", "checkout.session.expired", "setup_intent.succeeded")
+REFUND_EVENTS = ("charge.refunded",)
+DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed")
 # With INVOICE_SOURCE=stripe: the Stripe Billing invoices of the bot's customers.
 INVOICE_EVENTS = (
     "invoice.finalized", "invoice.updated", "invoice.paid", "invoice.voided", "invoice.marked_uncollectible",
 )
 # Every event ``apply`` acts on: the ones to enable on the Stripe webhook endpoint (README).
-HANDLED_EVENTS = PAYMENT_EVENTS + CARD_SETUP_EVENTS + CARD_EVENTS + INVOICE_EVENTS
+HANDLED_EVENTS = PAYMENT_EVENTS + CARD_SETUP_EVENTS + CARD_EVENTS + REFUND_EVENTS + DISPUTE_EVENTS + INVOICE_EVENTS
 
 
 class InvoiceSink(Protocol):
@@ -64,6 +71,7 @@ class StripeWebhookService:
         self._notifier = notifier
         self._secret = secret or ""
         self._invoices = invoices
+        self.refunds: RefundsAndDisputes | None = RefundsAndDisputes(db=db, clock=clock, notifier=notifier)
 
     def handle(self, payload: bytes, signature_header: str | None) -> str:
         """Apply one delivery. Returns ``applied``, ``ignored`` or ``duplicate``.
@@ -102,8 +110,14 @@ class StripeWebhookService:
             if self._invoices is None:
                 return "ignored"  # invoices come from imports and the push API
             return "applied" if self._invoices.apply(billing_invoice_from(obj)) != "ignored" else "ignored"
+        if event_type in REFUND_EVENTS and obj.get("object") == "charge" and self.refunds is not None:
+            return "applied" if self.refunds.refunded(obj) else "ignored"
+        if event_type in DISPUTE_EVENTS and obj.get("object") == "dispute" and self.refunds is not None:
+            return "applied" if self.refunds.dispute(event_type, obj) else "ignored"
         if event_type == "checkout.session.completed" and obj.get("mode") == "setup":
             return self._card_setup_completed(obj)
+        if event_type == "checkout.session.expired" and obj.get("mode") == "setup":
+            return self._card_setup_expired(obj)
         if event_type == "setup_intent.succeeded":
             return self._setup_intent_succeeded(obj)
         if event_type in CARD_EVENTS:
@@ -129,6 +143,31 @@ class StripeWebhookService:
             return None
         cards = refresh_cards(self._db, self._gateway, self._clock, row.id, customer_id)
         return _Refreshed(account_id=row.id, account_name=row.name, cards=cards)
+
+    def _card_setup_expired(self, obj: dict[str, Any]) -> str:
+        """The hosted page's hour is up: its card setup is closed (a late completion changes nothing)."""
+        session_id = _id(obj.get("id"))
+        if session_id is None:
+            return "ignored"
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            setup = session.scalars(
+                select(CardSetupRecord).where(CardSetupRecord.checkout_session_id == session_id)
+            ).first()
+            if setup is None:
+                return "ignored"
+            closed = session.execute(
+                update(CardSetupRecord)
+                .where(CardSetupRecord.id == setup.id, CardSetupRecord.status == "open")
+                .values(status="expired")
+                .execution_options(synchronize_session=False)
+            )
+            if closed.rowcount == 1:  # type: ignore[attr-defined]
+                add_audit_event(
+                    session, at=now, actor=None, action="card.setup_expired", outcome="expired",
+                    account_id=setup.account_id, target=session_id, detail={"requested_by": setup.requested_by_email},
+                )
+        return "applied"
 
     def _setup_intent_succeeded(self, obj: dict[str, Any]) -> str:
         refreshed = self._refresh(obj.get("customer"))

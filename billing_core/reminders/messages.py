@@ -68,6 +68,9 @@ class ReminderMessage:
     lines: tuple[ReminderLine, ...]
     withheld: bool = False  # only "a reminder is waiting" until the recipient proves the address
     today: date | None = None
+    # The contact's first DM: it says who the bot is and why they hear from it, with "Not me" and
+    # "Stop reminders" (billing_core.reminders.preferences).
+    introduce: bool = False
 
     @property
     def all_paid(self) -> bool:

@@ -33,9 +33,11 @@ from billing_core.db.tables import (
     AccountRecord,
     AutopayAttemptRecord,
     AutopayRecord,
+    ContactPreferenceRecord,
     ContactRecord,
     InvoiceRecord,
     PaymentMethodRecord,
+    PrincipalRecord,
     ReminderDeliveryRecord,
     ReminderPauseRecord,
 )
@@ -71,6 +73,7 @@ class DueReminder:
     email: str
     contact_name: str
     line: ReminderLine
+    introduce: bool = False  # the contact's first DM: the bot introduces itself, with the ways out
 
 
 class ReminderGroup:
@@ -163,6 +166,14 @@ def due_query(schedule: ReminderSchedule, window: PlanWindow, *, after: str | No
         pause.contact_id == ContactRecord.id,
         pause.until > window.now,
     )
+    preference = ContactPreferenceRecord
+    # "Stop reminders" or "Not me" (billing_core.reminders.preferences): no reminders to that contact.
+    opted_out = exists().where(
+        preference.contact_id == ContactRecord.id,
+        or_(preference.reminders_stopped_at.is_not(None), preference.not_me_at.is_not(None)),
+    )
+    introduced = exists().where(preference.contact_id == ContactRecord.id, preference.introduced_at.is_not(None))
+    used_the_app = exists().where(PrincipalRecord.email == ContactRecord.email)
     query = (
         select(
             InvoiceRecord.id,
@@ -179,6 +190,7 @@ def due_query(schedule: ReminderSchedule, window: PlanWindow, *, after: str | No
             InvoiceRecord.due_on,
             case((step <= 0, _autopay_card()), else_=None).label("autopay_card"),
             InvoiceRecord.document_url,
+            case((or_(introduced, used_the_app), False), else_=True).label("introduce"),
         )
         .join(ContactRecord, ContactRecord.account_id == InvoiceRecord.account_id)
         .join(AccountRecord, AccountRecord.id == InvoiceRecord.account_id)
@@ -187,6 +199,7 @@ def due_query(schedule: ReminderSchedule, window: PlanWindow, *, after: str | No
             InvoiceRecord.due_on <= first_cutoff,
             ~delivered,
             ~paused,
+            ~opted_out,
             or_(step <= 0, ~_autopay_pending()),
         )
         .order_by(ContactRecord.email, "step", AccountRecord.external_id, InvoiceRecord.number)
@@ -328,7 +341,7 @@ def _split(email: str, step: int, run: list[Any]) -> Iterator[ReminderGroup]:
 
 def _reminder(row: Any) -> DueReminder:
     (invoice_id, contact_id, step, email, contact_name, account_id, account_name, number,
-     due_minor, paid_minor, currency, due_on, autopay_card, document_url) = row
+     due_minor, paid_minor, currency, due_on, autopay_card, document_url, introduce) = row
     line = ReminderLine(
         account_external_id=account_id,
         account_name=account_name,
@@ -338,7 +351,7 @@ def _reminder(row: Any) -> DueReminder:
         autopay_card=_card_label(autopay_card),
         document_url=document_url,
     )
-    return DueReminder(invoice_id, contact_id, int(step), email, contact_name, line)
+    return DueReminder(invoice_id, contact_id, int(step), email, contact_name, line, bool(introduce))
 
 
 def _card_label(brand_last4: str | None) -> str:

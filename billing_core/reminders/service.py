@@ -26,6 +26,7 @@ from billing_core.reminders.messages import PostedMessage, ReminderLine, Reminde
 from billing_core.reminders.overdue import OverdueEscalator, escalate_overdue
 from billing_core.reminders.pauses import ALREADY_PAID, SNOOZE, pause
 from billing_core.reminders.plan import PlanWindow, group_reminders, iter_due
+from billing_core.reminders.preferences import ContactPreferences
 from billing_core.reminders.reveal import reveal_withheld
 from billing_core.reminders.schedule import ReminderSchedule
 from billing_core.reminders.sent import invoices_in_dm
@@ -77,6 +78,8 @@ class ReminderService:
         self._sleep = sleep
         # Card health (``billing_core.autopay.card_health``) rides on the sweep when wired.
         self.card_health: CardHealth | None = None
+        # Consent: "Stop reminders", "Not me" and the Home's switch; the sweep's plan honours them.
+        self.preferences = ContactPreferences(db=db, clock=clock)
 
     def window(self, now: datetime | None = None) -> PlanWindow:
         moment = now or self._clock.now()

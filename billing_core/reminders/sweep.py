@@ -22,6 +22,7 @@ from billing_core.reminders.plan import (
     ReminderGroup,
     iter_groups,
 )
+from billing_core.reminders.preferences import mark_introduced
 from billing_core.reminders.schedule import ReminderSchedule, within_business_hours, zone_or_utc
 
 
@@ -129,7 +130,8 @@ class DeliveryPass:
             if not claimed:
                 return
             message = ReminderMessage(group.step, group.contact_name, tuple(r.line for _, r in claimed),
-                                      withheld=pending.contact.needs_proof, today=self._window.today)
+                                      withheld=pending.contact.needs_proof, today=self._window.today,
+                                      introduce=any(r.introduce for _, r in claimed))
             posted = self._sender.send_reminder(pending.contact, message)
         except ChatRateLimited as limited:
             if claimed:
@@ -147,5 +149,8 @@ class DeliveryPass:
             self._db, [i for i, _ in claimed], at=self._window.now, channel=posted.channel, ts=posted.ts,
             workspace=posted.workspace, withheld=message.withheld,
         )
+        if message.introduce:
+            with self._db.transaction() as session:
+                mark_introduced(session, (r.contact_id for _, r in claimed), self._window.now)
         self._result.sent += len(claimed)
         self._result.messages += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import importlib.util
 import os
 import signal
 import socket
@@ -51,6 +52,8 @@ class LocalStripeProcess:
         return self._proc.pid if self._proc is not None else None
 
     def start(self) -> LocalStripeProcess:
+        if importlib.util.find_spec("localstripe") is None:
+            raise LocalStripeFailed("the demo needs localstripe: pip install 'billing-bot[demo]' (make run does)")
         self.port = free_port()
         self._log = tempfile.TemporaryFile(prefix="demo-localstripe-")  # noqa: SIM115 (closed in stop())
         self._proc = subprocess.Popen(

@@ -28,28 +28,50 @@ def publish_home(ix: Interaction) -> None:
     publish_home_for(ix.deps, ix.client, ix.team_id, ix.user_id, ix.enterprise_id)
 
 
+def publish_opened_home(ix: Interaction) -> None:
+    """``app_home_opened``: publish with the hash of the view the person has open, so a publish
+    that comes late (another's, or this one) never overwrites a newer Home: Slack answers
+    ``hash_conflict`` instead (views.publish ``hash``, "to protect against possible race
+    conditions"; docs.slack.dev/reference/methods/views.publish)."""
+    view = (ix.body.get("event") or {}).get("view") if isinstance(ix.body.get("event"), dict) else None
+    view_hash = view.get("hash") if isinstance(view, dict) and isinstance(view.get("hash"), str) else None
+    publish_home_for(ix.deps, ix.client, ix.team_id, ix.user_id, ix.enterprise_id, view_hash=view_hash)
+
+
 def publish_home_for(
-    deps: Deps, client: WebClient, team_id: str, user_id: str, enterprise_id: str | None = None
+    deps: Deps, client: WebClient, team_id: str, user_id: str, enterprise_id: str | None = None,
+    *, view_hash: str | None = None,
 ) -> None:
     """Same, outside a request (after a webhook settled a payment). Never raises."""
     try:
         actor = deps.identity.resolve(client, team_id, user_id, enterprise_id)
         if actor is not None and deps.services.identity_verification.needs_code(actor):
             # No code is e-mailed just for opening the tab; /billing does that.
-            client.views_publish(user_id=user_id, view=home_refusal_view(VERIFY_FIRST))
+            _publish(client, user_id, home_refusal_view(VERIFY_FIRST), view_hash)
             return
         view = home_refusal_view(not_a_contact_message(deps.support_email))
         if actor is not None:
             try:
                 caller, invoices = deps.services.accounts.caller_with_open_invoices(actor)
-                view = home_view(caller, invoices[:MAX_HOME_INVOICES], home_autopay(deps, caller))
+                preferences = deps.services.reminders.preferences.for_person(actor.email)
+                view = home_view(caller, invoices[:MAX_HOME_INVOICES], home_autopay(deps, caller), preferences)
             except NotABillingContact:
                 pass
-        client.views_publish(user_id=user_id, view=view)
+        _publish(client, user_id, view, view_hash)
     except SlackApiError as error:
+        if error.response.get("error") == "hash_conflict":  # a newer Home is there already: keep it
+            logger.info("views.publish skipped: the Home changed since it was opened")
+            return
         logger.warning("views.publish failed: %s", error.response.get("error"))
     except Exception:
         logger.exception("could not publish the Home tab")
+
+
+def _publish(client: WebClient, user_id: str, view: dict[str, Any], view_hash: str | None) -> None:
+    if view_hash:
+        client.views_publish(user_id=user_id, view=view, hash=view_hash)
+    else:
+        client.views_publish(user_id=user_id, view=view)
 
 
 def home_autopay(deps: Deps, caller: CallerContext) -> AutopayStatus | None:
@@ -61,7 +83,7 @@ def home_autopay(deps: Deps, caller: CallerContext) -> AutopayStatus | None:
 def home_opened(body: dict[str, Any], client: WebClient, context: BoltContext, event: dict[str, Any]) -> None:
     if event.get("tab", "home") != "home":
         return
-    run_safely(body, client, context, publish_home)
+    run_safely(body, client, context, publish_opened_home)
 
 
 def register(app: App) -> None:

@@ -11,6 +11,7 @@ from handlers.kit.blocks import (
     context,
     escape_line,
     fmt_date,
+    pay_label,
     section,
 )
 from handlers.kit.documents import view_invoice_button
@@ -42,6 +43,7 @@ def invoice_row(invoice: InvoiceView) -> Block:
         PAY_OPEN_ACTION,
         PayTarget.of(invoice.account_external_id, invoice.number).encode(),
         style="primary",
+        accessibility_label=pay_label(invoice.number, invoice.outstanding.format()),
     )
     return section(invoice_line(invoice), accessory=pay)
 

@@ -32,6 +32,7 @@ from handlers.escalations.payloads import (
     SupportForm,
     SupportSubmission,
 )
+from handlers.escalations.staff_channel_check import StaffChannelCheck, channel_problem
 from handlers.escalations.support_blocks import (
     open_escalations_screen,
     queued_screen,
@@ -57,8 +58,8 @@ _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
 STAFF_ONLY = "Only billing staff can resolve requests, from the billing support channel."
 NOT_CONFIGURED = "Billing support isn't set up for Slack yet. Please e-mail billing support instead."
 PUBLIC_CHANNEL = (
-    "Requests can only be resolved from a private support channel: anyone can join a public one. "
-    "Ask an admin to make this channel private."
+    "Requests can only be resolved from a private support channel that is not shared with another "
+    "organization: others could read and resolve them. Ask an admin to make this channel private and unshared."
 )
 
 
@@ -70,13 +71,22 @@ class SlackStaffChannel:
     installation of the workspace that holds it (``SUPPORT_SLACK_TEAM`` with several workspaces),
     never through whichever customer's workspace happened to send a request first."""
 
-    def __init__(self, client_source: Callable[[], WebClient | None]) -> None:
+    def __init__(self, client_source: Callable[[], WebClient | None], check: StaffChannelCheck | None = None) -> None:
         self._client_source = client_source
+        self.check = check
+
+    def problem(self) -> str | None:
+        """Why nothing may be posted to the channel now (public, shared, unreadable), or ``None``."""
+        return self.check.problem() if self.check is not None else None
 
     def post(self, channel: str, escalation: EscalationView) -> str:
         client = self._client_source()
         if client is None:  # the outbox keeps the post and tries again later
             raise RuntimeError("no Slack installation for the support channel's workspace (SUPPORT_SLACK_TEAM)")
+        problem = self.problem()
+        if problem is not None:  # never post customers' requests where outsiders read them
+            logger.error("escalation %s not posted to the support channel: %s", escalation.reference, problem)
+            raise RuntimeError(problem)
         text, blocks = staff_post(escalation, _slack_user(escalation.requester_principal))
         response = client.chat_postMessage(
             channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
@@ -87,8 +97,18 @@ class SlackStaffChannel:
 def attach_staff_channel(services: Services, client_source: Callable[[], WebClient | None]) -> None:
     """Let the outbox post escalations to the staff channel (when one is set) through the client
     ``client_source`` gives at the time of each post."""
-    if services.escalations.support_channel:
-        services.escalations.outbox.staff_channel = SlackStaffChannel(client_source)
+    channel = services.escalations.support_channel
+    if channel:
+        services.escalations.outbox.staff_channel = SlackStaffChannel(
+            client_source, StaffChannelCheck(channel, client_source)
+        )
+
+
+def staff_channel_problem(services: Services) -> str | None:
+    """What keeps escalations out of ``SUPPORT_SLACK_CHANNEL`` (for start-up and ``/healthz``), or
+    ``None`` when it is fit or none is configured."""
+    poster = services.escalations.outbox.staff_channel
+    return poster.problem() if isinstance(poster, SlackStaffChannel) else None
 
 
 def _slack_user(principal: str) -> str | None:
@@ -246,7 +266,7 @@ def _not_staff(ix: Interaction, client: WebClient, staff_channel: str | None, ch
         return STAFF_ONLY
     try:
         info = client.conversations_info(channel=channel).get("channel") or {}
-        if not info.get("is_private"):
+        if channel_problem(info) is not None:  # public, or shared with another organization
             return PUBLIC_CHANNEL
         if not _is_member(client, channel, ix.user_id):
             return STAFF_ONLY

@@ -147,8 +147,14 @@ def button(
     *,
     style: str | None = None,
     confirm: Block | None = None,
+    accessibility_label: str | None = None,
 ) -> Block:
+    """A button. ``accessibility_label`` (at most 75 characters, read by screen readers instead of
+    the text; docs.slack.dev/reference/block-kit/block-elements/button-element) tells apart buttons
+    that look the same ("Pay INV-1001, $1,250.00")."""
     element: Block = {"type": "button", "text": plain(text), "action_id": action_id}
+    if accessibility_label:
+        element["accessibility_label"] = _clip(one_line(accessibility_label), 75)
     if value:
         element["value"] = value
     if style:
@@ -156,6 +162,11 @@ def button(
     if confirm:
         element["confirm"] = confirm
     return element
+
+
+def pay_label(number: str, amount: str) -> str:
+    """What a screen reader says for one of many Pay buttons: "Pay INV-1001, $1,250.00"."""
+    return f"Pay {number}, {amount}"
 
 
 def link_button(text: str, url: str, name: str, *, style: str | None = None) -> Block:

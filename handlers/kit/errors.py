@@ -64,6 +64,7 @@ _MESSAGES: dict[type[e.BillingError], str] = {
     MalformedPayload: START_AGAIN,
     e.AccountNotFound: "This is out of date: that account isn't available to you.",
     e.InvoiceNotFound: "This is out of date: that invoice isn't available to you.",
+    e.ReminderNotFound: "This is out of date: I can't find the reminder this button belongs to.",
     e.PaymentMethodNotFound: "This is out of date: that card is no longer on the account.",
     e.PaymentNotFound: "This is out of date: that payment isn't available to you.",
     e.InvoiceAlreadyPaid: "This is out of date: that invoice has already been paid.",

@@ -17,6 +17,12 @@ PAY_MODAL_CALLBACK = "pay_modal"
 REMINDER_PAY_ACTION = "reminder_pay"
 REMINDER_SNOOZE_ACTION = "reminder_snooze"  # SnoozeTarget
 REMINDER_ALREADY_PAID_ACTION = "reminder_already_paid"  # InvoiceRef
+# Consent, in the first DM (no value: the DM clicked, from Slack's signed request, is the reference).
+REMINDER_NOT_ME_ACTION = "reminder_not_me"
+REMINDER_STOP_ACTION = "reminder_stop"
+# App Home: turn one account's reminders back on or off (AccountRef).
+REMINDERS_ON_ACTION = "reminders_on"
+REMINDERS_OFF_ACTION = "reminders_off"
 
 # Screens of the Slack app (AccountRef).
 SHOW_OVERVIEW_ACTION = "show_overview"

@@ -13,6 +13,9 @@ _STATUS = {
     "failed": ":x: failed",
     "pending": ":hourglass_flowing_sand: pending",
     "requires_action": ":lock: awaiting authentication",
+    "refunded": ":leftwards_arrow_with_hook: refunded",
+    "partially_refunded": ":leftwards_arrow_with_hook: partly refunded",
+    "disputed": ":warning: disputed",
 }
 
 
@@ -30,8 +33,10 @@ def payment_line(payment: PaymentView) -> str:
     invoices = ", ".join(escape_line(n) for n in payment.invoice_numbers) or "—"
     line = (
         f"*{fmt_date(payment.created_at)}* · {payment.amount.format()} · {card_label(payment)} · "
-        f"{status_label(payment.status)}\nInvoices: {invoices}"
+        f"{status_label(payment.state or payment.status)}\nInvoices: {invoices}"
     )
+    if payment.state == "partially_refunded" and payment.refunded is not None:
+        line += f"\nRefunded: {payment.refunded.format()}"
     if payment.status == "failed" and payment.failure_reason:
         line += f"\nReason: {escape_line(payment.failure_reason)}"
     return line

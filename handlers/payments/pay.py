@@ -29,7 +29,7 @@ from handlers import screens
 from handlers.accounts.home import publish_home
 from handlers.kit.blocks import Screen, message_screen, modal
 from handlers.kit.errors import OUT_OF_DATE, is_stale, user_message
-from handlers.kit.guard import Refusal, Request, acked, for_account
+from handlers.kit.guard import Refusal, Request, for_account
 from handlers.kit.ids import PAY_METHOD_BLOCK, PAY_MODAL_CALLBACK, PAY_OPEN_ACTION
 from handlers.kit.interaction import Interaction
 from handlers.kit.payloads import PayTarget, SubmittedView
@@ -55,8 +55,40 @@ def open_modal_now(client: WebClient, body: dict[str, Any], *, fallback: Surface
     return surface
 
 
+# Where ``ack_pay_open`` leaves the id of the modal it opened for the follow-up to fill.
+_OPENED_VIEW = "_billing_opened_pay_modal"
+
+
+def ack_pay_open(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """Ack the Pay click, then open the loading modal right here, on the request's own thread.
+
+    A trigger id works once and for 3 seconds (docs.slack.dev/tools/bolt-python/concepts/opening-modals);
+    the follow-up runs on the listener pool, which may be busy with other people's slow work
+    (Stripe, Slack's 429s), so waiting for it could let the trigger expire. Clicked inside a modal,
+    that modal is updated instead and nothing is opened.
+    """
+    ack()
+    view = body.get("view")
+    trigger_id = body.get("trigger_id")
+    if (isinstance(view, dict) and view.get("type") == "modal") or not isinstance(trigger_id, str) or not trigger_id:
+        return
+    surface = ModalSurface(client, trigger_id=trigger_id, fallback=surface_for(body, client, new_message=True))
+    try:
+        surface.open("Confirm payment")
+    except SlackApiError as error:  # the fallback has said so in a message; nothing more to do
+        logger.warning("views.open failed: %s", error.response.get("error"))
+        nothing_left_to_do(context)
+        return
+    if surface.view_id:
+        body[_OPENED_VIEW] = surface.view_id
+
+
 def modal_for(client: WebClient, body: dict[str, Any], *, fallback: Surface | None = None) -> ModalSurface:
-    """The modal to show the pay flow in: the one clicked in, or a new one that opens with its content."""
+    """The modal to show the pay flow in: the one opened at the click, the one clicked in, or a new
+    one that opens with its content."""
+    opened = body.get(_OPENED_VIEW)
+    if isinstance(opened, str) and opened:
+        return ModalSurface(client, view_id=opened)
     view = body.get("view")
     if isinstance(view, dict) and view.get("type") == "modal" and view.get("id"):
         return ModalSurface(client, view_id=str(view["id"]))
@@ -204,5 +236,5 @@ def show_outcome(ix: Interaction, surface: ModalSurface, screen: Screen) -> None
 
 
 def register(app: App) -> None:
-    app.action(PAY_OPEN_ACTION)(acked(pay_open))
+    app.action(PAY_OPEN_ACTION)(acked_then(ack_pay_open, pay_open))
     app.view(PAY_MODAL_CALLBACK)(acked_then(ack_pay_submit, pay_submit))

@@ -106,6 +106,8 @@ def outcome_screen(payment: PaymentView, account_name: str) -> Screen:
     amount = payment.amount.format()
     single = payment.invoice_numbers[0] if len(payment.invoice_numbers) == 1 else None
     retry = pay_target(payment.account_external_id, single)
+    if payment.state in ("refunded", "partially_refunded", "disputed"):
+        return _after_payment_screen(payment, account_name, invoices)
     if payment.status == "succeeded":
         when = fmt_date(payment.settled_at or payment.created_at)
         text = f"Payment received: {amount} for {account_name}."
@@ -122,7 +124,7 @@ def outcome_screen(payment: PaymentView, account_name: str) -> Screen:
         return Screen(text, blocks, title="Payment received")
     if payment.status == "failed":
         reason = escape_line(payment.failure_reason or "the card was declined")
-        text = f"Payment of {amount} failed: {payment.failure_reason or 'declined'}."
+        text = f"Payment of {amount} failed: {(payment.failure_reason or 'declined').rstrip('.')}."
         blocks = [
             section(f":x: *The payment of {amount} didn't go through.*\nReason: {reason}\nNothing was charged."),
             actions(
@@ -173,3 +175,22 @@ def partial_payment_screen(account: AccountView, argument: str, invoices: list[I
         more = f" and {len(invoices) - 20} more (`/billing invoices`)" if len(invoices) > 20 else ""
         blocks.append(context("Open: " + ", ".join(escape_line(i.number) for i in invoices[:20]) + more))
     return Screen("Only whole invoices or the full balance can be paid here.", blocks, title="Partial payment")
+
+
+def _after_payment_screen(payment: PaymentView, account_name: str, invoices: str) -> Screen:
+    """What Stripe said after a payment succeeded: a refund (in full or in part) or a dispute."""
+    amount = payment.amount.format()
+    details = section(f"*Account:* {escape_line(account_name)}\n*Invoices:* {invoices}\n"
+                      f"*Card:* {card_label(payment)}\n*Receipt:* payment #{payment.id}")
+    if payment.state == "disputed":
+        text = f"A dispute was opened about your payment of {amount} for {account_name}."
+        head = (f":warning: *Your payment of {amount} is disputed* with your bank. Billing support has been "
+                "told, and autopay is paused for this account.")
+        return Screen(text, [section(head), details], title="Payment disputed")
+    refunded = payment.refunded.format() if payment.refunded is not None else amount
+    full = payment.state == "refunded"
+    what = "Refunded" if full else "Partly refunded"
+    text = f"{what}: {refunded} of your payment of {amount} for {account_name}."
+    reopened = "\nThe invoices it paid are open again." if full else ""
+    head = f":leftwards_arrow_with_hook: *{what}: {refunded}* of {amount}.{reopened}"
+    return Screen(text, [section(head), details], title="Payment refunded")

@@ -12,12 +12,14 @@ from handlers.kit.blocks import (
     escape,
     escape_line,
     fmt_date,
+    pay_label,
     section,
     support_button,
 )
 from handlers.kit.documents import view_invoice_button
 from handlers.kit.ids import PAY_OPEN_ACTION, REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
 from handlers.kit.payloads import PayTarget
+from handlers.reminders.consent_blocks import consent_blocks, introduction_blocks
 from handlers.reminders.payloads import InvoiceRef, SnoozeTarget
 
 
@@ -25,7 +27,7 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
     """Blocks for a reminder, or for its "Paid, thank you" rewrite once invoices are paid."""
     if message.all_paid:
         return [section(":white_check_mark: *Paid, thank you!*"), *(_paid_line(line) for line in message.lines)]
-    blocks: list[Block] = [section(f"*{escape(message.headline)}*")]
+    blocks: list[Block] = [*introduction_blocks(message), section(f"*{escape(message.headline)}*")]
     for index, line in enumerate(message.lines):
         if line.paid:
             blocks.append(_paid_line(line))
@@ -35,7 +37,8 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
             continue
         blocks.append(section(f"{_describe(line)} ({message.when(line)})"))  # the real days: "due in 2 days"
         pay = [button("Pay", PAY_OPEN_ACTION, PayTarget.of(line.account_external_id, line.invoice_number).encode(),
-                      style="primary")] if line.amount.amount_minor > 0 else []  # no Pay for $0.00
+                      style="primary", accessibility_label=pay_label(line.invoice_number, line.amount.format()))
+               ] if line.amount.amount_minor > 0 else []  # no Pay for $0.00
         blocks.append(
             actions(
                 *pay,
@@ -43,6 +46,7 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
                     "I've already paid",
                     REMINDER_ALREADY_PAID_ACTION,
                     InvoiceRef(account=line.account_external_id, invoice=line.invoice_number).encode(),
+                    accessibility_label=f"I've already paid {line.invoice_number}",
                     confirm=confirm_dialog(
                         "Already paid?",
                         f"We'll tell billing support and pause reminders for {escape_line(line.invoice_number)} "
@@ -68,6 +72,7 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
         )
     )
     blocks.append(context("Reminders go out on weekdays between 9:00 and 17:00 your time."))
+    blocks.extend(consent_blocks(message))
     return blocks
 
 

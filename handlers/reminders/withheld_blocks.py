@@ -10,6 +10,7 @@ from __future__ import annotations
 from billing_core.reminders.messages import WITHHELD_SETTLED_TEXT, WITHHELD_TEXT, ReminderMessage
 from handlers.identity.verification_blocks import VERIFY_RESEND_ACTION
 from handlers.kit.blocks import Block, actions, button, context, escape, section
+from handlers.reminders.consent_blocks import consent_blocks, introduction_blocks
 
 
 def withheld_blocks(message: ReminderMessage) -> list[Block]:
@@ -17,8 +18,10 @@ def withheld_blocks(message: ReminderMessage) -> list[Block]:
     if message.all_paid:
         return [section(f":white_check_mark: {escape(WITHHELD_SETTLED_TEXT)}")]
     return [
+        *introduction_blocks(message),
         section(f":lock: *{escape('You have a billing reminder waiting')}*\n{escape(WITHHELD_TEXT)}"),
         actions(button("Confirm my e-mail", VERIFY_RESEND_ACTION, style="primary")),
         context("We show invoices only to people who have confirmed the billing contact's address."),
+        *consent_blocks(message),
     ]
 

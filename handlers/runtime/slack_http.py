@@ -15,6 +15,7 @@ The caller's thread sleeps between tries: a follow-up or a background sender, ne
 
 from __future__ import annotations
 
+import http.client
 import urllib.error
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -45,12 +46,50 @@ class Reply:
     body: bytes
 
 
+# Calls that post something new: sent twice, they post twice. After a 5xx or a connection that
+# broke once the request was on its way, Slack may have acted, so they are not sent again (a 429 is
+# Slack saying it did nothing, and a refused connection never carried the request).
+POSTING = ("chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "views.open", "views.push")
+
+
+def posts_something_new(url: str) -> bool:
+    """A Web API call in ``POSTING``, or a ``response_url`` reply (which may add a message)."""
+    path = urllib.parse.urlsplit(url).path
+    return path.rsplit("/", 1)[-1] in POSTING or "/api/" not in path
+
+
+class _NotAfterItMayHaveLanded(RetryHandler):
+    """``inner``, except for calls that post something new once Slack may have acted on them."""
+
+    def __init__(self, inner: RetryHandler) -> None:
+        super().__init__(max_retry_count=inner.max_retry_count, interval_calculator=inner.interval_calculator)
+        self._inner = inner
+
+    def _can_retry(
+        self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:  # fmt: skip
+        if posts_something_new(request.url) and not _not_acted_on(error):
+            return False
+        return self._inner._can_retry(state=state, request=request, response=response, error=error)
+
+
+def _not_acted_on(error: Exception | None) -> bool:
+    """A refused connection never carried the request; a kept-alive connection the server had
+    already closed ends without any answer (``RemoteDisconnected``) before the request is read.
+    A 5xx, a timeout or a reset in the middle may follow Slack acting on it."""
+    if isinstance(error, urllib.error.URLError):
+        return isinstance(error.reason, ConnectionRefusedError)
+    return isinstance(error, http.client.RemoteDisconnected)
+
+
 def retry_handlers() -> list[RetryHandler]:
-    """What is retried: a dropped connection once, 429 (after ``Retry-After``) and 500/503 twice."""
+    """What is retried: a dropped connection once, 429 (after ``Retry-After``) and 500/503 twice;
+    a call that posts something new only when Slack cannot have acted on it (``POSTING``)."""
     return [
-        ConnectionErrorRetryHandler(max_retry_count=1),
+        _NotAfterItMayHaveLanded(ConnectionErrorRetryHandler(max_retry_count=1)),
         RateLimitErrorRetryHandler(max_retry_count=2),
-        ServerErrorRetryHandler(max_retry_count=2),  # Slack's own 500/503s are transient
+        _NotAfterItMayHaveLanded(ServerErrorRetryHandler(max_retry_count=2)),  # Slack's own 500/503s
     ]
 
 

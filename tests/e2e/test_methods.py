@@ -6,6 +6,9 @@ import json
 import time
 import uuid
 
+from sqlalchemy import select, update
+
+from billing_core.db.tables import CardSetupRecord, PaymentMethodRecord
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, ANN_ACTOR, WEBHOOK_SECRET
 from tests.support.slack_signing import stripe_signed_headers
@@ -69,3 +72,35 @@ def test_add_a_new_card_from_the_pay_modal_pushes_the_link_on_top(world: World) 
     world.bot.wait_calls("views.push")
     pushed = world.bot.last_view(where=lambda v: "checkout.stripe.test" in json.dumps(v))
     assert "Add a card securely" in json.dumps(pushed)
+
+
+def post_event(world: World, event: dict[str, object]) -> None:
+    payload = json.dumps(event).encode()
+    headers = stripe_signed_headers(WEBHOOK_SECRET, payload)
+    answer = world.bot.http.post("/stripe/webhook", content=payload, headers=headers)
+    assert answer.status_code == 200
+
+
+def test_the_hosted_add_card_page_lives_an_hour_and_its_expiry_closes_the_card_setup(world: World) -> None:
+    _, url = world.bot.press("add_card", {"account": "acme"})
+    reply = world.bot.replies(url)[0]
+    link = next(e for b in reply["blocks"] for e in b.get("elements", []) if e.get("url"))
+    session_id = link["url"].rsplit("/", 1)[-1]
+    session = world.proxy.strict.checkout_sessions[session_id]
+    assert 3500 <= session["expires_at"] - time.time() <= 3700  # an hour, not Stripe's default day
+    post_event(world, world.proxy.event("checkout.session.expired", {**session, "status": "expired"}))
+    with world.bot.db.read() as db:
+        assert db.scalar(select(CardSetupRecord.status).where(CardSetupRecord.checkout_session_id == session_id)) == (
+            "expired")
+    # A completion arriving after that changes nothing and tells no one.
+    post_event(world, world.proxy.event("checkout.session.completed", {**session, "status": "complete"}))
+    assert world.slack.calls("chat.postMessage") == []
+
+
+def test_a_card_the_network_renewed_is_re_read_from_stripe(world: World) -> None:
+    with world.bot.db.transaction() as db:
+        db.execute(update(PaymentMethodRecord).values(exp_year=2026, exp_month=12))  # the copy is behind
+    card = world.stripe.client.v1.payment_methods.retrieve(world.acme_card).to_dict()
+    post_event(world, world.proxy.event("payment_method.automatically_updated", card))
+    [cached] = world.bot.services.payment_methods.list(ANN_ACTOR, "acme")
+    assert (cached.exp_month, cached.exp_year) == (12, 2031)

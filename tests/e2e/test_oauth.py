@@ -49,9 +49,11 @@ def test_install_stores_the_workspace_and_its_token_serves_requests(oauth_bot: t
     assert {"slack_bots", "slack_installations", "slack_oauth_states"} <= tables
 
     install = bot.http.get("/slack/install")
-    assert install.status_code == 200
-    state = re.search(r"state=([A-Za-z0-9_-]+)", install.text)
-    assert state and "client_id=111.222" in install.text and "users:read.email" in install.text.replace("%3A", ":")
+    assert install.status_code == 302  # straight to Slack's consent page, no intermediate page of ours
+    consent = install.headers["location"]
+    assert consent.startswith("https://slack.com/oauth/v2/authorize?")
+    state = re.search(r"state=([A-Za-z0-9_-]+)", consent)
+    assert state and "client_id=111.222" in consent and "users:read.email" in consent.replace("%3A", ":")
 
     cookie = install.headers["set-cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie

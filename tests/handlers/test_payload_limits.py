@@ -183,6 +183,9 @@ def screens(case: Case) -> Iterator[tuple[str, Screen]]:
         )
     for status in ("succeeded", "failed", "requires_action", "pending"):
         yield f"outcome {status}", outcome_screen(payment(case, 1, status), case.name)
+    for state in ("refunded", "partially_refunded", "disputed"):
+        after = replace(payment(case, 1, "succeeded"), state=state, refunded=Money(case.amount, case.currency))
+        yield f"outcome {state}", outcome_screen(after, case.name)
     yield "help", help_screen("billing+" + case.name.replace(" ", "") + "@acme.test")
     yield "add card", add_card_screen(case.account(), "https://checkout.stripe.com/" + "c" * 900)
     yield "card added", card_added_screen(case.name, cards(1)[0])

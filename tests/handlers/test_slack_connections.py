@@ -73,3 +73,19 @@ def test_a_connection_slack_closed_while_idle_is_replaced_and_nothing_is_sent_tw
         server.shutdown()
         server.server_close()
     assert [json.loads(post)["text"] for post in _OneRequestPerConnection.posts] == ["one", "two", "three"]
+
+
+def test_a_message_is_not_posted_again_after_a_5xx_but_a_read_is_retried(slack_api: SlackAPI) -> None:
+    from slack_sdk.errors import SlackApiError
+
+    slack_api.add_user("U1", "ann@acme.test", "Ann Lee")
+    client = SlackWebClient(token="xoxb-1", base_url=slack_api.base_url, retry_handlers=retry_handlers())
+    slack_api.fail_next("chat.postMessage", status=500)
+    slack_api.fail_next("users.info", status=500)
+
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="D1", text="once")  # Slack may have posted it: no second POST
+    assert client.users_info(user="U1")["ok"] is True  # a read is simply asked again
+
+    assert len(slack_api.calls("chat.postMessage")) == 1
+    assert len(slack_api.calls("users.info")) == 2

@@ -216,6 +216,16 @@ FORGERIES: list[Forgery] = [
     Forgery("reminder_already_paid", "action", "other invoice under my account",
             lambda w, r: press("reminder_already_paid", ACME_WITH_INITECH_INVOICE, message=REMINDER_DM),
             _const("I-1")),
+    # consent (issue 28): the Home's switch names an account; the DM's buttons carry no value at all,
+    # the DM clicked (Slack's signed container) must hold a reminder the bot sent
+    Forgery("reminders_off", "action", "other account",
+            lambda w, r: press("reminders_off", INITECH), _const("initech")),
+    Forgery("reminders_on", "action", "other account",
+            lambda w, r: press("reminders_on", INITECH), _const("initech")),
+    Forgery("reminder_stop", "action", "forged values, in a DM holding no reminder",
+            lambda w, r: press("reminder_stop", INITECH_INVOICE, channel=ANN_DM, message=REMINDER_DM), None),
+    Forgery("reminder_not_me", "action", "forged values, in a channel",
+            lambda w, r: press("reminder_not_me", INITECH_INVOICE, message=REMINDER_DM), None),
     # listeners that never read a value from the payload: forged values are simply ignored
     Forgery("verify_enter_code", "action", "forged values ignored",
             lambda w, r: press("verify_enter_code", INITECH_INVOICE), None),

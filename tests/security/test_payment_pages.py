@@ -35,6 +35,7 @@ from tests.integration.payments.conftest import (  # noqa: F401
     localstripe_server,
     notifier,
     settings_for,
+    strict_stripe,
     stripe_api,
 )
 from tests.support.localstripe_server import LocalStripe

@@ -120,6 +120,8 @@ def _element_problems(element: Json) -> Iterator[str]:
             yield "button url over 3,000 characters"
         if element.get("style") not in (None, "primary", "danger"):
             yield f"button style {element.get('style')!r}"
+        if len(element.get("accessibility_label", "")) > 75:
+            yield "button accessibility_label over 75 characters"
     options = list(element.get("options", []))
     if "initial_option" in element:
         options.append(element["initial_option"])

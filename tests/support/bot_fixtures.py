@@ -88,13 +88,13 @@ def server(slack: SlackAPI, stripe_proxy: StripeProxy, module_database_url: str,
 
 def sample_world(server: BotServer, slack: SlackAPI, localstripe: LocalStripe, proxy: StripeProxy) -> World:
     """Sample accounts; Acme and Initech each have a Stripe customer with a default Visa."""
-    proxy.release()
+    proxy.reset()
     localstripe.reset()
     server.reset()
     helper = StripeHelper(localstripe)
     cards = give_sample_cards(server.services, server.db, helper)
     slack.clear()
-    proxy.calls.clear()
+    proxy.reset()
     return World(server, slack, helper, proxy, cards.acme_customer, cards.acme_card, cards.initech_customer,
                  cards.initech_card)
 

@@ -200,6 +200,11 @@ class SlackAPI(StandInServer):
         self._users: dict[str, SlackUser] = {}
         self._token_teams: dict[str, str] = {}
         self._channels: dict[str, tuple[bool, list[str] | None]] = {}
+        self._ext_shared: set[str] = set()
+        self._expires: dict[str, float] = {}  # rotating access token -> when it stops working
+        self._refresh_tokens: dict[str, tuple[str, int]] = {}  # unused refresh token -> (team, first lifetime)
+        self._token_counter = itertools.count(1)
+        self.refreshes = 0  # successful oauth.v2.access refreshes
         self._faults: dict[str, deque[_Fault]] = {}
         self._delays: dict[str | None, float] = {}
         self._rate_limit: tuple[float, int] | None = None
@@ -455,10 +460,17 @@ class SlackAPI(StandInServer):
                 return 404, {}, None, "used_url"
             return 200, {}, None, "ok"
 
+        if method == "oauth.v2.access" and args.get("grant_type") == "refresh_token":
+            return 200, {}, self._refresh(args), None
+
         if self.require_token and not (
             headers.get("authorization", "").lower().startswith("bearer ") or args.get("token")
         ):
             return 200, {}, {"ok": False, "error": "not_authed"}, None
+
+        expires_at = self._expires.get(str(self._token_of(headers, args)))
+        if expires_at is not None and time.time() >= expires_at:
+            return 200, {}, {"ok": False, "error": "token_expired"}, None
 
         if method == "chat.postMessage":
             channel = str(json_args.get("channel") or "")
@@ -479,15 +491,55 @@ class SlackAPI(StandInServer):
         with self._lock:
             self._token_teams[token] = team_id
 
-    def add_channel(self, channel_id: str, *, private: bool = True, members: list[str] | None = None) -> None:
-        """A channel for ``conversations.info`` / ``conversations.members`` (unknown ones: private, everyone)."""
+    def issue_rotating_token(self, team_id: str, *, expires_in: int = 43200) -> tuple[str, str, int]:
+        """A bot token of workspace ``team_id`` that stops working after ``expires_in`` seconds (calls
+        with it then answer ``token_expired``), and its refresh token, which ``oauth.v2.access``
+        (``grant_type=refresh_token``) exchanges once: a second use answers ``invalid_refresh_token``.
+        Returns (access token, refresh token, expiry in unix seconds)."""
+        with self._lock:
+            return self._issue(team_id, expires_in)
+
+    def _issue(self, team_id: str, expires_in: int) -> tuple[str, str, int]:
+        n = next(self._token_counter)
+        access, refresh = f"xoxe.xoxb-{team_id}-{n}", f"xoxe-1-{team_id}-{n}"
+        expires_at = time.time() + expires_in
+        self._token_teams[access] = team_id
+        self._expires[access] = expires_at
+        self._refresh_tokens[refresh] = (team_id, expires_in)
+        return access, refresh, int(expires_at)
+
+    def _refresh(self, args: dict[str, Any]) -> dict[str, Any]:
+        known = self._refresh_tokens.pop(str(args.get("refresh_token") or ""), None)
+        if known is None:  # unknown, or used already: Slack revokes a refresh token once exchanged
+            return {"ok": False, "error": "invalid_refresh_token"}
+        team_id, _first_lifetime = known
+        lifetime = 43200  # "With token rotation, it expires every 12 hours"
+        access, refresh, _ = self._issue(team_id, lifetime)
+        self.refreshes += 1
+        return {"ok": True, "app_id": self.app_id, "token_type": "bot", "access_token": access,
+                "refresh_token": refresh, "expires_in": lifetime, "bot_user_id": self.bot_user_id,
+                "team": {"id": team_id}, "enterprise": None, "is_enterprise_install": False}
+
+    def add_channel(
+        self, channel_id: str, *, private: bool = True, members: list[str] | None = None, ext_shared: bool = False
+    ) -> None:
+        """A channel for ``conversations.info`` / ``conversations.members`` (unknown ones: private, everyone,
+        unshared). ``ext_shared``: shared with another organization over Slack Connect (``is_ext_shared``)."""
         with self._lock:
             self._channels[channel_id] = (private, members)
+            if ext_shared:
+                self._ext_shared.add(channel_id)
+            else:
+                self._ext_shared.discard(channel_id)
 
     def _workspace_of(self, headers: dict[str, str], args: dict[str, Any]) -> str | None:
-        auth = headers.get("authorization", "")
-        token = auth[7:].strip() if auth.lower().startswith("bearer ") else args.get("token")
+        token = self._token_of(headers, args)
         return self._token_teams.get(str(token)) if token else None
+
+    @staticmethod
+    def _token_of(headers: dict[str, str], args: dict[str, Any]) -> Any:
+        auth = headers.get("authorization", "")
+        return auth[7:].strip() if auth.lower().startswith("bearer ") else args.get("token")
 
     def _visible(self, user: SlackUser | None, workspace: str | None) -> SlackUser | None:
         if user is None or workspace is None:
@@ -540,7 +592,8 @@ class SlackAPI(StandInServer):
             channel = str(a.get("channel", ""))
             private, members = self._channels.get(channel, (True, None))
             if method == "conversations.info":
-                return {"ok": True, "channel": {"id": channel, "is_private": private, "is_channel": not private}}
+                return {"ok": True, "channel": {"id": channel, "is_private": private, "is_channel": not private,
+                                                "is_ext_shared": channel in self._ext_shared}}
             return {"ok": True, "members": list(self._users) if members is None else list(members),
                     "response_metadata": {"next_cursor": ""}}
         if method == "conversations.open":
@@ -564,6 +617,12 @@ class SlackAPI(StandInServer):
             ts = self._next_ts()
             channel = self._dm_channel(channel)
             return {"ok": True, "channel": channel, "ts": ts, "message": self._message(a, ts)}
+        if method == "conversations.history":  # what was posted there, newest first, metadata included
+            channel = str(a.get("channel") or "")
+            posted = [c.response["message"] for c in self._calls.entries()
+                      if c.method == "chat.postMessage" and c.ok and isinstance(c.response, dict)
+                      and c.response.get("channel") == channel]
+            return {"ok": True, "messages": posted[::-1][: int(a.get("limit") or 100)], "has_more": False}
         if method == "chat.postEphemeral":
             if not a.get("channel") or not a.get("user"):
                 return {"ok": False, "error": "channel_not_found"}

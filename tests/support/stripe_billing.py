@@ -238,7 +238,18 @@ class StripeBilling(StripeProxy):
         }
         if params.get("off_session", "true") == "true":
             form["off_session"] = "true"
-        status, answer = self._upstream("POST", "/v1/payment_intents", form)
+        # Through the strict layer (StripeProxy), so Stripe's documented answers hold for this
+        # charge too (e.g. an off-session charge a bank wants authenticated: 402 authentication_required).
+        created = StripeProxy.answer(
+            self,
+            Request(
+                "POST",
+                "/v1/payment_intents",
+                {"authorization": f"Bearer {self.api_key}", "content-type": "application/x-www-form-urlencoded"},
+                urllib.parse.urlencode(form).encode(),
+            ),
+        )
+        status, answer = created.status, json.loads(created.body or b"{}")
         if status == 402:
             return Reply.json(answer, 402)
         if status != 200:

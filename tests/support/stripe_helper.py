@@ -15,21 +15,27 @@ from tests.support.sample_accounts import ANN, PETER, give_customer
 VISA = "4242424242424242"
 DECLINES_AT_CHARGE = "4000000000000341"
 NEEDS_AUTHENTICATION = "4000002500003155"
+# Stripe's "always authenticate" test card: 3-D Secure on every payment, on or off session.
+ALWAYS_AUTHENTICATE = "4000002760003184"
 
 
 class StripeHelper:
     """Makes customers and cards on ``server`` and reads back what the bot did there."""
 
-    def __init__(self, server: LocalStripe, api_key: str = DEFAULT_API_KEY) -> None:
+    def __init__(self, server: LocalStripe, api_key: str = DEFAULT_API_KEY, *, api_base: str | None = None) -> None:
         self.server = server
+        # Where the bot's gateway talks to Stripe: the strict stand-in in front of ``server`` when
+        # there is one (this helper itself reads and writes localstripe directly).
+        self.api_base = api_base or server.base_url
         self.client = stripe.StripeClient(api_key, base_addresses={"api": server.base_url}, max_network_retries=0)
 
     def customer(self, email: str = "x@test") -> str:
         return str(self.client.v1.customers.create(params={"email": email}).id)
 
-    def card(self, customer_id: str, number: str = VISA) -> str:
+    def card(self, customer_id: str, number: str = VISA, *, exp_month: int = 12, exp_year: int = 2031) -> str:
         pm = self.client.v1.payment_methods.create(
-            params={"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"}}
+            params={"type": "card",
+                    "card": {"number": number, "exp_month": exp_month, "exp_year": exp_year, "cvc": "123"}}
         )
         self.client.v1.payment_methods.attach(pm.id, params={"customer": customer_id})
         return str(pm.id)

@@ -1,16 +1,23 @@
-"""A delaying HTTP proxy in front of localstripe: records when each Stripe call started and ended."""
+"""A strict, delaying HTTP proxy in front of localstripe.
+
+It answers as Stripe documents where localstripe is kinder (:mod:`tests.support.strict_stripe`),
+records when each Stripe call started and ended, and can hold calls to show a slow Stripe.
+"""
 
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
 from bot.quiet_http_server import Reply, Request, StandInServer
+from tests.support.strict_stripe import StrictStripe
 
 
 @dataclass
@@ -38,6 +45,13 @@ class StripeProxy(StandInServer):
         self._release = threading.Event()
         self._lock = threading.Lock()
         self._sessions = itertools.count(1)
+        self.strict = StrictStripe()
+
+    def reset(self) -> None:
+        """Forget the strict rules' state (held intents, idempotency keys) and the calls seen."""
+        self.release()
+        self.strict.reset()
+        self.calls.clear()
 
     def stop(self) -> None:
         self._release.set()
@@ -52,21 +66,75 @@ class StripeProxy(StandInServer):
         if request.method == "POST" and request.path.startswith("/v1/checkout/sessions"):
             # localstripe has no Checkout: answer like Stripe does for a setup-mode session.
             self._finished(call)
-            return Reply.json(self.checkout_session())
+            return self.strict.checkout_session(request, self.checkout_session())
         delay = self.delay_for(request.method, request.path)
         if delay:
             self._wait(delay)
+        reply = self.strict.handle(request, self._forward)
+        self._finished(call)
+        return reply
+
+    def _forward(self, request: Request) -> Reply:
         headers = {k: v for k, v in request.headers.items() if k not in _NOT_FORWARDED}
-        forwarded = urllib.request.Request(self.upstream + request.path, data=request.body or None, headers=headers,
-                                           method=request.method)
+        headers.setdefault("authorization", "Bearer sk_test_strict")
+        forwarded = urllib.request.Request(
+            self.upstream + request.path, data=request.body or None, headers=headers, method=request.method
+        )
         try:
             with urllib.request.urlopen(forwarded, timeout=30) as response:
                 status, reply, reply_headers = response.status, response.read(), response.headers
         except urllib.error.HTTPError as error:
             status, reply, reply_headers = error.code, error.read(), error.headers
-        self._finished(call)
         kept = {k: v for k, v in reply_headers.items() if k.lower() not in _NOT_RETURNED}
         return Reply(status, reply, kept)
+
+    # -- what a test does as the customer or as Stripe ----------------------------------------
+
+    def intent(self, intent_id: str, *, expand: bool = False) -> dict[str, Any]:
+        """The PaymentIntent as Stripe shows it now."""
+        query = "?expand%5B0%5D=latest_charge" if expand else ""
+        reply = self.strict.handle(Request("GET", f"/v1/payment_intents/{intent_id}{query}", {}, b""), self._forward)
+        data: dict[str, Any] = json.loads(reply.body)
+        return data
+
+    def confirm_on_session(self, intent_id: str) -> dict[str, Any]:
+        """What Stripe.js ``confirmCardPayment(clientSecret)`` does on our page: the customer is back
+        on session, so Stripe asks the bank (``requires_action``) instead of refusing."""
+        secret = self.intent(intent_id)["client_secret"]
+        body = urllib.parse.urlencode({"client_secret": secret}).encode()
+        reply = self.strict.handle(
+            Request(
+                "POST",
+                f"/v1/payment_intents/{intent_id}/confirm",
+                {"content-type": "application/x-www-form-urlencoded"},
+                body,
+            ),
+            self._forward,
+        )
+        data: dict[str, Any] = json.loads(reply.body)
+        return data
+
+    def event(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """The event Stripe would send about ``obj``."""
+        return self.strict.event(event_type, obj)
+
+    def charge_refunded_event(self, intent_id: str) -> dict[str, Any]:
+        """``charge.refunded`` after a refund made in Stripe (rule 9): the charge, with the total
+        refunded so far (localstripe sends no such event)."""
+        charge = self.intent(intent_id, expand=True)["latest_charge"]
+        reply = self._forward(Request("GET", f"/v1/refunds?charge={charge['id']}&limit=100", {}, b""))
+        refunded = sum(int(r["amount"]) for r in json.loads(reply.body)["data"] if r.get("status") == "succeeded")
+        shown = {**charge, "amount_refunded": refunded, "refunded": refunded >= int(charge["amount"]),
+                 "payment_intent": intent_id}
+        return self.strict.event("charge.refunded", shown)
+
+    def dispute_event(self, event_type: str, intent_id: str, status: str, reason: str = "fraudulent") -> dict[str, Any]:
+        """``charge.dispute.*`` about the intent's charge (rule 10; localstripe has no disputes)."""
+        intent = self.intent(intent_id)
+        dispute = {"id": f"dp_{intent_id[3:]}", "object": "dispute", "amount": intent["amount"],
+                   "currency": intent["currency"], "charge": intent["latest_charge"], "payment_intent": intent_id,
+                   "reason": reason, "status": status, "livemode": False}
+        return self.strict.event(event_type, dispute)
 
     def slow_down(self, path_prefix: str, seconds: float) -> None:
         """Hold POSTs under ``path_prefix`` for ``seconds`` (or until :meth:`release`)."""
@@ -95,8 +163,13 @@ class StripeProxy(StandInServer):
 
     def checkout_session(self) -> dict[str, Any]:
         n = next(self._sessions)
-        return {"id": f"cs_e2e_{n}", "object": "checkout.session", "mode": "setup",
-                "url": f"https://checkout.stripe.test/c/setup/cs_e2e_{n}", "status": "open"}
+        return {
+            "id": f"cs_e2e_{n}",
+            "object": "checkout.session",
+            "mode": "setup",
+            "url": f"https://checkout.stripe.test/c/setup/cs_e2e_{n}",
+            "status": "open",
+        }
 
     def calls_to(self, method: str, prefix: str) -> list[ProxiedCall]:
         with self._lock:

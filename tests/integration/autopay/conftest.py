@@ -18,6 +18,7 @@ from tests.integration.payments.conftest import (  # noqa: F401
     notifier,
     pay,
     pay_settings,
+    strict_stripe,
     stripe_api,
 )
 from tests.support.fixtures import localstripe, localstripe_server  # noqa: F401

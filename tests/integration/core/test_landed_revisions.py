@@ -18,7 +18,9 @@ LANDED = {
     "0001_initial_schema.py": "3e07a44b713cf8453675b8cb21c119f52606674bf60e2835adeb87a8a270ad5c",
     "0002_repair_release_drift.py": "946261d834af6e9bfc2688a1451b40f4005069ce8f5a0b2142f34aea6649bd44",
     "0004_chat_question.py": "6af3aa78d5adb1ac79a1744e141be61271ef799fb519a6a380f32cd097a8d037",
-    "0006_invoices_from_their_source.py": "1cc0e3462eb77f128583ba8ec54dd36b1533ac3f57a4c37bcad57cbb2836219f",
+    "0007_contact_preferences_token_refresh.py": "5f976e3bf0091586c833b76720765b502fcfe2e096c6b5fd03e3eb5e11b74c49",
+    "0005_refunds_and_disputes.py": "24ad516477223f4c238564784c464e08f3cdc26a2976efa7c18158d7068c2e46",
+    "0006_invoices_from_their_source.py": "44b99fc65e4b6ac3a05d23bc699908727dfc39ce3de27f16182a1bd20256cb93",
 }
 
 

@@ -1,4 +1,5 @@
-"""Payment fixtures: localstripe, two sample accounts, services wired to them, a recording notifier."""
+"""Payment fixtures: localstripe behind the strict Stripe stand-in, two sample accounts, services wired
+to them, a recording notifier."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from tests.support.sample_accounts import ANN, PETER, SAMPLE
 from tests.support.stripe_helper import DECLINES_AT_CHARGE, NEEDS_AUTHENTICATION, VISA, give_sample_cards
 from tests.support.stripe_helper import SampleCards as Setup  # the names the payment tests use
 from tests.support.stripe_helper import StripeHelper as Stripe
+from tests.support.stripe_proxy import StripeProxy
 
 __all__ = [
     "ANN", "DECLINES_AT_CHARGE", "NEEDS_AUTHENTICATION", "PETER", "VISA", "RecordingNotifier", "Setup", "Stripe",
@@ -53,8 +55,15 @@ class RecordingNotifier:
 
 
 @pytest.fixture
-def stripe_api(localstripe: LocalStripe) -> Stripe:  # noqa: F811
-    return Stripe(localstripe)
+def strict_stripe(localstripe: LocalStripe) -> Iterator[StripeProxy]:  # noqa: F811
+    """The strict Stripe stand-in in front of localstripe: what the bot's gateway talks to."""
+    with StripeProxy(localstripe.base_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def stripe_api(localstripe: LocalStripe, strict_stripe: StripeProxy) -> Stripe:  # noqa: F811
+    return Stripe(localstripe, api_base=strict_stripe.base_url)
 
 
 @pytest.fixture
@@ -70,8 +79,8 @@ def settings_for(database_url: str, api_base: str) -> Settings:
 
 
 @pytest.fixture
-def pay_settings(database_url: str, localstripe: LocalStripe) -> Settings:  # noqa: F811
-    return settings_for(database_url, localstripe.base_url)
+def pay_settings(database_url: str, strict_stripe: StripeProxy) -> Settings:
+    return settings_for(database_url, strict_stripe.base_url)
 
 
 @pytest.fixture

@@ -88,7 +88,7 @@ def test_an_error_after_the_charge_returns_the_payment_as_stored_and_reconcile_s
     notifier: RecordingNotifier,
 ) -> None:
     broken = services_with(pay_settings, db, clock, notifier, BreaksAfterCharging(
-        "sk_test_x", api_base=stripe_api.server.base_url))
+        "sk_test_x", api_base=stripe_api.api_base))
 
     done = payments_of(broken).pay(ANN, "acme", cards.acme_card, invoice_number="INV-1")
 

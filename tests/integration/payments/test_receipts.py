@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import SecretStr
@@ -70,3 +70,17 @@ def test_a_mail_server_that_says_try_later_gets_the_receipt_on_the_retry_once(
     clock.set(clock.now() + timedelta(minutes=1))
     assert mail.outbound.deliver_due().delivered == 1
     assert len(smtp_sink.messages) == 1
+
+
+def test_an_autopay_charge_e_mails_the_receipt_to_the_accounts_contacts_like_a_click(
+    mail: Services, cards: Setup, clock: FixedClock, smtp_sink: SmtpSink,  # noqa: F811
+) -> None:
+    assert mail.outbound is not None and mail.autopay is not None and mail.autopay_pass is not None
+    mail.autopay.turn_on(ANN, "acme")
+    clock.set(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    assert mail.autopay_pass.run().summary() == "charged 1, declined 0, skipped 0"
+
+    assert mail.outbound.deliver_due().delivered == 1
+    [message] = smtp_sink.wait_for(1)
+    assert message["To"] == "ann@acme.test" and "$500.50" in message["Subject"]
+    assert "INV-2" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]

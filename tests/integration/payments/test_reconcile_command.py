@@ -31,7 +31,7 @@ def test_reconcile_settles_a_payment_left_pending_and_prints_a_summary(
     pay: Services, pay_settings: Settings, cards: Setup, env: None, db: Database, clock: FixedClock,
     notifier: RecordingNotifier, stripe_api: Stripe,
 ) -> None:
-    lost = ChargesThen(stripe_api.server.base_url, PaymentProviderUnavailable("read timed out"))
+    lost = ChargesThen(stripe_api.api_base, PaymentProviderUnavailable("read timed out"))
     flaky = services_with(pay_settings, db, clock, notifier, lost)
     started = flaky.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     assert flaky.payments.execute(started.id).status == "pending"

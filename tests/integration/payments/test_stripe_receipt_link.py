@@ -39,7 +39,7 @@ def test_stripes_receipt_link_shows_in_the_dm_and_the_history_when_stripe_gives_
     pay: Services, pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
     notifier: RecordingNotifier,
 ) -> None:
-    stripe_like = services_with(pay_settings, db, clock, notifier, WithReceipts(stripe_api.server.base_url))
+    stripe_like = services_with(pay_settings, db, clock, notifier, WithReceipts(stripe_api.api_base))
     assert stripe_like.payments is not None
     done = stripe_like.payments.execute(
         stripe_like.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id)
@@ -52,9 +52,14 @@ def test_stripes_receipt_link_shows_in_the_dm_and_the_history_when_stripe_gives_
     assert receipt_links(history_screen(account, pay.history.page(ANN, "acme")).blocks) == [RECEIPT]
 
 
-def test_without_a_receipt_from_stripe_there_is_simply_no_link(pay: Services, cards: Setup) -> None:
-    assert pay.payments is not None
-    done = pay.payments.execute(pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id)
+def test_without_a_receipt_from_stripe_there_is_simply_no_link(
+    pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
+    notifier: RecordingNotifier,
+) -> None:
+    plain_localstripe = StripeGateway("sk_test_x", api_base=stripe_api.server.base_url)
+    bare = services_with(pay_settings, db, clock, notifier, plain_localstripe)
+    assert bare.payments is not None
+    done = bare.payments.execute(bare.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id)
     assert done.status == "succeeded" and done.receipt_url is None  # localstripe's charges have none
     assert "View receipt" not in json.dumps(outcome_screen(done, "Acme Corp").blocks)
 

@@ -41,7 +41,7 @@ def test_a_network_failure_leaves_the_payment_pending_and_reconcile_settles_it_w
     pay: Services, pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
     notifier: RecordingNotifier,
 ) -> None:
-    lost = ChargesThen(stripe_api.server.base_url, PaymentProviderUnavailable("read timed out"))
+    lost = ChargesThen(stripe_api.api_base, PaymentProviderUnavailable("read timed out"))
     flaky = services_with(pay_settings, db, clock, notifier, lost)
     started = flaky.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
 
@@ -59,7 +59,7 @@ def test_a_second_execute_after_a_lost_answer_looks_the_payment_up_instead_of_ch
     pay: Services, pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
     notifier: RecordingNotifier,
 ) -> None:
-    lost = ChargesThen(stripe_api.server.base_url, PaymentProviderUnavailable("read timed out"))
+    lost = ChargesThen(stripe_api.api_base, PaymentProviderUnavailable("read timed out"))
     flaky = services_with(pay_settings, db, clock, notifier, lost)
     started = flaky.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
 
@@ -92,22 +92,38 @@ def test_a_stripe_5xx_while_charging_is_an_unknown_outcome_not_a_failure(
         with pytest.raises(PaymentProviderUnavailable):
             gateway.charge(
                 amount_minor=100, currency="usd", customer_id="cus_1", payment_method_id="pm_1",
-                metadata={}, idempotency_key="k",
+                metadata={}, idempotency_key="k", off_session=False,
             )
         posted = broken.wait_for(lambda r: r.path == "/v1/payment_intents")
         assert posted.headers.get("idempotency-key") == "k"
         assert b"description" not in posted.body
 
 
-def test_a_payment_submitted_but_never_answered_is_failed_by_reconcile_only_after_the_grace_period(
+def test_a_payment_submitted_but_never_sent_is_sent_once_by_reconcile_replaying_its_key(
     pay: Services, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock, notifier: RecordingNotifier,
 ) -> None:
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     with db.transaction() as session:  # as if the process died right before sending
         session.execute(update(PaymentRecord).values(submitted_at=clock.now()))
 
-    assert pay.payments.reconcile().still_pending == 1
-    clock.set(clock.now() + timedelta(minutes=11))
+    assert pay.payments.reconcile().still_pending == 1  # the first request might still be under way
+    assert stripe_api.intents() == []
+    clock.set(clock.now() + timedelta(minutes=2))
+    summary = pay.payments.reconcile()
+
+    assert (summary.succeeded, summary.still_pending) == (1, 0)
+    assert [n.status for _, _, n in notifier.settled] == ["succeeded"]
+    assert len(stripe_api.intents()) == 1
+    assert pay.payments.reconcile().checked == 0
+
+
+def test_after_stripes_idempotency_window_a_payment_not_found_is_failed_as_not_charged(
+    pay: Services, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock, notifier: RecordingNotifier,
+) -> None:
+    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    with db.transaction() as session:  # sent a day ago, never answered, never arrived
+        session.execute(update(PaymentRecord).values(submitted_at=clock.now() - timedelta(hours=25)))
+
     summary = pay.payments.reconcile()
 
     assert (summary.failed, summary.still_pending) == (1, 0)
@@ -122,7 +138,7 @@ def crash_after_charge(
     cards: Setup,
 ) -> int:
     """Start a payment and let the process 'die' after Stripe charged, before our commit."""
-    gateway = ChargesThen(stripe_api.server.base_url, ProcessKilled())
+    gateway = ChargesThen(stripe_api.api_base, ProcessKilled())
     crashing = services_with(pay_settings, db, clock, notifier, gateway)
     started = crashing.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     with pytest.raises(ProcessKilled):

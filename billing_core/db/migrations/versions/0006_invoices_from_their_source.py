@@ -1,7 +1,7 @@
 """invoices from where they live: paid elsewhere, closed as, Stripe Billing ids
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-07
 
 Issue 27. Expand-only: one new table and three nullable columns, so the releases before this one
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,81 @@
+"""The first reminder DM's "Not me" and "Stop reminders", and the App Home's reminder switch.
+
+In the DM, the person is whoever the reminder reached: the DM itself (channel and timestamp from
+Slack's signed request) names the contacts it went to, so no proof of the address is asked (someone
+who is not the contact could never give it). The buttons carry no value to trust. On the Home, a
+verified contact turns reminders for one of their own accounts back on or off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from billing_core.errors import ReminderNotFound
+from handlers.accounts.home import publish_home
+from handlers.kit.blocks import message_screen
+from handlers.kit.guard import Request, acked, for_account, new_message
+from handlers.kit.identity import principal_for
+from handlers.kit.ids import REMINDER_NOT_ME_ACTION, REMINDER_STOP_ACTION, REMINDERS_OFF_ACTION, REMINDERS_ON_ACTION
+from handlers.kit.interaction import Interaction, run_safely
+from handlers.kit.payloads import AccountRef
+from handlers.kit.surfaces import Surface
+from handlers.reminders.consent_blocks import not_me_text, stopped_text
+from handlers.reminders.payloads import clicked_message
+
+TITLE = "Reminders"
+
+DmChoice = Callable[[Interaction, str, str], str]
+
+
+def _in_dm(choose: DmChoice) -> Callable[[dict[str, Any], WebClient, BoltContext], None]:
+    """A follow-up running ``choose`` for the reminder DM clicked, answering with a new ephemeral."""
+
+    def follow_up(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        where: Surface = new_message(body, client)
+
+        def work(ix: Interaction) -> None:
+            clicked = clicked_message(ix.body)
+            if clicked is None or not clicked[0].startswith("D"):  # only ever in a DM the bot sent
+                raise ReminderNotFound("")
+            where.show(message_screen(choose(ix, *clicked), title=TITLE))
+
+        run_safely(body, client, context, work, surface=where)
+
+    follow_up.__name__ = choose.__name__
+    return follow_up
+
+
+def stop_from_dm(ix: Interaction, channel: str, ts: str) -> str:
+    principal = principal_for(ix.team_id, ix.user_id, ix.enterprise_id)
+    choice = ix.services.reminders.preferences.stop_from_dm(principal, channel, ts)
+    return stopped_text(choice.account_names)
+
+
+def not_me_from_dm(ix: Interaction, channel: str, ts: str) -> str:
+    principal = principal_for(ix.team_id, ix.user_id, ix.enterprise_id)
+    described = f"Slack user {ix.user_id} in workspace {ix.team_id}"
+    choice = ix.services.reminders.preferences.not_me_from_dm(principal, described, channel, ts)
+    return not_me_text(choice.reference)
+
+
+@for_account(AccountRef)
+def reminders_on(request: Request[AccountRef]) -> None:
+    request.ix.services.reminders.preferences.set_reminders(request.actor, request.account.external_id, on=True)
+    publish_home(request.ix)
+
+
+@for_account(AccountRef)
+def reminders_off(request: Request[AccountRef]) -> None:
+    request.ix.services.reminders.preferences.set_reminders(request.actor, request.account.external_id, on=False)
+    publish_home(request.ix)
+
+
+def register(app: App) -> None:
+    app.action(REMINDER_STOP_ACTION)(acked(_in_dm(stop_from_dm)))
+    app.action(REMINDER_NOT_ME_ACTION)(acked(_in_dm(not_me_from_dm)))
+    app.action(REMINDERS_ON_ACTION)(acked(reminders_on))
+    app.action(REMINDERS_OFF_ACTION)(acked(reminders_off))
