@@ -17,9 +17,9 @@ VERSIONS = Path(__file__).resolve().parents[3] / "billing_core" / "db" / "migrat
 LANDED = {
     "0001_initial_schema.py": "3e07a44b713cf8453675b8cb21c119f52606674bf60e2835adeb87a8a270ad5c",
     "0002_repair_release_drift.py": "946261d834af6e9bfc2688a1451b40f4005069ce8f5a0b2142f34aea6649bd44",
-    "0004_chat_question.py": "6af3aa78d5adb1ac79a1744e141be61271ef799fb519a6a380f32cd097a8d037",
-    "0007_contact_preferences_token_refresh.py": "5f976e3bf0091586c833b76720765b502fcfe2e096c6b5fd03e3eb5e11b74c49",
-    "0005_refunds_and_disputes.py": "24ad516477223f4c238564784c464e08f3cdc26a2976efa7c18158d7068c2e46",
+    "0003_chat_question.py": "0fae442cfd5da623980eebe75a0fa01709627bc0a30b9155b8d865d3def5a7aa",
+    "0004_contact_preferences_token_refresh.py": "2ae37ffd5de59b55653e6ff673b10590afd76a1e318ee6a527ae6afb2a18d264",
+    "0005_refunds_and_disputes.py": "bf462ba79fb0491b2e8f1fdcee2ed0d976f1951234c09d11734eef55cff83cdf",
     "0006_invoices_from_their_source.py": "44b99fc65e4b6ac3a05d23bc699908727dfc39ce3de27f16182a1bd20256cb93",
 }
 

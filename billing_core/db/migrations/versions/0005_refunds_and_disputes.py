@@ -1,7 +1,7 @@
 """refunds and disputes on payments
 
 Revision ID: 0005
-Revises: 0007
+Revises: 0004
 Create Date: 2026-12-07
 
 What Stripe reports after a payment succeeded: how much of it was refunded, and the state of a
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0007"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

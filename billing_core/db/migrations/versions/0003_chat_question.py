@@ -1,6 +1,6 @@
 """chat: the question the bot asked each person last
 
-Revision ID: 0004
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-07
 
@@ -13,7 +13,7 @@ earlier releases never read.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """contact notification preferences; the row each Slack installation's token refresh locks
 
-Revision ID: 0007
-Revises: 0004
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-07
 
 Expand-only: two new tables, nothing else changes, so the releases before this one keep working
@@ -17,8 +17,8 @@ on an upgraded database (they never read these tables).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0004"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
