@@ -47,11 +47,14 @@ def database_url(tmp_path: Path, postgres_server_url: str | None) -> Iterator[st
 
 
 def _truncate_all(db: Database) -> None:
-    from sqlalchemy import text
+    from sqlalchemy import inspect, text
 
     from billing_core.db.base import Base
 
-    names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    # Slack's installation store keeps its own tables (slack_*): emptied too, so no test meets
+    # another's installations (encrypted or rotating tokens) on the shared PostgreSQL database.
+    slack_tables = [name for name in inspect(db.engine).get_table_names() if name.startswith("slack_")]
+    names = ", ".join([table.name for table in Base.metadata.sorted_tables] + slack_tables)
     with db.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
