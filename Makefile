@@ -24,9 +24,10 @@ test: $(STAMP)
 test-postgres: $(STAMP)
 	TEST_DATABASE_URL="$$(bash .ci/postgres.sh)" $(BIN)/python -m pytest
 
-## lint: ruff, and the layers (bot -> handlers -> billing_core) with import-linter
+## lint: ruff (rules and formatting), and the layers (bot -> handlers -> billing_core) with import-linter
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)

@@ -32,12 +32,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def machine() -> dict[str, Any]:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
-    mem_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal")))
-    return {"nproc": os.cpu_count(), "cpu": model, "memory_gib": round(mem_kb / 2**20, 1),
-            "python": platform.python_version(), "load_average_at_start": os.getloadavg()}
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kb = int(
+        next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    )
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "python": platform.python_version(),
+        "load_average_at_start": os.getloadavg(),
+    }
 
 
 def postgres_server_url(given: str | None) -> str:
@@ -74,8 +86,10 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     else:
         data_url = server_url or f"sqlite:///{tmp / 'bench.db'}"
     results: dict[str, Any] = {
-        "mode": "quick" if quick else "full", "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(), "database": Database(data_url).dialect,
+        "mode": "quick" if quick else "full",
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "database": Database(data_url).dialect,
     }
     db = Database(data_url)
     print(f"data set: {sizes} on {db.dialect} ...", flush=True)
@@ -106,16 +120,18 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         results["memory"] = asyncio.run(interactions.memory(data_url, sizes, logs, requests=400 if quick else 10_000))
     if "reminders" in only:
         print("reminder planning and send rate ...", flush=True)
-        probe = subprocess.run([sys.executable, "-m", "bench.plan_probe", data_url], check=True,
-                               capture_output=True, text=True, cwd=ROOT)
+        probe = subprocess.run(
+            [sys.executable, "-m", "bench.plan_probe", data_url], check=True, capture_output=True, text=True, cwd=ROOT
+        )
         plan = json.loads(probe.stdout.strip().splitlines()[-1])
         plan["invoices"] = sizes.invoices
         send = reminder_send.run(32, gen.Sizes(256, 4_000)) if quick else reminder_send.run(300, gen.QUICK)
         results["reminders"] = {"plan": plan, "send": send}
     if "autopay" in only:
         print("autopay pass planning (10% of accounts on autopay) ...", flush=True)
-        probe = subprocess.run([sys.executable, "-m", "bench.autopay_plan", data_url], check=True,
-                               capture_output=True, text=True, cwd=ROOT)
+        probe = subprocess.run(
+            [sys.executable, "-m", "bench.autopay_plan", data_url], check=True, capture_output=True, text=True, cwd=ROOT
+        )
         results["autopay"] = json.loads(probe.stdout.strip().splitlines()[-1]) | {"invoices": sizes.invoices}
     if "import" in only:
         print("import ...", flush=True)
@@ -134,8 +150,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         from bench import wrk
 
         seconds, rounds, warm = (1, 1, 1) if quick else (5, 3, 2)
-        results["wrk"] = asyncio.run(wrk.measure(data_url, sizes, logs, seconds=seconds, rounds=rounds,
-                                                 warm_seconds=warm))
+        results["wrk"] = asyncio.run(
+            wrk.measure(data_url, sizes, logs, seconds=seconds, rounds=rounds, warm_seconds=warm)
+        )
     return results
 
 
@@ -144,8 +161,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small data set (SQLite unless a URL is given)")
     parser.add_argument("--database-url", default=None, help="PostgreSQL (or SQLite) URL for the data set")
     parser.add_argument("--only", nargs="*", choices=SECTIONS, help="run only these sections")
-    parser.add_argument("--output", default=None,
-                        help="default bench/results.json (full; committed with the README) or bench/results/quick.json")
+    parser.add_argument(
+        "--output",
+        default=None,
+        help="default bench/results.json (full; committed with the README) or bench/results/quick.json",
+    )
     args = parser.parse_args()
     output = Path(args.output or ROOT / "bench" / ("results/quick.json" if args.quick else "results.json"))
     output.parent.mkdir(parents=True, exist_ok=True)

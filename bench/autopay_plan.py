@@ -32,13 +32,19 @@ SHARE = 10  # one account in SHARE
 def enable_autopay(db: Database, now: datetime) -> int:
     """Autopay on for every ``SHARE``-th account, set-based; how many."""
     chosen = select(
-        AccountRecord.id, literal(True), literal("bench@bench.test"), literal("system:bench"),
+        AccountRecord.id,
+        literal(True),
+        literal("bench@bench.test"),
+        literal("system:bench"),
         literal(now, UtcDateTime()),
     ).where(AccountRecord.id % SHARE == 1)
     with db.transaction() as session:
         session.execute(delete(AutopayRecord))
-        session.execute(insert(AutopayRecord).from_select(
-            ["account_id", "enabled", "changed_by_email", "changed_by_principal", "changed_at"], chosen))
+        session.execute(
+            insert(AutopayRecord).from_select(
+                ["account_id", "enabled", "changed_by_email", "changed_by_principal", "changed_at"], chosen
+            )
+        )
         count: int = session.scalar(select(func.count()).select_from(AutopayRecord)) or 0
     if db.dialect == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

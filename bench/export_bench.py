@@ -32,27 +32,74 @@ def seed(db: Database, payments: int) -> None:
     """``payments`` succeeded payments over ``ACCOUNTS`` accounts, one invoice each (Core executemany)."""
     accounts = min(ACCOUNTS, payments) or 1
     with db.engine.begin() as connection:
-        connection.execute(insert(AccountRecord.__table__), [  # type: ignore[arg-type]
-            {"id": a + 1, "external_id": f"acct-{a:05d}", "name": f"Account {a}, Inc.", "currency": "usd",
-             "created_at": START, "updated_at": START} for a in range(accounts)])
+        connection.execute(
+            insert(AccountRecord.__table__),
+            [  # type: ignore[arg-type]
+                {
+                    "id": a + 1,
+                    "external_id": f"acct-{a:05d}",
+                    "name": f"Account {a}, Inc.",
+                    "currency": "usd",
+                    "created_at": START,
+                    "updated_at": START,
+                }
+                for a in range(accounts)
+            ],
+        )
     for first in range(0, payments, BATCH):
         ids = range(first + 1, min(payments, first + BATCH) + 1)
         at = [START + timedelta(seconds=i * 17) for i in ids]
         with db.engine.begin() as connection:
-            connection.execute(insert(InvoiceRecord.__table__), [  # type: ignore[arg-type]
-                {"id": i, "account_id": i % accounts + 1, "number": f"INV-{i:08d}", "issued_on": t.date(),
-                 "due_on": t.date(), "amount_due_minor": 1000 + i % 9000, "amount_paid_minor": 1000 + i % 9000,
-                 "currency": "usd", "status": "paid", "description": "", "paid_at": t, "created_at": t,
-                 "updated_at": t} for i, t in zip(ids, at, strict=True)])
-            connection.execute(insert(PaymentRecord.__table__), [  # type: ignore[arg-type]
-                {"id": i, "account_id": i % accounts + 1, "amount_minor": 1000 + i % 9000, "currency": "usd",
-                 "status": "succeeded", "idempotency_key": f"bench-{i}", "stripe_payment_intent_id": f"pi_{i:012d}",
-                 "card_brand": "visa", "card_last4": "4242", "started_by_email": f"billing{i % accounts}@example.test",
-                 "started_by_principal": f"slack:T1:U{i % accounts}", "created_at": t, "updated_at": t,
-                 "settled_at": t + timedelta(seconds=2), "source": "autopay" if i % 10 == 0 else "slack"}
-                for i, t in zip(ids, at, strict=True)])
-            connection.execute(insert(PaymentInvoiceRecord.__table__), [  # type: ignore[arg-type]
-                {"payment_id": i, "invoice_id": i, "amount_minor": 1000 + i % 9000} for i in ids])
+            connection.execute(
+                insert(InvoiceRecord.__table__),
+                [  # type: ignore[arg-type]
+                    {
+                        "id": i,
+                        "account_id": i % accounts + 1,
+                        "number": f"INV-{i:08d}",
+                        "issued_on": t.date(),
+                        "due_on": t.date(),
+                        "amount_due_minor": 1000 + i % 9000,
+                        "amount_paid_minor": 1000 + i % 9000,
+                        "currency": "usd",
+                        "status": "paid",
+                        "description": "",
+                        "paid_at": t,
+                        "created_at": t,
+                        "updated_at": t,
+                    }
+                    for i, t in zip(ids, at, strict=True)
+                ],
+            )
+            connection.execute(
+                insert(PaymentRecord.__table__),
+                [  # type: ignore[arg-type]
+                    {
+                        "id": i,
+                        "account_id": i % accounts + 1,
+                        "amount_minor": 1000 + i % 9000,
+                        "currency": "usd",
+                        "status": "succeeded",
+                        "idempotency_key": f"bench-{i}",
+                        "stripe_payment_intent_id": f"pi_{i:012d}",
+                        "card_brand": "visa",
+                        "card_last4": "4242",
+                        "started_by_email": f"billing{i % accounts}@example.test",
+                        "started_by_principal": f"slack:T1:U{i % accounts}",
+                        "created_at": t,
+                        "updated_at": t,
+                        "settled_at": t + timedelta(seconds=2),
+                        "source": "autopay" if i % 10 == 0 else "slack",
+                    }
+                    for i, t in zip(ids, at, strict=True)
+                ],
+            )
+            connection.execute(
+                insert(PaymentInvoiceRecord.__table__),
+                [  # type: ignore[arg-type]
+                    {"payment_id": i, "invoice_id": i, "amount_minor": 1000 + i % 9000} for i in ids
+                ],
+            )
 
 
 def export_once(database_url: str, output: Path) -> tuple[float, float]:
@@ -60,8 +107,12 @@ def export_once(database_url: str, output: Path) -> tuple[float, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "OUTBOUND_", "SMTP_"))}
     env["DATABASE_URL"] = database_url
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "bot", "payments", "export", "--output", str(output)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "payments", "export", "--output", str(output)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     # The child's own high-water mark (VmHWM of its address space), polled until it exits: the
     # rusage of wait4 would also count the parent's RSS, which Linux carries into a child across
     # fork and exec (inside `make bench` the parent holds ~500 MB by the time this section runs).
@@ -113,8 +164,12 @@ def _run(payments: int, database_url: str | None) -> dict[str, Any]:
     if rows != payments:
         raise RuntimeError(f"exported {rows} rows for {payments} payments")
     return {
-        "backend": url.split(":", 1)[0], "payments": payments, "seed_s": round(seeded, 1),
-        "export_s": round(seconds, 2), "rows_per_s": round(payments / seconds), "peak_rss_mb": round(rss, 1),
+        "backend": url.split(":", 1)[0],
+        "payments": payments,
+        "seed_s": round(seeded, 1),
+        "export_s": round(seconds, 2),
+        "rows_per_s": round(payments / seconds),
+        "peak_rss_mb": round(rss, 1),
     }
 
 

@@ -134,11 +134,30 @@ def open_count(a: int, n: int) -> int:
 ACCOUNT_COLUMNS = ("id", "external_id", "name", "currency", "stripe_customer_id", "created_at", "updated_at")
 CONTACT_COLUMNS = ("id", "account_id", "email", "name")
 INVOICE_COLUMNS = (
-    "id", "account_id", "number", "issued_on", "due_on", "amount_due_minor", "amount_paid_minor", "currency",
-    "status", "description", "payment_lock_id", "paid_at", "created_at", "updated_at",
+    "id",
+    "account_id",
+    "number",
+    "issued_on",
+    "due_on",
+    "amount_due_minor",
+    "amount_paid_minor",
+    "currency",
+    "status",
+    "description",
+    "payment_lock_id",
+    "paid_at",
+    "created_at",
+    "updated_at",
 )
 CARD_COLUMNS = (
-    "id", "account_id", "stripe_payment_method_id", "brand", "last4", "exp_month", "exp_year", "is_default",
+    "id",
+    "account_id",
+    "stripe_payment_method_id",
+    "brand",
+    "last4",
+    "exp_month",
+    "exp_year",
+    "is_default",
     "refreshed_at",
 )
 
@@ -171,16 +190,40 @@ def invoice_rows(sizes: Sizes, today: date, now: datetime) -> Iterator[tuple[Any
                 status, paid = "paid", amount
                 paid_at = datetime(due.year, due.month, due.day, 12, tzinfo=UTC)
             yield (
-                next_id, a + 1, f"INV-{a:06d}-{i:03d}", issued, due, amount, paid, "usd", status, "usage",
-                None, paid_at, now, now,
+                next_id,
+                a + 1,
+                f"INV-{a:06d}-{i:03d}",
+                issued,
+                due,
+                amount,
+                paid,
+                "usd",
+                status,
+                "usage",
+                None,
+                paid_at,
+                now,
+                now,
             )
             next_id += 1
 
 
 PAYMENT_COLUMNS = (
-    "id", "account_id", "amount_minor", "currency", "status", "idempotency_key", "stripe_payment_intent_id",
-    "card_brand", "card_last4", "started_by_email", "started_by_principal", "failure_reason", "created_at",
-    "updated_at", "settled_at",
+    "id",
+    "account_id",
+    "amount_minor",
+    "currency",
+    "status",
+    "idempotency_key",
+    "stripe_payment_intent_id",
+    "card_brand",
+    "card_last4",
+    "started_by_email",
+    "started_by_principal",
+    "failure_reason",
+    "created_at",
+    "updated_at",
+    "settled_at",
 )
 LINK_COLUMNS = ("payment_id", "invoice_id", "amount_minor")
 
@@ -203,11 +246,25 @@ def payment_rows(sizes: Sizes, today: date) -> tuple[list[tuple[Any, ...]], list
             amount = 1_000 + (a * 7 + i * 13) % 99_000
             at = datetime.combine(today - timedelta(days=30 * (n - 1 - i)), datetime.min.time(), UTC)
             pid = len(payments) + 1
-            payments.append((
-                pid, a + 1, amount, "usd", "succeeded" if paid else "failed", f"bench-{pid}", f"pi_bench{pid}",
-                "visa", "4242", email, f"slack:T111:{user_id(a)}", None if paid else "card_declined", at, at,
-                at if paid else None,
-            ))
+            payments.append(
+                (
+                    pid,
+                    a + 1,
+                    amount,
+                    "usd",
+                    "succeeded" if paid else "failed",
+                    f"bench-{pid}",
+                    f"pi_bench{pid}",
+                    "visa",
+                    "4242",
+                    email,
+                    f"slack:T111:{user_id(a)}",
+                    None if paid else "card_declined",
+                    at,
+                    at,
+                    at if paid else None,
+                )
+            )
             links.append((pid, first_invoice_id + i, amount))
         first_invoice_id += n
     return payments, links
@@ -247,9 +304,7 @@ def _copy_postgres(db: Database, table: str, columns: Sequence[str], rows: Itera
                         buffer = io.StringIO()
                 copy.write(buffer.getvalue())
             if "id" in columns:
-                cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-                )
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         connection.commit()
     finally:
         raw.close()

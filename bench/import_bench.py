@@ -1,6 +1,6 @@
 """Import throughput: invoices per second for a generated file, on SQLite (and PostgreSQL if given).
 
-    python -m bench.import_bench [--invoices 100000] [--database-url URL]
+python -m bench.import_bench [--invoices 100000] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -26,16 +26,26 @@ def generate(invoices: int, per_account: int = 10) -> dict[str, Any]:
         rows = []
         for i in range(per_account):
             issued = start + timedelta(days=(a + i) % 300)
-            rows.append({
-                "number": f"INV-{a:06d}-{i:03d}", "issued_on": issued.isoformat(),
-                "due_on": (issued + timedelta(days=30)).isoformat(), "amount_due": 1000 + (a * 7 + i) % 99000,
-                "currency": "usd", "status": "open" if i % 3 else "paid", "description": "usage",
-            })
-        accounts.append({
-            "id": f"acct-{a:06d}", "name": f"Account {a}", "currency": "usd",
-            "contacts": [{"email": f"billing{a}@example.test", "name": f"Billing {a}"}],
-            "invoices": rows,
-        })
+            rows.append(
+                {
+                    "number": f"INV-{a:06d}-{i:03d}",
+                    "issued_on": issued.isoformat(),
+                    "due_on": (issued + timedelta(days=30)).isoformat(),
+                    "amount_due": 1000 + (a * 7 + i) % 99000,
+                    "currency": "usd",
+                    "status": "open" if i % 3 else "paid",
+                    "description": "usage",
+                }
+            )
+        accounts.append(
+            {
+                "id": f"acct-{a:06d}",
+                "name": f"Account {a}",
+                "currency": "usd",
+                "contacts": [{"email": f"billing{a}@example.test", "name": f"Billing {a}"}],
+                "invoices": rows,
+            }
+        )
     return {"accounts": accounts}
 
 
@@ -81,7 +91,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument(
-        "--database-url", default=None,
+        "--database-url",
+        default=None,
         help="a PostgreSQL server URL (a fresh database is made on it); default a temp SQLite file",
     )
     args = parser.parse_args()

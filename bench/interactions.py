@@ -59,18 +59,32 @@ async def latency(
         await _start(bare)
         workload = Workload(sizes, standin)
         # Every bench user once, so the identity cache is warm as in steady use.
-        await run_cell(ours.port, standin, workload, "balance", 8, seconds=3600, warmup=0,
-                       max_requests=len(workload.accounts))
+        await run_cell(
+            ours.port, standin, workload, "balance", 8, seconds=3600, warmup=0, max_requests=len(workload.accounts)
+        )
         cells: list[dict[str, Any]] = []
         for interaction in INTERACTIONS:
             for concurrency in CONCURRENCY:
                 bare_runs: list[CellResult] = []
                 our_runs: list[CellResult] = []
                 for _ in range(rounds):  # alternating windows: both apps see the same machine
-                    bare_runs.append(await run_cell(bare.port, standin, workload, interaction, concurrency,
-                                                    seconds=seconds, warmup=warmup, ack_only=True))
-                    our_runs.append(await run_cell(ours.port, standin, workload, interaction, concurrency,
-                                                   seconds=seconds, warmup=warmup))
+                    bare_runs.append(
+                        await run_cell(
+                            bare.port,
+                            standin,
+                            workload,
+                            interaction,
+                            concurrency,
+                            seconds=seconds,
+                            warmup=warmup,
+                            ack_only=True,
+                        )
+                    )
+                    our_runs.append(
+                        await run_cell(
+                            ours.port, standin, workload, interaction, concurrency, seconds=seconds, warmup=warmup
+                        )
+                    )
                 cells.append(median_row(our_runs, bare_runs))
         return {"cells": cells, "web_api_calls": dict(standin.counts)}
     finally:
@@ -93,13 +107,26 @@ async def memory(database_url: str, sizes: Sizes, log_dir: Path, *, requests: in
         errors = 0
         for _ in range(rounds):
             for interaction in INTERACTIONS:
-                cell = await run_cell(server.port, standin, workload, interaction, 8, seconds=3600, warmup=0,
-                                      max_requests=requests // len(INTERACTIONS))
+                cell = await run_cell(
+                    server.port,
+                    standin,
+                    workload,
+                    interaction,
+                    8,
+                    seconds=3600,
+                    warmup=0,
+                    max_requests=requests // len(INTERACTIONS),
+                )
                 errors += cell.errors
             await asyncio.sleep(1.0)
             after.append(server.rss_mb())
-        return {"requests_per_round": requests, "rss_at_rest_mb": at_rest, "rss_after_rounds_mb": after,
-                "errors": errors, "growth_last_two_rounds_mb": round(after[-1] - after[-2], 1) if rounds > 1 else 0}
+        return {
+            "requests_per_round": requests,
+            "rss_at_rest_mb": at_rest,
+            "rss_after_rounds_mb": after,
+            "errors": errors,
+            "growth_last_two_rounds_mb": round(after[-1] - after[-2], 1) if rounds > 1 else 0,
+        }
     finally:
         server.stop()
         await standin.stop()

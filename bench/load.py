@@ -63,8 +63,12 @@ class Workload:
         self.accounts = list(heavy_accounts()) + others[: max(0, pool - len(heavy_accounts()))]
 
     def builder(self, name: str) -> Builder:
-        return {"balance": self._command("balance"), "pay": self._command("pay"),
-                "pay_modal": self._pay_modal, "home": self._home}[name]
+        return {
+            "balance": self._command("balance"),
+            "pay": self._command("pay"),
+            "pay_modal": self._pay_modal,
+            "home": self._home,
+        }[name]
 
     def _command(self, text: str) -> Builder:
         def build(a: int, token: str) -> Request:
@@ -79,7 +83,9 @@ class Workload:
         last = self._counts[a] - 1  # the newest invoice is always open
         value = json.dumps({"account": account_external_id(a), "invoice": f"INV-{a:06d}-{last:03d}"})
         payload = block_actions_payload(
-            button_action("pay_open", value), user_id=user_id(a), trigger_id=token,
+            button_action("pay_open", value),
+            user_id=user_id(a),
+            trigger_id=token,
             response_url=self.standin.response_url(token),
         )
         return Request(block_actions_body(payload), "application/x-www-form-urlencoded", ("modal", "V" + token))
@@ -154,10 +160,15 @@ class CellResult:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "interaction": self.interaction, "concurrency": self.concurrency, "requests": self.requests,
-            "errors": self.errors, "rps": round(self.rps, 1),
-            "ack_p50_ms": percentile(self.ack_ms, 50), "ack_p99_ms": percentile(self.ack_ms, 99),
-            "e2e_p50_ms": percentile(self.e2e_ms, 50), "e2e_p99_ms": percentile(self.e2e_ms, 99),
+            "interaction": self.interaction,
+            "concurrency": self.concurrency,
+            "requests": self.requests,
+            "errors": self.errors,
+            "rps": round(self.rps, 1),
+            "ack_p50_ms": percentile(self.ack_ms, 50),
+            "ack_p99_ms": percentile(self.ack_ms, 99),
+            "e2e_p50_ms": percentile(self.e2e_ms, 50),
+            "e2e_p99_ms": percentile(self.e2e_ms, 99),
         }
 
 

@@ -64,8 +64,13 @@ def counting(*engines: Engine) -> Iterator[list[str]]:
 def bench_settings(database_url: str, api: SlackAPI) -> Settings:
     """Settings as ``serve`` gets them in the benchmark (cards are cached: no Stripe call)."""
     return Settings(
-        _env_file=None, DATABASE_URL=database_url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=api.base_url, STRIPE_API_KEY="sk_test_bench", STRIPE_API_BASE=api.root_url,
+        _env_file=None,
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=api.base_url,
+        STRIPE_API_KEY="sk_test_bench",
+        STRIPE_API_BASE=api.root_url,
     )
 
 
@@ -112,13 +117,18 @@ class InProcessSlack:
         return Dispatched(response.status, list(statements))
 
     def command(self, a: int, text: str) -> Dispatched:
-        return self.dispatch(slash_command_body(text, user_id=user_id(a), team_id=self.team(a),
-                                                response_url=self.api.response_url))
+        return self.dispatch(
+            slash_command_body(text, user_id=user_id(a), team_id=self.team(a), response_url=self.api.response_url)
+        )
 
     def pay_button(self, a: int, invoice_number: str) -> Dispatched:
         value = json.dumps({"account": account_external_id(a), "invoice": invoice_number})
-        payload = block_actions_payload(button_action("pay_open", value), user_id=user_id(a), team_id=self.team(a),
-                                        response_url=self.api.response_url)
+        payload = block_actions_payload(
+            button_action("pay_open", value),
+            user_id=user_id(a),
+            team_id=self.team(a),
+            response_url=self.api.response_url,
+        )
         return self.dispatch(block_actions_body(payload))
 
     def home(self, a: int) -> Dispatched:
@@ -138,8 +148,9 @@ def oauth_slack(db: Database, api: SlackAPI) -> InProcessSlack:
     install_workspaces(db)
     seed_principals(db, [0, light_accounts()[0]])
     add_bench_users(api, [0, light_accounts()[0]], team_of)  # members of their own workspaces
-    settings = oauth_settings(db.url, SLACK_API_URL=api.base_url, STRIPE_API_KEY="sk_test_bench",
-                              STRIPE_API_BASE=api.root_url)
+    settings = oauth_settings(
+        db.url, SLACK_API_URL=api.base_url, STRIPE_API_KEY="sk_test_bench", STRIPE_API_BASE=api.root_url
+    )
     return InProcessSlack(build_services(settings, db=db), settings, api, team=team_of)
 
 

@@ -66,18 +66,22 @@ def mark_progress(db: Database, now: datetime) -> dict[str, int]:
     columns = ["invoice_id", "contact_id", "step", "status", "attempts", "claimed_at", "sent_at"]
     hour_ago = literal(now - timedelta(hours=1), UtcDateTime())
     sent = select(invoice_id, contact_id, step, literal("sent"), literal(1), hour_ago, hour_ago).where(
-        invoice_id % 3 == 1)
-    failed = select(invoice_id, contact_id, step, literal("failed"), literal(1), hour_ago,
-                    literal(None, UtcDateTime())).where(invoice_id % 15 == 2)
+        invoice_id % 3 == 1
+    )
+    failed = select(
+        invoice_id, contact_id, step, literal("failed"), literal(1), hour_ago, literal(None, UtcDateTime())
+    ).where(invoice_id % 15 == 2)
     paused = select(invoice_id, contact_id, literal(now + timedelta(days=3), UtcDateTime()), literal("snooze")).where(
-        invoice_id % 11 == 5, invoice_id % 3 != 1)
+        invoice_id % 11 == 5, invoice_id % 3 != 1
+    )
     with db.transaction() as session:
         if db.dialect == "postgresql":
             session.execute(text("SET LOCAL statement_timeout = 0"))
         deliveries = insert(ReminderDeliveryRecord).from_select(columns, sent.union_all(failed), include_defaults=False)
         session.execute(deliveries)
-        session.execute(insert(ReminderPauseRecord).from_select(["invoice_id", "contact_id", "until", "reason"],
-                                                                paused))
+        session.execute(
+            insert(ReminderPauseRecord).from_select(["invoice_id", "contact_id", "until", "reason"], paused)
+        )
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("ANALYZE billing_reminder_delivery" if db.dialect == "postgresql" else "ANALYZE"))
         if db.dialect == "postgresql":
@@ -151,11 +155,17 @@ def _run(invoices: int, url: str, repeat: int) -> dict[str, Any]:
     db = Database(url)
     try:
         started = time.perf_counter()
-        made = gen.generate(db, gen.Sizes(accounts=max(1, invoices // PER_ACCOUNT), invoices=invoices),
-                            today=NOW.date())
+        made = gen.generate(
+            db, gen.Sizes(accounts=max(1, invoices // PER_ACCOUNT), invoices=invoices), today=NOW.date()
+        )
         marked = mark_progress(db, NOW)
-        result: dict[str, Any] = {"backend": db.dialect, "invoices": invoices, "data_reused": made["reused"],
-                                  "seed_seconds": round(time.perf_counter() - started, 1), **marked}
+        result: dict[str, Any] = {
+            "backend": db.dialect,
+            "invoices": invoices,
+            "data_reused": made["reused"],
+            "seed_seconds": round(time.perf_counter() - started, 1),
+            **marked,
+        }
         result.update(plan(db, NOW, repeat=repeat))
         return result
     finally:
@@ -181,8 +191,9 @@ def _peak_rss_mib() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--invoices", type=int, default=20_000)
-    parser.add_argument("--database-url", default=None,
-                        help=f"PostgreSQL server URL (the data set is kept in {KEPT_DATABASE} on it)")
+    parser.add_argument(
+        "--database-url", default=None, help=f"PostgreSQL server URL (the data set is kept in {KEPT_DATABASE} on it)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="timed planning passes (the median is reported)")
     args = parser.parse_args()
     print(json.dumps(run(args.invoices, args.database_url, repeat=args.repeat), indent=2))

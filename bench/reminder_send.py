@@ -46,7 +46,10 @@ def run(users: int = 300, sizes: Sizes = QUICK) -> dict[str, Any]:
             api.add_user(f"UF{a // 2:06d}", f"finance{a // 2:06d}@{EMAIL_DOMAIN}", f"Finance {a // 2}", tz="UTC")
         api.enforce_rate_limits(True, per_channel_interval=1.0, burst=1)
         settings = Settings(
-            _env_file=None, DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-bench", SLACK_API_URL=api.base_url,
+            _env_file=None,
+            DATABASE_URL=url,
+            SLACK_BOT_TOKEN="xoxb-bench",
+            SLACK_API_URL=api.base_url,
         )
         services = build_services(settings, clock=FixedClock(now), db=db)
         started = time.perf_counter()

@@ -137,8 +137,9 @@ class Server:
         """CPU time (user + system) so far of each worker process (``--workers N``: the children), by pid."""
         assert self.process is not None
         pid = self.process.pid
-        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
-                    for c in (task / "children").read_text().split()]
+        children = [
+            int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()
+        ]
         out: dict[int, float] = {}
         for worker in children or [pid]:
             try:

@@ -126,9 +126,19 @@ class StandIn:
             if email is None:
                 return {"ok": False, "error": "user_not_found"}
             profile = {"email": email, "real_name": f"Bench {user}", "display_name": user}
-            return {"ok": True, "user": {"id": user, "name": user, "deleted": False, "is_bot": False,
-                                         "tz": "UTC", "tz_offset": 0, "real_name": f"Bench {user}",
-                                         "profile": profile}}
+            return {
+                "ok": True,
+                "user": {
+                    "id": user,
+                    "name": user,
+                    "deleted": False,
+                    "is_bot": False,
+                    "tz": "UTC",
+                    "tz_offset": 0,
+                    "real_name": f"Bench {user}",
+                    "profile": profile,
+                },
+            }
         if method == "auth.test":
             return {"ok": True, "team_id": "T111", "user_id": "UBOT", "bot_id": "B111", "team": "Bench"}
         if method in ("views.open", "views.update", "views.push", "views.publish"):

@@ -163,12 +163,18 @@ class Bodies:
     def _one(self, interaction: str, a: int, token: str, team_id: str) -> tuple[str, bytes]:
         response_url = self.standin.response_url(token)
         if interaction in ("balance", "pay"):
-            return FORM, slash_command_body(interaction, user_id=user_id(a), team_id=team_id,
-                                            response_url=response_url, trigger_id=token)
+            return FORM, slash_command_body(
+                interaction, user_id=user_id(a), team_id=team_id, response_url=response_url, trigger_id=token
+            )
         if interaction == "pay_modal":
             value = json.dumps({"account": account_external_id(a), "invoice": f"INV-{a:06d}-{self._counts[a] - 1:03d}"})
-            payload = block_actions_payload(button_action("pay_open", value), user_id=user_id(a), team_id=team_id,
-                                            trigger_id=token, response_url=response_url)
+            payload = block_actions_payload(
+                button_action("pay_open", value),
+                user_id=user_id(a),
+                team_id=team_id,
+                trigger_id=token,
+                response_url=response_url,
+            )
             return FORM, block_actions_body(payload)
         if interaction == "home":
             event = app_home_opened_event(user_id=user_id(a))
@@ -191,7 +197,7 @@ def parse_wrk(output: str) -> dict[str, Any]:
     """The figures our Lua ``done()`` prints (``BENCH {...}``) from wrk's output."""
     for line in output.splitlines():
         if line.startswith("BENCH "):
-            figures: dict[str, Any] = json.loads(line[len("BENCH "):])
+            figures: dict[str, Any] = json.loads(line[len("BENCH ") :])
             return figures
     raise RuntimeError(f"no BENCH line in wrk's output:\n{output[-2000:]}")
 
@@ -255,17 +261,31 @@ class Runner:
         self._serial = 0
         self._best: dict[tuple[str, str], float] = {}  # best requests/s seen, per server and interaction
 
-    async def window(self, target: Target, server: Server, interaction: str, concurrency: int, seconds: int,
-                     round_: int) -> Window:
+    async def window(
+        self, target: Target, server: Server, interaction: str, concurrency: int, seconds: int, round_: int
+    ) -> Window:
         self._serial += 1
         count = self._bodies_needed(target, interaction, seconds)
         team = team_of if target.oauth else None
         data = self.work / "requests.txt"
         write_signed(data, self.bodies.build(interaction, count, f"w{self._serial:05d}x", team))
         before = sum(self.standin.finished.values())
-        argv = [self.wrk, f"-t{WRK_THREADS}", f"-c{concurrency}", f"-d{seconds}s", "--latency", "--timeout", "10s",
-                "-s", str(self.script), f"http://127.0.0.1:{server.port}/slack/events", "--", str(data),
-                str(WRK_THREADS), str(RECONNECT_EVERY)]
+        argv = [
+            self.wrk,
+            f"-t{WRK_THREADS}",
+            f"-c{concurrency}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(self.script),
+            f"http://127.0.0.1:{server.port}/slack/events",
+            "--",
+            str(data),
+            str(WRK_THREADS),
+            str(RECONNECT_EVERY),
+        ]
         cpu_before = server.cpu_seconds()
         process = await asyncio.create_subprocess_exec(*argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         raw, _ = await asyncio.wait_for(process.communicate(), seconds + 60)
@@ -324,8 +344,11 @@ def _median(values: list[float]) -> float | None:
 def _paired(mine: list[Window], base: list[Window], *, done: bool = True) -> float | None:
     """Median over rounds of ``mine``'s throughput / ``base``'s in the same round."""
     by_round = {w.round: w for w in base}
-    ratios = [(m.done_rps if done else m.rps) / by_round[m.round].done_rps
-              for m in mine if m.round in by_round and by_round[m.round].done_rps]
+    ratios = [
+        (m.done_rps if done else m.rps) / by_round[m.round].done_rps
+        for m in mine
+        if m.round in by_round and by_round[m.round].done_rps
+    ]
     return _median(ratios)
 
 
@@ -406,8 +429,9 @@ async def measure(
         env = server_env(database_url, standin.api_url, standin.root_url)
         for target in TARGETS:
             make = Server.ours if target.kind == "ours" else Server.bare
-            servers[target.name] = make(oauth_env(env) if target.oauth else env, log_dir, workers=target.workers,
-                                        name=target.name)
+            servers[target.name] = make(
+                oauth_env(env) if target.oauth else env, log_dir, workers=target.workers, name=target.name
+            )
         work = log_dir / "wrk"
         work.mkdir(exist_ok=True)
         runner = Runner(wrk, standin, bodies, work, log_dir / "wrk.log")
@@ -426,8 +450,9 @@ async def measure(
                     for target in TARGETS:
                         if target.oauth and interaction not in OAUTH_INTERACTIONS:
                             continue
-                        windows.append(await runner.window(target, servers[target.name], interaction, c,
-                                                           seconds, round_))
+                        windows.append(
+                            await runner.window(target, servers[target.name], interaction, c, seconds, round_)
+                        )
     finally:
         for server in servers.values():
             server.stop()

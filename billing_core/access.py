@@ -43,9 +43,7 @@ def require_invoice(
         account = require_account(session, actor, account_external_id)
     except AccountNotFound as error:
         raise InvoiceNotFound(number) from error
-    query = select(InvoiceRecord).where(
-        InvoiceRecord.account_id == account.id, InvoiceRecord.number == number
-    )
+    query = select(InvoiceRecord).where(InvoiceRecord.account_id == account.id, InvoiceRecord.number == number)
     if for_update:
         query = query.with_for_update()
     invoice = session.scalars(query).first()

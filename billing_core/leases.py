@@ -39,8 +39,7 @@ def process_holder_id() -> str:
 class JobLeases:
     """Take, renew and give back named leases for one holder (this process)."""
 
-    def __init__(self, db: Database, clock: Clock, *, holder: str | None = None,
-                 ttl: timedelta = DEFAULT_TTL) -> None:
+    def __init__(self, db: Database, clock: Clock, *, holder: str | None = None, ttl: timedelta = DEFAULT_TTL) -> None:
         self.db = db
         self.clock = clock
         self.holder = holder or process_holder_id()
@@ -54,12 +53,15 @@ class JobLeases:
         record = JobLeaseRecord
         try:
             with self.db.transaction() as session:
-                renewed = cast(CursorResult[Any], session.execute(
-                    update(record)
-                    .where(record.name == name, or_(record.holder == self.holder, record.expires_at < now))
-                    .values(holder=self.holder, expires_at=expires)
-                    .execution_options(synchronize_session=False)
-                )).rowcount
+                renewed = cast(
+                    CursorResult[Any],
+                    session.execute(
+                        update(record)
+                        .where(record.name == name, or_(record.holder == self.holder, record.expires_at < now))
+                        .values(holder=self.holder, expires_at=expires)
+                        .execution_options(synchronize_session=False)
+                    ),
+                ).rowcount
                 if not renewed:
                     session.add(record(name=name, holder=self.holder, acquired_at=now, expires_at=expires))
                     session.flush()
@@ -73,8 +75,9 @@ class JobLeases:
     def release(self, name: str = SCHEDULER_LEASE) -> None:
         """Give the lease back (a clean shutdown): another process takes over at its next tick."""
         with self.db.transaction() as session:
-            session.execute(delete(JobLeaseRecord).where(JobLeaseRecord.name == name,
-                                                         JobLeaseRecord.holder == self.holder))
+            session.execute(
+                delete(JobLeaseRecord).where(JobLeaseRecord.name == name, JobLeaseRecord.holder == self.holder)
+            )
         self._held.discard(name)
 
     def _log_change(self, name: str, held: bool) -> None:

@@ -48,12 +48,15 @@ class OnceMarks:
             inserted = session.execute(statement).first() is not None
             if not inserted:
                 # An expired mark no longer counts: take it over in place.
-                taken = cast(CursorResult[Any], session.execute(
-                    update(record)
-                    .where(record.kind == kind, record.key == key[:255], record.at < now - self.ttl)
-                    .values(at=now)
-                    .execution_options(synchronize_session=False)
-                ))
+                taken = cast(
+                    CursorResult[Any],
+                    session.execute(
+                        update(record)
+                        .where(record.kind == kind, record.key == key[:255], record.at < now - self.ttl)
+                        .values(at=now)
+                        .execution_options(synchronize_session=False)
+                    ),
+                )
                 inserted = taken.rowcount == 1
         self._claims += 1
         if self._claims % PURGE_EVERY == 0:
@@ -71,13 +74,13 @@ class OnceMarks:
     def release(self, kind: str, key: str) -> None:
         """Forget a mark (the work it guarded failed: a redelivery should try again)."""
         with self.db.transaction() as session:
-            session.execute(delete(OnceMarkRecord).where(OnceMarkRecord.kind == kind,
-                                                         OnceMarkRecord.key == key[:255]))
+            session.execute(delete(OnceMarkRecord).where(OnceMarkRecord.kind == kind, OnceMarkRecord.key == key[:255]))
 
     def purge(self) -> int:
         """Delete expired marks; returns how many."""
         with self.db.transaction() as session:
-            removed = cast(CursorResult[Any], session.execute(
-                delete(OnceMarkRecord).where(OnceMarkRecord.at < self.clock.now() - self.ttl)
-            ))
+            removed = cast(
+                CursorResult[Any],
+                session.execute(delete(OnceMarkRecord).where(OnceMarkRecord.at < self.clock.now() - self.ttl)),
+            )
             return int(removed.rowcount)

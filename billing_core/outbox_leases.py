@@ -33,8 +33,13 @@ class LeasedRows:
         result = session.execute(
             update(table)
             .where(self.key == row_id, self.status.in_(CLAIMABLE), self.next_attempt_at <= now)
-            .values({self.status.key: "sending", self.attempts.key: self.attempts + 1,
-                     self.next_attempt_at.key: now + lease})
+            .values(
+                {
+                    self.status.key: "sending",
+                    self.attempts.key: self.attempts + 1,
+                    self.next_attempt_at.key: now + lease,
+                }
+            )
             .execution_options(synchronize_session=False)
         )
         if getattr(result, "rowcount", 0) != 1:

@@ -79,8 +79,13 @@ def build_bolt_app(
             authorize=authorize,  # type: ignore[arg-type]  # an Authorize is accepted
             **common,
         )
-        register_uninstall_listeners(app, store, PrincipalDirectory(services.db, services.clock), services.audit,
-                                     forget_authorization=authorize.forget)
+        register_uninstall_listeners(
+            app,
+            store,
+            PrincipalDirectory(services.db, services.clock),
+            services.audit,
+            forget_authorization=authorize.forget,
+        )
         forget_authorization = authorize.forget
     else:
         if settings.slack_bot_token is None:
@@ -115,7 +120,10 @@ def build_bolt_app(
 
 
 def _register_team_access(
-    app: App, services: Services, deps: Deps, workspaces: SlackWorkspaces,
+    app: App,
+    services: Services,
+    deps: Deps,
+    workspaces: SlackWorkspaces,
     forget_authorization: Callable[[str | None, str | None], None],
 ) -> None:
     """Org-wide installs: workspaces added to or removed from the app (``bot.uninstall``)."""
@@ -127,7 +135,10 @@ def _register_team_access(
         workspaces.forget(Workspace(team_id, enterprise_id))
 
     register_team_access_listeners(
-        app, PrincipalDirectory(services.db, services.clock), services.audit, forget_workspace=forget,
+        app,
+        PrincipalDirectory(services.db, services.clock),
+        services.audit,
+        forget_workspace=forget,
         publish_home=lambda client, team, user, enterprise: publish_home_for(deps, client, team, user, enterprise),
     )
 
@@ -158,9 +169,7 @@ def _our_middleware(deps: Deps) -> Callable[..., BoltResponse]:
     ) -> BoltResponse:
         return correlate(
             req,
-            lambda: use_pooled_client(
-                context, lambda: card_number_guard(body, lambda: put_deps(context, next))
-            ),
+            lambda: use_pooled_client(context, lambda: card_number_guard(body, lambda: put_deps(context, next))),
         )
 
     return ours

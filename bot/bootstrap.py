@@ -77,8 +77,9 @@ def build_services(
         audit=AuditLog(db=db, clock=clock),
         importer=importer,
         escalations=escalations,
-        reminders=build_reminders(settings, db=db, clock=clock, escalations=escalations,
-                                  identity_verification=identity_verification),
+        reminders=build_reminders(
+            settings, db=db, clock=clock, escalations=escalations, identity_verification=identity_verification
+        ),
         identity_verification=identity_verification,
         # The push API (/api/v1) exists only with BILLING_API_TOKEN.
         push=PushService(db=db, clock=clock, importer=importer) if settings.api_tokens() else None,
@@ -114,8 +115,9 @@ def build_outbound(
     if settings.smtp_url:  # the payer's receipt, from the bot
         mailer = SmtpMailer.from_url(settings.smtp_url.get_secret_value(), ca_file=settings.smtp_ca_file)
         sender = settings.smtp_from
-        channels.append(EmailChannel(mailer, {RECEIPT: lambda event_id, data: build_receipt_email(
-            event_id, data, sender=sender)}))
+        channels.append(
+            EmailChannel(mailer, {RECEIPT: lambda event_id, data: build_receipt_email(event_id, data, sender=sender)})
+        )
     if not channels:
         return None
     delivery = OutboundDelivery(db=db, clock=clock, channels=channels)
@@ -180,7 +182,11 @@ def alert_staff(escalations: EscalationService, alert: GuessingAlert) -> None:
 
 
 def build_reminders(
-    settings: Settings, *, db: Database, clock: Clock, escalations: EscalationService,
+    settings: Settings,
+    *,
+    db: Database,
+    clock: Clock,
+    escalations: EscalationService,
     identity_verification: IdentityVerification,
 ) -> ReminderService:
     """Reminders on the configured schedule, sent through every installed workspace (OAuth) or
@@ -234,16 +240,23 @@ def build_payments(services: Services, settings: Settings, *, gateway: StripeGat
     )
     source = (
         StripeBillingSource(db=db, clock=clock, gateway=gateway, timezone=settings.timezone)
-        if settings.invoice_source == "stripe" else None
+        if settings.invoice_source == "stripe"
+        else None
     )
-    payments = PaymentService(db=db, clock=clock, gateway=gateway, notifier=notifier, links=links,
-                              invoice_source=source)
+    payments = PaymentService(
+        db=db, clock=clock, gateway=gateway, notifier=notifier, links=links, invoice_source=source
+    )
     services.payments = payments
     services.stripe_billing = source
     services.payment_methods = PaymentMethodService(db=db, clock=clock, gateway=gateway, public_url=settings.public_url)
     services.webhooks = StripeWebhookService(
-        db=db, clock=clock, gateway=gateway, reconciler=payments.reconciler,
-        notifier=notifier, secret=webhook_secret, invoices=source,
+        db=db,
+        clock=clock,
+        gateway=gateway,
+        reconciler=payments.reconciler,
+        notifier=notifier,
+        secret=webhook_secret,
+        invoices=source,
     )
     services.auth_links = links
 
@@ -258,7 +271,10 @@ def build_autopay(services: Services, settings: Settings) -> None:
     services.autopay = AutopayService(db=services.db, clock=services.clock)
     if services.payments is not None:
         services.autopay_pass = AutopayPass(
-            db=services.db, clock=services.clock, payments=services.payments, timezone=settings.timezone,
+            db=services.db,
+            clock=services.clock,
+            payments=services.payments,
+            timezone=settings.timezone,
         )
     if services.payment_methods is not None:
         services.payment_methods.after_remove = services.autopay.after_card_removed

@@ -352,9 +352,11 @@ def payments_export(
     settings = settings_or_exit()
     require_current_schema(settings)
     try:
-        guarded(lambda: export_payments(
-            settings, since=start, until=end, fmt="csv" if fmt == "csv" else "json", output=output
-        ))
+        guarded(
+            lambda: export_payments(
+                settings, since=start, until=end, fmt="csv" if fmt == "csv" else "json", output=output
+            )
+        )
     except typer.Exit:
         raise
     except BrokenPipeError:

@@ -130,8 +130,11 @@ def create_http_app(
         event_id = slack_request.event_id
         if event_id is not None and not seen.claim(event_id):
             # Slack's retry (X-Slack-Retry-Num) of an event already taken in: acknowledge, do nothing.
-            logger.info("ignored a repeated delivery of event %s (retry %s)", event_id,
-                        headers.get("x-slack-retry-num", "-")[:4])
+            logger.info(
+                "ignored a repeated delivery of event %s (retry %s)",
+                event_id,
+                headers.get("x-slack-retry-num", "-")[:4],
+            )
             metrics.slack_requests.labels(kind, "duplicate").inc()
             return Response(status_code=200)
         try:
@@ -202,6 +205,7 @@ def create_http_app(
         routes.extend(_oauth_routes(bolt_app))
     routes.extend(stripe_routes(services, settings))
     routes.extend(api_routes(services.push, settings.api_tokens()))
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield

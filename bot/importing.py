@@ -70,9 +70,7 @@ def run_import(settings: Settings, path: Path, *, full: bool = False) -> str:
 
             with Progress(transient=True) as bar:
                 task = bar.add_task("importing invoices", total=total)
-                summary = services.importer.run(
-                    data, progress=lambda done: bar.update(task, completed=done), full=full
-                )
+                summary = services.importer.run(data, progress=lambda done: bar.update(task, completed=done), full=full)
         else:
             summary = services.importer.run(data, full=full)
     finally:

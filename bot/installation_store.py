@@ -88,13 +88,21 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
 
     def _latest_bot(self, connection: Connection, like: Bot) -> Bot | None:
         c = self.bots.c
-        row = connection.execute(
-            self.bots.select()
-            .where(c.client_id == self.client_id, c.enterprise_id == like.enterprise_id, c.team_id == like.team_id,
-                   c.bot_token.is_not(None))
-            .order_by(desc(c.installed_at))
-            .limit(1)
-        ).mappings().first()
+        row = (
+            connection.execute(
+                self.bots.select()
+                .where(
+                    c.client_id == self.client_id,
+                    c.enterprise_id == like.enterprise_id,
+                    c.team_id == like.team_id,
+                    c.bot_token.is_not(None),
+                )
+                .order_by(desc(c.installed_at))
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
         return self._opened(self.build_bot_entity(row), BOT_TOKEN_FIELDS) if row is not None else None
 
     def _write_bot(self, connection: Connection, bot: Bot) -> None:
@@ -106,8 +114,12 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         c = self.bots.c
         changed = connection.execute(
             self.bots.update()
-            .where(c.client_id == self.client_id, c.enterprise_id == bot.enterprise_id, c.team_id == bot.team_id,
-                   c.installed_at == values["installed_at"])
+            .where(
+                c.client_id == self.client_id,
+                c.enterprise_id == bot.enterprise_id,
+                c.team_id == bot.team_id,
+                c.installed_at == values["installed_at"],
+            )
             .values(**values)
         )
         if not changed.rowcount:
@@ -124,8 +136,9 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         found = super().find_installation(
             enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, is_enterprise_install=is_enterprise_install
         )
-        return self._opened(found if found is None or self.usable(found.team_id, found.enterprise_id) else None,
-                            TOKEN_FIELDS)
+        return self._opened(
+            found if found is None or self.usable(found.team_id, found.enterprise_id) else None, TOKEN_FIELDS
+        )
 
     def usable(self, team_id: str | None, enterprise_id: str | None) -> bool:
         """Whether a stored installation of this workspace may be used (a subclass's policy; all here)."""

@@ -151,8 +151,11 @@ def secret_values(settings: Settings) -> list[str]:
         )
         if secret is not None
     ]
-    for url in (settings.smtp_url.get_secret_value() if settings.smtp_url else "", settings.database_url,
-                settings.outbound_webhook_url or ""):
+    for url in (
+        settings.smtp_url.get_secret_value() if settings.smtp_url else "",
+        settings.database_url,
+        settings.outbound_webhook_url or "",
+    ):
         password = _url_password(url)
         if password:
             values.append(password)
@@ -161,9 +164,7 @@ def secret_values(settings: Settings) -> list[str]:
 
 def configure_from_settings(settings: Settings, *, level: str | None = None) -> None:
     """``configure_logging`` with ``LOG_LEVEL`` (or ``level``), ``LOG_FORMAT`` and every secret."""
-    configure_logging(
-        level=level or settings.log_level, fmt=settings.log_format, secrets=secret_values(settings)
-    )
+    configure_logging(level=level or settings.log_level, fmt=settings.log_format, secrets=secret_values(settings))
 
 
 def _url_password(url: str) -> str | None:

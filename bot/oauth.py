@@ -63,10 +63,15 @@ class AllowListedInstallationStore(EncryptedInstallationStore):
         cipher = TokenCipher(key.get_secret_value()) if key is not None else None
         secret = settings.slack_client_secret
         # Rotating tokens (manifest token_rotation_enabled) are refreshed before they expire.
-        rotation = TokenRotation(
-            client_id=str(settings.slack_client_id), client_secret=secret.get_secret_value(),
-            client=make_web_client(settings, bot_token=False),
-        ) if secret is not None else None
+        rotation = (
+            TokenRotation(
+                client_id=str(settings.slack_client_id),
+                client_secret=secret.get_secret_value(),
+                client=make_web_client(settings, bot_token=False),
+            )
+            if secret is not None
+            else None
+        )
         super().__init__(client_id=str(settings.slack_client_id), engine=engine, cipher=cipher, rotation=rotation)
         self._settings = settings
 
@@ -84,7 +89,8 @@ class AllowListedInstallationStore(EncryptedInstallationStore):
         if not self.allows(installation.team_id, installation.enterprise_id):
             logger.warning(
                 "installation refused: team %s, enterprise %s not in SLACK_INSTALL_ALLOWED_TEAMS",
-                installation.team_id, installation.enterprise_id,
+                installation.team_id,
+                installation.enterprise_id,
             )
             for token in (installation.bot_token, installation.user_token):
                 if token:
@@ -209,7 +215,10 @@ class StoreAuthorize(Authorize):
     """
 
     def __init__(
-        self, store: AllowListedInstallationStore, *, cache_seconds: float = AUTHORIZE_CACHE_SECONDS,
+        self,
+        store: AllowListedInstallationStore,
+        *,
+        cache_seconds: float = AUTHORIZE_CACHE_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
@@ -263,4 +272,3 @@ class StoreAuthorize(Authorize):
             bot_id=bot.bot_id,
             bot_user_id=bot.bot_user_id,
         )
-

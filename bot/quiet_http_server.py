@@ -64,8 +64,9 @@ class Serving:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 
@@ -88,8 +89,12 @@ class LoopbackServer(Serving):
         if self._server is None:
             server = self.make_server(("127.0.0.1", 0))
             self._server = server
-            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": self.poll_interval},
-                                            name=self.thread_name, daemon=True)
+            self._thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": self.poll_interval},
+                name=self.thread_name,
+                daemon=True,
+            )
             self._thread.start()
         return self
 
@@ -141,8 +146,14 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def json(cls, answer: Any, status: int = 200, *, content_type: str = "application/json",
-             headers: Mapping[str, str] | None = None) -> Reply:
+    def json(
+        cls,
+        answer: Any,
+        status: int = 200,
+        *,
+        content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
         """``answer`` as a JSON body."""
         return cls(status, json.dumps(answer).encode(), {**(headers or {}), "Content-Type": content_type})
 

@@ -12,8 +12,7 @@ from bot.operator_slack import operator_services
 from bot.settings import Settings
 
 
-def _with_reminders(settings: Settings, now: datetime | None, use: Callable[[ReminderService], list[str]]
-                    ) -> list[str]:
+def _with_reminders(settings: Settings, now: datetime | None, use: Callable[[ReminderService], list[str]]) -> list[str]:
     services = operator_services(settings, now)
     try:
         require_current_schema(services.db)

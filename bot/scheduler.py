@@ -35,7 +35,11 @@ LEASE_HEARTBEAT_SECONDS = 30
 
 
 def build_scheduler(
-    services: Services, settings: Settings, *, first_run_in: float = 10.0, leases: JobLeases | None = None,
+    services: Services,
+    settings: Settings,
+    *,
+    first_run_in: float = 10.0,
+    leases: JobLeases | None = None,
 ) -> BackgroundScheduler:
     """The scheduler with every job that the installed capabilities support; not started.
 
@@ -56,20 +60,29 @@ def build_scheduler(
         _add(scheduler, leases, "payment_reconcile", services.payments.reconcile, RECONCILE_MINUTES, first=soon)
     if services.autopay_pass is not None:
         _add(scheduler, leases, "autopay", services.autopay_pass.run, AUTOPAY_MINUTES, first=soon)
-    _add(scheduler, leases, "escalation_outbox", services.escalations.outbox.deliver_due,
-         ESCALATION_OUTBOX_MINUTES, first=soon)
+    _add(
+        scheduler,
+        leases,
+        "escalation_outbox",
+        services.escalations.outbox.deliver_due,
+        ESCALATION_OUTBOX_MINUTES,
+        first=soon,
+    )
     scheduler.add_job(
-        _heartbeat(leases), IntervalTrigger(seconds=LEASE_HEARTBEAT_SECONDS), id="scheduler_lease",
-        name="scheduler_lease", replace_existing=True, max_instances=1, coalesce=True,
+        _heartbeat(leases),
+        IntervalTrigger(seconds=LEASE_HEARTBEAT_SECONDS),
+        id="scheduler_lease",
+        name="scheduler_lease",
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
         next_run_time=datetime.now(UTC),
     )
     scheduler.add_listener(_give_back(leases), EVENT_SCHEDULER_SHUTDOWN)
     return scheduler
 
 
-def start_scheduler(
-    services: Services, settings: Settings, *, first_run_in: float = 10.0
-) -> BackgroundScheduler:
+def start_scheduler(services: Services, settings: Settings, *, first_run_in: float = 10.0) -> BackgroundScheduler:
     """Build and start the scheduler; the caller shuts it down (``shutdown()``) on exit."""
     scheduler = build_scheduler(services, settings, first_run_in=first_run_in)
     scheduler.start()
@@ -78,12 +91,23 @@ def start_scheduler(
 
 
 def _add(
-    scheduler: BackgroundScheduler, leases: JobLeases, name: str, job: Callable[[], object], minutes: int,
-    *, first: datetime | None = None,
+    scheduler: BackgroundScheduler,
+    leases: JobLeases,
+    name: str,
+    job: Callable[[], object],
+    minutes: int,
+    *,
+    first: datetime | None = None,
 ) -> None:
     scheduler.add_job(
-        _logged(name, job, leases), IntervalTrigger(minutes=minutes), id=name, name=name, replace_existing=True,
-        max_instances=1, coalesce=True, misfire_grace_time=300,
+        _logged(name, job, leases),
+        IntervalTrigger(minutes=minutes),
+        id=name,
+        name=name,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=300,
         **({"next_run_time": first} if first is not None else {}),
     )
 

@@ -68,16 +68,24 @@ def build_runtime(
     notices = SlackNoticeChannel(client_for)
     notifier = SlackNotifier(client_for, executor=notifier_executor, outbox=NoticeOutbox(db, clock))
     notices.after = notifier.refresh_home
-    services = build_services(settings, clock=clock, db=db, notifier=notifier, stripe_gateway=stripe_gateway,
-                              slack_channel=notices)
+    services = build_services(
+        settings, clock=clock, db=db, notifier=notifier, stripe_gateway=stripe_gateway, slack_channel=notices
+    )
     assert notifier.outbox is not None
     notifier.outbox.delivery = services.outbound
     store = installation_store(settings, services.db.engine) if settings.oauth_enabled else None
     holder["workspaces"] = workspaces = slack_workspaces(settings, store=store, default_client=default_client)
     seen = SeenPeople(PrincipalDirectory(services.db, services.clock))
     app = build_bolt_app(
-        services, settings, client=default_client, socket_mode=socket_mode, notifier=notifier, identity=identity,
-        store=store, workspaces=workspaces, seen=seen,
+        services,
+        settings,
+        client=default_client,
+        socket_mode=socket_mode,
+        notifier=notifier,
+        identity=identity,
+        store=store,
+        workspaces=workspaces,
+        seen=seen,
     )
     # The outbox posts escalations to the support channel through its own workspace's installation.
     attach_staff_channel(services, workspaces.support_client)
@@ -134,8 +142,9 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool, worke
         else:
             # uvicorn re-raises SIGTERM after its graceful shutdown, so neither ``finally`` nor atexit
             # runs then: what must outlive the process is written in the app's lifespan shutdown.
-            uvicorn.run(create_http_app(runtime.services, settings, runtime.app, at_shutdown=(runtime.seen.stop,)),
-                        **options)
+            uvicorn.run(
+                create_http_app(runtime.services, settings, runtime.app, at_shutdown=(runtime.seen.stop,)), **options
+            )
     finally:
         if jobs is not None:
             jobs.shutdown()

@@ -10,8 +10,14 @@ from handlers.runtime.slack_http import retry_handlers
 from handlers.runtime.web_api import SlackWebClient
 
 BOT_SCOPES = (
-    "commands", "chat:write", "users:read", "users:read.email", "im:write",
-    "im:history", "app_mentions:read", "assistant:write",  # chat (handlers/chat)
+    "commands",
+    "chat:write",
+    "users:read",
+    "users:read.email",
+    "im:write",
+    "im:history",
+    "app_mentions:read",
+    "assistant:write",  # chat (handlers/chat)
 )
 # Optional (manifest ``bot_optional``, docs.slack.dev/changelog/2026/03/16/optional-scopes): only the
 # vendor's workspace, which holds SUPPORT_SLACK_CHANNEL, grants it. groups:read reads the private

@@ -55,8 +55,12 @@ class NoticeOutbox:
         data = {"principal": principal, "text": screen.text, "blocks": screen.blocks}
         with self._db.transaction() as session:
             return record_event(
-                session, channel=SLACK, type=NOTICE, subject=f"slack:{user.user_id if user else '?'}"[:64],
-                data=data, now=self._clock.now(),
+                session,
+                channel=SLACK,
+                type=NOTICE,
+                subject=f"slack:{user.user_id if user else '?'}"[:64],
+                data=data,
+                now=self._clock.now(),
             )
 
     def deliver(self, event_id: str) -> None:
@@ -71,8 +75,13 @@ class SlackNoticeChannel:
     channel = SLACK
     concurrency = 4
 
-    def __init__(self, client_for: ClientFor, *, after: Callable[[WebClient, SlackPrincipal], None] | None = None,
-                 timeout: int = 10) -> None:
+    def __init__(
+        self,
+        client_for: ClientFor,
+        *,
+        after: Callable[[WebClient, SlackPrincipal], None] | None = None,
+        timeout: int = 10,
+    ) -> None:
         self._client_for = client_for
         self.after = after  # the Home refresh, set once the app exists
         self.timeout = timeout
@@ -91,13 +100,19 @@ class SlackNoticeChannel:
             channel = str(client.conversations_open(users=slack.user_id)["channel"]["id"])
             if not self._posted_before(client, channel, event_id):
                 client.chat_postMessage(
-                    channel=channel, text=str(data.get("text") or ""), blocks=data.get("blocks") or [],
+                    channel=channel,
+                    text=str(data.get("text") or ""),
+                    blocks=data.get("blocks") or [],
                     metadata={"event_type": METADATA_TYPE, "event_payload": {"event_id": event_id}},
                 )
         except SlackApiError as error:
             code = str(error.response.get("error") or "error")
-            return Attempt(ok=False, status=error.response.status_code, error=code,
-                           permanent=code in ("user_not_found", "account_inactive", "user_disabled"))
+            return Attempt(
+                ok=False,
+                status=error.response.status_code,
+                error=code,
+                permanent=code in ("user_not_found", "account_inactive", "user_disabled"),
+            )
         except OSError as error:
             return Attempt(ok=False, error=type(error).__name__)
         if self.after is not None:

@@ -111,9 +111,7 @@ class SlackReminderSender:
     def send_reminder(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
         channel = self._channel(contact.user_id)
         self._pace(channel)
-        answer = self._call(
-            "chat_postMessage", channel=channel, text=text_for(message), blocks=blocks_for(message)
-        )
+        answer = self._call("chat_postMessage", channel=channel, text=text_for(message), blocks=blocks_for(message))
         with self._lock:
             self._last_post[channel] = self._monotonic()
         return PostedMessage(str(answer.get("channel") or channel), str(answer["ts"]), self._workspace)
@@ -129,7 +127,10 @@ class SlackReminderSender:
 
     def update_reminder(self, posted: PostedMessage, message: ReminderMessage) -> None:
         self._call(
-            "chat_update", channel=posted.channel, ts=posted.ts, text=text_for(message),
+            "chat_update",
+            channel=posted.channel,
+            ts=posted.ts,
+            text=text_for(message),
             blocks=blocks_for(message),
         )
 
@@ -290,8 +291,11 @@ class WorkspacesReminderSender:
             sender = self._senders.get(workspace.key)
             if sender is None or sender.client is not client:
                 sender = SlackReminderSender(
-                    client, workspace=workspace.key, needs_proof=self._needs_proof,
-                    per_channel_interval=self._interval, limits=self._limits,
+                    client,
+                    workspace=workspace.key,
+                    needs_proof=self._needs_proof,
+                    per_channel_interval=self._interval,
+                    limits=self._limits,
                 )
                 self._senders[workspace.key] = sender
             return sender

@@ -69,8 +69,9 @@ def stripe_routes(services: Services, settings: Settings) -> list[Route]:
         except PaymentProviderError:
             return _page("Try again", "<p>We could not reach the card processor. Try again in a minute.</p>", 503)
         nonce = secrets.token_urlsafe(16)
-        return _page("Confirm your payment", _auth_body(view, secret, publishable_key, request.url.path, nonce),
-                     nonce=nonce)
+        return _page(
+            "Confirm your payment", _auth_body(view, secret, publishable_key, request.url.path, nonce), nonce=nonce
+        )
 
     async def authenticate_done(request: Request) -> Response:
         payment_id = _payment_id(request)

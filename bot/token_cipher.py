@@ -42,7 +42,7 @@ class TokenCipher:
         if value is None or not is_encrypted(value):
             return value
         try:
-            return self._fernet.decrypt(value[len(PREFIX):].encode()).decode()
+            return self._fernet.decrypt(value[len(PREFIX) :].encode()).decode()
         except InvalidToken as error:
             raise TokenUnreadable("no configured key decrypts this token") from error
 
@@ -53,7 +53,7 @@ class TokenCipher:
         if not is_encrypted(value):
             return self.encrypt(value)
         try:
-            return PREFIX + self._fernet.rotate(value[len(PREFIX):].encode()).decode()
+            return PREFIX + self._fernet.rotate(value[len(PREFIX) :].encode()).decode()
         except InvalidToken as error:
             raise TokenUnreadable("no configured key decrypts this token") from error
 

@@ -31,8 +31,12 @@ logger = logging.getLogger(__name__)
 
 
 def register_uninstall_listeners(
-    app: App, store: InstallationStore, directory: PrincipalDirectory, audit: AuditLog,
-    *, forget_authorization: Callable[[str | None, str | None], None] | None = None,
+    app: App,
+    store: InstallationStore,
+    directory: PrincipalDirectory,
+    audit: AuditLog,
+    *,
+    forget_authorization: Callable[[str | None, str | None], None] | None = None,
 ) -> None:
     """Listen for ``app_uninstalled`` and ``tokens_revoked`` (OAuth installs only)."""
     builtins = TokenRevocationListeners(store)
@@ -43,15 +47,25 @@ def register_uninstall_listeners(
         workspace = Workspace(context.team_id, context.enterprise_id)
         removed = directory.forget(workspace_prefix(context.team_id, context.enterprise_id))
         logger.info("workspace %s: %s; %d identity link(s) removed", workspace.key, what, removed)
-        audit.record(actor=None, action=f"slack.{what}", outcome="ok", target=workspace.key or None,
-                     detail={"identity_links_removed": removed})
+        audit.record(
+            actor=None,
+            action=f"slack.{what}",
+            outcome="ok",
+            target=workspace.key or None,
+            detail={"identity_links_removed": removed},
+        )
 
     def agreed(body: dict[str, Any], context: BoltContext, what: str) -> bool:
         if names_the_authorized_workspace(body, context):
             return True
         logger.warning("%s for team %r, authorized for team %s: ignored", what, body.get("team_id"), context.team_id)
-        audit.record(actor=None, action=f"slack.{what}", outcome="refused", target=str(body.get("team_id") or ""),
-                     detail={"authorized_team": context.team_id, "authorized_enterprise": context.enterprise_id})
+        audit.record(
+            actor=None,
+            action=f"slack.{what}",
+            outcome="refused",
+            target=str(body.get("team_id") or ""),
+            detail={"authorized_team": context.team_id, "authorized_enterprise": context.enterprise_id},
+        )
         return False
 
     def app_uninstalled(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -83,8 +97,11 @@ def names_the_authorized_workspace(body: dict[str, Any], context: BoltContext) -
 
 
 def register_team_access_listeners(
-    app: App, directory: PrincipalDirectory, audit: AuditLog,
-    *, forget_workspace: Callable[[str | None, str | None], None],
+    app: App,
+    directory: PrincipalDirectory,
+    audit: AuditLog,
+    *,
+    forget_workspace: Callable[[str | None, str | None], None],
     publish_home: Callable[[WebClient, str, str, str | None], None],
 ) -> None:
     """Org-wide (Enterprise Grid) installs: an org admin adds the app to workspaces of the
@@ -111,8 +128,13 @@ def register_team_access_listeners(
                 user_id = principal.rsplit(":", 1)[-1]
                 publish_home(client, team_id, user_id, enterprise_id)
                 published += 1
-        audit.record(actor=None, action="slack.team_access_granted", outcome="ok", target=enterprise_id,
-                     detail={"teams": team_ids(event)[:50], "homes_published": published})
+        audit.record(
+            actor=None,
+            action="slack.team_access_granted",
+            outcome="ok",
+            target=enterprise_id,
+            detail={"teams": team_ids(event)[:50], "homes_published": published},
+        )
 
     def revoked(ack: Ack, event: dict[str, Any], context: BoltContext) -> None:
         ack()
@@ -121,10 +143,19 @@ def register_team_access_listeners(
         for team_id in team_ids(event):
             forget_workspace(enterprise_id, team_id)
             removed += directory.forget(workspace_prefix(team_id, enterprise_id))
-        logger.info("organization %s: access to %d workspace(s) revoked; %d identity link(s) removed",
-                    enterprise_id, len(team_ids(event)), removed)
-        audit.record(actor=None, action="slack.team_access_revoked", outcome="ok", target=enterprise_id,
-                     detail={"teams": team_ids(event)[:50], "identity_links_removed": removed})
+        logger.info(
+            "organization %s: access to %d workspace(s) revoked; %d identity link(s) removed",
+            enterprise_id,
+            len(team_ids(event)),
+            removed,
+        )
+        audit.record(
+            actor=None,
+            action="slack.team_access_revoked",
+            outcome="ok",
+            target=enterprise_id,
+            detail={"teams": team_ids(event)[:50], "identity_links_removed": removed},
+        )
 
     app.event("team_access_granted")(granted)
     app.event("team_access_revoked")(revoked)

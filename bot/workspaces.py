@@ -131,8 +131,12 @@ class SlackWorkspaces:
     def forget(self, workspace: Workspace) -> None:
         """Drop the cached client of a workspace that uninstalled (this process at once)."""
         with self._lock:
-            for known in [w for w in self._cache if w.team_id == workspace.team_id
-                          and (workspace.enterprise_id is None or w.enterprise_id == workspace.enterprise_id)]:
+            for known in [
+                w
+                for w in self._cache
+                if w.team_id == workspace.team_id
+                and (workspace.enterprise_id is None or w.enterprise_id == workspace.enterprise_id)
+            ]:
                 del self._cache[known]
 
     def _lookup(self, workspace: Workspace) -> WebClient | None:

@@ -133,8 +133,13 @@ def _pay_text(body: dict[str, Any], client: WebClient, context: BoltContext, tex
     [(caller, target)] = named
     modal = pay.open_modal_now(client, body, fallback=reply)
     if modal is not None:
-        run_safely(body, client, context,
-                   lambda ix: pay.fill_pay_modal(ix, caller, modal, target.account, target.invoice), surface=modal)
+        run_safely(
+            body,
+            client,
+            context,
+            lambda ix: pay.fill_pay_modal(ix, caller, modal, target.account, target.invoice),
+            surface=modal,
+        )
 
 
 def pay_text(ix: Interaction, text: str, reply: Surface) -> list[tuple[CallerContext, FullPayment]]:
@@ -184,7 +189,8 @@ def _pay_text_without_modal(ix: Interaction, caller: CallerContext, text: str) -
     named = f"invoice {target.invoice}" if target.invoice is not None else "the full balance"
     account, open_invoices = ix.services.accounts.open_account(caller.actor, target.account.external_id)
     return invoices_screen(account, open_invoices).with_notice(
-        f"That is {named}: press its Pay button to choose a card and confirm. Nothing is charged before that.")
+        f"That is {named}: press its Pay button to choose a card and confirm. Nothing is charged before that."
+    )
 
 
 def read_screen(ix: Interaction, command: Command, caller: CallerContext) -> Screen:

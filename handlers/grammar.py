@@ -60,7 +60,7 @@ def amount_minor(text: str, currency: str) -> int | None:
 
 
 def _decimal(number: str) -> Decimal | None:
-    """"1,250.00", "1,250", "12,50", "315": commas group thousands, or one is a decimal comma."""
+    """ "1,250.00", "1,250", "12,50", "315": commas group thousands, or one is a decimal comma."""
     whole, dot, fraction = number.partition(".")
     if "," in whole:
         if _THOUSANDS.match(whole):

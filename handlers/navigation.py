@@ -87,7 +87,9 @@ def unknown_action(body: dict[str, Any], client: WebClient, context: BoltContext
     """An action id we don't know (an old message after an upgrade): out of date + a fresh view."""
     surface = opened_surface(body, client)
     run_safely(
-        body, client, context,
+        body,
+        client,
+        context,
         lambda ix: surface.show(screens.overview(ix, ix.contact()).with_notice(OUT_OF_DATE)),
         surface=surface,
     )

@@ -29,8 +29,19 @@ from handlers.runtime.follow_up import Later
 
 def register_listeners(app: App) -> None:
     """Register every listener on ``app``."""
-    for module in (commands, home, pay, methods, navigation, verification, support, reminder_buttons, reminder_consent,
-                   autopay, chat):
+    for module in (
+        commands,
+        home,
+        pay,
+        methods,
+        navigation,
+        verification,
+        support,
+        reminder_buttons,
+        reminder_consent,
+        autopay,
+        chat,
+    ):
         module.register(app)
     # Events we do not handle are acknowledged (not 404), so Slack does not retry them. After the
     # modules: Bolt runs the first matching listener, so this would swallow chat's message events.
@@ -39,9 +50,14 @@ def register_listeners(app: App) -> None:
 
 
 def listener_deps(
-    services: Services, identity: IdentityResolver, support_email: str, *,
-    later: Later | None = None, marks: OnceMarks | None = None,
-    client_for_principal: Callable[[str], WebClient | None] | None = None, support_team: str | None = None,
+    services: Services,
+    identity: IdentityResolver,
+    support_email: str,
+    *,
+    later: Later | None = None,
+    marks: OnceMarks | None = None,
+    client_for_principal: Callable[[str], WebClient | None] | None = None,
+    support_team: str | None = None,
     understander: Understander | None = None,
 ) -> Deps:
     """What every listener gets besides the request, with the screens the kit shows but the

@@ -44,8 +44,11 @@ def list_methods(
 ) -> list[PaymentMethodView]:
     """The account's cards as Stripe held them at most ``max_age`` ago (``PaymentsUnavailable``
     without a Stripe key)."""
-    return list(ix.payment_methods.list(actor, account.external_id, refresh=refresh, before_stripe=before_stripe,
-                                        max_age=max_age))
+    return list(
+        ix.payment_methods.list(
+            actor, account.external_id, refresh=refresh, before_stripe=before_stripe, max_age=max_age
+        )
+    )
 
 
 def methods(ix: Interaction, caller: CallerContext, account: AccountView, page: int = 0) -> Screen:

@@ -72,7 +72,12 @@ class Importer:
         return parsed
 
     def run(
-        self, data: object, *, progress: Progress | None = None, full: bool = False, source: str = "import",
+        self,
+        data: object,
+        *,
+        progress: Progress | None = None,
+        full: bool = False,
+        source: str = "import",
         keep_unlisted_contacts: bool = False,
     ) -> ImportSummary:
         """Validate and apply; ``progress`` is called with the number of invoices handled.
@@ -94,13 +99,14 @@ class Importer:
             if full and parsed.closed_as is not None:
                 closures = close_unlisted(session, parsed, accounts, how=parsed.closed_as, now=now)
                 counts["invoices_closed"] = len(closures.closed)
-            add_audit_event(
-                session, at=now, actor=None, action=source, outcome="ok", detail=dict(counts)
-            )
+            add_audit_event(session, at=now, actor=None, action=source, outcome="ok", detail=dict(counts))
         extra = {k: v for k, v in counts.items() if k not in _KNOWN}
         known = {k: v for k, v in counts.items() if k in _KNOWN}
         return ImportSummary(
-            **known, extra=extra, closed=tuple(closures.closed), left_open=tuple(closures.left_open),
+            **known,
+            extra=extra,
+            closed=tuple(closures.closed),
+            left_open=tuple(closures.left_open),
             closed_as=parsed.closed_as if full else None,
         )
 
@@ -258,8 +264,10 @@ class Importer:
                 change = wanted | {"id": row.id, "updated_at": now}
                 if wanted["status"] != row.status:
                     change["closed_as"] = None
-                    if row.status == "open" and row.payment_lock_id is not None and not _released(
-                        session, row.id, invoice.number, str(wanted["status"]), now
+                    if (
+                        row.status == "open"
+                        and row.payment_lock_id is not None
+                        and not _released(session, row.id, invoice.number, str(wanted["status"]), now)
                     ):
                         change["status"] = "open"  # a charge through the bot is under way: it decides
                         _bump(counts, "invoices_left_open")

@@ -73,8 +73,13 @@ class CardHealth:
     def _due(self, today: date) -> list[tuple[AutopayNotice, int, str, str, int, int]]:
         last_month = today.year * 12 + today.month - 1 + 2  # cards expiring this month or the next two
         query = (
-            select(PaymentMethodRecord, AccountRecord.external_id, AccountRecord.name, ContactRecord.id,
-                   ContactRecord.email)
+            select(
+                PaymentMethodRecord,
+                AccountRecord.external_id,
+                AccountRecord.name,
+                ContactRecord.id,
+                ContactRecord.email,
+            )
             .join(AccountRecord, AccountRecord.id == PaymentMethodRecord.account_id)
             .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
             .where(
@@ -91,8 +96,11 @@ class CardHealth:
                 if threshold is None or self._claimed(session, contact_id, card.stripe_payment_method_id, threshold):
                     continue
                 notice = AutopayNotice(
-                    kind="card_expiring", account_external_id=external_id, account_name=name,
-                    card_label=card_label(card), card_expires=f"{card.exp_month:02d}/{card.exp_year % 100:02d}",
+                    kind="card_expiring",
+                    account_external_id=external_id,
+                    account_name=name,
+                    card_label=card_label(card),
+                    card_expires=f"{card.exp_month:02d}/{card.exp_year % 100:02d}",
                     days_left=days_left,
                 )
                 due.append((notice, contact_id, email, card.stripe_payment_method_id, threshold, card.account_id))
@@ -111,7 +119,13 @@ class CardHealth:
         return found is not None
 
     def _send(
-        self, notice: AutopayNotice, contact_id: int, email: str, card_id: str, threshold: int, now: datetime,
+        self,
+        notice: AutopayNotice,
+        contact_id: int,
+        email: str,
+        card_id: str,
+        threshold: int,
+        now: datetime,
         result: CardHealthResult,
     ) -> None:
         assert self.messenger is not None
@@ -127,19 +141,24 @@ class CardHealth:
             return
         try:
             with self._db.transaction() as session:
-                session.add(CardExpiryNoticeRecord(contact_id=contact_id, stripe_payment_method_id=card_id,
-                                                   threshold=threshold, sent_at=now))
+                session.add(
+                    CardExpiryNoticeRecord(
+                        contact_id=contact_id, stripe_payment_method_id=card_id, threshold=threshold, sent_at=now
+                    )
+                )
         except IntegrityError:
             return  # another sweep has it
         try:
             self.messenger.send_notice(contact, notice)
         except (ChatDeliveryFailed, ChatRateLimited):
             with self._db.transaction() as session:
-                session.execute(delete(CardExpiryNoticeRecord).where(
-                    CardExpiryNoticeRecord.contact_id == contact_id,
-                    CardExpiryNoticeRecord.stripe_payment_method_id == card_id,
-                    CardExpiryNoticeRecord.threshold == threshold,
-                ))
+                session.execute(
+                    delete(CardExpiryNoticeRecord).where(
+                        CardExpiryNoticeRecord.contact_id == contact_id,
+                        CardExpiryNoticeRecord.stripe_payment_method_id == card_id,
+                        CardExpiryNoticeRecord.threshold == threshold,
+                    )
+                )
             result.failed += 1
             return
         result.sent += 1

@@ -96,11 +96,19 @@ def plan_query(today: date) -> Select[Any]:
     attempt = AutopayAttemptRecord
     query: Any = (
         select(
-            InvoiceRecord.id, InvoiceRecord.number, InvoiceRecord.due_on, InvoiceRecord.payment_lock_id,
-            AccountRecord.id, AccountRecord.external_id, AccountRecord.name, attempt.attempt, attempt.status,
+            InvoiceRecord.id,
+            InvoiceRecord.number,
+            InvoiceRecord.due_on,
+            InvoiceRecord.payment_lock_id,
+            AccountRecord.id,
+            AccountRecord.external_id,
+            AccountRecord.name,
+            attempt.attempt,
+            attempt.status,
         )
-        .join(AutopayRecord, and_(AutopayRecord.account_id == InvoiceRecord.account_id,
-                                  AutopayRecord.enabled.is_(True)))
+        .join(
+            AutopayRecord, and_(AutopayRecord.account_id == InvoiceRecord.account_id, AutopayRecord.enabled.is_(True))
+        )
         .join(AccountRecord, AccountRecord.id == InvoiceRecord.account_id)
         .outerjoin(attempt, attempt.invoice_id == InvoiceRecord.id)
         .where(
@@ -166,8 +174,11 @@ def due_charges(rows: Sequence[Any], today: date) -> list[DueCharge]:
             number_next = 1
         if today < due_on + timedelta(days=RETRY_DAYS[number_next - 1]):
             continue
-        due.append(DueCharge(invoice_id, number, due_on, account_id, external_id, name, number_next,
-                             in_progress=lock is not None))
+        due.append(
+            DueCharge(
+                invoice_id, number, due_on, account_id, external_id, name, number_next, in_progress=lock is not None
+            )
+        )
     return due
 
 
@@ -175,7 +186,12 @@ class AutopayPass:
     """Runs the autopay pass (scheduler and ``billing-bot autopay run-once``)."""
 
     def __init__(
-        self, *, db: Database, clock: Clock, payments: PaymentService, timezone: ZoneInfo,
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        payments: PaymentService,
+        timezone: ZoneInfo,
         messenger: ContactMessenger | None = None,
     ) -> None:
         self._db = db
@@ -213,26 +229,32 @@ class AutopayPass:
                 raise _Held(held)  # rolls the payment back: nothing is sent to Stripe
             session.execute(
                 update(AutopayAttemptRecord)
-                .where(AutopayAttemptRecord.invoice_id == charge.invoice_id,
-                       AutopayAttemptRecord.status == "declined")
+                .where(AutopayAttemptRecord.invoice_id == charge.invoice_id, AutopayAttemptRecord.status == "declined")
                 .values(status="retried")
             )
-            session.add(AutopayAttemptRecord(
-                invoice_id=charge.invoice_id, attempt=charge.attempt, payment_id=payment.id,
-                status="pending", claimed_at=now,
-            ))
+            session.add(
+                AutopayAttemptRecord(
+                    invoice_id=charge.invoice_id,
+                    attempt=charge.attempt,
+                    payment_id=payment.id,
+                    status="pending",
+                    claimed_at=now,
+                )
+            )
             session.flush()  # a concurrent pass's row makes this fail: nothing is committed
 
         try:
             try:
-                started = self._payments.start_system_payment(AUTOPAY_ACTOR, charge.invoice_id, source="autopay",
-                                                              claimed=claim)
+                started = self._payments.start_system_payment(
+                    AUTOPAY_ACTOR, charge.invoice_id, source="autopay", claimed=claim
+                )
             except NoPaymentMethod:
                 if self.know_default is None:
                     raise
                 self.know_default(charge.account_id)  # the copy may lag Stripe: ask, then once more
-                started = self._payments.start_system_payment(AUTOPAY_ACTOR, charge.invoice_id, source="autopay",
-                                                              claimed=claim)
+                started = self._payments.start_system_payment(
+                    AUTOPAY_ACTOR, charge.invoice_id, source="autopay", claimed=claim
+                )
         except IntegrityError:
             result.skipped += 1  # another pass claimed this attempt
             return
@@ -241,8 +263,9 @@ class AutopayPass:
             result.skipped += 1
             return
         except BillingError as error:
-            logger.info("autopay %s attempt %s skipped: %s", charge.invoice_number, charge.attempt,
-                        type(error).__name__)
+            logger.info(
+                "autopay %s attempt %s skipped: %s", charge.invoice_number, charge.attempt, type(error).__name__
+            )
             result.skipped += 1
             return
         try:
@@ -262,9 +285,12 @@ class AutopayPass:
         """Attempts whose payment settled later (reconcile, webhook, authentication page)."""
         with self._db.read() as session:
             rows = session.execute(
-                select(AutopayAttemptRecord.invoice_id, AutopayAttemptRecord.attempt,
-                       AutopayAttemptRecord.status, AutopayAttemptRecord.payment_id)
-                .where(AutopayAttemptRecord.status.in_(IN_FLIGHT))
+                select(
+                    AutopayAttemptRecord.invoice_id,
+                    AutopayAttemptRecord.attempt,
+                    AutopayAttemptRecord.status,
+                    AutopayAttemptRecord.payment_id,
+                ).where(AutopayAttemptRecord.status.in_(IN_FLIGHT))
             ).all()
         for invoice_id, attempt, status, payment_id in rows:
             if payment_id is None:
@@ -286,14 +312,18 @@ class AutopayPass:
             return outcome
         now = self._clock.now()
         with self._db.transaction() as session:
-            if outcome == "declined" and session.scalar(
-                select(InvoiceRecord.status).where(InvoiceRecord.id == invoice_id)
-            ) != "open":
+            if (
+                outcome == "declined"
+                and session.scalar(select(InvoiceRecord.status).where(InvoiceRecord.id == invoice_id)) != "open"
+            ):
                 outcome = "cancelled"  # closed at its source before the charge: nothing to tell
             changed = session.execute(
                 update(AutopayAttemptRecord)
-                .where(AutopayAttemptRecord.invoice_id == invoice_id, AutopayAttemptRecord.attempt == attempt,
-                       AutopayAttemptRecord.status == was)
+                .where(
+                    AutopayAttemptRecord.invoice_id == invoice_id,
+                    AutopayAttemptRecord.attempt == attempt,
+                    AutopayAttemptRecord.status == was,
+                )
                 .values(status=outcome, settled_at=None if outcome in IN_FLIGHT else now)
                 .execution_options(synchronize_session=False)
             ).rowcount  # type: ignore[attr-defined]
@@ -304,13 +334,19 @@ class AutopayPass:
             account = session.get(AccountRecord, invoice.account_id)
             assert account is not None
             add_audit_event(
-                session, at=now, actor=AUTOPAY_ACTOR, action=f"autopay.{outcome}", outcome=outcome,
-                account_id=account.id, target=f"invoice:{invoice.number}",
+                session,
+                at=now,
+                actor=AUTOPAY_ACTOR,
+                action=f"autopay.{outcome}",
+                outcome=outcome,
+                account_id=account.id,
+                target=f"invoice:{invoice.number}",
                 detail={"attempt": attempt, "payment": payment.id},
             )
             emails = contact_emails(session, account.id)
-            notice = _notice(outcome, account.external_id, account.name, invoice.number, invoice.due_on,
-                             attempt, payment)
+            notice = _notice(
+                outcome, account.external_id, account.name, invoice.number, invoice.due_on, attempt, payment
+            )
         if notice is not None:
             tell_contacts(self.messenger, emails, notice)
         return outcome
@@ -320,15 +356,24 @@ def _notice(
     outcome: str, account: str, name: str, number: str, due_on: date, attempt: int, payment: PaymentView
 ) -> AutopayNotice | None:
     kinds: dict[str, NoticeKind] = {
-        "charged": "charged", "declined": "declined", "requires_action": "needs_authentication",
-        UNCONFIRMED: "declined", NOT_RETRIED: "declined",
+        "charged": "charged",
+        "declined": "declined",
+        "requires_action": "needs_authentication",
+        UNCONFIRMED: "declined",
+        NOT_RETRIED: "declined",
     }
     kind = kinds.get(outcome)
     if kind is None:
         return None
     label = f"{(payment.card_brand or 'card').title()} •••• {payment.card_last4 or '????'}"
     return AutopayNotice(
-        kind=kind, account_external_id=account, account_name=name, invoice_number=number, card_label=label,
-        reason=payment.failure_reason or "", action_url=payment.action_url or "",
-        retry_on=next_retry(due_on, attempt) if outcome == "declined" else None, payment=payment,
+        kind=kind,
+        account_external_id=account,
+        account_name=name,
+        invoice_number=number,
+        card_label=label,
+        reason=payment.failure_reason or "",
+        action_url=payment.action_url or "",
+        retry_on=next_retry(due_on, attempt) if outcome == "declined" else None,
+        payment=payment,
     )

@@ -11,12 +11,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-HARD_DECLINES = frozenset({
-    "do_not_try_again", "expired_card", "fraudulent", "incorrect_number", "invalid_account", "lost_card",
-    "merchant_blacklist", "pickup_card", "restricted_card", "revocation_of_all_authorizations",
-    "revocation_of_authorization", "security_violation", "stolen_card", "stop_payment_order",
-    "card_not_supported", "transaction_not_allowed",
-})
+HARD_DECLINES = frozenset(
+    {
+        "do_not_try_again",
+        "expired_card",
+        "fraudulent",
+        "incorrect_number",
+        "invalid_account",
+        "lost_card",
+        "merchant_blacklist",
+        "pickup_card",
+        "restricted_card",
+        "revocation_of_all_authorizations",
+        "revocation_of_authorization",
+        "security_violation",
+        "stolen_card",
+        "stop_payment_order",
+        "card_not_supported",
+        "transaction_not_allowed",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

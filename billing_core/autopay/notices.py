@@ -50,8 +50,10 @@ class AutopayNotice:
         """One line for notifications and clients that do not render blocks."""
         account = self.account_name
         if self.kind == "turned_on":
-            return (f"Autopay is on for {account}: open invoices will be charged in full on their due date "
-                    f"to {self.card_label}.")
+            return (
+                f"Autopay is on for {account}: open invoices will be charged in full on their due date "
+                f"to {self.card_label}."
+            )
         if self.kind == "turned_off":
             return f"Autopay is off for {account}: invoices will no longer be charged automatically."
         if self.kind == "card_removed":
@@ -99,6 +101,7 @@ def tell_contacts(
             messenger.send_notice(contact, notice)
             told += 1
         except (ChatDeliveryFailed, ChatRateLimited) as error:
-            logger.warning("autopay notice %s to a contact of %s failed: %s",
-                           notice.kind, notice.account_external_id, error)
+            logger.warning(
+                "autopay notice %s to a contact of %s failed: %s", notice.kind, notice.account_external_id, error
+            )
     return told

@@ -55,9 +55,11 @@ def default_card(session: Session, account_id: int) -> PaymentMethodRecord | Non
 
 
 def contact_emails(session: Session, account_id: int) -> list[str]:
-    return list(session.scalars(
-        select(ContactRecord.email).where(ContactRecord.account_id == account_id).order_by(ContactRecord.email)
-    ))
+    return list(
+        session.scalars(
+            select(ContactRecord.email).where(ContactRecord.account_id == account_id).order_by(ContactRecord.email)
+        )
+    )
 
 
 class AutopayService:
@@ -84,19 +86,33 @@ class AutopayService:
         card, switch = PaymentMethodRecord, AutopayRecord
         collected = (
             select(func.count(InvoiceRecord.id))
-            .where(InvoiceRecord.account_id == AccountRecord.id, InvoiceRecord.status == "open",
-                   InvoiceRecord.collection_method == "charge_automatically")
+            .where(
+                InvoiceRecord.account_id == AccountRecord.id,
+                InvoiceRecord.status == "open",
+                InvoiceRecord.collection_method == "charge_automatically",
+            )
             .scalar_subquery()
         )
         query = (
-            select(AccountRecord.external_id, AccountRecord.name, switch.enabled, switch.changed_by_email,
-                   switch.changed_at, card.stripe_payment_method_id, card.brand, card.last4, card.exp_month,
-                   card.exp_year, collected)
+            select(
+                AccountRecord.external_id,
+                AccountRecord.name,
+                switch.enabled,
+                switch.changed_by_email,
+                switch.changed_at,
+                card.stripe_payment_method_id,
+                card.brand,
+                card.last4,
+                card.exp_month,
+                card.exp_year,
+                collected,
+            )
             .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
             .outerjoin(switch, switch.account_id == AccountRecord.id)
             .outerjoin(card, and_(card.account_id == AccountRecord.id, card.is_default.is_(True)))
-            .where(AccountRecord.external_id == account_external_id,
-                   ContactRecord.email == normalize_email(actor.email))
+            .where(
+                AccountRecord.external_id == account_external_id, ContactRecord.email == normalize_email(actor.email)
+            )
             .limit(1)
         )
         with self._db.reading() as connection:
@@ -104,11 +120,22 @@ class AutopayService:
         if row is None:
             raise AccountNotFound(account_external_id)
         external_id, name, enabled, changed_by, changed_at, card_id, brand, last4, month, year, by_stripe = row
-        view = None if card_id is None else PaymentMethodView(
-            id=card_id, brand=brand, last4=last4, exp_month=month, exp_year=year, is_default=True)
-        return AutopayStatus(account_external_id=external_id, account_name=name, enabled=bool(enabled), card=view,
-                             changed_by=changed_by or "", changed_at=changed_at,
-                             collected_by_stripe=int(by_stripe or 0))
+        view = (
+            None
+            if card_id is None
+            else PaymentMethodView(
+                id=card_id, brand=brand, last4=last4, exp_month=month, exp_year=year, is_default=True
+            )
+        )
+        return AutopayStatus(
+            account_external_id=external_id,
+            account_name=name,
+            enabled=bool(enabled),
+            card=view,
+            changed_by=changed_by or "",
+            changed_at=changed_at,
+            collected_by_stripe=int(by_stripe or 0),
+        )
 
     def turn_on(self, actor: Actor, account_external_id: str, *, confirmed_card: str | None = None) -> AutopayStatus:
         """Turn autopay on with the default card; the other contacts are told by DM.
@@ -125,8 +152,9 @@ class AutopayService:
                 raise AutopayNeedsDefaultCard(account_external_id)
             if confirmed_card is not None and confirmed_card != card.stripe_payment_method_id:
                 raise AutopayCardChanged(account_external_id)
-            changed = _set(session, account, actor, enabled=True, now=self._clock.now(),
-                           detail={"card_last4": card.last4})
+            changed = _set(
+                session, account, actor, enabled=True, now=self._clock.now(), detail={"card_last4": card.last4}
+            )
             status, emails = _status(session, account), contact_emails(session, account.id)
         if changed:
             self._tell(emails, status, "turned_on", actor)
@@ -151,8 +179,9 @@ class AutopayService:
             account = require_account(session, actor, account_external_id)
             if default_card(session, account.id) is not None:
                 return False
-            changed = _set(session, account, actor, enabled=False, now=self._clock.now(),
-                           detail={"reason": "last card removed"})
+            changed = _set(
+                session, account, actor, enabled=False, now=self._clock.now(), detail={"reason": "last card removed"}
+            )
             status, emails = _status(session, account), contact_emails(session, account.id)
         if changed:
             self._tell(emails, status, "card_removed", None)
@@ -167,8 +196,9 @@ class AutopayService:
             ).first()
             if account is None:
                 return False
-            changed = _set(session, account, DISPUTE_ACTOR, enabled=False, now=self._clock.now(),
-                           detail={"reason": "dispute"})
+            changed = _set(
+                session, account, DISPUTE_ACTOR, enabled=False, now=self._clock.now(), detail={"reason": "dispute"}
+            )
             status, emails = _status(session, account), contact_emails(session, account.id)
         if changed:
             actor = Actor(email=DISPUTE_ACTOR.email, principal=DISPUTE_ACTOR.principal, display_name=what)
@@ -177,7 +207,9 @@ class AutopayService:
 
     def _tell(self, emails: list[str], status: AutopayStatus, kind: NoticeKind, actor: Actor | None) -> None:
         notice = AutopayNotice(
-            kind=kind, account_external_id=status.account_external_id, account_name=status.account_name,
+            kind=kind,
+            account_external_id=status.account_external_id,
+            account_name=status.account_name,
             card_label=card_label(status.card) if status.card else "",
             changed_by=(actor.display_name or actor.email) if actor else "",
         )
@@ -185,7 +217,12 @@ class AutopayService:
 
 
 def _set(
-    session: Session, account: AccountRecord, actor: Actor, *, enabled: bool, now: datetime,
+    session: Session,
+    account: AccountRecord,
+    actor: Actor,
+    *,
+    enabled: bool,
+    now: datetime,
     detail: dict[str, str] | None = None,
 ) -> bool:
     """Store the switch and its audit entry; False (and nothing written) when it already was so."""
@@ -200,8 +237,14 @@ def _set(
     record.changed_by_principal = actor.principal
     record.changed_at = now
     add_audit_event(
-        session, at=now, actor=actor, action="autopay.turned_on" if enabled else "autopay.turned_off",
-        outcome="ok", account_id=account.id, target=f"account:{account.external_id}", detail=detail,
+        session,
+        at=now,
+        actor=actor,
+        action="autopay.turned_on" if enabled else "autopay.turned_off",
+        outcome="ok",
+        account_id=account.id,
+        target=f"account:{account.external_id}",
+        detail=detail,
     )
     return True
 
@@ -209,13 +252,23 @@ def _set(
 def _status(session: Session, account: AccountRecord) -> AutopayStatus:
     record = session.get(AutopayRecord, account.id)
     card = default_card(session, account.id)
-    view = None if card is None else PaymentMethodView(
-        id=card.stripe_payment_method_id, brand=card.brand, last4=card.last4,
-        exp_month=card.exp_month, exp_year=card.exp_year, is_default=True,
+    view = (
+        None
+        if card is None
+        else PaymentMethodView(
+            id=card.stripe_payment_method_id,
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+            is_default=True,
+        )
     )
     return AutopayStatus(
-        account_external_id=account.external_id, account_name=account.name,
-        enabled=bool(record and record.enabled), card=view,
+        account_external_id=account.external_id,
+        account_name=account.name,
+        enabled=bool(record and record.enabled),
+        card=view,
         changed_by=record.changed_by_email if record else "",
         changed_at=record.changed_at if record else None,
     )

@@ -100,9 +100,7 @@ class InvoicePaidElsewhereRecord(Base):
     __tablename__ = "billing_invoice_paid_elsewhere"
     __table_args__ = (CheckConstraint("amount_minor >= 0", name="amount_not_negative"),)
 
-    invoice_id: Mapped[int] = mapped_column(
-        ForeignKey("billing_invoice.id", ondelete="CASCADE"), primary_key=True
-    )
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("billing_invoice.id", ondelete="CASCADE"), primary_key=True)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(64))
@@ -118,9 +116,7 @@ class PaymentRecord(Base):
         Index("ix_billing_payment_account_created", "account_id", "created_at"),
         Index("ix_billing_payment_status", "status"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
-        CheckConstraint(
-            "status in ('pending', 'succeeded', 'failed', 'requires_action')", name="status_known"
-        ),
+        CheckConstraint("status in ('pending', 'succeeded', 'failed', 'requires_action')", name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -160,9 +156,7 @@ class PaymentInvoiceRecord(Base):
 
     __tablename__ = "billing_payment_invoice"
 
-    payment_id: Mapped[int] = mapped_column(
-        ForeignKey("billing_payment.id", ondelete="CASCADE"), primary_key=True
-    )
+    payment_id: Mapped[int] = mapped_column(ForeignKey("billing_payment.id", ondelete="CASCADE"), primary_key=True)
     invoice_id: Mapped[int] = mapped_column(
         ForeignKey("billing_invoice.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -216,9 +210,7 @@ class PrincipalRecord(Base):
     display_name: Mapped[str | None] = mapped_column(String(255))
     timezone: Mapped[str | None] = mapped_column(String(64))
     email_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    active_account_id: Mapped[int | None] = mapped_column(
-        ForeignKey("billing_account.id", ondelete="SET NULL")
-    )
+    active_account_id: Mapped[int | None] = mapped_column(ForeignKey("billing_account.id", ondelete="SET NULL"))
     verified_email: Mapped[str | None] = mapped_column(String(320))
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -383,9 +375,7 @@ class AutopayRecord(Base):
 
     __tablename__ = "billing_autopay"
 
-    account_id: Mapped[int] = mapped_column(
-        ForeignKey("billing_account.id", ondelete="CASCADE"), primary_key=True
-    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_account.id", ondelete="CASCADE"), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     changed_by_email: Mapped[str] = mapped_column(String(320))
     changed_by_principal: Mapped[str] = mapped_column(String(255))
@@ -466,9 +456,7 @@ class ContactPreferenceRecord(Base):
 
     __tablename__ = "billing_contact_preference"
 
-    contact_id: Mapped[int] = mapped_column(
-        ForeignKey("billing_contact.id", ondelete="CASCADE"), primary_key=True
-    )
+    contact_id: Mapped[int] = mapped_column(ForeignKey("billing_contact.id", ondelete="CASCADE"), primary_key=True)
     introduced_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reminders_stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     not_me_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

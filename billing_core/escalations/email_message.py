@@ -125,8 +125,8 @@ def _payment_line(payment: PaymentView) -> str:
 
 def _origin(origin: str) -> str:
     return {
-        "user": "raised by the requester", "reminder": "from a payment reminder", "security": "from a security check",
+        "user": "raised by the requester",
+        "reminder": "from a payment reminder",
+        "security": "from a security check",
         "payment": "from the card processor's answers",
-    }.get(
-        origin, "raised automatically"
-    )
+    }.get(origin, "raised automatically")

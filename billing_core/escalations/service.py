@@ -140,7 +140,9 @@ class EscalationService:
             # Lock the invoice row before looking for an open report: concurrent clicks of the same
             # button queue here, and each later one finds the first's escalation (one e-mail, not N).
             session.execute(
-                update(InvoiceRecord).where(InvoiceRecord.id == invoice.id).values(id=InvoiceRecord.id)
+                update(InvoiceRecord)
+                .where(InvoiceRecord.id == invoice.id)
+                .values(id=InvoiceRecord.id)
                 .execution_options(synchronize_session=False)
             )
             existing = session.scalars(
@@ -314,7 +316,9 @@ class EscalationService:
         staff post and an e-mail). The account row is locked first, so concurrent requests count
         one after another."""
         session.execute(
-            update(AccountRecord).where(AccountRecord.id == account.id).values(id=AccountRecord.id)
+            update(AccountRecord)
+            .where(AccountRecord.id == account.id)
+            .values(id=AccountRecord.id)
             .execution_options(synchronize_session=False)
         )
         now = self._clock.now()
@@ -379,10 +383,17 @@ class EscalationService:
             detail={"topic": topic, "origin": origin, "invoice": invoice.number if invoice else None},
         )
         record_event(
-            session, channel=WEBHOOK, type="escalation.created", subject=f"escalation:{record.id}", now=now,
+            session,
+            channel=WEBHOOK,
+            type="escalation.created",
+            subject=f"escalation:{record.id}",
+            now=now,
             data={
-                "reference": format_reference(record.id), "topic": topic, "account_id": account.external_id,
-                "invoice": invoice.number if invoice else None, "requester_email": record.requester_email,
+                "reference": format_reference(record.id),
+                "topic": topic,
+                "account_id": account.external_id,
+                "invoice": invoice.number if invoice else None,
+                "requester_email": record.requester_email,
                 "message": message,
             },
         )

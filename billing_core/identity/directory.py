@@ -50,17 +50,25 @@ class PrincipalDirectory:
             return
         now = self.clock.now()
         record = PrincipalRecord
-        rows = [{"principal": principal, "email": normalize_email(email), "last_seen_at": now, "updated_at": now}
-                for principal, email in seen.items()]
+        rows = [
+            {"principal": principal, "email": normalize_email(email), "last_seen_at": now, "updated_at": now}
+            for principal, email in seen.items()
+        ]
         with self.db.transaction() as session:
             insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
             statement = insert(record).values(rows)
-            session.execute(statement.on_conflict_do_update(
-                index_elements=[record.principal],
-                set_={"email": statement.excluded.email, "last_seen_at": now, "updated_at": now},
-                where=or_(record.last_seen_at.is_(None), record.last_seen_at < now - SEEN_EVERY,
-                          record.email.is_(None), record.email != statement.excluded.email),
-            ))
+            session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[record.principal],
+                    set_={"email": statement.excluded.email, "last_seen_at": now, "updated_at": now},
+                    where=or_(
+                        record.last_seen_at.is_(None),
+                        record.last_seen_at < now - SEEN_EVERY,
+                        record.email.is_(None),
+                        record.email != statement.excluded.email,
+                    ),
+                )
+            )
 
     def reachable(self, email: str) -> Reachable:
         """Where ``email`` may be reached: their own principals, then their colleagues'."""
@@ -88,12 +96,14 @@ class PrincipalDirectory:
     def known(self, principal_prefix: str, *, limit: int = 500) -> list[str]:
         """The principals starting with ``principal_prefix`` (one workspace's people), most recent first."""
         with self.db.read() as session:
-            return list(session.scalars(
-                select(PrincipalRecord.principal)
-                .where(PrincipalRecord.principal.like(f"{_escaped(principal_prefix)}%", escape="\\"))
-                .order_by(PrincipalRecord.last_seen_at.desc().nulls_last(), PrincipalRecord.id.desc())
-                .limit(limit)
-            ))
+            return list(
+                session.scalars(
+                    select(PrincipalRecord.principal)
+                    .where(PrincipalRecord.principal.like(f"{_escaped(principal_prefix)}%", escape="\\"))
+                    .order_by(PrincipalRecord.last_seen_at.desc().nulls_last(), PrincipalRecord.id.desc())
+                    .limit(limit)
+                )
+            )
 
     def forget(self, principal_prefix: str) -> int:
         """Remove every principal starting with ``principal_prefix`` (a workspace that uninstalled).
@@ -101,11 +111,14 @@ class PrincipalDirectory:
         Their identity links and active-account choices go with them; returns how many.
         """
         with self.db.transaction() as session:
-            removed = cast(CursorResult[Any], session.execute(
-                delete(PrincipalRecord).where(
-                    PrincipalRecord.principal.like(f"{_escaped(principal_prefix)}%", escape="\\")
-                )
-            ))
+            removed = cast(
+                CursorResult[Any],
+                session.execute(
+                    delete(PrincipalRecord).where(
+                        PrincipalRecord.principal.like(f"{_escaped(principal_prefix)}%", escape="\\")
+                    )
+                ),
+            )
             return int(removed.rowcount)
 
 

@@ -187,9 +187,7 @@ class IdentityVerification:
             logger.warning("verification code e-mail failed: %s", error)
             with self._db.transaction() as session:
                 session.execute(
-                    update(VerificationCodeRecord)
-                    .where(VerificationCodeRecord.id == record.id)
-                    .values(status="failed")
+                    update(VerificationCodeRecord).where(VerificationCodeRecord.id == record.id).values(status="failed")
                 )
             raise VerificationMailFailed(str(error)) from error
         return CodeSent(mask_email(email), record.expires_at, new=True)
@@ -229,14 +227,23 @@ class IdentityVerification:
                 record.status = "used"
                 self._link(session, principal, record.email, now)
                 add_audit_event(
-                    session, at=now, actor=_actor(principal, record.email), action="identity.verified",
-                    outcome="ok", target=record.email,
+                    session,
+                    at=now,
+                    actor=_actor(principal, record.email),
+                    action="identity.verified",
+                    outcome="ok",
+                    target=record.email,
                 )
                 return record.email
             email = record.email
             add_audit_event(
-                session, at=now, actor=_actor(principal, email), action="identity.code_wrong",
-                outcome="refused", target=email, detail={"attempt": before + 1},
+                session,
+                at=now,
+                actor=_actor(principal, email),
+                action="identity.code_wrong",
+                outcome="refused",
+                target=email,
+                detail={"attempt": before + 1},
             )
         FAILED_PROOFS.labels("wrong").inc()
         self._alert_if_guessed(email, now)
@@ -273,8 +280,13 @@ class IdentityVerification:
                 assert record.verified_email is not None
                 revoked.append(RevokedLink(record.principal, record.verified_email, record.verified_at))
                 add_audit_event(
-                    session, at=now, actor=None, action="identity.revoked", outcome="ok",
-                    target=record.verified_email, detail={"principal": record.principal, "by": by},
+                    session,
+                    at=now,
+                    actor=None,
+                    action="identity.revoked",
+                    outcome="ok",
+                    target=record.verified_email,
+                    detail={"principal": record.principal, "by": by},
                 )
                 record.verified_email = None
                 record.verified_at = None
@@ -343,7 +355,12 @@ class IdentityVerification:
                 ).all()
             )
             add_audit_event(
-                session, at=now, actor=None, action="identity.guessing_alert", outcome="alerted", target=email,
+                session,
+                at=now,
+                actor=None,
+                action="identity.guessing_alert",
+                outcome="alerted",
+                target=email,
                 detail={"failed_proofs": failed, "principals": list(principals)},
             )
         logger.warning("%d wrong verification codes for one address in 24 hours: staff alerted", failed)
@@ -365,8 +382,13 @@ class IdentityVerification:
     def _audit_exhausted(self, principal: str, email: str, now: datetime) -> None:
         with self._db.transaction() as session:
             add_audit_event(
-                session, at=now, actor=_actor(principal, email), action="identity.code_refused",
-                outcome="refused", target=email, detail={"reason": "too many wrong codes"},
+                session,
+                at=now,
+                actor=_actor(principal, email),
+                action="identity.code_refused",
+                outcome="refused",
+                target=email,
+                detail={"reason": "too many wrong codes"},
             )
 
     def _message(self, email: str, code: str) -> EmailMessage:

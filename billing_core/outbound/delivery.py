@@ -41,7 +41,9 @@ DELIVERIES = Counter(
 )
 
 LEASED = LeasedRows(
-    OutboundEventRecord.id, OutboundEventRecord.status, OutboundEventRecord.attempts,
+    OutboundEventRecord.id,
+    OutboundEventRecord.status,
+    OutboundEventRecord.attempts,
     OutboundEventRecord.next_attempt_at,
 )
 
@@ -191,18 +193,29 @@ class OutboundDelivery:
         now = self._clock.now()
         if result.ok:
             values: dict[str, Any] = {
-                "status": "delivered", "delivered_at": now, "next_attempt_at": None,
-                "last_status": result.status, "last_error": None,
+                "status": "delivered",
+                "delivered_at": now,
+                "next_attempt_at": None,
+                "last_status": result.status,
+                "last_error": None,
             }
             outcome = "delivered"
         elif result.permanent or now - created_at >= self.policy.give_up_after:
-            values = {"status": "failed", "next_attempt_at": None, "last_status": result.status,
-                      "last_error": result.error}
+            values = {
+                "status": "failed",
+                "next_attempt_at": None,
+                "last_status": result.status,
+                "last_error": result.error,
+            }
             outcome = "failed"
         else:
             retry_at = min(now + self.policy.delay(attempt), created_at + self.policy.give_up_after)
-            values = {"status": "queued", "next_attempt_at": retry_at, "last_status": result.status,
-                      "last_error": result.error}
+            values = {
+                "status": "queued",
+                "next_attempt_at": retry_at,
+                "last_status": result.status,
+                "last_error": result.error,
+            }
             outcome = "retry"
         with self._db.transaction() as session:
             if not LEASED.finish(session, event_id, attempt, values):
@@ -212,11 +225,22 @@ class OutboundDelivery:
         if outcome == "delivered":
             log.info("outbound event %s delivered (%s, attempt %d)", event_id, channel, attempt)
         elif outcome == "failed":
-            log.error("outbound event %s (%s) failed for good after %d attempt(s): %s",
-                      event_id, channel, attempt, result.error)
+            log.error(
+                "outbound event %s (%s) failed for good after %d attempt(s): %s",
+                event_id,
+                channel,
+                attempt,
+                result.error,
+            )
         else:
-            log.warning("outbound event %s (%s) attempt %d failed, retrying at %s: %s",
-                        event_id, channel, attempt, values["next_attempt_at"].isoformat(), result.error)
+            log.warning(
+                "outbound event %s (%s) attempt %d failed, retrying at %s: %s",
+                event_id,
+                channel,
+                attempt,
+                values["next_attempt_at"].isoformat(),
+                result.error,
+            )
         return outcome
 
     # -- operators ---------------------------------------------------------------------
@@ -226,8 +250,9 @@ class OutboundDelivery:
         now = self._clock.now()
         statement = update(OutboundEventRecord).values(status="queued", next_attempt_at=now)
         if event_id is not None:
-            statement = statement.where(OutboundEventRecord.id == event_id,
-                                        OutboundEventRecord.status.in_(("failed", "queued", "delivered")))
+            statement = statement.where(
+                OutboundEventRecord.id == event_id, OutboundEventRecord.status.in_(("failed", "queued", "delivered"))
+            )
         elif failed:
             statement = statement.where(OutboundEventRecord.status == "failed")
         else:
@@ -245,8 +270,9 @@ class OutboundDelivery:
             rows = {
                 status: int(count)
                 for status, count in session.execute(
-                    select(OutboundEventRecord.status, func.count(OutboundEventRecord.id))
-                    .group_by(OutboundEventRecord.status)
+                    select(OutboundEventRecord.status, func.count(OutboundEventRecord.id)).group_by(
+                        OutboundEventRecord.status
+                    )
                 )
             }
             failed_ids: Sequence[str] = session.scalars(

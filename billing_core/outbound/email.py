@@ -47,5 +47,6 @@ class EmailChannel:
 
 
 def _unbuildable(error: Exception) -> Attempt:
-    return Attempt(ok=False, error=f"the e-mail could not be built: {type(error).__name__}: {error}"[:500],
-                   permanent=True)
+    return Attempt(
+        ok=False, error=f"the e-mail could not be built: {type(error).__name__}: {error}"[:500], permanent=True
+    )

@@ -64,9 +64,15 @@ def record_event(
     body = {"id": event_id, "type": type, "created": int(now.timestamp()), "data": data}
     session.add(
         OutboundEventRecord(
-            id=event_id, channel=channel, type=type, subject=subject,
+            id=event_id,
+            channel=channel,
+            type=type,
+            subject=subject,
             body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-            status="queued", attempts=0, next_attempt_at=now, created_at=now,
+            status="queued",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
         )
     )
     session.info[_PENDING_KEY] = True

@@ -30,8 +30,15 @@ class WebhookEndpoint:
 
     channel = "webhook"
 
-    def __init__(self, url: str, secret: str, *, concurrency: int = 4, total_seconds: float = TOTAL_SECONDS,
-                 max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        *,
+        concurrency: int = 4,
+        total_seconds: float = TOTAL_SECONDS,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
         self.url = url
         self._secret = secret
         self.concurrency = concurrency

@@ -17,8 +17,12 @@ from billing_core.views import PaymentMethodView
 
 def card_view(record: PaymentMethodRecord) -> PaymentMethodView:
     return PaymentMethodView(
-        id=record.stripe_payment_method_id, brand=record.brand, last4=record.last4,
-        exp_month=record.exp_month, exp_year=record.exp_year, is_default=record.is_default,
+        id=record.stripe_payment_method_id,
+        brand=record.brand,
+        last4=record.last4,
+        exp_month=record.exp_month,
+        exp_year=record.exp_year,
+        is_default=record.is_default,
     )
 
 
@@ -48,8 +52,13 @@ def store_cards(session: Session, account_id: int, cards: list[Card], default: s
     for card in cards:
         session.add(
             PaymentMethodRecord(
-                account_id=account_id, stripe_payment_method_id=card.id, brand=card.brand, last4=card.last4,
-                exp_month=card.exp_month, exp_year=card.exp_year, is_default=card.id == default,
+                account_id=account_id,
+                stripe_payment_method_id=card.id,
+                brand=card.brand,
+                last4=card.last4,
+                exp_month=card.exp_month,
+                exp_year=card.exp_year,
+                is_default=card.id == default,
                 refreshed_at=now,
             )
         )

@@ -63,8 +63,10 @@ class ChargeRequest:
         """Make (or, with the same key, replay) the call; raises as ``StripeGateway.charge`` does."""
         if self.pays_invoice:
             return gateway.pay_invoice(
-                self.stripe_invoices[0], payment_method_id=self.payment_method_id or "",
-                off_session=self.off_session, idempotency_key=self.key,
+                self.stripe_invoices[0],
+                payment_method_id=self.payment_method_id or "",
+                off_session=self.off_session,
+                idempotency_key=self.key,
             )
         return gateway.charge(
             amount_minor=self.amount_minor,
@@ -124,7 +126,12 @@ class SourceCheck(Protocol):
 
 class PaymentExecutor:
     def __init__(
-        self, *, db: Database, clock: Clock, gateway: StripeGateway, links: AuthLinks,
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        gateway: StripeGateway,
+        links: AuthLinks,
         source: SourceCheck | None = None,
     ) -> None:
         self._db = db
@@ -179,8 +186,9 @@ class PaymentExecutor:
             try:
                 self._gateway.mark_invoice_paid(invoice_id)
             except PaymentProviderError as error:
-                logger.error("Stripe invoice %s was paid through the bot but is still open in Stripe: %s",
-                             invoice_id, error)
+                logger.error(
+                    "Stripe invoice %s was paid through the bot but is still open in Stripe: %s", invoice_id, error
+                )
 
     def _submit(self, payment_id: int) -> tuple[ChargeRequest | None, PaymentView | None]:
         now = self._clock.now()
@@ -207,8 +215,13 @@ class PaymentExecutor:
                 # Right before the charge, the invoices' last state from their source says they
                 # are paid, void or written off: no charge, and the payer reads why.
                 session.refresh(payment)
-                mark_failed(session, payment, code="closed_at_source", now=now,
-                            reason=f"{closed.sentence()}; nothing was charged.")
+                mark_failed(
+                    session,
+                    payment,
+                    code="closed_at_source",
+                    now=now,
+                    reason=f"{closed.sentence()}; nothing was charged.",
+                )
                 return None, view_of(session, payment)
             return charge_request(session, payment), None
 
@@ -236,8 +249,13 @@ class PaymentExecutor:
             payment = lock_payment(session, payment_id)
             if unknown is not None:
                 add_audit_event(
-                    session, at=now, actor=None, action="payment.unknown", outcome="pending",
-                    account_id=payment.account_id, target=f"payment:{payment.id}",
+                    session,
+                    at=now,
+                    actor=None,
+                    action="payment.unknown",
+                    outcome="pending",
+                    account_id=payment.account_id,
+                    target=f"payment:{payment.id}",
                     detail={"error": str(unknown), "request_id": unknown.request_id},
                 )
             elif intent is not None and (failure is None or awaits_customer(intent)):
@@ -271,8 +289,9 @@ def _closed_invoice(session: Session, payment_id: int) -> InvoiceClosedAtSource 
     for invoice in invoices:
         closed = closed_state(session, invoice)
         if closed is None and invoice.status != "open":
-            closed = InvoiceClosedAtSource(invoice.number, "void" if invoice.status == "void" else "paid_elsewhere",
-                                           None)
+            closed = InvoiceClosedAtSource(
+                invoice.number, "void" if invoice.status == "void" else "paid_elsewhere", None
+            )
         if closed is not None:
             return closed
     return None

@@ -159,10 +159,17 @@ def export_row(session: Session, payment: PaymentRecord) -> ExportRow:
         .order_by(InvoiceRecord.number)
     )
     values = [
-        payment.id, payment.created_at, payment.settled_at,
+        payment.id,
+        payment.created_at,
+        payment.settled_at,
         payment_state(payment.status, payment.amount_minor, payment.refunded_minor or 0, payment.dispute_status),
-        account.external_id, account.name,
-        None, payment.amount_minor, payment.currency, payment.stripe_payment_intent_id, payment.started_by_email,
+        account.external_id,
+        account.name,
+        None,
+        payment.amount_minor,
+        payment.currency,
+        payment.stripe_payment_intent_id,
+        payment.started_by_email,
         payment.source or "slack",
     ]
     return _row(values, list(numbers))
@@ -181,8 +188,16 @@ def _row(values: Any, numbers: list[str], as_text: bool = False) -> ExportRow:
     if len(numbers) > 1:
         numbers.sort()
     return ExportRow(
-        values[0], created, settled, values[3], values[4], values[5], " ".join(numbers), int(values[7]),
-        values[8], values[9] or "",
+        values[0],
+        created,
+        settled,
+        values[3],
+        values[4],
+        values[5],
+        " ".join(numbers),
+        int(values[7]),
+        values[8],
+        values[9] or "",
         values[10].strip().lower(),  # as stored from Slack; e-mails match case-insensitively
         values[11],
     )

@@ -142,8 +142,11 @@ class PaymentHistory:
 
 # Typed NULLs: PostgreSQL matches a UNION's columns by type.
 _NO_REPORT = (
-    cast(null(), BigInteger).label("amount_minor"), cast(null(), String).label("currency"),
-    cast(null(), String).label("method"), cast(null(), String).label("reference"), cast(null(), Date).label("paid_on"),
+    cast(null(), BigInteger).label("amount_minor"),
+    cast(null(), String).label("currency"),
+    cast(null(), String).label("method"),
+    cast(null(), String).label("reference"),
+    cast(null(), Date).label("paid_on"),
 )
 
 
@@ -152,12 +155,21 @@ def _outside(actor: Actor, account_external_id: str) -> Any:
     whose columns line up with the invoice-numbers read (payment id NULL)."""
     report = InvoicePaidElsewhereRecord
     return (
-        select(cast(null(), Integer).label("payment_id"), InvoiceRecord.number, report.amount_minor, report.currency,
-               report.method, report.reference, report.paid_on)
+        select(
+            cast(null(), Integer).label("payment_id"),
+            InvoiceRecord.number,
+            report.amount_minor,
+            report.currency,
+            report.method,
+            report.reference,
+            report.paid_on,
+        )
         .join(report, report.invoice_id == InvoiceRecord.id)
         .join(AccountRecord, AccountRecord.id == InvoiceRecord.account_id)
-        .join(ContactRecord, and_(ContactRecord.account_id == AccountRecord.id,
-                                  ContactRecord.email == normalize_email(actor.email)))
+        .join(
+            ContactRecord,
+            and_(ContactRecord.account_id == AccountRecord.id, ContactRecord.email == normalize_email(actor.email)),
+        )
         .where(AccountRecord.external_id == account_external_id, InvoiceRecord.closed_as == "paid_elsewhere")
         .order_by(report.paid_on.desc(), InvoiceRecord.number)
         .limit(10)
@@ -167,8 +179,9 @@ def _outside(actor: Actor, account_external_id: str) -> Any:
 
 def _report(number: str, report: list[Any]) -> PaidElsewhereView:
     amount, currency, method, reference, paid_on = report
-    return PaidElsewhereView(invoice_number=number, amount=Money(int(amount), currency), method=method,
-                             reference=reference, paid_on=paid_on)
+    return PaidElsewhereView(
+        invoice_number=number, amount=Money(int(amount), currency), method=method, reference=reference, paid_on=paid_on
+    )
 
 
 _PAYMENT_COLUMNS = (
@@ -190,8 +203,22 @@ _PAYMENT_COLUMNS = (
 
 
 def _payment_from_row(account_external_id: str, row: Any, numbers: tuple[str, ...]) -> PaymentView:
-    (payment_id, amount, currency, status, created_at, brand, last4, failure, action_url, settled_at,
-     intent_id, receipt_url, refunded, dispute) = row
+    (
+        payment_id,
+        amount,
+        currency,
+        status,
+        created_at,
+        brand,
+        last4,
+        failure,
+        action_url,
+        settled_at,
+        intent_id,
+        receipt_url,
+        refunded,
+        dispute,
+    ) = row
     return PaymentView(
         id=payment_id,
         account_external_id=account_external_id,

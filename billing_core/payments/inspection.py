@@ -62,13 +62,26 @@ class PaymentInspection:
                 .order_by(OutboundEventRecord.created_at, OutboundEventRecord.id)
             ).all()
             deliveries = tuple(
-                Delivery(e.id, e.type, e.channel, e.status, e.attempts, e.created_at, e.delivered_at,
-                         e.next_attempt_at, e.last_status, e.last_error)
+                Delivery(
+                    e.id,
+                    e.type,
+                    e.channel,
+                    e.status,
+                    e.attempts,
+                    e.created_at,
+                    e.delivered_at,
+                    e.next_attempt_at,
+                    e.last_status,
+                    e.last_error,
+                )
                 for e in events
             )
             card = f"{payment.card_brand or 'card'} {payment.card_last4 or '????'}"
             failure, submitted, key, receipt = (
-                payment.failure_reason, payment.submitted_at, payment.idempotency_key, payment.receipt_url
+                payment.failure_reason,
+                payment.submitted_at,
+                payment.idempotency_key,
+                payment.receipt_url,
             )
         return PaymentDossier(row, card, failure, submitted, key, receipt, self._stripe_status(row), deliveries)
 

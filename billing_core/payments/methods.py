@@ -118,9 +118,7 @@ class PaymentMethodService:
         """For the bot's own jobs (card health, before an expiry DM): the account's cards as Stripe
         has them now (the card network may have renewed one); quiet when Stripe cannot answer."""
         with self._db.read() as session:
-            customer_id = session.scalar(
-                select(AccountRecord.stripe_customer_id).where(AccountRecord.id == account_id)
-            )
+            customer_id = session.scalar(select(AccountRecord.stripe_customer_id).where(AccountRecord.id == account_id))
         if customer_id:
             with contextlib.suppress(PaymentProviderError):
                 refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
@@ -128,9 +126,7 @@ class PaymentMethodService:
     def know_default_of(self, account_id: int) -> None:
         """For the bot's own jobs (autopay): as ``know_default``, by account id, no membership check."""
         with self._db.read() as session:
-            customer_id = session.scalar(
-                select(AccountRecord.stripe_customer_id).where(AccountRecord.id == account_id)
-            )
+            customer_id = session.scalar(select(AccountRecord.stripe_customer_id).where(AccountRecord.id == account_id))
             has_default = session.scalar(
                 select(PaymentMethodRecord.id).where(
                     PaymentMethodRecord.account_id == account_id, PaymentMethodRecord.is_default.is_(True)
@@ -224,8 +220,11 @@ class PaymentMethodService:
             account = require_account(session, actor, account_external_id)
             account_id = account.id
             setup = CardSetupRecord(
-                account_id=account_id, requested_by_email=actor.email,
-                requested_by_principal=actor.principal, status="open", created_at=now,
+                account_id=account_id,
+                requested_by_email=actor.email,
+                requested_by_principal=actor.principal,
+                status="open",
+                created_at=now,
             )
             session.add(setup)
             session.flush()
@@ -272,6 +271,10 @@ class PaymentMethodService:
     ) -> None:
         detail = {"reason": why} if why else None
         self._audit.record(
-            actor=actor, action=action, outcome=outcome,
-            account_external_id=account_external_id, target=target, detail=detail,
+            actor=actor,
+            action=action,
+            outcome=outcome,
+            account_external_id=account_external_id,
+            target=target,
+            detail=detail,
         )

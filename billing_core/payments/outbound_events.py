@@ -16,6 +16,10 @@ from billing_core.payments.export import export_row
 def record_payment_event(session: Session, payment: PaymentRecord, *, now: datetime) -> None:
     """Queue ``payment.<status>`` with the export's fields as its data (when webhooks are on)."""
     record_event(
-        session, channel=WEBHOOK, type=f"payment.{payment.status}", subject=f"payment:{payment.id}",
-        data=export_row(session, payment).as_dict(), now=now,
+        session,
+        channel=WEBHOOK,
+        type=f"payment.{payment.status}",
+        subject=f"payment:{payment.id}",
+        data=export_row(session, payment).as_dict(),
+        now=now,
     )

@@ -43,14 +43,24 @@ def record_receipt(session: Session, payment: PaymentRecord, numbers: tuple[str,
         return
     for recipient in recipients:
         record_event(
-            session, channel=EMAIL, type=RECEIPT, subject=f"payment:{payment.id}", now=now,
+            session,
+            channel=EMAIL,
+            type=RECEIPT,
+            subject=f"payment:{payment.id}",
+            now=now,
             data={
-                "to": recipient, "payment_id": payment.id,
-                "reference": payment_reference(payment.id), "account_name": account.name,
-                "amount": payment.amount_minor, "currency": payment.currency, "invoices": list(numbers),
-                "card_brand": payment.card_brand or "", "card_last4": payment.card_last4 or "",
+                "to": recipient,
+                "payment_id": payment.id,
+                "reference": payment_reference(payment.id),
+                "account_name": account.name,
+                "amount": payment.amount_minor,
+                "currency": payment.currency,
+                "invoices": list(numbers),
+                "card_brand": payment.card_brand or "",
+                "card_last4": payment.card_last4 or "",
                 "stripe_payment_intent_id": payment.stripe_payment_intent_id or "",
-                "paid_at": (payment.settled_at or now).isoformat(), "receipt_url": payment.receipt_url or "",
+                "paid_at": (payment.settled_at or now).isoformat(),
+                "receipt_url": payment.receipt_url or "",
             },
         )
 

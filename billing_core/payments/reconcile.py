@@ -65,8 +65,15 @@ class Reconciler:
     """Brings our payments in line with Stripe and tells the payer when one finished later."""
 
     def __init__(
-        self, *, db: Database, clock: Clock, gateway: StripeGateway, notifier: Notifier, links: AuthLinks,
-        grace: timedelta, action_expiry: timedelta,
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        gateway: StripeGateway,
+        notifier: Notifier,
+        links: AuthLinks,
+        grace: timedelta,
+        action_expiry: timedelta,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -96,8 +103,12 @@ class Reconciler:
                 continue
             counts[settled.view.status] = counts.get(settled.view.status, 0) + 1
         return ReconcileSummary(
-            checked=len(ids), succeeded=counts["succeeded"], failed=counts["failed"],
-            requires_action=counts["requires_action"], still_pending=counts["pending"], errors=errors,
+            checked=len(ids),
+            succeeded=counts["succeeded"],
+            failed=counts["failed"],
+            requires_action=counts["requires_action"],
+            still_pending=counts["pending"],
+            errors=errors,
         )
 
     def settle(self, payment_id: int, *, intent: Intent | None = None, notify: bool = True) -> Settled:
@@ -134,11 +145,13 @@ class Reconciler:
         """A payment that paid one Stripe Billing invoice itself: the PaymentIntent Stripe made for
         it carries none of our metadata, so it is found through the invoice."""
         with self._db.read() as session:
-            invoices = list(session.scalars(
-                select(InvoiceRecord.stripe_invoice_id)
-                .join(PaymentInvoiceRecord, PaymentInvoiceRecord.invoice_id == InvoiceRecord.id)
-                .where(PaymentInvoiceRecord.payment_id == payment_id)
-            ))
+            invoices = list(
+                session.scalars(
+                    select(InvoiceRecord.stripe_invoice_id)
+                    .join(PaymentInvoiceRecord, PaymentInvoiceRecord.invoice_id == InvoiceRecord.id)
+                    .where(PaymentInvoiceRecord.payment_id == payment_id)
+                )
+            )
         if len(invoices) != 1 or invoices[0] is None:
             return None
         found = self._gateway.retrieve_invoice(invoices[0]).payment_intent_id
@@ -191,8 +204,13 @@ class Reconciler:
         return self._apply(payment_id, intent, None)
 
     def _apply(
-        self, payment_id: int, intent: Intent | None, failure: str | None,
-        submitted_at: datetime | None = None, *, notify: bool = True,
+        self,
+        payment_id: int,
+        intent: Intent | None,
+        failure: str | None,
+        submitted_at: datetime | None = None,
+        *,
+        notify: bool = True,
     ) -> Settled:
         now = self._clock.now()
         with self._db.transaction() as session:
@@ -211,8 +229,11 @@ class Reconciler:
             account = session.get(AccountRecord, payment.account_id)
             assert account is not None
             settled = Settled(
-                view=view_of(session, payment), changed=changed,
-                account_name=account.name, principal=payment.started_by_principal, late=late,
+                view=view_of(session, payment),
+                changed=changed,
+                account_name=account.name,
+                principal=payment.started_by_principal,
+                late=late,
             )
         if notify and settled.changed and settled.view.status in ("succeeded", "failed"):
             self._notifier.payment_settled(

@@ -74,8 +74,13 @@ class RefundsAndDisputes:
             if full and not was_full:
                 _reopen_invoices(session, payment, now)
             add_audit_event(
-                session, at=now, actor=None, action="payment.refunded", outcome="refunded" if full else "partial",
-                account_id=payment.account_id, target=f"payment:{payment.id}",
+                session,
+                at=now,
+                actor=None,
+                action="payment.refunded",
+                outcome="refunded" if full else "partial",
+                account_id=payment.account_id,
+                target=f"payment:{payment.id}",
                 detail={"amount_refunded": payment.refunded_minor, "payment_intent": payment.stripe_payment_intent_id},
             )
             _event(session, payment, "payment.refunded", now, amount_refunded=payment.refunded_minor)
@@ -101,8 +106,13 @@ class RefundsAndDisputes:
             payment.dispute_status = status[:32]
             payment.updated_at = now
             add_audit_event(
-                session, at=now, actor=None, action="payment.dispute_closed" if closed else "payment.disputed",
-                outcome=status[:32], account_id=payment.account_id, target=f"payment:{payment.id}",
+                session,
+                at=now,
+                actor=None,
+                action="payment.dispute_closed" if closed else "payment.disputed",
+                outcome=status[:32],
+                account_id=payment.account_id,
+                target=f"payment:{payment.id}",
                 detail={"dispute": str(dispute.get("id") or ""), "reason": str(dispute.get("reason") or "")},
             )
             extra = {"dispute_status": status, "dispute_reason": str(dispute.get("reason") or "")}
@@ -112,9 +122,12 @@ class RefundsAndDisputes:
                 _event(session, payment, "dispute.closed", now, **extra)
             account = session.get(AccountRecord, payment.account_id)
             assert account is not None
-            told = Disputed(account.external_id, account.name,
-                            payment_view(account, payment, invoice_numbers(session, payment.id)),
-                            str(dispute.get("reason") or "unspecified"))
+            told = Disputed(
+                account.external_id,
+                account.name,
+                payment_view(account, payment, invoice_numbers(session, payment.id)),
+                str(dispute.get("reason") or "unspecified"),
+            )
             payer = _payer(session, payment) if new else None  # the dispute's end is staff's news
         self._tell_payer(payer)
         if new and self.on_dispute is not None:
@@ -134,8 +147,11 @@ def _payment_of(session: Session, intent_id: object) -> PaymentRecord | None:
 def _payer(session: Session, payment: PaymentRecord) -> tuple[str, str, PaymentView]:
     account = session.get(AccountRecord, payment.account_id)
     assert account is not None
-    return (payment.started_by_principal, account.name,
-            payment_view(account, payment, invoice_numbers(session, payment.id)))
+    return (
+        payment.started_by_principal,
+        account.name,
+        payment_view(account, payment, invoice_numbers(session, payment.id)),
+    )
 
 
 def _reopen_invoices(session: Session, payment: PaymentRecord, now: datetime) -> None:
@@ -153,5 +169,11 @@ def _reopen_invoices(session: Session, payment: PaymentRecord, now: datetime) ->
 
 
 def _event(session: Session, payment: PaymentRecord, kind: str, now: datetime, **extra: object) -> None:
-    record_event(session, channel=WEBHOOK, type=kind, subject=f"payment:{payment.id}",
-                 data={**export_row(session, payment).as_dict(), **extra}, now=now)
+    record_event(
+        session,
+        channel=WEBHOOK,
+        type=kind,
+        subject=f"payment:{payment.id}",
+        data={**export_row(session, payment).as_dict(), **extra},
+        now=now,
+    )

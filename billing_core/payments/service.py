@@ -77,8 +77,13 @@ class PaymentService:
         self._gateway = gateway
         self._executor = PaymentExecutor(db=db, clock=clock, gateway=gateway, links=links, source=invoice_source)
         self.reconciler = Reconciler(
-            db=db, clock=clock, gateway=gateway, notifier=notifier, links=links,
-            grace=grace, action_expiry=action_expiry,
+            db=db,
+            clock=clock,
+            gateway=gateway,
+            notifier=notifier,
+            links=links,
+            grace=grace,
+            action_expiry=action_expiry,
         )
 
     # -- paying in one call -----------------------------------------------------------------
@@ -162,7 +167,11 @@ class PaymentService:
             raise
 
     def start_system_payment(
-        self, actor: Actor, invoice_id: int, *, source: str,
+        self,
+        actor: Actor,
+        invoice_id: int,
+        *,
+        source: str,
         claimed: Callable[[Session, PaymentRecord], None] = lambda _session, _payment: None,
     ) -> PaymentView:
         """For the bot itself (autopay): a pending payment of the invoice's full outstanding amount
@@ -192,32 +201,54 @@ class PaymentService:
             return view_of(session, payment)
 
     def _new_payment(
-        self, session: Session, actor: Actor, account: AccountRecord, card: PaymentMethodRecord,
-        amount: int, currency: str, *, source: str = "slack",
+        self,
+        session: Session,
+        actor: Actor,
+        account: AccountRecord,
+        card: PaymentMethodRecord,
+        amount: int,
+        currency: str,
+        *,
+        source: str = "slack",
     ) -> PaymentRecord:
         now = self._clock.now()
         payment = PaymentRecord(
-            account_id=account.id, amount_minor=amount, currency=currency, status="pending",
+            account_id=account.id,
+            amount_minor=amount,
+            currency=currency,
+            status="pending",
             idempotency_key=f"billing-pay-{uuid.uuid4().hex}",
             stripe_payment_method_id=card.stripe_payment_method_id,
-            card_brand=card.brand, card_last4=card.last4,
-            started_by_email=actor.email, started_by_principal=actor.principal,
-            created_at=now, updated_at=now, source=source,
+            card_brand=card.brand,
+            card_last4=card.last4,
+            started_by_email=actor.email,
+            started_by_principal=actor.principal,
+            created_at=now,
+            updated_at=now,
+            source=source,
         )
         session.add(payment)
         session.flush()
         add_audit_event(
-            session, at=now, actor=actor, action="payment.started", outcome="pending",
-            account_id=account.id, target=f"payment:{payment.id}",
+            session,
+            at=now,
+            actor=actor,
+            action="payment.started",
+            outcome="pending",
+            account_id=account.id,
+            target=f"payment:{payment.id}",
             detail={"amount_minor": amount, "currency": currency, "card_last4": card.last4, "source": source},
         )
         return payment
 
     def _refused(self, actor: Actor, account_external_id: str, what: str, error: BillingError) -> None:
         self._audit.record(
-            actor=actor, action="payment.start", outcome="refused",
+            actor=actor,
+            action="payment.start",
+            outcome="refused",
             account_external_id=account_external_id if isinstance(account_external_id, str) else None,
-            target=str(what)[:255], detail={"error": type(error).__name__},
+            target=str(what)[:255],
+            detail={"error": type(error).__name__},
         )
 
     # -- executing and reading --------------------------------------------------------------
@@ -293,9 +324,7 @@ def _check_payable(session: Session, invoice: InvoiceRecord) -> None:
     closed = closed_state(session, invoice)
     if closed is not None:
         raise closed
-    if invoice.status == "paid" or (
-        invoice.status == "open" and invoice.amount_paid_minor >= invoice.amount_due_minor
-    ):
+    if invoice.status == "paid" or (invoice.status == "open" and invoice.amount_paid_minor >= invoice.amount_due_minor):
         raise InvoiceAlreadyPaid(invoice.number)
     if invoice.status != "open":
         raise InvoiceNotPayable(invoice.number)
@@ -314,9 +343,7 @@ def _cached_card(session: Session, account: AccountRecord, payment_method_id: st
     raise PaymentMethodNotFound(payment_method_id)
 
 
-def _claim(
-    session: Session, payment: PaymentRecord, items: Sequence[tuple[InvoiceRecord, int]], clock: Clock
-) -> None:
+def _claim(session: Session, payment: PaymentRecord, items: Sequence[tuple[InvoiceRecord, int]], clock: Clock) -> None:
     """Claim every invoice for this payment, or raise (and so roll everything back)."""
     for invoice, amount in sorted(items, key=lambda item: item[0].id):
         claimed = session.execute(

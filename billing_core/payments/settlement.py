@@ -98,8 +98,13 @@ def mark_failed(
     payment.updated_at = now
     release_invoices(session, payment.id)
     add_audit_event(
-        session, at=now, actor=None, action="payment.failed", outcome="failed",
-        account_id=payment.account_id, target=f"payment:{payment.id}",
+        session,
+        at=now,
+        actor=None,
+        action="payment.failed",
+        outcome="failed",
+        account_id=payment.account_id,
+        target=f"payment:{payment.id}",
         detail={"code": code, "payment_intent": payment.stripe_payment_intent_id},
     )
     record_payment_event(session, payment, now=now)
@@ -124,10 +129,18 @@ def mark_succeeded(session: Session, payment: PaymentRecord, *, now: datetime) -
             invoice.payment_lock_id = None
         invoice.updated_at = now
     add_audit_event(
-        session, at=now, actor=None, action="payment.succeeded", outcome="succeeded",
-        account_id=payment.account_id, target=f"payment:{payment.id}",
-        detail={"amount_minor": payment.amount_minor, "currency": payment.currency,
-                "payment_intent": payment.stripe_payment_intent_id},
+        session,
+        at=now,
+        actor=None,
+        action="payment.succeeded",
+        outcome="succeeded",
+        account_id=payment.account_id,
+        target=f"payment:{payment.id}",
+        detail={
+            "amount_minor": payment.amount_minor,
+            "currency": payment.currency,
+            "payment_intent": payment.stripe_payment_intent_id,
+        },
     )
     record_payment_event(session, payment, now=now)
     record_receipt(session, payment, invoice_numbers(session, payment.id), now=now)
@@ -155,8 +168,13 @@ def _same_amount(session: Session, payment: PaymentRecord, intent: Intent, *, no
     if intent.amount_minor == payment.amount_minor and intent.currency == payment.currency:
         return True
     add_audit_event(
-        session, at=now, actor=None, action="payment.mismatch", outcome="ignored",
-        account_id=payment.account_id, target=f"payment:{payment.id}",
+        session,
+        at=now,
+        actor=None,
+        action="payment.mismatch",
+        outcome="ignored",
+        account_id=payment.account_id,
+        target=f"payment:{payment.id}",
         detail={"payment_intent": intent.id, "amount_minor": intent.amount_minor},
     )
     return False
@@ -219,14 +237,20 @@ def apply_late_success(
         )
     )
     paid_again = tuple(
-        i.number for i in invoices
+        i.number
+        for i in invoices
         if i.status == "paid" or i.amount_paid_minor >= i.amount_due_minor or i.payment_lock_id is not None
     )
     payment.receipt_url = intent.receipt_url or payment.receipt_url
     mark_succeeded(session, payment, now=now)
     add_audit_event(
-        session, at=now, actor=None, action="payment.late_success", outcome="succeeded",
-        account_id=payment.account_id, target=f"payment:{payment.id}",
+        session,
+        at=now,
+        actor=None,
+        action="payment.late_success",
+        outcome="succeeded",
+        account_id=payment.account_id,
+        target=f"payment:{payment.id}",
         detail={"payment_intent": intent.id, "paid_again": list(paid_again)},
     )
     return LateSuccess(invoices=tuple(i.number for i in invoices), paid_again=paid_again)

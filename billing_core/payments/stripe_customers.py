@@ -26,7 +26,8 @@ def ensure_customer(db: Database, gateway: StripeGateway, clock: Clock, account_
         )
         external_id = account.external_id
     customer_id = gateway.create_customer(
-        email=email or "", account_external_id=external_id,
+        email=email or "",
+        account_external_id=external_id,
         idempotency_key=f"billing-customer-{external_id}",
     )
     with db.transaction() as session:

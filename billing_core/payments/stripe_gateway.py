@@ -70,9 +70,7 @@ class CheckoutSession:
 class CardDeclined(Exception):
     """Stripe said no at charge time. ``intent`` is set when Stripe named the PaymentIntent."""
 
-    def __init__(
-        self, *, code: str, message: str, request_id: str | None = None, intent: Intent | None = None
-    ) -> None:
+    def __init__(self, *, code: str, message: str, request_id: str | None = None, intent: Intent | None = None) -> None:
         super().__init__(code)
         self.code = code
         self.message = message
@@ -205,9 +203,7 @@ class StripeGateway:
 
     def list_cards(self, customer_id: str) -> list[Card]:
         try:
-            page = self._client.v1.payment_methods.list(
-                params={"customer": customer_id, "type": "card", "limit": 100}
-            )
+            page = self._client.v1.payment_methods.list(params={"customer": customer_id, "type": "card", "limit": 100})
             return [card_from(pm) for pm in page.auto_paging_iter()]
         except stripe.StripeError as error:
             raise _provider_error(error) from error
@@ -420,8 +416,7 @@ class StripeGateway:
         try:
             invoice = self._client.v1.invoices.pay(
                 invoice_id,
-                params={"payment_method": payment_method_id, "off_session": off_session,
-                        "expand": ["payment_intent"]},
+                params={"payment_method": payment_method_id, "off_session": off_session, "expand": ["payment_intent"]},
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.CardError as error:
@@ -440,8 +435,11 @@ class StripeGateway:
         """Mark a Stripe invoice paid without charging (``paid_out_of_band``): it was paid through
         the bot as part of one PaymentIntent (https://docs.stripe.com/api/invoices/pay)."""
         try:
-            self._client.v1.invoices.pay(invoice_id, params={"paid_out_of_band": True},
-                                         options={"idempotency_key": f"billing-out-of-band-{invoice_id}"})
+            self._client.v1.invoices.pay(
+                invoice_id,
+                params={"paid_out_of_band": True},
+                options={"idempotency_key": f"billing-out-of-band-{invoice_id}"},
+            )
         except stripe.StripeError as error:
             raise _provider_error(error) from error
 

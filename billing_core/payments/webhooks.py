@@ -29,16 +29,23 @@ from billing_core.views import PaymentMethodView
 
 PAYMENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.requires_action")
 CARD_EVENTS = (
-    "payment_method.attached", "payment_method.detached", "payment_method.updated",
+    "payment_method.attached",
+    "payment_method.detached",
+    "payment_method.updated",
     # The card network renewed the card (new expiry or number): the copy, and expiry DMs, follow.
-    "payment_method.automatically_updated", "customer.updated",
+    "payment_method.automatically_updated",
+    "customer.updated",
 )
 CARD_SETUP_EVENTS = ("checkout.session.completed", "checkout.session.expired", "setup_intent.succeeded")
 REFUND_EVENTS = ("charge.refunded",)
 DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed")
 # With INVOICE_SOURCE=stripe: the Stripe Billing invoices of the bot's customers.
 INVOICE_EVENTS = (
-    "invoice.finalized", "invoice.updated", "invoice.paid", "invoice.voided", "invoice.marked_uncollectible",
+    "invoice.finalized",
+    "invoice.updated",
+    "invoice.paid",
+    "invoice.voided",
+    "invoice.marked_uncollectible",
 )
 # Every event ``apply`` acts on: the ones to enable on the Stripe webhook endpoint (README).
 HANDLED_EVENTS = PAYMENT_EVENTS + CARD_SETUP_EVENTS + CARD_EVENTS + REFUND_EVENTS + DISPUTE_EVENTS + INVOICE_EVENTS
@@ -61,8 +68,15 @@ class StripeWebhookService:
     """Verifies and applies Stripe events."""
 
     def __init__(
-        self, *, db: Database, clock: Clock, gateway: StripeGateway, reconciler: Reconciler,
-        notifier: Notifier, secret: str | None, invoices: InvoiceSink | None = None,
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        gateway: StripeGateway,
+        reconciler: Reconciler,
+        notifier: Notifier,
+        secret: str | None,
+        invoices: InvoiceSink | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -164,8 +178,14 @@ class StripeWebhookService:
             )
             if closed.rowcount == 1:  # type: ignore[attr-defined]
                 add_audit_event(
-                    session, at=now, actor=None, action="card.setup_expired", outcome="expired",
-                    account_id=setup.account_id, target=session_id, detail={"requested_by": setup.requested_by_email},
+                    session,
+                    at=now,
+                    actor=None,
+                    action="card.setup_expired",
+                    outcome="expired",
+                    account_id=setup.account_id,
+                    target=session_id,
+                    detail={"requested_by": setup.requested_by_email},
                 )
         return "applied"
 
@@ -201,7 +221,10 @@ class StripeWebhookService:
         return "applied"
 
     def _complete_setup(
-        self, which: Any, setup_intent_id: str | None, payment_method_id: str | None,
+        self,
+        which: Any,
+        setup_intent_id: str | None,
+        payment_method_id: str | None,
         refreshed: _Refreshed,
     ) -> None:
         cards = refreshed.cards
@@ -222,8 +245,13 @@ class StripeWebhookService:
                 return
             principal = setup.requested_by_principal
             add_audit_event(
-                session, at=now, actor=None, action="card.added", outcome="ok",
-                account_id=refreshed.account_id, target=payment_method_id,
+                session,
+                at=now,
+                actor=None,
+                action="card.added",
+                outcome="ok",
+                account_id=refreshed.account_id,
+                target=payment_method_id,
                 detail={"requested_by": setup.requested_by_email},
             )
         card = next((c for c in cards if c.id == payment_method_id), cards[0] if cards else None)

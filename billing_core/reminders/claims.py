@@ -61,8 +61,7 @@ def claim(db: Database, reminders: Sequence[DueReminder], window: PlanWindow) ->
             if r.invoice_id in still_open and (r.invoice_id, r.contact_id) not in paused
         }
         rows = [
-            {"invoice_id": i, "contact_id": c, "step": s, "status": "claimed", "attempts": 1,
-             "claimed_at": window.now}
+            {"invoice_id": i, "contact_id": c, "step": s, "status": "claimed", "attempts": 1, "claimed_at": window.now}
             for (i, c, s) in wanted
         ]
         won = {(i, c, s): delivery_id for delivery_id, i, c, s in insert_ignoring_conflicts(session, rows)}
@@ -94,15 +93,28 @@ def take_over(session: Session, key: tuple[int, int, int], window: PlanWindow) -
 
 
 def mark_sent(
-    db: Database, ids: Sequence[int], *, at: datetime, channel: str | None, ts: str | None,
-    workspace: str = "", withheld: bool = False,
+    db: Database,
+    ids: Sequence[int],
+    *,
+    at: datetime,
+    channel: str | None,
+    ts: str | None,
+    workspace: str = "",
+    withheld: bool = False,
 ) -> None:
     with db.transaction() as session:
         session.execute(
             update(Delivery)
             .where(Delivery.id.in_(ids), Delivery.status == "claimed")
-            .values(status="sent", sent_at=at, channel=channel, message_ts=ts, error=None,
-                    workspace=workspace or None, withheld=withheld)
+            .values(
+                status="sent",
+                sent_at=at,
+                channel=channel,
+                message_ts=ts,
+                error=None,
+                workspace=workspace or None,
+                withheld=withheld,
+            )
         )
 
 
@@ -128,8 +140,15 @@ def release(db: Database, ids: Sequence[int], reason: str) -> None:
 def record_skipped(db: Database, reminders: Sequence[DueReminder], *, at: datetime, reason: str) -> int:
     """Note reminders that cannot be delivered (person not in the workspace); returns how many."""
     rows = [
-        {"invoice_id": r.invoice_id, "contact_id": r.contact_id, "step": r.step, "status": "skipped",
-         "attempts": 0, "claimed_at": at, "error": reason}
+        {
+            "invoice_id": r.invoice_id,
+            "contact_id": r.contact_id,
+            "step": r.step,
+            "status": "skipped",
+            "attempts": 0,
+            "claimed_at": at,
+            "error": reason,
+        }
         for r in reminders
     ]
     with db.transaction() as session:

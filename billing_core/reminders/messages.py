@@ -106,9 +106,12 @@ class ReminderMessage:
         if self.withheld:
             return WITHHELD_SETTLED_TEXT if self.all_paid else WITHHELD_TEXT
         parts = [
-            (autopay_text(line) if line.autopay_card and not line.paid else
-             f"{line.invoice_number} {line.amount.format()} due {line.due_on.isoformat()}"
-             + (" (paid, thank you)" if line.paid else f" ({self.when(line)})"))
+            (
+                autopay_text(line)
+                if line.autopay_card and not line.paid
+                else f"{line.invoice_number} {line.amount.format()} due {line.due_on.isoformat()}"
+                + (" (paid, thank you)" if line.paid else f" ({self.when(line)})")
+            )
             for line in self.lines
         ]
         return f"{self.headline}: " + "; ".join(parts)
@@ -116,8 +119,10 @@ class ReminderMessage:
 
 def autopay_text(line: ReminderLine) -> str:
     """An autopay invoice before its due date: when and with which card it will be charged."""
-    return (f"{line.invoice_number} {line.amount.format()} will be charged by autopay on "
-            f"{line.due_on.isoformat()} to {line.autopay_card}")
+    return (
+        f"{line.invoice_number} {line.amount.format()} will be charged by autopay on "
+        f"{line.due_on.isoformat()} to {line.autopay_card}"
+    )
 
 
 WITHHELD_TEXT = (

@@ -42,16 +42,12 @@ class OverdueEscalator(Protocol):
         ...
 
 
-def escalate_overdue(
-    db: Database, escalator: OverdueEscalator, schedule: ReminderSchedule, window: PlanWindow
-) -> int:
+def escalate_overdue(db: Database, escalator: OverdueEscalator, schedule: ReminderSchedule, window: PlanWindow) -> int:
     """Escalate what is due for it; returns how many invoices were handed over."""
     last = aliased(Delivery)
     mark = aliased(Delivery)
     first_contact = (
-        select(func.min(ContactRecord.id))
-        .where(ContactRecord.account_id == InvoiceRecord.account_id)
-        .scalar_subquery()
+        select(func.min(ContactRecord.id)).where(ContactRecord.account_id == InvoiceRecord.account_id).scalar_subquery()
     )
     with db.read() as session:
         rows = session.execute(
@@ -60,12 +56,14 @@ def escalate_overdue(
                 InvoiceRecord.status == "open",
                 InvoiceRecord.due_on <= schedule.escalation_cutoff(window.today),
                 exists().where(
-                    and_(last.invoice_id == InvoiceRecord.id, last.step == schedule.last_step,
-                         last.status == "sent")
+                    and_(last.invoice_id == InvoiceRecord.id, last.step == schedule.last_step, last.status == "sent")
                 ),
                 ~exists().where(
-                    and_(mark.invoice_id == InvoiceRecord.id, mark.step == ESCALATION_STEP,
-                         mark.status.in_(("sent", "claimed")))
+                    and_(
+                        mark.invoice_id == InvoiceRecord.id,
+                        mark.step == ESCALATION_STEP,
+                        mark.status.in_(("sent", "claimed")),
+                    )
                 ),
             )
             .limit(PER_SWEEP)
@@ -83,8 +81,16 @@ def _escalate_one(
     with db.transaction() as session:
         won = claims.insert_ignoring_conflicts(
             session,
-            [{"invoice_id": invoice_id, "contact_id": contact_id, "step": ESCALATION_STEP,
-              "status": "claimed", "attempts": 1, "claimed_at": window.now}],
+            [
+                {
+                    "invoice_id": invoice_id,
+                    "contact_id": contact_id,
+                    "step": ESCALATION_STEP,
+                    "status": "claimed",
+                    "attempts": 1,
+                    "claimed_at": window.now,
+                }
+            ],
         )
         if not won:
             taken = claims.take_over(session, (invoice_id, contact_id, ESCALATION_STEP), window)

@@ -60,7 +60,13 @@ def pause(
             )
         )
         add_audit_event(
-            session, at=now, actor=actor, action=f"reminders.{reason}", outcome="ok",
-            account_id=account_id, target=number, detail={"until": until.isoformat()},
+            session,
+            at=now,
+            actor=actor,
+            action=f"reminders.{reason}",
+            outcome="ok",
+            account_id=account_id,
+            target=number,
+            detail={"until": until.isoformat()},
         )
     return until

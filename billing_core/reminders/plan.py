@@ -335,13 +335,28 @@ def _chunked_streams() -> bool:
 def _split(email: str, step: int, run: list[Any]) -> Iterator[ReminderGroup]:
     """One person's rows at one step as DMs of at most MAX_INVOICES_PER_DM invoices."""
     for start in range(0, len(run), MAX_INVOICES_PER_DM):
-        part = run[start:start + MAX_INVOICES_PER_DM]
+        part = run[start : start + MAX_INVOICES_PER_DM]
         yield ReminderGroup(email, part[0][_NAME], step, rows=part)
 
 
 def _reminder(row: Any) -> DueReminder:
-    (invoice_id, contact_id, step, email, contact_name, account_id, account_name, number,
-     due_minor, paid_minor, currency, due_on, autopay_card, document_url, introduce) = row
+    (
+        invoice_id,
+        contact_id,
+        step,
+        email,
+        contact_name,
+        account_id,
+        account_name,
+        number,
+        due_minor,
+        paid_minor,
+        currency,
+        due_on,
+        autopay_card,
+        document_url,
+        introduce,
+    ) = row
     line = ReminderLine(
         account_external_id=account_id,
         account_name=account_name,
@@ -361,8 +376,9 @@ def _card_label(brand_last4: str | None) -> str:
     return f"{brand.title()} •••• {last4}"
 
 
-def iter_due(db: Database, schedule: ReminderSchedule, window: PlanWindow, *, page_size: int = FETCH_ROWS
-             ) -> Iterator[DueReminder]:
+def iter_due(
+    db: Database, schedule: ReminderSchedule, window: PlanWindow, *, page_size: int = FETCH_ROWS
+) -> Iterator[DueReminder]:
     """Every due reminder, one person's together (``page_size``: rows fetched at a time)."""
     for group in iter_groups(db, schedule, window, fetch_rows=page_size):
         yield from group.reminders
@@ -373,8 +389,7 @@ def group_reminders(reminders: Iterator[DueReminder]) -> Iterator[ReminderGroup]
     batch: list[DueReminder] = []
     for reminder in reminders:
         if batch and (
-            (reminder.email, reminder.step) != (batch[0].email, batch[0].step)
-            or len(batch) >= MAX_INVOICES_PER_DM
+            (reminder.email, reminder.step) != (batch[0].email, batch[0].step) or len(batch) >= MAX_INVOICES_PER_DM
         ):
             yield _group(batch)
             batch = []

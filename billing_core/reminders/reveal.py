@@ -18,15 +18,17 @@ from billing_core.reminders.thanks import THANK_WINDOW
 Delivery = ReminderDeliveryRecord
 
 
-def reveal_withheld(db: Database, sender: ReminderSender, email: str, now: datetime, today: date | None = None
-                    ) -> int:
+def reveal_withheld(db: Database, sender: ReminderSender, email: str, now: datetime, today: date | None = None) -> int:
     """Rewrite each withheld DM to ``email``'s contacts with its details; returns how many DMs.
 
     A DM that cannot be rewritten now (rate limit, Slack error) stays withheld: the person still
     sees every invoice with ``/billing``, and the next proof or sweep does not depend on it.
     """
     messages = sent_messages(
-        db, now - THANK_WINDOW, ContactRecord.email == normalize_email(email), Delivery.withheld.is_(True),
+        db,
+        now - THANK_WINDOW,
+        ContactRecord.email == normalize_email(email),
+        Delivery.withheld.is_(True),
         join=(ContactRecord, ContactRecord.id == Delivery.contact_id),
     )
     revealed = 0
@@ -42,4 +44,3 @@ def reveal_withheld(db: Database, sender: ReminderSender, email: str, now: datet
             session.execute(update(Delivery).where(Delivery.id.in_(sent.delivery_ids)).values(withheld=False))
         revealed += 1
     return revealed
-

@@ -41,12 +41,15 @@ def sent_messages(
         query = query.limit(limit)
     with db.read() as session:
         rows = session.execute(query).all()
-    return [(PostedMessage(str(channel), str(ts), workspace or ""), claimed_at)
-            for channel, ts, claimed_at, workspace in rows]
+    return [
+        (PostedMessage(str(channel), str(ts), workspace or ""), claimed_at)
+        for channel, ts, claimed_at, workspace in rows
+    ]
 
 
-def load_sent(db: Database, posted: PostedMessage, claimed_at: datetime, today: date | None = None
-              ) -> SentReminder | None:
+def load_sent(
+    db: Database, posted: PostedMessage, claimed_at: datetime, today: date | None = None
+) -> SentReminder | None:
     """The DM at ``posted`` from the sweep that claimed at ``claimed_at``; ``None`` if none. Its
     invoices state their days as of ``today`` (the rewrite's day in the billing time zone)."""
     with db.read() as session:
@@ -78,8 +81,9 @@ def load_sent(db: Database, posted: PostedMessage, claimed_at: datetime, today: 
             for _, invoice, account, _ in rows
         )
         withheld = any(delivery.withheld for delivery, _, _, _ in rows)
-        message = ReminderMessage(step=rows[0][0].step, recipient_name=rows[0][3], lines=lines, withheld=withheld,
-                                  today=today)
+        message = ReminderMessage(
+            step=rows[0][0].step, recipient_name=rows[0][3], lines=lines, withheld=withheld, today=today
+        )
         return SentReminder(
             message=message,
             delivery_ids=tuple(delivery.id for delivery, _, _, _ in rows),

@@ -83,9 +83,7 @@ class ReminderService:
 
     def window(self, now: datetime | None = None) -> PlanWindow:
         moment = now or self._clock.now()
-        return PlanWindow(
-            now=moment, today=self.schedule.today(moment), stale_before=moment - self._stale_timeout
-        )
+        return PlanWindow(now=moment, today=self.schedule.today(moment), stale_before=moment - self._stale_timeout)
 
     def run_sweep(self, now: datetime | None = None) -> SweepResult:
         """One full sweep (see the module docstring). Needs a sender (a Slack token or OAuth)."""
@@ -115,7 +113,11 @@ class ReminderService:
             )
         log.info(
             "reminder sweep: %s; %d DM(s), %d postponed, %d thanked, %d escalated",
-            result.summary(), result.messages, result.postponed, result.thanked, result.escalated,
+            result.summary(),
+            result.messages,
+            result.postponed,
+            result.thanked,
+            result.escalated,
         )
         return result
 
@@ -124,8 +126,9 @@ class ReminderService:
         planned: list[PlannedReminder] = []
         for group in group_reminders(iter_due(self._db, self.schedule, self.window(now))):
             planned.append(
-                PlannedReminder(group.email, group.contact_name, group.step,
-                                tuple(reminder.line for reminder in group.reminders))
+                PlannedReminder(
+                    group.email, group.contact_name, group.step, tuple(reminder.line for reminder in group.reminders)
+                )
             )
             if limit is not None and len(planned) >= limit:
                 break
@@ -143,7 +146,7 @@ class ReminderService:
         return claims.expire_stale_claims(self._db, stale_before=self.window(now).stale_before)
 
     def snooze(self, actor: Actor, invoices: Sequence[tuple[str, str]]) -> datetime:
-        """"Remind me later": no reminders to this person for these invoices for 3 days."""
+        """ "Remind me later": no reminders to this person for these invoices for 3 days."""
         now = self._clock.now()
         with self._db.transaction() as session:
             return pause(session, actor, invoices, now=now, length=SNOOZE, reason="snooze")
@@ -151,7 +154,7 @@ class ReminderService:
     def snooze_dm(
         self, actor: Actor, posted: PostedMessage | None, account_external_id: str, invoice_number: str
     ) -> datetime:
-        """"Remind me later" clicked in the DM at ``posted`` (``None``: not known) on a button naming
+        """ "Remind me later" clicked in the DM at ``posted`` (``None``: not known) on a button naming
         one of its invoices: no reminders to this person for the DM's unpaid invoices for 3 days.
         Each invoice is checked against the actor's accounts; one not theirs refuses them all."""
         now = self._clock.now()
@@ -160,12 +163,16 @@ class ReminderService:
             return pause(session, actor, invoices, now=now, length=SNOOZE, reason="snooze")
 
     def pause_already_paid(self, actor: Actor, account_external_id: str, invoice_number: str) -> datetime:
-        """"I've already paid": no reminders to this person for the invoice for 7 days."""
+        """ "I've already paid": no reminders to this person for the invoice for 7 days."""
         now = self._clock.now()
         with self._db.transaction() as session:
             return pause(
-                session, actor, [(account_external_id, invoice_number)],
-                now=now, length=ALREADY_PAID, reason="already_paid",
+                session,
+                actor,
+                [(account_external_id, invoice_number)],
+                now=now,
+                length=ALREADY_PAID,
+                reason="already_paid",
             )
 
     def already_paid(self, actor: Actor, account_external_id: str, invoice_number: str) -> tuple[datetime, str | None]:

@@ -49,8 +49,10 @@ class SweepResult:
 
     def reminders_summary(self) -> str:
         """The same counts for the reminders those DMs covered."""
-        return (f"reminders (one per invoice, contact and step): sent {self.sent}, skipped {self.skipped}, "
-                f"failed {self.failed}, postponed {self.postponed}")
+        return (
+            f"reminders (one per invoice, contact and step): sent {self.sent}, skipped {self.skipped}, "
+            f"failed {self.failed}, postponed {self.postponed}"
+        )
 
 
 @dataclass
@@ -129,9 +131,14 @@ class DeliveryPass:
             claimed = claims.claim(self._db, group.reminders, self._window)
             if not claimed:
                 return
-            message = ReminderMessage(group.step, group.contact_name, tuple(r.line for _, r in claimed),
-                                      withheld=pending.contact.needs_proof, today=self._window.today,
-                                      introduce=any(r.introduce for _, r in claimed))
+            message = ReminderMessage(
+                group.step,
+                group.contact_name,
+                tuple(r.line for _, r in claimed),
+                withheld=pending.contact.needs_proof,
+                today=self._window.today,
+                introduce=any(r.introduce for _, r in claimed),
+            )
             posted = self._sender.send_reminder(pending.contact, message)
         except ChatRateLimited as limited:
             if claimed:
@@ -146,8 +153,13 @@ class DeliveryPass:
             self._result.messages_failed += 1
             return
         claims.mark_sent(
-            self._db, [i for i, _ in claimed], at=self._window.now, channel=posted.channel, ts=posted.ts,
-            workspace=posted.workspace, withheld=message.withheld,
+            self._db,
+            [i for i, _ in claimed],
+            at=self._window.now,
+            channel=posted.channel,
+            ts=posted.ts,
+            workspace=posted.workspace,
+            withheld=message.withheld,
         )
         if message.introduce:
             with self._db.transaction() as session:

@@ -26,8 +26,12 @@ Delivery = ReminderDeliveryRecord
 def thank_paid(db: Database, sender: ReminderSender, window: PlanWindow) -> int:
     """Update each sent DM that mentions a newly paid invoice; returns how many reminders were thanked."""
     messages = sent_messages(
-        db, window.now - THANK_WINDOW, Delivery.thanked_at.is_(None), InvoiceRecord.status == "paid",
-        join=(InvoiceRecord, InvoiceRecord.id == Delivery.invoice_id), limit=MESSAGES_PER_SWEEP,
+        db,
+        window.now - THANK_WINDOW,
+        Delivery.thanked_at.is_(None),
+        InvoiceRecord.status == "paid",
+        join=(InvoiceRecord, InvoiceRecord.id == Delivery.invoice_id),
+        limit=MESSAGES_PER_SWEEP,
     )
     return sum(_thank_one(db, sender, window, posted, claimed_at) for posted, claimed_at in messages)
 

@@ -105,6 +105,7 @@ class Display:
             return self._number(surface, "element", clickable)
 
         if surface.is_view:
+
             def footer(kind: str) -> int:
                 return self._number(surface, "submit" if kind == "submit" else "close")
 

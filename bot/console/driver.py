@@ -50,9 +50,14 @@ class SlackDriver:
         """``user_id`` types ``/billing text`` in their DM with the app."""
         channel = self.workspace.dm_channel(user_id)
         body = requests.slash_command(
-            text=text, command=command, user_id=user_id, user_name=self._user_name(user_id),
-            team_id=self.workspace.team_id, channel_id=channel,
-            response_url=self.workspace.response_url(user_id, channel), trigger_id=self.workspace.trigger_id(user_id),
+            text=text,
+            command=command,
+            user_id=user_id,
+            user_name=self._user_name(user_id),
+            team_id=self.workspace.team_id,
+            channel_id=channel,
+            response_url=self.workspace.response_url(user_id, channel),
+            trigger_id=self.workspace.trigger_id(user_id),
         )
         unknown = f"Unknown command {command}: this app answers /billing (try /billing help)."
         response = self._send(body, requests.FORM, unhandled=unknown)
@@ -65,8 +70,10 @@ class SlackDriver:
         assert clickable is not None
         element = clickable.element
         action: dict[str, Any] = {
-            "type": element.get("type"), "action_id": element.get("action_id", ""),
-            "block_id": clickable.block_id, "action_ts": f"{time.time():.6f}",
+            "type": element.get("type"),
+            "action_id": element.get("action_id", ""),
+            "block_id": clickable.block_id,
+            "action_ts": f"{time.time():.6f}",
         }
         if element.get("type") == "button":
             action["text"] = element.get("text")
@@ -75,11 +82,15 @@ class SlackDriver:
         else:
             action["selected_option"] = clickable.option
             surface.state.setdefault(clickable.block_id, {})[str(element.get("action_id", ""))] = {
-                "type": element.get("type"), "selected_option": clickable.option,
+                "type": element.get("type"),
+                "selected_option": clickable.option,
             }
         payload = requests.block_actions(
-            user=self._user(surface.user_id), team_id=self.workspace.team_id, action=action,
-            trigger_id=self.workspace.trigger_id(surface.user_id), container=self._container(surface),
+            user=self._user(surface.user_id),
+            team_id=self.workspace.team_id,
+            action=action,
+            trigger_id=self.workspace.trigger_id(surface.user_id),
+            container=self._container(surface),
             extra=self._where(surface),
         )
         self._send(requests.interaction(payload), requests.FORM)
@@ -88,8 +99,10 @@ class SlackDriver:
     def submit(self, surface: Surface) -> dict[str, str]:
         """Submit a modal with its current state; returns the app's input errors (block id -> text)."""
         payload = requests.view_submission(
-            user=self._user(surface.user_id), team_id=self.workspace.team_id,
-            view=self.workspace.view_object(surface), trigger_id=self.workspace.trigger_id(surface.user_id),
+            user=self._user(surface.user_id),
+            team_id=self.workspace.team_id,
+            view=self.workspace.view_object(surface),
+            trigger_id=self.workspace.trigger_id(surface.user_id),
         )
         response = self._send(requests.interaction(payload), requests.FORM)
         answer = _json(response)
@@ -113,23 +126,28 @@ class SlackDriver:
         """Close a modal; the app hears of it only when the view asked (``notify_on_close``)."""
         self.workspace.close_view(surface)
         if surface.content.get("notify_on_close"):
-            payload = requests.view_closed(user=self._user(surface.user_id), team_id=self.workspace.team_id,
-                                           view=self.workspace.view_object(surface))
+            payload = requests.view_closed(
+                user=self._user(surface.user_id),
+                team_id=self.workspace.team_id,
+                view=self.workspace.view_object(surface),
+            )
             self._send(requests.interaction(payload), requests.FORM)
             self.wait()
 
     def message(self, user_id: str, text: str) -> None:
         """``user_id`` types ``text`` in their DM with the app (chat)."""
-        body = requests.dm_message(user_id=user_id, team_id=self.workspace.team_id,
-                                   channel=self.workspace.dm_channel(user_id), text=text)
+        body = requests.dm_message(
+            user_id=user_id, team_id=self.workspace.team_id, channel=self.workspace.dm_channel(user_id), text=text
+        )
         self._send(body, requests.JSON)
         self.wait()
 
     def open_home(self, user_id: str) -> None:
         """``user_id`` opens the app's Home tab."""
         self.workspace.opening_home(user_id)
-        body = requests.app_home_opened(user_id=user_id, team_id=self.workspace.team_id,
-                                        channel=self.workspace.dm_channel(user_id))
+        body = requests.app_home_opened(
+            user_id=user_id, team_id=self.workspace.team_id, channel=self.workspace.dm_channel(user_id)
+        )
         self._send(body, requests.JSON)
         self.wait()
 
@@ -168,8 +186,12 @@ class SlackDriver:
     def _container(self, surface: Surface) -> dict[str, Any]:
         if surface.is_view:
             return {"type": "view", "view_id": surface.view_id}
-        return {"type": "message", "message_ts": surface.ts, "channel_id": surface.channel,
-                "is_ephemeral": surface.kind == "ephemeral"}
+        return {
+            "type": "message",
+            "message_ts": surface.ts,
+            "channel_id": surface.channel,
+            "is_ephemeral": surface.kind == "ephemeral",
+        }
 
     def _where(self, surface: Surface) -> dict[str, Any]:
         if surface.is_view:

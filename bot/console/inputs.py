@@ -37,8 +37,9 @@ def question(block: dict[str, Any]) -> tuple[str, list[str]]:
     if kind in SINGLE_CHOICE | MULTI_CHOICE:
         options = [text_of(o.get("text")) for o in options_of(element)]
         chosen = current.get("selected_option") or {}
-        default = next((str(i) for i, o in enumerate(options_of(element), 1) if o.get("value") == chosen.get("value")),
-                       "")
+        default = next(
+            (str(i) for i, o in enumerate(options_of(element), 1) if o.get("value") == chosen.get("value")), ""
+        )
         many = " (numbers separated by commas)" if kind in MULTI_CHOICE else ""
         suffix = f" [{default}]" if default else ""
         return f"{label}{many}{suffix}: ", [f"[{i}] {text}" for i, text in enumerate(options, 1)]

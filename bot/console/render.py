@@ -26,19 +26,69 @@ _ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
 _SHORTCODE = re.compile(r":([a-z0-9_+-]+):")
 #: Slack's shortcodes as terminal characters; one not listed stays as typed (a workspace's own emoji).
 EMOJI = {
-    "white_check_mark": "✔", "heavy_check_mark": "✔", "x": "✘", "warning": "⚠",
-    "hourglass_flowing_sand": "⏳", "hourglass": "⌛", "lock": "🔒", "unlock": "🔓", "key": "🔑",
-    "information_source": "ℹ", "credit_card": "💳", "bell": "🔔", "wave": "👋", "tada": "🎉",
-    "moneybag": "💰", "money_with_wings": "💸", "dollar": "💵", "receipt": "🧾", "email": "📧",
-    "envelope": "✉️", "calendar": "📅", "date": "📅", "spiral_calendar_pad": "🗓️", "alarm_clock": "⏰",
-    "clock1": "🕐", "mag": "🔍", "memo": "📝", "page_facing_up": "📄", "paperclip": "📎", "link": "🔗",
-    "rotating_light": "🚨", "no_entry": "⛔", "no_entry_sign": "🚫", "red_circle": "🔴",
-    "large_green_circle": "🟢", "large_yellow_circle": "🟡", "arrows_counterclockwise": "🔄",
-    "repeat": "🔁", "thumbsup": "👍", "+1": "👍", "thumbsdown": "👎", "-1": "👎", "pray": "🙏",
-    "raised_hands": "🙌", "eyes": "👀", "bulb": "💡", "speech_balloon": "💬", "busts_in_silhouette": "👥",
-    "bust_in_silhouette": "👤", "office": "🏢", "house": "🏠", "robot_face": "🤖", "zzz": "💤",
-    "sparkles": "✨", "star": "⭐", "heart": "❤️", "smile": "😄", "slightly_smiling_face": "🙂",
-    "question": "❓", "grey_question": "❔", "exclamation": "❗", "arrow_right": "➡️", "point_right": "👉",
+    "white_check_mark": "✔",
+    "heavy_check_mark": "✔",
+    "x": "✘",
+    "warning": "⚠",
+    "hourglass_flowing_sand": "⏳",
+    "hourglass": "⌛",
+    "lock": "🔒",
+    "unlock": "🔓",
+    "key": "🔑",
+    "information_source": "ℹ",
+    "credit_card": "💳",
+    "bell": "🔔",
+    "wave": "👋",
+    "tada": "🎉",
+    "moneybag": "💰",
+    "money_with_wings": "💸",
+    "dollar": "💵",
+    "receipt": "🧾",
+    "email": "📧",
+    "envelope": "✉️",
+    "calendar": "📅",
+    "date": "📅",
+    "spiral_calendar_pad": "🗓️",
+    "alarm_clock": "⏰",
+    "clock1": "🕐",
+    "mag": "🔍",
+    "memo": "📝",
+    "page_facing_up": "📄",
+    "paperclip": "📎",
+    "link": "🔗",
+    "rotating_light": "🚨",
+    "no_entry": "⛔",
+    "no_entry_sign": "🚫",
+    "red_circle": "🔴",
+    "large_green_circle": "🟢",
+    "large_yellow_circle": "🟡",
+    "arrows_counterclockwise": "🔄",
+    "repeat": "🔁",
+    "thumbsup": "👍",
+    "+1": "👍",
+    "thumbsdown": "👎",
+    "-1": "👎",
+    "pray": "🙏",
+    "raised_hands": "🙌",
+    "eyes": "👀",
+    "bulb": "💡",
+    "speech_balloon": "💬",
+    "busts_in_silhouette": "👥",
+    "bust_in_silhouette": "👤",
+    "office": "🏢",
+    "house": "🏠",
+    "robot_face": "🤖",
+    "zzz": "💤",
+    "sparkles": "✨",
+    "star": "⭐",
+    "heart": "❤️",
+    "smile": "😄",
+    "slightly_smiling_face": "🙂",
+    "question": "❓",
+    "grey_question": "❔",
+    "exclamation": "❗",
+    "arrow_right": "➡️",
+    "point_right": "👉",
 }
 
 
@@ -136,8 +186,11 @@ def render_block(block: Block, on_choice: OnChoice) -> list[str]:
             lines.extend(render_element(accessory, block_id, on_choice, "    "))
         return lines
     if kind == "context":
-        parts = [text_of(e) if e.get("type") != "image" else f"[{e.get('alt_text', 'image')}]"
-                 for e in block.get("elements") or [] if isinstance(e, dict)]
+        parts = [
+            text_of(e) if e.get("type") != "image" else f"[{e.get('alt_text', 'image')}]"
+            for e in block.get("elements") or []
+            if isinstance(e, dict)
+        ]
         return _indent("  ".join(parts), "  · ")
     if kind == "actions":
         lines = []
@@ -226,7 +279,7 @@ def render_input(block: Block) -> list[str]:
     elif kind == "plain_text_input":
         initial_value = element.get("initial_value") or ""
         placeholder = text_of(element.get("placeholder"))
-        shown = f"\"{initial_value}\"" if initial_value else f"({placeholder or 'text'})"
+        shown = f'"{initial_value}"' if initial_value else f"({placeholder or 'text'})"
         lines.append(f"      {shown}")
     hint = text_of(block.get("hint"))
     if hint:

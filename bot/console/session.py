@@ -128,8 +128,13 @@ def console_parts(
         for person in people:
             workspace.add_person(person.email, person.name)
         driver = SlackDriver(runtime.app, signing_secret=signing_secret, workspace=workspace, executor=executor)
-        console = Console(driver, workspace, read, remind=reminder_hook(services, settings),
-                          after_turn=lambda: _deliver_escalations(services))
+        console = Console(
+            driver,
+            workspace,
+            read,
+            remind=reminder_hook(services, settings),
+            after_turn=lambda: _deliver_escalations(services),
+        )
         yield ConsoleParts(console, services, settings, api)
     finally:
         if driver is not None:
@@ -171,8 +176,11 @@ def run_console(
             people, seed, history = PEOPLE, _demo_seed(settings), demo.history_file
             gateway = demo.stripe_gateway()
         read: LineReader = PromptReader(history) if tty else PlainReader(stdin, stdout)
-        parts = stack.enter_context(console_parts(settings, write=write, read=read, people=people,
-                                                  clock=clock, seed=seed, stripe_gateway=gateway))
+        parts = stack.enter_context(
+            console_parts(
+                settings, write=write, read=read, people=people, clock=clock, seed=seed, stripe_gateway=gateway
+            )
+        )
         if demo is not None and demo.checkout is not None:
             _attach_checkout(parts, demo.checkout)
         _banner(write, demo, people)

@@ -92,7 +92,7 @@ class SlackWebAPI(StandInServer):
                 return (200, "ok") if self.workspace.respond(token, args) else (404, "no_response_url")
             if not parsed.path.startswith("/api/"):
                 return 404, "not found"
-            method = self._methods.get(parsed.path[len("/api/"):])
+            method = self._methods.get(parsed.path[len("/api/") :])
             if method is None:
                 return 200, {"ok": True}
             return 200, method(args)
@@ -103,8 +103,14 @@ class SlackWebAPI(StandInServer):
     # -- methods --------------------------------------------------------------------------------
 
     def _auth_test(self, args: dict[str, Any]) -> Answer:
-        return {"ok": True, "team_id": self.workspace.team_id, "team": "Demo", "user_id": self.bot_user_id,
-                "bot_id": "BDEMO", "url": "https://demo.slack.invalid/"}
+        return {
+            "ok": True,
+            "team_id": self.workspace.team_id,
+            "team": "Demo",
+            "user_id": self.bot_user_id,
+            "bot_id": "BDEMO",
+            "url": "https://demo.slack.invalid/",
+        }
 
     def _users_info(self, args: dict[str, Any]) -> Answer:
         person = self.workspace.person(str(args.get("user") or ""))

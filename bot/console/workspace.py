@@ -246,15 +246,17 @@ class Workspace:
     def view_object(self, surface: Surface) -> dict[str, Any]:
         """The ``view`` of a ``view_submission`` or of a ``block_actions`` from a view."""
         view = dict(surface.content)
-        view.update({
-            "id": surface.view_id,
-            "team_id": self.team_id,
-            "type": "home" if surface.kind == "home" else "modal",
-            "state": {"values": surface.state},
-            "hash": f"{surface.view_id}.h",
-            "root_view_id": surface.view_id,
-            "previous_view_id": None,
-        })
+        view.update(
+            {
+                "id": surface.view_id,
+                "team_id": self.team_id,
+                "type": "home" if surface.kind == "home" else "modal",
+                "state": {"values": surface.state},
+                "hash": f"{surface.view_id}.h",
+                "root_view_id": surface.view_id,
+                "previous_view_id": None,
+            }
+        )
         view.setdefault("private_metadata", "")
         view.setdefault("callback_id", "")
         return view

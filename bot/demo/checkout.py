@@ -89,7 +89,7 @@ class CheckoutStandIn(StandInServer):
         prefix = self.url("/c/")
         if not url.startswith(prefix):
             return None
-        session_id = url[len(prefix):]
+        session_id = url[len(prefix) :]
         with self._lock:
             return session_id if session_id in self._sessions else None
 
@@ -125,22 +125,33 @@ class CheckoutStandIn(StandInServer):
         number = _BY_NUMBER.get(card.payment_method)
         if number is None:
             return str(self._stripe.v1.payment_methods.retrieve(card.payment_method).id)
-        created = self._stripe.v1.payment_methods.create(params={
-            "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": time.gmtime().tm_year + 3,
-                                     "cvc": "123"},
-        })
+        created = self._stripe.v1.payment_methods.create(
+            params={
+                "type": "card",
+                "card": {"number": number, "exp_month": 12, "exp_year": time.gmtime().tm_year + 3, "cvc": "123"},
+            }
+        )
         return str(created.id)
 
     def _send_event(self, session: _Session, setup_intent_id: str) -> None:
         if self.deliver is None:
             return
         event = {
-            "id": f"evt_demo_{secrets.token_hex(8)}", "object": "event", "type": "checkout.session.completed",
+            "id": f"evt_demo_{secrets.token_hex(8)}",
+            "object": "event",
+            "type": "checkout.session.completed",
             "created": int(time.time()),
-            "data": {"object": {
-                "id": session.id, "object": "checkout.session", "mode": "setup", "status": "complete",
-                "customer": session.customer_id, "setup_intent": setup_intent_id, "metadata": session.metadata,
-            }},
+            "data": {
+                "object": {
+                    "id": session.id,
+                    "object": "checkout.session",
+                    "mode": "setup",
+                    "status": "complete",
+                    "customer": session.customer_id,
+                    "setup_intent": setup_intent_id,
+                    "metadata": session.metadata,
+                }
+            },
         }
         payload = json.dumps(event).encode()
         stamp = str(int(time.time()))
@@ -153,7 +164,7 @@ class CheckoutStandIn(StandInServer):
         path = urllib.parse.urlsplit(request.path).path
         if not path.startswith("/c/"):
             return Reply.text("Not found", 404)
-        session_id = path[len("/c/"):]
+        session_id = path[len("/c/") :]
         with self._lock:
             known = session_id in self._sessions
         if not known:
@@ -167,9 +178,7 @@ class CheckoutStandIn(StandInServer):
 
 
 def _page(heading: str, session_id: str, *, offer: bool) -> Reply:
-    buttons = "".join(
-        f'<p><button name="card" value="{c.key}">{html.escape(c.label)}</button></p>' for c in TEST_CARDS
-    )
+    buttons = "".join(f'<p><button name="card" value="{c.key}">{html.escape(c.label)}</button></p>' for c in TEST_CARDS)
     form = f'<form method="post" action="/c/{html.escape(session_id)}">{buttons}</form>' if offer else ""
     body = f"<!doctype html><title>Demo checkout</title><h1>{html.escape(heading)}</h1>{form}"
     return Reply(200, body.encode(), {"Content-Type": "text/html; charset=utf-8"})
@@ -200,8 +209,10 @@ def pick_in_terminal(
     session_id = checkout.session_of(url)
     if session_id is None:
         return False
-    say("Demo checkout (plays Stripe's page; localstripe has none). Pick a test card, or open the URL above"
-        " in a browser:")
+    say(
+        "Demo checkout (plays Stripe's page; localstripe has none). Pick a test card, or open the URL above"
+        " in a browser:"
+    )
     for number, card in enumerate(TEST_CARDS, 1):
         say(f"  [{number}] {card.label}")
     while True:
@@ -214,8 +225,11 @@ def pick_in_terminal(
         choice = (typed or "").strip()
         if not choice:
             done = checkout.completed(session_id)
-            say("(the card was saved on the page in the browser)" if done else
-                "(left the checkout page; no card was saved)")
+            say(
+                "(the card was saved on the page in the browser)"
+                if done
+                else "(left the checkout page; no card was saved)"
+            )
             return True
         if not (choice.isascii() and choice.isdecimal() and 1 <= int(choice) <= len(TEST_CARDS)):
             say(f"  Type a number from 1 to {len(TEST_CARDS)}.")

@@ -48,34 +48,55 @@ CARDS_NOTE = (
 
 
 def _invoice(number: str, issued: date, due: date, amount: int, status: str, description: str) -> dict[str, Any]:
-    return {"number": number, "issued_on": issued.isoformat(), "due_on": due.isoformat(), "amount_due": amount,
-            "currency": "usd", "status": status, "description": description}
+    return {
+        "number": number,
+        "issued_on": issued.isoformat(),
+        "due_on": due.isoformat(),
+        "amount_due": amount,
+        "currency": "usd",
+        "status": status,
+        "description": description,
+    }
 
 
 def demo_import(today: date) -> dict[str, Any]:
     """The demo data as an import file: open, paid and overdue invoices around ``today``."""
     day = timedelta(days=1)
-    return {"accounts": [
-        {"id": "acme", "name": "Acme Corp", "currency": "usd",
-         "contacts": [{"email": "ann@acme.test", "name": "Ann Lee"}],
-         "invoices": [
-             _invoice("INV-1001", today - 20 * day, today + 10 * day, 125000, "open", "November usage"),
-             _invoice("INV-0998", today - 40 * day, today - 5 * day, 48000, "open", "October support plan"),
-             _invoice("INV-0990", today - 70 * day, today - 40 * day, 99000, "paid", "September usage"),
-         ]},
-        {"id": "acme-labs", "name": "Acme Labs", "currency": "usd",
-         "contacts": [{"email": "ann@acme.test", "name": "Ann Lee"}],
-         "invoices": [
-             _invoice("INV-2001", today - 25 * day, today + 5 * day, 31500, "open", "Lab seats"),
-             _invoice("INV-2000", today - 55 * day, today - 25 * day, 31500, "paid", "Lab seats"),
-         ]},
-        {"id": "globex", "name": "Globex Ltd", "currency": "usd",
-         "contacts": [{"email": "bob@globex.test", "name": "Bob Stone"}],
-         "invoices": [
-             _invoice("INV-3001", today - 30 * day, today - 15 * day, 72000, "open", "Hardware lease"),
-             _invoice("INV-3000", today - 60 * day, today - 45 * day, 72000, "paid", "Hardware lease"),
-         ]},
-    ]}
+    return {
+        "accounts": [
+            {
+                "id": "acme",
+                "name": "Acme Corp",
+                "currency": "usd",
+                "contacts": [{"email": "ann@acme.test", "name": "Ann Lee"}],
+                "invoices": [
+                    _invoice("INV-1001", today - 20 * day, today + 10 * day, 125000, "open", "November usage"),
+                    _invoice("INV-0998", today - 40 * day, today - 5 * day, 48000, "open", "October support plan"),
+                    _invoice("INV-0990", today - 70 * day, today - 40 * day, 99000, "paid", "September usage"),
+                ],
+            },
+            {
+                "id": "acme-labs",
+                "name": "Acme Labs",
+                "currency": "usd",
+                "contacts": [{"email": "ann@acme.test", "name": "Ann Lee"}],
+                "invoices": [
+                    _invoice("INV-2001", today - 25 * day, today + 5 * day, 31500, "open", "Lab seats"),
+                    _invoice("INV-2000", today - 55 * day, today - 25 * day, 31500, "paid", "Lab seats"),
+                ],
+            },
+            {
+                "id": "globex",
+                "name": "Globex Ltd",
+                "currency": "usd",
+                "contacts": [{"email": "bob@globex.test", "name": "Bob Stone"}],
+                "invoices": [
+                    _invoice("INV-3001", today - 30 * day, today - 15 * day, 72000, "open", "Hardware lease"),
+                    _invoice("INV-3000", today - 60 * day, today - 45 * day, 72000, "paid", "Hardware lease"),
+                ],
+            },
+        ]
+    }
 
 
 def create_stripe_customers(gateway: StripeGateway, api_key: str, data: dict[str, Any]) -> dict[str, str]:
@@ -85,11 +106,13 @@ def create_stripe_customers(gateway: StripeGateway, api_key: str, data: dict[str
     for account in data["accounts"]:
         external_id = account["id"]
         customer = gateway.create_customer(
-            email=account["contacts"][0]["email"], account_external_id=external_id,
+            email=account["contacts"][0]["email"],
+            account_external_id=external_id,
             idempotency_key=f"demo-customer-{external_id}",
         )
-        attached = [client.v1.payment_methods.attach(pm, params={"customer": customer}).id
-                    for pm in CARDS.get(external_id, ())]
+        attached = [
+            client.v1.payment_methods.attach(pm, params={"customer": customer}).id for pm in CARDS.get(external_id, ())
+        ]
         if attached:
             gateway.set_default_payment_method(customer, attached[0])
         customers[external_id] = customer

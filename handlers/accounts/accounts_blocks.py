@@ -48,8 +48,12 @@ def accounts_screen(ctx: CallerContext) -> Screen:
         )
     hidden = len(ctx.accounts) - _MAX_ROWS
     if hidden > 0:
-        blocks.append(section(f"…and {hidden} more. Switch to any of them with "
-                              "`/billing switch &lt;account id or name&gt;`, then `/billing balance`."))
+        blocks.append(
+            section(
+                f"…and {hidden} more. Switch to any of them with "
+                "`/billing switch &lt;account id or name&gt;`, then `/billing balance`."
+            )
+        )
     if len(ctx.accounts) > 1:
         blocks.append(actions(switch_select(ctx), block_id="switch_account"))
         blocks.append(context("Or type `/billing switch &lt;account id or name&gt;`."))

@@ -39,8 +39,13 @@ def publish_opened_home(ix: Interaction) -> None:
 
 
 def publish_home_for(
-    deps: Deps, client: WebClient, team_id: str, user_id: str, enterprise_id: str | None = None,
-    *, view_hash: str | None = None,
+    deps: Deps,
+    client: WebClient,
+    team_id: str,
+    user_id: str,
+    enterprise_id: str | None = None,
+    *,
+    view_hash: str | None = None,
 ) -> None:
     """Same, outside a request (after a webhook settled a payment). Never raises."""
     try:

@@ -22,9 +22,7 @@ _MAX_ROWS = 40
 
 
 def invoice_line(invoice: InvoiceView) -> str:
-    line = (
-        f"*{escape_line(invoice.number)}* · {invoice.outstanding.format()} · due {fmt_date(invoice.due_on)}"
-    )
+    line = f"*{escape_line(invoice.number)}* · {invoice.outstanding.format()} · due {fmt_date(invoice.due_on)}"
     if invoice.overdue:
         line += " · :warning: *overdue*"
     if invoice.payment_in_progress:
@@ -83,13 +81,19 @@ def invoices_screen(account: AccountView, invoices: list[InvoiceView]) -> Screen
 
 def more_invoices(count: int) -> str:
     """The line under a cut list of invoices: how many are not shown and how to pay one of them."""
-    return (f"…and {count} more. Pay any of them with `/billing pay &lt;invoice number&gt;`, "
-            "or pay the full balance to settle them all.")
+    return (
+        f"…and {count} more. Pay any of them with `/billing pay &lt;invoice number&gt;`, "
+        "or pay the full balance to settle them all."
+    )
 
 
 def pay_balance_button(account: AccountView) -> Block | None:
-    """"Pay full balance (amount)", or ``None`` when there is nothing to pay."""
+    """ "Pay full balance (amount)", or ``None`` when there is nothing to pay."""
     if account.balance.amount_minor <= 0:
         return None
-    return button(f"Pay full balance ({account.balance.format()})", PAY_OPEN_ACTION,
-                  PayTarget.of(account.external_id, None).encode(), style="primary")
+    return button(
+        f"Pay full balance ({account.balance.format()})",
+        PAY_OPEN_ACTION,
+        PayTarget.of(account.external_id, None).encode(),
+        style="primary",
+    )

@@ -19,7 +19,7 @@ def autopay_line(status: AutopayStatus) -> str:
 
 
 def toggle_button(status: AutopayStatus) -> Block:
-    """"Turn on autopay…" or "Turn off autopay…": both lead to a confirmation."""
+    """ "Turn on autopay…" or "Turn off autopay…": both lead to a confirmation."""
     text = "Turn off autopay…" if status.enabled else "Turn on autopay…"
     value = AutopayChoice(account=status.account_external_id, on=not status.enabled).encode()
     return button(text, AUTOPAY_CONFIRM_ACTION, value)
@@ -37,10 +37,12 @@ def autopay_screen(status: AutopayStatus) -> Screen:
         state = "on" if status.enabled else "off"
         blocks.append(context(f"Turned {state} by {escape_line(status.changed_by)} on {fmt_date(status.changed_at)}."))
     if status.collected_by_stripe:
-        blocks.append(context(
-            f"Stripe collects {status.collected_by_stripe} open invoice(s) of this account automatically with the "
-            "card on file there: autopay here leaves those to Stripe and never charges them."
-        ))
+        blocks.append(
+            context(
+                f"Stripe collects {status.collected_by_stripe} open invoice(s) of this account automatically with the "
+                "card on file there: autopay here leaves those to Stripe and never charges them."
+            )
+        )
     if status.enabled or status.card is not None:
         blocks.append(actions(toggle_button(status), block_id="autopay_toggle"))
     else:
@@ -55,27 +57,45 @@ def confirm_screen(status: AutopayStatus, on: bool) -> Screen:
     account = escape_line(status.account_name)
     if not on:
         blocks = [
-            section(f"*Turn off autopay for {account}?*\nInvoices will no longer be charged automatically; "
-                    "reminders will ask you to pay them. The other contacts of the account will be told."),
-            actions(button("Turn off autopay", AUTOPAY_SET_ACTION,
-                           AutopaySet(account=status.account_external_id, on=False).encode(), style="danger"),
-                    block_id="autopay_confirm_off"),
+            section(
+                f"*Turn off autopay for {account}?*\nInvoices will no longer be charged automatically; "
+                "reminders will ask you to pay them. The other contacts of the account will be told."
+            ),
+            actions(
+                button(
+                    "Turn off autopay",
+                    AUTOPAY_SET_ACTION,
+                    AutopaySet(account=status.account_external_id, on=False).encode(),
+                    style="danger",
+                ),
+                block_id="autopay_confirm_off",
+            ),
         ]
         return Screen(f"Turn off autopay for {status.account_name}?", blocks, title="Autopay")
     if status.card is None:
         return autopay_screen(status).with_notice("Autopay needs a default card. Add one first.")
     card = escape_line(card_label(status.card))
     blocks = [
-        section(f"*Turn on autopay for {account} with {card}?*\n{WHAT_HAPPENS} to {card} "
-                f"(the account's default card). A declined charge is tried again 3 and 7 days later. "
-                "The other contacts of the account will be told."),
-        actions(button("Turn on autopay", AUTOPAY_SET_ACTION,
-                       AutopaySet(account=status.account_external_id, on=True, card=status.card.id).encode(),
-                       style="primary"),
-                block_id="autopay_confirm_on"),
+        section(
+            f"*Turn on autopay for {account} with {card}?*\n{WHAT_HAPPENS} to {card} "
+            f"(the account's default card). A declined charge is tried again 3 and 7 days later. "
+            "The other contacts of the account will be told."
+        ),
+        actions(
+            button(
+                "Turn on autopay",
+                AUTOPAY_SET_ACTION,
+                AutopaySet(account=status.account_external_id, on=True, card=status.card.id).encode(),
+                style="primary",
+            ),
+            block_id="autopay_confirm_on",
+        ),
     ]
-    return Screen(f"Turn on autopay for {status.account_name} with {card_label(status.card)}? {WHAT_HAPPENS}.",
-                  blocks, title="Autopay")
+    return Screen(
+        f"Turn on autopay for {status.account_name} with {card_label(status.card)}? {WHAT_HAPPENS}.",
+        blocks,
+        title="Autopay",
+    )
 
 
 def _add_card(status: AutopayStatus) -> Block:

@@ -8,7 +8,7 @@ from handlers.kit.payloads import AccountId, MethodId, Payload
 
 
 class AutopayChoice(Payload):
-    """"Turn on autopay…" / "Turn off autopay…": ``{"account", "on"}``; shows the confirmation."""
+    """ "Turn on autopay…" / "Turn off autopay…": ``{"account", "on"}``; shows the confirmation."""
 
     account: AccountId
     on: StrictBool

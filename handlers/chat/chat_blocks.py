@@ -35,8 +35,10 @@ CHAT_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("what do I owe? · what does Acme Labs owe", "the balance and what is due next, for any account of yours"),
     ("show my invoices · what's overdue?", "the open invoices, each with its Pay button"),
     ("when is the november invoice due · what's due next week", "those invoices"),
-    ("pay INV-1001 · pay the overdue one · pay the $480 invoice", "that invoice's Pay button (you confirm in "
-     "the window it opens)"),
+    (
+        "pay INV-1001 · pay the overdue one · pay the $480 invoice",
+        "that invoice's Pay button (you confirm in the window it opens)",
+    ),
     ("pay everything", "the Pay full balance button"),
     ("can I pay half now? · we paid by wire", "billing support for a partial payment; I've already paid"),
     ("update our billing address · send me a copy of INV-1001", "billing support, or the invoice's link"),
@@ -53,16 +55,21 @@ def chat_help_screen() -> Screen:
     lines = "\n".join(f"• `{escape_line(typed)}`: {meaning}" for typed, meaning in CHAT_EXAMPLES)
     return Screen(
         "You can type to me: what do I owe, show my invoices, pay INV-1001, my cards, receipts, help.",
-        [section("*You can type to me in plain words*, for example:\n" + lines),
-         context("Money moves only when you press Pay and confirm. `/billing help` lists the command words.")],
+        [
+            section("*You can type to me in plain words*, for example:\n" + lines),
+            context("Money moves only when you press Pay and confirm. `/billing help` lists the command words."),
+        ],
         title="Help",
     )
 
 
 def invoice_screen(invoice: InvoiceView, notice: str = "") -> Screen:
     """One invoice with its Pay button (or without, while a payment of it is in progress)."""
-    screen = Screen(f"{invoice.number}: {invoice.outstanding.format()} due {invoice.due_on.isoformat()}",
-                    [invoice_row(invoice)], title="Invoice")
+    screen = Screen(
+        f"{invoice.number}: {invoice.outstanding.format()} due {invoice.due_on.isoformat()}",
+        [invoice_row(invoice)],
+        title="Invoice",
+    )
     return screen.with_notice(notice)
 
 
@@ -80,13 +87,21 @@ def already_paid_screen(invoices: list[InvoiceView], question: str) -> Screen:
     for invoice in invoices[:10]:
         ref = InvoiceRef(account=invoice.account_external_id, invoice=invoice.number)
         number = escape_line(invoice.number)
-        blocks.append(section(
-            invoice_line(invoice),
-            accessory=button("I've already paid", REMINDER_ALREADY_PAID_ACTION, ref.encode(), confirm=confirm_dialog(
-                "Already paid?", f"We'll tell billing support and pause reminders for {number} for 7 days.",
-                "Yes, tell them",
-            )),
-        ))
+        blocks.append(
+            section(
+                invoice_line(invoice),
+                accessory=button(
+                    "I've already paid",
+                    REMINDER_ALREADY_PAID_ACTION,
+                    ref.encode(),
+                    confirm=confirm_dialog(
+                        "Already paid?",
+                        f"We'll tell billing support and pause reminders for {number} for 7 days.",
+                        "Yes, tell them",
+                    ),
+                ),
+            )
+        )
     return Screen(question, blocks, title="Already paid")
 
 
@@ -98,7 +113,7 @@ def reminder_pay_screen(invoices: list[InvoiceView]) -> Screen:
 
 
 def which_one(options: list[str]) -> str:
-    """"Which one: INV-1001 or INV-1002?"."""
+    """ "Which one: INV-1001 or INV-1002?"."""
     return f"Which one: {_either(options)}?"
 
 
@@ -108,7 +123,7 @@ def _either(options: Iterable[str]) -> str:
 
 
 def not_caught_screen(suggestions: list[str], *, support_account: str | None) -> Screen:
-    """"I didn't catch that", three things to try, and on a second miss billing support."""
+    """ "I didn't catch that", three things to try, and on a second miss billing support."""
     tries = "\n".join(f"• `{escape_line(suggestion)}`" for suggestion in suggestions[:3])
     blocks: list[Block] = [section(f"{NOT_CAUGHT} You could try:\n{tries}")]
     text = f"{NOT_CAUGHT} Try: " + "; ".join(suggestions[:3])
@@ -125,10 +140,11 @@ def greeting_text(name: str) -> str:
     """The assistant thread's greeting, by first name."""
     first = name.split()[0] if name.strip() else ""
     hello = f"Hi {first}!" if first else "Hi!"
-    return (f"{hello} Ask me about your bills in plain words: what you owe, your invoices, paying one, "
-            "your cards or past payments. Money moves only when you press Pay and confirm.")
+    return (
+        f"{hello} Ask me about your bills in plain words: what you owe, your invoices, paying one, "
+        "your cards or past payments. Money moves only when you press Pay and confirm."
+    )
 
 
 def thanks_screen() -> Screen:
     return message_screen("You're welcome! Type `help` any time to see what I can do.")
-

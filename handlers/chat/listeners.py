@@ -45,8 +45,13 @@ def _typed(event: dict[str, Any], context: BoltContext) -> bool:
     """A person's new message: no subtype (edit, deletion, bot message…), no bot, not the app."""
     user = event.get("user")
     return (
-        not event.get("subtype") and not event.get("bot_id") and isinstance(user, str) and bool(user)
-        and user != context.bot_user_id and isinstance(event.get("channel"), str) and isinstance(event.get("ts"), str)
+        not event.get("subtype")
+        and not event.get("bot_id")
+        and isinstance(user, str)
+        and bool(user)
+        and user != context.bot_user_id
+        and isinstance(event.get("channel"), str)
+        and isinstance(event.get("ts"), str)
     )
 
 
@@ -112,8 +117,13 @@ def on_thread_started(body: dict[str, Any], client: WebClient, context: BoltCont
     if not (user and channel and thread_ts):
         return
     reply = DmReply(client, channel, thread_ts)
-    run_safely({**body, "user_id": user}, client, context,
-               lambda ix: _greet(ix, client, reply, channel, thread_ts), surface=reply)
+    run_safely(
+        {**body, "user_id": user},
+        client,
+        context,
+        lambda ix: _greet(ix, client, reply, channel, thread_ts),
+        surface=reply,
+    )
 
 
 def _greet(ix: Interaction, client: WebClient, reply: Surface, channel: str, thread_ts: str) -> None:
@@ -123,8 +133,12 @@ def _greet(ix: Interaction, client: WebClient, reply: Surface, channel: str, thr
         prompts = [("What can you do?", "help")]
     else:
         reply.show(message_screen(greeting_text(caller.actor.display_name or "")))
-        prompts = [(suggestion[:1].upper() + suggestion[1:], suggestion) for suggestion in suggestions(
-            ix.services.accounts.open_invoices(caller.actor, caller.active.external_id, limit=20))][:2]
+        prompts = [
+            (suggestion[:1].upper() + suggestion[1:], suggestion)
+            for suggestion in suggestions(
+                ix.services.accounts.open_invoices(caller.actor, caller.active.external_id, limit=20)
+            )
+        ][:2]
         prompts.append(_card_prompt(ix, caller))
         prompts.append(("Payment history", "payment history"))
     suggest = SetSuggestedPrompts(client, channel, thread_ts)
@@ -132,7 +146,7 @@ def _greet(ix: Interaction, client: WebClient, reply: Surface, channel: str, thr
 
 
 def _card_prompt(ix: Interaction, caller: CallerContext) -> tuple[str, str]:
-    """"Add a card" when there is none or one expires within two months, else "My cards"."""
+    """ "Add a card" when there is none or one expires within two months, else "My cards"."""
     try:
         cards = ix.payment_methods.list(caller.actor, caller.active.external_id)
     except PaymentsUnavailable:
@@ -145,9 +159,17 @@ def _card_prompt(ix: Interaction, caller: CallerContext) -> tuple[str, str]:
 
 
 def _title(intent: str) -> str:
-    return {"pay_invoice": "Paying an invoice", "pay_balance": "Paying the balance", "pay_amount": "Paying",
-            "balance": "What I owe", "invoices": "Invoices", "methods": "Cards", "add_card": "Adding a card",
-            "history": "Payment history", "support": "Billing support"}.get(intent, "Billing")
+    return {
+        "pay_invoice": "Paying an invoice",
+        "pay_balance": "Paying the balance",
+        "pay_amount": "Paying",
+        "balance": "What I owe",
+        "invoices": "Invoices",
+        "methods": "Cards",
+        "add_card": "Adding a card",
+        "history": "Payment history",
+        "support": "Billing support",
+    }.get(intent, "Billing")
 
 
 def _assistant_call(call: Callable[[], object]) -> None:

@@ -54,8 +54,11 @@ class EphemeralReply:
     def show(self, screen: Screen) -> None:
         try:
             self._client.chat_postEphemeral(
-                channel=self._channel, user=self._user, thread_ts=self._thread_ts,
-                text=screen.text, blocks=screen.blocks,
+                channel=self._channel,
+                user=self._user,
+                thread_ts=self._thread_ts,
+                text=screen.text,
+                blocks=screen.blocks,
             )
         except SlackApiError as error:
             logger.warning("ephemeral chat answer not posted: %s", error.response.get("error"))

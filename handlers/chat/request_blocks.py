@@ -128,9 +128,13 @@ def reminders_screen(detail: str, steps: Sequence[int], account: str, snooze: Se
         blocks.append(section("Press *Remind me later* to pause reminders about an invoice for 3 days:"))
         for invoice in snooze[:10]:
             target = SnoozeTarget(account=invoice.account_external_id, invoice=invoice.number)
-            blocks.append(section(f"{escape_line(invoice.number)} · {fmt_money(invoice.outstanding)} · due "
-                                  f"{fmt_date(invoice.due_on)}",
-                                  accessory=button("Remind me later", REMINDER_SNOOZE_ACTION, target.encode())))
+            blocks.append(
+                section(
+                    f"{escape_line(invoice.number)} · {fmt_money(invoice.outstanding)} · due "
+                    f"{fmt_date(invoice.due_on)}",
+                    accessory=button("Remind me later", REMINDER_SNOOZE_ACTION, target.encode()),
+                )
+            )
     elif detail == "snooze":
         blocks.append(section("You have no open invoices to be reminded about."))
     blocks.append(

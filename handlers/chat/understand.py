@@ -151,8 +151,11 @@ def resolve(parsed: Parsed, known: Known) -> Understood | None:
             return Understood("pay_amount", "pay_invoice", argument)
         return _one_of(intent, "pay_invoice", argument, _invoice_names(known))
     if intent.slot == "invoice":
-        return _one_of(intent, intent.command, argument, _invoice_names(known)) if argument else \
-            Understood(intent.name, intent.command)
+        return (
+            _one_of(intent, intent.command, argument, _invoice_names(known))
+            if argument
+            else Understood(intent.name, intent.command)
+        )
     if intent.slot == "account":
         if argument in _GENERIC_ACCOUNT:
             return Understood("accounts", "accounts")

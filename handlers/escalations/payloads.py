@@ -17,7 +17,7 @@ NO_INVOICE = "-"
 
 
 class EscalationRef(TextPayload):
-    """"Mark resolved": the button's value is the request's reference, as text."""
+    """ "Mark resolved": the button's value is the request's reference, as text."""
 
     TEXT_FIELD: ClassVar[str] = "reference"
     reference: Annotated[str, Field(min_length=1, max_length=64)]

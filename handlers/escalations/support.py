@@ -150,8 +150,13 @@ def open_support_modal(request: Request[SupportTarget]) -> None:
     wanted = request.payload
     invoices = _invoices_for(request.ix, request.caller, request.account, wanted.invoice)
     modal_of(request.surface).show_view(
-        support_modal(request.account, invoices, invoice=wanted.invoice or None, topic=wanted.topic or None,
-                      message=wanted.message or "")
+        support_modal(
+            request.account,
+            invoices,
+            invoice=wanted.invoice or None,
+            topic=wanted.topic or None,
+            message=wanted.message or "",
+        )
     )
 
 
@@ -200,7 +205,10 @@ def submit_support(request: Request[SupportSubmission]) -> None:
     form = request.payload.form
     escalations = request.ix.services.escalations
     created = escalations.create(
-        request.actor, request.account.external_id, topic_key(form.topic) or "", form.message,
+        request.actor,
+        request.account.external_id,
+        topic_key(form.topic) or "",
+        form.message,
         invoice_number=form.invoice,
     )
     request.show(queued_screen(created))
@@ -292,7 +300,10 @@ def _audit_outsider(ix: Interaction, reference: str, channel: str) -> None:
     """A resolve click from outside the staff channel is a forged button: refused and audited."""
     try:
         ix.services.audit.record(
-            actor=ix.actor, action="forgery.refused", outcome="refused", target=reference[:255] or None,
+            actor=ix.actor,
+            action="forgery.refused",
+            outcome="refused",
+            target=reference[:255] or None,
             detail={"error": "NotBillingStaff", "slack_user": ix.user_id, "channel": channel[:64]},
         )
     except Exception:

@@ -182,8 +182,12 @@ def open_escalations_screen(account: AccountView, escalations: Sequence[Escalati
     blocks: list[Block] = [header("Billing support")]
     blocks += [section(line) for line in lines[:_MAX_REQUESTS]]
     if len(lines) > _MAX_REQUESTS:
-        blocks.append(section(f"…and {len(lines) - _MAX_REQUESTS} more open requests. Billing support has them "
-                              "all and replies to each by e-mail."))
+        blocks.append(
+            section(
+                f"…and {len(lines) - _MAX_REQUESTS} more open requests. Billing support has them "
+                "all and replies to each by e-mail."
+            )
+        )
     blocks.append(actions(support_button(account.external_id, text="New request to billing support")))
     blocks.append(context("Tip: `/billing support &lt;message&gt;` sends a request straight away."))
     text = f"You have {len(escalations)} open request(s) with billing support."

@@ -45,8 +45,7 @@ def code_modal() -> Block:
             "max_length": 12,
         },
     }
-    return modal("Verify your e-mail", [code_input], callback_id=VERIFY_MODAL_CALLBACK, submit="Verify",
-                 close="Cancel")
+    return modal("Verify your e-mail", [code_input], callback_id=VERIFY_MODAL_CALLBACK, submit="Verify", close="Cancel")
 
 
 def verified_view() -> Block:

@@ -81,7 +81,7 @@ def clip_mrkdwn(text: str, limit: int) -> str:
     nor through an emoji sequence (a family, a flag, a skin tone)."""
     if len(text) <= limit:
         return text
-    cut = text[:_grapheme_end(text, limit - 1)]
+    cut = text[: _grapheme_end(text, limit - 1)]
     start = cut.rfind("&", max(0, len(cut) - 4))  # an entity is at most 5 characters long
     if start != -1 and ";" not in cut[start:]:
         cut = cut[:start]
@@ -95,8 +95,12 @@ def _joins(char: str) -> bool:
     """A character that belongs to the one before it: a joiner, a variation selector, a skin tone,
     a keycap, a tag (subdivision flags) or a combining mark."""
     code = ord(char)
-    return (char in "\u200d\ufe0e\ufe0f\u20e3" or 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F
-            or 0x0300 <= code <= 0x036F)
+    return (
+        char in "\u200d\ufe0e\ufe0f\u20e3"
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+        or 0x0300 <= code <= 0x036F
+    )
 
 
 def _grapheme_end(text: str, end: int) -> int:
@@ -195,8 +199,15 @@ def support_button(
     return button(text, SUPPORT_OPEN_ACTION, target.encode())
 
 
-def modal(title: str, blocks: list[Block], *, callback_id: str = "", submit: str | None = None,
-          close: str = "Close", private_metadata: str = "") -> Block:
+def modal(
+    title: str,
+    blocks: list[Block],
+    *,
+    callback_id: str = "",
+    submit: str | None = None,
+    close: str = "Close",
+    private_metadata: str = "",
+) -> Block:
     view: Block = {
         "type": "modal",
         "title": plain(title, 24),
@@ -234,8 +245,11 @@ class Screen:
         """The same screen with ``notice`` on top (e.g. "this is out of date")."""
         if not notice:
             return self
-        return Screen(f"{notice} {self.plain_text}",
-                      [section(f":information_source: {escape_line(notice)}"), *self.blocks], self.title)
+        return Screen(
+            f"{notice} {self.plain_text}",
+            [section(f":information_source: {escape_line(notice)}"), *self.blocks],
+            self.title,
+        )
 
 
 def message_screen(text: str, title: str = "Billing") -> Screen:

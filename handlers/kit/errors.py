@@ -90,8 +90,7 @@ _MESSAGES: dict[type[e.BillingError], str] = {
     ),
     e.PaymentProviderError: "The payment provider refused the request. Nothing was charged. Please try again later.",
     e.LastPaymentMethodInUse: (
-        "That's the only card on the account and there are open invoices, so I can't remove it. "
-        "Add another card first."
+        "That's the only card on the account and there are open invoices, so I can't remove it. Add another card first."
     ),
     e.NotABillingContact: "I can't find any billing account for you.",
     e.InvalidEscalation: "That request to billing support couldn't be sent. Please check it and try again.",

@@ -81,9 +81,7 @@ class IdentityResolver:
         self._cache: dict[tuple[str, str], _Entry] = {}
         self._lock = threading.Lock()
 
-    def resolve(
-        self, client: WebClient, team_id: str, user_id: str, enterprise_id: str | None = None
-    ) -> Actor | None:
+    def resolve(self, client: WebClient, team_id: str, user_id: str, enterprise_id: str | None = None) -> Actor | None:
         """The caller as an Actor, from the cache or one ``users.info`` call.
 
         ``team_id`` is the workspace the request came through. A user whose own workspace is
@@ -145,8 +143,9 @@ def actor_from_slack_user(user: object, team_id: str, user_id: str, enterprise_i
     own_enterprise = grid.get("enterprise_id") if isinstance(grid.get("enterprise_id"), str) else None
     same_organization = bool(own_enterprise) and own_enterprise == enterprise_id
     external = bool(user.get("is_stranger")) or (
-        own_enterprise != enterprise_id if own_enterprise and enterprise_id else
-        not same_organization and own_team != team_id
+        own_enterprise != enterprise_id
+        if own_enterprise and enterprise_id
+        else not same_organization and own_team != team_id
     )
     if external:  # keyed by where they belong, not by the workspace they reached us through
         team, organization = str(own_team), own_enterprise

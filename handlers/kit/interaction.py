@@ -57,9 +57,7 @@ class Interaction:
         team = body.get("team") if isinstance(body.get("team"), dict) else {}
         assert isinstance(team, dict)
         self.user_id = str(context.user_id or user.get("id") or body.get("user_id") or "")
-        self.team_id = str(
-            context.team_id or user.get("team_id") or team.get("id") or body.get("team_id") or ""
-        )
+        self.team_id = str(context.team_id or user.get("team_id") or team.get("id") or body.get("team_id") or "")
         enterprise = body.get("enterprise") if isinstance(body.get("enterprise"), dict) else {}
         assert isinstance(enterprise, dict)
         self.enterprise_id: str | None = context.enterprise_id or (

@@ -31,6 +31,7 @@ AccountId = Annotated[str, Field(min_length=1, max_length=128)]
 InvoiceNumber = Annotated[str, Field(min_length=1, max_length=128)]
 MethodId = Annotated[str, Field(min_length=1, max_length=255)]
 
+
 class Payload(BaseModel):
     """A value this app wrote into Slack. Frozen; strict; unknown keys refused."""
 
@@ -139,7 +140,7 @@ class PayTarget(Payload):
 
 
 class SupportTarget(Payload):
-    """"Contact billing support": ``{"account", "invoice", "topic", "message"}``, each may be empty.
+    """ "Contact billing support": ``{"account", "invoice", "topic", "message"}``, each may be empty.
 
     Without an account the request is about the caller's active account.
     """

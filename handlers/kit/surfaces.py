@@ -43,8 +43,12 @@ class ResponseUrlSurface:
     def show(self, screen: Screen) -> None:
         status = post_response(
             self._url,
-            {"text": screen.text, "blocks": screen.blocks, "response_type": "ephemeral",
-             "replace_original": self._replace},
+            {
+                "text": screen.text,
+                "blocks": screen.blocks,
+                "response_type": "ephemeral",
+                "replace_original": self._replace,
+            },
         )
         if status >= 400:
             logger.warning("response_url answered %s", status)

@@ -55,8 +55,11 @@ def _redact_texts(node: object) -> None:
 def _typed_card(body: dict[str, Any]) -> bool:
     """True when a block action carries card-like text typed by the person (not our button values)."""
     actions = body.get("actions")
-    typed = [a.get("value") for a in actions if isinstance(a, dict) and a.get("type") == "plain_text_input"] \
-        if isinstance(actions, list) else []
+    typed = (
+        [a.get("value") for a in actions if isinstance(a, dict) and a.get("type") == "plain_text_input"]
+        if isinstance(actions, list)
+        else []
+    )
     texts = [text for text in typed if isinstance(text, str)] + [text for _, text in _text_inputs(body.get("view"))]
     return any(contains_card_number(text) for text in texts)
 

@@ -37,8 +37,7 @@ def _change_refused(refusal: Refusal[MethodTarget]) -> Screen | None:
 
 @for_account(MethodTarget, surface=_cards_surface, refused=_change_refused)
 def make_default(request: Request[MethodTarget]) -> None:
-    cards = request.ix.payment_methods.make_default(request.actor, request.account.external_id,
-                                                    request.payload.method)
+    cards = request.ix.payment_methods.make_default(request.actor, request.account.external_id, request.payload.method)
     autopay = screens.autopay_status(request.ix, request.actor, request.account)
     request.show(methods_screen(request.account, cards, autopay).with_notice("Done: that card is now the default."))
     publish_home(request.ix)

@@ -71,7 +71,7 @@ def methods_screen(
     with ``autopay`` its line and toggle under them."""
     pages = max(1, -(-len(methods) // CARDS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
-    shown = methods[page * CARDS_PER_PAGE:(page + 1) * CARDS_PER_PAGE]
+    shown = methods[page * CARDS_PER_PAGE : (page + 1) * CARDS_PER_PAGE]
     blocks: list[Block] = [section(f"*Payment methods for {escape_line(account.name)}*")]
     if methods:
         autopay_on = autopay is not None and autopay.enabled

@@ -107,8 +107,9 @@ def _loading_first(surface: ModalSurface) -> Callable[[], None]:
     return put_up
 
 
-def show_pay_modal(ix: Interaction, caller: CallerContext, surface: ModalSurface, account: AccountView,
-                   invoice: str | None) -> None:
+def show_pay_modal(
+    ix: Interaction, caller: CallerContext, surface: ModalSurface, account: AccountView, invoice: str | None
+) -> None:
     """Fill the modal for one invoice or the full balance; errors propagate to the caller."""
     ix.require_payments()
     if invoice is not None:
@@ -155,8 +156,9 @@ def fill_pay_modal_from_command(ix: Interaction, surface: ModalSurface, invoice:
     fill_pay_modal(ix, caller, surface, account, invoice)
 
 
-def fill_pay_modal(ix: Interaction, caller: CallerContext, surface: ModalSurface, account: AccountView,
-                   invoice: str | None) -> None:
+def fill_pay_modal(
+    ix: Interaction, caller: CallerContext, surface: ModalSurface, account: AccountView, invoice: str | None
+) -> None:
     """The pay modal for one invoice or the full balance of ``account``, or the refusal in its place."""
     try:
         show_pay_modal(ix, caller, surface, account, invoice)
@@ -218,8 +220,11 @@ def pay_submit(request: Request[PaySubmission]) -> None:
     """Charge the card chosen, then show the outcome (modal, DM and Home)."""
     target = request.payload.target
     payment = request.ix.payments.pay(
-        request.actor, request.account.external_id, request.payload.method,
-        invoice_number=target.invoice, expected_amount_minor=target.expected,
+        request.actor,
+        request.account.external_id,
+        request.payload.method,
+        invoice_number=target.invoice,
+        expected_amount_minor=target.expected,
     )
     surface = modal_of(request.surface)
     request.ix.deps.outcomes.mark(surface.view_id)

@@ -180,12 +180,16 @@ def partial_payment_screen(account: AccountView, argument: str, invoices: list[I
 def _after_payment_screen(payment: PaymentView, account_name: str, invoices: str) -> Screen:
     """What Stripe said after a payment succeeded: a refund (in full or in part) or a dispute."""
     amount = payment.amount.format()
-    details = section(f"*Account:* {escape_line(account_name)}\n*Invoices:* {invoices}\n"
-                      f"*Card:* {card_label(payment)}\n*Receipt:* payment #{payment.id}")
+    details = section(
+        f"*Account:* {escape_line(account_name)}\n*Invoices:* {invoices}\n"
+        f"*Card:* {card_label(payment)}\n*Receipt:* payment #{payment.id}"
+    )
     if payment.state == "disputed":
         text = f"A dispute was opened about your payment of {amount} for {account_name}."
-        head = (f":warning: *Your payment of {amount} is disputed* with your bank. Billing support has been "
-                "told, and autopay is paused for this account.")
+        head = (
+            f":warning: *Your payment of {amount} is disputed* with your bank. Billing support has been "
+            "told, and autopay is paused for this account."
+        )
         return Screen(text, [section(head), details], title="Payment disputed")
     refunded = payment.refunded.format() if payment.refunded is not None else amount
     full = payment.state == "refunded"

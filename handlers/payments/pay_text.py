@@ -39,12 +39,19 @@ def pay_text_target(ix: Interaction, caller: CallerContext, text: str) -> FullPa
             return partial_payment_screen(account, text, open_invoices)
         return FullPayment(account, None if named == BALANCE else named)
     target = found[1] if found is not None else None
-    return no_open_invoice_screen(account, text, open_invoices, paid=target is not None and target.status == "paid",
-                                  closed=target)
+    return no_open_invoice_screen(
+        account, text, open_invoices, paid=target is not None and target.status == "paid", closed=target
+    )
 
 
-def no_open_invoice_screen(account: AccountView, text: str, open_invoices: list[InvoiceView], *,
-                           paid: bool = False, closed: InvoiceView | None = None) -> Screen:
+def no_open_invoice_screen(
+    account: AccountView,
+    text: str,
+    open_invoices: list[InvoiceView],
+    *,
+    paid: bool = False,
+    closed: InvoiceView | None = None,
+) -> Screen:
     """``pay <text>`` naming no open invoice: say so (for one closed where it lives, how and when:
     "INV-1001 was paid on 3 Dec outside Slack"), and list the open invoices to choose from."""
     if closed is not None and closed.closed_as is not None and closed.status != "open":

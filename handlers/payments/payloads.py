@@ -70,4 +70,4 @@ def chosen_method(view: SubmittedView) -> str | None:
 
 
 class MethodsPage(HistoryPage):
-    """"More cards" / "First cards" on the payment methods screen: ``{"account", "page"}``."""
+    """ "More cards" / "First cards" on the payment methods screen: ``{"account", "page"}``."""

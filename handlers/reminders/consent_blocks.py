@@ -42,8 +42,7 @@ def consent_blocks(message: ReminderMessage) -> list[Block]:
                 REMINDER_NOT_ME_ACTION,
                 confirm=confirm_dialog(
                     "Not the billing contact?",
-                    "We'll stop messaging you about these invoices and tell our billing team to correct "
-                    "the contact.",
+                    "We'll stop messaging you about these invoices and tell our billing team to correct the contact.",
                     "Yes, not me",
                 ),
             ),

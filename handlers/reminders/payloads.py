@@ -13,7 +13,7 @@ _SLACK_ID = 64  # a channel id or message ts, as the delivery rows keep them
 
 
 class InvoiceRef(Payload):
-    """"I've already paid" for one invoice: ``{"account", "invoice"}``."""
+    """ "I've already paid" for one invoice: ``{"account", "invoice"}``."""
 
     account: AccountId
     invoice: InvoiceNumber
@@ -23,7 +23,7 @@ class InvoiceRef(Payload):
 
 
 class SnoozeTarget(Payload):
-    """"Remind me later": one invoice of the DM, ``{"account", "invoice"}``, whatever the DM's length.
+    """ "Remind me later": one invoice of the DM, ``{"account", "invoice"}``, whatever the DM's length.
 
     The server snoozes every unpaid invoice of the DM clicked, which it knows from Slack's signed
     request (``clicked_message``), never from the value. DMs sent before this carry the whole

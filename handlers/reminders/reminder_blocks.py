@@ -36,9 +36,19 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
             blocks.append(_autopay_line(line))
             continue
         blocks.append(section(f"{_describe(line)} ({message.when(line)})"))  # the real days: "due in 2 days"
-        pay = [button("Pay", PAY_OPEN_ACTION, PayTarget.of(line.account_external_id, line.invoice_number).encode(),
-                      style="primary", accessibility_label=pay_label(line.invoice_number, line.amount.format()))
-               ] if line.amount.amount_minor > 0 else []  # no Pay for $0.00
+        pay = (
+            [
+                button(
+                    "Pay",
+                    PAY_OPEN_ACTION,
+                    PayTarget.of(line.account_external_id, line.invoice_number).encode(),
+                    style="primary",
+                    accessibility_label=pay_label(line.invoice_number, line.amount.format()),
+                )
+            ]
+            if line.amount.amount_minor > 0
+            else []
+        )  # no Pay for $0.00
         blocks.append(
             actions(
                 *pay,

@@ -24,4 +24,3 @@ def withheld_blocks(message: ReminderMessage) -> list[Block]:
         context("We show invoices only to people who have confirmed the billing contact's address."),
         *consent_blocks(message),
     ]
-

@@ -73,9 +73,7 @@ class SlackWebClient(WebClient):
             body = json_module.dumps(json).encode()
         else:
             body = urllib.parse.urlencode(_one_or_zero(form)).encode()
-        reply = slack_http.post(
-            url, body, request_headers, timeout=float(self.timeout), retries=self.retry_handlers
-        )
+        reply = slack_http.post(url, body, request_headers, timeout=float(self.timeout), retries=self.retry_handlers)
         response = SlackResponse(
             client=self,
             http_verb="POST",

@@ -29,6 +29,7 @@ from tests.support.slack_api import SlackAPI
 HEAVY, LIGHT = 0, light_accounts()[0]
 MAX_QUERIES_PER_SLASH_COMMAND = 5
 
+
 @pytest.fixture(scope="module")
 def slack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[InProcessSlack, SlackAPI]]:
     base = os.environ.get("TEST_DATABASE_URL", "")

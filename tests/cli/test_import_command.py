@@ -35,9 +35,7 @@ def test_importing_a_file_prints_what_was_created_then_that_nothing_changed(tmp_
     assert "invoices: 0 created, 0 updated, 6 unchanged" in second.stdout
 
 
-def test_a_rejected_file_lists_each_problem_with_its_path_and_exits_non_zero(
-    tmp_path: Path, database_url: str
-) -> None:
+def test_a_rejected_file_lists_each_problem_with_its_path_and_exits_non_zero(tmp_path: Path, database_url: str) -> None:
     data = sample()
     data["accounts"][0]["invoices"][1]["amount_due"] = -3
     data["accounts"][1]["contacts"][0]["email"] = "not-an-email"

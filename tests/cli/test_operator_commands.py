@@ -25,8 +25,9 @@ SECRET = "whsec_operator_tests"
 def run_cli(*args: str, database_url: str, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "SMTP_", "OUTBOUND_"))}
     env.update(DATABASE_URL=database_url, **extra)
-    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
 
 
 @pytest.fixture
@@ -38,19 +39,22 @@ def receiver() -> Iterator[EventReceiver]:
 @pytest.fixture
 def settled(database_url: str, db: Database, clock: FixedClock, receiver: EventReceiver) -> int:
     """A payment settled with webhooks on; its event recorded but not sent yet."""
-    settings = Settings(_env_file=None, DATABASE_URL=database_url,  # type: ignore[call-arg]
-                        OUTBOUND_WEBHOOK_URL=receiver.url("/hooks"), OUTBOUND_WEBHOOK_SECRET=SECRET)
+    settings = Settings(
+        _env_file=None,
+        DATABASE_URL=database_url,  # type: ignore[call-arg]
+        OUTBOUND_WEBHOOK_URL=receiver.url("/hooks"),
+        OUTBOUND_WEBHOOK_SECRET=SECRET,
+    )
     build_services(settings, clock=clock, db=db)
-    payment = add_payment(db, add_account(db), created_at=START, status="pending", invoices=("INV-9",),
-                          intent="pi_operator")
+    payment = add_payment(
+        db, add_account(db), created_at=START, status="pending", invoices=("INV-9",), intent="pi_operator"
+    )
     with db.transaction() as session:
         mark_succeeded(session, lock_payment(session, payment), now=clock.now())
     return payment
 
 
-def test_payments_show_prints_the_payment_its_stripe_status_and_its_deliveries(
-    settled: int, database_url: str
-) -> None:
+def test_payments_show_prints_the_payment_its_stripe_status_and_its_deliveries(settled: int, database_url: str) -> None:
     result = run_cli("payments", "show", str(settled), database_url=database_url)
     assert result.returncode == 0, result.stderr
     out = result.stdout

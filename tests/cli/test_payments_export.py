@@ -35,8 +35,16 @@ def seeded(db: Database) -> Database:
     globex = add_account(db, "globex", "Globex GmbH ü", "eur")
     add_payment(db, acme, created_at=START, invoices=("INV-2", "INV-1"), amount_minor=175050, intent="pi_1")
     add_payment(db, acme, created_at=START + timedelta(hours=1), status="failed", amount_minor=300)
-    add_payment(db, globex, created_at=START + timedelta(days=1), invoices=("G-1",), currency="eur",
-                status="pending", email="bob@globex.test", source="autopay")
+    add_payment(
+        db,
+        globex,
+        created_at=START + timedelta(days=1),
+        invoices=("G-1",),
+        currency="eur",
+        status="pending",
+        email="bob@globex.test",
+        source="autopay",
+    )
     add_payment(db, acme, created_at=START + timedelta(days=2), status="requires_action", invoices=("INV-3",))
     return db
 
@@ -48,18 +56,29 @@ def database_rows(db: Database) -> list[dict[str, object]]:
         for payment in session.scalars(select(PaymentRecord).order_by(PaymentRecord.id)):
             account = session.get(AccountRecord, payment.account_id)
             assert account is not None
-            numbers = sorted(session.scalars(
-                select(InvoiceRecord.number).join(PaymentInvoiceRecord).where(
-                    PaymentInvoiceRecord.payment_id == payment.id)
-            ))
-            out.append({
-                "payment_id": payment.id, "created_at": iso_utc(payment.created_at),
-                "settled_at": iso_utc(payment.settled_at), "status": payment.status,
-                "account_id": account.external_id, "account_name": account.name, "invoices": " ".join(numbers),
-                "amount": payment.amount_minor, "currency": payment.currency,
-                "stripe_payment_intent_id": payment.stripe_payment_intent_id or "",
-                "paid_by": payment.started_by_email, "source": payment.source,
-            })
+            numbers = sorted(
+                session.scalars(
+                    select(InvoiceRecord.number)
+                    .join(PaymentInvoiceRecord)
+                    .where(PaymentInvoiceRecord.payment_id == payment.id)
+                )
+            )
+            out.append(
+                {
+                    "payment_id": payment.id,
+                    "created_at": iso_utc(payment.created_at),
+                    "settled_at": iso_utc(payment.settled_at),
+                    "status": payment.status,
+                    "account_id": account.external_id,
+                    "account_name": account.name,
+                    "invoices": " ".join(numbers),
+                    "amount": payment.amount_minor,
+                    "currency": payment.currency,
+                    "stripe_payment_intent_id": payment.stripe_payment_intent_id or "",
+                    "paid_by": payment.started_by_email,
+                    "source": payment.source,
+                }
+            )
     return out
 
 
@@ -137,8 +156,17 @@ def test_the_command_writes_json_to_a_file_filtered_by_dates(
 ) -> None:
     target = tmp_path / "out.json"
     result = run_cli(
-        "payments", "export", "--format", "json", "--since", "2026-11-02", "--until", "2026-11-02",
-        "--output", str(target), database_url=database_url,
+        "payments",
+        "export",
+        "--format",
+        "json",
+        "--since",
+        "2026-11-02",
+        "--until",
+        "2026-11-02",
+        "--output",
+        str(target),
+        database_url=database_url,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "" and result.stderr == ""

@@ -59,8 +59,14 @@ class ConsoleProcess:
 
     def __init__(self, args: list[str], *, cwd: Path, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", *args], cwd=cwd, env=env, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1,
+            [sys.executable, "-m", *args],
+            cwd=cwd,
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            bufsize=1,
         )
         self._chunks: queue.Queue[str | None] = queue.Queue()
         self.transcript = ""
@@ -150,8 +156,9 @@ def printf_console(script: str, *, cwd: Path, env: dict[str, str], timeout: floa
     """``printf '<script>' | python -m bot console --demo`` in a shell: every line typed up front,
     as a person pastes a script; returns everything the console printed."""
     command = f"printf %s {shlex.quote(script)} | {shlex.quote(sys.executable)} -m bot console --demo"
-    done = subprocess.run(["sh", "-c", command], cwd=cwd, env=env, text=True, capture_output=True,
-                          timeout=timeout, check=False)
+    done = subprocess.run(
+        ["sh", "-c", command], cwd=cwd, env=env, text=True, capture_output=True, timeout=timeout, check=False
+    )
     assert done.returncode == 0, f"the console exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return done.stdout + done.stderr
 
@@ -161,4 +168,4 @@ def after_prompt(transcript: str, line: str, *, last: bool = False) -> str:
     find = transcript.rindex if last else transcript.index
     start = find(f"> {line}\n") + len(line) + 3
     following = re.search(r"^[^\s>]+> ", transcript[start:], re.MULTILINE)
-    return transcript[start:start + following.start()] if following else transcript[start:]
+    return transcript[start : start + following.start()] if following else transcript[start:]

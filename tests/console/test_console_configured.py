@@ -10,12 +10,27 @@ from billing_core.db.database import Database
 from bot.console.session import run_console
 from bot.settings import Settings
 
-DATA = {"accounts": [{
-    "id": "initech", "name": "Initech", "currency": "usd",
-    "contacts": [{"email": "peter@initech.test", "name": "Peter Gibbons"}],
-    "invoices": [{"number": "INV-7", "issued_on": "2026-11-01", "due_on": "2026-12-01", "amount_due": 4200,
-                  "currency": "usd", "status": "open", "description": "TPS reports"}],
-}]}
+DATA = {
+    "accounts": [
+        {
+            "id": "initech",
+            "name": "Initech",
+            "currency": "usd",
+            "contacts": [{"email": "peter@initech.test", "name": "Peter Gibbons"}],
+            "invoices": [
+                {
+                    "number": "INV-7",
+                    "issued_on": "2026-11-01",
+                    "due_on": "2026-12-01",
+                    "amount_due": 4200,
+                    "currency": "usd",
+                    "status": "open",
+                    "description": "TPS reports",
+                }
+            ],
+        }
+    ]
+}
 
 
 def run(settings: Settings, clock: FixedClock, script: str) -> str:

@@ -23,13 +23,16 @@ def plain(text: str) -> dict[str, Any]:
 
 def test_sections_fields_context_headers_and_dividers_read_as_plain_text() -> None:
     _, on_choice = numbering()
-    lines = render_blocks([
-        {"type": "header", "text": plain("Acme Corp")},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "*Balance:* $1,730.00 &amp; rising"}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": "*Due*"}, {"type": "mrkdwn", "text": "5 Dec"}]},
-        {"type": "divider"},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Questions? <mailto:b@x.test|billing>"}]},
-    ], on_choice)
+    lines = render_blocks(
+        [
+            {"type": "header", "text": plain("Acme Corp")},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "*Balance:* $1,730.00 &amp; rising"}},
+            {"type": "section", "fields": [{"type": "mrkdwn", "text": "*Due*"}, {"type": "mrkdwn", "text": "5 Dec"}]},
+            {"type": "divider"},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "Questions? <mailto:b@x.test|billing>"}]},
+        ],
+        on_choice,
+    )
     text = "\n".join(lines)
     assert "ACME CORP" in text
     assert "Balance: $1,730.00 & rising" in text
@@ -40,17 +43,31 @@ def test_sections_fields_context_headers_and_dividers_read_as_plain_text() -> No
 
 def test_every_button_and_select_option_gets_its_own_number() -> None:
     chosen, on_choice = numbering()
-    select = {"type": "static_select", "action_id": "switch", "placeholder": plain("Switch account"),
-              "options": [{"text": plain("Acme Corp"), "value": "acme"}, {"text": plain("Acme Labs"), "value": "labs"}],
-              "initial_option": {"text": plain("Acme Corp"), "value": "acme"}}
-    lines = render_blocks([
-        {"type": "actions", "block_id": "b1", "elements": [
-            {"type": "button", "text": plain("Pay"), "action_id": "pay", "value": "1", "style": "primary"},
-            select,
-        ]},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "Card"},
-         "accessory": {"type": "button", "text": plain("Remove"), "action_id": "rm", "style": "danger"}},
-    ], on_choice)
+    select = {
+        "type": "static_select",
+        "action_id": "switch",
+        "placeholder": plain("Switch account"),
+        "options": [{"text": plain("Acme Corp"), "value": "acme"}, {"text": plain("Acme Labs"), "value": "labs"}],
+        "initial_option": {"text": plain("Acme Corp"), "value": "acme"},
+    }
+    lines = render_blocks(
+        [
+            {
+                "type": "actions",
+                "block_id": "b1",
+                "elements": [
+                    {"type": "button", "text": plain("Pay"), "action_id": "pay", "value": "1", "style": "primary"},
+                    select,
+                ],
+            },
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "Card"},
+                "accessory": {"type": "button", "text": plain("Remove"), "action_id": "rm", "style": "danger"},
+            },
+        ],
+        on_choice,
+    )
     text = "\n".join(lines)
     assert "[1] Pay (primary)" in text
     assert "[2] Acme Corp (selected)" in text
@@ -69,15 +86,32 @@ def test_a_modal_shows_its_inputs_and_offers_submit_and_close() -> None:
         footer.append(kind)
         return 10 + len(footer)
 
-    view = {"type": "modal", "title": plain("Confirm payment"), "submit": plain("Pay $480.00"),
-            "close": plain("Cancel"), "blocks": [
-                {"type": "input", "block_id": "m", "label": plain("Pay with"), "element": {
-                    "type": "static_select", "action_id": "pick",
+    view = {
+        "type": "modal",
+        "title": plain("Confirm payment"),
+        "submit": plain("Pay $480.00"),
+        "close": plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "m",
+                "label": plain("Pay with"),
+                "element": {
+                    "type": "static_select",
+                    "action_id": "pick",
                     "options": [{"text": plain("Visa •••• 4242"), "value": "pm_1"}],
-                    "initial_option": {"text": plain("Visa •••• 4242"), "value": "pm_1"}}},
-                {"type": "input", "block_id": "t", "optional": True, "label": plain("Message"),
-                 "element": {"type": "plain_text_input", "action_id": "msg"}},
-            ]}
+                    "initial_option": {"text": plain("Visa •••• 4242"), "value": "pm_1"},
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "t",
+                "optional": True,
+                "label": plain("Message"),
+                "element": {"type": "plain_text_input", "action_id": "msg"},
+            },
+        ],
+    }
     lines = render_view(view, on_choice, submit=submit)
     text = "\n".join(lines)
     assert lines[0] == "Confirm payment"

@@ -62,8 +62,7 @@ def test_people_are_found_by_id_and_by_email_from_the_directory(workspace: Works
     assert missing.value.response["error"] == "users_not_found"
 
 
-def test_a_dm_is_drawn_marked_as_a_dm_to_its_recipient(workspace: Workspace, client: WebClient,
-                                                       screen: Screen) -> None:
+def test_a_dm_is_drawn_marked_as_a_dm_to_its_recipient(workspace: Workspace, client: WebClient, screen: Screen) -> None:
     bob = workspace.add_person("bob@globex.test", "Bob Stone")
 
     channel = client.conversations_open(users=bob.id)["channel"]["id"]
@@ -74,8 +73,7 @@ def test_a_dm_is_drawn_marked_as_a_dm_to_its_recipient(workspace: Workspace, cli
     assert "INV-3001 is overdue" in screen.text
 
 
-def test_ephemeral_replies_are_marked_and_can_replace_the_message_clicked(workspace: Workspace,
-                                                                        screen: Screen) -> None:
+def test_ephemeral_replies_are_marked_and_can_replace_the_message_clicked(workspace: Workspace, screen: Screen) -> None:
     ann = workspace.add_person("ann@acme.test", "Ann Lee")
     workspace.display.viewer = ann.id
     url = workspace.response_url(ann.id, "D" + ann.id)
@@ -91,8 +89,9 @@ def test_ephemeral_replies_are_marked_and_can_replace_the_message_clicked(worksp
     assert choice_surface.content["blocks"] == section("after")
 
 
-def test_modals_open_with_a_trigger_and_update_in_place(workspace: Workspace, client: WebClient,
-                                                       screen: Screen) -> None:
+def test_modals_open_with_a_trigger_and_update_in_place(
+    workspace: Workspace, client: WebClient, screen: Screen
+) -> None:
     ann = workspace.add_person("ann@acme.test", "Ann Lee")
     workspace.display.viewer = ann.id
     modal = {"type": "modal", "title": {"type": "plain_text", "text": "Pay"}, "blocks": section("One moment")}
@@ -106,8 +105,9 @@ def test_modals_open_with_a_trigger_and_update_in_place(workspace: Workspace, cl
         client.views_open(trigger_id="made-up", view=modal)
 
 
-def test_the_app_home_is_drawn_when_opened_and_otherwise_only_noted(workspace: Workspace, client: WebClient,
-                                                                    screen: Screen) -> None:
+def test_the_app_home_is_drawn_when_opened_and_otherwise_only_noted(
+    workspace: Workspace, client: WebClient, screen: Screen
+) -> None:
     ann = workspace.add_person("ann@acme.test", "Ann Lee")
     home = {"type": "home", "blocks": section("Balance $315.00")}
 

@@ -35,8 +35,11 @@ def autopay_on(world: World) -> bool:
 
 
 def dms_to(world: World, user: str) -> list[str]:
-    return [json.dumps(c.json_args, ensure_ascii=False) for c in world.slack.calls("chat.postMessage")
-            if c.json_args.get("channel") == f"D{user}"]
+    return [
+        json.dumps(c.json_args, ensure_ascii=False)
+        for c in world.slack.calls("chat.postMessage")
+        if c.json_args.get("channel") == f"D{user}"
+    ]
 
 
 def test_billing_autopay_shows_that_it_is_off_with_a_button_to_turn_it_on(world: World) -> None:
@@ -287,8 +290,12 @@ def test_an_autopay_charge_confirmed_on_session_settles_once_whether_the_webhook
 ) -> None:
     link, settled = autopay_charge_confirmed_with_the_bank(world)
     payload = json.dumps(world.proxy.event("payment_intent.succeeded", settled)).encode()
-    assert world.bot.http.post("/stripe/webhook", content=payload,
-                               headers=stripe_signed_headers(WEBHOOK_SECRET, payload)).status_code == 200
+    assert (
+        world.bot.http.post(
+            "/stripe/webhook", content=payload, headers=stripe_signed_headers(WEBHOOK_SECRET, payload)
+        ).status_code
+        == 200
+    )
     assert "is complete" in world.bot.http.post(link, follow_redirects=True).text
     assert world.bot.services.payments is not None
     world.bot.services.payments.reconcile()

@@ -29,16 +29,30 @@ def next_ts() -> str:
 
 def dm(text: str, user: str = ANN, *, thread_ts: str | None = None, **extra: Any) -> dict[str, Any]:
     """A ``message`` event typed in the app's DM (``message.im``)."""
-    event = {"type": "message", "channel": f"D{user}", "channel_type": "im", "user": user, "text": text,
-             "ts": next_ts(), "team": "T111", **extra}
+    event = {
+        "type": "message",
+        "channel": f"D{user}",
+        "channel_type": "im",
+        "user": user,
+        "text": text,
+        "ts": next_ts(),
+        "team": "T111",
+        **extra,
+    }
     if thread_ts is not None:
         event["thread_ts"] = thread_ts
     return event
 
 
 def mention(text: str, user: str = ANN, channel: str = "C0PUBLIC") -> dict[str, Any]:
-    return {"type": "app_mention", "channel": channel, "user": user, "text": f"<@UBOT> {text}", "ts": next_ts(),
-            "team": "T111"}
+    return {
+        "type": "app_mention",
+        "channel": channel,
+        "user": user,
+        "text": f"<@UBOT> {text}",
+        "ts": next_ts(),
+        "team": "T111",
+    }
 
 
 def said(world: World, event: dict[str, Any], method: str = "chat.postMessage") -> RecordedCall:
@@ -105,8 +119,9 @@ def test_paying_an_invoice_starts_from_a_typed_message_and_charges_only_after_th
     [pay] = buttons(offer, "pay_open")
     assert json.loads(pay["value"]) == {"account": "acme", "invoice": "INV-1"}
     assert world.stripe.intents() == []  # nothing moves on text alone
-    world.bot.click(button_action("pay_open", pay["value"]), channel_id=ANN_DM,
-                    message=(offer.response or {}).get("message"))
+    world.bot.click(
+        button_action("pay_open", pay["value"]), channel_id=ANN_DM, message=(offer.response or {}).get("message")
+    )
     view = world.bot.last_view(where=lambda v: v.get("callback_id") == "pay_modal")
     world.bot.submit(view, method=world.acme_card)
     world.bot.last_view(where=lambda v: v.get("title", {}).get("text") == "Payment received")
@@ -208,8 +223,12 @@ def test_a_retried_event_is_answered_once(world: World) -> None:
 
 
 def test_a_new_assistant_thread_is_greeted_with_prompts_that_fit_the_persons_state(world: World) -> None:
-    thread = {"user_id": ANN, "channel_id": ANN_DM, "thread_ts": "1700000001.000200",
-              "context": {"channel_id": "C0PUBLIC", "team_id": "T111"}}
+    thread = {
+        "user_id": ANN,
+        "channel_id": ANN_DM,
+        "thread_ts": "1700000001.000200",
+        "context": {"channel_id": "C0PUBLIC", "team_id": "T111"},
+    }
     world.bot.event({"type": "assistant_thread_started", "assistant_thread": thread, "event_ts": next_ts()})
     [greeting] = world.bot.wait_calls("chat.postMessage")
     assert greeting.json_args["channel"] == ANN_DM and greeting.json_args["thread_ts"] == "1700000001.000200"

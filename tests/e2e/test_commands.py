@@ -186,9 +186,7 @@ def test_a_partial_amount_is_refused_with_an_offer_to_contact_support(world: Wor
     reply = world.bot.replies(url)[0]
     text = json.dumps(reply)
     assert "whole invoice or the full open balance" in text
-    support = [
-        e for b in reply["blocks"] for e in b.get("elements", []) if e.get("action_id") == "support_open"
-    ]
+    support = [e for b in reply["blocks"] for e in b.get("elements", []) if e.get("action_id") == "support_open"]
     assert support and json.loads(support[0]["value"])["topic"] == "partial_payment"
     assert world.stripe.intents() == []
 

@@ -69,7 +69,9 @@ def test_removing_or_defaulting_another_customers_card_changes_nothing(world: Wo
 
 def test_switching_to_an_account_that_is_not_mine_changes_nothing(world: World) -> None:
     action = {
-        "type": "static_select", "action_id": "switch_account", "block_id": "switch_account",
+        "type": "static_select",
+        "action_id": "switch_account",
+        "block_id": "switch_account",
         "selected_option": {"text": {"type": "plain_text", "text": "Initech"}, "value": "initech"},
         "action_ts": "1.2",
     }

@@ -51,9 +51,7 @@ def test_a_card_detached_in_stripe_without_a_webhook_leaves_billing_methods(worl
     assert "4444" not in text and "Visa •••• 4242" in text
 
 
-def test_the_pay_picker_shows_a_card_attached_in_stripe_once_its_copy_is_a_minute_old(
-    world: World, later: Any
-) -> None:
+def test_the_pay_picker_shows_a_card_attached_in_stripe_once_its_copy_is_a_minute_old(world: World, later: Any) -> None:
     assert "4444" not in _picker(world)
     world.stripe.card(world.acme_customer, MASTERCARD)
     later(61)

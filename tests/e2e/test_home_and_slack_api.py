@@ -31,7 +31,9 @@ def test_the_home_tab_of_someone_who_is_not_a_contact_only_names_support(world: 
 
 def test_switching_account_from_the_home_tab_republishes_it(world: World) -> None:
     action = {
-        "type": "static_select", "action_id": "switch_account", "block_id": "home_switch",
+        "type": "static_select",
+        "action_id": "switch_account",
+        "block_id": "home_switch",
         "selected_option": {"text": {"type": "plain_text", "text": "Globex"}, "value": "globex"},
         "action_ts": "1.2",
     }
@@ -77,8 +79,10 @@ def test_a_429_on_the_response_url_is_retried_too(world: World) -> None:
 
 
 def test_no_reply_is_ever_posted_in_channel(world: World) -> None:
-    urls = [world.bot.command(text)[1]
-            for text in ("", "help", "pay", "methods", "history", "accounts", "balance", "invoices", "pay 5")]
+    urls = [
+        world.bot.command(text)[1]
+        for text in ("", "help", "pay", "methods", "history", "accounts", "balance", "invoices", "pay 5")
+    ]
     shown = [world.bot.replies(url)[0] for url in urls]  # in the ack body or through the response_url
     assert all(reply["response_type"] == "ephemeral" for reply in shown)
     assert all(json.loads(c.body)["response_type"] == "ephemeral" for c in world.slack.calls("response_url"))

@@ -52,8 +52,8 @@ def test_non_utf8_bytes_are_401_unsigned_and_400_signed(world: World) -> None:
 def test_signed_but_malformed_payloads_are_400(world: World) -> None:
     bad = [
         b"payload=" + urllib.parse.quote(json.dumps({"type": "block_actions", "actions": {}})).encode(),
-        b"payload=" + urllib.parse.quote(json.dumps({"type": "block_actions", "user": {"id": "W1"},
-                                                     "actions": {}})).encode(),
+        b"payload="
+        + urllib.parse.quote(json.dumps({"type": "block_actions", "user": {"id": "W1"}, "actions": {}})).encode(),
         json.dumps({"type": "event_callback", "event": "x"}).encode(),
         b"payload=not-json",
         b"payload=" + urllib.parse.quote("[1,2]").encode(),
@@ -83,8 +83,16 @@ def test_url_verification_echoes_the_challenge(world: World) -> None:
 
 
 def test_other_events_are_acknowledged(world: World) -> None:
-    body = json.dumps({"type": "event_callback", "team_id": "T111", "api_app_id": "A111", "event_id": "Ev1",
-                       "event_time": 1, "event": {"type": "member_joined_channel", "user": "W111"}}).encode()
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T111",
+            "api_app_id": "A111",
+            "event_id": "Ev1",
+            "event_time": 1,
+            "event": {"type": "member_joined_channel", "user": "W111"},
+        }
+    ).encode()
     assert world.bot.post(body).status_code == 200
 
 

@@ -52,10 +52,19 @@ def test_add_card_gives_the_hosted_link_and_a_dm_once_the_webhook_arrives(world:
     session_id = link["url"].rsplit("/", 1)[-1]
     world.stripe.card(world.acme_customer, "5555555555554444")
     event = {
-        "id": f"evt_{uuid.uuid4().hex[:12]}", "object": "event", "type": "checkout.session.completed",
+        "id": f"evt_{uuid.uuid4().hex[:12]}",
+        "object": "event",
+        "type": "checkout.session.completed",
         "created": int(time.time()),
-        "data": {"object": {"id": session_id, "object": "checkout.session", "mode": "setup",
-                            "customer": world.acme_customer, "status": "complete"}},
+        "data": {
+            "object": {
+                "id": session_id,
+                "object": "checkout.session",
+                "mode": "setup",
+                "customer": world.acme_customer,
+                "status": "complete",
+            }
+        },
     }
     payload = json.dumps(event).encode()
     headers = stripe_signed_headers(WEBHOOK_SECRET, payload)
@@ -91,7 +100,8 @@ def test_the_hosted_add_card_page_lives_an_hour_and_its_expiry_closes_the_card_s
     post_event(world, world.proxy.event("checkout.session.expired", {**session, "status": "expired"}))
     with world.bot.db.read() as db:
         assert db.scalar(select(CardSetupRecord.status).where(CardSetupRecord.checkout_session_id == session_id)) == (
-            "expired")
+            "expired"
+        )
     # A completion arriving after that changes nothing and tells no one.
     post_event(world, world.proxy.event("checkout.session.completed", {**session, "status": "complete"}))
     assert world.slack.calls("chat.postMessage") == []

@@ -17,9 +17,15 @@ from tests.support.slack_api import SlackAPI
 
 def oauth_access(args: dict[str, Any]) -> dict[str, Any]:
     return {
-        "ok": True, "app_id": "A111", "access_token": "xoxb-installed-T111", "token_type": "bot",
-        "scope": "commands,chat:write,users:read,users:read.email,im:write", "bot_user_id": "UBOT",
-        "team": {"id": "T111", "name": "Acme"}, "enterprise": None, "is_enterprise_install": False,
+        "ok": True,
+        "app_id": "A111",
+        "access_token": "xoxb-installed-T111",
+        "token_type": "bot",
+        "scope": "commands,chat:write,users:read,users:read.email,im:write",
+        "bot_user_id": "UBOT",
+        "team": {"id": "T111", "name": "Acme"},
+        "enterprise": None,
+        "is_enterprise_install": False,
         "authed_user": {"id": ANN},
     }
 
@@ -33,8 +39,15 @@ def oauth_bot(tmp_path: Path) -> Iterator[tuple[BotServer, SlackAPI]]:
         slack.add_user(ANN, "ann@acme.test", "Ann Lee")
         slack.set_handler("oauth.v2.access", oauth_access)
         # E-mail code verification (the OAuth default) has its own tests; here Slack's e-mail is taken.
-        bot = BotServer(slack, "http://127.0.0.1:9", url, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="shh",
-                        IDENTITY_VERIFICATION="slack_email", SLACK_EMAIL_TRUSTED_TEAMS="T111")
+        bot = BotServer(
+            slack,
+            "http://127.0.0.1:9",
+            url,
+            SLACK_CLIENT_ID="111.222",
+            SLACK_CLIENT_SECRET="shh",
+            IDENTITY_VERIFICATION="slack_email",
+            SLACK_EMAIL_TRUSTED_TEAMS="T111",
+        )
         bot.start()
         bot.services.importer.run(SAMPLE)
         try:
@@ -58,8 +71,11 @@ def test_install_stores_the_workspace_and_its_token_serves_requests(oauth_bot: t
     cookie = install.headers["set-cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie
     # The cookie is Secure (https only); a browser on the real https URL sends it back like this.
-    done = bot.http.get("/slack/oauth_redirect", params={"code": "the-code", "state": state.group(1)},
-                        headers={"Cookie": cookie.split(";")[0]})
+    done = bot.http.get(
+        "/slack/oauth_redirect",
+        params={"code": "the-code", "state": state.group(1)},
+        headers={"Cookie": cookie.split(";")[0]},
+    )
     assert done.status_code == 200, done.text
     assert slack.last("oauth.v2.access").args.get("code") == "the-code"
 

@@ -33,8 +33,13 @@ def receiver() -> Iterator[EventReceiver]:
 
 
 def env_for(url: str, slack: SlackAPI, localstripe: LocalStripe, receiver: EventReceiver) -> dict[str, str]:
-    return serve_env(url, slack.base_url, localstripe.base_url,
-                     OUTBOUND_WEBHOOK_URL=receiver.url("/erp/hooks"), OUTBOUND_WEBHOOK_SECRET=SECRET)
+    return serve_env(
+        url,
+        slack.base_url,
+        localstripe.base_url,
+        OUTBOUND_WEBHOOK_URL=receiver.url("/erp/hooks"),
+        OUTBOUND_WEBHOOK_SECRET=SECRET,
+    )
 
 
 def statuses(url: str) -> list[str]:

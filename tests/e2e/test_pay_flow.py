@@ -207,8 +207,9 @@ def test_a_payment_settled_later_by_the_webhook_is_told_by_dm_and_refreshes_home
     assert isinstance(event["data"]["object"]["latest_charge"], str)
     payload = json.dumps(event).encode()
     world.slack.clear()
-    answer = world.bot.http.post("/stripe/webhook", content=payload,
-                                 headers=stripe_signed_headers(WEBHOOK_SECRET, payload))
+    answer = world.bot.http.post(
+        "/stripe/webhook", content=payload, headers=stripe_signed_headers(WEBHOOK_SECRET, payload)
+    )
     assert answer.status_code == 200
     # The "confirm with your bank" DM of the first attempt may land after the clear(): wait for ours.
     [receipt] = world.bot.wait_calls(

@@ -69,8 +69,14 @@ class Replicas:
 
     def refused_starts(self) -> int:
         with self.db.read() as session:
-            return int(session.scalar(select(func.count()).select_from(AuditEventRecord).where(
-                AuditEventRecord.action == "payment.start", AuditEventRecord.outcome == "refused")) or 0)
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(AuditEventRecord)
+                    .where(AuditEventRecord.action == "payment.start", AuditEventRecord.outcome == "refused")
+                )
+                or 0
+            )
 
     def charges(self) -> list[tuple[int, str]]:
         return [(pi["amount"], pi["status"]) for pi in self.stripe.intents()]
@@ -86,8 +92,9 @@ def database_url_for_two(tmp_path: Path, postgres_server_url: str | None) -> str
     return postgres_server_url or f"sqlite:///{tmp_path / 'replicas.db'}"
 
 
-def start_replicas(tmp_path: Path, url: str, slack: SlackAPI, localstripe: LocalStripe, *,
-                   scheduler: bool) -> Iterator[Replicas]:
+def start_replicas(
+    tmp_path: Path, url: str, slack: SlackAPI, localstripe: LocalStripe, *, scheduler: bool
+) -> Iterator[Replicas]:
     card = prepare_sample_database(url, localstripe)
     slack.clear()
     db = Database(url)
@@ -97,8 +104,17 @@ def start_replicas(tmp_path: Path, url: str, slack: SlackAPI, localstripe: Local
         try:
             started.append(start_serve(env, tmp_path, name="a", scheduler=scheduler))
             started.append(start_serve(env, tmp_path, name="b", scheduler=scheduler))
-            yield Replicas(*started, db=db, url=url, card=card, slack=slack, stripe=StripeHelper(localstripe),
-                           faults=faults, env=env, cwd=tmp_path)
+            yield Replicas(
+                *started,
+                db=db,
+                url=url,
+                card=card,
+                slack=slack,
+                stripe=StripeHelper(localstripe),
+                faults=faults,
+                env=env,
+                cwd=tmp_path,
+            )
         finally:
             faults.release()
             for process in started:
@@ -107,15 +123,17 @@ def start_replicas(tmp_path: Path, url: str, slack: SlackAPI, localstripe: Local
 
 
 @pytest.fixture
-def replicas(tmp_path: Path, database_url_for_two: str, slack: SlackAPI,
-             localstripe_server: LocalStripe) -> Iterator[Replicas]:
+def replicas(
+    tmp_path: Path, database_url_for_two: str, slack: SlackAPI, localstripe_server: LocalStripe
+) -> Iterator[Replicas]:
     """Two ``serve`` processes without the scheduler (the tests drive every job themselves)."""
     yield from start_replicas(tmp_path, database_url_for_two, slack, localstripe_server, scheduler=False)
 
 
 @pytest.fixture
-def scheduling_replicas(tmp_path: Path, database_url_for_two: str, slack: SlackAPI,
-                        localstripe_server: LocalStripe) -> Iterator[Replicas]:
+def scheduling_replicas(
+    tmp_path: Path, database_url_for_two: str, slack: SlackAPI, localstripe_server: LocalStripe
+) -> Iterator[Replicas]:
     """Two ``serve`` processes, each with its scheduler."""
     yield from start_replicas(tmp_path, database_url_for_two, slack, localstripe_server, scheduler=True)
 
@@ -147,8 +165,9 @@ def test_the_same_pay_click_sent_to_both_processes_charges_once_and_says_so_once
 
     assert [a.status_code for a in answers] == [200, 200]
     wait_until(lambda: replicas.said("chat.postMessage", "Payment received"), 20, "the receipt DM")
-    wait_until(lambda: all(status != "pending" for status, _ in replicas.payments()), 20,
-               "every payment started to be settled")
+    wait_until(
+        lambda: all(status != "pending" for status, _ in replicas.payments()), 20, "every payment started to be settled"
+    )
     assert replicas.payments() == [("succeeded", 125000)]
     assert replicas.charges() == [(125000, "succeeded")]
     # The other process found the invoice claimed (or paid) and refused to start a second payment.
@@ -195,11 +214,11 @@ def test_a_process_killed_mid_payment_leaves_one_charge_or_none_and_reconcile_se
         # guessed (within the window reconcile would replay its create with the same key instead:
         # tests/integration/payments/test_unknown_outcome.py)
         with replicas.db.transaction() as session:
-            session.execute(update(PaymentRecord).values(
-                submitted_at=SystemClock().now() - timedelta(hours=25)))
+            session.execute(update(PaymentRecord).values(submitted_at=SystemClock().now() - timedelta(hours=25)))
     for _ in range(2):  # the CLI of the scheduler's job; the second run finds nothing left to do
-        reconcile = bot_command(replicas.env | {"STRIPE_API_BASE": replicas.stripe.server.base_url}, replicas.cwd,
-                                "payments", "reconcile")
+        reconcile = bot_command(
+            replicas.env | {"STRIPE_API_BASE": replicas.stripe.server.base_url}, replicas.cwd, "payments", "reconcile"
+        )
         assert reconcile.returncode == 0, reconcile.stderr
 
     if stripe_charged:

@@ -11,8 +11,12 @@ from tests.support.sample_accounts import SAMPLE, account, invoice
 
 
 def buttons(reply: dict[str, Any], text: str) -> list[dict[str, Any]]:
-    return [e for b in reply.get("blocks", []) for e in b.get("elements", [])
-            if e.get("type") == "button" and e["text"]["text"] == text]
+    return [
+        e
+        for b in reply.get("blocks", [])
+        for e in b.get("elements", [])
+        if e.get("type") == "button" and e["text"]["text"] == text
+    ]
 
 
 def test_previous_on_a_history_page_shows_the_page_before(world: World) -> None:
@@ -37,8 +41,9 @@ def test_more_cards_reaches_the_cards_past_the_twentieth(world: World) -> None:
 
 
 def test_a_zero_balance_opens_no_pay_modal(world: World) -> None:
-    zero = account("zero", "Zero Ltd", "usd", [("ann@acme.test", "Ann Lee")],
-                   [invoice("Z-1", "2026-11-01", "2026-12-01", 0)])
+    zero = account(
+        "zero", "Zero Ltd", "usd", [("ann@acme.test", "Ann Lee")], [invoice("Z-1", "2026-11-01", "2026-12-01", 0)]
+    )
     world.bot.services.importer.run({"accounts": [*SAMPLE["accounts"], zero]})
     world.bot.services.accounts.switch(ANN_ACTOR, "zero")
     _, url = world.bot.command("invoices")

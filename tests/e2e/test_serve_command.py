@@ -41,15 +41,22 @@ def serving(tmp_path: Path, api: SlackAPI, *options: str) -> Iterator[tuple[subp
     env = environment(tmp_path, api, SLACK_BOT_TOKEN="xoxb-serve", SLACK_SIGNING_SECRET=SECRET)
     subprocess.run([*BOT, "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True)
     port = free_port()
-    process = subprocess.Popen([*BOT, "serve", "--port", str(port), "--no-scheduler", *options], env=env,
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [*BOT, "serve", "--port", str(port), "--no-scheduler", *options],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+
             def healthy() -> bool:
                 try:
                     return http.get("/healthz").status_code == 200
                 except httpx.TransportError:
                     return process.poll() is not None
+
             wait_until(healthy, 30, "the server")
             assert process.poll() is None, process.stdout.read() if process.stdout else ""
             yield process, http
@@ -90,8 +97,11 @@ def _children(pid: int) -> list[int]:
 
 def _workers(pid: int) -> list[int]:
     """uvicorn's worker processes under ``serve`` (multiprocessing also starts a resource tracker)."""
-    return [child for child in _children(pid)
-            if "resource_tracker" not in (Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"))]
+    return [
+        child
+        for child in _children(pid)
+        if "resource_tracker" not in (Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"))
+    ]
 
 
 def test_serve_with_two_workers_answers_from_two_processes_and_replaces_one_that_dies(
@@ -103,8 +113,9 @@ def test_serve_with_two_workers_answers_from_two_processes_and_replaces_one_that
             ask_for_help(http, api)
         victim = _workers(process.pid)[0]
         os.kill(victim, signal.SIGKILL)
-        wait_until(lambda: victim not in _workers(process.pid) and len(_workers(process.pid)) == 2, 30,
-                   "a replacement worker")
+        wait_until(
+            lambda: victim not in _workers(process.pid) and len(_workers(process.pid)) == 2, 30, "a replacement worker"
+        )
         wait_until(lambda: http.get("/healthz").status_code == 200, 20, "the server after a worker died")
         ask_for_help(http, api)
 
@@ -112,8 +123,9 @@ def test_serve_with_two_workers_answers_from_two_processes_and_replaces_one_that
 def test_serve_without_the_signing_secret_exits_naming_it(tmp_path: Path, api: SlackAPI) -> None:
     env = environment(tmp_path, api, SLACK_BOT_TOKEN="xoxb-serve")
     started = time.monotonic()
-    result = subprocess.run([*BOT, "serve", "--port", str(free_port())], env=env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [*BOT, "serve", "--port", str(free_port())], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode != 0 and time.monotonic() - started < 30
     assert "SLACK_SIGNING_SECRET" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 

@@ -40,8 +40,16 @@ class SocketServer:
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1,
-                                      "connection_info": {"app_id": "A111"}, "debug_info": {"host": "stand-in"}}))
+        await ws.send_str(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "num_connections": 1,
+                    "connection_info": {"app_id": "A111"},
+                    "debug_info": {"host": "stand-in"},
+                }
+            )
+        )
         await ws.send_str(json.dumps(self.envelope))
         async for message in ws:
             if message.type == WSMsgType.TEXT:
@@ -82,16 +90,32 @@ def test_socket_mode_connects_acks_a_command_and_answers_it(slack: SlackAPI, tmp
     Database(url).upgrade()
     response_url = slack.response_url
     envelope = {
-        "envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
-        "payload": {"token": "x", "team_id": "T111", "team_domain": "acme", "channel_id": "C111",
-                    "channel_name": "general", "user_id": ANN, "user_name": "ann", "command": "/billing",
-                    "text": "balance", "api_app_id": "A111", "is_enterprise_install": "false",
-                    "response_url": response_url, "trigger_id": "1.2.3"},
+        "envelope_id": "env-1",
+        "type": "slash_commands",
+        "accepts_response_payload": True,
+        "payload": {
+            "token": "x",
+            "team_id": "T111",
+            "team_domain": "acme",
+            "channel_id": "C111",
+            "channel_name": "general",
+            "user_id": ANN,
+            "user_name": "ann",
+            "command": "/billing",
+            "text": "balance",
+            "api_app_id": "A111",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+        },
     }
     server = SocketServer(envelope).start()
     slack.set_handler("apps.connections.open", lambda args: {"ok": True, "url": server.url})
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-socket", SLACK_APP_TOKEN="xapp-socket",
+        _env_file=None,
+        DATABASE_URL=url,
+        SLACK_BOT_TOKEN="xoxb-socket",
+        SLACK_APP_TOKEN="xapp-socket",
         SLACK_API_URL=slack.base_url,
     )
     runtime = build_runtime(settings, socket_mode=True)

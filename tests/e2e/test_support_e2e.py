@@ -95,8 +95,9 @@ def preselected(view: dict[str, Any], block_id: str) -> str | None:
     return option["value"] if option else None
 
 
-def submit(world: World, view: dict[str, Any], message: str, *, topic: str | None = None,
-           invoice: str | None = None) -> Any:
+def submit(
+    world: World, view: dict[str, Any], message: str, *, topic: str | None = None, invoice: str | None = None
+) -> Any:
     """Submit the modal as Slack would: what the person chose, else what the modal preselected."""
     values = {
         "support_topic": {"support_topic_select": select_input_value(topic or preselected(view, "support_topic"))},
@@ -105,8 +106,9 @@ def submit(world: World, view: dict[str, Any], message: str, *, topic: str | Non
         },
         "support_message": {"support_message_input": text_input_value(message)},
     }
-    payload = view_submission_payload(MODAL, values, str(view["private_metadata"]), user_id=ANN,
-                                      view_id=str(view["id"]))
+    payload = view_submission_payload(
+        MODAL, values, str(view["private_metadata"]), user_id=ANN, view_id=str(view["id"])
+    )
     response = world.bot.post(interaction_body(payload))
     assert response.status_code == 200
     return response
@@ -148,8 +150,9 @@ def text_of(mail: EmailMessage, subtype: str = "plain") -> str:
     return str(part.get_content()).replace("\r\n", "\n")
 
 
-def assert_mail(mail: EmailMessage, reference: str, topic: str, message: str,
-                invoice: tuple[str, str] | None = None) -> str:
+def assert_mail(
+    mail: EmailMessage, reference: str, topic: str, message: str, invoice: tuple[str, str] | None = None
+) -> str:
     """Headers and body support relies on; returns the plain-text body."""
     assert mail["To"] == SUPPORT_EMAIL
     assert mail["From"] == SMTP_FROM
@@ -184,11 +187,18 @@ def test_the_overviews_button_opens_the_modal_and_the_request_reaches_support_by
     view = open_modal(desk, support_button(overview["blocks"]))
     assert json.loads(view["private_metadata"]) == {"account": "acme"}
     assert preselected(view, "support_invoice") == "-"  # no particular invoice yet
-    assert submit(desk, view, "Who do I talk to about our PO number?", topic="invoice_question",
-                  invoice="INV-1").text == ""
+    assert (
+        submit(desk, view, "Who do I talk to about our PO number?", topic="invoice_question", invoice="INV-1").text
+        == ""
+    )
     reference = reference_in_dm(desk)
-    assert_mail(mail_for(smtp, reference), reference, "Question about an invoice",
-                "Who do I talk to about our PO number?", invoice=("INV-1", "$1,250.00"))
+    assert_mail(
+        mail_for(smtp, reference),
+        reference,
+        "Question about an invoice",
+        "Who do I talk to about our PO number?",
+        invoice=("INV-1", "$1,250.00"),
+    )
 
 
 def test_a_declined_payments_button_preselects_the_invoice_and_support_sees_the_attempt(
@@ -207,8 +217,13 @@ def test_a_declined_payments_button_preselects_the_invoice_and_support_sees_the_
     assert preselected(view, "support_topic") == "invoice_question"
     submit(desk, view, "My card was declined but it has funds.")
     reference = reference_in_dm(desk)
-    body = assert_mail(mail_for(smtp, reference), reference, "Question about an invoice",
-                       "My card was declined but it has funds.", invoice=("INV-2", "$500.50"))
+    body = assert_mail(
+        mail_for(smtp, reference),
+        reference,
+        "Question about an invoice",
+        "My card was declined but it has funds.",
+        invoice=("INV-2", "$500.50"),
+    )
     attempts = body.split("Recent payment attempts\n", 1)[1]
     assert "$500.50 with visa ending 0341 for INV-2: failed" in attempts
 
@@ -227,18 +242,27 @@ def test_a_refused_partial_amount_offers_support_with_the_payment_plan_topic(des
 def test_a_reminder_dms_support_button_opens_the_modal_for_its_invoice(desk: World, smtp: SmtpSink) -> None:
     # 10:00 in New York, Ann's Slack time zone: inside the reminders' working hours.
     desk.bot.services.reminders.run_sweep(datetime(2026, 11, 25, 15, 0, tzinfo=UTC))
-    reminders = [c for c in posts_to(desk, ANN_DM)
-                 if json.loads(support_button(c.json_args["blocks"])["value"])["invoice"] == "INV-2"]
+    reminders = [
+        c
+        for c in posts_to(desk, ANN_DM)
+        if json.loads(support_button(c.json_args["blocks"])["value"])["invoice"] == "INV-2"
+    ]
     assert reminders, "no reminder DM about INV-2"
     dm = reminders[0]
-    view = open_modal(desk, support_button(dm.json_args["blocks"]), channel_id=ANN_DM,
-                      message=(dm.response or {})["message"])
+    view = open_modal(
+        desk, support_button(dm.json_args["blocks"]), channel_id=ANN_DM, message=(dm.response or {})["message"]
+    )
     assert preselected(view, "support_invoice") == "INV-2"
     assert preselected(view, "support_topic") == "invoice_question"
     submit(desk, view, "Is INV-2 the right amount?")
     reference = reference_in_dm(desk)
-    assert_mail(mail_for(smtp, reference), reference, "Question about an invoice", "Is INV-2 the right amount?",
-                invoice=("INV-2", "$500.50"))
+    assert_mail(
+        mail_for(smtp, reference),
+        reference,
+        "Question about an invoice",
+        "Is INV-2 the right amount?",
+        invoice=("INV-2", "$500.50"),
+    )
 
 
 def test_support_with_a_message_sends_it_at_once_and_tells_the_reference(desk: World, smtp: SmtpSink) -> None:
@@ -298,20 +322,28 @@ def test_a_request_made_while_the_mail_server_is_down_is_emailed_exactly_once_wh
     assert "with billing support" in json.dumps(said(desk, "support"))
 
 
-def test_staff_mark_it_resolved_in_the_support_channel_and_the_requester_gets_a_dm(
-    desk: World, smtp: SmtpSink
-) -> None:
+def test_staff_mark_it_resolved_in_the_support_channel_and_the_requester_gets_a_dm(desk: World, smtp: SmtpSink) -> None:
     reference = REFERENCE.search(json.dumps(said(desk, "support Please add bob@acme.test as a contact")))
     assert reference
     [post] = desk.bot.wait_calls("chat.postMessage", where=lambda c: c.json_args.get("channel") == STAFF_CHANNEL)
     assert reference.group(0) in post.json_args["text"]
-    [resolve] = [e for e in elements(post.json_args["blocks"])
-                 if e.get("type") == "button" and e["text"]["text"] == "Mark resolved"]
+    [resolve] = [
+        e
+        for e in elements(post.json_args["blocks"])
+        if e.get("type") == "button" and e["text"]["text"] == "Mark resolved"
+    ]
 
-    desk.bot.press(resolve["action_id"], resolve["value"], user=STAFF, channel_id=STAFF_CHANNEL,
-                   message=(post.response or {})["message"])
-    [dm] = desk.bot.wait_calls("chat.postMessage", where=lambda c: c.json_args.get("channel") == ANN_DM
-                               and "resolved" in c.json_args.get("text", ""))
+    desk.bot.press(
+        resolve["action_id"],
+        resolve["value"],
+        user=STAFF,
+        channel_id=STAFF_CHANNEL,
+        message=(post.response or {})["message"],
+    )
+    [dm] = desk.bot.wait_calls(
+        "chat.postMessage",
+        where=lambda c: c.json_args.get("channel") == ANN_DM and "resolved" in c.json_args.get("text", ""),
+    )
     assert reference.group(0) in dm.json_args["text"]
     [update] = desk.bot.wait_calls("chat.update", where=lambda c: c.json_args.get("channel") == STAFF_CHANNEL)
     assert "Resolved by <@W777>" in json.dumps(update.json_args["blocks"])

@@ -16,8 +16,9 @@ ACME = AccountView("acme", "Acme <Corp> & Co", "usd", Money(175050, "usd"), 2, d
 
 
 def invoice(number: str, amount: int, due: date, overdue: bool = False) -> InvoiceView:
-    return InvoiceView(number, "acme", date(2026, 10, 1), due, Money(amount, "usd"), Money(0, "usd"), "open",
-                       "", overdue)
+    return InvoiceView(
+        number, "acme", date(2026, 10, 1), due, Money(amount, "usd"), Money(0, "usd"), "open", "", overdue
+    )
 
 
 def test_user_text_is_escaped_in_mrkdwn() -> None:
@@ -36,20 +37,29 @@ def test_many_invoices_stay_under_the_block_limit() -> None:
 
 def test_the_pay_modal_confirms_the_exact_amount_within_the_title_limits() -> None:
     card = PaymentMethodView("pm_1", "visa", "4242", 12, 2031, True)
-    view = pay_modal(ACME, [invoice("INV-1", 99999999, date(2026, 12, 1))], Money(99999999, "usd"), [card],
-                     invoice="INV-1")
+    view = pay_modal(
+        ACME, [invoice("INV-1", 99999999, date(2026, 12, 1))], Money(99999999, "usd"), [card], invoice="INV-1"
+    )
     assert view["submit"]["text"] == "Pay $999,999.99"
     assert all(len(view[k]["text"]) <= 24 for k in ("title", "submit", "close"))
 
 
 def test_outcomes_read_as_a_person_expects() -> None:
-    base = dict(id=7, account_external_id="acme", amount=Money(125000, "usd"),
-                created_at=datetime(2026, 11, 25, tzinfo=UTC), invoice_numbers=("INV-1",),
-                card_brand="visa", card_last4="4242")
+    base = dict(
+        id=7,
+        account_external_id="acme",
+        amount=Money(125000, "usd"),
+        created_at=datetime(2026, 11, 25, tzinfo=UTC),
+        invoice_numbers=("INV-1",),
+        card_brand="visa",
+        card_last4="4242",
+    )
     ok = outcome_screen(PaymentView(status="succeeded", **base), "Acme")  # type: ignore[arg-type]
     assert "payment #7" in json.dumps(ok.blocks) and ok.title == "Payment received"
-    failed = outcome_screen(PaymentView(status="failed", failure_reason="Your card was declined.", **base),  # type: ignore[arg-type]
-                            "Acme")
+    failed = outcome_screen(
+        PaymentView(status="failed", failure_reason="Your card was declined.", **base),  # type: ignore[arg-type]
+        "Acme",
+    )
     assert "Try another card" in json.dumps(failed.blocks) and "support_open" in json.dumps(failed.blocks)
     pending = outcome_screen(PaymentView(status="pending", **base), "Acme")  # type: ignore[arg-type]
     assert "Nothing will be charged twice" in json.dumps(pending.blocks)

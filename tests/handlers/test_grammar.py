@@ -113,8 +113,17 @@ def test_text_that_is_no_amount_of_the_account_currency_reads_as_none(text: str,
 
 
 def _invoice(number: str, minor: int, paid: int = 0, currency: str = "usd") -> InvoiceView:
-    return InvoiceView(number, "acme", date(2026, 11, 1), date(2026, 12, 1), Money(minor, currency),
-                       Money(paid, currency), "open", "", False)
+    return InvoiceView(
+        number,
+        "acme",
+        date(2026, 11, 1),
+        date(2026, 12, 1),
+        Money(minor, currency),
+        Money(paid, currency),
+        "open",
+        "",
+        False,
+    )
 
 
 _OPEN = [_invoice("INV-1", 125000), _invoice("INV-2", 50050, paid=50), _invoice("INV-3", 9900)]

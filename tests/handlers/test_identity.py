@@ -50,8 +50,12 @@ def test_a_stranger_is_external_even_in_the_same_workspace() -> None:
 
 
 def test_a_grid_user_is_keyed_by_the_organization_and_the_workspace_they_used() -> None:
-    user = {"id": "W1", "team_id": "T1", "enterprise_user": {"enterprise_id": "E1"},
-            "profile": {"email": "ann@acme.test"}}
+    user = {
+        "id": "W1",
+        "team_id": "T1",
+        "enterprise_user": {"enterprise_id": "E1"},
+        "profile": {"email": "ann@acme.test"},
+    }
     actor = actor_from_slack_user(user, "T2", "W1", "E1")  # same organization, another of its workspaces
     assert actor is not None and not actor.external
     assert actor.principal == "slack:E1:T2:W1"

@@ -21,8 +21,18 @@ PDF = "https://billing.vendor.test/invoices/INV-1.pdf?sig=abc"
 
 
 def invoice(number: str, document_url: str | None = PDF) -> InvoiceView:
-    return InvoiceView(number, "acme", date(2026, 10, 1), date(2026, 12, 1), Money(100, "usd"), Money(0, "usd"),
-                       "open", "", False, document_url=document_url)
+    return InvoiceView(
+        number,
+        "acme",
+        date(2026, 10, 1),
+        date(2026, 12, 1),
+        Money(100, "usd"),
+        Money(0, "usd"),
+        "open",
+        "",
+        False,
+        document_url=document_url,
+    )
 
 
 def link_buttons(blocks: Any) -> list[dict[str, Any]]:
@@ -69,8 +79,9 @@ def test_the_app_home_and_the_pay_modal_link_the_document() -> None:
 
 def test_a_reminder_offers_the_document_beside_pay() -> None:
     line = ReminderLine("acme", "Acme Corp", "INV-1", Money(100, "usd"), date(2026, 12, 1), document_url=PDF)
-    message = ReminderMessage(step=0, recipient_name="Ann", lines=(line, replace(line, invoice_number="INV-2",
-                                                                                 document_url=None)))
+    message = ReminderMessage(
+        step=0, recipient_name="Ann", lines=(line, replace(line, invoice_number="INV-2", document_url=None))
+    )
     blocks = reminder_blocks(message)
     assert [b["url"] for b in link_buttons(blocks)] == [PDF]
     assert "View invoice" in json.dumps(blocks)

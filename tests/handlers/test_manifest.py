@@ -18,14 +18,27 @@ def test_the_manifest_declares_the_command_interactivity_home_event_and_scopes()
     assert command["command"] == "/billing" and command["url"].endswith("/slack/events")
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == [
-        "app_home_opened", "app_uninstalled", "tokens_revoked", "team_access_granted", "team_access_revoked",
-        "message.im", "app_mention", "assistant_thread_started", "assistant_thread_context_changed",
+        "app_home_opened",
+        "app_uninstalled",
+        "tokens_revoked",
+        "team_access_granted",
+        "team_access_revoked",
+        "message.im",
+        "app_mention",
+        "assistant_thread_started",
+        "assistant_thread_context_changed",
     ]
     assert manifest["settings"]["org_deploy_enabled"] is True  # Enterprise Grid org-wide installs
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
-        "commands", "chat:write", "users:read", "users:read.email", "im:write",
-        "im:history", "app_mentions:read", "assistant:write",
+        "commands",
+        "chat:write",
+        "users:read",
+        "users:read.email",
+        "im:write",
+        "im:history",
+        "app_mentions:read",
+        "assistant:write",
     }
     # Least privilege: customers' workspaces are not asked to read private channels.
     assert manifest["oauth_config"]["scopes"]["bot_optional"] == list(BOT_OPTIONAL_SCOPES) == ["groups:read"]

@@ -94,15 +94,31 @@ class Case:
     currency: str
 
     def account(self, invoices: int = 3) -> AccountView:
-        return AccountView(self.account_id, self.name, self.currency, Money(self.amount * invoices, self.currency),
-                           invoices, date(2026, 12, 1), invoices // 2)
+        return AccountView(
+            self.account_id,
+            self.name,
+            self.currency,
+            Money(self.amount * invoices, self.currency),
+            invoices,
+            date(2026, 12, 1),
+            invoices // 2,
+        )
 
     def invoices(self, count: int) -> list[InvoiceView]:
         return [
-            InvoiceView(_number(self.account_id, n), self.account_id, date(2026, 10, 1), date(2026, 12, 1),
-                        Money(self.amount, self.currency), Money(0, self.currency), "open",
-                        self.name if n % 2 else "", n % 3 == 0, payment_in_progress=n % 7 == 6,
-                        document_url=LONG_URL if n % 2 == 0 else None)
+            InvoiceView(
+                _number(self.account_id, n),
+                self.account_id,
+                date(2026, 10, 1),
+                date(2026, 12, 1),
+                Money(self.amount, self.currency),
+                Money(0, self.currency),
+                "open",
+                self.name if n % 2 else "",
+                n % 3 == 0,
+                payment_in_progress=n % 7 == 6,
+                document_url=LONG_URL if n % 2 == 0 else None,
+            )
             for n in range(count)
         ]
 
@@ -116,44 +132,96 @@ CASES = [Case(*combo) for combo in itertools.product(NAMES, IDS, AMOUNTS, CURREN
 
 
 def cards(count: int) -> list[PaymentMethodView]:
-    return [PaymentMethodView(f"pm_{n:03d}_" + "c" * 200, "american express" + " x" * 40, f"{n:04d}", 12, 2031,
-                              n == count - 1) for n in range(count)]
+    return [
+        PaymentMethodView(
+            f"pm_{n:03d}_" + "c" * 200, "american express" + " x" * 40, f"{n:04d}", 12, 2031, n == count - 1
+        )
+        for n in range(count)
+    ]
 
 
 def accounts(case: Case, count: int) -> CallerContext:
-    views = tuple(AccountView(f"{case.account_id[:120]}-{n}", f"{case.name} {n}", case.currency,
-                              Money(case.amount, case.currency), 1, None) for n in range(count))
+    views = tuple(
+        AccountView(
+            f"{case.account_id[:120]}-{n}",
+            f"{case.name} {n}",
+            case.currency,
+            Money(case.amount, case.currency),
+            1,
+            None,
+        )
+        for n in range(count)
+    )
     return CallerContext(Actor("ann@acme.test", "slack:T1:U1", case.name), views, views[-1])
 
 
 def payment(case: Case, n: int, status: str) -> PaymentView:
-    return PaymentView(n, case.account_id, Money(case.amount, case.currency), status,
-                       datetime(2026, 11, 1, tzinfo=UTC), tuple(i.number for i in case.invoices(3)),
-                       card_brand=case.name[:30], card_last4="4242", failure_reason=case.name,
-                       action_url="https://hooks.stripe.com/" + "a" * 500, settled_at=None,
-                       receipt_url="https://pay.stripe.com/receipts/" + "r" * 1900)
+    return PaymentView(
+        n,
+        case.account_id,
+        Money(case.amount, case.currency),
+        status,
+        datetime(2026, 11, 1, tzinfo=UTC),
+        tuple(i.number for i in case.invoices(3)),
+        card_brand=case.name[:30],
+        card_last4="4242",
+        failure_reason=case.name,
+        action_url="https://hooks.stripe.com/" + "a" * 500,
+        settled_at=None,
+        receipt_url="https://pay.stripe.com/receipts/" + "r" * 1900,
+    )
 
 
 def paid_outside(case: Case, count: int) -> tuple[PaidElsewhereView, ...]:
     """Reported paid outside Slack, at the push API's longest method and reference."""
-    return tuple(PaidElsewhereView(_number(case.account_id, n), Money(case.amount, case.currency),
-                                   case.name[:64], "<!here> *ref* " + "r" * 241, date(2026, 11, 24))
-                 for n in range(count))
+    return tuple(
+        PaidElsewhereView(
+            _number(case.account_id, n),
+            Money(case.amount, case.currency),
+            case.name[:64],
+            "<!here> *ref* " + "r" * 241,
+            date(2026, 11, 24),
+        )
+        for n in range(count)
+    )
 
 
 def escalation(case: Case, n: int) -> EscalationView:
-    return EscalationView(n, f"ESC-{n:06d}", case.account_id, case.name, _number(case.account_id, n),
-                          "invoice_question", "Question about an invoice", case.name * 30, "user", "open", "sent",
-                          "ann@acme.test", case.name, "slack:T1:U1", datetime(2026, 11, 1, tzinfo=UTC),
-                          resolved_at=datetime(2026, 11, 2, tzinfo=UTC), resolved_by="U2")
+    return EscalationView(
+        n,
+        f"ESC-{n:06d}",
+        case.account_id,
+        case.name,
+        _number(case.account_id, n),
+        "invoice_question",
+        "Question about an invoice",
+        case.name * 30,
+        "user",
+        "open",
+        "sent",
+        "ann@acme.test",
+        case.name,
+        "slack:T1:U1",
+        datetime(2026, 11, 1, tzinfo=UTC),
+        resolved_at=datetime(2026, 11, 2, tzinfo=UTC),
+        resolved_by="U2",
+    )
 
 
 def reminder(case: Case, count: int, paid: bool = False) -> ReminderMessage:
-    lines = tuple(ReminderLine(f"{case.account_id[:124]}-{n % 3}", case.name, _number(case.account_id, n),
-                               Money(case.amount, case.currency), date(2026, 12, 1), paid=paid or n % 5 == 4,
-                               autopay_card=case.name if n % 4 == 1 else "",
-                               document_url=LONG_URL if n % 2 == 0 else None)
-                  for n in range(count))
+    lines = tuple(
+        ReminderLine(
+            f"{case.account_id[:124]}-{n % 3}",
+            case.name,
+            _number(case.account_id, n),
+            Money(case.amount, case.currency),
+            date(2026, 12, 1),
+            paid=paid or n % 5 == 4,
+            autopay_card=case.name if n % 4 == 1 else "",
+            document_url=LONG_URL if n % 2 == 0 else None,
+        )
+        for n in range(count)
+    )
     return ReminderMessage(step=3, recipient_name=case.name, lines=lines)
 
 
@@ -178,8 +246,9 @@ def screens(case: Case) -> Iterator[tuple[str, Screen]]:
     for total, page in ((0, 0), (10, 0), (150, 0), (150, 3), (150, 7), (21, 1)):
         items = tuple(payment(case, n, "failed") for n in range(min(20, max(0, total - page * 20))))
         yield f"history {page + 1} of {total}", history_screen(case.account(), Page(items, page, 20, total))
-        yield f"history {page + 1} of {total}, paid outside Slack", history_screen(
-            case.account(), Page(items, page, 20, total), paid_outside(case, 25)
+        yield (
+            f"history {page + 1} of {total}, paid outside Slack",
+            history_screen(case.account(), Page(items, page, 20, total), paid_outside(case, 25)),
         )
     for status in ("succeeded", "failed", "requires_action", "pending"):
         yield f"outcome {status}", outcome_screen(payment(case, 1, status), case.name)
@@ -200,8 +269,15 @@ def screens(case: Case) -> Iterator[tuple[str, Screen]]:
         yield f"autopay confirm off {enabled}", confirm_screen(status, False)
         yield f"methods x30 with autopay {enabled}", methods_screen(case.account(), cards(30), status)
         yield f"methods x1 with autopay {enabled}", methods_screen(case.account(), cards(1), status)
-    for kind in ("turned_on", "turned_off", "card_removed", "charged", "declined", "needs_authentication",
-                 "card_expiring"):
+    for kind in (
+        "turned_on",
+        "turned_off",
+        "card_removed",
+        "charged",
+        "declined",
+        "needs_authentication",
+        "card_expiring",
+    ):
         yield f"autopay notice {kind}", autopay_notice_screen(autopay_notice(case, kind))
     many = case.invoices(150)
     yield "chat invoice", invoice_screen(many[0], case.name)
@@ -218,8 +294,10 @@ def screens(case: Case) -> Iterator[tuple[str, Screen]]:
     yield "chat copy", copy_screen(many[0])
     yield "chat copy with a link", copy_screen(replace(many[0], document_url="https://docs.example/" + "x" * 2900))
     for detail in ("stop", "snooze", "how"):
-        yield f"chat reminders {detail}", reminders_screen(detail, (-30, -7, 0, 3, 7, 14, 30, 60), case.account_id,
-                                                           many)
+        yield (
+            f"chat reminders {detail}",
+            reminders_screen(detail, (-30, -7, 0, 3, 7, 14, 30, 60), case.account_id, many),
+        )
     people = [(case.name, f"{n}@{case.account_id[:60]}.test") for n in range(80)]
     yield "chat contacts", contacts_screen(account, people)
     yield "chat due range", due_range_screen(date(2026, 12, 1), date(2026, 12, 31), many)
@@ -227,16 +305,32 @@ def screens(case: Case) -> Iterator[tuple[str, Screen]]:
 
 
 def autopay(case: Case, enabled: bool, card: PaymentMethodView | None) -> AutopayStatus:
-    return AutopayStatus(case.account_id, case.name, enabled, card, changed_by="ann@acme.test",
-                         changed_at=datetime(2026, 11, 1, tzinfo=UTC), collected_by_stripe=10**6 if enabled else 0)
+    return AutopayStatus(
+        case.account_id,
+        case.name,
+        enabled,
+        card,
+        changed_by="ann@acme.test",
+        changed_at=datetime(2026, 11, 1, tzinfo=UTC),
+        collected_by_stripe=10**6 if enabled else 0,
+    )
 
 
 def autopay_notice(case: Case, kind: str) -> AutopayNotice:
-    return AutopayNotice(kind=kind, account_external_id=case.account_id, account_name=case.name,  # type: ignore[arg-type]
-                         card_label=case.name, changed_by=case.name, invoice_number=_number(case.account_id, 1),
-                         reason=case.name * 5, action_url="https://hooks.stripe.com/" + "a" * 1500,
-                         retry_on=date(2026, 12, 4), card_expires="12/26", days_left=7,
-                         payment=payment(case, 1, "succeeded"))
+    return AutopayNotice(
+        kind=kind,
+        account_external_id=case.account_id,
+        account_name=case.name,  # type: ignore[arg-type]
+        card_label=case.name,
+        changed_by=case.name,
+        invoice_number=_number(case.account_id, 1),
+        reason=case.name * 5,
+        action_url="https://hooks.stripe.com/" + "a" * 1500,
+        retry_on=date(2026, 12, 4),
+        card_expires="12/26",
+        days_left=7,
+        payment=payment(case, 1, "succeeded"),
+    )
 
 
 def messages(case: Case) -> Iterator[tuple[str, list[dict[str, Any]], str]]:
@@ -257,19 +351,37 @@ def views(case: Case) -> Iterator[tuple[str, dict[str, Any]]]:
     for count in INVOICE_COUNTS:
         invoices = case.invoices(count)
         yield f"home x{count}", home_view(_home_ctx(case, count), invoices[:30])
-        yield f"home x{count}, autopay", home_view(_home_ctx(case, count), invoices[:30],
-                                                   autopay(case, True, cards(1)[0]))
+        yield (
+            f"home x{count}, autopay",
+            home_view(_home_ctx(case, count), invoices[:30], autopay(case, True, cards(1)[0])),
+        )
         chosen = invoices[-1].number if invoices else None
-        yield f"support modal x{count}", support_modal(case.account(count), invoices, invoice=chosen,
-                                                       topic="payment_declined", message=case.name * 50)
+        yield (
+            f"support modal x{count}",
+            support_modal(
+                case.account(count), invoices, invoice=chosen, topic="payment_declined", message=case.name * 50
+            ),
+        )
         invoices = case.invoices(max(1, count))
         total = Money(case.amount * len(invoices), case.currency)
         yield f"pay balance x{count}", pay_modal(case.account(count), invoices, total, cards(30), invoice=None)
     yield "home, 120 accounts", home_view(accounts(case, 120), case.invoices(30))
-    yield "pay one", pay_modal(case.account(), case.invoices(1), Money(case.amount, case.currency), cards(1),
-                               invoice=case.invoices(1)[0].number)
-    yield "pay, no card", pay_modal(case.account(), case.invoices(1), Money(case.amount, case.currency), [],
-                                    invoice=case.invoices(1)[0].number)
+    yield (
+        "pay one",
+        pay_modal(
+            case.account(),
+            case.invoices(1),
+            Money(case.amount, case.currency),
+            cards(1),
+            invoice=case.invoices(1)[0].number,
+        ),
+    )
+    yield (
+        "pay, no card",
+        pay_modal(
+            case.account(), case.invoices(1), Money(case.amount, case.currency), [], invoice=case.invoices(1)[0].number
+        ),
+    )
     yield "processing", processing_view(Money(case.amount, case.currency).format())
     yield "home refused", home_refusal_view(case.name * 20)
     yield "code modal", code_modal()
@@ -287,8 +399,11 @@ def _ids(case: Case) -> str:
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 def test_every_message_screen_is_one_slack_accepts(case: Case) -> None:
-    found = [f"{name}: {problem}" for name, screen in screens(case)
-             for problem in message_problems(screen.blocks, screen.text)]
+    found = [
+        f"{name}: {problem}"
+        for name, screen in screens(case)
+        for problem in message_problems(screen.blocks, screen.text)
+    ]
     assert found == []
 
 
@@ -300,8 +415,9 @@ def test_every_screen_opened_from_the_home_tab_is_a_modal_slack_accepts(case: Ca
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 def test_every_posted_message_is_one_slack_accepts(case: Case) -> None:
-    found = [f"{name}: {problem}" for name, blocks, text in messages(case)
-             for problem in message_problems(blocks, text)]
+    found = [
+        f"{name}: {problem}" for name, blocks, text in messages(case) for problem in message_problems(blocks, text)
+    ]
     assert found == []
 
 

@@ -31,8 +31,9 @@ def an_account(external_id: str = "acme", name: str = "Acme", balance: int = 100
 
 
 def an_invoice(number: str, amount: int, account: str = "acme") -> InvoiceView:
-    return InvoiceView(number, account, date(2026, 11, 1), date(2026, 12, 1), Money(amount, "usd"),
-                       Money(0, "usd"), "open", "", False)
+    return InvoiceView(
+        number, account, date(2026, 11, 1), date(2026, 12, 1), Money(amount, "usd"), Money(0, "usd"), "open", "", False
+    )
 
 
 def elements(blocks: list[Json]) -> list[Json]:
@@ -55,8 +56,10 @@ def said(blocks: list[Json]) -> str:
 
 
 def test_previous_and_next_on_a_middle_history_page_are_two_different_actions() -> None:
-    payments = tuple(PaymentView(n, "acme", Money(100, "usd"), "succeeded", datetime(2026, 11, 1, tzinfo=UTC),
-                                 ("INV-1",)) for n in range(20))
+    payments = tuple(
+        PaymentView(n, "acme", Money(100, "usd"), "succeeded", datetime(2026, 11, 1, tzinfo=UTC), ("INV-1",))
+        for n in range(20)
+    )
     screen = history_screen(an_account(), Page(payments, 1, 20, 60))
     [previous] = buttons(screen.blocks, "Previous")
     [following] = buttons(screen.blocks, "Next")
@@ -121,9 +124,26 @@ def test_the_invoices_screen_says_how_to_pay_the_invoices_it_does_not_list() -> 
 
 
 def test_open_requests_beyond_the_40th_are_counted() -> None:
-    requests = [EscalationView(n, f"ESC-{n}", "acme", "Acme", None, "other", "Other", "hi", "user", "open", "sent",
-                               "ann@acme.test", "Ann", "slack:T:U", datetime(2026, 11, 1, tzinfo=UTC))
-                for n in range(45)]
+    requests = [
+        EscalationView(
+            n,
+            f"ESC-{n}",
+            "acme",
+            "Acme",
+            None,
+            "other",
+            "Other",
+            "hi",
+            "user",
+            "open",
+            "sent",
+            "ann@acme.test",
+            "Ann",
+            "slack:T:U",
+            datetime(2026, 11, 1, tzinfo=UTC),
+        )
+        for n in range(45)
+    ]
     screen = open_escalations_screen(an_account(), requests)
     assert "ESC-39" in said(screen.blocks) and "ESC-40" not in said(screen.blocks)
     assert "and 5 more" in said(screen.blocks)
@@ -134,8 +154,9 @@ def test_open_requests_beyond_the_40th_are_counted() -> None:
 
 def test_remind_me_later_carries_a_short_reference_not_the_invoices() -> None:
     long_id = "a" * 128
-    lines = tuple(ReminderLine(long_id, "Acme", f"INV-{n}-" + "9" * 118, Money(100, "usd"), date(2026, 12, 1))
-                  for n in range(20))
+    lines = tuple(
+        ReminderLine(long_id, "Acme", f"INV-{n}-" + "9" * 118, Money(100, "usd"), date(2026, 12, 1)) for n in range(20)
+    )
     [later] = buttons(reminder_blocks(ReminderMessage(step=3, recipient_name="Ann", lines=lines)), "Remind me later")
     assert len(later["value"]) <= 300 and "INV-1-" not in later["value"]
 
@@ -150,8 +171,9 @@ def test_help_shows_the_invoice_number_placeholder() -> None:
 
 def test_confirm_dialogs_escape_account_names_and_invoice_numbers() -> None:
     cards = [PaymentMethodView("pm_1", "visa", "4242", 12, 2031, False)]
-    dialogs = [e["confirm"] for e in elements(methods_screen(an_account(name="<!here> & Co"), cards).blocks)
-               if "confirm" in e]
+    dialogs = [
+        e["confirm"] for e in elements(methods_screen(an_account(name="<!here> & Co"), cards).blocks) if "confirm" in e
+    ]
     lines = (ReminderLine("acme", "Acme", "<!channel>&1", Money(100, "usd"), date(2026, 12, 1)),)
     dialogs += [e["confirm"] for e in elements(reminder_blocks(ReminderMessage(3, "Ann", lines))) if "confirm" in e]
     texts = [dialog["text"]["text"] for dialog in dialogs]
@@ -173,8 +195,10 @@ def test_clipping_never_cuts_an_entity_or_an_emoji_sequence_in_half() -> None:
 
 
 def test_a_reminder_line_of_zero_has_no_pay_button() -> None:
-    lines = (ReminderLine("acme", "Acme", "INV-0", Money(0, "usd"), date(2026, 12, 1)),
-             ReminderLine("acme", "Acme", "INV-5", Money(500, "usd"), date(2026, 12, 1)))
+    lines = (
+        ReminderLine("acme", "Acme", "INV-0", Money(0, "usd"), date(2026, 12, 1)),
+        ReminderLine("acme", "Acme", "INV-5", Money(500, "usd"), date(2026, 12, 1)),
+    )
     pays = [e for e in elements(reminder_blocks(ReminderMessage(3, "Ann", lines))) if e["action_id"] == PAY_OPEN_ACTION]
     assert [json.loads(p["value"])["invoice"] for p in pays] == ["INV-5"]
 

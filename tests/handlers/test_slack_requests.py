@@ -57,8 +57,10 @@ def test_broken_shapes_are_named() -> None:
     assert problem(form({"type": "block_actions", "user": {"id": "U"}, "actions": {}})) == "no actions"
     assert problem(form({"type": "block_actions", "user": "U", "actions": []})) == "bad user"
     assert problem(json.dumps({"type": "event_callback", "event": "x"})) == "bad event"
-    assert problem(form({"type": "view_submission", "user": {"id": "U"}, "view": {"private_metadata": 5}})) \
+    assert (
+        problem(form({"type": "view_submission", "user": {"id": "U"}, "view": {"private_metadata": 5}}))
         == "bad metadata"
+    )
     assert problem("command=billing&user_id=U&team_id=T") == "bad command"
     assert problem("a=b&&&c") is not None
 

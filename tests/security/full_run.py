@@ -51,8 +51,18 @@ CARD_TYPED = "4242 4242 4242 4242"
 class FullRun(SlackDriver):
     """The bot's HTTP app in-process (Starlette's ``TestClient``), with its runtime and what it talks to."""
 
-    def __init__(self, http: TestClient, runtime: SlackRuntime, settings: Settings, slack: SlackAPI, smtp: SmtpSink,
-                 stripe_client: stripe.StripeClient, db: Database, acme_card: str, initech_card: str) -> None:
+    def __init__(
+        self,
+        http: TestClient,
+        runtime: SlackRuntime,
+        settings: Settings,
+        slack: SlackAPI,
+        smtp: SmtpSink,
+        stripe_client: stripe.StripeClient,
+        db: Database,
+        acme_card: str,
+        initech_card: str,
+    ) -> None:
         super().__init__(http, slack, SIGNING_SECRET)
         self.runtime = runtime
         self.services: Services = runtime.services
@@ -73,9 +83,14 @@ class FullRun(SlackDriver):
         response, _ = self.press("pay_open", {"account": "acme", "invoice": number})
         assert response.status_code == 200
         view = self.last_view_of("pay_modal")
-        values = {"pay_method": {"pay_method_select": {
-            "type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": "Visa"},
-                                                         "value": self.acme_card}}}}
+        values = {
+            "pay_method": {
+                "pay_method_select": {
+                    "type": "static_select",
+                    "selected_option": {"text": {"type": "plain_text", "text": "Visa"}, "value": self.acme_card},
+                }
+            }
+        }
         response = self.submit_values("pay_modal", values, str(view.get("private_metadata", "")), str(view["id"]))
         assert response.status_code == 200
         wait_until(lambda: self.count("payment.succeeded") > before, "the payment to settle")
@@ -116,17 +131,26 @@ class FullRun(SlackDriver):
 
 @pytest.fixture
 def full_run(
-    database_url: str, db: Database, clock: FixedClock, localstripe_server: LocalStripe  # noqa: F811
+    database_url: str,
+    db: Database,
+    clock: FixedClock,
+    localstripe_server: LocalStripe,  # noqa: F811
 ) -> Iterator[FullRun]:
     localstripe_server.reset()
     with SlackAPI() as slack, SmtpSink(username=SMTP_USER, password=SMTP_PASSWORD) as smtp:
         slack.add_user(ANN_ID, "ann@acme.test", "Ann Lee")
         slack.add_user(PETER_ID, "peter@initech.test", "Peter Gibbons")
         settings = bot_settings(
-            slack, localstripe_server.base_url, database_url,
-            SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, STRIPE_API_KEY=STRIPE_KEY,
-            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, SMTP_URL=f"smtp://{SMTP_USER}:{SMTP_PASSWORD}@127.0.0.1:{smtp.port}",
-            SMTP_FROM="billing-bot@vendor.test", SUPPORT_EMAIL="support@vendor.test",
+            slack,
+            localstripe_server.base_url,
+            database_url,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            STRIPE_API_KEY=STRIPE_KEY,
+            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            SMTP_URL=f"smtp://{SMTP_USER}:{SMTP_PASSWORD}@127.0.0.1:{smtp.port}",
+            SMTP_FROM="billing-bot@vendor.test",
+            SUPPORT_EMAIL="support@vendor.test",
         )
         runtime = build_runtime(settings, clock=clock, db=db, identity=IdentityResolver())
         runtime.services.importer.run(SAMPLE)

@@ -103,21 +103,31 @@ class Forgery:
 _RESPONSE_URL = {"url": ""}  # the Slack stand-in's response_url, set by the test before building
 
 
-def press(action_id: str, value: dict[str, Any] | str, *, channel: str = "C111",
-          message: dict[str, Any] | None = None) -> bytes:
+def press(
+    action_id: str, value: dict[str, Any] | str, *, channel: str = "C111", message: dict[str, Any] | None = None
+) -> bytes:
     raw = value if isinstance(value, str) else json.dumps(value)
-    return interaction_body(block_actions_payload(button_action(action_id, raw), user_id=ANN, channel_id=channel,
-                                                  message=message, response_url=_RESPONSE_URL["url"]))
+    return interaction_body(
+        block_actions_payload(
+            button_action(action_id, raw),
+            user_id=ANN,
+            channel_id=channel,
+            message=message,
+            response_url=_RESPONSE_URL["url"],
+        )
+    )
 
 
 def choose(action_id: str, option: str) -> bytes:
-    return interaction_body(block_actions_payload(static_select_action(action_id, option), user_id=ANN,
-                                                  response_url=_RESPONSE_URL["url"]))
+    return interaction_body(
+        block_actions_payload(static_select_action(action_id, option), user_id=ANN, response_url=_RESPONSE_URL["url"])
+    )
 
 
 def submit(callback_id: str, metadata: dict[str, Any] | str, values: dict[str, Any] | None = None) -> bytes:
-    return interaction_body(view_submission_payload(callback_id, values or {}, metadata, user_id=ANN,
-                                                    view_id="V_FORGED"))
+    return interaction_body(
+        view_submission_payload(callback_id, values or {}, metadata, user_id=ANN, view_id="V_FORGED")
+    )
 
 
 def pay_values(method: str) -> dict[str, Any]:
@@ -144,102 +154,271 @@ def _const(value: str) -> Callable[[World, str], str]:
 
 FORGERIES: list[Forgery] = [
     # the pay flow
-    Forgery("pay_open", "action", "other account and invoice", lambda w, r: press("pay_open", INITECH_INVOICE),
-            _const("initech")),
-    Forgery("pay_open", "action", "other invoice under my account",
-            lambda w, r: press("pay_open", ACME_WITH_INITECH_INVOICE), _const("I-1")),
-    Forgery("pay_open", "action", "other account balance",
-            lambda w, r: press("pay_open", {"account": "initech", "balance": True}), _const("initech")),
-    Forgery("pay_modal", "view", "other account in metadata",
-            lambda w, r: submit("pay_modal", INITECH_INVOICE, pay_values(w.acme_card)), _const("initech")),
-    Forgery("pay_modal", "view", "other invoice under my account",
-            lambda w, r: submit("pay_modal", ACME_WITH_INITECH_INVOICE, pay_values(w.acme_card)), _const("I-1")),
-    Forgery("pay_modal", "view", "other account's card in state values",
-            lambda w, r: submit("pay_modal", {"account": "acme", "invoice": "INV-1"}, pay_values(w.initech_card)),
-            lambda w, r: w.initech_card),
-    Forgery("pay_modal", "view", "other account balance",
-            lambda w, r: submit("pay_modal", {"account": "initech", "balance": True, "expected": 7000},
-                                pay_values(w.initech_card)), _const("initech")),
+    Forgery(
+        "pay_open",
+        "action",
+        "other account and invoice",
+        lambda w, r: press("pay_open", INITECH_INVOICE),
+        _const("initech"),
+    ),
+    Forgery(
+        "pay_open",
+        "action",
+        "other invoice under my account",
+        lambda w, r: press("pay_open", ACME_WITH_INITECH_INVOICE),
+        _const("I-1"),
+    ),
+    Forgery(
+        "pay_open",
+        "action",
+        "other account balance",
+        lambda w, r: press("pay_open", {"account": "initech", "balance": True}),
+        _const("initech"),
+    ),
+    Forgery(
+        "pay_modal",
+        "view",
+        "other account in metadata",
+        lambda w, r: submit("pay_modal", INITECH_INVOICE, pay_values(w.acme_card)),
+        _const("initech"),
+    ),
+    Forgery(
+        "pay_modal",
+        "view",
+        "other invoice under my account",
+        lambda w, r: submit("pay_modal", ACME_WITH_INITECH_INVOICE, pay_values(w.acme_card)),
+        _const("I-1"),
+    ),
+    Forgery(
+        "pay_modal",
+        "view",
+        "other account's card in state values",
+        lambda w, r: submit("pay_modal", {"account": "acme", "invoice": "INV-1"}, pay_values(w.initech_card)),
+        lambda w, r: w.initech_card,
+    ),
+    Forgery(
+        "pay_modal",
+        "view",
+        "other account balance",
+        lambda w, r: submit(
+            "pay_modal", {"account": "initech", "balance": True, "expected": 7000}, pay_values(w.initech_card)
+        ),
+        _const("initech"),
+    ),
     # payment methods
-    Forgery("method_make_default", "action", "other account's card under my account",
-            lambda w, r: press("method_make_default", {"account": "acme", "method": w.initech_card}),
-            lambda w, r: w.initech_card),
-    Forgery("method_make_default", "action", "other account",
-            lambda w, r: press("method_make_default", {"account": "initech", "method": w.initech_card}),
-            _const("initech")),
-    Forgery("method_remove", "action", "other account's card under my account",
-            lambda w, r: press("method_remove", {"account": "acme", "method": w.initech_card}),
-            lambda w, r: w.initech_card),
-    Forgery("method_remove", "action", "other account",
-            lambda w, r: press("method_remove", {"account": "initech", "method": w.initech_card}),
-            _const("initech")),
+    Forgery(
+        "method_make_default",
+        "action",
+        "other account's card under my account",
+        lambda w, r: press("method_make_default", {"account": "acme", "method": w.initech_card}),
+        lambda w, r: w.initech_card,
+    ),
+    Forgery(
+        "method_make_default",
+        "action",
+        "other account",
+        lambda w, r: press("method_make_default", {"account": "initech", "method": w.initech_card}),
+        _const("initech"),
+    ),
+    Forgery(
+        "method_remove",
+        "action",
+        "other account's card under my account",
+        lambda w, r: press("method_remove", {"account": "acme", "method": w.initech_card}),
+        lambda w, r: w.initech_card,
+    ),
+    Forgery(
+        "method_remove",
+        "action",
+        "other account",
+        lambda w, r: press("method_remove", {"account": "initech", "method": w.initech_card}),
+        _const("initech"),
+    ),
     Forgery("add_card", "action", "other account", lambda w, r: press("add_card", INITECH), _const("initech")),
     # autopay
-    Forgery("autopay_confirm", "action", "other account",
-            lambda w, r: press("autopay_confirm", {"account": "initech", "on": True}), _const("initech")),
-    Forgery("autopay_set", "action", "other account with its card",
-            lambda w, r: press("autopay_set", {"account": "initech", "on": True, "card": w.initech_card}),
-            _const("initech")),
-    Forgery("autopay_set", "action", "other account, turning off",
-            lambda w, r: press("autopay_set", {"account": "initech", "on": False}), _const("initech")),
+    Forgery(
+        "autopay_confirm",
+        "action",
+        "other account",
+        lambda w, r: press("autopay_confirm", {"account": "initech", "on": True}),
+        _const("initech"),
+    ),
+    Forgery(
+        "autopay_set",
+        "action",
+        "other account with its card",
+        lambda w, r: press("autopay_set", {"account": "initech", "on": True, "card": w.initech_card}),
+        _const("initech"),
+    ),
+    Forgery(
+        "autopay_set",
+        "action",
+        "other account, turning off",
+        lambda w, r: press("autopay_set", {"account": "initech", "on": False}),
+        _const("initech"),
+    ),
     # screens and the account switch
     *[
-        Forgery(action_id, "action", "other account", lambda w, r, a=action_id: press(a, INITECH),  # type: ignore[misc]
-                _const("initech"))
-        for action_id in ("show_overview", "show_invoices", "show_methods", "show_history", "show_accounts",
-                          "show_history_previous", "show_methods_page")
+        Forgery(
+            action_id,
+            "action",
+            "other account",
+            lambda w, r, a=action_id: press(a, INITECH),  # type: ignore[misc]
+            _const("initech"),
+        )
+        for action_id in (
+            "show_overview",
+            "show_invoices",
+            "show_methods",
+            "show_history",
+            "show_accounts",
+            "show_history_previous",
+            "show_methods_page",
+        )
     ],
-    Forgery("switch_account", "action", "other account", lambda w, r: choose("switch_account", "initech"),
-            _const("initech")),
+    Forgery(
+        "switch_account", "action", "other account", lambda w, r: choose("switch_account", "initech"), _const("initech")
+    ),
     # billing support
-    Forgery("support_open", "action", "other account and invoice",
-            lambda w, r: press("support_open", INITECH_INVOICE), _const("initech")),
-    Forgery("support_open", "action", "other invoice under my account",
-            lambda w, r: press("support_open", ACME_WITH_INITECH_INVOICE), _const("I-1")),
-    Forgery("support_modal", "view", "other account in metadata",
-            lambda w, r: submit("support_modal", INITECH, support_values()), _const("initech")),
-    Forgery("support_modal", "view", "other invoice under my account",
-            lambda w, r: submit("support_modal", {"account": "acme"}, support_values("I-1")), _const("I-1")),
-    Forgery("support_resolve", "action", "other person's escalation outside the staff channel",
-            lambda w, r: press("support_resolve", r, channel=ANN_DM), lambda w, r: r),
+    Forgery(
+        "support_open",
+        "action",
+        "other account and invoice",
+        lambda w, r: press("support_open", INITECH_INVOICE),
+        _const("initech"),
+    ),
+    Forgery(
+        "support_open",
+        "action",
+        "other invoice under my account",
+        lambda w, r: press("support_open", ACME_WITH_INITECH_INVOICE),
+        _const("I-1"),
+    ),
+    Forgery(
+        "support_modal",
+        "view",
+        "other account in metadata",
+        lambda w, r: submit("support_modal", INITECH, support_values()),
+        _const("initech"),
+    ),
+    Forgery(
+        "support_modal",
+        "view",
+        "other invoice under my account",
+        lambda w, r: submit("support_modal", {"account": "acme"}, support_values("I-1")),
+        _const("I-1"),
+    ),
+    Forgery(
+        "support_resolve",
+        "action",
+        "other person's escalation outside the staff channel",
+        lambda w, r: press("support_resolve", r, channel=ANN_DM),
+        lambda w, r: r,
+    ),
     # reminder DM buttons
-    Forgery("reminder_snooze", "action", "other account's invoice",
-            lambda w, r: press("reminder_snooze", {"invoices": [["initech", "I-1"]]}, message=REMINDER_DM),
-            _const("I-1")),
-    Forgery("reminder_snooze", "action", "other account's invoice as the DM's reference",
-            lambda w, r: press("reminder_snooze", INITECH_INVOICE, message=REMINDER_DM), _const("I-1")),
-    Forgery("reminder_snooze", "action", "mine mixed with another account's",
-            lambda w, r: press("reminder_snooze", {"invoices": [["acme", "INV-1"], ["initech", "I-1"]]},
-                               message=REMINDER_DM), _const("I-1")),
-    Forgery("reminder_already_paid", "action", "other account's invoice",
-            lambda w, r: press("reminder_already_paid", INITECH_INVOICE, message=REMINDER_DM), _const("I-1")),
-    Forgery("reminder_already_paid", "action", "other invoice under my account",
-            lambda w, r: press("reminder_already_paid", ACME_WITH_INITECH_INVOICE, message=REMINDER_DM),
-            _const("I-1")),
+    Forgery(
+        "reminder_snooze",
+        "action",
+        "other account's invoice",
+        lambda w, r: press("reminder_snooze", {"invoices": [["initech", "I-1"]]}, message=REMINDER_DM),
+        _const("I-1"),
+    ),
+    Forgery(
+        "reminder_snooze",
+        "action",
+        "other account's invoice as the DM's reference",
+        lambda w, r: press("reminder_snooze", INITECH_INVOICE, message=REMINDER_DM),
+        _const("I-1"),
+    ),
+    Forgery(
+        "reminder_snooze",
+        "action",
+        "mine mixed with another account's",
+        lambda w, r: press(
+            "reminder_snooze", {"invoices": [["acme", "INV-1"], ["initech", "I-1"]]}, message=REMINDER_DM
+        ),
+        _const("I-1"),
+    ),
+    Forgery(
+        "reminder_already_paid",
+        "action",
+        "other account's invoice",
+        lambda w, r: press("reminder_already_paid", INITECH_INVOICE, message=REMINDER_DM),
+        _const("I-1"),
+    ),
+    Forgery(
+        "reminder_already_paid",
+        "action",
+        "other invoice under my account",
+        lambda w, r: press("reminder_already_paid", ACME_WITH_INITECH_INVOICE, message=REMINDER_DM),
+        _const("I-1"),
+    ),
     # consent (issue 28): the Home's switch names an account; the DM's buttons carry no value at all,
     # the DM clicked (Slack's signed container) must hold a reminder the bot sent
-    Forgery("reminders_off", "action", "other account",
-            lambda w, r: press("reminders_off", INITECH), _const("initech")),
-    Forgery("reminders_on", "action", "other account",
-            lambda w, r: press("reminders_on", INITECH), _const("initech")),
-    Forgery("reminder_stop", "action", "forged values, in a DM holding no reminder",
-            lambda w, r: press("reminder_stop", INITECH_INVOICE, channel=ANN_DM, message=REMINDER_DM), None),
-    Forgery("reminder_not_me", "action", "forged values, in a channel",
-            lambda w, r: press("reminder_not_me", INITECH_INVOICE, message=REMINDER_DM), None),
+    Forgery(
+        "reminders_off", "action", "other account", lambda w, r: press("reminders_off", INITECH), _const("initech")
+    ),
+    Forgery("reminders_on", "action", "other account", lambda w, r: press("reminders_on", INITECH), _const("initech")),
+    Forgery(
+        "reminder_stop",
+        "action",
+        "forged values, in a DM holding no reminder",
+        lambda w, r: press("reminder_stop", INITECH_INVOICE, channel=ANN_DM, message=REMINDER_DM),
+        None,
+    ),
+    Forgery(
+        "reminder_not_me",
+        "action",
+        "forged values, in a channel",
+        lambda w, r: press("reminder_not_me", INITECH_INVOICE, message=REMINDER_DM),
+        None,
+    ),
     # listeners that never read a value from the payload: forged values are simply ignored
-    Forgery("verify_enter_code", "action", "forged values ignored",
-            lambda w, r: press("verify_enter_code", INITECH_INVOICE), None),
-    Forgery("verify_resend_code", "action", "forged values ignored",
-            lambda w, r: press("verify_resend_code", INITECH_INVOICE), None),
-    Forgery("verify_code_modal", "view", "forged values ignored",
-            lambda w, r: submit("verify_code_modal", INITECH_INVOICE,
-                                {"verify_code": {"verify_code_input": text_input_value("123456")}}), None),
-    Forgery("^link_", "action", "url button with forged values",
-            lambda w, r: press("link_pay_page", INITECH_INVOICE), None, answers=False),
-    Forgery(CATCH_ALL, "action", "unknown action with forged values",
-            lambda w, r: press("zz_retired_action", INITECH_INVOICE), None),
-    Forgery(CATCH_ALL, "view", "unknown view with forged values",
-            lambda w, r: submit("zz_retired_modal", INITECH_INVOICE), None),
+    Forgery(
+        "verify_enter_code",
+        "action",
+        "forged values ignored",
+        lambda w, r: press("verify_enter_code", INITECH_INVOICE),
+        None,
+    ),
+    Forgery(
+        "verify_resend_code",
+        "action",
+        "forged values ignored",
+        lambda w, r: press("verify_resend_code", INITECH_INVOICE),
+        None,
+    ),
+    Forgery(
+        "verify_code_modal",
+        "view",
+        "forged values ignored",
+        lambda w, r: submit(
+            "verify_code_modal", INITECH_INVOICE, {"verify_code": {"verify_code_input": text_input_value("123456")}}
+        ),
+        None,
+    ),
+    Forgery(
+        "^link_",
+        "action",
+        "url button with forged values",
+        lambda w, r: press("link_pay_page", INITECH_INVOICE),
+        None,
+        answers=False,
+    ),
+    Forgery(
+        CATCH_ALL,
+        "action",
+        "unknown action with forged values",
+        lambda w, r: press("zz_retired_action", INITECH_INVOICE),
+        None,
+    ),
+    Forgery(
+        CATCH_ALL,
+        "view",
+        "unknown view with forged values",
+        lambda w, r: submit("zz_retired_modal", INITECH_INVOICE),
+        None,
+    ),
 ]
 
 
@@ -262,8 +441,11 @@ def database_snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
         for table in Base.metadata.sorted_tables:
             if table.name == AUDIT_TABLE:
                 continue
-            columns = [c for c in table.columns if not (table.name in REFRESHED_CACHES and c.primary_key)
-                       and (table.name, c.name) not in SEEN_STAMPS]
+            columns = [
+                c
+                for c in table.columns
+                if not (table.name in REFRESHED_CACHES and c.primary_key) and (table.name, c.name) not in SEEN_STAMPS
+            ]
             rows = session.execute(select(*columns)).mappings().all()
             if table.name == PRINCIPAL_TABLE:
                 # The seen-people batcher inserts a bare "where this person uses the bot" row in the
@@ -287,13 +469,22 @@ def stripe_snapshot(world: World) -> dict[str, Any]:
     }
 
 
-USER_FACING = ("views.open", "views.update", "views.push", "views.publish", "chat.postMessage",
-               "chat.postEphemeral", "chat.update", "response_url")
+USER_FACING = (
+    "views.open",
+    "views.update",
+    "views.push",
+    "views.publish",
+    "chat.postMessage",
+    "chat.postEphemeral",
+    "chat.update",
+    "response_url",
+)
 
 
 def said_to_ann(slack: SlackAPI) -> str:
-    return "\n".join(json.dumps(c.json_args) + c.body.decode("utf-8", "replace")
-                     for c in slack.calls() if c.method in USER_FACING)
+    return "\n".join(
+        json.dumps(c.json_args) + c.body.decode("utf-8", "replace") for c in slack.calls() if c.method in USER_FACING
+    )
 
 
 def forgeries_refused(world: World) -> list[Any]:
@@ -317,8 +508,13 @@ def test_a_forged_request_is_refused_changes_nothing_and_is_audited(shared_world
     assert response.status_code == 200
     assert "Traceback" not in response.text
     if forgery.answers:
-        wait_until(lambda: any(c.method in USER_FACING for c in world.slack.calls())
-                   or response.text.strip() not in ("", "null"), 10, "an answer to the forged request")
+        wait_until(
+            lambda: (
+                any(c.method in USER_FACING for c in world.slack.calls()) or response.text.strip() not in ("", "null")
+            ),
+            10,
+            "an answer to the forged request",
+        )
     if forgery.audited is not None:
         wanted = forgery.audited(world, escalation.reference)
         wait_until(lambda: len(forgeries_refused(world)) > audited_before, 10, "a forgery.refused audit entry")

@@ -30,7 +30,9 @@ def test_a_signed_interaction_payload_nested_5000_deep_is_400(world: World) -> N
 
 
 def test_a_signed_stripe_event_nested_5000_deep_is_400_and_a_normal_one_still_passes(world: World) -> None:
-    for body, expected in ((('{"id": "evt_deep", "data": ' + nested() + "}").encode(), 400),
-                           (json.dumps({"id": "evt_1", "type": "ping", "data": {"object": {}}}).encode(), 200)):
+    for body, expected in (
+        (('{"id": "evt_deep", "data": ' + nested() + "}").encode(), 400),
+        (json.dumps({"id": "evt_1", "type": "ping", "data": {"object": {}}}).encode(), 200),
+    ):
         headers = {"Stripe-Signature": stripe_signature_header(WEBHOOK_SECRET, body)}
         assert world.bot.http.post("/stripe/webhook", content=body, headers=headers).status_code == expected

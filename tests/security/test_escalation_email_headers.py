@@ -34,13 +34,21 @@ HOSTILE_NAMES = [
 
 @pytest.fixture
 def mail_services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> Services:  # noqa: F811
-    return make_services(database_url, db, clock, SMTP_URL=smtp_sink.url, SUPPORT_EMAIL="support@vendor.test",
-                         SMTP_FROM="billing-bot@vendor.test")
+    return make_services(
+        database_url,
+        db,
+        clock,
+        SMTP_URL=smtp_sink.url,
+        SUPPORT_EMAIL="support@vendor.test",
+        SMTP_FROM="billing-bot@vendor.test",
+    )
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_supports_reply_goes_to_the_requester_alone_whatever_their_slack_name_holds(
-    name: str, mail_services: Services, smtp_sink: SmtpSink  # noqa: F811
+    name: str,
+    mail_services: Services,
+    smtp_sink: SmtpSink,  # noqa: F811
 ) -> None:
     requester = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name=name)
     mail_services.escalations.create(requester, "acme", "other", "Please call me.")
@@ -57,7 +65,8 @@ def test_supports_reply_goes_to_the_requester_alone_whatever_their_slack_name_ho
 
 
 def test_an_ordinary_name_with_accents_is_kept_as_the_reply_to_display_name(
-    mail_services: Services, smtp_sink: SmtpSink  # noqa: F811
+    mail_services: Services,
+    smtp_sink: SmtpSink,  # noqa: F811
 ) -> None:
     requester = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name="Zoë O'Brien-Ñandú")
     mail_services.escalations.create(requester, "acme", "other", "Hello")

@@ -37,8 +37,9 @@ HOSTILE = {
 def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "BILLING_"))}
     env.update(DATABASE_URL=database_url)
-    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def test_an_output_through_a_symlink_writes_its_target_and_keeps_the_link(
 
 
 def test_a_carriage_return_inside_a_name_cannot_start_a_row_of_its_own(db: Database) -> None:
-    account = add_account(db, "acme", "Acme\r=HYPERLINK(\"http://evil.test\")\r\nCorp")
+    account = add_account(db, "acme", 'Acme\r=HYPERLINK("http://evil.test")\r\nCorp')
     add_payment(db, account, created_at=START, invoices=("INV-1",), intent="pi_1")
     [row] = _cells(db)
     assert row["account_name"] == 'Acme\n=HYPERLINK("http://evil.test")\nCorp' and row["invoices"] == "INV-1"

@@ -58,7 +58,6 @@ from tests.support.stripe_proxy import StripeProxy
 PAY_INTENT = "POST /v1/payment_intents"
 
 
-
 # -- Stripe behind the fault proxy (the e2e bot, in-process) ------------------------------------
 
 
@@ -84,8 +83,9 @@ def faults(stripe_faults: FaultProxy) -> Iterator[FaultProxy]:
 
 def pay_inv1(world: World) -> None:
     view = {"id": "V_FAULT", "callback_id": "pay_modal"}
-    response = world.bot.submit(view, method=world.acme_card, metadata=json.dumps({"account": "acme",
-                                                                                    "invoice": "INV-1"}))
+    response = world.bot.submit(
+        view, method=world.acme_card, metadata=json.dumps({"account": "acme", "invoice": "INV-1"})
+    )
     assert response.status_code == 200
     wait_for_listeners(world.bot, timeout=40)
 
@@ -126,8 +126,11 @@ def test_a_stripe_fault_while_charging_is_reconciled_and_never_charged_twice(
     spec = inject(world, faults, fault)
     if spec["kind"] == "blackhole":
         faults.blackhole(match=PAY_INTENT, forward_first=True)
-        world.bot.submit({"id": "V_FAULT", "callback_id": "pay_modal"}, method=world.acme_card,
-                         metadata=json.dumps({"account": "acme", "invoice": "INV-1"}))
+        world.bot.submit(
+            {"id": "V_FAULT", "callback_id": "pay_modal"},
+            method=world.acme_card,
+            metadata=json.dumps({"account": "acme", "invoice": "INV-1"}),
+        )
         faults.wait_seen(PAY_INTENT)
         wait_until(lambda: len(world.stripe.intents()) == 1, 10, "Stripe to have the charge")
         faults.release()  # the bot's request dies without an answer, like a read timeout
@@ -227,8 +230,11 @@ def test_with_the_mail_server_down_the_escalation_is_delivered_later_once(
 ) -> None:
     with FaultProxy.for_url(smtp.url, http=False) as mail:
         settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, DATABASE_URL=database_url, SMTP_URL=f"smtp://127.0.0.1:{mail.port}",
-            SUPPORT_EMAIL="help@vendor.test", SMTP_FROM="billing-bot@vendor.test",
+            _env_file=None,
+            DATABASE_URL=database_url,
+            SMTP_URL=f"smtp://127.0.0.1:{mail.port}",
+            SUPPORT_EMAIL="help@vendor.test",
+            SMTP_FROM="billing-bot@vendor.test",
         )
         clock = FixedClock(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
         services = build_services(settings, clock=clock, db=db)
@@ -265,7 +271,9 @@ def test_a_slack_429_is_retried_after_retry_after_and_the_message_goes_out_once(
     slack: SlackAPI, slack_faults: FaultProxy
 ) -> None:
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, SLACK_BOT_TOKEN="xoxb-faults", SLACK_API_URL=slack_faults.url("/api/"),
+        _env_file=None,
+        SLACK_BOT_TOKEN="xoxb-faults",
+        SLACK_API_URL=slack_faults.url("/api/"),
     )
     client = make_web_client(settings)
     slack.clear()
@@ -286,7 +294,9 @@ def test_a_message_is_never_posted_again_after_a_5xx_or_a_reset_it_may_have_surv
     # twice. The caller hears of the failure; DMs that must arrive go through the outbox, which
     # looks for the message by its metadata before trying again (bot/slack_notices.py).
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, SLACK_BOT_TOKEN="xoxb-faults", SLACK_API_URL=slack_faults.url("/api/"),
+        _env_file=None,
+        SLACK_BOT_TOKEN="xoxb-faults",
+        SLACK_API_URL=slack_faults.url("/api/"),
     )
     client = make_web_client(settings)
     slack.clear()
@@ -347,8 +357,9 @@ def test_kill_9_during_a_payment_then_reconcile_leaves_one_charge_and_a_paid_inv
 def _acme_customer(url: str) -> str:
     database = Database(url)
     with database.read() as session:
-        customer = session.scalars(select(AccountRecord.stripe_customer_id).where(
-            AccountRecord.external_id == "acme")).one()
+        customer = session.scalars(
+            select(AccountRecord.stripe_customer_id).where(AccountRecord.external_id == "acme")
+        ).one()
     database.dispose()
     return str(customer)
 
@@ -362,8 +373,9 @@ def dms(slack: SlackAPI) -> list[tuple[str, str]]:
     for call in slack.calls("chat.postMessage"):
         if call.ok:
             text = json.dumps(call.json_args)
-            out.append((str(call.json_args.get("channel")),
-                        ",".join(n for n in ("INV-1", "INV-2", "G-7", "I-1") if n in text)))
+            out.append(
+                (str(call.json_args.get("channel")), ",".join(n for n in ("INV-1", "INV-2", "G-7", "I-1") if n in text))
+            )
     return sorted(out)
 
 
@@ -379,8 +391,13 @@ def test_kill_9_during_a_reminder_sweep_then_the_next_sweep_sends_the_rest_once(
         # the first DM goes out; the second hangs (never reaches Slack) until the process is killed
         slack_faults.blackhole(match="chat.postMessage", count=None, skip=1)
         env = serve_env(prepared_db, slack_faults.url("/api/"), localstripe_server.base_url)
-        process = subprocess.Popen([*BOT, "reminders", "run-once", "--now", SWEEP_AT], env=env, cwd=tmp_path,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [*BOT, "reminders", "run-once", "--now", SWEEP_AT],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             slack_faults.wait_seen("chat.postMessage", count=2, timeout=30)
         finally:
@@ -389,13 +406,23 @@ def test_kill_9_during_a_reminder_sweep_then_the_next_sweep_sends_the_rest_once(
     assert len(dms(slack)) == 1
 
     later = (datetime.fromisoformat(SWEEP_AT) + timedelta(minutes=11)).isoformat()  # past the claim lease
-    again = subprocess.run([*BOT, "reminders", "run-once", "--now", later],
-                           env=serve_env(prepared_db, slack.base_url, localstripe_server.base_url),
-                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    again = subprocess.run(
+        [*BOT, "reminders", "run-once", "--now", later],
+        env=serve_env(prepared_db, slack.base_url, localstripe_server.base_url),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert again.returncode == 0, again.stderr
-    subprocess.run([*BOT, "reminders", "run-once", "--now", later],
-                   env=serve_env(prepared_db, slack.base_url, localstripe_server.base_url),
-                   cwd=tmp_path, capture_output=True, timeout=60, check=True)
+    subprocess.run(
+        [*BOT, "reminders", "run-once", "--now", later],
+        env=serve_env(prepared_db, slack.base_url, localstripe_server.base_url),
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
 
     assert dms(slack) == expected  # every DM once: none lost, none doubled
 
@@ -407,8 +434,12 @@ def _undisturbed_sweep(tmp_path: Path, slack: SlackAPI, localstripe_server: Loca
     build_services(Settings(_env_file=None, DATABASE_URL=url), db=db).importer.run(SAMPLE)  # type: ignore[call-arg]
     db.dispose()
     slack.clear()
-    subprocess.run([*BOT, "reminders", "run-once", "--now", SWEEP_AT],
-                   env=serve_env(url, slack.base_url, localstripe_server.base_url), cwd=tmp_path,
-                   capture_output=True, timeout=60, check=True)
+    subprocess.run(
+        [*BOT, "reminders", "run-once", "--now", SWEEP_AT],
+        env=serve_env(url, slack.base_url, localstripe_server.base_url),
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
     return dms(slack)
-

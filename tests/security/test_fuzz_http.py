@@ -39,7 +39,10 @@ from tests.support.slack_signing import (
 )
 
 FUZZ = settings(
-    derandomize=True, max_examples=60, deadline=None, database=None,
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 AUDIT_TABLE = "billing_audit_event"
@@ -106,38 +109,68 @@ def slack_post(http: TestClient, body: bytes, *, signed: bool = True, headers: d
 # -- strategies --------------------------------------------------------------------------------
 
 # JSON-ish leaves and trees, with the odd shapes Bolt and our checks must survive.
-leaf = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63), st.floats(allow_nan=False),
-                 st.text(max_size=40), st.sampled_from(["acme", "initech", "INV-1", "I-1", "pm_x", "ESC-000001",
-                                                        "", " ", "\u0000", "../../etc", "'; DROP TABLE x;--"]))
-json_value = st.recursive(leaf, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12),
-                                                                                             inner, max_size=4),
-                          max_leaves=12)
+leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63),
+    st.floats(allow_nan=False),
+    st.text(max_size=40),
+    st.sampled_from(
+        ["acme", "initech", "INV-1", "I-1", "pm_x", "ESC-000001", "", " ", "\u0000", "../../etc", "'; DROP TABLE x;--"]
+    ),
+)
+json_value = st.recursive(
+    leaf,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
 
 # Slash-command text that is not a mutating command (``support <message>`` creates a request and
 # ``switch`` remembers a choice: valid input whose effects are tested elsewhere).
 command_text = st.one_of(
     st.text(max_size=200),
-    st.builds(lambda verb, rest: f"{verb} {rest}",
-              st.sampled_from(["pay", "balance", "invoices", "methods", "history", "accounts", "help", "PAY", "pay  "]),
-              st.text(max_size=60)),
+    st.builds(
+        lambda verb, rest: f"{verb} {rest}",
+        st.sampled_from(["pay", "balance", "invoices", "methods", "history", "accounts", "help", "PAY", "pay  "]),
+        st.text(max_size=60),
+    ),
     st.sampled_from(["pay 4242424242424242", "pay -1", "pay 1e9", "pay INV-1 INV-2", "pay I-1", "history 99999999"]),
 ).filter(lambda t: not t.strip().lower().startswith(("support", "switch")))
 
-READ_ONLY_ACTIONS = ["pay_open", "show_overview", "show_invoices", "show_methods", "show_history", "show_accounts",
-                     "support_open", "add_card", "zz_unknown", "link_x", "verify_resend_code", "method_make_default",
-                     "method_remove", "reminder_snooze", "reminder_already_paid", "switch_account", "support_resolve"]
+READ_ONLY_ACTIONS = [
+    "pay_open",
+    "show_overview",
+    "show_invoices",
+    "show_methods",
+    "show_history",
+    "show_accounts",
+    "support_open",
+    "add_card",
+    "zz_unknown",
+    "link_x",
+    "verify_resend_code",
+    "method_make_default",
+    "method_remove",
+    "reminder_snooze",
+    "reminder_already_paid",
+    "switch_account",
+    "support_resolve",
+]
 
 
 def _forged_value() -> st.SearchStrategy[str]:
     """Button values: JSON objects naming other accounts, garbage, or any JSON at all."""
-    forged = st.fixed_dictionaries({}, optional={
-        "account": st.sampled_from(["initech", "nope", "", "ACME", "acme "]) | st.text(max_size=10),
-        "invoice": st.sampled_from(["I-1", "INV-9", ""]) | st.text(max_size=10),
-        "method": st.sampled_from(["pm_nope", ""]) | st.text(max_size=10),
-        "balance": st.sampled_from([True, False, "true", 1]),
-        "page": st.integers(-5, 10**12) | st.text(max_size=5),
-        "invoices": st.lists(st.lists(st.text(max_size=8), max_size=3), max_size=3),
-    })
+    forged = st.fixed_dictionaries(
+        {},
+        optional={
+            "account": st.sampled_from(["initech", "nope", "", "ACME", "acme "]) | st.text(max_size=10),
+            "invoice": st.sampled_from(["I-1", "INV-9", ""]) | st.text(max_size=10),
+            "method": st.sampled_from(["pm_nope", ""]) | st.text(max_size=10),
+            "balance": st.sampled_from([True, False, "true", 1]),
+            "page": st.integers(-5, 10**12) | st.text(max_size=5),
+            "invoices": st.lists(st.lists(st.text(max_size=8), max_size=3), max_size=3),
+        },
+    )
     return st.one_of(forged.map(json.dumps), json_value.map(json.dumps), st.text(max_size=60))
 
 
@@ -182,24 +215,38 @@ def action_payloads(draw: st.DrawFn) -> dict[str, Any]:
         action = button_action(action_id, draw(_forged_value()))
     where = draw(st.sampled_from(["message", "modal", "home"]))
     view = {"id": "V_FUZZ", "type": "modal" if where == "modal" else "home", "callback_id": "screen_modal"}
-    base = block_actions_payload(action, user_id=ANN, view=None if where == "message" else view,
-                                 response_url=UNSET_URL)
+    base = block_actions_payload(action, user_id=ANN, view=None if where == "message" else view, response_url=UNSET_URL)
     return draw(mutated(base)) if draw(st.booleans()) else base
 
 
 @st.composite
 def view_payloads(draw: st.DrawFn) -> dict[str, Any]:
     callback = draw(st.sampled_from(["pay_modal", "support_modal", "verify_code_modal", "add_card_modal", "zz"]))
-    metadata = draw(st.one_of(
-        st.sampled_from([{"account": "initech", "invoice": "I-1"}, {"account": "acme", "invoice": "I-1"},
-                         {"account": "initech", "balance": True, "expected": 7000},
-                         {"account": "nope"}]).map(json.dumps),
-        json_value.map(json.dumps), st.text(max_size=40)))
-    values = draw(st.dictionaries(st.sampled_from(["pay_method", "support_topic", "support_message", "verify_code",
-                                                   "support_invoice"]),
-                                  st.dictionaries(st.text(max_size=20), st.dictionaries(
-                                      st.sampled_from(["type", "value", "selected_option"]), json_value, max_size=3),
-                                      max_size=2), max_size=3))
+    metadata = draw(
+        st.one_of(
+            st.sampled_from(
+                [
+                    {"account": "initech", "invoice": "I-1"},
+                    {"account": "acme", "invoice": "I-1"},
+                    {"account": "initech", "balance": True, "expected": 7000},
+                    {"account": "nope"},
+                ]
+            ).map(json.dumps),
+            json_value.map(json.dumps),
+            st.text(max_size=40),
+        )
+    )
+    values = draw(
+        st.dictionaries(
+            st.sampled_from(["pay_method", "support_topic", "support_message", "verify_code", "support_invoice"]),
+            st.dictionaries(
+                st.text(max_size=20),
+                st.dictionaries(st.sampled_from(["type", "value", "selected_option"]), json_value, max_size=3),
+                max_size=2,
+            ),
+            max_size=3,
+        )
+    )
     base = view_submission_payload(callback, values, metadata, user_id=ANN, view_id="V_FUZZ")
     return draw(mutated(base)) if draw(st.booleans()) else base
 
@@ -213,8 +260,9 @@ def form(payload: dict[str, Any]) -> bytes:
 
 @FUZZ
 @given(text=command_text, user=st.sampled_from([ANN, "W999", "W998", "", "U<script>"]))
-def test_fuzzed_slash_command_text_never_crashes_or_changes_state(world: World, http: TestClient, text: str,
-                                                                   user: str) -> None:
+def test_fuzzed_slash_command_text_never_crashes_or_changes_state(
+    world: World, http: TestClient, text: str, user: str
+) -> None:
     unchanged = Unchanged(world)
     body = slash_command_body(text, user_id=user, response_url=world.slack.response_url)
     response = slack_post(http, body)
@@ -224,8 +272,9 @@ def test_fuzzed_slash_command_text_never_crashes_or_changes_state(world: World, 
 
 @FUZZ
 @given(payload=action_payloads())
-def test_fuzzed_action_payloads_never_crash_or_change_state(world: World, http: TestClient,
-                                                            payload: dict[str, Any]) -> None:
+def test_fuzzed_action_payloads_never_crash_or_change_state(
+    world: World, http: TestClient, payload: dict[str, Any]
+) -> None:
     unchanged = Unchanged(world)
     if payload.get("response_url") == UNSET_URL:
         payload["response_url"] = world.slack.response_url
@@ -235,20 +284,26 @@ def test_fuzzed_action_payloads_never_crash_or_change_state(world: World, http: 
 
 @FUZZ
 @given(payload=view_payloads())
-def test_fuzzed_view_submissions_never_crash_or_change_state(world: World, http: TestClient,
-                                                             payload: dict[str, Any]) -> None:
+def test_fuzzed_view_submissions_never_crash_or_change_state(
+    world: World, http: TestClient, payload: dict[str, Any]
+) -> None:
     unchanged = Unchanged(world)
     assert_safe(slack_post(http, form(payload)))
     unchanged.check()
 
 
 @FUZZ
-@given(event=st.one_of(st.builds(lambda u: app_home_opened_event(user_id=u), st.sampled_from([ANN, "W999"])),
-                       st.dictionaries(st.sampled_from(["type", "user", "channel", "tab", "view", "text"]), json_value,
-                                       max_size=5)),
-       mutate=st.booleans(), data=st.data())
-def test_fuzzed_events_api_bodies_never_crash_or_change_state(world: World, http: TestClient, event: dict[str, Any],
-                                                              mutate: bool, data: st.DataObject) -> None:
+@given(
+    event=st.one_of(
+        st.builds(lambda u: app_home_opened_event(user_id=u), st.sampled_from([ANN, "W999"])),
+        st.dictionaries(st.sampled_from(["type", "user", "channel", "tab", "view", "text"]), json_value, max_size=5),
+    ),
+    mutate=st.booleans(),
+    data=st.data(),
+)
+def test_fuzzed_events_api_bodies_never_crash_or_change_state(
+    world: World, http: TestClient, event: dict[str, Any], mutate: bool, data: st.DataObject
+) -> None:
     unchanged = Unchanged(world)  # the event-id marks are bookkeeping (BOOKKEEPING above)
     envelope = json.loads(event_body(event))
     if mutate:
@@ -269,19 +324,35 @@ def test_an_event_whose_authorizations_hold_null_is_refused_and_changes_nothing(
 
 
 @FUZZ
-@given(body=st.one_of(
-    st.builds(lambda n, kind, obj: json.dumps({"id": f"evt_fuzz_{n}", "object": "event",
-                                               "type": kind, "data": {"object": obj}}).encode(),
-              st.integers(0, 10**6),
-              st.sampled_from(["payment_intent.succeeded", "payment_intent.payment_failed",
-                               "checkout.session.completed", "payment_method.detached", "customer.updated",
-                               "charge.refunded", "x"]),
-              json_value),
-    json_value.map(lambda v: json.dumps(v).encode()),
-    st.binary(max_size=200)),
-    signed=st.booleans(), stale=st.booleans())
-def test_fuzzed_stripe_webhooks_never_crash_or_change_state(world: World, http: TestClient, body: bytes, signed: bool,
-                                                            stale: bool) -> None:
+@given(
+    body=st.one_of(
+        st.builds(
+            lambda n, kind, obj: json.dumps(
+                {"id": f"evt_fuzz_{n}", "object": "event", "type": kind, "data": {"object": obj}}
+            ).encode(),
+            st.integers(0, 10**6),
+            st.sampled_from(
+                [
+                    "payment_intent.succeeded",
+                    "payment_intent.payment_failed",
+                    "checkout.session.completed",
+                    "payment_method.detached",
+                    "customer.updated",
+                    "charge.refunded",
+                    "x",
+                ]
+            ),
+            json_value,
+        ),
+        json_value.map(lambda v: json.dumps(v).encode()),
+        st.binary(max_size=200),
+    ),
+    signed=st.booleans(),
+    stale=st.booleans(),
+)
+def test_fuzzed_stripe_webhooks_never_crash_or_change_state(
+    world: World, http: TestClient, body: bytes, signed: bool, stale: bool
+) -> None:
     # A well-signed event is authentic: its id goes into the ledger of seen events (so a replay is
     # applied once), and nothing else may change.
     unchanged = Unchanged(world, frozenset({"billing_stripe_event"}) if signed and not stale else frozenset())
@@ -297,13 +368,24 @@ header_text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126
 
 
 @FUZZ
-@given(body=st.binary(max_size=300), sign=st.sampled_from(["yes", "no", "garbage"]),
-       timestamp=st.one_of(header_text, st.integers(-10**12, 10**13).map(str)), signature=header_text,
-       content_type=st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain", ""]),
-       retry=st.one_of(st.none(), header_text))
-def test_raw_bytes_and_bad_headers_are_refused_politely(world: World, http: TestClient, body: bytes, sign: str,
-                                                        timestamp: str, signature: str, content_type: str,
-                                                        retry: str | None) -> None:
+@given(
+    body=st.binary(max_size=300),
+    sign=st.sampled_from(["yes", "no", "garbage"]),
+    timestamp=st.one_of(header_text, st.integers(-(10**12), 10**13).map(str)),
+    signature=header_text,
+    content_type=st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain", ""]),
+    retry=st.one_of(st.none(), header_text),
+)
+def test_raw_bytes_and_bad_headers_are_refused_politely(
+    world: World,
+    http: TestClient,
+    body: bytes,
+    sign: str,
+    timestamp: str,
+    signature: str,
+    content_type: str,
+    retry: str | None,
+) -> None:
     unchanged = Unchanged(world)
     headers: dict[str, str] = {"Content-Type": content_type} if content_type else {}
     if sign == "yes":

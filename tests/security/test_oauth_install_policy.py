@@ -33,11 +33,16 @@ def oauth_access(args: dict[str, Any]) -> dict[str, Any]:
     owner = code.removeprefix("code-")
     grid = owner.startswith("E")
     return {
-        "ok": True, "app_id": "A111", "access_token": f"xoxb-installed-{owner}", "token_type": "bot",
-        "scope": "commands,chat:write,users:read,users:read.email,im:write", "bot_user_id": "UBOT",
+        "ok": True,
+        "app_id": "A111",
+        "access_token": f"xoxb-installed-{owner}",
+        "token_type": "bot",
+        "scope": "commands,chat:write,users:read,users:read.email,im:write",
+        "bot_user_id": "UBOT",
         "team": None if grid else {"id": owner, "name": owner},
         "enterprise": {"id": owner, "name": owner} if grid else None,
-        "is_enterprise_install": grid, "authed_user": {"id": ANN},
+        "is_enterprise_install": grid,
+        "authed_user": {"id": ANN},
     }
 
 
@@ -48,8 +53,9 @@ def oauth_bot(tmp_path: Path, **settings: str) -> tuple[BotServer, SlackAPI]:
     slack.add_user(ANN, "ann@acme.test", "Ann Lee")
     slack.add_user(STRANGER, "ann@acme.test", "Mallory")
     slack.set_handler("oauth.v2.access", oauth_access)
-    bot = BotServer(slack, "http://127.0.0.1:9", url, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="shh",
-                    **settings).start()
+    bot = BotServer(
+        slack, "http://127.0.0.1:9", url, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="shh", **settings
+    ).start()
     bot.services.importer.run(SAMPLE)
     return bot, slack
 
@@ -69,8 +75,9 @@ def install(bot: BotServer, owner: str) -> int:
     state = re.search(r"state=([A-Za-z0-9_-]+)", page.headers.get("location", ""))  # a 302 to Slack
     assert state is not None
     cookie = page.headers["set-cookie"].split(";")[0]
-    done = bot.http.get("/slack/oauth_redirect", params={"code": f"code-{owner}", "state": state.group(1)},
-                        headers={"Cookie": cookie})
+    done = bot.http.get(
+        "/slack/oauth_redirect", params={"code": f"code-{owner}", "state": state.group(1)}, headers={"Cookie": cookie}
+    )
     return done.status_code
 
 
@@ -94,10 +101,21 @@ def test_serve_with_oauth_and_slack_email_but_no_trusted_workspaces_refuses_to_s
     tmp_path: Path,
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "DATABASE_URL"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}", SLACK_CLIENT_ID="111.222",
-               SLACK_CLIENT_SECRET="shh", SLACK_SIGNING_SECRET="signing", IDENTITY_VERIFICATION="slack_email")
-    result = subprocess.run([*BOT, "serve", "--port", str(free_port()), "--no-scheduler"], env=env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=60)
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}",
+        SLACK_CLIENT_ID="111.222",
+        SLACK_CLIENT_SECRET="shh",
+        SLACK_SIGNING_SECRET="signing",
+        IDENTITY_VERIFICATION="slack_email",
+    )
+    result = subprocess.run(
+        [*BOT, "serve", "--port", str(free_port()), "--no-scheduler"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "IDENTITY_VERIFICATION=slack_email" in lines[0]
@@ -105,7 +123,8 @@ def test_serve_with_oauth_and_slack_email_but_no_trusted_workspaces_refuses_to_s
 
 
 def test_a_user_of_an_untrusted_workspace_showing_a_contacts_email_sees_no_billing_data(
-    tmp_path: Path, started: list[tuple[BotServer, SlackAPI]],
+    tmp_path: Path,
+    started: list[tuple[BotServer, SlackAPI]],
 ) -> None:
     bot, slack = oauth_bot(tmp_path, IDENTITY_VERIFICATION="slack_email", SLACK_EMAIL_TRUSTED_TEAMS="T111")
     started.append((bot, slack))
@@ -122,7 +141,8 @@ def test_a_user_of_an_untrusted_workspace_showing_a_contacts_email_sees_no_billi
 
 
 def test_an_install_from_a_workspace_outside_the_allow_list_is_refused_stored_nowhere_and_revoked(
-    tmp_path: Path, started: list[tuple[BotServer, SlackAPI]],
+    tmp_path: Path,
+    started: list[tuple[BotServer, SlackAPI]],
 ) -> None:
     bot, slack = oauth_bot(tmp_path, SLACK_INSTALL_ALLOWED_TEAMS="T111, E777")
     started.append((bot, slack))
@@ -137,7 +157,8 @@ def test_an_install_from_a_workspace_outside_the_allow_list_is_refused_stored_no
 
 
 def test_an_install_from_an_allowed_workspace_or_grid_org_is_kept(
-    tmp_path: Path, started: list[tuple[BotServer, SlackAPI]],
+    tmp_path: Path,
+    started: list[tuple[BotServer, SlackAPI]],
 ) -> None:
     bot, slack = oauth_bot(tmp_path, SLACK_INSTALL_ALLOWED_TEAMS="T111, E777")
     started.append((bot, slack))

@@ -21,15 +21,22 @@ TOKEN = "ops-token-for-tests"
 
 def _client(database_url: str, db: Database, clock: FixedClock, api: SlackAPI, **extra: str) -> TestClient:
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-t", SLACK_SIGNING_SECRET="s",
-        SLACK_API_URL=api.base_url, **extra,
+        _env_file=None,
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN="xoxb-t",
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=api.base_url,
+        **extra,
     )
     runtime = build_runtime(settings, clock=clock, db=db)
     return TestClient(create_http_app(runtime.services, settings, runtime.app))
 
 
 def test_with_an_operator_token_metrics_and_health_details_need_it(
-    database_url: str, db: Database, clock: FixedClock, slack_api: SlackAPI  # noqa: F811
+    database_url: str,
+    db: Database,
+    clock: FixedClock,
+    slack_api: SlackAPI,  # noqa: F811
 ) -> None:
     http = _client(database_url, db, clock, slack_api, METRICS_TOKEN=TOKEN)
 
@@ -42,7 +49,10 @@ def test_with_an_operator_token_metrics_and_health_details_need_it(
 
 
 def test_without_a_token_both_stay_open_as_the_contract_describes(
-    database_url: str, db: Database, clock: FixedClock, slack_api: SlackAPI  # noqa: F811
+    database_url: str,
+    db: Database,
+    clock: FixedClock,
+    slack_api: SlackAPI,  # noqa: F811
 ) -> None:
     http = _client(database_url, db, clock, slack_api)
     assert http.get("/metrics").status_code == 200

@@ -88,9 +88,15 @@ def test_a_slack_request_older_than_five_minutes_is_refused_and_does_nothing(wor
 
 def test_a_captured_request_replayed_after_five_minutes_is_refused(world: World) -> None:
     """The same bytes and signature that were accepted once are refused once they are stale."""
-    body = interaction_body(view_submission_payload(
-        "pay_modal", {"pay_method": {"pay_method_select": select_input_value(world.acme_card)}},
-        {"account": "acme", "invoice": "INV-1"}, user_id=ANN, view_id="V_REPLAY"))
+    body = interaction_body(
+        view_submission_payload(
+            "pay_modal",
+            {"pay_method": {"pay_method_select": select_input_value(world.acme_card)}},
+            {"account": "acme", "invoice": "INV-1"},
+            user_id=ANN,
+            view_id="V_REPLAY",
+        )
+    )
     captured_at = int(time.time()) - 5 * 60 - 5
     response = world.bot.post(body, signed_headers(SECRET, body, timestamp=captured_at))
     assert response.status_code == 401
@@ -151,9 +157,21 @@ def test_a_stripe_event_delivered_many_times_at_once_is_applied_once(world: Worl
     started = payments.start_invoice_payment(ANN_ACTOR, "acme", "INV-2", card)
     waiting = payments.execute(started.id)
     assert waiting.status == "requires_action"
-    event = {"id": f"evt_{uuid.uuid4().hex[:16]}", "object": "event", "type": "payment_intent.succeeded",
-             "data": {"object": {"id": waiting.stripe_payment_intent_id, "object": "payment_intent",
-                                 "status": "succeeded", "amount": 50050, "currency": "usd", "metadata": {}}}}
+    event = {
+        "id": f"evt_{uuid.uuid4().hex[:16]}",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {
+                "id": waiting.stripe_payment_intent_id,
+                "object": "payment_intent",
+                "status": "succeeded",
+                "amount": 50050,
+                "currency": "usd",
+                "metadata": {},
+            }
+        },
+    }
     body, headers = stripe_signed(event)
 
     statuses = post_copies(world, "/stripe/webhook", body, headers)
@@ -175,10 +193,19 @@ class Button:
     check: Callable[[World, Any], None]
 
 
-def click(world: World, action: dict[str, Any], *, channel: str = "C111", message: dict[str, Any] | None = None,
-          user: str = ANN) -> bytes:
-    return interaction_body(block_actions_payload(action, user_id=user, channel_id=channel, message=message,
-                                                  response_url=world.slack.response_url))
+def click(
+    world: World,
+    action: dict[str, Any],
+    *,
+    channel: str = "C111",
+    message: dict[str, Any] | None = None,
+    user: str = ANN,
+) -> bytes:
+    return interaction_body(
+        block_actions_payload(
+            action, user_id=user, channel_id=channel, message=message, response_url=world.slack.response_url
+        )
+    )
 
 
 def press(world: World, action_id: str, value: dict[str, Any] | str, **kwargs: Any) -> bytes:
@@ -187,9 +214,15 @@ def press(world: World, action_id: str, value: dict[str, Any] | str, **kwargs: A
 
 
 def _pay_body(world: World, _: Any) -> bytes:
-    return interaction_body(view_submission_payload(
-        "pay_modal", {"pay_method": {"pay_method_select": select_input_value(world.acme_card)}},
-        {"account": "acme", "invoice": "INV-1"}, user_id=ANN, view_id="V_PAY_ONCE"))
+    return interaction_body(
+        view_submission_payload(
+            "pay_modal",
+            {"pay_method": {"pay_method_select": select_input_value(world.acme_card)}},
+            {"account": "acme", "invoice": "INV-1"},
+            user_id=ANN,
+            view_id="V_PAY_ONCE",
+        )
+    )
 
 
 def _pay_check(world: World, _: Any) -> None:
@@ -243,28 +276,52 @@ def _open_escalation(world: World) -> str:
 def _resolve_check(world: World, reference: str) -> None:
     assert world.bot.services.escalations.get(reference).status == "resolved"
     assert len(audited(world, "escalation.resolve")) == 1
-    told_peter = [c for c in world.slack.calls("chat.postMessage") if reference in json.dumps(c.json_args)
-                  and c.json_args.get("channel") not in (STAFF_CHANNEL,)]
+    told_peter = [
+        c
+        for c in world.slack.calls("chat.postMessage")
+        if reference in json.dumps(c.json_args) and c.json_args.get("channel") not in (STAFF_CHANNEL,)
+    ]
     assert len(told_peter) == 1
 
 
 BUTTONS = [
     Button("pay confirm", lambda w: None, _pay_body, _pay_check),
-    Button("make default", _second_card,
-           lambda w, card: press(w, "method_make_default", {"account": "acme", "method": card}), _default_check),
-    Button("remove card", _second_card,
-           lambda w, card: press(w, "method_remove", {"account": "acme", "method": card}), _remove_check),
-    Button("remind me later", lambda w: None,
-           lambda w, _: press(w, "reminder_snooze", {"invoices": [["acme", "INV-1"]]}, message=REMINDER_DM),
-           _snooze_check),
-    Button("already paid", lambda w: None,
-           lambda w, _: press(w, "reminder_already_paid", {"account": "acme", "invoice": "INV-1"},
-                              message=REMINDER_DM), _already_paid_check),
-    Button("switch account", lambda w: None,
-           lambda w, _: click(w, static_select_action("switch_account", "globex")), _switch_check),
-    Button("mark resolved", _open_escalation,
-           lambda w, ref: press(w, "support_resolve", ref, channel=STAFF_CHANNEL, message=REMINDER_DM, user="W555"),
-           _resolve_check),
+    Button(
+        "make default",
+        _second_card,
+        lambda w, card: press(w, "method_make_default", {"account": "acme", "method": card}),
+        _default_check,
+    ),
+    Button(
+        "remove card",
+        _second_card,
+        lambda w, card: press(w, "method_remove", {"account": "acme", "method": card}),
+        _remove_check,
+    ),
+    Button(
+        "remind me later",
+        lambda w: None,
+        lambda w, _: press(w, "reminder_snooze", {"invoices": [["acme", "INV-1"]]}, message=REMINDER_DM),
+        _snooze_check,
+    ),
+    Button(
+        "already paid",
+        lambda w: None,
+        lambda w, _: press(w, "reminder_already_paid", {"account": "acme", "invoice": "INV-1"}, message=REMINDER_DM),
+        _already_paid_check,
+    ),
+    Button(
+        "switch account",
+        lambda w: None,
+        lambda w, _: click(w, static_select_action("switch_account", "globex")),
+        _switch_check,
+    ),
+    Button(
+        "mark resolved",
+        _open_escalation,
+        lambda w, ref: press(w, "support_resolve", ref, channel=STAFF_CHANNEL, message=REMINDER_DM, user="W555"),
+        _resolve_check,
+    ),
 ]
 
 

@@ -37,19 +37,36 @@ PLAIN = (BOT_TOKEN, BOT_REFRESH, USER_TOKEN, USER_REFRESH)
 
 def oauth_access(args: dict[str, Any]) -> dict[str, Any]:
     return {
-        "ok": True, "app_id": "A111", "access_token": BOT_TOKEN, "refresh_token": BOT_REFRESH, "expires_in": 43200,
-        "token_type": "bot", "scope": "commands,chat:write,users:read,users:read.email,im:write",
-        "bot_user_id": "UBOT", "team": {"id": "T111", "name": "Acme"}, "enterprise": None,
+        "ok": True,
+        "app_id": "A111",
+        "access_token": BOT_TOKEN,
+        "refresh_token": BOT_REFRESH,
+        "expires_in": 43200,
+        "token_type": "bot",
+        "scope": "commands,chat:write,users:read,users:read.email,im:write",
+        "bot_user_id": "UBOT",
+        "team": {"id": "T111", "name": "Acme"},
+        "enterprise": None,
         "is_enterprise_install": False,
-        "authed_user": {"id": ANN, "access_token": USER_TOKEN, "refresh_token": USER_REFRESH, "expires_in": 43200,
-                        "scope": "users:read", "token_type": "user"},
+        "authed_user": {
+            "id": ANN,
+            "access_token": USER_TOKEN,
+            "refresh_token": USER_REFRESH,
+            "expires_in": 43200,
+            "scope": "users:read",
+            "token_type": "user",
+        },
     }
 
 
 @pytest.fixture
 def installed(tmp_path: Path) -> Iterator[tuple[BotServer, SlackAPI]]:
-    bot, slack = oauth_bot(tmp_path, SLACK_TOKEN_ENCRYPTION_KEY=KEY_A, IDENTITY_VERIFICATION="slack_email",
-                           SLACK_EMAIL_TRUSTED_TEAMS="T111")
+    bot, slack = oauth_bot(
+        tmp_path,
+        SLACK_TOKEN_ENCRYPTION_KEY=KEY_A,
+        IDENTITY_VERIFICATION="slack_email",
+        SLACK_EMAIL_TRUSTED_TEAMS="T111",
+    )
     slack.set_handler("oauth.v2.access", oauth_access)
     assert install(bot, "T111") == 200
     yield bot, slack
@@ -59,16 +76,19 @@ def installed(tmp_path: Path) -> Iterator[tuple[BotServer, SlackAPI]]:
 
 def everything_stored(bot: BotServer) -> str:
     with bot.db.engine.connect() as connection:
-        rows = [*connection.execute(text("SELECT * FROM slack_bots")),
-                *connection.execute(text("SELECT * FROM slack_installations"))]
+        rows = [
+            *connection.execute(text("SELECT * FROM slack_bots")),
+            *connection.execute(text("SELECT * FROM slack_installations")),
+        ]
     return "\n".join(" ".join(str(value) for value in row) for row in rows)
 
 
 def stored_bot_token(database_url: str, keys: str | None) -> str | None:
     database = Database(database_url)
     try:
-        store = EncryptedInstallationStore(client_id="111.222", engine=database.engine,
-                                           cipher=TokenCipher(keys) if keys else None)
+        store = EncryptedInstallationStore(
+            client_id="111.222", engine=database.engine, cipher=TokenCipher(keys) if keys else None
+        )
         bot = store.find_bot(enterprise_id=None, team_id="T111")
         return bot.bot_token if bot is not None else None
     finally:
@@ -77,10 +97,12 @@ def stored_bot_token(database_url: str, keys: str | None) -> str | None:
 
 def reencrypt(database_url: str, keys: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "DATABASE_URL"))}
-    env.update(DATABASE_URL=database_url, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="shh",
-               SLACK_TOKEN_ENCRYPTION_KEY=keys)
-    return subprocess.run([sys.executable, "-m", "bot", "installations", "reencrypt"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    env.update(
+        DATABASE_URL=database_url, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="shh", SLACK_TOKEN_ENCRYPTION_KEY=keys
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "installations", "reencrypt"], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_installed_tokens_are_encrypted_in_the_database_and_still_serve_requests(

@@ -82,8 +82,9 @@ def an_account(name: str = ACCOUNT_NAME, external_id: str = "evil") -> AccountVi
 
 
 def an_invoice(number: str = INVOICE_NUMBER, description: str = DESCRIPTION, external_id: str = "evil") -> InvoiceView:
-    return InvoiceView(number, external_id, date(2026, 11, 1), DUE, Money(125000, "usd"), Money(0, "usd"), "open",
-                       description, True)
+    return InvoiceView(
+        number, external_id, date(2026, 11, 1), DUE, Money(125000, "usd"), Money(0, "usd"), "open", description, True
+    )
 
 
 def a_card(brand: str = CARD_BRAND, default: bool = False) -> PaymentMethodView:
@@ -91,20 +92,52 @@ def a_card(brand: str = CARD_BRAND, default: bool = False) -> PaymentMethodView:
 
 
 def a_payment(status: str, numbers: tuple[str, ...] = (INVOICE_NUMBER,), reason: str = REASON) -> PaymentView:
-    return PaymentView(7, "evil", Money(125000, "usd"), status, WHEN, numbers, card_brand=CARD_BRAND,
-                       card_last4="4242", failure_reason=reason, action_url="https://bot.test/stripe/authenticate/7.x",
-                       settled_at=WHEN)
+    return PaymentView(
+        7,
+        "evil",
+        Money(125000, "usd"),
+        status,
+        WHEN,
+        numbers,
+        card_brand=CARD_BRAND,
+        card_last4="4242",
+        failure_reason=reason,
+        action_url="https://bot.test/stripe/authenticate/7.x",
+        settled_at=WHEN,
+    )
 
 
-def an_escalation(name: str = PERSON_NAME, account_name: str = ACCOUNT_NAME, number: str | None = INVOICE_NUMBER,
-                  email: str = "mallory@evil.test", message: str = "<!channel> *help*") -> EscalationView:
-    return EscalationView(42, "ESC-000042", "evil", account_name, number, "other", "Something else", message, "user",
-                          "open", "queued", email, name, "slack:T111:W333", WHEN, resolved_at=WHEN,
-                          resolved_by="slack:T111:W777")
+def an_escalation(
+    name: str = PERSON_NAME,
+    account_name: str = ACCOUNT_NAME,
+    number: str | None = INVOICE_NUMBER,
+    email: str = "mallory@evil.test",
+    message: str = "<!channel> *help*",
+) -> EscalationView:
+    return EscalationView(
+        42,
+        "ESC-000042",
+        "evil",
+        account_name,
+        number,
+        "other",
+        "Something else",
+        message,
+        "user",
+        "open",
+        "queued",
+        email,
+        name,
+        "slack:T111:W333",
+        WHEN,
+        resolved_at=WHEN,
+        resolved_by="slack:T111:W777",
+    )
 
 
-def a_reminder(number: str = INVOICE_NUMBER, account_name: str = ACCOUNT_NAME, count: int = 1,
-               paid: bool = False) -> ReminderMessage:
+def a_reminder(
+    number: str = INVOICE_NUMBER, account_name: str = ACCOUNT_NAME, count: int = 1, paid: bool = False
+) -> ReminderMessage:
     numbers = [number] if count == 1 else [f"{number[:125]}{i}" for i in range(count)]
     lines = tuple(ReminderLine("evil", account_name, n, Money(125000, "usd"), DUE, paid=paid) for n in numbers)
     return ReminderMessage(step=1, recipient_name=PERSON_NAME, lines=lines)
@@ -154,8 +187,9 @@ def caller(*accounts: AccountView) -> CallerContext:
     return CallerContext(Actor("mallory@evil.test", "slack:T111:W333", PERSON_NAME), accounts, accounts[0])
 
 
-def every_surface(acct: AccountView, inv: InvoiceView, card: PaymentMethodView, esc: EscalationView,
-                  reminder: ReminderMessage) -> Iterator[tuple[str, Any, str | None]]:
+def every_surface(
+    acct: AccountView, inv: InvoiceView, card: PaymentMethodView, esc: EscalationView, reminder: ReminderMessage
+) -> Iterator[tuple[str, Any, str | None]]:
     """(name, blocks or view, fallback text) of every screen, modal, DM and post, fed the same values."""
     other = an_account("Globex", "globex")
     ctx = caller(acct, other)
@@ -181,8 +215,11 @@ def every_surface(acct: AccountView, inv: InvoiceView, card: PaymentMethodView, 
     yield screen("accounts", accounts_screen(ctx))
     yield "home", home_view(ctx, [inv]), None
     yield "reminder", reminder_blocks_of(reminder), None
-    yield "reminder, paid", reminder_blocks_of(replace(reminder, lines=tuple(
-        replace(line, paid=True) for line in reminder.lines))), None
+    yield (
+        "reminder, paid",
+        reminder_blocks_of(replace(reminder, lines=tuple(replace(line, paid=True) for line in reminder.lines))),
+        None,
+    )
     yield "support modal", support_modal(acct, [inv], invoice=inv.number, topic="other"), None
     yield screen("support request queued", queued_screen(esc))
     yield screen("open support requests", open_escalations_screen(acct, [esc]))
@@ -230,9 +267,14 @@ def test_the_already_paid_confirm_escapes_the_invoice_number() -> None:
 
 def test_fallback_texts_are_escaped_like_the_blocks() -> None:
     acct, inv = an_account(), an_invoice()
-    for shown in (overview_screen(caller(acct), inv), invoices_screen(acct, [inv]), methods_screen(acct, []),
-                  history_screen(acct, Page((), 0, 10, 0)), queued_screen(an_escalation()),
-                  resolved_dm(an_escalation())):
+    for shown in (
+        overview_screen(caller(acct), inv),
+        invoices_screen(acct, [inv]),
+        methods_screen(acct, []),
+        history_screen(acct, Page((), 0, 10, 0)),
+        queued_screen(an_escalation()),
+        resolved_dm(an_escalation()),
+    ):
         assert "<!channel>" not in shown.text and "&lt;!channel&gt;" in shown.text
         assert "<https://evil.test|click>" not in shown.text and "&lt;https://evil.test|click&gt;" in shown.text
         assert "\n" not in shown.text
@@ -240,8 +282,9 @@ def test_fallback_texts_are_escaped_like_the_blocks() -> None:
 
 def test_a_display_name_cannot_add_a_line_or_a_bold_label_to_the_staff_post() -> None:
     text, blocks = staff_post(an_escalation(), "W333")
-    facts = next(b["text"]["text"] for b in blocks if b.get("type") == "section" and "*Requester:*" in
-                 b["text"]["text"])
+    facts = next(
+        b["text"]["text"] for b in blocks if b.get("type") == "section" and "*Requester:*" in b["text"]["text"]
+    )
     lines = facts.split("\n")
     assert [line.split(" ", 1)[0] for line in lines] == ["*Account:*", "*Invoice:*", "*Requester:*"]
     # The only "*Account:*" is ours: in the values every mark is inert (set between zero-width spaces).
@@ -250,14 +293,17 @@ def test_a_display_name_cannot_add_a_line_or_a_bold_label_to_the_staff_post() ->
     assert "<!here>" not in text and "\n" not in text and "\u2028" not in text
 
 
-@pytest.mark.parametrize("separator", ["\n", "\r", "\r\n", "\t", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85",
-                                       "\u2028", "\u2029"], ids=repr)
+@pytest.mark.parametrize(
+    "separator", ["\n", "\r", "\r\n", "\t", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"], ids=repr
+)
 def test_every_kind_of_line_break_in_a_name_is_flattened_in_the_staff_post(separator: str) -> None:
-    esc = an_escalation(name=f"Mallory{separator}{FORGED}", account_name=f"Acme{separator}{FORGED}",
-                        number=f"INV-1{separator}{FORGED}")
+    esc = an_escalation(
+        name=f"Mallory{separator}{FORGED}", account_name=f"Acme{separator}{FORGED}", number=f"INV-1{separator}{FORGED}"
+    )
     text, blocks = staff_post(esc, None)
-    facts = next(b["text"]["text"] for b in blocks if b.get("type") == "section" and "*Requester:*" in
-                 b["text"]["text"])
+    facts = next(
+        b["text"]["text"] for b in blocks if b.get("type") == "section" and "*Requester:*" in b["text"]["text"]
+    )
     assert len(facts.splitlines()) == 3 and facts.count("*Account:*") == 1
     assert len(text.splitlines()) == 1
 
@@ -284,8 +330,11 @@ class _RecordingClient:
     def __getattr__(self, method: str) -> Any:
         def call(**arguments: Any) -> Any:
             self.calls.append((method, arguments))
-            data = {"ok": True, "channel": {"id": "D333"}} if method == "conversations_open" else {
-                "ok": True, "channel": "D333", "ts": "1.2"}
+            data = (
+                {"ok": True, "channel": {"id": "D333"}}
+                if method == "conversations_open"
+                else {"ok": True, "channel": "D333", "ts": "1.2"}
+            )
             return type("Response", (), {"data": data})()
 
         return call
@@ -294,8 +343,16 @@ class _RecordingClient:
 # -- lengths at Slack's limits, with entities at the cut --------------------------------------
 
 
-LIMITS = {"section": 3000, "context": 2000, "header": 150, "confirm": 300, "button": 75, "option": 75,
-          "title": 24, "fallback": 40_000}
+LIMITS = {
+    "section": 3000,
+    "context": 2000,
+    "header": 150,
+    "confirm": 300,
+    "button": 75,
+    "option": 75,
+    "title": 24,
+    "fallback": 40_000,
+}
 
 
 def check_limits(node: Any, fallback: str | None) -> None:
@@ -328,8 +385,13 @@ def test_values_far_beyond_slacks_limits_are_cut_between_entities_never_through_
     acct = an_account(name=(pad + "&<>*" * 80)[:255], external_id=(pad + "&" * 200)[:128])
     inv = an_invoice(number=(pad + "<&" * 70)[:128], description=pad + "&<" * 3000)
     card = a_card(brand=pad + "&" * 500)
-    esc = an_escalation(name=(pad + "*&" * 200)[:255], account_name=acct.name, number=inv.number,
-                        email=(pad + "a" * 240)[:240] + "@evil.test", message=pad + "&" * 2000)
+    esc = an_escalation(
+        name=(pad + "*&" * 200)[:255],
+        account_name=acct.name,
+        number=inv.number,
+        email=(pad + "a" * 240)[:240] + "@evil.test",
+        message=pad + "&" * 2000,
+    )
     reminder = a_reminder(number=(pad + "&" * 130)[:128], account_name=acct.name, count=20)  # a DM's most
     for name, shown, fallback in every_surface(acct, inv, card, esc, reminder):
         try:
@@ -338,8 +400,9 @@ def test_values_far_beyond_slacks_limits_are_cut_between_entities_never_through_
             raise AssertionError(f"{name}: {error}") from error
     # The staff post keeps every label within one section however long the values are.
     _, blocks = staff_post(esc, "W333")
-    facts = next(b["text"]["text"] for b in blocks if b.get("type") == "section" and "*Requester:*" in
-                 b["text"]["text"])
+    facts = next(
+        b["text"]["text"] for b in blocks if b.get("type") == "section" and "*Requester:*" in b["text"]["text"]
+    )
     assert [line.split(" ", 1)[0] for line in facts.split("\n")] == ["*Account:*", "*Invoice:*", "*Requester:*"]
 
 
@@ -355,8 +418,9 @@ def test_a_description_past_a_sections_3000_characters_is_cut_between_entities(o
 def test_the_staff_posts_facts_fit_one_section_with_every_value_at_its_longest() -> None:
     esc = an_escalation(name="*&" * 127, account_name="&" * 255, number="<" * 128, email="a" * 240 + "@evil.test")
     _, blocks = staff_post(replace(esc, account_external_id="&" * 128), "W333")
-    facts = next(b["text"]["text"] for b in blocks if b.get("type") == "section" and "*Requester:*" in
-                 b["text"]["text"])
+    facts = next(
+        b["text"]["text"] for b in blocks if b.get("type") == "section" and "*Requester:*" in b["text"]["text"]
+    )
     assert len(facts) <= LIMITS["section"] and not BROKEN_ENTITY.search(facts)
     assert [line.split(" ", 1)[0] for line in facts.split("\n")] == ["*Account:*", "*Invoice:*", "*Requester:*"]
     assert "(" + "a" * 240 + "@evil.test)" in facts  # the address is whole: staff reply to it
@@ -364,8 +428,10 @@ def test_the_staff_posts_facts_fit_one_section_with_every_value_at_its_longest()
 
 def test_fallback_texts_stay_within_slacks_limit_with_entities_at_the_cut() -> None:
     client = _RecordingClient()
-    SlackReminderSender(client).send_reminder(ChatContact("W333", "UTC"),  # type: ignore[arg-type]
-                                              a_reminder(number="&" * 128, count=20))
+    SlackReminderSender(client).send_reminder(
+        ChatContact("W333", "UTC"),  # type: ignore[arg-type]
+        a_reminder(number="&" * 128, count=20),
+    )
     reminder = client.calls[-1][1]["text"]
     assert len(reminder) <= LIMITS["fallback"] and not BROKEN_ENTITY.search(reminder)
     for offset in range(5):
@@ -377,17 +443,30 @@ def test_fallback_texts_stay_within_slacks_limit_with_entities_at_the_cut() -> N
 
 
 MALLORY = "W333"
-USER_FACING = ("views.open", "views.update", "views.push", "views.publish", "chat.postMessage",
-               "chat.postEphemeral", "chat.update")
+USER_FACING = (
+    "views.open",
+    "views.update",
+    "views.push",
+    "views.publish",
+    "chat.postMessage",
+    "chat.postEphemeral",
+    "chat.update",
+)
 
 
 @pytest.fixture
 def evil(world: World) -> World:
     """An imported account named with markup, its contact Mallory whose Slack name forges a line."""
     world.slack.add_user(MALLORY, "mallory@evil.test", PERSON_NAME)
-    evil_account = account("evil", ACCOUNT_NAME, "usd", [("mallory@evil.test", PERSON_NAME)], [
-        invoice(INVOICE_NUMBER, "2026-11-01", "2026-11-20", 125000, description=DESCRIPTION),
-    ])
+    evil_account = account(
+        "evil",
+        ACCOUNT_NAME,
+        "usd",
+        [("mallory@evil.test", PERSON_NAME)],
+        [
+            invoice(INVOICE_NUMBER, "2026-11-01", "2026-11-20", 125000, description=DESCRIPTION),
+        ],
+    )
     world.bot.services.importer.run({"accounts": [*SAMPLE["accounts"], evil_account]})
     world.slack.clear()
     return world
@@ -403,8 +482,10 @@ def messages_said(slack: SlackAPI) -> Iterator[tuple[str, Any, str | None]]:
 
 def test_an_account_and_a_display_name_full_of_markup_stay_data_through_the_real_app(evil: World) -> None:
     bot = evil.bot
-    urls = [bot.command(text, user=MALLORY)[1]
-            for text in ("", "balance", "invoices", "history", "accounts", "support Please call me back")]
+    urls = [
+        bot.command(text, user=MALLORY)[1]
+        for text in ("", "balance", "invoices", "history", "accounts", "support Please call me back")
+    ]
     bot.event(app_home_opened_event(MALLORY))
     [post] = bot.wait_calls("chat.postMessage", where=lambda c: c.json_args.get("channel") == STAFF_CHANNEL)
     bot.wait_calls("views.publish")
@@ -421,9 +502,11 @@ def test_an_account_and_a_display_name_full_of_markup_stay_data_through_the_real
         except AssertionError as error:
             raise AssertionError(f"{method}: {error}") from error
 
-    facts = next(b["text"]["text"] for b in post.json_args["blocks"]
-                 if b.get("type") == "section" and "*Requester:*" in b["text"]["text"])
+    facts = next(
+        b["text"]["text"]
+        for b in post.json_args["blocks"]
+        if b.get("type") == "section" and "*Requester:*" in b["text"]["text"]
+    )
     assert [line.split(" ", 1)[0] for line in facts.split("\n")] == ["*Account:*", "*Invoice:*", "*Requester:*"]
     assert facts.count("*Account:*") == 1
     assert "<!channel>" not in post.json_args["text"] and "\n" not in post.json_args["text"]
-

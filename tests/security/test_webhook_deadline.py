@@ -110,8 +110,9 @@ def test_the_whole_request_has_one_deadline_below_the_delivery_lease() -> None:
     assert BackoffPolicy().lease.total_seconds() > TOTAL_SECONDS
 
 
-@pytest.mark.parametrize("answer", [trickled_status, trickled_headers, trickled_body],
-                         ids=["status line", "headers", "body of an error"])
+@pytest.mark.parametrize(
+    "answer", [trickled_status, trickled_headers, trickled_body], ids=["status line", "headers", "body of an error"]
+)
 def test_a_receiver_trickling_its_answer_is_cut_off_at_the_deadline_and_retried(
     receivers: list[RawReceiver], answer: Callable[[socket.socket, RawReceiver], None]
 ) -> None:
@@ -140,17 +141,26 @@ def test_an_event_whose_receiver_trickles_is_retried_later_and_sent_once_per_att
     receivers.append(receiver := RawReceiver(trickled_status))
     enable(db, OutboundSink(frozenset({WEBHOOK})))
     with db.transaction() as session:
-        event_id = record_event(session, channel=WEBHOOK, type="payment.succeeded", subject="payment:1",
-                                data={"payment_id": 1}, now=clock.now())
-    delivery = OutboundDelivery(db=db, clock=clock,
-                                channels=[WebhookEndpoint(receiver.url, "whsec_test", total_seconds=1.0)])
+        event_id = record_event(
+            session,
+            channel=WEBHOOK,
+            type="payment.succeeded",
+            subject="payment:1",
+            data={"payment_id": 1},
+            now=clock.now(),
+        )
+    delivery = OutboundDelivery(
+        db=db, clock=clock, channels=[WebhookEndpoint(receiver.url, "whsec_test", total_seconds=1.0)]
+    )
     try:
         assert delivery.deliver_due().retried == 1
     finally:
         delivery.stop()
     with db.read() as session:
         status, attempts, error = session.execute(
-            select(OutboundEventRecord.status, OutboundEventRecord.attempts, OutboundEventRecord.last_error)
-            .where(OutboundEventRecord.id == event_id)).one()
+            select(OutboundEventRecord.status, OutboundEventRecord.attempts, OutboundEventRecord.last_error).where(
+                OutboundEventRecord.id == event_id
+            )
+        ).one()
     assert (status, attempts, error) == ("queued", 1, "no complete answer within 1 s")
     assert receiver.requests == 1

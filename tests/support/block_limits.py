@@ -174,10 +174,10 @@ def _mrkdwn_problems(body: str, what: str) -> Iterator[str]:
     builders write on purpose: Slack would read ``<invoice number>`` as a link and hide it."""
     for index, char in enumerate(body):
         if char == "&" and not any(body.startswith(e, index) for e in ("&amp;", "&lt;", "&gt;")):
-            yield f"{what}: a bare or cut '&' at {index}: {body[max(0, index - 10):index + 10]!r}"
+            yield f"{what}: a bare or cut '&' at {index}: {body[max(0, index - 10) : index + 10]!r}"
             return
         if char == "<" and not any(body.startswith(markup, index) for markup in _OUR_MARKUP):
-            yield f"{what}: Slack markup '<' at {index}: {body[max(0, index - 10):index + 20]!r}"
+            yield f"{what}: Slack markup '<' at {index}: {body[max(0, index - 10) : index + 20]!r}"
             return
 
 
@@ -185,5 +185,6 @@ def _unique_ids(blocks: list[Json], surface: str) -> list[str]:
     """``block_id`` must be unique in a message or view. (An ``action_id`` need only be unique in
     its block: the Pay buttons of several invoice rows share one, told apart by their values.)"""
     block_ids = Counter(b["block_id"] for b in blocks if "block_id" in b)
-    return [f"block_id {block_id!r} {count} times in one {surface}"
-            for block_id, count in block_ids.items() if count > 1]
+    return [
+        f"block_id {block_id!r} {count} times in one {surface}" for block_id, count in block_ids.items() if count > 1
+    ]

@@ -31,8 +31,15 @@ from tests.support.stripe_helper import StripeHelper, give_sample_cards
 from tests.support.stripe_proxy import StripeProxy
 
 __all__ = [
-    "World", "bot_overrides", "localstripe_server", "module_database_url", "server", "shared_world", "slack",
-    "stripe_proxy", "world",
+    "World",
+    "bot_overrides",
+    "localstripe_server",
+    "module_database_url",
+    "server",
+    "shared_world",
+    "slack",
+    "stripe_proxy",
+    "world",
 ]
 
 
@@ -80,8 +87,9 @@ def bot_overrides() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def server(slack: SlackAPI, stripe_proxy: StripeProxy, module_database_url: str,
-           bot_overrides: dict[str, str]) -> Iterator[BotServer]:
+def server(
+    slack: SlackAPI, stripe_proxy: StripeProxy, module_database_url: str, bot_overrides: dict[str, str]
+) -> Iterator[BotServer]:
     with BotServer(slack, stripe_proxy.base_url, module_database_url, **bot_overrides) as bot:
         yield bot
 
@@ -95,19 +103,20 @@ def sample_world(server: BotServer, slack: SlackAPI, localstripe: LocalStripe, p
     cards = give_sample_cards(server.services, server.db, helper)
     slack.clear()
     proxy.reset()
-    return World(server, slack, helper, proxy, cards.acme_customer, cards.acme_card, cards.initech_customer,
-                 cards.initech_card)
+    return World(
+        server, slack, helper, proxy, cards.acme_customer, cards.acme_card, cards.initech_customer, cards.initech_card
+    )
 
 
 @pytest.fixture
-def world(server: BotServer, slack: SlackAPI, localstripe_server: LocalStripe,
-          stripe_proxy: StripeProxy) -> World:
+def world(server: BotServer, slack: SlackAPI, localstripe_server: LocalStripe, stripe_proxy: StripeProxy) -> World:
     """The sample world, set up afresh for the test."""
     return sample_world(server, slack, localstripe_server, stripe_proxy)
 
 
 @pytest.fixture(scope="module")
-def shared_world(server: BotServer, slack: SlackAPI, localstripe_server: LocalStripe,
-                 stripe_proxy: StripeProxy) -> World:
+def shared_world(
+    server: BotServer, slack: SlackAPI, localstripe_server: LocalStripe, stripe_proxy: StripeProxy
+) -> World:
     """The sample world set up once per module, for tests that must change nothing anyway."""
     return sample_world(server, slack, localstripe_server, stripe_proxy)

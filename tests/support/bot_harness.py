@@ -51,9 +51,28 @@ from tests.support.slack_signing import (
 from tests.support.stripe_helper import DECLINES_AT_CHARGE, NEEDS_AUTHENTICATION, VISA, StripeHelper
 
 __all__ = [
-    "ANN", "ANN_ACTOR", "DECLINES_AT_CHARGE", "HIDDEN", "LOADING", "NEEDS_AUTHENTICATION", "PETER", "PETER_ACTOR",
-    "SAMPLE", "SECRET", "STRANGER", "SUPPORT_EMAIL", "VISA", "WEBHOOK_SECRET", "BotServer", "SlackDriver",
-    "StripeHelper", "ack_reply", "bot_settings", "everything_said", "wait_for_listeners", "wait_until",
+    "ANN",
+    "ANN_ACTOR",
+    "DECLINES_AT_CHARGE",
+    "HIDDEN",
+    "LOADING",
+    "NEEDS_AUTHENTICATION",
+    "PETER",
+    "PETER_ACTOR",
+    "SAMPLE",
+    "SECRET",
+    "STRANGER",
+    "SUPPORT_EMAIL",
+    "VISA",
+    "WEBHOOK_SECRET",
+    "BotServer",
+    "SlackDriver",
+    "StripeHelper",
+    "ack_reply",
+    "bot_settings",
+    "everything_said",
+    "wait_for_listeners",
+    "wait_until",
 ]
 
 SECRET = "e2e-signing-secret"
@@ -66,9 +85,15 @@ WEDNESDAY = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 def bot_settings(slack: SlackAPI, stripe_base: str, database_url: str, **overrides: str) -> Settings:
     """The settings of a bot on ``slack`` and the Stripe at ``stripe_base``; ``overrides`` win."""
     values = {
-        "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-e2e", "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": slack.base_url, "STRIPE_API_KEY": "sk_test_x", "STRIPE_API_BASE": stripe_base,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "SUPPORT_EMAIL": SUPPORT_EMAIL, "PUBLIC_URL": "http://bot.test",
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": "xoxb-e2e",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.base_url,
+        "STRIPE_API_KEY": "sk_test_x",
+        "STRIPE_API_BASE": stripe_base,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "SUPPORT_EMAIL": SUPPORT_EMAIL,
+        "PUBLIC_URL": "http://bot.test",
     }
     return Settings(_env_file=None, **(values | overrides))  # type: ignore[arg-type]
 
@@ -85,8 +110,9 @@ class SlackDriver:
     # -- talking like Slack ----------------------------------------------------------------
 
     def post(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
-        return self.http.post("/slack/events", content=body,
-                              headers=headers or signed_headers(self.signing_secret, body))
+        return self.http.post(
+            "/slack/events", content=body, headers=headers or signed_headers(self.signing_secret, body)
+        )
 
     def command(self, text: str, user: str = ANN) -> tuple[httpx.Response, str]:
         """``/billing <text>`` from ``user``; returns the HTTP answer and the command's response_url."""
@@ -109,24 +135,33 @@ class SlackDriver:
         raw = value if isinstance(value, str) else json.dumps(value)
         return self.click(button_action(action_id, raw), user=user, **kwargs)
 
-    def submit_values(self, callback_id: str, values: dict[str, Any], metadata: str = "", view_id: str = "V_E2E",
-                      user: str = ANN) -> httpx.Response:
+    def submit_values(
+        self, callback_id: str, values: dict[str, Any], metadata: str = "", view_id: str = "V_E2E", user: str = ANN
+    ) -> httpx.Response:
         """Submit the modal ``callback_id`` with ``values`` (its ``state.values``)."""
         payload = view_submission_payload(callback_id, values, metadata, user_id=user, view_id=view_id)
         return self.post(interaction_body(payload))
 
-    def submit(self, view: dict[str, Any], user: str = ANN, *, method: str | None = None,
-               metadata: str | None = None) -> httpx.Response:
+    def submit(
+        self, view: dict[str, Any], user: str = ANN, *, method: str | None = None, metadata: str | None = None
+    ) -> httpx.Response:
         """Submit a modal the bot opened (``view`` as sent to views.open/update) with a card chosen."""
         values: dict[str, dict[str, dict[str, Any]]] = {}
         if method is not None:
-            values = {"pay_method": {"pay_method_select": {
-                "type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": method},
-                                                             "value": method}}}}
+            values = {
+                "pay_method": {
+                    "pay_method_select": {
+                        "type": "static_select",
+                        "selected_option": {"text": {"type": "plain_text", "text": method}, "value": method},
+                    }
+                }
+            }
         return self.submit_values(
-            str(view.get("callback_id", "")), values,
+            str(view.get("callback_id", "")),
+            values,
             metadata if metadata is not None else str(view.get("private_metadata", "")),
-            user=user, view_id=str(view.get("id") or "V_E2E"),
+            user=user,
+            view_id=str(view.get("id") or "V_E2E"),
         )
 
     def event(self, event: dict[str, Any]) -> httpx.Response:
@@ -137,6 +172,7 @@ class SlackDriver:
     def replies(self, url: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
         """What the person was shown for the command of ``url``: the ack body when it was the
         reply, then the JSON posted to ``url`` (its response_url); waits for ``count`` of them."""
+
         def shown() -> list[dict[str, Any]]:
             in_ack = [self._ack_replies[url]] if url in self._ack_replies else []
             return in_ack + [json.loads(c.body) for c in self.slack.response_url_posts(url)]
@@ -151,16 +187,18 @@ class SlackDriver:
     def reply_text(self, url: str, count: int = 1) -> str:
         return everything_said(self.replies(url, count)[count - 1])
 
-    def wait_calls(self, method: str, count: int = 1, where: Callable[[RecordedCall], bool] | None = None,
-                   timeout: float = 10.0) -> list[RecordedCall]:
+    def wait_calls(
+        self, method: str, count: int = 1, where: Callable[[RecordedCall], bool] | None = None, timeout: float = 10.0
+    ) -> list[RecordedCall]:
         def found() -> list[RecordedCall]:
             return [c for c in self.slack.calls(method) if where is None or where(c)]
 
         wait_until(lambda: len(found()) >= count, timeout, f"{count} {method} call(s)")
         return found()
 
-    def last_view(self, method: str | None = None, where: Callable[[dict[str, Any]], bool] | None = None,
-                  timeout: float = 10.0) -> dict[str, Any]:
+    def last_view(
+        self, method: str | None = None, where: Callable[[dict[str, Any]], bool] | None = None, timeout: float = 10.0
+    ) -> dict[str, Any]:
         """The latest view sent with ``method`` (matching ``where``), with its id filled in.
 
         Without ``method``: the latest modal content, however it got there (a modal opens with its
@@ -198,7 +236,10 @@ class BotServer(SlackDriver, Serving):
         self.port = free_port()
         config = uvicorn.Config(
             create_http_app(self.services, self.settings, self.runtime.app),
-            host="127.0.0.1", port=self.port, log_level="warning", access_log=False,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            access_log=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True, name="bot-uvicorn")

@@ -118,19 +118,22 @@ class FaultProxy(LoopbackServer):
         self._released.clear()
         return fault
 
-    def delay(self, seconds: float, match: str | None = None, count: int | None = 1, *,
-              forward_first: bool = False) -> Fault:
+    def delay(
+        self, seconds: float, match: str | None = None, count: int | None = 1, *, forward_first: bool = False
+    ) -> Fault:
         return self.add(Fault("delay", match, count, seconds=seconds, forward_first=forward_first))
 
     def reset(self, match: str | None = None, count: int | None = 1, *, forward_first: bool = False) -> Fault:
         return self.add(Fault("reset", match, count, forward_first=forward_first))
 
-    def answer(self, status: int = 503, match: str | None = None, count: int | None = 1, *,
-               forward_first: bool = False) -> Fault:
+    def answer(
+        self, status: int = 503, match: str | None = None, count: int | None = 1, *, forward_first: bool = False
+    ) -> Fault:
         return self.add(Fault("answer", match, count, status=status, forward_first=forward_first))
 
-    def blackhole(self, match: str | None = None, count: int | None = 1, *, forward_first: bool = False,
-                  skip: int = 0) -> Fault:
+    def blackhole(
+        self, match: str | None = None, count: int | None = 1, *, forward_first: bool = False, skip: int = 0
+    ) -> Fault:
         return self.add(Fault("blackhole", match, count, forward_first=forward_first, skip=skip))
 
     def clear(self) -> None:
@@ -200,7 +203,8 @@ class FaultProxy(LoopbackServer):
             body = b'{"error": {"message": "injected fault"}}'
             client.sendall(
                 f"HTTP/1.1 {fault.status} Injected\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
             )
             return True
         # blackhole: hold until released or stopped, then drop the connection

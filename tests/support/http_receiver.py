@@ -43,6 +43,7 @@ class HttpReceiver(StandInServer):
         self, predicate: Callable[[ReceivedRequest], bool] | None = None, timeout: float = 5.0
     ) -> ReceivedRequest:
         """First request matching ``predicate`` (any, if ``None``); ``TimeoutError`` otherwise."""
+
         def first(requests: list[ReceivedRequest]) -> ReceivedRequest | None:
             return next((r for r in requests if predicate is None or predicate(r)), None)
 

@@ -207,13 +207,9 @@ class LocalStripe(Serving):
         last: object = None
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
-                raise LocalStripeError(
-                    f"localstripe exited with {self._proc.returncode}: {self.output()[-2000:]}"
-                )
+                raise LocalStripeError(f"localstripe exited with {self._proc.returncode}: {self.output()[-2000:]}")
             try:
-                status, _ = _request(
-                    "GET", f"{self.base_url}/v1/customers", api_key=self.api_key, timeout=1.0
-                )
+                status, _ = _request("GET", f"{self.base_url}/v1/customers", api_key=self.api_key, timeout=1.0)
                 if status == 200:
                     return
                 last = f"HTTP {status}"
@@ -269,13 +265,9 @@ class LocalStripe(Serving):
             raise LocalStripeError(f"register_webhook: HTTP {status}: {body[:300]!r}")
         return wid
 
-    def authenticate_payment_intent(
-        self, pi_id: str, client_secret: str, success: bool = True
-    ) -> dict[str, Any]:
+    def authenticate_payment_intent(self, pi_id: str, client_secret: str, success: bool = True) -> dict[str, Any]:
         """See module-level :func:`authenticate_payment_intent`."""
-        return authenticate_payment_intent(
-            pi_id, client_secret, success, base_url=self.base_url, api_key=self.api_key
-        )
+        return authenticate_payment_intent(pi_id, client_secret, success, base_url=self.base_url, api_key=self.api_key)
 
     def events(self, type: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """List events (``GET /v1/events``), newest first, optionally of one ``type``."""

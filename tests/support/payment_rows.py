@@ -36,10 +36,16 @@ def add_payment(
     """One payment settling newly created invoices numbered ``invoices``; returns its id."""
     with db.transaction() as session:
         payment = PaymentRecord(
-            account_id=account_id, amount_minor=amount_minor, currency=currency, status=status,
+            account_id=account_id,
+            amount_minor=amount_minor,
+            currency=currency,
+            status=status,
             idempotency_key=f"key-{created_at.timestamp()}-{amount_minor}-{email}-{invoices}",
-            stripe_payment_intent_id=intent, started_by_email=email, started_by_principal="slack:T1:U1",
-            created_at=created_at, updated_at=created_at,
+            stripe_payment_intent_id=intent,
+            started_by_email=email,
+            started_by_principal="slack:T1:U1",
+            created_at=created_at,
+            updated_at=created_at,
             settled_at=created_at + timedelta(seconds=3) if status in ("succeeded", "failed") else None,
             source=source,
         )
@@ -47,9 +53,17 @@ def add_payment(
         session.flush()
         for number in invoices:
             invoice = InvoiceRecord(
-                account_id=account_id, number=number, issued_on=created_at.date(), due_on=created_at.date(),
-                amount_due_minor=amount_minor, amount_paid_minor=0, currency=currency, status="open",
-                description="", created_at=created_at, updated_at=created_at,
+                account_id=account_id,
+                number=number,
+                issued_on=created_at.date(),
+                due_on=created_at.date(),
+                amount_due_minor=amount_minor,
+                amount_paid_minor=0,
+                currency=currency,
+                status="open",
+                description="",
+                created_at=created_at,
+                updated_at=created_at,
             )
             session.add(invoice)
             session.flush()

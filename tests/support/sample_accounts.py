@@ -24,34 +24,73 @@ ANN = Actor(email="ann@acme.test", principal=f"slack:T111:{ANN_ID}", display_nam
 PETER = Actor(email="peter@initech.test", principal=f"slack:T111:{PETER_ID}", display_name="Peter Gibbons")
 
 
-
-def invoice(number: str, issued_on: str, due_on: str, amount_due: int, currency: str = "usd",
-            status: str = "open", **extra: str) -> dict[str, Any]:
+def invoice(
+    number: str, issued_on: str, due_on: str, amount_due: int, currency: str = "usd", status: str = "open", **extra: str
+) -> dict[str, Any]:
     """One invoice of an import file."""
-    return {"number": number, "issued_on": issued_on, "due_on": due_on, "amount_due": amount_due,
-            "currency": currency, "status": status, **extra}
+    return {
+        "number": number,
+        "issued_on": issued_on,
+        "due_on": due_on,
+        "amount_due": amount_due,
+        "currency": currency,
+        "status": status,
+        **extra,
+    }
 
 
-def account(external_id: str, name: str, currency: str, contacts: list[tuple[str, str]],
-            invoices: list[dict[str, Any]], **extra: str) -> dict[str, Any]:
+def account(
+    external_id: str,
+    name: str,
+    currency: str,
+    contacts: list[tuple[str, str]],
+    invoices: list[dict[str, Any]],
+    **extra: str,
+) -> dict[str, Any]:
     """One account of an import file; ``contacts`` as ``(email, name)``."""
-    return {"id": external_id, "name": name, "currency": currency, **extra,
-            "contacts": [{"email": email, "name": person} for email, person in contacts], "invoices": invoices}
+    return {
+        "id": external_id,
+        "name": name,
+        "currency": currency,
+        **extra,
+        "contacts": [{"email": email, "name": person} for email, person in contacts],
+        "invoices": invoices,
+    }
 
 
-SAMPLE: dict[str, Any] = {"accounts": [
-    account("acme", "Acme Corp", "usd", [("ann@acme.test", "Ann Lee")], [
-        invoice("INV-1", "2026-10-01", "2026-10-31", 125000, description="October usage"),
-        invoice("INV-2", "2026-11-01", "2026-12-01", 50050, description="November usage"),
-        invoice("INV-0", "2026-09-01", "2026-09-30", 9900, status="paid"),
-    ]),
-    account("globex", "Globex", "eur", [("ANN@acme.test", "Ann Lee")], [
-        invoice("G-7", "2026-06-01", "2026-07-01", 3000, "eur"),
-    ]),
-    account("initech", "Initech", "usd", [("peter@initech.test", "Peter Gibbons")], [
-        invoice("I-1", "2026-11-01", "2026-11-20", 7000),
-    ]),
-]}
+SAMPLE: dict[str, Any] = {
+    "accounts": [
+        account(
+            "acme",
+            "Acme Corp",
+            "usd",
+            [("ann@acme.test", "Ann Lee")],
+            [
+                invoice("INV-1", "2026-10-01", "2026-10-31", 125000, description="October usage"),
+                invoice("INV-2", "2026-11-01", "2026-12-01", 50050, description="November usage"),
+                invoice("INV-0", "2026-09-01", "2026-09-30", 9900, status="paid"),
+            ],
+        ),
+        account(
+            "globex",
+            "Globex",
+            "eur",
+            [("ANN@acme.test", "Ann Lee")],
+            [
+                invoice("G-7", "2026-06-01", "2026-07-01", 3000, "eur"),
+            ],
+        ),
+        account(
+            "initech",
+            "Initech",
+            "usd",
+            [("peter@initech.test", "Peter Gibbons")],
+            [
+                invoice("I-1", "2026-11-01", "2026-11-20", 7000),
+            ],
+        ),
+    ]
+}
 
 
 def give_customer(db: Database, account: str, customer_id: str) -> None:

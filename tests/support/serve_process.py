@@ -70,8 +70,12 @@ class ServeProcess(Serve):
 
     def post_slack(self, body: bytes, headers: dict[str, str] | None = None, timeout: float = 20.0) -> httpx.Response:
         """``body`` to ``/slack/events``, signed now unless ``headers`` are given."""
-        return httpx.post(self.base_url + "/slack/events", content=body,
-                          headers=headers or signed_headers(SECRET, body), timeout=timeout)
+        return httpx.post(
+            self.base_url + "/slack/events",
+            content=body,
+            headers=headers or signed_headers(SECRET, body),
+            timeout=timeout,
+        )
 
     def kill(self) -> None:
         """``kill -9``: nothing of the process's own runs after it."""
@@ -91,24 +95,39 @@ class ServeProcess(Serve):
 def serve_env(database_url: str, slack_url: str, stripe_url: str, **extra: str) -> dict[str, str]:
     """This process's environment without its Slack, Stripe, database, mail and log settings, and the
     bot's for ``database_url``, the Slack Web API at ``slack_url`` and Stripe at ``stripe_url``."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "STRIPE_", "DATABASE_URL", "SMTP_", "LOG_"))}
-    env.update(DATABASE_URL=database_url, SLACK_API_URL=slack_url, SLACK_BOT_TOKEN="xoxb-serve",
-               SLACK_SIGNING_SECRET=SECRET, STRIPE_API_KEY="sk_test_x", STRIPE_API_BASE=stripe_url,
-               STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, BILLING_TIMEZONE="UTC", PUBLIC_URL="http://bot.test",
-               LOG_LEVEL="INFO")
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "DATABASE_URL", "SMTP_", "LOG_"))
+    }
+    env.update(
+        DATABASE_URL=database_url,
+        SLACK_API_URL=slack_url,
+        SLACK_BOT_TOKEN="xoxb-serve",
+        SLACK_SIGNING_SECRET=SECRET,
+        STRIPE_API_KEY="sk_test_x",
+        STRIPE_API_BASE=stripe_url,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        BILLING_TIMEZONE="UTC",
+        PUBLIC_URL="http://bot.test",
+        LOG_LEVEL="INFO",
+    )
     env.update(extra)
     return env
 
 
-def start_serve(env: dict[str, str], cwd: Path, *, name: str = "serve", scheduler: bool = False,
-                timeout: float = 30.0) -> ServeProcess:
+def start_serve(
+    env: dict[str, str], cwd: Path, *, name: str = "serve", scheduler: bool = False, timeout: float = 30.0
+) -> ServeProcess:
     """``billing-bot serve`` on a free port, logging to ``cwd/<name>.log``, once ``/healthz`` answers."""
     port = free_port()
     log = cwd / f"{name}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([*BOT, "serve", "--port", str(port), *([] if scheduler else ["--no-scheduler"])],
-                                   env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [*BOT, "serve", "--port", str(port), *([] if scheduler else ["--no-scheduler"])],
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     started = ServeProcess(process.pid, port, log, process)
     try:
         wait_until(lambda: _answers_or_died(port, process), timeout, f"billing-bot serve ({name})")
@@ -168,8 +187,12 @@ def prepare_sample_database(url: str, localstripe: LocalStripe) -> str:
         with db.engine.begin() as connection:
             for table in reversed(Base.metadata.sorted_tables):
                 connection.execute(table.delete())
-        settings = Settings(_env_file=None, DATABASE_URL=url, STRIPE_API_KEY="sk_test_x",  # type: ignore[call-arg]
-                            STRIPE_API_BASE=localstripe.base_url)
+        settings = Settings(
+            _env_file=None,
+            DATABASE_URL=url,
+            STRIPE_API_KEY="sk_test_x",  # type: ignore[call-arg]
+            STRIPE_API_BASE=localstripe.base_url,
+        )
         services = build_services(settings, db=db)
         services.importer.run(SAMPLE)
         helper = StripeHelper(localstripe)
@@ -187,6 +210,10 @@ def prepare_sample_database(url: str, localstripe: LocalStripe) -> str:
 def pay_invoice_body(card: str, invoice: str = "INV-1", view_id: str = "V_SERVE") -> bytes:
     """Ann's submission of the pay modal ``view_id`` for Acme's ``invoice`` with ``card`` (unsigned)."""
     payload = view_submission_payload(
-        "pay_modal", {"pay_method": {"pay_method_select": select_input_value(card)}},
-        {"account": "acme", "invoice": invoice}, user_id=ANN_ID, view_id=view_id)
+        "pay_modal",
+        {"pay_method": {"pay_method_select": select_input_value(card)}},
+        {"account": "acme", "invoice": invoice},
+        user_id=ANN_ID,
+        view_id=view_id,
+    )
     return interaction_body(payload)

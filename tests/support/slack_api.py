@@ -34,7 +34,6 @@ RESPONSE_URL_METHOD = "response_url"
 _JSON_PREFIXES = ("[", "{")
 
 
-
 @dataclass(frozen=True)
 class RecordedCall:
     """One request received by the stand-in.
@@ -251,8 +250,9 @@ class SlackAPI(StandInServer):
         defaults to the zone's current UTC offset in seconds. ``team_id``: the user's own
         workspace (default: the stand-in's).
         """
-        user = SlackUser(user_id, email, name, tz, tz_offset, is_bot, deleted, team_id or self.team_id,
-                         enterprise_id, also_in)
+        user = SlackUser(
+            user_id, email, name, tz, tz_offset, is_bot, deleted, team_id or self.team_id, enterprise_id, also_in
+        )
         with self._lock:
             self._users[user_id] = user
         return user
@@ -294,9 +294,7 @@ class SlackAPI(StandInServer):
             else:
                 self._delays[method] = seconds
 
-    def enforce_rate_limits(
-        self, enabled: bool = True, per_channel_interval: float = 1.0, burst: int = 1
-    ) -> None:
+    def enforce_rate_limits(self, enabled: bool = True, per_channel_interval: float = 1.0, burst: int = 1) -> None:
         """Rate-limit ``chat.postMessage`` per channel (token bucket).
 
         Each channel gets ``burst`` messages, refilled at one per
@@ -343,6 +341,7 @@ class SlackAPI(StandInServer):
 
         Raises ``TimeoutError`` listing what did arrive.
         """
+
         def arrived(calls: list[RecordedCall]) -> list[RecordedCall]:
             found = [c for c in calls if c.method == method]
             return found if len(found) >= count else []
@@ -389,9 +388,7 @@ class SlackAPI(StandInServer):
             time.sleep(delay)
 
         with self._lock:
-            status, extra_headers, response, text = self._answer(
-                method, args, json_args, headers, response_token
-            )
+            status, extra_headers, response, text = self._answer(method, args, json_args, headers, response_token)
             self._calls.add(
                 RecordedCall(
                     method=method,
@@ -516,9 +513,18 @@ class SlackAPI(StandInServer):
         lifetime = 43200  # "With token rotation, it expires every 12 hours"
         access, refresh, _ = self._issue(team_id, lifetime)
         self.refreshes += 1
-        return {"ok": True, "app_id": self.app_id, "token_type": "bot", "access_token": access,
-                "refresh_token": refresh, "expires_in": lifetime, "bot_user_id": self.bot_user_id,
-                "team": {"id": team_id}, "enterprise": None, "is_enterprise_install": False}
+        return {
+            "ok": True,
+            "app_id": self.app_id,
+            "token_type": "bot",
+            "access_token": access,
+            "refresh_token": refresh,
+            "expires_in": lifetime,
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": team_id},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
 
     def add_channel(
         self, channel_id: str, *, private: bool = True, members: list[str] | None = None, ext_shared: bool = False
@@ -592,10 +598,20 @@ class SlackAPI(StandInServer):
             channel = str(a.get("channel", ""))
             private, members = self._channels.get(channel, (True, None))
             if method == "conversations.info":
-                return {"ok": True, "channel": {"id": channel, "is_private": private, "is_channel": not private,
-                                                "is_ext_shared": channel in self._ext_shared}}
-            return {"ok": True, "members": list(self._users) if members is None else list(members),
-                    "response_metadata": {"next_cursor": ""}}
+                return {
+                    "ok": True,
+                    "channel": {
+                        "id": channel,
+                        "is_private": private,
+                        "is_channel": not private,
+                        "is_ext_shared": channel in self._ext_shared,
+                    },
+                }
+            return {
+                "ok": True,
+                "members": list(self._users) if members is None else list(members),
+                "response_metadata": {"next_cursor": ""},
+            }
         if method == "conversations.open":
             if a.get("channel"):
                 return {"ok": True, "channel": {"id": str(a["channel"])}}
@@ -619,9 +635,14 @@ class SlackAPI(StandInServer):
             return {"ok": True, "channel": channel, "ts": ts, "message": self._message(a, ts)}
         if method == "conversations.history":  # what was posted there, newest first, metadata included
             channel = str(a.get("channel") or "")
-            posted = [c.response["message"] for c in self._calls.entries()
-                      if c.method == "chat.postMessage" and c.ok and isinstance(c.response, dict)
-                      and c.response.get("channel") == channel]
+            posted = [
+                c.response["message"]
+                for c in self._calls.entries()
+                if c.method == "chat.postMessage"
+                and c.ok
+                and isinstance(c.response, dict)
+                and c.response.get("channel") == channel
+            ]
             return {"ok": True, "messages": posted[::-1][: int(a.get("limit") or 100)], "has_more": False}
         if method == "chat.postEphemeral":
             if not a.get("channel") or not a.get("user"):

@@ -52,9 +52,7 @@ class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
-    async def handle_MAIL(
-        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
-    ) -> str:
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]) -> str:
         # AUTH is enforced here rather than with aiosmtpd's ``auth_required``,
         # which warns on every connection when TLS is not required.
         if self.sink.username is not None and not session.authenticated:

@@ -119,7 +119,9 @@ class StrictStripe:
         answered as rule 7 says (localstripe has no decline codes at all)."""
         with self._lock:
             self._issuer_says[payment_method_id] = {
-                "decline_code": decline_code, **({"advice_code": advice_code} if advice_code else {})}
+                "decline_code": decline_code,
+                **({"advice_code": advice_code} if advice_code else {}),
+            }
 
     def created_with(self, intent_id: str) -> dict[str, list[str]]:
         """The parameters the PaymentIntent was created with (what the bot sent Stripe)."""
@@ -190,8 +192,14 @@ class StrictStripe:
             with self._lock:
                 self._created[str(data.get("id"))] = sent
                 self._declined[str(data["id"])] = error
-            return _error(402, "card_declined", "Your card was declined.", "card_error", **issuer,
-                          payment_intent=self.shown(data, set()))
+            return _error(
+                402,
+                "card_declined",
+                "Your card was declined.",
+                "card_error",
+                **issuer,
+                payment_intent=self.shown(data, set()),
+            )
         if reply.status == 200 and data is not None:
             with self._lock:
                 self._kept[str(data.get("id"))] = kept
@@ -202,8 +210,9 @@ class StrictStripe:
                 return self._authentication_required(data)
         return self._rewritten(reply, params)
 
-    def _list_of_customer(self, request: Request, params: dict[str, list[str]],
-                          forward: Callable[[Request], Reply]) -> Reply:
+    def _list_of_customer(
+        self, request: Request, params: dict[str, list[str]], forward: Callable[[Request], Reply]
+    ) -> Reply:
         customer = params.pop("customer")[-1]  # rule 6
         query = urllib.parse.urlencode([(k, v) for k, values in params.items() for v in values])
         reply = forward(Request("GET", f"/v1/payment_intents?{query}", request.headers, b""))
@@ -294,10 +303,19 @@ class StrictStripe:
         now = int(time.time())
         expires_at = int(params.get("expires_at", [str(now + 24 * 3600)])[-1])
         if not now + 30 * 60 - 5 <= expires_at <= now + 24 * 3600 + 5:
-            return _error(400, "parameter_invalid_integer", "expires_at must be 30 minutes to 24 hours from now.",
-                          "invalid_request_error", param="expires_at")
-        shown = {**session, "expires_at": expires_at, "customer": params.get("customer", [None])[-1],
-                 "metadata": {k[9:-1]: v[-1] for k, v in params.items() if k.startswith("metadata[")}}
+            return _error(
+                400,
+                "parameter_invalid_integer",
+                "expires_at must be 30 minutes to 24 hours from now.",
+                "invalid_request_error",
+                param="expires_at",
+            )
+        shown = {
+            **session,
+            "expires_at": expires_at,
+            "customer": params.get("customer", [None])[-1],
+            "metadata": {k[9:-1]: v[-1] for k, v in params.items() if k.startswith("metadata[")},
+        }
         with self._lock:
             self.checkout_sessions[str(session["id"])] = shown
         return Reply.json(shown)

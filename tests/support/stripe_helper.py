@@ -34,8 +34,10 @@ class StripeHelper:
 
     def card(self, customer_id: str, number: str = VISA, *, exp_month: int = 12, exp_year: int = 2031) -> str:
         pm = self.client.v1.payment_methods.create(
-            params={"type": "card",
-                    "card": {"number": number, "exp_month": exp_month, "exp_year": exp_year, "cvc": "123"}}
+            params={
+                "type": "card",
+                "card": {"number": number, "exp_month": exp_month, "exp_year": exp_year, "cvc": "123"},
+            }
         )
         self.client.v1.payment_methods.attach(pm.id, params={"customer": customer_id})
         return str(pm.id)
@@ -70,8 +72,9 @@ class SampleCards:
     initech_card: str
 
 
-def give_sample_cards(services: Services, db: Database, stripe: StripeHelper, *, initech_default: bool = True
-                      ) -> SampleCards:
+def give_sample_cards(
+    services: Services, db: Database, stripe: StripeHelper, *, initech_default: bool = True
+) -> SampleCards:
     """Acme and Initech each get a Stripe customer with one Visa, Acme's (and Initech's) the default."""
     acme, initech = stripe.customer("ann@acme.test"), stripe.customer("peter@initech.test")
     give_customer(db, "acme", acme)

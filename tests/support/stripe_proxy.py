@@ -124,16 +124,28 @@ class StripeProxy(StandInServer):
         charge = self.intent(intent_id, expand=True)["latest_charge"]
         reply = self._forward(Request("GET", f"/v1/refunds?charge={charge['id']}&limit=100", {}, b""))
         refunded = sum(int(r["amount"]) for r in json.loads(reply.body)["data"] if r.get("status") == "succeeded")
-        shown = {**charge, "amount_refunded": refunded, "refunded": refunded >= int(charge["amount"]),
-                 "payment_intent": intent_id}
+        shown = {
+            **charge,
+            "amount_refunded": refunded,
+            "refunded": refunded >= int(charge["amount"]),
+            "payment_intent": intent_id,
+        }
         return self.strict.event("charge.refunded", shown)
 
     def dispute_event(self, event_type: str, intent_id: str, status: str, reason: str = "fraudulent") -> dict[str, Any]:
         """``charge.dispute.*`` about the intent's charge (rule 10; localstripe has no disputes)."""
         intent = self.intent(intent_id)
-        dispute = {"id": f"dp_{intent_id[3:]}", "object": "dispute", "amount": intent["amount"],
-                   "currency": intent["currency"], "charge": intent["latest_charge"], "payment_intent": intent_id,
-                   "reason": reason, "status": status, "livemode": False}
+        dispute = {
+            "id": f"dp_{intent_id[3:]}",
+            "object": "dispute",
+            "amount": intent["amount"],
+            "currency": intent["currency"],
+            "charge": intent["latest_charge"],
+            "payment_intent": intent_id,
+            "reason": reason,
+            "status": status,
+            "livemode": False,
+        }
         return self.strict.event(event_type, dispute)
 
     def slow_down(self, path_prefix: str, seconds: float) -> None:

@@ -28,12 +28,33 @@ def test_each_limit_slack_sdk_does_not_check_is_found() -> None:
         "Slack markup '<'": [section("`/billing pay <invoice number>`")],
         "51 blocks": [section("x")] * 51,
         "block_id 'b' 2 times": [{**section("x"), "block_id": "b"}, {**section("y"), "block_id": "b"}],
-        "option value of 151": [section("x") | {"accessory": {
-            "type": "static_select", "action_id": "s", "placeholder": {"type": "plain_text", "text": "p"},
-            "options": [{"text": {"type": "plain_text", "text": "o"}, "value": "v" * 151}]}}],
-        "confirm text of 301": [{"type": "actions", "elements": [button("a") | {"confirm": {
-            "title": {"type": "plain_text", "text": "t"}, "text": {"type": "mrkdwn", "text": "x" * 301},
-            "confirm": {"type": "plain_text", "text": "ok"}, "deny": {"type": "plain_text", "text": "no"}}}]}],
+        "option value of 151": [
+            section("x")
+            | {
+                "accessory": {
+                    "type": "static_select",
+                    "action_id": "s",
+                    "placeholder": {"type": "plain_text", "text": "p"},
+                    "options": [{"text": {"type": "plain_text", "text": "o"}, "value": "v" * 151}],
+                }
+            }
+        ],
+        "confirm text of 301": [
+            {
+                "type": "actions",
+                "elements": [
+                    button("a")
+                    | {
+                        "confirm": {
+                            "title": {"type": "plain_text", "text": "t"},
+                            "text": {"type": "mrkdwn", "text": "x" * 301},
+                            "confirm": {"type": "plain_text", "text": "ok"},
+                            "deny": {"type": "plain_text", "text": "no"},
+                        }
+                    }
+                ],
+            }
+        ],
     }
     for expected, blocks in cases.items():
         found = message_problems(blocks)
@@ -41,7 +62,11 @@ def test_each_limit_slack_sdk_does_not_check_is_found() -> None:
 
 
 def test_a_modal_with_a_long_title_or_metadata_is_found() -> None:
-    view = {"type": "modal", "title": {"type": "plain_text", "text": "x" * 25}, "blocks": [section("x")],
-            "private_metadata": "m" * 3001}
+    view = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "x" * 25},
+        "blocks": [section("x")],
+        "private_metadata": "m" * 3001,
+    }
     found = " ".join(view_problems(view))
     assert "view title of 25" in found and "private_metadata of 3001" in found

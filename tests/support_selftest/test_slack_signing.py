@@ -38,9 +38,7 @@ def test_a_stale_or_foreign_signature_is_rejected() -> None:
 
 
 def test_a_slash_command_body_has_every_field_slack_sends() -> None:
-    fields = dict(
-        urllib.parse.parse_qsl(ss.slash_command_body("pay INV-42", response_url="http://x/r").decode())
-    )
+    fields = dict(urllib.parse.parse_qsl(ss.slash_command_body("pay INV-42", response_url="http://x/r").decode()))
     expected = {
         "token",
         "team_id",
@@ -60,9 +58,7 @@ def test_a_slash_command_body_has_every_field_slack_sends() -> None:
     assert fields["text"] == "pay INV-42" and fields["command"] == "/billing"
 
 
-def test_bolt_routes_every_kind_of_built_request(
-    slack_api: SlackAPI, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bolt_routes_every_kind_of_built_request(slack_api: SlackAPI, monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     app = App(
@@ -97,16 +93,12 @@ def test_bolt_routes_every_kind_of_built_request(
         seen["home"] = event["user"]
 
     def dispatch(body: bytes) -> tuple[int, str]:
-        headers: dict[str, str | Sequence[str]] = {
-            k: [v] for k, v in _lower(ss.signed_headers(SECRET, body)).items()
-        }
+        headers: dict[str, str | Sequence[str]] = {k: [v] for k, v in _lower(ss.signed_headers(SECRET, body)).items()}
         resp = app.dispatch(BoltRequest(body=body.decode(), headers=headers))
         return resp.status, resp.body
 
     assert dispatch(ss.slash_command_body("pay INV-42"))[0] == 200
-    assert (
-        dispatch(ss.block_actions_body(ss.block_actions_payload(ss.button_action("pay", "INV-42"))))[0] == 200
-    )
+    assert dispatch(ss.block_actions_body(ss.block_actions_payload(ss.button_action("pay", "INV-42"))))[0] == 200
     select = ss.static_select_action("pick_method", "pm_1", block_id="methods", text="Visa ••4242")
     assert dispatch(ss.block_actions_body(ss.block_actions_payload(select)))[0] == 200
     status, body = dispatch(

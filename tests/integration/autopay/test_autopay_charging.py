@@ -83,13 +83,20 @@ def test_on_its_due_date_an_autopay_invoice_is_charged_once_and_the_contacts_get
 
 
 def test_two_passes_running_at_once_charge_an_invoice_once(
-    pay: Services, cards: Setup, stripe_api: Stripe, clock: FixedClock, messenger: RecordingMessenger,
-    pay_settings: Settings, db: Database, notifier: RecordingNotifier,
+    pay: Services,
+    cards: Setup,
+    stripe_api: Stripe,
+    clock: FixedClock,
+    messenger: RecordingMessenger,
+    pay_settings: Settings,
+    db: Database,
+    notifier: RecordingNotifier,
 ) -> None:
     turn_on(pay)
     at("2026-12-01", clock)
-    other = services_with(pay_settings, db, clock, notifier,
-                          StripeGateway("sk_test_x", api_base=pay_settings.stripe_api_base))
+    other = services_with(
+        pay_settings, db, clock, notifier, StripeGateway("sk_test_x", api_base=pay_settings.stripe_api_base)
+    )
     passes = [autopay_pass(pay), autopay_pass(other)]
     barrier = threading.Barrier(2)
     results: list[AutopayResult] = []
@@ -109,13 +116,24 @@ def test_two_passes_running_at_once_charge_an_invoice_once(
 
 
 def test_a_crash_after_the_stripe_call_is_settled_by_reconcile_and_charged_only_once(
-    pay: Services, cards: Setup, stripe_api: Stripe, clock: FixedClock, messenger: RecordingMessenger,
-    pay_settings: Settings, db: Database, notifier: RecordingNotifier,
+    pay: Services,
+    cards: Setup,
+    stripe_api: Stripe,
+    clock: FixedClock,
+    messenger: RecordingMessenger,
+    pay_settings: Settings,
+    db: Database,
+    notifier: RecordingNotifier,
 ) -> None:
     turn_on(pay)
     at("2026-12-01", clock)
-    lost = services_with(pay_settings, db, clock, notifier,
-                         ChargesThen(pay_settings.stripe_api_base, PaymentProviderUnavailable("lost answer")))
+    lost = services_with(
+        pay_settings,
+        db,
+        clock,
+        notifier,
+        ChargesThen(pay_settings.stripe_api_base, PaymentProviderUnavailable("lost answer")),
+    )
 
     unknown = autopay_pass(lost).run()
     assert unknown.summary() == "charged 0, declined 0, skipped 1"
@@ -129,8 +147,14 @@ def test_a_crash_after_the_stripe_call_is_settled_by_reconcile_and_charged_only_
 
 
 def test_a_process_killed_right_after_the_stripe_call_is_reconciled_and_the_invoice_never_charged_again(
-    pay: Services, cards: Setup, stripe_api: Stripe, clock: FixedClock, messenger: RecordingMessenger,
-    pay_settings: Settings, db: Database, notifier: RecordingNotifier,
+    pay: Services,
+    cards: Setup,
+    stripe_api: Stripe,
+    clock: FixedClock,
+    messenger: RecordingMessenger,
+    pay_settings: Settings,
+    db: Database,
+    notifier: RecordingNotifier,
 ) -> None:
     turn_on(pay)
     at("2026-12-01", clock)
@@ -181,7 +205,7 @@ def test_a_card_that_needs_3d_secure_gets_a_dm_with_the_authentication_link(
     result = autopay_pass(pay).run()
 
     assert result.declined == 1 and result.charged == 0
-    (_, notice), = messenger.sent
+    ((_, notice),) = messenger.sent
     assert notice.kind == "needs_authentication"
     assert notice.action_url.startswith("http://bot.test/")
     at("2026-12-04", clock)
@@ -212,5 +236,8 @@ def test_removing_the_last_card_turns_autopay_off_and_tells_the_contacts(
 
     assert pay.autopay.status(ANN, "acme").enabled is False
     assert messenger.kinds() == ["card_removed"]
-    assert [e.detail.get("reason") for e in pay.audit.entries(account_external_id="acme")
-            if e.action == "autopay.turned_off"] == ["last card removed"]
+    assert [
+        e.detail.get("reason")
+        for e in pay.audit.entries(account_external_id="acme")
+        if e.action == "autopay.turned_off"
+    ] == ["last card removed"]

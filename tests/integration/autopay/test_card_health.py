@@ -15,9 +15,11 @@ from tests.integration.payments.conftest import ANN, Setup, Stripe
 def expires(db: Database, card: str, month: int, year: int) -> None:
     """The local copy says the card expires then (Stripe may know better)."""
     with db.transaction() as session:
-        session.execute(update(PaymentMethodRecord)
-                        .where(PaymentMethodRecord.stripe_payment_method_id == card)
-                        .values(exp_month=month, exp_year=year))
+        session.execute(
+            update(PaymentMethodRecord)
+            .where(PaymentMethodRecord.stripe_payment_method_id == card)
+            .values(exp_month=month, exp_year=year)
+        )
 
 
 def expiring_default(pay: Services, stripe_api: Stripe, cards: Setup, month: int, year: int) -> str:

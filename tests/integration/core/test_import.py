@@ -53,8 +53,12 @@ class TestImportHappyPath:
         summary = services.importer.run(changed)
         assert summary.invoices_updated == 2 and summary.invoices_created == 0
         with db.read() as session:
-            record = session.scalars(select(InvoiceRecord).where(InvoiceRecord.number == "INV-1001")
-                                     .join(AccountRecord).where(AccountRecord.external_id == "acme")).one()
+            record = session.scalars(
+                select(InvoiceRecord)
+                .where(InvoiceRecord.number == "INV-1001")
+                .join(AccountRecord)
+                .where(AccountRecord.external_id == "acme")
+            ).one()
             assert record.amount_due_minor == 130000 and str(record.due_on) == "2026-11-15"
         assert counts(db) == (3, 4, 6)
 
@@ -85,8 +89,10 @@ class TestImportValidation:
         data = sample()
         data["accounts"][0]["invoices"][1]["amount_due"] = "500.50"
         assert problems_of(services, data) == [
-            ("accounts[0].invoices[1].amount_due",
-             "must be a whole number of minor units (for example 125000 for $1,250.00)")
+            (
+                "accounts[0].invoices[1].amount_due",
+                "must be a whole number of minor units (for example 125000 for $1,250.00)",
+            )
         ]
         assert counts(db) == (0, 0, 0)
 
@@ -140,9 +146,7 @@ class TestImportValidation:
             ("accounts[0].contacts[1].email", "'bob at acme' is not a valid e-mail address")
         ]
 
-    def test_every_problem_is_reported_at_once_and_nothing_is_written(
-        self, services: Services, db: Database
-    ) -> None:
+    def test_every_problem_is_reported_at_once_and_nothing_is_written(self, services: Services, db: Database) -> None:
         data = sample()
         data["accounts"][0]["invoices"][0]["amount_due"] = -5
         data["accounts"][1]["contacts"][0]["email"] = "nope"
@@ -166,8 +170,13 @@ class TestImportValidation:
                 return [
                     tuple(row)
                     for row in session.execute(
-                        select(InvoiceRecord.number, InvoiceRecord.amount_due_minor, InvoiceRecord.due_on,
-                               InvoiceRecord.status, InvoiceRecord.updated_at).order_by(InvoiceRecord.id)
+                        select(
+                            InvoiceRecord.number,
+                            InvoiceRecord.amount_due_minor,
+                            InvoiceRecord.due_on,
+                            InvoiceRecord.status,
+                            InvoiceRecord.updated_at,
+                        ).order_by(InvoiceRecord.id)
                     )
                 ]
 

@@ -26,8 +26,11 @@ def with_document(url: Any, index: int = 1) -> dict[str, Any]:
 
 def documents(db: Database) -> dict[str, str | None]:
     with db.read() as session:
-        return {n: u for n, u in session.execute(select(InvoiceRecord.number, InvoiceRecord.document_url))
-                if n.startswith("INV-100")}
+        return {
+            n: u
+            for n, u in session.execute(select(InvoiceRecord.number, InvoiceRecord.document_url))
+            if n.startswith("INV-100")
+        }
 
 
 def test_an_https_document_is_stored_and_shown_with_the_invoice(services: Services, db: Database) -> None:
@@ -46,15 +49,18 @@ def test_a_changed_document_updates_in_place_and_the_same_file_changes_nothing(
     assert documents(db)["INV-1002"] == "http://erp.vendor.test/doc/2"
 
 
-@pytest.mark.parametrize("url, message", [
-    ("javascript:alert(document.cookie)", "must be an absolute http:// or https:// URL"),
-    ("file:///etc/passwd", "must be an absolute http:// or https:// URL"),
-    ("/invoices/INV-1002.pdf", "must be an absolute http:// or https:// URL"),
-    ("https://", "must be an absolute http:// or https:// URL"),
-    ("https://vendor.test/" + "a" * 2000, "must be at most 2000 characters"),
-    ("https://vendor.test/a b.pdf", "must not contain spaces or control characters"),
-    (42, "must be a string"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("javascript:alert(document.cookie)", "must be an absolute http:// or https:// URL"),
+        ("file:///etc/passwd", "must be an absolute http:// or https:// URL"),
+        ("/invoices/INV-1002.pdf", "must be an absolute http:// or https:// URL"),
+        ("https://", "must be an absolute http:// or https:// URL"),
+        ("https://vendor.test/" + "a" * 2000, "must be at most 2000 characters"),
+        ("https://vendor.test/a b.pdf", "must not contain spaces or control characters"),
+        (42, "must be a string"),
+    ],
+)
 def test_anything_but_an_http_url_is_an_import_error_with_its_path(
     services: Services, db: Database, url: Any, message: str
 ) -> None:

@@ -33,8 +33,13 @@ def test_several_processes_can_migrate_the_same_database_at_once(database_url: s
 def migrate_fresh(url: str) -> None:
     env = {**os.environ, "DATABASE_URL": url}
     runs = [
-        subprocess.Popen([sys.executable, "-m", "bot", "db", "upgrade"], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "db", "upgrade"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(3)
     ]
     outcomes = [(run.wait(timeout=120), run.stderr.read() if run.stderr else "") for run in runs]

@@ -12,11 +12,20 @@ from bot.seen_people import SeenPeople
 
 ACCOUNTS = {
     "accounts": [
-        {"id": "acme", "name": "Acme", "currency": "usd",
-         "contacts": [{"email": "ann@acme.test", "name": "Ann"}, {"email": "bob@acme.test", "name": "Bob"}],
-         "invoices": []},
-        {"id": "other", "name": "Other", "currency": "usd",
-         "contacts": [{"email": "zed@other.test", "name": "Zed"}], "invoices": []},
+        {
+            "id": "acme",
+            "name": "Acme",
+            "currency": "usd",
+            "contacts": [{"email": "ann@acme.test", "name": "Ann"}, {"email": "bob@acme.test", "name": "Bob"}],
+            "invoices": [],
+        },
+        {
+            "id": "other",
+            "name": "Other",
+            "currency": "usd",
+            "contacts": [{"email": "zed@other.test", "name": "Zed"}],
+            "invoices": [],
+        },
     ]
 }
 

@@ -22,15 +22,29 @@ from tests.support.smtp_sink import SmtpSink
 ANN = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name="Ann Lee")
 PETER = Actor(email="peter@initech.test", principal="slack:T111:W222", display_name="Peter Gibbons")
 
-SAMPLE: dict[str, Any] = {"accounts": [
-    account("acme", "Acme Corp", "usd", [("ann@acme.test", "Ann Lee")], [
-        invoice("INV-1001", "2026-10-01", "2026-10-20", 125000, description="October"),
-        invoice("INV-1002", "2026-11-01", "2026-12-01", 50050, description="November"),
-    ]),
-    account("initech", "Initech KK", "jpy", [("peter@initech.test", "Peter Gibbons")], [
-        invoice("J-1", "2026-11-01", "2026-11-20", 125000, "jpy"),
-    ]),
-]}
+SAMPLE: dict[str, Any] = {
+    "accounts": [
+        account(
+            "acme",
+            "Acme Corp",
+            "usd",
+            [("ann@acme.test", "Ann Lee")],
+            [
+                invoice("INV-1001", "2026-10-01", "2026-10-20", 125000, description="October"),
+                invoice("INV-1002", "2026-11-01", "2026-12-01", 50050, description="November"),
+            ],
+        ),
+        account(
+            "initech",
+            "Initech KK",
+            "jpy",
+            [("peter@initech.test", "Peter Gibbons")],
+            [
+                invoice("J-1", "2026-11-01", "2026-11-20", 125000, "jpy"),
+            ],
+        ),
+    ]
+}
 
 
 def make_services(database_url: str, db: Database, clock: FixedClock, **env: str) -> Services:
@@ -44,7 +58,11 @@ def make_services(database_url: str, db: Database, clock: FixedClock, **env: str
 def mail_services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> Services:  # noqa: F811
     """Services on the sample accounts, e-mailing support through the SMTP sink."""
     return make_services(
-        database_url, db, clock, SMTP_URL=smtp_sink.url, SUPPORT_EMAIL="support@vendor.test",
+        database_url,
+        db,
+        clock,
+        SMTP_URL=smtp_sink.url,
+        SUPPORT_EMAIL="support@vendor.test",
         SMTP_FROM="billing-bot@vendor.test",
     )
 
@@ -56,10 +74,18 @@ def add_payment(db: Database, clock: FixedClock, *, status: str, amount: int, re
         count = session.query(PaymentRecord).count()
         session.add(
             PaymentRecord(
-                account_id=account.id, amount_minor=amount, currency="usd", status=status,
-                idempotency_key=f"payatt_test_{count}", card_brand="visa", card_last4="4242",
-                started_by_email=ANN.email, started_by_principal=ANN.principal, failure_reason=reason,
-                created_at=clock.now() - timedelta(hours=count + 1), updated_at=clock.now(),
+                account_id=account.id,
+                amount_minor=amount,
+                currency="usd",
+                status=status,
+                idempotency_key=f"payatt_test_{count}",
+                card_brand="visa",
+                card_last4="4242",
+                started_by_email=ANN.email,
+                started_by_principal=ANN.principal,
+                failure_reason=reason,
+                created_at=clock.now() - timedelta(hours=count + 1),
+                updated_at=clock.now(),
             )
         )
 

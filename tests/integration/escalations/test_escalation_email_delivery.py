@@ -79,9 +79,7 @@ def test_immediate_delivery_off_the_request_thread_sends_it_once(mail_services: 
     assert mail_services.escalations.get(view.reference).delivery_status == "sent"
 
 
-def test_smtp_login_is_used_when_the_url_has_credentials(
-    database_url: str, db: Database, clock: FixedClock
-) -> None:
+def test_smtp_login_is_used_when_the_url_has_credentials(database_url: str, db: Database, clock: FixedClock) -> None:
     from tests.integration.escalations.conftest import make_services
 
     with SmtpSink(username="bot", password="s3cr:et") as sink:

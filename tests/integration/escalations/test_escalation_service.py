@@ -27,9 +27,7 @@ def _count(db: Database) -> int:
 
 
 @pytest.mark.parametrize("message", ["", "   \n\t ", "\u200b\u0000"])
-def test_an_empty_message_is_refused_and_nothing_is_stored(
-    mail_services: Services, db: Database, message: str
-) -> None:
+def test_an_empty_message_is_refused_and_nothing_is_stored(mail_services: Services, db: Database, message: str) -> None:
     with pytest.raises(EscalationMessageEmpty):
         mail_services.escalations.create(ANN, "acme", "other", message)
     assert _count(db) == 0

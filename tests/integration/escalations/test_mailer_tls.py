@@ -55,16 +55,45 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     """A throwaway CA, a server certificate for 127.0.0.1, and one for another host name."""
     d = tmp_path_factory.mktemp("pki")
     ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
-    _openssl("req", "-x509", *ec, "-keyout", str(d / "ca.key"), "-out", str(d / "ca.pem"), "-days", "2",
-             "-subj", "/CN=billing-bot test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    _openssl(
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        str(d / "ca.key"),
+        "-out",
+        str(d / "ca.pem"),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=billing-bot test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    )
 
     def issue(name: str, san: str) -> tuple[Path, Path]:
         key, csr, cert, ext = (d / f"{name}.{suffix}" for suffix in ("key", "csr", "pem", "ext"))
         _openssl("req", "-new", *ec, "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={name}")
         ext.write_text(f"subjectAltName={san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
-        _openssl("x509", "-req", "-in", str(csr), "-CA", str(d / "ca.pem"), "-CAkey", str(d / "ca.key"),
-                 "-CAcreateserial", "-out", str(cert), "-days", "2", "-extfile", str(ext))
+        _openssl(
+            "x509",
+            "-req",
+            "-in",
+            str(csr),
+            "-CA",
+            str(d / "ca.pem"),
+            "-CAkey",
+            str(d / "ca.key"),
+            "-CAcreateserial",
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-extfile",
+            str(ext),
+        )
         return cert, key
 
     server_cert, server_key = issue("smtp-local", "IP:127.0.0.1,DNS:localhost")
@@ -217,9 +246,13 @@ def test_smtp_ca_file_reaches_the_escalation_outbox_which_emails_support_over_sm
     pki: Pki, smtps: TlsSmtpServer, database_url: str, db: Database, clock: FixedClock
 ) -> None:
     services = make_services(
-        database_url, db, clock,
-        SMTP_URL=f"smtps://{USER}:{URL_PASSWORD}@127.0.0.1:{smtps.port}", SMTP_CA_FILE=str(pki.ca),
-        SUPPORT_EMAIL="support@vendor.test", SMTP_FROM="billing-bot@vendor.test",
+        database_url,
+        db,
+        clock,
+        SMTP_URL=f"smtps://{USER}:{URL_PASSWORD}@127.0.0.1:{smtps.port}",
+        SMTP_CA_FILE=str(pki.ca),
+        SUPPORT_EMAIL="support@vendor.test",
+        SMTP_FROM="billing-bot@vendor.test",
     )
     assert services.escalations is not None
     view = services.escalations.create(ANN, "acme", "other", "Sent over TLS", invoice_number="INV-1001")

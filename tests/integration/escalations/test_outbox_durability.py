@@ -140,9 +140,7 @@ def test_a_5xx_answer_fails_at_once_without_retrying(mail_services: Services, sm
     assert mail_services.escalations.get(view.reference).delivery_status == "failed"
 
 
-def test_without_smtp_url_escalations_wait_in_the_queue(
-    database_url: str, db: Database, clock: FixedClock
-) -> None:
+def test_without_smtp_url_escalations_wait_in_the_queue(database_url: str, db: Database, clock: FixedClock) -> None:
     from tests.integration.escalations.conftest import make_services
 
     services = make_services(database_url, db, clock)
@@ -152,7 +150,11 @@ def test_without_smtp_url_escalations_wait_in_the_queue(
 
     assert services.escalations.get(view.reference).delivery_status == "queued"
     assert services.escalations.health() | {} == {
-        "ok": True, "mail_configured": False, "queued": 1, "failed": 0, "failed_references": []
+        "ok": True,
+        "mail_configured": False,
+        "queued": 1,
+        "failed": 0,
+        "failed_references": [],
     }
 
 

@@ -55,7 +55,11 @@ def env(
     database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink, slack_api: SlackAPI
 ) -> Iterator[tuple[App, Services]]:
     services = make_services(
-        database_url, db, clock, SMTP_URL=smtp_sink.url, SUPPORT_EMAIL="support@vendor.test",
+        database_url,
+        db,
+        clock,
+        SMTP_URL=smtp_sink.url,
+        SUPPORT_EMAIL="support@vendor.test",
         SUPPORT_SLACK_CHANNEL=STAFF_CHANNEL,
     )
     slack_api.add_user("W111", "ann@acme.test", "Ann Lee")
@@ -116,8 +120,11 @@ def test_the_button_opens_the_modal_with_the_invoice_preselected(
     assert blocks[INVOICE_BLOCK]["element"]["initial_option"]["value"] == "INV-1002"
     assert blocks[TOPIC_BLOCK]["element"]["initial_option"]["value"] == "payment_plan"
     assert [o["text"]["text"] for o in blocks[TOPIC_BLOCK]["element"]["options"]] == [
-        "Partial payment or payment plan", "Update billing contacts", "Question about an invoice",
-        "Dispute a charge", "Something else",
+        "Partial payment or payment plan",
+        "Update billing contacts",
+        "Question about an invoice",
+        "Dispute a charge",
+        "Something else",
     ]
     assert blocks[MESSAGE_BLOCK]["element"]["max_length"] == MAX_MESSAGE_LENGTH
     assert "2,000 characters" in blocks[MESSAGE_BLOCK]["label"]["text"]
@@ -193,7 +200,9 @@ def test_staff_resolve_in_the_channel_and_the_requester_gets_a_dm(
 
     view = services.escalations.create(ANN, "acme", "other", "Please call")
     payload = block_actions_payload(
-        button_action(SUPPORT_RESOLVE_ACTION, view.reference), user_id="WSTAFF", channel_id=STAFF_CHANNEL,
+        button_action(SUPPORT_RESOLVE_ACTION, view.reference),
+        user_id="WSTAFF",
+        channel_id=STAFF_CHANNEL,
         message={"ts": "1700000000.000100", "text": "x"},
     )
 

@@ -80,8 +80,12 @@ def test_an_escalation_reaches_the_receiver_signed_with_the_contracts_fields(
     assert got.signature_ok
     assert got.event["type"] == "escalation.created" and got.event["id"].startswith("evt_")
     assert got.event["data"] == {
-        "reference": reference, "topic": "other", "account_id": "acme", "invoice": "INV-1",
-        "requester_email": "ann@acme.test", "message": "Please send a copy",
+        "reference": reference,
+        "topic": "other",
+        "account_id": "acme",
+        "invoice": "INV-1",
+        "requester_email": "ann@acme.test",
+        "message": "Please send a copy",
     }
     assert isinstance(got.event["created"], int)
     assert [r.status for r in rows(db)] == ["delivered"]
@@ -102,7 +106,7 @@ def test_the_readme_snippet_verifies_a_real_delivery_and_rejects_an_old_one(
     services: Services, receiver: EventReceiver
 ) -> None:
     text = README.read_text()
-    section = text[text.index("## Outbound events"):]
+    section = text[text.index("## Outbound events") :]
     snippet = re.search(r"```python\n(.*?)```", section, re.S)
     assert snippet is not None
     namespace: dict[str, object] = {}
@@ -211,9 +215,17 @@ def test_a_settled_payment_emits_its_export_fields_and_a_rolled_back_one_emits_n
     events = {e["type"]: e["data"] for e in receiver.acknowledged()}
     assert set(events) == {"payment.succeeded", "payment.failed"}
     assert events["payment.succeeded"] == {
-        "payment_id": settled, "created_at": "2026-11-01T12:00:00Z", "settled_at": "2026-11-25T10:00:00Z",
-        "status": "succeeded", "account_id": "acme", "account_name": "Acme Corp", "invoices": "X-2",
-        "amount": 1000, "currency": "usd", "stripe_payment_intent_id": "pi_x", "paid_by": "ann@acme.test",
+        "payment_id": settled,
+        "created_at": "2026-11-01T12:00:00Z",
+        "settled_at": "2026-11-25T10:00:00Z",
+        "status": "succeeded",
+        "account_id": "acme",
+        "account_name": "Acme Corp",
+        "invoices": "X-2",
+        "amount": 1000,
+        "currency": "usd",
+        "stripe_payment_intent_id": "pi_x",
+        "paid_by": "ann@acme.test",
         "source": "slack",
     }
     assert events["payment.failed"]["payment_id"] == failed
@@ -247,8 +259,9 @@ def test_an_outbound_url_without_its_secret_is_a_configuration_error(database_ur
         build_services(settings)
 
 
-def test_the_stored_body_is_exactly_what_is_signed_and_sent(services: Services, receiver: EventReceiver,
-                                                            db: Database) -> None:
+def test_the_stored_body_is_exactly_what_is_signed_and_sent(
+    services: Services, receiver: EventReceiver, db: Database
+) -> None:
     escalate(services)
     [row] = rows(db)
     outbound(services).deliver_due()
@@ -256,7 +269,10 @@ def test_the_stored_body_is_exactly_what_is_signed_and_sent(services: Services, 
 
 
 def test_a_permanently_failed_event_shows_in_healthz_details_and_metrics_of_the_running_app(
-    database_url: str, db: Database, clock: FixedClock, receiver: EventReceiver,
+    database_url: str,
+    db: Database,
+    clock: FixedClock,
+    receiver: EventReceiver,
 ) -> None:
     from starlette.testclient import TestClient
 
@@ -266,8 +282,13 @@ def test_a_permanently_failed_event_shows_in_healthz_details_and_metrics_of_the_
 
     with SlackAPI() as api:
         settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-t", SLACK_SIGNING_SECRET="s",
-            SLACK_API_URL=api.base_url, OUTBOUND_WEBHOOK_URL=receiver.url("/hooks"), OUTBOUND_WEBHOOK_SECRET=SECRET,
+            _env_file=None,
+            DATABASE_URL=database_url,
+            SLACK_BOT_TOKEN="xoxb-t",
+            SLACK_SIGNING_SECRET="s",
+            SLACK_API_URL=api.base_url,
+            OUTBOUND_WEBHOOK_URL=receiver.url("/hooks"),
+            OUTBOUND_WEBHOOK_SECRET=SECRET,
         )
         runtime = build_runtime(settings, clock=clock, db=db)
         delivery = outbound(runtime.services)
@@ -318,8 +339,14 @@ def test_at_most_four_requests_are_in_flight_to_the_endpoint_at_once(
 
         with db.transaction() as session:
             for n in range(10):
-                record_event(session, channel=WEBHOOK, type="escalation.created", subject=f"escalation:{n}",
-                             data={"n": n}, now=clock.now())
+                record_event(
+                    session,
+                    channel=WEBHOOK,
+                    type="escalation.created",
+                    subject=f"escalation:{n}",
+                    data={"n": n},
+                    now=clock.now(),
+                )
         assert outbound(built).deliver_due().delivered == 10
         outbound(built).stop()
     assert slow.most == 4

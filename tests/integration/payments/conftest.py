@@ -34,11 +34,23 @@ from tests.support.stripe_helper import StripeHelper as Stripe
 from tests.support.stripe_proxy import StripeProxy
 
 __all__ = [
-    "ANN", "DECLINES_AT_CHARGE", "NEEDS_AUTHENTICATION", "PETER", "VISA", "RecordingNotifier", "Setup", "Stripe",
-    "add_card", "event", "services_with", "settings_for", "signed",
+    "ANN",
+    "DECLINES_AT_CHARGE",
+    "NEEDS_AUTHENTICATION",
+    "PETER",
+    "VISA",
+    "RecordingNotifier",
+    "Setup",
+    "Stripe",
+    "add_card",
+    "event",
+    "services_with",
+    "settings_for",
+    "signed",
 ]
 
 WEBHOOK_SECRET = "whsec_payments_tests"
+
 
 @dataclass
 class RecordingNotifier:
@@ -73,8 +85,12 @@ def notifier() -> RecordingNotifier:
 
 def settings_for(database_url: str, api_base: str) -> Settings:
     return Settings(  # type: ignore[call-arg]
-        _env_file=None, DATABASE_URL=database_url, STRIPE_API_KEY="sk_test_x", STRIPE_API_BASE=api_base,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, PUBLIC_URL="http://bot.test",
+        _env_file=None,
+        DATABASE_URL=database_url,
+        STRIPE_API_KEY="sk_test_x",
+        STRIPE_API_BASE=api_base,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        PUBLIC_URL="http://bot.test",
     )
 
 

@@ -18,7 +18,11 @@ from tests.support.stripe_proxy import StripeProxy
 
 
 def charged_but_failed_here(
-    pay_settings: Settings, db: Database, clock: FixedClock, notifier: RecordingNotifier, stripe_api: Stripe,
+    pay_settings: Settings,
+    db: Database,
+    clock: FixedClock,
+    notifier: RecordingNotifier,
+    stripe_api: Stripe,
     cards: Setup,
 ) -> int:
     """Stripe charged; our side never heard, and the payment was given up as failed (the old reconcile)."""
@@ -44,8 +48,15 @@ def staff_alerts(db: Database) -> list[str]:
 
 
 def test_a_success_arriving_after_the_payment_was_failed_settles_it_and_tells_billing_staff(
-    pay: Services, pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
-    notifier: RecordingNotifier, http: TestClient, strict_stripe: StripeProxy,
+    pay: Services,
+    pay_settings: Settings,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
+    notifier: RecordingNotifier,
+    http: TestClient,
+    strict_stripe: StripeProxy,
 ) -> None:
     payment_id = charged_but_failed_here(pay_settings, db, clock, notifier, stripe_api, cards)
     assert pay.accounts.invoice(ANN, "acme", "INV-1").status == "open"
@@ -63,8 +74,15 @@ def test_a_success_arriving_after_the_payment_was_failed_settles_it_and_tells_bi
 
 
 def test_a_late_success_for_an_invoice_paid_again_in_between_is_reported_as_a_double_payment(
-    pay: Services, pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
-    notifier: RecordingNotifier, http: TestClient, strict_stripe: StripeProxy,
+    pay: Services,
+    pay_settings: Settings,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
+    notifier: RecordingNotifier,
+    http: TestClient,
+    strict_stripe: StripeProxy,
 ) -> None:
     payment_id = charged_but_failed_here(pay_settings, db, clock, notifier, stripe_api, cards)
     again = pay.payments.pay(ANN, "acme", cards.acme_card, invoice_number="INV-1")
@@ -80,8 +98,15 @@ def test_a_late_success_for_an_invoice_paid_again_in_between_is_reported_as_a_do
 
 
 def test_a_replayed_event_of_a_late_success_changes_nothing_more(
-    pay: Services, pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
-    notifier: RecordingNotifier, http: TestClient, strict_stripe: StripeProxy,
+    pay: Services,
+    pay_settings: Settings,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
+    notifier: RecordingNotifier,
+    http: TestClient,
+    strict_stripe: StripeProxy,
 ) -> None:
     payment_id = charged_but_failed_here(pay_settings, db, clock, notifier, stripe_api, cards)
     deliver_success(http, strict_stripe, stripe_api, payment_id)

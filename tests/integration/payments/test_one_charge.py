@@ -54,9 +54,7 @@ def test_a_double_submit_charges_once_and_the_second_click_hears_in_progress_or_
         pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
 
 
-def test_concurrent_submits_of_the_same_invoice_charge_once(
-    pay: Services, cards: Setup, stripe_api: Stripe
-) -> None:
+def test_concurrent_submits_of_the_same_invoice_charge_once(pay: Services, cards: Setup, stripe_api: Stripe) -> None:
     def click() -> PaymentView:
         started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
         return pay.payments.execute(started.id)

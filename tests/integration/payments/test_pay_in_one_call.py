@@ -84,11 +84,17 @@ def test_a_declined_card_is_an_outcome_not_an_error(pay: Services, cards: Setup,
 
 
 def test_an_error_after_the_charge_returns_the_payment_as_stored_and_reconcile_settles_it_without_a_new_charge(
-    pay: Services, pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
+    pay: Services,
+    pay_settings: Settings,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
     notifier: RecordingNotifier,
 ) -> None:
-    broken = services_with(pay_settings, db, clock, notifier, BreaksAfterCharging(
-        "sk_test_x", api_base=stripe_api.api_base))
+    broken = services_with(
+        pay_settings, db, clock, notifier, BreaksAfterCharging("sk_test_x", api_base=stripe_api.api_base)
+    )
 
     done = payments_of(broken).pay(ANN, "acme", cards.acme_card, invoice_number="INV-1")
 

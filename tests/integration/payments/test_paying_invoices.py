@@ -126,9 +126,7 @@ def test_authentication_required_gives_a_link_that_completes_the_payment(
     assert [(p, n.status) for p, _, n in notifier.settled] == [(ANN.principal, "succeeded")]
 
 
-def test_a_forged_or_altered_authentication_link_shows_nothing(
-    pay: Services, cards: Setup, http: TestClient
-) -> None:
+def test_a_forged_or_altered_authentication_link_shows_nothing(pay: Services, cards: Setup, http: TestClient) -> None:
     started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     token = pay.auth_links.token_for(started.id)
     forged = f"{started.id + 1}.{token.split('.')[1]}"

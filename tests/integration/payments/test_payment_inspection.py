@@ -9,8 +9,9 @@ from billing_core.payments.stripe_gateway import StripeGateway
 from tests.integration.payments.conftest import ANN, Setup, Stripe
 
 
-def test_an_operator_sees_stripes_own_status_of_a_payment(pay: Services, cards: Setup, stripe_api: Stripe,
-                                                          db: Database) -> None:
+def test_an_operator_sees_stripes_own_status_of_a_payment(
+    pay: Services, cards: Setup, stripe_api: Stripe, db: Database
+) -> None:
     assert pay.payments is not None
     done = pay.payments.execute(pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id)
     dossier = PaymentInspection(db, StripeGateway("sk_test_x", api_base=stripe_api.api_base)).show(done.id)

@@ -19,9 +19,7 @@ from bot.settings import Settings
 from tests.integration.payments.conftest import ANN, PETER, RecordingNotifier, Setup, Stripe, services_with
 
 
-def test_the_list_shows_the_customers_cards_default_first(
-    pay: Services, cards: Setup, stripe_api: Stripe
-) -> None:
+def test_the_list_shows_the_customers_cards_default_first(pay: Services, cards: Setup, stripe_api: Stripe) -> None:
     second = stripe_api.card(cards.acme_customer, "5555555555554444")
     cached = pay.payment_methods.list(ANN, "acme")
     fresh = pay.payment_methods.list(ANN, "acme", refresh=True)
@@ -31,9 +29,7 @@ def test_the_list_shows_the_customers_cards_default_first(
     assert fresh[1].label.endswith("•••• 4444 (exp 12/31)")
 
 
-def test_making_a_card_default_sets_it_on_the_stripe_customer(
-    pay: Services, cards: Setup, stripe_api: Stripe
-) -> None:
+def test_making_a_card_default_sets_it_on_the_stripe_customer(pay: Services, cards: Setup, stripe_api: Stripe) -> None:
     second = stripe_api.card(cards.acme_customer, "5555555555554444")
     result = pay.payment_methods.make_default(ANN, "acme", second)
 
@@ -61,9 +57,7 @@ def test_the_only_card_cannot_be_removed_while_invoices_are_open(
     assert [e.outcome for e in pay.audit.entries() if e.action == "card.remove"] == ["refused"]
 
 
-def test_a_card_paying_an_unsettled_payment_cannot_be_removed(
-    pay: Services, cards: Setup, stripe_api: Stripe
-) -> None:
+def test_a_card_paying_an_unsettled_payment_cannot_be_removed(pay: Services, cards: Setup, stripe_api: Stripe) -> None:
     second = stripe_api.card(cards.acme_customer, "5555555555554444")
     pay.payment_methods.list(ANN, "acme", refresh=True)
     pay.payments.start_invoice_payment(ANN, "acme", "INV-1", second)
@@ -96,8 +90,14 @@ class CheckoutStandIn(StandInServer):
         if request.path == "/v1/customers":
             return Reply.json({"id": "cus_standin", "object": "customer"})
         session_id = f"cs_test_standin{len(self.requests)}"
-        return Reply.json({"id": session_id, "object": "checkout.session", "mode": "setup",
-                           "url": f"https://checkout.stripe.test/c/pay/{session_id}"})
+        return Reply.json(
+            {
+                "id": session_id,
+                "object": "checkout.session",
+                "mode": "setup",
+                "url": f"https://checkout.stripe.test/c/pay/{session_id}",
+            }
+        )
 
     @property
     def base_url(self) -> str:
@@ -111,7 +111,11 @@ def checkout() -> Iterator[CheckoutStandIn]:
 
 
 def test_adding_a_card_creates_the_customer_once_and_a_setup_checkout_page(
-    pay: Services, pay_settings: Settings, db: Database, clock: FixedClock, notifier: RecordingNotifier,
+    pay: Services,
+    pay_settings: Settings,
+    db: Database,
+    clock: FixedClock,
+    notifier: RecordingNotifier,
     checkout: CheckoutStandIn,
 ) -> None:
     hosted = services_with(pay_settings, db, clock, notifier, StripeGateway("sk_test_x", api_base=checkout.base_url))

@@ -28,8 +28,14 @@ def env(pay_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
 
 
 def test_reconcile_settles_a_payment_left_pending_and_prints_a_summary(
-    pay: Services, pay_settings: Settings, cards: Setup, env: None, db: Database, clock: FixedClock,
-    notifier: RecordingNotifier, stripe_api: Stripe,
+    pay: Services,
+    pay_settings: Settings,
+    cards: Setup,
+    env: None,
+    db: Database,
+    clock: FixedClock,
+    notifier: RecordingNotifier,
+    stripe_api: Stripe,
 ) -> None:
     lost = ChargesThen(stripe_api.api_base, PaymentProviderUnavailable("read timed out"))
     flaky = services_with(pay_settings, db, clock, notifier, lost)

@@ -14,8 +14,13 @@ from tests.support.stripe_proxy import StripeProxy
 
 
 def test_a_charge_names_its_invoices_in_the_description_and_on_the_card_statement_and_is_card_only(
-    pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
-    notifier: RecordingNotifier, strict_stripe: StripeProxy,
+    pay_settings: Settings,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
+    notifier: RecordingNotifier,
+    strict_stripe: StripeProxy,
 ) -> None:
     like_stripe = StripeGateway("sk_test_x", api_base=stripe_api.api_base, describe_payments=True)
     services = services_with(pay_settings, db, clock, notifier, like_stripe)
@@ -31,7 +36,9 @@ def test_a_charge_names_its_invoices_in_the_description_and_on_the_card_statemen
 
 
 def test_without_stripe_itself_the_gateway_leaves_out_what_localstripe_refuses(
-    pay: Services, cards: Setup, strict_stripe: StripeProxy,
+    pay: Services,
+    cards: Setup,
+    strict_stripe: StripeProxy,
 ) -> None:
     done = pay.payments.pay(ANN, "acme", cards.acme_card, invoice_number="INV-1")
     sent = strict_stripe.strict.created_with(str(done.stripe_payment_intent_id))

@@ -36,13 +36,19 @@ def receipt_links(blocks: Any) -> list[str]:
 
 
 def test_stripes_receipt_link_shows_in_the_dm_and_the_history_when_stripe_gives_one(
-    pay: Services, pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
+    pay: Services,
+    pay_settings: Settings,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
     notifier: RecordingNotifier,
 ) -> None:
     stripe_like = services_with(pay_settings, db, clock, notifier, WithReceipts(stripe_api.api_base))
     assert stripe_like.payments is not None
     done = stripe_like.payments.execute(
-        stripe_like.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id)
+        stripe_like.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id
+    )
     assert done.receipt_url == RECEIPT
     dm = outcome_screen(done, "Acme Corp")
     assert receipt_links(dm.blocks) == [RECEIPT] and "View receipt" in json.dumps(dm.blocks)
@@ -53,7 +59,11 @@ def test_stripes_receipt_link_shows_in_the_dm_and_the_history_when_stripe_gives_
 
 
 def test_without_a_receipt_from_stripe_there_is_simply_no_link(
-    pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
+    pay_settings: Settings,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
     notifier: RecordingNotifier,
 ) -> None:
     plain_localstripe = StripeGateway("sk_test_x", api_base=stripe_api.server.base_url)
@@ -70,4 +80,3 @@ def test_the_receipt_url_is_read_from_the_expanded_latest_charge_only_when_it_is
     assert intent_from(base | {"latest_charge": "ch_1"}).receipt_url is None
     assert intent_from(base | {"latest_charge": {"receipt_url": "javascript:x"}}).receipt_url is None
     assert intent_from(base).receipt_url is None
-

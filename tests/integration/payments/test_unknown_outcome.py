@@ -38,7 +38,12 @@ class ChargesThen(StripeGateway):
 
 
 def test_a_network_failure_leaves_the_payment_pending_and_reconcile_settles_it_without_a_new_charge(
-    pay: Services, pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
+    pay: Services,
+    pay_settings: Settings,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
     notifier: RecordingNotifier,
 ) -> None:
     lost = ChargesThen(stripe_api.api_base, PaymentProviderUnavailable("read timed out"))
@@ -56,7 +61,12 @@ def test_a_network_failure_leaves_the_payment_pending_and_reconcile_settles_it_w
 
 
 def test_a_second_execute_after_a_lost_answer_looks_the_payment_up_instead_of_charging_again(
-    pay: Services, pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
+    pay: Services,
+    pay_settings: Settings,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
     notifier: RecordingNotifier,
 ) -> None:
     lost = ChargesThen(stripe_api.api_base, PaymentProviderUnavailable("read timed out"))
@@ -69,7 +79,12 @@ def test_a_second_execute_after_a_lost_answer_looks_the_payment_up_instead_of_ch
 
 
 def test_an_unreachable_stripe_leaves_the_payment_pending_until_reconcile_finds_nothing_was_charged(
-    pay: Services, pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
+    pay: Services,
+    pay_settings: Settings,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
     notifier: RecordingNotifier,
 ) -> None:
     nowhere = StripeGateway("sk_test_x", api_base=f"http://127.0.0.1:{free_port()}")
@@ -84,15 +99,25 @@ def test_an_unreachable_stripe_leaves_the_payment_pending_until_reconcile_finds_
 
 
 def test_a_stripe_5xx_while_charging_is_an_unknown_outcome_not_a_failure(
-    pay: Services, pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
+    pay: Services,
+    pay_settings: Settings,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
     notifier: RecordingNotifier,
 ) -> None:
     with HttpReceiver(status=503) as broken:
         gateway = StripeGateway("sk_test_x", api_base=broken.url("").rstrip("/"))
         with pytest.raises(PaymentProviderUnavailable):
             gateway.charge(
-                amount_minor=100, currency="usd", customer_id="cus_1", payment_method_id="pm_1",
-                metadata={}, idempotency_key="k", off_session=False,
+                amount_minor=100,
+                currency="usd",
+                customer_id="cus_1",
+                payment_method_id="pm_1",
+                metadata={},
+                idempotency_key="k",
+                off_session=False,
             )
         posted = broken.wait_for(lambda r: r.path == "/v1/payment_intents")
         assert posted.headers.get("idempotency-key") == "k"
@@ -100,7 +125,12 @@ def test_a_stripe_5xx_while_charging_is_an_unknown_outcome_not_a_failure(
 
 
 def test_a_payment_submitted_but_never_sent_is_sent_once_by_reconcile_replaying_its_key(
-    pay: Services, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock, notifier: RecordingNotifier,
+    pay: Services,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
+    notifier: RecordingNotifier,
 ) -> None:
     pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     with db.transaction() as session:  # as if the process died right before sending
@@ -118,7 +148,12 @@ def test_a_payment_submitted_but_never_sent_is_sent_once_by_reconcile_replaying_
 
 
 def test_after_stripes_idempotency_window_a_payment_not_found_is_failed_as_not_charged(
-    pay: Services, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock, notifier: RecordingNotifier,
+    pay: Services,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
+    notifier: RecordingNotifier,
 ) -> None:
     started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     with db.transaction() as session:  # sent a day ago, never answered, never arrived
@@ -134,7 +169,11 @@ def test_after_stripes_idempotency_window_a_payment_not_found_is_failed_as_not_c
 
 
 def crash_after_charge(
-    pay_settings: Settings, db: Database, clock: FixedClock, notifier: RecordingNotifier, stripe_api: Stripe,
+    pay_settings: Settings,
+    db: Database,
+    clock: FixedClock,
+    notifier: RecordingNotifier,
+    stripe_api: Stripe,
     cards: Setup,
 ) -> int:
     """Start a payment and let the process 'die' after Stripe charged, before our commit."""
@@ -149,7 +188,12 @@ def crash_after_charge(
 
 
 def test_after_a_crash_between_charge_and_commit_reconcile_settles_the_payment_exactly_once(
-    pay: Services, pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
+    pay: Services,
+    pay_settings: Settings,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
     notifier: RecordingNotifier,
 ) -> None:
     payment_id = crash_after_charge(pay_settings, db, clock, notifier, stripe_api, cards)
@@ -170,8 +214,15 @@ def test_after_a_crash_between_charge_and_commit_reconcile_settles_the_payment_e
 
 
 def test_after_a_crash_between_charge_and_commit_the_webhook_settles_the_payment_exactly_once(
-    pay: Services, pay_settings: Settings, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock,
-    notifier: RecordingNotifier, webhook_inbox: HttpReceiver, http: TestClient,
+    pay: Services,
+    pay_settings: Settings,
+    cards: Setup,
+    stripe_api: Stripe,
+    db: Database,
+    clock: FixedClock,
+    notifier: RecordingNotifier,
+    webhook_inbox: HttpReceiver,
+    http: TestClient,
 ) -> None:
     webhook_inbox.clear()
     payment_id = crash_after_charge(pay_settings, db, clock, notifier, stripe_api, cards)

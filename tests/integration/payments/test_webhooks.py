@@ -52,8 +52,17 @@ def test_unknown_events_and_unknown_objects_are_acknowledged_and_change_nothing(
 ) -> None:
     for evt in (
         event("invoice.created", {"id": "in_1", "object": "invoice"}),
-        event("payment_intent.succeeded", {"id": "pi_unknown", "object": "payment_intent", "status": "succeeded",
-                                           "amount": 100, "currency": "usd", "metadata": {}}),
+        event(
+            "payment_intent.succeeded",
+            {
+                "id": "pi_unknown",
+                "object": "payment_intent",
+                "status": "succeeded",
+                "amount": 100,
+                "currency": "usd",
+                "metadata": {},
+            },
+        ),
         event("customer.updated", {"id": "cus_unknown", "object": "customer"}),
     ):
         status, text = post(http, *signed(evt))
@@ -62,7 +71,11 @@ def test_unknown_events_and_unknown_objects_are_acknowledged_and_change_nothing(
 
 
 def test_a_payment_awaiting_authentication_is_settled_by_the_real_webhook_once(
-    pay: Services, cards: Setup, stripe_api: Stripe, http: TestClient, webhook_inbox: HttpReceiver,
+    pay: Services,
+    cards: Setup,
+    stripe_api: Stripe,
+    http: TestClient,
+    webhook_inbox: HttpReceiver,
     notifier: RecordingNotifier,
 ) -> None:
     webhook_inbox.clear()
@@ -76,23 +89,40 @@ def test_a_payment_awaiting_authentication_is_settled_by_the_real_webhook_once(
         lambda r: b'"payment_intent.succeeded"' in r.body and intent.id.encode() in r.body, timeout=10
     )
     for _ in range(3):
-        assert http.post("/stripe/webhook", content=delivery.body,
-                         headers={"Stripe-Signature": delivery.headers["stripe-signature"]}).status_code == 200
+        assert (
+            http.post(
+                "/stripe/webhook",
+                content=delivery.body,
+                headers={"Stripe-Signature": delivery.headers["stripe-signature"]},
+            ).status_code
+            == 200
+        )
 
     assert pay.payments.get(ANN, "acme", started.id).status == "succeeded"
     assert [n.invoice_numbers for _, _, n in notifier.settled] == [("INV-2",)]
 
 
 def test_a_replayed_payment_event_is_applied_once(
-    pay: Services, cards: Setup, stripe_api: Stripe, http: TestClient, db: Database,
+    pay: Services,
+    cards: Setup,
+    stripe_api: Stripe,
+    http: TestClient,
+    db: Database,
 ) -> None:
     card = add_card(pay, stripe_api, cards, NEEDS_AUTHENTICATION)
     started = pay.payments.start_balance_payment(ANN, "acme", card, 175050)
     waiting = pay.payments.execute(started.id)
-    succeeded = event("payment_intent.succeeded", {
-        "id": waiting.stripe_payment_intent_id, "object": "payment_intent", "status": "succeeded",
-        "amount": 175050, "currency": "usd", "metadata": {},
-    })
+    succeeded = event(
+        "payment_intent.succeeded",
+        {
+            "id": waiting.stripe_payment_intent_id,
+            "object": "payment_intent",
+            "status": "succeeded",
+            "amount": 175050,
+            "currency": "usd",
+            "metadata": {},
+        },
+    )
     body, signature = signed(succeeded)
 
     assert [post(http, body, signature)[1].count("applied") for _ in range(2)] == [1, 0]
@@ -104,7 +134,12 @@ def test_a_replayed_payment_event_is_applied_once(
 
 
 def test_a_completed_card_setup_shows_the_card_and_tells_the_person_who_asked(
-    pay: Services, cards: Setup, stripe_api: Stripe, http: TestClient, db: Database, notifier: RecordingNotifier,
+    pay: Services,
+    cards: Setup,
+    stripe_api: Stripe,
+    http: TestClient,
+    db: Database,
+    notifier: RecordingNotifier,
 ) -> None:
     # What the hosted Checkout page does (localstripe has none): a SetupIntent saves a card.
     new_card = stripe_api.card(cards.acme_customer, "5555555555554444")
@@ -113,22 +148,41 @@ def test_a_completed_card_setup_shows_the_card_and_tells_the_person_who_asked(
     )
     setup_intent = stripe_api.client.v1.setup_intents.confirm(setup_intent.id, params={"payment_method": new_card})
     with db.transaction() as session:
-        session.add(CardSetupRecord(
-            account_id=1, checkout_session_id="cs_test_1", requested_by_email=ANN.email,
-            requested_by_principal=ANN.principal, status="open", created_at=pay.clock.now(),
-        ))
-    completed = event("checkout.session.completed", {
-        "id": "cs_test_1", "object": "checkout.session", "mode": "setup", "status": "complete",
-        "customer": cards.acme_customer, "setup_intent": setup_intent.id,
-    })
+        session.add(
+            CardSetupRecord(
+                account_id=1,
+                checkout_session_id="cs_test_1",
+                requested_by_email=ANN.email,
+                requested_by_principal=ANN.principal,
+                status="open",
+                created_at=pay.clock.now(),
+            )
+        )
+    completed = event(
+        "checkout.session.completed",
+        {
+            "id": "cs_test_1",
+            "object": "checkout.session",
+            "mode": "setup",
+            "status": "complete",
+            "customer": cards.acme_customer,
+            "setup_intent": setup_intent.id,
+        },
+    )
 
     body, signature = signed(completed)
     assert post(http, body, signature)[0] == 200
     assert post(http, body, signature)[0] == 200
-    succeeded = event("setup_intent.succeeded", {
-        "id": setup_intent.id, "object": "setup_intent", "customer": cards.acme_customer,
-        "payment_method": new_card, "status": "succeeded",
-    })
+    succeeded = event(
+        "setup_intent.succeeded",
+        {
+            "id": setup_intent.id,
+            "object": "setup_intent",
+            "customer": cards.acme_customer,
+            "payment_method": new_card,
+            "status": "succeeded",
+        },
+    )
     assert post(http, *signed(succeeded))[0] == 200
 
     assert new_card in {c.id for c in pay.payment_methods.list(ANN, "acme")}

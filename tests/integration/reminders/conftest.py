@@ -26,17 +26,30 @@ def utc(year: int, month: int, day: int, hour: int = 15, minute: int = 0) -> dat
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-def invoice(number: str, due_on: date | str, amount: int = 10000, status: str = "open", currency: str = "usd"
-            ) -> Invoice:
+def invoice(
+    number: str, due_on: date | str, amount: int = 10000, status: str = "open", currency: str = "usd"
+) -> Invoice:
     due = due_on if isinstance(due_on, str) else due_on.isoformat()
-    return {"number": number, "issued_on": "2026-01-01", "due_on": due, "amount_due": amount,
-            "currency": currency, "status": status}
+    return {
+        "number": number,
+        "issued_on": "2026-01-01",
+        "due_on": due,
+        "amount_due": amount,
+        "currency": currency,
+        "status": status,
+    }
 
 
-def account(account_id: str, contacts: list[tuple[str, str]], invoices: list[Invoice], currency: str = "usd"
-            ) -> dict[str, Any]:
-    return {"id": account_id, "name": f"{account_id.title()} Corp", "currency": currency,
-            "contacts": [{"email": email, "name": name} for email, name in contacts], "invoices": invoices}
+def account(
+    account_id: str, contacts: list[tuple[str, str]], invoices: list[Invoice], currency: str = "usd"
+) -> dict[str, Any]:
+    return {
+        "id": account_id,
+        "name": f"{account_id.title()} Corp",
+        "currency": currency,
+        "contacts": [{"email": email, "name": name} for email, name in contacts],
+        "invoices": invoices,
+    }
 
 
 @pytest.fixture

@@ -37,11 +37,27 @@ def autopay(db: Database, *, exp: tuple[int, int] = (12, 2031)) -> None:
     """Acme has a default Visa •••• 4242 and autopay on."""
     with db.transaction() as session:
         acme = session.scalars(select(AccountRecord).where(AccountRecord.external_id == "acme")).one()
-        session.add(PaymentMethodRecord(account_id=acme.id, stripe_payment_method_id="pm_1", brand="visa",
-                                        last4="4242", exp_month=exp[0], exp_year=exp[1], is_default=True,
-                                        refreshed_at=NOW))
-        session.add(AutopayRecord(account_id=acme.id, enabled=True, changed_by_email="ann@acme.test",
-                                  changed_by_principal="slack:T1:UANN", changed_at=NOW))
+        session.add(
+            PaymentMethodRecord(
+                account_id=acme.id,
+                stripe_payment_method_id="pm_1",
+                brand="visa",
+                last4="4242",
+                exp_month=exp[0],
+                exp_year=exp[1],
+                is_default=True,
+                refreshed_at=NOW,
+            )
+        )
+        session.add(
+            AutopayRecord(
+                account_id=acme.id,
+                enabled=True,
+                changed_by_email="ann@acme.test",
+                changed_by_principal="slack:T1:UANN",
+                changed_at=NOW,
+            )
+        )
 
 
 def attempt(db: Database, number: int, status: str) -> None:
@@ -66,15 +82,22 @@ def test_the_reminder_before_an_autopay_invoice_is_due_says_when_and_to_which_ca
     assert '"pay_open"' not in blocks
 
 
-@pytest.mark.parametrize(("attempts", "sent"), [
-    ([(1, "pending")], 0),
-    ([(1, "requires_action")], 0),
-    ([(1, "retried"), (2, "declined")], 0),  # the last retry is still to come
-    ([(1, "retried"), (2, "retried"), (3, "declined")], 1),  # autopay gave up: reminders take over
-])
+@pytest.mark.parametrize(
+    ("attempts", "sent"),
+    [
+        ([(1, "pending")], 0),
+        ([(1, "requires_action")], 0),
+        ([(1, "retried"), (2, "declined")], 0),  # the last retry is still to come
+        ([(1, "retried"), (2, "retried"), (3, "declined")], 1),  # autopay gave up: reminders take over
+    ],
+)
 def test_no_overdue_reminder_goes_out_while_an_autopay_charge_is_pending(
-    attempts: list[tuple[int, str]], sent: int,
-    load: Callable[..., None], reminders: ReminderService, slack_api: SlackAPI, db: Database,
+    attempts: list[tuple[int, str]],
+    sent: int,
+    load: Callable[..., None],
+    reminders: ReminderService,
+    slack_api: SlackAPI,
+    db: Database,
 ) -> None:
     load(account("acme", [("ann@acme.test", "Ann Lee")], [invoice("INV-1", NOW.date() - timedelta(days=3))]))
     autopay(db)
@@ -85,7 +108,11 @@ def test_no_overdue_reminder_goes_out_while_an_autopay_charge_is_pending(
 
 
 def test_the_sweep_tells_the_contacts_once_when_the_default_card_expires_within_30_days(
-    load: Callable[..., None], reminders: ReminderService, slack_api: SlackAPI, db: Database, clock: FixedClock,
+    load: Callable[..., None],
+    reminders: ReminderService,
+    slack_api: SlackAPI,
+    db: Database,
+    clock: FixedClock,
 ) -> None:
     load(account("acme", [("ann@acme.test", "Ann Lee")], [invoice("INV-1", date(2027, 3, 1))]))
     autopay(db, exp=(12, 2026))

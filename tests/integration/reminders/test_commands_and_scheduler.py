@@ -19,8 +19,13 @@ from tests.support.slack_api import SlackAPI
 @pytest.fixture(autouse=True)
 def data(slack_api: SlackAPI, load: Callable[..., None]) -> None:
     slack_api.add_user("UANN", "ann@acme.test", "Ann Lee", tz="Europe/London")
-    load(account("acme", [("ann@acme.test", "Ann Lee"), ("zoe@acme.test", "Zoe Ng")],
-                 [invoice("INV-1", date(2026, 12, 1), 125000), invoice("INV-2", date(2026, 12, 1), 5000)]))
+    load(
+        account(
+            "acme",
+            [("ann@acme.test", "Ann Lee"), ("zoe@acme.test", "Zoe Ng")],
+            [invoice("INV-1", date(2026, 12, 1), 125000), invoice("INV-2", date(2026, 12, 1), 5000)],
+        )
+    )
 
 
 @pytest.mark.usefixtures("env")
@@ -91,7 +96,11 @@ def test_the_scheduler_has_the_sweep_reconcile_clean_up_and_outbox_jobs(
     jobs = {job.id: job for job in scheduler.get_jobs()}
 
     assert set(jobs) == {
-        "reminder_sweep", "reminder_stale_claims", "payment_reconcile", "escalation_outbox", "scheduler_lease"
+        "reminder_sweep",
+        "reminder_stale_claims",
+        "payment_reconcile",
+        "escalation_outbox",
+        "scheduler_lease",
     }
     assert jobs["reminder_sweep"].trigger.interval.total_seconds() == 15 * 60
     assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())

@@ -25,8 +25,13 @@ def people(slack_api: SlackAPI) -> None:
 
 @pytest.fixture
 def one_invoice_due_today(load: Callable[..., None]) -> None:
-    load(account("acme", [("ann@acme.test", "Ann Lee"), ("bob@acme.test", "Bob Ray")],
-                 [invoice("INV-1", date(2026, 11, 25), 125000)]))
+    load(
+        account(
+            "acme",
+            [("ann@acme.test", "Ann Lee"), ("bob@acme.test", "Bob Ray")],
+            [invoice("INV-1", date(2026, 11, 25), 125000)],
+        )
+    )
 
 
 @pytest.mark.usefixtures("one_invoice_due_today")
@@ -47,9 +52,7 @@ def test_each_person_is_reminded_within_their_own_working_hours(
 
 
 @pytest.mark.usefixtures("one_invoice_due_today")
-def test_nobody_is_reminded_at_the_weekend(
-    reminders: ReminderService, slack_api: SlackAPI, clock: FixedClock
-) -> None:
+def test_nobody_is_reminded_at_the_weekend(reminders: ReminderService, slack_api: SlackAPI, clock: FixedClock) -> None:
     clock.set(utc(2026, 11, 28, 12))  # Saturday: step 3 has come, but it waits for Monday
     assert reminders.run_sweep().sent == 0
     clock.set(utc(2026, 11, 30, 12))  # Monday 13:00 Berlin
@@ -64,8 +67,13 @@ def test_a_reminder_for_an_invoice_paid_since_is_updated_to_paid_thank_you(
     clock.set(utc(2026, 11, 25, 15))
     reminders.run_sweep()
     posted = slack_api.last("chat.postMessage")
-    load(account("acme", [("ann@acme.test", "Ann Lee"), ("bob@acme.test", "Bob Ray")],
-                 [invoice("INV-1", date(2026, 11, 25), 125000, status="paid")]))
+    load(
+        account(
+            "acme",
+            [("ann@acme.test", "Ann Lee"), ("bob@acme.test", "Bob Ray")],
+            [invoice("INV-1", date(2026, 11, 25), 125000, status="paid")],
+        )
+    )
 
     clock.set(utc(2026, 11, 25, 15, 15))
     result = reminders.run_sweep()
@@ -88,8 +96,11 @@ def test_a_grouped_reminder_marks_the_paid_invoice_and_keeps_buttons_for_the_res
     invoices = [invoice("INV-1", date(2026, 11, 25)), invoice("INV-2", date(2026, 11, 25))]
     load(account("acme", [("bob@acme.test", "Bob Ray")], invoices))
     reminders.run_sweep()
-    load(account("acme", [("bob@acme.test", "Bob Ray")],
-                 [invoice("INV-1", date(2026, 11, 25), status="paid"), invoices[1]]))
+    load(
+        account(
+            "acme", [("bob@acme.test", "Bob Ray")], [invoice("INV-1", date(2026, 11, 25), status="paid"), invoices[1]]
+        )
+    )
 
     assert reminders.run_sweep().thanked == 1
     text = slack_api.last("chat.update").json_args["text"]

@@ -91,7 +91,10 @@ def test_two_concurrent_sweeps_send_each_reminder_exactly_once(
 
 
 def test_a_crash_between_claim_and_send_is_retried_by_a_later_sweep(
-    db: Database, slack_api: SlackAPI, clock: FixedClock, load: Callable[..., None],
+    db: Database,
+    slack_api: SlackAPI,
+    clock: FixedClock,
+    load: Callable[..., None],
     reminders: ReminderService,
 ) -> None:
     load(account("acme", people(slack_api, 1), [invoice("INV-1", DUE)]))
@@ -115,7 +118,10 @@ def test_a_crash_between_claim_and_send_is_retried_by_a_later_sweep(
 
 
 def test_a_stale_claim_is_taken_over_even_without_the_clean_up_job(
-    db: Database, slack_api: SlackAPI, clock: FixedClock, load: Callable[..., None],
+    db: Database,
+    slack_api: SlackAPI,
+    clock: FixedClock,
+    load: Callable[..., None],
     reminders: ReminderService,
 ) -> None:
     load(account("acme", people(slack_api, 1), [invoice("INV-1", DUE)]))
@@ -166,7 +172,10 @@ def test_a_dm_still_rate_limited_at_the_end_of_a_sweep_is_sent_by_the_next(
 
 
 def test_two_dms_to_one_person_keep_to_one_message_per_second_per_channel(
-    db: Database, slack_api: SlackAPI, clock: FixedClock, load: Callable[..., None],
+    db: Database,
+    slack_api: SlackAPI,
+    clock: FixedClock,
+    load: Callable[..., None],
     reminders: ReminderService,
 ) -> None:
     slack_api.enforce_rate_limits(per_channel_interval=1.0, burst=1)

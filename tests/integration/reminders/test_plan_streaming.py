@@ -30,10 +30,16 @@ def _dms(groups: list[ReminderGroup]) -> list[DM]:
 def _load_people(load: Callable[..., None]) -> None:
     due = NOW.date()
     load(
-        account("acme", [("ann@acme.test", "Ann Lee"), ("bob@acme.test", "Bob Ray")],
-                [invoice(f"A-{n:02d}", due) for n in range(23)] + [invoice("A-LATE", due - timedelta(days=3))]),
-        account("globex", [("ann@acme.test", "Ann Lee"), ("cy@globex.test", "Cy")],
-                [invoice("G-1", due), invoice("G-2", due + timedelta(days=7))]),
+        account(
+            "acme",
+            [("ann@acme.test", "Ann Lee"), ("bob@acme.test", "Bob Ray")],
+            [invoice(f"A-{n:02d}", due) for n in range(23)] + [invoice("A-LATE", due - timedelta(days=3))],
+        ),
+        account(
+            "globex",
+            [("ann@acme.test", "Ann Lee"), ("cy@globex.test", "Cy")],
+            [invoice("G-1", due), invoice("G-2", due + timedelta(days=7))],
+        ),
         account("initech", [("dee@initech.test", "Dee")], [invoice("I-1", due - timedelta(days=14))]),
     )
 
@@ -61,9 +67,16 @@ def test_planning_that_reopens_its_read_after_every_person_plans_the_same_dms(
 
     assert reopened == in_one_read
     assert [(email, step) for email, _, step, _ in in_one_read] == [
-        ("ann@acme.test", -7), ("ann@acme.test", 0), ("ann@acme.test", 0), ("ann@acme.test", 3),
-        ("bob@acme.test", 0), ("bob@acme.test", 0), ("bob@acme.test", 3),
-        ("cy@globex.test", -7), ("cy@globex.test", 0), ("dee@initech.test", 14),
+        ("ann@acme.test", -7),
+        ("ann@acme.test", 0),
+        ("ann@acme.test", 0),
+        ("ann@acme.test", 3),
+        ("bob@acme.test", 0),
+        ("bob@acme.test", 0),
+        ("bob@acme.test", 3),
+        ("cy@globex.test", -7),
+        ("cy@globex.test", 0),
+        ("dee@initech.test", 14),
     ]
 
 

@@ -28,13 +28,23 @@ SECRET = "reminder-test-secret"
 
 
 @pytest.fixture
-def app(app_services: Services, reminder_settings: Settings, slack_api: SlackAPI, clock: FixedClock,
-        load: Callable[..., None]) -> App:
+def app(
+    app_services: Services,
+    reminder_settings: Settings,
+    slack_api: SlackAPI,
+    clock: FixedClock,
+    load: Callable[..., None],
+) -> App:
     slack_api.add_user("UANN", "ann@acme.test", "Ann Lee", tz="Europe/London")
     slack_api.add_user("UEVE", "eve@evil.test", "Eve")
-    load(account("acme", [("ann@acme.test", "Ann Lee")],
-                 [invoice("INV-1", date(2026, 11, 25), 125000), invoice("INV-2", date(2026, 11, 25), 4000)]),
-         account("evil", [("eve@evil.test", "Eve")], [invoice("E-1", date(2026, 11, 25))]))
+    load(
+        account(
+            "acme",
+            [("ann@acme.test", "Ann Lee")],
+            [invoice("INV-1", date(2026, 11, 25), 125000), invoice("INV-2", date(2026, 11, 25), 4000)],
+        ),
+        account("evil", [("eve@evil.test", "Eve")], [invoice("E-1", date(2026, 11, 25))]),
+    )
     clock.set(utc(2026, 11, 25, 12))
     settings = reminder_settings.model_copy(update={"slack_signing_secret": SecretStr(SECRET)})
     client = WebClient(token="xoxb-test", base_url=slack_api.base_url)
@@ -53,14 +63,19 @@ def dm(app: App, reminders: ReminderService, slack_api: SlackAPI) -> RecordedCal
 def buttons(posted: RecordedCall, action_id: str) -> list[dict[str, Any]]:
     return [
         element
-        for block in posted.json_args["blocks"] if block["type"] == "actions"
-        for element in block["elements"] if element["action_id"] == action_id
+        for block in posted.json_args["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == action_id
     ]
 
 
 def click(app: App, api: SlackAPI, action_id: str, value: str, user: str = "UANN") -> Any:
     payload = block_actions_payload(
-        button_action(action_id, value), user_id=user, channel_id="DUANN", response_url=api.response_url,
+        button_action(action_id, value),
+        user_id=user,
+        channel_id="DUANN",
+        response_url=api.response_url,
         message={"ts": "1.000001", "text": "reminder"},
     )
     body = block_actions_body(payload)
@@ -79,7 +94,9 @@ def replies(api: SlackAPI, count: int = 1) -> list[str]:
 
 def test_the_dm_has_pay_and_already_paid_per_invoice_and_snooze_and_support(dm: RecordedCall) -> None:
     assert [json.loads(b["value"]) for b in buttons(dm, PAY_OPEN_ACTION)] == [
-        {"account": "acme", "invoice": "INV-1"}, {"account": "acme", "invoice": "INV-2"}]
+        {"account": "acme", "invoice": "INV-1"},
+        {"account": "acme", "invoice": "INV-2"},
+    ]
     assert len(buttons(dm, REMINDER_ALREADY_PAID_ACTION)) == 2
     [snooze] = buttons(dm, REMINDER_SNOOZE_ACTION)
     assert json.loads(snooze["value"]) == {"account": "acme", "invoice": "INV-1"}  # the server finds INV-2

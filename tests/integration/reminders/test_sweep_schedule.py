@@ -25,8 +25,7 @@ def people(slack_api: SlackAPI, clock: FixedClock) -> None:
 
 @pytest.mark.parametrize(
     ("step", "wording"),
-    [(-7, "due in 7 days"), (0, "due today"), (3, "3 days overdue"), (7, "7 days overdue"),
-     (14, "14 days overdue")],
+    [(-7, "due in 7 days"), (0, "due today"), (3, "3 days overdue"), (7, "7 days overdue"), (14, "14 days overdue")],
 )
 def test_each_schedule_step_sends_its_reminder_on_its_day(
     step: int, wording: str, load: Callable[..., None], reminders: ReminderService, slack_api: SlackAPI
@@ -70,7 +69,10 @@ def test_missed_steps_are_skipped_and_each_step_goes_once(
 
 
 def test_a_step_falls_on_a_calendar_day_in_the_billing_time_zone(
-    load: Callable[..., None], app_services: object, slack_api: SlackAPI, clock: FixedClock,
+    load: Callable[..., None],
+    app_services: object,
+    slack_api: SlackAPI,
+    clock: FixedClock,
     reminder_settings: object,
 ) -> None:
     from bot.bootstrap import build_services
@@ -91,10 +93,12 @@ def test_invoices_due_to_one_person_at_one_step_share_one_dm(
 ) -> None:
     due = NOW.date()
     load(
-        account("acme", [("ann@acme.test", "Ann Lee"), ("bob@acme.test", "Bob Ray")],
-                [invoice("A-1", due), invoice("A-2", due, 5000), invoice("A-3", due + timedelta(days=7))]),
-        account("globex", [("ann@acme.test", "Ann Lee")], [invoice("G-1", due, 900, currency="eur")],
-                currency="eur"),
+        account(
+            "acme",
+            [("ann@acme.test", "Ann Lee"), ("bob@acme.test", "Bob Ray")],
+            [invoice("A-1", due), invoice("A-2", due, 5000), invoice("A-3", due + timedelta(days=7))],
+        ),
+        account("globex", [("ann@acme.test", "Ann Lee")], [invoice("G-1", due, 900, currency="eur")], currency="eur"),
     )
 
     result = reminders.run_sweep()
@@ -113,8 +117,13 @@ def test_paid_and_void_invoices_get_no_reminder(
     load: Callable[..., None], reminders: ReminderService, slack_api: SlackAPI
 ) -> None:
     due = NOW.date()
-    load(account("acme", [("ann@acme.test", "Ann Lee")],
-                 [invoice("PAID-1", due, status="paid"), invoice("VOID-1", due, status="void")]))
+    load(
+        account(
+            "acme",
+            [("ann@acme.test", "Ann Lee")],
+            [invoice("PAID-1", due, status="paid"), invoice("VOID-1", due, status="void")],
+        )
+    )
 
     assert reminders.run_sweep().summary() == "sent 0, skipped 0, failed 0"
     assert dm_texts(slack_api) == []
@@ -123,8 +132,7 @@ def test_paid_and_void_invoices_get_no_reminder(
 def test_contacts_not_in_the_workspace_are_skipped_and_counted_once(
     load: Callable[..., None], reminders: ReminderService, slack_api: SlackAPI
 ) -> None:
-    load(account("acme", [("ann@acme.test", "Ann Lee"), ("zoe@acme.test", "Zoe Ng")],
-                 [invoice("INV-1", NOW.date())]))
+    load(account("acme", [("ann@acme.test", "Ann Lee"), ("zoe@acme.test", "Zoe Ng")], [invoice("INV-1", NOW.date())]))
 
     assert reminders.run_sweep().summary() == "sent 1, skipped 1, failed 0"
     assert reminders.run_sweep().summary() == "sent 0, skipped 0, failed 0"
@@ -138,16 +146,24 @@ def test_planning_in_small_pages_plans_the_same_dms_as_one_big_page(
 
     due = NOW.date()
     load(
-        account("acme", [("ann@acme.test", "Ann Lee"), ("bob@acme.test", "Bob Ray")],
-                [invoice(f"A-{n}", due) for n in range(5)]),
-        account("globex", [("ann@acme.test", "Ann Lee"), ("cy@globex.test", "Cy")],
-                [invoice("G-1", due), invoice("G-2", due + timedelta(days=7))]),
+        account(
+            "acme",
+            [("ann@acme.test", "Ann Lee"), ("bob@acme.test", "Bob Ray")],
+            [invoice(f"A-{n}", due) for n in range(5)],
+        ),
+        account(
+            "globex",
+            [("ann@acme.test", "Ann Lee"), ("cy@globex.test", "Cy")],
+            [invoice("G-1", due), invoice("G-2", due + timedelta(days=7))],
+        ),
     )
 
     def dms(page_size: int) -> list[tuple[str, int, tuple[str, ...]]]:
         window = reminders.window(NOW)
-        return [(g.email, g.step, tuple(r.line.invoice_number for r in g.reminders))
-                for g in group_reminders(iter_due(reminders._db, reminders.schedule, window, page_size=page_size))]
+        return [
+            (g.email, g.step, tuple(r.line.invoice_number for r in g.reminders))
+            for g in group_reminders(iter_due(reminders._db, reminders.schedule, window, page_size=page_size))
+        ]
 
     assert dms(2) == dms(3) == dms(10_000)
     assert dms(10_000)[0] == ("ann@acme.test", -7, ("G-2",))

@@ -34,12 +34,18 @@ def test_a_sweep_tells_each_invoice_its_real_days_not_the_schedule_step(
     load: Callable[..., None], reminders: ReminderService, slack_api: SlackAPI
 ) -> None:
     today = NOW.date()
-    load(account("acme", [("ann@acme.test", "Ann Lee")], [
-        invoice("OLD-18", today - timedelta(days=18)),  # the 14-day step
-        invoice("OLD-8", today - timedelta(days=8)),  # the 7-day step
-        invoice("SOON-7", today + timedelta(days=7)),  # both at the 7-days-before step
-        invoice("SOON-2", today + timedelta(days=2)),
-    ]))
+    load(
+        account(
+            "acme",
+            [("ann@acme.test", "Ann Lee")],
+            [
+                invoice("OLD-18", today - timedelta(days=18)),  # the 14-day step
+                invoice("OLD-8", today - timedelta(days=8)),  # the 7-day step
+                invoice("SOON-7", today + timedelta(days=7)),  # both at the 7-days-before step
+                invoice("SOON-2", today + timedelta(days=2)),
+            ],
+        )
+    )
 
     result = reminders.run_sweep()
 
@@ -88,10 +94,18 @@ def test_run_once_counts_dms_in_its_last_line_and_reminders_before_it(
     load: Callable[..., None], slack_api: SlackAPI
 ) -> None:
     today = NOW.date()
-    load(account("acme", [("ann@acme.test", "Ann Lee"), ("zoe@acme.test", "Zoe Ng")], [
-        invoice("INV-1", today + timedelta(days=7)), invoice("INV-2", today + timedelta(days=7)),
-        invoice("INV-3", today - timedelta(days=3)), invoice("INV-4", today - timedelta(days=3)),
-    ]))
+    load(
+        account(
+            "acme",
+            [("ann@acme.test", "Ann Lee"), ("zoe@acme.test", "Zoe Ng")],
+            [
+                invoice("INV-1", today + timedelta(days=7)),
+                invoice("INV-2", today + timedelta(days=7)),
+                invoice("INV-3", today - timedelta(days=3)),
+                invoice("INV-4", today - timedelta(days=3)),
+            ],
+        )
+    )
 
     result = CliRunner().invoke(app, ["reminders", "run-once", "--now", NOW.isoformat()])
 
@@ -107,8 +121,13 @@ def test_run_once_counts_a_failed_dm_once_however_many_invoices_it_held(
     load: Callable[..., None], slack_api: SlackAPI
 ) -> None:
     today = NOW.date()
-    load(account("acme", [("ann@acme.test", "Ann Lee")],
-                 [invoice("INV-1", today), invoice("INV-2", today), invoice("INV-3", today)]))
+    load(
+        account(
+            "acme",
+            [("ann@acme.test", "Ann Lee")],
+            [invoice("INV-1", today), invoice("INV-2", today), invoice("INV-3", today)],
+        )
+    )
     slack_api.fail_next("chat.postMessage", status=500)
 
     result = CliRunner().invoke(app, ["reminders", "run-once", "--now", NOW.isoformat()])

@@ -26,8 +26,11 @@ def test_tokens_keys_and_card_numbers_never_reach_the_log(captured: tuple[loggin
     logger, stream = captured
     logger.info(
         "calling with %s and %s, secret %s, card %s, smtp %s",
-        "xoxb-123-456-abc", "sk_test_4eC39HqLyjWDarjtT1zdp7dc", "super-secret-signing-value",
-        "4242 4242 4242 4242", "smtps://user:hunter2@mail:465",
+        "xoxb-123-456-abc",
+        "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+        "super-secret-signing-value",
+        "4242 4242 4242 4242",
+        "smtps://user:hunter2@mail:465",
     )
     text = stream.getvalue()
     for leaked in ("xoxb-123", "sk_test_4eC", "super-secret-signing-value", "4242 4242", "hunter2"):

@@ -50,7 +50,10 @@ def test_oauth_with_a_support_channel_but_no_support_workspace_is_refused_naming
     from bot.settings import Settings
 
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, SLACK_CLIENT_ID="1.2", SLACK_CLIENT_SECRET="s", SUPPORT_SLACK_CHANNEL="C1",
+        _env_file=None,
+        SLACK_CLIENT_ID="1.2",
+        SLACK_CLIENT_SECRET="s",
+        SUPPORT_SLACK_CHANNEL="C1",
         IDENTITY_VERIFICATION="email_code",
     )
     with pytest.raises(ConfigurationError, match="SUPPORT_SLACK_TEAM"):

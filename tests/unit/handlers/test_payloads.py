@@ -30,8 +30,9 @@ def clicked(value: str) -> dict[str, Any]:
 
 
 def pay_submitted(metadata: str, method: str | None) -> dict[str, Any]:
-    return view_submission_payload("pay_modal", {"pay_method": {"pay_method_select": select_input_value(method)}},
-                                   metadata)
+    return view_submission_payload(
+        "pay_modal", {"pay_method": {"pay_method_select": select_input_value(method)}}, metadata
+    )
 
 
 # -- what the builders write --------------------------------------------------------------
@@ -44,10 +45,14 @@ def test_a_pay_button_writes_compact_sorted_json_without_the_unused_target() -> 
 
 def test_every_value_written_reads_back_as_the_same_value() -> None:
     values = [
-        AccountRef(account="acme"), HistoryPage(account="acme", page=3), PayTarget.of("acme", "INV-1"),
+        AccountRef(account="acme"),
+        HistoryPage(account="acme", page=3),
+        PayTarget.of("acme", "INV-1"),
         SupportTarget(account="acme", invoice="", topic="payment_declined"),
-        MethodTarget(account="acme", method="pm_1"), InvoiceRef(account="acme", invoice="INV-1"),
-        SnoozeTarget(invoices=[("acme", "INV-1"), ("globex", "G-7")]), SnoozeTarget(account="acme", invoice="INV-1"),
+        MethodTarget(account="acme", method="pm_1"),
+        InvoiceRef(account="acme", invoice="INV-1"),
+        SnoozeTarget(invoices=[("acme", "INV-1"), ("globex", "G-7")]),
+        SnoozeTarget(account="acme", invoice="INV-1"),
     ]
     for value in values:
         assert type(value).read(clicked(value.encode())) == value
@@ -55,9 +60,12 @@ def test_every_value_written_reads_back_as_the_same_value() -> None:
 
 def test_every_value_is_written_as_compact_json_with_sorted_keys() -> None:
     values = [
-        HistoryPage(account="acme", page=0), SupportTarget(account="acme", invoice="INV-1", topic="x"),
-        MethodTarget(account="acme", method="pm_1"), PayModalMetadata(account="acme", balance=True, expected=5),
-        PayModalMetadata(account="acme", invoice="INV-1"), SnoozeTarget(invoices=[("acme", "INV-1")]),
+        HistoryPage(account="acme", page=0),
+        SupportTarget(account="acme", invoice="INV-1", topic="x"),
+        MethodTarget(account="acme", method="pm_1"),
+        PayModalMetadata(account="acme", balance=True, expected=5),
+        PayModalMetadata(account="acme", invoice="INV-1"),
+        SnoozeTarget(invoices=[("acme", "INV-1")]),
     ]
     for value in values:
         written = value.encode()
@@ -88,26 +96,36 @@ def test_a_written_value_cannot_be_changed_in_place() -> None:
 # -- what is refused ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw", [
-    "{not json", "[1, 2]", "", "null", '"acme"',
-    '{"account": ""}',
-    '{"account": "acme", "admin": true}',
-    '{"account": 7}',
-    '{"account": ["acme"]}',
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "{not json",
+        "[1, 2]",
+        "",
+        "null",
+        '"acme"',
+        '{"account": ""}',
+        '{"account": "acme", "admin": true}',
+        '{"account": 7}',
+        '{"account": ["acme"]}',
+    ],
+)
 def test_garbage_or_a_value_with_keys_we_never_write_is_refused(raw: str) -> None:
     with pytest.raises(MalformedPayload):
         AccountRef.read(clicked(raw))
 
 
-@pytest.mark.parametrize("raw", [
-    '{"account": "acme"}',
-    '{"account": "acme", "invoice": "INV-1", "balance": true}',
-    '{"account": "acme", "balance": false}',
-    '{"account": "acme", "balance": "true"}',
-    '{"account": "acme", "balance": 1}',
-    '{"account": "acme", "invoice": ""}',
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"account": "acme"}',
+        '{"account": "acme", "invoice": "INV-1", "balance": true}',
+        '{"account": "acme", "balance": false}',
+        '{"account": "acme", "balance": "true"}',
+        '{"account": "acme", "balance": 1}',
+        '{"account": "acme", "invoice": ""}',
+    ],
+)
 def test_a_pay_button_must_name_exactly_one_invoice_or_the_balance_without_coercion(raw: str) -> None:
     with pytest.raises(MalformedPayload):
         PayTarget.read(clicked(raw))
@@ -137,9 +155,13 @@ def test_a_value_that_is_not_text_at_all_is_refused() -> None:
 
 
 def test_a_balance_submission_without_the_confirmed_amount_is_refused() -> None:
-    for metadata in ('{"account": "acme", "balance": true}', '{"account": "acme", "invoice": "INV-1", "expected": 5}',
-                     '{"account": "acme", "balance": true, "expected": -5}',
-                     '{"account": "acme", "balance": true, "expected": true}', "{broken"):
+    for metadata in (
+        '{"account": "acme", "balance": true}',
+        '{"account": "acme", "invoice": "INV-1", "expected": 5}',
+        '{"account": "acme", "balance": true, "expected": -5}',
+        '{"account": "acme", "balance": true, "expected": true}',
+        "{broken",
+    ):
         with pytest.raises(MalformedPayload):
             PaySubmission.read(pay_submitted(metadata, "pm_1"))
 
@@ -149,14 +171,17 @@ def test_a_pay_submission_without_a_chosen_card_is_refused() -> None:
         PaySubmission.read(pay_submitted(PayModalMetadata(account="acme", invoice="INV-1").encode(), None))
 
 
-@pytest.mark.parametrize("raw", [
-    '{"invoices": []}',
-    '{"invoices": [["acme"]]}',
-    '{"invoices": [["acme", "INV-1", "x"]]}',
-    '{"invoices": [["acme", ""]]}',
-    '{"invoices": "acme,INV-1"}',
-    json.dumps({"invoices": [["acme", f"INV-{n}"] for n in range(51)]}),
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"invoices": []}',
+        '{"invoices": [["acme"]]}',
+        '{"invoices": [["acme", "INV-1", "x"]]}',
+        '{"invoices": [["acme", ""]]}',
+        '{"invoices": "acme,INV-1"}',
+        json.dumps({"invoices": [["acme", f"INV-{n}"] for n in range(51)]}),
+    ],
+)
 def test_a_snooze_button_with_no_invoice_a_broken_pair_or_too_many_invoices_is_refused(raw: str) -> None:
     with pytest.raises(MalformedPayload):
         SnoozeTarget.read(clicked(raw))
@@ -189,7 +214,11 @@ def test_the_support_form_reads_slacks_state_and_no_invoice_means_none() -> None
     submission = SupportSubmission.read(view_submission_payload("support_modal", values, '{"account":"acme"}'))
 
     assert (submission.account, submission.form.topic, submission.form.invoice, submission.form.message) == (
-        "acme", "billing_error", None, "Please call me")
+        "acme",
+        "billing_error",
+        None,
+        "Please call me",
+    )
 
 
 def test_a_support_form_with_a_broken_state_reads_as_nothing_chosen() -> None:
@@ -203,8 +232,9 @@ def test_a_support_form_with_a_broken_state_reads_as_nothing_chosen() -> None:
 
 def test_a_verification_code_is_six_digits_with_spaces_ignored() -> None:
     def typed(text: str | None) -> str | None:
-        return typed_code(view_submission_payload(
-            "verify_code_modal", {"verify_code": {"verify_code_input": text_input_value(text)}}))
+        return typed_code(
+            view_submission_payload("verify_code_modal", {"verify_code": {"verify_code_input": text_input_value(text)}})
+        )
 
     assert typed(" 123 456 ") == "123456"
     assert typed("12345") is None

@@ -61,12 +61,15 @@ def test_a_card_number_typed_into_a_select_search_gets_no_options() -> None:
     assert not ran and json.loads(response.body) == {"options": []}
 
 
-@pytest.mark.parametrize("body", [
-    {"command": "/billing", "text": "pay INV-1001"},
-    {"type": "view_submission", "view": _view("call me on 555 0100 about INV-2026-12-08")},
-    {"type": "block_actions", "actions": [{"type": "button", "value": "4242424242424242"}]},
-    {"type": "block_suggestion", "value": "acme"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"command": "/billing", "text": "pay INV-1001"},
+        {"type": "view_submission", "view": _view("call me on 555 0100 about INV-2026-12-08")},
+        {"type": "block_actions", "actions": [{"type": "button", "value": "4242424242424242"}]},
+        {"type": "block_suggestion", "value": "acme"},
+    ],
+)
 def test_ordinary_text_and_our_own_button_values_reach_the_listener(body: dict[str, Any]) -> None:
     response, ran = _run(body)
     assert ran and response.body == "listener"
@@ -75,9 +78,18 @@ def test_ordinary_text_and_our_own_button_values_reach_the_listener(body: dict[s
 def test_a_message_event_reaches_its_listener_with_the_card_number_removed_and_ids_intact() -> None:
     ts = "1733456789.123456"
     event = {
-        "type": "message", "channel_type": "im", "ts": ts, "text": f"my card is {TYPED} ok",
-        "blocks": [{"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": [
-            {"type": "text", "text": f"my card is {TYPED} ok"}]}]}],
+        "type": "message",
+        "channel_type": "im",
+        "ts": ts,
+        "text": f"my card is {TYPED} ok",
+        "blocks": [
+            {
+                "type": "rich_text",
+                "elements": [
+                    {"type": "rich_text_section", "elements": [{"type": "text", "text": f"my card is {TYPED} ok"}]}
+                ],
+            }
+        ],
         "message": {"text": f"edited: {TYPED}", "ts": ts},
     }
     body = {"type": "event_callback", "event": event}

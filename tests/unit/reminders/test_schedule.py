@@ -17,9 +17,17 @@ DUE = date(2026, 12, 1)
 
 @pytest.mark.parametrize(
     ("today", "step"),
-    [(date(2026, 11, 23), None), (date(2026, 11, 24), -7), (date(2026, 11, 30), -7), (DUE, 0),
-     (date(2026, 12, 4), 3), (date(2026, 12, 7), 3), (date(2026, 12, 8), 7), (date(2026, 12, 15), 14),
-     (date(2027, 3, 1), 14)],
+    [
+        (date(2026, 11, 23), None),
+        (date(2026, 11, 24), -7),
+        (date(2026, 11, 30), -7),
+        (DUE, 0),
+        (date(2026, 12, 4), 3),
+        (date(2026, 12, 7), 3),
+        (date(2026, 12, 8), 7),
+        (date(2026, 12, 15), 14),
+        (date(2027, 3, 1), 14),
+    ],
 )
 def test_the_latest_step_whose_day_has_come_is_due(today: date, step: int | None) -> None:
     assert SCHEDULE.step_due(DUE, today) == step
@@ -63,7 +71,12 @@ def test_an_unknown_or_missing_zone_counts_as_utc() -> None:
 
 def test_steps_read_naturally() -> None:
     assert [step_label(s) for s in (-7, -1, 0, 1, 14)] == [
-        "due in 7 days", "due in 1 day", "due today", "1 day overdue", "14 days overdue"]
+        "due in 7 days",
+        "due in 1 day",
+        "due today",
+        "1 day overdue",
+        "14 days overdue",
+    ]
 
 
 def test_a_message_with_every_invoice_paid_says_thank_you() -> None:

@@ -16,14 +16,22 @@ TODAY = date(2026, 12, 8)
 
 
 def _line(number: str, days_after_due: int, paid: bool = False) -> ReminderLine:
-    return ReminderLine("acme", "Acme Corp", number, Money(125000, "usd"), TODAY - timedelta(days=days_after_due),
-                        paid=paid)
+    return ReminderLine(
+        "acme", "Acme Corp", number, Money(125000, "usd"), TODAY - timedelta(days=days_after_due), paid=paid
+    )
 
 
 @pytest.mark.parametrize(
     ("days_after_due", "said"),
-    [(-7, "due in 7 days"), (-2, "due in 2 days"), (-1, "due tomorrow"), (0, "due today"),
-     (1, "1 day overdue"), (8, "8 days overdue"), (18, "18 days overdue")],
+    [
+        (-7, "due in 7 days"),
+        (-2, "due in 2 days"),
+        (-1, "due tomorrow"),
+        (0, "due today"),
+        (1, "1 day overdue"),
+        (8, "8 days overdue"),
+        (18, "18 days overdue"),
+    ],
 )
 def test_days_read_naturally_in_singular_and_plural(days_after_due: int, said: str) -> None:
     assert days_label(TODAY - timedelta(days=days_after_due), TODAY) == said
