@@ -65,7 +65,7 @@ def bench_database(server_url: str) -> str:
     """``billing_bench`` on the server of ``server_url``, created when absent."""
     import psycopg
 
-    from tests.support.postgres import connect_kwargs, with_database
+    from devtools.postgres import connect_kwargs, with_database
 
     url = with_database(server_url, "billing_bench")
     admin = connect_kwargs(with_database(server_url, "postgres"))
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         print("queries per interaction ...", flush=True)
         from bench.queries import bench_settings, count_all, count_oauth
         from bot.bootstrap import build_services
-        from tests.support.slack_api import SlackAPI
+        from devtools.loopback.slack_api import SlackAPI
 
         with SlackAPI() as api:
             settings = bench_settings(data_url, api)

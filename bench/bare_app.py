@@ -1,7 +1,7 @@
 """The yardstick: a Bolt app that only acknowledges, on exactly our server stack.
 
-Same ``App`` settings as ``bot.app.build_bolt_app`` (sync, ``process_before_response``, request
-verification), same Starlette app (``bot.http.create_http_app``: signature and shape checks,
+Same ``App`` settings as ``bot.slack.app.build_bolt_app`` (sync, ``process_before_response``, request
+verification), same Starlette app (``bot.web.http.create_http_app``: signature and shape checks,
 ``run_in_threadpool`` dispatch, metrics) and the same uvicorn settings as ``billing-bot serve``.
 Only the listeners differ: each one calls ``ack()`` and nothing else.
 
@@ -18,9 +18,9 @@ from slack_bolt import Ack, App
 from starlette.applications import Starlette
 
 from bot.bootstrap import build_services
-from bot.http import create_http_app
 from bot.settings import Settings
-from bot.slack_client import make_web_client
+from bot.slack.client import make_web_client
+from bot.web.http import create_http_app
 from handlers.runtime.seen_events import SeenEvents
 
 

@@ -141,7 +141,7 @@ def _high_water_kb(pid: int) -> int:
 def run(payments: int, database_url: str | None = None) -> dict[str, Any]:
     """Seed a fresh database (temporary SQLite, or a fresh PostgreSQL database on that server), export once."""
     if database_url is not None and database_url.startswith("postgresql"):
-        from tests.support.postgres import fresh_database
+        from devtools.postgres import fresh_database
 
         with fresh_database(database_url, prefix="billing_bench_export_") as url:
             return _run(payments, url)

@@ -53,7 +53,7 @@ def run(invoices: int, database_url: str | None) -> dict[str, float]:
     """Import ``invoices`` twice into an empty database: a temporary SQLite file, or (given a
     PostgreSQL URL) a fresh database created on that server and dropped afterwards."""
     if database_url is not None and database_url.startswith("postgresql"):
-        from tests.support.postgres import fresh_database
+        from devtools.postgres import fresh_database
 
         with fresh_database(database_url, prefix="billing_bench_import_") as url:
             return _run(invoices, url)

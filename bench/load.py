@@ -27,7 +27,7 @@ from typing import Any
 from bench.generate import Sizes, account_external_id, heavy_accounts, invoice_counts, user_id
 from bench.server import SIGNING_SECRET
 from bench.standin import Key, StandIn
-from tests.support.slack_signing import (
+from devtools.loopback.slack_signing import (
     app_home_opened_event,
     block_actions_body,
     block_actions_payload,

@@ -2,7 +2,7 @@
 
 A signed request is dispatched into the Bolt app exactly as ``serve`` builds it; the count
 covers the whole request, the ack and the lazy listener (we wait for Bolt's thread pool to
-drain). The Web API is the recording stand-in of ``tests/support/slack_api.py``.
+drain). The Web API is the recording stand-in of ``devtools/loopback/slack_api.py``.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from bench.generate import Sizes, account_external_id, invoice_counts, light_acc
 from bench.server import BOT_TOKEN, SIGNING_SECRET
 from billing_core.container import Services
 from billing_core.db.database import Database
-from bot.app import build_bolt_app
 from bot.bootstrap import build_services
 from bot.settings import Settings
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import (
+from bot.slack.app import build_bolt_app
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import (
     app_home_opened_event,
     block_actions_body,
     block_actions_payload,

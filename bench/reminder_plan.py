@@ -141,7 +141,7 @@ def run(invoices: int, database_url: str | None, *, repeat: int = 3) -> dict[str
 def _kept_database(server_url: str) -> str:
     import psycopg
 
-    from tests.support.postgres import connect_kwargs, with_database
+    from devtools.postgres import connect_kwargs, with_database
 
     admin = connect_kwargs(with_database(server_url, "postgres"))
     with psycopg.connect(autocommit=True, **admin) as connection:

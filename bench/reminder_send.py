@@ -25,7 +25,7 @@ from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from bot.bootstrap import build_services
 from bot.settings import Settings
-from tests.support.slack_api import SlackAPI
+from devtools.loopback.slack_api import SlackAPI
 
 
 def weekday_morning(after: datetime) -> datetime:

@@ -1,6 +1,6 @@
 """A lean Slack Web API and ``response_url`` stand-in on asyncio, for load tests.
 
-``tests/support/slack_api.py`` records every call in full and runs a thread per connection;
+``devtools/loopback/slack_api.py`` records every call in full and runs a thread per connection;
 under thousands of requests per second that costs more than the app being measured. This one
 answers canned JSON and only notes *when* the call that completes an interaction arrived:
 

@@ -2,7 +2,7 @@
 bench users' principals in them, proven (``IDENTITY_VERIFICATION=email_code``, OAuth's default).
 
 The installations are bulk-inserted with SQLAlchemy core, one statement per batch, into the tables
-``bot.oauth.installation_store`` creates (``store.save()`` runs two transactions of two statements
+``bot.slack.oauth.installation_store`` creates (``store.save()`` runs two transactions of two statements
 each per workspace: minutes for 10,000). Rows are what ``save()`` writes: same columns, same
 normalised datetimes, so ``find_bot`` reads them as it reads a real installation.
 
@@ -26,9 +26,9 @@ from bench.generate import user_email, user_id
 from bench.server import SIGNING_SECRET
 from billing_core.db.database import Database
 from billing_core.db.tables import PrincipalRecord
-from bot.oauth import installation_store
 from bot.settings import Settings
-from bot.slack_client import BOT_SCOPES
+from bot.slack.client import BOT_SCOPES
+from bot.slack.oauth import installation_store
 
 WORKSPACES = 10_000
 CLIENT_ID = "1111.2222"

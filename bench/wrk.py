@@ -48,7 +48,7 @@ from bench.server import SIGNING_SECRET, Server, server_env
 from bench.standin import StandIn
 from bench.workspaces import BOT_USER_ID, CLIENT_ID, CLIENT_SECRET, install_workspaces, seed_principals, team_of
 from billing_core.db.database import Database
-from tests.support.slack_signing import (
+from devtools.loopback.slack_signing import (
     app_home_opened_event,
     block_actions_body,
     block_actions_payload,

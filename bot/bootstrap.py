@@ -41,11 +41,11 @@ from billing_core.reminders.messages import ReminderSender
 from billing_core.reminders.schedule import ReminderSchedule
 from billing_core.reminders.service import ReminderService
 from billing_core.views import Actor
-from bot.oauth import installation_store
 from bot.settings import Settings
-from bot.slack_autopay_messenger import SlackAutopayMessenger
-from bot.slack_reminder_sender import SlackReminderSender, WorkspacesReminderSender, reminder_client
-from bot.workspaces import SlackWorkspaces
+from bot.slack.autopay_messenger import SlackAutopayMessenger
+from bot.slack.oauth import installation_store
+from bot.slack.reminder_sender import SlackReminderSender, WorkspacesReminderSender, reminder_client
+from bot.slack.workspaces import SlackWorkspaces
 
 
 def build_services(
@@ -103,7 +103,7 @@ def build_outbound(
     settings: Settings, *, db: Database, clock: Clock, slack_channel: Channel | None = None
 ) -> OutboundDelivery | None:
     """The outbound outbox: events are recorded on ``db`` from now on; a Slack mode ``start()``s delivery.
-    ``slack_channel``: the Slack modes' DMs to people (``bot.slack_notices``)."""
+    ``slack_channel``: the Slack modes' DMs to people (``bot.slack.notices``)."""
     channels: list[Channel] = [slack_channel] if slack_channel is not None else []
     if settings.outbound_webhook_url:
         if not settings.outbound_webhook_url.startswith(("http://", "https://")):

@@ -19,16 +19,16 @@ from billing_core.db.database import Database
 from billing_core.db.schema import require_current_schema
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.payments.stripe_gateway import StripeGateway
-from bot.app import build_bolt_app
 from bot.bootstrap import build_services
-from bot.oauth import installation_store
 from bot.scheduler import start_scheduler as start_jobs
-from bot.seen_people import SeenPeople
 from bot.settings import Settings
-from bot.slack_client import make_web_client
-from bot.slack_notices import NoticeOutbox, SlackNoticeChannel
-from bot.slack_notifier import SlackNotifier
-from bot.workspaces import SlackWorkspaces, Workspace, slack_workspaces
+from bot.slack.app import build_bolt_app
+from bot.slack.client import make_web_client
+from bot.slack.notices import NoticeOutbox, SlackNoticeChannel
+from bot.slack.notifier import SlackNotifier
+from bot.slack.oauth import installation_store
+from bot.slack.seen_people import SeenPeople
+from bot.slack.workspaces import SlackWorkspaces, Workspace, slack_workspaces
 from handlers.escalations.support import attach_staff_channel, staff_channel_problem
 from handlers.kit.identity import IdentityResolver
 
@@ -64,7 +64,7 @@ def build_runtime(
 
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
-    # People's DMs (outcomes, cards added) go through the database outbox (bot.slack_notices).
+    # People's DMs (outcomes, cards added) go through the database outbox (bot.slack.notices).
     notices = SlackNoticeChannel(client_for)
     notifier = SlackNotifier(client_for, executor=notifier_executor, outbox=NoticeOutbox(db, clock))
     notices.after = notifier.refresh_home
@@ -122,8 +122,8 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool, worke
     """
     import uvicorn
 
-    from bot.http import create_http_app
-    from bot.http_protocol import KEEP_ALIVE_SECONDS, HeaderDeadlineProtocol
+    from bot.web.http import create_http_app
+    from bot.web.protocol import KEEP_ALIVE_SECONDS, HeaderDeadlineProtocol
 
     runtime = build_runtime(settings)
     require_current_schema(runtime.services.db)  # `billing-bot db upgrade` migrates, never a start
@@ -133,7 +133,7 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool, worke
     # log_config=None: uvicorn's records go through our redacting root handler too.
     options: dict[str, Any] = {
         "host": host, "port": port, "log_level": settings.log_level.lower(), "access_log": False, "log_config": None,
-        # Slow clients are closed: late request headers, idle kept-alive connections (bot/http_protocol.py).
+        # Slow clients are closed: late request headers, idle kept-alive connections (bot/web/protocol.py).
         "http": HeaderDeadlineProtocol, "timeout_keep_alive": KEEP_ALIVE_SECONDS,
     }  # fmt: skip
     try:
@@ -153,9 +153,9 @@ def run_http(settings: Settings, *, host: str, port: int, scheduler: bool, worke
 
 def worker_app() -> Starlette:
     """The ASGI app of one ``serve --workers N`` process, built from the environment like the parent's."""
-    from bot.http import create_http_app
     from bot.logging_setup import configure_from_settings
     from bot.settings import get_settings
+    from bot.web.http import create_http_app
 
     settings = get_settings()
     configure_from_settings(settings)

@@ -25,7 +25,7 @@ def postgres_server_url() -> Iterator[str | None]:
     if not POSTGRES_URL:
         yield None
         return
-    from tests.support.postgres import temporary_database
+    from devtools.postgres import temporary_database
 
     with temporary_database(POSTGRES_URL) as url:
         yield url

@@ -466,7 +466,7 @@ class ContactPreferenceRecord(Base):
 
 class TokenRefreshRecord(Base):
     """The row a Slack installation's token refresh locks, so one replica at a time exchanges its
-    single-use refresh token (``bot.token_rotation``)."""
+    single-use refresh token (``bot.slack.token_rotation``)."""
 
     __tablename__ = "billing_token_refresh"
 

@@ -2,7 +2,7 @@
 
 Each acks at once (Slack wants it within 3 s) and answers in a follow-up. Ignored: messages with
 a subtype (edits, deletions, bot messages, joins), from a bot or from the app itself, and a
-message seen before (Slack's retries are also dropped by event id in ``bot.http``). A message with
+message seen before (Slack's retries are also dropped by event id in ``bot.web.http``). A message with
 a card number gets the card-number warning and nothing else: it is not answered, echoed or logged.
 """
 

@@ -1,6 +1,6 @@
 """The moment by which Slack must have its answer, shared by the HTTP layer and the ack function.
 
-``bot.http`` gives every request an ``AckDeadline`` (through a context variable, so the Bolt
+``bot.web.http`` gives every request an ``AckDeadline`` (through a context variable, so the Bolt
 thread sees it). If the ack function has not answered when the deadline passes, the HTTP layer
 expires it and sends Slack an empty acknowledgement itself, and whatever the ack function registered
 with ``on_expire`` starts at once (a slash command then answers through its ``response_url``).

@@ -24,7 +24,7 @@ from bench.queries import (
 )
 from billing_core.db.database import Database
 from bot.bootstrap import build_services
-from tests.support.slack_api import SlackAPI
+from devtools.loopback.slack_api import SlackAPI
 
 HEAVY, LIGHT = 0, light_accounts()[0]
 MAX_QUERIES_PER_SLASH_COMMAND = 5
@@ -34,7 +34,7 @@ MAX_QUERIES_PER_SLASH_COMMAND = 5
 def slack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[InProcessSlack, SlackAPI]]:
     base = os.environ.get("TEST_DATABASE_URL", "")
     if base:
-        from tests.support.postgres import temporary_database
+        from devtools.postgres import temporary_database
 
         with temporary_database(base, prefix="billing_querycount_") as url:
             yield from _slack(url)

@@ -25,7 +25,7 @@ from bench.workspaces import bot_token, install_workspaces, oauth_settings, seed
 from bench.wrk import LUA, Bodies, parse_wrk, write_signed
 from billing_core.db.database import Database
 from billing_core.db.tables import PrincipalRecord
-from bot.oauth import installation_store
+from bot.slack.oauth import installation_store
 from handlers.runtime.slack_requests import verify
 
 

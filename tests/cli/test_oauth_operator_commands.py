@@ -18,11 +18,11 @@ from billing_core.db.database import Database
 from billing_core.db.tables import PrincipalRecord
 from billing_core.identity.directory import PrincipalDirectory
 from bot.bootstrap import build_services
-from bot.oauth import installation_store
 from bot.settings import Settings
+from bot.slack.oauth import installation_store
+from devtools.loopback.slack_api import SlackAPI
 from tests.cli.test_operator_commands import run_cli
 from tests.support.fixtures import slack_api  # noqa: F401
-from tests.support.slack_api import SlackAPI
 
 TOKENS = {"TACME": "xoxb-acme", "TBETA": "xoxb-beta"}
 ACCOUNTS = {

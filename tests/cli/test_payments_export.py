@@ -17,7 +17,7 @@ from sqlalchemy import select
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
 from billing_core.payments.export import COLUMNS, ExportWindow, PaymentExport, iso_utc
-from bot.payments_export import atomic_output, write_csv, write_json
+from bot.cli.actions.export import atomic_output, write_csv, write_json
 from tests.support.payment_rows import START, add_account, add_payment
 
 
@@ -183,7 +183,7 @@ def test_a_bad_date_or_format_is_a_one_line_error(database_url: str) -> None:
 def test_with_a_progress_bar_the_file_holds_the_same_rows(
     seeded: Database, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.payments_export import export_payments
+    from bot.cli.actions.export import export_payments
     from bot.settings import Settings
 
     settings = Settings(_env_file=None, DATABASE_URL=database_url)  # type: ignore[call-arg]

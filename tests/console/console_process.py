@@ -41,7 +41,7 @@ def localstripe_pids(port: int) -> list[int]:
             status = (entry / "status").read_text()
         except OSError:
             continue
-        if b"bot.demo.run_localstripe" in cmdline and str(port).encode() in cmdline and "zombie" not in status:
+        if b"devtools.demo.run_localstripe" in cmdline and str(port).encode() in cmdline and "zombie" not in status:
             found.append(int(entry.name))
     return found
 

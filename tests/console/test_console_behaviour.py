@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from bot.console.terminal import card_safe_history
+from devtools.console.terminal import card_safe_history
 from tests.console.console_process import QUESTION, after_prompt, clean_env, number, printf_console
 from tests.console.test_console_demo import start_console
 

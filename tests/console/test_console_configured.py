@@ -7,8 +7,8 @@ import io
 from billing_core.accounts.importer import Importer
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
-from bot.console.session import run_console
 from bot.settings import Settings
+from devtools.console.session import run_console
 
 DATA = {
     "accounts": [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.console.render import Clickable, mrkdwn, render_blocks, render_view
+from devtools.console.render import Clickable, mrkdwn, render_blocks, render_view
 
 
 def numbering() -> tuple[list[Clickable], Any]:

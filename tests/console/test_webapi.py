@@ -9,9 +9,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.console.display import Display
-from bot.console.webapi import SlackWebAPI
-from bot.console.workspace import Workspace
+from devtools.console.display import Display
+from devtools.console.webapi import SlackWebAPI
+from devtools.console.workspace import Workspace
 
 
 class Screen:

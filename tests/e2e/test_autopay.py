@@ -11,10 +11,10 @@ from sqlalchemy import delete, update
 
 from billing_core.autopay.charging import DueCharge
 from billing_core.db.tables import PaymentMethodRecord
+from devtools.loopback.slack_signing import stripe_signed_headers
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, ANN_ACTOR, DECLINES_AT_CHARGE, PETER, PETER_ACTOR, VISA, WEBHOOK_SECRET
 from tests.support.sample_accounts import SAMPLE, invoice
-from tests.support.slack_signing import stripe_signed_headers
 from tests.support.stripe_helper import ALWAYS_AUTHENTICATE
 
 

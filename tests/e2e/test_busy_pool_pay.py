@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from bot.app import LISTENER_THREADS
+from bot.slack.app import LISTENER_THREADS
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import wait_until
 

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select, update
 
 from billing_core.db.tables import AuditEventRecord, EscalationRecord, PaymentMethodRecord
+from devtools.loopback.slack_api import RecordedCall
+from devtools.loopback.slack_signing import button_action, event_body, signed_headers
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, ANN_ACTOR, STRANGER, SUPPORT_EMAIL, wait_for_listeners
-from tests.support.slack_api import RecordedCall
-from tests.support.slack_signing import button_action, event_body, signed_headers
 
 ANN_DM = f"D{ANN}"
 CARD = "4242 4242 4242 4242"

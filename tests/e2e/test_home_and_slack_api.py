@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from devtools.loopback.slack_signing import app_home_opened_event
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, ANN_ACTOR, STRANGER, SUPPORT_EMAIL
-from tests.support.slack_signing import app_home_opened_event
 
 
 def test_opening_the_home_tab_publishes_a_dashboard_of_the_active_account(world: World) -> None:

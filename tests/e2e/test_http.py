@@ -6,9 +6,7 @@ import json
 import time
 import urllib.parse
 
-from tests.support.bot_fixtures import World
-from tests.support.bot_harness import SECRET
-from tests.support.slack_signing import (
+from devtools.loopback.slack_signing import (
     block_actions_body,
     block_actions_payload,
     button_action,
@@ -16,6 +14,8 @@ from tests.support.slack_signing import (
     signed_headers,
     slash_command_body,
 )
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import SECRET
 
 
 def test_a_bad_signature_is_401_and_nothing_is_done(world: World) -> None:

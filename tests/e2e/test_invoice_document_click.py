@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
+from devtools.loopback.slack_signing import button_action
 from tests.support.bot_fixtures import World
-from tests.support.slack_signing import button_action
 
 
 def test_a_view_invoice_click_is_acknowledged_and_changes_nothing(world: World) -> None:

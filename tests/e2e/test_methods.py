@@ -9,9 +9,9 @@ import uuid
 from sqlalchemy import select, update
 
 from billing_core.db.tables import CardSetupRecord, PaymentMethodRecord
+from devtools.loopback.slack_signing import stripe_signed_headers
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, ANN_ACTOR, WEBHOOK_SECRET
-from tests.support.slack_signing import stripe_signed_headers
 
 
 def second_card(world: World) -> str:

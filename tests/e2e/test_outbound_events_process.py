@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from billing_core.db.database import Database
 from billing_core.db.tables import OutboundEventRecord
+from devtools.loopback.slack_api import SlackAPI
 from tests.support.bot_harness import wait_until
 from tests.support.event_receiver import EventReceiver
 from tests.support.localstripe_server import LocalStripe
 from tests.support.serve_process import pay_invoice_body, prepare_sample_database, serve_env, start_serve
-from tests.support.slack_api import SlackAPI
 
 SECRET = "whsec_vendor_erp"
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete
 
 from billing_core.db.tables import PaymentMethodRecord
+from devtools.loopback.slack_signing import stripe_signed_headers
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import (
     ANN,
@@ -19,7 +20,6 @@ from tests.support.bot_harness import (
     WEBHOOK_SECRET,
     wait_until,
 )
-from tests.support.slack_signing import stripe_signed_headers
 from tests.support.stripe_helper import ALWAYS_AUTHENTICATE
 
 

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from billing_core.db.tables import InvoicePaidElsewhereRecord, InvoiceRecord, OutboundEventRecord, PaymentRecord
+from devtools.loopback.slack_signing import stripe_signed_headers
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN_ACTOR, NEEDS_AUTHENTICATION, SAMPLE, WEBHOOK_SECRET
 from tests.support.sample_accounts import invoice
-from tests.support.slack_signing import stripe_signed_headers
 
 TOKEN = "push-token-one"
 OTHER_TOKEN = "push-token-two"

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from billing_core.db.tables import EscalationRecord, OutboundEventRecord
 from billing_core.payments.export import PaymentExport
+from devtools.loopback.slack_signing import stripe_signed_headers
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, ANN_ACTOR, WEBHOOK_SECRET
 from tests.support.http_receiver import HttpReceiver
-from tests.support.slack_signing import stripe_signed_headers
 
 
 @pytest.fixture(scope="module")

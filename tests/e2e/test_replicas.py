@@ -23,6 +23,8 @@ from billing_core.clock import SystemClock
 from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord, InvoiceRecord, JobLeaseRecord, PaymentRecord
 from billing_core.leases import SCHEDULER_LEASE
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import app_home_opened_event, event_body, signed_headers
 from tests.support.bot_harness import ANN, SECRET, StripeHelper, wait_until
 from tests.support.fault_proxy import FaultProxy
 from tests.support.localstripe_server import LocalStripe
@@ -34,8 +36,6 @@ from tests.support.serve_process import (
     serve_env,
     start_serve,
 )
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import app_home_opened_event, event_body, signed_headers
 
 PAY_INTENT = "POST /v1/payment_intents"
 

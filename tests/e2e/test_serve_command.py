@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import signed_headers, slash_command_body
 from tests.support.bot_harness import SECRET, wait_until
 from tests.support.localstripe_server import free_port
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import signed_headers, slash_command_body
 
 BOT = [sys.executable, "-m", "bot"]
 

@@ -15,10 +15,10 @@ from aiohttp import WSMsgType, web
 from billing_core.db.database import Database
 from bot.server import build_runtime
 from bot.settings import Settings
-from bot.socket_mode import socket_mode_handler
+from bot.slack.socket_mode import socket_mode_handler
+from devtools.loopback.slack_api import SlackAPI
 from tests.support.bot_harness import ANN, SAMPLE, wait_until
 from tests.support.localstripe_server import free_port
-from tests.support.slack_api import SlackAPI
 
 
 class SocketServer:

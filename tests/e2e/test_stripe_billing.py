@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import stripe
 
+from devtools.loopback.slack_signing import stripe_signed_headers
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN_ACTOR, WEBHOOK_SECRET
 from tests.support.localstripe_server import LocalStripe
-from tests.support.slack_signing import stripe_signed_headers
 from tests.support.stripe_billing import StripeBilling
 
 NOV_1 = int(datetime(2026, 11, 1, 9, 0, tzinfo=UTC).timestamp())  # due 1 Dec with 30 days to pay

@@ -19,6 +19,13 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_core.db.tables import EscalationRecord
+from devtools.loopback.slack_api import RecordedCall, SlackAPI
+from devtools.loopback.slack_signing import (
+    interaction_body,
+    select_input_value,
+    text_input_value,
+    view_submission_payload,
+)
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import (
     ANN,
@@ -26,13 +33,6 @@ from tests.support.bot_harness import (
     DECLINES_AT_CHARGE,
     SUPPORT_EMAIL,
     wait_until,
-)
-from tests.support.slack_api import RecordedCall, SlackAPI
-from tests.support.slack_signing import (
-    interaction_body,
-    select_input_value,
-    text_input_value,
-    view_submission_payload,
 )
 from tests.support.smtp_sink import SmtpSink
 

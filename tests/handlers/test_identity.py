@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
+from devtools.loopback.slack_api import SlackAPI
 from handlers.kit.identity import (
     IdentityResolver,
     SlackPrincipal,
@@ -14,7 +15,6 @@ from handlers.kit.identity import (
     parse_principal,
     principal_for,
 )
-from tests.support.slack_api import SlackAPI
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.slack_client import BOT_OPTIONAL_SCOPES, BOT_SCOPES
+from bot.slack.client import BOT_OPTIONAL_SCOPES, BOT_SCOPES
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 

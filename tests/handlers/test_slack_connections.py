@@ -12,12 +12,12 @@ from typing import Any, ClassVar
 
 import pytest
 
-from bot.quiet_http_server import QuietThreadingHTTPServer
+from devtools.loopback.server import QuietThreadingHTTPServer
+from devtools.loopback.slack_api import RESPONSE_URL_METHOD, SlackAPI
 from handlers.runtime.response_url import post_response
 from handlers.runtime.slack_http import retry_handlers
 from handlers.runtime.web_api import SlackWebClient
 from tests.support.fault_proxy import FaultProxy
-from tests.support.slack_api import RESPONSE_URL_METHOD, SlackAPI
 
 
 @pytest.fixture

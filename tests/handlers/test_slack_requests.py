@@ -6,8 +6,8 @@ import json
 import time
 import urllib.parse
 
+from devtools.loopback.slack_signing import slack_signature, slash_command_body
 from handlers.runtime.slack_requests import Malformed, read, verify
-from tests.support.slack_signing import slack_signature, slash_command_body
 
 
 def test_a_correct_signature_verifies() -> None:

@@ -24,15 +24,15 @@ from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord, PrincipalRecord
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.views import PaymentMethodView
-from bot.app import build_bolt_app
 from bot.bootstrap import build_services
-from bot.oauth import installation_store
 from bot.settings import Settings
-from bot.slack_notifier import SlackNotifier
-from bot.workspaces import SlackWorkspaces
+from bot.slack.app import build_bolt_app
+from bot.slack.notifier import SlackNotifier
+from bot.slack.oauth import installation_store
+from bot.slack.workspaces import SlackWorkspaces
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import event_body, signed_headers
 from tests.support.fixtures import slack_api  # noqa: F401
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import event_body, signed_headers
 
 SECRET = "many-workspaces-secret"
 TOKENS = {"TVENDOR": "xoxb-vendor", "TACME": "xoxb-acme", "TBETA": "xoxb-beta"}

@@ -25,14 +25,14 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import TokenRefreshRecord
 from billing_core.identity.directory import PrincipalDirectory
-from bot.app import build_bolt_app
 from bot.bootstrap import build_services
-from bot.oauth import installation_store
 from bot.settings import Settings
+from bot.slack.app import build_bolt_app
+from bot.slack.oauth import installation_store
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import app_home_opened_event, event_body, signed_headers
 from tests.support.fixtures import slack_api  # noqa: F401
 from tests.support.oauth_settings import oauth_settings
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import app_home_opened_event, event_body, signed_headers
 
 SECRET = "rotation-secret"
 KEY = Fernet.generate_key().decode()

@@ -21,17 +21,17 @@ from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.base import Base
 from billing_core.db.database import Database
-from bot.http import create_http_app
 from bot.server import SlackRuntime, build_runtime
 from bot.settings import Settings
+from bot.web.http import create_http_app
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import select_input_value, stripe_signed_headers, text_input_value
 from handlers.escalations.payloads import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
 from handlers.kit.identity import IdentityResolver
 from tests.support.bot_harness import SlackDriver, bot_settings
 from tests.support.fixtures import localstripe_server  # noqa: F401
 from tests.support.localstripe_server import LocalStripe
 from tests.support.sample_accounts import ANN, ANN_ID, PETER_ID, SAMPLE, wait_until
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import select_input_value, stripe_signed_headers, text_input_value
 from tests.support.smtp_sink import SmtpSink
 from tests.support.stripe_helper import VISA, StripeHelper, give_sample_cards
 

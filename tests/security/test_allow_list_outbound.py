@@ -25,12 +25,12 @@ from billing_core.db.tables import PrincipalRecord
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.views import PaymentMethodView
 from bot.bootstrap import build_services
-from bot.oauth import installation_store
 from bot.settings import Settings
-from bot.slack_notifier import SlackNotifier
-from bot.workspaces import Workspace, slack_workspaces
+from bot.slack.notifier import SlackNotifier
+from bot.slack.oauth import installation_store
+from bot.slack.workspaces import Workspace, slack_workspaces
+from devtools.loopback.slack_api import SlackAPI
 from tests.support.fixtures import slack_api  # noqa: F401
-from tests.support.slack_api import SlackAPI
 
 TOKENS = {"TVENDOR": "xoxb-vendor", "TACME": "xoxb-acme"}
 ACCOUNTS = {"accounts": [{

@@ -22,11 +22,8 @@ from sqlalchemy import select
 
 from billing_core.db.base import Base
 from billing_core.db.database import Database
-from handlers.registry import register_listeners
-from tests.support.bot_fixtures import World
-from tests.support.bot_harness import ANN, PETER_ACTOR, wait_for_listeners, wait_until
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import (
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import (
     block_actions_payload,
     button_action,
     interaction_body,
@@ -35,13 +32,16 @@ from tests.support.slack_signing import (
     text_input_value,
     view_submission_payload,
 )
+from handlers.registry import register_listeners
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import ANN, PETER_ACTOR, wait_for_listeners, wait_until
 
 ANN_DM = "D111"
 AUDIT_TABLE = "billing_audit_event"
 # A refused card change re-reads the cards from Stripe; the cache rows are rewritten with new
 # surrogate keys but the same content, so that table is compared without its key.
 REFRESHED_CACHES = {"billing_payment_method"}
-# When a person was last seen: written in the background by bot/seen_people.py's batches, so the
+# When a person was last seen: written in the background by bot/slack/seen_people.py's batches, so the
 # first flush may land during any row; bookkeeping of any request, not a change a forgery made.
 SEEN_STAMPS = {("billing_principal", "last_seen_at"), ("billing_principal", "updated_at")}
 CATCH_ALL = ".*"

@@ -12,6 +12,7 @@ import pytest
 
 from billing_core.errors import CardNumberInText
 from bot.logging_setup import configure_logging, secret_values
+from devtools.loopback.slack_signing import select_input_value, text_input_value
 from handlers.escalations.payloads import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
 from handlers.kit.errors import CARD_NUMBER_GUIDANCE
 from tests.security.full_run import (  # noqa: F401
@@ -22,7 +23,6 @@ from tests.security.full_run import (  # noqa: F401
     full_run,
     localstripe_server,
 )
-from tests.support.slack_signing import select_input_value, text_input_value
 
 AMEX = "3782 822463 10005"
 DASHED = "4242-4242-4242-4242"

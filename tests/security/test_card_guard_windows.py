@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from billing_core.card_guard import REDACTED, contains_card_number, luhn_valid, redact_card_numbers
 from billing_core.errors import CardNumberInText
+from devtools.loopback.slack_signing import select_input_value, text_input_value
 from handlers.escalations.payloads import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
 from handlers.kit.errors import CARD_NUMBER_GUIDANCE
 from tests.security.full_run import ANN, ANN_ID, FullRun, full_run, localstripe_server  # noqa: F401
-from tests.support.slack_signing import select_input_value, text_input_value
 
 # How payers paste "card, expiry, code" (the review's shapes, and the other shapes found hunting).
 WITH_EXPIRY_OR_CODE = {

@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 import urllib.parse
 
+from devtools.loopback.slack_signing import stripe_signature_header
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import WEBHOOK_SECRET
-from tests.support.slack_signing import stripe_signature_header
 
 DEPTH = 5_000
 

@@ -21,7 +21,7 @@ import pytest
 
 from billing_core.db.database import Database
 from billing_core.payments.export import PaymentExport
-from bot.payments_export import write_csv
+from bot.cli.actions.export import write_csv
 from tests.support.payment_rows import START, add_account, add_payment
 
 HOSTILE = {

@@ -30,7 +30,8 @@ from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, EscalationRecord, PaymentRecord
 from bot.bootstrap import build_services
 from bot.settings import Settings
-from bot.slack_client import make_web_client
+from bot.slack.client import make_web_client
+from devtools.loopback.slack_api import SlackAPI
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import (
     ANN,
@@ -51,7 +52,6 @@ from tests.support.serve_process import (
     serve_env,
     start_serve,
 )
-from tests.support.slack_api import SlackAPI
 from tests.support.smtp_sink import SmtpSink
 from tests.support.stripe_proxy import StripeProxy
 
@@ -292,7 +292,7 @@ def test_a_message_is_never_posted_again_after_a_5xx_or_a_reset_it_may_have_surv
 ) -> None:
     # Slack may have posted it before the 5xx or the reset (issue 28): a second POST could post it
     # twice. The caller hears of the failure; DMs that must arrive go through the outbox, which
-    # looks for the message by its metadata before trying again (bot/slack_notices.py).
+    # looks for the message by its metadata before trying again (bot/slack/notices.py).
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         SLACK_BOT_TOKEN="xoxb-faults",

@@ -23,10 +23,8 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from billing_core.db.base import Base
-from bot.http import create_http_app
-from tests.support.bot_fixtures import World
-from tests.support.bot_harness import ANN, SECRET, WEBHOOK_SECRET, BotServer, wait_for_listeners
-from tests.support.slack_signing import (
+from bot.web.http import create_http_app
+from devtools.loopback.slack_signing import (
     app_home_opened_event,
     block_actions_payload,
     button_action,
@@ -37,6 +35,8 @@ from tests.support.slack_signing import (
     stripe_signed_headers,
     view_submission_payload,
 )
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import ANN, SECRET, WEBHOOK_SECRET, BotServer, wait_for_listeners
 
 FUZZ = settings(
     derandomize=True,

@@ -34,6 +34,16 @@ from billing_core.views import Actor
 from bot.bootstrap import build_services
 from bot.server import SlackRuntime, build_runtime
 from bot.settings import Settings
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import (
+    block_actions_body,
+    block_actions_payload,
+    button_action,
+    signed_headers,
+    slash_command_body,
+    text_input_value,
+    view_submission_body,
+)
 from handlers.identity.verification_blocks import (
     VERIFY_CODE_BLOCK,
     VERIFY_CODE_INPUT,
@@ -45,16 +55,6 @@ from handlers.kit.identity import IdentityResolver
 from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
 from tests.support.sample_accounts import account, invoice
 from tests.support.sample_accounts import wait_until as wait_for
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import (
-    block_actions_body,
-    block_actions_payload,
-    button_action,
-    signed_headers,
-    slash_command_body,
-    text_input_value,
-    view_submission_body,
-)
 from tests.support.smtp_sink import SmtpSink
 
 SECRET = "verification-signing-secret"

@@ -23,17 +23,17 @@ from sqlalchemy import select
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord, PrincipalRecord
-from bot.app import build_bolt_app
-from bot.oauth import installation_store
 from bot.settings import Settings
+from bot.slack.app import build_bolt_app
+from bot.slack.oauth import installation_store
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import event_body, signed_headers, slash_command_body
 from tests.integration.test_many_workspaces import SECRET, _prove, services, settings  # noqa: F401
 from tests.security.full_run import ANN_ID, FullRun, full_run, localstripe_server  # noqa: F401
 from tests.support.bot_harness import wait_until
 from tests.support.fixtures import slack_api  # noqa: F401
 from tests.support.sample_accounts import PETER_ID
 from tests.support.serve_process import serve_env, start_serve
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import event_body, signed_headers, slash_command_body
 
 
 def test_a_dm_event_naming_someone_elses_dm_channel_is_answered_in_the_askers_own_dm(

@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import text
 
 from billing_core.db.database import Database
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import slash_command_body
 from tests.support.bot_harness import ANN, SAMPLE, BotServer, ack_reply
 from tests.support.localstripe_server import free_port
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import slash_command_body
 
 BOT = [sys.executable, "-m", "bot"]
 STRANGER = "U999"  # a user of a freshly installed workspace whose admin set ann@acme.test on her profile
@@ -71,11 +71,11 @@ def started(tmp_path: Path) -> Iterator[list[tuple[BotServer, SlackAPI]]]:
 
 def install(bot: BotServer, owner: str) -> int:
     """The browser's way through ``/slack/install`` and back to ``/slack/oauth_redirect``."""
-    page = bot.http.get("/slack/install")
+    page = bot.web.http.get("/slack/install")
     state = re.search(r"state=([A-Za-z0-9_-]+)", page.headers.get("location", ""))  # a 302 to Slack
     assert state is not None
     cookie = page.headers["set-cookie"].split(";")[0]
-    done = bot.http.get(
+    done = bot.web.http.get(
         "/slack/oauth_redirect", params={"code": f"code-{owner}", "state": state.group(1)}, headers={"Cookie": cookie}
     )
     return done.status_code

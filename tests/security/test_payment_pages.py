@@ -21,7 +21,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from bot.bootstrap import build_services
 from bot.settings import Settings
-from bot.stripe_routes import stripe_routes
+from bot.web.stripe_routes import stripe_routes
 from tests.integration.payments.conftest import (  # noqa: F401
     ANN,
     NEEDS_AUTHENTICATION,

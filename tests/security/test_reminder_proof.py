@@ -21,11 +21,11 @@ from billing_core.db.database import Database
 from billing_core.views import Actor
 from bot.bootstrap import build_services
 from bot.settings import Settings
+from devtools.loopback.slack_api import SlackAPI
 from handlers.identity.verification_blocks import VERIFY_RESEND_ACTION
 from tests.integration.reminders.conftest import account, invoice, utc
 from tests.security.test_identity_verification import code_from
 from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
-from tests.support.slack_api import SlackAPI
 from tests.support.smtp_sink import SmtpSink
 
 ANN = Actor(email="ann@acme.test", principal="slack:T111:UANN", display_name="Ann Lee")

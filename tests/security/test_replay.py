@@ -23,18 +23,7 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_core.db.tables import EscalationRecord, PaymentRecord, ReminderPauseRecord
-from tests.security.conftest import STAFF_CHANNEL
-from tests.support.bot_fixtures import World
-from tests.support.bot_harness import (
-    ANN,
-    ANN_ACTOR,
-    NEEDS_AUTHENTICATION,
-    PETER_ACTOR,
-    SECRET,
-    WEBHOOK_SECRET,
-    wait_for_listeners,
-)
-from tests.support.slack_signing import (
+from devtools.loopback.slack_signing import (
     app_home_opened_event,
     block_actions_payload,
     button_action,
@@ -45,6 +34,17 @@ from tests.support.slack_signing import (
     slash_command_body,
     static_select_action,
     view_submission_payload,
+)
+from tests.security.conftest import STAFF_CHANNEL
+from tests.support.bot_fixtures import World
+from tests.support.bot_harness import (
+    ANN,
+    ANN_ACTOR,
+    NEEDS_AUTHENTICATION,
+    PETER_ACTOR,
+    SECRET,
+    WEBHOOK_SECRET,
+    wait_for_listeners,
 )
 
 COPIES = 5  # concurrent copies of one signed request

@@ -15,14 +15,14 @@ from slack_sdk import WebClient
 
 from billing_core.container import Services
 from billing_core.views import Actor
-from bot.workspaces import SlackWorkspaces, Workspace
+from bot.slack.workspaces import SlackWorkspaces, Workspace
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import block_actions_body, block_actions_payload, button_action
 from handlers.escalations.support import PUBLIC_CHANNEL, STAFF_ONLY, SlackStaffChannel
 from handlers.kit.ids import SUPPORT_RESOLVE_ACTION
 from tests.integration.escalations.conftest import ANN
 from tests.integration.escalations.test_slack_support_flows import STAFF_CHANNEL, dispatch, env  # noqa: F401
 from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import block_actions_body, block_actions_payload, button_action
 
 
 def _resolve(app: App, reference: str, user: str, team: str = "T111") -> None:

@@ -20,11 +20,11 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from billing_core.db.database import Database
-from bot.installation_store import EncryptedInstallationStore
-from bot.token_cipher import TokenCipher
+from bot.slack.installation_store import EncryptedInstallationStore
+from bot.slack.token_cipher import TokenCipher
+from devtools.loopback.slack_api import SlackAPI
 from tests.security.test_oauth_install_policy import command_from, install, oauth_bot
 from tests.support.bot_harness import ANN, BotServer
-from tests.support.slack_api import SlackAPI
 
 KEY_A = Fernet.generate_key().decode()
 KEY_B = Fernet.generate_key().decode()

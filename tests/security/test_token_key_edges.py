@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from devtools.loopback.slack_api import SlackAPI
 from tests.security.test_token_encryption import (  # noqa: F401
     KEY_A,
     PLAIN,
@@ -24,7 +25,6 @@ from tests.security.test_token_encryption import (  # noqa: F401
 )
 from tests.support.bot_harness import BotServer
 from tests.support.localstripe_server import free_port
-from tests.support.slack_api import SlackAPI
 
 
 def serve_without_the_key(database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:

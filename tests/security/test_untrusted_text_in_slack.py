@@ -32,7 +32,9 @@ from billing_core.views import (
     PaymentMethodView,
     PaymentView,
 )
-from bot.slack_reminder_sender import SlackReminderSender
+from bot.slack.reminder_sender import SlackReminderSender
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import app_home_opened_event
 from handlers.accounts.accounts_blocks import accounts_screen
 from handlers.accounts.home_blocks import home_view
 from handlers.accounts.invoices_blocks import invoices_screen
@@ -55,8 +57,6 @@ from tests.security.conftest import STAFF_CHANNEL
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import SAMPLE, wait_for_listeners
 from tests.support.sample_accounts import account, invoice
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import app_home_opened_event
 
 FORGED = "*Account:* Initech"  # a line that would look like the staff post's own "Account" line
 ACCOUNT_NAME = f"Evil <!channel> <https://evil.test|click>\n{FORGED}"

@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 
 from billing_core.db.database import Database
+from devtools.loopback.slack_api import SlackAPI
 from tests.support.bot_harness import BotServer
 from tests.support.fixtures import localstripe_server
 from tests.support.localstripe_server import LocalStripe
 from tests.support.sample_accounts import ANN_ID, HIDDEN_ID, PETER_ID, STRANGER_ID
-from tests.support.slack_api import SlackAPI
 from tests.support.stripe_helper import StripeHelper, give_sample_cards
 from tests.support.stripe_proxy import StripeProxy
 

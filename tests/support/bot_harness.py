@@ -2,7 +2,7 @@
 
 :class:`SlackDriver` talks to the app like Slack does (over any ``httpx.Client``: a real server's
 or Starlette's ``TestClient``); :class:`BotServer` is ``billing-bot serve``'s app on uvicorn in a
-thread. Slack's Web API is the stand-in (``tests/support/slack_api.py``); Stripe is localstripe
+thread. Slack's Web API is the stand-in (``devtools/loopback/slack_api.py``); Stripe is localstripe
 (behind a delaying proxy in the e2e fixtures); the database is SQLite (or PostgreSQL with
 ``TEST_DATABASE_URL``).
 """
@@ -24,10 +24,20 @@ from sqlalchemy import delete, text
 from billing_core.clock import FixedClock
 from billing_core.db.base import Base
 from billing_core.db.database import Database
-from bot.http import create_http_app
-from bot.quiet_http_server import Serving
 from bot.server import SlackRuntime, build_runtime
 from bot.settings import Settings
+from bot.web.http import create_http_app
+from devtools.loopback.server import Serving
+from devtools.loopback.slack_api import RecordedCall, SlackAPI
+from devtools.loopback.slack_signing import (
+    block_actions_payload,
+    button_action,
+    event_body,
+    interaction_body,
+    signed_headers,
+    slash_command_body,
+    view_submission_payload,
+)
 from handlers.kit.identity import IdentityResolver
 from tests.support.localstripe_server import free_port
 from tests.support.sample_accounts import ANN as ANN_ACTOR
@@ -38,16 +48,6 @@ from tests.support.sample_accounts import PETER_ID as PETER
 from tests.support.sample_accounts import SAMPLE, give_customer
 from tests.support.sample_accounts import STRANGER_ID as STRANGER
 from tests.support.sample_accounts import wait_until as _wait_until
-from tests.support.slack_api import RecordedCall, SlackAPI
-from tests.support.slack_signing import (
-    block_actions_payload,
-    button_action,
-    event_body,
-    interaction_body,
-    signed_headers,
-    slash_command_body,
-    view_submission_payload,
-)
 from tests.support.stripe_helper import DECLINES_AT_CHARGE, NEEDS_AUTHENTICATION, VISA, StripeHelper
 
 __all__ = [

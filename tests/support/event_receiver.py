@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from billing_core.outbound.signing import verify
-from bot.quiet_http_server import CallLog, Reply, Request, StandInServer
+from devtools.loopback.server import CallLog, Reply, Request, StandInServer
 
 Step = int | str
 

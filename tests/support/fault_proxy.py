@@ -32,7 +32,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bot.quiet_http_server import LoopbackServer, QuietErrors
+from devtools.loopback.server import LoopbackServer, QuietErrors
 
 __all__ = ["Fault", "FaultProxy", "SeenRequest"]
 

@@ -23,10 +23,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from devtools.loopback.slack_api import SlackAPI
+from devtools.postgres import base_url_from_env, fresh_database
 from tests.support.http_receiver import HttpReceiver
 from tests.support.localstripe_server import LocalStripe
-from tests.support.postgres import base_url_from_env, fresh_database
-from tests.support.slack_api import SlackAPI
 from tests.support.smtp_sink import SmtpSink
 
 __all__ = [

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.quiet_http_server import CallLog, Reply, StandInServer
-from bot.quiet_http_server import Request as ReceivedRequest
+from devtools.loopback.server import CallLog, Reply, StandInServer
+from devtools.loopback.server import Request as ReceivedRequest
 
 __all__ = ["HttpReceiver", "ReceivedRequest"]
 

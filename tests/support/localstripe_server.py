@@ -11,7 +11,7 @@ child process) so the demo console can reuse it outside pytest::
                                      max_network_retries=0)
 
 The child binds 127.0.0.1 only and keeps no state on disk (see
-``bot/demo/run_localstripe.py``).
+``devtools/demo/run_localstripe.py``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bot.quiet_http_server import Serving
+from devtools.loopback.server import Serving
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -43,7 +43,7 @@ __all__ = [
 
 DEFAULT_API_KEY = "sk_test_x"
 # The package's launcher (the demo console uses the same one): loopback only, no state file.
-import bot.demo.run_localstripe as _launcher_module  # noqa: E402
+import devtools.demo.run_localstripe as _launcher_module  # noqa: E402
 
 _LAUNCHER = Path(_launcher_module.__file__ or "")
 

@@ -28,11 +28,16 @@ from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord
 from bot.bootstrap import build_services
 from bot.settings import Settings
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import (
+    interaction_body,
+    select_input_value,
+    signed_headers,
+    view_submission_payload,
+)
 from tests.support.bot_harness import SECRET, WEBHOOK_SECRET, wait_until
 from tests.support.localstripe_server import LocalStripe, free_port
 from tests.support.sample_accounts import ANN, ANN_ID, SAMPLE
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import interaction_body, select_input_value, signed_headers, view_submission_payload
 from tests.support.stripe_helper import StripeHelper
 
 BOT = [sys.executable, "-m", "bot"]

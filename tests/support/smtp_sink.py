@@ -27,7 +27,7 @@ from typing import Any
 from aiosmtpd.controller import Controller  # type: ignore[import-untyped,unused-ignore]
 from aiosmtpd.smtp import AuthResult, LoginPassword  # type: ignore[import-untyped,unused-ignore]
 
-from bot.quiet_http_server import Serving
+from devtools.loopback.server import Serving
 from tests.support.localstripe_server import free_port
 
 __all__ = ["ReceivedMail", "SmtpSink"]

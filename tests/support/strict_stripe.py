@@ -63,7 +63,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.quiet_http_server import Reply, Request
+from devtools.loopback.server import Reply, Request
 
 API_VERSION = "2026-10-28.endive"
 _KEPT_LOCALLY = ("description", "statement_descriptor_suffix")

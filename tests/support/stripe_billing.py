@@ -19,7 +19,7 @@ import urllib.request
 import uuid
 from typing import Any
 
-from bot.quiet_http_server import Reply, Request
+from devtools.loopback.server import Reply, Request
 from tests.support.stripe_proxy import StripeProxy
 
 Invoice = dict[str, Any]

@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from bot.quiet_http_server import Reply, Request, StandInServer
+from devtools.loopback.server import Reply, Request, StandInServer
 from tests.support.strict_stripe import StrictStripe
 
 

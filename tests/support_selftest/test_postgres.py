@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.support.postgres import base_url_from_env, connect_kwargs, fresh_database, with_database
+from devtools.postgres import base_url_from_env, connect_kwargs, fresh_database, with_database
 
 
 def test_urls_are_translated_for_psycopg() -> None:

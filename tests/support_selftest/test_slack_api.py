@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from tests.support.slack_api import SlackAPI
+from devtools.loopback.slack_api import SlackAPI
 
 
 def _client(api: SlackAPI) -> WebClient:

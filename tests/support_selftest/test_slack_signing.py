@@ -13,8 +13,8 @@ from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from tests.support import slack_signing as ss
-from tests.support.slack_api import SlackAPI
+from devtools.loopback import slack_signing as ss
+from devtools.loopback.slack_api import SlackAPI
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from billing_core.autopay.notices import AutopayNotice
 from billing_core.errors import ChatRateLimited
 from billing_core.reminders.messages import ChatContact, PostedMessage
-from bot.slack_autopay_messenger import SlackAutopayMessenger
+from bot.slack.autopay_messenger import SlackAutopayMessenger
 from handlers.kit.blocks import Block
 
 

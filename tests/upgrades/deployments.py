@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from billing_core.db.database import Database
 from billing_core.db.tables import InvoiceRecord, PaymentRecord
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import event_body, signed_headers, slash_command_body
 from tests.support.localstripe_server import LocalStripe
 from tests.support.serve_process import ServeProcess, bot_command, serve_env
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import event_body, signed_headers, slash_command_body
 from tests.support.stripe_helper import StripeHelper
 from tests.upgrades.old_databases import Seeded, build_release_database, seed_release_data
 
@@ -33,7 +33,7 @@ def empty_database(tmp_path: Path, name: str) -> Iterator[str]:
     if not POSTGRES_URL:
         yield f"sqlite:///{tmp_path / f'{name}.db'}"
         return
-    from tests.support.postgres import fresh_database
+    from devtools.postgres import fresh_database
 
     with fresh_database(POSTGRES_URL) as url:
         yield url

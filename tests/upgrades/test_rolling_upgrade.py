@@ -18,10 +18,10 @@ import pytest
 
 from billing_core.db.database import Database
 from billing_core.db.schema import schema_differences, schema_status
+from devtools.loopback.slack_api import SlackAPI
 from tests.support.bot_harness import wait_until
 from tests.support.localstripe_server import LocalStripe
 from tests.support.serve_process import pay_invoice_body, start_serve
-from tests.support.slack_api import SlackAPI
 from tests.upgrades.deployments import Deployment, deploy, empty_database
 from tests.upgrades.releases import RELEASES
 

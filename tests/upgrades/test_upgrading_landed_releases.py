@@ -22,10 +22,10 @@ from billing_core.db.tables import EscalationRecord, OutboundEventRecord
 from billing_core.escalations.views import format_reference
 from bot.bootstrap import build_services
 from bot.settings import Settings
+from devtools.loopback.slack_api import SlackAPI
 from tests.support.bot_harness import wait_until
 from tests.support.localstripe_server import LocalStripe
 from tests.support.serve_process import pay_invoice_body, start_serve
-from tests.support.slack_api import SlackAPI
 from tests.upgrades.deployments import Deployment, deploy, empty_database, head_and_chain
 from tests.upgrades.old_databases import SEED_INTENT, row_counts, schema_snapshot
 from tests.upgrades.releases import RELEASES

@@ -20,12 +20,12 @@ from billing_core.db.database import Database
 from billing_core.db.tables import PrincipalRecord
 from billing_core.identity.directory import PrincipalDirectory
 from bot.cli import app
-from bot.oauth import installation_store
 from bot.settings import Settings, get_settings
+from bot.slack.oauth import installation_store
+from devtools.loopback.slack_api import SlackAPI
 from tests.integration.payments.conftest import ANN, Setup, Stripe
 from tests.support.fixtures import slack_api  # noqa: F401
 from tests.support.sample_accounts import ANN_ID
-from tests.support.slack_api import SlackAPI
 
 OAUTH = {
     "SLACK_CLIENT_ID": "111.222",

@@ -24,7 +24,7 @@ def test_several_processes_can_migrate_the_same_database_at_once(database_url: s
     if database_url.startswith("sqlite"):
         migrate_fresh(f"sqlite:///{tmp_path / 'fresh.db'}")  # a database nobody migrated yet
         return
-    from tests.support.postgres import fresh_database
+    from devtools.postgres import fresh_database
 
     with fresh_database(os.environ["TEST_DATABASE_URL"]) as url:
         migrate_fresh(url)

@@ -8,7 +8,7 @@ from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.views import Actor
-from bot.seen_people import SeenPeople
+from bot.slack.seen_people import SeenPeople
 
 ACCOUNTS = {
     "accounts": [

@@ -19,6 +19,16 @@ from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.escalations.views import MAX_MESSAGE_LENGTH
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import (
+    block_actions_body,
+    block_actions_payload,
+    button_action,
+    select_input_value,
+    signed_headers,
+    text_input_value,
+    view_submission_body,
+)
 from handlers.escalations import support
 from handlers.escalations.payloads import (
     INVOICE_BLOCK,
@@ -34,16 +44,6 @@ from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_OPEN_ACTION, SUPPOR
 from handlers.registry import listener_deps
 from handlers.runtime.follow_up import put_later
 from tests.integration.escalations.conftest import make_services
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import (
-    block_actions_body,
-    block_actions_payload,
-    button_action,
-    select_input_value,
-    signed_headers,
-    text_input_value,
-    view_submission_body,
-)
 from tests.support.smtp_sink import SmtpSink
 
 SECRET = "test-signing-secret"
@@ -262,7 +262,7 @@ def command_app(env: tuple[App, Services]) -> tuple[App, Services]:
 def test_billing_support_with_a_message_creates_it_and_replies_with_the_reference(
     command_app: tuple[App, Services], slack_api: SlackAPI, smtp_sink: SmtpSink
 ) -> None:
-    from tests.support.slack_signing import slash_command_body
+    from devtools.loopback.slack_signing import slash_command_body
 
     app, services = command_app
     url = slack_api.response_url
@@ -280,8 +280,8 @@ def test_billing_support_with_a_message_creates_it_and_replies_with_the_referenc
 def test_billing_support_alone_lists_open_requests_with_status_and_a_new_request_button(
     command_app: tuple[App, Services], slack_api: SlackAPI
 ) -> None:
+    from devtools.loopback.slack_signing import slash_command_body
     from tests.integration.escalations.conftest import ANN
-    from tests.support.slack_signing import slash_command_body
 
     app, services = command_app
     view = services.escalations.create(ANN, "acme", "dispute", "Wrong", "INV-1002")

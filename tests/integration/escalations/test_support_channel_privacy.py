@@ -18,16 +18,16 @@ from starlette.testclient import TestClient
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
-from bot.http import create_http_app
 from bot.server import report_staff_channel
 from bot.settings import Settings
+from bot.web.http import create_http_app
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import block_actions_body, block_actions_payload, button_action
 from handlers.escalations.staff_channel_check import MISSING_SCOPE, PUBLIC, SHARED
 from handlers.escalations.support import attach_staff_channel
 from handlers.kit.ids import SUPPORT_RESOLVE_ACTION
 from tests.integration.escalations.conftest import ANN, make_services
 from tests.integration.escalations.test_slack_support_flows import dispatch
-from tests.support.slack_api import SlackAPI
-from tests.support.slack_signing import block_actions_body, block_actions_payload, button_action
 from tests.support.smtp_sink import SmtpSink
 
 STAFF = "CSTAFF"

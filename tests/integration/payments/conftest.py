@@ -23,7 +23,7 @@ from billing_core.payments.stripe_gateway import StripeGateway
 from billing_core.views import PaymentMethodView, PaymentView
 from bot.bootstrap import build_services
 from bot.settings import Settings
-from bot.stripe_routes import stripe_routes
+from bot.web.stripe_routes import stripe_routes
 from tests.support.fixtures import localstripe, localstripe_server  # noqa: F401
 from tests.support.http_receiver import HttpReceiver
 from tests.support.localstripe_server import LocalStripe
@@ -128,7 +128,7 @@ def add_card(pay: Services, stripe_api: Stripe, setup: Setup, number: str) -> st
 
 @pytest.fixture
 def http(pay: Services, pay_settings: Settings) -> Iterator[TestClient]:
-    """The Stripe routes of the app, as ``bot/http.py`` mounts them."""
+    """The Stripe routes of the app, as ``bot/web/http.py`` mounts them."""
     with TestClient(Starlette(routes=stripe_routes(pay, pay_settings))) as client:
         yield client
 

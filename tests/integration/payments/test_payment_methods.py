@@ -14,8 +14,8 @@ from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, CardSetupRecord
 from billing_core.errors import LastPaymentMethodInUse, PaymentInProgress, PaymentMethodNotFound
 from billing_core.payments.stripe_gateway import StripeGateway
-from bot.quiet_http_server import Reply, Request, StandInServer
 from bot.settings import Settings
+from devtools.loopback.server import Reply, Request, StandInServer
 from tests.integration.payments.conftest import ANN, PETER, RecordingNotifier, Setup, Stripe, services_with
 
 

@@ -16,8 +16,8 @@ from billing_core.db.tables import ReminderDeliveryRecord
 from billing_core.reminders.service import ReminderService
 from bot.bootstrap import build_services
 from bot.settings import Settings, get_settings
+from devtools.loopback.slack_api import SlackAPI
 from tests.support.fixtures import slack_api  # noqa: F401
-from tests.support.slack_api import SlackAPI
 
 Invoice = dict[str, Any]
 

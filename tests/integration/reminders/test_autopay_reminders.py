@@ -21,8 +21,8 @@ from billing_core.db.tables import (
     PaymentMethodRecord,
 )
 from billing_core.reminders.service import ReminderService
+from devtools.loopback.slack_api import SlackAPI
 from tests.integration.reminders.conftest import account, dm_texts, invoice, utc
-from tests.support.slack_api import SlackAPI
 
 NOW = utc(2026, 11, 25, 15)  # a Wednesday, in working hours in London
 

@@ -12,8 +12,8 @@ from billing_core.container import Services
 from bot.cli import app
 from bot.scheduler import build_scheduler, start_scheduler
 from bot.settings import Settings, get_settings
+from devtools.loopback.slack_api import SlackAPI
 from tests.integration.reminders.conftest import account, deliveries, dm_texts, invoice
-from tests.support.slack_api import SlackAPI
 
 
 @pytest.fixture(autouse=True)

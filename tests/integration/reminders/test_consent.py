@@ -24,10 +24,19 @@ from billing_core.db.tables import AuditEventRecord, EscalationRecord
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.reminders.messages import ReminderLine, ReminderMessage
 from billing_core.reminders.service import ReminderService
-from bot.app import build_bolt_app
-from bot.operator_slack import InlineExecutor
 from bot.settings import Settings
-from bot.slack_notifier import SlackNotifier
+from bot.slack.app import build_bolt_app
+from bot.slack.notifier import SlackNotifier
+from bot.slack.operator import InlineExecutor
+from devtools.loopback.slack_api import RecordedCall, SlackAPI
+from devtools.loopback.slack_signing import (
+    app_home_opened_event,
+    block_actions_body,
+    block_actions_payload,
+    button_action,
+    event_body,
+    signed_headers,
+)
 from handlers.kit.ids import (
     PAY_OPEN_ACTION,
     REMINDER_NOT_ME_ACTION,
@@ -40,15 +49,6 @@ from handlers.reminders.withheld_blocks import withheld_blocks
 from tests.integration.reminders.conftest import account, invoice, utc
 from tests.integration.test_durable_notices import payment
 from tests.support.block_limits import message_problems
-from tests.support.slack_api import RecordedCall, SlackAPI
-from tests.support.slack_signing import (
-    app_home_opened_event,
-    block_actions_body,
-    block_actions_payload,
-    button_action,
-    event_body,
-    signed_headers,
-)
 
 SECRET = "consent-test-secret"
 

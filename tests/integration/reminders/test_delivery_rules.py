@@ -11,8 +11,8 @@ from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.reminders.service import ReminderService
 from billing_core.views import Actor
+from devtools.loopback.slack_api import SlackAPI
 from tests.integration.reminders.conftest import account, deliveries, dm_texts, invoice, utc
-from tests.support.slack_api import SlackAPI
 
 ANN = Actor(email="ann@acme.test", principal="slack:T111:UANN", display_name="Ann Lee")
 

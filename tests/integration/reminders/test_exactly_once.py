@@ -15,10 +15,10 @@ from billing_core.reminders.messages import ChatContact, PostedMessage, Reminder
 from billing_core.reminders.schedule import ReminderSchedule
 from billing_core.reminders.service import ReminderService
 from bot.settings import Settings
-from bot.slack_rate_limits import RateLimits
-from bot.slack_reminder_sender import SlackReminderSender, build_reminder_sender
+from bot.slack.rate_limits import RateLimits
+from bot.slack.reminder_sender import SlackReminderSender, build_reminder_sender
+from devtools.loopback.slack_api import SlackAPI
 from tests.integration.reminders.conftest import account, deliveries, dm_texts, invoice, utc
-from tests.support.slack_api import SlackAPI
 
 NOW = utc(2026, 11, 25, 12)  # Wednesday, 12:00 UTC
 DUE = date(2026, 11, 25)

@@ -9,10 +9,10 @@ from slack_bolt import App, BoltRequest
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.identity.directory import PrincipalDirectory
+from devtools.loopback.slack_api import RecordedCall, SlackAPI
+from devtools.loopback.slack_signing import app_home_opened_event, event_body, signed_headers
 from handlers.kit.ids import PAY_OPEN_ACTION
 from tests.integration.reminders.test_consent import SECRET, app, first_dm  # noqa: F401
-from tests.support.slack_api import RecordedCall, SlackAPI
-from tests.support.slack_signing import app_home_opened_event, event_body, signed_headers
 
 
 def test_each_pay_button_in_a_reminder_says_which_invoice_and_amount(first_dm: RecordedCall) -> None:

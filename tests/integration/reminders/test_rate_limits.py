@@ -12,11 +12,11 @@ import pytest
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.errors import ChatRateLimited
-from bot.slack_rate_limits import TIER_PER_MINUTE, RateLimits
-from bot.slack_reminder_sender import SlackReminderSender, build_reminder_sender, reminder_client
+from bot.slack.rate_limits import TIER_PER_MINUTE, RateLimits
+from bot.slack.reminder_sender import SlackReminderSender, build_reminder_sender, reminder_client
+from devtools.loopback.slack_api import SlackAPI
 from tests.integration.reminders.conftest import account, invoice
 from tests.integration.reminders.test_exactly_once import DUE, at_noon, people, service  # noqa: F401
-from tests.support.slack_api import SlackAPI
 
 
 def lookups(api: SlackAPI, token: str) -> int:

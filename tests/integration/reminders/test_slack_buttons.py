@@ -17,12 +17,12 @@ from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.reminders.service import ReminderService
 from billing_core.views import Actor
-from bot.app import build_bolt_app
 from bot.settings import Settings
+from bot.slack.app import build_bolt_app
+from devtools.loopback.slack_api import RecordedCall, SlackAPI
+from devtools.loopback.slack_signing import block_actions_body, block_actions_payload, button_action, signed_headers
 from handlers.kit.ids import PAY_OPEN_ACTION, REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION, SUPPORT_OPEN_ACTION
 from tests.integration.reminders.conftest import account, deliveries, invoice, utc
-from tests.support.slack_api import RecordedCall, SlackAPI
-from tests.support.slack_signing import block_actions_body, block_actions_payload, button_action, signed_headers
 
 SECRET = "reminder-test-secret"
 

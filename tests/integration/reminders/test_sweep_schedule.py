@@ -9,8 +9,8 @@ import pytest
 
 from billing_core.clock import FixedClock
 from billing_core.reminders.service import ReminderService
+from devtools.loopback.slack_api import SlackAPI
 from tests.integration.reminders.conftest import account, deliveries, dm_texts, invoice, utc
-from tests.support.slack_api import SlackAPI
 
 # Wednesday 25 Nov 2026, 15:00 UTC: inside working hours for a contact in UTC or Europe.
 NOW = utc(2026, 11, 25, 15)

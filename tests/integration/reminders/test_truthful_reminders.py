@@ -14,8 +14,8 @@ from billing_core.clock import FixedClock
 from billing_core.reminders.service import ReminderService
 from bot.cli import app
 from bot.settings import Settings
+from devtools.loopback.slack_api import SlackAPI
 from tests.integration.reminders.conftest import account, dm_texts, invoice, utc
-from tests.support.slack_api import SlackAPI
 
 NOW = utc(2026, 12, 8, 10)  # Tuesday 8 Dec 2026, 10:00 UTC
 

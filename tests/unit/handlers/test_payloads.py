@@ -8,14 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from handlers.escalations import payloads as support_form
-from handlers.escalations.payloads import EscalationRef, SupportSubmission
-from handlers.identity.payloads import typed_code
-from handlers.kit.errors import OUT_OF_DATE, MalformedPayload, is_forgery_suspect, is_stale, user_message
-from handlers.kit.payloads import AccountRef, HistoryPage, PayTarget, SupportTarget, SwitchChoice
-from handlers.payments.payloads import MethodTarget, PayModalMetadata, PaySubmission
-from handlers.reminders.payloads import InvoiceRef, SnoozeTarget
-from tests.support.slack_signing import (
+from devtools.loopback.slack_signing import (
     block_actions_payload,
     button_action,
     select_input_value,
@@ -23,6 +16,13 @@ from tests.support.slack_signing import (
     text_input_value,
     view_submission_payload,
 )
+from handlers.escalations import payloads as support_form
+from handlers.escalations.payloads import EscalationRef, SupportSubmission
+from handlers.identity.payloads import typed_code
+from handlers.kit.errors import OUT_OF_DATE, MalformedPayload, is_forgery_suspect, is_stale, user_message
+from handlers.kit.payloads import AccountRef, HistoryPage, PayTarget, SupportTarget, SwitchChoice
+from handlers.payments.payloads import MethodTarget, PayModalMetadata, PaySubmission
+from handlers.reminders.payloads import InvoiceRef, SnoozeTarget
 
 
 def clicked(value: str) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""The work behind the commands of ``bot.cli``, one module per command group; imported when a command runs."""

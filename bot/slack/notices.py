@@ -1,0 +1,134 @@
+"""Slack notifications (a payment's outcome, a card added) through the database outbox.
+
+A notification is written to ``billing_outbound_event`` (channel ``slack``) and committed before
+anything is sent, then delivered at once on the notifier's pool; if the process stops first, or
+Slack is away, ``billing_core.outbound``'s delivery (every ``serve``/``socket`` process) sends it
+later with backoff, so a restart loses none. Each attempt claims the row, so the immediate try and
+the delivery thread never both send.
+
+Never twice: the client used here has no retry handlers (a POST is never repeated by the HTTP
+layer after it may have reached Slack), and the message carries the event id as message
+``metadata``. Before posting, the DM's latest messages are read (``conversations.history`` with
+``include_all_metadata``, scope ``im:history``); if one already carries this event id, an earlier
+attempt got through and its answer was lost, and nothing is posted again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from billing_core.clock import Clock
+from billing_core.db.database import Database
+from billing_core.outbound.delivery import Attempt, OutboundDelivery
+from billing_core.outbound.events import record_event
+from bot.slack.workspaces import Workspace
+from handlers.kit.blocks import Screen
+from handlers.kit.identity import SlackPrincipal, parse_principal
+
+logger = logging.getLogger(__name__)
+
+SLACK = "slack"
+NOTICE = "slack.notice"
+METADATA_TYPE = "billing_notice"
+HISTORY_LOOKBACK = 20  # messages of the DM looked at for an earlier attempt's post
+
+ClientFor = Callable[[Workspace], WebClient | None]
+
+
+class NoticeOutbox:
+    """Records a DM for a Slack principal and delivers it (now, and later if need be)."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+        self.delivery: OutboundDelivery | None = None  # set once the services exist
+
+    def record(self, principal: str, screen: Screen) -> str | None:
+        """The notice's event id once committed; None when the outbox is not on for Slack."""
+        user = parse_principal(principal)
+        data = {"principal": principal, "text": screen.text, "blocks": screen.blocks}
+        with self._db.transaction() as session:
+            return record_event(
+                session,
+                channel=SLACK,
+                type=NOTICE,
+                subject=f"slack:{user.user_id if user else '?'}"[:64],
+                data=data,
+                now=self._clock.now(),
+            )
+
+    def deliver(self, event_id: str) -> None:
+        """Try it now (the row is claimed first; a failure is left to the delivery's retries)."""
+        if self.delivery is not None:
+            self.delivery.deliver(event_id)
+
+
+class SlackNoticeChannel:
+    """The outbox's ``slack`` channel: DMs a recorded notice once, then refreshes the Home."""
+
+    channel = SLACK
+    concurrency = 4
+
+    def __init__(
+        self,
+        client_for: ClientFor,
+        *,
+        after: Callable[[WebClient, SlackPrincipal], None] | None = None,
+        timeout: int = 10,
+    ) -> None:
+        self._client_for = client_for
+        self.after = after  # the Home refresh, set once the app exists
+        self.timeout = timeout
+
+    def send(self, event_id: str, event_type: str, body: str, now: int) -> Attempt:
+        data: dict[str, Any] = json.loads(body)["data"]
+        slack = parse_principal(str(data.get("principal") or ""))
+        if slack is None:
+            return Attempt(ok=True)  # not a Slack user: nothing to send
+        installed = self._client_for(Workspace(slack.team_id, slack.enterprise_id))
+        if installed is None:
+            return Attempt(ok=False, error="no Slack installation for the person's workspace", permanent=True)
+        # No retry handlers: a POST that may have reached Slack is never repeated blindly.
+        client = WebClient(token=installed.token, base_url=installed.base_url, timeout=self.timeout)
+        try:
+            channel = str(client.conversations_open(users=slack.user_id)["channel"]["id"])
+            if not self._posted_before(client, channel, event_id):
+                client.chat_postMessage(
+                    channel=channel,
+                    text=str(data.get("text") or ""),
+                    blocks=data.get("blocks") or [],
+                    metadata={"event_type": METADATA_TYPE, "event_payload": {"event_id": event_id}},
+                )
+        except SlackApiError as error:
+            code = str(error.response.get("error") or "error")
+            return Attempt(
+                ok=False,
+                status=error.response.status_code,
+                error=code,
+                permanent=code in ("user_not_found", "account_inactive", "user_disabled"),
+            )
+        except OSError as error:
+            return Attempt(ok=False, error=type(error).__name__)
+        if self.after is not None:
+            try:
+                self.after(installed, slack)
+            except Exception:
+                logger.exception("could not refresh the Home after a notice")
+        return Attempt(ok=True)
+
+    @staticmethod
+    def _posted_before(client: WebClient, channel: str, event_id: str) -> bool:
+        history = client.conversations_history(channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True)
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") if isinstance(message, dict) else None
+            payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+            if isinstance(payload, dict) and payload.get("event_id") == event_id:
+                logger.info("notice %s was posted by an earlier attempt; not posted again", event_id)
+                return True
+        return False

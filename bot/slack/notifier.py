@@ -1,0 +1,86 @@
+"""``billing_core.notifications.Notifier`` for Slack: tells the person by DM, off the caller's thread.
+
+Called from the Stripe webhook and the reconcile job, so sending happens on a small pool: a Slack
+429 (honoured with ``Retry-After``) never holds up the webhook's answer. With an ``outbox``
+(``serve`` and ``socket``) each DM is first committed to the database outbox and sent from there
+(``bot.slack.notices``): a restart loses none, and none goes twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+
+from slack_sdk import WebClient
+
+from billing_core.views import PaymentMethodView, PaymentView
+from bot.slack.notices import NoticeOutbox
+from bot.slack.workspaces import Workspace
+from handlers.accounts.home import publish_home_for
+from handlers.kit.blocks import Screen
+from handlers.kit.deps import Deps
+from handlers.kit.identity import SlackPrincipal, parse_principal
+from handlers.kit.surfaces import send_dm
+from handlers.payments.methods_blocks import card_added_screen
+from handlers.payments.pay_blocks import outcome_screen
+
+logger = logging.getLogger(__name__)
+
+ClientFor = Callable[[Workspace], WebClient | None]
+
+
+class SlackNotifier:
+    """DMs the Slack user behind a Slack principal, through their workspace's installation;
+    other principals are skipped."""
+
+    def __init__(
+        self, client_for: ClientFor, *, executor: Executor | None = None, outbox: NoticeOutbox | None = None
+    ) -> None:
+        self._client_for = client_for
+        self._executor = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-notify")
+        self._deps: Deps | None = None
+        self.outbox = outbox
+
+    def attach(self, deps: Deps) -> None:
+        """Also refresh the person's Home tab after telling them (set once the app is built)."""
+        self._deps = deps
+
+    def card_added(self, *, principal: str, account_name: str, card: PaymentMethodView) -> None:
+        self._send(principal, card_added_screen(account_name, card))
+
+    def payment_settled(self, *, principal: str, account_name: str, payment: PaymentView) -> None:
+        self._send(principal, outcome_screen(payment, account_name))
+
+    def _send(self, principal: str, screen: Screen) -> None:
+        parsed = parse_principal(principal)
+        if parsed is None:
+            return
+        event_id = self.outbox.record(principal, screen) if self.outbox is not None else None
+        if event_id is not None:
+            self._executor.submit(self.outbox.deliver, event_id)  # type: ignore[union-attr]
+            return
+        self._executor.submit(self._deliver, parsed, screen)
+
+    def refresh_home(self, client: WebClient, slack: SlackPrincipal) -> None:
+        """The person's Home after a notice (once the app is built and ``attach`` ran)."""
+        if self._deps is not None:
+            publish_home_for(self._deps, client, slack.team_id, slack.user_id, slack.enterprise_id)
+
+    def _deliver(self, slack: SlackPrincipal, screen: Screen) -> None:
+        user_id = slack.user_id
+        try:
+            workspace = Workspace(slack.team_id, slack.enterprise_id)
+            client = self._client_for(workspace)
+            if client is None:
+                logger.warning("no Slack installation for %s; notification dropped", workspace.key)
+                return
+            send_dm(client, user_id, screen)
+            if self._deps is not None:
+                publish_home_for(self._deps, client, slack.team_id, user_id, slack.enterprise_id)
+        except Exception:
+            logger.exception("could not notify %s", user_id)
+
+    def shutdown(self) -> None:
+        if isinstance(self._executor, ThreadPoolExecutor):
+            self._executor.shutdown(wait=True)

@@ -1,0 +1,301 @@
+"""The reminder port on Slack's Web API: lookupByEmail (cached), users.info, conversations.open,
+chat.postMessage and chat.update; one workspace (``SlackReminderSender``) or every installed one
+(``WorkspacesReminderSender``).
+
+Someone who has not proven the contact's address (``IDENTITY_VERIFICATION=email_code``, or a
+person from another organization) gets a reminder without its details: it says only that a
+reminder is waiting, with a button that e-mails them a code (``handlers.reminders.withheld_blocks``).
+
+Rate limits never block here: a 429 (or a send that would break the one-message-per-second
+per-channel pace) raises ``ChatRateLimited`` with the wait, and the sweep moves on to others.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
+from billing_core.identity.directory import PrincipalDirectory
+from billing_core.reminders.messages import ChatContact, PostedMessage, ReminderMessage
+from billing_core.views import Actor
+from bot.slack.rate_limits import RateLimits
+from bot.slack.workspaces import SlackWorkspaces, Workspace
+from handlers.kit.blocks import Block, fallback_text
+from handlers.kit.identity import parse_principal, principal_for
+from handlers.reminders.reminder_blocks import reminder_blocks
+from handlers.reminders.withheld_blocks import withheld_blocks
+
+NOT_FOUND = frozenset({"users_not_found", "user_not_found", "account_inactive", "user_disabled"})
+
+# Whether this person (a principal showing the contact's e-mail) must still prove the address.
+NeedsProof = Callable[[Actor], bool]
+
+
+def _never(_actor: Actor) -> bool:
+    return False
+
+
+def blocks_for(message: ReminderMessage) -> list[Block]:
+    return withheld_blocks(message) if message.withheld else reminder_blocks(message)
+
+
+def text_for(message: ReminderMessage) -> str:
+    """The DM's fallback ``text``: Slack renders mentions and links in it, and invoice numbers come
+    from the import file, so it is escaped like the blocks."""
+    return fallback_text(message.fallback_text())
+
+
+class SlackReminderSender:
+    """Finds billing contacts in the workspace and DMs them reminders."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        workspace: str = "",
+        needs_proof: NeedsProof = _never,
+        per_channel_interval: float = 1.0,
+        cache_ttl: float = 3600.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        limits: RateLimits | None = None,
+    ) -> None:
+        self.client = client
+        self._workspace = workspace
+        # Per (workspace, method): Slack's tier budgets and Retry-After windows (bot.slack.rate_limits).
+        self._limits = limits or RateLimits(monotonic=monotonic)
+        self._needs_proof = needs_proof
+        self._interval = per_channel_interval
+        self._ttl = cache_ttl
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._contacts: dict[str, tuple[float, ChatContact | None]] = {}
+        self._channels: dict[str, str] = {}
+        self._last_post: dict[str, float] = {}
+
+    def find_contact(self, email: str) -> ChatContact | None:
+        key = email.strip().lower()
+        now = self._monotonic()
+        with self._lock:
+            cached = self._contacts.get(key)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        try:
+            user = self._call("users_lookupByEmail", email=key)["user"]
+        except _NotFound:
+            contact = None
+        else:
+            contact = None if user.get("deleted") or user.get("is_bot") else self._contact(user, key)
+        with self._lock:
+            self._contacts[key] = (now, contact)
+        return contact
+
+    def find_user(self, user_id: str, email: str) -> ChatContact | None:
+        """The person behind a known Slack user id, if still active and still showing ``email``.
+
+        Not cached: only asked for people who used the bot here (one call per sweep and person).
+        """
+        try:
+            user = self._call("users_info", user=user_id).get("user") or {}
+        except _NotFound:
+            return None
+        if user.get("deleted") or user.get("is_bot"):
+            return None
+        return self._contact(user, email)
+
+    def send_reminder(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
+        channel = self._channel(contact.user_id)
+        self._pace(channel)
+        answer = self._call("chat_postMessage", channel=channel, text=text_for(message), blocks=blocks_for(message))
+        with self._lock:
+            self._last_post[channel] = self._monotonic()
+        return PostedMessage(str(answer.get("channel") or channel), str(answer["ts"]), self._workspace)
+
+    def post(self, contact: ChatContact, text: str, blocks: list[Block]) -> PostedMessage:
+        """Any other DM to a contact found here (autopay notices), paced like reminders."""
+        channel = self._channel(contact.user_id)
+        self._pace(channel)
+        answer = self._call("chat_postMessage", channel=channel, text=text, blocks=blocks)
+        with self._lock:
+            self._last_post[channel] = self._monotonic()
+        return PostedMessage(str(answer.get("channel") or channel), str(answer["ts"]), self._workspace)
+
+    def update_reminder(self, posted: PostedMessage, message: ReminderMessage) -> None:
+        self._call(
+            "chat_update",
+            channel=posted.channel,
+            ts=posted.ts,
+            text=text_for(message),
+            blocks=blocks_for(message),
+        )
+
+    def _contact(self, user: dict[str, Any], email: str) -> ChatContact:
+        timezone = user.get("tz")
+        if not timezone:  # lookupByEmail usually carries tz; users.info is the authority
+            info = self._call("users_info", user=user["id"]).get("user") or {}
+            timezone = info.get("tz")
+        user_id = str(user["id"])
+        grid = user.get("enterprise_user") if isinstance(user.get("enterprise_user"), dict) else {}
+        enterprise_id = grid.get("enterprise_id") if isinstance(grid, dict) else None
+        principal = principal_for(str(user.get("team_id") or ""), user_id, enterprise_id)
+        return ChatContact(
+            user_id=user_id,
+            timezone=str(timezone) if timezone else None,
+            workspace=self._workspace,
+            needs_proof=self._needs_proof(Actor(email=email, principal=principal)),
+        )
+
+    def _channel(self, user_id: str) -> str:
+        with self._lock:
+            known = self._channels.get(user_id)
+        if known is not None:
+            return known
+        channel = str(self._call("conversations_open", users=user_id)["channel"]["id"])
+        with self._lock:
+            self._channels[user_id] = channel
+        return channel
+
+    def _pace(self, channel: str) -> None:
+        with self._lock:
+            last = self._last_post.get(channel)
+        if last is not None:
+            wait = last + self._interval - self._monotonic()
+            if wait > 0:
+                raise ChatRateLimited(wait)
+
+    def _call(self, method: str, **arguments: Any) -> dict[str, Any]:
+        self._limits.acquire(self._workspace, method)  # ChatRateLimited without calling Slack
+        try:
+            response = getattr(self.client, method)(**arguments)
+        except SlackApiError as error:
+            status = error.response.status_code
+            if status == 429:
+                retry_after = _retry_after(error.response.headers)
+                self._limits.rest(self._workspace, method, retry_after)  # for everyone in this workspace
+                raise ChatRateLimited(retry_after) from None
+            code = str(error.response.get("error") or status)
+            if code in NOT_FOUND:
+                raise _NotFound(code) from None
+            raise ChatDeliveryFailed(f"{method}: {code}") from None
+        except (OSError, TimeoutError) as error:
+            raise ChatDeliveryFailed(f"{method}: {type(error).__name__}") from None
+        data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
+        return data
+
+
+class _NotFound(Exception):
+    pass
+
+
+def _retry_after(headers: Any) -> float:
+    raw = None
+    if headers:
+        raw = headers.get("Retry-After") or headers.get("retry-after")
+        if isinstance(raw, list):
+            raw = raw[0] if raw else None
+    try:
+        return max(1.0, float(raw)) if raw is not None else 1.0
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def build_reminder_sender(
+    token: str, base_url: str, *, needs_proof: NeedsProof = _never, limits: RateLimits | None = None
+) -> SlackReminderSender:
+    """A sender with its own WebClient; no retry handlers, so a 429 never sleeps a thread."""
+    return SlackReminderSender(reminder_client(token, base_url), needs_proof=needs_proof, limits=limits)
+
+
+def reminder_client(token: str, base_url: str) -> WebClient:
+    """A WebClient for reminders: no retry handlers, so a 429 never sleeps the sweep's thread."""
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    return WebClient(token=token, base_url=base, timeout=10)
+
+
+class WorkspacesReminderSender:
+    """Reminders with the app installed in many workspaces: each person once, where they are.
+
+    A contact is reminded in the workspace where they last used the bot; else in a workspace where
+    a colleague on one of their accounts used it and ``users.lookupByEmail`` finds them there;
+    never once per workspace. Sends and updates go through that workspace's own installation.
+    """
+
+    def __init__(
+        self,
+        workspaces: SlackWorkspaces,
+        directory: PrincipalDirectory,
+        *,
+        needs_proof: NeedsProof = _never,
+        per_channel_interval: float = 1.0,
+    ) -> None:
+        self._workspaces = workspaces
+        self._directory = directory
+        self._needs_proof = needs_proof
+        self._interval = per_channel_interval
+        self._lock = threading.Lock()
+        self._senders: dict[str, SlackReminderSender] = {}
+        self._limits = RateLimits()  # outlives a sender rebuilt for a refreshed token
+
+    def find_contact(self, email: str) -> ChatContact | None:
+        reachable = self._directory.reachable(email)
+        tried: set[Workspace] = set()
+        for principal in reachable.own:  # where they used the bot, most recent first
+            slack = parse_principal(principal)
+            if slack is None:
+                continue
+            workspace = Workspace(slack.team_id, slack.enterprise_id)
+            tried.add(workspace)
+            sender = self._sender(workspace)
+            found = sender.find_user(slack.user_id, email) if sender is not None else None
+            if found is not None:
+                return found
+        for principal in reachable.colleagues:  # workspaces of their accounts, most recent first
+            slack = parse_principal(principal)
+            if slack is None:
+                continue
+            workspace = Workspace(slack.team_id, slack.enterprise_id)
+            if workspace in tried:
+                continue
+            tried.add(workspace)
+            sender = self._sender(workspace)
+            found = sender.find_contact(email) if sender is not None else None
+            if found is not None:
+                return found
+        return None
+
+    def send_reminder(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
+        return self._sender_of(contact.workspace).send_reminder(contact, message)
+
+    def update_reminder(self, posted: PostedMessage, message: ReminderMessage) -> None:
+        self._sender_of(posted.workspace).update_reminder(posted, message)
+
+    def post(self, contact: ChatContact, text: str, blocks: list[Block]) -> PostedMessage:
+        return self._sender_of(contact.workspace).post(contact, text, blocks)
+
+    def _sender_of(self, workspace: str) -> SlackReminderSender:
+        sender = self._sender(Workspace.from_key(workspace))
+        if sender is None:
+            raise ChatDeliveryFailed(f"the app is no longer installed in workspace {workspace or '?'}")
+        return sender
+
+    def _sender(self, workspace: Workspace) -> SlackReminderSender | None:
+        client = self._workspaces.client_for(workspace)
+        if client is None:
+            return None
+        with self._lock:
+            sender = self._senders.get(workspace.key)
+            if sender is None or sender.client is not client:
+                sender = SlackReminderSender(
+                    client,
+                    workspace=workspace.key,
+                    needs_proof=self._needs_proof,
+                    per_channel_interval=self._interval,
+                    limits=self._limits,
+                )
+                self._senders[workspace.key] = sender
+            return sender
