@@ -61,7 +61,7 @@ def test_install_stores_the_workspace_and_its_token_serves_requests(oauth_bot: t
     tables = set(inspect(bot.db.engine).get_table_names())
     assert {"slack_bots", "slack_installations", "slack_oauth_states"} <= tables
 
-    install = bot.web.http.get("/slack/install")
+    install = bot.http.get("/slack/install")
     assert install.status_code == 302  # straight to Slack's consent page, no intermediate page of ours
     consent = install.headers["location"]
     assert consent.startswith("https://slack.com/oauth/v2/authorize?")
@@ -71,7 +71,7 @@ def test_install_stores_the_workspace_and_its_token_serves_requests(oauth_bot: t
     cookie = install.headers["set-cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie
     # The cookie is Secure (https only); a browser on the real https URL sends it back like this.
-    done = bot.web.http.get(
+    done = bot.http.get(
         "/slack/oauth_redirect",
         params={"code": "the-code", "state": state.group(1)},
         headers={"Cookie": cookie.split(";")[0]},
@@ -86,7 +86,7 @@ def test_install_stores_the_workspace_and_its_token_serves_requests(oauth_bot: t
 
 def test_a_redirect_with_a_forged_state_installs_nothing(oauth_bot: tuple[BotServer, SlackAPI]) -> None:
     bot, slack = oauth_bot
-    answer = bot.web.http.get("/slack/oauth_redirect", params={"code": "the-code", "state": "forged"})
+    answer = bot.http.get("/slack/oauth_redirect", params={"code": "the-code", "state": "forged"})
     assert 400 <= answer.status_code < 500
     assert slack.calls("oauth.v2.access") == []
 

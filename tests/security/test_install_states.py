@@ -43,12 +43,12 @@ def states(bot: BotServer) -> tuple[int, int]:
 
 def test_expired_install_states_are_purged_when_a_new_install_starts(bot: BotServer) -> None:
     add_states(bot, 500, datetime.now(UTC) - timedelta(minutes=1))
-    assert bot.web.http.get("/slack/install").status_code == 302  # to Slack's consent page
+    assert bot.http.get("/slack/install").status_code == 302  # to Slack's consent page
     assert states(bot) == (0, 1)
 
 
 def test_no_state_is_written_while_too_many_installs_are_pending(bot: BotServer) -> None:
     add_states(bot, MAX_PENDING_INSTALLS, datetime.now(UTC) + timedelta(minutes=5))
-    answer = bot.web.http.get("/slack/install")
+    answer = bot.http.get("/slack/install")
     assert 400 <= answer.status_code < 500
     assert states(bot) == (0, MAX_PENDING_INSTALLS)

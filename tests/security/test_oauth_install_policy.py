@@ -71,11 +71,11 @@ def started(tmp_path: Path) -> Iterator[list[tuple[BotServer, SlackAPI]]]:
 
 def install(bot: BotServer, owner: str) -> int:
     """The browser's way through ``/slack/install`` and back to ``/slack/oauth_redirect``."""
-    page = bot.web.http.get("/slack/install")
+    page = bot.http.get("/slack/install")
     state = re.search(r"state=([A-Za-z0-9_-]+)", page.headers.get("location", ""))  # a 302 to Slack
     assert state is not None
     cookie = page.headers["set-cookie"].split(";")[0]
-    done = bot.web.http.get(
+    done = bot.http.get(
         "/slack/oauth_redirect", params={"code": f"code-{owner}", "state": state.group(1)}, headers={"Cookie": cookie}
     )
     return done.status_code
