@@ -13,12 +13,12 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from starlette.applications import Starlette
 
+from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.clock import Clock, SystemClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.schema import require_current_schema
 from billing_core.identity.directory import PrincipalDirectory
-from billing_core.payments.stripe_gateway import StripeGateway
 from bot.app import build_bolt_app
 from bot.bootstrap import build_services
 from bot.oauth import installation_store

@@ -34,7 +34,7 @@ from billing_core.errors import (
     VerificationMailFailed,
     VerificationRateLimited,
 )
-from billing_core.escalations.mailer import MailDeliveryError, Mailer
+from billing_core.escalations.ports import MailDeliveryError, Mailer
 from billing_core.identity.emails import normalize_email
 from billing_core.views import Actor
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
+from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.clock import Clock
 from billing_core.container import Services
-from billing_core.payments.stripe_gateway import StripeGateway
 from bot.console.display import Display
 from bot.console.driver import SlackDriver
 from bot.console.idle import TrackingExecutor

@@ -16,10 +16,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
-from billing_core.payments.stripe_gateway import StripeGateway
 from billing_core.views import PaymentMethodView, PaymentView
 from bot.bootstrap import build_services
 from bot.settings import Settings

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import InvoiceRecord, PaymentRecord
 from billing_core.errors import BalanceChanged, ConfigurationError, PaymentMethodNotFound
+from billing_core.payments.intents import Intent
 from billing_core.payments.service import PaymentService
-from billing_core.payments.stripe_gateway import Intent, StripeGateway
 from bot.settings import Settings
 from tests.integration.payments.conftest import (
     ANN,

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
+from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import PaymentRecord
 from billing_core.errors import PaymentProviderUnavailable
-from billing_core.payments.stripe_gateway import Intent, StripeGateway
+from billing_core.payments.intents import Intent
 from bot.settings import Settings
 from tests.integration.payments.conftest import ANN, RecordingNotifier, Setup, Stripe, services_with
 from tests.support.http_receiver import HttpReceiver
