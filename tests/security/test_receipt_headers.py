@@ -18,11 +18,12 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import select
 
+from billing_core.adapters.metrics import OutboundCollector
 from billing_core.adapters.smtp import SmtpMailer
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.db.tables import OutboundEventRecord
-from billing_core.outbound.delivery import OutboundCollector, OutboundDelivery
+from billing_core.outbound.delivery import OutboundDelivery
 from billing_core.outbound.email import EmailChannel
 from billing_core.outbound.events import EMAIL, OutboundSink, enable, record_event
 from billing_core.payments.receipts import RECEIPT, build_receipt_email
