@@ -33,6 +33,7 @@ from billing_core.outbound.events import enable as enable_outbound
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.history import PaymentHistory
 from billing_core.payments.methods import PaymentMethodService
+from billing_core.payments.ports import PaymentGateway
 from billing_core.payments.receipts import RECEIPT, build_receipt_email
 from billing_core.payments.refunds import Disputed
 from billing_core.payments.service import PaymentService
@@ -54,7 +55,7 @@ def build_services(
     clock: Clock | None = None,
     db: Database | None = None,
     notifier: Notifier | None = None,
-    stripe_gateway: StripeGateway | None = None,
+    stripe_gateway: PaymentGateway | None = None,
     slack_channel: Channel | None = None,
 ) -> Services:
     """Wire every service from settings. Tests pass their own clock, database or Stripe gateway.
@@ -230,7 +231,7 @@ def build_stripe_gateway(settings: Settings) -> StripeGateway | None:
     )
 
 
-def build_payments(services: Services, settings: Settings, *, gateway: StripeGateway, notifier: Notifier) -> None:
+def build_payments(services: Services, settings: Settings, *, gateway: PaymentGateway, notifier: Notifier) -> None:
     """Fill ``services.payments``, ``.payment_methods`` and ``.webhooks``."""
     webhook_secret = settings.stripe_webhook_secret.get_secret_value() if settings.stripe_webhook_secret else None
     api_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else ""

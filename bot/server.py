@@ -13,12 +13,12 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from starlette.applications import Starlette
 
-from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.clock import Clock, SystemClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.schema import require_current_schema
 from billing_core.identity.directory import PrincipalDirectory
+from billing_core.payments.ports import PaymentGateway
 from bot.app import build_bolt_app
 from bot.bootstrap import build_services
 from bot.oauth import installation_store
@@ -51,7 +51,7 @@ def build_runtime(
     clock: Clock | None = None,
     db: Database | None = None,
     identity: IdentityResolver | None = None,
-    stripe_gateway: StripeGateway | None = None,
+    stripe_gateway: PaymentGateway | None = None,
     notifier_executor: Executor | None = None,
 ) -> SlackRuntime:
     """Wire the whole Slack side. The notifier is built first (services tell people through it)

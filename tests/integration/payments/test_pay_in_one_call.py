@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
@@ -39,8 +41,8 @@ def status_of(db: Database, number: str) -> tuple[str, int | None]:
 class BreaksAfterCharging(StripeGateway):
     """The real gateway, but something unexpected goes wrong right after Stripe has charged."""
 
-    def charge(self, **kwargs: object) -> Intent:  # type: ignore[override]
-        super().charge(**kwargs)  # type: ignore[arg-type]
+    def charge(self, **kwargs: Any) -> Intent:
+        super().charge(**kwargs)
         raise ConfigurationError("broken after the charge")
 
 
