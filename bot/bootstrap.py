@@ -9,6 +9,9 @@ from billing_core.accounts.importer import Importer
 from billing_core.accounts.push import PushService
 from billing_core.accounts.service import AccountService
 from billing_core.accounts.stripe_billing import StripeBillingSource
+from billing_core.adapters.smtp import SmtpMailer
+from billing_core.adapters.stripe_gateway import StripeGateway
+from billing_core.adapters.webhook_http import WebhookEndpoint
 from billing_core.audit import AuditLog
 from billing_core.autopay.card_health import CardHealth
 from billing_core.autopay.charging import AutopayPass
@@ -18,7 +21,6 @@ from billing_core.clock import Clock, SystemClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
-from billing_core.escalations.mailer import SmtpMailer
 from billing_core.escalations.outbox import EscalationOutbox
 from billing_core.escalations.service import EscalationService
 from billing_core.identity.directory import PrincipalDirectory
@@ -28,14 +30,13 @@ from billing_core.outbound.delivery import Channel, OutboundDelivery
 from billing_core.outbound.email import EmailChannel
 from billing_core.outbound.events import OutboundSink
 from billing_core.outbound.events import enable as enable_outbound
-from billing_core.outbound.webhook import WebhookEndpoint
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.history import PaymentHistory
 from billing_core.payments.methods import PaymentMethodService
+from billing_core.payments.ports import PaymentGateway
 from billing_core.payments.receipts import RECEIPT, build_receipt_email
 from billing_core.payments.refunds import Disputed
 from billing_core.payments.service import PaymentService
-from billing_core.payments.stripe_gateway import StripeGateway
 from billing_core.payments.webhooks import StripeWebhookService
 from billing_core.reminders.messages import ReminderSender
 from billing_core.reminders.schedule import ReminderSchedule
@@ -54,7 +55,7 @@ def build_services(
     clock: Clock | None = None,
     db: Database | None = None,
     notifier: Notifier | None = None,
-    stripe_gateway: StripeGateway | None = None,
+    stripe_gateway: PaymentGateway | None = None,
     slack_channel: Channel | None = None,
 ) -> Services:
     """Wire every service from settings. Tests pass their own clock, database or Stripe gateway.
@@ -230,7 +231,7 @@ def build_stripe_gateway(settings: Settings) -> StripeGateway | None:
     )
 
 
-def build_payments(services: Services, settings: Settings, *, gateway: StripeGateway, notifier: Notifier) -> None:
+def build_payments(services: Services, settings: Settings, *, gateway: PaymentGateway, notifier: Notifier) -> None:
     """Fill ``services.payments``, ``.payment_methods`` and ``.webhooks``."""
     webhook_secret = settings.stripe_webhook_secret.get_secret_value() if settings.stripe_webhook_secret else None
     api_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else ""

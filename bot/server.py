@@ -18,7 +18,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.schema import require_current_schema
 from billing_core.identity.directory import PrincipalDirectory
-from billing_core.payments.stripe_gateway import StripeGateway
+from billing_core.payments.ports import PaymentGateway
 from bot.bootstrap import build_services
 from bot.scheduler import start_scheduler as start_jobs
 from bot.settings import Settings
@@ -51,7 +51,7 @@ def build_runtime(
     clock: Clock | None = None,
     db: Database | None = None,
     identity: IdentityResolver | None = None,
-    stripe_gateway: StripeGateway | None = None,
+    stripe_gateway: PaymentGateway | None = None,
     notifier_executor: Executor | None = None,
 ) -> SlackRuntime:
     """Wire the whole Slack side. The notifier is built first (services tell people through it)

@@ -40,8 +40,8 @@ from billing_core.db.tables import (
 )
 from billing_core.errors import ChargeUnderWay, InvoiceClosedAtSource, PaymentProviderError
 from billing_core.identity.emails import is_valid_email, normalize_email
-from billing_core.payments.stripe_gateway import StripeGateway
-from billing_core.payments.stripe_invoices import BillingInvoice
+from billing_core.payments.ports import PaymentGateway
+from billing_core.payments.provider_invoices import BillingInvoice
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class SyncSummary:
 class StripeBillingSource:
     """Keeps the bot's invoices in line with the Stripe Billing invoices of its customers."""
 
-    def __init__(self, *, db: Database, clock: Clock, gateway: StripeGateway, timezone: ZoneInfo) -> None:
+    def __init__(self, *, db: Database, clock: Clock, gateway: PaymentGateway, timezone: ZoneInfo) -> None:
         self._db = db
         self._clock = clock
         self._gateway = gateway

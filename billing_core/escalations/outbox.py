@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from prometheus_client import Counter, Gauge
 from sqlalchemy import func, select, update
 
 from billing_core.clock import Clock
@@ -30,9 +29,10 @@ from billing_core.escalations.details import (
     escalation_view,
 )
 from billing_core.escalations.email_message import build_escalation_email
-from billing_core.escalations.mailer import MailDeliveryError, Mailer
+from billing_core.escalations.ports import MailDeliveryError, Mailer
 from billing_core.escalations.views import EscalationView, format_reference
 from billing_core.outbox_leases import LeasedRows
+from billing_core.tallies import Level, Tally
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +40,15 @@ LEASED = LeasedRows(
     EscalationRecord.id, EscalationRecord.delivery_status, EscalationRecord.attempts, EscalationRecord.next_attempt_at
 )
 
-EMAILS = Counter(
+EMAILS = Tally(
     "billing_escalation_emails_total",
     "Escalation e-mail delivery attempts by outcome (sent, retry, failed).",
-    ["outcome"],
+    ("outcome",),
 )
-FAILED = Gauge("billing_escalation_emails_failed", "Escalations whose e-mail permanently failed.")
-QUEUED = Gauge("billing_escalation_emails_queued", "Escalations waiting for their e-mail to go out.")
-STAFF_POSTS = Counter(
-    "billing_escalation_staff_posts_total", "Escalations posted to the staff channel by outcome.", ["outcome"]
+FAILED = Level("billing_escalation_emails_failed", "Escalations whose e-mail permanently failed.")
+QUEUED = Level("billing_escalation_emails_queued", "Escalations waiting for their e-mail to go out.")
+STAFF_POSTS = Tally(
+    "billing_escalation_staff_posts_total", "Escalations posted to the staff channel by outcome.", ("outcome",)
 )
 
 
@@ -339,34 +339,3 @@ class EscalationOutbox:
             )
         STAFF_POSTS.labels("posted").inc()
         return DeliveryCounts(posted=1)
-
-
-class EscalationCollector:
-    """Puts the outbox's numbers into another Prometheus registry (the HTTP app keeps its own):
-    ``registry.register(EscalationCollector(outbox))``."""
-
-    def __init__(self, outbox: EscalationOutbox) -> None:
-        self._outbox = outbox
-
-    def describe(self) -> list[Any]:
-        return []  # unchecked: the numbers are read when scraped
-
-    def collect(self) -> Any:
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
-        emails = CounterMetricFamily(
-            "billing_escalation_emails", "Escalation e-mail delivery attempts by outcome.", labels=["outcome"]
-        )
-        for outcome in ("sent", "retry", "failed"):
-            emails.add_metric([outcome], EMAILS.labels(outcome)._value.get())
-        yield emails
-        try:
-            health = self._outbox.health()
-        except Exception:
-            return
-        yield GaugeMetricFamily(
-            "billing_escalation_emails_failed", "Escalations whose e-mail permanently failed.", value=health["failed"]
-        )
-        yield GaugeMetricFamily(
-            "billing_escalation_emails_queued", "Escalations waiting for their e-mail.", value=health["queued"]
-        )

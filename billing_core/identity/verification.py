@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from prometheus_client import Counter
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -34,8 +33,9 @@ from billing_core.errors import (
     VerificationMailFailed,
     VerificationRateLimited,
 )
-from billing_core.escalations.mailer import MailDeliveryError, Mailer
+from billing_core.escalations.ports import MailDeliveryError, Mailer
 from billing_core.identity.emails import normalize_email
+from billing_core.tallies import Tally
 from billing_core.views import Actor
 
 logger = logging.getLogger(__name__)
@@ -56,10 +56,10 @@ MAX_FAILED_PROOFS_PER_REQUESTER_PER_DAY = 10
 # Wrong codes for one address in 24 hours that alert billing staff (once a day).
 ALERT_FAILED_PROOFS_PER_ADDRESS = 10
 
-FAILED_PROOFS = Counter(
+FAILED_PROOFS = Tally(
     "billing_identity_failed_proofs_total",
     "Failed proofs of e-mail ownership by reason (wrong, exhausted, expired).",
-    ["reason"],
+    ("reason",),
 )
 
 

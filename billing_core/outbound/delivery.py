@@ -24,20 +24,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from prometheus_client import Counter
 from sqlalchemy import func, select, update
 
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import OutboundEventRecord
 from billing_core.outbox_leases import LeasedRows
+from billing_core.tallies import Tally
 
 log = logging.getLogger(__name__)
 
-DELIVERIES = Counter(
+DELIVERIES = Tally(
     "billing_outbound_deliveries_total",
     "Outbound event delivery attempts by channel and outcome (delivered, retry, failed).",
-    ["channel", "outcome"],
+    ("channel", "outcome"),
 )
 
 LEASED = LeasedRows(
@@ -290,28 +290,3 @@ class OutboundDelivery:
             "failed": failed,
             "failed_events": list(failed_ids),
         }
-
-
-class OutboundCollector:
-    """The outbox's queue and failures as gauges, read from the database when scraped:
-    ``registry.register(OutboundCollector(delivery))``."""
-
-    def __init__(self, delivery: OutboundDelivery) -> None:
-        self._delivery = delivery
-
-    def describe(self) -> list[Any]:
-        return []
-
-    def collect(self) -> Any:
-        from prometheus_client.core import GaugeMetricFamily
-
-        try:
-            health = self._delivery.health()
-        except Exception:
-            return
-        yield GaugeMetricFamily(
-            "billing_outbound_events_failed", "Outbound events that failed for good.", value=health["failed"]
-        )
-        yield GaugeMetricFamily(
-            "billing_outbound_events_queued", "Outbound events waiting to be delivered.", value=health["queued"]
-        )

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, PaymentMethodRecord
-from billing_core.payments.stripe_gateway import Card, StripeGateway
+from billing_core.payments.intents import Card
+from billing_core.payments.ports import PaymentGateway
 from billing_core.views import PaymentMethodView
 
 
@@ -33,7 +34,7 @@ def cached_cards(session: Session, account_id: int) -> list[PaymentMethodView]:
     return sorted(views, key=lambda v: (not v.is_default, v.brand, v.last4, v.id))
 
 
-def fetch_cards(gateway: StripeGateway, customer_id: str) -> tuple[list[Card], str | None]:
+def fetch_cards(gateway: PaymentGateway, customer_id: str) -> tuple[list[Card], str | None]:
     """The customer's cards and default, from Stripe (outside any database transaction)."""
     cards = [card for card in gateway.list_cards(customer_id) if card.customer_id in (None, customer_id)]
     default = gateway.default_payment_method(customer_id)
@@ -65,7 +66,7 @@ def store_cards(session: Session, account_id: int, cards: list[Card], default: s
 
 
 def refresh_cards(
-    db: Database, gateway: StripeGateway, clock: Clock, account_id: int, customer_id: str
+    db: Database, gateway: PaymentGateway, clock: Clock, account_id: int, customer_id: str
 ) -> list[PaymentMethodView]:
     cards, default = fetch_cards(gateway, customer_id)
     with db.transaction() as session:

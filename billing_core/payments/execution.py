@@ -22,6 +22,8 @@ from billing_core.errors import (
     PaymentProviderUnavailable,
 )
 from billing_core.payments.auth_links import AuthLinks
+from billing_core.payments.intents import CardDeclined, Intent
+from billing_core.payments.ports import PaymentGateway
 from billing_core.payments.settlement import (
     apply_intent,
     awaits_customer,
@@ -30,7 +32,6 @@ from billing_core.payments.settlement import (
     mark_failed,
     view_of,
 )
-from billing_core.payments.stripe_gateway import CardDeclined, Intent, StripeGateway
 from billing_core.views import PaymentView
 
 logger = logging.getLogger(__name__)
@@ -59,8 +60,8 @@ class ChargeRequest:
         marks it paid and never collects it again."""
         return len(self.invoices) == 1 and len(self.stripe_invoices) == 1
 
-    def send(self, gateway: StripeGateway) -> Intent:
-        """Make (or, with the same key, replay) the call; raises as ``StripeGateway.charge`` does."""
+    def send(self, gateway: PaymentGateway) -> Intent:
+        """Make (or, with the same key, replay) the call; raises as ``PaymentGateway.charge`` does."""
         if self.pays_invoice:
             return gateway.pay_invoice(
                 self.stripe_invoices[0],
@@ -130,7 +131,7 @@ class PaymentExecutor:
         *,
         db: Database,
         clock: Clock,
-        gateway: StripeGateway,
+        gateway: PaymentGateway,
         links: AuthLinks,
         source: SourceCheck | None = None,
     ) -> None:

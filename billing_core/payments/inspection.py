@@ -12,7 +12,7 @@ from billing_core.db.database import Database
 from billing_core.db.tables import OutboundEventRecord, PaymentRecord
 from billing_core.errors import PaymentNotFound
 from billing_core.payments.export import ExportRow, export_row
-from billing_core.payments.stripe_gateway import StripeGateway
+from billing_core.payments.ports import PaymentGateway
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ class PaymentDossier:
 class PaymentInspection:
     """Reads one payment and its surroundings; asks Stripe when a gateway is given."""
 
-    def __init__(self, db: Database, gateway: StripeGateway | None) -> None:
+    def __init__(self, db: Database, gateway: PaymentGateway | None) -> None:
         self._db = db
         self._gateway = gateway
 

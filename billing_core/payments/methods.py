@@ -35,9 +35,9 @@ from billing_core.errors import (
 )
 from billing_core.identity.emails import normalize_email
 from billing_core.payments.card_cache import refresh_cards
+from billing_core.payments.ports import PaymentGateway
 from billing_core.payments.settlement import OPEN_STATUSES
 from billing_core.payments.stripe_customers import ensure_customer
-from billing_core.payments.stripe_gateway import StripeGateway
 from billing_core.views import Actor, PaymentMethodView
 
 # ``PaymentMethodService.list`` shadows the builtin inside the class body.
@@ -67,7 +67,7 @@ _CACHED_CARDS = (
 class PaymentMethodService:
     """Card management for an account's billing contacts."""
 
-    def __init__(self, *, db: Database, clock: Clock, gateway: StripeGateway, public_url: str) -> None:
+    def __init__(self, *, db: Database, clock: Clock, gateway: PaymentGateway, public_url: str) -> None:
         self._db = db
         self._clock = clock
         self._gateway = gateway

@@ -25,6 +25,8 @@ from billing_core.errors import PaymentNotFound, PaymentProviderError
 from billing_core.notifications import Notifier
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.execution import ChargeRequest, charge_request
+from billing_core.payments.intents import CardDeclined, Intent
+from billing_core.payments.ports import PaymentGateway
 from billing_core.payments.settlement import (
     OPEN_STATUSES,
     LateSuccess,
@@ -36,7 +38,6 @@ from billing_core.payments.settlement import (
     mark_failed,
     view_of,
 )
-from billing_core.payments.stripe_gateway import CardDeclined, Intent, StripeGateway
 from billing_core.views import PaymentView
 
 # Stripe keeps an idempotency key's first answer for at least 24 hours; replay well inside that.
@@ -69,7 +70,7 @@ class Reconciler:
         *,
         db: Database,
         clock: Clock,
-        gateway: StripeGateway,
+        gateway: PaymentGateway,
         notifier: Notifier,
         links: AuthLinks,
         grace: timedelta,

@@ -48,9 +48,9 @@ from billing_core.errors import (
 from billing_core.notifications import Notifier
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.execution import PaymentExecutor, SourceCheck
+from billing_core.payments.ports import PaymentGateway
 from billing_core.payments.reconcile import Reconciler, ReconcileSummary
 from billing_core.payments.settlement import view_of
-from billing_core.payments.stripe_gateway import StripeGateway
 from billing_core.views import Actor, PaymentView
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class PaymentService:
         *,
         db: Database,
         clock: Clock,
-        gateway: StripeGateway,
+        gateway: PaymentGateway,
         notifier: Notifier,
         links: AuthLinks,
         grace: timedelta = timedelta(minutes=10),

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from billing_core.audit import add_audit_event
 from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
 from billing_core.payments.history import payment_view
+from billing_core.payments.intents import Intent
 from billing_core.payments.outbound_events import record_payment_event
 from billing_core.payments.receipts import record_receipt
-from billing_core.payments.stripe_gateway import Intent
 from billing_core.views import PaymentView
 
 OPEN_STATUSES = ("pending", "requires_action")

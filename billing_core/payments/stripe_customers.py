@@ -7,10 +7,10 @@ from sqlalchemy import select, update
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, ContactRecord
-from billing_core.payments.stripe_gateway import StripeGateway
+from billing_core.payments.ports import PaymentGateway
 
 
-def ensure_customer(db: Database, gateway: StripeGateway, clock: Clock, account_id: int) -> str:
+def ensure_customer(db: Database, gateway: PaymentGateway, clock: Clock, account_id: int) -> str:
     """The account's ``stripe_customer_id``, creating the customer and storing its id if missing.
 
     The idempotency key is per account, so two racing callers get one customer from Stripe; the

@@ -21,10 +21,11 @@ from billing_core.db.tables import AccountRecord, CardSetupRecord, PaymentMethod
 from billing_core.errors import InvalidWebhook, PaymentProviderError
 from billing_core.notifications import Notifier
 from billing_core.payments.card_cache import refresh_cards
+from billing_core.payments.intents import intent_from
+from billing_core.payments.ports import PaymentGateway
+from billing_core.payments.provider_invoices import BillingInvoice, billing_invoice_from
 from billing_core.payments.reconcile import Reconciler
 from billing_core.payments.refunds import RefundsAndDisputes
-from billing_core.payments.stripe_gateway import StripeGateway, intent_from
-from billing_core.payments.stripe_invoices import BillingInvoice, billing_invoice_from
 from billing_core.views import PaymentMethodView
 
 PAYMENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.requires_action")
@@ -72,7 +73,7 @@ class StripeWebhookService:
         *,
         db: Database,
         clock: Clock,
-        gateway: StripeGateway,
+        gateway: PaymentGateway,
         reconciler: Reconciler,
         notifier: Notifier,
         secret: str | None,

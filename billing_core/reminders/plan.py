@@ -2,7 +2,7 @@
 
 One SQL statement finds them all: the step is a ``CASE`` over the due date (the steps are a
 short constant list), and ``NOT EXISTS`` anti-joins drop what was sent, is being sent or is
-paused. Rows come back ordered by person and are streamed (see :func:`_stream`), so the plan is
+paused. Rows come back ordered by person and are streamed (``billing_core.db.streaming``), so the plan is
 computed once, not once per page, and memory stays bounded however many invoices there are. DMs
 are cut from the stream as it comes; their reminder objects are built only when a DM is used
 (see :class:`ReminderGroup`).
@@ -23,12 +23,11 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-import psycopg
 from sqlalchemy import Select, and_, case, exists, not_, or_, select
-from sqlalchemy.engine import Connection
 
 from billing_core.autopay.charging import MAX_ATTEMPTS as AUTOPAY_ATTEMPTS
 from billing_core.db.database import Database
+from billing_core.db.streaming import stream_rows
 from billing_core.db.tables import (
     AccountRecord,
     AutopayAttemptRecord,
@@ -268,7 +267,14 @@ def _read(
     with db.read() as session:
         connection = session.connection()
         opened = monotonic()
-        rows = _stream(connection, query, fetch_rows, hold_seconds)
+        rows = stream_rows(
+            connection,
+            query,
+            fetch_rows=fetch_rows,
+            statement_timeout_seconds=hold_seconds + STREAM_TIMEOUT_MARGIN_SECONDS,
+            postgres_settings=_POSTGRES_PLANNING_SETTINGS,
+            cursor_name="billing_reminder_plan",
+        )
         try:
             email: str | None = None
             for (run_email, step), run in groupby(rows, _RUN_KEY):
@@ -284,52 +290,6 @@ def _read(
             return None
         finally:
             rows.close()
-
-
-def _stream(
-    connection: Connection, query: Select[Any], fetch_rows: int, hold_seconds: float
-) -> Generator[Sequence[Any], None, None]:
-    """The query's rows as they come, at most ``fetch_rows`` of them in memory at once.
-
-    With psycopg the driver is used directly: every selected column already arrives as the type
-    the plan uses (int, str, date), and skipping SQLAlchemy's Row objects saves about a third of
-    the client's time at half a million rows. With libpq 17+ the rows stream in chunks from one
-    plain query, which PostgreSQL may run in parallel (a cursor never is); the query then lasts
-    as long as the read, so its statement timeout covers the hold. Elsewhere SQLAlchemy streams.
-    """
-    if connection.dialect.driver != "psycopg":
-        result = connection.execute(query, execution_options={"yield_per": fetch_rows})
-        try:
-            for rows in result.partitions():
-                yield from rows
-        finally:
-            result.close()
-        return
-    for statement in _POSTGRES_PLANNING_SETTINGS:
-        connection.exec_driver_sql(statement)
-    compiled = query.compile(dialect=connection.dialect)
-    params = compiled.construct_params()
-    for name, bind in compiled.binds.items():
-        process = bind.type.bind_processor(connection.dialect)
-        if process is not None and name in params:
-            params[name] = process(params[name])
-    driver_connection: Any = connection.connection.driver_connection
-    if _chunked_streams():
-        timeout_ms = int((hold_seconds + STREAM_TIMEOUT_MARGIN_SECONDS) * 1000)
-        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {timeout_ms}")
-        with driver_connection.cursor() as cursor:
-            yield from cursor.stream(compiled.string, params, size=fetch_rows)
-        return
-    with driver_connection.cursor(name="billing_reminder_plan") as cursor:
-        cursor.execute(compiled.string, params)
-        while chunk := cursor.fetchmany(fetch_rows):
-            yield from chunk
-
-
-def _chunked_streams() -> bool:
-    """True when psycopg (3.2+) and libpq (17+) can stream a plain query's rows in chunks."""
-    capabilities = getattr(psycopg, "capabilities", None)
-    return capabilities is not None and bool(capabilities.has_stream_chunked())
 
 
 def _split(email: str, step: int, run: list[Any]) -> Iterator[ReminderGroup]:

@@ -7,7 +7,6 @@ and are not Alembic-managed: ``create_tables()`` creates them when missing, at s
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from bot.slack.installation_store import EncryptedInstallationStore
 from bot.slack.token_cipher import TokenCipher, TokenUnreadable
 from bot.slack.token_rotation import TokenRotation
 from bot.slack.workspaces import find_installed_bot
+from handlers.runtime.ttl_cache import TtlCache
 
 logger = logging.getLogger(__name__)
 
@@ -223,16 +223,13 @@ class StoreAuthorize(Authorize):
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._store = store
-        self._ttl = cache_seconds
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._cache: dict[tuple[str | None, str | None], tuple[float, AuthorizeResult]] = {}
+        self._cache: TtlCache[tuple[str | None, str | None], AuthorizeResult | None] = TtlCache(
+            cache_seconds, monotonic=monotonic
+        )
 
     def forget(self, enterprise_id: str | None, team_id: str | None) -> None:
         """Drop the cached answers of a workspace (or of a whole Grid organization without a team)."""
-        with self._lock:
-            for key in [k for k in self._cache if k[0] == enterprise_id and (team_id is None or k[1] == team_id)]:
-                del self._cache[key]
+        self._cache.discard_where(lambda k: k[0] == enterprise_id and (team_id is None or k[1] == team_id))
 
     def __call__(
         self,
@@ -245,17 +242,10 @@ class StoreAuthorize(Authorize):
         actor_team_id: str | None = None,
         actor_user_id: str | None = None,
     ) -> AuthorizeResult | None:
-        key = (enterprise_id, team_id)
-        now = self._monotonic()
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
-        result = self._lookup(enterprise_id, team_id)
-        if result is not None:
-            with self._lock:
-                self._cache[key] = (now, result)
-        return result
+        # Only an installation is kept: a workspace that installs now is served at once.
+        return self._cache.get_or_load(
+            (enterprise_id, team_id), lambda: self._lookup(enterprise_id, team_id), keep=lambda r: r is not None
+        )
 
     def _lookup(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult | None:
         bot = find_installed_bot(self._store, enterprise_id, team_id)

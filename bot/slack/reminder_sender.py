@@ -30,6 +30,7 @@ from handlers.kit.blocks import Block, fallback_text
 from handlers.kit.identity import parse_principal, principal_for
 from handlers.reminders.reminder_blocks import reminder_blocks
 from handlers.reminders.withheld_blocks import withheld_blocks
+from handlers.runtime.ttl_cache import TtlCache
 
 NOT_FOUND = frozenset({"users_not_found", "user_not_found", "account_inactive", "user_disabled"})
 
@@ -71,29 +72,22 @@ class SlackReminderSender:
         self._limits = limits or RateLimits(monotonic=monotonic)
         self._needs_proof = needs_proof
         self._interval = per_channel_interval
-        self._ttl = cache_ttl
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._contacts: dict[str, tuple[float, ChatContact | None]] = {}
+        self._contacts: TtlCache[str, ChatContact | None] = TtlCache(cache_ttl, monotonic=monotonic)
         self._channels: dict[str, str] = {}
         self._last_post: dict[str, float] = {}
 
     def find_contact(self, email: str) -> ChatContact | None:
         key = email.strip().lower()
-        now = self._monotonic()
-        with self._lock:
-            cached = self._contacts.get(key)
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
+        return self._contacts.get_or_load(key, lambda: self._look_up_contact(key))
+
+    def _look_up_contact(self, key: str) -> ChatContact | None:
         try:
             user = self._call("users_lookupByEmail", email=key)["user"]
         except _NotFound:
-            contact = None
-        else:
-            contact = None if user.get("deleted") or user.get("is_bot") else self._contact(user, key)
-        with self._lock:
-            self._contacts[key] = (now, contact)
-        return contact
+            return None
+        return None if user.get("deleted") or user.get("is_bot") else self._contact(user, key)
 
     def find_user(self, user_id: str, email: str) -> ChatContact | None:
         """The person behind a known Slack user id, if still active and still showing ``email``.

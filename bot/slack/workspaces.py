@@ -21,6 +21,7 @@ from slack_sdk.oauth.installation_store import Bot, InstallationStore
 from bot.settings import Settings
 from bot.slack.client import make_web_client
 from handlers.kit.identity import parse_principal
+from handlers.runtime.ttl_cache import TtlCache
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +89,8 @@ class SlackWorkspaces:
         self._store = store
         self._client_for_token = client_for_token
         self._support_team = support_team
-        self._ttl = cache_seconds
-        self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._cache: dict[Workspace, tuple[float, WebClient | None]] = {}
+        self._cache: TtlCache[Workspace, WebClient | None] = TtlCache(cache_seconds, monotonic=monotonic)
         self._clients: dict[str, WebClient] = {}
 
     @property
@@ -103,15 +102,7 @@ class SlackWorkspaces:
         """The client of ``workspace``'s installation (its own, else its organization's)."""
         if self._store is None:
             return self._default
-        now = self._monotonic()
-        with self._lock:
-            cached = self._cache.get(workspace)
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
-        client = self._lookup(workspace)
-        with self._lock:
-            self._cache[workspace] = (now, client)
-        return client
+        return self._cache.get_or_load(workspace, lambda: self._lookup(workspace))
 
     def client_for_principal(self, principal: str) -> WebClient | None:
         """The client of the workspace a Slack principal belongs to (``None`` for others)."""
@@ -130,14 +121,12 @@ class SlackWorkspaces:
 
     def forget(self, workspace: Workspace) -> None:
         """Drop the cached client of a workspace that uninstalled (this process at once)."""
-        with self._lock:
-            for known in [
-                w
-                for w in self._cache
-                if w.team_id == workspace.team_id
+        self._cache.discard_where(
+            lambda w: (
+                w.team_id == workspace.team_id
                 and (workspace.enterprise_id is None or w.enterprise_id == workspace.enterprise_id)
-            ]:
-                del self._cache[known]
+            )
+        )
 
     def _lookup(self, workspace: Workspace) -> WebClient | None:
         assert self._store is not None and self._client_for_token is not None

@@ -60,11 +60,11 @@ def create_http_app(
     # Event ids are claimed in memory first, then in the database (every process sees a retry).
     seen = seen_events or SeenEvents(shared=OnceMarks(services.db, services.clock))
     if services.escalations is not None:
-        from billing_core.escalations.outbox import EscalationCollector
+        from billing_core.adapters.metrics import EscalationCollector
 
         metrics.registry.register(EscalationCollector(services.escalations.outbox))
     if services.outbound is not None:
-        from billing_core.outbound.delivery import OutboundCollector
+        from billing_core.adapters.metrics import OutboundCollector
 
         metrics.registry.register(OutboundCollector(services.outbound))
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""

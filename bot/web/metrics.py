@@ -10,10 +10,13 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
+import billing_core.adapters.metrics  # noqa: F401  (puts the domain's tallies in the process-wide registry)
+
 
 class DomainMetrics(Collector):
-    """The ``billing_*`` metrics that ``billing_core`` keeps in the process-wide registry
-    (escalation e-mails, failed proofs of e-mail ownership), served with the app's own."""
+    """The ``billing_*`` metrics of the process-wide registry (the domain's tallies, see
+    ``billing_core.adapters.metrics``: escalation e-mails, failed proofs of e-mail ownership),
+    served with the app's own."""
 
     def collect(self) -> Iterable[Metric]:
         return [family for family in REGISTRY.collect() if family.name.startswith("billing_")]

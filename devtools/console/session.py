@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from billing_core.clock import Clock
 from billing_core.container import Services
-from billing_core.payments.stripe_gateway import StripeGateway
+from billing_core.payments.ports import PaymentGateway
 from bot.settings import Settings
 from devtools.console.display import Display
 from devtools.console.driver import SlackDriver
@@ -105,7 +105,7 @@ def console_parts(
     people: Sequence[DemoPerson] = (),
     clock: Clock | None = None,
     seed: Callable[[Services], None] | None = None,
-    stripe_gateway: StripeGateway | None = None,
+    stripe_gateway: PaymentGateway | None = None,
 ) -> Iterator[ConsoleParts]:
     """Build the stand-in, the services and the Bolt app; tear them down on exit."""
     from bot.server import SlackRuntime, build_runtime, start_outbound
@@ -167,7 +167,7 @@ def run_console(
         stack.enter_context(_stop_on_signals())
         people: Sequence[DemoPerson] = ()
         seed: Callable[[Services], None] | None = None
-        gateway: StripeGateway | None = None
+        gateway: PaymentGateway | None = None
         history = Path(".demo") / "history"
         if demo is not None:
             demo.announce = write

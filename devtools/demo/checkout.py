@@ -22,7 +22,8 @@ from typing import Any
 
 import stripe
 
-from billing_core.payments.stripe_gateway import CheckoutSession, StripeGateway
+from billing_core.adapters.stripe_gateway import StripeGateway
+from billing_core.payments.intents import CheckoutSession
 from devtools.console.repl import StopConsole
 from devtools.loopback.server import Reply, Request, StandInServer
 

@@ -14,7 +14,7 @@ from typing import Any
 import stripe
 
 from billing_core.accounts.importer import Importer
-from billing_core.payments.stripe_gateway import StripeGateway
+from billing_core.adapters.stripe_gateway import StripeGateway
 
 
 @dataclass(frozen=True)

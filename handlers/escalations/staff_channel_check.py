@@ -14,12 +14,13 @@ The answer is cached briefly: the outbox asks before each post, ``/healthz`` on 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+
+from handlers.runtime.ttl_cache import TtlCache
 
 logger = logging.getLogger(__name__)
 
@@ -50,21 +51,10 @@ class StaffChannelCheck:
     ) -> None:
         self.channel = channel
         self._client_source = client_source
-        self._ttl = cache_seconds
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._cached: tuple[float, str | None] | None = None
+        self._cached: TtlCache[None, str | None] = TtlCache(cache_seconds, monotonic=monotonic)
 
     def problem(self) -> str | None:
-        now = self._monotonic()
-        with self._lock:
-            cached = self._cached
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
-        found = self._ask()
-        with self._lock:
-            self._cached = (now, found)
-        return found
+        return self._cached.get_or_load(None, self._ask)
 
     def _ask(self) -> str | None:
         client = self._client_source()

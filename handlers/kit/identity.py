@@ -7,7 +7,6 @@ one Web API call. The e-mail is matched against billing contacts by the services
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from billing_core.views import Actor
+from handlers.runtime.ttl_cache import TtlCache
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +57,6 @@ def workspace_prefix(team_id: str | None, enterprise_id: str | None = None) -> s
     return f"slack:{team_id}:"
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    actor: Actor | None
-    expires_at: float
-
-
 class IdentityResolver:
     """Slack user -> Actor (or ``None`` when Slack shows the app no e-mail for them)."""
 
@@ -75,11 +69,8 @@ class IdentityResolver:
     ) -> None:
         """``on_resolved`` hears of each person looked up in Slack (once per ``ttl_seconds`` at most):
         the composition root records where they use the bot, for reminders."""
-        self._ttl = ttl_seconds
         self._on_resolved = on_resolved
-        self._monotonic = monotonic
-        self._cache: dict[tuple[str, str], _Entry] = {}
-        self._lock = threading.Lock()
+        self._cache: TtlCache[tuple[str, str], Actor | None] = TtlCache(ttl_seconds, monotonic=monotonic)
 
     def resolve(self, client: WebClient, team_id: str, user_id: str, enterprise_id: str | None = None) -> Actor | None:
         """The caller as an Actor, from the cache or one ``users.info`` call.
@@ -89,11 +80,10 @@ class IdentityResolver:
         Actor, keyed by their own workspace: they must prove their e-mail whatever the mode.
         """
         key = (team_id, user_id)
-        now = self._monotonic()
-        with self._lock:
-            entry = self._cache.get(key)
-        if entry is not None and entry.expires_at > now:
-            return entry.actor
+        now = self._cache.now()
+        hit = self._cache.get(key, now)
+        if hit is not None:
+            return hit.value
         try:
             response = client.users_info(user=user_id)
         except SlackApiError as error:
@@ -101,8 +91,7 @@ class IdentityResolver:
             logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
             return None
         actor = actor_from_slack_user(response.get("user") or {}, team_id, user_id, enterprise_id)
-        with self._lock:
-            self._cache[key] = _Entry(actor=actor, expires_at=now + self._ttl)
+        self._cache.put(key, actor, now)
         if actor is not None and self._on_resolved is not None:
             try:
                 self._on_resolved(actor)
@@ -112,20 +101,16 @@ class IdentityResolver:
 
     def cached(self, team_id: str, user_id: str) -> tuple[bool, Actor | None]:
         """``(True, actor)`` when the caller is known without a Slack call, else ``(False, None)``."""
-        now = self._monotonic()
-        with self._lock:
-            entry = self._cache.get((team_id, user_id))
-        if entry is None or entry.expires_at <= now:
+        hit = self._cache.get((team_id, user_id))
+        if hit is None:
             return False, None
-        return True, entry.actor
+        return True, hit.value
 
     def forget(self, team_id: str, user_id: str) -> None:
-        with self._lock:
-            self._cache.pop((team_id, user_id), None)
+        self._cache.pop((team_id, user_id))
 
     def clear(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
 
 def actor_from_slack_user(user: object, team_id: str, user_id: str, enterprise_id: str | None = None) -> Actor | None:

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import select
 
+from billing_core.adapters.webhook_http import MAX_BODY_BYTES, TOTAL_SECONDS, WebhookEndpoint
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.db.tables import OutboundEventRecord
 from billing_core.outbound.delivery import BackoffPolicy, OutboundDelivery
 from billing_core.outbound.events import WEBHOOK, OutboundSink, enable, record_event
-from billing_core.outbound.webhook import MAX_BODY_BYTES, TOTAL_SECONDS, WebhookEndpoint
 
 BODY = json.dumps({"id": "evt_1", "type": "payment.succeeded", "created": 0, "data": {}})
 HUGE = 50 * 1024 * 1024

@@ -7,13 +7,13 @@ import threading
 import pytest
 from sqlalchemy import select, update
 
+from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.autopay.charging import AutopayPass, AutopayResult
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import InvoiceRecord, PaymentRecord
 from billing_core.errors import AutopayNeedsDefaultCard, PaymentProviderUnavailable
-from billing_core.payments.stripe_gateway import StripeGateway
 from bot.settings import Settings
 from tests.integration.autopay.conftest import RecordingMessenger, at
 from tests.integration.payments.conftest import (

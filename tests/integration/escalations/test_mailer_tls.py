@@ -23,10 +23,11 @@ import pytest
 from aiosmtpd.controller import Controller  # type: ignore[import-untyped,unused-ignore]
 from aiosmtpd.smtp import AuthResult, LoginPassword  # type: ignore[import-untyped,unused-ignore]
 
+from billing_core.adapters.smtp import SmtpMailer
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
-from billing_core.escalations.mailer import MailDeliveryError, SmtpMailer
+from billing_core.escalations.ports import MailDeliveryError
 from devtools.loopback.server import Serving
 from tests.integration.escalations.conftest import ANN, make_services
 from tests.support.localstripe_server import free_port
@@ -275,7 +276,8 @@ def test_the_password_is_never_sent_in_clear_text_to_a_remote_server(monkeypatch
     """A server that does not offer STARTTLS (or an attacker who stripped it) gets no login."""
     import smtplib
 
-    from billing_core.escalations.mailer import MailDeliveryError, SmtpMailer
+    from billing_core.adapters.smtp import SmtpMailer
+    from billing_core.escalations.ports import MailDeliveryError
 
     logins: list[str] = []
 

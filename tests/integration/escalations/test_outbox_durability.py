@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from prometheus_client import REGISTRY
 
+import billing_core.adapters.metrics  # noqa: F401  (serves the domain's tallies from REGISTRY)
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
@@ -161,7 +162,7 @@ def test_without_smtp_url_escalations_wait_in_the_queue(database_url: str, db: D
 def test_the_outbox_numbers_show_in_another_registry(mail_services: Services, smtp_sink: SmtpSink) -> None:
     from prometheus_client import CollectorRegistry, generate_latest
 
-    from billing_core.escalations.outbox import EscalationCollector
+    from billing_core.adapters.metrics import EscalationCollector
 
     registry = CollectorRegistry()
     registry.register(EscalationCollector(mail_services.escalations.outbox))

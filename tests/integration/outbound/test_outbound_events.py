@@ -168,7 +168,7 @@ def test_after_72_hours_of_failures_the_event_fails_for_good_and_shows_in_health
     from prometheus_client import generate_latest
     from prometheus_client.core import CollectorRegistry
 
-    from billing_core.outbound.delivery import OutboundCollector
+    from billing_core.adapters.metrics import OutboundCollector
 
     escalate(services)
     delivery = outbound(services)

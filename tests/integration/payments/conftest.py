@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
-from billing_core.payments.stripe_gateway import StripeGateway
+from billing_core.payments.ports import PaymentGateway
 from billing_core.views import PaymentMethodView, PaymentView
 from bot.bootstrap import build_services
 from bot.settings import Settings
@@ -108,7 +108,7 @@ def pay(pay_settings: Settings, db: Database, clock: FixedClock, notifier: Recor
 
 
 def services_with(
-    pay_settings: Settings, db: Database, clock: FixedClock, notifier: RecordingNotifier, gateway: StripeGateway
+    pay_settings: Settings, db: Database, clock: FixedClock, notifier: RecordingNotifier, gateway: PaymentGateway
 ) -> Services:
     """Services on the same database with another gateway (a faulty one, say)."""
     return build_services(pay_settings, clock=clock, db=db, notifier=notifier, stripe_gateway=gateway)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
+from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import InvoiceRecord, PaymentRecord
 from billing_core.errors import BalanceChanged, ConfigurationError, PaymentMethodNotFound
+from billing_core.payments.intents import Intent
 from billing_core.payments.service import PaymentService
-from billing_core.payments.stripe_gateway import Intent, StripeGateway
 from bot.settings import Settings
 from tests.integration.payments.conftest import (
     ANN,
@@ -38,8 +41,8 @@ def status_of(db: Database, number: str) -> tuple[str, int | None]:
 class BreaksAfterCharging(StripeGateway):
     """The real gateway, but something unexpected goes wrong right after Stripe has charged."""
 
-    def charge(self, **kwargs: object) -> Intent:  # type: ignore[override]
-        super().charge(**kwargs)  # type: ignore[arg-type]
+    def charge(self, **kwargs: Any) -> Intent:
+        super().charge(**kwargs)
         raise ConfigurationError("broken after the charge")
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.payments.inspection import PaymentInspection
-from billing_core.payments.stripe_gateway import StripeGateway
 from tests.integration.payments.conftest import ANN, Setup, Stripe
 
 

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, CardSetupRecord
 from billing_core.errors import LastPaymentMethodInUse, PaymentInProgress, PaymentMethodNotFound
-from billing_core.payments.stripe_gateway import StripeGateway
 from bot.settings import Settings
 from devtools.loopback.server import Reply, Request, StandInServer
 from tests.integration.payments.conftest import ANN, PETER, RecordingNotifier, Setup, Stripe, services_with

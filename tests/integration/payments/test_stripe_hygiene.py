@@ -3,11 +3,11 @@ card statement, on or off session (seen at the strict stand-in, as Stripe would 
 
 from __future__ import annotations
 
+from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.payments.execution import statement_suffix
-from billing_core.payments.stripe_gateway import StripeGateway
 from bot.settings import Settings
 from tests.integration.payments.conftest import ANN, RecordingNotifier, Setup, Stripe, services_with
 from tests.support.stripe_proxy import StripeProxy

@@ -8,10 +8,11 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
-from billing_core.payments.stripe_gateway import Intent, StripeGateway, intent_from
+from billing_core.payments.intents import Intent, intent_from
 from bot.settings import Settings
 from handlers.payments.history_blocks import history_screen
 from handlers.payments.pay_blocks import outcome_screen

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
+from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import PaymentRecord
 from billing_core.errors import PaymentProviderUnavailable
-from billing_core.payments.stripe_gateway import Intent, StripeGateway
+from billing_core.payments.intents import Intent
 from bot.settings import Settings
 from tests.integration.payments.conftest import ANN, RecordingNotifier, Setup, Stripe, services_with
 from tests.support.http_receiver import HttpReceiver
@@ -32,8 +34,8 @@ class ChargesThen(StripeGateway):
         super().__init__("sk_test_x", api_base=api_base)
         self.fault = fault
 
-    def charge(self, **kwargs: object) -> Intent:  # type: ignore[override]
-        super().charge(**kwargs)  # type: ignore[arg-type]
+    def charge(self, **kwargs: Any) -> Intent:
+        super().charge(**kwargs)
         raise self.fault
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from billing_core.reminders import plan as reminder_plan
+from billing_core.db import streaming
 from billing_core.reminders.plan import (
     MAX_INVOICES_PER_DM,
     ReminderGroup,
@@ -101,6 +101,6 @@ def test_planning_through_a_server_side_cursor_plans_the_same_dms_as_a_chunked_s
     window = reminders.window(NOW)
     streamed = _dms(list(iter_groups(reminders._db, reminders.schedule, window, fetch_rows=3)))
 
-    monkeypatch.setattr(reminder_plan, "_chunked_streams", lambda: False)
+    monkeypatch.setattr(streaming, "chunked_streams", lambda: False)
 
     assert _dms(list(iter_groups(reminders._db, reminders.schedule, window, fetch_rows=3))) == streamed

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from billing_core.adapters.smtp import SmtpMailer, parse_smtp_url
 from billing_core.errors import ConfigurationError, EscalationMessageEmpty, EscalationMessageTooLong
-from billing_core.escalations.mailer import SmtpMailer, parse_smtp_url
 from billing_core.escalations.outbox import RetryPolicy
 from billing_core.escalations.service import validate_message
 from billing_core.escalations.views import clean_message, format_reference, parse_reference

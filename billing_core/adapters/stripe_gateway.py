@@ -1,4 +1,4 @@
-"""The Stripe gateway: the only module that imports ``stripe``.
+"""The Stripe gateway: the only module that imports ``stripe``; it implements ``PaymentGateway``.
 
 It sends the parameters Stripe documents (``description`` and ``statement_descriptor_suffix``, which
 localstripe refuses, only to Stripe itself unless told), turns Stripe objects into small frozen
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 import stripe
@@ -21,120 +20,23 @@ from billing_core.errors import (
     PaymentProviderError,
     PaymentProviderUnavailable,
 )
-from billing_core.payments.stripe_invoices import BillingInvoice, billing_invoice_from
+from billing_core.payments.intents import (
+    Card,
+    CardDeclined,
+    CheckoutSession,
+    Intent,
+    card_from,
+    intent_from,
+)
+from billing_core.payments.intents import unwrap as _unwrap
+from billing_core.payments.ports import WEBHOOK_TOLERANCE_SECONDS
+from billing_core.payments.provider_invoices import BillingInvoice, billing_invoice_from
 
-WEBHOOK_TOLERANCE_SECONDS = 300
 CHECKOUT_LIFETIME_SECONDS = 3600
 # How many of a customer's recent PaymentIntents ``find_intent`` scans for our metadata key.
 _FIND_SCAN_LIMIT = 1000
 # Since API version 2022-11-15 a PaymentIntent's ``latest_charge`` is an id unless expanded.
 _EXPAND_CHARGE = ["latest_charge"]
-
-
-@dataclass(frozen=True, slots=True)
-class Card:
-    id: str
-    customer_id: str | None
-    brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
-
-
-@dataclass(frozen=True, slots=True)
-class Intent:
-    """A PaymentIntent as far as we care: what happened, and how to go on."""
-
-    id: str
-    status: str  # succeeded / requires_action / requires_payment_method / processing / canceled / ...
-    amount_minor: int
-    currency: str
-    customer_id: str | None = None
-    payment_method_id: str | None = None
-    client_secret: str | None = None
-    failure_code: str | None = None
-    failure_message: str | None = None
-    # The issuer's advice on a decline (``do_not_try_again``, ``try_again_later``, ...), if any.
-    advice_code: str | None = None
-    metadata: Mapping[str, str] = field(default_factory=dict)
-    # The charge's receipt page, when Stripe gives one (localstripe does not).
-    receipt_url: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutSession:
-    id: str
-    url: str
-
-
-class CardDeclined(Exception):
-    """Stripe said no at charge time. ``intent`` is set when Stripe named the PaymentIntent."""
-
-    def __init__(self, *, code: str, message: str, request_id: str | None = None, intent: Intent | None = None) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message = message
-        self.request_id = request_id
-        self.intent = intent
-
-
-def _unwrap(obj: Any) -> dict[str, Any]:
-    if obj is None:
-        return {}
-    if isinstance(obj, dict):
-        return obj
-    result: dict[str, Any] = obj.to_dict()
-    return result
-
-
-def intent_from(data: Any) -> Intent:
-    """An ``Intent`` from a Stripe object or the plain dict of a webhook event."""
-    raw = _unwrap(data)
-    error = raw.get("last_payment_error") or {}
-    payment_method = raw.get("payment_method")
-    if isinstance(payment_method, dict):
-        payment_method = payment_method.get("id")
-    customer = raw.get("customer")
-    if isinstance(customer, dict):
-        customer = customer.get("id")
-    return Intent(
-        id=str(raw["id"]),
-        status=str(raw.get("status") or ""),
-        amount_minor=int(raw.get("amount") or 0),
-        currency=str(raw.get("currency") or ""),
-        customer_id=customer,
-        payment_method_id=payment_method,
-        client_secret=raw.get("client_secret"),
-        failure_code=error.get("decline_code") or error.get("code"),
-        failure_message=error.get("message"),
-        advice_code=error.get("advice_code"),
-        metadata={str(k): str(v) for k, v in (raw.get("metadata") or {}).items()},
-        receipt_url=_receipt_url(raw.get("latest_charge")),
-    )
-
-
-def _receipt_url(charge: Any) -> str | None:
-    """``latest_charge.receipt_url`` when the charge came expanded and has an http(s) one."""
-    if charge is None or isinstance(charge, str):
-        return None
-    url = _unwrap(charge).get("receipt_url")
-    return url if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 2000 else None
-
-
-def card_from(data: Any) -> Card:
-    raw = _unwrap(data)
-    card = raw.get("card") or {}
-    customer = raw.get("customer")
-    if isinstance(customer, dict):
-        customer = customer.get("id")
-    return Card(
-        id=str(raw["id"]),
-        customer_id=customer,
-        brand=str(card.get("brand") or "card"),
-        last4=str(card.get("last4") or "????"),
-        exp_month=int(card.get("exp_month") or 0),
-        exp_year=int(card.get("exp_year") or 0),
-    )
 
 
 def _provider_error(error: stripe.StripeError) -> PaymentProviderError:

@@ -1,5 +1,5 @@
-"""The outgoing-mail port and its SMTP adapter (``SMTP_URL``: ``smtp://host:port`` or
-``smtps://user:pass@host:port``)."""
+"""The SMTP adapter of the outgoing-mail port ``billing_core.escalations.ports.Mailer``
+(``SMTP_URL``: ``smtp://host:port`` or ``smtps://user:pass@host:port``)."""
 
 from __future__ import annotations
 
@@ -8,24 +8,10 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from billing_core.errors import ConfigurationError
-
-
-class MailDeliveryError(Exception):
-    """The message was not accepted. ``permanent`` means retrying the same message will not help."""
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-
-
-class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> None:
-        """Hand ``message`` to the mail server; raise ``MailDeliveryError`` if it is not accepted."""
-        ...
+from billing_core.escalations.ports import MailDeliveryError
 
 
 @dataclass(frozen=True, slots=True)
