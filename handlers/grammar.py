@@ -1,4 +1,4 @@
-"""The ``/billing`` grammar (CONTRACT.md): text in, one Command out. Pure."""
+"""The ``/billing`` grammar (README, "Using it in Slack"): text in, one Command out. Pure."""
 
 from __future__ import annotations
 

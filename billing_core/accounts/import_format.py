@@ -1,4 +1,4 @@
-"""The import file's schema (see CONTRACT.md) and every check made before anything is written."""
+"""The import file's schema (docs/import-format.md) and every check made before anything is written."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Every payment made through the bot, row by row, for the vendor's books (CONTRACT.md "Payments
-leaving the bot").
+"""Every payment made through the bot, row by row, for the vendor's books (README,
+"Payments export").
 
 The rows are streamed with a server-side cursor (``stream_results`` + ``yield_per``): a million
 payments need no more memory than ten. Invoice numbers come from the same ordered query (one row

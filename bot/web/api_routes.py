@@ -1,4 +1,4 @@
-"""``/api/v1``: the push API for the vendor's systems (CONTRACT.md "HTTP routes").
+"""``/api/v1``: the push API for the vendor's systems (README, "The push API").
 
 Bearer tokens from ``BILLING_API_TOKEN`` (comma-separated, so a token can be rotated), each
 compared in constant time; bodies capped at ``MAX_API_BYTES``; every error a 4xx JSON

@@ -1,4 +1,4 @@
-"""The HTTP face (CONTRACT.md "HTTP routes"): Slack events, Stripe, health, metrics, OAuth.
+"""The HTTP face (README, "Operate"): Slack events, Stripe, health, metrics, OAuth.
 
 Nothing a client sends causes a 5xx: Slack requests are verified and checked before Bolt sees
 them (401 / 400), and Bolt runs on a thread pool so requests never queue behind each other.

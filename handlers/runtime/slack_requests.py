@@ -1,4 +1,4 @@
-"""Checks on a raw Slack request before Bolt sees it (SLACK.md §10: Bolt parses before it verifies,
+"""Checks on a raw Slack request before Bolt sees it (Bolt parses before it verifies,
 and some signed but malformed payloads make it fail with a 500).
 
 ``verify`` -> 401 material; ``read`` -> what the HTTP layer needs to know of the request (one

@@ -1,4 +1,4 @@
-"""HTTP semantics (CONTRACT.md): 401 for bad signatures, 400 for malformed, never a 5xx; routes."""
+"""HTTP semantics: 401 for bad signatures, 400 for malformed, never a 5xx; routes."""
 
 from __future__ import annotations
 

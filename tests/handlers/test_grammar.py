@@ -1,4 +1,4 @@
-"""The /billing grammar of CONTRACT.md."""
+"""The /billing grammar, as the README lists its commands."""
 
 from __future__ import annotations
 
