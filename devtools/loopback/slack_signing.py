@@ -1,6 +1,7 @@
 """Build requests exactly as Slack (and Stripe) send them, signed.
 
-Slack: the v0 signature over ``v0:timestamp:body`` (docs.slack.dev, "Verifying requests").  Bodies are ``bytes`` so the signature is over the
+Slack: the v0 signature over ``v0:timestamp:body`` (docs.slack.dev, "Verifying requests").
+Bodies are ``bytes`` so the signature is over the
 very bytes that go on the wire::
 
     body = slash_command_body("pay INV-42", response_url=api.response_url)

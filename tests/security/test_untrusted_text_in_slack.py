@@ -356,7 +356,8 @@ LIMITS = {
 
 
 def check_limits(node: Any, fallback: str | None) -> None:
-    """Slack's Block Kit limits (tests/support/block_limits.py) for the texts that carry untrusted values, and no cut entity."""
+    """Slack's Block Kit limits (tests/support/block_limits.py) for the texts that carry untrusted
+    values, and no cut entity."""
     if fallback is not None:
         assert len(fallback) <= LIMITS["fallback"] and not BROKEN_ENTITY.search(fallback)
     for block in _walk(node):
