@@ -1,4 +1,4 @@
-"""The SMTP adapter of the outgoing-mail port ``billing_core.escalations.ports.Mailer``
+"""The SMTP adapter of the outgoing-mail port ``billing_core.mail.Mailer``
 (``SMTP_URL``: ``smtp://host:port`` or ``smtps://user:pass@host:port``)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 from billing_core.errors import ConfigurationError
-from billing_core.escalations.ports import MailDeliveryError
+from billing_core.mail import MailDeliveryError
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,8 +29,8 @@ from billing_core.escalations.details import (
     escalation_view,
 )
 from billing_core.escalations.email_message import build_escalation_email
-from billing_core.escalations.ports import MailDeliveryError, Mailer
 from billing_core.escalations.views import EscalationView, format_reference
+from billing_core.mail import MailDeliveryError, Mailer
 from billing_core.outbox_leases import LeasedRows
 from billing_core.tallies import Level, Tally
 

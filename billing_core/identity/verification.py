@@ -33,8 +33,8 @@ from billing_core.errors import (
     VerificationMailFailed,
     VerificationRateLimited,
 )
-from billing_core.escalations.ports import MailDeliveryError, Mailer
 from billing_core.identity.emails import normalize_email
+from billing_core.mail import MailDeliveryError, Mailer
 from billing_core.tallies import Tally
 from billing_core.views import Actor
 

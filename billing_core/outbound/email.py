@@ -13,7 +13,7 @@ from email.errors import MessageError
 from email.message import EmailMessage
 from typing import Any
 
-from billing_core.escalations.ports import MailDeliveryError, Mailer
+from billing_core.mail import MailDeliveryError, Mailer
 from billing_core.outbound.delivery import Attempt
 
 Builder = Callable[[str, dict[str, Any]], EmailMessage]

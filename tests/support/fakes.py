@@ -6,7 +6,7 @@ replays the first answer, a card belongs to one customer, a refused message is a
 the real adapters (localstripe, the SMTP sink, the HTTP receiver) stay: these are in addition.
 
 - ``FakePaymentGateway``: ``billing_core.payments.ports.PaymentGateway``
-- ``FakeMailer``: ``billing_core.escalations.ports.Mailer``
+- ``FakeMailer``: ``billing_core.mail.Mailer``
 - ``FakeChannel``: ``billing_core.outbound.delivery.Channel`` (the webhook poster's port)
 - ``FakeStaffChannel``: ``billing_core.escalations.outbox.StaffChannel``
 """
@@ -21,15 +21,15 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, Literal
 
 from billing_core.errors import InvalidWebhook, PaymentMethodNotFound, PaymentProviderError, PaymentProviderUnavailable
-from billing_core.escalations.ports import MailDeliveryError
 from billing_core.escalations.views import EscalationView
+from billing_core.mail import MailDeliveryError
 from billing_core.outbound.delivery import Attempt
 from billing_core.payments.intents import Card, CardDeclined, CheckoutSession, Intent
 from billing_core.payments.provider_invoices import BillingInvoice
 
 if TYPE_CHECKING:
     from billing_core.escalations.outbox import StaffChannel
-    from billing_core.escalations.ports import Mailer
+    from billing_core.mail import Mailer
     from billing_core.outbound.delivery import Channel
     from billing_core.payments.ports import PaymentGateway
 

@@ -27,7 +27,7 @@ from billing_core.adapters.smtp import SmtpMailer
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
-from billing_core.escalations.ports import MailDeliveryError
+from billing_core.mail import MailDeliveryError
 from devtools.loopback.server import Serving
 from tests.integration.escalations.conftest import ANN, make_services
 from tests.support.localstripe_server import free_port
@@ -277,7 +277,7 @@ def test_the_password_is_never_sent_in_clear_text_to_a_remote_server(monkeypatch
     import smtplib
 
     from billing_core.adapters.smtp import SmtpMailer
-    from billing_core.escalations.ports import MailDeliveryError
+    from billing_core.mail import MailDeliveryError
 
     logins: list[str] = []
 

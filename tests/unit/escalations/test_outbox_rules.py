@@ -15,8 +15,8 @@ from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.db.tables import EscalationRecord
 from billing_core.escalations.outbox import EscalationOutbox
-from billing_core.escalations.ports import MailDeliveryError
 from billing_core.escalations.service import EscalationService
+from billing_core.mail import MailDeliveryError
 from tests.support.fakes import FakeMailer
 from tests.support.sample_accounts import ANN, SAMPLE
 

@@ -1,4 +1,4 @@
-"""The outgoing-mail port (escalations to billing support, receipts to payers). The SMTP adapter
+"""The outgoing-mail port (escalations to billing support, receipts to payers, identity codes). The SMTP adapter
 (``SMTP_URL``) is in ``billing_core.adapters.smtp``."""
 
 from __future__ import annotations
