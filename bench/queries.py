@@ -24,7 +24,7 @@ from bench.server import BOT_TOKEN, SIGNING_SECRET
 from billing_core.container import Services
 from billing_core.db.database import Database
 from bot.app import build_bolt_app
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import (

@@ -28,7 +28,7 @@ from billing_core.reminders.service import ReminderService
 
 @dataclass
 class Services:
-    """Built once by ``bot.bootstrap``; handlers get it from the Bolt context.
+    """Built once by ``bot.compose``; handlers get it from the Bolt context.
 
     Payments, cards, the Stripe webhook and the authentication links exist only with a Stripe
     key (``STRIPE_API_KEY``): without one they are ``None`` and every use checks.

@@ -7,7 +7,7 @@ from datetime import date
 
 from billing_core.db.schema import require_current_schema
 from billing_core.errors import ConfigurationError
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 
 

@@ -19,7 +19,7 @@ from billing_core.clock import Clock, FixedClock, SystemClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.oauth import installation_store
 from bot.settings import Settings
 from bot.slack_client import make_web_client

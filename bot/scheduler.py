@@ -43,7 +43,7 @@ def build_scheduler(
 ) -> BackgroundScheduler:
     """The scheduler with every job that the installed capabilities support; not started.
 
-    Reminders go through the sender ``bot.bootstrap`` built (every installed workspace with OAuth,
+    Reminders go through the sender ``bot.compose`` built (every installed workspace with OAuth,
     else ``SLACK_BOT_TOKEN``). The frequent jobs first run ``first_run_in`` seconds after start.
     """
     leases = leases or JobLeases(services.db, services.clock)

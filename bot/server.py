@@ -20,7 +20,7 @@ from billing_core.db.schema import require_current_schema
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.payments.stripe_gateway import StripeGateway
 from bot.app import build_bolt_app
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.oauth import installation_store
 from bot.scheduler import start_scheduler as start_jobs
 from bot.seen_people import SeenPeople

@@ -211,7 +211,7 @@ def _attach_checkout(parts: ConsoleParts, checkout: CheckoutStandIn) -> None:
 
 
 def _demo_seed(settings: Settings) -> Callable[[Services], None]:
-    from bot.bootstrap import build_stripe_gateway
+    from bot.compose import build_stripe_gateway
     from bot.demo.seed import seed
 
     def run(services: Services) -> None:

@@ -25,7 +25,7 @@ from billing_core.db.tables import AuditEventRecord, PrincipalRecord
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.views import PaymentMethodView
 from bot.app import build_bolt_app
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.oauth import installation_store
 from bot.settings import Settings
 from bot.slack_notifier import SlackNotifier

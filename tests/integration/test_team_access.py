@@ -21,7 +21,7 @@ from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord, PrincipalRecord
 from billing_core.identity.directory import PrincipalDirectory
 from bot.app import build_bolt_app
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.oauth import installation_store
 from bot.settings import Settings
 from bot.workspaces import SlackWorkspaces, Workspace, slack_workspaces

@@ -26,7 +26,7 @@ from billing_core.db.database import Database
 from billing_core.db.tables import TokenRefreshRecord
 from billing_core.identity.directory import PrincipalDirectory
 from bot.app import build_bolt_app
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.oauth import installation_store
 from bot.settings import Settings
 from tests.support.fixtures import slack_api  # noqa: F401

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, EscalationRecord, PaymentRecord
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from tests.support.bot_fixtures import World

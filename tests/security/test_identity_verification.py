@@ -31,7 +31,7 @@ from billing_core.errors import (
     VerificationRateLimited,
 )
 from billing_core.views import Actor
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.server import SlackRuntime, build_runtime
 from bot.settings import Settings
 from handlers.identity.verification_blocks import (

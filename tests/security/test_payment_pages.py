@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from bot.stripe_routes import stripe_routes
 from tests.integration.payments.conftest import (  # noqa: F401

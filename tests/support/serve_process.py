@@ -26,7 +26,7 @@ from sqlalchemy import select
 from billing_core.db.base import Base
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from tests.support.bot_harness import SECRET, WEBHOOK_SECRET, wait_until
 from tests.support.localstripe_server import LocalStripe, free_port

@@ -12,7 +12,7 @@ from billing_core.autopay.notices import AutopayNotice
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.reminders.messages import ChatContact
-from bot.bootstrap import use_autopay_messenger
+from bot.compose import use_autopay_messenger
 from tests.integration.payments.conftest import (  # noqa: F401
     cards,
     notifier,

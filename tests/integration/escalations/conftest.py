@@ -13,7 +13,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, PaymentRecord
 from billing_core.views import Actor
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
 from tests.support.sample_accounts import account, invoice

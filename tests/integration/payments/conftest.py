@@ -21,7 +21,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.payments.stripe_gateway import StripeGateway
 from billing_core.views import PaymentMethodView, PaymentView
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from bot.stripe_routes import stripe_routes
 from tests.support.fixtures import localstripe, localstripe_server  # noqa: F401

@@ -18,7 +18,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import InvoiceRecord, PaymentRecord
 from billing_core.errors import ChargeUnderWay, InvoiceClosedAtSource
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from tests.integration.payments.conftest import ANN, RecordingNotifier, Setup, Stripe
 from tests.support.sample_accounts import SAMPLE

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from tests.integration.payments.conftest import ANN, DECLINES_AT_CHARGE, RecordingNotifier, Setup, Stripe, add_card
 from tests.support.fixtures import smtp_sink  # noqa: F401
