@@ -20,7 +20,6 @@ from bot.oauth import AllowListedInstallationStore
 from bot.seen_people import SeenPeople
 from bot.settings import Settings
 from bot.slack_client import make_web_client
-from bot.slack_notifier import SlackNotifier
 from bot.workspaces import SlackWorkspaces, Workspace, slack_workspaces
 from handlers.chat.rules import RuleUnderstander
 from handlers.kit.deps import Deps
@@ -43,12 +42,39 @@ def build_bolt_app(
     identity: IdentityResolver | None = None,
     socket_mode: bool = False,
     verify_token: bool = True,
-    notifier: SlackNotifier | None = None,
     store: AllowListedInstallationStore | None = None,
     workspaces: SlackWorkspaces | None = None,
     seen: SeenPeople | None = None,
 ) -> App:
-    """A sync Bolt app: acks in the request thread (``process_before_response``), slow work in
+    """``build_slack_app``'s Bolt app (tests, the bench)."""
+    app, _deps = build_slack_app(
+        services,
+        settings,
+        client=client,
+        identity=identity,
+        socket_mode=socket_mode,
+        verify_token=verify_token,
+        store=store,
+        workspaces=workspaces,
+        seen=seen,
+    )
+    return app
+
+
+def build_slack_app(
+    services: Services,
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    identity: IdentityResolver | None = None,
+    socket_mode: bool = False,
+    verify_token: bool = True,
+    store: AllowListedInstallationStore | None = None,
+    workspaces: SlackWorkspaces | None = None,
+    seen: SeenPeople | None = None,
+) -> tuple[App, Deps]:
+    """A sync Bolt app and the deps its listeners get: acks in the request thread
+    (``process_before_response``), slow work in
     follow-ups on Bolt's listener thread pool (``handlers.runtime.follow_up``). OAuth when
     ``SLACK_CLIENT_ID``/``SECRET`` are set, else the single-workspace ``SLACK_BOT_TOKEN``."""
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -113,10 +139,8 @@ def build_bolt_app(
     app.use(_our_middleware(deps))
     if forget_authorization is not None:
         _register_team_access(app, services, deps, workspaces, forget_authorization)
-    if notifier is not None:
-        notifier.attach(deps)
     register_listeners(app)
-    return app
+    return app, deps
 
 
 def _register_team_access(

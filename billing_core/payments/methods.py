@@ -64,17 +64,92 @@ _CACHED_CARDS = (
 )  # fmt: skip
 
 
+def _cached_cards(
+    db: Database, actor: Actor, account_external_id: str
+) -> tuple[int, str | None, Cards, datetime | None]:
+    """(account id, customer id, cached cards, when the oldest was copied from Stripe) in one
+    read; the contact join is the guard."""
+    if not isinstance(account_external_id, str) or not account_external_id:
+        raise AccountNotFound(account_external_id)
+    params = {"email": normalize_email(actor.email), "external_id": account_external_id}
+    with db.reading() as connection:
+        rows = connection.execute(_CACHED_CARDS, params).all()
+    if not rows:
+        raise AccountNotFound(account_external_id)
+    views = [
+        PaymentMethodView(id=pm_id, brand=brand, last4=last4, exp_month=month, exp_year=year, is_default=default)
+        for _, _, pm_id, brand, last4, month, year, default, _ in rows
+        if pm_id is not None
+    ]
+    views.sort(key=lambda v: (not v.is_default, v.brand, v.last4, v.id))  # as cached_cards orders them
+    copied = [refreshed for *_, refreshed in rows if refreshed is not None]
+    return rows[0][0], rows[0][1], views, min(copied) if copied else None
+
+
+class StripeCardCopy:
+    """Asks Stripe for an account's cards when the local copy may lag it (autopay's default card,
+    card health before an expiry DM). Quiet when Stripe cannot answer: the copy is used as it is.
+
+    Built before autopay and ``PaymentMethodService`` (which tells autopay of a removed card), so
+    neither needs the other to exist first.
+    """
+
+    def __init__(self, *, db: Database, clock: Clock, gateway: StripeGateway) -> None:
+        self._db = db
+        self._clock = clock
+        self._gateway = gateway
+
+    def know_default(self, actor: Actor, account_external_id: str) -> None:
+        """Make sure the copy knows the account's default card: when it has none (never copied, or
+        the default was set in Stripe), ask Stripe, which is the source of truth. Quiet when Stripe
+        cannot answer (the copy is used as it is)."""
+        account_id, customer_id, cached, _ = _cached_cards(self._db, actor, account_external_id)
+        if customer_id is not None and not any(card.is_default for card in cached):
+            with contextlib.suppress(PaymentProviderError):
+                refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
+
+    def refresh_of(self, account_id: int) -> None:
+        """For the bot's own jobs (card health, before an expiry DM): the account's cards as Stripe
+        has them now (the card network may have renewed one); quiet when Stripe cannot answer."""
+        with self._db.read() as session:
+            customer_id = session.scalar(select(AccountRecord.stripe_customer_id).where(AccountRecord.id == account_id))
+        if customer_id:
+            with contextlib.suppress(PaymentProviderError):
+                refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
+
+    def know_default_of(self, account_id: int) -> None:
+        """For the bot's own jobs (autopay): as ``know_default``, by account id, no membership check."""
+        with self._db.read() as session:
+            customer_id = session.scalar(select(AccountRecord.stripe_customer_id).where(AccountRecord.id == account_id))
+            has_default = session.scalar(
+                select(PaymentMethodRecord.id).where(
+                    PaymentMethodRecord.account_id == account_id, PaymentMethodRecord.is_default.is_(True)
+                )
+            )
+        if customer_id and has_default is None:
+            with contextlib.suppress(PaymentProviderError):
+                refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
+
+
 class PaymentMethodService:
     """Card management for an account's billing contacts."""
 
-    def __init__(self, *, db: Database, clock: Clock, gateway: StripeGateway, public_url: str) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        gateway: StripeGateway,
+        public_url: str,
+        after_remove: Callable[[Actor, str], object] | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._gateway = gateway
         self._audit = AuditLog(db=db, clock=clock)
         self._public_url = public_url.rstrip("/")
         # Called after a card was removed (autopay turns itself off when no default card is left).
-        self.after_remove: Callable[[Actor, str], object] | None = None
+        self._after_remove = after_remove
 
     def list(
         self,
@@ -105,58 +180,11 @@ class PaymentMethodService:
                 raise
             return cached
 
-    def know_default(self, actor: Actor, account_external_id: str) -> None:
-        """Make sure the copy knows the account's default card: when it has none (never copied, or
-        the default was set in Stripe), ask Stripe, which is the source of truth. Quiet when Stripe
-        cannot answer (the copy is used as it is)."""
-        account_id, customer_id, cached, _ = self._cached(actor, account_external_id)
-        if customer_id is not None and not any(card.is_default for card in cached):
-            with contextlib.suppress(PaymentProviderError):
-                refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
-
-    def refresh_of(self, account_id: int) -> None:
-        """For the bot's own jobs (card health, before an expiry DM): the account's cards as Stripe
-        has them now (the card network may have renewed one); quiet when Stripe cannot answer."""
-        with self._db.read() as session:
-            customer_id = session.scalar(select(AccountRecord.stripe_customer_id).where(AccountRecord.id == account_id))
-        if customer_id:
-            with contextlib.suppress(PaymentProviderError):
-                refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
-
-    def know_default_of(self, account_id: int) -> None:
-        """For the bot's own jobs (autopay): as ``know_default``, by account id, no membership check."""
-        with self._db.read() as session:
-            customer_id = session.scalar(select(AccountRecord.stripe_customer_id).where(AccountRecord.id == account_id))
-            has_default = session.scalar(
-                select(PaymentMethodRecord.id).where(
-                    PaymentMethodRecord.account_id == account_id, PaymentMethodRecord.is_default.is_(True)
-                )
-            )
-        if customer_id and has_default is None:
-            with contextlib.suppress(PaymentProviderError):
-                refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
-
     def _stale(self, refreshed_at: datetime | None, max_age: timedelta) -> bool:
         return refreshed_at is None or self._clock.now() - refreshed_at >= max_age
 
     def _cached(self, actor: Actor, account_external_id: str) -> tuple[int, str | None, Cards, datetime | None]:
-        """(account id, customer id, cached cards, when the oldest was copied from Stripe) in one
-        read; the contact join is the guard."""
-        if not isinstance(account_external_id, str) or not account_external_id:
-            raise AccountNotFound(account_external_id)
-        params = {"email": normalize_email(actor.email), "external_id": account_external_id}
-        with self._db.reading() as connection:
-            rows = connection.execute(_CACHED_CARDS, params).all()
-        if not rows:
-            raise AccountNotFound(account_external_id)
-        views = [
-            PaymentMethodView(id=pm_id, brand=brand, last4=last4, exp_month=month, exp_year=year, is_default=default)
-            for _, _, pm_id, brand, last4, month, year, default, _ in rows
-            if pm_id is not None
-        ]
-        views.sort(key=lambda v: (not v.is_default, v.brand, v.last4, v.id))  # as cached_cards orders them
-        copied = [refreshed for *_, refreshed in rows if refreshed is not None]
-        return rows[0][0], rows[0][1], views, min(copied) if copied else None
+        return _cached_cards(self._db, actor, account_external_id)
 
     def make_default(self, actor: Actor, account_external_id: str, payment_method_id: str) -> Cards:
         """Make the card the customer's ``invoice_settings.default_payment_method``."""
@@ -205,8 +233,8 @@ class PaymentMethodService:
             self._gateway.set_default_payment_method(customer_id, None)
         cards = refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
         self._record(actor, account_external_id, action, "ok", payment_method_id)
-        if self.after_remove is not None:
-            self.after_remove(actor, account_external_id)
+        if self._after_remove is not None:
+            self._after_remove(actor, account_external_id)
         return cards
 
     def start_add_card(self, actor: Actor, account_external_id: str) -> str:

@@ -70,6 +70,7 @@ class PaymentService:
         grace: timedelta = timedelta(minutes=10),
         action_expiry: timedelta = timedelta(hours=24),
         invoice_source: SourceCheck | None = None,
+        alert_staff: Callable[[str, str], object] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -84,6 +85,7 @@ class PaymentService:
             links=links,
             grace=grace,
             action_expiry=action_expiry,
+            alert_staff=alert_staff,
         )
 
     # -- paying in one call -----------------------------------------------------------------

@@ -8,6 +8,7 @@ Events about objects we do not know, and event types we do not handle, are ackno
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,7 +23,7 @@ from billing_core.errors import InvalidWebhook, PaymentProviderError
 from billing_core.notifications import Notifier
 from billing_core.payments.card_cache import refresh_cards
 from billing_core.payments.reconcile import Reconciler
-from billing_core.payments.refunds import RefundsAndDisputes
+from billing_core.payments.refunds import Disputed, RefundsAndDisputes
 from billing_core.payments.stripe_gateway import StripeGateway, intent_from
 from billing_core.payments.stripe_invoices import BillingInvoice, billing_invoice_from
 from billing_core.views import PaymentMethodView
@@ -77,6 +78,7 @@ class StripeWebhookService:
         notifier: Notifier,
         secret: str | None,
         invoices: InvoiceSink | None = None,
+        on_dispute: Callable[[Disputed], None] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -85,7 +87,7 @@ class StripeWebhookService:
         self._notifier = notifier
         self._secret = secret or ""
         self._invoices = invoices
-        self.refunds: RefundsAndDisputes | None = RefundsAndDisputes(db=db, clock=clock, notifier=notifier)
+        self.refunds = RefundsAndDisputes(db=db, clock=clock, notifier=notifier, on_dispute=on_dispute)
 
     def handle(self, payload: bytes, signature_header: str | None) -> str:
         """Apply one delivery. Returns ``applied``, ``ignored`` or ``duplicate``.

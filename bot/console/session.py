@@ -108,7 +108,8 @@ def console_parts(
     stripe_gateway: StripeGateway | None = None,
 ) -> Iterator[ConsoleParts]:
     """Build the stand-in, the services and the Bolt app; tear them down on exit."""
-    from bot.server import SlackRuntime, build_runtime, start_outbound
+    from bot.compose import SlackRuntime, build_runtime
+    from bot.server import start_outbound
 
     workspace = Workspace(Display(write, lambda user_id: workspace.describe(user_id)))
     api = SlackWebAPI(workspace).start()

@@ -32,7 +32,7 @@ from billing_core.errors import (
 )
 from billing_core.views import Actor
 from bot.compose import build_services
-from bot.server import SlackRuntime, build_runtime
+from bot.compose import SlackRuntime, build_runtime
 from bot.settings import Settings
 from handlers.identity.verification_blocks import (
     VERIFY_CODE_BLOCK,

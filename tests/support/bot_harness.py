@@ -26,7 +26,7 @@ from billing_core.db.base import Base
 from billing_core.db.database import Database
 from bot.http import create_http_app
 from bot.quiet_http_server import Serving
-from bot.server import SlackRuntime, build_runtime
+from bot.compose import SlackRuntime, build_runtime
 from bot.settings import Settings
 from handlers.kit.identity import IdentityResolver
 from tests.support.localstripe_server import free_port

@@ -277,7 +277,7 @@ def test_a_permanently_failed_event_shows_in_healthz_details_and_metrics_of_the_
     from starlette.testclient import TestClient
 
     from bot.http import create_http_app
-    from bot.server import build_runtime
+    from bot.compose import build_runtime
     from tests.support.slack_api import SlackAPI
 
     with SlackAPI() as api:
