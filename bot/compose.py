@@ -22,7 +22,7 @@ from billing_core.autopay.notices import ContactMessenger
 from billing_core.autopay.switch import AutopayService
 from billing_core.chat_questions import ChatQuestions
 from billing_core.clock import Clock, SystemClock
-from billing_core.container import Services
+from billing_core.container import Payments, Services
 from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
 from billing_core.escalations.mailer import SmtpMailer
@@ -140,17 +140,12 @@ def build_services(
         escalations=escalations,
         reminders=reminders,
         identity_verification=identity_verification,
-        payments=payments.payments if payments is not None else None,
-        payment_methods=payments.payment_methods if payments is not None else None,
-        webhooks=payments.webhooks if payments is not None else None,
-        auth_links=payments.auth_links if payments is not None else None,
+        chat_questions=ChatQuestions(db, clock),
         autopay=autopay,
-        autopay_pass=payments.autopay_pass if payments is not None else None,
+        payments=payments,
         outbound=outbound or build_outbound(settings, db=db, clock=clock),
         # The push API (/api/v1) exists only with BILLING_API_TOKEN.
         push=PushService(db=db, clock=clock, importer=importer) if settings.api_tokens() else None,
-        stripe_billing=payments.stripe_billing if payments is not None else None,
-        chat_questions=ChatQuestions(db, clock),
     )
 
 
@@ -258,16 +253,6 @@ def build_stripe_gateway(settings: Settings) -> StripeGateway | None:
     )
 
 
-@dataclass(frozen=True)
-class _Payments:
-    payments: PaymentService
-    payment_methods: PaymentMethodService
-    webhooks: StripeWebhookService
-    auth_links: AuthLinks
-    autopay_pass: AutopayPass
-    stripe_billing: StripeBillingSource | None
-
-
 def build_payments(
     settings: Settings,
     *,
@@ -279,7 +264,7 @@ def build_payments(
     autopay: AutopayService,
     messenger: ContactMessenger | None,
     copy: StripeCardCopy,
-) -> _Payments:
+) -> Payments:
     """What a Stripe key brings: payments, cards, the Stripe webhook, the authentication links
     and autopay's pass (its charges)."""
     webhook_secret = settings.stripe_webhook_secret.get_secret_value() if settings.stripe_webhook_secret else None
@@ -301,9 +286,9 @@ def build_payments(
         invoice_source=source,
         alert_staff=escalations.raise_payment_alert,
     )
-    return _Payments(
-        payments=payments,
-        payment_methods=PaymentMethodService(
+    return Payments(
+        service=payments,
+        methods=PaymentMethodService(
             db=db, clock=clock, gateway=gateway, public_url=settings.public_url, after_remove=autopay.after_card_removed
         ),
         webhooks=StripeWebhookService(

@@ -57,9 +57,9 @@ def build_scheduler(
         _add(scheduler, leases, "reminder_sweep", reminders.run_sweep, REMINDER_SWEEP_MINUTES, first=soon)
     _add(scheduler, leases, "reminder_stale_claims", reminders.expire_stale_claims, STALE_CLAIMS_MINUTES)
     if services.payments is not None:
-        _add(scheduler, leases, "payment_reconcile", services.payments.reconcile, RECONCILE_MINUTES, first=soon)
-    if services.autopay_pass is not None:
-        _add(scheduler, leases, "autopay", services.autopay_pass.run, AUTOPAY_MINUTES, first=soon)
+        payments = services.payments
+        _add(scheduler, leases, "payment_reconcile", payments.service.reconcile, RECONCILE_MINUTES, first=soon)
+        _add(scheduler, leases, "autopay", payments.autopay_pass.run, AUTOPAY_MINUTES, first=soon)
     _add(
         scheduler,
         leases,

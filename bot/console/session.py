@@ -200,9 +200,8 @@ def run_console(
 def _attach_checkout(parts: ConsoleParts, checkout: CheckoutStandIn) -> None:
     """The demo's Checkout tells the app of saved cards as Stripe's webhook would, and its pages
     can be completed from the terminal when the person clicks "Add a card securely"."""
-    webhooks = parts.services.webhooks
-    if webhooks is not None:
-        checkout.deliver = webhooks.handle
+    if parts.services.payments is not None:
+        checkout.deliver = parts.services.payments.webhooks.handle
     console = parts.console
 
     def browse(url: str) -> bool:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from handlers.kit.identity import IdentityResolver, actor_from_slack_user
 from billing_core.identity.principal import SlackPrincipal, parse_principal, principal_for
+from handlers.kit.identity import IdentityResolver, actor_from_slack_user
 from tests.support.slack_api import SlackAPI
 
 

@@ -20,8 +20,8 @@ from billing_core.db.database import Database
 from billing_core.db.tables import OutboundEventRecord
 from billing_core.money import Money
 from billing_core.views import PaymentView
-from bot.operator_slack import InlineExecutor
 from bot.compose import SlackRuntime, build_runtime
+from bot.operator_slack import InlineExecutor
 from bot.settings import Settings
 from tests.support.fixtures import slack_api  # noqa: F401
 from tests.support.slack_api import SlackAPI

@@ -21,8 +21,8 @@ from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.base import Base
 from billing_core.db.database import Database
-from bot.http import create_http_app
 from bot.compose import SlackRuntime, build_runtime
+from bot.http import create_http_app
 from bot.settings import Settings
 from handlers.escalations.payloads import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
 from handlers.kit.identity import IdentityResolver

@@ -31,8 +31,7 @@ from billing_core.errors import (
     VerificationRateLimited,
 )
 from billing_core.views import Actor
-from bot.compose import build_services
-from bot.compose import SlackRuntime, build_runtime
+from bot.compose import SlackRuntime, build_runtime, build_services
 from bot.settings import Settings
 from handlers.identity.verification_blocks import (
     VERIFY_CODE_BLOCK,

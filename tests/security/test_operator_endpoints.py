@@ -10,8 +10,8 @@ from starlette.testclient import TestClient
 
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
-from bot.http import create_http_app
 from bot.compose import build_runtime
+from bot.http import create_http_app
 from bot.settings import Settings
 from tests.support.fixtures import slack_api  # noqa: F401
 from tests.support.slack_api import SlackAPI

@@ -24,9 +24,9 @@ from sqlalchemy import delete, text
 from billing_core.clock import FixedClock
 from billing_core.db.base import Base
 from billing_core.db.database import Database
+from bot.compose import SlackRuntime, build_runtime
 from bot.http import create_http_app
 from bot.quiet_http_server import Serving
-from bot.compose import SlackRuntime, build_runtime
 from bot.settings import Settings
 from handlers.kit.identity import IdentityResolver
 from tests.support.localstripe_server import free_port

@@ -201,7 +201,7 @@ def prepare_sample_database(url: str, localstripe: LocalStripe) -> str:
             account = session.scalars(select(AccountRecord).where(AccountRecord.external_id == "acme")).one()
             account.stripe_customer_id = customer
         card = helper.card(customer)
-        services.payment_methods.make_default(ANN, "acme", card)
+        services.require_payments().methods.make_default(ANN, "acme", card)
         return card
     finally:
         db.dispose()

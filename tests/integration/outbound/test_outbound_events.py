@@ -276,8 +276,8 @@ def test_a_permanently_failed_event_shows_in_healthz_details_and_metrics_of_the_
 ) -> None:
     from starlette.testclient import TestClient
 
-    from bot.http import create_http_app
     from bot.compose import build_runtime
+    from bot.http import create_http_app
     from tests.support.slack_api import SlackAPI
 
     with SlackAPI() as api:

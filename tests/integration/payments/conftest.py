@@ -122,7 +122,7 @@ def cards(pay: Services, stripe_api: Stripe, db: Database) -> Setup:
 
 def add_card(pay: Services, stripe_api: Stripe, setup: Setup, number: str) -> str:
     card = stripe_api.card(setup.acme_customer, number)
-    pay.payment_methods.list(ANN, "acme", refresh=True)
+    pay.require_payments().methods.list(ANN, "acme", refresh=True)
     return card
 
 
