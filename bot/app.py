@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
@@ -72,6 +73,7 @@ def build_slack_app(
     store: AllowListedInstallationStore | None = None,
     workspaces: SlackWorkspaces | None = None,
     seen: SeenPeople | None = None,
+    listener_executor: Executor | None = None,
 ) -> tuple[App, Deps]:
     """A sync Bolt app and the deps its listeners get: acks in the request thread
     (``process_before_response``), slow work in
@@ -89,8 +91,10 @@ def build_slack_app(
         "url_verification_enabled": True,
         "ignoring_self_events_enabled": True,
         # Follow-ups wait on Stripe and Slack (a 429 sleeps): a small pool would queue other payers.
-        "listener_executor": ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
+        "listener_executor": listener_executor
+        or ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
     }
+    executor: Executor = common["listener_executor"]
     forget_authorization: Callable[[str | None, str | None], None] | None = None
     if settings.oauth_enabled:
         from bot.oauth import StoreAuthorize, installation_store, oauth_settings
@@ -129,8 +133,8 @@ def build_slack_app(
         settings.support_email,
         client_for_principal=workspaces.client_for_principal,
         support_team=Workspace.from_key(settings.support_slack_team).team_id if settings.support_slack_team else None,
-        # Follow-ups run where Bolt runs listeners (looked up late: the console swaps that executor).
-        later=Later(lambda: app._listener_runner.listener_executor),
+        # Follow-ups run where Bolt runs listeners.
+        later=Later(lambda: executor),
         # "This modal already shows a payment's outcome", seen by every process on the database.
         marks=OnceMarks(services.db, services.clock),
         # What reads typed messages: the rules (another understander plugs in here, behind handlers.chat.seam).

@@ -112,6 +112,7 @@ def build_services(
             gateway=gateway,
             notifier=notifier or NullNotifier(),
             escalations=escalations,
+            accounts=accounts,
             autopay=autopay,
             messenger=messenger,
             copy=copy,
@@ -261,6 +262,7 @@ def build_payments(
     gateway: StripeGateway,
     notifier: Notifier,
     escalations: EscalationService,
+    accounts: AccountService,
     autopay: AutopayService,
     messenger: ContactMessenger | None,
     copy: StripeCardCopy,
@@ -285,6 +287,7 @@ def build_payments(
         links=links,
         invoice_source=source,
         alert_staff=escalations.raise_payment_alert,
+        accounts=accounts,
     )
     return Payments(
         service=payments,
@@ -360,6 +363,7 @@ def build_runtime(
     identity: IdentityResolver | None = None,
     stripe_gateway: StripeGateway | None = None,
     notifier_executor: Executor | None = None,
+    listener_executor: Executor | None = None,
 ) -> SlackRuntime:
     """The whole Slack side (``serve``, ``socket``, the console), built once in order: the
     workspaces (each one's installation), the staff channel and the DM channel, the notifier, the
@@ -406,5 +410,6 @@ def build_runtime(
         store=store,
         workspaces=workspaces,
         seen=seen,
+        listener_executor=listener_executor,
     )
     return SlackRuntime(services=services, app=app, notifier=notifier, workspaces=workspaces, seen=seen)

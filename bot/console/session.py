@@ -119,9 +119,15 @@ def console_parts(
         signing_secret = secrets.token_hex(16)
         settings = console_settings(settings, api, signing_secret)
         # The same composition as ``serve``: notifier, services and Bolt app.
-        # The app's DMs (a card added, a payment settled) run on the executor the console waits for.
+        # The app's listeners and DMs (a card added, a payment settled) run on the executor the console waits for.
         executor = TrackingExecutor()
-        runtime = build_runtime(settings, clock=clock, stripe_gateway=stripe_gateway, notifier_executor=executor)
+        runtime = build_runtime(
+            settings,
+            clock=clock,
+            stripe_gateway=stripe_gateway,
+            notifier_executor=executor,
+            listener_executor=executor,
+        )
         services = runtime.services
         if seed is not None:
             seed(services)
