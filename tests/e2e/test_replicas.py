@@ -166,11 +166,9 @@ def test_the_same_pay_click_sent_to_both_processes_charges_once_and_says_so_once
     assert [a.status_code for a in answers] == [200, 200]
     wait_until(lambda: replicas.said("chat.postMessage", "Payment received"), 20, "the receipt DM")
     wait_until(
-        lambda: all(status != "pending" for status, _ in replicas.require_payments().service()),
-        20,
-        "every payment started to be settled",
+        lambda: all(status != "pending" for status, _ in replicas.payments()), 20, "every payment started to be settled"
     )
-    assert replicas.require_payments().service() == [("succeeded", 125000)]
+    assert replicas.payments() == [("succeeded", 125000)]
     assert replicas.charges() == [(125000, "succeeded")]
     # The other process found the invoice claimed (or paid) and refused to start a second payment.
     wait_until(lambda: replicas.refused_starts() == 1, 20, "the other process to refuse the second start")
@@ -206,7 +204,7 @@ def test_a_process_killed_mid_payment_leaves_one_charge_or_none_and_reconcile_se
     replicas.a.kill()
     replicas.faults.release()  # a held request dies with its connection, never forwarded later
 
-    assert replicas.require_payments().service() == [("pending", 125000)]  # committed before Stripe was called
+    assert replicas.payments() == [("pending", 125000)]  # committed before Stripe was called
     # The same click reaching the surviving process starts nothing: the invoice is claimed.
     assert replicas.b.post_slack(body).status_code == 200
     wait_until(lambda: replicas.refused_starts() == 1, 20, "the survivor to refuse a second payment")
@@ -225,17 +223,15 @@ def test_a_process_killed_mid_payment_leaves_one_charge_or_none_and_reconcile_se
 
     if stripe_charged:
         assert replicas.charges() == [(125000, "succeeded")]
-        assert replicas.require_payments().service() == [("succeeded", 125000)]
+        assert replicas.payments() == [("succeeded", 125000)]
         assert replicas.invoice_status() == "paid"
     else:
         assert replicas.charges() == []
-        assert replicas.require_payments().service() == [("failed", 125000)]
+        assert replicas.payments() == [("failed", 125000)]
         assert replicas.invoice_status() == "open"
         # and the survivor takes the next click, charging exactly once
         assert replicas.b.post_slack(pay_invoice_body(replicas.card, view_id="V_AGAIN")).status_code == 200
-        wait_until(
-            lambda: ("succeeded", 125000) in replicas.require_payments().service(), 20, "the new payment to succeed"
-        )
+        wait_until(lambda: ("succeeded", 125000) in replicas.payments(), 20, "the new payment to succeed")
         assert replicas.charges() == [(125000, "succeeded")]
         assert replicas.invoice_status() == "paid"
 

@@ -74,7 +74,7 @@ def test_the_previous_release_answers_and_takes_a_payment_on_a_database_upgraded
         wait_until(lambda: upgraded.invoice_status("INV-1") == "paid", 30, "INV-1 paid by the previous release")
     finally:
         process.stop()
-    assert [(status, amount) for status, amount, _ in upgraded.require_payments().service()] == [
+    assert [(status, amount) for status, amount, _ in upgraded.payments()] == [
         ("succeeded", 9900),
         ("succeeded", 125000),
     ]

@@ -108,7 +108,7 @@ def test_after_the_upgrade_the_bot_shows_the_old_rows_and_takes_new_payments(dep
         )
     finally:
         process.stop()
-    statuses = [(status, amount) for status, amount, _ in deployment.require_payments().service()]
+    statuses = [(status, amount) for status, amount, _ in deployment.payments()]
     assert statuses == [("succeeded", 9900), ("succeeded", 125000)]
     export = deployment.cli("payments", "export", "--format", "json")
     assert export.returncode == 0, export.stderr
