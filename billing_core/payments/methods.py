@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, bindparam, func, select
@@ -86,6 +87,17 @@ def _cached_cards(
     return rows[0][0], rows[0][1], views, min(copied) if copied else None
 
 
+@dataclass(frozen=True, slots=True)
+class CardsCopy:
+    """An account's cards as last copied from Stripe (``PaymentMethodService.copy``)."""
+
+    cards: Cards
+    stale: bool  # ``current`` asks Stripe first
+    refresh: bool  # asked for explicitly: Stripe's failure is raised, not hidden
+    account_id: int
+    customer_id: str | None
+
+
 class StripeCardCopy:
     """Asks Stripe for an account's cards when the local copy may lag it (autopay's default card,
     card health before an expiry DM). Quiet when Stripe cannot answer: the copy is used as it is.
@@ -152,33 +164,33 @@ class PaymentMethodService:
         self._after_remove = after_remove
 
     def list(
-        self,
-        actor: Actor,
-        account_external_id: str,
-        *,
-        refresh: bool = False,
-        before_stripe: Callable[[], None] | None = None,
-        max_age: timedelta = CARDS_FRESH_FOR,
+        self, actor: Actor, account_external_id: str, *, refresh: bool = False, max_age: timedelta = CARDS_FRESH_FOR
     ) -> Cards:
-        """The account's cards, default first, as Stripe holds them at most ``max_age`` ago.
+        """The account's cards, default first, as Stripe holds them at most ``max_age`` ago
+        (``copy`` then ``current``)."""
+        return self.current(self.copy(actor, account_external_id, refresh=refresh, max_age=max_age))
 
-        An empty cache, a copy older than ``max_age`` (``timedelta(0)``: always) or ``refresh`` asks
-        Stripe, after calling ``before_stripe`` (a caller's chance to show that this may take a
-        moment). When Stripe cannot answer, ``refresh`` raises; otherwise the cached copy is shown.
-        """
+    def copy(
+        self, actor: Actor, account_external_id: str, *, refresh: bool = False, max_age: timedelta = CARDS_FRESH_FOR
+    ) -> CardsCopy:
+        """The account's cards as last copied from Stripe (one read; the contact join is the guard),
+        and whether ``current`` will ask Stripe: an empty copy, one older than ``max_age``
+        (``timedelta(0)``: always) or ``refresh``. A caller may say that this takes a moment."""
         account_id, customer_id, cached, refreshed_at = self._cached(actor, account_external_id)
-        if customer_id is None:
-            return []
-        if not refresh and cached and not self._stale(refreshed_at, max_age):
-            return cached
-        if before_stripe is not None:
-            before_stripe()
+        stale = customer_id is not None and (refresh or not cached or self._stale(refreshed_at, max_age))
+        return CardsCopy(cached if customer_id is not None else [], stale, refresh, account_id, customer_id)
+
+    def current(self, copy: CardsCopy) -> Cards:
+        """The cards of ``copy``, asked of Stripe when it is stale. When Stripe cannot answer, a
+        ``refresh`` raises; otherwise the copy is shown."""
+        if not copy.stale or copy.customer_id is None:
+            return copy.cards
         try:
-            return refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
+            return refresh_cards(self._db, self._gateway, self._clock, copy.account_id, copy.customer_id)
         except PaymentProviderError:
-            if refresh:
+            if copy.refresh:
                 raise
-            return cached
+            return copy.cards
 
     def _stale(self, refreshed_at: datetime | None, max_age: timedelta) -> bool:
         return refreshed_at is None or self._clock.now() - refreshed_at >= max_age
