@@ -1,4 +1,9 @@
-"""The composition root: the one place that builds adapters and hands them to services."""
+"""The composition root: the one place that builds adapters and services, each once, by constructor.
+
+``build_services`` builds the services (every entry point); ``build_runtime`` builds the Slack modes'
+runtime around them (workspaces, notifier, Bolt app). Nothing is assigned on a service afterwards
+(``tests/unit/test_composition.py`` checks it).
+"""
 
 from __future__ import annotations
 
@@ -81,7 +86,7 @@ def build_services(
     gateway is given). Tests pass their own clock, database or Stripe gateway; the Slack modes
     pass their notifier (DMs to payers), the staff channel (escalations posted in
     ``SUPPORT_SLACK_CHANNEL``) and the outbound delivery holding their DM channel
-    (``build_slack_runtime``). ``contact_messenger``: who tells contacts of autopay and expiring
+    (``build_runtime``). ``contact_messenger``: who tells contacts of autopay and expiring
     cards (default: Slack DMs through the reminder sender, when there is one).
 
     The order breaks what would be cycles: escalations first (identity, reminders and payments
