@@ -101,7 +101,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     if "queries" in only:
         print("queries per interaction ...", flush=True)
         from bench.queries import bench_settings, count_all, count_oauth
-        from bot.bootstrap import build_services
+        from bot.compose import build_services
         from devtools.loopback.slack_api import SlackAPI
 
         with SlackAPI() as api:

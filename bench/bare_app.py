@@ -17,7 +17,7 @@ import argparse
 from slack_bolt import Ack, App
 from starlette.applications import Starlette
 
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from bot.slack.client import make_web_client
 from bot.web.http import create_http_app

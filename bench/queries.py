@@ -23,7 +23,7 @@ from bench.generate import Sizes, account_external_id, invoice_counts, light_acc
 from bench.server import BOT_TOKEN, SIGNING_SECRET
 from billing_core.container import Services
 from billing_core.db.database import Database
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from bot.slack.app import build_bolt_app
 from devtools.loopback.slack_api import SlackAPI

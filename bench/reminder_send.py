@@ -23,7 +23,7 @@ from typing import Any
 from bench.generate import EMAIL_DOMAIN, QUICK, Sizes, generate, user_email, user_id
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from devtools.loopback.slack_api import SlackAPI
 

@@ -1,4 +1,10 @@
-"""The set of services the entry points (Slack handlers, CLI, scheduler) are handed."""
+"""The set of services the entry points (Slack handlers, CLI, scheduler) are handed.
+
+What is always there is a field of ``Services``; each optional capability is one typed object
+that is there or not: ``Payments`` (with a Stripe key), ``outbound`` (with a webhook URL, SMTP or
+a Slack mode), ``push`` (with ``BILLING_API_TOKEN``). Everything is built once, by
+``bot.compose``, and never changed afterwards (the dataclasses are frozen).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from billing_core.autopay.switch import AutopayService
 from billing_core.chat_questions import ChatQuestions
 from billing_core.clock import Clock
 from billing_core.db.database import Database
+from billing_core.errors import PaymentsUnavailable
 from billing_core.escalations.service import EscalationService
 from billing_core.identity.verification import IdentityVerification
 from billing_core.outbound.delivery import OutboundDelivery
@@ -26,13 +33,23 @@ from billing_core.payments.webhooks import StripeWebhookService
 from billing_core.reminders.service import ReminderService
 
 
-@dataclass
-class Services:
-    """Built once by ``bot.bootstrap``; handlers get it from the Bolt context.
+@dataclass(frozen=True)
+class Payments:
+    """What a Stripe key (``STRIPE_API_KEY``) brings: paying, saved cards, the Stripe webhook, the
+    links of payments that need authentication, and autopay's charges."""
 
-    Payments, cards, the Stripe webhook and the authentication links exist only with a Stripe
-    key (``STRIPE_API_KEY``): without one they are ``None`` and every use checks.
-    """
+    service: PaymentService
+    methods: PaymentMethodService
+    webhooks: StripeWebhookService
+    auth_links: AuthLinks
+    autopay_pass: AutopayPass
+    # Stripe Billing as the source of invoices (INVOICE_SOURCE=stripe); else None.
+    stripe_billing: StripeBillingSource | None = None
+
+
+@dataclass(frozen=True)
+class Services:
+    """Built once by ``bot.compose``; handlers get it from the Bolt context."""
 
     db: Database
     clock: Clock
@@ -43,28 +60,27 @@ class Services:
     escalations: EscalationService
     reminders: ReminderService
     identity_verification: IdentityVerification
-    payments: PaymentService | None = None
-    payment_methods: PaymentMethodService | None = None
-    webhooks: StripeWebhookService | None = None
-    auth_links: AuthLinks | None = None
-    autopay: AutopayService | None = None
-    autopay_pass: AutopayPass | None = None
+    # What chat asked each person last.
+    chat_questions: ChatQuestions
+    # Autopay's switch (it charges only with ``payments``: see ``chargeable_autopay``).
+    autopay: AutopayService
+    # Payments and cards: None without a Stripe key (``require_payments`` says so).
+    payments: Payments | None = None
     # Signed webhook events (OUTBOUND_WEBHOOK_URL) and receipts: None when neither is configured.
     outbound: OutboundDelivery | None = None
     # The push API for the vendor's systems (/api/v1): None without BILLING_API_TOKEN.
     push: PushService | None = None
-    # Stripe Billing as the source of invoices (INVOICE_SOURCE=stripe, with a Stripe key); else None.
-    stripe_billing: StripeBillingSource | None = None
-    # What chat asked each person last (built from ``db`` and ``clock`` when not given).
-    chat_questions: ChatQuestions | None = None
 
-    def __post_init__(self) -> None:
-        if self.chat_questions is None:
-            self.chat_questions = ChatQuestions(self.db, self.clock)
+    def require_payments(self) -> Payments:
+        """Payments and cards; ``PaymentsUnavailable`` (told to people as "payments are not set
+        up") without a Stripe key."""
+        if self.payments is None:
+            raise PaymentsUnavailable()
+        return self.payments
 
     def chargeable_autopay(self) -> AutopayService | None:
         """Autopay, when something could be charged (a Stripe key gave it its pass); else None."""
-        return self.autopay if self.autopay_pass is not None else None
+        return self.autopay if self.payments is not None else None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Services:
         # Bolt deep-copies the request context for lazy listeners; the services (engine, pools)

@@ -222,3 +222,7 @@ class AutopayNeedsDefaultCard(BillingError):
 
 class AutopayCardChanged(BillingError):
     """The default card is no longer the one the person confirmed autopay with; ask again."""
+
+
+class PaymentsUnavailable(Exception):
+    """Payments are not configured (no ``STRIPE_API_KEY``): said as such, nothing is attempted."""

@@ -43,7 +43,7 @@ def build_scheduler(
 ) -> BackgroundScheduler:
     """The scheduler with every job that the installed capabilities support; not started.
 
-    Reminders go through the sender ``bot.bootstrap`` built (every installed workspace with OAuth,
+    Reminders go through the sender ``bot.compose`` built (every installed workspace with OAuth,
     else ``SLACK_BOT_TOKEN``). The frequent jobs first run ``first_run_in`` seconds after start.
     """
     leases = leases or JobLeases(services.db, services.clock)
@@ -57,9 +57,9 @@ def build_scheduler(
         _add(scheduler, leases, "reminder_sweep", reminders.run_sweep, REMINDER_SWEEP_MINUTES, first=soon)
     _add(scheduler, leases, "reminder_stale_claims", reminders.expire_stale_claims, STALE_CLAIMS_MINUTES)
     if services.payments is not None:
-        _add(scheduler, leases, "payment_reconcile", services.payments.reconcile, RECONCILE_MINUTES, first=soon)
-    if services.autopay_pass is not None:
-        _add(scheduler, leases, "autopay", services.autopay_pass.run, AUTOPAY_MINUTES, first=soon)
+        payments = services.payments
+        _add(scheduler, leases, "payment_reconcile", payments.service.reconcile, RECONCILE_MINUTES, first=soon)
+        _add(scheduler, leases, "autopay", payments.autopay_pass.run, AUTOPAY_MINUTES, first=soon)
     _add(
         scheduler,
         leases,

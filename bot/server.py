@@ -4,92 +4,19 @@ from __future__ import annotations
 
 import atexit
 import logging
-from concurrent.futures import Executor
-from dataclasses import dataclass
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from slack_bolt import App
-from slack_sdk import WebClient
 from starlette.applications import Starlette
 
-from billing_core.clock import Clock, SystemClock
 from billing_core.container import Services
-from billing_core.db.database import Database
 from billing_core.db.schema import require_current_schema
-from billing_core.identity.directory import PrincipalDirectory
-from billing_core.payments.ports import PaymentGateway
-from bot.bootstrap import build_services
+from bot.compose import build_runtime
 from bot.scheduler import start_scheduler as start_jobs
 from bot.settings import Settings
-from bot.slack.app import build_bolt_app
-from bot.slack.client import make_web_client
-from bot.slack.notices import NoticeOutbox, SlackNoticeChannel
-from bot.slack.notifier import SlackNotifier
-from bot.slack.oauth import installation_store
-from bot.slack.seen_people import SeenPeople
-from bot.slack.workspaces import SlackWorkspaces, Workspace, slack_workspaces
-from handlers.escalations.support import attach_staff_channel, staff_channel_problem
-from handlers.kit.identity import IdentityResolver
+from handlers.escalations.support import staff_channel_problem
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class SlackRuntime:
-    services: Services
-    app: App
-    notifier: SlackNotifier
-    workspaces: SlackWorkspaces
-    seen: SeenPeople  # where people used the bot, written in batches; flushed at shutdown
-
-
-def build_runtime(
-    settings: Settings,
-    *,
-    socket_mode: bool = False,
-    clock: Clock | None = None,
-    db: Database | None = None,
-    identity: IdentityResolver | None = None,
-    stripe_gateway: PaymentGateway | None = None,
-    notifier_executor: Executor | None = None,
-) -> SlackRuntime:
-    """Wire the whole Slack side. The notifier is built first (services tell people through it)
-    and learns how to reach each workspace once the app (and its installation store) exists."""
-    holder: dict[str, SlackWorkspaces] = {}
-    default_client = make_web_client(settings) if not settings.oauth_enabled else None
-
-    def client_for(workspace: Workspace) -> WebClient | None:
-        return holder["workspaces"].client_for(workspace)
-
-    clock = clock or SystemClock()
-    db = db or Database(settings.database_url)
-    # People's DMs (outcomes, cards added) go through the database outbox (bot.slack.notices).
-    notices = SlackNoticeChannel(client_for)
-    notifier = SlackNotifier(client_for, executor=notifier_executor, outbox=NoticeOutbox(db, clock))
-    notices.after = notifier.refresh_home
-    services = build_services(
-        settings, clock=clock, db=db, notifier=notifier, stripe_gateway=stripe_gateway, slack_channel=notices
-    )
-    assert notifier.outbox is not None
-    notifier.outbox.delivery = services.outbound
-    store = installation_store(settings, services.db.engine) if settings.oauth_enabled else None
-    holder["workspaces"] = workspaces = slack_workspaces(settings, store=store, default_client=default_client)
-    seen = SeenPeople(PrincipalDirectory(services.db, services.clock))
-    app = build_bolt_app(
-        services,
-        settings,
-        client=default_client,
-        socket_mode=socket_mode,
-        notifier=notifier,
-        identity=identity,
-        store=store,
-        workspaces=workspaces,
-        seen=seen,
-    )
-    # The outbox posts escalations to the support channel through its own workspace's installation.
-    attach_staff_channel(services, workspaces.support_client)
-    return SlackRuntime(services=services, app=app, notifier=notifier, workspaces=workspaces, seen=seen)
 
 
 def report_staff_channel(services: Services) -> None:

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from billing_core.errors import ConfigurationError
+from billing_core.identity.principal import ClaimTrust
 
 
 def _parse_steps(value: object) -> object:
@@ -157,11 +158,10 @@ class Settings(BaseSettings):
                 "SUPPORT_SLACK_TEAM is required with SLACK_CLIENT_ID and SUPPORT_SLACK_CHANNEL but is not set"
             )
 
-    def trusts_slack_email_of(self, team_id: str) -> bool:
-        """True when the e-mail a user of ``team_id`` shows in Slack identifies them (slack_email mode)."""
-        if not self.slack_email_trusted_teams:
-            return not self.oauth_enabled
-        return team_id in self.slack_email_trusted_teams
+    def claim_trust(self) -> ClaimTrust:
+        """Whose e-mail shown in Slack identifies them (slack_email mode): the users of
+        ``SLACK_EMAIL_TRUSTED_TEAMS``, or when none is named everyone unless distributed by OAuth."""
+        return ClaimTrust.of(self.slack_email_trusted_teams, trust_all=not self.oauth_enabled)
 
     def may_install(self, team_id: str | None, enterprise_id: str | None) -> bool:
         """True when ``SLACK_INSTALL_ALLOWED_TEAMS`` is empty or names the workspace or Grid org."""

@@ -43,12 +43,12 @@ def list_methods(
     max_age: timedelta = CARDS_FRESH_FOR,
 ) -> list[PaymentMethodView]:
     """The account's cards as Stripe held them at most ``max_age`` ago (``PaymentsUnavailable``
-    without a Stripe key)."""
-    return list(
-        ix.payment_methods.list(
-            actor, account.external_id, refresh=refresh, before_stripe=before_stripe, max_age=max_age
-        )
-    )
+    without a Stripe key); ``before_stripe`` runs first when Stripe must be asked (a loading view)."""
+    cards = ix.payment_methods
+    copy = cards.copy(actor, account.external_id, refresh=refresh, max_age=max_age)
+    if copy.stale and before_stripe is not None:
+        before_stripe()
+    return list(cards.current(copy))
 
 
 def methods(ix: Interaction, caller: CallerContext, account: AccountView, page: int = 0) -> Screen:

@@ -13,7 +13,7 @@ import pytest
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")

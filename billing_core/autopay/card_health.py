@@ -49,22 +49,28 @@ def threshold_for(days_left: int) -> int | None:
 class CardHealth:
     """DMs about default cards that expire soon."""
 
-    def __init__(self, *, db: Database, messenger: ContactMessenger | None) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        messenger: ContactMessenger | None,
+        refresh_account: Callable[[int], None] | None = None,
+    ) -> None:
         self._db = db
-        self.messenger = messenger
-        # Re-reads an account's cards from Stripe (account id); set by the composition root.
-        self.refresh_account: Callable[[int], None] | None = None
+        self._messenger = messenger
+        # Re-reads an account's cards from Stripe (account id), with a Stripe key.
+        self._refresh_account = refresh_account
 
     def run(self, now: datetime, today: date) -> CardHealthResult:
         """One pass at ``now`` (``today`` in ``BILLING_TIMEZONE``). Cards about to be told are
         first re-read from Stripe: the network may have renewed them (no DM then)."""
         result = CardHealthResult()
-        if self.messenger is None:
+        if self._messenger is None:
             return result
         due = self._due(today)
-        if due and self.refresh_account is not None:
+        if due and self._refresh_account is not None:
             for account_id in sorted({account_id for *_, account_id in due}):
-                self.refresh_account(account_id)
+                self._refresh_account(account_id)
             due = self._due(today)
         for notice, contact_id, email, card_id, threshold, _ in due:
             self._send(notice, contact_id, email, card_id, threshold, now, result)
@@ -128,9 +134,9 @@ class CardHealth:
         now: datetime,
         result: CardHealthResult,
     ) -> None:
-        assert self.messenger is not None
+        assert self._messenger is not None
         try:
-            contact = self.messenger.find_contact(email)
+            contact = self._messenger.find_contact(email)
             if contact is None or contact.needs_proof:
                 return
             if not within_business_hours(now, zone_or_utc(contact.timezone)):
@@ -149,7 +155,7 @@ class CardHealth:
         except IntegrityError:
             return  # another sweep has it
         try:
-            self.messenger.send_notice(contact, notice)
+            self._messenger.send_notice(contact, notice)
         except (ChatDeliveryFailed, ChatRateLimited):
             with self._db.transaction() as session:
                 session.execute(

@@ -193,14 +193,15 @@ class AutopayPass:
         payments: PaymentService,
         timezone: ZoneInfo,
         messenger: ContactMessenger | None = None,
+        know_default: Callable[[int], None] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._payments = payments
         self._tz = timezone
-        self.messenger = messenger
+        self._messenger = messenger
         # Asks Stripe for an account's default card when the local copy has none (account id).
-        self.know_default: Callable[[int], None] | None = None
+        self._know_default = know_default
 
     def today(self) -> date:
         return self._clock.now().astimezone(self._tz).date()
@@ -249,9 +250,9 @@ class AutopayPass:
                     AUTOPAY_ACTOR, charge.invoice_id, source="autopay", claimed=claim
                 )
             except NoPaymentMethod:
-                if self.know_default is None:
+                if self._know_default is None:
                     raise
-                self.know_default(charge.account_id)  # the copy may lag Stripe: ask, then once more
+                self._know_default(charge.account_id)  # the copy may lag Stripe: ask, then once more
                 started = self._payments.start_system_payment(
                     AUTOPAY_ACTOR, charge.invoice_id, source="autopay", claimed=claim
                 )
@@ -348,7 +349,7 @@ class AutopayPass:
                 outcome, account.external_id, account.name, invoice.number, invoice.due_on, attempt, payment
             )
         if notice is not None:
-            tell_contacts(self.messenger, emails, notice)
+            tell_contacts(self._messenger, emails, notice)
         return outcome
 
 

@@ -65,17 +65,24 @@ def contact_emails(session: Session, account_id: int) -> list[str]:
 class AutopayService:
     """Autopay's switch. Every call re-checks that the actor is a contact of the account."""
 
-    def __init__(self, *, db: Database, clock: Clock, messenger: ContactMessenger | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        messenger: ContactMessenger | None = None,
+        know_default: Callable[[Actor, str], None] | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
-        self.messenger = messenger
-        # Asks Stripe for the default card when the local copy has none (set by the composition
-        # root with a Stripe key): autopay's card is Stripe's default, not the copy's.
-        self.know_default: Callable[[Actor, str], None] | None = None
+        self._messenger = messenger
+        # Asks Stripe for the default card when the local copy has none (with a Stripe key):
+        # autopay's card is Stripe's default, not the copy's.
+        self._know_default = know_default
 
     def _known_default(self, actor: Actor, account_external_id: str) -> None:
-        if self.know_default is not None and isinstance(account_external_id, str) and account_external_id:
-            self.know_default(actor, account_external_id)
+        if self._know_default is not None and isinstance(account_external_id, str) and account_external_id:
+            self._know_default(actor, account_external_id)
 
     def status(self, actor: Actor, account_external_id: str) -> AutopayStatus:
         """Whether autopay is on, and the card it charges (or would charge). One statement: the
@@ -213,7 +220,7 @@ class AutopayService:
             card_label=card_label(status.card) if status.card else "",
             changed_by=(actor.display_name or actor.email) if actor else "",
         )
-        tell_contacts(self.messenger, emails, notice, skip=actor.email if actor else "")
+        tell_contacts(self._messenger, emails, notice, skip=actor.email if actor else "")
 
 
 def _set(

@@ -103,6 +103,7 @@ class EscalationOutbox:
         today: Callable[[], date],
         describe_principal: PrincipalDescriber = str,
         support_channel: str | None = None,
+        staff_channel: StaffChannel | None = None,
         policy: RetryPolicy | None = None,
     ) -> None:
         self._db = db
@@ -114,7 +115,8 @@ class EscalationOutbox:
         self._today = today
         self._describe = describe_principal
         self.support_channel = support_channel or None
-        self.staff_channel: StaffChannel | None = None
+        # Posts escalations in ``support_channel`` (the Slack modes and operator commands).
+        self.staff_channel = staff_channel if self.support_channel else None
         self.policy = policy or RetryPolicy()
         self._mailer_missing_logged = False
         self._in_flight: set[threading.Thread] = set()

@@ -34,6 +34,7 @@ from billing_core.errors import (
     VerificationRateLimited,
 )
 from billing_core.identity.emails import normalize_email
+from billing_core.identity.principal import ClaimTrust
 from billing_core.mail import MailDeliveryError, Mailer
 from billing_core.tallies import Tally
 from billing_core.views import Actor
@@ -106,7 +107,7 @@ class IdentityVerification:
         mailer: Mailer | None,
         sender: str,
         key: str,
-        trusts_claim: Callable[[str], bool] | None = None,
+        claim_trust: ClaimTrust | None = None,
         alert_staff: Callable[[GuessingAlert], None] | None = None,
     ) -> None:
         if mode not in (SLACK_EMAIL, EMAIL_CODE):
@@ -120,8 +121,9 @@ class IdentityVerification:
         # database alone does not let anyone try all million codes offline.
         self._key = key.encode()
         # slack_email mode: whose claimed e-mail identifies them (by principal); None trusts all.
-        self._trusts_claim = trusts_claim
-        self.alert_staff = alert_staff
+        self._claim_trust = claim_trust
+        # Many wrong codes for one address: billing staff are told (an escalation from the bot).
+        self._alert_staff = alert_staff
 
     # -- who must verify ----------------------------------------------------------------
 
@@ -132,7 +134,7 @@ class IdentityVerification:
         always an external actor (another organization's user): their workspace's admins, not the
         vendor's customer, control the e-mail their profile shows.
         """
-        trusted = self._trusts_claim is None or self._trusts_claim(actor.principal)
+        trusted = self._claim_trust is None or self._claim_trust.trusts(actor.principal)
         if self.mode != EMAIL_CODE and not actor.external and trusted:
             return False
         email = normalize_email(actor.email)
@@ -364,9 +366,9 @@ class IdentityVerification:
                 detail={"failed_proofs": failed, "principals": list(principals)},
             )
         logger.warning("%d wrong verification codes for one address in 24 hours: staff alerted", failed)
-        if self.alert_staff is not None:
+        if self._alert_staff is not None:
             try:
-                self.alert_staff(GuessingAlert(email, failed, principals))
+                self._alert_staff(GuessingAlert(email, failed, principals))
             except Exception:  # the alert is audited above; the person still hears about their code
                 logger.exception("could not alert staff about wrong verification codes")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, bindparam, func, select
@@ -64,52 +65,57 @@ _CACHED_CARDS = (
 )  # fmt: skip
 
 
-class PaymentMethodService:
-    """Card management for an account's billing contacts."""
+def _cached_cards(
+    db: Database, actor: Actor, account_external_id: str
+) -> tuple[int, str | None, Cards, datetime | None]:
+    """(account id, customer id, cached cards, when the oldest was copied from Stripe) in one
+    read; the contact join is the guard."""
+    if not isinstance(account_external_id, str) or not account_external_id:
+        raise AccountNotFound(account_external_id)
+    params = {"email": normalize_email(actor.email), "external_id": account_external_id}
+    with db.reading() as connection:
+        rows = connection.execute(_CACHED_CARDS, params).all()
+    if not rows:
+        raise AccountNotFound(account_external_id)
+    views = [
+        PaymentMethodView(id=pm_id, brand=brand, last4=last4, exp_month=month, exp_year=year, is_default=default)
+        for _, _, pm_id, brand, last4, month, year, default, _ in rows
+        if pm_id is not None
+    ]
+    views.sort(key=lambda v: (not v.is_default, v.brand, v.last4, v.id))  # as cached_cards orders them
+    copied = [refreshed for *_, refreshed in rows if refreshed is not None]
+    return rows[0][0], rows[0][1], views, min(copied) if copied else None
 
-    def __init__(self, *, db: Database, clock: Clock, gateway: PaymentGateway, public_url: str) -> None:
+
+@dataclass(frozen=True, slots=True)
+class CardsCopy:
+    """An account's cards as last copied from Stripe (``PaymentMethodService.copy``)."""
+
+    cards: Cards
+    stale: bool  # ``current`` asks Stripe first
+    refresh: bool  # asked for explicitly: Stripe's failure is raised, not hidden
+    account_id: int
+    customer_id: str | None
+
+
+class StripeCardCopy:
+    """Asks Stripe for an account's cards when the local copy may lag it (autopay's default card,
+    card health before an expiry DM). Quiet when Stripe cannot answer: the copy is used as it is.
+
+    Built before autopay and ``PaymentMethodService`` (which tells autopay of a removed card), so
+    neither needs the other to exist first.
+    """
+
+    def __init__(self, *, db: Database, clock: Clock, gateway: PaymentGateway) -> None:
         self._db = db
         self._clock = clock
         self._gateway = gateway
-        self._audit = AuditLog(db=db, clock=clock)
-        self._public_url = public_url.rstrip("/")
-        # Called after a card was removed (autopay turns itself off when no default card is left).
-        self.after_remove: Callable[[Actor, str], object] | None = None
-
-    def list(
-        self,
-        actor: Actor,
-        account_external_id: str,
-        *,
-        refresh: bool = False,
-        before_stripe: Callable[[], None] | None = None,
-        max_age: timedelta = CARDS_FRESH_FOR,
-    ) -> Cards:
-        """The account's cards, default first, as Stripe holds them at most ``max_age`` ago.
-
-        An empty cache, a copy older than ``max_age`` (``timedelta(0)``: always) or ``refresh`` asks
-        Stripe, after calling ``before_stripe`` (a caller's chance to show that this may take a
-        moment). When Stripe cannot answer, ``refresh`` raises; otherwise the cached copy is shown.
-        """
-        account_id, customer_id, cached, refreshed_at = self._cached(actor, account_external_id)
-        if customer_id is None:
-            return []
-        if not refresh and cached and not self._stale(refreshed_at, max_age):
-            return cached
-        if before_stripe is not None:
-            before_stripe()
-        try:
-            return refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
-        except PaymentProviderError:
-            if refresh:
-                raise
-            return cached
 
     def know_default(self, actor: Actor, account_external_id: str) -> None:
         """Make sure the copy knows the account's default card: when it has none (never copied, or
         the default was set in Stripe), ask Stripe, which is the source of truth. Quiet when Stripe
         cannot answer (the copy is used as it is)."""
-        account_id, customer_id, cached, _ = self._cached(actor, account_external_id)
+        account_id, customer_id, cached, _ = _cached_cards(self._db, actor, account_external_id)
         if customer_id is not None and not any(card.is_default for card in cached):
             with contextlib.suppress(PaymentProviderError):
                 refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
@@ -136,27 +142,61 @@ class PaymentMethodService:
             with contextlib.suppress(PaymentProviderError):
                 refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
 
+
+class PaymentMethodService:
+    """Card management for an account's billing contacts."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        gateway: PaymentGateway,
+        public_url: str,
+        after_remove: Callable[[Actor, str], object] | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._gateway = gateway
+        self._audit = AuditLog(db=db, clock=clock)
+        self._public_url = public_url.rstrip("/")
+        # Called after a card was removed (autopay turns itself off when no default card is left).
+        self._after_remove = after_remove
+
+    def list(
+        self, actor: Actor, account_external_id: str, *, refresh: bool = False, max_age: timedelta = CARDS_FRESH_FOR
+    ) -> Cards:
+        """The account's cards, default first, as Stripe holds them at most ``max_age`` ago
+        (``copy`` then ``current``)."""
+        return self.current(self.copy(actor, account_external_id, refresh=refresh, max_age=max_age))
+
+    def copy(
+        self, actor: Actor, account_external_id: str, *, refresh: bool = False, max_age: timedelta = CARDS_FRESH_FOR
+    ) -> CardsCopy:
+        """The account's cards as last copied from Stripe (one read; the contact join is the guard),
+        and whether ``current`` will ask Stripe: an empty copy, one older than ``max_age``
+        (``timedelta(0)``: always) or ``refresh``. A caller may say that this takes a moment."""
+        account_id, customer_id, cached, refreshed_at = self._cached(actor, account_external_id)
+        stale = customer_id is not None and (refresh or not cached or self._stale(refreshed_at, max_age))
+        return CardsCopy(cached if customer_id is not None else [], stale, refresh, account_id, customer_id)
+
+    def current(self, copy: CardsCopy) -> Cards:
+        """The cards of ``copy``, asked of Stripe when it is stale. When Stripe cannot answer, a
+        ``refresh`` raises; otherwise the copy is shown."""
+        if not copy.stale or copy.customer_id is None:
+            return copy.cards
+        try:
+            return refresh_cards(self._db, self._gateway, self._clock, copy.account_id, copy.customer_id)
+        except PaymentProviderError:
+            if copy.refresh:
+                raise
+            return copy.cards
+
     def _stale(self, refreshed_at: datetime | None, max_age: timedelta) -> bool:
         return refreshed_at is None or self._clock.now() - refreshed_at >= max_age
 
     def _cached(self, actor: Actor, account_external_id: str) -> tuple[int, str | None, Cards, datetime | None]:
-        """(account id, customer id, cached cards, when the oldest was copied from Stripe) in one
-        read; the contact join is the guard."""
-        if not isinstance(account_external_id, str) or not account_external_id:
-            raise AccountNotFound(account_external_id)
-        params = {"email": normalize_email(actor.email), "external_id": account_external_id}
-        with self._db.reading() as connection:
-            rows = connection.execute(_CACHED_CARDS, params).all()
-        if not rows:
-            raise AccountNotFound(account_external_id)
-        views = [
-            PaymentMethodView(id=pm_id, brand=brand, last4=last4, exp_month=month, exp_year=year, is_default=default)
-            for _, _, pm_id, brand, last4, month, year, default, _ in rows
-            if pm_id is not None
-        ]
-        views.sort(key=lambda v: (not v.is_default, v.brand, v.last4, v.id))  # as cached_cards orders them
-        copied = [refreshed for *_, refreshed in rows if refreshed is not None]
-        return rows[0][0], rows[0][1], views, min(copied) if copied else None
+        return _cached_cards(self._db, actor, account_external_id)
 
     def make_default(self, actor: Actor, account_external_id: str, payment_method_id: str) -> Cards:
         """Make the card the customer's ``invoice_settings.default_payment_method``."""
@@ -205,8 +245,8 @@ class PaymentMethodService:
             self._gateway.set_default_payment_method(customer_id, None)
         cards = refresh_cards(self._db, self._gateway, self._clock, account_id, customer_id)
         self._record(actor, account_external_id, action, "ok", payment_method_id)
-        if self.after_remove is not None:
-            self.after_remove(actor, account_external_id)
+        if self._after_remove is not None:
+            self._after_remove(actor, account_external_id)
         return cards
 
     def start_add_card(self, actor: Actor, account_external_id: str) -> str:

@@ -75,6 +75,7 @@ class Reconciler:
         links: AuthLinks,
         grace: timedelta,
         action_expiry: timedelta,
+        alert_staff: Callable[[str, str], object] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -83,8 +84,8 @@ class Reconciler:
         self._links = links
         self._grace = grace
         self._action_expiry = action_expiry
-        # Tells billing staff (account external id, message); set by the composition root.
-        self.alert_staff: Callable[[str, str], object] | None = None
+        # Tells billing staff (account external id, message).
+        self._alert_staff = alert_staff
 
     def run(self) -> ReconcileSummary:
         """Settle every open payment; one Stripe failure does not stop the others."""
@@ -240,8 +241,8 @@ class Reconciler:
             self._notifier.payment_settled(
                 principal=settled.principal, account_name=settled.account_name, payment=settled.view
             )
-        if settled.late is not None and self.alert_staff is not None:
-            self.alert_staff(settled.view.account_external_id, late_success_message(settled.view, settled.late))
+        if settled.late is not None and self._alert_staff is not None:
+            self._alert_staff(settled.view.account_external_id, late_success_message(settled.view, settled.late))
         return settled
 
 

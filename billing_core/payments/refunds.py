@@ -44,11 +44,18 @@ class Disputed:
 class RefundsAndDisputes:
     """Applies Stripe's refund and dispute events to our payments."""
 
-    def __init__(self, *, db: Database, clock: Clock, notifier: Notifier | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        notifier: Notifier | None = None,
+        on_dispute: Callable[[Disputed], None] | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._notifier = notifier
-        self.on_dispute: Callable[[Disputed], None] | None = None
+        self._on_dispute = on_dispute
 
     def _tell_payer(self, told: tuple[str, str, PaymentView] | None) -> None:
         """The person who paid hears of it by DM (the same message path as the payment's receipt)."""
@@ -130,8 +137,8 @@ class RefundsAndDisputes:
             )
             payer = _payer(session, payment) if new else None  # the dispute's end is staff's news
         self._tell_payer(payer)
-        if new and self.on_dispute is not None:
-            self.on_dispute(told)
+        if new and self._on_dispute is not None:
+            self._on_dispute(told)
         return True
 
 

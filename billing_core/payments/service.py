@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from billing_core.access import require_account, require_invoice, require_payment
 from billing_core.accounts.closing import closed_state
+from billing_core.accounts.service import AccountService
 from billing_core.audit import AuditLog, add_audit_event
 from billing_core.clock import Clock
 from billing_core.db.database import Database
@@ -36,10 +37,8 @@ from billing_core.db.tables import (
 from billing_core.errors import (
     BalanceChanged,
     BillingError,
-    InvoiceAlreadyPaid,
     InvoiceNotPayable,
     NoPaymentMethod,
-    NothingToPay,
     PaymentInProgress,
     PaymentMethodNotFound,
     PaymentNotFound,
@@ -48,10 +47,11 @@ from billing_core.errors import (
 from billing_core.notifications import Notifier
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.execution import PaymentExecutor, SourceCheck
+from billing_core.payments.payable import Quote, balance_refusal, invoice_refusal, quote_balance, quote_invoice
 from billing_core.payments.ports import PaymentGateway
 from billing_core.payments.reconcile import Reconciler, ReconcileSummary
 from billing_core.payments.settlement import view_of
-from billing_core.views import Actor, PaymentView
+from billing_core.views import AccountView, Actor, PaymentView
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +70,11 @@ class PaymentService:
         grace: timedelta = timedelta(minutes=10),
         action_expiry: timedelta = timedelta(hours=24),
         invoice_source: SourceCheck | None = None,
+        alert_staff: Callable[[str, str], object] | None = None,
+        accounts: AccountService,
     ) -> None:
         self._db = db
+        self._accounts = accounts
         self._clock = clock
         self._audit = AuditLog(db=db, clock=clock)
         self._gateway = gateway
@@ -84,7 +87,20 @@ class PaymentService:
             links=links,
             grace=grace,
             action_expiry=action_expiry,
+            alert_staff=alert_staff,
         )
+
+    # -- what a payment would pay -----------------------------------------------------------
+
+    def quote(self, actor: Actor, account: AccountView, invoice_number: str | None = None) -> Quote:
+        """What paying invoice ``invoice_number`` of ``account`` (None: its whole open balance) would
+        pay now, as the pay modal shows it; the refusal the pay path would give is raised instead
+        (``billing_core.payments.payable``, the one rule both apply)."""
+        if invoice_number is not None:
+            return quote_invoice(account, self._accounts.invoice(actor, account.external_id, invoice_number))
+        # The summary is computed from the very invoices listed, so the total matches the rows.
+        summary, invoices = self._accounts.open_account(actor, account.external_id)
+        return quote_balance(summary, invoices)
 
     # -- paying in one call -----------------------------------------------------------------
 
@@ -150,11 +166,12 @@ class PaymentService:
                     )
                 )
                 items = [(i, i.amount_due_minor - i.amount_paid_minor) for i in invoices]
+                refusal = balance_refusal(
+                    account_external_id, ((amount, i.payment_lock_id is not None) for i, amount in items)
+                )
+                if refusal is not None:
+                    raise refusal
                 items = [(i, amount) for i, amount in items if amount > 0]
-                if not items:
-                    raise NothingToPay(account_external_id)
-                if any(i.payment_lock_id is not None for i, _ in items):
-                    raise PaymentInProgress(account_external_id)
                 total = sum(amount for _, amount in items)
                 if isinstance(expected_amount_minor, bool) or total != expected_amount_minor:
                     raise BalanceChanged(f"balance is {total}, confirmed {expected_amount_minor}")
@@ -319,17 +336,18 @@ class PaymentService:
         return self.reconciler.run()
 
 
-def _check_payable(session: Session, invoice: InvoiceRecord) -> None:
-    """Refuse an invoice that is not open, saying why as its source said (item 3 of issue 27)."""
-    closed = closed_state(session, invoice)
-    if closed is not None:
-        raise closed
-    if invoice.status == "paid" or (invoice.status == "open" and invoice.amount_paid_minor >= invoice.amount_due_minor):
-        raise InvoiceAlreadyPaid(invoice.number)
-    if invoice.status != "open":
-        raise InvoiceNotPayable(invoice.number)
-    if invoice.payment_lock_id is not None:
-        raise PaymentInProgress(invoice.number)
+def _check_payable(session: Session, invoice: InvoiceRecord, *, locked: bool | None = None) -> None:
+    """Refuse an invoice that is not payable now (``billing_core.payments.payable``), saying why
+    as its source said (item 3 of issue 27). ``locked``: known to be claimed already."""
+    refusal = invoice_refusal(
+        invoice.number,
+        status=invoice.status,
+        outstanding_minor=invoice.amount_due_minor - invoice.amount_paid_minor,
+        locked=invoice.payment_lock_id is not None if locked is None else locked,
+        closed=closed_state(session, invoice),
+    )
+    if refusal is not None:
+        raise refusal
 
 
 def _cached_card(session: Session, account: AccountRecord, payment_method_id: str) -> PaymentMethodRecord:
@@ -357,14 +375,7 @@ def _claim(session: Session, payment: PaymentRecord, items: Sequence[tuple[Invoi
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            session.refresh(invoice)
-            closed = closed_state(session, invoice)
-            if closed is not None:
-                raise closed
-            status = invoice.status
-            if status == "paid":
-                raise InvoiceAlreadyPaid(invoice.number)
-            if status != "open":
-                raise InvoiceNotPayable(invoice.number)
+            session.refresh(invoice)  # someone else got there first: say what they did
+            _check_payable(session, invoice, locked=True)
             raise PaymentInProgress(invoice.number)
         session.add(PaymentInvoiceRecord(payment_id=payment.id, invoice_id=invoice.id, amount_minor=amount))

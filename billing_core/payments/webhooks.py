@@ -8,6 +8,7 @@ Events about objects we do not know, and event types we do not handle, are ackno
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,7 +26,7 @@ from billing_core.payments.intents import intent_from
 from billing_core.payments.ports import PaymentGateway
 from billing_core.payments.provider_invoices import BillingInvoice, billing_invoice_from
 from billing_core.payments.reconcile import Reconciler
-from billing_core.payments.refunds import RefundsAndDisputes
+from billing_core.payments.refunds import Disputed, RefundsAndDisputes
 from billing_core.views import PaymentMethodView
 
 PAYMENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.requires_action")
@@ -78,6 +79,7 @@ class StripeWebhookService:
         notifier: Notifier,
         secret: str | None,
         invoices: InvoiceSink | None = None,
+        on_dispute: Callable[[Disputed], None] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -86,7 +88,7 @@ class StripeWebhookService:
         self._notifier = notifier
         self._secret = secret or ""
         self._invoices = invoices
-        self.refunds: RefundsAndDisputes | None = RefundsAndDisputes(db=db, clock=clock, notifier=notifier)
+        self.refunds = RefundsAndDisputes(db=db, clock=clock, notifier=notifier, on_dispute=on_dispute)
 
     def handle(self, payload: bytes, signature_header: str | None) -> str:
         """Apply one delivery. Returns ``applied``, ``ignored`` or ``duplicate``.

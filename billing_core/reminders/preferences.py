@@ -67,7 +67,7 @@ class ContactPreferences:
     def __init__(self, *, db: Database, clock: Clock, alert_staff: StaffAlert | None = None) -> None:
         self._db = db
         self._clock = clock
-        self.alert_staff = alert_staff
+        self._alert_staff = alert_staff
 
     def stop_from_dm(self, principal: str, channel: str, ts: str) -> DmChoice:
         """ "Stop reminders" clicked in the reminder DM at ``channel``/``ts``: no more reminders to
@@ -80,8 +80,8 @@ class ContactPreferences:
         the DM's accounts, and billing staff told (``described``: who clicked, for them)."""
         email, names = self._choose_in_dm(principal, channel, ts, "not_me_at", "reminders.not_me")
         reference = None
-        if self.alert_staff is not None:
-            view = self.alert_staff(
+        if self._alert_staff is not None:
+            view = self._alert_staff(
                 email,
                 f"{described} received a billing reminder for {email} and says they are not the billing contact "
                 f"of {', '.join(names)}. Reminders to {email} for these accounts are stopped. Please check the "

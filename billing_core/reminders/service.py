@@ -26,7 +26,7 @@ from billing_core.reminders.messages import PostedMessage, ReminderLine, Reminde
 from billing_core.reminders.overdue import OverdueEscalator, escalate_overdue
 from billing_core.reminders.pauses import ALREADY_PAID, SNOOZE, pause
 from billing_core.reminders.plan import PlanWindow, group_reminders, iter_due
-from billing_core.reminders.preferences import ContactPreferences
+from billing_core.reminders.preferences import ContactPreferences, StaffAlert
 from billing_core.reminders.reveal import reveal_withheld
 from billing_core.reminders.schedule import ReminderSchedule
 from billing_core.reminders.sent import invoices_in_dm
@@ -67,6 +67,8 @@ class ReminderService:
         stale_timeout: timedelta = STALE_CLAIM_TIMEOUT,
         final_wait: float = 60.0,
         sleep: Callable[[float], None] | None = None,
+        card_health: CardHealth | None = None,
+        alert_staff: StaffAlert | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -76,10 +78,11 @@ class ReminderService:
         self._stale_timeout = stale_timeout
         self._final_wait = final_wait
         self._sleep = sleep
-        # Card health (``billing_core.autopay.card_health``) rides on the sweep when wired.
-        self.card_health: CardHealth | None = None
-        # Consent: "Stop reminders", "Not me" and the Home's switch; the sweep's plan honours them.
-        self.preferences = ContactPreferences(db=db, clock=clock)
+        # Card health (``billing_core.autopay.card_health``) rides on the sweep when given.
+        self.card_health = card_health
+        # Consent: "Stop reminders", "Not me" (billing staff are told through ``alert_staff``) and
+        # the Home's switch; the sweep's plan honours them.
+        self.preferences = ContactPreferences(db=db, clock=clock, alert_staff=alert_staff)
 
     def window(self, now: datetime | None = None) -> PlanWindow:
         moment = now or self._clock.now()

@@ -22,9 +22,9 @@ def payments_reconcile() -> None:
     guarded(lambda: settings.require("STRIPE_API_KEY"))
     require_current_schema(settings)
     services = guarded(lambda: operator_services(settings))
-    payments = services.payments
-    if payments is None:  # settings.require has refused a missing key already
+    if services.payments is None:  # settings.require has refused a missing key already
         fail("STRIPE_API_KEY is not set")
+    payments = services.payments.service
     try:
         summary = guarded(payments.reconcile)
     finally:

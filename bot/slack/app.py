@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
@@ -17,7 +18,6 @@ from billing_core.marks import OnceMarks
 from billing_core.views import Actor
 from bot.settings import Settings
 from bot.slack.client import make_web_client
-from bot.slack.notifier import SlackNotifier
 from bot.slack.oauth import AllowListedInstallationStore
 from bot.slack.seen_people import SeenPeople
 from bot.slack.workspaces import SlackWorkspaces, Workspace, slack_workspaces
@@ -43,12 +43,40 @@ def build_bolt_app(
     identity: IdentityResolver | None = None,
     socket_mode: bool = False,
     verify_token: bool = True,
-    notifier: SlackNotifier | None = None,
     store: AllowListedInstallationStore | None = None,
     workspaces: SlackWorkspaces | None = None,
     seen: SeenPeople | None = None,
 ) -> App:
-    """A sync Bolt app: acks in the request thread (``process_before_response``), slow work in
+    """``build_slack_app``'s Bolt app (tests, the bench)."""
+    app, _deps = build_slack_app(
+        services,
+        settings,
+        client=client,
+        identity=identity,
+        socket_mode=socket_mode,
+        verify_token=verify_token,
+        store=store,
+        workspaces=workspaces,
+        seen=seen,
+    )
+    return app
+
+
+def build_slack_app(
+    services: Services,
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    identity: IdentityResolver | None = None,
+    socket_mode: bool = False,
+    verify_token: bool = True,
+    store: AllowListedInstallationStore | None = None,
+    workspaces: SlackWorkspaces | None = None,
+    seen: SeenPeople | None = None,
+    listener_executor: Executor | None = None,
+) -> tuple[App, Deps]:
+    """A sync Bolt app and the deps its listeners get: acks in the request thread
+    (``process_before_response``), slow work in
     follow-ups on Bolt's listener thread pool (``handlers.runtime.follow_up``). OAuth when
     ``SLACK_CLIENT_ID``/``SECRET`` are set, else the single-workspace ``SLACK_BOT_TOKEN``."""
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -63,8 +91,10 @@ def build_bolt_app(
         "url_verification_enabled": True,
         "ignoring_self_events_enabled": True,
         # Follow-ups wait on Stripe and Slack (a 429 sleeps): a small pool would queue other payers.
-        "listener_executor": ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
+        "listener_executor": listener_executor
+        or ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
     }
+    executor: Executor = common["listener_executor"]
     forget_authorization: Callable[[str | None, str | None], None] | None = None
     if settings.oauth_enabled:
         from bot.slack.oauth import StoreAuthorize, installation_store, oauth_settings
@@ -103,8 +133,8 @@ def build_bolt_app(
         settings.support_email,
         client_for_principal=workspaces.client_for_principal,
         support_team=Workspace.from_key(settings.support_slack_team).team_id if settings.support_slack_team else None,
-        # Follow-ups run where Bolt runs listeners (looked up late: the console swaps that executor).
-        later=Later(lambda: app._listener_runner.listener_executor),
+        # Follow-ups run where Bolt runs listeners.
+        later=Later(lambda: executor),
         # "This modal already shows a payment's outcome", seen by every process on the database.
         marks=OnceMarks(services.db, services.clock),
         # What reads typed messages: the rules (another understander plugs in here, behind handlers.chat.seam).
@@ -113,10 +143,8 @@ def build_bolt_app(
     app.use(_our_middleware(deps))
     if forget_authorization is not None:
         _register_team_access(app, services, deps, workspaces, forget_authorization)
-    if notifier is not None:
-        notifier.attach(deps)
     register_listeners(app)
-    return app
+    return app, deps
 
 
 def _register_team_access(

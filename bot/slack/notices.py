@@ -25,11 +25,11 @@ from slack_sdk.errors import SlackApiError
 
 from billing_core.clock import Clock
 from billing_core.db.database import Database
+from billing_core.identity.principal import SlackPrincipal, parse_principal
 from billing_core.outbound.delivery import Attempt, OutboundDelivery
 from billing_core.outbound.events import record_event
 from bot.slack.workspaces import Workspace
 from handlers.kit.blocks import Screen
-from handlers.kit.identity import SlackPrincipal, parse_principal
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +44,10 @@ ClientFor = Callable[[Workspace], WebClient | None]
 class NoticeOutbox:
     """Records a DM for a Slack principal and delivers it (now, and later if need be)."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, delivery: OutboundDelivery | None = None) -> None:
         self._db = db
         self._clock = clock
-        self.delivery: OutboundDelivery | None = None  # set once the services exist
+        self._delivery = delivery  # the outbound delivery holding the ``slack`` channel
 
     def record(self, principal: str, screen: Screen) -> str | None:
         """The notice's event id once committed; None when the outbox is not on for Slack."""
@@ -65,8 +65,8 @@ class NoticeOutbox:
 
     def deliver(self, event_id: str) -> None:
         """Try it now (the row is claimed first; a failure is left to the delivery's retries)."""
-        if self.delivery is not None:
-            self.delivery.deliver(event_id)
+        if self._delivery is not None:
+            self._delivery.deliver(event_id)
 
 
 class SlackNoticeChannel:
@@ -83,7 +83,7 @@ class SlackNoticeChannel:
         timeout: int = 10,
     ) -> None:
         self._client_for = client_for
-        self.after = after  # the Home refresh, set once the app exists
+        self._after = after  # the Home refresh
         self.timeout = timeout
 
     def send(self, event_id: str, event_type: str, body: str, now: int) -> Attempt:
@@ -115,9 +115,9 @@ class SlackNoticeChannel:
             )
         except OSError as error:
             return Attempt(ok=False, error=type(error).__name__)
-        if self.after is not None:
+        if self._after is not None:
             try:
-                self.after(installed, slack)
+                self._after(installed, slack)
             except Exception:
                 logger.exception("could not refresh the Home after a notice")
         return Attempt(ok=True)

@@ -14,13 +14,11 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 
 from slack_sdk import WebClient
 
+from billing_core.identity.principal import SlackPrincipal, parse_principal
 from billing_core.views import PaymentMethodView, PaymentView
 from bot.slack.notices import NoticeOutbox
 from bot.slack.workspaces import Workspace
-from handlers.accounts.home import publish_home_for
 from handlers.kit.blocks import Screen
-from handlers.kit.deps import Deps
-from handlers.kit.identity import SlackPrincipal, parse_principal
 from handlers.kit.surfaces import send_dm
 from handlers.payments.methods_blocks import card_added_screen
 from handlers.payments.pay_blocks import outcome_screen
@@ -28,6 +26,8 @@ from handlers.payments.pay_blocks import outcome_screen
 logger = logging.getLogger(__name__)
 
 ClientFor = Callable[[Workspace], WebClient | None]
+# Publishes the person's Home tab again (after a DM told them of a payment or a card).
+HomeRefresh = Callable[[WebClient, SlackPrincipal], None]
 
 
 class SlackNotifier:
@@ -35,16 +35,18 @@ class SlackNotifier:
     other principals are skipped."""
 
     def __init__(
-        self, client_for: ClientFor, *, executor: Executor | None = None, outbox: NoticeOutbox | None = None
+        self,
+        client_for: ClientFor,
+        *,
+        executor: Executor | None = None,
+        outbox: NoticeOutbox | None = None,
+        refresh_home: HomeRefresh | None = None,
     ) -> None:
+        """``refresh_home``: also refresh the person's Home tab after telling them (the Slack modes)."""
         self._client_for = client_for
         self._executor = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-notify")
-        self._deps: Deps | None = None
-        self.outbox = outbox
-
-    def attach(self, deps: Deps) -> None:
-        """Also refresh the person's Home tab after telling them (set once the app is built)."""
-        self._deps = deps
+        self._refresh_home = refresh_home
+        self._outbox = outbox
 
     def card_added(self, *, principal: str, account_name: str, card: PaymentMethodView) -> None:
         self._send(principal, card_added_screen(account_name, card))
@@ -56,16 +58,11 @@ class SlackNotifier:
         parsed = parse_principal(principal)
         if parsed is None:
             return
-        event_id = self.outbox.record(principal, screen) if self.outbox is not None else None
-        if event_id is not None:
-            self._executor.submit(self.outbox.deliver, event_id)  # type: ignore[union-attr]
+        event_id = self._outbox.record(principal, screen) if self._outbox is not None else None
+        if event_id is not None and self._outbox is not None:
+            self._executor.submit(self._outbox.deliver, event_id)
             return
         self._executor.submit(self._deliver, parsed, screen)
-
-    def refresh_home(self, client: WebClient, slack: SlackPrincipal) -> None:
-        """The person's Home after a notice (once the app is built and ``attach`` ran)."""
-        if self._deps is not None:
-            publish_home_for(self._deps, client, slack.team_id, slack.user_id, slack.enterprise_id)
 
     def _deliver(self, slack: SlackPrincipal, screen: Screen) -> None:
         user_id = slack.user_id
@@ -76,8 +73,8 @@ class SlackNotifier:
                 logger.warning("no Slack installation for %s; notification dropped", workspace.key)
                 return
             send_dm(client, user_id, screen)
-            if self._deps is not None:
-                publish_home_for(self._deps, client, slack.team_id, user_id, slack.enterprise_id)
+            if self._refresh_home is not None:
+                self._refresh_home(client, slack)
         except Exception:
             logger.exception("could not notify %s", user_id)
 

@@ -19,13 +19,13 @@ from billing_core.clock import Clock, FixedClock, SystemClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from bot.slack.client import make_web_client
 from bot.slack.notifier import SlackNotifier
 from bot.slack.oauth import installation_store
 from bot.slack.workspaces import SlackWorkspaces, slack_workspaces
-from handlers.escalations.support import attach_staff_channel
+from handlers.escalations.support import slack_staff_channel
 
 T = TypeVar("T")
 
@@ -69,7 +69,10 @@ def operator_services(settings: Settings, now: datetime | None = None) -> Servic
     workspaces = operator_workspaces(settings, db)
     if workspaces is None:
         return build_services(settings, clock=clock, db=db)
-    notifier = SlackNotifier(workspaces.client_for, executor=InlineExecutor())
-    services = build_services(settings, clock=clock, db=db, notifier=notifier)
-    attach_staff_channel(services, workspaces.support_client)
-    return services
+    return build_services(
+        settings,
+        clock=clock,
+        db=db,
+        notifier=SlackNotifier(workspaces.client_for, executor=InlineExecutor()),
+        staff_channel=slack_staff_channel(settings.support_slack_channel, workspaces.support_client),
+    )

@@ -22,12 +22,12 @@ from slack_sdk.errors import SlackApiError
 
 from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
 from billing_core.identity.directory import PrincipalDirectory
+from billing_core.identity.principal import parse_principal, principal_for
 from billing_core.reminders.messages import ChatContact, PostedMessage, ReminderMessage
 from billing_core.views import Actor
 from bot.slack.rate_limits import RateLimits
 from bot.slack.workspaces import SlackWorkspaces, Workspace
 from handlers.kit.blocks import Block, fallback_text
-from handlers.kit.identity import parse_principal, principal_for
 from handlers.reminders.reminder_blocks import reminder_blocks
 from handlers.reminders.withheld_blocks import withheld_blocks
 from handlers.runtime.ttl_cache import TtlCache

@@ -21,7 +21,8 @@ def socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler:
 
 def run_socket(settings: Settings, *, scheduler: bool) -> None:
     """Connect and serve until interrupted."""
-    from bot.server import build_runtime, report_staff_channel, start_outbound, start_scheduler
+    from bot.compose import build_runtime
+    from bot.server import report_staff_channel, start_outbound, start_scheduler
 
     if settings.slack_app_token is None:
         raise ConfigurationError("SLACK_APP_TOKEN is required for this mode but is not set")

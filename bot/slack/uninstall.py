@@ -24,8 +24,8 @@ from slack_sdk.oauth.installation_store import InstallationStore
 
 from billing_core.audit import AuditLog
 from billing_core.identity.directory import PrincipalDirectory
+from billing_core.identity.principal import workspace_prefix
 from bot.slack.workspaces import Workspace
-from handlers.kit.identity import workspace_prefix
 
 logger = logging.getLogger(__name__)
 

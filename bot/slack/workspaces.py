@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Bot, InstallationStore
 
+from billing_core.identity.principal import parse_principal
 from bot.settings import Settings
 from bot.slack.client import make_web_client
-from handlers.kit.identity import parse_principal
 from handlers.runtime.ttl_cache import TtlCache
 
 logger = logging.getLogger(__name__)

@@ -36,15 +36,17 @@ def stripe_routes(services: Services, settings: Settings) -> list[Route]:
     if publishable_key is not None and hasattr(publishable_key, "get_secret_value"):
         publishable_key = publishable_key.get_secret_value()
 
+    payments = services.payments  # None without a Stripe key: every route says so
+
     async def webhook(request: Request) -> Response:
-        if services.webhooks is None:
+        if payments is None:
             return JSONResponse({"error": "stripe is not configured"}, status_code=503)
         payload = await capped_body(request, MAX_WEBHOOK_BYTES)
         if isinstance(payload, Response):
             return payload
         signature = request.headers.get("stripe-signature")
         try:
-            outcome = await run_in_threadpool(services.webhooks.handle, payload, signature)
+            outcome = await run_in_threadpool(payments.webhooks.handle, payload, signature)
         except InvalidWebhook:
             return JSONResponse({"error": "invalid signature or payload"}, status_code=400)
         except PaymentProviderError as error:
@@ -54,16 +56,16 @@ def stripe_routes(services: Services, settings: Settings) -> list[Route]:
         return JSONResponse({"received": True, "outcome": outcome})
 
     def _payment_id(request: Request) -> int | None:
-        if services.auth_links is None:
+        if payments is None:
             return None
-        return services.auth_links.payment_id(str(request.path_params.get("token", "")))
+        return payments.auth_links.payment_id(str(request.path_params.get("token", "")))
 
     async def authenticate_page(request: Request) -> Response:
         payment_id = _payment_id(request)
-        if payment_id is None or services.payments is None:
+        if payment_id is None or payments is None:
             return _page("Link not valid", "<p>This link is not valid. Start the payment again in Slack.</p>", 404)
         try:
-            view, secret = await run_in_threadpool(services.payments.for_authentication, payment_id)
+            view, secret = await run_in_threadpool(payments.service.for_authentication, payment_id)
         except PaymentNotFound:
             return _page("Link not valid", "<p>This link is not valid. Start the payment again in Slack.</p>", 404)
         except PaymentProviderError:
@@ -75,11 +77,11 @@ def stripe_routes(services: Services, settings: Settings) -> list[Route]:
 
     async def authenticate_done(request: Request) -> Response:
         payment_id = _payment_id(request)
-        if payment_id is None or services.payments is None:
+        if payment_id is None or payments is None:
             return _page("Link not valid", "<p>This link is not valid.</p>", 404)
         # On failure the page shows the stored state; the webhook or reconcile settles it later.
         with contextlib.suppress(PaymentNotFound, PaymentProviderError):
-            await run_in_threadpool(services.payments.refresh, payment_id)
+            await run_in_threadpool(payments.service.refresh, payment_id)
         return RedirectResponse(request.url.path, status_code=303, headers=_security_headers(None))
 
     async def card_setup_done(request: Request) -> Response:

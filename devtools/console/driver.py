@@ -17,7 +17,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 
 from devtools.console import requests
 from devtools.console.display import Choice, Surface
-from devtools.console.idle import TrackingExecutor, track_listeners
+from devtools.console.idle import TrackingExecutor
 from devtools.console.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -29,14 +29,12 @@ ANSWER_TIMEOUT = 60.0
 class SlackDriver:
     """Sends what a person does in Slack to ``app``, and puts the acks on their screen."""
 
-    def __init__(
-        self, app: App, *, signing_secret: str, workspace: Workspace, executor: TrackingExecutor | None = None
-    ) -> None:
+    def __init__(self, app: App, *, signing_secret: str, workspace: Workspace, executor: TrackingExecutor) -> None:
+        """``executor``: the one ``app``'s listeners run on (``build_runtime(listener_executor=...)``)."""
         self.app = app
         self.workspace = workspace
         self._secret = signing_secret
-        self.executor = executor or TrackingExecutor()
-        track_listeners(app, self.executor)
+        self.executor = executor
         # Bolt's advice to a developer about a request nobody handles: the console says it in words.
         app.logger.addFilter(_NoUnhandledAdvice())
 

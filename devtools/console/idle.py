@@ -11,8 +11,6 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from slack_bolt import App
-
 T = TypeVar("T")
 
 
@@ -51,16 +49,3 @@ class TrackingExecutor(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
-
-
-def track_listeners(app: App, executor: TrackingExecutor) -> None:
-    """Run ``app``'s listeners and lazy listeners on ``executor``.
-
-    Bolt takes its executor only in ``App(...)``; the composition root builds the app, so the
-    console swaps it in on the two runners that hold it.
-    """
-    runner = app._listener_runner
-    runner.listener_executor = executor
-    lazy = runner.lazy_listener_runner
-    if hasattr(lazy, "executor"):
-        lazy.executor = executor

@@ -108,7 +108,8 @@ def console_parts(
     stripe_gateway: PaymentGateway | None = None,
 ) -> Iterator[ConsoleParts]:
     """Build the stand-in, the services and the Bolt app; tear them down on exit."""
-    from bot.server import SlackRuntime, build_runtime, start_outbound
+    from bot.compose import SlackRuntime, build_runtime
+    from bot.server import start_outbound
 
     workspace = Workspace(Display(write, lambda user_id: workspace.describe(user_id)))
     api = SlackWebAPI(workspace).start()
@@ -118,9 +119,15 @@ def console_parts(
         signing_secret = secrets.token_hex(16)
         settings = console_settings(settings, api, signing_secret)
         # The same composition as ``serve``: notifier, services and Bolt app.
-        # The app's DMs (a card added, a payment settled) run on the executor the console waits for.
+        # The app's listeners and DMs (a card added, a payment settled) run on the executor the console waits for.
         executor = TrackingExecutor()
-        runtime = build_runtime(settings, clock=clock, stripe_gateway=stripe_gateway, notifier_executor=executor)
+        runtime = build_runtime(
+            settings,
+            clock=clock,
+            stripe_gateway=stripe_gateway,
+            notifier_executor=executor,
+            listener_executor=executor,
+        )
         services = runtime.services
         if seed is not None:
             seed(services)
@@ -199,9 +206,8 @@ def run_console(
 def _attach_checkout(parts: ConsoleParts, checkout: CheckoutStandIn) -> None:
     """The demo's Checkout tells the app of saved cards as Stripe's webhook would, and its pages
     can be completed from the terminal when the person clicks "Add a card securely"."""
-    webhooks = parts.services.webhooks
-    if webhooks is not None:
-        checkout.deliver = webhooks.handle
+    if parts.services.payments is not None:
+        checkout.deliver = parts.services.payments.webhooks.handle
     console = parts.console
 
     def browse(url: str) -> bool:
@@ -211,7 +217,7 @@ def _attach_checkout(parts: ConsoleParts, checkout: CheckoutStandIn) -> None:
 
 
 def _demo_seed(settings: Settings) -> Callable[[Services], None]:
-    from bot.bootstrap import build_stripe_gateway
+    from bot.compose import build_stripe_gateway
     from devtools.demo.seed import seed
 
     def run(services: Services) -> None:

@@ -4,7 +4,7 @@ arguments out. Pure data and a protocol; no Slack, no database.
 The listeners and ``handlers.chat.answer`` only ever see ``Understander``; the rule-based one
 (``handlers.chat.rules.RuleUnderstander``) is the only implementation today. Another (say, a
 language model the vendor runs) can be added behind the same protocol and chosen in
-``bot.bootstrap`` without touching the listeners. Whatever understands, the arguments it returns
+``bot.compose`` without touching the listeners. Whatever understands, the arguments it returns
 are checked again against ``Context`` (the person's own values) before anything is shown, and
 nothing it returns moves money: a payment still opens ``/billing``'s confirmation.
 """

@@ -24,6 +24,7 @@ from billing_core.errors import (
 )
 from billing_core.escalations.service import validate_message
 from billing_core.escalations.views import EscalationView
+from billing_core.identity.principal import parse_principal, principal_for
 from billing_core.views import AccountView, CallerContext, InvoiceView
 from handlers.escalations.payloads import (
     MESSAGE_BLOCK,
@@ -45,7 +46,6 @@ from handlers.escalations.support_blocks import (
 from handlers.kit.blocks import Screen
 from handlers.kit.errors import MalformedPayload, user_message
 from handlers.kit.guard import Request, acked, for_account, say_why
-from handlers.kit.identity import parse_principal, principal_for
 from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_OPEN_ACTION, SUPPORT_RESOLVE_ACTION
 from handlers.kit.interaction import Interaction, run_safely
 from handlers.kit.payloads import SubmittedView, SupportTarget
@@ -94,14 +94,11 @@ class SlackStaffChannel:
         return str(response.get("ts") or "")
 
 
-def attach_staff_channel(services: Services, client_source: Callable[[], WebClient | None]) -> None:
-    """Let the outbox post escalations to the staff channel (when one is set) through the client
-    ``client_source`` gives at the time of each post."""
-    channel = services.escalations.support_channel
-    if channel:
-        services.escalations.outbox.staff_channel = SlackStaffChannel(
-            client_source, StaffChannelCheck(channel, client_source)
-        )
+def slack_staff_channel(channel: str | None, client_source: Callable[[], WebClient | None]) -> SlackStaffChannel | None:
+    """What the outbox posts escalations to the staff channel ``channel`` (``SUPPORT_SLACK_CHANNEL``)
+    through, with the client ``client_source`` gives at the time of each post; None without a
+    channel. The composition root hands it to the escalation outbox."""
+    return SlackStaffChannel(client_source, StaffChannelCheck(channel, client_source)) if channel else None
 
 
 def staff_channel_problem(services: Services) -> str | None:

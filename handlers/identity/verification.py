@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 
 from billing_core.container import Services
 from billing_core.errors import IdentityVerificationError
+from billing_core.identity.principal import principal_for
 from handlers.identity.payloads import typed_code
 from handlers.identity.prompt import verification_prompt
 from handlers.identity.verification_blocks import (
@@ -29,7 +30,6 @@ from handlers.identity.verification_blocks import (
 from handlers.kit.blocks import message_screen
 from handlers.kit.errors import GENERIC_FAILURE, user_message
 from handlers.kit.guard import acked
-from handlers.kit.identity import principal_for
 from handlers.kit.interaction import Interaction, run_safely
 
 logger = logging.getLogger(__name__)

@@ -34,8 +34,8 @@ class MalformedPayload(e.BillingError):
         self.raw = "[card number removed]" if contains_card_number(text) else text[:255]
 
 
-class PaymentsUnavailable(Exception):
-    """Payments are not configured (no ``STRIPE_API_KEY``): said as such, nothing is attempted."""
+# Payments are not configured (no ``STRIPE_API_KEY``): ``Services.require_payments`` raises it.
+PaymentsUnavailable = e.PaymentsUnavailable
 
 
 # Errors that mean "what you clicked no longer matches reality" (or was never yours).

@@ -14,47 +14,17 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from billing_core.identity.principal import principal_for
 from billing_core.views import Actor
 from handlers.runtime.ttl_cache import TtlCache
 
 logger = logging.getLogger(__name__)
 
 
-def principal_for(team_id: str, user_id: str, enterprise_id: str | None = None) -> str:
-    """The opaque principal naming a Slack user: ``slack:<team>:<user>``, and for a user of an
-    Enterprise Grid organization ``slack:<enterprise>:<team>:<user>`` (its installation may be
-    the organization's)."""
-    if enterprise_id:
-        return f"slack:{enterprise_id}:{team_id}:{user_id}"
-    return f"slack:{team_id}:{user_id}"
-
-
 @dataclass(frozen=True, slots=True)
-class SlackPrincipal:
-    """A principal taken apart: the user, their workspace and its Grid organization (if any)."""
-
-    team_id: str
-    user_id: str
-    enterprise_id: str | None = None
-
-
-def parse_principal(principal: str) -> SlackPrincipal | None:
-    """The Slack user a principal names, ``None`` for anything else."""
-    parts = principal.split(":")
-    if parts[0] != "slack" or not all(parts[1:]):
-        return None
-    if len(parts) == 3:
-        return SlackPrincipal(team_id=parts[1], user_id=parts[2])
-    if len(parts) == 4:
-        return SlackPrincipal(team_id=parts[2], user_id=parts[3], enterprise_id=parts[1])
-    return None
-
-
-def workspace_prefix(team_id: str | None, enterprise_id: str | None = None) -> str:
-    """What every principal of one workspace (or, without a team, one Grid organization) starts with."""
-    if enterprise_id:
-        return f"slack:{enterprise_id}:{team_id}:" if team_id else f"slack:{enterprise_id}:"
-    return f"slack:{team_id}:"
+class _Entry:
+    actor: Actor | None
+    expires_at: float
 
 
 class IdentityResolver:

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
-from billing_core.container import Services
+from billing_core.container import Payments, Services
 from billing_core.errors import AccountNotFound, BillingError, NotABillingContact
 from billing_core.payments.methods import PaymentMethodService
 from billing_core.payments.service import PaymentService
@@ -122,24 +122,19 @@ class Interaction:
             raise NotAContact(self.user_id)
         return actor
 
-    def require_payments(self) -> None:
-        """``PaymentsUnavailable`` unless payments and cards are configured (a Stripe key)."""
-        if self.services.payments is None or self.services.payment_methods is None:
-            raise PaymentsUnavailable()
+    def require_payments(self) -> Payments:
+        """Payments and cards; ``PaymentsUnavailable`` (said as such) without a Stripe key."""
+        return self.services.require_payments()
 
     @property
     def payments(self) -> PaymentService:
         """Payments; ``PaymentsUnavailable`` (said as such) without a Stripe key."""
-        if self.services.payments is None:
-            raise PaymentsUnavailable()
-        return self.services.payments
+        return self.services.require_payments().service
 
     @property
     def payment_methods(self) -> PaymentMethodService:
         """Saved cards; ``PaymentsUnavailable`` (said as such) without a Stripe key."""
-        if self.services.payment_methods is None:
-            raise PaymentsUnavailable()
-        return self.services.payment_methods
+        return self.services.require_payments().methods
 
     def refusal(self) -> Screen:
         """Why there is no billing data: not a contact, or (with a code e-mailed now) not verified yet."""

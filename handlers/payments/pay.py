@@ -18,10 +18,6 @@ from slack_sdk.errors import SlackApiError
 from billing_core.errors import (
     AccountNotFound,
     BillingError,
-    InvoiceAlreadyPaid,
-    InvoiceClosedAtSource,
-    InvoiceNotPayable,
-    NothingToPay,
     PaymentInProgress,
 )
 from billing_core.views import AccountView, CallerContext
@@ -111,28 +107,10 @@ def show_pay_modal(
     ix: Interaction, caller: CallerContext, surface: ModalSurface, account: AccountView, invoice: str | None
 ) -> None:
     """Fill the modal for one invoice or the full balance; errors propagate to the caller."""
-    ix.require_payments()
-    if invoice is not None:
-        found = ix.services.accounts.invoice(caller.actor, account.external_id, invoice)
-        if found.closed_as is not None and found.status != "open":
-            raise InvoiceClosedAtSource(found.number, found.closed_as, found.closed_on)
-        if found.status == "paid":
-            raise InvoiceAlreadyPaid(invoice)
-        if found.status != "open" or found.outstanding.amount_minor <= 0:
-            raise InvoiceNotPayable(invoice)
-        if found.payment_in_progress:
-            raise PaymentInProgress(invoice)
-        invoices, amount = [found], found.outstanding
-    else:
-        # The summary is computed from the very invoices listed, so the total matches the rows.
-        account, invoices = ix.services.accounts.open_account(caller.actor, account.external_id)
-        if not invoices or account.balance.amount_minor <= 0:  # "Pay $0.00" would fail on submit
-            raise NothingToPay(account.external_id)
-        if any(i.payment_in_progress for i in invoices):
-            raise PaymentInProgress(account.external_id)
-        amount = account.balance
-    methods = screens.list_methods(ix, caller.actor, account, before_stripe=_loading_first(surface))
-    surface.show_view(pay_modal(account, invoices, amount, methods, invoice=invoice))
+    # What would be paid, or why not: the same rule the payment itself applies.
+    quote = ix.payments.quote(caller.actor, account, invoice)
+    methods = screens.list_methods(ix, caller.actor, quote.account, before_stripe=_loading_first(surface))
+    surface.show_view(pay_modal(quote.account, quote.invoices, quote.amount, methods, invoice=invoice))
 
 
 def refused_screen(ix: Interaction, caller: CallerContext, account: AccountView | None, error: BillingError) -> Screen:

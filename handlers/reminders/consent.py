@@ -15,10 +15,10 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from billing_core.errors import ReminderNotFound
+from billing_core.identity.principal import principal_for
 from handlers.accounts.home import publish_home
 from handlers.kit.blocks import message_screen
 from handlers.kit.guard import Request, acked, for_account, new_message
-from handlers.kit.identity import principal_for
 from handlers.kit.ids import REMINDER_NOT_ME_ACTION, REMINDER_STOP_ACTION, REMINDERS_OFF_ACTION, REMINDERS_ON_ACTION
 from handlers.kit.interaction import Interaction, run_safely
 from handlers.kit.payloads import AccountRef

@@ -23,7 +23,7 @@ from bench.queries import (
     oauth_slack,
 )
 from billing_core.db.database import Database
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from devtools.loopback.slack_api import SlackAPI
 
 HEAVY, LIGHT = 0, light_accounts()[0]

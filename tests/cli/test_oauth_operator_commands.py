@@ -17,7 +17,7 @@ from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.db.tables import PrincipalRecord
 from billing_core.identity.directory import PrincipalDirectory
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from bot.slack.oauth import installation_store
 from devtools.loopback.slack_api import SlackAPI

@@ -14,7 +14,7 @@ from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.db.tables import OutboundEventRecord
 from billing_core.payments.settlement import lock_payment, mark_succeeded
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from tests.support.event_receiver import EventReceiver
 from tests.support.payment_rows import START, add_account, add_payment

@@ -110,8 +110,8 @@ def test_on_the_due_date_the_pass_charges_and_the_contacts_get_the_receipt_by_dm
     world.slack.clear()
     world.bot.clock.set(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
     try:
-        assert world.bot.services.autopay_pass is not None
-        assert world.bot.services.autopay_pass.run().summary() == "charged 1, declined 0, skipped 0"
+        assert world.bot.services.payments is not None
+        assert world.bot.services.require_payments().autopay_pass.run().summary() == "charged 1, declined 0, skipped 0"
     finally:
         world.bot.clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
     [receipt] = dms_to(world, ANN)
@@ -139,15 +139,15 @@ def test_the_home_tab_toggle_asks_in_a_modal_that_names_the_card(world: World) -
 def run_pass_on(world: World, day: datetime) -> str:
     world.bot.clock.set(day)
     try:
-        assert world.bot.services.autopay_pass is not None
-        return world.bot.services.autopay_pass.run().summary()
+        assert world.bot.services.payments is not None
+        return world.bot.services.require_payments().autopay_pass.run().summary()
     finally:
         world.bot.clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
 
 
 def autopay_with_card(world: World, number: str) -> str:
     card = world.stripe.card(world.acme_customer, number)
-    methods = world.bot.services.payment_methods
+    methods = world.bot.services.require_payments().methods
     assert methods is not None and world.bot.services.autopay is not None
     methods.list(ANN_ACTOR, "acme", refresh=True)
     methods.make_default(ANN_ACTOR, "acme", card)
@@ -233,7 +233,7 @@ def test_turning_autopay_off_during_a_pass_charges_nothing_more(world: World) ->
     acme_gets_a_second_invoice_due_on_the_first(world)
     world.bot.press("autopay_set", {"account": "acme", "on": True, "card": world.acme_card})
     world.bot.wait_calls("views.publish")
-    autopay_pass = world.bot.services.autopay_pass
+    autopay_pass = world.bot.services.require_payments().autopay_pass
     assert autopay_pass is not None
     planned = autopay_pass.plan
 
@@ -298,7 +298,7 @@ def test_an_autopay_charge_confirmed_on_session_settles_once_whether_the_webhook
     )
     assert "is complete" in world.bot.http.post(link, follow_redirects=True).text
     assert world.bot.services.payments is not None
-    world.bot.services.payments.reconcile()
+    world.bot.services.require_payments().service.reconcile()
     world.slack.clear()
     run_pass_on(world, datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
     run_pass_on(world, datetime(2026, 12, 4, 15, 0, tzinfo=UTC))

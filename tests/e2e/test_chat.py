@@ -253,7 +253,7 @@ def test_naming_a_card_offers_its_own_buttons_and_changes_nothing_until_clicked(
     [remove] = buttons(answer, "method_remove")
     assert json.loads(remove["value"]) == {"account": "acme", "method": world.acme_card}
     assert remove.get("confirm")  # the same "Remove this card?" confirmation as the cards screen
-    cards = world.bot.services.payment_methods.list(ANN_ACTOR, "acme")
+    cards = world.bot.services.require_payments().methods.list(ANN_ACTOR, "acme")
     assert [card.id for card in cards] == [world.acme_card]
     already = said(world, dm("make my visa the default"))
     assert "already the default" in text_of(already)

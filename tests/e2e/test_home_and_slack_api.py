@@ -51,8 +51,10 @@ def test_a_button_on_the_home_tab_opens_its_screen_in_a_modal(world: World) -> N
 
 def test_history_is_paged_with_date_amount_card_invoices_and_status(world: World) -> None:
     for number in ("INV-1", "INV-2"):
-        payment = world.bot.services.payments.start_invoice_payment(ANN_ACTOR, "acme", number, world.acme_card)
-        world.bot.services.payments.execute(payment.id)
+        payment = world.bot.services.require_payments().service.start_invoice_payment(
+            ANN_ACTOR, "acme", number, world.acme_card
+        )
+        world.bot.services.require_payments().service.execute(payment.id)
     _response, url = world.bot.command("history")
     text = world.bot.reply_text(url)
     assert "25 Nov 2026" in text and "$1,250.00" in text and "Visa •••• 4242" in text and "INV-2" in text

@@ -16,7 +16,7 @@ from tests.support.bot_harness import ANN, ANN_ACTOR, WEBHOOK_SECRET
 
 def second_card(world: World) -> str:
     card = world.stripe.card(world.acme_customer, "4000056655665556")
-    world.bot.services.payment_methods.list(ANN_ACTOR, "acme", refresh=True)
+    world.bot.services.require_payments().methods.list(ANN_ACTOR, "acme", refresh=True)
     return card
 
 
@@ -112,5 +112,5 @@ def test_a_card_the_network_renewed_is_re_read_from_stripe(world: World) -> None
         db.execute(update(PaymentMethodRecord).values(exp_year=2026, exp_month=12))  # the copy is behind
     card = world.stripe.client.v1.payment_methods.retrieve(world.acme_card).to_dict()
     post_event(world, world.proxy.event("payment_method.automatically_updated", card))
-    [cached] = world.bot.services.payment_methods.list(ANN_ACTOR, "acme")
+    [cached] = world.bot.services.require_payments().methods.list(ANN_ACTOR, "acme")
     assert (cached.exp_month, cached.exp_year) == (12, 2031)

@@ -45,7 +45,7 @@ def dm_text(world: World, count: int = 1) -> str:
 
 def add_card(world: World, number: str) -> str:
     card = world.stripe.card(world.acme_customer, number)
-    world.bot.services.payment_methods.list(ANN_ACTOR, "acme", refresh=True)
+    world.bot.services.require_payments().methods.list(ANN_ACTOR, "acme", refresh=True)
     return card
 
 

@@ -83,7 +83,7 @@ def test_an_account_pushed_with_its_contact_lets_that_person_use_the_bot(world: 
 
 
 def test_an_invoice_reported_paid_elsewhere_is_closed_gets_no_reminder_and_no_autopay_charge(world: World) -> None:
-    assert world.bot.services.autopay is not None and world.bot.services.autopay_pass is not None
+    assert world.bot.services.autopay is not None and world.bot.services.payments is not None
     world.bot.services.autopay.turn_on(ANN_ACTOR, "acme")
     answer = api(world, "/accounts/acme/invoices/INV-2/paid-elsewhere", PAID_WIRE)
     assert answer.status_code == 200, answer.text
@@ -93,7 +93,7 @@ def test_an_invoice_reported_paid_elsewhere_is_closed_gets_no_reminder_and_no_au
     assert all(line.invoice_number != "INV-2" for reminder in planned for line in reminder.lines)
     world.bot.clock.set(due_day)
     try:
-        assert world.bot.services.autopay_pass.run().summary() == "charged 0, declined 0, skipped 0"
+        assert world.bot.services.require_payments().autopay_pass.run().summary() == "charged 0, declined 0, skipped 0"
     finally:
         world.bot.clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
     with world.bot.db.read() as session:
@@ -271,7 +271,7 @@ def test_the_openapi_document_describes_every_route_with_the_import_models(world
 
 
 def test_pushes_the_stripe_webhook_and_an_import_at_once_each_take_effect_once_and_never_fail(world: World) -> None:
-    payments, methods = world.bot.services.payments, world.bot.services.payment_methods
+    payments, methods = world.bot.services.require_payments().service, world.bot.services.require_payments().methods
     assert payments is not None and methods is not None
     card = world.stripe.card(world.acme_customer, NEEDS_AUTHENTICATION)
     methods.list(ANN_ACTOR, "acme", refresh=True)

@@ -41,7 +41,7 @@ def deliver(world: World, event: dict[str, Any]) -> str:
 
 def paid_invoice(world: World, number: str = "INV-1") -> str:
     assert world.bot.services.payments is not None
-    done = world.bot.services.payments.pay(ANN_ACTOR, "acme", world.acme_card, invoice_number=number)
+    done = world.bot.services.require_payments().service.pay(ANN_ACTOR, "acme", world.acme_card, invoice_number=number)
     assert done.status == "succeeded" and done.stripe_payment_intent_id is not None
     return done.stripe_payment_intent_id
 

@@ -27,7 +27,7 @@ def test_previous_on_a_history_page_shows_the_page_before(world: World) -> None:
 
 def test_more_cards_reaches_the_cards_past_the_twentieth(world: World) -> None:
     added = [world.stripe.card(world.acme_customer) for _ in range(21)]
-    methods = world.bot.services.payment_methods
+    methods = world.bot.services.require_payments().methods
     assert methods is not None
     methods.list(ANN_ACTOR, "acme", refresh=True)
     _, url = world.bot.command("methods")

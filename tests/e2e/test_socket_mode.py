@@ -13,7 +13,7 @@ import pytest
 from aiohttp import WSMsgType, web
 
 from billing_core.db.database import Database
-from bot.server import build_runtime
+from bot.compose import build_runtime
 from bot.settings import Settings
 from bot.slack.socket_mode import socket_mode_handler
 from devtools.loopback.slack_api import SlackAPI

@@ -105,7 +105,7 @@ def test_a_draft_or_another_companys_invoice_is_acknowledged_and_changes_nothing
 
 def test_paying_it_in_slack_pays_the_stripe_invoice_itself_with_exactly_one_charge(world: World) -> None:
     invoice_id = finalized(world)
-    payments = world.bot.services.payments
+    payments = world.bot.services.require_payments().service
     assert payments is not None
     paid = payments.pay(ANN_ACTOR, "acme", world.acme_card, invoice_number=number_of(world, invoice_id))
     assert paid.status == "succeeded"
@@ -158,7 +158,7 @@ def test_invoices_sync_repairs_a_database_that_missed_events(world: World) -> No
     kept_open = finalized(world, notify=False)
     voided = finalized(world, amount=9900)
     vendor(world).v1.invoices.void_invoice(voided)  # its invoice.voided was missed
-    source = world.bot.services.stripe_billing
+    source = world.bot.services.require_payments().stripe_billing
     assert source is not None
     summary = source.sync()
     assert summary.line() == (
@@ -171,7 +171,7 @@ def test_invoices_sync_repairs_a_database_that_missed_events(world: World) -> No
 
 def test_autopay_leaves_invoices_stripe_collects_to_stripe_and_says_so(world: World) -> None:
     finalized(world, collection="charge_automatically")
-    autopay, autopay_pass = world.bot.services.autopay, world.bot.services.autopay_pass
+    autopay, autopay_pass = world.bot.services.autopay, world.bot.services.require_payments().autopay_pass
     assert autopay is not None and autopay_pass is not None
     autopay.turn_on(ANN_ACTOR, "acme")
     assert "autopay here leaves those to Stripe" in said(world, "autopay")
@@ -189,7 +189,7 @@ def test_right_before_a_charge_the_stripe_invoice_is_read_again_so_one_paid_ther
 ) -> None:
     invoice_id = finalized(world)
     vendor(world).v1.invoices.pay(invoice_id, params={"paid_out_of_band": True})  # no webhook yet
-    payments = world.bot.services.payments
+    payments = world.bot.services.require_payments().service
     assert payments is not None
     started = payments.start_invoice_payment(ANN_ACTOR, "acme", number_of(world, invoice_id), world.acme_card)
     after = payments.execute(started.id)
@@ -200,7 +200,7 @@ def test_right_before_a_charge_the_stripe_invoice_is_read_again_so_one_paid_ther
 
 def test_paying_the_balance_is_one_charge_and_every_stripe_invoice_in_it_is_marked_paid_there(world: World) -> None:
     first, second = finalized(world), finalized(world, amount=9900)
-    payments = world.bot.services.payments
+    payments = world.bot.services.require_payments().service
     assert payments is not None
     balance = world.bot.services.accounts.balance(ANN_ACTOR, "acme")
     paid = payments.pay(ANN_ACTOR, "acme", world.acme_card, expected_amount_minor=balance.amount_minor)
@@ -212,7 +212,7 @@ def test_paying_the_balance_is_one_charge_and_every_stripe_invoice_in_it_is_mark
 
 def test_autopay_pays_a_stripe_invoice_sent_to_the_customer_off_session_on_its_due_date(world: World) -> None:
     invoice_id = finalized(world)
-    autopay, autopay_pass = world.bot.services.autopay, world.bot.services.autopay_pass
+    autopay, autopay_pass = world.bot.services.autopay, world.bot.services.require_payments().autopay_pass
     assert autopay is not None and autopay_pass is not None
     autopay.turn_on(ANN_ACTOR, "acme")
     world.bot.clock.set(DUE_DAY)
@@ -228,7 +228,7 @@ def test_autopay_pays_a_stripe_invoice_sent_to_the_customer_off_session_on_its_d
 def test_autopay_does_not_charge_a_stripe_invoice_paid_in_stripe_whose_webhook_never_came(world: World) -> None:
     invoice_id = finalized(world)
     vendor(world).v1.invoices.pay(invoice_id, params={"paid_out_of_band": True})  # the event is lost
-    autopay, autopay_pass = world.bot.services.autopay, world.bot.services.autopay_pass
+    autopay, autopay_pass = world.bot.services.autopay, world.bot.services.require_payments().autopay_pass
     assert autopay is not None and autopay_pass is not None
     autopay.turn_on(ANN_ACTOR, "acme")
     world.bot.clock.set(DUE_DAY)
@@ -245,7 +245,10 @@ def test_a_stripe_invoice_paid_there_while_the_payer_clicked_is_refused_by_strip
 ) -> None:
     """The re-read just before the charge saw it open; Stripe then refuses to pay it twice."""
     invoice_id = finalized(world)
-    payments, source = world.bot.services.payments, world.bot.services.stripe_billing
+    payments, source = (
+        world.bot.services.require_payments().service,
+        world.bot.services.require_payments().stripe_billing,
+    )
     assert payments is not None and source is not None
     started = payments.start_invoice_payment(ANN_ACTOR, "acme", number_of(world, invoice_id), world.acme_card)
     confirm = source.confirm

@@ -205,7 +205,7 @@ def test_a_declined_payments_button_preselects_the_invoice_and_support_sees_the_
     desk: World, smtp: SmtpSink
 ) -> None:
     declining = desk.stripe.card(desk.acme_customer, DECLINES_AT_CHARGE)
-    desk.bot.services.payment_methods.list(ANN_ACTOR, "acme", refresh=True)
+    desk.bot.services.require_payments().methods.list(ANN_ACTOR, "acme", refresh=True)
     desk.bot.press("pay_open", {"account": "acme", "invoice": "INV-2"})
     pay = desk.bot.last_view(where=lambda v: v.get("callback_id") == "pay_modal")
     desk.bot.submit(pay, method=declining)

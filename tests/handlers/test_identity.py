@@ -7,14 +7,9 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
+from billing_core.identity.principal import SlackPrincipal, parse_principal, principal_for
 from devtools.loopback.slack_api import SlackAPI
-from handlers.kit.identity import (
-    IdentityResolver,
-    SlackPrincipal,
-    actor_from_slack_user,
-    parse_principal,
-    principal_for,
-)
+from handlers.kit.identity import IdentityResolver, actor_from_slack_user
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord, PrincipalRecord
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.views import PaymentMethodView
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from bot.slack.app import build_bolt_app
 from bot.slack.notifier import SlackNotifier

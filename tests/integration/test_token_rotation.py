@@ -25,7 +25,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import TokenRefreshRecord
 from billing_core.identity.directory import PrincipalDirectory
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from bot.slack.app import build_bolt_app
 from bot.slack.oauth import installation_store

@@ -21,7 +21,7 @@ from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.base import Base
 from billing_core.db.database import Database
-from bot.server import SlackRuntime, build_runtime
+from bot.compose import SlackRuntime, build_runtime
 from bot.settings import Settings
 from bot.web.http import create_http_app
 from devtools.loopback.slack_api import SlackAPI

@@ -34,7 +34,7 @@ def second_card(run: FullRun) -> str:
         params={"type": "card", "card": {"number": VISA, "exp_month": 1, "exp_year": 2032, "cvc": "123"}}
     )
     run.stripe.v1.payment_methods.attach(card.id, params={"customer": customer})
-    run.services.payment_methods.list(ANN, "acme", refresh=True)
+    run.services.require_payments().methods.list(ANN, "acme", refresh=True)
     return str(card.id)
 
 

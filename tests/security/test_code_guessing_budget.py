@@ -20,7 +20,7 @@ from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord
 from billing_core.errors import VerificationAttemptsExhausted, VerificationCodeWrong, VerificationRateLimited
 from billing_core.views import Actor
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.web.metrics import Metrics
 from tests.security.test_identity_verification import SAMPLE, code_from, make_settings, wrong
 from tests.support.fixtures import smtp_sink  # noqa: F401

@@ -32,9 +32,9 @@ def test_a_debug_run_logs_no_client_secret_link_token_or_escalation_body(
     )
     customer = full_run.stripe.v1.payment_methods.retrieve(full_run.acme_card).customer
     full_run.stripe.v1.payment_methods.attach(card.id, params={"customer": str(customer)})
-    full_run.services.payment_methods.list(ANN, "acme", refresh=True)
-    started = full_run.services.payments.start_invoice_payment(ANN, "acme", "INV-1", card.id)
-    waiting = full_run.services.payments.execute(started.id)
+    full_run.services.require_payments().methods.list(ANN, "acme", refresh=True)
+    started = full_run.services.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", card.id)
+    waiting = full_run.services.require_payments().service.execute(started.id)
     assert waiting.status == "requires_action" and waiting.action_url is not None
     path = waiting.action_url.removeprefix("http://bot.test")
     assert full_run.http.get(path).status_code == 200

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, EscalationRecord, PaymentRecord
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from bot.slack.client import make_web_client
 from devtools.loopback.slack_api import SlackAPI
@@ -149,8 +149,8 @@ def test_a_stripe_fault_while_charging_is_reconciled_and_never_charged_twice(
     # Stripe's idempotency window it replays the create with the payment's key, so Stripe answers
     # with the first result, or (the request never arrived) makes it now: one charge either way.
     world.bot.clock.set(world.bot.clock.now() + timedelta(hours=1))
-    world.bot.services.payments.reconcile()
-    world.bot.services.payments.reconcile()
+    world.bot.services.require_payments().service.reconcile()
+    world.bot.services.require_payments().service.reconcile()
 
     assert charged(world) == [125000]
     invoice = world.bot.services.accounts.invoice(ANN_ACTOR, "acme", "INV-1")
@@ -166,7 +166,7 @@ def test_a_charge_stripe_never_saw_is_failed_after_stripes_idempotency_window_an
     inject(world, faults, fault)
     pay_inv1(world)
     world.bot.clock.set(world.bot.clock.now() + timedelta(hours=25))  # Stripe has forgotten the key
-    world.bot.services.payments.reconcile()
+    world.bot.services.require_payments().service.reconcile()
 
     assert charged(world) == []
     invoice = world.bot.services.accounts.invoice(ANN_ACTOR, "acme", "INV-1")

@@ -31,8 +31,7 @@ from billing_core.errors import (
     VerificationRateLimited,
 )
 from billing_core.views import Actor
-from bot.bootstrap import build_services
-from bot.server import SlackRuntime, build_runtime
+from bot.compose import SlackRuntime, build_runtime, build_services
 from bot.settings import Settings
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import (

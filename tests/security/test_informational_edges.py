@@ -105,7 +105,7 @@ def test_where_people_used_the_bot_is_written_when_serve_is_stopped_with_sigterm
 
 
 def prepare_sample_accounts(url: str) -> None:
-    from bot.bootstrap import build_services
+    from bot.compose import build_services
     from tests.support.sample_accounts import SAMPLE
 
     db = Database(url)

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
-from bot.server import build_runtime
+from bot.compose import build_runtime
 from bot.settings import Settings
 from bot.web.http import create_http_app
 from devtools.loopback.slack_api import SlackAPI

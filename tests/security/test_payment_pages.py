@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from bot.web.stripe_routes import stripe_routes
 from tests.integration.payments.conftest import (  # noqa: F401
@@ -65,8 +65,8 @@ def http(pay: Services, pay_settings: Settings) -> Iterator[TestClient]:
 
 def waiting_link(pay: Services, stripe_api: Stripe, cards: Setup) -> str:  # noqa: F811
     card = add_card(pay, stripe_api, cards, NEEDS_AUTHENTICATION)
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", card)
-    waiting = pay.payments.execute(started.id)
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", card)
+    waiting = pay.require_payments().service.execute(started.id)
     assert waiting.status == "requires_action" and waiting.action_url is not None
     return waiting.action_url.removeprefix("http://bot.test")
 

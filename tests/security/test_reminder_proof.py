@@ -19,7 +19,7 @@ from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.views import Actor
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from devtools.loopback.slack_api import SlackAPI
 from handlers.identity.verification_blocks import VERIFY_RESEND_ACTION

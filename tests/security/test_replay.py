@@ -152,8 +152,8 @@ def stripe_signed(event: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
 
 def test_a_stripe_event_delivered_many_times_at_once_is_applied_once(world: World) -> None:
     card = world.stripe.card(world.acme_customer, NEEDS_AUTHENTICATION)
-    world.bot.services.payment_methods.list(ANN_ACTOR, "acme", refresh=True)
-    payments = world.bot.services.payments
+    world.bot.services.require_payments().methods.list(ANN_ACTOR, "acme", refresh=True)
+    payments = world.bot.services.require_payments().service
     started = payments.start_invoice_payment(ANN_ACTOR, "acme", "INV-2", card)
     waiting = payments.execute(started.id)
     assert waiting.status == "requires_action"
@@ -234,7 +234,7 @@ def _pay_check(world: World, _: Any) -> None:
 
 def _second_card(world: World) -> str:
     card = world.stripe.card(world.acme_customer)
-    world.bot.services.payment_methods.list(ANN_ACTOR, "acme", refresh=True)
+    world.bot.services.require_payments().methods.list(ANN_ACTOR, "acme", refresh=True)
     return card
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from billing_core.db.base import Base
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import (
@@ -206,7 +206,7 @@ def prepare_sample_database(url: str, localstripe: LocalStripe) -> str:
             account = session.scalars(select(AccountRecord).where(AccountRecord.external_id == "acme")).one()
             account.stripe_customer_id = customer
         card = helper.card(customer)
-        services.payment_methods.make_default(ANN, "acme", card)
+        services.require_payments().methods.make_default(ANN, "acme", card)
         return card
     finally:
         db.dispose()

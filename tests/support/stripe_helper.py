@@ -80,7 +80,7 @@ def give_sample_cards(
     give_customer(db, "acme", acme)
     give_customer(db, "initech", initech)
     cards = SampleCards(acme, stripe.card(acme), initech, stripe.card(initech))
-    services.payment_methods.make_default(ANN, "acme", cards.acme_card)
+    services.require_payments().methods.make_default(ANN, "acme", cards.acme_card)
     if initech_default:
-        services.payment_methods.make_default(PETER, "initech", cards.initech_card)
+        services.require_payments().methods.make_default(PETER, "initech", cards.initech_card)
     return cards

@@ -20,7 +20,7 @@ from billing_core.db.database import Database
 from billing_core.db.schema import schema_differences
 from billing_core.db.tables import EscalationRecord, OutboundEventRecord
 from billing_core.escalations.views import format_reference
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from devtools.loopback.slack_api import SlackAPI
 from tests.support.bot_harness import wait_until

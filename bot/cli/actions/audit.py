@@ -7,7 +7,7 @@ from datetime import datetime
 
 import typer
 
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 
 

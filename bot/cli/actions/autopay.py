@@ -14,9 +14,9 @@ def run_once(settings: Settings, now: datetime | None) -> str:
     """One pass at ``now`` (default: the current time); its summary line."""
     services = operator_services(settings, now)
     try:
-        if services.autopay_pass is None:
+        if services.payments is None:
             raise ConfigurationError("STRIPE_API_KEY is required to charge invoices but is not set")
         require_current_schema(services.db)
-        return services.autopay_pass.run().summary()
+        return services.payments.autopay_pass.run().summary()
     finally:
         services.db.dispose()

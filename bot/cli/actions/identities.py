@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.bootstrap import build_identity_verification
+from bot.compose import build_identity_verification
 from bot.settings import Settings
 
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from billing_core.db.schema import require_current_schema
 from billing_core.errors import ConfigurationError
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 
 
@@ -18,9 +18,10 @@ def sync(settings: Settings, since: date | None) -> str:
     settings.require("STRIPE_API_KEY")
     services = build_services(settings)
     try:
-        if services.stripe_billing is None:
+        source = services.payments.stripe_billing if services.payments is not None else None
+        if source is None:
             raise ConfigurationError("STRIPE_API_KEY is required for INVOICE_SOURCE=stripe but is not set")
         require_current_schema(services.db)
-        return services.stripe_billing.sync(since).line()
+        return source.sync(since).line()
     finally:
         services.db.dispose()

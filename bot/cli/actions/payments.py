@@ -7,7 +7,7 @@ from datetime import datetime
 from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
 from billing_core.payments.inspection import PaymentDossier, PaymentInspection
-from bot.bootstrap import build_services, build_stripe_gateway
+from bot.compose import build_services, build_stripe_gateway
 from bot.settings import Settings
 
 

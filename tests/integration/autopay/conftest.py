@@ -11,17 +11,20 @@ import pytest
 from billing_core.autopay.notices import AutopayNotice
 from billing_core.clock import FixedClock
 from billing_core.container import Services
+from billing_core.db.database import Database
 from billing_core.reminders.messages import ChatContact
-from bot.bootstrap import use_autopay_messenger
+from bot.compose import build_services
+from bot.settings import Settings
 from tests.integration.payments.conftest import (  # noqa: F401
+    RecordingNotifier,
     cards,
     notifier,
-    pay,
     pay_settings,
     strict_stripe,
     stripe_api,
 )
 from tests.support.fixtures import localstripe, localstripe_server  # noqa: F401
+from tests.support.sample_accounts import SAMPLE
 
 
 @dataclass
@@ -42,10 +45,22 @@ class RecordingMessenger:
 
 
 @pytest.fixture
-def messenger(pay: Services) -> RecordingMessenger:  # noqa: F811
-    recording = RecordingMessenger()
-    use_autopay_messenger(pay, recording)
-    return recording
+def messenger() -> RecordingMessenger:
+    return RecordingMessenger()
+
+
+@pytest.fixture
+def pay(
+    pay_settings: Settings,  # noqa: F811
+    db: Database,
+    clock: FixedClock,
+    notifier: RecordingNotifier,  # noqa: F811
+    messenger: RecordingMessenger,
+) -> Services:
+    """The payment fixtures' services, telling contacts of autopay and expiring cards through ``messenger``."""
+    services = build_services(pay_settings, clock=clock, db=db, notifier=notifier, contact_messenger=messenger)
+    services.importer.run(SAMPLE)
+    return services
 
 
 def at(day: str, clock: FixedClock, hour: int = 12) -> None:

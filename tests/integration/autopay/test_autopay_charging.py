@@ -30,8 +30,8 @@ from tests.integration.payments.test_unknown_outcome import ChargesThen, Process
 
 
 def autopay_pass(pay: Services) -> AutopayPass:
-    assert pay.autopay_pass is not None
-    return pay.autopay_pass
+    assert pay.payments is not None
+    return pay.require_payments().autopay_pass
 
 
 def turn_on(pay: Services) -> None:
@@ -138,7 +138,7 @@ def test_a_crash_after_the_stripe_call_is_settled_by_reconcile_and_charged_only_
     unknown = autopay_pass(lost).run()
     assert unknown.summary() == "charged 0, declined 0, skipped 1"
     assert pay.payments is not None
-    pay.payments.reconcile()
+    pay.require_payments().service.reconcile()
     later = autopay_pass(pay).run()
 
     assert later.summary() == "charged 0, declined 0, skipped 0"
@@ -164,7 +164,7 @@ def test_a_process_killed_right_after_the_stripe_call_is_reconciled_and_the_invo
         autopay_pass(dying).run()
     assert autopay_pass(pay).run() == AutopayResult()  # the attempt is claimed: no second charge
     assert pay.payments is not None
-    pay.payments.reconcile()
+    pay.require_payments().service.reconcile()
     autopay_pass(pay).run()
 
     assert len(stripe_api.intents()) == 1 and len(stripe_api.succeeded_charges()) == 1
@@ -175,8 +175,8 @@ def test_a_declined_card_is_told_with_the_reason_and_retried_at_3_and_7_days_the
     pay: Services, cards: Setup, stripe_api: Stripe, clock: FixedClock, messenger: RecordingMessenger
 ) -> None:
     declining = add_card(pay, stripe_api, cards, DECLINES_AT_CHARGE)
-    assert pay.payment_methods is not None
-    pay.payment_methods.make_default(ANN, "acme", declining)
+    assert pay.payments is not None
+    pay.require_payments().methods.make_default(ANN, "acme", declining)
     turn_on(pay)
 
     days = ["2026-12-01", "2026-12-02", "2026-12-04", "2026-12-05", "2026-12-08", "2026-12-09", "2026-12-15"]
@@ -197,8 +197,8 @@ def test_a_card_that_needs_3d_secure_gets_a_dm_with_the_authentication_link(
     pay: Services, cards: Setup, stripe_api: Stripe, clock: FixedClock, messenger: RecordingMessenger
 ) -> None:
     secure = add_card(pay, stripe_api, cards, NEEDS_AUTHENTICATION)
-    assert pay.payment_methods is not None
-    pay.payment_methods.make_default(ANN, "acme", secure)
+    assert pay.payments is not None
+    pay.require_payments().methods.make_default(ANN, "acme", secure)
     turn_on(pay)
     at("2026-12-01", clock)
 
@@ -230,9 +230,9 @@ def test_removing_the_last_card_turns_autopay_off_and_tells_the_contacts(
     turn_on(pay)
     with db.transaction() as session:  # the last card can only go once nothing is open
         session.execute(update(InvoiceRecord).values(status="paid"))
-    assert pay.payment_methods is not None and pay.autopay is not None
+    assert pay.payments is not None and pay.autopay is not None
 
-    pay.payment_methods.remove(ANN, "acme", cards.acme_card)
+    pay.require_payments().methods.remove(ANN, "acme", cards.acme_card)
 
     assert pay.autopay.status(ANN, "acme").enabled is False
     assert messenger.kinds() == ["card_removed"]

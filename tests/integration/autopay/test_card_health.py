@@ -25,8 +25,8 @@ def expires(db: Database, card: str, month: int, year: int) -> None:
 def expiring_default(pay: Services, stripe_api: Stripe, cards: Setup, month: int, year: int) -> str:
     """Acme's default card, in Stripe, expires at the end of ``month``/``year``."""
     card = stripe_api.card(cards.acme_customer, exp_month=month, exp_year=year)
-    pay.payment_methods.list(ANN, "acme", refresh=True)
-    pay.payment_methods.make_default(ANN, "acme", card)
+    pay.require_payments().methods.list(ANN, "acme", refresh=True)
+    pay.require_payments().methods.make_default(ANN, "acme", card)
     return card
 
 

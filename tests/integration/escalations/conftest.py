@@ -7,14 +7,16 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, PaymentRecord
 from billing_core.views import Actor
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
+from handlers.escalations.support import slack_staff_channel
 from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
 from tests.support.sample_accounts import account, invoice
 from tests.support.smtp_sink import SmtpSink
@@ -47,9 +49,14 @@ SAMPLE: dict[str, Any] = {
 }
 
 
-def make_services(database_url: str, db: Database, clock: FixedClock, **env: str) -> Services:
+def make_services(
+    database_url: str, db: Database, clock: FixedClock, staff_client: WebClient | None = None, **env: str
+) -> Services:
+    """Services on the sample accounts; with ``staff_client`` escalations are posted to
+    ``SUPPORT_SLACK_CHANNEL`` through it (as the Slack modes' composition root does)."""
     settings = Settings(_env_file=None, DATABASE_URL=database_url, **env)  # type: ignore[call-arg]
-    services = build_services(settings, clock=clock, db=db)
+    staff = slack_staff_channel(settings.support_slack_channel, lambda: staff_client) if staff_client else None
+    services = build_services(settings, clock=clock, db=db, staff_channel=staff)
     services.importer.run(SAMPLE)
     return services
 

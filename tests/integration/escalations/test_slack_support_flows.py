@@ -38,7 +38,6 @@ from handlers.escalations.payloads import (
     TOPIC_BLOCK,
     TOPIC_INPUT,
 )
-from handlers.escalations.support import attach_staff_channel
 from handlers.kit.identity import IdentityResolver
 from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_OPEN_ACTION, SUPPORT_RESOLVE_ACTION
 from handlers.registry import listener_deps
@@ -54,10 +53,12 @@ STAFF_CHANNEL = "CSTAFF"
 def env(
     database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink, slack_api: SlackAPI
 ) -> Iterator[tuple[App, Services]]:
+    client = WebClient(token="xoxb-test", base_url=slack_api.base_url)
     services = make_services(
         database_url,
         db,
         clock,
+        staff_client=client,  # what the Slack modes' composition root does
         SMTP_URL=smtp_sink.url,
         SUPPORT_EMAIL="support@vendor.test",
         SUPPORT_SLACK_CHANNEL=STAFF_CHANNEL,
@@ -65,10 +66,8 @@ def env(
     slack_api.add_user("W111", "ann@acme.test", "Ann Lee")
     slack_api.add_user("W222", "stranger@else.test", "Stranger")
     slack_api.add_user("WSTAFF", "staff@vendor.test", "Sam Staff")
-    client = WebClient(token="xoxb-test", base_url=slack_api.base_url)
     app = App(client=client, signing_secret=SECRET, token_verification_enabled=False)
     deps = listener_deps(services, IdentityResolver(), "support@vendor.test", client_for_principal=lambda _p: client)
-    attach_staff_channel(services, lambda: client)  # what bot.server's composition root does
 
     def put_deps(context: BoltContext, next: Any) -> None:
         context["deps"] = deps

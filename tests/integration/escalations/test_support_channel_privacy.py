@@ -24,7 +24,6 @@ from bot.web.http import create_http_app
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import block_actions_body, block_actions_payload, button_action
 from handlers.escalations.staff_channel_check import MISSING_SCOPE, PUBLIC, SHARED
-from handlers.escalations.support import attach_staff_channel
 from handlers.kit.ids import SUPPORT_RESOLVE_ACTION
 from tests.integration.escalations.conftest import ANN, make_services
 from tests.integration.escalations.test_slack_support_flows import dispatch
@@ -35,17 +34,15 @@ STAFF = "CSTAFF"
 
 @pytest.fixture
 def services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink, slack_api: SlackAPI) -> Services:
-    built = make_services(
+    return make_services(
         database_url,
         db,
         clock,
+        staff_client=WebClient(token="xoxb-test", base_url=slack_api.base_url),
         SMTP_URL=smtp_sink.url,
         SUPPORT_EMAIL="support@vendor.test",
         SUPPORT_SLACK_CHANNEL=STAFF,
     )
-    client = WebClient(token="xoxb-test", base_url=slack_api.base_url)
-    attach_staff_channel(built, lambda: client)
-    return built
 
 
 @pytest.fixture

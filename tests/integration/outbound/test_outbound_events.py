@@ -21,7 +21,7 @@ from billing_core.errors import ConfigurationError
 from billing_core.outbound.delivery import OutboundDelivery
 from billing_core.outbound.signing import signature
 from billing_core.payments.settlement import lock_payment, mark_failed, mark_succeeded
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from tests.support.event_receiver import EventReceiver
 from tests.support.payment_rows import START, add_payment
@@ -276,7 +276,7 @@ def test_a_permanently_failed_event_shows_in_healthz_details_and_metrics_of_the_
 ) -> None:
     from starlette.testclient import TestClient
 
-    from bot.server import build_runtime
+    from bot.compose import build_runtime
     from bot.web.http import create_http_app
     from devtools.loopback.slack_api import SlackAPI
 

@@ -21,7 +21,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.payments.ports import PaymentGateway
 from billing_core.views import PaymentMethodView, PaymentView
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from bot.web.stripe_routes import stripe_routes
 from tests.support.fixtures import localstripe, localstripe_server  # noqa: F401
@@ -122,7 +122,7 @@ def cards(pay: Services, stripe_api: Stripe, db: Database) -> Setup:
 
 def add_card(pay: Services, stripe_api: Stripe, setup: Setup, number: str) -> str:
     card = stripe_api.card(setup.acme_customer, number)
-    pay.payment_methods.list(ANN, "acme", refresh=True)
+    pay.require_payments().methods.list(ANN, "acme", refresh=True)
     return card
 
 

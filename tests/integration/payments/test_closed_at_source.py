@@ -18,7 +18,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import InvoiceRecord, PaymentRecord
 from billing_core.errors import ChargeUnderWay, InvoiceClosedAtSource
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from tests.integration.payments.conftest import ANN, RecordingNotifier, Setup, Stripe
 from tests.support.sample_accounts import SAMPLE
@@ -51,7 +51,7 @@ def test_an_invoice_paid_elsewhere_is_refused_at_the_click_saying_when_it_was_pa
     assert push.push is not None and pay.payments is not None
     push.push.paid_elsewhere("acme", "INV-1", WIRE)
     with pytest.raises(InvoiceClosedAtSource) as refused:
-        pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+        pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     assert refused.value.sentence() == "INV-1 was paid on 3 Dec outside Slack"
 
 
@@ -59,9 +59,9 @@ def test_a_payment_started_but_not_yet_sent_is_cancelled_by_a_paid_elsewhere_rep
     pay: Services, push: Services, cards: Setup, stripe_api: Stripe, db: Database
 ) -> None:
     assert push.push is not None and pay.payments is not None
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     assert push.push.paid_elsewhere("acme", "INV-1", WIRE) is True
-    after = pay.payments.execute(started.id)
+    after = pay.require_payments().service.execute(started.id)
     assert after.status == "failed"
     assert after.failure_reason == "INV-1 was paid on 3 Dec outside Slack; nothing was charged."
     with db.read() as session:
@@ -74,7 +74,7 @@ def test_a_report_while_the_charge_is_already_with_stripe_is_refused_and_changes
     pay: Services, push: Services, cards: Setup, db: Database, clock: FixedClock
 ) -> None:
     assert push.push is not None and pay.payments is not None
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     with db.transaction() as session:  # as execution.py does, just before its Stripe call
         session.execute(update(PaymentRecord).where(PaymentRecord.id == started.id).values(submitted_at=clock.now()))
     with pytest.raises(ChargeUnderWay):
@@ -89,12 +89,12 @@ def test_an_invoice_closed_at_its_source_after_the_click_but_before_the_charge_i
 ) -> None:
     """Whatever closed it (a direct write here: the re-check does not rely on the closers' care)."""
     assert pay.payments is not None
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     with db.transaction() as session:
         session.execute(
             update(InvoiceRecord).where(InvoiceRecord.number == "INV-1").values(status="void", closed_as="void")
         )
-    after = pay.payments.execute(started.id)
+    after = pay.require_payments().service.execute(started.id)
     assert after.status == "failed" and after.failure_reason is not None
     assert after.failure_reason.startswith("INV-1 was voided")
     assert stripe_api.succeeded_charges() == []
@@ -104,9 +104,9 @@ def test_an_import_that_marks_an_invoice_paid_cancels_a_payment_not_yet_sent(
     pay: Services, cards: Setup, stripe_api: Stripe, db: Database
 ) -> None:
     assert pay.payments is not None
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     pay.importer.run(acme_with_inv1("paid"))
-    assert pay.payments.execute(started.id).status == "failed"
+    assert pay.require_payments().service.execute(started.id).status == "failed"
     assert stripe_api.succeeded_charges() == []
     assert status_of(db, "INV-1") == "paid"
 
@@ -115,7 +115,7 @@ def test_an_import_leaves_open_an_invoice_whose_charge_is_already_with_stripe(
     pay: Services, cards: Setup, db: Database, clock: FixedClock
 ) -> None:
     assert pay.payments is not None
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     with db.transaction() as session:
         session.execute(update(PaymentRecord).where(PaymentRecord.id == started.id).values(submitted_at=clock.now()))
     summary = pay.importer.run(acme_with_inv1("void"))
@@ -126,10 +126,10 @@ def test_an_import_leaves_open_an_invoice_whose_charge_is_already_with_stripe(
 def test_autopay_does_not_charge_an_invoice_paid_elsewhere_between_its_plan_and_its_charge(
     pay: Services, push: Services, cards: Setup, stripe_api: Stripe, clock: FixedClock
 ) -> None:
-    assert push.push is not None and pay.autopay is not None and pay.autopay_pass is not None
+    assert push.push is not None and pay.autopay is not None and pay.payments is not None
     pay.autopay.turn_on(ANN, "acme")
     clock.set(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
-    autopay_pass = pay.autopay_pass
+    autopay_pass = pay.require_payments().autopay_pass
     planned = autopay_pass.plan()
     assert [charge.invoice_number for charge in planned] == ["INV-2"]
     push.push.paid_elsewhere("acme", "INV-2", WIRE | {"amount": 50050})
@@ -142,7 +142,7 @@ def test_concurrent_paid_elsewhere_reports_and_pay_clicks_charge_at_most_once_an
     pay: Services, push: Services, cards: Setup, stripe_api: Stripe, db: Database
 ) -> None:
     """A click and the vendor's report race: either the charge or the report wins, never both."""
-    payments, api = pay.payments, push.push
+    payments, api = pay.require_payments().service, push.push
     assert api is not None and payments is not None
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
@@ -176,15 +176,15 @@ def test_a_full_ledger_leaves_open_an_invoice_whose_charge_is_with_stripe_and_ca
     pay: Services, cards: Setup, stripe_api: Stripe, db: Database, clock: FixedClock
 ) -> None:
     assert pay.payments is not None
-    sent = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    sent = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     with db.transaction() as session:
         session.execute(update(PaymentRecord).where(PaymentRecord.id == sent.id).values(submitted_at=clock.now()))
-    waiting = pay.payments.start_invoice_payment(ANN, "acme", "INV-2", cards.acme_card)
+    waiting = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-2", cards.acme_card)
     ledger = acme_with_inv1("open")
     ledger["accounts"][0]["invoices"] = [i for i in ledger["accounts"][0]["invoices"] if i["status"] != "open"]
     ledger["closed_as"] = "paid_elsewhere"
     summary = pay.importer.run(ledger, full=True)
     assert (summary.closed, summary.left_open) == (("INV-2",), ("INV-1",))
     assert status_of(db, "INV-1") == "open" and status_of(db, "INV-2") == "paid"
-    assert pay.payments.execute(waiting.id).status == "failed"
+    assert pay.require_payments().service.execute(waiting.id).status == "failed"
     assert stripe_api.succeeded_charges() == []

@@ -63,7 +63,7 @@ def test_a_success_arriving_after_the_payment_was_failed_settles_it_and_tells_bi
 
     assert deliver_success(http, strict_stripe, stripe_api, payment_id) == "applied"
 
-    assert pay.payments.get(ANN, "acme", payment_id).status == "succeeded"
+    assert pay.require_payments().service.get(ANN, "acme", payment_id).status == "succeeded"
     assert pay.accounts.invoice(ANN, "acme", "INV-1").status == "paid"
     assert [n.status for _, _, n in notifier.settled] == ["succeeded"]
     actions = [e.action for e in pay.audit.entries(account_external_id="acme")]
@@ -85,7 +85,7 @@ def test_a_late_success_for_an_invoice_paid_again_in_between_is_reported_as_a_do
     strict_stripe: StripeProxy,
 ) -> None:
     payment_id = charged_but_failed_here(pay_settings, db, clock, notifier, stripe_api, cards)
-    again = pay.payments.pay(ANN, "acme", cards.acme_card, invoice_number="INV-1")
+    again = pay.require_payments().service.pay(ANN, "acme", cards.acme_card, invoice_number="INV-1")
     assert again.status == "succeeded"
 
     deliver_success(http, strict_stripe, stripe_api, payment_id)

@@ -42,22 +42,22 @@ def run_together(count: int, work: Callable[[], PaymentView]) -> tuple[list[Paym
 def test_a_double_submit_charges_once_and_the_second_click_hears_in_progress_or_paid(
     pay: Services, cards: Setup, stripe_api: Stripe
 ) -> None:
-    first = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    first = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     with pytest.raises(PaymentInProgress):
-        pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
-    done = pay.payments.execute(first.id)
-    again = pay.payments.execute(first.id)
+        pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    done = pay.require_payments().service.execute(first.id)
+    again = pay.require_payments().service.execute(first.id)
 
     assert done.status == again.status == "succeeded"
     assert len(stripe_api.intents()) == 1
     with pytest.raises(InvoiceAlreadyPaid):
-        pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+        pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
 
 
 def test_concurrent_submits_of_the_same_invoice_charge_once(pay: Services, cards: Setup, stripe_api: Stripe) -> None:
     def click() -> PaymentView:
-        started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
-        return pay.payments.execute(started.id)
+        started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+        return pay.require_payments().service.execute(started.id)
 
     results, errors = run_together(6, click)
 
@@ -68,8 +68,8 @@ def test_concurrent_submits_of_the_same_invoice_charge_once(pay: Services, cards
 
 def test_concurrent_submits_of_the_balance_charge_once(pay: Services, cards: Setup, stripe_api: Stripe) -> None:
     def click() -> PaymentView:
-        started = pay.payments.start_balance_payment(ANN, "acme", cards.acme_card, 175050)
-        return pay.payments.execute(started.id)
+        started = pay.require_payments().service.start_balance_payment(ANN, "acme", cards.acme_card, 175050)
+        return pay.require_payments().service.execute(started.id)
 
     results, errors = run_together(6, click)
 
@@ -79,11 +79,11 @@ def test_concurrent_submits_of_the_balance_charge_once(pay: Services, cards: Set
 
 
 def test_concurrent_executes_of_one_payment_charge_once(pay: Services, cards: Setup, stripe_api: Stripe) -> None:
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-2", cards.acme_card)
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-2", cards.acme_card)
 
-    results, errors = run_together(6, lambda: pay.payments.execute(started.id))
+    results, errors = run_together(6, lambda: pay.require_payments().service.execute(started.id))
 
     assert errors == []
     assert len(stripe_api.intents()) == 1
-    assert pay.payments.get(ANN, "acme", started.id).status == "succeeded"
+    assert pay.require_payments().service.get(ANN, "acme", started.id).status == "succeeded"
     assert {r.status for r in results} <= {"succeeded", "pending"}

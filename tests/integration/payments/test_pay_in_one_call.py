@@ -29,7 +29,7 @@ from tests.integration.payments.conftest import (
 
 def payments_of(services: Services) -> PaymentService:
     assert services.payments is not None
-    return services.payments
+    return services.require_payments().service
 
 
 def status_of(db: Database, number: str) -> tuple[str, int | None]:

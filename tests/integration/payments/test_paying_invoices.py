@@ -41,11 +41,11 @@ def invoice(db: Database, number: str) -> InvoiceRecord:
 def test_paying_one_invoice_charges_its_amount_and_marks_it_paid(
     pay: Services, cards: Setup, stripe_api: Stripe, db: Database
 ) -> None:
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     assert started.status == "pending"
     assert invoice(db, "INV-1").payment_lock_id == started.id
 
-    done = pay.payments.execute(started.id)
+    done = pay.require_payments().service.execute(started.id)
 
     assert done.status == "succeeded"
     assert done.amount.amount_minor == 125000
@@ -63,22 +63,22 @@ def test_paying_one_invoice_charges_its_amount_and_marks_it_paid(
 def test_paying_the_balance_makes_one_charge_for_the_exact_sum_and_settles_every_invoice(
     pay: Services, cards: Setup, stripe_api: Stripe, db: Database
 ) -> None:
-    started = pay.payments.start_balance_payment(ANN, "acme", cards.acme_card, 125000 + 50050)
-    done = pay.payments.execute(started.id)
+    started = pay.require_payments().service.start_balance_payment(ANN, "acme", cards.acme_card, 125000 + 50050)
+    done = pay.require_payments().service.execute(started.id)
 
     assert done.status == "succeeded"
     assert done.invoice_numbers == ("INV-1", "INV-2")
     assert [pi["amount"] for pi in stripe_api.intents()] == [175050]
     assert invoice(db, "INV-1").status == invoice(db, "INV-2").status == "paid"
     with pytest.raises(NothingToPay):
-        pay.payments.start_balance_payment(ANN, "acme", cards.acme_card, 0)
+        pay.require_payments().service.start_balance_payment(ANN, "acme", cards.acme_card, 0)
 
 
 def test_a_balance_that_changed_since_confirmation_is_refused_and_nothing_is_stored(
     pay: Services, cards: Setup, db: Database
 ) -> None:
     with pytest.raises(BalanceChanged):
-        pay.payments.start_balance_payment(ANN, "acme", cards.acme_card, 125000)
+        pay.require_payments().service.start_balance_payment(ANN, "acme", cards.acme_card, 125000)
     with db.read() as session:
         assert session.scalars(select(PaymentRecord)).all() == []
     assert invoice(db, "INV-1").payment_lock_id is None
@@ -88,24 +88,24 @@ def test_a_declined_card_records_a_readable_reason_and_leaves_the_invoice_payabl
     pay: Services, cards: Setup, stripe_api: Stripe, db: Database
 ) -> None:
     declining = add_card(pay, stripe_api, cards, DECLINES_AT_CHARGE)
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-2", declining)
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-2", declining)
 
-    done = pay.payments.execute(started.id)
+    done = pay.require_payments().service.execute(started.id)
 
     assert done.status == "failed"
     assert done.failure_reason == "The card was declined by the bank."
     assert (invoice(db, "INV-2").status, invoice(db, "INV-2").payment_lock_id) == ("open", None)
-    retry = pay.payments.start_invoice_payment(ANN, "acme", "INV-2", cards.acme_card)
-    assert pay.payments.execute(retry.id).status == "succeeded"
+    retry = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-2", cards.acme_card)
+    assert pay.require_payments().service.execute(retry.id).status == "succeeded"
 
 
 def test_authentication_required_gives_a_link_that_completes_the_payment(
     pay: Services, cards: Setup, stripe_api: Stripe, db: Database, http: TestClient, notifier: RecordingNotifier
 ) -> None:
     card = add_card(pay, stripe_api, cards, NEEDS_AUTHENTICATION)
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", card)
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", card)
 
-    waiting = pay.payments.execute(started.id)
+    waiting = pay.require_payments().service.execute(started.id)
 
     assert waiting.status == "requires_action"
     assert waiting.action_url is not None
@@ -121,14 +121,14 @@ def test_authentication_required_gives_a_link_that_completes_the_payment(
     back = http.post(path, follow_redirects=True)
 
     assert "is complete" in back.text
-    assert pay.payments.get(ANN, "acme", started.id).status == "succeeded"
+    assert pay.require_payments().service.get(ANN, "acme", started.id).status == "succeeded"
     assert invoice(db, "INV-1").status == "paid"
     assert [(p, n.status) for p, _, n in notifier.settled] == [(ANN.principal, "succeeded")]
 
 
 def test_a_forged_or_altered_authentication_link_shows_nothing(pay: Services, cards: Setup, http: TestClient) -> None:
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
-    token = pay.auth_links.token_for(started.id)
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    token = pay.require_payments().auth_links.token_for(started.id)
     forged = f"{started.id + 1}.{token.split('.')[1]}"
     for path in (f"/stripe/authenticate/{forged}", "/stripe/authenticate/nonsense", "/stripe/authenticate/1."):
         assert http.get(path).status_code == 404
@@ -138,11 +138,11 @@ def test_another_accounts_invoice_is_refused_like_a_missing_one_and_nothing_is_s
     pay: Services, cards: Setup, stripe_api: Stripe, db: Database
 ) -> None:
     with pytest.raises(InvoiceNotFound):
-        pay.payments.start_invoice_payment(ANN, "initech", "I-1", cards.acme_card)
+        pay.require_payments().service.start_invoice_payment(ANN, "initech", "I-1", cards.acme_card)
     with pytest.raises(InvoiceNotFound):
-        pay.payments.start_invoice_payment(ANN, "acme", "I-1", cards.acme_card)
+        pay.require_payments().service.start_invoice_payment(ANN, "acme", "I-1", cards.acme_card)
     with pytest.raises(InvoiceNotFound):
-        pay.payments.start_invoice_payment(ANN, "acme", "NOPE", cards.acme_card)
+        pay.require_payments().service.start_invoice_payment(ANN, "acme", "NOPE", cards.acme_card)
     assert stripe_api.intents() == []
     with db.read() as session:
         assert session.scalars(select(PaymentRecord)).all() == []
@@ -154,15 +154,15 @@ def test_another_accounts_card_is_refused_and_nothing_is_charged(
     pay: Services, cards: Setup, stripe_api: Stripe, db: Database
 ) -> None:
     with pytest.raises(PaymentMethodNotFound):
-        pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.initech_card)
+        pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.initech_card)
     # Even a cache that wrongly lists Initech's card on Acme (a stale or tampered row) charges nothing:
     # execute asks Stripe whose card it is first.
     with db.transaction() as session:
         row = session.scalars(select(PaymentMethodRecord).where(PaymentMethodRecord.account_id == 1)).first()
         assert row is not None
         row.stripe_payment_method_id = cards.initech_card
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.initech_card)
-    done = pay.payments.execute(started.id)
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.initech_card)
+    done = pay.require_payments().service.execute(started.id)
 
     assert done.status == "failed"
     assert done.failure_reason == "That card is no longer on this account."
@@ -172,23 +172,23 @@ def test_another_accounts_card_is_refused_and_nothing_is_charged(
 
 def test_a_paid_invoice_or_one_being_paid_cannot_be_paid_again(pay: Services, cards: Setup) -> None:
     with pytest.raises(InvoiceAlreadyPaid):
-        pay.payments.start_invoice_payment(ANN, "acme", "INV-0", cards.acme_card)
-    pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+        pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-0", cards.acme_card)
+    pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     with pytest.raises(PaymentInProgress):
-        pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+        pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     with pytest.raises(PaymentInProgress):
-        pay.payments.start_balance_payment(ANN, "acme", cards.acme_card, 175050)
+        pay.require_payments().service.start_balance_payment(ANN, "acme", cards.acme_card, 175050)
 
 
 def test_an_account_without_cards_is_told_it_has_none(pay: Services) -> None:
     with pytest.raises(NoPaymentMethod):
-        pay.payments.start_invoice_payment(ANN, "acme", "INV-1", "pm_anything")
+        pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", "pm_anything")
 
 
 def test_a_payment_is_only_visible_to_its_accounts_contacts(pay: Services, cards: Setup) -> None:
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
-    assert pay.payments.get(ANN, "acme", started.id).id == started.id
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    assert pay.require_payments().service.get(ANN, "acme", started.id).id == started.id
     with pytest.raises(PaymentNotFound):
-        pay.payments.get(PETER, "acme", started.id)
+        pay.require_payments().service.get(PETER, "acme", started.id)
     with pytest.raises(PaymentNotFound):
-        pay.payments.get(PETER, "initech", started.id)
+        pay.require_payments().service.get(PETER, "initech", started.id)

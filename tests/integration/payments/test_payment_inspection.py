@@ -13,7 +13,9 @@ def test_an_operator_sees_stripes_own_status_of_a_payment(
     pay: Services, cards: Setup, stripe_api: Stripe, db: Database
 ) -> None:
     assert pay.payments is not None
-    done = pay.payments.execute(pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id)
+    done = pay.require_payments().service.execute(
+        pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id
+    )
     dossier = PaymentInspection(db, StripeGateway("sk_test_x", api_base=stripe_api.api_base)).show(done.id)
     assert dossier.stripe_status == "succeeded" and dossier.row.status == "succeeded"
     assert dossier.card.endswith("4242")

@@ -21,8 +21,8 @@ from tests.integration.payments.conftest import ANN, PETER, RecordingNotifier, S
 
 def test_the_list_shows_the_customers_cards_default_first(pay: Services, cards: Setup, stripe_api: Stripe) -> None:
     second = stripe_api.card(cards.acme_customer, "5555555555554444")
-    cached = pay.payment_methods.list(ANN, "acme")
-    fresh = pay.payment_methods.list(ANN, "acme", refresh=True)
+    cached = pay.require_payments().methods.list(ANN, "acme")
+    fresh = pay.require_payments().methods.list(ANN, "acme", refresh=True)
 
     assert [c.id for c in cached] == [cards.acme_card]
     assert [(c.id, c.is_default) for c in fresh] == [(cards.acme_card, True), (second, False)]
@@ -31,7 +31,7 @@ def test_the_list_shows_the_customers_cards_default_first(pay: Services, cards: 
 
 def test_making_a_card_default_sets_it_on_the_stripe_customer(pay: Services, cards: Setup, stripe_api: Stripe) -> None:
     second = stripe_api.card(cards.acme_customer, "5555555555554444")
-    result = pay.payment_methods.make_default(ANN, "acme", second)
+    result = pay.require_payments().methods.make_default(ANN, "acme", second)
 
     assert stripe_api.default_card(cards.acme_customer) == second
     assert [(c.id, c.is_default) for c in result] == [(second, True), (cards.acme_card, False)]
@@ -41,7 +41,7 @@ def test_removing_a_card_detaches_it_and_the_next_card_becomes_default(
     pay: Services, cards: Setup, stripe_api: Stripe
 ) -> None:
     second = stripe_api.card(cards.acme_customer, "5555555555554444")
-    result = pay.payment_methods.remove(ANN, "acme", cards.acme_card)
+    result = pay.require_payments().methods.remove(ANN, "acme", cards.acme_card)
 
     assert stripe_api.card_ids(cards.acme_customer) == {second}
     assert stripe_api.default_card(cards.acme_customer) == second
@@ -52,28 +52,28 @@ def test_the_only_card_cannot_be_removed_while_invoices_are_open(
     pay: Services, cards: Setup, stripe_api: Stripe
 ) -> None:
     with pytest.raises(LastPaymentMethodInUse):
-        pay.payment_methods.remove(ANN, "acme", cards.acme_card)
+        pay.require_payments().methods.remove(ANN, "acme", cards.acme_card)
     assert stripe_api.card_ids(cards.acme_customer) == {cards.acme_card}
     assert [e.outcome for e in pay.audit.entries() if e.action == "card.remove"] == ["refused"]
 
 
 def test_a_card_paying_an_unsettled_payment_cannot_be_removed(pay: Services, cards: Setup, stripe_api: Stripe) -> None:
     second = stripe_api.card(cards.acme_customer, "5555555555554444")
-    pay.payment_methods.list(ANN, "acme", refresh=True)
-    pay.payments.start_invoice_payment(ANN, "acme", "INV-1", second)
+    pay.require_payments().methods.list(ANN, "acme", refresh=True)
+    pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", second)
     with pytest.raises(PaymentInProgress):
-        pay.payment_methods.remove(ANN, "acme", second)
+        pay.require_payments().methods.remove(ANN, "acme", second)
 
 
 def test_another_accounts_card_cannot_be_made_default_or_removed(
     pay: Services, cards: Setup, stripe_api: Stripe
 ) -> None:
     with pytest.raises(PaymentMethodNotFound):
-        pay.payment_methods.make_default(ANN, "acme", cards.initech_card)
+        pay.require_payments().methods.make_default(ANN, "acme", cards.initech_card)
     with pytest.raises(PaymentMethodNotFound):
-        pay.payment_methods.remove(ANN, "acme", cards.initech_card)
+        pay.require_payments().methods.remove(ANN, "acme", cards.initech_card)
     with pytest.raises(PaymentMethodNotFound):
-        pay.payment_methods.remove(PETER, "initech", "pm_does_not_exist")
+        pay.require_payments().methods.remove(PETER, "initech", "pm_does_not_exist")
     assert stripe_api.card_ids(cards.initech_customer) == {cards.initech_card}
     assert stripe_api.default_card(cards.acme_customer) == cards.acme_card
 
@@ -120,8 +120,8 @@ def test_adding_a_card_creates_the_customer_once_and_a_setup_checkout_page(
 ) -> None:
     hosted = services_with(pay_settings, db, clock, notifier, StripeGateway("sk_test_x", api_base=checkout.base_url))
 
-    url = hosted.payment_methods.start_add_card(ANN, "acme")
-    hosted.payment_methods.start_add_card(ANN, "acme")
+    url = hosted.require_payments().methods.start_add_card(ANN, "acme")
+    hosted.require_payments().methods.start_add_card(ANN, "acme")
 
     assert url == "https://checkout.stripe.test/c/pay/cs_test_standin2"
     paths = [path for path, _, _ in checkout.requests]

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings
 from tests.integration.payments.conftest import ANN, DECLINES_AT_CHARGE, RecordingNotifier, Setup, Stripe, add_card
 from tests.support.fixtures import smtp_sink  # noqa: F401
@@ -32,7 +32,8 @@ def test_a_successful_payment_e_mails_one_receipt_to_the_payer(
     mail: Services, cards: Setup, clock: FixedClock, smtp_sink: SmtpSink,  # noqa: F811
 ) -> None:
     assert mail.outbound is not None and mail.payments is not None
-    done = mail.payments.execute(mail.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id)
+    payments = mail.require_payments().service
+    done = payments.execute(payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id)
     assert done.status == "succeeded"
 
     assert mail.outbound.deliver_due().delivered == 1
@@ -54,7 +55,8 @@ def test_a_declined_payment_sends_no_receipt(
 ) -> None:
     assert mail.outbound is not None and mail.payments is not None
     declining = add_card(pay, stripe_api, cards, DECLINES_AT_CHARGE)
-    done = mail.payments.execute(mail.payments.start_invoice_payment(ANN, "acme", "INV-1", declining).id)
+    payments = mail.require_payments().service
+    done = payments.execute(payments.start_invoice_payment(ANN, "acme", "INV-1", declining).id)
     assert done.status == "failed"
     assert mail.outbound.deliver_due().delivered == 0
     assert smtp_sink.messages == []
@@ -65,7 +67,8 @@ def test_a_mail_server_that_says_try_later_gets_the_receipt_on_the_retry_once(
 ) -> None:
     assert mail.outbound is not None and mail.payments is not None
     smtp_sink.reject_next()
-    mail.payments.execute(mail.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id)
+    payments = mail.require_payments().service
+    payments.execute(payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id)
     assert mail.outbound.deliver_due().retried == 1
     clock.set(clock.now() + timedelta(minutes=1))
     assert mail.outbound.deliver_due().delivered == 1
@@ -75,10 +78,10 @@ def test_a_mail_server_that_says_try_later_gets_the_receipt_on_the_retry_once(
 def test_an_autopay_charge_e_mails_the_receipt_to_the_accounts_contacts_like_a_click(
     mail: Services, cards: Setup, clock: FixedClock, smtp_sink: SmtpSink,  # noqa: F811
 ) -> None:
-    assert mail.outbound is not None and mail.autopay is not None and mail.autopay_pass is not None
+    assert mail.outbound is not None and mail.autopay is not None and mail.payments is not None
     mail.autopay.turn_on(ANN, "acme")
     clock.set(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
-    assert mail.autopay_pass.run().summary() == "charged 1, declined 0, skipped 0"
+    assert mail.require_payments().autopay_pass.run().summary() == "charged 1, declined 0, skipped 0"
 
     assert mail.outbound.deliver_due().delivered == 1
     [message] = smtp_sink.wait_for(1)

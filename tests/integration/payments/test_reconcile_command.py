@@ -39,8 +39,8 @@ def test_reconcile_settles_a_payment_left_pending_and_prints_a_summary(
 ) -> None:
     lost = ChargesThen(stripe_api.api_base, PaymentProviderUnavailable("read timed out"))
     flaky = services_with(pay_settings, db, clock, notifier, lost)
-    started = flaky.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
-    assert flaky.payments.execute(started.id).status == "pending"
+    started = flaky.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    assert flaky.require_payments().service.execute(started.id).status == "pending"
 
     result = CliRunner().invoke(app, ["payments", "reconcile"])
 
@@ -48,7 +48,7 @@ def test_reconcile_settles_a_payment_left_pending_and_prints_a_summary(
     assert result.output.strip().splitlines()[-1] == (
         "reconciled: checked 1, succeeded 1, failed 0, requires action 0, still pending 0, errors 0"
     )
-    assert pay.payments.get(ANN, "acme", started.id).status == "succeeded"
+    assert pay.require_payments().service.get(ANN, "acme", started.id).status == "succeeded"
     assert len(stripe_api.intents()) == 1
 
 

@@ -25,7 +25,7 @@ def test_a_charge_names_its_invoices_in_the_description_and_on_the_card_statemen
     like_stripe = StripeGateway("sk_test_x", api_base=stripe_api.api_base, describe_payments=True)
     services = services_with(pay_settings, db, clock, notifier, like_stripe)
     assert services.payments is not None
-    done = services.payments.pay(ANN, "acme", cards.acme_card, expected_amount_minor=175050)
+    done = services.require_payments().service.pay(ANN, "acme", cards.acme_card, expected_amount_minor=175050)
     assert done.status == "succeeded"
     sent = strict_stripe.strict.created_with(str(done.stripe_payment_intent_id))
     assert sent["description"] == ["acme: INV-1, INV-2"]
@@ -40,7 +40,7 @@ def test_without_stripe_itself_the_gateway_leaves_out_what_localstripe_refuses(
     cards: Setup,
     strict_stripe: StripeProxy,
 ) -> None:
-    done = pay.payments.pay(ANN, "acme", cards.acme_card, invoice_number="INV-1")
+    done = pay.require_payments().service.pay(ANN, "acme", cards.acme_card, invoice_number="INV-1")
     sent = strict_stripe.strict.created_with(str(done.stripe_payment_intent_id))
     assert "description" not in sent and "statement_descriptor_suffix" not in sent
     assert StripeGateway("sk_test_x").describe_payments  # api.stripe.com gets them

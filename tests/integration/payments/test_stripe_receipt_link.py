@@ -47,8 +47,8 @@ def test_stripes_receipt_link_shows_in_the_dm_and_the_history_when_stripe_gives_
 ) -> None:
     stripe_like = services_with(pay_settings, db, clock, notifier, WithReceipts(stripe_api.api_base))
     assert stripe_like.payments is not None
-    done = stripe_like.payments.execute(
-        stripe_like.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id
+    done = stripe_like.require_payments().service.execute(
+        stripe_like.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id
     )
     assert done.receipt_url == RECEIPT
     dm = outcome_screen(done, "Acme Corp")
@@ -70,7 +70,9 @@ def test_without_a_receipt_from_stripe_there_is_simply_no_link(
     plain_localstripe = StripeGateway("sk_test_x", api_base=stripe_api.server.base_url)
     bare = services_with(pay_settings, db, clock, notifier, plain_localstripe)
     assert bare.payments is not None
-    done = bare.payments.execute(bare.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id)
+    done = bare.require_payments().service.execute(
+        bare.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card).id
+    )
     assert done.status == "succeeded" and done.receipt_url is None  # localstripe's charges have none
     assert "View receipt" not in json.dumps(outcome_screen(done, "Acme Corp").blocks)
 

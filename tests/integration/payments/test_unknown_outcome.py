@@ -50,15 +50,15 @@ def test_a_network_failure_leaves_the_payment_pending_and_reconcile_settles_it_w
 ) -> None:
     lost = ChargesThen(stripe_api.api_base, PaymentProviderUnavailable("read timed out"))
     flaky = services_with(pay_settings, db, clock, notifier, lost)
-    started = flaky.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    started = flaky.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
 
-    assert flaky.payments.execute(started.id).status == "pending"
-    summary = pay.payments.reconcile()
+    assert flaky.require_payments().service.execute(started.id).status == "pending"
+    summary = pay.require_payments().service.reconcile()
 
     assert (summary.checked, summary.succeeded) == (1, 1)
-    assert flaky.payments.execute(started.id).status == "succeeded"  # a second call only looks
+    assert flaky.require_payments().service.execute(started.id).status == "succeeded"  # a second call only looks
     assert len(stripe_api.intents()) == 1
-    assert pay.payments.reconcile().checked == 0
+    assert pay.require_payments().service.reconcile().checked == 0
     assert [(p, n.status) for p, _, n in notifier.settled] == [(ANN.principal, "succeeded")]
 
 
@@ -73,10 +73,10 @@ def test_a_second_execute_after_a_lost_answer_looks_the_payment_up_instead_of_ch
 ) -> None:
     lost = ChargesThen(stripe_api.api_base, PaymentProviderUnavailable("read timed out"))
     flaky = services_with(pay_settings, db, clock, notifier, lost)
-    started = flaky.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    started = flaky.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
 
-    assert flaky.payments.execute(started.id).status == "pending"
-    assert pay.payments.execute(started.id).status == "succeeded"
+    assert flaky.require_payments().service.execute(started.id).status == "pending"
+    assert pay.require_payments().service.execute(started.id).status == "succeeded"
     assert len(stripe_api.intents()) == 1
 
 
@@ -91,10 +91,10 @@ def test_an_unreachable_stripe_leaves_the_payment_pending_until_reconcile_finds_
 ) -> None:
     nowhere = StripeGateway("sk_test_x", api_base=f"http://127.0.0.1:{free_port()}")
     down = services_with(pay_settings, db, clock, notifier, nowhere)
-    started = down.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    started = down.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
 
     # Stripe cannot even be asked whose card it is: nothing was sent, so the payment fails cleanly.
-    done = down.payments.execute(started.id)
+    done = down.require_payments().service.execute(started.id)
 
     assert done.status == "failed"
     assert stripe_api.intents() == []
@@ -134,19 +134,19 @@ def test_a_payment_submitted_but_never_sent_is_sent_once_by_reconcile_replaying_
     clock: FixedClock,
     notifier: RecordingNotifier,
 ) -> None:
-    pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     with db.transaction() as session:  # as if the process died right before sending
         session.execute(update(PaymentRecord).values(submitted_at=clock.now()))
 
-    assert pay.payments.reconcile().still_pending == 1  # the first request might still be under way
+    assert pay.require_payments().service.reconcile().still_pending == 1  # the first request might still be under way
     assert stripe_api.intents() == []
     clock.set(clock.now() + timedelta(minutes=2))
-    summary = pay.payments.reconcile()
+    summary = pay.require_payments().service.reconcile()
 
     assert (summary.succeeded, summary.still_pending) == (1, 0)
     assert [n.status for _, _, n in notifier.settled] == ["succeeded"]
     assert len(stripe_api.intents()) == 1
-    assert pay.payments.reconcile().checked == 0
+    assert pay.require_payments().service.reconcile().checked == 0
 
 
 def test_after_stripes_idempotency_window_a_payment_not_found_is_failed_as_not_charged(
@@ -157,14 +157,14 @@ def test_after_stripes_idempotency_window_a_payment_not_found_is_failed_as_not_c
     clock: FixedClock,
     notifier: RecordingNotifier,
 ) -> None:
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     with db.transaction() as session:  # sent a day ago, never answered, never arrived
         session.execute(update(PaymentRecord).values(submitted_at=clock.now() - timedelta(hours=25)))
 
-    summary = pay.payments.reconcile()
+    summary = pay.require_payments().service.reconcile()
 
     assert (summary.failed, summary.still_pending) == (1, 0)
-    view = pay.payments.get(ANN, "acme", started.id)
+    view = pay.require_payments().service.get(ANN, "acme", started.id)
     assert view.failure_reason == "The payment could not be sent to the card processor; nothing was charged."
     assert [n.status for _, _, n in notifier.settled] == ["failed"]
     assert stripe_api.intents() == []
@@ -181,10 +181,10 @@ def crash_after_charge(
     """Start a payment and let the process 'die' after Stripe charged, before our commit."""
     gateway = ChargesThen(stripe_api.api_base, ProcessKilled())
     crashing = services_with(pay_settings, db, clock, notifier, gateway)
-    started = crashing.payments.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
+    started = crashing.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", cards.acme_card)
     with pytest.raises(ProcessKilled):
-        crashing.payments.execute(started.id)
-    assert crashing.payments.get(ANN, "acme", started.id).status == "pending"
+        crashing.require_payments().service.execute(started.id)
+    assert crashing.require_payments().service.get(ANN, "acme", started.id).status == "pending"
     assert len(stripe_api.intents()) == 1
     return started.id
 
@@ -200,9 +200,9 @@ def test_after_a_crash_between_charge_and_commit_reconcile_settles_the_payment_e
 ) -> None:
     payment_id = crash_after_charge(pay_settings, db, clock, notifier, stripe_api, cards)
 
-    first = pay.payments.reconcile()
-    second = pay.payments.reconcile()
-    again = pay.payments.execute(payment_id)
+    first = pay.require_payments().service.reconcile()
+    second = pay.require_payments().service.reconcile()
+    again = pay.require_payments().service.execute(payment_id)
 
     assert (first.checked, first.succeeded) == (1, 1)
     assert second.checked == 0
@@ -239,8 +239,8 @@ def test_after_a_crash_between_charge_and_commit_the_webhook_settles_the_payment
 
     assert first.status_code == replay.status_code == 200
     assert (first.json()["outcome"], replay.json()["outcome"]) == ("applied", "duplicate")
-    assert pay.payments.get(ANN, "acme", payment_id).status == "succeeded"
-    assert pay.payments.reconcile().checked == 0
+    assert pay.require_payments().service.get(ANN, "acme", payment_id).status == "succeeded"
+    assert pay.require_payments().service.reconcile().checked == 0
     assert [n.status for _, _, n in notifier.settled] == ["succeeded"]
     assert len(stripe_api.intents()) == 1
     assert json.loads(delivery.body)["data"]["object"]["metadata"]["billing_payment_id"] == str(payment_id)

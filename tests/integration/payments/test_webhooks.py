@@ -80,8 +80,8 @@ def test_a_payment_awaiting_authentication_is_settled_by_the_real_webhook_once(
 ) -> None:
     webhook_inbox.clear()
     card = add_card(pay, stripe_api, cards, NEEDS_AUTHENTICATION)
-    started = pay.payments.start_invoice_payment(ANN, "acme", "INV-2", card)
-    waiting = pay.payments.execute(started.id)
+    started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-2", card)
+    waiting = pay.require_payments().service.execute(started.id)
     intent = stripe_api.client.v1.payment_intents.retrieve(waiting.stripe_payment_intent_id or "")
     stripe_api.server.authenticate_payment_intent(intent.id, intent.client_secret or "")
 
@@ -98,7 +98,7 @@ def test_a_payment_awaiting_authentication_is_settled_by_the_real_webhook_once(
             == 200
         )
 
-    assert pay.payments.get(ANN, "acme", started.id).status == "succeeded"
+    assert pay.require_payments().service.get(ANN, "acme", started.id).status == "succeeded"
     assert [n.invoice_numbers for _, _, n in notifier.settled] == [("INV-2",)]
 
 
@@ -110,8 +110,8 @@ def test_a_replayed_payment_event_is_applied_once(
     db: Database,
 ) -> None:
     card = add_card(pay, stripe_api, cards, NEEDS_AUTHENTICATION)
-    started = pay.payments.start_balance_payment(ANN, "acme", card, 175050)
-    waiting = pay.payments.execute(started.id)
+    started = pay.require_payments().service.start_balance_payment(ANN, "acme", card, 175050)
+    waiting = pay.require_payments().service.execute(started.id)
     succeeded = event(
         "payment_intent.succeeded",
         {
@@ -185,7 +185,7 @@ def test_a_completed_card_setup_shows_the_card_and_tells_the_person_who_asked(
     )
     assert post(http, *signed(succeeded))[0] == 200
 
-    assert new_card in {c.id for c in pay.payment_methods.list(ANN, "acme")}
+    assert new_card in {c.id for c in pay.require_payments().methods.list(ANN, "acme")}
     assert [(p, name, card.last4) for p, name, card in notifier.cards] == [(ANN.principal, "Acme Corp", "4444")]
     with db.read() as session:
         setup = session.scalars(select(CardSetupRecord)).one()
@@ -201,4 +201,4 @@ def test_a_card_detached_at_stripe_disappears_from_the_list(
     detached["data"]["previous_attributes"] = {"customer": cards.acme_customer}
 
     assert post(http, *signed(detached))[0] == 200
-    assert [c.id for c in pay.payment_methods.list(ANN, "acme")] == [cards.acme_card]
+    assert [c.id for c in pay.require_payments().methods.list(ANN, "acme")] == [cards.acme_card]

@@ -14,7 +14,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import ReminderDeliveryRecord
 from billing_core.reminders.service import ReminderService
-from bot.bootstrap import build_services
+from bot.compose import build_services
 from bot.settings import Settings, get_settings
 from devtools.loopback.slack_api import SlackAPI
 from tests.support.fixtures import slack_api  # noqa: F401

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
@@ -91,14 +93,18 @@ def test_a_malformed_now_is_refused() -> None:
 def test_the_scheduler_has_the_sweep_reconcile_clean_up_and_outbox_jobs(
     app_services: Services, reminder_settings: Settings
 ) -> None:
-    app_services.payments = type("Payments", (), {"reconcile": lambda self: None})()
-    scheduler = build_scheduler(app_services, reminder_settings)
+    # As with a Stripe key: payments (reconciled) and autopay's charges.
+    stripe = SimpleNamespace(
+        service=SimpleNamespace(reconcile=lambda: None), autopay_pass=SimpleNamespace(run=lambda: None)
+    )
+    scheduler = build_scheduler(replace(app_services, payments=stripe), reminder_settings)  # type: ignore[arg-type]
     jobs = {job.id: job for job in scheduler.get_jobs()}
 
     assert set(jobs) == {
         "reminder_sweep",
         "reminder_stale_claims",
         "payment_reconcile",
+        "autopay",
         "escalation_outbox",
         "scheduler_lease",
     }

@@ -75,7 +75,7 @@ def test_a_step_falls_on_a_calendar_day_in_the_billing_time_zone(
     clock: FixedClock,
     reminder_settings: object,
 ) -> None:
-    from bot.bootstrap import build_services
+    from bot.compose import build_services
     from bot.settings import Settings
 
     assert isinstance(reminder_settings, Settings)

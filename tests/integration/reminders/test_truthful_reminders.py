@@ -79,7 +79,7 @@ def test_days_are_counted_on_the_billing_time_zone_calendar(
 
 @pytest.fixture
 def app_services_in(reminder_settings: Settings, db: object, clock: FixedClock) -> Callable[[str], ReminderService]:
-    from bot.bootstrap import build_services
+    from bot.compose import build_services
 
     def build(zone: str) -> ReminderService:
         settings = reminder_settings.model_copy(update={"billing_timezone": zone})

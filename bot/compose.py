@@ -1,9 +1,20 @@
-"""The composition root: the one place that builds adapters and hands them to services."""
+"""The composition root: the one place that builds adapters and services, each once, by constructor.
+
+``build_services`` builds the services (every entry point); ``build_runtime`` builds the Slack modes'
+runtime around them (workspaces, notifier, Bolt app). Nothing is assigned on a service afterwards
+(``tests/unit/test_composition.py`` checks it).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
 from datetime import date
+from functools import partial
+
+from slack_bolt import App
+from slack_sdk import WebClient
 
 from billing_core.accounts.importer import Importer
 from billing_core.accounts.push import PushService
@@ -17,13 +28,15 @@ from billing_core.autopay.card_health import CardHealth
 from billing_core.autopay.charging import AutopayPass
 from billing_core.autopay.notices import ContactMessenger
 from billing_core.autopay.switch import AutopayService
+from billing_core.chat_questions import ChatQuestions
 from billing_core.clock import Clock, SystemClock
-from billing_core.container import Services
+from billing_core.container import Payments, Services
 from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
-from billing_core.escalations.outbox import EscalationOutbox
+from billing_core.escalations.outbox import EscalationOutbox, StaffChannel
 from billing_core.escalations.service import EscalationService
 from billing_core.identity.directory import PrincipalDirectory
+from billing_core.identity.principal import SlackPrincipal, describe_principal
 from billing_core.identity.verification import GuessingAlert, IdentityVerification
 from billing_core.notifications import Notifier, NullNotifier
 from billing_core.outbound.delivery import Channel, OutboundDelivery
@@ -32,7 +45,7 @@ from billing_core.outbound.events import OutboundSink
 from billing_core.outbound.events import enable as enable_outbound
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.history import PaymentHistory
-from billing_core.payments.methods import PaymentMethodService
+from billing_core.payments.methods import PaymentMethodService, StripeCardCopy
 from billing_core.payments.ports import PaymentGateway
 from billing_core.payments.receipts import RECEIPT, build_receipt_email
 from billing_core.payments.refunds import Disputed
@@ -43,10 +56,18 @@ from billing_core.reminders.schedule import ReminderSchedule
 from billing_core.reminders.service import ReminderService
 from billing_core.views import Actor
 from bot.settings import Settings
+from bot.slack.app import build_slack_app
 from bot.slack.autopay_messenger import SlackAutopayMessenger
+from bot.slack.client import make_web_client
+from bot.slack.notices import NoticeOutbox, SlackNoticeChannel
+from bot.slack.notifier import SlackNotifier
 from bot.slack.oauth import installation_store
 from bot.slack.reminder_sender import SlackReminderSender, WorkspacesReminderSender, reminder_client
-from bot.slack.workspaces import SlackWorkspaces
+from bot.slack.seen_people import SeenPeople
+from bot.slack.workspaces import SlackWorkspaces, slack_workspaces
+from handlers.accounts.home import publish_home_for
+from handlers.escalations.support import slack_staff_channel
+from handlers.kit.identity import IdentityResolver
 
 
 def build_services(
@@ -56,21 +77,67 @@ def build_services(
     db: Database | None = None,
     notifier: Notifier | None = None,
     stripe_gateway: PaymentGateway | None = None,
-    slack_channel: Channel | None = None,
+    staff_channel: StaffChannel | None = None,
+    contact_messenger: ContactMessenger | None = None,
+    outbound: OutboundDelivery | None = None,
 ) -> Services:
-    """Wire every service from settings. Tests pass their own clock, database or Stripe gateway.
+    """Build every service from settings, each once, with all it needs passed to its constructor.
 
     Payments, cards and the Stripe webhook are only built when ``STRIPE_API_KEY`` is set (or a
-    gateway is given); otherwise ``services.payments`` and friends stay ``None``.
+    gateway is given). Tests pass their own clock, database or Stripe gateway; the Slack modes
+    pass their notifier (DMs to payers), the staff channel (escalations posted in
+    ``SUPPORT_SLACK_CHANNEL``) and the outbound delivery holding their DM channel
+    (``build_runtime``). ``contact_messenger``: who tells contacts of autopay and expiring
+    cards (default: Slack DMs through the reminder sender, when there is one).
+
+    The order breaks what would be cycles: escalations first (identity, reminders and payments
+    alert staff through them), then autopay before the card service (which tells autopay of a
+    removed card), autopay asking Stripe for a default card through ``StripeCardCopy``.
     """
     settings.check_identity_policy()
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     accounts = AccountService(db=db, clock=clock, timezone=settings.timezone)
-    escalations = build_escalations(settings, db=db, clock=clock, today=accounts.today)
-    identity_verification = build_identity_verification(settings, db=db, clock=clock)
+    escalations = build_escalations(settings, db=db, clock=clock, today=accounts.today, staff_channel=staff_channel)
+    identity_verification = build_identity_verification(settings, db=db, clock=clock, escalations=escalations)
     importer = Importer(db=db, clock=clock)
-    services = Services(
+    sender = build_reminder_sender(settings, db=db, clock=clock, needs_proof=identity_verification.needs_code)
+    messenger = contact_messenger or (
+        SlackAutopayMessenger(sender) if isinstance(sender, SlackReminderSender | WorkspacesReminderSender) else None
+    )
+    gateway = stripe_gateway or build_stripe_gateway(settings)
+    copy = StripeCardCopy(db=db, clock=clock, gateway=gateway) if gateway is not None else None
+    autopay = AutopayService(
+        db=db, clock=clock, messenger=messenger, know_default=copy.know_default if copy is not None else None
+    )
+    payments = (
+        build_payments(
+            settings,
+            db=db,
+            clock=clock,
+            gateway=gateway,
+            notifier=notifier or NullNotifier(),
+            escalations=escalations,
+            accounts=accounts,
+            autopay=autopay,
+            messenger=messenger,
+            copy=copy,
+        )
+        if gateway is not None and copy is not None
+        else None
+    )
+    card_health = CardHealth(db=db, messenger=messenger, refresh_account=copy.refresh_of if copy is not None else None)
+    reminders = ReminderService(
+        db=db,
+        clock=clock,
+        schedule=ReminderSchedule.of(settings.reminder_schedule, settings.timezone),
+        sender=sender,
+        escalator=escalations,
+        card_health=card_health,
+        # "Not me" in a reminder DM: billing staff hear of it like of any other contact-address problem.
+        alert_staff=escalations.raise_security_alert,
+    )
+    return Services(
         db=db,
         clock=clock,
         accounts=accounts,
@@ -78,26 +145,15 @@ def build_services(
         audit=AuditLog(db=db, clock=clock),
         importer=importer,
         escalations=escalations,
-        reminders=build_reminders(
-            settings, db=db, clock=clock, escalations=escalations, identity_verification=identity_verification
-        ),
+        reminders=reminders,
         identity_verification=identity_verification,
+        chat_questions=ChatQuestions(db, clock),
+        autopay=autopay,
+        payments=payments,
+        outbound=outbound or build_outbound(settings, db=db, clock=clock),
         # The push API (/api/v1) exists only with BILLING_API_TOKEN.
         push=PushService(db=db, clock=clock, importer=importer) if settings.api_tokens() else None,
     )
-    gateway = stripe_gateway or build_stripe_gateway(settings)
-    if gateway is not None:
-        build_payments(services, settings, gateway=gateway, notifier=notifier or NullNotifier())
-    build_autopay(services, settings)
-    services.identity_verification.alert_staff = lambda alert: alert_staff(services.escalations, alert)
-    # "Not me" in a reminder DM: billing staff hear of it like of any other contact-address problem.
-    services.reminders.preferences.alert_staff = services.escalations.raise_security_alert
-    if services.payments is not None:
-        services.payments.reconciler.alert_staff = services.escalations.raise_payment_alert
-    if services.webhooks is not None and services.webhooks.refunds is not None:
-        services.webhooks.refunds.on_dispute = lambda disputed: dispute_raised(services, disputed)
-    services.outbound = build_outbound(settings, db=db, clock=clock, slack_channel=slack_channel)
-    return services
 
 
 def build_outbound(
@@ -126,8 +182,11 @@ def build_outbound(
     return delivery
 
 
-def build_identity_verification(settings: Settings, *, db: Database, clock: Clock) -> IdentityVerification:
-    """Proof of e-mail ownership (``IDENTITY_VERIFICATION``); codes go out through ``SMTP_URL``."""
+def build_identity_verification(
+    settings: Settings, *, db: Database, clock: Clock, escalations: EscalationService | None = None
+) -> IdentityVerification:
+    """Proof of e-mail ownership (``IDENTITY_VERIFICATION``); codes go out through ``SMTP_URL``.
+    Many wrong codes for one address are raised to billing staff through ``escalations``."""
     mailer = (
         SmtpMailer.from_url(settings.smtp_url.get_secret_value(), ca_file=settings.smtp_ca_file)
         if settings.smtp_url
@@ -141,29 +200,18 @@ def build_identity_verification(settings: Settings, *, db: Database, clock: Cloc
         mailer=mailer,
         sender=settings.smtp_from,
         key=key_source.get_secret_value() if key_source else "billing-bot-local",
-        trusts_claim=lambda principal: _trusts_claim(settings, principal),
+        claim_trust=settings.claim_trust(),
+        alert_staff=partial(alert_staff, escalations) if escalations is not None else None,
     )
 
 
-def _trusts_claim(settings: Settings, principal: str) -> bool:
-    from handlers.kit.identity import parse_principal
-
-    parsed = parse_principal(principal)
-    if parsed is None:
-        return settings.trusts_slack_email_of("")
-    return settings.trusts_slack_email_of(parsed.team_id) or (
-        parsed.enterprise_id is not None and settings.trusts_slack_email_of(parsed.enterprise_id)
-    )
-
-
-def dispute_raised(services: Services, disputed: Disputed) -> None:
+def dispute_raised(autopay: AutopayService, escalations: EscalationService, disputed: Disputed) -> None:
     """A payment was disputed: autopay pauses on the account (its contacts are told) and billing
     staff get a request (e-mail and the staff channel)."""
     payment = disputed.payment
     what = f"billing, because the payment of {payment.amount.format()} (payment #{payment.id}) was disputed"
-    if services.autopay is not None:
-        services.autopay.pause_for_dispute(disputed.account_external_id, what)
-    services.escalations.raise_payment_alert(
+    autopay.pause_for_dispute(disputed.account_external_id, what)
+    escalations.raise_payment_alert(
         disputed.account_external_id,
         f"Payment #{payment.id} of {payment.amount.format()} for {', '.join(payment.invoice_numbers) or '-'} "
         f"(PaymentIntent {payment.stripe_payment_intent_id}) was disputed at Stripe (reason: {disputed.reason}). "
@@ -179,25 +227,6 @@ def alert_staff(escalations: EscalationService, alert: GuessingAlert) -> None:
         f"{alert.failed_proofs} wrong verification codes were typed for {alert.email} in the last 24 hours, "
         f"by: {requesters}. New codes for this address are being limited. If this was not the contact, "
         "check `billing-bot audit` and consider `billing-bot identities revoke`.",
-    )
-
-
-def build_reminders(
-    settings: Settings,
-    *,
-    db: Database,
-    clock: Clock,
-    escalations: EscalationService,
-    identity_verification: IdentityVerification,
-) -> ReminderService:
-    """Reminders on the configured schedule, sent through every installed workspace (OAuth) or
-    ``SLACK_BOT_TOKEN``'s; without either they can be previewed but not sent."""
-    return ReminderService(
-        db=db,
-        clock=clock,
-        schedule=ReminderSchedule.of(settings.reminder_schedule, settings.timezone),
-        sender=build_reminder_sender(settings, db=db, clock=clock, needs_proof=identity_verification.needs_code),
-        escalator=escalations,
     )
 
 
@@ -231,11 +260,23 @@ def build_stripe_gateway(settings: Settings) -> StripeGateway | None:
     )
 
 
-def build_payments(services: Services, settings: Settings, *, gateway: PaymentGateway, notifier: Notifier) -> None:
-    """Fill ``services.payments``, ``.payment_methods`` and ``.webhooks``."""
+def build_payments(
+    settings: Settings,
+    *,
+    db: Database,
+    clock: Clock,
+    gateway: PaymentGateway,
+    notifier: Notifier,
+    escalations: EscalationService,
+    accounts: AccountService,
+    autopay: AutopayService,
+    messenger: ContactMessenger | None,
+    copy: StripeCardCopy,
+) -> Payments:
+    """What a Stripe key brings: payments, cards, the Stripe webhook, the authentication links
+    and autopay's pass (its charges)."""
     webhook_secret = settings.stripe_webhook_secret.get_secret_value() if settings.stripe_webhook_secret else None
     api_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else ""
-    db, clock = services.db, services.clock
     links = AuthLinks(
         secret=webhook_secret or api_key or "billing-bot-local", base_url=settings.public_url, clock=clock
     )
@@ -245,61 +286,50 @@ def build_payments(services: Services, settings: Settings, *, gateway: PaymentGa
         else None
     )
     payments = PaymentService(
-        db=db, clock=clock, gateway=gateway, notifier=notifier, links=links, invoice_source=source
-    )
-    services.payments = payments
-    services.stripe_billing = source
-    services.payment_methods = PaymentMethodService(db=db, clock=clock, gateway=gateway, public_url=settings.public_url)
-    services.webhooks = StripeWebhookService(
         db=db,
         clock=clock,
         gateway=gateway,
-        reconciler=payments.reconciler,
         notifier=notifier,
-        secret=webhook_secret,
-        invoices=source,
+        links=links,
+        invoice_source=source,
+        alert_staff=escalations.raise_payment_alert,
+        accounts=accounts,
     )
-    services.auth_links = links
-
-
-def build_autopay(services: Services, settings: Settings) -> None:
-    """Autopay's switch, its pass (with a Stripe key) and card health on the reminder sweep; their
-    DMs go through the reminder sender's workspaces."""
-    sender = services.reminders.sender
-    messenger = (
-        SlackAutopayMessenger(sender) if isinstance(sender, SlackReminderSender | WorkspacesReminderSender) else None
-    )
-    services.autopay = AutopayService(db=services.db, clock=services.clock)
-    if services.payments is not None:
-        services.autopay_pass = AutopayPass(
-            db=services.db,
-            clock=services.clock,
-            payments=services.payments,
+    return Payments(
+        service=payments,
+        methods=PaymentMethodService(
+            db=db, clock=clock, gateway=gateway, public_url=settings.public_url, after_remove=autopay.after_card_removed
+        ),
+        webhooks=StripeWebhookService(
+            db=db,
+            clock=clock,
+            gateway=gateway,
+            reconciler=payments.reconciler,
+            notifier=notifier,
+            secret=webhook_secret,
+            invoices=source,
+            on_dispute=partial(dispute_raised, autopay, escalations),
+        ),
+        auth_links=links,
+        autopay_pass=AutopayPass(
+            db=db,
+            clock=clock,
+            payments=payments,
             timezone=settings.timezone,
-        )
-    if services.payment_methods is not None:
-        services.payment_methods.after_remove = services.autopay.after_card_removed
-        services.autopay.know_default = services.payment_methods.know_default
-        if services.autopay_pass is not None:
-            services.autopay_pass.know_default = services.payment_methods.know_default_of
-    services.reminders.card_health = CardHealth(db=services.db, messenger=None)
-    if services.payment_methods is not None:
-        services.reminders.card_health.refresh_account = services.payment_methods.refresh_of
-    use_autopay_messenger(services, messenger)
-
-
-def use_autopay_messenger(services: Services, messenger: ContactMessenger | None) -> None:
-    """Send autopay's DMs (switch, charges, card expiry) through ``messenger``."""
-    if services.autopay is not None:
-        services.autopay.messenger = messenger
-    if services.autopay_pass is not None:
-        services.autopay_pass.messenger = messenger
-    if services.reminders.card_health is not None:
-        services.reminders.card_health.messenger = messenger
+            messenger=messenger,
+            know_default=copy.know_default_of,
+        ),
+        stripe_billing=source,
+    )
 
 
 def build_escalations(
-    settings: Settings, *, db: Database, clock: Clock, today: Callable[[], date]
+    settings: Settings,
+    *,
+    db: Database,
+    clock: Clock,
+    today: Callable[[], date],
+    staff_channel: StaffChannel | None = None,
 ) -> EscalationService:
     """The escalation service and its outbox, mailing through ``SMTP_URL`` when it is set."""
     mailer = (
@@ -316,18 +346,76 @@ def build_escalations(
         today=today,
         describe_principal=describe_principal,
         support_channel=settings.support_slack_channel,
+        staff_channel=staff_channel,
     )
     return EscalationService(db=db, clock=clock, outbox=outbox, today=today, describe_principal=describe_principal)
 
 
-def describe_principal(principal: str) -> str:
-    """How support reads a principal: ``slack:T1:U1`` -> ``Slack user U1 in workspace T1``."""
-    from handlers.kit.identity import parse_principal
+@dataclass
+class SlackRuntime:
+    services: Services
+    app: App
+    notifier: SlackNotifier
+    workspaces: SlackWorkspaces
+    seen: SeenPeople  # where people used the bot, written in batches; flushed at shutdown
 
-    slack = parse_principal(principal)
-    if slack is not None:
-        organization = f" of organization {slack.enterprise_id}" if slack.enterprise_id else ""
-        return f"Slack user {slack.user_id} in workspace {slack.team_id}{organization}"
-    if principal.startswith("system:"):
-        return "raised automatically by the bot"
-    return principal
+
+def build_runtime(
+    settings: Settings,
+    *,
+    socket_mode: bool = False,
+    clock: Clock | None = None,
+    db: Database | None = None,
+    identity: IdentityResolver | None = None,
+    stripe_gateway: PaymentGateway | None = None,
+    notifier_executor: Executor | None = None,
+    listener_executor: Executor | None = None,
+) -> SlackRuntime:
+    """The whole Slack side (``serve``, ``socket``, the console), built once in order: the
+    workspaces (each one's installation), the staff channel and the DM channel, the notifier, the
+    services, then the Bolt app."""
+    clock = clock or SystemClock()
+    db = db or Database(settings.database_url)
+    default_client = make_web_client(settings) if not settings.oauth_enabled else None
+    store = installation_store(settings, db.engine) if settings.oauth_enabled else None
+    workspaces = slack_workspaces(settings, store=store, default_client=default_client)
+
+    def refresh_home(client: WebClient, slack: SlackPrincipal) -> None:
+        # The one forward reference of the root: a person's Home is drawn with the listeners' deps,
+        # which hold the services that send the notice. It is called when a notice is delivered,
+        # after this function returned (``deps`` is bound below, never reassigned).
+        publish_home_for(deps, client, slack.team_id, slack.user_id, slack.enterprise_id)
+
+    # People's DMs (outcomes, cards added) go through the database outbox (bot.slack.notices).
+    outbound = build_outbound(
+        settings, db=db, clock=clock, slack_channel=SlackNoticeChannel(workspaces.client_for, after=refresh_home)
+    )
+    notifier = SlackNotifier(
+        workspaces.client_for,
+        executor=notifier_executor,
+        outbox=NoticeOutbox(db, clock, delivery=outbound),
+        refresh_home=refresh_home,
+    )
+    services = build_services(
+        settings,
+        clock=clock,
+        db=db,
+        notifier=notifier,
+        stripe_gateway=stripe_gateway,
+        # The outbox posts escalations to the support channel through its own workspace's installation.
+        staff_channel=slack_staff_channel(settings.support_slack_channel, workspaces.support_client),
+        outbound=outbound,
+    )
+    seen = SeenPeople(PrincipalDirectory(db, clock))
+    app, deps = build_slack_app(
+        services,
+        settings,
+        client=default_client,
+        socket_mode=socket_mode,
+        identity=identity,
+        store=store,
+        workspaces=workspaces,
+        seen=seen,
+        listener_executor=listener_executor,
+    )
+    return SlackRuntime(services=services, app=app, notifier=notifier, workspaces=workspaces, seen=seen)
