@@ -21,9 +21,9 @@ from handlers.accounts.home import publish_home_for
 from handlers.kit.blocks import Screen
 from handlers.kit.deps import Deps
 from handlers.kit.identity import SlackPrincipal, parse_principal
+from handlers.kit.payment_outcome import outcome_screen
 from handlers.kit.surfaces import send_dm
 from handlers.payments.methods_blocks import card_added_screen
-from handlers.payments.pay_blocks import outcome_screen
 
 logger = logging.getLogger(__name__)
 
