@@ -20,7 +20,6 @@ from billing_core.views import CallerContext, InvoiceView
 from handlers import screens
 from handlers.accounts.help_blocks import help_screen
 from handlers.accounts.home import publish_home
-from handlers.accounts.invoices_blocks import invoices_screen
 from handlers.accounts.overview_blocks import balance_screen, overview_screen
 from handlers.autopay import autopay
 from handlers.escalations import support
@@ -28,6 +27,7 @@ from handlers.grammar import Command, parse
 from handlers.kit.blocks import Screen
 from handlers.kit.deps import deps_of
 from handlers.kit.interaction import Interaction, run_safely
+from handlers.kit.invoice_blocks import invoices_screen
 from handlers.kit.surfaces import ResponseUrlSurface, Surface
 from handlers.payments import pay
 from handlers.payments.pay_blocks import partial_payment_screen

@@ -61,13 +61,16 @@ def listener_deps(
     understander: Understander | None = None,
 ) -> Deps:
     """What every listener gets besides the request, with the screens the kit shows but the
-    subdomains draw (the overview behind "out of date", the e-mail verification prompt)."""
+    subdomains draw (the overview behind "out of date", the e-mail verification prompt, the
+    current invoices, the Home tab)."""
     return Deps(
         services=services,
         identity=identity,
         support_email=support_email,
         overview_screen=screens.overview,
         verification_prompt=verification_prompt,
+        invoices_screen=screens.current_invoices,
+        publish_home=home.publish_home,
         outcomes=ShownOutcomes(marks),
         later=later or Later(),
         client_for_principal=client_for_principal or (lambda _principal: None),

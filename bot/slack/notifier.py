@@ -19,9 +19,9 @@ from billing_core.views import PaymentMethodView, PaymentView
 from bot.slack.notices import NoticeOutbox
 from bot.slack.workspaces import Workspace
 from handlers.kit.blocks import Screen
+from handlers.kit.payment_outcome import outcome_screen
 from handlers.kit.surfaces import send_dm
 from handlers.payments.methods_blocks import card_added_screen
-from handlers.payments.pay_blocks import outcome_screen
 
 logger = logging.getLogger(__name__)
 

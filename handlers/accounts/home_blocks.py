@@ -6,11 +6,11 @@ from billing_core.autopay.switch import AutopayStatus
 from billing_core.reminders.preferences import ContactPreference
 from billing_core.views import CallerContext, InvoiceView
 from handlers.accounts.accounts_blocks import switch_select, unlisted_accounts
-from handlers.accounts.invoices_blocks import invoice_rows, more_invoices, pay_balance_button
 from handlers.accounts.overview_blocks import account_summary, main_actions
-from handlers.autopay.autopay_blocks import autopay_row
+from handlers.kit.autopay_row import autopay_row
 from handlers.kit.blocks import Block, actions, button, context, divider, escape, escape_line, header, section
 from handlers.kit.ids import REMINDERS_OFF_ACTION, REMINDERS_ON_ACTION
+from handlers.kit.invoice_blocks import invoice_rows, more_invoices, pay_balance_button
 from handlers.kit.payloads import AccountRef
 
 MAX_HOME_INVOICES = 30  # the rows the tab shows (and all that is read for it)

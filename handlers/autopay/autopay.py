@@ -10,14 +10,14 @@ from slack_bolt import App
 
 from billing_core.autopay.switch import AutopayService
 from billing_core.views import AccountView, CallerContext
-from handlers.accounts.home import publish_home
 from handlers.autopay.autopay_blocks import autopay_screen, confirm_screen
-from handlers.autopay.payloads import AutopayChoice, AutopaySet
+from handlers.autopay.payloads import AutopaySet
 from handlers.kit.blocks import Screen
 from handlers.kit.errors import PaymentsUnavailable
 from handlers.kit.guard import Request, acked, for_account
 from handlers.kit.ids import AUTOPAY_CONFIRM_ACTION, AUTOPAY_SET_ACTION
 from handlers.kit.interaction import Interaction
+from handlers.kit.payloads import AutopayChoice
 from handlers.kit.surfaces import opened_surface
 
 
@@ -58,7 +58,7 @@ def set_autopay(request: Request[AutopaySet]) -> None:
         status = service.turn_off(request.actor, account)
         notice = "Done: autopay is off."
     request.show(autopay_screen(status).with_notice(notice))
-    publish_home(request.ix)
+    request.ix.deps.publish_home(request.ix)
 
 
 def register(app: App) -> None:

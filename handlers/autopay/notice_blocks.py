@@ -6,7 +6,7 @@ from billing_core.autopay.notices import AutopayNotice
 from handlers.kit.blocks import Block, Screen, actions, button, escape_line, fmt_date, link_button, section
 from handlers.kit.ids import ADD_CARD_ACTION, PAY_OPEN_ACTION
 from handlers.kit.payloads import AccountRef, PayTarget
-from handlers.payments.pay_blocks import outcome_screen
+from handlers.kit.payment_outcome import outcome_screen
 
 
 def autopay_notice_screen(notice: AutopayNotice) -> Screen:

@@ -7,13 +7,6 @@ from pydantic import StrictBool, model_validator
 from handlers.kit.payloads import AccountId, MethodId, Payload
 
 
-class AutopayChoice(Payload):
-    """ "Turn on autopay…" / "Turn off autopay…": ``{"account", "on"}``; shows the confirmation."""
-
-    account: AccountId
-    on: StrictBool
-
-
 class AutopaySet(Payload):
     """The confirmation's button: ``{"account", "on", "card"}``. ``card`` is the default card the
     confirmation named, required when turning on (a click without it is refused like a forged one,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from billing_core.views import InvoiceView
-from handlers.accounts.invoices_blocks import invoice_line, invoice_row
 from handlers.kit.blocks import (
     Block,
     Screen,
@@ -25,6 +24,7 @@ from handlers.kit.blocks import (
     support_button,
 )
 from handlers.kit.ids import REMINDER_ALREADY_PAID_ACTION
+from handlers.kit.invoice_blocks import invoice_line, invoice_row
 from handlers.reminders.payloads import InvoiceRef
 
 NOT_CAUGHT = "Sorry, I didn't catch that."

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import date
 
 from billing_core.views import AccountView, InvoiceView
-from handlers.accounts.invoices_blocks import invoice_row
 from handlers.chat.chat_blocks import PRESS_PAY
 from handlers.kit.blocks import (
     Block,
@@ -29,6 +28,7 @@ from handlers.kit.blocks import (
 )
 from handlers.kit.documents import view_invoice_button
 from handlers.kit.ids import REMINDER_SNOOZE_ACTION
+from handlers.kit.invoice_blocks import invoice_row
 from handlers.reminders.payloads import SnoozeTarget
 
 PARTIAL_TOPIC = "payment_plan"

@@ -23,13 +23,13 @@ from handlers.identity.verification_blocks import (
     VERIFY_CODE_BLOCK,
     VERIFY_ENTER_ACTION,
     VERIFY_MODAL_CALLBACK,
-    VERIFY_RESEND_ACTION,
     code_modal,
     verified_view,
 )
 from handlers.kit.blocks import message_screen
 from handlers.kit.errors import GENERIC_FAILURE, user_message
 from handlers.kit.guard import acked
+from handlers.kit.ids import VERIFY_RESEND_ACTION
 from handlers.kit.interaction import Interaction, run_safely
 
 logger = logging.getLogger(__name__)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from handlers.kit.blocks import Block, Screen, actions, button, context, escape, modal, plain, section
+from handlers.kit.ids import VERIFY_RESEND_ACTION
 
 VERIFY_ENTER_ACTION = "verify_enter_code"
-VERIFY_RESEND_ACTION = "verify_resend_code"
 VERIFY_MODAL_CALLBACK = "verify_code_modal"
 VERIFY_CODE_BLOCK = "verify_code"
 VERIFY_CODE_INPUT = "verify_code_input"

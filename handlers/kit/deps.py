@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 
 from billing_core.container import Services
 from billing_core.marks import OnceMarks
-from billing_core.views import Actor, CallerContext
+from billing_core.views import AccountView, Actor, CallerContext
 from handlers.kit.blocks import Screen
 from handlers.kit.identity import IdentityResolver
 from handlers.runtime.ack_reads import BoundedReads
@@ -72,6 +72,10 @@ class Deps:
     # Screens the kit shows but the subdomains draw (handed in by ``handlers.registry.listener_deps``).
     overview_screen: Callable[[Interaction, CallerContext], Screen]
     verification_prompt: Callable[[Services, Actor], Screen]
+    # The account's current invoices (after a refused or stale click) and the caller's Home tab
+    # republished after a change: drawn by layers above the subdomains, so handed in too.
+    invoices_screen: Callable[[Interaction, CallerContext, AccountView], Screen]
+    publish_home: Callable[[Interaction], None]
     # The client of the workspace a principal belongs to (a DM to someone of another workspace).
     client_for_principal: Callable[[str], WebClient | None] = lambda _principal: None
     # The workspace (team id) holding the billing support channel, when several are installed.

@@ -52,3 +52,6 @@ LINK_ACTION_PREFIX = "link_"
 # Autopay: "Turn on/off autopay…" shows the confirmation (AutopayChoice); its button sets it (AutopaySet).
 AUTOPAY_CONFIRM_ACTION = "autopay_confirm"
 AUTOPAY_SET_ACTION = "autopay_set"
+
+# E-mail verification: send a new code (also offered in a reminder that withheld its details).
+VERIFY_RESEND_ACTION = "verify_resend_code"

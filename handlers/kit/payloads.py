@@ -227,3 +227,10 @@ def first_action(body: dict[str, Any]) -> dict[str, Any]:
     if isinstance(actions, list) and actions and isinstance(actions[0], dict):
         return actions[0]
     return {}
+
+
+class AutopayChoice(Payload):
+    """ "Turn on autopay…" / "Turn off autopay…": ``{"account", "on"}``; shows the confirmation."""
+
+    account: AccountId
+    on: StrictBool

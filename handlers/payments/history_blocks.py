@@ -7,6 +7,7 @@ from handlers.kit.blocks import Block, Screen, actions, button, context, escape_
 from handlers.kit.documents import view_receipt_button
 from handlers.kit.ids import SHOW_HISTORY_ACTION, SHOW_HISTORY_PREVIOUS_ACTION
 from handlers.kit.payloads import HistoryPage
+from handlers.kit.payment_outcome import card_label
 
 _STATUS = {
     "succeeded": ":white_check_mark: paid",
@@ -21,12 +22,6 @@ _STATUS = {
 
 def status_label(status: str) -> str:
     return _STATUS.get(status, status.replace("_", " "))
-
-
-def card_label(payment: PaymentView) -> str:
-    if payment.card_brand and payment.card_last4:
-        return escape_line(f"{payment.card_brand.title()} •••• {payment.card_last4}")
-    return "card"
 
 
 def payment_line(payment: PaymentView) -> str:

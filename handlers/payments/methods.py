@@ -8,8 +8,6 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from billing_core.errors import LastPaymentMethodInUse, PaymentInProgress
-from handlers import screens
-from handlers.accounts.home import publish_home
 from handlers.kit.blocks import Screen
 from handlers.kit.errors import OUT_OF_DATE, user_message
 from handlers.kit.guard import Refusal, Request, acked, for_account, out_of_date
@@ -18,6 +16,7 @@ from handlers.kit.payloads import AccountRef
 from handlers.kit.surfaces import ModalSurface, ResponseUrlSurface, Surface, opened_surface
 from handlers.payments.methods_blocks import add_card_screen, methods_screen
 from handlers.payments.payloads import MethodTarget
+from handlers.payments.screens import autopay_status, list_methods
 
 
 def _cards_surface(body: dict[str, Any], client: WebClient) -> Surface:
@@ -31,28 +30,28 @@ def _change_refused(refusal: Refusal[MethodTarget]) -> Screen | None:
     notice = user_message(refusal.error)
     if not isinstance(refusal.error, (LastPaymentMethodInUse, PaymentInProgress)):
         notice = OUT_OF_DATE + " " + notice
-    cards = screens.list_methods(refusal.ix, refusal.caller.actor, refusal.account, refresh=True)
+    cards = list_methods(refusal.ix, refusal.caller.actor, refusal.account, refresh=True)
     return methods_screen(refusal.account, cards).with_notice(notice)
 
 
 @for_account(MethodTarget, surface=_cards_surface, refused=_change_refused)
 def make_default(request: Request[MethodTarget]) -> None:
     cards = request.ix.payment_methods.make_default(request.actor, request.account.external_id, request.payload.method)
-    autopay = screens.autopay_status(request.ix, request.actor, request.account)
+    autopay = autopay_status(request.ix, request.actor, request.account)
     request.show(methods_screen(request.account, cards, autopay).with_notice("Done: that card is now the default."))
-    publish_home(request.ix)
+    request.ix.deps.publish_home(request.ix)
 
 
 @for_account(MethodTarget, surface=_cards_surface, refused=_change_refused)
 def remove(request: Request[MethodTarget]) -> None:
-    was = screens.autopay_status(request.ix, request.actor, request.account)
+    was = autopay_status(request.ix, request.actor, request.account)
     cards = request.ix.payment_methods.remove(request.actor, request.account.external_id, request.payload.method)
-    autopay = screens.autopay_status(request.ix, request.actor, request.account)
+    autopay = autopay_status(request.ix, request.actor, request.account)
     notice = "Done: the card was removed."
     if was is not None and was.enabled and autopay is not None and not autopay.enabled:
         notice += " Autopay is now off: there is no card left to charge."
     request.show(methods_screen(request.account, cards, autopay).with_notice(notice))
-    publish_home(request.ix)
+    request.ix.deps.publish_home(request.ix)
 
 
 def _add_card_surface(body: dict[str, Any], client: WebClient) -> Surface:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from billing_core.autopay.switch import AutopayStatus
 from billing_core.views import AccountView, PaymentMethodView
-from handlers.autopay.autopay_blocks import autopay_row
+from handlers.kit.autopay_row import autopay_row
 from handlers.kit.blocks import (
     Block,
     Screen,

@@ -21,17 +21,17 @@ from billing_core.errors import (
     PaymentInProgress,
 )
 from billing_core.views import AccountView, CallerContext
-from handlers import screens
-from handlers.accounts.home import publish_home
 from handlers.kit.blocks import Screen, message_screen, modal
 from handlers.kit.errors import OUT_OF_DATE, is_stale, user_message
 from handlers.kit.guard import Refusal, Request, for_account
 from handlers.kit.ids import PAY_METHOD_BLOCK, PAY_MODAL_CALLBACK, PAY_OPEN_ACTION
 from handlers.kit.interaction import Interaction
 from handlers.kit.payloads import PayTarget, SubmittedView
+from handlers.kit.payment_outcome import outcome_screen
 from handlers.kit.surfaces import ModalSurface, Surface, modal_of, send_dm, surface_for
-from handlers.payments.pay_blocks import outcome_screen, partial_payment_screen, pay_modal, processing_view
+from handlers.payments.pay_blocks import partial_payment_screen, pay_modal, processing_view
 from handlers.payments.payloads import PaySubmission, chosen_method
+from handlers.payments.screens import list_methods
 from handlers.runtime.follow_up import acked_then, nothing_left_to_do
 
 logger = logging.getLogger(__name__)
@@ -109,14 +109,14 @@ def show_pay_modal(
     """Fill the modal for one invoice or the full balance; errors propagate to the caller."""
     # What would be paid, or why not: the same rule the payment itself applies.
     quote = ix.payments.quote(caller.actor, account, invoice)
-    methods = screens.list_methods(ix, caller.actor, quote.account, before_stripe=_loading_first(surface))
+    methods = list_methods(ix, caller.actor, quote.account, before_stripe=_loading_first(surface))
     surface.show_view(pay_modal(quote.account, quote.invoices, quote.amount, methods, invoice=invoice))
 
 
 def refused_screen(ix: Interaction, caller: CallerContext, account: AccountView | None, error: BillingError) -> Screen:
     """A stale or forged value: say so, change nothing, show the account's current invoices."""
     notice = user_message(error) if not isinstance(error, AccountNotFound) else OUT_OF_DATE
-    screen = screens.overview(ix, caller) if account is None else screens.current_invoices(ix, caller, account)
+    screen = ix.deps.overview_screen(ix, caller) if account is None else ix.deps.invoices_screen(ix, caller, account)
     return screen.with_notice(notice)
 
 
@@ -215,7 +215,7 @@ def show_outcome(ix: Interaction, surface: ModalSurface, screen: Screen) -> None
     except Exception:
         logger.exception("could not show the payment outcome in the modal")
     send_dm(ix.client, ix.user_id, screen)
-    publish_home(ix)
+    ix.deps.publish_home(ix)
 
 
 def register(app: App) -> None:

@@ -16,7 +16,6 @@ from slack_sdk import WebClient
 
 from billing_core.errors import ReminderNotFound
 from billing_core.identity.principal import principal_for
-from handlers.accounts.home import publish_home
 from handlers.kit.blocks import message_screen
 from handlers.kit.guard import Request, acked, for_account, new_message
 from handlers.kit.ids import REMINDER_NOT_ME_ACTION, REMINDER_STOP_ACTION, REMINDERS_OFF_ACTION, REMINDERS_ON_ACTION
@@ -65,13 +64,13 @@ def not_me_from_dm(ix: Interaction, channel: str, ts: str) -> str:
 @for_account(AccountRef)
 def reminders_on(request: Request[AccountRef]) -> None:
     request.ix.services.reminders.preferences.set_reminders(request.actor, request.account.external_id, on=True)
-    publish_home(request.ix)
+    request.ix.deps.publish_home(request.ix)
 
 
 @for_account(AccountRef)
 def reminders_off(request: Request[AccountRef]) -> None:
     request.ix.services.reminders.preferences.set_reminders(request.actor, request.account.external_id, on=False)
-    publish_home(request.ix)
+    request.ix.deps.publish_home(request.ix)
 
 
 def register(app: App) -> None:

@@ -8,8 +8,8 @@ prove it, the same DM is rewritten with the invoices (``ReminderService.reveal_w
 from __future__ import annotations
 
 from billing_core.reminders.messages import WITHHELD_SETTLED_TEXT, WITHHELD_TEXT, ReminderMessage
-from handlers.identity.verification_blocks import VERIFY_RESEND_ACTION
 from handlers.kit.blocks import Block, actions, button, context, escape, section
+from handlers.kit.ids import VERIFY_RESEND_ACTION
 from handlers.reminders.consent_blocks import consent_blocks, introduction_blocks
 
 

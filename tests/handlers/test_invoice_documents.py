@@ -11,8 +11,8 @@ from billing_core.money import Money
 from billing_core.reminders.messages import ReminderLine, ReminderMessage
 from billing_core.views import AccountView, Actor, CallerContext, InvoiceView, PaymentMethodView
 from handlers.accounts.home_blocks import home_view
-from handlers.accounts.invoices_blocks import invoices_screen
 from handlers.kit.documents import view_invoice_button
+from handlers.kit.invoice_blocks import invoices_screen
 from handlers.payments.pay_blocks import pay_modal
 from handlers.reminders.reminder_blocks import reminder_blocks
 

@@ -35,7 +35,6 @@ from billing_core.views import (
 from handlers.accounts.accounts_blocks import accounts_screen
 from handlers.accounts.help_blocks import help_screen
 from handlers.accounts.home_blocks import home_refusal_view, home_view
-from handlers.accounts.invoices_blocks import invoices_screen
 from handlers.accounts.overview_blocks import balance_screen, overview_screen
 from handlers.autopay.autopay_blocks import autopay_screen, confirm_screen
 from handlers.autopay.notice_blocks import autopay_notice_screen
@@ -67,10 +66,12 @@ from handlers.escalations.support_blocks import (
 )
 from handlers.identity.verification_blocks import code_modal, prompt_screen, verified_view
 from handlers.kit.blocks import Screen, message_screen
+from handlers.kit.invoice_blocks import invoices_screen
+from handlers.kit.payment_outcome import outcome_screen
 from handlers.kit.surfaces import screen_view
 from handlers.payments.history_blocks import history_screen
 from handlers.payments.methods_blocks import add_card_screen, card_added_screen, methods_screen
-from handlers.payments.pay_blocks import outcome_screen, partial_payment_screen, pay_modal, processing_view
+from handlers.payments.pay_blocks import partial_payment_screen, pay_modal, processing_view
 from handlers.reminders.reminder_blocks import reminder_blocks
 from handlers.reminders.withheld_blocks import withheld_blocks
 from tests.support.block_limits import message_problems, view_problems

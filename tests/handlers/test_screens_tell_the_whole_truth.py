@@ -13,10 +13,10 @@ from billing_core.views import AccountView, Actor, CallerContext, InvoiceView, P
 from handlers.accounts.accounts_blocks import accounts_screen
 from handlers.accounts.help_blocks import help_screen
 from handlers.accounts.home_blocks import home_view
-from handlers.accounts.invoices_blocks import invoices_screen
 from handlers.escalations.support_blocks import open_escalations_screen, support_modal
 from handlers.kit.blocks import clip_mrkdwn
 from handlers.kit.ids import PAY_OPEN_ACTION
+from handlers.kit.invoice_blocks import invoices_screen
 from handlers.payments.history_blocks import history_screen
 from handlers.payments.methods_blocks import methods_screen
 from handlers.payments.pay_blocks import partial_payment_screen

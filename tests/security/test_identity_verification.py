@@ -48,9 +48,9 @@ from handlers.identity.verification_blocks import (
     VERIFY_CODE_INPUT,
     VERIFY_ENTER_ACTION,
     VERIFY_MODAL_CALLBACK,
-    VERIFY_RESEND_ACTION,
 )
 from handlers.kit.identity import IdentityResolver
+from handlers.kit.ids import VERIFY_RESEND_ACTION
 from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
 from tests.support.sample_accounts import account, invoice
 from tests.support.sample_accounts import wait_until as wait_for

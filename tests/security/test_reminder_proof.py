@@ -22,7 +22,7 @@ from billing_core.views import Actor
 from bot.compose import build_services
 from bot.settings import Settings
 from devtools.loopback.slack_api import SlackAPI
-from handlers.identity.verification_blocks import VERIFY_RESEND_ACTION
+from handlers.kit.ids import VERIFY_RESEND_ACTION
 from tests.integration.reminders.conftest import account, invoice, utc
 from tests.security.test_identity_verification import code_from
 from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
