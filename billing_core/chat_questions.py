@@ -3,7 +3,7 @@
 The bot runs as several replicas behind a load balancer: the reply "the first" to "Which one:
 INV-1001 or INV-0998?" may reach another replica than the question. So the question is a row
 (``billing_chat_question``), one per Slack person, replaced by the next one and ignored once it is
-older than ``ttl``. The text is chat's own short encoding (``handlers.chat.seam.Pending``); this
+older than ``ttl``. The text is chat's own short encoding (``handlers.kit.seam.Pending``); this
 module only keeps it.
 """
 

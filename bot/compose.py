@@ -65,8 +65,8 @@ from bot.slack.oauth import installation_store
 from bot.slack.reminder_sender import SlackReminderSender, WorkspacesReminderSender, reminder_client
 from bot.slack.seen_people import SeenPeople
 from bot.slack.workspaces import SlackWorkspaces, slack_workspaces
-from handlers.accounts.home import publish_home_for
-from handlers.escalations.support import slack_staff_channel
+from handlers.escalations.listeners import slack_staff_channel
+from handlers.home.listeners import publish_home_for
 from handlers.kit.identity import IdentityResolver
 
 

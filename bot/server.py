@@ -14,7 +14,7 @@ from billing_core.db.schema import require_current_schema
 from bot.compose import build_runtime
 from bot.scheduler import start_scheduler as start_jobs
 from bot.settings import Settings
-from handlers.escalations.support import staff_channel_problem
+from handlers.escalations.listeners import staff_channel_problem
 
 logger = logging.getLogger(__name__)
 

@@ -18,19 +18,17 @@ from slack_sdk import WebClient
 from billing_core.errors import AccountNotFound, NotABillingContact
 from billing_core.views import CallerContext, InvoiceView
 from handlers import screens
-from handlers.accounts.help_blocks import help_screen
-from handlers.accounts.home import publish_home
-from handlers.accounts.overview_blocks import balance_screen, overview_screen
-from handlers.autopay import autopay
-from handlers.escalations import support
-from handlers.grammar import Command, parse
+from handlers.accounts.blocks import balance_screen, help_screen, overview_screen
+from handlers.autopay import listeners as autopay
+from handlers.escalations import listeners as support
+from handlers.home.listeners import publish_home
 from handlers.kit.blocks import Screen
-from handlers.kit.deps import deps_of
-from handlers.kit.interaction import Interaction, run_safely
+from handlers.kit.grammar import Command, parse
+from handlers.kit.interaction import Interaction, deps_of, run_safely
 from handlers.kit.invoice_blocks import invoices_screen
 from handlers.kit.surfaces import ResponseUrlSurface, Surface
-from handlers.payments import pay
-from handlers.payments.pay_blocks import partial_payment_screen
+from handlers.payments import listeners as pay
+from handlers.payments.blocks import partial_payment_screen
 from handlers.payments.pay_text import FullPayment, pay_text_target
 from handlers.runtime.ack_answer import Read, Reply, answer_in_ack, answered_in_ack
 from handlers.runtime.follow_up import acked_then

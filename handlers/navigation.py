@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from handlers import screens
-from handlers.accounts.home import publish_home
+from handlers.home.listeners import publish_home
 from handlers.kit.blocks import Screen, modal, section
 from handlers.kit.errors import OUT_OF_DATE, START_AGAIN
 from handlers.kit.guard import Refusal, Request, acked, for_account, plain_ack

@@ -11,19 +11,18 @@ from slack_sdk import WebClient
 from billing_core.container import Services
 from billing_core.marks import OnceMarks
 from handlers import commands, navigation, screens
-from handlers.accounts import home
-from handlers.autopay import autopay
+from handlers.autopay import listeners as autopay
 from handlers.chat import listeners as chat
 from handlers.chat.rules import RuleUnderstander
-from handlers.chat.seam import Understander
-from handlers.escalations import support
-from handlers.identity import verification
+from handlers.escalations import listeners as escalations
+from handlers.home import listeners as home
+from handlers.identity import listeners as identity
 from handlers.identity.prompt import verification_prompt
-from handlers.kit.deps import Deps, ShownOutcomes
 from handlers.kit.identity import IdentityResolver
-from handlers.payments import methods, pay
-from handlers.reminders import buttons as reminder_buttons
-from handlers.reminders import consent as reminder_consent
+from handlers.kit.interaction import Deps, ShownOutcomes
+from handlers.kit.seam import Understander
+from handlers.payments import listeners as payments
+from handlers.reminders import listeners as reminders
 from handlers.runtime.follow_up import Later
 
 
@@ -32,13 +31,11 @@ def register_listeners(app: App) -> None:
     for module in (
         commands,
         home,
-        pay,
-        methods,
+        payments,
         navigation,
-        verification,
-        support,
-        reminder_buttons,
-        reminder_consent,
+        identity,
+        escalations,
+        reminders,
         autopay,
         chat,
     ):
@@ -75,5 +72,5 @@ def listener_deps(
         later=later or Later(),
         client_for_principal=client_for_principal or (lambda _principal: None),
         support_team=support_team,
-        understander=understander or RuleUnderstander(),  # what reads chat messages (handlers.chat.seam)
+        understander=understander or RuleUnderstander(),  # what reads chat messages (handlers.kit.seam)
     )

@@ -5,9 +5,7 @@ The screens of every subdomain in one place for the layers above them (commands,
 from __future__ import annotations
 
 from billing_core.views import AccountView, CallerContext
-from handlers.accounts.accounts_blocks import accounts_screen
-from handlers.accounts.help_blocks import help_screen
-from handlers.accounts.overview_blocks import overview_screen
+from handlers.accounts.blocks import accounts_screen, help_screen, overview_screen
 from handlers.kit.blocks import Screen
 from handlers.kit.interaction import Interaction
 from handlers.kit.invoice_blocks import invoices_screen

@@ -23,8 +23,8 @@ from bot.slack.seen_people import SeenPeople
 from bot.slack.workspaces import SlackWorkspaces, Workspace, slack_workspaces
 from bot.web.correlation import ContextExecutor, correlate
 from handlers.chat.rules import RuleUnderstander
-from handlers.kit.deps import Deps
 from handlers.kit.identity import IdentityResolver
+from handlers.kit.interaction import Deps
 from handlers.kit.text_guard import card_number_guard
 from handlers.registry import listener_deps, register_listeners
 from handlers.runtime.follow_up import Later, put_later
@@ -137,7 +137,7 @@ def build_slack_app(
         later=Later(lambda: executor),
         # "This modal already shows a payment's outcome", seen by every process on the database.
         marks=OnceMarks(services.db, services.clock),
-        # What reads typed messages: the rules (another understander plugs in here, behind handlers.chat.seam).
+        # What reads typed messages: the rules (another understander plugs in here, behind handlers.kit.seam).
         understander=RuleUnderstander(),
     )
     app.use(_our_middleware(deps))
@@ -156,7 +156,7 @@ def _register_team_access(
 ) -> None:
     """Org-wide installs: workspaces added to or removed from the app (``bot.slack.uninstall``)."""
     from bot.slack.uninstall import register_team_access_listeners
-    from handlers.accounts.home import publish_home_for
+    from handlers.home.listeners import publish_home_for
 
     def forget(enterprise_id: str | None, team_id: str | None) -> None:
         forget_authorization(enterprise_id, team_id)

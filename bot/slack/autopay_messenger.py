@@ -9,7 +9,7 @@ from typing import Protocol
 from billing_core.autopay.notices import AutopayNotice
 from billing_core.errors import ChatRateLimited
 from billing_core.reminders.messages import ChatContact, PostedMessage
-from handlers.autopay.notice_blocks import autopay_notice_screen
+from handlers.autopay.blocks import autopay_notice_screen
 from handlers.kit.blocks import Block
 
 MAX_WAIT_SECONDS = 5.0  # a longer rate limit gives up (the notice is logged as not delivered)

@@ -21,7 +21,7 @@ from bot.slack.workspaces import Workspace
 from handlers.kit.blocks import Screen
 from handlers.kit.payment_outcome import outcome_screen
 from handlers.kit.surfaces import send_dm
-from handlers.payments.methods_blocks import card_added_screen
+from handlers.payments.blocks import card_added_screen
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from bot.slack.client import make_web_client
 from bot.slack.notifier import SlackNotifier
 from bot.slack.oauth import installation_store
 from bot.slack.workspaces import SlackWorkspaces, slack_workspaces
-from handlers.escalations.support import slack_staff_channel
+from handlers.escalations.listeners import slack_staff_channel
 
 T = TypeVar("T")
 

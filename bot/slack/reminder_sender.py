@@ -4,7 +4,7 @@ chat.postMessage and chat.update; one workspace (``SlackReminderSender``) or eve
 
 Someone who has not proven the contact's address (``IDENTITY_VERIFICATION=email_code``, or a
 person from another organization) gets a reminder without its details: it says only that a
-reminder is waiting, with a button that e-mails them a code (``handlers.reminders.withheld_blocks``).
+reminder is waiting, with a button that e-mails them a code (``handlers.reminders.blocks``).
 
 Rate limits never block here: a 429 (or a send that would break the one-message-per-second
 per-channel pace) raises ``ChatRateLimited`` with the wait, and the sweep moves on to others.
@@ -28,8 +28,7 @@ from billing_core.views import Actor
 from bot.slack.rate_limits import RateLimits
 from bot.slack.workspaces import SlackWorkspaces, Workspace
 from handlers.kit.blocks import Block, fallback_text
-from handlers.reminders.reminder_blocks import reminder_blocks
-from handlers.reminders.withheld_blocks import withheld_blocks
+from handlers.reminders.blocks import reminder_blocks, withheld_blocks
 from handlers.runtime.ttl_cache import TtlCache
 
 NOT_FOUND = frozenset({"users_not_found", "user_not_found", "account_inactive", "user_disabled"})

@@ -32,7 +32,7 @@ from bot.web.correlation import RequestIdMiddleware
 from bot.web.metrics import Metrics
 from bot.web.request_body import capped_body
 from bot.web.stripe_routes import stripe_routes
-from handlers.escalations.support import staff_channel_problem
+from handlers.escalations.listeners import staff_channel_problem
 from handlers.runtime import ack_deadline
 from handlers.runtime.seen_events import SeenEvents
 from handlers.runtime.slack_requests import MAX_BODY_BYTES, Malformed, read, verify

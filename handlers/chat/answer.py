@@ -1,4 +1,4 @@
-"""A typed message answered: understood through the seam (``handlers.chat.seam``, the rule-based
+"""A typed message answered: understood through the seam (``handlers.kit.seam``, the rule-based
 understander unless the composition root gives another), then shown as the screen ``/billing``
 would show for it, or as one invoice / "which one?" with the same buttons
 (``handlers.chat.replies_for``). The question it asks is kept in the database for the answer.
@@ -15,12 +15,12 @@ from dataclasses import dataclass, replace
 
 from billing_core.views import CallerContext, InvoiceView, PaymentMethodView
 from handlers import screens
-from handlers.chat import chat_blocks as blocks
+from handlers.chat import blocks
 from handlers.chat.replies_for import CARD_INTENTS, answer_understood, seam_context
 from handlers.chat.rules import RuleUnderstander
-from handlers.chat.seam import CardRef, Pending
 from handlers.chat.understand import parse
 from handlers.kit.interaction import Interaction
+from handlers.kit.seam import CardRef, Pending
 from handlers.kit.surfaces import Surface
 
 RULES = RuleUnderstander()  # the understander when the composition root names none

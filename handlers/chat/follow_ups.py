@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from handlers.chat.references import invoice_reference, named_account
-from handlers.chat.seam import Context, Pending, Understanding
+from handlers.kit.seam import Context, Pending, Understanding
 
 _YES = frozenset(
     """yes y yep yeah yup ya sure ok okay k go ahead please do it confirm correct right absolutely

@@ -1,6 +1,6 @@
 """The intent table: what people type, as data. Pure.
 
-Each intent maps onto a ``/billing`` word (``command``, the same words ``handlers.grammar`` parses)
+Each intent maps onto a ``/billing`` word (``command``, the same words ``handlers.kit.grammar`` parses)
 so a typed request and the slash command show the same screen. Patterns are searched, in table
 order, in the *normalised* text (``handlers.chat.understand.normalise``: lower case, no
 punctuation around words, filler words dropped, small typos of the words below corrected), and a

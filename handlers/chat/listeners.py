@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from billing_core.card_guard import had_card_number
 from billing_core.views import CallerContext
 from handlers.chat.answer import Where, answer_text, suggestions
-from handlers.chat.chat_blocks import greeting_text
+from handlers.chat.blocks import greeting_text
 from handlers.chat.replies import DmReply, EphemeralReply, own_dm
 from handlers.kit.blocks import message_screen
 from handlers.kit.errors import CARD_NUMBER_GUIDANCE, PaymentsUnavailable

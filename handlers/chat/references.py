@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from handlers.chat.seam import Context, InvoiceRef
-from handlers.grammar import amount_minor as typed_amount
+from handlers.kit.grammar import amount_minor as typed_amount
+from handlers.kit.seam import Context, InvoiceRef
 
 MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5, "june": 6,

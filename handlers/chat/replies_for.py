@@ -16,15 +16,14 @@ from billing_core.errors import BillingError
 from billing_core.money import Money
 from billing_core.views import AccountView, CallerContext, InvoiceView, PaymentMethodView
 from handlers import commands, screens
-from handlers.autopay.autopay import autopay_command_screen
-from handlers.chat import chat_blocks as blocks
-from handlers.chat import request_blocks
-from handlers.chat.seam import Context, InvoiceRef, Pending, Understanding
-from handlers.grammar import Command
+from handlers.autopay.listeners import autopay_command_screen
+from handlers.chat import blocks
 from handlers.kit.blocks import Screen, message_screen
 from handlers.kit.errors import PaymentsUnavailable
+from handlers.kit.grammar import Command
 from handlers.kit.interaction import Interaction
-from handlers.payments.methods_blocks import methods_screen
+from handlers.kit.seam import Context, InvoiceRef, Pending, Understanding
+from handlers.payments.blocks import methods_screen
 
 CARD_INTENTS = frozenset({"make_default", "remove_card", "add_card", "methods", "autopay"})
 # Intents answered exactly as ``/billing <command>`` answers, for the account the text names.
@@ -119,21 +118,19 @@ def answer_understood(
     if intent == "partial_payment":
         return _partial(caller, understood, by_number)
     if intent == "contact_change":
-        return Answered(request_blocks.contact_change_screen(account or caller.active))
+        return Answered(blocks.contact_change_screen(account or caller.active))
     if intent == "copy":
         return _copy(ix, understood, by_number)
     if intent == "reminders":  # reminder preferences (Marketplace issue) plug in here, for "stop"/"how"
         chosen = [by_number[understood.invoice]] if understood.invoice in by_number else in_reminder or invoices
         return Answered(
-            request_blocks.reminders_screen(
+            blocks.reminders_screen(
                 understood.detail, ix.services.reminders.schedule.steps, caller.active.external_id, chosen
             )
         )
     if intent == "contacts":
         target = account or caller.active
-        return Answered(
-            request_blocks.contacts_screen(target, ix.services.accounts.contacts(caller.actor, target.external_id))
-        )
+        return Answered(blocks.contacts_screen(target, ix.services.accounts.contacts(caller.actor, target.external_id)))
     if intent == "due_range":
         return _due_range(understood.detail, invoices)
     if intent == "pay_amount":  # an amount in another currency: /billing's answer
@@ -291,13 +288,13 @@ def _partial(caller: CallerContext, understood: Understanding, by_number: dict[s
     amount = ""
     if understood.amount.isdigit():
         amount = Money(int(understood.amount), currency).format()
-    return Answered(request_blocks.partial_payment_screen(account, invoice, amount))
+    return Answered(blocks.partial_payment_screen(account, invoice, amount))
 
 
 def _copy(ix: Interaction, understood: Understanding, by_number: dict[str, InvoiceView]) -> Answered:
     invoice = by_number.get(understood.invoice)
     if invoice is not None:
-        return Answered(request_blocks.copy_screen(invoice), Pending("copy", "shown", (invoice.number,)))
+        return Answered(blocks.copy_screen(invoice), Pending("copy", "shown", (invoice.number,)))
     if understood.choices:
         chosen = tuple(number for number in understood.choices if number in by_number)
         return Answered(
@@ -314,7 +311,7 @@ def _due_range(detail: str, invoices: list[InvoiceView]) -> Answered:
     first, _, last = detail.partition("..")
     start, end = date.fromisoformat(first), date.fromisoformat(last)
     due = sorted((i for i in invoices if start <= i.due_on <= end), key=lambda i: i.due_on)
-    screen = request_blocks.due_range_screen(start, end, due)
+    screen = blocks.due_range_screen(start, end, due)
     return _listed(screen, "invoices", due)
 
 

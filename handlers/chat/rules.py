@@ -1,4 +1,4 @@
-"""The rule-based understander behind ``handlers.chat.seam.Understander``. Pure.
+"""The rule-based understander behind ``handlers.kit.seam.Understander``. Pure.
 
 In order: a short answer to the question the bot asked last (``handlers.chat.follow_ups``); the
 requests the intent table has no word for (partial payments, paid elsewhere, contact changes,
@@ -24,8 +24,8 @@ from handlers.chat.references import (
     next_due,
     words_of,
 )
-from handlers.chat.seam import Context, Understanding
 from handlers.chat.understand import Card, Known, Understood, corrected, parse, resolve, vocabulary
+from handlers.kit.seam import Context, Understanding
 
 # Requests the table has no word for, searched in the typo-corrected lower-case text, in order.
 _CONTACT_CHANGE = (

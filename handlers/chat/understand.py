@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
 from handlers.chat.intents import EXTRA_WORDS, FILLER, GREETINGS, INTENTS, Intent
-from handlers.grammar import looks_like_amount
+from handlers.kit.grammar import looks_like_amount
 
 MAX_TEXT = 500  # longer messages are cut: nobody types a longer billing question
 _MENTION = re.compile(r"<[@#!][^>]*>")

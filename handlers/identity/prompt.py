@@ -5,7 +5,7 @@ from __future__ import annotations
 from billing_core.container import Services
 from billing_core.errors import IdentityVerificationError
 from billing_core.views import Actor
-from handlers.identity.verification_blocks import prompt_screen
+from handlers.identity.blocks import prompt_screen
 from handlers.kit.blocks import Screen, message_screen
 from handlers.kit.errors import user_message
 

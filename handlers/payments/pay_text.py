@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from billing_core.errors import InvoiceClosedAtSource
 from billing_core.views import AccountView, CallerContext, InvoiceView
-from handlers.grammar import BALANCE, full_payment_named, invoice_named, looks_like_amount
 from handlers.kit.blocks import Screen
+from handlers.kit.grammar import BALANCE, full_payment_named, invoice_named, looks_like_amount
 from handlers.kit.interaction import Interaction
 from handlers.kit.invoice_blocks import invoices_screen
-from handlers.payments.pay_blocks import partial_payment_screen
+from handlers.payments.blocks import partial_payment_screen
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,7 @@ from billing_core.payments.methods import CARDS_FRESH_FOR
 from billing_core.views import AccountView, Actor, CallerContext, PaymentMethodView
 from handlers.kit.blocks import Screen
 from handlers.kit.interaction import Interaction
-from handlers.payments.history_blocks import history_screen
-from handlers.payments.methods_blocks import methods_screen
+from handlers.payments.blocks import history_screen, methods_screen
 
 
 def list_methods(

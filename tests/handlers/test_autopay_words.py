@@ -6,8 +6,8 @@ import json
 from datetime import date
 
 from billing_core.autopay.notices import AutopayNotice
-from handlers.autopay.notice_blocks import autopay_notice_screen
-from handlers.grammar import Command, parse
+from handlers.autopay.blocks import autopay_notice_screen
+from handlers.kit.grammar import Command, parse
 
 
 def test_autopay_with_nothing_on_or_off_is_understood_and_anything_else_gets_help() -> None:

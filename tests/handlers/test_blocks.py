@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 
 from billing_core.money import Money
 from billing_core.views import AccountView, Actor, CallerContext, InvoiceView, PaymentMethodView, PaymentView
-from handlers.accounts.home_blocks import home_view
+from handlers.home.blocks import home_view
 from handlers.kit.blocks import escape
 from handlers.kit.invoice_blocks import invoices_screen
 from handlers.kit.payment_outcome import outcome_screen
-from handlers.payments.pay_blocks import pay_modal
+from handlers.payments.blocks import pay_modal
 
 ACME = AccountView("acme", "Acme <Corp> & Co", "usd", Money(175050, "usd"), 2, date(2026, 10, 31), 1)
 

@@ -8,7 +8,7 @@ import pytest
 
 from billing_core.money import Money
 from billing_core.views import InvoiceView
-from handlers.grammar import (
+from handlers.kit.grammar import (
     BALANCE,
     Command,
     amount_minor,

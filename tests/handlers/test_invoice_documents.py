@@ -10,11 +10,11 @@ from typing import Any
 from billing_core.money import Money
 from billing_core.reminders.messages import ReminderLine, ReminderMessage
 from billing_core.views import AccountView, Actor, CallerContext, InvoiceView, PaymentMethodView
-from handlers.accounts.home_blocks import home_view
+from handlers.home.blocks import home_view
 from handlers.kit.documents import view_invoice_button
 from handlers.kit.invoice_blocks import invoices_screen
-from handlers.payments.pay_blocks import pay_modal
-from handlers.reminders.reminder_blocks import reminder_blocks
+from handlers.payments.blocks import pay_modal
+from handlers.reminders.blocks import reminder_blocks
 
 ACME = AccountView("acme", "Acme Corp", "usd", Money(175050, "usd"), 2, date(2026, 10, 31), 1)
 PDF = "https://billing.vendor.test/invoices/INV-1.pdf?sig=abc"

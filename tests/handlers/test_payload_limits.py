@@ -32,31 +32,25 @@ from billing_core.views import (
     PaymentMethodView,
     PaymentView,
 )
-from handlers.accounts.accounts_blocks import accounts_screen
-from handlers.accounts.help_blocks import help_screen
-from handlers.accounts.home_blocks import home_refusal_view, home_view
-from handlers.accounts.overview_blocks import balance_screen, overview_screen
-from handlers.autopay.autopay_blocks import autopay_screen, confirm_screen
-from handlers.autopay.notice_blocks import autopay_notice_screen
-from handlers.chat.chat_blocks import (
+from handlers.accounts.blocks import accounts_screen, balance_screen, help_screen, overview_screen
+from handlers.autopay.blocks import autopay_notice_screen, autopay_screen, confirm_screen
+from handlers.chat.blocks import (
     already_paid_screen,
     chat_help_screen,
-    invoice_screen,
-    not_caught_screen,
-    pay_buttons_screen,
-    reminder_pay_screen,
-)
-from handlers.chat.request_blocks import (
     contact_change_screen,
     contacts_screen,
     copy_screen,
     due_range_screen,
+    invoice_screen,
+    not_caught_screen,
+    pay_buttons_screen,
+    reminder_pay_screen,
     reminders_screen,
 )
-from handlers.chat.request_blocks import (
+from handlers.chat.blocks import (
     partial_payment_screen as chat_partial_screen,
 )
-from handlers.escalations.support_blocks import (
+from handlers.escalations.blocks import (
     open_escalations_screen,
     queued_screen,
     resolved_dm,
@@ -64,16 +58,22 @@ from handlers.escalations.support_blocks import (
     staff_resolved_post,
     support_modal,
 )
-from handlers.identity.verification_blocks import code_modal, prompt_screen, verified_view
+from handlers.home.blocks import home_refusal_view, home_view
+from handlers.identity.blocks import code_modal, prompt_screen, verified_view
 from handlers.kit.blocks import Screen, message_screen
 from handlers.kit.invoice_blocks import invoices_screen
 from handlers.kit.payment_outcome import outcome_screen
 from handlers.kit.surfaces import screen_view
-from handlers.payments.history_blocks import history_screen
-from handlers.payments.methods_blocks import add_card_screen, card_added_screen, methods_screen
-from handlers.payments.pay_blocks import partial_payment_screen, pay_modal, processing_view
-from handlers.reminders.reminder_blocks import reminder_blocks
-from handlers.reminders.withheld_blocks import withheld_blocks
+from handlers.payments.blocks import (
+    add_card_screen,
+    card_added_screen,
+    history_screen,
+    methods_screen,
+    partial_payment_screen,
+    pay_modal,
+    processing_view,
+)
+from handlers.reminders.blocks import reminder_blocks, withheld_blocks
 from tests.support.block_limits import message_problems, view_problems
 
 ID_MAX = 128  # the import's longest account id and invoice number (billing_core/accounts/import_format.py)

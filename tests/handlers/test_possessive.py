@@ -9,7 +9,7 @@ import pytest
 from billing_core.money import Money
 from billing_core.views import AccountView
 from handlers.kit.blocks import possessive
-from handlers.payments.pay_blocks import partial_payment_screen
+from handlers.payments.blocks import partial_payment_screen
 
 
 @pytest.mark.parametrize(

@@ -10,18 +10,15 @@ from billing_core.escalations.views import EscalationView
 from billing_core.money import Money
 from billing_core.reminders.messages import ReminderLine, ReminderMessage
 from billing_core.views import AccountView, Actor, CallerContext, InvoiceView, Page, PaymentMethodView, PaymentView
-from handlers.accounts.accounts_blocks import accounts_screen
-from handlers.accounts.help_blocks import help_screen
-from handlers.accounts.home_blocks import home_view
-from handlers.escalations.support_blocks import open_escalations_screen, support_modal
+from handlers.accounts.blocks import accounts_screen, help_screen
+from handlers.escalations.blocks import open_escalations_screen, support_modal
+from handlers.home.blocks import home_view
 from handlers.kit.blocks import clip_mrkdwn
 from handlers.kit.ids import PAY_OPEN_ACTION
 from handlers.kit.invoice_blocks import invoices_screen
-from handlers.payments.history_blocks import history_screen
-from handlers.payments.methods_blocks import methods_screen
-from handlers.payments.pay_blocks import partial_payment_screen
+from handlers.payments.blocks import history_screen, methods_screen, partial_payment_screen
 from handlers.payments.payloads import MethodsPage, MethodTarget
-from handlers.reminders.reminder_blocks import reminder_blocks
+from handlers.reminders.blocks import reminder_blocks
 
 Json = dict[str, Any]
 

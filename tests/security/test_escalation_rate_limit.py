@@ -18,7 +18,7 @@ from billing_core.container import Services
 from billing_core.errors import EscalationRateLimited
 from billing_core.views import Actor
 from devtools.loopback.slack_signing import select_input_value, text_input_value
-from handlers.escalations.support_blocks import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
+from handlers.escalations.blocks import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
 from tests.integration.escalations.conftest import ANN, mail_services  # noqa: F401
 from tests.security.full_run import ANN as RUN_ANN
 from tests.security.full_run import FullRun, full_run, localstripe_server, wait_until  # noqa: F401

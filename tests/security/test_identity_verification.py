@@ -43,7 +43,7 @@ from devtools.loopback.slack_signing import (
     text_input_value,
     view_submission_body,
 )
-from handlers.identity.verification_blocks import (
+from handlers.identity.blocks import (
     VERIFY_CODE_BLOCK,
     VERIFY_CODE_INPUT,
     VERIFY_ENTER_ACTION,

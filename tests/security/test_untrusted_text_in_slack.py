@@ -35,10 +35,8 @@ from billing_core.views import (
 from bot.slack.reminder_sender import SlackReminderSender
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import app_home_opened_event
-from handlers.accounts.accounts_blocks import accounts_screen
-from handlers.accounts.home_blocks import home_view
-from handlers.accounts.overview_blocks import balance_screen, overview_screen
-from handlers.escalations.support_blocks import (
+from handlers.accounts.blocks import accounts_screen, balance_screen, overview_screen
+from handlers.escalations.blocks import (
     open_escalations_screen,
     queued_screen,
     resolved_dm,
@@ -46,14 +44,20 @@ from handlers.escalations.support_blocks import (
     staff_resolved_post,
     support_modal,
 )
-from handlers.identity.verification_blocks import prompt_screen
+from handlers.home.blocks import home_view
+from handlers.identity.blocks import prompt_screen
 from handlers.kit.blocks import Block, Screen, message_screen
 from handlers.kit.invoice_blocks import invoices_screen
 from handlers.kit.payment_outcome import outcome_screen
-from handlers.payments.history_blocks import history_screen
-from handlers.payments.methods_blocks import add_card_screen, card_added_screen, methods_screen
-from handlers.payments.pay_blocks import partial_payment_screen, pay_modal
-from handlers.reminders.reminder_blocks import reminder_blocks
+from handlers.payments.blocks import (
+    add_card_screen,
+    card_added_screen,
+    history_screen,
+    methods_screen,
+    partial_payment_screen,
+    pay_modal,
+)
+from handlers.reminders.blocks import reminder_blocks
 from tests.security.conftest import STAFF_CHANNEL
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import SAMPLE, wait_for_listeners

@@ -17,7 +17,7 @@ The rule, checked over the source of ``billing_core``, ``handlers`` and ``bot``:
 
 Assigning such an attribute from outside the class means wiring after construction (what
 ``bot/bootstrap.py`` (now ``bot/compose.py``),
-``bot/server.py``, ``SlackNotifier.attach`` and ``handlers/escalations/support.py``
+``bot/server.py``, ``SlackNotifier.attach`` and ``handlers/escalations/listeners.py``
 did before the composition root); pass the collaborator to the constructor instead.
 """
 

@@ -16,7 +16,7 @@ from billing_core.db.tables import AccountRecord, PaymentRecord
 from billing_core.views import Actor
 from bot.compose import build_services
 from bot.settings import Settings
-from handlers.escalations.support import slack_staff_channel
+from handlers.escalations.listeners import slack_staff_channel
 from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
 from tests.support.sample_accounts import account, invoice
 from tests.support.smtp_sink import SmtpSink

@@ -29,7 +29,7 @@ from devtools.loopback.slack_signing import (
     text_input_value,
     view_submission_body,
 )
-from handlers.escalations import support
+from handlers.escalations import listeners as support
 from handlers.escalations.payloads import (
     INVOICE_BLOCK,
     INVOICE_INPUT,

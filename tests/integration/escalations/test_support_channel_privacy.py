@@ -113,7 +113,7 @@ def test_without_groups_read_in_the_support_workspace_healthz_names_the_scope_to
 def test_mark_resolved_in_a_channel_shared_with_another_organization_is_refused(
     services: Services, slack_api: SlackAPI, database_url: str, db: Database, clock: FixedClock
 ) -> None:
-    from handlers.escalations import support
+    from handlers.escalations import listeners as support
     from handlers.kit.identity import IdentityResolver
     from handlers.registry import listener_deps
     from handlers.runtime.follow_up import put_later

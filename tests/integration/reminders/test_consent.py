@@ -44,8 +44,7 @@ from handlers.kit.ids import (
     REMINDERS_OFF_ACTION,
     REMINDERS_ON_ACTION,
 )
-from handlers.reminders.reminder_blocks import reminder_blocks
-from handlers.reminders.withheld_blocks import withheld_blocks
+from handlers.reminders.blocks import reminder_blocks, withheld_blocks
 from tests.integration.reminders.conftest import account, invoice, utc
 from tests.integration.test_durable_notices import payment
 from tests.support.block_limits import message_problems

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from handlers.chat.seam import CardRef, Context, InvoiceRef, Pending, Understander, Understanding
+from handlers.kit.seam import CardRef, Context, InvoiceRef, Pending, Understander, Understanding
 
 HERE = Path(__file__).parent
 

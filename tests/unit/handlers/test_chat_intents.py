@@ -12,8 +12,8 @@ import pytest
 
 from handlers.chat.intents import AUTOPAY_SWITCH
 from handlers.chat.rules import RuleUnderstander
-from handlers.chat.seam import CardRef, Context, InvoiceRef
 from handlers.chat.understand import Card, Known, Understood, parse, resolve
+from handlers.kit.seam import CardRef, Context, InvoiceRef
 
 KNOWN = Known(
     invoices=("INV-1001", "INV-1002", "INV-2040", "G-7"),

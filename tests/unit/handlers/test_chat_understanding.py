@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from handlers.chat.rules import RuleUnderstander
-from handlers.chat.seam import Pending, Understanding
+from handlers.kit.seam import Pending, Understanding
 from tests.unit.handlers.chat_measure import ANN
 
 UNDERSTAND = RuleUnderstander()

@@ -10,7 +10,7 @@ import pytest
 from billing_core.money import Money
 from billing_core.reminders.messages import ReminderLine, ReminderMessage
 from billing_core.reminders.schedule import days_label
-from handlers.reminders.reminder_blocks import reminder_blocks
+from handlers.reminders.blocks import reminder_blocks
 
 TODAY = date(2026, 12, 8)
 

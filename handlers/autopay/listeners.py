@@ -10,7 +10,7 @@ from slack_bolt import App
 
 from billing_core.autopay.switch import AutopayService
 from billing_core.views import AccountView, CallerContext
-from handlers.autopay.autopay_blocks import autopay_screen, confirm_screen
+from handlers.autopay.blocks import autopay_screen, confirm_screen
 from handlers.autopay.payloads import AutopaySet
 from handlers.kit.blocks import Screen
 from handlers.kit.errors import PaymentsUnavailable

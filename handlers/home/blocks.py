@@ -5,8 +5,7 @@ from __future__ import annotations
 from billing_core.autopay.switch import AutopayStatus
 from billing_core.reminders.preferences import ContactPreference
 from billing_core.views import CallerContext, InvoiceView
-from handlers.accounts.accounts_blocks import switch_select, unlisted_accounts
-from handlers.accounts.overview_blocks import account_summary, main_actions
+from handlers.accounts.blocks import account_summary, main_actions, switch_select, unlisted_accounts
 from handlers.kit.autopay_row import autopay_row
 from handlers.kit.blocks import Block, actions, button, context, divider, escape, escape_line, header, section
 from handlers.kit.ids import REMINDERS_OFF_ACTION, REMINDERS_ON_ACTION

@@ -12,11 +12,10 @@ from slack_sdk.errors import SlackApiError
 from billing_core.autopay.switch import AutopayStatus
 from billing_core.errors import NotABillingContact
 from billing_core.views import CallerContext
-from handlers.accounts.home_blocks import MAX_HOME_INVOICES, home_refusal_view, home_view
-from handlers.kit.deps import Deps
+from handlers.home.blocks import MAX_HOME_INVOICES, home_refusal_view, home_view
 from handlers.kit.errors import not_a_contact_message
 from handlers.kit.guard import acked
-from handlers.kit.interaction import Interaction, run_safely
+from handlers.kit.interaction import Deps, Interaction, run_safely
 
 logger = logging.getLogger(__name__)
 

@@ -60,7 +60,7 @@ TOPIC_ALIASES = {
     "partial_payment": "payment_plan",
     "payment_plan": "payment_plan",
     "declined": "invoice_question",
-    "payment_declined": "invoice_question",  # the declined-payment outcome's button (handlers/payments/pay_blocks.py)
+    "payment_declined": "invoice_question",  # the declined-payment outcome's button (handlers/payments/blocks.py)
 }
 
 _DELIVERY = {

@@ -16,9 +16,7 @@ from slack_sdk import WebClient
 from billing_core.container import Services
 from billing_core.errors import IdentityVerificationError
 from billing_core.identity.principal import principal_for
-from handlers.identity.payloads import typed_code
-from handlers.identity.prompt import verification_prompt
-from handlers.identity.verification_blocks import (
+from handlers.identity.blocks import (
     CODE_FORMAT_ERROR,
     VERIFY_CODE_BLOCK,
     VERIFY_ENTER_ACTION,
@@ -26,6 +24,8 @@ from handlers.identity.verification_blocks import (
     code_modal,
     verified_view,
 )
+from handlers.identity.payloads import typed_code
+from handlers.identity.prompt import verification_prompt
 from handlers.kit.blocks import message_screen
 from handlers.kit.errors import GENERIC_FAILURE, user_message
 from handlers.kit.guard import acked

@@ -26,15 +26,7 @@ from billing_core.escalations.service import validate_message
 from billing_core.escalations.views import EscalationView
 from billing_core.identity.principal import parse_principal, principal_for
 from billing_core.views import AccountView, CallerContext, InvoiceView
-from handlers.escalations.payloads import (
-    MESSAGE_BLOCK,
-    TOPIC_BLOCK,
-    EscalationRef,
-    SupportForm,
-    SupportSubmission,
-)
-from handlers.escalations.staff_channel_check import StaffChannelCheck, channel_problem
-from handlers.escalations.support_blocks import (
+from handlers.escalations.blocks import (
     open_escalations_screen,
     queued_screen,
     resolved_dm,
@@ -43,6 +35,14 @@ from handlers.escalations.support_blocks import (
     support_modal,
     topic_key,
 )
+from handlers.escalations.payloads import (
+    MESSAGE_BLOCK,
+    TOPIC_BLOCK,
+    EscalationRef,
+    SupportForm,
+    SupportSubmission,
+)
+from handlers.escalations.staff_channel_check import StaffChannelCheck, channel_problem
 from handlers.kit.blocks import Screen
 from handlers.kit.errors import MalformedPayload, user_message
 from handlers.kit.guard import Request, acked, for_account, say_why

@@ -1,10 +1,16 @@
-"""The first reminder DM's "Not me" and "Stop reminders", and the App Home's reminder switch.
+"""The reminder DM's own buttons: "Remind me later" and "I've already paid".
+
+Pay (``PAY_OPEN_ACTION``) and Contact billing support (``SUPPORT_OPEN_ACTION``) carry the same
+values as everywhere else, so the pay and support flows handle them. Every listener acks at once;
+the work runs lazily. The invoices named in a button are untrusted: the reminder service checks
+each against the clicker's verified e-mail, and a refusal changes nothing.
+
+The first reminder DM's "Not me" and "Stop reminders", and the App Home's reminder switch.
 
 In the DM, the person is whoever the reminder reached: the DM itself (channel and timestamp from
 Slack's signed request) names the contacts it went to, so no proof of the address is asked (someone
 who is not the contact could never give it). The buttons carry no value to trust. On the Home, a
-verified contact turns reminders for one of their own accounts back on or off.
-"""
+verified contact turns reminders for one of their own accounts back on or off."""
 
 from __future__ import annotations
 
@@ -16,16 +22,57 @@ from slack_sdk import WebClient
 
 from billing_core.errors import ReminderNotFound
 from billing_core.identity.principal import principal_for
-from handlers.kit.blocks import message_screen
-from handlers.kit.guard import Request, acked, for_account, new_message
-from handlers.kit.ids import REMINDER_NOT_ME_ACTION, REMINDER_STOP_ACTION, REMINDERS_OFF_ACTION, REMINDERS_ON_ACTION
+from billing_core.reminders.messages import PostedMessage
+from handlers.kit.blocks import fmt_date, message_screen
+from handlers.kit.guard import ContactRequest, Request, acked, for_account, for_contact, new_message
+from handlers.kit.ids import (
+    REMINDER_ALREADY_PAID_ACTION,
+    REMINDER_NOT_ME_ACTION,
+    REMINDER_SNOOZE_ACTION,
+    REMINDER_STOP_ACTION,
+    REMINDERS_OFF_ACTION,
+    REMINDERS_ON_ACTION,
+)
 from handlers.kit.interaction import Interaction, run_safely
 from handlers.kit.payloads import AccountRef
 from handlers.kit.surfaces import Surface
-from handlers.reminders.consent_blocks import not_me_text, stopped_text
-from handlers.reminders.payloads import clicked_message
+from handlers.reminders.blocks import not_me_text, stopped_text
+from handlers.reminders.payloads import InvoiceRef, SnoozeTarget, clicked_message
+
+
+@for_contact(SnoozeTarget)
+def snooze(request: ContactRequest[SnoozeTarget]) -> None:
+    target, reminders = request.payload, request.ix.services.reminders
+    if target.invoices is not None:  # a DM sent before the button named one invoice
+        until = reminders.snooze(request.actor, target.invoices)
+    else:
+        assert target.account is not None and target.invoice is not None
+        clicked = clicked_message(request.ix.body)
+        posted = PostedMessage(*clicked) if clicked else None
+        until = reminders.snooze_dm(request.actor, posted, target.account, target.invoice)
+    request.show(message_screen(f"OK, I'll remind you again after {fmt_date(until)}.", title="Reminders"))
+
+
+@for_contact(InvoiceRef)
+def already_paid(request: ContactRequest[InvoiceRef]) -> None:
+    invoice = request.payload
+    until, reference = request.ix.services.reminders.already_paid(request.actor, invoice.account, invoice.invoice)
+    told = f"I've told billing support (reference {reference})" if reference else "Thanks for letting us know"
+    request.show(
+        message_screen(
+            f"{told}. I won't remind you about {invoice.invoice} again before {fmt_date(until)}.",
+            title="Reminders",
+        )
+    )
+
+
+def _register_buttons(app: App) -> None:
+    app.action(REMINDER_SNOOZE_ACTION)(acked(snooze))
+    app.action(REMINDER_ALREADY_PAID_ACTION)(acked(already_paid))
+
 
 TITLE = "Reminders"
+
 
 DmChoice = Callable[[Interaction, str, str], str]
 
@@ -73,8 +120,13 @@ def reminders_off(request: Request[AccountRef]) -> None:
     request.ix.deps.publish_home(request.ix)
 
 
-def register(app: App) -> None:
+def _register_consent(app: App) -> None:
     app.action(REMINDER_STOP_ACTION)(acked(_in_dm(stop_from_dm)))
     app.action(REMINDER_NOT_ME_ACTION)(acked(_in_dm(not_me_from_dm)))
     app.action(REMINDERS_ON_ACTION)(acked(reminders_on))
     app.action(REMINDERS_OFF_ACTION)(acked(reminders_off))
+
+
+def register(app: App) -> None:
+    _register_buttons(app)
+    _register_consent(app)

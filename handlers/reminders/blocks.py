@@ -1,8 +1,17 @@
-"""The reminder DM: each invoice with Pay and "I've already paid", then snooze and support."""
+"""The reminder DM: each invoice with Pay and "I've already paid", then snooze and support.
+
+The first reminder DM's introduction and its two ways out ("Not me", "Stop reminders"), and what
+the person sees after clicking one (``billing_core.reminders.preferences``).
+
+The reminder DM for someone who has not proven the contact's address yet: no billing details.
+
+Slack's profile e-mail is not proof (an admin of any workspace can set it), so until the person
+proves the address with the e-mailed code the DM says only that a reminder is waiting. Once they
+prove it, the same DM is rewritten with the invoices (``ReminderService.reveal_withheld``)."""
 
 from __future__ import annotations
 
-from billing_core.reminders.messages import ReminderLine, ReminderMessage
+from billing_core.reminders.messages import WITHHELD_SETTLED_TEXT, WITHHELD_TEXT, ReminderLine, ReminderMessage
 from handlers.kit.blocks import (
     Block,
     actions,
@@ -17,9 +26,15 @@ from handlers.kit.blocks import (
     support_button,
 )
 from handlers.kit.documents import view_invoice_button
-from handlers.kit.ids import PAY_OPEN_ACTION, REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
+from handlers.kit.ids import (
+    PAY_OPEN_ACTION,
+    REMINDER_ALREADY_PAID_ACTION,
+    REMINDER_NOT_ME_ACTION,
+    REMINDER_SNOOZE_ACTION,
+    REMINDER_STOP_ACTION,
+    VERIFY_RESEND_ACTION,
+)
 from handlers.kit.payloads import PayTarget
-from handlers.reminders.consent_blocks import consent_blocks, introduction_blocks
 from handlers.reminders.payloads import InvoiceRef, SnoozeTarget
 
 
@@ -119,3 +134,74 @@ def _paid_line(line: ReminderLine) -> Block:
         f":white_check_mark: ~{escape_line(line.invoice_number)}~ · {escape_line(line.account_name)} · "
         f"{line.amount.format()}: paid, thank you"
     )
+
+
+INTRO_BLOCK_ID = "reminder_consent"
+
+
+def introduction_blocks(message: ReminderMessage) -> list[Block]:
+    """Who the bot is and why it writes, at the top of the contact's first DM; empty otherwise.
+
+    A withheld DM (address not proven yet) names no account: that is a billing detail too.
+    """
+    if not message.introduce or message.all_paid:
+        return []
+    accounts = sorted({line.account_name for line in message.lines})
+    why = (
+        "your e-mail address is listed as a billing contact with us"
+        if message.withheld
+        else f"your e-mail address is listed as a billing contact of {', '.join(escape_line(a) for a in accounts)}"
+    )
+    return [
+        section(
+            ":wave: Hi! I'm the billing assistant. You're getting this message because "
+            f"{why}. I send reminders before and after invoices are due, and you can pay them right here."
+        )
+    ]
+
+
+def consent_blocks(message: ReminderMessage) -> list[Block]:
+    """The ways out, at the bottom of the contact's first DM (after its own buttons); empty otherwise."""
+    if not message.introduce or message.all_paid:
+        return []
+    return [
+        actions(
+            button(
+                "Not me",
+                REMINDER_NOT_ME_ACTION,
+                confirm=confirm_dialog(
+                    "Not the billing contact?",
+                    "We'll stop messaging you about these invoices and tell our billing team to correct the contact.",
+                    "Yes, not me",
+                ),
+            ),
+            button("Stop reminders", REMINDER_STOP_ACTION),
+            block_id=INTRO_BLOCK_ID,
+        ),
+        context("You can turn reminders back on from my Home tab. Receipts for payments you make still reach you."),
+    ]
+
+
+def stopped_text(account_names: tuple[str, ...]) -> str:
+    return (
+        f"OK, no more reminders about {', '.join(account_names)}. You can turn them back on from my Home tab. "
+        "Receipts for payments you make still reach you."
+    )
+
+
+def not_me_text(reference: str | None) -> str:
+    told = f"I've told our billing team (reference {reference})" if reference else "I've told our billing team"
+    return f"Thanks for letting us know. {told}, and I won't message you about these invoices again."
+
+
+def withheld_blocks(message: ReminderMessage) -> list[Block]:
+    """Blocks for a withheld reminder: what is waiting and the button that e-mails a code."""
+    if message.all_paid:
+        return [section(f":white_check_mark: {escape(WITHHELD_SETTLED_TEXT)}")]
+    return [
+        *introduction_blocks(message),
+        section(f":lock: *{escape('You have a billing reminder waiting')}*\n{escape(WITHHELD_TEXT)}"),
+        actions(button("Confirm my e-mail", VERIFY_RESEND_ACTION, style="primary")),
+        context("We show invoices only to people who have confirmed the billing contact's address."),
+        *consent_blocks(message),
+    ]

@@ -3,7 +3,8 @@
 The submission is acked at once with a "Processing…" view; the charge runs in the
 follow-up, then the modal shows the outcome and the same outcome goes to the caller's DM, so a
 late or lost modal update never hides what happened.
-"""
+
+Payment-method buttons: Make default, Remove (behind a confirm dialog), Add card (hosted page)."""
 
 from __future__ import annotations
 
@@ -18,26 +19,39 @@ from slack_sdk.errors import SlackApiError
 from billing_core.errors import (
     AccountNotFound,
     BillingError,
+    LastPaymentMethodInUse,
     PaymentInProgress,
 )
 from billing_core.views import AccountView, CallerContext
 from handlers.kit.blocks import Screen, message_screen, modal
 from handlers.kit.errors import OUT_OF_DATE, is_stale, user_message
-from handlers.kit.guard import Refusal, Request, for_account
-from handlers.kit.ids import PAY_METHOD_BLOCK, PAY_MODAL_CALLBACK, PAY_OPEN_ACTION
+from handlers.kit.guard import Refusal, Request, acked, for_account, out_of_date
+from handlers.kit.ids import (
+    ADD_CARD_ACTION,
+    METHOD_MAKE_DEFAULT_ACTION,
+    METHOD_REMOVE_ACTION,
+    PAY_METHOD_BLOCK,
+    PAY_MODAL_CALLBACK,
+    PAY_OPEN_ACTION,
+)
 from handlers.kit.interaction import Interaction
-from handlers.kit.payloads import PayTarget, SubmittedView
+from handlers.kit.payloads import AccountRef, PayTarget, SubmittedView
 from handlers.kit.payment_outcome import outcome_screen
-from handlers.kit.surfaces import ModalSurface, Surface, modal_of, send_dm, surface_for
-from handlers.payments.pay_blocks import partial_payment_screen, pay_modal, processing_view
-from handlers.payments.payloads import PaySubmission, chosen_method
-from handlers.payments.screens import list_methods
+from handlers.kit.surfaces import (
+    ModalSurface,
+    ResponseUrlSurface,
+    Surface,
+    modal_of,
+    opened_surface,
+    send_dm,
+    surface_for,
+)
+from handlers.payments.blocks import add_card_screen, methods_screen, partial_payment_screen, pay_modal, processing_view
+from handlers.payments.payloads import MethodTarget, PaySubmission, chosen_method
+from handlers.payments.screens import autopay_status, list_methods
 from handlers.runtime.follow_up import acked_then, nothing_left_to_do
 
 logger = logging.getLogger(__name__)
-
-
-# -- opening the modal ---------------------------------------------------------------------
 
 
 def open_modal_now(client: WebClient, body: dict[str, Any], *, fallback: Surface | None = None) -> ModalSurface | None:
@@ -168,9 +182,6 @@ def pay_open(request: Request[PayTarget]) -> None:
     show_pay_modal(request.ix, request.caller, modal_of(request.surface), request.account, request.payload.invoice)
 
 
-# -- submitting -----------------------------------------------------------------------------
-
-
 def ack_pay_submit(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     """No I/O here: check a card was chosen, then show "Processing…" (the charge runs after)."""
     if chosen_method(SubmittedView.of(body)) is None:
@@ -218,6 +229,71 @@ def show_outcome(ix: Interaction, surface: ModalSurface, screen: Screen) -> None
     ix.deps.publish_home(ix)
 
 
-def register(app: App) -> None:
+def _register_pay(app: App) -> None:
     app.action(PAY_OPEN_ACTION)(acked_then(ack_pay_open, pay_open))
     app.view(PAY_MODAL_CALLBACK)(acked_then(ack_pay_submit, pay_submit))
+
+
+def _cards_surface(body: dict[str, Any], client: WebClient) -> Surface:
+    return opened_surface(body, client, "Payment methods")
+
+
+def _change_refused(refusal: Refusal[MethodTarget]) -> Screen | None:
+    """A card change refused: the cards as Stripe has them now, and why."""
+    if refusal.account is None:
+        return out_of_date(refusal)
+    notice = user_message(refusal.error)
+    if not isinstance(refusal.error, (LastPaymentMethodInUse, PaymentInProgress)):
+        notice = OUT_OF_DATE + " " + notice
+    cards = list_methods(refusal.ix, refusal.caller.actor, refusal.account, refresh=True)
+    return methods_screen(refusal.account, cards).with_notice(notice)
+
+
+@for_account(MethodTarget, surface=_cards_surface, refused=_change_refused)
+def make_default(request: Request[MethodTarget]) -> None:
+    cards = request.ix.payment_methods.make_default(request.actor, request.account.external_id, request.payload.method)
+    autopay = autopay_status(request.ix, request.actor, request.account)
+    request.show(methods_screen(request.account, cards, autopay).with_notice("Done: that card is now the default."))
+    request.ix.deps.publish_home(request.ix)
+
+
+@for_account(MethodTarget, surface=_cards_surface, refused=_change_refused)
+def remove(request: Request[MethodTarget]) -> None:
+    was = autopay_status(request.ix, request.actor, request.account)
+    cards = request.ix.payment_methods.remove(request.actor, request.account.external_id, request.payload.method)
+    autopay = autopay_status(request.ix, request.actor, request.account)
+    notice = "Done: the card was removed."
+    if was is not None and was.enabled and autopay is not None and not autopay.enabled:
+        notice += " Autopay is now off: there is no card left to charge."
+    request.show(methods_screen(request.account, cards, autopay).with_notice(notice))
+    request.ix.deps.publish_home(request.ix)
+
+
+def _add_card_surface(body: dict[str, Any], client: WebClient) -> Surface:
+    """From inside a modal, a small one pushed on top; from a message, a new ephemeral reply."""
+    view = body.get("view")
+    if isinstance(view, dict) and view.get("type") == "modal":
+        modal = ModalSurface(client, trigger_id=str(body.get("trigger_id") or "") or None, push=True)
+        modal.open("Add a card")
+        return modal
+    if body.get("response_url"):
+        return ResponseUrlSurface(client, str(body["response_url"]), replace=False)
+    return _cards_surface(body, client)
+
+
+@for_account(AccountRef, surface=_add_card_surface)
+def add_card(request: Request[AccountRef]) -> None:
+    """Create the hosted page and show its link."""
+    url = request.ix.payment_methods.start_add_card(request.actor, request.account.external_id)
+    request.show(add_card_screen(request.account, str(url)))
+
+
+def _register_methods(app: App) -> None:
+    app.action(METHOD_MAKE_DEFAULT_ACTION)(acked(make_default))
+    app.action(METHOD_REMOVE_ACTION)(acked(remove))
+    app.action(ADD_CARD_ACTION)(acked(add_card))
+
+
+def register(app: App) -> None:
+    _register_pay(app)
+    _register_methods(app)
