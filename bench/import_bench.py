@@ -13,9 +13,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from billing_core.accounts.importer import Importer
 from billing_core.clock import SystemClock
 from billing_core.db.database import Database
+from billing_core.sources.importer import Importer
 
 
 def generate(invoices: int, per_account: int = 10) -> dict[str, Any]:

@@ -11,10 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from billing_core.accounts.importer import Importer
-from billing_core.accounts.push import PushService
 from billing_core.accounts.service import AccountService
-from billing_core.accounts.stripe_billing import StripeBillingSource
 from billing_core.audit import AuditLog
 from billing_core.autopay.charging import AutopayPass
 from billing_core.autopay.switch import AutopayService
@@ -31,6 +28,9 @@ from billing_core.payments.methods import PaymentMethodService
 from billing_core.payments.service import PaymentService
 from billing_core.payments.webhooks import StripeWebhookService
 from billing_core.reminders.service import ReminderService
+from billing_core.sources.importer import Importer
+from billing_core.sources.push import PushService
+from billing_core.sources.stripe_billing import StripeBillingSource
 
 
 @dataclass(frozen=True)

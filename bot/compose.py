@@ -16,10 +16,7 @@ from functools import partial
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from billing_core.accounts.importer import Importer
-from billing_core.accounts.push import PushService
 from billing_core.accounts.service import AccountService
-from billing_core.accounts.stripe_billing import StripeBillingSource
 from billing_core.adapters.smtp import SmtpMailer
 from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.adapters.webhook_http import WebhookEndpoint
@@ -54,6 +51,9 @@ from billing_core.payments.webhooks import StripeWebhookService
 from billing_core.reminders.messages import ReminderSender
 from billing_core.reminders.schedule import ReminderSchedule
 from billing_core.reminders.service import ReminderService
+from billing_core.sources.importer import Importer
+from billing_core.sources.push import PushService
+from billing_core.sources.stripe_billing import StripeBillingSource
 from billing_core.views import Actor
 from bot.settings import Settings
 from bot.slack.app import build_slack_app

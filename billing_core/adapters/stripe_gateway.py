@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import stripe
 
+from billing_core.accounts.provider_invoices import BillingInvoice, billing_invoice_from
 from billing_core.errors import (
     InvalidWebhook,
     PaymentMethodNotFound,
@@ -30,7 +31,6 @@ from billing_core.payments.intents import (
 )
 from billing_core.payments.intents import unwrap as _unwrap
 from billing_core.payments.ports import WEBHOOK_TOLERANCE_SECONDS
-from billing_core.payments.provider_invoices import BillingInvoice, billing_invoice_from
 
 CHECKOUT_LIFETIME_SECONDS = 3600
 # How many of a customer's recent PaymentIntents ``find_intent`` scans for our metadata key.

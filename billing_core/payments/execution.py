@@ -9,7 +9,7 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from billing_core.accounts.closing import closed_state
+from billing_core.accounts.invoice_state import closed_state
 from billing_core.audit import add_audit_event
 from billing_core.clock import Clock
 from billing_core.db.database import Database

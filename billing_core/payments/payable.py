@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from billing_core.accounts.closing import PAID_ELSEWHERE, VOID
+from billing_core.accounts.invoice_state import PAID_ELSEWHERE, VOID
 from billing_core.errors import (
     BillingError,
     InvoiceAlreadyPaid,

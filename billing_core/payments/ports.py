@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from billing_core.accounts.provider_invoices import BillingInvoice
 from billing_core.payments.intents import Card, CheckoutSession, Intent
-from billing_core.payments.provider_invoices import BillingInvoice
 
 WEBHOOK_TOLERANCE_SECONDS = 300
 

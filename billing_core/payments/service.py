@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from billing_core.access import require_account, require_invoice, require_payment
-from billing_core.accounts.closing import closed_state
+from billing_core.accounts.invoice_state import closed_state
 from billing_core.accounts.service import AccountService
 from billing_core.audit import AuditLog, add_audit_event
 from billing_core.clock import Clock

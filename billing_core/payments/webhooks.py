@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from billing_core.accounts.provider_invoices import BillingInvoice, billing_invoice_from
 from billing_core.audit import add_audit_event
 from billing_core.clock import Clock
 from billing_core.db.database import Database
@@ -24,7 +25,6 @@ from billing_core.notifications import Notifier
 from billing_core.payments.card_cache import refresh_cards
 from billing_core.payments.intents import intent_from
 from billing_core.payments.ports import PaymentGateway
-from billing_core.payments.provider_invoices import BillingInvoice, billing_invoice_from
 from billing_core.payments.reconcile import Reconciler
 from billing_core.payments.refunds import Disputed, RefundsAndDisputes
 from billing_core.views import PaymentMethodView

@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from billing_core.accounts.closing import ClosedOtherwise
-from billing_core.accounts.push import PushService
 from billing_core.errors import AccountNotFound, ChargeUnderWay, InvalidImport, InvoiceNotFound
+from billing_core.sources.closing import ClosedOtherwise
+from billing_core.sources.push import PushService
 from billing_core.views import ImportSummary
 from bot.web.openapi import PREFIX, openapi_document
 from bot.web.request_body import capped_body

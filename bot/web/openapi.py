@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from billing_core.accounts.push_format import AccountsIn, ChangeOut, ContactsIn, ErrorOut, InvoicesIn, PaidElsewhereIn
+from billing_core.sources.push_format import AccountsIn, ChangeOut, ContactsIn, ErrorOut, InvoicesIn, PaidElsewhereIn
 
 PREFIX = "/api/v1"
 _REF = "#/components/schemas/{model}"

@@ -13,8 +13,8 @@ from typing import Any
 
 import stripe
 
-from billing_core.accounts.importer import Importer
 from billing_core.adapters.stripe_gateway import StripeGateway
+from billing_core.sources.importer import Importer
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ by the no-op listener in ``handlers/navigation.py``.
 
 from __future__ import annotations
 
-from billing_core.accounts.import_format import web_url_problem
+from billing_core.sources.import_format import web_url_problem
 from handlers.kit.blocks import Block, link_button
 
 MAX_BUTTON_URL = 3000  # Block Kit's limit for a button's url

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
-from billing_core.accounts.importer import Importer
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
+from billing_core.sources.importer import Importer
 from bot.settings import Settings
 from devtools.console.session import run_console
 

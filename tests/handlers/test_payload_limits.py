@@ -76,7 +76,7 @@ from handlers.payments.blocks import (
 from handlers.reminders.blocks import reminder_blocks, withheld_blocks
 from tests.support.block_limits import message_problems, view_problems
 
-ID_MAX = 128  # the import's longest account id and invoice number (billing_core/accounts/import_format.py)
+ID_MAX = 128  # the import's longest account id and invoice number (billing_core/sources/import_format.py)
 LONG_NAME = ("Ünïcode 👩‍👩‍👧‍👦 *bold* _it_ ~strike~ `code` <@U123> <!here> & Co. " * 4)[:230]
 NAMES = ("Acme", LONG_NAME)
 LONG_ID = ("acct-" + "x" * ID_MAX)[:ID_MAX]

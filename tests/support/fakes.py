@@ -20,12 +20,12 @@ from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, Literal
 
+from billing_core.accounts.provider_invoices import BillingInvoice
 from billing_core.errors import InvalidWebhook, PaymentMethodNotFound, PaymentProviderError, PaymentProviderUnavailable
 from billing_core.escalations.views import EscalationView
 from billing_core.mail import MailDeliveryError
 from billing_core.outbound.delivery import Attempt
 from billing_core.payments.intents import Card, CardDeclined, CheckoutSession, Intent
-from billing_core.payments.provider_invoices import BillingInvoice
 
 if TYPE_CHECKING:
     from billing_core.escalations.outbox import StaffChannel

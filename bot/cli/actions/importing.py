@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from billing_core.accounts.importer import load_import_file
 from billing_core.db.schema import require_current_schema
+from billing_core.sources.importer import load_import_file
 from billing_core.views import ImportSummary
 from bot.compose import build_services
 from bot.settings import Settings

@@ -10,13 +10,13 @@ from datetime import timedelta
 
 import pytest
 
-from billing_core.accounts.importer import Importer
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.db.tables import EscalationRecord
 from billing_core.escalations.outbox import EscalationOutbox
 from billing_core.escalations.service import EscalationService
 from billing_core.mail import MailDeliveryError
+from billing_core.sources.importer import Importer
 from tests.support.fakes import FakeMailer
 from tests.support.sample_accounts import ANN, SAMPLE
 

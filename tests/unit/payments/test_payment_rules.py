@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from billing_core.accounts.importer import Importer
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.db.tables import InvoiceRecord
@@ -19,6 +18,7 @@ from billing_core.notifications import NullNotifier
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.methods import PaymentMethodService
 from billing_core.payments.service import PaymentService
+from billing_core.sources.importer import Importer
 from tests.support.fakes import FakePaymentGateway
 from tests.support.sample_accounts import ANN, SAMPLE, give_customer
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from billing_core.accounts.provider_invoices import billing_invoice_from
 from billing_core.errors import InvoiceClosedAtSource
-from billing_core.payments.provider_invoices import billing_invoice_from
 
 DOCUMENTED = {  # fields as https://docs.stripe.com/api/invoices/object shows them
     "id": "in_1",

@@ -11,15 +11,15 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from billing_core.accounts.closing import free_for_closing
-from billing_core.accounts.full_ledger import LedgerClosures, close_unlisted
-from billing_core.accounts.import_format import AccountIn, ImportFile, validate_import
 from billing_core.audit import add_audit_event
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, ContactRecord, InvoiceRecord
 from billing_core.errors import InvalidImport, InvoiceClosedAtSource
 from billing_core.identity.emails import normalize_email
+from billing_core.sources.closing import free_for_closing
+from billing_core.sources.full_ledger import LedgerClosures, close_unlisted
+from billing_core.sources.import_format import AccountIn, ImportFile, validate_import
 from billing_core.views import ImportSummary
 
 Progress = Callable[[int], None]

@@ -21,14 +21,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing_core.accounts.closing import (
-    PAID_ELSEWHERE,
-    UNCOLLECTIBLE,
-    ClosedOtherwise,
-    PaidElsewhere,
-    close_paid_elsewhere,
-    close_void,
-)
+from billing_core.accounts.invoice_state import PAID_ELSEWHERE, UNCOLLECTIBLE
+from billing_core.accounts.provider_invoices import BillingInvoice
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import (
@@ -41,7 +35,7 @@ from billing_core.db.tables import (
 from billing_core.errors import ChargeUnderWay, InvoiceClosedAtSource, PaymentProviderError
 from billing_core.identity.emails import is_valid_email, normalize_email
 from billing_core.payments.ports import PaymentGateway
-from billing_core.payments.provider_invoices import BillingInvoice
+from billing_core.sources.closing import ClosedOtherwise, PaidElsewhere, close_paid_elsewhere, close_void
 
 logger = logging.getLogger(__name__)
 

@@ -10,10 +10,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing_core.accounts.closing import PAID_ELSEWHERE, PaidElsewhere, close_paid_elsewhere, close_void
-from billing_core.accounts.import_format import ImportFile
+from billing_core.accounts.invoice_state import PAID_ELSEWHERE
 from billing_core.db.tables import AccountRecord, InvoiceRecord
 from billing_core.errors import ChargeUnderWay
+from billing_core.sources.closing import PaidElsewhere, close_paid_elsewhere, close_void
+from billing_core.sources.import_format import ImportFile
 
 FULL_LEDGER_METHOD = "full ledger import"
 

@@ -15,15 +15,12 @@ from datetime import date, datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from billing_core.accounts.invoice_state import PAID_ELSEWHERE, VOID
 from billing_core.audit import add_audit_event
 from billing_core.db.tables import AccountRecord, InvoicePaidElsewhereRecord, InvoiceRecord, PaymentRecord
 from billing_core.errors import BillingError, ChargeUnderWay, InvoiceClosedAtSource
 from billing_core.outbound.events import WEBHOOK, record_event
 from billing_core.payments.settlement import mark_failed
-
-PAID_ELSEWHERE = "paid_elsewhere"
-VOID = "void"
-UNCOLLECTIBLE = "uncollectible"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +42,6 @@ class ClosedOtherwise(BillingError):
         super().__init__(f"{number} is already {how}")
         self.number = number
         self.how = how
-
-
-def closed_state(session: Session, invoice: InvoiceRecord) -> InvoiceClosedAtSource | None:
-    """Why ``invoice`` must not be charged, as received from its source; None when it may be."""
-    if invoice.status == "open":
-        return None
-    if invoice.closed_as == PAID_ELSEWHERE:
-        record = session.get(InvoicePaidElsewhereRecord, invoice.id)
-        return InvoiceClosedAtSource(invoice.number, PAID_ELSEWHERE, record.paid_on if record else None)
-    if invoice.status == "void":
-        on = invoice.updated_at.date() if invoice.updated_at else None
-        return InvoiceClosedAtSource(invoice.number, invoice.closed_as or VOID, on)
-    return None
 
 
 def free_for_closing(session: Session, invoice: InvoiceRecord, *, now: datetime, reason: str) -> bool:

@@ -7,7 +7,7 @@ from datetime import date
 
 from pydantic import Field, StrictInt, StrictStr, field_validator
 
-from billing_core.accounts.import_format import (
+from billing_core.sources.import_format import (
     AccountIn,
     ContactIn,
     InvoiceIn,

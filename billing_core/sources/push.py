@@ -14,16 +14,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing_core.accounts.closing import PaidElsewhere, close_paid_elsewhere, close_void
-from billing_core.accounts.import_format import check_invoices, validate_model
-from billing_core.accounts.importer import Importer
-from billing_core.accounts.push_format import AccountsIn, ContactsIn, InvoicesIn, PaidElsewhereIn
 from billing_core.audit import add_audit_event
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, ContactRecord, InvoiceRecord
 from billing_core.errors import AccountNotFound, InvalidImport, InvoiceNotFound
 from billing_core.identity.emails import normalize_email
+from billing_core.sources.closing import PaidElsewhere, close_paid_elsewhere, close_void
+from billing_core.sources.import_format import check_invoices, validate_model
+from billing_core.sources.importer import Importer
+from billing_core.sources.push_format import AccountsIn, ContactsIn, InvoicesIn, PaidElsewhereIn
 from billing_core.views import ImportSummary
 
 API_SOURCE = "api"
