@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from billing_core.accounts.service import AccountService
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.db.tables import InvoiceRecord
@@ -43,7 +45,10 @@ def world(db: Database, clock: FixedClock) -> World:
         ANN, "acme", refresh=True
     )
     links = AuthLinks(secret="whsec_x", base_url="https://bot.test", clock=clock)
-    payments = PaymentService(db=db, clock=clock, gateway=gateway, notifier=NullNotifier(), links=links)
+    accounts = AccountService(db=db, clock=clock, timezone=ZoneInfo("UTC"))
+    payments = PaymentService(
+        db=db, clock=clock, gateway=gateway, notifier=NullNotifier(), links=links, accounts=accounts
+    )
     return World(db, clock, gateway, payments, card)
 
 
