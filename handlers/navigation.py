@@ -10,24 +10,22 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from handlers import screens
+from handlers.accounts.ids import SHOW_ACCOUNTS_ACTION, SWITCH_ACCOUNT_ACTION
 from handlers.home.listeners import publish_home
 from handlers.kit.blocks import Screen, modal, section
 from handlers.kit.errors import OUT_OF_DATE, START_AGAIN
 from handlers.kit.guard import Refusal, Request, acked, for_account, plain_ack
 from handlers.kit.ids import (
     LINK_ACTION_PREFIX,
-    SHOW_ACCOUNTS_ACTION,
     SHOW_HISTORY_ACTION,
-    SHOW_HISTORY_PREVIOUS_ACTION,
     SHOW_INVOICES_ACTION,
     SHOW_METHODS_ACTION,
-    SHOW_METHODS_PAGE_ACTION,
     SHOW_OVERVIEW_ACTION,
-    SWITCH_ACCOUNT_ACTION,
 )
 from handlers.kit.interaction import run_safely
 from handlers.kit.payloads import AccountRef, HistoryPage, SwitchChoice
 from handlers.kit.surfaces import Nowhere, Surface, opened_surface
+from handlers.payments.ids import SHOW_HISTORY_PREVIOUS_ACTION, SHOW_METHODS_PAGE_ACTION
 from handlers.payments.payloads import MethodsPage
 
 

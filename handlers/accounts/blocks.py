@@ -7,6 +7,7 @@ What ``/billing`` understands."""
 from __future__ import annotations
 
 from billing_core.views import AccountView, CallerContext, InvoiceView
+from handlers.accounts.ids import SHOW_ACCOUNTS_ACTION, SWITCH_ACCOUNT_ACTION
 from handlers.kit.blocks import (
     Block,
     Screen,
@@ -22,13 +23,7 @@ from handlers.kit.blocks import (
     section,
     support_button,
 )
-from handlers.kit.ids import (
-    SHOW_ACCOUNTS_ACTION,
-    SHOW_HISTORY_ACTION,
-    SHOW_INVOICES_ACTION,
-    SHOW_METHODS_ACTION,
-    SWITCH_ACCOUNT_ACTION,
-)
+from handlers.kit.ids import SHOW_HISTORY_ACTION, SHOW_INVOICES_ACTION, SHOW_METHODS_ACTION
 from handlers.kit.payloads import AccountRef, HistoryPage, SwitchChoice
 
 

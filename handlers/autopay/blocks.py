@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from billing_core.autopay.notices import AutopayNotice
 from billing_core.autopay.switch import WHAT_HAPPENS, AutopayStatus, card_label
+from handlers.autopay.ids import AUTOPAY_SET_ACTION
 from handlers.autopay.payloads import AutopaySet
 from handlers.kit.autopay_row import autopay_line, toggle_button
 from handlers.kit.blocks import Block, Screen, actions, button, context, escape_line, fmt_date, link_button, section
-from handlers.kit.ids import ADD_CARD_ACTION, AUTOPAY_SET_ACTION, PAY_OPEN_ACTION
+from handlers.kit.ids import ADD_CARD_ACTION, PAY_OPEN_ACTION
 from handlers.kit.payloads import AccountRef, PayTarget
 from handlers.kit.payment_outcome import outcome_screen
 

@@ -11,11 +11,12 @@ from slack_bolt import App
 from billing_core.autopay.switch import AutopayService
 from billing_core.views import AccountView, CallerContext
 from handlers.autopay.blocks import autopay_screen, confirm_screen
+from handlers.autopay.ids import AUTOPAY_SET_ACTION
 from handlers.autopay.payloads import AutopaySet
 from handlers.kit.blocks import Screen
 from handlers.kit.errors import PaymentsUnavailable
 from handlers.kit.guard import Request, acked, for_account
-from handlers.kit.ids import AUTOPAY_CONFIRM_ACTION, AUTOPAY_SET_ACTION
+from handlers.kit.ids import AUTOPAY_CONFIRM_ACTION
 from handlers.kit.interaction import Interaction
 from handlers.kit.payloads import AutopayChoice
 from handlers.kit.surfaces import opened_surface

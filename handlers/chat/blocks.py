@@ -33,8 +33,8 @@ from handlers.kit.blocks import (
     support_button,
 )
 from handlers.kit.documents import view_invoice_button
-from handlers.kit.ids import REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
 from handlers.kit.invoice_blocks import invoice_line, invoice_row
+from handlers.reminders.ids import REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
 from handlers.reminders.payloads import InvoiceRef, SnoozeTarget
 
 NOT_CAUGHT = "Sorry, I didn't catch that."

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from billing_core.escalations.views import MAX_MESSAGE_LENGTH, USER_TOPICS, EscalationView
 from billing_core.views import AccountView, InvoiceView
+from handlers.escalations.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_RESOLVE_ACTION
 from handlers.escalations.payloads import (
     INVOICE_BLOCK,
     INVOICE_INPUT,
@@ -45,7 +46,6 @@ from handlers.kit.blocks import (
     section,
     support_button,
 )
-from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_RESOLVE_ACTION
 from handlers.kit.payloads import AccountRef
 
 LIMIT_TEXT = f"{MAX_MESSAGE_LENGTH:,}"

@@ -35,6 +35,7 @@ from handlers.escalations.blocks import (
     support_modal,
     topic_key,
 )
+from handlers.escalations.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_RESOLVE_ACTION
 from handlers.escalations.payloads import (
     MESSAGE_BLOCK,
     TOPIC_BLOCK,
@@ -46,7 +47,7 @@ from handlers.escalations.staff_channel_check import StaffChannelCheck, channel_
 from handlers.kit.blocks import Screen
 from handlers.kit.errors import MalformedPayload, user_message
 from handlers.kit.guard import Request, acked, for_account, say_why
-from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_OPEN_ACTION, SUPPORT_RESOLVE_ACTION
+from handlers.kit.ids import SUPPORT_OPEN_ACTION
 from handlers.kit.interaction import Interaction, run_safely
 from handlers.kit.payloads import SubmittedView, SupportTarget
 from handlers.kit.surfaces import DmSurface, ModalSurface, modal_of, send_dm

@@ -8,9 +8,9 @@ from billing_core.views import CallerContext, InvoiceView
 from handlers.accounts.blocks import account_summary, main_actions, switch_select, unlisted_accounts
 from handlers.kit.autopay_row import autopay_row
 from handlers.kit.blocks import Block, actions, button, context, divider, escape, escape_line, header, section
-from handlers.kit.ids import REMINDERS_OFF_ACTION, REMINDERS_ON_ACTION
 from handlers.kit.invoice_blocks import invoice_rows, more_invoices, pay_balance_button
 from handlers.kit.payloads import AccountRef
+from handlers.reminders.ids import REMINDERS_OFF_ACTION, REMINDERS_ON_ACTION
 
 MAX_HOME_INVOICES = 30  # the rows the tab shows (and all that is read for it)
 

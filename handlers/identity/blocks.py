@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
+from handlers.identity.ids import VERIFY_CODE_BLOCK, VERIFY_CODE_INPUT, VERIFY_ENTER_ACTION, VERIFY_MODAL_CALLBACK
 from handlers.kit.blocks import Block, Screen, actions, button, context, escape, modal, plain, section
 from handlers.kit.ids import VERIFY_RESEND_ACTION
-
-VERIFY_ENTER_ACTION = "verify_enter_code"
-VERIFY_MODAL_CALLBACK = "verify_code_modal"
-VERIFY_CODE_BLOCK = "verify_code"
-VERIFY_CODE_INPUT = "verify_code_input"
 
 VERIFIED_TEXT = "You're verified — run /billing again."
 CODE_FORMAT_ERROR = "Enter the 6-digit code from the e-mail."

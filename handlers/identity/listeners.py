@@ -16,14 +16,8 @@ from slack_sdk import WebClient
 from billing_core.container import Services
 from billing_core.errors import IdentityVerificationError
 from billing_core.identity.principal import principal_for
-from handlers.identity.blocks import (
-    CODE_FORMAT_ERROR,
-    VERIFY_CODE_BLOCK,
-    VERIFY_ENTER_ACTION,
-    VERIFY_MODAL_CALLBACK,
-    code_modal,
-    verified_view,
-)
+from handlers.identity.blocks import CODE_FORMAT_ERROR, code_modal, verified_view
+from handlers.identity.ids import VERIFY_CODE_BLOCK, VERIFY_ENTER_ACTION, VERIFY_MODAL_CALLBACK
 from handlers.identity.payloads import typed_code
 from handlers.identity.prompt import verification_prompt
 from handlers.kit.blocks import message_screen

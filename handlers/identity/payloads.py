@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from handlers.identity.blocks import VERIFY_CODE_BLOCK, VERIFY_CODE_INPUT
+from handlers.identity.ids import VERIFY_CODE_BLOCK, VERIFY_CODE_INPUT
 from handlers.kit.payloads import SubmittedView
 
 _CODE = re.compile(r"\d{6}")

@@ -28,22 +28,19 @@ from handlers.kit.blocks import (
     support_button,
 )
 from handlers.kit.documents import view_invoice_button, view_receipt_button
-from handlers.kit.ids import (
-    ADD_CARD_ACTION,
+from handlers.kit.ids import ADD_CARD_ACTION, SHOW_HISTORY_ACTION, SHOW_INVOICES_ACTION, SHOW_METHODS_ACTION
+from handlers.kit.invoice_blocks import invoice_line
+from handlers.kit.payloads import AccountRef, HistoryPage
+from handlers.kit.payment_outcome import card_label
+from handlers.payments.ids import (
     METHOD_MAKE_DEFAULT_ACTION,
     METHOD_REMOVE_ACTION,
     PAY_METHOD_BLOCK,
     PAY_METHOD_SELECT,
     PAY_MODAL_CALLBACK,
-    SHOW_HISTORY_ACTION,
     SHOW_HISTORY_PREVIOUS_ACTION,
-    SHOW_INVOICES_ACTION,
-    SHOW_METHODS_ACTION,
     SHOW_METHODS_PAGE_ACTION,
 )
-from handlers.kit.invoice_blocks import invoice_line
-from handlers.kit.payloads import AccountRef, HistoryPage
-from handlers.kit.payment_outcome import card_label
 from handlers.payments.payloads import MethodsPage, MethodTarget, PayModalMetadata
 
 

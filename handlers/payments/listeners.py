@@ -26,14 +26,7 @@ from billing_core.views import AccountView, CallerContext
 from handlers.kit.blocks import Screen, message_screen, modal
 from handlers.kit.errors import OUT_OF_DATE, is_stale, user_message
 from handlers.kit.guard import Refusal, Request, acked, for_account, out_of_date
-from handlers.kit.ids import (
-    ADD_CARD_ACTION,
-    METHOD_MAKE_DEFAULT_ACTION,
-    METHOD_REMOVE_ACTION,
-    PAY_METHOD_BLOCK,
-    PAY_MODAL_CALLBACK,
-    PAY_OPEN_ACTION,
-)
+from handlers.kit.ids import ADD_CARD_ACTION, PAY_OPEN_ACTION
 from handlers.kit.interaction import Interaction
 from handlers.kit.payloads import AccountRef, PayTarget, SubmittedView
 from handlers.kit.payment_outcome import outcome_screen
@@ -47,6 +40,7 @@ from handlers.kit.surfaces import (
     surface_for,
 )
 from handlers.payments.blocks import add_card_screen, methods_screen, partial_payment_screen, pay_modal, processing_view
+from handlers.payments.ids import METHOD_MAKE_DEFAULT_ACTION, METHOD_REMOVE_ACTION, PAY_METHOD_BLOCK, PAY_MODAL_CALLBACK
 from handlers.payments.payloads import MethodTarget, PaySubmission, chosen_method
 from handlers.payments.screens import autopay_status, list_methods
 from handlers.runtime.follow_up import acked_then, nothing_left_to_do

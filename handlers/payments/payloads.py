@@ -9,7 +9,6 @@ from pydantic import Field, ValidationError, model_validator
 from billing_core.errors import PaymentMethodNotFound
 from billing_core.views import CallerContext
 from handlers.kit.errors import MalformedPayload
-from handlers.kit.ids import PAY_METHOD_BLOCK, PAY_METHOD_SELECT
 from handlers.kit.payloads import (
     METADATA_LIMIT,
     AccountId,
@@ -19,6 +18,7 @@ from handlers.kit.payloads import (
     PayTarget,
     SubmittedView,
 )
+from handlers.payments.ids import PAY_METHOD_BLOCK, PAY_METHOD_SELECT
 
 
 class MethodTarget(Payload):

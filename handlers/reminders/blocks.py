@@ -26,15 +26,14 @@ from handlers.kit.blocks import (
     support_button,
 )
 from handlers.kit.documents import view_invoice_button
-from handlers.kit.ids import (
-    PAY_OPEN_ACTION,
+from handlers.kit.ids import PAY_OPEN_ACTION, VERIFY_RESEND_ACTION
+from handlers.kit.payloads import PayTarget
+from handlers.reminders.ids import (
     REMINDER_ALREADY_PAID_ACTION,
     REMINDER_NOT_ME_ACTION,
     REMINDER_SNOOZE_ACTION,
     REMINDER_STOP_ACTION,
-    VERIFY_RESEND_ACTION,
 )
-from handlers.kit.payloads import PayTarget
 from handlers.reminders.payloads import InvoiceRef, SnoozeTarget
 
 

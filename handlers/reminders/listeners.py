@@ -25,7 +25,11 @@ from billing_core.identity.principal import principal_for
 from billing_core.reminders.messages import PostedMessage
 from handlers.kit.blocks import fmt_date, message_screen
 from handlers.kit.guard import ContactRequest, Request, acked, for_account, for_contact, new_message
-from handlers.kit.ids import (
+from handlers.kit.interaction import Interaction, run_safely
+from handlers.kit.payloads import AccountRef
+from handlers.kit.surfaces import Surface
+from handlers.reminders.blocks import not_me_text, stopped_text
+from handlers.reminders.ids import (
     REMINDER_ALREADY_PAID_ACTION,
     REMINDER_NOT_ME_ACTION,
     REMINDER_SNOOZE_ACTION,
@@ -33,10 +37,6 @@ from handlers.kit.ids import (
     REMINDERS_OFF_ACTION,
     REMINDERS_ON_ACTION,
 )
-from handlers.kit.interaction import Interaction, run_safely
-from handlers.kit.payloads import AccountRef
-from handlers.kit.surfaces import Surface
-from handlers.reminders.blocks import not_me_text, stopped_text
 from handlers.reminders.payloads import InvoiceRef, SnoozeTarget, clicked_message
 
 

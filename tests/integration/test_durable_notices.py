@@ -21,7 +21,6 @@ from billing_core.db.tables import OutboundEventRecord
 from billing_core.money import Money
 from billing_core.views import PaymentView
 from bot.compose import SlackRuntime, build_runtime
-from bot.compose import SlackRuntime, build_runtime
 from bot.settings import Settings
 from bot.slack.operator import InlineExecutor
 from devtools.loopback.slack_api import SlackAPI

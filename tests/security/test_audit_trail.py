@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 from billing_core.audit import AuditEntry
-from handlers.kit.ids import METHOD_MAKE_DEFAULT_ACTION, METHOD_REMOVE_ACTION, PAY_OPEN_ACTION
+from handlers.kit.ids import PAY_OPEN_ACTION
+from handlers.payments.ids import METHOD_MAKE_DEFAULT_ACTION, METHOD_REMOVE_ACTION
 from tests.security.full_run import (  # noqa: F401
     ANN,
     VISA,

@@ -43,12 +43,7 @@ from devtools.loopback.slack_signing import (
     text_input_value,
     view_submission_body,
 )
-from handlers.identity.blocks import (
-    VERIFY_CODE_BLOCK,
-    VERIFY_CODE_INPUT,
-    VERIFY_ENTER_ACTION,
-    VERIFY_MODAL_CALLBACK,
-)
+from handlers.identity.ids import VERIFY_CODE_BLOCK, VERIFY_CODE_INPUT, VERIFY_ENTER_ACTION, VERIFY_MODAL_CALLBACK
 from handlers.kit.identity import IdentityResolver
 from handlers.kit.ids import VERIFY_RESEND_ACTION
 from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401

@@ -18,8 +18,8 @@ from billing_core.views import Actor
 from bot.slack.workspaces import SlackWorkspaces, Workspace
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import block_actions_body, block_actions_payload, button_action
+from handlers.escalations.ids import SUPPORT_RESOLVE_ACTION
 from handlers.escalations.listeners import PUBLIC_CHANNEL, STAFF_ONLY, SlackStaffChannel
-from handlers.kit.ids import SUPPORT_RESOLVE_ACTION
 from tests.integration.escalations.conftest import ANN
 from tests.integration.escalations.test_slack_support_flows import STAFF_CHANNEL, dispatch, env  # noqa: F401
 from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401

@@ -30,6 +30,7 @@ from devtools.loopback.slack_signing import (
     view_submission_body,
 )
 from handlers.escalations import listeners as support
+from handlers.escalations.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_RESOLVE_ACTION
 from handlers.escalations.payloads import (
     INVOICE_BLOCK,
     INVOICE_INPUT,
@@ -39,7 +40,7 @@ from handlers.escalations.payloads import (
     TOPIC_INPUT,
 )
 from handlers.kit.identity import IdentityResolver
-from handlers.kit.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_OPEN_ACTION, SUPPORT_RESOLVE_ACTION
+from handlers.kit.ids import SUPPORT_OPEN_ACTION
 from handlers.registry import listener_deps
 from handlers.runtime.follow_up import put_later
 from tests.integration.escalations.conftest import make_services

@@ -23,8 +23,8 @@ from bot.settings import Settings
 from bot.web.http import create_http_app
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import block_actions_body, block_actions_payload, button_action
+from handlers.escalations.ids import SUPPORT_RESOLVE_ACTION
 from handlers.escalations.staff_channel_check import MISSING_SCOPE, PUBLIC, SHARED
-from handlers.kit.ids import SUPPORT_RESOLVE_ACTION
 from tests.integration.escalations.conftest import ANN, make_services
 from tests.integration.escalations.test_slack_support_flows import dispatch
 from tests.support.smtp_sink import SmtpSink

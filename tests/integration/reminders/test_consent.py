@@ -37,14 +37,14 @@ from devtools.loopback.slack_signing import (
     event_body,
     signed_headers,
 )
-from handlers.kit.ids import (
-    PAY_OPEN_ACTION,
+from handlers.kit.ids import PAY_OPEN_ACTION
+from handlers.reminders.blocks import reminder_blocks, withheld_blocks
+from handlers.reminders.ids import (
     REMINDER_NOT_ME_ACTION,
     REMINDER_STOP_ACTION,
     REMINDERS_OFF_ACTION,
     REMINDERS_ON_ACTION,
 )
-from handlers.reminders.blocks import reminder_blocks, withheld_blocks
 from tests.integration.reminders.conftest import account, invoice, utc
 from tests.integration.test_durable_notices import payment
 from tests.support.block_limits import message_problems

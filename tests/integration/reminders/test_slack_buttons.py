@@ -21,7 +21,8 @@ from bot.settings import Settings
 from bot.slack.app import build_bolt_app
 from devtools.loopback.slack_api import RecordedCall, SlackAPI
 from devtools.loopback.slack_signing import block_actions_body, block_actions_payload, button_action, signed_headers
-from handlers.kit.ids import PAY_OPEN_ACTION, REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION, SUPPORT_OPEN_ACTION
+from handlers.kit.ids import PAY_OPEN_ACTION, SUPPORT_OPEN_ACTION
+from handlers.reminders.ids import REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
 from tests.integration.reminders.conftest import account, deliveries, invoice, utc
 
 SECRET = "reminder-test-secret"

@@ -18,7 +18,7 @@ from billing_core.container import Services
 from billing_core.reminders.service import ReminderService
 from devtools.loopback.slack_api import RecordedCall, SlackAPI
 from devtools.loopback.slack_signing import block_actions_body, block_actions_payload, button_action, signed_headers
-from handlers.kit.ids import REMINDER_SNOOZE_ACTION
+from handlers.reminders.ids import REMINDER_SNOOZE_ACTION
 from tests.integration.reminders.test_slack_buttons import _pauses, app, buttons, dm, replies  # noqa: F401
 
 SECRET = "reminder-test-secret"

@@ -1,0 +1,3 @@
+"""Autopay's ids: the confirmation's button."""
+
+AUTOPAY_SET_ACTION = "autopay_set"
