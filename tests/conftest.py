@@ -16,6 +16,15 @@ from billing_core.db.database import Database
 from bot.bootstrap import build_services
 from bot.settings import Settings
 
+# Fixtures every test may name without importing them (a fixture imported by hand is an unused import
+# to linters and a redefinition when the test names it).
+pytest_plugins = [
+    "tests.support.fixtures",
+    "tests.support.bot_fixtures",
+    "tests.support.payments",
+    "tests.support.escalations",
+]
+
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 

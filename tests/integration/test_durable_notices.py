@@ -4,7 +4,6 @@ are sent, so a restart loses none; sent once, even when an attempt's answer was 
 Real parts: the Slack modes' composition (``build_runtime``) on a real database, its outbox and
 delivery, the Slack Web API stand-in (which also answers ``conversations.history``)."""
 
-# ruff: noqa: F811  (the slack_api fixture is imported, then named by the tests)
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -23,7 +22,6 @@ from billing_core.views import PaymentView
 from bot.operator_slack import InlineExecutor
 from bot.server import SlackRuntime, build_runtime
 from bot.settings import Settings
-from tests.support.fixtures import slack_api  # noqa: F401
 from tests.support.slack_api import SlackAPI
 
 ANN = "slack:T111:WANN"

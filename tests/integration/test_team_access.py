@@ -2,7 +2,6 @@
 bot knows there; ``team_access_revoked`` forgets that workspace's people and cached clients, and
 nothing else (issue 28, item 3). Signed events into the OAuth Bolt app, the Slack stand-in."""
 
-# ruff: noqa: F811  (the slack_api fixture is imported, then named by the tests)
 from __future__ import annotations
 
 import json
@@ -25,7 +24,6 @@ from bot.bootstrap import build_services
 from bot.oauth import installation_store
 from bot.settings import Settings
 from bot.workspaces import SlackWorkspaces, Workspace, slack_workspaces
-from tests.support.fixtures import slack_api  # noqa: F401
 from tests.support.oauth_settings import oauth_settings
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import signed_headers

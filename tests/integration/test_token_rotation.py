@@ -6,7 +6,6 @@ and authorizer dispatched signed requests, the reminder sweep, and the Slack Web
 issues expiring tokens, answers ``token_expired`` after expiry and refuses a refresh token used twice.
 """
 
-# ruff: noqa: F811  (the slack_api fixture is imported, then named by the tests)
 from __future__ import annotations
 
 import threading
@@ -29,7 +28,6 @@ from bot.app import build_bolt_app
 from bot.bootstrap import build_services
 from bot.oauth import installation_store
 from bot.settings import Settings
-from tests.support.fixtures import slack_api  # noqa: F401
 from tests.support.oauth_settings import oauth_settings
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import app_home_opened_event, event_body, signed_headers

@@ -23,7 +23,6 @@ from billing_core.views import Actor
 from bot.bootstrap import build_services
 from bot.metrics import Metrics
 from tests.security.test_identity_verification import SAMPLE, code_from, make_settings, wrong
-from tests.support.fixtures import smtp_sink  # noqa: F401
 from tests.support.smtp_sink import SmtpSink
 
 OWNER = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name="Ann Lee")
@@ -31,9 +30,10 @@ ATTACKER = Actor(email="ann@acme.test", principal="slack:T999:U666", display_nam
 
 
 @pytest.fixture
-def services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> Services:  # noqa: F811
-    built = build_services(make_settings(database_url, smtp_sink.url, SUPPORT_EMAIL="support@vendor.test"),
-                           clock=clock, db=db)
+def services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> Services:
+    built = build_services(
+        make_settings(database_url, smtp_sink.url, SUPPORT_EMAIL="support@vendor.test"), clock=clock, db=db
+    )
     built.importer.run(SAMPLE)
     return built
 
@@ -68,7 +68,7 @@ def test_a_requester_gets_at_most_five_codes_a_day(services: Services, clock: Fi
 
 
 def test_one_attacker_asking_codes_for_an_address_does_not_lock_its_owner_out(
-    services: Services, smtp_sink: SmtpSink, clock: FixedClock  # noqa: F811
+    services: Services, smtp_sink: SmtpSink, clock: FixedClock
 ) -> None:
     for _ in range(3):
         services.identity_verification.request_code(ATTACKER, fresh=True)
@@ -92,7 +92,7 @@ def test_an_address_gets_at_most_ten_codes_a_day_whoever_asks(services: Services
 
 
 def test_a_requester_with_ten_wrong_codes_in_a_day_gets_no_new_code(
-    services: Services, smtp_sink: SmtpSink, clock: FixedClock  # noqa: F811
+    services: Services, smtp_sink: SmtpSink, clock: FixedClock
 ) -> None:
     for _ in range(2):
         services.identity_verification.request_code(ATTACKER, fresh=True)
@@ -104,7 +104,7 @@ def test_a_requester_with_ten_wrong_codes_in_a_day_gets_no_new_code(
 
 
 def test_every_wrong_code_is_audited_and_counted_on_metrics(
-    services: Services, smtp_sink: SmtpSink, db: Database  # noqa: F811
+    services: Services, smtp_sink: SmtpSink, db: Database
 ) -> None:
     before = failed_proofs("wrong")
     services.identity_verification.request_code(ATTACKER)
@@ -112,8 +112,9 @@ def test_every_wrong_code_is_audited_and_counted_on_metrics(
 
     with db.read() as session:
         rows = session.execute(
-            select(AuditEventRecord.principal, AuditEventRecord.target, AuditEventRecord.outcome)
-            .where(AuditEventRecord.action == "identity.code_wrong")
+            select(AuditEventRecord.principal, AuditEventRecord.target, AuditEventRecord.outcome).where(
+                AuditEventRecord.action == "identity.code_wrong"
+            )
         ).all()
     assert [tuple(r) for r in rows] == [(ATTACKER.principal, "ann@acme.test", "refused")] * 2
     assert failed_proofs("wrong") == before + 2
@@ -121,7 +122,7 @@ def test_every_wrong_code_is_audited_and_counted_on_metrics(
 
 
 def test_billing_staff_are_alerted_once_when_an_address_collects_ten_wrong_codes(
-    services: Services, smtp_sink: SmtpSink, clock: FixedClock  # noqa: F811
+    services: Services, smtp_sink: SmtpSink, clock: FixedClock
 ) -> None:
     for index in range(3):
         requester = Actor("ann@acme.test", f"slack:T9{index}:U{index}", "Someone")

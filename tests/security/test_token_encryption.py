@@ -11,11 +11,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
@@ -57,21 +55,6 @@ def oauth_access(args: dict[str, Any]) -> dict[str, Any]:
             "token_type": "user",
         },
     }
-
-
-@pytest.fixture
-def installed(tmp_path: Path) -> Iterator[tuple[BotServer, SlackAPI]]:
-    bot, slack = oauth_bot(
-        tmp_path,
-        SLACK_TOKEN_ENCRYPTION_KEY=KEY_A,
-        IDENTITY_VERIFICATION="slack_email",
-        SLACK_EMAIL_TRUSTED_TEAMS="T111",
-    )
-    slack.set_handler("oauth.v2.access", oauth_access)
-    assert install(bot, "T111") == 200
-    yield bot, slack
-    bot.stop()
-    slack.stop()
 
 
 def everything_stored(bot: BotServer) -> str:

@@ -1,10 +1,6 @@
 """The e2e and security suites' fixtures: one running bot per test module, and the sample world.
 
-Import them into a conftest (works at any depth)::
-
-    from tests.support.bot_fixtures import (  # noqa: F401
-        bot_overrides, localstripe_server, module_database_url, server, shared_world, slack, stripe_proxy, world,
-    )
+Registered for every test by ``pytest_plugins`` in tests/conftest.py: name them, do not import them.
 
 * ``slack`` (module): the Slack Web API stand-in with Ann, Peter, a stranger and a hidden e-mail.
 * ``stripe_proxy`` (module): the delaying proxy in front of the session's localstripe.
@@ -23,7 +19,6 @@ import pytest
 
 from billing_core.db.database import Database
 from tests.support.bot_harness import BotServer
-from tests.support.fixtures import localstripe_server
 from tests.support.localstripe_server import LocalStripe
 from tests.support.sample_accounts import ANN_ID, HIDDEN_ID, PETER_ID, STRANGER_ID
 from tests.support.slack_api import SlackAPI
@@ -33,7 +28,6 @@ from tests.support.stripe_proxy import StripeProxy
 __all__ = [
     "World",
     "bot_overrides",
-    "localstripe_server",
     "module_database_url",
     "server",
     "shared_world",

@@ -13,15 +13,6 @@ from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.reminders.messages import ChatContact
 from bot.bootstrap import use_autopay_messenger
-from tests.integration.payments.conftest import (  # noqa: F401
-    cards,
-    notifier,
-    pay,
-    pay_settings,
-    strict_stripe,
-    stripe_api,
-)
-from tests.support.fixtures import localstripe, localstripe_server  # noqa: F401
 
 
 @dataclass
@@ -42,7 +33,7 @@ class RecordingMessenger:
 
 
 @pytest.fixture
-def messenger(pay: Services) -> RecordingMessenger:  # noqa: F811
+def messenger(pay: Services) -> RecordingMessenger:
     recording = RecordingMessenger()
     use_autopay_messenger(pay, recording)
     return recording

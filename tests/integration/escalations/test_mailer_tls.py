@@ -28,7 +28,7 @@ from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
 from billing_core.escalations.mailer import MailDeliveryError, SmtpMailer
 from bot.quiet_http_server import Serving
-from tests.integration.escalations.conftest import ANN, make_services
+from tests.support.escalations import ANN, make_services
 from tests.support.localstripe_server import free_port
 
 logging.getLogger("mail.log").setLevel(logging.CRITICAL)

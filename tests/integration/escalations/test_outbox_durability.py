@@ -14,7 +14,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import EscalationRecord
 from billing_core.escalations.outbox import RetryPolicy
-from tests.integration.escalations.conftest import ANN
+from tests.support.escalations import ANN
 from tests.support.smtp_sink import SmtpSink
 
 
@@ -141,7 +141,7 @@ def test_a_5xx_answer_fails_at_once_without_retrying(mail_services: Services, sm
 
 
 def test_without_smtp_url_escalations_wait_in_the_queue(database_url: str, db: Database, clock: FixedClock) -> None:
-    from tests.integration.escalations.conftest import make_services
+    from tests.support.escalations import make_services
 
     services = make_services(database_url, db, clock)
     view = services.escalations.create(ANN, "acme", "other", "Hi")

@@ -24,8 +24,7 @@ from bot.settings import Settings
 from handlers.escalations.staff_channel_check import MISSING_SCOPE, PUBLIC, SHARED
 from handlers.escalations.support import attach_staff_channel
 from handlers.kit.ids import SUPPORT_RESOLVE_ACTION
-from tests.integration.escalations.conftest import ANN, make_services
-from tests.integration.escalations.test_slack_support_flows import dispatch
+from tests.support.escalations import ANN, dispatch, make_services
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import block_actions_body, block_actions_payload, button_action
 from tests.support.smtp_sink import SmtpSink

@@ -20,7 +20,7 @@ from billing_core.db.tables import InvoiceRecord, PaymentRecord
 from billing_core.errors import ChargeUnderWay, InvoiceClosedAtSource
 from bot.bootstrap import build_services
 from bot.settings import Settings
-from tests.integration.payments.conftest import ANN, RecordingNotifier, Setup, Stripe
+from tests.support.payments import ANN, RecordingNotifier, Setup, Stripe
 from tests.support.sample_accounts import SAMPLE
 
 WIRE = {"amount": 125000, "currency": "usd", "method": "wire", "reference": "W-1", "paid_on": "2026-12-03"}

@@ -13,7 +13,7 @@ from billing_core.errors import BalanceChanged, ConfigurationError, PaymentMetho
 from billing_core.payments.service import PaymentService
 from billing_core.payments.stripe_gateway import Intent, StripeGateway
 from bot.settings import Settings
-from tests.integration.payments.conftest import (
+from tests.support.payments import (
     ANN,
     DECLINES_AT_CHARGE,
     RecordingNotifier,

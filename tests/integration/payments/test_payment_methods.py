@@ -16,7 +16,7 @@ from billing_core.errors import LastPaymentMethodInUse, PaymentInProgress, Payme
 from billing_core.payments.stripe_gateway import StripeGateway
 from bot.quiet_http_server import Reply, Request, StandInServer
 from bot.settings import Settings
-from tests.integration.payments.conftest import ANN, PETER, RecordingNotifier, Setup, Stripe, services_with
+from tests.support.payments import ANN, PETER, RecordingNotifier, Setup, Stripe, services_with
 
 
 def test_the_list_shows_the_customers_cards_default_first(pay: Services, cards: Setup, stripe_api: Stripe) -> None:

@@ -15,7 +15,7 @@ from billing_core.payments.stripe_gateway import Intent, StripeGateway, intent_f
 from bot.settings import Settings
 from handlers.payments.history_blocks import history_screen
 from handlers.payments.pay_blocks import outcome_screen
-from tests.integration.payments.conftest import ANN, RecordingNotifier, Setup, Stripe, services_with
+from tests.support.payments import ANN, RecordingNotifier, Setup, Stripe, services_with
 
 RECEIPT = "https://pay.stripe.com/receipts/payment/CAcaFwoVYWNjdF8x"
 

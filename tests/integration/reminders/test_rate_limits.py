@@ -15,7 +15,7 @@ from billing_core.errors import ChatRateLimited
 from bot.slack_rate_limits import TIER_PER_MINUTE, RateLimits
 from bot.slack_reminder_sender import SlackReminderSender, build_reminder_sender, reminder_client
 from tests.integration.reminders.conftest import account, invoice
-from tests.integration.reminders.test_exactly_once import DUE, at_noon, people, service  # noqa: F401
+from tests.integration.reminders.test_exactly_once import DUE, people, service
 from tests.support.slack_api import SlackAPI
 
 

@@ -1,5 +1,5 @@
 """Payment fixtures: localstripe behind the strict Stripe stand-in, two sample accounts, services wired
-to them, a recording notifier."""
+to them, a recording notifier. Registered for every test by ``pytest_plugins`` in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from billing_core.views import PaymentMethodView, PaymentView
 from bot.bootstrap import build_services
 from bot.settings import Settings
 from bot.stripe_routes import stripe_routes
-from tests.support.fixtures import localstripe, localstripe_server  # noqa: F401
 from tests.support.http_receiver import HttpReceiver
 from tests.support.localstripe_server import LocalStripe
 from tests.support.sample_accounts import ANN, PETER, SAMPLE
@@ -67,14 +66,14 @@ class RecordingNotifier:
 
 
 @pytest.fixture
-def strict_stripe(localstripe: LocalStripe) -> Iterator[StripeProxy]:  # noqa: F811
+def strict_stripe(localstripe: LocalStripe) -> Iterator[StripeProxy]:
     """The strict Stripe stand-in in front of localstripe: what the bot's gateway talks to."""
     with StripeProxy(localstripe.base_url) as proxy:
         yield proxy
 
 
 @pytest.fixture
-def stripe_api(localstripe: LocalStripe, strict_stripe: StripeProxy) -> Stripe:  # noqa: F811
+def stripe_api(localstripe: LocalStripe, strict_stripe: StripeProxy) -> Stripe:
     return Stripe(localstripe, api_base=strict_stripe.base_url)
 
 
@@ -146,7 +145,7 @@ def event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def webhook_inbox(localstripe_server: LocalStripe) -> Iterator[HttpReceiver]:  # noqa: F811
+def webhook_inbox(localstripe_server: LocalStripe) -> Iterator[HttpReceiver]:
     """Where localstripe delivers its signed events for these tests (registered once)."""
     with HttpReceiver() as receiver:
         localstripe_server.register_webhook(
