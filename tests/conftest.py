@@ -7,14 +7,17 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
-from bot.bootstrap import build_services
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # imported by pytest_plugins below: an import here would come before its assert rewriting
+    from tests.support.services import MakeServices
 
 # Fixtures every test may name without importing them (a fixture imported by hand is an unused import
 # to linters and a redefinition when the test names it).
@@ -23,6 +26,7 @@ pytest_plugins = [
     "tests.support.bot_fixtures",
     "tests.support.payments",
     "tests.support.escalations",
+    "tests.support.services",
 ]
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -87,5 +91,5 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings, db: Database, clock: FixedClock) -> Services:
-    return build_services(settings, clock=clock, db=db)
+def services(settings: Settings, make_services: MakeServices) -> Services:
+    return make_services(settings=settings)

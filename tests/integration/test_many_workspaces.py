@@ -32,6 +32,7 @@ from tests.support.many_workspaces import (
     prove,
     workspaces_settings,
 )
+from tests.support.services import MakeServices
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import event_body, signed_headers
 
@@ -42,8 +43,10 @@ def settings(database_url: str, slack_api: SlackAPI) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings, db: Database, clock: FixedClock, slack_api: SlackAPI) -> Services:
-    return install_workspaces(settings, db, clock, slack_api)
+def services(
+    settings: Settings, db: Database, clock: FixedClock, slack_api: SlackAPI, make_services: MakeServices
+) -> Services:
+    return install_workspaces(settings, db, clock, slack_api, make_services)
 
 
 def _dms(api: SlackAPI) -> list[tuple[str | None, str, str]]:

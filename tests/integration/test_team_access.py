@@ -20,11 +20,11 @@ from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord, PrincipalRecord
 from billing_core.identity.directory import PrincipalDirectory
 from bot.app import build_bolt_app
-from bot.bootstrap import build_services
 from bot.oauth import installation_store
 from bot.settings import Settings
 from bot.workspaces import SlackWorkspaces, Workspace, slack_workspaces
 from tests.support.oauth_settings import oauth_settings
+from tests.support.services import MakeServices
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import signed_headers
 
@@ -38,7 +38,7 @@ def settings(database_url: str, slack_api: SlackAPI) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings, db: Database, clock: FixedClock) -> Services:
+def services(settings: Settings, db: Database, clock: FixedClock, make_services: MakeServices) -> Services:
     installation_store(settings, db.engine).save(Installation(
         app_id="A111", enterprise_id=GRID, team_id=None, bot_token=TOKEN, bot_id="BGRID", bot_user_id="UBOT",
         bot_scopes=["chat:write"], user_id="UADMIN", installed_at=time.time(), is_enterprise_install=True,
@@ -46,7 +46,7 @@ def services(settings: Settings, db: Database, clock: FixedClock) -> Services:
     directory = PrincipalDirectory(db, clock)
     directory.record_seen(f"slack:{GRID}:TGRID1:WONE", "one@acme.test")
     directory.record_seen(f"slack:{GRID}:TGRID2:WTWO", "two@acme.test")
-    return build_services(settings, clock=clock, db=db)
+    return make_services(settings=settings)
 
 
 @pytest.fixture

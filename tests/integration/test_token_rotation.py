@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -25,10 +24,10 @@ from billing_core.db.database import Database
 from billing_core.db.tables import TokenRefreshRecord
 from billing_core.identity.directory import PrincipalDirectory
 from bot.app import build_bolt_app
-from bot.bootstrap import build_services
 from bot.oauth import installation_store
 from bot.settings import Settings
 from tests.support.oauth_settings import oauth_settings
+from tests.support.services import MakeServices
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import app_home_opened_event, event_body, signed_headers
 
@@ -57,10 +56,8 @@ def install(settings: Settings, db: Database, api: SlackAPI, *, expires_in: int)
 
 
 @pytest.fixture
-def services(settings: Settings, db: Database, clock: FixedClock) -> Iterator[Services]:
-    built = build_services(settings, clock=clock, db=db)
-    built.importer.run(ACCOUNTS)
-    yield built
+def services(settings: Settings, make_services: MakeServices) -> Services:
+    return make_services(settings=settings, accounts=ACCOUNTS)
 
 
 def test_an_expired_token_is_refreshed_before_a_listener_answers_and_stored_encrypted(

@@ -20,9 +20,9 @@ from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord
 from billing_core.errors import VerificationAttemptsExhausted, VerificationCodeWrong, VerificationRateLimited
 from billing_core.views import Actor
-from bot.bootstrap import build_services
 from bot.metrics import Metrics
 from tests.security.test_identity_verification import SAMPLE, code_from, make_settings, wrong
+from tests.support.services import MakeServices
 from tests.support.smtp_sink import SmtpSink
 
 OWNER = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name="Ann Lee")
@@ -30,12 +30,10 @@ ATTACKER = Actor(email="ann@acme.test", principal="slack:T999:U666", display_nam
 
 
 @pytest.fixture
-def services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> Services:
-    built = build_services(
-        make_settings(database_url, smtp_sink.url, SUPPORT_EMAIL="support@vendor.test"), clock=clock, db=db
+def services(database_url: str, make_services: MakeServices, smtp_sink: SmtpSink) -> Services:
+    return make_services(
+        settings=make_settings(database_url, smtp_sink.url, SUPPORT_EMAIL="support@vendor.test"), accounts=SAMPLE
     )
-    built.importer.run(SAMPLE)
-    return built
 
 
 def codes_to(sink: SmtpSink, address: str) -> list[str]:

@@ -12,11 +12,8 @@ from email.utils import getaddresses
 
 import pytest
 
-from billing_core.clock import FixedClock
 from billing_core.container import Services
-from billing_core.db.database import Database
 from billing_core.views import Actor
-from tests.support.escalations import make_services
 from tests.support.smtp_sink import SmtpSink
 
 HOSTILE_NAMES = [
@@ -29,18 +26,6 @@ HOSTILE_NAMES = [
     "Ann;mallory@evil.test;(comment)\\",
     "=?utf-8?q?mallory=40evil=2Etest=2C?= Ann",
 ]
-
-
-@pytest.fixture
-def mail_services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> Services:
-    return make_services(
-        database_url,
-        db,
-        clock,
-        SMTP_URL=smtp_sink.url,
-        SUPPORT_EMAIL="support@vendor.test",
-        SMTP_FROM="billing-bot@vendor.test",
-    )
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)

@@ -31,7 +31,6 @@ from billing_core.errors import (
     VerificationRateLimited,
 )
 from billing_core.views import Actor
-from bot.bootstrap import build_services
 from bot.server import SlackRuntime, build_runtime
 from bot.settings import Settings
 from handlers.identity.verification_blocks import (
@@ -44,6 +43,7 @@ from handlers.identity.verification_blocks import (
 from handlers.kit.identity import IdentityResolver
 from tests.support.sample_accounts import account, invoice
 from tests.support.sample_accounts import wait_until as wait_for
+from tests.support.services import MakeServices
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import (
     block_actions_body,
@@ -86,10 +86,8 @@ def make_settings(database_url: str, smtp_url: str, **extra: str) -> Settings:
 
 
 @pytest.fixture
-def services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> Services:
-    built = build_services(make_settings(database_url, smtp_sink.url), clock=clock, db=db)
-    built.importer.run(SAMPLE)
-    return built
+def services(database_url: str, make_services: MakeServices, smtp_sink: SmtpSink) -> Services:
+    return make_services(settings=make_settings(database_url, smtp_sink.url), accounts=SAMPLE)
 
 
 def code_from(message: EmailMessage) -> str:
@@ -114,11 +112,10 @@ def test_a_contact_in_email_code_mode_must_verify_and_a_non_contact_is_not_asked
 
 
 def test_slack_email_mode_trusts_the_email_slack_shows(
-    database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink
+    database_url: str, make_services: MakeServices, smtp_sink: SmtpSink
 ) -> None:
     settings = make_settings(database_url, smtp_sink.url, IDENTITY_VERIFICATION="slack_email")
-    built = build_services(settings, clock=clock, db=db)
-    built.importer.run(SAMPLE)
+    built = make_services(settings=settings, accounts=SAMPLE)
     assert not built.identity_verification.needs_code(ANN)
 
 

@@ -33,6 +33,7 @@ from tests.support.bot_harness import wait_until
 from tests.support.many_workspaces import SECRET, install_workspaces, prove, workspaces_settings
 from tests.support.sample_accounts import PETER_ID
 from tests.support.serve_process import serve_env, start_serve
+from tests.support.services import MakeServices
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import event_body, signed_headers, slash_command_body
 
@@ -43,8 +44,10 @@ def settings(database_url: str, slack_api: SlackAPI) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings, db: Database, clock: FixedClock, slack_api: SlackAPI) -> Services:
-    return install_workspaces(settings, db, clock, slack_api)
+def services(
+    settings: Settings, db: Database, clock: FixedClock, slack_api: SlackAPI, make_services: MakeServices
+) -> Services:
+    return install_workspaces(settings, db, clock, slack_api, make_services)
 
 
 def test_a_dm_event_naming_someone_elses_dm_channel_is_answered_in_the_askers_own_dm(

@@ -18,8 +18,6 @@ from starlette.testclient import TestClient
 
 from billing_core.clock import FixedClock
 from billing_core.container import Services
-from billing_core.db.database import Database
-from bot.bootstrap import build_services
 from bot.settings import Settings
 from bot.stripe_routes import stripe_routes
 from tests.support.localstripe_server import LocalStripe
@@ -33,6 +31,7 @@ from tests.support.payments import (
     add_card,
     settings_for,
 )
+from tests.support.services import MakeServices
 
 PUBLISHABLE = "pk_test_page"
 
@@ -43,10 +42,8 @@ def pay_settings(database_url: str, localstripe: LocalStripe) -> Settings:
 
 
 @pytest.fixture
-def pay(pay_settings: Settings, db: Database, clock: FixedClock, notifier: RecordingNotifier) -> Services:
-    services = build_services(pay_settings, clock=clock, db=db, notifier=notifier)
-    services.importer.run(SAMPLE)
-    return services
+def pay(pay_settings: Settings, make_services: MakeServices, notifier: RecordingNotifier) -> Services:
+    return make_services(settings=pay_settings, notifier=notifier, accounts=SAMPLE)
 
 
 @pytest.fixture

@@ -17,13 +17,11 @@ import pytest
 
 from billing_core.clock import FixedClock
 from billing_core.container import Services
-from billing_core.db.database import Database
 from billing_core.views import Actor
-from bot.bootstrap import build_services
-from bot.settings import Settings
 from handlers.identity.verification_blocks import VERIFY_RESEND_ACTION
 from tests.integration.reminders.conftest import account, invoice, utc
 from tests.security.test_identity_verification import code_from
+from tests.support.services import MakeServices
 from tests.support.slack_api import SlackAPI
 from tests.support.smtp_sink import SmtpSink
 
@@ -32,19 +30,18 @@ DETAILS = ("INV-1", "1,250.00", "Acme Corp")
 
 
 @pytest.fixture
-def services(database_url: str, db: Database, clock: FixedClock, slack_api: SlackAPI, smtp_sink: SmtpSink) -> Services:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        DATABASE_URL=database_url,
+def services(make_services: MakeServices, clock: FixedClock, slack_api: SlackAPI, smtp_sink: SmtpSink) -> Services:
+    built = make_services(
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_API_URL=slack_api.base_url,
         IDENTITY_VERIFICATION="email_code",
         SMTP_URL=smtp_sink.url,
         SMTP_FROM="billing-bot@vendor.test",
-    )
-    built = build_services(settings, clock=clock, db=db)
-    built.importer.run(
-        {"accounts": [account("acme", [("ann@acme.test", "Ann Lee")], [invoice("INV-1", date(2026, 11, 25), 125000)])]}
+        accounts={
+            "accounts": [
+                account("acme", [("ann@acme.test", "Ann Lee")], [invoice("INV-1", date(2026, 11, 25), 125000)])
+            ]
+        },
     )
     slack_api.add_user("UANN", "ann@acme.test", "Ann Lee", tz="Europe/Berlin")
     clock.set(utc(2026, 11, 25, 12))

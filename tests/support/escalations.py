@@ -17,14 +17,13 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, PaymentRecord
 from billing_core.views import Actor
-from bot.bootstrap import build_services
-from bot.settings import Settings
 from handlers.escalations import support
 from handlers.escalations.support import attach_staff_channel
 from handlers.kit.identity import IdentityResolver
 from handlers.registry import listener_deps
 from handlers.runtime.follow_up import put_later
 from tests.support.sample_accounts import account, invoice
+from tests.support.services import MakeServices
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import signed_headers
 from tests.support.smtp_sink import SmtpSink
@@ -57,20 +56,11 @@ SAMPLE: dict[str, Any] = {
 }
 
 
-def make_services(database_url: str, db: Database, clock: FixedClock, **env: str) -> Services:
-    settings = Settings(_env_file=None, DATABASE_URL=database_url, **env)  # type: ignore[call-arg]
-    services = build_services(settings, clock=clock, db=db)
-    services.importer.run(SAMPLE)
-    return services
-
-
 @pytest.fixture
-def mail_services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> Services:
+def mail_services(make_services: MakeServices, smtp_sink: SmtpSink) -> Services:
     """Services on the sample accounts, e-mailing support through the SMTP sink."""
     return make_services(
-        database_url,
-        db,
-        clock,
+        accounts=SAMPLE,
         SMTP_URL=smtp_sink.url,
         SUPPORT_EMAIL="support@vendor.test",
         SMTP_FROM="billing-bot@vendor.test",
@@ -113,13 +103,11 @@ STAFF_CHANNEL = "CSTAFF"
 
 @pytest.fixture
 def support_app(
-    database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink, slack_api: SlackAPI
+    make_services: MakeServices, smtp_sink: SmtpSink, slack_api: SlackAPI
 ) -> Iterator[tuple[App, Services]]:
     """A Bolt app with the support listeners on the sample accounts (SMTP sink, staff channel)."""
     services = make_services(
-        database_url,
-        db,
-        clock,
+        accounts=SAMPLE,
         SMTP_URL=smtp_sink.url,
         SUPPORT_EMAIL="support@vendor.test",
         SUPPORT_SLACK_CHANNEL=STAFF_CHANNEL,

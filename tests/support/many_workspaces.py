@@ -14,9 +14,9 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import PrincipalRecord
 from billing_core.identity.directory import PrincipalDirectory
-from bot.bootstrap import build_services
 from bot.oauth import installation_store
 from bot.settings import Settings
+from tests.support.services import MakeServices
 from tests.support.slack_api import SlackAPI
 
 SECRET = "many-workspaces-secret"
@@ -72,7 +72,9 @@ def workspaces_settings(database_url: str, slack_api: SlackAPI) -> Settings:
     )
 
 
-def install_workspaces(settings: Settings, db: Database, clock: FixedClock, slack_api: SlackAPI) -> Services:
+def install_workspaces(
+    settings: Settings, db: Database, clock: FixedClock, slack_api: SlackAPI, make_services: MakeServices
+) -> Services:
     """Three workspaces and a Grid organisation installed, Acme imported, the clock at 15:00 on the due day."""
     store = installation_store(settings, db.engine)
     for team, token in TOKENS.items():
@@ -80,8 +82,7 @@ def install_workspaces(settings: Settings, db: Database, clock: FixedClock, slac
         slack_api.add_workspace(team, token)
     store.save(installation(None, GRID_TOKEN, GRID))
     slack_api.add_workspace("TGRID1", GRID_TOKEN)
-    built = build_services(settings, clock=clock, db=db)
-    built.importer.run(ACCOUNTS)
+    built = make_services(settings=settings, accounts=ACCOUNTS)
     clock.set(datetime(2026, 11, 25, 15, tzinfo=UTC))  # due today, within working hours in UTC
     return built
 

@@ -27,6 +27,7 @@ from bot.stripe_routes import stripe_routes
 from tests.support.http_receiver import HttpReceiver
 from tests.support.localstripe_server import LocalStripe
 from tests.support.sample_accounts import ANN, PETER, SAMPLE
+from tests.support.services import MakeServices
 from tests.support.stripe_helper import DECLINES_AT_CHARGE, NEEDS_AUTHENTICATION, VISA, give_sample_cards
 from tests.support.stripe_helper import SampleCards as Setup  # the names the payment tests use
 from tests.support.stripe_helper import StripeHelper as Stripe
@@ -99,11 +100,9 @@ def pay_settings(database_url: str, strict_stripe: StripeProxy) -> Settings:
 
 
 @pytest.fixture
-def pay(pay_settings: Settings, db: Database, clock: FixedClock, notifier: RecordingNotifier) -> Services:
+def pay(pay_settings: Settings, make_services: MakeServices, notifier: RecordingNotifier) -> Services:
     """Services on the sample accounts, talking to localstripe."""
-    services = build_services(pay_settings, clock=clock, db=db, notifier=notifier)
-    services.importer.run(SAMPLE)
-    return services
+    return make_services(settings=pay_settings, notifier=notifier, accounts=SAMPLE)
 
 
 def services_with(

@@ -24,7 +24,8 @@ from bot.settings import Settings
 from handlers.escalations.staff_channel_check import MISSING_SCOPE, PUBLIC, SHARED
 from handlers.escalations.support import attach_staff_channel
 from handlers.kit.ids import SUPPORT_RESOLVE_ACTION
-from tests.support.escalations import ANN, dispatch, make_services
+from tests.support.escalations import ANN, SAMPLE, dispatch
+from tests.support.services import MakeServices
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import block_actions_body, block_actions_payload, button_action
 from tests.support.smtp_sink import SmtpSink
@@ -33,11 +34,9 @@ STAFF = "CSTAFF"
 
 
 @pytest.fixture
-def services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink, slack_api: SlackAPI) -> Services:
+def services(make_services: MakeServices, smtp_sink: SmtpSink, slack_api: SlackAPI) -> Services:
     built = make_services(
-        database_url,
-        db,
-        clock,
+        accounts=SAMPLE,
         SMTP_URL=smtp_sink.url,
         SUPPORT_EMAIL="support@vendor.test",
         SUPPORT_SLACK_CHANNEL=STAFF,

@@ -9,10 +9,9 @@ from pydantic import SecretStr
 
 from billing_core.clock import FixedClock
 from billing_core.container import Services
-from billing_core.db.database import Database
-from bot.bootstrap import build_services
 from bot.settings import Settings
 from tests.support.payments import ANN, DECLINES_AT_CHARGE, RecordingNotifier, Setup, Stripe, add_card
+from tests.support.services import MakeServices
 from tests.support.smtp_sink import SmtpSink
 
 
@@ -20,8 +19,7 @@ from tests.support.smtp_sink import SmtpSink
 def mail(
     pay: Services,
     pay_settings: Settings,
-    db: Database,
-    clock: FixedClock,
+    make_services: MakeServices,
     notifier: RecordingNotifier,
     smtp_sink: SmtpSink,
 ) -> Services:
@@ -29,7 +27,7 @@ def mail(
     settings = pay_settings.model_copy(
         update={"smtp_url": SecretStr(smtp_sink.url), "smtp_from": "billing@vendor.test"}
     )
-    services = build_services(settings, clock=clock, db=db, notifier=notifier)
+    services = make_services(settings=settings, notifier=notifier)
     assert services.outbound is not None and services.payments is not None
     return services
 

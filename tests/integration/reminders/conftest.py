@@ -18,8 +18,8 @@ from billing_core.db.database import Database
 from billing_core.db.tables import ReminderDeliveryRecord
 from billing_core.reminders.service import ReminderService
 from bot.app import build_bolt_app
-from bot.bootstrap import build_services
 from bot.settings import Settings, get_settings
+from tests.support.services import MakeServices
 from tests.support.slack_api import RecordedCall, SlackAPI
 
 Invoice = dict[str, Any]
@@ -80,8 +80,8 @@ def reminder_settings(database_url: str, slack_api: SlackAPI) -> Settings:
 
 
 @pytest.fixture
-def app_services(reminder_settings: Settings, db: Database, clock: FixedClock) -> Services:
-    return build_services(reminder_settings, clock=clock, db=db)
+def app_services(reminder_settings: Settings, make_services: MakeServices) -> Services:
+    return make_services(settings=reminder_settings)
 
 
 @pytest.fixture
