@@ -54,6 +54,7 @@ from tests.support.serve_process import (
 from tests.support.slack_api import SlackAPI
 from tests.support.smtp_sink import SmtpSink
 from tests.support.stripe_proxy import StripeProxy
+from tests.support.template_db import migrated_sqlite_url
 
 PAY_INTENT = "POST /v1/payment_intents"
 
@@ -428,9 +429,8 @@ def test_kill_9_during_a_reminder_sweep_then_the_next_sweep_sends_the_rest_once(
 
 
 def _undisturbed_sweep(tmp_path: Path, slack: SlackAPI, localstripe_server: LocalStripe) -> list[tuple[str, str]]:
-    url = f"sqlite:///{tmp_path / 'undisturbed.db'}"
+    url = migrated_sqlite_url(tmp_path / "undisturbed.db")
     db = Database(url)
-    db.upgrade()
     build_services(Settings(_env_file=None, DATABASE_URL=url), db=db).importer.run(SAMPLE)  # type: ignore[call-arg]
     db.dispose()
     slack.clear()

@@ -24,6 +24,7 @@ from tests.support.sample_accounts import ANN_ID, HIDDEN_ID, PETER_ID, STRANGER_
 from tests.support.slack_api import SlackAPI
 from tests.support.stripe_helper import StripeHelper, give_sample_cards
 from tests.support.stripe_proxy import StripeProxy
+from tests.support.template_db import migrated_sqlite_url
 
 __all__ = [
     "World",
@@ -67,11 +68,12 @@ def stripe_proxy(localstripe_server: LocalStripe) -> Iterator[StripeProxy]:
 
 @pytest.fixture(scope="module")
 def module_database_url(tmp_path_factory: pytest.TempPathFactory, postgres_server_url: str | None) -> str:
-    url = postgres_server_url or f"sqlite:///{Path(tmp_path_factory.mktemp('e2e')) / 'billing.db'}"
-    database = Database(url)
+    if postgres_server_url is None:
+        return migrated_sqlite_url(Path(tmp_path_factory.mktemp("e2e")) / "billing.db")
+    database = Database(postgres_server_url)
     database.upgrade()
     database.dispose()
-    return url
+    return postgres_server_url
 
 
 @pytest.fixture(scope="module")
