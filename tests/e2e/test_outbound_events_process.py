@@ -32,6 +32,9 @@ def receiver() -> Iterator[EventReceiver]:
         yield server
 
 
+LEASE_SECONDS = "3"  # the dead process's claim runs out in 3 s instead of production's 30 s
+
+
 def env_for(url: str, slack: SlackAPI, localstripe: LocalStripe, receiver: EventReceiver) -> dict[str, str]:
     return serve_env(
         url,
@@ -39,6 +42,7 @@ def env_for(url: str, slack: SlackAPI, localstripe: LocalStripe, receiver: Event
         localstripe.base_url,
         OUTBOUND_WEBHOOK_URL=receiver.url("/erp/hooks"),
         OUTBOUND_WEBHOOK_SECRET=SECRET,
+        OUTBOUND_LEASE_SECONDS=LEASE_SECONDS,
     )
 
 
