@@ -18,6 +18,8 @@ from tests.support.localstripe_server import LocalStripe
 from tests.support.stripe_billing import StripeBilling
 from tests.support.stripe_helper import StripeHelper
 
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+
 
 @pytest.fixture
 def billing(localstripe: LocalStripe) -> Iterator[StripeBilling]:

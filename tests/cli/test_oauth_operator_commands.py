@@ -23,6 +23,8 @@ from bot.settings import Settings
 from tests.cli.test_operator_commands import run_cli
 from tests.support.slack_api import SlackAPI
 
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+
 TOKENS = {"TACME": "xoxb-acme", "TBETA": "xoxb-beta"}
 ACCOUNTS = {
     "accounts": [

@@ -18,6 +18,8 @@ from tests.support.localstripe_server import LocalStripe
 from tests.support.serve_process import pay_invoice_body, prepare_sample_database, serve_env, start_serve
 from tests.support.slack_api import SlackAPI
 
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+
 SECRET = "whsec_vendor_erp"
 
 

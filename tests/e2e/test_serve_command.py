@@ -19,6 +19,8 @@ from tests.support.localstripe_server import free_port
 from tests.support.slack_api import SlackAPI
 from tests.support.slack_signing import signed_headers, slash_command_body
 
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+
 BOT = [sys.executable, "-m", "bot"]
 
 

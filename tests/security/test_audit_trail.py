@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from billing_core.audit import AuditEntry
 from handlers.kit.ids import METHOD_MAKE_DEFAULT_ACTION, METHOD_REMOVE_ACTION, PAY_OPEN_ACTION
 from tests.security.full_run import (
@@ -94,6 +96,7 @@ def test_forged_ids_of_another_customer_are_refused_and_recorded(full_run: FullR
     assert full_run.services.accounts.balance(ANN, "acme").amount_minor == 175050
 
 
+@pytest.mark.process
 def test_billing_bot_audit_prints_the_trail_filtered_by_account_and_date(full_run: FullRun, database_url: str) -> None:
     full_run.command("switch globex")
     full_run.escalate("Question about INV-2")

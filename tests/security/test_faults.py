@@ -323,6 +323,7 @@ def prepared_db(tmp_path: Path, postgres_server_url: str | None, localstripe_ser
     return url
 
 
+@pytest.mark.process
 def test_kill_9_during_a_payment_then_reconcile_leaves_one_charge_and_a_paid_invoice(
     tmp_path: Path, prepared_db: str, slack: SlackAPI, localstripe_server: LocalStripe
 ) -> None:
@@ -380,6 +381,7 @@ def dms(slack: SlackAPI) -> list[tuple[str, str]]:
     return sorted(out)
 
 
+@pytest.mark.process
 def test_kill_9_during_a_reminder_sweep_then_the_next_sweep_sends_the_rest_once(
     tmp_path: Path, prepared_db: str, slack: SlackAPI, localstripe_server: LocalStripe
 ) -> None:

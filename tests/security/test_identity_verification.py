@@ -368,6 +368,7 @@ def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.process
 def test_identities_revoke_prints_what_it_revoked_and_the_user_must_verify_again(
     services: Services, smtp_sink: SmtpSink, database_url: str
 ) -> None:

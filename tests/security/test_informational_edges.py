@@ -103,6 +103,7 @@ def test_an_uninstall_whose_body_and_authorization_agree_removes_that_workspace(
     assert store.find_bot(enterprise_id=None, team_id="TACME") is not None
 
 
+@pytest.mark.process
 def test_where_people_used_the_bot_is_written_when_serve_is_stopped_with_sigterm(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'sigterm.db'}"
     prepare_sample_accounts(url)

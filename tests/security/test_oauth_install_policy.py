@@ -96,6 +96,7 @@ def stored_installations(bot: BotServer) -> set[str]:
     return {row[0] or row[1] for row in rows}
 
 
+@pytest.mark.process
 def test_serve_with_oauth_and_slack_email_but_no_trusted_workspaces_refuses_to_start_naming_it(
     tmp_path: Path,
 ) -> None:

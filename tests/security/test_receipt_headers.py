@@ -111,6 +111,7 @@ def test_a_receipt_that_cannot_be_built_fails_for_good_at_once_and_operators_see
     assert error is not None and error.startswith("the e-mail could not be built: ValueError")
 
 
+@pytest.mark.process
 def test_webhooks_retry_failed_finds_the_receipt_that_could_not_be_built(
     db: Database, clock: FixedClock, outbox: OutboundDelivery, smtp_sink: SmtpSink, database_url: str
 ) -> None:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
@@ -109,6 +110,7 @@ def test_a_copy_of_the_database_without_the_key_gives_no_token(installed: tuple[
     assert stored_bot_token(bot.settings.database_url, None) not in PLAIN
 
 
+@pytest.mark.process
 def test_rotating_the_key_reencrypts_every_token_under_the_new_one(installed: tuple[BotServer, SlackAPI]) -> None:
     bot, _ = installed
     url = bot.settings.database_url
@@ -119,6 +121,7 @@ def test_rotating_the_key_reencrypts_every_token_under_the_new_one(installed: tu
     assert stored_bot_token(url, KEY_A) is None  # the old key alone no longer opens them
 
 
+@pytest.mark.process
 def test_tokens_stored_before_a_key_was_set_are_read_and_then_encrypted(tmp_path: Path) -> None:
     bot, slack = oauth_bot(tmp_path, IDENTITY_VERIFICATION="slack_email", SLACK_EMAIL_TRUSTED_TEAMS="T111")
     slack.set_handler("oauth.v2.access", oauth_access)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 from tests.security.test_token_encryption import (
@@ -46,6 +47,7 @@ def serve_without_the_key(database_url: str, cwd: Path) -> subprocess.CompletedP
     )
 
 
+@pytest.mark.process
 def test_serve_without_the_key_the_tokens_were_encrypted_with_refuses_to_start_in_one_line(
     installed: tuple[BotServer, SlackAPI], tmp_path: Path
 ) -> None:
