@@ -61,7 +61,7 @@ def installation(team: str | None, token: str, enterprise: str | None = None) ->
 
 def workspaces_settings(database_url: str, slack_api: SlackAPI) -> Settings:
     """OAuth settings (signing secret ``SECRET``) against the Slack stand-in."""
-    return Settings(  # type: ignore[call-arg]
+    return Settings(
         _env_file=None,
         DATABASE_URL=database_url,
         SLACK_CLIENT_ID="111.222",
