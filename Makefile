@@ -16,13 +16,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m bot.launch
 
+# One worker per core (pytest-xdist), a module's tests on one worker (its running bot is set up once);
+# the 15 slowest tests and the wall time (pytest's last line) close the report.
+PYTEST_FAST := -n auto --dist loadscope --durations=15
+
 ## test: the whole suite on SQLite, starting localstripe, SMTP and Slack stand-ins itself
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_FAST)
 
 ## test-postgres: the suite again on PostgreSQL (starts it; installs it when absent)
 test-postgres: $(STAMP)
-	TEST_DATABASE_URL="$$(bash .ci/postgres.sh)" $(BIN)/python -m pytest
+	TEST_DATABASE_URL="$$(bash .ci/postgres.sh)" $(BIN)/python -m pytest $(PYTEST_FAST)
 
 ## lint: ruff (rules and formatting), and the layers (bot -> handlers -> billing_core) with import-linter
 lint: $(STAMP)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 
 from slack_bolt import App
@@ -36,7 +36,7 @@ from billing_core.identity.directory import PrincipalDirectory
 from billing_core.identity.principal import SlackPrincipal, describe_principal
 from billing_core.identity.verification import GuessingAlert, IdentityVerification
 from billing_core.notifications import Notifier, NullNotifier
-from billing_core.outbound.delivery import Channel, OutboundDelivery
+from billing_core.outbound.delivery import BackoffPolicy, Channel, OutboundDelivery
 from billing_core.outbound.email import EmailChannel
 from billing_core.outbound.events import OutboundSink
 from billing_core.outbound.events import enable as enable_outbound
@@ -168,7 +168,9 @@ def build_outbound(
         if settings.outbound_webhook_secret is None:
             raise ConfigurationError("OUTBOUND_WEBHOOK_SECRET is required when OUTBOUND_WEBHOOK_URL is set")
         secret = settings.outbound_webhook_secret.get_secret_value()
-        channels.append(WebhookEndpoint(settings.outbound_webhook_url, secret))
+        # Each attempt ends well within the lease, so a live sender is never overtaken.
+        total_seconds = settings.outbound_lease_seconds * 2 / 3
+        channels.append(WebhookEndpoint(settings.outbound_webhook_url, secret, total_seconds=total_seconds))
     if settings.smtp_url:  # the payer's receipt, from the bot
         mailer = SmtpMailer.from_url(settings.smtp_url.get_secret_value(), ca_file=settings.smtp_ca_file)
         sender = settings.smtp_from
@@ -177,7 +179,8 @@ def build_outbound(
         )
     if not channels:
         return None
-    delivery = OutboundDelivery(db=db, clock=clock, channels=channels)
+    policy = BackoffPolicy(lease=timedelta(seconds=settings.outbound_lease_seconds))
+    delivery = OutboundDelivery(db=db, clock=clock, channels=channels, policy=policy)
     enable_outbound(db, OutboundSink(frozenset(channel.channel for channel in channels), wake=delivery.wake))
     return delivery
 

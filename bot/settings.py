@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # Where payments and escalations are reported to the vendor's systems, signed with the secret.
     outbound_webhook_url: str | None = Field(None, alias="OUTBOUND_WEBHOOK_URL")
     outbound_webhook_secret: SecretStr | None = Field(None, alias="OUTBOUND_WEBHOOK_SECRET")
+    # How long a process holds an outbound event it is sending before another may take it over (a
+    # sender that died); one webhook attempt is cut at two thirds of it (30 s: 20 s).
+    outbound_lease_seconds: float = Field(30.0, gt=0, alias="OUTBOUND_LEASE_SECONDS")
 
     # Bearer token(s), comma-separated, for the push API (/api/v1); the API is off without it.
     billing_api_token: SecretStr | None = Field(None, alias="BILLING_API_TOKEN")

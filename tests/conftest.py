@@ -1,5 +1,6 @@
 """Shared fixtures. ``TEST_DATABASE_URL`` (a PostgreSQL URL) runs the suite on PostgreSQL;
-otherwise every test gets its own SQLite file."""
+otherwise every test gets its own SQLite file, a copy of one migrated once per session
+(tests/support/template_db.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,28 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
-from bot.compose import build_services
 from bot.settings import Settings
+from tests.support.template_db import migrated_sqlite_url
+
+if TYPE_CHECKING:  # imported by pytest_plugins below: an import here would come before its assert rewriting
+    from tests.support.services import MakeServices
+
+# Fixtures every test may name without importing them (a fixture imported by hand is an unused import
+# to linters and a redefinition when the test names it).
+pytest_plugins = [
+    "tests.support.fixtures",
+    "tests.support.bot_fixtures",
+    "tests.support.payments",
+    "tests.support.escalations",
+    "tests.support.services",
+]
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -35,9 +50,7 @@ def postgres_server_url() -> Iterator[str | None]:
 def database_url(tmp_path: Path, postgres_server_url: str | None) -> Iterator[str]:
     """A migrated, empty database: SQLite in a temp dir, or the session's PostgreSQL database."""
     if postgres_server_url is None:
-        url = f"sqlite:///{tmp_path / 'billing.db'}"
-        Database(url).upgrade()
-        yield url
+        yield migrated_sqlite_url(tmp_path / "billing.db")  # a copy of the session's migrated template
         return
     db = Database(postgres_server_url)
     db.upgrade()
@@ -78,5 +91,5 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings, db: Database, clock: FixedClock) -> Services:
-    return build_services(settings, clock=clock, db=db)
+def services(settings: Settings, make_services: MakeServices) -> Services:
+    return make_services(settings=settings)

@@ -113,6 +113,7 @@ def recorder() -> Iterator[ThreadingHTTPServer]:
     server.server_close()
 
 
+@pytest.mark.process
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (the bench installs it)")
 def test_wrk_sends_the_signed_requests_and_now_and_then_asks_for_a_new_connection(
     tmp_path: Path, recorder: ThreadingHTTPServer

@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.integration.core.sample_data import sample
+
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
 
 def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:

@@ -14,14 +14,15 @@ import pytest
 
 from tests.cli.test_import_command import write
 from tests.integration.core.sample_data import sample
-from tests.support.fixtures import localstripe, localstripe_server  # noqa: F401
 from tests.support.localstripe_server import LocalStripe
 from tests.support.stripe_billing import StripeBilling
 from tests.support.stripe_helper import StripeHelper
 
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+
 
 @pytest.fixture
-def billing(localstripe: LocalStripe) -> Iterator[StripeBilling]:  # noqa: F811
+def billing(localstripe: LocalStripe) -> Iterator[StripeBilling]:
     with StripeBilling(localstripe.base_url) as stand_in:
         yield stand_in
 
@@ -42,7 +43,7 @@ def test_sync_brings_in_the_finalized_invoices_and_says_what_it_did(
     tmp_path: Path,
     database_url: str,
     billing: StripeBilling,
-    localstripe: LocalStripe,  # noqa: F811
+    localstripe: LocalStripe,
 ) -> None:
     customer = StripeHelper(localstripe).customer("ann@acme.test")
     data = sample()

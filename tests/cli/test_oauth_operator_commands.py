@@ -22,7 +22,8 @@ from bot.settings import Settings
 from bot.slack.oauth import installation_store
 from devtools.loopback.slack_api import SlackAPI
 from tests.cli.test_operator_commands import run_cli
-from tests.support.fixtures import slack_api  # noqa: F401
+
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
 TOKENS = {"TACME": "xoxb-acme", "TBETA": "xoxb-beta"}
 ACCOUNTS = {
@@ -74,7 +75,7 @@ def _prove(db: Database, principal: str, email: str) -> None:
 
 
 @pytest.fixture
-def installed(database_url: str, db: Database, slack_api: SlackAPI) -> Iterator[dict[str, str]]:  # noqa: F811
+def installed(database_url: str, db: Database, slack_api: SlackAPI) -> Iterator[dict[str, str]]:
     """Two workspaces installed over OAuth; Ann used the bot in TACME, Bob in TBETA."""
     env = {**OAUTH_ENV, "SLACK_API_URL": slack_api.base_url}
     settings = Settings(_env_file=None, DATABASE_URL=database_url, **env)  # type: ignore[arg-type]
@@ -93,7 +94,7 @@ def installed(database_url: str, db: Database, slack_api: SlackAPI) -> Iterator[
 def test_reminders_run_once_from_cron_sends_each_reminder_through_the_contacts_own_workspace(
     installed: dict[str, str],
     database_url: str,
-    slack_api: SlackAPI,  # noqa: F811
+    slack_api: SlackAPI,
 ) -> None:
     result = run_cli(
         "reminders", "run-once", "--now", "2026-11-25T15:00:00+00:00", database_url=database_url, **installed
@@ -113,7 +114,7 @@ def test_reminders_run_once_from_cron_sends_each_reminder_through_the_contacts_o
 def test_reminders_run_once_a_second_time_sends_nothing_again(
     installed: dict[str, str],
     database_url: str,
-    slack_api: SlackAPI,  # noqa: F811
+    slack_api: SlackAPI,
 ) -> None:
     run_cli("reminders", "run-once", "--now", "2026-11-25T15:00:00+00:00", database_url=database_url, **installed)
     again = run_cli(

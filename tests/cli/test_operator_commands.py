@@ -19,6 +19,8 @@ from bot.settings import Settings
 from tests.support.event_receiver import EventReceiver
 from tests.support.payment_rows import START, add_account, add_payment
 
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+
 SECRET = "whsec_operator_tests"
 
 

@@ -143,6 +143,7 @@ def test_an_output_file_appears_whole_or_not_at_all(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["payments.csv"]
 
 
+@pytest.mark.process
 def test_the_command_writes_csv_to_stdout_with_nothing_extra_on_a_pipe(seeded: Database, database_url: str) -> None:
     result = run_cli("payments", "export", database_url=database_url)
     assert result.returncode == 0, result.stderr
@@ -151,6 +152,7 @@ def test_the_command_writes_csv_to_stdout_with_nothing_extra_on_a_pipe(seeded: D
     assert [int(row["payment_id"]) for row in rows] == [int(str(r["payment_id"])) for r in database_rows(seeded)]
 
 
+@pytest.mark.process
 def test_the_command_writes_json_to_a_file_filtered_by_dates(
     seeded: Database, database_url: str, tmp_path: Path
 ) -> None:
@@ -173,6 +175,7 @@ def test_the_command_writes_json_to_a_file_filtered_by_dates(
     assert [row["account_id"] for row in json.loads(target.read_text())] == ["globex"]
 
 
+@pytest.mark.process
 def test_a_bad_date_or_format_is_a_one_line_error(database_url: str) -> None:
     bad_date = run_cli("payments", "export", "--since", "yesterday", database_url=database_url)
     assert bad_date.returncode != 0 and "--since must be a date" in bad_date.stderr

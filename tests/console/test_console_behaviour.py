@@ -6,9 +6,13 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
+
 from devtools.console.terminal import card_safe_history
 from tests.console.console_process import QUESTION, after_prompt, clean_env, number, printf_console
 from tests.console.test_console_demo import start_console
+
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
 
 def test_ctrl_c_in_a_form_cancels_the_form_and_the_console_goes_on(tmp_path: Path) -> None:

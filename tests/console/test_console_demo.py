@@ -24,6 +24,8 @@ from tests.console.console_process import (
 )
 from tests.support.smtp_sink import SmtpSink
 
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+
 
 @pytest.fixture
 def sink() -> Iterator[SmtpSink]:

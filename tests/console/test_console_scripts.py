@@ -9,8 +9,12 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.console.console_process import QUESTION, REPO, after_prompt, clean_env, number, printf_console
 from tests.console.test_console_demo import next_weekday, start_console
+
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
 
 def test_a_script_adds_a_demo_card_on_the_stand_in_checkout_page_and_the_bot_lists_it(tmp_path: Path) -> None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.console.console_process import REPO, ConsoleProcess, clean_env, stripe_port, wait_until_gone
+
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
 
 def test_without_slack_credentials_one_line_names_the_readme_section_then_the_console_starts(tmp_path: Path) -> None:

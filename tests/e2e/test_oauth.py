@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect
 
-from billing_core.db.database import Database
 from devtools.loopback.slack_api import SlackAPI
 from tests.support.bot_harness import ANN, SAMPLE, BotServer
+from tests.support.template_db import migrated_sqlite_url
 
 
 def oauth_access(args: dict[str, Any]) -> dict[str, Any]:
@@ -32,8 +32,7 @@ def oauth_access(args: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def oauth_bot(tmp_path: Path) -> Iterator[tuple[BotServer, SlackAPI]]:
-    url = f"sqlite:///{tmp_path / 'oauth.db'}"
-    Database(url).upgrade()
+    url = migrated_sqlite_url(tmp_path / "oauth.db")
     # oauth.v2.access authenticates with client id and secret (basic auth), not a bearer token.
     with SlackAPI(require_token=False) as slack:
         slack.add_user(ANN, "ann@acme.test", "Ann Lee")

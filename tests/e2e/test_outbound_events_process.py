@@ -18,6 +18,8 @@ from tests.support.event_receiver import EventReceiver
 from tests.support.localstripe_server import LocalStripe
 from tests.support.serve_process import pay_invoice_body, prepare_sample_database, serve_env, start_serve
 
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+
 SECRET = "whsec_vendor_erp"
 
 
@@ -32,6 +34,9 @@ def receiver() -> Iterator[EventReceiver]:
         yield server
 
 
+LEASE_SECONDS = "3"  # the dead process's claim runs out in 3 s instead of production's 30 s
+
+
 def env_for(url: str, slack: SlackAPI, localstripe: LocalStripe, receiver: EventReceiver) -> dict[str, str]:
     return serve_env(
         url,
@@ -39,6 +44,7 @@ def env_for(url: str, slack: SlackAPI, localstripe: LocalStripe, receiver: Event
         localstripe.base_url,
         OUTBOUND_WEBHOOK_URL=receiver.url("/erp/hooks"),
         OUTBOUND_WEBHOOK_SECRET=SECRET,
+        OUTBOUND_LEASE_SECONDS=LEASE_SECONDS,
     )
 
 

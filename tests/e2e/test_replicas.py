@@ -34,8 +34,10 @@ from tests.support.serve_process import (
     pay_invoice_body,
     prepare_sample_database,
     serve_env,
-    start_serve,
+    start_serves,
 )
+
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
 PAY_INTENT = "POST /v1/payment_intents"
 
@@ -102,8 +104,7 @@ def start_replicas(
         env = serve_env(url, slack.base_url, faults.root_url)
         started: list[ServeProcess] = []
         try:
-            started.append(start_serve(env, tmp_path, name="a", scheduler=scheduler))
-            started.append(start_serve(env, tmp_path, name="b", scheduler=scheduler))
+            started.extend(start_serves(env, tmp_path, ["a", "b"], scheduler=scheduler))
             yield Replicas(
                 *started,
                 db=db,

@@ -19,6 +19,8 @@ from devtools.loopback.slack_signing import signed_headers, slash_command_body
 from tests.support.bot_harness import SECRET, wait_until
 from tests.support.localstripe_server import free_port
 
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+
 BOT = [sys.executable, "-m", "bot"]
 
 

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from aiohttp import WSMsgType, web
 
-from billing_core.db.database import Database
 from bot.compose import build_runtime
 from bot.settings import Settings
 from bot.slack.socket_mode import socket_mode_handler
 from devtools.loopback.slack_api import SlackAPI
 from tests.support.bot_harness import ANN, SAMPLE, wait_until
 from tests.support.localstripe_server import free_port
+from tests.support.template_db import migrated_sqlite_url
 
 
 class SocketServer:
@@ -86,8 +86,7 @@ def slack() -> Iterator[SlackAPI]:
 
 
 def test_socket_mode_connects_acks_a_command_and_answers_it(slack: SlackAPI, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'socket.db'}"
-    Database(url).upgrade()
+    url = migrated_sqlite_url(tmp_path / "socket.db")
     response_url = slack.response_url
     envelope = {
         "envelope_id": "env-1",

@@ -4,7 +4,6 @@ are sent, so a restart loses none; sent once, even when an attempt's answer was 
 Real parts: the Slack modes' composition (``build_runtime``) on a real database, its outbox and
 delivery, the Slack Web API stand-in (which also answers ``conversations.history``)."""
 
-# ruff: noqa: F811  (the slack_api fixture is imported, then named by the tests)
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -24,7 +23,6 @@ from bot.compose import SlackRuntime, build_runtime
 from bot.settings import Settings
 from bot.slack.operator import InlineExecutor
 from devtools.loopback.slack_api import SlackAPI
-from tests.support.fixtures import slack_api  # noqa: F401
 
 ANN = "slack:T111:WANN"
 

@@ -8,23 +8,17 @@ sweep, the Bolt app with our listeners for the uninstall events.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from slack_bolt import BoltRequest
 from slack_sdk import WebClient
-from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import select
 
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord, PrincipalRecord
-from billing_core.identity.directory import PrincipalDirectory
 from billing_core.views import PaymentMethodView
-from bot.compose import build_services
 from bot.settings import Settings
 from bot.slack.app import build_bolt_app
 from bot.slack.notifier import SlackNotifier
@@ -32,67 +26,43 @@ from bot.slack.oauth import installation_store
 from bot.slack.workspaces import SlackWorkspaces
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import event_body, signed_headers
-from tests.support.fixtures import slack_api  # noqa: F401
-
-SECRET = "many-workspaces-secret"
-TOKENS = {"TVENDOR": "xoxb-vendor", "TACME": "xoxb-acme", "TBETA": "xoxb-beta"}
-GRID, GRID_TOKEN = "EGRID", "xoxb-grid-org"
-ACCOUNTS = {"accounts": [{
-    "id": "acme", "name": "Acme Corp", "currency": "usd",
-    "contacts": [{"email": "ann@acme.test", "name": "Ann Lee"}, {"email": "bob@acme.test", "name": "Bob Ray"}],
-    "invoices": [{"number": "INV-1", "issued_on": "2026-11-01", "due_on": "2026-11-25", "amount_due": 125000,
-                  "currency": "usd", "status": "open"}],
-}]}
-
-
-def _installation(team: str | None, token: str, enterprise: str | None = None) -> Installation:
-    return Installation(
-        app_id="A111", enterprise_id=enterprise, team_id=team, bot_token=token, bot_id=f"B{team or enterprise}",
-        bot_user_id="UBOT", bot_scopes=["chat:write"], user_id="UINSTALLER", installed_at=time.time(),
-        is_enterprise_install=team is None,
-    )
+from tests.support.many_workspaces import (
+    GRID,
+    GRID_TOKEN,
+    SECRET,
+    install_workspaces,
+    prove,
+    workspaces_settings,
+)
+from tests.support.services import MakeServices
 
 
 @pytest.fixture
-def settings(database_url: str, slack_api: SlackAPI) -> Settings:  # noqa: F811
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None, DATABASE_URL=database_url, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="shh",
-        SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack_api.base_url, IDENTITY_VERIFICATION="email_code",
-    )
+def settings(database_url: str, slack_api: SlackAPI) -> Settings:
+    return workspaces_settings(database_url, slack_api)
 
 
 @pytest.fixture
-def services(settings: Settings, db: Database, clock: FixedClock, slack_api: SlackAPI) -> Iterator[Services]:  # noqa: F811
-    store = installation_store(settings, db.engine)
-    for team, token in TOKENS.items():
-        store.save(_installation(team, token))
-        slack_api.add_workspace(team, token)
-    store.save(_installation(None, GRID_TOKEN, GRID))
-    slack_api.add_workspace("TGRID1", GRID_TOKEN)
-    built = build_services(settings, clock=clock, db=db)
-    built.importer.run(ACCOUNTS)
-    clock.set(datetime(2026, 11, 25, 15, tzinfo=UTC))  # due today, within working hours in UTC
-    yield built
-
-
-def _prove(db: Database, principal: str, email: str) -> None:
-    PrincipalDirectory(db, FixedClock(datetime(2026, 11, 20, tzinfo=UTC))).record_seen(principal, email)
-    with db.transaction() as session:
-        record = session.scalars(select(PrincipalRecord).where(PrincipalRecord.principal == principal)).one()
-        record.verified_email, record.verified_at = email, datetime(2026, 11, 20, tzinfo=UTC)
+def services(
+    settings: Settings, db: Database, clock: FixedClock, slack_api: SlackAPI, make_services: MakeServices
+) -> Services:
+    return install_workspaces(settings, db, clock, slack_api, make_services)
 
 
 def _dms(api: SlackAPI) -> list[tuple[str | None, str, str]]:
     """(token, channel, everything shown) of each reminder DM."""
-    return [(c.token, str(c.json_args["channel"]), c.json_args["text"] + json.dumps(c.json_args.get("blocks")))
-            for c in api.calls("chat.postMessage") if c.ok]
+    return [
+        (c.token, str(c.json_args["channel"]), c.json_args["text"] + json.dumps(c.json_args.get("blocks")))
+        for c in api.calls("chat.postMessage")
+        if c.ok
+    ]
 
 
 def test_a_contact_is_reminded_once_in_the_workspace_where_they_used_the_bot(
-    services: Services, slack_api: SlackAPI, db: Database  # noqa: F811
+    services: Services, slack_api: SlackAPI, db: Database
 ) -> None:
     slack_api.add_user("WANN", "ann@acme.test", "Ann Lee", tz="UTC", team_id="TACME", also_in=("TVENDOR",))
-    _prove(db, "slack:TACME:WANN", "ann@acme.test")
+    prove(db, "slack:TACME:WANN", "ann@acme.test")
 
     services.reminders.run_sweep()
 
@@ -102,11 +72,11 @@ def test_a_contact_is_reminded_once_in_the_workspace_where_they_used_the_bot(
 
 
 def test_a_contact_never_seen_is_found_where_a_colleague_uses_the_bot_and_gets_no_details_until_proven(
-    services: Services, slack_api: SlackAPI, db: Database  # noqa: F811
+    services: Services, slack_api: SlackAPI, db: Database
 ) -> None:
     slack_api.add_user("WANN", "ann@acme.test", "Ann Lee", tz="UTC", team_id="TACME")
     slack_api.add_user("WBOB", "bob@acme.test", "Bob Ray", tz="UTC", team_id="TBETA")
-    _prove(db, "slack:TACME:WANN", "ann@acme.test")  # Bob never used the bot; Ann did, in TACME
+    prove(db, "slack:TACME:WANN", "ann@acme.test")  # Bob never used the bot; Ann did, in TACME
 
     services.reminders.run_sweep()
 
@@ -117,11 +87,12 @@ def test_a_contact_never_seen_is_found_where_a_colleague_uses_the_bot_and_gets_n
 
 
 def test_a_webhook_dm_to_a_grid_user_goes_through_the_organization_install(
-    services: Services, settings: Settings, slack_api: SlackAPI  # noqa: F811
+    services: Services, settings: Settings, slack_api: SlackAPI
 ) -> None:
     store = installation_store(settings, services.db.engine)
-    workspaces = SlackWorkspaces(store=store, client_for_token=lambda token: WebClient(
-        token=token, base_url=slack_api.base_url))
+    workspaces = SlackWorkspaces(
+        store=store, client_for_token=lambda token: WebClient(token=token, base_url=slack_api.base_url)
+    )
     slack_api.add_user("WG1", "gina@acme.test", "Gina", team_id="TGRID1", enterprise_id=GRID)
     notifier = SlackNotifier(workspaces.client_for)
 
@@ -134,10 +105,10 @@ def test_a_webhook_dm_to_a_grid_user_goes_through_the_organization_install(
 
 
 def test_an_uninstall_removes_the_workspace_tokens_and_its_identity_links_and_nothing_else(
-    services: Services, settings: Settings, slack_api: SlackAPI, db: Database  # noqa: F811
+    services: Services, settings: Settings, slack_api: SlackAPI, db: Database
 ) -> None:
-    _prove(db, "slack:TACME:WANN", "ann@acme.test")
-    _prove(db, "slack:TBETA:WBOB", "bob@acme.test")
+    prove(db, "slack:TACME:WANN", "ann@acme.test")
+    prove(db, "slack:TBETA:WBOB", "bob@acme.test")
     app = build_bolt_app(services, settings)
     body = event_body({"type": "app_uninstalled"}, team_id="TACME", event_id="EvUninstall")
     assert app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SECRET, body))).status == 200

@@ -2,7 +2,6 @@
 bot knows there; ``team_access_revoked`` forgets that workspace's people and cached clients, and
 nothing else (issue 28, item 3). Signed events into the OAuth Bolt app, the Slack stand-in."""
 
-# ruff: noqa: F811  (the slack_api fixture is imported, then named by the tests)
 from __future__ import annotations
 
 import json
@@ -20,15 +19,14 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord, PrincipalRecord
 from billing_core.identity.directory import PrincipalDirectory
-from bot.compose import build_services
 from bot.settings import Settings
 from bot.slack.app import build_bolt_app
 from bot.slack.oauth import installation_store
 from bot.slack.workspaces import SlackWorkspaces, Workspace, slack_workspaces
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import signed_headers
-from tests.support.fixtures import slack_api  # noqa: F401
 from tests.support.oauth_settings import oauth_settings
+from tests.support.services import MakeServices
 
 SECRET = "team-access-secret"
 GRID, TOKEN = "EGRID", "xoxb-grid-org"
@@ -40,7 +38,7 @@ def settings(database_url: str, slack_api: SlackAPI) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings, db: Database, clock: FixedClock) -> Services:
+def services(settings: Settings, db: Database, clock: FixedClock, make_services: MakeServices) -> Services:
     installation_store(settings, db.engine).save(Installation(
         app_id="A111", enterprise_id=GRID, team_id=None, bot_token=TOKEN, bot_id="BGRID", bot_user_id="UBOT",
         bot_scopes=["chat:write"], user_id="UADMIN", installed_at=time.time(), is_enterprise_install=True,
@@ -48,7 +46,7 @@ def services(settings: Settings, db: Database, clock: FixedClock) -> Services:
     directory = PrincipalDirectory(db, clock)
     directory.record_seen(f"slack:{GRID}:TGRID1:WONE", "one@acme.test")
     directory.record_seen(f"slack:{GRID}:TGRID2:WTWO", "two@acme.test")
-    return build_services(settings, clock=clock, db=db)
+    return make_services(settings=settings)
 
 
 @pytest.fixture

@@ -6,12 +6,10 @@ and authorizer dispatched signed requests, the reminder sweep, and the Slack Web
 issues expiring tokens, answers ``token_expired`` after expiry and refuses a refresh token used twice.
 """
 
-# ruff: noqa: F811  (the slack_api fixture is imported, then named by the tests)
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -25,14 +23,13 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import TokenRefreshRecord
 from billing_core.identity.directory import PrincipalDirectory
-from bot.compose import build_services
 from bot.settings import Settings
 from bot.slack.app import build_bolt_app
 from bot.slack.oauth import installation_store
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import app_home_opened_event, event_body, signed_headers
-from tests.support.fixtures import slack_api  # noqa: F401
 from tests.support.oauth_settings import oauth_settings
+from tests.support.services import MakeServices
 
 SECRET = "rotation-secret"
 KEY = Fernet.generate_key().decode()
@@ -59,10 +56,8 @@ def install(settings: Settings, db: Database, api: SlackAPI, *, expires_in: int)
 
 
 @pytest.fixture
-def services(settings: Settings, db: Database, clock: FixedClock) -> Iterator[Services]:
-    built = build_services(settings, clock=clock, db=db)
-    built.importer.run(ACCOUNTS)
-    yield built
+def services(settings: Settings, make_services: MakeServices) -> Services:
+    return make_services(settings=settings, accounts=ACCOUNTS)
 
 
 def test_an_expired_token_is_refreshed_before_a_listener_answers_and_stored_encrypted(

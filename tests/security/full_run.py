@@ -1,41 +1,32 @@
 """A whole bot for the security tests: the HTTP app (as ``serve`` runs it) with every secret set,
 driven by signed requests, on localstripe, the Slack Web API stand-in and an SMTP server with AUTH.
 
-Import the fixtures into a test module::
-
-    from tests.security.full_run import full_run, localstripe_server  # noqa: F401
+The ``full_run`` fixture (tests/security/conftest.py) builds one per test.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 import stripe
 from starlette.testclient import TestClient
 
-from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.base import Base
 from billing_core.db.database import Database
-from bot.compose import SlackRuntime, build_runtime
+from bot.compose import SlackRuntime
 from bot.settings import Settings
-from bot.web.http import create_http_app
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import select_input_value, stripe_signed_headers, text_input_value
 from handlers.escalations.payloads import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
-from handlers.kit.identity import IdentityResolver
-from tests.support.bot_harness import SlackDriver, bot_settings
-from tests.support.fixtures import localstripe_server  # noqa: F401
-from tests.support.localstripe_server import LocalStripe
-from tests.support.sample_accounts import ANN, ANN_ID, PETER_ID, SAMPLE, wait_until
+from tests.support.bot_harness import SlackDriver
+from tests.support.sample_accounts import ANN, ANN_ID, wait_until
 from tests.support.smtp_sink import SmtpSink
-from tests.support.stripe_helper import VISA, StripeHelper, give_sample_cards
+from tests.support.stripe_helper import VISA
 
-__all__ = ["ANN", "ANN_ID", "CARD_TYPED", "SECRETS", "SMTP_PASSWORD", "VISA", "FullRun", "full_run", "wait_until"]
+__all__ = ["ANN", "ANN_ID", "CARD_TYPED", "SECRETS", "SMTP_PASSWORD", "VISA", "FullRun", "wait_until"]
 
 BOT_TOKEN = "xoxb-1111-2222-SecretBotToken"
 SIGNING_SECRET = "signing-secret-4d1f6c2b9e"
@@ -127,35 +118,3 @@ class FullRun(SlackDriver):
         calls = [f"{c.method} {json.dumps(c.json_args)} {c.body.decode(errors='replace')}" for c in self.slack.calls()]
         mails = [m.as_string() for m in self.smtp.messages]
         return "\n".join(calls + mails)
-
-
-@pytest.fixture
-def full_run(
-    database_url: str,
-    db: Database,
-    clock: FixedClock,
-    localstripe_server: LocalStripe,  # noqa: F811
-) -> Iterator[FullRun]:
-    localstripe_server.reset()
-    with SlackAPI() as slack, SmtpSink(username=SMTP_USER, password=SMTP_PASSWORD) as smtp:
-        slack.add_user(ANN_ID, "ann@acme.test", "Ann Lee")
-        slack.add_user(PETER_ID, "peter@initech.test", "Peter Gibbons")
-        settings = bot_settings(
-            slack,
-            localstripe_server.base_url,
-            database_url,
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            STRIPE_API_KEY=STRIPE_KEY,
-            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-            SMTP_URL=f"smtp://{SMTP_USER}:{SMTP_PASSWORD}@127.0.0.1:{smtp.port}",
-            SMTP_FROM="billing-bot@vendor.test",
-            SUPPORT_EMAIL="support@vendor.test",
-        )
-        runtime = build_runtime(settings, clock=clock, db=db, identity=IdentityResolver())
-        runtime.services.importer.run(SAMPLE)
-        helper = StripeHelper(localstripe_server, api_key=STRIPE_KEY)
-        cards = give_sample_cards(runtime.services, db, helper, initech_default=False)
-        with TestClient(create_http_app(runtime.services, settings, runtime.app)) as http:
-            yield FullRun(http, runtime, settings, slack, smtp, helper.client, db, cards.acme_card, cards.initech_card)
-        runtime.notifier.shutdown()

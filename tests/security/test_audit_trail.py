@@ -7,15 +7,15 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from billing_core.audit import AuditEntry
 from handlers.kit.ids import PAY_OPEN_ACTION
 from handlers.payments.ids import METHOD_MAKE_DEFAULT_ACTION, METHOD_REMOVE_ACTION
-from tests.security.full_run import (  # noqa: F401
+from tests.security.full_run import (
     ANN,
     VISA,
     FullRun,
-    full_run,
-    localstripe_server,
     wait_until,
 )
 
@@ -39,7 +39,7 @@ def second_card(run: FullRun) -> str:
     return str(card.id)
 
 
-def test_a_payment_is_recorded_with_who_paid_which_account(full_run: FullRun) -> None:  # noqa: F811
+def test_a_payment_is_recorded_with_who_paid_which_account(full_run: FullRun) -> None:
     full_run.pay_invoice("INV-1")
     [settled] = awaited(full_run, "payment.succeeded")
     [started] = entries(full_run, "payment.started")
@@ -48,7 +48,7 @@ def test_a_payment_is_recorded_with_who_paid_which_account(full_run: FullRun) ->
     assert started.actor == "ann@acme.test" and started.principal == ANN.principal
 
 
-def test_making_a_card_the_default_and_removing_one_are_recorded(full_run: FullRun) -> None:  # noqa: F811
+def test_making_a_card_the_default_and_removing_one_are_recorded(full_run: FullRun) -> None:
     card = second_card(full_run)
     full_run.press(METHOD_MAKE_DEFAULT_ACTION, {"account": "acme", "method": card})
     [made] = wait_until(lambda: [e for e in entries(full_run, "card.make_default") if e.target == card], "default")
@@ -57,35 +57,39 @@ def test_making_a_card_the_default_and_removing_one_are_recorded(full_run: FullR
     wait_until(lambda: len(entries(full_run, "card.make_default")) >= 3, "the switch back")
     full_run.press(METHOD_REMOVE_ACTION, {"account": "acme", "method": card})
     removed = wait_until(
-        lambda: [e for e in full_run.services.audit.entries()
-                 if e.action.startswith("card.") and "remov" in e.action and e.target == card and e.outcome == "ok"],
+        lambda: [
+            e
+            for e in full_run.services.audit.entries()
+            if e.action.startswith("card.") and "remov" in e.action and e.target == card and e.outcome == "ok"
+        ],
         "the removal",
     )
     assert removed[0].account_external_id == "acme"
 
 
-def test_switching_accounts_is_recorded(full_run: FullRun) -> None:  # noqa: F811
+def test_switching_accounts_is_recorded(full_run: FullRun) -> None:
     _, url = full_run.command("switch globex")
     assert "Switched to Globex" in full_run.reply_text(url)
     [switched] = awaited(full_run, "account.switch")
     assert switched.account_external_id == "globex" and switched.actor == "ann@acme.test"
 
 
-def test_an_escalation_is_recorded(full_run: FullRun) -> None:  # noqa: F811
+def test_an_escalation_is_recorded(full_run: FullRun) -> None:
     full_run.escalate("Can we split the October invoice?")
     [created] = awaited(full_run, "escalation.create")
     assert created.account_external_id == "acme" and created.actor == "ann@acme.test"
     assert created.target is not None and created.target.startswith("ESC-")
 
 
-def test_forged_ids_of_another_customer_are_refused_and_recorded(full_run: FullRun) -> None:  # noqa: F811
+def test_forged_ids_of_another_customer_are_refused_and_recorded(full_run: FullRun) -> None:
     full_run.press(PAY_OPEN_ACTION, {"account": "initech", "invoice": "I-1"})
     full_run.press(METHOD_REMOVE_ACTION, {"account": "acme", "method": full_run.initech_card})
     forged = awaited(full_run, "forgery.refused", "refused")
     assert forged[0].actor == "ann@acme.test"
     card_refusals = wait_until(
-        lambda: [e for e in full_run.services.audit.entries()
-                 if e.outcome == "refused" and e.target == full_run.initech_card],
+        lambda: [
+            e for e in full_run.services.audit.entries() if e.outcome == "refused" and e.target == full_run.initech_card
+        ],
         "the refused card",
     )
     assert card_refusals
@@ -93,9 +97,8 @@ def test_forged_ids_of_another_customer_are_refused_and_recorded(full_run: FullR
     assert full_run.services.accounts.balance(ANN, "acme").amount_minor == 175050
 
 
-def test_billing_bot_audit_prints_the_trail_filtered_by_account_and_date(
-    full_run: FullRun, database_url: str  # noqa: F811
-) -> None:
+@pytest.mark.process
+def test_billing_bot_audit_prints_the_trail_filtered_by_account_and_date(full_run: FullRun, database_url: str) -> None:
     full_run.command("switch globex")
     full_run.escalate("Question about INV-2")
     awaited(full_run, "account.switch")
@@ -103,8 +106,14 @@ def test_billing_bot_audit_prints_the_trail_filtered_by_account_and_date(
     env["DATABASE_URL"] = database_url
 
     def audit(*args: str) -> list[str]:
-        result = subprocess.run([sys.executable, "-m", "bot", "audit", *args], capture_output=True, text=True,
-                                env=env, timeout=120, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "audit", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout.splitlines()
 

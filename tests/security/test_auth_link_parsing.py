@@ -12,18 +12,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.security.full_run import FullRun, full_run, localstripe_server  # noqa: F401
+from tests.security.full_run import FullRun
 
 ODD_DIGITS = ["1²", "²", "١٢", "１２", "߁", "1\u00b9.x", "٣.abc", "1²." + "0" * 32, "𝟏𝟐"]
-FUZZ = settings(derandomize=True, max_examples=60, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 # Unicode decimal and other digits (superscripts, fractions, other scripts) next to ASCII ones.
 DIGITISH = st.characters(categories=["Nd", "No"]) | st.sampled_from("0123456789.")
 
 
 @pytest.mark.parametrize("head", ODD_DIGITS)
 def test_an_authentication_link_with_non_ascii_digits_is_not_valid_rather_than_an_error(
-    full_run: FullRun, head: str  # noqa: F811
+    full_run: FullRun, head: str
 ) -> None:
     path = f"/stripe/authenticate/{quote(head)}.abc"
     assert full_run.http.get(path).status_code == 404
@@ -32,7 +37,7 @@ def test_an_authentication_link_with_non_ascii_digits_is_not_valid_rather_than_a
 
 @FUZZ
 @given(token=st.text(DIGITISH, min_size=1, max_size=40))
-def test_fuzzed_tokens_of_unicode_digits_never_get_a_5xx(full_run: FullRun, token: str) -> None:  # noqa: F811
+def test_fuzzed_tokens_of_unicode_digits_never_get_a_5xx(full_run: FullRun, token: str) -> None:
     path = f"/stripe/authenticate/{quote(token, safe='')}"
     for method in ("GET", "POST"):
         response = full_run.http.request(method, path)

@@ -15,13 +15,11 @@ from bot.logging_setup import configure_logging, secret_values
 from devtools.loopback.slack_signing import select_input_value, text_input_value
 from handlers.escalations.payloads import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
 from handlers.kit.errors import CARD_NUMBER_GUIDANCE
-from tests.security.full_run import (  # noqa: F401
+from tests.security.full_run import (
     ANN,
     CARD_TYPED,
     VISA,
     FullRun,
-    full_run,
-    localstripe_server,
 )
 
 AMEX = "3782 822463 10005"
@@ -30,7 +28,7 @@ CARD_FORMS = (VISA, CARD_TYPED, DASHED, AMEX, AMEX.replace(" ", ""))
 
 
 @pytest.fixture
-def logs(full_run: FullRun) -> Iterator[io.StringIO]:  # noqa: F811
+def logs(full_run: FullRun) -> Iterator[io.StringIO]:
     stream = io.StringIO()
     root = logging.getLogger()
     level = root.level
@@ -53,7 +51,7 @@ def assert_nowhere(run: FullRun, logs: io.StringIO, *typed: str) -> None:
 
 @pytest.mark.parametrize("text", [f"pay {CARD_TYPED}", f"pay {VISA}", f"switch {DASHED}", f"support {AMEX} please"])
 def test_a_card_number_in_the_billing_command_gets_the_guidance_and_goes_nowhere(
-    full_run: FullRun, logs: io.StringIO, text: str  # noqa: F811
+    full_run: FullRun, logs: io.StringIO, text: str
 ) -> None:
     response, url = full_run.command(text)
     assert response.status_code == 200
@@ -64,7 +62,7 @@ def test_a_card_number_in_the_billing_command_gets_the_guidance_and_goes_nowhere
 
 
 def test_a_card_number_in_the_support_modal_is_an_inline_error_and_nothing_is_sent(
-    full_run: FullRun, logs: io.StringIO  # noqa: F811
+    full_run: FullRun, logs: io.StringIO
 ) -> None:
     values = {
         TOPIC_BLOCK: {TOPIC_INPUT: select_input_value("other", "Something else")},
@@ -77,14 +75,14 @@ def test_a_card_number_in_the_support_modal_is_an_inline_error_and_nothing_is_se
     assert_nowhere(full_run, logs, CARD_TYPED)
 
 
-def test_ordinary_numbers_are_not_mistaken_for_cards(full_run: FullRun) -> None:  # noqa: F811
+def test_ordinary_numbers_are_not_mistaken_for_cards(full_run: FullRun) -> None:
     full_run.escalate("Invoice INV-1 for 125000 cents, PO 1234567890123 (not Luhn), call +1 555 0100.")
     [view] = full_run.services.escalations.list_open(ANN)
     assert view.reference.startswith("ESC-")
 
 
 @pytest.mark.parametrize("typed", CARD_FORMS)
-def test_the_escalation_service_refuses_card_numbers_whoever_calls_it(full_run: FullRun, typed: str) -> None:  # noqa: F811
+def test_the_escalation_service_refuses_card_numbers_whoever_calls_it(full_run: FullRun, typed: str) -> None:
     with pytest.raises(CardNumberInText):
         full_run.services.escalations.create(ANN, "acme", "other", f"my card is {typed}")
     with pytest.raises(CardNumberInText):

@@ -15,7 +15,7 @@ from billing_core.errors import CardNumberInText
 from devtools.loopback.slack_signing import select_input_value, text_input_value
 from handlers.escalations.blocks import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
 from handlers.kit.errors import CARD_NUMBER_GUIDANCE
-from tests.security.full_run import ANN, FullRun, full_run, localstripe_server  # noqa: F401
+from tests.security.full_run import ANN, FullRun
 
 GROUPS = ("4242", "4242", "4242", "4242")
 SEPARATED = {
@@ -36,7 +36,7 @@ SEPARATED = {
 
 @pytest.mark.parametrize("typed", SEPARATED.values(), ids=SEPARATED.keys())
 def test_a_separated_card_number_in_the_support_modal_is_refused_and_goes_nowhere(
-    full_run: FullRun, typed: str  # noqa: F811
+    full_run: FullRun, typed: str
 ) -> None:
     values = {
         TOPIC_BLOCK: {TOPIC_INPUT: select_input_value("other", "Something else")},
@@ -51,9 +51,7 @@ def test_a_separated_card_number_in_the_support_modal_is_refused_and_goes_nowher
 
 
 @pytest.mark.parametrize("typed", SEPARATED.values(), ids=SEPARATED.keys())
-def test_the_escalation_service_refuses_a_separated_card_number_whoever_calls_it(
-    full_run: FullRun, typed: str  # noqa: F811
-) -> None:
+def test_the_escalation_service_refuses_a_separated_card_number_whoever_calls_it(full_run: FullRun, typed: str) -> None:
     with pytest.raises(CardNumberInText):
         full_run.services.escalations.create(ANN, "acme", "other", f"my card is {typed}")
     assert full_run.services.escalations.list_open(ANN) == []
@@ -64,7 +62,7 @@ def test_a_separated_card_number_is_redacted_from_log_text(typed: str) -> None:
     assert redact_card_numbers(f"message: {typed} ok") == f"message: {REDACTED} ok"
 
 
-def test_dates_amounts_and_invoice_lists_on_separate_lines_are_still_accepted(full_run: FullRun) -> None:  # noqa: F811
+def test_dates_amounts_and_invoice_lists_on_separate_lines_are_still_accepted(full_run: FullRun) -> None:
     full_run.escalate("Invoices:\nINV-1001 due 2026/12/01\nINV-1002 $1,250.00\nPO 1234.5678 call 555 0100")
     [view] = full_run.services.escalations.list_open(ANN)
     assert view.reference.startswith("ESC-")
@@ -81,7 +79,7 @@ ODD_DASHES = {
 
 @pytest.mark.parametrize("typed", ODD_DASHES.values(), ids=ODD_DASHES.keys())
 def test_a_card_number_split_by_any_dash_in_the_billing_command_gets_the_guidance_and_goes_nowhere(
-    full_run: FullRun, typed: str  # noqa: F811
+    full_run: FullRun, typed: str
 ) -> None:
     response, url = full_run.command(f"support please charge {typed}")
     assert response.json() == {"response_type": "ephemeral", "text": CARD_NUMBER_GUIDANCE}

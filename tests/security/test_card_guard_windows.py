@@ -23,7 +23,7 @@ from billing_core.errors import CardNumberInText
 from devtools.loopback.slack_signing import select_input_value, text_input_value
 from handlers.escalations.payloads import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
 from handlers.kit.errors import CARD_NUMBER_GUIDANCE
-from tests.security.full_run import ANN, ANN_ID, FullRun, full_run, localstripe_server  # noqa: F401
+from tests.security.full_run import ANN, ANN_ID, FullRun
 
 # How payers paste "card, expiry, code" (the review's shapes, and the other shapes found hunting).
 WITH_EXPIRY_OR_CODE = {
@@ -175,7 +175,7 @@ REVIEW_SHAPES = [
 ]
 
 
-def _never_left(full_run: FullRun, typed: str) -> None:  # noqa: F811
+def _never_left(full_run: FullRun, typed: str) -> None:
     digits = "".join(ch for ch in typed if ch.isdigit())
     for kept in (full_run.everything_stored(), full_run.everything_sent()):
         assert typed not in kept and digits[:15] not in kept
@@ -184,7 +184,7 @@ def _never_left(full_run: FullRun, typed: str) -> None:  # noqa: F811
 
 @pytest.mark.parametrize("typed", REVIEW_SHAPES)
 def test_a_card_with_its_expiry_in_the_support_modal_is_refused_and_goes_nowhere(
-    full_run: FullRun,  # noqa: F811
+    full_run: FullRun,
     typed: str,
 ) -> None:
     values = {
@@ -199,7 +199,7 @@ def test_a_card_with_its_expiry_in_the_support_modal_is_refused_and_goes_nowhere
 
 @pytest.mark.parametrize("typed", REVIEW_SHAPES)
 def test_the_escalation_service_refuses_a_card_with_its_expiry_whoever_calls_it(
-    full_run: FullRun,  # noqa: F811
+    full_run: FullRun,
     typed: str,
 ) -> None:
     with pytest.raises(CardNumberInText):
@@ -212,7 +212,7 @@ def test_the_escalation_service_refuses_a_card_with_its_expiry_whoever_calls_it(
 
 @pytest.mark.parametrize("typed", REVIEW_SHAPES)
 def test_billing_pay_with_a_card_and_its_expiry_gets_the_guidance_and_echoes_nothing(
-    full_run: FullRun,  # noqa: F811
+    full_run: FullRun,
     typed: str,
 ) -> None:
     response, url = full_run.command(f"pay {typed}")
@@ -223,7 +223,7 @@ def test_billing_pay_with_a_card_and_its_expiry_gets_the_guidance_and_echoes_not
 
 @pytest.mark.parametrize("typed", REVIEW_SHAPES)
 def test_a_card_with_its_expiry_typed_in_the_dm_gets_the_warning_and_is_never_echoed(
-    full_run: FullRun,  # noqa: F811
+    full_run: FullRun,
     typed: str,
 ) -> None:
     event = {

@@ -10,6 +10,8 @@ import pytest
 from tests.support.bot_harness import wait_until
 from tests.support.serve_process import Serve, serve
 
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+
 HUNG_UP = "hung up before sending the whole body"
 
 

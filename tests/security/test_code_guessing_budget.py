@@ -20,10 +20,9 @@ from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord
 from billing_core.errors import VerificationAttemptsExhausted, VerificationCodeWrong, VerificationRateLimited
 from billing_core.views import Actor
-from bot.compose import build_services
 from bot.web.metrics import Metrics
 from tests.security.test_identity_verification import SAMPLE, code_from, make_settings, wrong
-from tests.support.fixtures import smtp_sink  # noqa: F401
+from tests.support.services import MakeServices
 from tests.support.smtp_sink import SmtpSink
 
 OWNER = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name="Ann Lee")
@@ -31,11 +30,10 @@ ATTACKER = Actor(email="ann@acme.test", principal="slack:T999:U666", display_nam
 
 
 @pytest.fixture
-def services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> Services:  # noqa: F811
-    built = build_services(make_settings(database_url, smtp_sink.url, SUPPORT_EMAIL="support@vendor.test"),
-                           clock=clock, db=db)
-    built.importer.run(SAMPLE)
-    return built
+def services(database_url: str, make_services: MakeServices, smtp_sink: SmtpSink) -> Services:
+    return make_services(
+        settings=make_settings(database_url, smtp_sink.url, SUPPORT_EMAIL="support@vendor.test"), accounts=SAMPLE
+    )
 
 
 def codes_to(sink: SmtpSink, address: str) -> list[str]:
@@ -68,7 +66,7 @@ def test_a_requester_gets_at_most_five_codes_a_day(services: Services, clock: Fi
 
 
 def test_one_attacker_asking_codes_for_an_address_does_not_lock_its_owner_out(
-    services: Services, smtp_sink: SmtpSink, clock: FixedClock  # noqa: F811
+    services: Services, smtp_sink: SmtpSink, clock: FixedClock
 ) -> None:
     for _ in range(3):
         services.identity_verification.request_code(ATTACKER, fresh=True)
@@ -92,7 +90,7 @@ def test_an_address_gets_at_most_ten_codes_a_day_whoever_asks(services: Services
 
 
 def test_a_requester_with_ten_wrong_codes_in_a_day_gets_no_new_code(
-    services: Services, smtp_sink: SmtpSink, clock: FixedClock  # noqa: F811
+    services: Services, smtp_sink: SmtpSink, clock: FixedClock
 ) -> None:
     for _ in range(2):
         services.identity_verification.request_code(ATTACKER, fresh=True)
@@ -104,7 +102,7 @@ def test_a_requester_with_ten_wrong_codes_in_a_day_gets_no_new_code(
 
 
 def test_every_wrong_code_is_audited_and_counted_on_metrics(
-    services: Services, smtp_sink: SmtpSink, db: Database  # noqa: F811
+    services: Services, smtp_sink: SmtpSink, db: Database
 ) -> None:
     before = failed_proofs("wrong")
     services.identity_verification.request_code(ATTACKER)
@@ -112,8 +110,9 @@ def test_every_wrong_code_is_audited_and_counted_on_metrics(
 
     with db.read() as session:
         rows = session.execute(
-            select(AuditEventRecord.principal, AuditEventRecord.target, AuditEventRecord.outcome)
-            .where(AuditEventRecord.action == "identity.code_wrong")
+            select(AuditEventRecord.principal, AuditEventRecord.target, AuditEventRecord.outcome).where(
+                AuditEventRecord.action == "identity.code_wrong"
+            )
         ).all()
     assert [tuple(r) for r in rows] == [(ATTACKER.principal, "ann@acme.test", "refused")] * 2
     assert failed_proofs("wrong") == before + 2
@@ -121,7 +120,7 @@ def test_every_wrong_code_is_audited_and_counted_on_metrics(
 
 
 def test_billing_staff_are_alerted_once_when_an_address_collects_ten_wrong_codes(
-    services: Services, smtp_sink: SmtpSink, clock: FixedClock  # noqa: F811
+    services: Services, smtp_sink: SmtpSink, clock: FixedClock
 ) -> None:
     for index in range(3):
         requester = Actor("ann@acme.test", f"slack:T9{index}:U{index}", "Someone")

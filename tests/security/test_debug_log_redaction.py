@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.logging_setup import configure_logging, redact, secret_values
-from tests.security.full_run import ANN, FullRun, full_run, localstripe_server  # noqa: F401
-from tests.security.test_logs_full_run import captured_logs as debug_logs  # noqa: F401
+from tests.security.full_run import ANN, FullRun
 from tests.security.test_oauth_install_policy import install, oauth_bot
 
 NEEDS_AUTHENTICATION = "4000002500003155"
@@ -23,12 +22,14 @@ ESCALATION_BODY = "Quarterly reconciliation question about purchase order Zanzib
 
 
 def test_a_debug_run_logs_no_client_secret_link_token_or_escalation_body(
-    full_run: FullRun, debug_logs: io.StringIO  # noqa: F811
+    full_run: FullRun, captured_logs: io.StringIO
 ) -> None:
-    configure_logging(level="DEBUG", secrets=secret_values(full_run.settings), stream=debug_logs)
+    configure_logging(level="DEBUG", secrets=secret_values(full_run.settings), stream=captured_logs)
     card = full_run.stripe.v1.payment_methods.create(
-        params={"type": "card", "card": {"number": NEEDS_AUTHENTICATION, "exp_month": 12, "exp_year": 2031,
-                                          "cvc": "123"}}
+        params={
+            "type": "card",
+            "card": {"number": NEEDS_AUTHENTICATION, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+        }
     )
     customer = full_run.stripe.v1.payment_methods.retrieve(full_run.acme_card).customer
     full_run.stripe.v1.payment_methods.attach(card.id, params={"customer": str(customer)})
@@ -41,7 +42,7 @@ def test_a_debug_run_logs_no_client_secret_link_token_or_escalation_body(
     secret = full_run.stripe.v1.payment_intents.retrieve(waiting.stripe_payment_intent_id or "").client_secret
     full_run.escalate(ESCALATION_BODY)
 
-    logs = debug_logs.getvalue()
+    logs = captured_logs.getvalue()
     assert logs.count("\n") > 20  # DEBUG did log: Bolt, slack_sdk, Stripe, SMTP, our services
     token = path.rsplit("/", 1)[-1]
     assert secret and secret not in logs
@@ -49,17 +50,15 @@ def test_a_debug_run_logs_no_client_secret_link_token_or_escalation_body(
     assert "Zanzibar-77" not in logs
 
 
-def test_the_oauth_code_is_not_logged_at_debug(
-    tmp_path: Path, debug_logs: io.StringIO  # noqa: F811
-) -> None:
+def test_the_oauth_code_is_not_logged_at_debug(tmp_path: Path, captured_logs: io.StringIO) -> None:
     bot, slack = oauth_bot(tmp_path, SLACK_EMAIL_TRUSTED_TEAMS="T111", IDENTITY_VERIFICATION="slack_email")
     try:
-        configure_logging(level="DEBUG", secrets=secret_values(bot.settings), stream=debug_logs)
+        configure_logging(level="DEBUG", secrets=secret_values(bot.settings), stream=captured_logs)
         assert install(bot, "T111") == 200
     finally:
         bot.stop()
         slack.stop()
-    logs = debug_logs.getvalue()
+    logs = captured_logs.getvalue()
     assert "oauth" in logs.lower()
     assert "code-T111" not in logs
 

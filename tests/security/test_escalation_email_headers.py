@@ -12,12 +12,8 @@ from email.utils import getaddresses
 
 import pytest
 
-from billing_core.clock import FixedClock
 from billing_core.container import Services
-from billing_core.db.database import Database
 from billing_core.views import Actor
-from tests.integration.escalations.conftest import make_services
-from tests.support.fixtures import smtp_sink  # noqa: F401
 from tests.support.smtp_sink import SmtpSink
 
 HOSTILE_NAMES = [
@@ -32,23 +28,11 @@ HOSTILE_NAMES = [
 ]
 
 
-@pytest.fixture
-def mail_services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> Services:  # noqa: F811
-    return make_services(
-        database_url,
-        db,
-        clock,
-        SMTP_URL=smtp_sink.url,
-        SUPPORT_EMAIL="support@vendor.test",
-        SMTP_FROM="billing-bot@vendor.test",
-    )
-
-
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_supports_reply_goes_to_the_requester_alone_whatever_their_slack_name_holds(
     name: str,
     mail_services: Services,
-    smtp_sink: SmtpSink,  # noqa: F811
+    smtp_sink: SmtpSink,
 ) -> None:
     requester = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name=name)
     mail_services.escalations.create(requester, "acme", "other", "Please call me.")
@@ -66,7 +50,7 @@ def test_supports_reply_goes_to_the_requester_alone_whatever_their_slack_name_ho
 
 def test_an_ordinary_name_with_accents_is_kept_as_the_reply_to_display_name(
     mail_services: Services,
-    smtp_sink: SmtpSink,  # noqa: F811
+    smtp_sink: SmtpSink,
 ) -> None:
     requester = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name="Zoë O'Brien-Ñandú")
     mail_services.escalations.create(requester, "acme", "other", "Hello")

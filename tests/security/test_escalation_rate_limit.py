@@ -19,15 +19,14 @@ from billing_core.errors import EscalationRateLimited
 from billing_core.views import Actor
 from devtools.loopback.slack_signing import select_input_value, text_input_value
 from handlers.escalations.blocks import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
-from tests.integration.escalations.conftest import ANN, mail_services  # noqa: F401
 from tests.security.full_run import ANN as RUN_ANN
-from tests.security.full_run import FullRun, full_run, localstripe_server, wait_until  # noqa: F401
-from tests.support.fixtures import smtp_sink  # noqa: F401
+from tests.security.full_run import FullRun, wait_until
+from tests.support.escalations import ANN
 from tests.support.smtp_sink import SmtpSink
 
 
 def test_forty_requests_in_a_burst_store_five_and_send_five_emails(
-    mail_services: Services, smtp_sink: SmtpSink  # noqa: F811
+    mail_services: Services, smtp_sink: SmtpSink
 ) -> None:
     start = threading.Barrier(40)
     outcomes: list[str] = []
@@ -52,7 +51,7 @@ def test_forty_requests_in_a_burst_store_five_and_send_five_emails(
     assert len(smtp_sink.messages) == 5
 
 
-def test_a_person_may_ask_again_after_an_hour(mail_services: Services, clock: FixedClock) -> None:  # noqa: F811
+def test_a_person_may_ask_again_after_an_hour(mail_services: Services, clock: FixedClock) -> None:
     for index in range(5):
         mail_services.escalations.create(ANN, "acme", "other", f"Request {index}")
     with pytest.raises(EscalationRateLimited):
@@ -64,7 +63,7 @@ def test_a_person_may_ask_again_after_an_hour(mail_services: Services, clock: Fi
 
 
 def test_an_account_takes_at_most_twenty_requests_a_day_from_all_its_people(
-    mail_services: Services, clock: FixedClock  # noqa: F811
+    mail_services: Services, clock: FixedClock
 ) -> None:
     people = [Actor("ann@acme.test", f"slack:T111:W{index}", "Ann") for index in range(5)]
     for person in people[:4]:
@@ -76,7 +75,7 @@ def test_an_account_takes_at_most_twenty_requests_a_day_from_all_its_people(
     assert mail_services.escalations.create(people[4], "acme", "other", "Next day").reference
 
 
-def test_a_person_over_the_limit_is_told_to_wait_in_slack_and_nothing_is_sent(full_run: FullRun) -> None:  # noqa: F811
+def test_a_person_over_the_limit_is_told_to_wait_in_slack_and_nothing_is_sent(full_run: FullRun) -> None:
     for index in range(5):
         full_run.services.escalations.create(RUN_ANN, "acme", "other", f"Earlier request {index}")
     values = {

@@ -83,6 +83,7 @@ def other_filesystem() -> Iterator[Path]:
         yield Path(name)
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("where", ["same filesystem", "other filesystem"])
 def test_an_output_through_a_symlink_writes_its_target_and_keeps_the_link(
     hostile: Database, database_url: str, tmp_path: Path, other_filesystem: Path, where: str

@@ -54,6 +54,7 @@ from tests.support.serve_process import (
 )
 from tests.support.smtp_sink import SmtpSink
 from tests.support.stripe_proxy import StripeProxy
+from tests.support.template_db import migrated_sqlite_url
 
 PAY_INTENT = "POST /v1/payment_intents"
 
@@ -322,6 +323,7 @@ def prepared_db(tmp_path: Path, postgres_server_url: str | None, localstripe_ser
     return url
 
 
+@pytest.mark.process
 def test_kill_9_during_a_payment_then_reconcile_leaves_one_charge_and_a_paid_invoice(
     tmp_path: Path, prepared_db: str, slack: SlackAPI, localstripe_server: LocalStripe
 ) -> None:
@@ -379,6 +381,7 @@ def dms(slack: SlackAPI) -> list[tuple[str, str]]:
     return sorted(out)
 
 
+@pytest.mark.process
 def test_kill_9_during_a_reminder_sweep_then_the_next_sweep_sends_the_rest_once(
     tmp_path: Path, prepared_db: str, slack: SlackAPI, localstripe_server: LocalStripe
 ) -> None:
@@ -428,9 +431,8 @@ def test_kill_9_during_a_reminder_sweep_then_the_next_sweep_sends_the_rest_once(
 
 
 def _undisturbed_sweep(tmp_path: Path, slack: SlackAPI, localstripe_server: LocalStripe) -> list[tuple[str, str]]:
-    url = f"sqlite:///{tmp_path / 'undisturbed.db'}"
+    url = migrated_sqlite_url(tmp_path / "undisturbed.db")
     db = Database(url)
-    db.upgrade()
     build_services(Settings(_env_file=None, DATABASE_URL=url), db=db).importer.run(SAMPLE)  # type: ignore[call-arg]
     db.dispose()
     slack.clear()

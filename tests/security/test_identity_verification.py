@@ -31,7 +31,7 @@ from billing_core.errors import (
     VerificationRateLimited,
 )
 from billing_core.views import Actor
-from bot.compose import SlackRuntime, build_runtime, build_services
+from bot.compose import SlackRuntime, build_runtime
 from bot.settings import Settings
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import (
@@ -46,33 +46,43 @@ from devtools.loopback.slack_signing import (
 from handlers.identity.ids import VERIFY_CODE_BLOCK, VERIFY_CODE_INPUT, VERIFY_ENTER_ACTION, VERIFY_MODAL_CALLBACK
 from handlers.kit.identity import IdentityResolver
 from handlers.kit.ids import VERIFY_RESEND_ACTION
-from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
 from tests.support.sample_accounts import account, invoice
 from tests.support.sample_accounts import wait_until as wait_for
+from tests.support.services import MakeServices
 from tests.support.smtp_sink import SmtpSink
 
 SECRET = "verification-signing-secret"
 ANN = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name="Ann Lee")
-SAMPLE: dict[str, Any] = {"accounts": [
-    account("acme", "Acme Corp", "usd", [("ann@acme.test", "Ann Lee")], [
-        invoice("INV-1", "2026-11-01", "2026-12-01", 125000),
-    ]),
-]}
+SAMPLE: dict[str, Any] = {
+    "accounts": [
+        account(
+            "acme",
+            "Acme Corp",
+            "usd",
+            [("ann@acme.test", "Ann Lee")],
+            [
+                invoice("INV-1", "2026-11-01", "2026-12-01", 125000),
+            ],
+        ),
+    ]
+}
 
 
 def make_settings(database_url: str, smtp_url: str, **extra: str) -> Settings:
     env = {"IDENTITY_VERIFICATION": "email_code", **extra}
     return Settings(  # type: ignore[call-arg]
-        _env_file=None, DATABASE_URL=database_url, SMTP_URL=smtp_url, SMTP_FROM="billing-bot@vendor.test",
-        SLACK_SIGNING_SECRET=SECRET, **env,
+        _env_file=None,
+        DATABASE_URL=database_url,
+        SMTP_URL=smtp_url,
+        SMTP_FROM="billing-bot@vendor.test",
+        SLACK_SIGNING_SECRET=SECRET,
+        **env,
     )
 
 
 @pytest.fixture
-def services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> Services:  # noqa: F811
-    built = build_services(make_settings(database_url, smtp_sink.url), clock=clock, db=db)
-    built.importer.run(SAMPLE)
-    return built
+def services(database_url: str, make_services: MakeServices, smtp_sink: SmtpSink) -> Services:
+    return make_services(settings=make_settings(database_url, smtp_sink.url), accounts=SAMPLE)
 
 
 def code_from(message: EmailMessage) -> str:
@@ -97,11 +107,10 @@ def test_a_contact_in_email_code_mode_must_verify_and_a_non_contact_is_not_asked
 
 
 def test_slack_email_mode_trusts_the_email_slack_shows(
-    database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink  # noqa: F811
+    database_url: str, make_services: MakeServices, smtp_sink: SmtpSink
 ) -> None:
     settings = make_settings(database_url, smtp_sink.url, IDENTITY_VERIFICATION="slack_email")
-    built = build_services(settings, clock=clock, db=db)
-    built.importer.run(SAMPLE)
+    built = make_services(settings=settings, accounts=SAMPLE)
     assert not built.identity_verification.needs_code(ANN)
 
 
@@ -113,7 +122,7 @@ def test_oauth_installs_default_to_email_code_and_single_workspace_installs_to_s
 
 
 def test_the_code_is_emailed_to_the_contact_from_smtp_from_and_stored_only_hashed(
-    services: Services, smtp_sink: SmtpSink, db: Database  # noqa: F811
+    services: Services, smtp_sink: SmtpSink, db: Database
 ) -> None:
     sent = services.identity_verification.request_code(ANN)
     [mail] = smtp_sink.wait_for(1)
@@ -129,7 +138,7 @@ def test_the_code_is_emailed_to_the_contact_from_smtp_from_and_stored_only_hashe
 
 
 def test_the_right_code_links_the_slack_user_to_the_email_and_stops_asking(
-    services: Services, smtp_sink: SmtpSink, db: Database  # noqa: F811
+    services: Services, smtp_sink: SmtpSink, db: Database
 ) -> None:
     verifier = services.identity_verification
     verifier.request_code(ANN)
@@ -143,16 +152,27 @@ def test_the_right_code_links_the_slack_user_to_the_email_and_stops_asking(
         verifier.confirm(ANN.principal, code)
 
 
-def test_a_changed_slack_email_must_be_verified_again(services: Services, smtp_sink: SmtpSink) -> None:  # noqa: F811
+def test_a_changed_slack_email_must_be_verified_again(services: Services, smtp_sink: SmtpSink) -> None:
     verifier = services.identity_verification
     verifier.request_code(ANN)
     verifier.confirm(ANN.principal, code_from(smtp_sink.wait_for(1)[0]))
-    services.importer.run({"accounts": [{**SAMPLE["accounts"][0], "contacts": [
-        {"email": "ann@acme.test", "name": "Ann Lee"}, {"email": "boss@acme.test", "name": "Boss"}]}]})
+    services.importer.run(
+        {
+            "accounts": [
+                {
+                    **SAMPLE["accounts"][0],
+                    "contacts": [
+                        {"email": "ann@acme.test", "name": "Ann Lee"},
+                        {"email": "boss@acme.test", "name": "Boss"},
+                    ],
+                }
+            ]
+        }
+    )
     assert verifier.needs_code(Actor("boss@acme.test", ANN.principal, "Ann Lee"))
 
 
-def test_a_code_expires_after_fifteen_minutes(services: Services, smtp_sink: SmtpSink, clock: FixedClock) -> None:  # noqa: F811
+def test_a_code_expires_after_fifteen_minutes(services: Services, smtp_sink: SmtpSink, clock: FixedClock) -> None:
     verifier = services.identity_verification
     verifier.request_code(ANN)
     code = code_from(smtp_sink.wait_for(1)[0])
@@ -162,9 +182,7 @@ def test_a_code_expires_after_fifteen_minutes(services: Services, smtp_sink: Smt
     assert verifier.needs_code(ANN)
 
 
-def test_five_wrong_codes_kill_the_code_even_the_right_one_afterwards(
-    services: Services, smtp_sink: SmtpSink  # noqa: F811
-) -> None:
+def test_five_wrong_codes_kill_the_code_even_the_right_one_afterwards(services: Services, smtp_sink: SmtpSink) -> None:
     verifier = services.identity_verification
     verifier.request_code(ANN)
     code = code_from(smtp_sink.wait_for(1)[0])
@@ -184,7 +202,7 @@ def test_five_wrong_codes_kill_the_code_even_the_right_one_afterwards(
 
 
 def test_asking_again_reuses_the_pending_code_instead_of_sending_another(
-    services: Services, smtp_sink: SmtpSink  # noqa: F811
+    services: Services, smtp_sink: SmtpSink
 ) -> None:
     verifier = services.identity_verification
     first = verifier.request_code(ANN)
@@ -193,7 +211,7 @@ def test_asking_again_reuses_the_pending_code_instead_of_sending_another(
     assert len(smtp_sink.wait_for(1)) == 1
 
 
-def test_codes_are_rate_limited_per_slack_user(services: Services, smtp_sink: SmtpSink, clock: FixedClock) -> None:  # noqa: F811
+def test_codes_are_rate_limited_per_slack_user(services: Services, smtp_sink: SmtpSink, clock: FixedClock) -> None:
     verifier = services.identity_verification
     for _ in range(3):
         verifier.request_code(ANN, fresh=True)
@@ -205,7 +223,7 @@ def test_codes_are_rate_limited_per_slack_user(services: Services, smtp_sink: Sm
 
 
 def test_codes_are_rate_limited_per_email_across_slack_users_by_a_daily_cap(
-    services: Services, smtp_sink: SmtpSink, clock: FixedClock  # noqa: F811
+    services: Services, smtp_sink: SmtpSink, clock: FixedClock
 ) -> None:
     verifier = services.identity_verification
     for user in range(10):
@@ -216,7 +234,7 @@ def test_codes_are_rate_limited_per_email_across_slack_users_by_a_daily_cap(
     assert len(smtp_sink.wait_for(10)) == 10
 
 
-def test_only_the_newest_code_works(services: Services, smtp_sink: SmtpSink) -> None:  # noqa: F811
+def test_only_the_newest_code_works(services: Services, smtp_sink: SmtpSink) -> None:
     verifier = services.identity_verification
     verifier.request_code(ANN)
     old = code_from(smtp_sink.wait_for(1)[0])
@@ -233,7 +251,7 @@ def test_only_the_newest_code_works(services: Services, smtp_sink: SmtpSink) -> 
 
 @pytest.fixture
 def runtime(
-    database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink, slack_api: SlackAPI  # noqa: F811
+    database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink, slack_api: SlackAPI
 ) -> Iterator[SlackRuntime]:
     slack_api.add_user("W111", "ann@acme.test", "Ann Lee")
     settings = make_settings(
@@ -270,7 +288,7 @@ def submit_code(runtime: SlackRuntime, code: str) -> dict[str, Any]:
 
 
 def test_an_unverified_contact_gets_a_code_prompt_and_no_billing_data(
-    runtime: SlackRuntime, slack_api: SlackAPI, smtp_sink: SmtpSink  # noqa: F811
+    runtime: SlackRuntime, slack_api: SlackAPI, smtp_sink: SmtpSink
 ) -> None:
     reply = billing(runtime, slack_api, "balance")
     assert "We e-mailed a code to a•••@acme.test" in reply
@@ -282,7 +300,7 @@ def test_an_unverified_contact_gets_a_code_prompt_and_no_billing_data(
 
 
 def test_an_unverified_contact_already_known_to_the_bot_still_gets_only_the_prompt(
-    runtime: SlackRuntime, slack_api: SlackAPI, smtp_sink: SmtpSink  # noqa: F811
+    runtime: SlackRuntime, slack_api: SlackAPI, smtp_sink: SmtpSink
 ) -> None:
     billing(runtime, slack_api, "balance")  # Slack told us who this is: the identity is cached now
     for text in ("balance", "", "invoices", "pay", "history", "accounts"):
@@ -292,7 +310,7 @@ def test_an_unverified_contact_already_known_to_the_bot_still_gets_only_the_prom
 
 
 def test_enter_code_opens_the_modal_a_wrong_code_shows_attempts_left_and_the_right_one_verifies(
-    runtime: SlackRuntime, slack_api: SlackAPI, smtp_sink: SmtpSink  # noqa: F811
+    runtime: SlackRuntime, slack_api: SlackAPI, smtp_sink: SmtpSink
 ) -> None:
     billing(runtime, slack_api)
     code = code_from(smtp_sink.wait_for(1)[0])
@@ -301,8 +319,10 @@ def test_enter_code_opens_the_modal_a_wrong_code_shows_attempts_left_and_the_rig
     assert opened.json_args["view"]["callback_id"] == VERIFY_MODAL_CALLBACK
 
     refused = submit_code(runtime, wrong(code))
-    assert refused == {"response_action": "errors",
-                       "errors": {VERIFY_CODE_BLOCK: "That code isn't right. 4 attempts left."}}
+    assert refused == {
+        "response_action": "errors",
+        "errors": {VERIFY_CODE_BLOCK: "That code isn't right. 4 attempts left."},
+    }
     assert submit_code(runtime, "12ab")["errors"][VERIFY_CODE_BLOCK] == "Enter the 6-digit code from the e-mail."
 
     done = submit_code(runtime, code)
@@ -313,7 +333,7 @@ def test_enter_code_opens_the_modal_a_wrong_code_shows_attempts_left_and_the_rig
 
 
 def test_send_a_new_code_sends_another_until_the_rate_limit(
-    runtime: SlackRuntime, slack_api: SlackAPI, smtp_sink: SmtpSink  # noqa: F811
+    runtime: SlackRuntime, slack_api: SlackAPI, smtp_sink: SmtpSink
 ) -> None:
     billing(runtime, slack_api)
 
@@ -343,8 +363,9 @@ def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.process
 def test_identities_revoke_prints_what_it_revoked_and_the_user_must_verify_again(
-    services: Services, smtp_sink: SmtpSink, database_url: str  # noqa: F811
+    services: Services, smtp_sink: SmtpSink, database_url: str
 ) -> None:
     verifier = services.identity_verification
     verifier.request_code(ANN)
@@ -360,7 +381,7 @@ def test_identities_revoke_prints_what_it_revoked_and_the_user_must_verify_again
 
 
 def test_revoking_by_email_unlinks_every_slack_user_of_that_address_and_records_it(
-    services: Services, smtp_sink: SmtpSink  # noqa: F811
+    services: Services, smtp_sink: SmtpSink
 ) -> None:
     verifier = services.identity_verification
     for index, user in enumerate(("slack:T1:U1", "slack:T2:U2")):

@@ -17,9 +17,11 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from slack_bolt import BoltRequest
 from sqlalchemy import select
 
+from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord, PrincipalRecord
@@ -28,19 +30,38 @@ from bot.slack.app import build_bolt_app
 from bot.slack.oauth import installation_store
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import event_body, signed_headers, slash_command_body
-from tests.integration.test_many_workspaces import SECRET, _prove, services, settings  # noqa: F401
-from tests.security.full_run import ANN_ID, FullRun, full_run, localstripe_server  # noqa: F401
+from tests.security.full_run import ANN_ID, FullRun
 from tests.support.bot_harness import wait_until
-from tests.support.fixtures import slack_api  # noqa: F401
+from tests.support.many_workspaces import SECRET, install_workspaces, prove, workspaces_settings
 from tests.support.sample_accounts import PETER_ID
 from tests.support.serve_process import serve_env, start_serve
+from tests.support.services import MakeServices
+
+
+@pytest.fixture
+def settings(database_url: str, slack_api: SlackAPI) -> Settings:
+    return workspaces_settings(database_url, slack_api)
+
+
+@pytest.fixture
+def services(
+    settings: Settings, db: Database, clock: FixedClock, slack_api: SlackAPI, make_services: MakeServices
+) -> Services:
+    return install_workspaces(settings, db, clock, slack_api, make_services)
 
 
 def test_a_dm_event_naming_someone_elses_dm_channel_is_answered_in_the_askers_own_dm(
-    full_run: FullRun,  # noqa: F811
+    full_run: FullRun,
 ) -> None:
-    event = {"type": "message", "channel": f"D{PETER_ID}", "channel_type": "im", "user": ANN_ID,
-             "text": "what is my balance", "ts": f"{time.time():.6f}", "team": "T111"}
+    event = {
+        "type": "message",
+        "channel": f"D{PETER_ID}",
+        "channel_type": "im",
+        "user": ANN_ID,
+        "text": "what is my balance",
+        "ts": f"{time.time():.6f}",
+        "team": "T111",
+    }
     assert full_run.event(event).status_code == 200
     [answer] = full_run.wait_calls("chat.postMessage", 1)
     assert answer.json_args["channel"] == f"D{ANN_ID}" and "thread_ts" not in answer.json_args
@@ -48,7 +69,7 @@ def test_a_dm_event_naming_someone_elses_dm_channel_is_answered_in_the_askers_ow
     assert all(call.json_args.get("channel") != f"D{PETER_ID}" for call in full_run.slack.calls())
 
 
-def _uninstall(settings: Settings, services: Services, body_team: str, authorized_team: str) -> int:  # noqa: F811
+def _uninstall(settings: Settings, services: Services, body_team: str, authorized_team: str) -> int:
     body = json.loads(event_body({"type": "app_uninstalled"}, team_id=authorized_team, event_id="EvUninstall"))
     body["team_id"] = body_team  # authorizations[0] keeps the authorized workspace
     raw = json.dumps(body).encode()
@@ -57,10 +78,10 @@ def _uninstall(settings: Settings, services: Services, body_team: str, authorize
 
 
 def test_an_uninstall_whose_body_names_another_workspace_than_it_was_authorized_for_removes_nothing(
-    services: Services, settings: Settings, db: Database  # noqa: F811
+    services: Services, settings: Settings, db: Database
 ) -> None:
-    _prove(db, "slack:TACME:WANN", "ann@acme.test")
-    _prove(db, "slack:TBETA:WBOB", "bob@acme.test")
+    prove(db, "slack:TACME:WANN", "ann@acme.test")
+    prove(db, "slack:TBETA:WBOB", "bob@acme.test")
     assert _uninstall(settings, services, body_team="TBETA", authorized_team="TACME") == 200
     store = installation_store(settings, db.engine)
     assert store.find_bot(enterprise_id=None, team_id="TACME") is not None
@@ -73,15 +94,16 @@ def test_an_uninstall_whose_body_names_another_workspace_than_it_was_authorized_
 
 
 def test_an_uninstall_whose_body_and_authorization_agree_removes_that_workspace(
-    services: Services, settings: Settings, db: Database  # noqa: F811
+    services: Services, settings: Settings, db: Database
 ) -> None:
-    _prove(db, "slack:TBETA:WBOB", "bob@acme.test")
+    prove(db, "slack:TBETA:WBOB", "bob@acme.test")
     assert _uninstall(settings, services, body_team="TBETA", authorized_team="TBETA") == 200
     store = installation_store(settings, db.engine)
     assert store.find_bot(enterprise_id=None, team_id="TBETA") is None
     assert store.find_bot(enterprise_id=None, team_id="TACME") is not None
 
 
+@pytest.mark.process
 def test_where_people_used_the_bot_is_written_when_serve_is_stopped_with_sigterm(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'sigterm.db'}"
     prepare_sample_accounts(url)

@@ -7,33 +7,15 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
-
-import pytest
 
 from bot.logging_setup import configure_logging, correlation_id, secret_values
-from tests.security.full_run import (  # noqa: F401
+from tests.security.full_run import (
     CARD_TYPED,
     SECRETS,
     SMTP_PASSWORD,
     VISA,
     FullRun,
-    full_run,
-    localstripe_server,
 )
-
-
-@pytest.fixture
-def captured_logs() -> Iterator[io.StringIO]:
-    """Everything logged at DEBUG and above, through the handler the CLI installs."""
-    root = logging.getLogger()
-    level = root.level
-    stream = io.StringIO()
-    yield stream
-    for handler in list(root.handlers):
-        if getattr(handler, "_billing_bot", False):
-            root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def run_everything(run: FullRun) -> None:
@@ -41,13 +23,19 @@ def run_everything(run: FullRun) -> None:
     run.escalate("Please call me about the November invoice.")
     run.command(f"pay {CARD_TYPED}")
     run.command(f"support my card {VISA} was charged twice")
-    unknown = {"id": "evt_sec_1", "object": "event", "type": "payment_intent.succeeded", "api_version": "2017-08-15",
-               "created": 1764064800, "data": {"object": {"id": "pi_unknown", "object": "payment_intent"}}}
+    unknown = {
+        "id": "evt_sec_1",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "api_version": "2017-08-15",
+        "created": 1764064800,
+        "data": {"object": {"id": "pi_unknown", "object": "payment_intent"}},
+    }
     assert run.stripe_webhook(unknown).status_code < 300
     logging.getLogger("billing_bot.test").info("token in a message by mistake: %s", run.settings.slack_bot_token)
 
 
-def test_a_full_run_logs_no_secret_and_no_card_number(full_run: FullRun, captured_logs: io.StringIO) -> None:  # noqa: F811
+def test_a_full_run_logs_no_secret_and_no_card_number(full_run: FullRun, captured_logs: io.StringIO) -> None:
     configure_logging(level="DEBUG", fmt="json", secrets=secret_values(full_run.settings), stream=captured_logs)
     run_everything(full_run)
     # A library that logs a raw secret or card number by mistake is redacted too.
@@ -61,7 +49,7 @@ def test_a_full_run_logs_no_secret_and_no_card_number(full_run: FullRun, capture
 
 
 def test_log_lines_are_json_with_the_correlation_id_also_returned_as_x_request_id(
-    full_run: FullRun, captured_logs: io.StringIO  # noqa: F811
+    full_run: FullRun, captured_logs: io.StringIO
 ) -> None:
     configure_logging(level="DEBUG", fmt="json", secrets=secret_values(full_run.settings), stream=captured_logs)
     first, _ = full_run.command("balance")
@@ -74,7 +62,7 @@ def test_log_lines_are_json_with_the_correlation_id_also_returned_as_x_request_i
     assert correlation_id.get() not in request_ids  # the test's own context was not touched
 
 
-def test_every_configured_secret_is_handed_to_the_redaction(full_run: FullRun) -> None:  # noqa: F811
+def test_every_configured_secret_is_handed_to_the_redaction(full_run: FullRun) -> None:
     values = secret_values(full_run.settings)
     for secret in SECRETS:
         assert secret in values

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from billing_core.db.database import Database
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import slash_command_body
 from tests.support.bot_harness import ANN, SAMPLE, BotServer, ack_reply
 from tests.support.localstripe_server import free_port
+from tests.support.template_db import migrated_sqlite_url
 
 BOT = [sys.executable, "-m", "bot"]
 STRANGER = "U999"  # a user of a freshly installed workspace whose admin set ann@acme.test on her profile
@@ -47,8 +47,7 @@ def oauth_access(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def oauth_bot(tmp_path: Path, **settings: str) -> tuple[BotServer, SlackAPI]:
-    url = f"sqlite:///{tmp_path / 'oauth.db'}"
-    Database(url).upgrade()
+    url = migrated_sqlite_url(tmp_path / "oauth.db")
     slack = SlackAPI(require_token=False).start()
     slack.add_user(ANN, "ann@acme.test", "Ann Lee")
     slack.add_user(STRANGER, "ann@acme.test", "Mallory")
@@ -97,6 +96,7 @@ def stored_installations(bot: BotServer) -> set[str]:
     return {row[0] or row[1] for row in rows}
 
 
+@pytest.mark.process
 def test_serve_with_oauth_and_slack_email_but_no_trusted_workspaces_refuses_to_start_naming_it(
     tmp_path: Path,
 ) -> None:

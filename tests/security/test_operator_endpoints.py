@@ -14,7 +14,6 @@ from bot.compose import build_runtime
 from bot.settings import Settings
 from bot.web.http import create_http_app
 from devtools.loopback.slack_api import SlackAPI
-from tests.support.fixtures import slack_api  # noqa: F401
 
 TOKEN = "ops-token-for-tests"
 
@@ -36,7 +35,7 @@ def test_with_an_operator_token_metrics_and_health_details_need_it(
     database_url: str,
     db: Database,
     clock: FixedClock,
-    slack_api: SlackAPI,  # noqa: F811
+    slack_api: SlackAPI,
 ) -> None:
     http = _client(database_url, db, clock, slack_api, METRICS_TOKEN=TOKEN)
 
@@ -52,7 +51,7 @@ def test_without_a_token_both_stay_open_as_the_contract_describes(
     database_url: str,
     db: Database,
     clock: FixedClock,
-    slack_api: SlackAPI,  # noqa: F811
+    slack_api: SlackAPI,
 ) -> None:
     http = _client(database_url, db, clock, slack_api)
     assert http.get("/metrics").status_code == 200

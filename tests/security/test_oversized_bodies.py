@@ -13,6 +13,8 @@ import pytest
 
 from tests.support.serve_process import Serve, serve, status_of
 
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+
 SIXTY_MB = 60 * 1024 * 1024
 CHUNK = 1024 * 1024
 

@@ -18,11 +18,10 @@ from starlette.testclient import TestClient
 
 from billing_core.clock import FixedClock
 from billing_core.container import Services
-from billing_core.db.database import Database
-from bot.compose import build_services
 from bot.settings import Settings
 from bot.web.stripe_routes import stripe_routes
-from tests.integration.payments.conftest import (  # noqa: F401
+from tests.support.localstripe_server import LocalStripe
+from tests.support.payments import (
     ANN,
     NEEDS_AUTHENTICATION,
     SAMPLE,
@@ -30,31 +29,21 @@ from tests.integration.payments.conftest import (  # noqa: F401
     Setup,
     Stripe,
     add_card,
-    cards,
-    localstripe,
-    localstripe_server,
-    notifier,
     settings_for,
-    strict_stripe,
-    stripe_api,
 )
-from tests.support.localstripe_server import LocalStripe
+from tests.support.services import MakeServices
 
 PUBLISHABLE = "pk_test_page"
 
 
 @pytest.fixture
-def pay_settings(database_url: str, localstripe: LocalStripe) -> Settings:  # noqa: F811
-    return settings_for(database_url, localstripe.base_url).model_copy(
-        update={"stripe_publishable_key": PUBLISHABLE}
-    )
+def pay_settings(database_url: str, localstripe: LocalStripe) -> Settings:
+    return settings_for(database_url, localstripe.base_url).model_copy(update={"stripe_publishable_key": PUBLISHABLE})
 
 
 @pytest.fixture
-def pay(pay_settings: Settings, db: Database, clock: FixedClock, notifier: RecordingNotifier) -> Services:  # noqa: F811
-    services = build_services(pay_settings, clock=clock, db=db, notifier=notifier)
-    services.importer.run(SAMPLE)
-    return services
+def pay(pay_settings: Settings, make_services: MakeServices, notifier: RecordingNotifier) -> Services:
+    return make_services(settings=pay_settings, notifier=notifier, accounts=SAMPLE)
 
 
 @pytest.fixture
@@ -63,7 +52,7 @@ def http(pay: Services, pay_settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def waiting_link(pay: Services, stripe_api: Stripe, cards: Setup) -> str:  # noqa: F811
+def waiting_link(pay: Services, stripe_api: Stripe, cards: Setup) -> str:
     card = add_card(pay, stripe_api, cards, NEEDS_AUTHENTICATION)
     started = pay.require_payments().service.start_invoice_payment(ANN, "acme", "INV-1", card)
     waiting = pay.require_payments().service.execute(started.id)
@@ -80,7 +69,7 @@ def assert_hardened(response: httpx.Response) -> None:
 
 
 def test_the_authentication_page_cannot_be_framed_and_runs_only_stripe_js_and_its_own_nonce(
-    pay: Services, stripe_api: Stripe, cards: Setup, http: TestClient  # noqa: F811
+    pay: Services, stripe_api: Stripe, cards: Setup, http: TestClient
 ) -> None:
     page = http.get(waiting_link(pay, stripe_api, cards))
     assert page.status_code == 200 and PUBLISHABLE in page.text
@@ -94,7 +83,7 @@ def test_the_authentication_page_cannot_be_framed_and_runs_only_stripe_js_and_it
 
 
 def test_every_card_and_link_page_and_the_redirect_carry_the_same_protections(
-    pay: Services, stripe_api: Stripe, cards: Setup, http: TestClient  # noqa: F811
+    pay: Services, stripe_api: Stripe, cards: Setup, http: TestClient
 ) -> None:
     path = waiting_link(pay, stripe_api, cards)
     for response in (
@@ -107,7 +96,7 @@ def test_every_card_and_link_page_and_the_redirect_carry_the_same_protections(
 
 
 def test_an_authentication_link_stops_working_once_its_lifetime_is_over(
-    pay: Services, stripe_api: Stripe, cards: Setup, http: TestClient, clock: FixedClock  # noqa: F811
+    pay: Services, stripe_api: Stripe, cards: Setup, http: TestClient, clock: FixedClock
 ) -> None:
     path = waiting_link(pay, stripe_api, cards)
     clock.set(clock.now() + timedelta(hours=23, minutes=59))
@@ -119,7 +108,7 @@ def test_an_authentication_link_stops_working_once_its_lifetime_is_over(
 
 
 def test_a_link_whose_expiry_was_pushed_back_by_hand_is_refused(
-    pay: Services, stripe_api: Stripe, cards: Setup, http: TestClient  # noqa: F811
+    pay: Services, stripe_api: Stripe, cards: Setup, http: TestClient
 ) -> None:
     payment_id, expires, mac = waiting_link(pay, stripe_api, cards).rsplit("/", 1)[1].split(".")
     extended = f"/stripe/authenticate/{payment_id}.{int(expires) + 86_400}.{mac}"

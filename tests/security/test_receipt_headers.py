@@ -27,30 +27,48 @@ from billing_core.outbound.delivery import OutboundDelivery
 from billing_core.outbound.email import EmailChannel
 from billing_core.outbound.events import EMAIL, OutboundSink, enable, record_event
 from billing_core.payments.receipts import RECEIPT, build_receipt_email
-from tests.support.fixtures import smtp_sink  # noqa: F401
 from tests.support.smtp_sink import SmtpSink
 
 BREAKS = {
-    "CR": "\r", "LF": "\n", "CR LF": "\r\n", "vertical tab": "\x0b", "form feed": "\x0c", "NEL": "\x85",
-    "line separator": "\u2028", "paragraph separator": "\u2029", "file separator": "\x1c",
-    "record separator": "\x1e", "NUL": "\x00", "escape": "\x1b",
+    "CR": "\r",
+    "LF": "\n",
+    "CR LF": "\r\n",
+    "vertical tab": "\x0b",
+    "form feed": "\x0c",
+    "NEL": "\x85",
+    "line separator": "\u2028",
+    "paragraph separator": "\u2029",
+    "file separator": "\x1c",
+    "record separator": "\x1e",
+    "NUL": "\x00",
+    "escape": "\x1b",
 }
 
 
 def receipt_data(account_name: str, amount: object = 125000) -> dict[str, object]:
     return {
-        "to": "ann@acme.test", "payment_id": 7, "reference": "payment #7", "account_name": account_name,
-        "amount": amount, "currency": "usd", "invoices": [f"INV-1{account_name[-3:]}"], "card_brand": "visa",
-        "card_last4": "4242", "stripe_payment_intent_id": "pi_1", "paid_at": "2026-11-25T10:00:00+00:00",
+        "to": "ann@acme.test",
+        "payment_id": 7,
+        "reference": "payment #7",
+        "account_name": account_name,
+        "amount": amount,
+        "currency": "usd",
+        "invoices": [f"INV-1{account_name[-3:]}"],
+        "card_brand": "visa",
+        "card_last4": "4242",
+        "stripe_payment_intent_id": "pi_1",
+        "paid_at": "2026-11-25T10:00:00+00:00",
         "receipt_url": "",
     }
 
 
 @pytest.fixture
-def outbox(db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> OutboundDelivery:  # noqa: F811
+def outbox(db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> OutboundDelivery:
     enable(db, OutboundSink(frozenset({EMAIL})))
-    channel = EmailChannel(SmtpMailer.from_url(smtp_sink.url), {
-        RECEIPT: lambda event_id, data: build_receipt_email(event_id, data, sender="billing@vendor.test")})
+    channel = EmailChannel(
+        SmtpMailer.from_url(smtp_sink.url),
+        {RECEIPT: lambda event_id, data: build_receipt_email(event_id, data, sender="billing@vendor.test")},
+    )
     return OutboundDelivery(db=db, clock=clock, channels=[channel])
 
 
@@ -68,7 +86,7 @@ def status_of(db: Database, event_id: str) -> str:
 
 @pytest.mark.parametrize("line_break", BREAKS.values(), ids=BREAKS.keys())
 def test_a_receipt_for_an_account_whose_name_holds_any_line_break_is_sent_with_a_one_line_subject(
-    db: Database, clock: FixedClock, outbox: OutboundDelivery, smtp_sink: SmtpSink, line_break: str  # noqa: F811
+    db: Database, clock: FixedClock, outbox: OutboundDelivery, smtp_sink: SmtpSink, line_break: str
 ) -> None:
     event_id = queue_receipt(db, clock.now(), receipt_data(f"Acme{line_break}Bcc: mallory@evil.test{line_break}Corp"))
     assert outbox.deliver_due().delivered == 1
@@ -79,7 +97,7 @@ def test_a_receipt_for_an_account_whose_name_holds_any_line_break_is_sent_with_a
 
 
 def test_a_receipt_that_cannot_be_built_fails_for_good_at_once_and_operators_see_it(
-    db: Database, clock: FixedClock, outbox: OutboundDelivery, smtp_sink: SmtpSink  # noqa: F811
+    db: Database, clock: FixedClock, outbox: OutboundDelivery, smtp_sink: SmtpSink
 ) -> None:
     event_id = queue_receipt(db, clock.now(), receipt_data("Acme", amount="not a number"))
     assert outbox.deliver_due().failed == 1
@@ -94,14 +112,21 @@ def test_a_receipt_that_cannot_be_built_fails_for_good_at_once_and_operators_see
     assert error is not None and error.startswith("the e-mail could not be built: ValueError")
 
 
+@pytest.mark.process
 def test_webhooks_retry_failed_finds_the_receipt_that_could_not_be_built(
-    db: Database, clock: FixedClock, outbox: OutboundDelivery, smtp_sink: SmtpSink, database_url: str  # noqa: F811
+    db: Database, clock: FixedClock, outbox: OutboundDelivery, smtp_sink: SmtpSink, database_url: str
 ) -> None:
     queue_receipt(db, clock.now(), receipt_data("Acme", amount="not a number"))
     assert outbox.deliver_due().failed == 1
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "BILLING_", "SMTP_"))}
     env.update(DATABASE_URL=database_url, SMTP_URL=smtp_sink.url, SMTP_FROM="billing@vendor.test")
-    result = subprocess.run([sys.executable, "-m", "bot", "webhooks", "retry", "--failed"], capture_output=True,
-                            text=True, env=env, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "webhooks", "retry", "--failed"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "re-queued 1; delivered 0, retrying 0, failed 1"

@@ -17,15 +17,12 @@ import pytest
 
 from billing_core.clock import FixedClock
 from billing_core.container import Services
-from billing_core.db.database import Database
 from billing_core.views import Actor
-from bot.compose import build_services
-from bot.settings import Settings
 from devtools.loopback.slack_api import SlackAPI
-from handlers.kit.ids import VERIFY_RESEND_ACTION
+from handlers.identity.blocks import VERIFY_RESEND_ACTION
 from tests.integration.reminders.conftest import account, invoice, utc
 from tests.security.test_identity_verification import code_from
-from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
+from tests.support.services import MakeServices
 from tests.support.smtp_sink import SmtpSink
 
 ANN = Actor(email="ann@acme.test", principal="slack:T111:UANN", display_name="Ann Lee")
@@ -33,15 +30,19 @@ DETAILS = ("INV-1", "1,250.00", "Acme Corp")
 
 
 @pytest.fixture
-def services(database_url: str, db: Database, clock: FixedClock, slack_api: SlackAPI,  # noqa: F811
-             smtp_sink: SmtpSink) -> Services:  # noqa: F811
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack_api.base_url,
-        IDENTITY_VERIFICATION="email_code", SMTP_URL=smtp_sink.url, SMTP_FROM="billing-bot@vendor.test",
+def services(make_services: MakeServices, clock: FixedClock, slack_api: SlackAPI, smtp_sink: SmtpSink) -> Services:
+    built = make_services(
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_API_URL=slack_api.base_url,
+        IDENTITY_VERIFICATION="email_code",
+        SMTP_URL=smtp_sink.url,
+        SMTP_FROM="billing-bot@vendor.test",
+        accounts={
+            "accounts": [
+                account("acme", [("ann@acme.test", "Ann Lee")], [invoice("INV-1", date(2026, 11, 25), 125000)])
+            ]
+        },
     )
-    built = build_services(settings, clock=clock, db=db)
-    built.importer.run({"accounts": [account("acme", [("ann@acme.test", "Ann Lee")],
-                                             [invoice("INV-1", date(2026, 11, 25), 125000)])]})
     slack_api.add_user("UANN", "ann@acme.test", "Ann Lee", tz="Europe/Berlin")
     clock.set(utc(2026, 11, 25, 12))
     return built
@@ -52,7 +53,7 @@ def _everything_shown(call: Any) -> str:
 
 
 def test_a_person_who_never_proved_the_address_gets_a_reminder_without_billing_details(
-    services: Services, slack_api: SlackAPI  # noqa: F811
+    services: Services, slack_api: SlackAPI
 ) -> None:
     assert services.reminders is not None
     result = services.reminders.run_sweep()
@@ -65,7 +66,7 @@ def test_a_person_who_never_proved_the_address_gets_a_reminder_without_billing_d
 
 
 def test_once_the_address_is_proven_the_waiting_reminder_shows_its_invoices(
-    services: Services, slack_api: SlackAPI, smtp_sink: SmtpSink  # noqa: F811
+    services: Services, slack_api: SlackAPI, smtp_sink: SmtpSink
 ) -> None:
     assert services.reminders is not None and services.identity_verification is not None
     services.reminders.run_sweep()
@@ -83,7 +84,7 @@ def test_once_the_address_is_proven_the_waiting_reminder_shows_its_invoices(
 
 
 def test_a_person_who_proved_the_address_gets_the_details_at_once(
-    services: Services, slack_api: SlackAPI, smtp_sink: SmtpSink  # noqa: F811
+    services: Services, slack_api: SlackAPI, smtp_sink: SmtpSink
 ) -> None:
     assert services.reminders is not None and services.identity_verification is not None
     services.identity_verification.request_code(ANN)
@@ -93,4 +94,3 @@ def test_a_person_who_proved_the_address_gets_the_details_at_once(
 
     [dm] = slack_api.calls("chat.postMessage")
     assert all(detail in _everything_shown(dm) for detail in DETAILS)
-

@@ -11,6 +11,8 @@ import pytest
 
 from tests.support.serve_process import Serve, serve, status_of
 
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:

@@ -20,23 +20,24 @@ from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import block_actions_body, block_actions_payload, button_action
 from handlers.escalations.ids import SUPPORT_RESOLVE_ACTION
 from handlers.escalations.listeners import PUBLIC_CHANNEL, STAFF_ONLY, SlackStaffChannel
-from tests.integration.escalations.conftest import ANN
-from tests.integration.escalations.test_slack_support_flows import STAFF_CHANNEL, dispatch, env  # noqa: F401
-from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
+from tests.support.escalations import ANN, STAFF_CHANNEL, dispatch
 
 
 def _resolve(app: App, reference: str, user: str, team: str = "T111") -> None:
     payload = block_actions_payload(
-        button_action(SUPPORT_RESOLVE_ACTION, reference), user_id=user, channel_id=STAFF_CHANNEL, team_id=team,
+        button_action(SUPPORT_RESOLVE_ACTION, reference),
+        user_id=user,
+        channel_id=STAFF_CHANNEL,
+        team_id=team,
         message={"ts": "1700000000.000100", "text": "x"},
     )
     dispatch(app, block_actions_body(payload))
 
 
 def test_someone_outside_the_private_support_channel_cannot_resolve_from_it(
-    env: tuple[App, Services], slack_api: SlackAPI  # noqa: F811
+    support_app: tuple[App, Services], slack_api: SlackAPI
 ) -> None:
-    app, services = env
+    app, services = support_app
     slack_api.add_channel(STAFF_CHANNEL, private=True, members=["WSTAFF"])
     view = services.escalations.create(ANN, "acme", "other", "Please call")
 
@@ -49,9 +50,9 @@ def test_someone_outside_the_private_support_channel_cannot_resolve_from_it(
 
 
 def test_requests_are_not_resolved_from_a_public_channel(
-    env: tuple[App, Services], slack_api: SlackAPI  # noqa: F811
+    support_app: tuple[App, Services], slack_api: SlackAPI
 ) -> None:
-    app, services = env
+    app, services = support_app
     slack_api.add_channel(STAFF_CHANNEL, private=False, members=["WSTAFF"])
     view = services.escalations.create(ANN, "acme", "other", "Please call")
 
@@ -63,9 +64,9 @@ def test_requests_are_not_resolved_from_a_public_channel(
 
 
 def test_a_member_of_the_private_support_channel_resolves(
-    env: tuple[App, Services], slack_api: SlackAPI  # noqa: F811
+    support_app: tuple[App, Services], slack_api: SlackAPI
 ) -> None:
-    app, services = env
+    app, services = support_app
     slack_api.add_channel(STAFF_CHANNEL, private=True, members=["WSTAFF"])
     view = services.escalations.create(ANN, "acme", "other", "Please call")
 
@@ -82,18 +83,20 @@ class _Bots:
     def __init__(self, tokens: dict[tuple[str | None, str | None], str]) -> None:
         self.tokens = tokens
 
-    def find_bot(self, *, enterprise_id: str | None, team_id: str | None,
-                 is_enterprise_install: bool | None = False) -> object | None:
+    def find_bot(
+        self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
+    ) -> object | None:
         token = self.tokens.get((enterprise_id, None if is_enterprise_install else team_id))
         return type("Bot", (), {"bot_token": token})() if token else None
 
 
 @pytest.fixture
-def workspaces(slack_api: SlackAPI) -> SlackWorkspaces:  # noqa: F811
+def workspaces(slack_api: SlackAPI) -> SlackWorkspaces:
     for team, token in (("TVENDOR", "xoxb-vendor"), ("TCUST", "xoxb-customer")):
         slack_api.add_workspace(team, token)
-    store = _Bots({(None, "TVENDOR"): "xoxb-vendor", (None, "TCUST"): "xoxb-customer",
-                   ("EGRID", None): "xoxb-grid-org"})
+    store = _Bots(
+        {(None, "TVENDOR"): "xoxb-vendor", (None, "TCUST"): "xoxb-customer", ("EGRID", None): "xoxb-grid-org"}
+    )
     return SlackWorkspaces(
         store=store,  # type: ignore[arg-type]
         client_for_token=lambda token: WebClient(token=token, base_url=slack_api.base_url),
@@ -102,11 +105,22 @@ def workspaces(slack_api: SlackAPI) -> SlackWorkspaces:  # noqa: F811
 
 
 def test_support_channel_posts_go_through_the_support_workspace_installation_only(
-    workspaces: SlackWorkspaces, slack_api: SlackAPI, services: Services  # noqa: F811
+    workspaces: SlackWorkspaces, slack_api: SlackAPI, services: Services
 ) -> None:
     escalation = services.escalations  # any stored escalation view will do
-    services.importer.run({"accounts": [{"id": "acme", "name": "Acme", "currency": "usd",
-                                         "contacts": [{"email": "ann@acme.test", "name": "Ann"}], "invoices": []}]})
+    services.importer.run(
+        {
+            "accounts": [
+                {
+                    "id": "acme",
+                    "name": "Acme",
+                    "currency": "usd",
+                    "contacts": [{"email": "ann@acme.test", "name": "Ann"}],
+                    "invoices": [],
+                }
+            ]
+        }
+    )
     view = escalation.create(Actor("ann@acme.test", "slack:TCUST:W111", "Ann"), "acme", "other", "Help")
 
     SlackStaffChannel(workspaces.support_client).post(STAFF_CHANNEL, view)
@@ -128,12 +142,26 @@ def test_each_person_is_reached_through_their_own_workspace_or_grid_organization
 
 
 def test_nothing_about_an_account_is_posted_where_the_support_workspace_is_not_installed(
-    slack_api: SlackAPI, services: Services  # noqa: F811
+    slack_api: SlackAPI, services: Services
 ) -> None:
-    nowhere = SlackWorkspaces(store=_Bots({}), client_for_token=lambda t: WebClient(token=t),  # type: ignore[arg-type]
-                              support_team="TVENDOR")
-    services.importer.run({"accounts": [{"id": "acme", "name": "Acme", "currency": "usd",
-                                         "contacts": [{"email": "ann@acme.test", "name": "Ann"}], "invoices": []}]})
+    nowhere = SlackWorkspaces(
+        store=_Bots({}),
+        client_for_token=lambda t: WebClient(token=t),  # type: ignore[arg-type]
+        support_team="TVENDOR",
+    )
+    services.importer.run(
+        {
+            "accounts": [
+                {
+                    "id": "acme",
+                    "name": "Acme",
+                    "currency": "usd",
+                    "contacts": [{"email": "ann@acme.test", "name": "Ann"}],
+                    "invoices": [],
+                }
+            ]
+        }
+    )
     view = services.escalations.create(ANN, "acme", "other", "Help")
     with pytest.raises(RuntimeError, match="SUPPORT_SLACK_TEAM"):
         SlackStaffChannel(nowhere.support_client).post(STAFF_CHANNEL, view)

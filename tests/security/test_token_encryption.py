@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,21 +56,6 @@ def oauth_access(args: dict[str, Any]) -> dict[str, Any]:
             "token_type": "user",
         },
     }
-
-
-@pytest.fixture
-def installed(tmp_path: Path) -> Iterator[tuple[BotServer, SlackAPI]]:
-    bot, slack = oauth_bot(
-        tmp_path,
-        SLACK_TOKEN_ENCRYPTION_KEY=KEY_A,
-        IDENTITY_VERIFICATION="slack_email",
-        SLACK_EMAIL_TRUSTED_TEAMS="T111",
-    )
-    slack.set_handler("oauth.v2.access", oauth_access)
-    assert install(bot, "T111") == 200
-    yield bot, slack
-    bot.stop()
-    slack.stop()
 
 
 def everything_stored(bot: BotServer) -> str:
@@ -126,6 +110,7 @@ def test_a_copy_of_the_database_without_the_key_gives_no_token(installed: tuple[
     assert stored_bot_token(bot.settings.database_url, None) not in PLAIN
 
 
+@pytest.mark.process
 def test_rotating_the_key_reencrypts_every_token_under_the_new_one(installed: tuple[BotServer, SlackAPI]) -> None:
     bot, _ = installed
     url = bot.settings.database_url
@@ -136,6 +121,7 @@ def test_rotating_the_key_reencrypts_every_token_under_the_new_one(installed: tu
     assert stored_bot_token(url, KEY_A) is None  # the old key alone no longer opens them
 
 
+@pytest.mark.process
 def test_tokens_stored_before_a_key_was_set_are_read_and_then_encrypted(tmp_path: Path) -> None:
     bot, slack = oauth_bot(tmp_path, IDENTITY_VERIFICATION="slack_email", SLACK_EMAIL_TRUSTED_TEAMS="T111")
     slack.set_handler("oauth.v2.access", oauth_access)

@@ -13,13 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 from devtools.loopback.slack_api import SlackAPI
-from tests.security.test_token_encryption import (  # noqa: F401
+from tests.security.test_token_encryption import (
     KEY_A,
     PLAIN,
-    installed,
     reencrypt,
     stored_bot_token,
 )
@@ -29,14 +29,27 @@ from tests.support.localstripe_server import free_port
 
 def serve_without_the_key(database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "DATABASE_URL"))}
-    env.update(DATABASE_URL=database_url, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="shh",
-               SLACK_SIGNING_SECRET="signing", IDENTITY_VERIFICATION="email_code")
-    return subprocess.run([sys.executable, "-m", "bot", "serve", "--port", str(free_port()), "--no-scheduler"],
-                          env=env, cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
+    env.update(
+        DATABASE_URL=database_url,
+        SLACK_CLIENT_ID="111.222",
+        SLACK_CLIENT_SECRET="shh",
+        SLACK_SIGNING_SECRET="signing",
+        IDENTITY_VERIFICATION="email_code",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--port", str(free_port()), "--no-scheduler"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
+@pytest.mark.process
 def test_serve_without_the_key_the_tokens_were_encrypted_with_refuses_to_start_in_one_line(
-    installed: tuple[BotServer, SlackAPI], tmp_path: Path  # noqa: F811
+    installed: tuple[BotServer, SlackAPI], tmp_path: Path
 ) -> None:
     bot, slack = installed
     calls_before = len(slack.calls())
@@ -50,7 +63,7 @@ def test_serve_without_the_key_the_tokens_were_encrypted_with_refuses_to_start_i
 
 
 def test_a_store_without_the_key_hands_out_no_ciphertext_as_a_token(
-    installed: tuple[BotServer, SlackAPI],  # noqa: F811
+    installed: tuple[BotServer, SlackAPI],
 ) -> None:
     bot, _ = installed
     assert stored_bot_token(bot.settings.database_url, None) is None
@@ -58,7 +71,7 @@ def test_a_store_without_the_key_hands_out_no_ciphertext_as_a_token(
 
 
 def test_reencrypt_with_a_wrong_key_is_one_line_and_changes_nothing(
-    installed: tuple[BotServer, SlackAPI],  # noqa: F811
+    installed: tuple[BotServer, SlackAPI],
 ) -> None:
     bot, _ = installed
     result = reencrypt(bot.settings.database_url, Fernet.generate_key().decode())

@@ -25,6 +25,8 @@ from billing_core.db.database import Database
 from billing_core.db.tables import OutboundEventRecord
 from billing_core.outbound.delivery import BackoffPolicy, OutboundDelivery
 from billing_core.outbound.events import WEBHOOK, OutboundSink, enable, record_event
+from bot.compose import build_outbound
+from bot.settings import Settings
 
 BODY = json.dumps({"id": "evt_1", "type": "payment.succeeded", "created": 0, "data": {}})
 HUGE = 50 * 1024 * 1024
@@ -108,6 +110,22 @@ def receivers() -> Iterator[list[RawReceiver]]:
 
 def test_the_whole_request_has_one_deadline_below_the_delivery_lease() -> None:
     assert BackoffPolicy().lease.total_seconds() > TOTAL_SECONDS
+
+
+@pytest.mark.parametrize(("configured", "lease", "deadline"), [(None, 30.0, TOTAL_SECONDS), ("3", 3.0, 2.0)])
+def test_outbound_lease_seconds_sets_the_lease_and_keeps_the_deadline_below_it(
+    database_url: str, db: Database, clock: FixedClock, configured: str | None, lease: float, deadline: float
+) -> None:
+    extra = {"OUTBOUND_LEASE_SECONDS": configured} if configured is not None else {}
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, DATABASE_URL=database_url, OUTBOUND_WEBHOOK_URL="http://erp.test/hooks",
+        OUTBOUND_WEBHOOK_SECRET="whsec_test", **extra,
+    )  # fmt: skip
+    delivery = build_outbound(settings, db=db, clock=clock)
+    assert delivery is not None
+    [endpoint] = delivery.channels.values()
+    assert isinstance(endpoint, WebhookEndpoint)
+    assert delivery.policy.lease.total_seconds() == lease and endpoint._total == deadline
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,6 @@
 """The e2e and security suites' fixtures: one running bot per test module, and the sample world.
 
-Import them into a conftest (works at any depth)::
-
-    from tests.support.bot_fixtures import (  # noqa: F401
-        bot_overrides, localstripe_server, module_database_url, server, shared_world, slack, stripe_proxy, world,
-    )
+Registered for every test by ``pytest_plugins`` in tests/conftest.py: name them, do not import them.
 
 * ``slack`` (module): the Slack Web API stand-in with Ann, Peter, a stranger and a hidden e-mail.
 * ``stripe_proxy`` (module): the delaying proxy in front of the session's localstripe.
@@ -24,16 +20,15 @@ import pytest
 from billing_core.db.database import Database
 from devtools.loopback.slack_api import SlackAPI
 from tests.support.bot_harness import BotServer
-from tests.support.fixtures import localstripe_server
 from tests.support.localstripe_server import LocalStripe
 from tests.support.sample_accounts import ANN_ID, HIDDEN_ID, PETER_ID, STRANGER_ID
 from tests.support.stripe_helper import StripeHelper, give_sample_cards
 from tests.support.stripe_proxy import StripeProxy
+from tests.support.template_db import migrated_sqlite_url
 
 __all__ = [
     "World",
     "bot_overrides",
-    "localstripe_server",
     "module_database_url",
     "server",
     "shared_world",
@@ -73,11 +68,12 @@ def stripe_proxy(localstripe_server: LocalStripe) -> Iterator[StripeProxy]:
 
 @pytest.fixture(scope="module")
 def module_database_url(tmp_path_factory: pytest.TempPathFactory, postgres_server_url: str | None) -> str:
-    url = postgres_server_url or f"sqlite:///{Path(tmp_path_factory.mktemp('e2e')) / 'billing.db'}"
-    database = Database(url)
+    if postgres_server_url is None:
+        return migrated_sqlite_url(Path(tmp_path_factory.mktemp("e2e")) / "billing.db")
+    database = Database(postgres_server_url)
     database.upgrade()
     database.dispose()
-    return url
+    return postgres_server_url
 
 
 @pytest.fixture(scope="module")

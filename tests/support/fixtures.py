@@ -1,10 +1,6 @@
 """Plain pytest fixtures over the stand-ins in :mod:`tests.support`.
 
-Use from a conftest with an explicit import (works at any conftest depth)::
-
-    from tests.support.fixtures import (  # noqa: F401
-        http_receiver, localstripe, localstripe_server, postgres_url, slack_api, smtp_sink,
-    )
+Registered for every test by ``pytest_plugins`` in tests/conftest.py: name them, do not import them.
 
 Fixtures:
 

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -123,24 +124,36 @@ def start_serve(
     env: dict[str, str], cwd: Path, *, name: str = "serve", scheduler: bool = False, timeout: float = 30.0
 ) -> ServeProcess:
     """``billing-bot serve`` on a free port, logging to ``cwd/<name>.log``, once ``/healthz`` answers."""
-    port = free_port()
-    log = cwd / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*BOT, "serve", "--port", str(port), *([] if scheduler else ["--no-scheduler"])],
-            env=env,
-            cwd=cwd,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    started = ServeProcess(process.pid, port, log, process)
-    try:
-        wait_until(lambda: _answers_or_died(port, process), timeout, f"billing-bot serve ({name})")
-        assert process.poll() is None, started.log_text()
-    except BaseException:
-        started.kill()
-        raise
+    [started] = start_serves(env, cwd, [name], scheduler=scheduler, timeout=timeout)
     return started
+
+
+def start_serves(
+    env: dict[str, str], cwd: Path, names: list[str], *, scheduler: bool = False, timeout: float = 30.0
+) -> list[ServeProcess]:
+    """One :func:`start_serve` per name, launched together so their start-ups (imports) overlap."""
+    launched: list[ServeProcess] = []
+    try:
+        for name in names:
+            port = free_port()
+            log = cwd / f"{name}.log"
+            with log.open("wb") as out:
+                process = subprocess.Popen(
+                    [*BOT, "serve", "--port", str(port), *([] if scheduler else ["--no-scheduler"])],
+                    env=env,
+                    cwd=cwd,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            launched.append(ServeProcess(process.pid, port, log, process))
+        for started, name in zip(launched, names, strict=True):
+            wait_until(partial(_answers_or_died, started.port, started.process), timeout, f"billing-bot serve ({name})")
+            assert started.process.poll() is None, started.log_text()
+    except BaseException:
+        for started in launched:
+            started.kill()
+        raise
+    return launched
 
 
 @contextmanager

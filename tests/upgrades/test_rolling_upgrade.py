@@ -25,6 +25,8 @@ from tests.support.serve_process import pay_invoice_body, start_serve
 from tests.upgrades.deployments import Deployment, deploy, empty_database
 from tests.upgrades.releases import RELEASES
 
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+
 PREVIOUS_RELEASE = list(RELEASES)[-1]
 REPOSITORY = Path(__file__).resolve().parents[2]
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from billing_core.db.database import Database
 from tests.support.serve_process import bot_command, serve_env
 from tests.upgrades.deployments import empty_database, head_and_chain
+
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
 HEAD, CHAIN = head_and_chain()
 

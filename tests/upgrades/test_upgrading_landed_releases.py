@@ -30,6 +30,8 @@ from tests.upgrades.deployments import Deployment, deploy, empty_database, head_
 from tests.upgrades.old_databases import SEED_INTENT, row_counts, schema_snapshot
 from tests.upgrades.releases import RELEASES
 
+pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+
 HEAD, CHAIN = head_and_chain()
 
 

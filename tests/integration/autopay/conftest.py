@@ -15,15 +15,7 @@ from billing_core.db.database import Database
 from billing_core.reminders.messages import ChatContact
 from bot.compose import build_services
 from bot.settings import Settings
-from tests.integration.payments.conftest import (  # noqa: F401
-    RecordingNotifier,
-    cards,
-    notifier,
-    pay_settings,
-    strict_stripe,
-    stripe_api,
-)
-from tests.support.fixtures import localstripe, localstripe_server  # noqa: F401
+from tests.support.payments import RecordingNotifier
 from tests.support.sample_accounts import SAMPLE
 
 
@@ -51,10 +43,10 @@ def messenger() -> RecordingMessenger:
 
 @pytest.fixture
 def pay(
-    pay_settings: Settings,  # noqa: F811
+    pay_settings: Settings,
     db: Database,
     clock: FixedClock,
-    notifier: RecordingNotifier,  # noqa: F811
+    notifier: RecordingNotifier,
     messenger: RecordingMessenger,
 ) -> Services:
     """The payment fixtures' services, telling contacts of autopay and expiring cards through ``messenger``."""

@@ -16,7 +16,8 @@ from billing_core.db.tables import InvoiceRecord, PaymentRecord
 from billing_core.errors import AutopayNeedsDefaultCard, PaymentProviderUnavailable
 from bot.settings import Settings
 from tests.integration.autopay.conftest import RecordingMessenger, at
-from tests.integration.payments.conftest import (
+from tests.integration.payments.test_unknown_outcome import ChargesThen, ProcessKilled
+from tests.support.payments import (
     ANN,
     DECLINES_AT_CHARGE,
     NEEDS_AUTHENTICATION,
@@ -26,7 +27,6 @@ from tests.integration.payments.conftest import (
     add_card,
     services_with,
 )
-from tests.integration.payments.test_unknown_outcome import ChargesThen, ProcessKilled
 
 
 def autopay_pass(pay: Services) -> AutopayPass:

@@ -11,7 +11,7 @@ from billing_core.container import Services
 from bot.cli import app
 from bot.scheduler import build_scheduler
 from bot.settings import Settings, get_settings
-from tests.integration.payments.conftest import ANN, Setup, Stripe
+from tests.support.payments import ANN, Setup, Stripe
 
 
 @pytest.fixture

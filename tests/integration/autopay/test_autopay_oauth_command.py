@@ -23,8 +23,7 @@ from bot.cli import app
 from bot.settings import Settings, get_settings
 from bot.slack.oauth import installation_store
 from devtools.loopback.slack_api import SlackAPI
-from tests.integration.payments.conftest import ANN, Setup, Stripe
-from tests.support.fixtures import slack_api  # noqa: F401
+from tests.support.payments import ANN, Setup, Stripe
 from tests.support.sample_accounts import ANN_ID
 
 OAUTH = {
@@ -40,7 +39,7 @@ OAUTH = {
 def oauth_env(
     pay_settings: Settings,
     db: Database,
-    slack_api: SlackAPI,  # noqa: F811
+    slack_api: SlackAPI,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[None]:
     """Ann's workspace T111 and another, TOTHER, installed; Ann used the bot in T111 and proved her address."""
@@ -88,7 +87,7 @@ def test_autopay_run_once_tells_the_payer_in_their_own_workspace(
     pay: Services,
     cards: Setup,
     stripe_api: Stripe,
-    slack_api: SlackAPI,  # noqa: F811
+    slack_api: SlackAPI,
 ) -> None:
     assert pay.autopay is not None
     pay.autopay.turn_on(ANN, "acme")

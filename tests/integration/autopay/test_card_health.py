@@ -9,7 +9,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import PaymentMethodRecord
 from tests.integration.autopay.conftest import RecordingMessenger, at
-from tests.integration.payments.conftest import ANN, Setup, Stripe
+from tests.support.payments import ANN, Setup, Stripe
 
 
 def expires(db: Database, card: str, month: int, year: int) -> None:

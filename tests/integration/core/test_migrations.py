@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from billing_core.db.database import Database
 from billing_core.db.schema import schema_differences
 
@@ -20,6 +22,7 @@ def test_upgrading_twice_is_harmless(db: Database) -> None:
     assert db.ping()
 
 
+@pytest.mark.process
 def test_several_processes_can_migrate_the_same_database_at_once(database_url: str, tmp_path: Path) -> None:
     if database_url.startswith("sqlite"):
         migrate_fresh(f"sqlite:///{tmp_path / 'fresh.db'}")  # a database nobody migrated yet

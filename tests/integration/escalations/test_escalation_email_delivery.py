@@ -5,7 +5,8 @@ from __future__ import annotations
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
-from tests.integration.escalations.conftest import ANN, PETER, add_payment, plain_body
+from tests.support.escalations import ANN, PETER, SAMPLE, add_payment, plain_body
+from tests.support.services import MakeServices
 from tests.support.smtp_sink import SmtpSink
 
 
@@ -79,12 +80,10 @@ def test_immediate_delivery_off_the_request_thread_sends_it_once(mail_services: 
     assert mail_services.escalations.get(view.reference).delivery_status == "sent"
 
 
-def test_smtp_login_is_used_when_the_url_has_credentials(database_url: str, db: Database, clock: FixedClock) -> None:
-    from tests.integration.escalations.conftest import make_services
-
+def test_smtp_login_is_used_when_the_url_has_credentials(make_services: MakeServices) -> None:
     with SmtpSink(username="bot", password="s3cr:et") as sink:
         url = f"smtp://bot:s3cr%3Aet@{sink.host}:{sink.port}"
-        services = make_services(database_url, db, clock, SMTP_URL=url)
+        services = make_services(accounts=SAMPLE, SMTP_URL=url)
         services.escalations.create(ANN, "acme", "other", "Hello")
         services.escalations.outbox.deliver_due()
 

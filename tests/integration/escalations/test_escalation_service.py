@@ -17,7 +17,7 @@ from billing_core.errors import (
     UnknownEscalationTopic,
 )
 from billing_core.escalations.views import MAX_MESSAGE_LENGTH
-from tests.integration.escalations.conftest import ANN, PETER, plain_body
+from tests.support.escalations import ANN, PETER, plain_body
 from tests.support.smtp_sink import SmtpSink
 
 

@@ -22,15 +22,14 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller  # type: ignore[import-untyped,unused-ignore]
 from aiosmtpd.smtp import AuthResult, LoginPassword  # type: ignore[import-untyped,unused-ignore]
+from billing_core.escalations.ports import MailDeliveryError
 
 from billing_core.adapters.smtp import SmtpMailer
-from billing_core.clock import FixedClock
-from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
-from billing_core.mail import MailDeliveryError
 from devtools.loopback.server import Serving
-from tests.integration.escalations.conftest import ANN, make_services
+from tests.support.escalations import ANN, SAMPLE
 from tests.support.localstripe_server import free_port
+from tests.support.services import MakeServices
 
 logging.getLogger("mail.log").setLevel(logging.CRITICAL)
 
@@ -244,12 +243,10 @@ def test_a_wrong_password_over_tls_is_a_permanent_failure(pki: Pki, starttls: Tl
 
 
 def test_smtp_ca_file_reaches_the_escalation_outbox_which_emails_support_over_smtps(
-    pki: Pki, smtps: TlsSmtpServer, database_url: str, db: Database, clock: FixedClock
+    pki: Pki, smtps: TlsSmtpServer, make_services: MakeServices
 ) -> None:
     services = make_services(
-        database_url,
-        db,
-        clock,
+        accounts=SAMPLE,
         SMTP_URL=f"smtps://{USER}:{URL_PASSWORD}@127.0.0.1:{smtps.port}",
         SMTP_CA_FILE=str(pki.ca),
         SUPPORT_EMAIL="support@vendor.test",

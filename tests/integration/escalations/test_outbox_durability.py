@@ -15,7 +15,8 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import EscalationRecord
 from billing_core.escalations.outbox import RetryPolicy
-from tests.integration.escalations.conftest import ANN
+from tests.support.escalations import ANN, SAMPLE
+from tests.support.services import MakeServices
 from tests.support.smtp_sink import SmtpSink
 
 
@@ -141,10 +142,8 @@ def test_a_5xx_answer_fails_at_once_without_retrying(mail_services: Services, sm
     assert mail_services.escalations.get(view.reference).delivery_status == "failed"
 
 
-def test_without_smtp_url_escalations_wait_in_the_queue(database_url: str, db: Database, clock: FixedClock) -> None:
-    from tests.integration.escalations.conftest import make_services
-
-    services = make_services(database_url, db, clock)
+def test_without_smtp_url_escalations_wait_in_the_queue(make_services: MakeServices) -> None:
+    services = make_services(accounts=SAMPLE)
     view = services.escalations.create(ANN, "acme", "other", "Hi")
 
     services.escalations.outbox.deliver_due()

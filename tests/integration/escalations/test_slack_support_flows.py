@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from slack_bolt import App, BoltContext, BoltRequest
-from slack_sdk import WebClient
+from slack_bolt import App
 
-from billing_core.clock import FixedClock
 from billing_core.container import Services
-from billing_core.db.database import Database
 from billing_core.escalations.views import MAX_MESSAGE_LENGTH
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import (
@@ -25,11 +21,9 @@ from devtools.loopback.slack_signing import (
     block_actions_payload,
     button_action,
     select_input_value,
-    signed_headers,
     text_input_value,
     view_submission_body,
 )
-from handlers.escalations import listeners as support
 from handlers.escalations.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_RESOLVE_ACTION
 from handlers.escalations.payloads import (
     INVOICE_BLOCK,
@@ -39,49 +33,9 @@ from handlers.escalations.payloads import (
     TOPIC_BLOCK,
     TOPIC_INPUT,
 )
-from handlers.kit.identity import IdentityResolver
 from handlers.kit.ids import SUPPORT_OPEN_ACTION
-from handlers.registry import listener_deps
-from handlers.runtime.follow_up import put_later
-from tests.integration.escalations.conftest import make_services
+from tests.support.escalations import STAFF_CHANNEL, dispatch
 from tests.support.smtp_sink import SmtpSink
-
-SECRET = "test-signing-secret"
-STAFF_CHANNEL = "CSTAFF"
-
-
-@pytest.fixture
-def env(
-    database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink, slack_api: SlackAPI
-) -> Iterator[tuple[App, Services]]:
-    client = WebClient(token="xoxb-test", base_url=slack_api.base_url)
-    services = make_services(
-        database_url,
-        db,
-        clock,
-        staff_client=client,  # what the Slack modes' composition root does
-        SMTP_URL=smtp_sink.url,
-        SUPPORT_EMAIL="support@vendor.test",
-        SUPPORT_SLACK_CHANNEL=STAFF_CHANNEL,
-    )
-    slack_api.add_user("W111", "ann@acme.test", "Ann Lee")
-    slack_api.add_user("W222", "stranger@else.test", "Stranger")
-    slack_api.add_user("WSTAFF", "staff@vendor.test", "Sam Staff")
-    app = App(client=client, signing_secret=SECRET, token_verification_enabled=False)
-    deps = listener_deps(services, IdentityResolver(), "support@vendor.test", client_for_principal=lambda _p: client)
-
-    def put_deps(context: BoltContext, next: Any) -> None:
-        context["deps"] = deps
-        put_later(context, deps.later)
-        next()
-
-    app.use(put_deps)
-    support.register(app)
-    yield app, services
-
-
-def dispatch(app: App, body: bytes) -> Any:
-    return app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SECRET, body)))
 
 
 def submit(app: App, topic: str | None, message: str | None, invoice: str | None = None, user: str = "W111") -> Any:
@@ -105,9 +59,9 @@ def wait_until(check: Any, timeout: float = 10.0) -> None:
 
 
 def test_the_button_opens_the_modal_with_the_invoice_preselected(
-    env: tuple[App, Services], slack_api: SlackAPI
+    support_app: tuple[App, Services], slack_api: SlackAPI
 ) -> None:
-    app, _ = env
+    app, _ = support_app
     value = json.dumps({"account": "acme", "invoice": "INV-1002", "topic": "partial_payment"})
 
     response = dispatch(app, block_actions_body(block_actions_payload(button_action(SUPPORT_OPEN_ACTION, value))))
@@ -132,9 +86,9 @@ def test_the_button_opens_the_modal_with_the_invoice_preselected(
 
 
 def test_submitting_creates_it_tells_the_reference_emails_support_and_posts_for_staff(
-    env: tuple[App, Services], slack_api: SlackAPI, smtp_sink: SmtpSink
+    support_app: tuple[App, Services], slack_api: SlackAPI, smtp_sink: SmtpSink
 ) -> None:
-    app, services = env
+    app, services = support_app
 
     response = submit(app, "dispute", "The October charge is wrong.", "INV-1001")
 
@@ -152,7 +106,7 @@ def test_submitting_creates_it_tells_the_reference_emails_support_and_posts_for_
 
 
 def services_actor() -> Any:
-    from tests.integration.escalations.conftest import ANN
+    from tests.support.escalations import ANN
 
     return ANN
 
@@ -162,9 +116,9 @@ def services_actor() -> Any:
     [("", "can't be empty"), ("   ", "can't be empty"), ("x" * (MAX_MESSAGE_LENGTH + 1), "limited to 2,000")],
 )
 def test_empty_and_oversized_messages_get_an_inline_error_and_nothing_is_stored(
-    env: tuple[App, Services], smtp_sink: SmtpSink, message: str, expected: str
+    support_app: tuple[App, Services], smtp_sink: SmtpSink, message: str, expected: str
 ) -> None:
-    app, services = env
+    app, services = support_app
 
     response = submit(app, "other", message)
 
@@ -174,16 +128,16 @@ def test_empty_and_oversized_messages_get_an_inline_error_and_nothing_is_stored(
     assert services.escalations.list_open(services_actor()) == []
 
 
-def test_a_missing_topic_gets_an_inline_error(env: tuple[App, Services]) -> None:
-    app, _ = env
+def test_a_missing_topic_gets_an_inline_error(support_app: tuple[App, Services]) -> None:
+    app, _ = support_app
     answer = json.loads(submit(app, None, "Hello").body)
     assert TOPIC_BLOCK in answer["errors"]
 
 
 def test_a_stranger_submitting_a_forged_modal_is_refused_and_nothing_is_stored(
-    env: tuple[App, Services], slack_api: SlackAPI
+    support_app: tuple[App, Services], slack_api: SlackAPI
 ) -> None:
-    app, services = env
+    app, services = support_app
 
     submit(app, "other", "Let me in", user="W222")
 
@@ -193,10 +147,10 @@ def test_a_stranger_submitting_a_forged_modal_is_refused_and_nothing_is_stored(
 
 
 def test_staff_resolve_in_the_channel_and_the_requester_gets_a_dm(
-    env: tuple[App, Services], slack_api: SlackAPI
+    support_app: tuple[App, Services], slack_api: SlackAPI
 ) -> None:
-    app, services = env
-    from tests.integration.escalations.conftest import ANN
+    app, services = support_app
+    from tests.support.escalations import ANN
 
     view = services.escalations.create(ANN, "acme", "other", "Please call")
     payload = block_actions_payload(
@@ -218,10 +172,10 @@ def test_staff_resolve_in_the_channel_and_the_requester_gets_a_dm(
 
 
 def test_resolve_clicked_outside_the_staff_channel_changes_nothing(
-    env: tuple[App, Services], slack_api: SlackAPI
+    support_app: tuple[App, Services], slack_api: SlackAPI
 ) -> None:
-    app, services = env
-    from tests.integration.escalations.conftest import ANN
+    app, services = support_app
+    from tests.support.escalations import ANN
 
     view = services.escalations.create(ANN, "acme", "other", "Please call")
     payload = block_actions_payload(button_action(SUPPORT_RESOLVE_ACTION, view.reference), user_id="W111")
@@ -234,9 +188,9 @@ def test_resolve_clicked_outside_the_staff_channel_changes_nothing(
 
 
 def test_markup_in_the_message_is_escaped_in_the_staff_post(
-    env: tuple[App, Services], slack_api: SlackAPI, smtp_sink: SmtpSink
+    support_app: tuple[App, Services], slack_api: SlackAPI, smtp_sink: SmtpSink
 ) -> None:
-    app, _ = env
+    app, _ = support_app
 
     submit(app, "other", "<!channel> @here <@U999> *bold* ``` <https://evil.test|click>")
 
@@ -251,10 +205,10 @@ def test_markup_in_the_message_is_escaped_in_the_staff_post(
 
 
 @pytest.fixture
-def command_app(env: tuple[App, Services]) -> tuple[App, Services]:
+def command_app(support_app: tuple[App, Services]) -> tuple[App, Services]:
     from handlers import commands
 
-    app, services = env
+    app, services = support_app
     commands.register(app)
     return app, services
 
@@ -281,7 +235,7 @@ def test_billing_support_alone_lists_open_requests_with_status_and_a_new_request
     command_app: tuple[App, Services], slack_api: SlackAPI
 ) -> None:
     from devtools.loopback.slack_signing import slash_command_body
-    from tests.integration.escalations.conftest import ANN
+    from tests.support.escalations import ANN
 
     app, services = command_app
     view = services.escalations.create(ANN, "acme", "dispute", "Wrong", "INV-1002")

@@ -25,19 +25,17 @@ from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import block_actions_body, block_actions_payload, button_action
 from handlers.escalations.ids import SUPPORT_RESOLVE_ACTION
 from handlers.escalations.staff_channel_check import MISSING_SCOPE, PUBLIC, SHARED
-from tests.integration.escalations.conftest import ANN, make_services
-from tests.integration.escalations.test_slack_support_flows import dispatch
+from tests.support.escalations import ANN, SAMPLE, dispatch
+from tests.support.services import MakeServices
 from tests.support.smtp_sink import SmtpSink
 
 STAFF = "CSTAFF"
 
 
 @pytest.fixture
-def services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink, slack_api: SlackAPI) -> Services:
+def services(make_services: MakeServices, smtp_sink: SmtpSink, slack_api: SlackAPI) -> Services:
     return make_services(
-        database_url,
-        db,
-        clock,
+        accounts=SAMPLE,
         staff_client=WebClient(token="xoxb-test", base_url=slack_api.base_url),
         SMTP_URL=smtp_sink.url,
         SUPPORT_EMAIL="support@vendor.test",

@@ -26,6 +26,7 @@ from bot.settings import Settings
 from tests.support.event_receiver import EventReceiver
 from tests.support.payment_rows import START, add_payment
 from tests.support.sample_accounts import ANN, SAMPLE
+from tests.support.services import MakeServices
 
 SECRET = "whsec_outbound_tests"
 README = Path(__file__).resolve().parents[3] / "README.md"
@@ -37,18 +38,11 @@ def receiver() -> Iterator[EventReceiver]:
         yield server
 
 
-def services_for(database_url: str, db: Database, clock: FixedClock, url: str) -> Services:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, DATABASE_URL=database_url, OUTBOUND_WEBHOOK_URL=url, OUTBOUND_WEBHOOK_SECRET=SECRET
-    )
-    services = build_services(settings, clock=clock, db=db)
-    services.importer.run(SAMPLE)
-    return services
-
-
 @pytest.fixture
-def services(database_url: str, db: Database, clock: FixedClock, receiver: EventReceiver) -> Iterator[Services]:
-    built = services_for(database_url, db, clock, receiver.url("/billing-events"))
+def services(make_services: MakeServices, receiver: EventReceiver) -> Iterator[Services]:
+    built = make_services(
+        OUTBOUND_WEBHOOK_URL=receiver.url("/billing-events"), OUTBOUND_WEBHOOK_SECRET=SECRET, accounts=SAMPLE
+    )
     yield built
     assert built.outbound is not None
     built.outbound.stop()
@@ -331,10 +325,10 @@ class SlowReceiver(EventReceiver):
 
 
 def test_at_most_four_requests_are_in_flight_to_the_endpoint_at_once(
-    database_url: str, db: Database, clock: FixedClock
+    db: Database, clock: FixedClock, make_services: MakeServices
 ) -> None:
     with SlowReceiver() as slow:
-        built = services_for(database_url, db, clock, slow.url("/hooks"))
+        built = make_services(OUTBOUND_WEBHOOK_URL=slow.url("/hooks"), OUTBOUND_WEBHOOK_SECRET=SECRET, accounts=SAMPLE)
         from billing_core.outbound.events import WEBHOOK, record_event
 
         with db.transaction() as session:

@@ -18,19 +18,19 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import InvoiceRecord, PaymentRecord
 from billing_core.errors import ChargeUnderWay, InvoiceClosedAtSource
-from bot.compose import build_services
 from bot.settings import Settings
-from tests.integration.payments.conftest import ANN, RecordingNotifier, Setup, Stripe
+from tests.support.payments import ANN, RecordingNotifier, Setup, Stripe
 from tests.support.sample_accounts import SAMPLE
+from tests.support.services import MakeServices
 
 WIRE = {"amount": 125000, "currency": "usd", "method": "wire", "reference": "W-1", "paid_on": "2026-12-03"}
 
 
 @pytest.fixture
-def push(pay_settings: Settings, db: Database, clock: FixedClock, notifier: RecordingNotifier) -> Services:
+def push(pay_settings: Settings, make_services: MakeServices, notifier: RecordingNotifier) -> Services:
     """The same database's services with the push API on."""
     settings = pay_settings.model_copy(update={"billing_api_token": pay_settings.stripe_api_key})
-    return build_services(settings, clock=clock, db=db, notifier=notifier)
+    return make_services(settings=settings, notifier=notifier)
 
 
 def acme_with_inv1(status: str) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from billing_core.db.database import Database
 from billing_core.db.tables import EscalationRecord, InvoiceRecord, PaymentRecord
 from billing_core.payments.settlement import mark_failed
 from bot.settings import Settings
-from tests.integration.payments.conftest import ANN, RecordingNotifier, Setup, Stripe, event, signed
 from tests.integration.payments.test_unknown_outcome import crash_after_charge
+from tests.support.payments import ANN, RecordingNotifier, Setup, Stripe, event, signed
 from tests.support.stripe_proxy import StripeProxy
 
 

@@ -10,7 +10,7 @@ import pytest
 from billing_core.container import Services
 from billing_core.errors import BillingError, InvoiceAlreadyPaid, PaymentInProgress
 from billing_core.views import PaymentView
-from tests.integration.payments.conftest import ANN, Setup, Stripe
+from tests.support.payments import ANN, Setup, Stripe
 
 
 def run_together(count: int, work: Callable[[], PaymentView]) -> tuple[list[PaymentView], list[BaseException]]:

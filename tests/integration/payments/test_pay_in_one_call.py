@@ -16,7 +16,7 @@ from billing_core.errors import BalanceChanged, ConfigurationError, PaymentMetho
 from billing_core.payments.intents import Intent
 from billing_core.payments.service import PaymentService
 from bot.settings import Settings
-from tests.integration.payments.conftest import (
+from tests.support.payments import (
     ANN,
     DECLINES_AT_CHARGE,
     RecordingNotifier,

@@ -19,7 +19,7 @@ from billing_core.errors import (
     PaymentMethodNotFound,
     PaymentNotFound,
 )
-from tests.integration.payments.conftest import (
+from tests.support.payments import (
     ANN,
     DECLINES_AT_CHARGE,
     NEEDS_AUTHENTICATION,

@@ -6,7 +6,7 @@ from billing_core.adapters.stripe_gateway import StripeGateway
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.payments.inspection import PaymentInspection
-from tests.integration.payments.conftest import ANN, Setup, Stripe
+from tests.support.payments import ANN, Setup, Stripe
 
 
 def test_an_operator_sees_stripes_own_status_of_a_payment(

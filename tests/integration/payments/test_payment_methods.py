@@ -16,7 +16,7 @@ from billing_core.db.tables import AccountRecord, CardSetupRecord
 from billing_core.errors import LastPaymentMethodInUse, PaymentInProgress, PaymentMethodNotFound
 from bot.settings import Settings
 from devtools.loopback.server import Reply, Request, StandInServer
-from tests.integration.payments.conftest import ANN, PETER, RecordingNotifier, Setup, Stripe, services_with
+from tests.support.payments import ANN, PETER, RecordingNotifier, Setup, Stripe, services_with
 
 
 def test_the_list_shows_the_customers_cards_default_first(pay: Services, cards: Setup, stripe_api: Stripe) -> None:

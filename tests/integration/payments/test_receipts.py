@@ -9,27 +9,34 @@ from pydantic import SecretStr
 
 from billing_core.clock import FixedClock
 from billing_core.container import Services
-from billing_core.db.database import Database
-from bot.compose import build_services
 from bot.settings import Settings
-from tests.integration.payments.conftest import ANN, DECLINES_AT_CHARGE, RecordingNotifier, Setup, Stripe, add_card
-from tests.support.fixtures import smtp_sink  # noqa: F401
+from tests.support.payments import ANN, DECLINES_AT_CHARGE, RecordingNotifier, Setup, Stripe, add_card
+from tests.support.services import MakeServices
 from tests.support.smtp_sink import SmtpSink
 
 
 @pytest.fixture
-def mail(pay: Services, pay_settings: Settings, db: Database, clock: FixedClock, notifier: RecordingNotifier,
-         smtp_sink: SmtpSink) -> Services:  # noqa: F811
+def mail(
+    pay: Services,
+    pay_settings: Settings,
+    make_services: MakeServices,
+    notifier: RecordingNotifier,
+    smtp_sink: SmtpSink,
+) -> Services:
     """Services on the same database with SMTP_URL set: receipts are recorded and can be sent."""
     settings = pay_settings.model_copy(
-        update={"smtp_url": SecretStr(smtp_sink.url), "smtp_from": "billing@vendor.test"})
-    services = build_services(settings, clock=clock, db=db, notifier=notifier)
+        update={"smtp_url": SecretStr(smtp_sink.url), "smtp_from": "billing@vendor.test"}
+    )
+    services = make_services(settings=settings, notifier=notifier)
     assert services.outbound is not None and services.payments is not None
     return services
 
 
 def test_a_successful_payment_e_mails_one_receipt_to_the_payer(
-    mail: Services, cards: Setup, clock: FixedClock, smtp_sink: SmtpSink,  # noqa: F811
+    mail: Services,
+    cards: Setup,
+    clock: FixedClock,
+    smtp_sink: SmtpSink,
 ) -> None:
     assert mail.outbound is not None and mail.payments is not None
     payments = mail.require_payments().service
@@ -51,7 +58,11 @@ def test_a_successful_payment_e_mails_one_receipt_to_the_payer(
 
 
 def test_a_declined_payment_sends_no_receipt(
-    pay: Services, mail: Services, cards: Setup, stripe_api: Stripe, smtp_sink: SmtpSink,  # noqa: F811
+    pay: Services,
+    mail: Services,
+    cards: Setup,
+    stripe_api: Stripe,
+    smtp_sink: SmtpSink,
 ) -> None:
     assert mail.outbound is not None and mail.payments is not None
     declining = add_card(pay, stripe_api, cards, DECLINES_AT_CHARGE)
@@ -63,7 +74,10 @@ def test_a_declined_payment_sends_no_receipt(
 
 
 def test_a_mail_server_that_says_try_later_gets_the_receipt_on_the_retry_once(
-    mail: Services, cards: Setup, clock: FixedClock, smtp_sink: SmtpSink,  # noqa: F811
+    mail: Services,
+    cards: Setup,
+    clock: FixedClock,
+    smtp_sink: SmtpSink,
 ) -> None:
     assert mail.outbound is not None and mail.payments is not None
     smtp_sink.reject_next()
@@ -76,7 +90,10 @@ def test_a_mail_server_that_says_try_later_gets_the_receipt_on_the_retry_once(
 
 
 def test_an_autopay_charge_e_mails_the_receipt_to_the_accounts_contacts_like_a_click(
-    mail: Services, cards: Setup, clock: FixedClock, smtp_sink: SmtpSink,  # noqa: F811
+    mail: Services,
+    cards: Setup,
+    clock: FixedClock,
+    smtp_sink: SmtpSink,
 ) -> None:
     assert mail.outbound is not None and mail.autopay is not None and mail.payments is not None
     mail.autopay.turn_on(ANN, "acme")

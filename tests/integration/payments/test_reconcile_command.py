@@ -13,8 +13,8 @@ from billing_core.db.database import Database
 from billing_core.errors import PaymentProviderUnavailable
 from bot.cli import app
 from bot.settings import Settings, get_settings
-from tests.integration.payments.conftest import ANN, RecordingNotifier, Setup, Stripe, services_with
 from tests.integration.payments.test_unknown_outcome import ChargesThen
+from tests.support.payments import ANN, RecordingNotifier, Setup, Stripe, services_with
 
 
 @pytest.fixture

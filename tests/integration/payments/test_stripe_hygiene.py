@@ -9,7 +9,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.payments.execution import statement_suffix
 from bot.settings import Settings
-from tests.integration.payments.conftest import ANN, RecordingNotifier, Setup, Stripe, services_with
+from tests.support.payments import ANN, RecordingNotifier, Setup, Stripe, services_with
 from tests.support.stripe_proxy import StripeProxy
 
 

@@ -18,9 +18,9 @@ from billing_core.db.tables import PaymentRecord
 from billing_core.errors import PaymentProviderUnavailable
 from billing_core.payments.intents import Intent
 from bot.settings import Settings
-from tests.integration.payments.conftest import ANN, RecordingNotifier, Setup, Stripe, services_with
 from tests.support.http_receiver import HttpReceiver
 from tests.support.localstripe_server import free_port
+from tests.support.payments import ANN, RecordingNotifier, Setup, Stripe, services_with
 
 
 class ProcessKilled(BaseException):

@@ -10,7 +10,8 @@ from starlette.testclient import TestClient
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import CardSetupRecord, PaymentRecord, StripeEventRecord
-from tests.integration.payments.conftest import (
+from tests.support.http_receiver import HttpReceiver
+from tests.support.payments import (
     ANN,
     NEEDS_AUTHENTICATION,
     RecordingNotifier,
@@ -20,7 +21,6 @@ from tests.integration.payments.conftest import (
     event,
     signed,
 )
-from tests.support.http_receiver import HttpReceiver
 
 
 def post(http: TestClient, payload: bytes, signature: str | None) -> tuple[int, str]:

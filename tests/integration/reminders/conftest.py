@@ -7,6 +7,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
+from slack_bolt import App
+from slack_sdk import WebClient
 from sqlalchemy import select
 
 from billing_core.clock import FixedClock
@@ -14,12 +17,17 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import ReminderDeliveryRecord
 from billing_core.reminders.service import ReminderService
-from bot.compose import build_services
 from bot.settings import Settings, get_settings
-from devtools.loopback.slack_api import SlackAPI
-from tests.support.fixtures import slack_api  # noqa: F401
+from bot.slack.app import build_bolt_app
+from devtools.loopback.slack_api import RecordedCall, SlackAPI
+from tests.support.services import MakeServices
 
 Invoice = dict[str, Any]
+
+# The signing secrets of the two Bolt apps below (test_slack_buttons / test_snooze_reference, and
+# test_consent / test_polish).
+BUTTONS_SECRET = "reminder-test-secret"
+CONSENT_SECRET = "consent-test-secret"
 
 
 def utc(year: int, month: int, day: int, hour: int = 15, minute: int = 0) -> datetime:
@@ -53,7 +61,7 @@ def account(
 
 
 @pytest.fixture
-def env(reminder_settings: Settings, slack_api: SlackAPI, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:  # noqa: F811
+def env(reminder_settings: Settings, slack_api: SlackAPI, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The CLI's environment: this database, the Slack stand-in, billing days in UTC."""
     monkeypatch.setenv("DATABASE_URL", reminder_settings.database_url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
@@ -65,15 +73,15 @@ def env(reminder_settings: Settings, slack_api: SlackAPI, monkeypatch: pytest.Mo
 
 
 @pytest.fixture
-def reminder_settings(database_url: str, slack_api: SlackAPI) -> Settings:  # noqa: F811
+def reminder_settings(database_url: str, slack_api: SlackAPI) -> Settings:
     return Settings(  # type: ignore[call-arg]
         _env_file=None, DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack_api.base_url
     )
 
 
 @pytest.fixture
-def app_services(reminder_settings: Settings, db: Database, clock: FixedClock) -> Services:
-    return build_services(reminder_settings, clock=clock, db=db)
+def app_services(reminder_settings: Settings, make_services: MakeServices) -> Services:
+    return make_services(settings=reminder_settings)
 
 
 @pytest.fixture
@@ -102,3 +110,66 @@ def deliveries(db: Database) -> list[ReminderDeliveryRecord]:
         rows = list(session.scalars(select(ReminderDeliveryRecord).order_by(ReminderDeliveryRecord.id)))
         session.expunge_all()
         return rows
+
+
+@pytest.fixture
+def buttons_app(
+    app_services: Services,
+    reminder_settings: Settings,
+    slack_api: SlackAPI,
+    clock: FixedClock,
+    load: Callable[..., None],
+) -> App:
+    slack_api.add_user("UANN", "ann@acme.test", "Ann Lee", tz="Europe/London")
+    slack_api.add_user("UEVE", "eve@evil.test", "Eve")
+    load(
+        account(
+            "acme",
+            [("ann@acme.test", "Ann Lee")],
+            [invoice("INV-1", date(2026, 11, 25), 125000), invoice("INV-2", date(2026, 11, 25), 4000)],
+        ),
+        account("evil", [("eve@evil.test", "Eve")], [invoice("E-1", date(2026, 11, 25))]),
+    )
+    clock.set(utc(2026, 11, 25, 12))
+    settings = reminder_settings.model_copy(update={"slack_signing_secret": SecretStr(BUTTONS_SECRET)})
+    client = WebClient(token="xoxb-test", base_url=slack_api.base_url)
+    return build_bolt_app(app_services, settings, client=client, verify_token=False)
+
+
+@pytest.fixture
+def dm(buttons_app: App, reminders: ReminderService, slack_api: SlackAPI) -> RecordedCall:
+    reminders.run_sweep()
+    posted = slack_api.last("chat.postMessage")
+    assert posted.json_args["channel"] == "DUANN" or posted.response["channel"] == "DUANN"  # type: ignore[index]
+    slack_api.clear()
+    return posted
+
+
+@pytest.fixture
+def consent_app(
+    app_services: Services,
+    reminder_settings: Settings,
+    slack_api: SlackAPI,
+    clock: FixedClock,
+    load: Callable[..., None],
+) -> App:
+    slack_api.add_user("UANN", "ann@acme.test", "Ann Lee", tz="Europe/London")
+    load(
+        account(
+            "acme",
+            [("ann@acme.test", "Ann Lee")],
+            [invoice("INV-1", date(2026, 11, 25), 125000), invoice("INV-2", date(2026, 11, 25), 4000)],
+        )
+    )
+    clock.set(utc(2026, 11, 25, 12))
+    settings = reminder_settings.model_copy(update={"slack_signing_secret": SecretStr(CONSENT_SECRET)})
+    client = WebClient(token="xoxb-test", base_url=slack_api.base_url)
+    return build_bolt_app(app_services, settings, client=client, verify_token=False)
+
+
+@pytest.fixture
+def first_dm(consent_app: App, reminders: ReminderService, slack_api: SlackAPI) -> RecordedCall:
+    assert reminders.run_sweep().messages == 1
+    posted = slack_api.last("chat.postMessage")
+    slack_api.clear()
+    return posted

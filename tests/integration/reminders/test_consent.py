@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 from sqlalchemy import select
@@ -24,8 +23,6 @@ from billing_core.db.tables import AuditEventRecord, EscalationRecord
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.reminders.messages import ReminderLine, ReminderMessage
 from billing_core.reminders.service import ReminderService
-from bot.settings import Settings
-from bot.slack.app import build_bolt_app
 from bot.slack.notifier import SlackNotifier
 from bot.slack.operator import InlineExecutor
 from devtools.loopback.slack_api import RecordedCall, SlackAPI
@@ -45,41 +42,17 @@ from handlers.reminders.ids import (
     REMINDERS_OFF_ACTION,
     REMINDERS_ON_ACTION,
 )
-from tests.integration.reminders.conftest import account, invoice, utc
+from tests.integration.reminders.conftest import CONSENT_SECRET, account, invoice, utc
 from tests.integration.test_durable_notices import payment
 from tests.support.block_limits import message_problems
 
-SECRET = "consent-test-secret"
+SECRET = CONSENT_SECRET
 
 
 @pytest.fixture
-def app(
-    app_services: Services,
-    reminder_settings: Settings,
-    slack_api: SlackAPI,
-    clock: FixedClock,
-    load: Callable[..., None],
-) -> App:
-    slack_api.add_user("UANN", "ann@acme.test", "Ann Lee", tz="Europe/London")
-    load(
-        account(
-            "acme",
-            [("ann@acme.test", "Ann Lee")],
-            [invoice("INV-1", date(2026, 11, 25), 125000), invoice("INV-2", date(2026, 11, 25), 4000)],
-        )
-    )
-    clock.set(utc(2026, 11, 25, 12))
-    settings = reminder_settings.model_copy(update={"slack_signing_secret": SecretStr(SECRET)})
-    client = WebClient(token="xoxb-test", base_url=slack_api.base_url)
-    return build_bolt_app(app_services, settings, client=client, verify_token=False)
-
-
-@pytest.fixture
-def first_dm(app: App, reminders: ReminderService, slack_api: SlackAPI) -> RecordedCall:
-    assert reminders.run_sweep().messages == 1
-    posted = slack_api.last("chat.postMessage")
-    slack_api.clear()
-    return posted
+def app(consent_app: App) -> App:
+    """The Bolt app with Ann (Acme) only (tests/integration/reminders/conftest.py)."""
+    return consent_app
 
 
 def action_ids(posted: RecordedCall) -> list[str]:

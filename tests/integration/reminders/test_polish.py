@@ -1,9 +1,9 @@
 """Marketplace polish (issue 28, item 8) seen through signed requests: Pay buttons a screen reader
 tells apart, and a Home published with the hash of the view the person has open."""
 
-# ruff: noqa: F811  (fixtures imported from the consent tests, then named by these)
 from __future__ import annotations
 
+import pytest
 from slack_bolt import App, BoltRequest
 
 from billing_core.clock import FixedClock
@@ -12,7 +12,13 @@ from billing_core.identity.directory import PrincipalDirectory
 from devtools.loopback.slack_api import RecordedCall, SlackAPI
 from devtools.loopback.slack_signing import app_home_opened_event, event_body, signed_headers
 from handlers.kit.ids import PAY_OPEN_ACTION
-from tests.integration.reminders.test_consent import SECRET, app, first_dm  # noqa: F401
+from tests.integration.reminders.conftest import CONSENT_SECRET as SECRET
+
+
+@pytest.fixture
+def app(consent_app: App) -> App:
+    """The Bolt app with Ann (Acme) only (tests/integration/reminders/conftest.py)."""
+    return consent_app
 
 
 def test_each_pay_button_in_a_reminder_says_which_invoice_and_amount(first_dm: RecordedCall) -> None:

@@ -16,7 +16,7 @@ from bot.slack.rate_limits import TIER_PER_MINUTE, RateLimits
 from bot.slack.reminder_sender import SlackReminderSender, build_reminder_sender, reminder_client
 from devtools.loopback.slack_api import SlackAPI
 from tests.integration.reminders.conftest import account, invoice
-from tests.integration.reminders.test_exactly_once import DUE, at_noon, people, service  # noqa: F401
+from tests.integration.reminders.test_exactly_once import DUE, people, service
 
 
 def lookups(api: SlackAPI, token: str) -> int:

@@ -4,61 +4,28 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from slack_bolt import App, BoltRequest
-from slack_sdk import WebClient
 
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.reminders.service import ReminderService
 from billing_core.views import Actor
-from bot.settings import Settings
-from bot.slack.app import build_bolt_app
 from devtools.loopback.slack_api import RecordedCall, SlackAPI
 from devtools.loopback.slack_signing import block_actions_body, block_actions_payload, button_action, signed_headers
 from handlers.kit.ids import PAY_OPEN_ACTION, SUPPORT_OPEN_ACTION
 from handlers.reminders.ids import REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
-from tests.integration.reminders.conftest import account, deliveries, invoice, utc
+from tests.integration.reminders.conftest import BUTTONS_SECRET, deliveries, utc
 
-SECRET = "reminder-test-secret"
-
-
-@pytest.fixture
-def app(
-    app_services: Services,
-    reminder_settings: Settings,
-    slack_api: SlackAPI,
-    clock: FixedClock,
-    load: Callable[..., None],
-) -> App:
-    slack_api.add_user("UANN", "ann@acme.test", "Ann Lee", tz="Europe/London")
-    slack_api.add_user("UEVE", "eve@evil.test", "Eve")
-    load(
-        account(
-            "acme",
-            [("ann@acme.test", "Ann Lee")],
-            [invoice("INV-1", date(2026, 11, 25), 125000), invoice("INV-2", date(2026, 11, 25), 4000)],
-        ),
-        account("evil", [("eve@evil.test", "Eve")], [invoice("E-1", date(2026, 11, 25))]),
-    )
-    clock.set(utc(2026, 11, 25, 12))
-    settings = reminder_settings.model_copy(update={"slack_signing_secret": SecretStr(SECRET)})
-    client = WebClient(token="xoxb-test", base_url=slack_api.base_url)
-    return build_bolt_app(app_services, settings, client=client, verify_token=False)
+SECRET = BUTTONS_SECRET
 
 
 @pytest.fixture
-def dm(app: App, reminders: ReminderService, slack_api: SlackAPI) -> RecordedCall:
-    reminders.run_sweep()
-    posted = slack_api.last("chat.postMessage")
-    assert posted.json_args["channel"] == "DUANN" or posted.response["channel"] == "DUANN"  # type: ignore[index]
-    slack_api.clear()
-    return posted
+def app(buttons_app: App) -> App:
+    """The Bolt app with Ann (Acme) and Eve (another customer) (tests/integration/reminders/conftest.py)."""
+    return buttons_app
 
 
 def buttons(posted: RecordedCall, action_id: str) -> list[dict[str, Any]]:

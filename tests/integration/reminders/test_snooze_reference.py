@@ -1,4 +1,4 @@
-""""Remind me later" carries a short reference; the server finds the DM's invoices (issue 16).
+""" "Remind me later" carries a short reference; the server finds the DM's invoices (issue 16).
 
 The button used to carry every [account id, invoice number] pair of the DM: with the import's
 128-character ids that passed Slack's 2,000-character value limit and the DM was refused. Now it
@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from slack_bolt import App, BoltRequest
 
 from billing_core.container import Services
@@ -19,9 +20,16 @@ from billing_core.reminders.service import ReminderService
 from devtools.loopback.slack_api import RecordedCall, SlackAPI
 from devtools.loopback.slack_signing import block_actions_body, block_actions_payload, button_action, signed_headers
 from handlers.reminders.ids import REMINDER_SNOOZE_ACTION
-from tests.integration.reminders.test_slack_buttons import _pauses, app, buttons, dm, replies  # noqa: F401
+from tests.integration.reminders.conftest import BUTTONS_SECRET
+from tests.integration.reminders.test_slack_buttons import _pauses, buttons, replies
 
-SECRET = "reminder-test-secret"
+SECRET = BUTTONS_SECRET
+
+
+@pytest.fixture
+def app(buttons_app: App) -> App:
+    """The Bolt app with Ann (Acme) and Eve (another customer) (tests/integration/reminders/conftest.py)."""
+    return buttons_app
 
 
 def click_in(bolt: App, api: SlackAPI, posted: RecordedCall, value: str, user: str = "UANN") -> Any:
@@ -29,8 +37,11 @@ def click_in(bolt: App, api: SlackAPI, posted: RecordedCall, value: str, user: s
     assert posted.response is not None
     channel, ts = str(posted.response["channel"]), str(posted.response["ts"])
     payload = block_actions_payload(
-        button_action(REMINDER_SNOOZE_ACTION, value), user_id=user, channel_id=channel,
-        response_url=api.response_url, message={"ts": ts, "text": "reminder"},
+        button_action(REMINDER_SNOOZE_ACTION, value),
+        user_id=user,
+        channel_id=channel,
+        response_url=api.response_url,
+        message={"ts": ts, "text": "reminder"},
     )
     body = block_actions_body(payload)
     headers: dict[str, str | Sequence[str]] = {**signed_headers(SECRET, body)}
@@ -38,7 +49,7 @@ def click_in(bolt: App, api: SlackAPI, posted: RecordedCall, value: str, user: s
 
 
 def test_remind_me_later_names_one_invoice_and_snoozes_every_invoice_of_the_dm(
-    app: App, dm: RecordedCall, slack_api: SlackAPI, app_services: Services  # noqa: F811
+    app: App, dm: RecordedCall, slack_api: SlackAPI, app_services: Services
 ) -> None:
     [snooze] = buttons(dm, REMINDER_SNOOZE_ACTION)
     assert json.loads(snooze["value"]) == {"account": "acme", "invoice": "INV-1"}
@@ -49,7 +60,7 @@ def test_remind_me_later_names_one_invoice_and_snoozes_every_invoice_of_the_dm(
 
 
 def test_remind_me_later_from_another_persons_dm_snoozes_nothing(
-    app: App, dm: RecordedCall, slack_api: SlackAPI, app_services: Services, reminders: ReminderService  # noqa: F811
+    app: App, dm: RecordedCall, slack_api: SlackAPI, app_services: Services, reminders: ReminderService
 ) -> None:
     [snooze] = buttons(dm, REMINDER_SNOOZE_ACTION)
 

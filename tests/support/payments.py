@@ -1,5 +1,5 @@
 """Payment fixtures: localstripe behind the strict Stripe stand-in, two sample accounts, services wired
-to them, a recording notifier."""
+to them, a recording notifier. Registered for every test by ``pytest_plugins`` in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ from billing_core.views import PaymentMethodView, PaymentView
 from bot.compose import build_services
 from bot.settings import Settings
 from bot.web.stripe_routes import stripe_routes
-from tests.support.fixtures import localstripe, localstripe_server  # noqa: F401
 from tests.support.http_receiver import HttpReceiver
 from tests.support.localstripe_server import LocalStripe
 from tests.support.sample_accounts import ANN, PETER, SAMPLE
+from tests.support.services import MakeServices
 from tests.support.stripe_helper import DECLINES_AT_CHARGE, NEEDS_AUTHENTICATION, VISA, give_sample_cards
 from tests.support.stripe_helper import SampleCards as Setup  # the names the payment tests use
 from tests.support.stripe_helper import StripeHelper as Stripe
@@ -67,14 +67,14 @@ class RecordingNotifier:
 
 
 @pytest.fixture
-def strict_stripe(localstripe: LocalStripe) -> Iterator[StripeProxy]:  # noqa: F811
+def strict_stripe(localstripe: LocalStripe) -> Iterator[StripeProxy]:
     """The strict Stripe stand-in in front of localstripe: what the bot's gateway talks to."""
     with StripeProxy(localstripe.base_url) as proxy:
         yield proxy
 
 
 @pytest.fixture
-def stripe_api(localstripe: LocalStripe, strict_stripe: StripeProxy) -> Stripe:  # noqa: F811
+def stripe_api(localstripe: LocalStripe, strict_stripe: StripeProxy) -> Stripe:
     return Stripe(localstripe, api_base=strict_stripe.base_url)
 
 
@@ -100,11 +100,9 @@ def pay_settings(database_url: str, strict_stripe: StripeProxy) -> Settings:
 
 
 @pytest.fixture
-def pay(pay_settings: Settings, db: Database, clock: FixedClock, notifier: RecordingNotifier) -> Services:
+def pay(pay_settings: Settings, make_services: MakeServices, notifier: RecordingNotifier) -> Services:
     """Services on the sample accounts, talking to localstripe."""
-    services = build_services(pay_settings, clock=clock, db=db, notifier=notifier)
-    services.importer.run(SAMPLE)
-    return services
+    return make_services(settings=pay_settings, notifier=notifier, accounts=SAMPLE)
 
 
 def services_with(
@@ -146,7 +144,7 @@ def event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def webhook_inbox(localstripe_server: LocalStripe) -> Iterator[HttpReceiver]:  # noqa: F811
+def webhook_inbox(localstripe_server: LocalStripe) -> Iterator[HttpReceiver]:
     """Where localstripe delivers its signed events for these tests (registered once)."""
     with HttpReceiver() as receiver:
         localstripe_server.register_webhook(

@@ -1,12 +1,15 @@
-"""Escalation fixtures: sample accounts, a real SMTP server, and services wired to it."""
+"""Escalation fixtures: sample accounts, a real SMTP server, and services wired to it; a Bolt app with
+the support listeners. Registered for every test by ``pytest_plugins`` in tests/conftest.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from slack_bolt import App, BoltContext, BoltRequest
 from slack_sdk import WebClient
 
 from billing_core.clock import FixedClock
@@ -14,11 +17,14 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, PaymentRecord
 from billing_core.views import Actor
-from bot.compose import build_services
-from bot.settings import Settings
-from handlers.escalations.listeners import slack_staff_channel
-from tests.support.fixtures import slack_api, smtp_sink  # noqa: F401
+from devtools.loopback.slack_api import SlackAPI
+from devtools.loopback.slack_signing import signed_headers
+from handlers.escalations import listeners as support
+from handlers.kit.identity import IdentityResolver
+from handlers.registry import listener_deps
+from handlers.runtime.follow_up import put_later
 from tests.support.sample_accounts import account, invoice
+from tests.support.services import MakeServices
 from tests.support.smtp_sink import SmtpSink
 
 ANN = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name="Ann Lee")
@@ -49,25 +55,11 @@ SAMPLE: dict[str, Any] = {
 }
 
 
-def make_services(
-    database_url: str, db: Database, clock: FixedClock, staff_client: WebClient | None = None, **env: str
-) -> Services:
-    """Services on the sample accounts; with ``staff_client`` escalations are posted to
-    ``SUPPORT_SLACK_CHANNEL`` through it (as the Slack modes' composition root does)."""
-    settings = Settings(_env_file=None, DATABASE_URL=database_url, **env)  # type: ignore[call-arg]
-    staff = slack_staff_channel(settings.support_slack_channel, lambda: staff_client) if staff_client else None
-    services = build_services(settings, clock=clock, db=db, staff_channel=staff)
-    services.importer.run(SAMPLE)
-    return services
-
-
 @pytest.fixture
-def mail_services(database_url: str, db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> Services:  # noqa: F811
+def mail_services(make_services: MakeServices, smtp_sink: SmtpSink) -> Services:
     """Services on the sample accounts, e-mailing support through the SMTP sink."""
     return make_services(
-        database_url,
-        db,
-        clock,
+        accounts=SAMPLE,
         SMTP_URL=smtp_sink.url,
         SUPPORT_EMAIL="support@vendor.test",
         SMTP_FROM="billing-bot@vendor.test",
@@ -102,3 +94,40 @@ def plain_body(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     assert part is not None
     return str(part.get_content()).replace("\r\n", "\n")
+
+
+SUPPORT_SECRET = "test-signing-secret"
+STAFF_CHANNEL = "CSTAFF"
+
+
+@pytest.fixture
+def support_app(
+    make_services: MakeServices, smtp_sink: SmtpSink, slack_api: SlackAPI
+) -> Iterator[tuple[App, Services]]:
+    """A Bolt app with the support listeners on the sample accounts (SMTP sink, staff channel)."""
+    client = WebClient(token="xoxb-test", base_url=slack_api.base_url)
+    services = make_services(
+        accounts=SAMPLE,
+        staff_client=client,
+        SMTP_URL=smtp_sink.url,
+        SUPPORT_EMAIL="support@vendor.test",
+        SUPPORT_SLACK_CHANNEL=STAFF_CHANNEL,
+    )
+    slack_api.add_user("W111", "ann@acme.test", "Ann Lee")
+    slack_api.add_user("W222", "stranger@else.test", "Stranger")
+    slack_api.add_user("WSTAFF", "staff@vendor.test", "Sam Staff")
+    app = App(client=client, signing_secret=SUPPORT_SECRET, token_verification_enabled=False)
+    deps = listener_deps(services, IdentityResolver(), "support@vendor.test", client_for_principal=lambda _p: client)
+
+    def put_deps(context: BoltContext, next: Any) -> None:
+        context["deps"] = deps
+        put_later(context, deps.later)
+        next()
+
+    app.use(put_deps)
+    support.register(app)
+    yield app, services
+
+
+def dispatch(app: App, body: bytes) -> Any:
+    return app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SUPPORT_SECRET, body)))
