@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller  # type: ignore[import-untyped,unused-ignore]
 from aiosmtpd.smtp import AuthResult, LoginPassword  # type: ignore[import-untyped,unused-ignore]
-from billing_core.escalations.ports import MailDeliveryError
 
 from billing_core.adapters.smtp import SmtpMailer
 from billing_core.errors import ConfigurationError
+from billing_core.mail import MailDeliveryError
 from devtools.loopback.server import Serving
 from tests.support.escalations import ANN, SAMPLE
 from tests.support.localstripe_server import free_port

@@ -14,7 +14,8 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.payments.intents import Intent, intent_from
 from bot.settings import Settings
-from handlers.payments.blocks import history_screen, outcome_screen
+from handlers.kit.payment_outcome import outcome_screen
+from handlers.payments.blocks import history_screen
 from tests.support.payments import ANN, RecordingNotifier, Setup, Stripe, services_with
 
 RECEIPT = "https://pay.stripe.com/receipts/payment/CAcaFwoVYWNjdF8x"
