@@ -11,8 +11,6 @@ is the one case that can send twice, and the stable Message-ID lets the mail sys
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,6 +18,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
 
+from billing_core.background import Background
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import EscalationRecord
@@ -97,6 +96,7 @@ class EscalationOutbox:
         *,
         db: Database,
         clock: Clock,
+        background: Background,
         mailer: Mailer | None,
         sender: str,
         recipient: str,
@@ -108,6 +108,7 @@ class EscalationOutbox:
     ) -> None:
         self._db = db
         self._clock = clock
+        self._background = background
         self._mailer = mailer
         self._sender = sender
         self._recipient = recipient
@@ -119,8 +120,6 @@ class EscalationOutbox:
         self.staff_channel = staff_channel if self.support_channel else None
         self.policy = policy or RetryPolicy()
         self._mailer_missing_logged = False
-        self._in_flight: set[threading.Thread] = set()
-        self._in_flight_lock = threading.Lock()
 
     # -- entry points ------------------------------------------------------------------
 
@@ -151,24 +150,14 @@ class EscalationOutbox:
         self._refresh_gauges()
         return counts
 
-    def deliver_soon(self, escalation_id: int) -> threading.Thread:
-        """Deliver in a background thread, so a request thread never waits for SMTP."""
-        thread = threading.Thread(
-            target=self._deliver_quietly, args=(escalation_id,), name=f"escalation-{escalation_id}", daemon=True
-        )
-        with self._in_flight_lock:
-            self._in_flight = {t for t in self._in_flight if t.is_alive()} | {thread}
-        thread.start()
-        return thread
+    def deliver_soon(self, escalation_id: int) -> None:
+        """Deliver in the background, so a request thread never waits for SMTP."""
+        self._background.submit(f"escalation-{escalation_id}", lambda: self._deliver_quietly(escalation_id))
 
     def wait_for_deliveries(self, timeout: float = 10.0) -> None:
         """Wait (at most ``timeout`` seconds) for the deliveries ``deliver_soon`` started (the console
         shows their outcome before its next prompt)."""
-        with self._in_flight_lock:
-            threads = list(self._in_flight)
-        deadline = time.monotonic() + timeout
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        self._background.wait(timeout)
 
     def health(self) -> dict[str, Any]:
         """For ``/healthz``: queue depth and permanent failures (``ok`` is False when any failed)."""
