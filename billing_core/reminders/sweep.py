@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from billing_core.business_hours import within_business_hours, zone_or_utc
 from billing_core.db.database import Database
 from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
 from billing_core.reminders import claims
@@ -23,7 +24,7 @@ from billing_core.reminders.plan import (
     iter_groups,
 )
 from billing_core.reminders.preferences import mark_introduced
-from billing_core.reminders.schedule import ReminderSchedule, within_business_hours, zone_or_utc
+from billing_core.reminders.schedule import ReminderSchedule
 
 
 @dataclass
