@@ -155,7 +155,7 @@ class CardHealth:
         except IntegrityError:
             return  # another sweep has it
         try:
-            self._messenger.send_notice(contact, notice)
+            self._messenger.tell(contact, notice)
         except (ChatDeliveryFailed, ChatRateLimited):
             with self._db.transaction() as session:
                 session.execute(

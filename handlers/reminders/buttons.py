@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from billing_core.reminders.messages import PostedMessage
+from billing_core.messaging import PostedMessage
 from handlers.kit.blocks import fmt_date, message_screen
 from handlers.kit.guard import ContactRequest, acked, for_contact
 from handlers.kit.ids import REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
