@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from billing_core.background import Background
 from billing_core.clock import Clock
@@ -30,7 +30,7 @@ from billing_core.escalations.details import (
 from billing_core.escalations.email_message import build_escalation_email
 from billing_core.escalations.views import EscalationView, format_reference
 from billing_core.mail import MailDeliveryError, Mailer
-from billing_core.outbox_leases import LeasedRows
+from billing_core.outbox_leases import LeasedRows, doubling_delay
 from billing_core.tallies import Level, Tally
 
 log = logging.getLogger(__name__)
@@ -84,8 +84,7 @@ class RetryPolicy:
 
     def delay(self, attempts: int) -> timedelta:
         """30 s, 1 min, 2 min, ... capped at ``max_delay``."""
-        delay: timedelta = self.base_delay * (2 ** max(0, attempts - 1))
-        return min(delay, self.max_delay)
+        return doubling_delay(self.base_delay, self.max_delay, attempts)
 
 
 class EscalationOutbox:
@@ -127,15 +126,12 @@ class EscalationOutbox:
         """Send every escalation whose e-mail is due, and post new ones to the staff channel."""
         now = now or self._clock.now()
         with self._db.read() as session:
-            due = session.scalars(
-                select(EscalationRecord.id)
-                .where(
-                    EscalationRecord.delivery_status.in_(("queued", "sending")),
-                    EscalationRecord.next_attempt_at <= now,
+            due = [
+                row[0]
+                for row in LEASED.due(
+                    session, now, order_by=(EscalationRecord.next_attempt_at, EscalationRecord.id), limit=limit
                 )
-                .order_by(EscalationRecord.next_attempt_at, EscalationRecord.id)
-                .limit(limit)
-            ).all()
+            ]
         counts = DeliveryCounts()
         for escalation_id in due:
             counts += self._send_email(escalation_id, now)
@@ -162,22 +158,8 @@ class EscalationOutbox:
     def health(self) -> dict[str, Any]:
         """For ``/healthz``: queue depth and permanent failures (``ok`` is False when any failed)."""
         with self._db.read() as session:
-            rows: dict[str, int] = {
-                status: int(count)
-                for status, count in session.execute(
-                    select(EscalationRecord.delivery_status, func.count(EscalationRecord.id)).group_by(
-                        EscalationRecord.delivery_status
-                    )
-                )
-            }
-            failed_refs = session.scalars(
-                select(EscalationRecord.id)
-                .where(EscalationRecord.delivery_status == "failed")
-                .order_by(EscalationRecord.id.desc())
-                .limit(10)
-            ).all()
-        failed = int(rows.get("failed", 0))
-        pending = int(rows.get("queued", 0)) + int(rows.get("sending", 0))
+            counts = LEASED.counts(session, newest_first=EscalationRecord.id.desc())
+        failed, pending, failed_refs = counts.failed, counts.pending, counts.failed_keys
         FAILED.set(failed)
         QUEUED.set(pending)
         return {

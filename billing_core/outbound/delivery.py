@@ -18,19 +18,19 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from billing_core.background import Background
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import OutboundEventRecord
-from billing_core.outbox_leases import LeasedRows
+from billing_core.outbox_leases import LeasedRows, doubling_delay
 from billing_core.tallies import Tally
 
 log = logging.getLogger(__name__)
@@ -80,8 +80,7 @@ class BackoffPolicy:
 
     def delay(self, attempts: int) -> timedelta:
         """10 s, 20 s, 40 s, ... up to an hour, each scaled by a random 50-100% (full jitter's gentler cousin)."""
-        ceiling: timedelta = min(self.base_delay * (2 ** min(max(0, attempts - 1), 20)), self.max_delay)
-        return ceiling * random.uniform(0.5, 1.0)
+        return doubling_delay(self.base_delay, self.max_delay, attempts) * random.uniform(0.5, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,16 +141,14 @@ class OutboundDelivery:
         """Try every event that is due now, each channel's in parallel up to its bound."""
         now = now or self._clock.now()
         with self._db.read() as session:
-            due = session.execute(
-                select(OutboundEventRecord.id, OutboundEventRecord.channel)
-                .where(
-                    OutboundEventRecord.status.in_(("queued", "sending")),
-                    OutboundEventRecord.next_attempt_at <= now,
-                    OutboundEventRecord.channel.in_(list(self.channels)),
-                )
-                .order_by(OutboundEventRecord.next_attempt_at, OutboundEventRecord.created_at)
-                .limit(limit)
-            ).all()
+            due = LEASED.due(
+                session,
+                now,
+                columns=(OutboundEventRecord.channel,),
+                where=(OutboundEventRecord.channel.in_(list(self.channels)),),
+                order_by=(OutboundEventRecord.next_attempt_at, OutboundEventRecord.created_at),
+                limit=limit,
+            )
         outcomes = self._lanes.run([(channel, partial(self.deliver, event_id, now)) for event_id, channel in due])
         return DeliveryCounts(
             delivered=outcomes.count("delivered"), retried=outcomes.count("retry"), failed=outcomes.count("failed")
@@ -256,21 +253,8 @@ class OutboundDelivery:
     def health(self) -> dict[str, Any]:
         """For ``/healthz``: queue depth and permanent failures (``ok`` is False when any failed)."""
         with self._db.read() as session:
-            rows = {
-                status: int(count)
-                for status, count in session.execute(
-                    select(OutboundEventRecord.status, func.count(OutboundEventRecord.id)).group_by(
-                        OutboundEventRecord.status
-                    )
-                )
-            }
-            failed_ids: Sequence[str] = session.scalars(
-                select(OutboundEventRecord.id)
-                .where(OutboundEventRecord.status == "failed")
-                .order_by(OutboundEventRecord.created_at.desc())
-                .limit(10)
-            ).all()
-        failed = rows.get("failed", 0)
+            counts = LEASED.counts(session, newest_first=OutboundEventRecord.created_at.desc())
+        rows, failed, failed_ids = counts.by_status, counts.failed, counts.failed_keys
         return {
             "ok": failed == 0,
             "channels": sorted(self.channels),
