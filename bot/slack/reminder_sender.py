@@ -1,6 +1,8 @@
-"""The reminder port on Slack's Web API: lookupByEmail (cached), users.info, conversations.open,
-chat.postMessage and chat.update; one workspace (``SlackReminderSender``) or every installed one
-(``WorkspacesReminderSender``).
+"""The messaging port (``billing_core.messaging``) for contacts found by e-mail, on Slack's Web API:
+lookupByEmail (cached), users.info, conversations.open, chat.postMessage and chat.update; one
+workspace (``SlackReminderSender``) or every installed one (``WorkspacesReminderSender``). They
+tell and edit reminders themselves; autopay's notices are posted through them
+(``bot.slack.autopay_messenger``).
 
 Someone who has not proven the contact's address (``IDENTITY_VERIFICATION=email_code``, or a
 person from another organization) gets a reminder without its details: it says only that a

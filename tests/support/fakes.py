@@ -10,6 +10,7 @@ the real adapters (localstripe, the SMTP sink, the HTTP receiver) stay: these ar
 - ``FakeChannel``: ``billing_core.outbound.delivery.Channel`` (the webhook poster's port)
 - ``FakeStaffChannel``: ``billing_core.escalations.outbox.StaffChannel``
 - ``InlineBackground``: ``billing_core.background.Background`` (jobs run inline, loops by hand)
+- ``FakeMessenger``: ``billing_core.messaging`` (contacts by e-mail, tell, edit, tell a principal)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from billing_core.errors import InvalidWebhook, PaymentMethodNotFound, PaymentProviderError, PaymentProviderUnavailable
 from billing_core.escalations.views import EscalationView
 from billing_core.mail import MailDeliveryError
+from billing_core.messaging import ChatContact, PostedMessage
 from billing_core.outbound.delivery import Attempt
 from billing_core.payments.intents import Card, CardDeclined, CheckoutSession, Intent
 from billing_core.payments.provider_invoices import BillingInvoice
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from billing_core.background import Background
     from billing_core.escalations.outbox import StaffChannel
     from billing_core.mail import Mailer
+    from billing_core.messaging import EditingMessenger, PrincipalMessenger
     from billing_core.outbound.delivery import Channel
     from billing_core.payments.ports import PaymentGateway
 
@@ -416,9 +419,45 @@ class InlineBackground:
         return InlineLanes(dict(bounds))
 
 
+@dataclass
+class FakeMessenger:
+    """The chat workspace in memory, for every use of the messaging port (its messages are kept as
+    given, whatever their type). ``contacts``: e-mail -> contact (lower case; missing: not in the
+    workspace). ``refuse``: raised by ``tell`` and ``update`` (``ChatRateLimited`` or
+    ``ChatDeliveryFailed``)."""
+
+    contacts: dict[str, ChatContact] = field(default_factory=dict)
+    told: list[tuple[ChatContact, Any]] = field(default_factory=list)
+    updated: list[tuple[PostedMessage, Any]] = field(default_factory=list)
+    principals: list[tuple[str, Any]] = field(default_factory=list)
+    refuse: Exception | None = None
+
+    def add(self, email: str, user_id: str, timezone: str | None = "UTC", *, needs_proof: bool = False) -> None:
+        self.contacts[email.lower()] = ChatContact(user_id, timezone, needs_proof=needs_proof)
+
+    def find_contact(self, email: str) -> ChatContact | None:
+        return self.contacts.get(email.lower())
+
+    def tell(self, contact: ChatContact, message: Any) -> PostedMessage:
+        if self.refuse is not None:
+            raise self.refuse
+        self.told.append((contact, message))
+        return PostedMessage(f"D{contact.user_id}", f"{len(self.told)}.000100", contact.workspace)
+
+    def update(self, posted: PostedMessage, message: Any) -> None:
+        if self.refuse is not None:
+            raise self.refuse
+        self.updated.append((posted, message))
+
+    def tell_principal(self, principal: str, message: Any) -> None:
+        self.principals.append((principal, message))
+
+
 if TYPE_CHECKING:  # each fake stands for its port (mypy checks it where the tests are type-checked)
     _gateway: PaymentGateway = FakePaymentGateway()
     _mailer: Mailer = FakeMailer()
     _channel: Channel = FakeChannel()
     _staff: StaffChannel = FakeStaffChannel()
     _background: Background = InlineBackground()
+    _messenger: EditingMessenger[object] = FakeMessenger()
+    _by_principal: PrincipalMessenger[object] = FakeMessenger()
