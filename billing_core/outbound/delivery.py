@@ -107,7 +107,6 @@ class OutboundDelivery:
         self._clock = clock
         self.channels = {channel.channel: channel for channel in channels}
         self.policy = policy or BackoffPolicy()
-        self._poll_seconds = poll_seconds
         # Per endpoint, at most ``concurrency`` requests in flight from this process.
         self._lanes = background.lanes(
             "outbound", {name: channel.concurrency for name, channel in self.channels.items()}
