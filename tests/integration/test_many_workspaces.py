@@ -38,39 +38,18 @@ from tests.support.fixtures import slack_api  # noqa: F401
 SECRET = "many-workspaces-secret"
 TOKENS = {"TVENDOR": "xoxb-vendor", "TACME": "xoxb-acme", "TBETA": "xoxb-beta"}
 GRID, GRID_TOKEN = "EGRID", "xoxb-grid-org"
-ACCOUNTS = {
-    "accounts": [
-        {
-            "id": "acme",
-            "name": "Acme Corp",
-            "currency": "usd",
-            "contacts": [{"email": "ann@acme.test", "name": "Ann Lee"}, {"email": "bob@acme.test", "name": "Bob Ray"}],
-            "invoices": [
-                {
-                    "number": "INV-1",
-                    "issued_on": "2026-11-01",
-                    "due_on": "2026-11-25",
-                    "amount_due": 125000,
-                    "currency": "usd",
-                    "status": "open",
-                }
-            ],
-        }
-    ]
-}
+ACCOUNTS = {"accounts": [{
+    "id": "acme", "name": "Acme Corp", "currency": "usd",
+    "contacts": [{"email": "ann@acme.test", "name": "Ann Lee"}, {"email": "bob@acme.test", "name": "Bob Ray"}],
+    "invoices": [{"number": "INV-1", "issued_on": "2026-11-01", "due_on": "2026-11-25", "amount_due": 125000,
+                  "currency": "usd", "status": "open"}],
+}]}
 
 
 def _installation(team: str | None, token: str, enterprise: str | None = None) -> Installation:
     return Installation(
-        app_id="A111",
-        enterprise_id=enterprise,
-        team_id=team,
-        bot_token=token,
-        bot_id=f"B{team or enterprise}",
-        bot_user_id="UBOT",
-        bot_scopes=["chat:write"],
-        user_id="UINSTALLER",
-        installed_at=time.time(),
+        app_id="A111", enterprise_id=enterprise, team_id=team, bot_token=token, bot_id=f"B{team or enterprise}",
+        bot_user_id="UBOT", bot_scopes=["chat:write"], user_id="UINSTALLER", installed_at=time.time(),
         is_enterprise_install=team is None,
     )
 
@@ -78,13 +57,8 @@ def _installation(team: str | None, token: str, enterprise: str | None = None) -
 @pytest.fixture
 def settings(database_url: str, slack_api: SlackAPI) -> Settings:  # noqa: F811
     return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        DATABASE_URL=database_url,
-        SLACK_CLIENT_ID="111.222",
-        SLACK_CLIENT_SECRET="shh",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=slack_api.base_url,
-        IDENTITY_VERIFICATION="email_code",
+        _env_file=None, DATABASE_URL=database_url, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="shh",
+        SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack_api.base_url, IDENTITY_VERIFICATION="email_code",
     )
 
 
@@ -111,17 +85,12 @@ def _prove(db: Database, principal: str, email: str) -> None:
 
 def _dms(api: SlackAPI) -> list[tuple[str | None, str, str]]:
     """(token, channel, everything shown) of each reminder DM."""
-    return [
-        (c.token, str(c.json_args["channel"]), c.json_args["text"] + json.dumps(c.json_args.get("blocks")))
-        for c in api.calls("chat.postMessage")
-        if c.ok
-    ]
+    return [(c.token, str(c.json_args["channel"]), c.json_args["text"] + json.dumps(c.json_args.get("blocks")))
+            for c in api.calls("chat.postMessage") if c.ok]
 
 
 def test_a_contact_is_reminded_once_in_the_workspace_where_they_used_the_bot(
-    services: Services,
-    slack_api: SlackAPI,
-    db: Database,  # noqa: F811
+    services: Services, slack_api: SlackAPI, db: Database  # noqa: F811
 ) -> None:
     slack_api.add_user("WANN", "ann@acme.test", "Ann Lee", tz="UTC", team_id="TACME", also_in=("TVENDOR",))
     _prove(db, "slack:TACME:WANN", "ann@acme.test")
@@ -134,9 +103,7 @@ def test_a_contact_is_reminded_once_in_the_workspace_where_they_used_the_bot(
 
 
 def test_a_contact_never_seen_is_found_where_a_colleague_uses_the_bot_and_gets_no_details_until_proven(
-    services: Services,
-    slack_api: SlackAPI,
-    db: Database,  # noqa: F811
+    services: Services, slack_api: SlackAPI, db: Database  # noqa: F811
 ) -> None:
     slack_api.add_user("WANN", "ann@acme.test", "Ann Lee", tz="UTC", team_id="TACME")
     slack_api.add_user("WBOB", "bob@acme.test", "Bob Ray", tz="UTC", team_id="TBETA")
@@ -151,14 +118,11 @@ def test_a_contact_never_seen_is_found_where_a_colleague_uses_the_bot_and_gets_n
 
 
 def test_a_webhook_dm_to_a_grid_user_goes_through_the_organization_install(
-    services: Services,
-    settings: Settings,
-    slack_api: SlackAPI,  # noqa: F811
+    services: Services, settings: Settings, slack_api: SlackAPI  # noqa: F811
 ) -> None:
     store = installation_store(settings, services.db.engine)
-    workspaces = SlackWorkspaces(
-        store=store, client_for_token=lambda token: WebClient(token=token, base_url=slack_api.base_url)
-    )
+    workspaces = SlackWorkspaces(store=store, client_for_token=lambda token: WebClient(
+        token=token, base_url=slack_api.base_url))
     slack_api.add_user("WG1", "gina@acme.test", "Gina", team_id="TGRID1", enterprise_id=GRID)
     notifier = SlackNotifier(workspaces.client_for)
 
@@ -171,10 +135,7 @@ def test_a_webhook_dm_to_a_grid_user_goes_through_the_organization_install(
 
 
 def test_an_uninstall_removes_the_workspace_tokens_and_its_identity_links_and_nothing_else(
-    services: Services,
-    settings: Settings,
-    slack_api: SlackAPI,
-    db: Database,  # noqa: F811
+    services: Services, settings: Settings, slack_api: SlackAPI, db: Database  # noqa: F811
 ) -> None:
     _prove(db, "slack:TACME:WANN", "ann@acme.test")
     _prove(db, "slack:TBETA:WBOB", "bob@acme.test")

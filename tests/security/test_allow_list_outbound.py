@@ -34,37 +34,18 @@ from devtools.loopback.slack_api import SlackAPI
 from tests.support.fixtures import slack_api  # noqa: F401
 
 TOKENS = {"TVENDOR": "xoxb-vendor", "TACME": "xoxb-acme"}
-ACCOUNTS = {
-    "accounts": [
-        {
-            "id": "acme",
-            "name": "Acme Corp",
-            "currency": "usd",
-            "contacts": [{"email": "ann@acme.test", "name": "Ann Lee"}, {"email": "vic@acme.test", "name": "Vic"}],
-            "invoices": [
-                {
-                    "number": "INV-1",
-                    "issued_on": "2026-11-01",
-                    "due_on": "2026-11-25",
-                    "amount_due": 125000,
-                    "currency": "usd",
-                    "status": "open",
-                }
-            ],
-        }
-    ]
-}
+ACCOUNTS = {"accounts": [{
+    "id": "acme", "name": "Acme Corp", "currency": "usd",
+    "contacts": [{"email": "ann@acme.test", "name": "Ann Lee"}, {"email": "vic@acme.test", "name": "Vic"}],
+    "invoices": [{"number": "INV-1", "issued_on": "2026-11-01", "due_on": "2026-11-25", "amount_due": 125000,
+                  "currency": "usd", "status": "open"}],
+}]}
 
 
 def oauth_settings(database_url: str, slack_api: SlackAPI, **extra: str) -> Settings:  # noqa: F811
     return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        DATABASE_URL=database_url,
-        SLACK_CLIENT_ID="111.222",
-        SLACK_CLIENT_SECRET="shh",
-        SLACK_SIGNING_SECRET="allow-list-secret",
-        SLACK_API_URL=slack_api.base_url,
-        IDENTITY_VERIFICATION="email_code",
+        _env_file=None, DATABASE_URL=database_url, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="shh",
+        SLACK_SIGNING_SECRET="allow-list-secret", SLACK_API_URL=slack_api.base_url, IDENTITY_VERIFICATION="email_code",
         **extra,
     )
 
@@ -81,18 +62,8 @@ def narrowed(database_url: str, db: Database, clock: FixedClock, slack_api: Slac
     """Both workspaces installed while every workspace was allowed; then the list names only TVENDOR."""
     store = installation_store(oauth_settings(database_url, slack_api), db.engine)
     for team, token in TOKENS.items():
-        store.save(
-            Installation(
-                app_id="A111",
-                team_id=team,
-                bot_token=token,
-                bot_id=f"B{team}",
-                bot_user_id="UBOT",
-                bot_scopes=["chat:write"],
-                user_id="UINSTALLER",
-                installed_at=time.time(),
-            )
-        )
+        store.save(Installation(app_id="A111", team_id=team, bot_token=token, bot_id=f"B{team}", bot_user_id="UBOT",
+                                bot_scopes=["chat:write"], user_id="UINSTALLER", installed_at=time.time()))
         slack_api.add_workspace(team, token)
     slack_api.add_user("WANN", "ann@acme.test", "Ann Lee", tz="UTC", team_id="TACME")
     slack_api.add_user("WVIC", "vic@acme.test", "Vic", tz="UTC", team_id="TVENDOR")
@@ -107,10 +78,7 @@ def _posted(api: SlackAPI) -> list[tuple[str | None, str]]:
 
 
 def test_reminders_are_not_sent_through_a_workspace_taken_off_the_allow_list(
-    narrowed: Settings,
-    db: Database,
-    clock: FixedClock,
-    slack_api: SlackAPI,  # noqa: F811
+    narrowed: Settings, db: Database, clock: FixedClock, slack_api: SlackAPI  # noqa: F811
 ) -> None:
     services: Services = build_services(narrowed, clock=clock, db=db)
     services.importer.run(ACCOUNTS)
@@ -121,14 +89,11 @@ def test_reminders_are_not_sent_through_a_workspace_taken_off_the_allow_list(
 
 
 def test_dms_and_the_support_channel_never_use_a_workspace_taken_off_the_allow_list(
-    narrowed: Settings,
-    slack_api: SlackAPI,
-    db: Database,  # noqa: F811
+    narrowed: Settings, slack_api: SlackAPI, db: Database  # noqa: F811
 ) -> None:
     store = installation_store(narrowed.model_copy(update={"support_slack_team": "TACME"}), db.engine)
-    workspaces = slack_workspaces(
-        narrowed.model_copy(update={"support_slack_team": "TACME"}), store=store, default_client=None
-    )
+    workspaces = slack_workspaces(narrowed.model_copy(update={"support_slack_team": "TACME"}), store=store,
+                                  default_client=None)
     assert workspaces.client_for(Workspace("TACME")) is None and workspaces.support_client() is None
     assert isinstance(workspaces.client_for(Workspace("TVENDOR")), WebClient)
     notifier = SlackNotifier(workspaces.client_for)
