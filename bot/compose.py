@@ -19,12 +19,14 @@ from slack_sdk import WebClient
 from billing_core.accounts.service import AccountService
 from billing_core.adapters.smtp import SmtpMailer
 from billing_core.adapters.stripe_gateway import StripeGateway
+from billing_core.adapters.threads import ThreadBackground
 from billing_core.adapters.webhook_http import WebhookEndpoint
 from billing_core.audit import AuditLog
 from billing_core.autopay.card_health import CardHealth
 from billing_core.autopay.charging import AutopayPass
 from billing_core.autopay.notices import ContactMessenger
 from billing_core.autopay.switch import AutopayService
+from billing_core.background import Background
 from billing_core.chat_questions import ChatQuestions
 from billing_core.clock import Clock, SystemClock
 from billing_core.container import Payments, Services
@@ -80,6 +82,7 @@ def build_services(
     staff_channel: StaffChannel | None = None,
     contact_messenger: ContactMessenger | None = None,
     outbound: OutboundDelivery | None = None,
+    background: Background | None = None,
 ) -> Services:
     """Build every service from settings, each once, with all it needs passed to its constructor.
 
@@ -88,7 +91,8 @@ def build_services(
     pass their notifier (DMs to payers), the staff channel (escalations posted in
     ``SUPPORT_SLACK_CHANNEL``) and the outbound delivery holding their DM channel
     (``build_runtime``). ``contact_messenger``: who tells contacts of autopay and expiring
-    cards (default: Slack DMs through the reminder sender, when there is one).
+    cards (default: Slack DMs through the reminder sender, when there is one). ``background``:
+    where escalation e-mails and outbound deliveries run (default: threads).
 
     The order breaks what would be cycles: escalations first (identity, reminders and payments
     alert staff through them), then autopay before the card service (which tells autopay of a
@@ -97,8 +101,11 @@ def build_services(
     settings.check_identity_policy()
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
+    background = background or ThreadBackground()
     accounts = AccountService(db=db, clock=clock, timezone=settings.timezone)
-    escalations = build_escalations(settings, db=db, clock=clock, today=accounts.today, staff_channel=staff_channel)
+    escalations = build_escalations(
+        settings, db=db, clock=clock, background=background, today=accounts.today, staff_channel=staff_channel
+    )
     identity_verification = build_identity_verification(settings, db=db, clock=clock, escalations=escalations)
     importer = Importer(db=db, clock=clock)
     sender = build_reminder_sender(settings, db=db, clock=clock, needs_proof=identity_verification.needs_code)
@@ -150,17 +157,25 @@ def build_services(
         chat_questions=ChatQuestions(db, clock),
         autopay=autopay,
         payments=payments,
-        outbound=outbound or build_outbound(settings, db=db, clock=clock),
+        outbound=outbound or build_outbound(settings, db=db, clock=clock, background=background),
         # The push API (/api/v1) exists only with BILLING_API_TOKEN.
         push=PushService(db=db, clock=clock, importer=importer) if settings.api_tokens() else None,
     )
 
 
 def build_outbound(
-    settings: Settings, *, db: Database, clock: Clock, slack_channel: Channel | None = None
+    settings: Settings,
+    *,
+    db: Database,
+    clock: Clock,
+    background: Background,
+    slack_channel: Channel | None = None,
+    poll_seconds: float = 3.0,
 ) -> OutboundDelivery | None:
-    """The outbound outbox: events are recorded on ``db`` from now on; a Slack mode ``start()``s delivery.
-    ``slack_channel``: the Slack modes' DMs to people (``bot.slack.notices``)."""
+    """The outbound outbox: events are recorded on ``db`` from now on; a Slack mode ``start()``s delivery
+    (its loop and per-channel lanes run on ``background``). ``slack_channel``: the Slack modes' DMs to
+    people (``bot.slack.notices``). ``poll_seconds``: how often it looks for retries and other
+    processes' events between wake-ups."""
     channels: list[Channel] = [slack_channel] if slack_channel is not None else []
     if settings.outbound_webhook_url:
         if not settings.outbound_webhook_url.startswith(("http://", "https://")):
@@ -180,7 +195,9 @@ def build_outbound(
     if not channels:
         return None
     policy = BackoffPolicy(lease=timedelta(seconds=settings.outbound_lease_seconds))
-    delivery = OutboundDelivery(db=db, clock=clock, channels=channels, policy=policy)
+    delivery = OutboundDelivery(
+        db=db, clock=clock, background=background, channels=channels, policy=policy, poll_seconds=poll_seconds
+    )
     enable_outbound(db, OutboundSink(frozenset(channel.channel for channel in channels), wake=delivery.wake))
     return delivery
 
@@ -331,6 +348,7 @@ def build_escalations(
     *,
     db: Database,
     clock: Clock,
+    background: Background,
     today: Callable[[], date],
     staff_channel: StaffChannel | None = None,
 ) -> EscalationService:
@@ -343,6 +361,7 @@ def build_escalations(
     outbox = EscalationOutbox(
         db=db,
         clock=clock,
+        background=background,  # the e-mail right after an escalation is stored
         mailer=mailer,
         sender=settings.smtp_from,
         recipient=settings.support_email,
@@ -389,9 +408,14 @@ def build_runtime(
         # after this function returned (``deps`` is bound below, never reassigned).
         publish_home_for(deps, client, slack.team_id, slack.user_id, slack.enterprise_id)
 
+    background = ThreadBackground()
     # People's DMs (outcomes, cards added) go through the database outbox (bot.slack.notices).
     outbound = build_outbound(
-        settings, db=db, clock=clock, slack_channel=SlackNoticeChannel(workspaces.client_for, after=refresh_home)
+        settings,
+        db=db,
+        clock=clock,
+        background=background,
+        slack_channel=SlackNoticeChannel(workspaces.client_for, after=refresh_home),
     )
     notifier = SlackNotifier(
         workspaces.client_for,
@@ -408,6 +432,7 @@ def build_runtime(
         # The outbox posts escalations to the support channel through its own workspace's installation.
         staff_channel=slack_staff_channel(settings.support_slack_channel, workspaces.support_client),
         outbound=outbound,
+        background=background,
     )
     seen = SeenPeople(PrincipalDirectory(db, clock))
     app, deps = build_slack_app(

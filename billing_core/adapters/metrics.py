@@ -8,7 +8,7 @@ reads the ``billing_*`` families (``bot.web.metrics.DomainMetrics``). ``Escalati
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import REGISTRY
@@ -52,6 +52,19 @@ def _register_once() -> DomainTallies:
 DOMAIN_TALLIES = _register_once()
 
 
+def _outbox_gauges(
+    health: Callable[[], dict[str, Any]], failed: tuple[str, str], queued: tuple[str, str]
+) -> Iterator[Metric]:
+    """An outbox's permanent failures and queue depth (its ``health()``) as two gauges, each given as
+    ``(name, documentation)``; none while the database cannot be read."""
+    try:
+        numbers = health()
+    except Exception:
+        return
+    yield GaugeMetricFamily(*failed, value=numbers["failed"])
+    yield GaugeMetricFamily(*queued, value=numbers["queued"])
+
+
 class EscalationCollector:
     """Puts the outbox's numbers into another Prometheus registry (the HTTP app keeps its own):
     ``registry.register(EscalationCollector(outbox))``."""
@@ -69,15 +82,10 @@ class EscalationCollector:
         for outcome in ("sent", "retry", "failed"):
             emails.add_metric([outcome], EMAILS.labels(outcome).get())
         yield emails
-        try:
-            health = self._outbox.health()
-        except Exception:
-            return
-        yield GaugeMetricFamily(
-            "billing_escalation_emails_failed", "Escalations whose e-mail permanently failed.", value=health["failed"]
-        )
-        yield GaugeMetricFamily(
-            "billing_escalation_emails_queued", "Escalations waiting for their e-mail.", value=health["queued"]
+        yield from _outbox_gauges(
+            self._outbox.health,
+            ("billing_escalation_emails_failed", "Escalations whose e-mail permanently failed."),
+            ("billing_escalation_emails_queued", "Escalations waiting for their e-mail."),
         )
 
 
@@ -92,15 +100,10 @@ class OutboundCollector:
         return []
 
     def collect(self) -> Any:
-        try:
-            health = self._delivery.health()
-        except Exception:
-            return
-        yield GaugeMetricFamily(
-            "billing_outbound_events_failed", "Outbound events that failed for good.", value=health["failed"]
-        )
-        yield GaugeMetricFamily(
-            "billing_outbound_events_queued", "Outbound events waiting to be delivered.", value=health["queued"]
+        yield from _outbox_gauges(
+            self._delivery.health,
+            ("billing_outbound_events_failed", "Outbound events that failed for good."),
+            ("billing_outbound_events_queued", "Outbound events waiting to be delivered."),
         )
 
 

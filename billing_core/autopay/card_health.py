@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from billing_core.autopay.notices import AutopayNotice, ContactMessenger
 from billing_core.autopay.switch import card_label
+from billing_core.business_hours import within_business_hours, zone_or_utc
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, CardExpiryNoticeRecord, ContactRecord, PaymentMethodRecord
 from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
-from billing_core.reminders.schedule import within_business_hours, zone_or_utc
 
 THRESHOLDS = (30, 7)  # days before the card's last valid day
 
@@ -155,7 +155,7 @@ class CardHealth:
         except IntegrityError:
             return  # another sweep has it
         try:
-            self._messenger.send_notice(contact, notice)
+            self._messenger.tell(contact, notice)
         except (ChatDeliveryFailed, ChatRateLimited):
             with self._db.transaction() as session:
                 session.execute(

@@ -1,7 +1,6 @@
-"""What autopay tells an account's contacts, and the port through which it reaches them.
-
-``billing_core`` knows nothing of Slack: the bot implements :class:`ContactMessenger` (a DM through
-the reminder sender's workspace lookup) and draws each :class:`AutopayNotice`.
+"""What autopay tells an account's contacts. They are reached through the messaging port
+(``billing_core.messaging``), as :data:`ContactMessenger`: the bot finds them like reminders do
+and draws each :class:`AutopayNotice`.
 """
 
 from __future__ import annotations
@@ -10,10 +9,10 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, Protocol
+from typing import Literal, TypeAlias
 
 from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
-from billing_core.reminders.messages import ChatContact
+from billing_core.messaging import Messenger
 from billing_core.views import PaymentView
 
 logger = logging.getLogger(__name__)
@@ -69,16 +68,8 @@ class AutopayNotice:
         return f"The default card of {account}, {self.card_label}, expires in {self.days_left} days."
 
 
-class ContactMessenger(Protocol):
-    """The chat workspace as autopay needs it: find a contact by e-mail, DM them a notice."""
-
-    def find_contact(self, email: str) -> ChatContact | None:
-        """The person with this e-mail, or None when they are not in the workspace."""
-        ...
-
-    def send_notice(self, contact: ChatContact, notice: AutopayNotice) -> None:
-        """Send one DM. Raises ``ChatRateLimited`` or ``ChatDeliveryFailed``."""
-        ...
+# The messaging port as autopay needs it: find a contact by e-mail, DM them a notice.
+ContactMessenger: TypeAlias = Messenger[AutopayNotice]
 
 
 def tell_contacts(
@@ -98,7 +89,7 @@ def tell_contacts(
             contact = messenger.find_contact(email)
             if contact is None or contact.needs_proof:
                 continue
-            messenger.send_notice(contact, notice)
+            messenger.tell(contact, notice)
             told += 1
         except (ChatDeliveryFailed, ChatRateLimited) as error:
             logger.warning(

@@ -11,15 +11,14 @@ is the one case that can send twice, and the stable Message-ID lets the mail sys
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
+from billing_core.background import Background
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import EscalationRecord
@@ -31,7 +30,7 @@ from billing_core.escalations.details import (
 from billing_core.escalations.email_message import build_escalation_email
 from billing_core.escalations.views import EscalationView, format_reference
 from billing_core.mail import MailDeliveryError, Mailer
-from billing_core.outbox_leases import LeasedRows
+from billing_core.outbox_leases import LeasedRows, doubling_delay
 from billing_core.tallies import Level, Tally
 
 log = logging.getLogger(__name__)
@@ -85,8 +84,7 @@ class RetryPolicy:
 
     def delay(self, attempts: int) -> timedelta:
         """30 s, 1 min, 2 min, ... capped at ``max_delay``."""
-        delay: timedelta = self.base_delay * (2 ** max(0, attempts - 1))
-        return min(delay, self.max_delay)
+        return doubling_delay(self.base_delay, self.max_delay, attempts)
 
 
 class EscalationOutbox:
@@ -97,6 +95,7 @@ class EscalationOutbox:
         *,
         db: Database,
         clock: Clock,
+        background: Background,
         mailer: Mailer | None,
         sender: str,
         recipient: str,
@@ -108,6 +107,7 @@ class EscalationOutbox:
     ) -> None:
         self._db = db
         self._clock = clock
+        self._background = background
         self._mailer = mailer
         self._sender = sender
         self._recipient = recipient
@@ -119,8 +119,6 @@ class EscalationOutbox:
         self.staff_channel = staff_channel if self.support_channel else None
         self.policy = policy or RetryPolicy()
         self._mailer_missing_logged = False
-        self._in_flight: set[threading.Thread] = set()
-        self._in_flight_lock = threading.Lock()
 
     # -- entry points ------------------------------------------------------------------
 
@@ -128,15 +126,12 @@ class EscalationOutbox:
         """Send every escalation whose e-mail is due, and post new ones to the staff channel."""
         now = now or self._clock.now()
         with self._db.read() as session:
-            due = session.scalars(
-                select(EscalationRecord.id)
-                .where(
-                    EscalationRecord.delivery_status.in_(("queued", "sending")),
-                    EscalationRecord.next_attempt_at <= now,
+            due = [
+                row[0]
+                for row in LEASED.due(
+                    session, now, order_by=(EscalationRecord.next_attempt_at, EscalationRecord.id), limit=limit
                 )
-                .order_by(EscalationRecord.next_attempt_at, EscalationRecord.id)
-                .limit(limit)
-            ).all()
+            ]
         counts = DeliveryCounts()
         for escalation_id in due:
             counts += self._send_email(escalation_id, now)
@@ -151,44 +146,20 @@ class EscalationOutbox:
         self._refresh_gauges()
         return counts
 
-    def deliver_soon(self, escalation_id: int) -> threading.Thread:
-        """Deliver in a background thread, so a request thread never waits for SMTP."""
-        thread = threading.Thread(
-            target=self._deliver_quietly, args=(escalation_id,), name=f"escalation-{escalation_id}", daemon=True
-        )
-        with self._in_flight_lock:
-            self._in_flight = {t for t in self._in_flight if t.is_alive()} | {thread}
-        thread.start()
-        return thread
+    def deliver_soon(self, escalation_id: int) -> None:
+        """Deliver in the background, so a request thread never waits for SMTP."""
+        self._background.submit(f"escalation-{escalation_id}", lambda: self._deliver_quietly(escalation_id))
 
     def wait_for_deliveries(self, timeout: float = 10.0) -> None:
         """Wait (at most ``timeout`` seconds) for the deliveries ``deliver_soon`` started (the console
         shows their outcome before its next prompt)."""
-        with self._in_flight_lock:
-            threads = list(self._in_flight)
-        deadline = time.monotonic() + timeout
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        self._background.wait(timeout)
 
     def health(self) -> dict[str, Any]:
         """For ``/healthz``: queue depth and permanent failures (``ok`` is False when any failed)."""
         with self._db.read() as session:
-            rows: dict[str, int] = {
-                status: int(count)
-                for status, count in session.execute(
-                    select(EscalationRecord.delivery_status, func.count(EscalationRecord.id)).group_by(
-                        EscalationRecord.delivery_status
-                    )
-                )
-            }
-            failed_refs = session.scalars(
-                select(EscalationRecord.id)
-                .where(EscalationRecord.delivery_status == "failed")
-                .order_by(EscalationRecord.id.desc())
-                .limit(10)
-            ).all()
-        failed = int(rows.get("failed", 0))
-        pending = int(rows.get("queued", 0)) + int(rows.get("sending", 0))
+            counts = LEASED.counts(session, newest_first=EscalationRecord.id.desc())
+        failed, pending, failed_refs = counts.failed, counts.pending, counts.failed_keys
         FAILED.set(failed)
         QUEUED.set(pending)
         return {

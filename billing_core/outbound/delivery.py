@@ -7,7 +7,8 @@ exponential backoff and jitter, under the same event id, until ``give_up_after``
 passed since the happening; then the event is ``failed``: counted in ``/metrics``, listed in
 ``/healthz`` and logged.
 
-A delivery thread (``start``) sends events as soon as their transaction commits (it is woken by
+A delivery loop (``start``; it runs on the ``billing_core.background`` port, as do the per-channel
+lanes) sends events as soon as their transaction commits (it is woken by
 ``billing_core.outbound.events``) and polls every few seconds for retries and for events that
 other processes recorded, so nothing depends on the scheduler.
 """
@@ -16,20 +17,20 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
+from billing_core.background import Background
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import OutboundEventRecord
-from billing_core.outbox_leases import LeasedRows
+from billing_core.outbox_leases import LeasedRows, doubling_delay
 from billing_core.tallies import Tally
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,7 @@ class BackoffPolicy:
 
     def delay(self, attempts: int) -> timedelta:
         """10 s, 20 s, 40 s, ... up to an hour, each scaled by a random 50-100% (full jitter's gentler cousin)."""
-        ceiling: timedelta = min(self.base_delay * (2 ** min(max(0, attempts - 1), 20)), self.max_delay)
-        return ceiling * random.uniform(0.5, 1.0)
+        return doubling_delay(self.base_delay, self.max_delay, attempts) * random.uniform(0.5, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +98,7 @@ class OutboundDelivery:
         *,
         db: Database,
         clock: Clock,
+        background: Background,
         channels: Iterable[Channel],
         policy: BackoffPolicy | None = None,
         poll_seconds: float = 3.0,
@@ -106,45 +107,32 @@ class OutboundDelivery:
         self._clock = clock
         self.channels = {channel.channel: channel for channel in channels}
         self.policy = policy or BackoffPolicy()
-        self._poll_seconds = poll_seconds
         # Per endpoint, at most ``concurrency`` requests in flight from this process.
-        self._pools = {
-            name: ThreadPoolExecutor(max_workers=max(1, channel.concurrency), thread_name_prefix=f"outbound-{name}")
-            for name, channel in self.channels.items()
-        }
-        self._woken = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._lanes = background.lanes(
+            "outbound", {name: channel.concurrency for name, channel in self.channels.items()}
+        )
+        self._loop = background.loop("outbound-delivery", self._pass, poll_seconds)
 
-    # -- the delivery thread -----------------------------------------------------------
+    # -- the delivery loop -------------------------------------------------------------
 
     def start(self) -> None:
-        """Run the delivery thread (idempotent)."""
-        if self._thread is not None or not self.channels:
-            return
-        self._thread = threading.Thread(target=self._run, name="outbound-delivery", daemon=True)
-        self._thread.start()
+        """Run the delivery loop (idempotent)."""
+        if self.channels:
+            self._loop.start()
 
     def wake(self) -> None:
         """Something was committed: deliver now rather than at the next poll."""
-        self._woken.set()
+        self._loop.wake()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        self._woken.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        for pool in self._pools.values():
-            pool.shutdown(wait=False, cancel_futures=True)
+        self._loop.stop(timeout)
+        self._lanes.close()
 
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.deliver_due()
-            except Exception:  # the database may be away for a moment; the rows are safe
-                log.exception("outbound delivery pass failed")
-            self._woken.wait(self._poll_seconds)
-            self._woken.clear()
+    def _pass(self) -> None:
+        try:
+            self.deliver_due()
+        except Exception:  # the database may be away for a moment; the rows are safe
+            log.exception("outbound delivery pass failed")
 
     # -- one pass ----------------------------------------------------------------------
 
@@ -152,18 +140,15 @@ class OutboundDelivery:
         """Try every event that is due now, each channel's in parallel up to its bound."""
         now = now or self._clock.now()
         with self._db.read() as session:
-            due = session.execute(
-                select(OutboundEventRecord.id, OutboundEventRecord.channel)
-                .where(
-                    OutboundEventRecord.status.in_(("queued", "sending")),
-                    OutboundEventRecord.next_attempt_at <= now,
-                    OutboundEventRecord.channel.in_(list(self.channels)),
-                )
-                .order_by(OutboundEventRecord.next_attempt_at, OutboundEventRecord.created_at)
-                .limit(limit)
-            ).all()
-        futures = [self._pools[channel].submit(self.deliver, event_id, now) for event_id, channel in due]
-        outcomes = [future.result() for future in futures]
+            due = LEASED.due(
+                session,
+                now,
+                columns=(OutboundEventRecord.channel,),
+                where=(OutboundEventRecord.channel.in_(list(self.channels)),),
+                order_by=(OutboundEventRecord.next_attempt_at, OutboundEventRecord.created_at),
+                limit=limit,
+            )
+        outcomes = self._lanes.run([(channel, partial(self.deliver, event_id, now)) for event_id, channel in due])
         return DeliveryCounts(
             delivered=outcomes.count("delivered"), retried=outcomes.count("retry"), failed=outcomes.count("failed")
         )
@@ -267,21 +252,8 @@ class OutboundDelivery:
     def health(self) -> dict[str, Any]:
         """For ``/healthz``: queue depth and permanent failures (``ok`` is False when any failed)."""
         with self._db.read() as session:
-            rows = {
-                status: int(count)
-                for status, count in session.execute(
-                    select(OutboundEventRecord.status, func.count(OutboundEventRecord.id)).group_by(
-                        OutboundEventRecord.status
-                    )
-                )
-            }
-            failed_ids: Sequence[str] = session.scalars(
-                select(OutboundEventRecord.id)
-                .where(OutboundEventRecord.status == "failed")
-                .order_by(OutboundEventRecord.created_at.desc())
-                .limit(10)
-            ).all()
-        failed = rows.get("failed", 0)
+            counts = LEASED.counts(session, newest_first=OutboundEventRecord.created_at.desc())
+        rows, failed, failed_ids = counts.by_status, counts.failed, counts.failed_keys
         return {
             "ok": failed == 0,
             "channels": sorted(self.channels),

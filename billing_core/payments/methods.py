@@ -253,7 +253,7 @@ class PaymentMethodService:
         """The URL of a Stripe Checkout page (setup mode) where the person saves a new card.
 
         The webhook (``checkout.session.completed`` / ``setup_intent.succeeded``) then refreshes
-        the cards and tells the requester through ``Notifier.card_added``.
+        the cards and tells the requester through ``Notifier.tell_principal`` (``CardAdded``).
         """
         now = self._clock.now()
         with self._db.transaction() as session:

@@ -22,7 +22,7 @@ from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
 from billing_core.errors import PaymentNotFound, PaymentProviderError
-from billing_core.notifications import Notifier
+from billing_core.notifications import Notifier, PaymentSettled
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.execution import ChargeRequest, charge_request
 from billing_core.payments.intents import CardDeclined, Intent
@@ -238,9 +238,7 @@ class Reconciler:
                 late=late,
             )
         if notify and settled.changed and settled.view.status in ("succeeded", "failed"):
-            self._notifier.payment_settled(
-                principal=settled.principal, account_name=settled.account_name, payment=settled.view
-            )
+            self._notifier.tell_principal(settled.principal, PaymentSettled(settled.account_name, settled.view))
         if settled.late is not None and self._alert_staff is not None:
             self._alert_staff(settled.view.account_external_id, late_success_message(settled.view, settled.late))
         return settled

@@ -21,7 +21,7 @@ from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, CardSetupRecord, PaymentMethodRecord, StripeEventRecord
 from billing_core.errors import InvalidWebhook, PaymentProviderError
-from billing_core.notifications import Notifier
+from billing_core.notifications import CardAdded, Notifier
 from billing_core.payments.card_cache import refresh_cards
 from billing_core.payments.intents import intent_from
 from billing_core.payments.ports import PaymentGateway
@@ -259,7 +259,7 @@ class StripeWebhookService:
             )
         card = next((c for c in cards if c.id == payment_method_id), cards[0] if cards else None)
         if card is not None:
-            self._notifier.card_added(principal=principal, account_name=refreshed.account_name, card=card)
+            self._notifier.tell_principal(principal, CardAdded(refreshed.account_name, card))
 
 
 def _id(value: object) -> str | None:

@@ -1,43 +1,23 @@
-"""What a reminder says, and the port through which the domain reaches the chat workspace.
-
-``billing_core`` knows nothing of Slack: it asks a :class:`ReminderSender` to find a person by
-e-mail, to send one grouped reminder and to update it later ("Paid, thank you").
+"""What a reminder says. The sweep finds a person by e-mail, sends one grouped reminder and updates
+it later ("Paid, thank you") through the messaging port (``billing_core.messaging``), as
+:data:`ReminderSender`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import TypeAlias
 
-from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
+from billing_core.messaging import EditingMessenger
 from billing_core.money import Money
 from billing_core.reminders.schedule import days_label, step_label
 
 __all__ = [
-    "ChatContact",
-    "ChatDeliveryFailed",
-    "ChatRateLimited",
-    "PostedMessage",
     "ReminderLine",
     "ReminderMessage",
     "ReminderSender",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class ChatContact:
-    """A billing contact found in a chat workspace, with the time zone their client shows.
-
-    ``workspace`` is where they were found (opaque; empty with one workspace). ``needs_proof``:
-    they have not proven that the contact's address is theirs, so a reminder says only that one
-    is waiting (no invoice, amount or account) until they do.
-    """
-
-    user_id: str
-    timezone: str | None
-    workspace: str = ""
-    needs_proof: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,24 +112,5 @@ WITHHELD_TEXT = (
 WITHHELD_SETTLED_TEXT = "A billing reminder sent to you here has been settled. Nothing is due from it."
 
 
-@dataclass(frozen=True, slots=True)
-class PostedMessage:
-    channel: str
-    ts: str
-    workspace: str = ""
-
-
-class ReminderSender(Protocol):
-    """The chat workspace as the reminder sweep needs it."""
-
-    def find_contact(self, email: str) -> ChatContact | None:
-        """The person with this e-mail, or None when they are not in the workspace (cached)."""
-        ...
-
-    def send_reminder(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
-        """Send one DM. Raises ``ChatRateLimited`` or ``ChatDeliveryFailed``."""
-        ...
-
-    def update_reminder(self, posted: PostedMessage, message: ReminderMessage) -> None:
-        """Replace a sent DM's content. Raises ``ChatRateLimited`` or ``ChatDeliveryFailed``."""
-        ...
+# The messaging port as reminders need it: a reminder is sent to a contact, then edited.
+ReminderSender: TypeAlias = EditingMessenger[ReminderMessage]

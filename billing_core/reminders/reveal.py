@@ -37,7 +37,7 @@ def reveal_withheld(db: Database, sender: ReminderSender, email: str, now: datet
         if sent is None:
             continue
         try:
-            sender.update_reminder(posted, replace(sent.message, withheld=False))
+            sender.update(posted, replace(sent.message, withheld=False))
         except (ChatRateLimited, ChatDeliveryFailed):
             continue
         with db.transaction() as session:

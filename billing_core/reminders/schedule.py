@@ -1,4 +1,5 @@
-"""The reminder calendar as pure functions: which step is due on a day, and when a DM may go out.
+"""The reminder calendar as pure functions: which step is due on a day (when a DM may go out is
+``billing_core.business_hours``).
 
 A step is a number of days relative to the due date (-7 is a week before, 3 is three days late).
 It falls on a calendar day counted in the billing time zone. On any day only the latest step whose
@@ -9,13 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 DEFAULT_STEPS: tuple[int, ...] = (-7, 0, 3, 7, 14)
 OVERDUE_ESCALATION_DAYS = 30
-BUSINESS_START = time(9, 0)
-BUSINESS_END = time(17, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,19 +77,3 @@ def days_label(due_on: date, today: date) -> str:
     if days == 0:
         return "due today"
     return f"{-days} day{'s' if days != -1 else ''} overdue"
-
-
-def zone_or_utc(name: str | None) -> ZoneInfo:
-    """The named zone, or UTC when the chat workspace gave none or an unknown one."""
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return ZoneInfo("UTC")
-
-
-def within_business_hours(now: datetime, zone: ZoneInfo) -> bool:
-    """True from 09:00 to 17:00, Monday to Friday, on the recipient's own clock."""
-    local = now.astimezone(zone)
-    return local.weekday() < 5 and BUSINESS_START <= local.time() < BUSINESS_END

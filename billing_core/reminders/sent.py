@@ -11,8 +11,9 @@ from sqlalchemy import ColumnElement, select
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, ContactRecord, InvoiceRecord, ReminderDeliveryRecord
 from billing_core.identity.emails import normalize_email
+from billing_core.messaging import PostedMessage
 from billing_core.money import Money
-from billing_core.reminders.messages import PostedMessage, ReminderLine, ReminderMessage
+from billing_core.reminders.messages import ReminderLine, ReminderMessage
 
 Delivery = ReminderDeliveryRecord
 

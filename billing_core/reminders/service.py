@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
+from billing_core.messaging import PostedMessage
 from billing_core.reminders import claims
-from billing_core.reminders.messages import PostedMessage, ReminderLine, ReminderSender
+from billing_core.reminders.messages import ReminderLine, ReminderSender
 from billing_core.reminders.overdue import OverdueEscalator, escalate_overdue
 from billing_core.reminders.pauses import ALREADY_PAID, SNOOZE, pause
 from billing_core.reminders.plan import PlanWindow, group_reminders, iter_due

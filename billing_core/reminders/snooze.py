@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, InvoiceRecord, ReminderDeliveryRecord
-from billing_core.reminders.messages import PostedMessage
+from billing_core.messaging import PostedMessage
 from billing_core.reminders.sent import load_sent
 
 Delivery = ReminderDeliveryRecord

@@ -12,10 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from billing_core.business_hours import within_business_hours, zone_or_utc
 from billing_core.db.database import Database
 from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
+from billing_core.messaging import ChatContact
 from billing_core.reminders import claims
-from billing_core.reminders.messages import ChatContact, ReminderMessage, ReminderSender
+from billing_core.reminders.messages import ReminderMessage, ReminderSender
 from billing_core.reminders.plan import (
     DueReminder,
     PlanWindow,
@@ -23,7 +25,7 @@ from billing_core.reminders.plan import (
     iter_groups,
 )
 from billing_core.reminders.preferences import mark_introduced
-from billing_core.reminders.schedule import ReminderSchedule, within_business_hours, zone_or_utc
+from billing_core.reminders.schedule import ReminderSchedule
 
 
 @dataclass
@@ -139,7 +141,7 @@ class DeliveryPass:
                 today=self._window.today,
                 introduce=any(r.introduce for _, r in claimed),
             )
-            posted = self._sender.send_reminder(pending.contact, message)
+            posted = self._sender.tell(pending.contact, message)
         except ChatRateLimited as limited:
             if claimed:
                 claims.release(self._db, [i for i, _ in claimed], "rate limited; retried later")

@@ -14,7 +14,8 @@ from sqlalchemy import update
 from billing_core.db.database import Database
 from billing_core.db.tables import InvoiceRecord, ReminderDeliveryRecord
 from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
-from billing_core.reminders.messages import PostedMessage, ReminderSender
+from billing_core.messaging import PostedMessage
+from billing_core.reminders.messages import ReminderSender
 from billing_core.reminders.plan import PlanWindow
 from billing_core.reminders.sent import load_sent, sent_messages
 
@@ -43,7 +44,7 @@ def _thank_one(
     if sent is None:
         return 0
     try:
-        sender.update_reminder(posted, sent.message)
+        sender.update(posted, sent.message)
     except (ChatRateLimited, ChatDeliveryFailed):
         return 0  # the next sweep tries again
     with db.transaction() as session:

@@ -1,4 +1,5 @@
-"""``billing_core.autopay.notices.ContactMessenger`` on Slack: the reminder sender's lookup and DM."""
+"""The messaging port for autopay (``billing_core.autopay.notices.ContactMessenger``) on Slack: the
+reminder sender's lookup and DM."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Protocol
 
 from billing_core.autopay.notices import AutopayNotice
 from billing_core.errors import ChatRateLimited
-from billing_core.reminders.messages import ChatContact, PostedMessage
+from billing_core.messaging import ChatContact, PostedMessage
 from handlers.autopay.blocks import autopay_notice_screen
 from handlers.kit.blocks import Block
 
@@ -36,14 +37,13 @@ class SlackAutopayMessenger:
     def find_contact(self, email: str) -> ChatContact | None:
         return self._sender.find_contact(email)
 
-    def send_notice(self, contact: ChatContact, notice: AutopayNotice) -> None:
-        screen = autopay_notice_screen(notice)
+    def tell(self, contact: ChatContact, message: AutopayNotice) -> PostedMessage:
+        screen = autopay_notice_screen(message)
         for _ in range(3):
             try:
-                self._sender.post(contact, screen.text, screen.blocks)
-                return
+                return self._sender.post(contact, screen.text, screen.blocks)
             except ChatRateLimited as limited:
                 if limited.retry_after > MAX_WAIT_SECONDS:
                     raise
                 self._sleep(limited.retry_after)
-        self._sender.post(contact, screen.text, screen.blocks)
+        return self._sender.post(contact, screen.text, screen.blocks)

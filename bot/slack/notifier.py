@@ -1,4 +1,5 @@
-"""``billing_core.notifications.Notifier`` for Slack: tells the person by DM, off the caller's thread.
+"""The messaging port by principal (``billing_core.notifications.Notifier``) for Slack: tells the
+person by DM, off the caller's thread.
 
 Called from the Stripe webhook and the reconcile job, so sending happens on a small pool: a Slack
 429 (honoured with ``Retry-After``) never holds up the webhook's answer. With an ``outbox``
@@ -15,7 +16,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from slack_sdk import WebClient
 
 from billing_core.identity.principal import SlackPrincipal, parse_principal
-from billing_core.views import PaymentMethodView, PaymentView
+from billing_core.notifications import CardAdded, PrincipalNotice
 from bot.slack.notices import NoticeOutbox
 from bot.slack.workspaces import Workspace
 from handlers.kit.blocks import Screen
@@ -48,11 +49,11 @@ class SlackNotifier:
         self._refresh_home = refresh_home
         self._outbox = outbox
 
-    def card_added(self, *, principal: str, account_name: str, card: PaymentMethodView) -> None:
-        self._send(principal, card_added_screen(account_name, card))
-
-    def payment_settled(self, *, principal: str, account_name: str, payment: PaymentView) -> None:
-        self._send(principal, outcome_screen(payment, account_name))
+    def tell_principal(self, principal: str, message: PrincipalNotice) -> None:
+        if isinstance(message, CardAdded):
+            self._send(principal, card_added_screen(message.account_name, message.card))
+        else:
+            self._send(principal, outcome_screen(message.payment, message.account_name))
 
     def _send(self, principal: str, screen: Screen) -> None:
         parsed = parse_principal(principal)

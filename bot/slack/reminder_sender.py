@@ -1,6 +1,8 @@
-"""The reminder port on Slack's Web API: lookupByEmail (cached), users.info, conversations.open,
-chat.postMessage and chat.update; one workspace (``SlackReminderSender``) or every installed one
-(``WorkspacesReminderSender``).
+"""The messaging port (``billing_core.messaging``) for contacts found by e-mail, on Slack's Web API:
+lookupByEmail (cached), users.info, conversations.open, chat.postMessage and chat.update; one
+workspace (``SlackReminderSender``) or every installed one (``WorkspacesReminderSender``). They
+tell and edit reminders themselves; autopay's notices are posted through them
+(``bot.slack.autopay_messenger``).
 
 Someone who has not proven the contact's address (``IDENTITY_VERIFICATION=email_code``, or a
 person from another organization) gets a reminder without its details: it says only that a
@@ -23,7 +25,8 @@ from slack_sdk.errors import SlackApiError
 from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.identity.principal import parse_principal, principal_for
-from billing_core.reminders.messages import ChatContact, PostedMessage, ReminderMessage
+from billing_core.messaging import ChatContact, PostedMessage
+from billing_core.reminders.messages import ReminderMessage
 from billing_core.views import Actor
 from bot.slack.rate_limits import RateLimits
 from bot.slack.workspaces import SlackWorkspaces, Workspace
@@ -101,7 +104,7 @@ class SlackReminderSender:
             return None
         return self._contact(user, email)
 
-    def send_reminder(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
+    def tell(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
         channel = self._channel(contact.user_id)
         self._pace(channel)
         answer = self._call("chat_postMessage", channel=channel, text=text_for(message), blocks=blocks_for(message))
@@ -118,7 +121,7 @@ class SlackReminderSender:
             self._last_post[channel] = self._monotonic()
         return PostedMessage(str(answer.get("channel") or channel), str(answer["ts"]), self._workspace)
 
-    def update_reminder(self, posted: PostedMessage, message: ReminderMessage) -> None:
+    def update(self, posted: PostedMessage, message: ReminderMessage) -> None:
         self._call(
             "chat_update",
             channel=posted.channel,
@@ -261,11 +264,11 @@ class WorkspacesReminderSender:
                 return found
         return None
 
-    def send_reminder(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
-        return self._sender_of(contact.workspace).send_reminder(contact, message)
+    def tell(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
+        return self._sender_of(contact.workspace).tell(contact, message)
 
-    def update_reminder(self, posted: PostedMessage, message: ReminderMessage) -> None:
-        self._sender_of(posted.workspace).update_reminder(posted, message)
+    def update(self, posted: PostedMessage, message: ReminderMessage) -> None:
+        self._sender_of(posted.workspace).update(posted, message)
 
     def post(self, contact: ChatContact, text: str, blocks: list[Block]) -> PostedMessage:
         return self._sender_of(contact.workspace).post(contact, text, blocks)

@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 
 from billing_core.errors import ReminderNotFound
 from billing_core.identity.principal import principal_for
-from billing_core.reminders.messages import PostedMessage
+from billing_core.messaging import PostedMessage
 from handlers.kit.blocks import fmt_date, message_screen
 from handlers.kit.guard import ContactRequest, Request, acked, for_account, for_contact, new_message
 from handlers.kit.interaction import Interaction, run_safely

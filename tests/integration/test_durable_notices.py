@@ -18,6 +18,7 @@ from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.db.tables import OutboundEventRecord
 from billing_core.money import Money
+from billing_core.notifications import CardAdded, PaymentSettled
 from billing_core.views import PaymentView
 from bot.compose import SlackRuntime, build_runtime
 from bot.settings import Settings
@@ -77,7 +78,7 @@ def test_a_payment_outcome_committed_before_a_restart_is_sent_once_after_it(
     slack_api.add_user("WANN", "ann@acme.test", "Ann Lee")
     before = runtime(settings, db, clock, StoppedProcess())
 
-    before.notifier.payment_settled(principal=ANN, account_name="Acme Corp", payment=payment())
+    before.notifier.tell_principal(ANN, PaymentSettled("Acme Corp", payment()))
 
     assert dms(slack_api) == [] and statuses(db) == ["queued"]  # committed, not sent: then the restart
     after = runtime(settings, db, clock, InlineExecutor())
@@ -98,7 +99,7 @@ def test_an_attempt_whose_answer_was_lost_is_not_posted_again(
     bot.services.outbound.channels["slack"].timeout = 1  # type: ignore[attr-defined]
     slack_api.set_delay(2, "chat.postMessage")  # Slack posts it, but the answer comes too late
 
-    bot.notifier.card_added(principal=ANN, account_name="Acme Corp", card=_card())
+    bot.notifier.tell_principal(ANN, CardAdded("Acme Corp", _card()))
 
     slack_api.wait_for("chat.postMessage", 1)  # it did reach the DM
     slack_api.set_delay(0, "chat.postMessage")
@@ -116,7 +117,7 @@ def test_notices_are_posted_without_http_retries_of_their_own(
     slack_api.fail_next("chat.postMessage", status=500)
     bot = runtime(settings, db, clock, InlineExecutor())
 
-    bot.notifier.payment_settled(principal=ANN, account_name="Acme Corp", payment=payment())
+    bot.notifier.tell_principal(ANN, PaymentSettled("Acme Corp", payment()))
 
     assert len(slack_api.calls("chat.postMessage")) == 1  # one POST; the outbox retries later
     assert statuses(db) == ["queued"]

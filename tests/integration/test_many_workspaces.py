@@ -18,6 +18,7 @@ from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord, PrincipalRecord
+from billing_core.notifications import CardAdded
 from billing_core.views import PaymentMethodView
 from bot.settings import Settings
 from bot.slack.app import build_bolt_app
@@ -97,7 +98,7 @@ def test_a_webhook_dm_to_a_grid_user_goes_through_the_organization_install(
     notifier = SlackNotifier(workspaces.client_for)
 
     card = PaymentMethodView("pm_1", "visa", "4242", 12, 2030, is_default=True)
-    notifier.card_added(principal="slack:EGRID:TGRID1:WG1", account_name="Acme Corp", card=card)
+    notifier.tell_principal("slack:EGRID:TGRID1:WG1", CardAdded("Acme Corp", card))
     notifier.shutdown()
 
     [dm] = slack_api.calls("chat.postMessage")

@@ -23,6 +23,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import PrincipalRecord
 from billing_core.identity.directory import PrincipalDirectory
+from billing_core.notifications import CardAdded
 from billing_core.views import PaymentMethodView
 from bot.compose import build_services
 from bot.settings import Settings
@@ -126,7 +127,7 @@ def test_dms_and_the_support_channel_never_use_a_workspace_taken_off_the_allow_l
     assert isinstance(workspaces.client_for(Workspace("TVENDOR")), WebClient)
     notifier = SlackNotifier(workspaces.client_for)
     card = PaymentMethodView("pm_1", "visa", "4242", 12, 2030, is_default=True)
-    notifier.card_added(principal="slack:TACME:WANN", account_name="Acme Corp", card=card)
-    notifier.card_added(principal="slack:TVENDOR:WVIC", account_name="Acme Corp", card=card)
+    notifier.tell_principal("slack:TACME:WANN", CardAdded("Acme Corp", card))
+    notifier.tell_principal("slack:TVENDOR:WVIC", CardAdded("Acme Corp", card))
     notifier.shutdown()
     assert [token for token, _ in _posted(slack_api)] == ["xoxb-vendor"]

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from billing_core.adapters.metrics import OutboundCollector
 from billing_core.adapters.smtp import SmtpMailer
+from billing_core.adapters.threads import ThreadBackground
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.db.tables import OutboundEventRecord
@@ -69,7 +70,7 @@ def outbox(db: Database, clock: FixedClock, smtp_sink: SmtpSink) -> OutboundDeli
         SmtpMailer.from_url(smtp_sink.url),
         {RECEIPT: lambda event_id, data: build_receipt_email(event_id, data, sender="billing@vendor.test")},
     )
-    return OutboundDelivery(db=db, clock=clock, channels=[channel])
+    return OutboundDelivery(db=db, clock=clock, background=ThreadBackground(), channels=[channel])
 
 
 def queue_receipt(db: Database, now: datetime, data: dict[str, object]) -> str:

@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 
 from billing_core.escalations.views import EscalationView
+from billing_core.messaging import ChatContact
 from billing_core.money import Money
-from billing_core.reminders.messages import ChatContact, ReminderLine, ReminderMessage
+from billing_core.reminders.messages import ReminderLine, ReminderMessage
 from billing_core.views import (
     AccountView,
     Actor,
@@ -318,8 +319,8 @@ def test_the_reminder_dm_fallback_text_is_escaped() -> None:
     sender = SlackReminderSender(client)  # type: ignore[arg-type]
     contact = ChatContact("W333", "UTC")
     message = a_reminder()
-    posted = sender.send_reminder(contact, message)
-    sender.update_reminder(posted, replace(message, lines=tuple(replace(line, paid=True) for line in message.lines)))
+    posted = sender.tell(contact, message)
+    sender.update(posted, replace(message, lines=tuple(replace(line, paid=True) for line in message.lines)))
     assert [method for method, _ in client.calls] == ["conversations_open", "chat_postMessage", "chat_update"]
     for _, arguments in client.calls[1:]:
         assert "<!here>" not in arguments["text"] and "&lt;!here&gt;" in arguments["text"]
@@ -434,7 +435,7 @@ def test_the_staff_posts_facts_fit_one_section_with_every_value_at_its_longest()
 
 def test_fallback_texts_stay_within_slacks_limit_with_entities_at_the_cut() -> None:
     client = _RecordingClient()
-    SlackReminderSender(client).send_reminder(
+    SlackReminderSender(client).tell(
         ChatContact("W333", "UTC"),  # type: ignore[arg-type]
         a_reminder(number="&" * 128, count=20),
     )

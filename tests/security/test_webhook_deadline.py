@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import select
 
+from billing_core.adapters.threads import ThreadBackground
 from billing_core.adapters.webhook_http import MAX_BODY_BYTES, TOTAL_SECONDS, WebhookEndpoint
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
@@ -168,7 +169,10 @@ def test_an_event_whose_receiver_trickles_is_retried_later_and_sent_once_per_att
             now=clock.now(),
         )
     delivery = OutboundDelivery(
-        db=db, clock=clock, channels=[WebhookEndpoint(receiver.url, "whsec_test", total_seconds=1.0)]
+        db=db,
+        clock=clock,
+        background=ThreadBackground(),
+        channels=[WebhookEndpoint(receiver.url, "whsec_test", total_seconds=1.0)],
     )
     try:
         assert delivery.deliver_due().retried == 1

@@ -9,27 +9,32 @@ the real adapters (localstripe, the SMTP sink, the HTTP receiver) stay: these ar
 - ``FakeMailer``: ``billing_core.mail.Mailer``
 - ``FakeChannel``: ``billing_core.outbound.delivery.Channel`` (the webhook poster's port)
 - ``FakeStaffChannel``: ``billing_core.escalations.outbox.StaffChannel``
+- ``InlineBackground``: ``billing_core.background.Background`` (jobs run inline, loops by hand)
+- ``FakeMessenger``: ``billing_core.messaging`` (contacts by e-mail, tell, edit, tell a principal)
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from billing_core.accounts.provider_invoices import BillingInvoice
 from billing_core.errors import InvalidWebhook, PaymentMethodNotFound, PaymentProviderError, PaymentProviderUnavailable
 from billing_core.escalations.views import EscalationView
 from billing_core.mail import MailDeliveryError
+from billing_core.messaging import ChatContact, PostedMessage
 from billing_core.outbound.delivery import Attempt
 from billing_core.payments.intents import Card, CardDeclined, CheckoutSession, Intent
 
 if TYPE_CHECKING:
+    from billing_core.background import Background
     from billing_core.escalations.outbox import StaffChannel
     from billing_core.mail import Mailer
+    from billing_core.messaging import EditingMessenger, PrincipalMessenger
     from billing_core.outbound.delivery import Channel
     from billing_core.payments.ports import PaymentGateway
 
@@ -345,8 +350,114 @@ class FakeStaffChannel:
         return f"{len(self.posts)}.000100"
 
 
+T = TypeVar("T")
+
+
+@dataclass
+class InlineLoop:
+    """A loop that runs only when told: ``run_once`` is one tick; ``wakes`` counts ``wake`` calls."""
+
+    name: str
+    job: Callable[[], object]
+    every: float
+    started: bool = False
+    stopped: bool = False
+    wakes: int = 0
+
+    def start(self) -> None:
+        self.started = True
+
+    def wake(self) -> None:
+        self.wakes += 1
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.stopped = True
+
+    def run_once(self) -> None:
+        self.job()
+
+
+@dataclass
+class InlineLanes:
+    """Lanes that run their jobs one after another on the caller's thread."""
+
+    bounds: Mapping[str, int]
+    closed: bool = False
+
+    def run(self, jobs: Sequence[tuple[str, Callable[[], T]]]) -> list[T]:
+        assert not self.closed, "run after close"
+        unknown = {lane for lane, _ in jobs} - set(self.bounds)
+        if unknown:
+            raise KeyError(sorted(unknown)[0])
+        return [job() for _, job in jobs]
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@dataclass
+class InlineBackground:
+    """Background work on the caller's thread: ``submit`` runs the job at once (its name is kept in
+    ``submitted``), loops run only through ``InlineLoop.run_once``, lanes run their jobs in turn."""
+
+    submitted: list[str] = field(default_factory=list)
+    loops: list[InlineLoop] = field(default_factory=list)
+
+    def submit(self, name: str, job: Callable[[], object]) -> None:
+        self.submitted.append(name)
+        job()
+
+    def wait(self, timeout: float = 10.0) -> None:
+        return None  # every submitted job has finished already
+
+    def loop(self, name: str, job: Callable[[], object], every: float) -> InlineLoop:
+        loop = InlineLoop(name, job, every)
+        self.loops.append(loop)
+        return loop
+
+    def lanes(self, name: str, bounds: Mapping[str, int]) -> InlineLanes:
+        return InlineLanes(dict(bounds))
+
+
+@dataclass
+class FakeMessenger:
+    """The chat workspace in memory, for every use of the messaging port (its messages are kept as
+    given, whatever their type). ``contacts``: e-mail -> contact (lower case; missing: not in the
+    workspace). ``refuse``: raised by ``tell`` and ``update`` (``ChatRateLimited`` or
+    ``ChatDeliveryFailed``)."""
+
+    contacts: dict[str, ChatContact] = field(default_factory=dict)
+    told: list[tuple[ChatContact, Any]] = field(default_factory=list)
+    updated: list[tuple[PostedMessage, Any]] = field(default_factory=list)
+    principals: list[tuple[str, Any]] = field(default_factory=list)
+    refuse: Exception | None = None
+
+    def add(self, email: str, user_id: str, timezone: str | None = "UTC", *, needs_proof: bool = False) -> None:
+        self.contacts[email.lower()] = ChatContact(user_id, timezone, needs_proof=needs_proof)
+
+    def find_contact(self, email: str) -> ChatContact | None:
+        return self.contacts.get(email.lower())
+
+    def tell(self, contact: ChatContact, message: Any) -> PostedMessage:
+        if self.refuse is not None:
+            raise self.refuse
+        self.told.append((contact, message))
+        return PostedMessage(f"D{contact.user_id}", f"{len(self.told)}.000100", contact.workspace)
+
+    def update(self, posted: PostedMessage, message: Any) -> None:
+        if self.refuse is not None:
+            raise self.refuse
+        self.updated.append((posted, message))
+
+    def tell_principal(self, principal: str, message: Any) -> None:
+        self.principals.append((principal, message))
+
+
 if TYPE_CHECKING:  # each fake stands for its port (mypy checks it where the tests are type-checked)
     _gateway: PaymentGateway = FakePaymentGateway()
     _mailer: Mailer = FakeMailer()
     _channel: Channel = FakeChannel()
     _staff: StaffChannel = FakeStaffChannel()
+    _background: Background = InlineBackground()
+    _messenger: EditingMessenger[object] = FakeMessenger()
+    _by_principal: PrincipalMessenger[object] = FakeMessenger()

@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
+from billing_core.notifications import CardAdded, PrincipalNotice
 from billing_core.payments.ports import PaymentGateway
 from billing_core.views import PaymentMethodView, PaymentView
 from bot.compose import build_services
@@ -59,11 +60,11 @@ class RecordingNotifier:
     settled: list[tuple[str, str, PaymentView]] = field(default_factory=list)
     cards: list[tuple[str, str, PaymentMethodView]] = field(default_factory=list)
 
-    def card_added(self, *, principal: str, account_name: str, card: PaymentMethodView) -> None:
-        self.cards.append((principal, account_name, card))
-
-    def payment_settled(self, *, principal: str, account_name: str, payment: PaymentView) -> None:
-        self.settled.append((principal, account_name, payment))
+    def tell_principal(self, principal: str, message: PrincipalNotice) -> None:
+        if isinstance(message, CardAdded):
+            self.cards.append((principal, message.account_name, message.card))
+        else:
+            self.settled.append((principal, message.account_name, message.payment))
 
 
 @pytest.fixture

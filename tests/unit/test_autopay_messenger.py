@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from billing_core.autopay.notices import AutopayNotice
 from billing_core.errors import ChatRateLimited
-from billing_core.reminders.messages import ChatContact, PostedMessage
+from billing_core.messaging import ChatContact, PostedMessage
 from bot.slack.autopay_messenger import SlackAutopayMessenger
 from handlers.kit.blocks import Block
 
@@ -26,11 +26,11 @@ class PacedSender:
 
 
 def test_a_notice_sent_right_after_another_waits_for_slacks_pace_and_is_delivered() -> None:
-    sender, waited = PacedSender(), []
+    sender, waited = PacedSender(), list[float]()
     messenger = SlackAutopayMessenger(sender, sleep=waited.append)
     notice = AutopayNotice(kind="turned_off", account_external_id="acme", account_name="Acme Corp")
 
-    messenger.send_notice(ChatContact(user_id="U1", timezone=None), notice)
+    messenger.tell(ChatContact(user_id="U1", timezone=None), notice)
 
     assert waited == [1.0]
     assert sender.posted == ["Autopay is off for Acme Corp: invoices will no longer be charged automatically."]

@@ -12,7 +12,7 @@ from billing_core.autopay.notices import AutopayNotice
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
-from billing_core.reminders.messages import ChatContact
+from billing_core.messaging import ChatContact, PostedMessage
 from bot.compose import build_services
 from bot.settings import Settings
 from tests.support.payments import RecordingNotifier
@@ -29,8 +29,9 @@ class RecordingMessenger:
     def find_contact(self, email: str) -> ChatContact | None:
         return ChatContact(user_id=email, timezone=self.timezone)
 
-    def send_notice(self, contact: ChatContact, notice: AutopayNotice) -> None:
-        self.sent.append((contact.user_id, notice))
+    def tell(self, contact: ChatContact, message: AutopayNotice) -> PostedMessage:
+        self.sent.append((contact.user_id, message))
+        return PostedMessage(f"D{contact.user_id}", f"{len(self.sent)}.000100")
 
     def kinds(self) -> list[str]:
         return [notice.kind for _, notice in self.sent]

@@ -73,7 +73,8 @@ def test_creating_tells_the_requester_it_is_queued_before_anything_is_sent(
 def test_immediate_delivery_off_the_request_thread_sends_it_once(mail_services: Services, smtp_sink: SmtpSink) -> None:
     view = mail_services.escalations.create(ANN, "acme", "other", "Hello")
 
-    mail_services.escalations.outbox.deliver_soon(view.id).join(timeout=10)
+    mail_services.escalations.outbox.deliver_soon(view.id)
+    mail_services.escalations.outbox.wait_for_deliveries(timeout=10)
     mail_services.escalations.outbox.deliver_due()
 
     assert len(smtp_sink.received) == 1

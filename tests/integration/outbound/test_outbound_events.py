@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from billing_core.adapters.threads import ThreadBackground
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
@@ -21,7 +22,7 @@ from billing_core.errors import ConfigurationError
 from billing_core.outbound.delivery import OutboundDelivery
 from billing_core.outbound.signing import signature
 from billing_core.payments.settlement import lock_payment, mark_failed, mark_succeeded
-from bot.compose import build_services
+from bot.compose import build_outbound, build_services
 from bot.settings import Settings
 from tests.support.event_receiver import EventReceiver
 from tests.support.payment_rows import START, add_payment
@@ -226,14 +227,26 @@ def test_a_settled_payment_emits_its_export_fields_and_a_rolled_back_one_emits_n
 
 
 def test_the_delivery_thread_sends_a_committed_event_within_seconds_without_a_scheduler(
-    services: Services, receiver: EventReceiver
+    database_url: str, db: Database, clock: FixedClock, receiver: EventReceiver
 ) -> None:
-    delivery = outbound(services)
-    delivery._poll_seconds = 60.0  # only the wake-up after commit can make it in time
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        DATABASE_URL=database_url,
+        OUTBOUND_WEBHOOK_URL=receiver.url("/billing-events"),
+        OUTBOUND_WEBHOOK_SECRET=SECRET,
+    )
+    # Polling once a minute: only the wake-up after commit can make it in time.
+    delivery = build_outbound(settings, db=db, clock=clock, background=ThreadBackground(), poll_seconds=60.0)
+    assert delivery is not None
+    built = build_services(settings, clock=clock, db=db, outbound=delivery)
+    built.importer.run(SAMPLE)
     delivery.start()
-    escalate(services)
-    [event] = receiver.wait_acknowledged(1, timeout=10)
-    assert event["type"] == "escalation.created"
+    try:
+        escalate(built)
+        [event] = receiver.wait_acknowledged(1, timeout=10)
+        assert event["type"] == "escalation.created"
+    finally:
+        delivery.stop()
 
 
 def test_without_an_outbound_url_nothing_is_recorded(database_url: str, db: Database, clock: FixedClock) -> None:

@@ -21,6 +21,7 @@ from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.tables import AuditEventRecord, EscalationRecord
 from billing_core.identity.directory import PrincipalDirectory
+from billing_core.notifications import PaymentSettled
 from billing_core.reminders.messages import ReminderLine, ReminderMessage
 from billing_core.reminders.service import ReminderService
 from bot.slack.notifier import SlackNotifier
@@ -236,7 +237,7 @@ def test_a_payment_receipt_still_reaches_someone_who_stopped_reminders(
     client = WebClient(token="xoxb-test", base_url=slack_api.base_url)
     notifier = SlackNotifier(lambda _workspace: client, executor=InlineExecutor())
 
-    notifier.payment_settled(principal="slack:T111:UANN", account_name="Acme Corp", payment=payment())
+    notifier.tell_principal("slack:T111:UANN", PaymentSettled("Acme Corp", payment()))
 
     [receipt] = slack_api.calls("chat.postMessage")
     assert receipt.json_args["channel"] in ("UANN", "DUANN")

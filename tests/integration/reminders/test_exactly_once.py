@@ -11,7 +11,8 @@ import pytest
 
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
-from billing_core.reminders.messages import ChatContact, PostedMessage, ReminderMessage
+from billing_core.messaging import ChatContact, PostedMessage
+from billing_core.reminders.messages import ReminderMessage
 from billing_core.reminders.schedule import ReminderSchedule
 from billing_core.reminders.service import ReminderService
 from bot.settings import Settings
@@ -35,11 +36,11 @@ class DyingSender:
     def find_contact(self, email: str) -> ChatContact | None:
         return self._inner.find_contact(email)
 
-    def send_reminder(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
+    def tell(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
         raise ProcessDied()
 
-    def update_reminder(self, posted: PostedMessage, message: ReminderMessage) -> None:
-        self._inner.update_reminder(posted, message)
+    def update(self, posted: PostedMessage, message: ReminderMessage) -> None:
+        self._inner.update(posted, message)
 
 
 def service(db: Database, clock: FixedClock, sender: object, **options: object) -> ReminderService:

@@ -17,7 +17,7 @@ from billing_core.escalations.outbox import EscalationOutbox
 from billing_core.escalations.service import EscalationService
 from billing_core.mail import MailDeliveryError
 from billing_core.sources.importer import Importer
-from tests.support.fakes import FakeMailer
+from tests.support.fakes import FakeMailer, InlineBackground
 from tests.support.sample_accounts import ANN, SAMPLE
 
 
@@ -34,7 +34,7 @@ class Desk:
 
     def raise_one(self, text: str = "Please call me.") -> int:
         view = self.escalations.create(ANN, "acme", "other", text)
-        self.outbox.deliver(view.id)  # the attempt made right after it was stored (deliver_soon's, here inline)
+        self.outbox.deliver_soon(view.id)  # the attempt made right after it was stored (inline here)
         return view.id
 
     def state(self, escalation_id: int) -> tuple[str, int]:
@@ -49,6 +49,7 @@ def desk_with(db: Database, clock: FixedClock, mailer: FakeMailer | None) -> Des
     outbox = EscalationOutbox(
         db=db,
         clock=clock,
+        background=InlineBackground(),
         mailer=mailer,
         sender="billing-bot@vendor.test",
         recipient="support@vendor.test",

@@ -15,7 +15,7 @@ from billing_core.db.database import Database
 from billing_core.db.tables import OutboundEventRecord
 from billing_core.outbound.delivery import Attempt, OutboundDelivery
 from billing_core.outbound.events import OutboundSink, enable, record_event
-from tests.support.fakes import FakeChannel
+from tests.support.fakes import FakeChannel, InlineBackground
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def channel() -> FakeChannel:
 @pytest.fixture
 def delivery(db: Database, clock: FixedClock, channel: FakeChannel) -> Iterator[OutboundDelivery]:
     enable(db, OutboundSink(frozenset({channel.channel})))
-    outbox = OutboundDelivery(db=db, clock=clock, channels=[channel])
+    outbox = OutboundDelivery(db=db, clock=clock, background=InlineBackground(), channels=[channel])
     yield outbox
     outbox.stop()
 

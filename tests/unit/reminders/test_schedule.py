@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from billing_core.business_hours import within_business_hours, zone_or_utc
 from billing_core.money import Money
 from billing_core.reminders.messages import ReminderLine, ReminderMessage
-from billing_core.reminders.schedule import ReminderSchedule, step_label, within_business_hours, zone_or_utc
+from billing_core.reminders.schedule import ReminderSchedule, step_label
 
 SCHEDULE = ReminderSchedule.of([14, 0, -7, 3, 7, 3], ZoneInfo("UTC"))
 DUE = date(2026, 12, 1)
