@@ -321,7 +321,7 @@ def autopay_notice(case: Case, kind: str) -> AutopayNotice:
     return AutopayNotice(
         kind=kind,
         account_external_id=case.account_id,
-        account_name=case.name,  # type: ignore[arg-type]
+        account_name=case.name,
         card_label=case.name,
         changed_by=case.name,
         invoice_number=_number(case.account_id, 1),

@@ -36,7 +36,7 @@ class StoppedProcess(Executor):
 
 @pytest.fixture
 def settings(database_url: str, slack_api: SlackAPI) -> Settings:
-    return Settings(  # type: ignore[call-arg]
+    return Settings(
         _env_file=None,
         DATABASE_URL=database_url,
         SLACK_BOT_TOKEN="xoxb-test",

@@ -58,11 +58,11 @@ class _RecordingApp(App):
         self.action_ids: set[str] = set()
         self.view_ids: set[str] = set()
 
-    def action(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def action(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:
         self.action_ids.add(_constraint(constraints, "action_id"))
         return super().action(constraints, *args, **kwargs)
 
-    def view(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def view(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:
         self.view_ids.add(_constraint(constraints, "callback_id"))
         return super().view(constraints, *args, **kwargs)
 

@@ -49,6 +49,7 @@ from handlers.kit.ids import VERIFY_RESEND_ACTION
 from tests.support.sample_accounts import account, invoice
 from tests.support.sample_accounts import wait_until as wait_for
 from tests.support.services import MakeServices
+from tests.support.settings import settings_from
 from tests.support.smtp_sink import SmtpSink
 
 SECRET = "verification-signing-secret"
@@ -70,8 +71,7 @@ SAMPLE: dict[str, Any] = {
 
 def make_settings(database_url: str, smtp_url: str, **extra: str) -> Settings:
     env = {"IDENTITY_VERIFICATION": "email_code", **extra}
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
+    return settings_from(
         DATABASE_URL=database_url,
         SMTP_URL=smtp_url,
         SMTP_FROM="billing-bot@vendor.test",
@@ -115,8 +115,8 @@ def test_slack_email_mode_trusts_the_email_slack_shows(
 
 
 def test_oauth_installs_default_to_email_code_and_single_workspace_installs_to_slack_email() -> None:
-    oauth = Settings(_env_file=None, SLACK_CLIENT_ID="1.2", SLACK_CLIENT_SECRET="s")  # type: ignore[call-arg]
-    single = Settings(_env_file=None, SLACK_BOT_TOKEN="xoxb-1")  # type: ignore[call-arg]
+    oauth = Settings(_env_file=None, SLACK_CLIENT_ID="1.2", SLACK_CLIENT_SECRET="s")
+    single = Settings(_env_file=None, SLACK_BOT_TOKEN="xoxb-1")
     assert oauth.identity_verification_mode == "email_code"
     assert single.identity_verification_mode == "slack_email"
 

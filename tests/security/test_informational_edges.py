@@ -133,6 +133,6 @@ def prepare_sample_accounts(url: str) -> None:
     db = Database(url)
     try:
         db.upgrade()
-        build_services(Settings(_env_file=None, DATABASE_URL=url), db=db).importer.run(SAMPLE)  # type: ignore[call-arg]
+        build_services(Settings(_env_file=None, DATABASE_URL=url), db=db).importer.run(SAMPLE)
     finally:
         db.dispose()

@@ -146,7 +146,7 @@ def test_nothing_about_an_account_is_posted_where_the_support_workspace_is_not_i
 ) -> None:
     nowhere = SlackWorkspaces(
         store=_Bots({}),
-        client_for_token=lambda t: WebClient(token=t),  # type: ignore[arg-type]
+        client_for_token=lambda t: WebClient(token=t),
         support_team="TVENDOR",
     )
     services.importer.run(

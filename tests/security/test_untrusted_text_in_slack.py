@@ -435,7 +435,7 @@ def test_the_staff_posts_facts_fit_one_section_with_every_value_at_its_longest()
 def test_fallback_texts_stay_within_slacks_limit_with_entities_at_the_cut() -> None:
     client = _RecordingClient()
     SlackReminderSender(client).send_reminder(
-        ChatContact("W333", "UTC"),  # type: ignore[arg-type]
+        ChatContact("W333", "UTC"),
         a_reminder(number="&" * 128, count=20),
     )
     reminder = client.calls[-1][1]["text"]

@@ -45,7 +45,7 @@ def services(make_services: MakeServices, smtp_sink: SmtpSink, slack_api: SlackA
 
 @pytest.fixture
 def http(services: Services, database_url: str) -> Iterator[TestClient]:
-    settings = Settings(_env_file=None, DATABASE_URL=database_url, SUPPORT_SLACK_CHANNEL=STAFF)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=database_url, SUPPORT_SLACK_CHANNEL=STAFF)
     bolt = App(signing_secret="s", token="xoxb-test", token_verification_enabled=False)
     with TestClient(create_http_app(services, settings, bolt)) as client:
         yield client

@@ -237,7 +237,7 @@ def test_the_delivery_thread_sends_a_committed_event_within_seconds_without_a_sc
 
 
 def test_without_an_outbound_url_nothing_is_recorded(database_url: str, db: Database, clock: FixedClock) -> None:
-    settings = Settings(_env_file=None, DATABASE_URL=database_url)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=database_url)
     plain = build_services(settings, clock=clock, db=db)
     plain.importer.run(SAMPLE)
     assert plain.outbound is None
@@ -246,9 +246,7 @@ def test_without_an_outbound_url_nothing_is_recorded(database_url: str, db: Data
 
 
 def test_an_outbound_url_without_its_secret_is_a_configuration_error(database_url: str) -> None:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, DATABASE_URL=database_url, OUTBOUND_WEBHOOK_URL="https://erp.example/hook"
-    )
+    settings = Settings(_env_file=None, DATABASE_URL=database_url, OUTBOUND_WEBHOOK_URL="https://erp.example/hook")
     with pytest.raises(ConfigurationError, match="OUTBOUND_WEBHOOK_SECRET"):
         build_services(settings)
 
@@ -275,7 +273,7 @@ def test_a_permanently_failed_event_shows_in_healthz_details_and_metrics_of_the_
     from devtools.loopback.slack_api import SlackAPI
 
     with SlackAPI() as api:
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             _env_file=None,
             DATABASE_URL=database_url,
             SLACK_BOT_TOKEN="xoxb-t",

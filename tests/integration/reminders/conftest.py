@@ -74,7 +74,7 @@ def env(reminder_settings: Settings, slack_api: SlackAPI, monkeypatch: pytest.Mo
 
 @pytest.fixture
 def reminder_settings(database_url: str, slack_api: SlackAPI) -> Settings:
-    return Settings(  # type: ignore[call-arg]
+    return Settings(
         _env_file=None, DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack_api.base_url
     )
 

@@ -43,7 +43,7 @@ class DyingSender:
 
 
 def service(db: Database, clock: FixedClock, sender: object, **options: object) -> ReminderService:
-    schedule = ReminderSchedule.of([-7, 0, 3, 7, 14], Settings(_env_file=None).timezone)  # type: ignore[call-arg]
+    schedule = ReminderSchedule.of([-7, 0, 3, 7, 14], Settings(_env_file=None).timezone)
     return ReminderService(db=db, clock=clock, schedule=schedule, sender=sender, **options)  # type: ignore[arg-type]
 
 
