@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt import BoltResponse
 from sqlalchemy import select
 
 from billing_core.clock import FixedClock
@@ -38,7 +38,6 @@ from devtools.loopback.slack_signing import (
     block_actions_body,
     block_actions_payload,
     button_action,
-    signed_headers,
     slash_command_body,
     text_input_value,
     view_submission_body,
@@ -46,6 +45,7 @@ from devtools.loopback.slack_signing import (
 from handlers.identity.ids import VERIFY_CODE_BLOCK, VERIFY_CODE_INPUT, VERIFY_ENTER_ACTION, VERIFY_MODAL_CALLBACK
 from handlers.kit.identity import IdentityResolver
 from handlers.kit.ids import VERIFY_RESEND_ACTION
+from tests.support.bolt_requests import signed_request
 from tests.support.sample_accounts import account, invoice
 from tests.support.sample_accounts import wait_until as wait_for
 from tests.support.services import MakeServices
@@ -264,7 +264,7 @@ def runtime(
 
 
 def dispatch(runtime: SlackRuntime, body: bytes) -> BoltResponse:
-    return runtime.app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SECRET, body)))
+    return runtime.app.dispatch(signed_request(SECRET, body))
 
 
 def billing(runtime: SlackRuntime, slack: SlackAPI, text: str = "") -> str:
