@@ -69,7 +69,8 @@ class _RecordingApp(App):
 
 def _constraint(value: Any, key: str) -> str:
     if isinstance(value, re.Pattern):
-        return value.pattern
+        pattern: str = value.pattern
+        return pattern
     if isinstance(value, dict):
         return _constraint(value.get(key), key)
     return str(value)

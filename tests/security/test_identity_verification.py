@@ -284,7 +284,8 @@ def submit_code(runtime: SlackRuntime, code: str) -> dict[str, Any]:
     )
     response = dispatch(runtime, body)
     assert response.status == 200
-    return json.loads(response.body)
+    reply: dict[str, Any] = json.loads(response.body)
+    return reply
 
 
 def test_an_unverified_contact_gets_a_code_prompt_and_no_billing_data(
