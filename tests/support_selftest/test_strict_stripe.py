@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import stripe
+from stripe.params import PaymentIntentCreateParams
 
 from tests.support.localstripe_server import LocalStripe
 from tests.support.stripe_proxy import StripeProxy
@@ -70,13 +71,19 @@ def test_latest_charge_is_an_id_unless_expanded_and_the_expanded_charge_has_a_re
 def test_the_same_idempotency_key_returns_the_first_answer_and_refuses_other_parameters(proxy: StripeProxy) -> None:
     client = _client(proxy)
     customer, card = _card(client)
-    params = {"amount": 500, "currency": "usd", "customer": customer, "payment_method": card, "confirm": True}
-    first = client.v1.payment_intents.create(params=params, options={"idempotency_key": "k1"})  # type: ignore[arg-type]
-    again = client.v1.payment_intents.create(params=params, options={"idempotency_key": "k1"})  # type: ignore[arg-type]
+    params: PaymentIntentCreateParams = {
+        "amount": 500,
+        "currency": "usd",
+        "customer": customer,
+        "payment_method": card,
+        "confirm": True,
+    }
+    first = client.v1.payment_intents.create(params=params, options={"idempotency_key": "k1"})
+    again = client.v1.payment_intents.create(params=params, options={"idempotency_key": "k1"})
     assert again.id == first.id
     with pytest.raises(stripe.IdempotencyError):
         client.v1.payment_intents.create(
-            params={**params, "amount": 600},  # type: ignore[arg-type]
+            params={**params, "amount": 600},
             options={"idempotency_key": "k1"},
         )
 
