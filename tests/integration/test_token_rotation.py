@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
-from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store import Installation, InstallationStore
 from sqlalchemy import create_engine, select, text
 
 from billing_core.clock import FixedClock
@@ -128,9 +128,9 @@ def test_replicas_reading_an_expiring_token_at_once_refresh_it_once(
     tokens: list[str | None] = []
     start = threading.Barrier(len(replicas))
 
-    def read(store: object) -> None:
+    def read(store: InstallationStore) -> None:
         start.wait()
-        bot = store.find_bot(enterprise_id=None, team_id="TACME")  # type: ignore[attr-defined]
+        bot = store.find_bot(enterprise_id=None, team_id="TACME")
         tokens.append(bot.bot_token if bot is not None else None)
 
     threads = [threading.Thread(target=read, args=(store,)) for store in replicas]

@@ -36,6 +36,13 @@ __all__ = ["ReceivedMail", "SmtpSink"]
 logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 
+def part_text(message: EmailMessage, subtype: str = "plain") -> str:
+    """The content of the message's ``text/<subtype>`` part, which must be there."""
+    part = message.get_body(preferencelist=(subtype,))
+    assert part is not None, f"no text/{subtype} part"
+    return str(part.get_content())
+
+
 @dataclass(frozen=True)
 class ReceivedMail:
     """One accepted SMTP transaction."""

@@ -106,13 +106,14 @@ def test_the_readme_snippet_verifies_a_real_delivery_and_rejects_an_old_one(
     namespace: dict[str, object] = {}
     exec(snippet.group(1), namespace)  # the README's code, as a receiver would paste it
     check = namespace["verify_billing_bot_signature"]
+    assert callable(check)
     body = b'{"id":"evt_x","type":"payment.succeeded"}'
     import time
 
     now = int(time.time())
-    assert check(body, signature(SECRET, now, body), SECRET) is True  # type: ignore[operator]
-    assert check(body, signature(SECRET, now - 600, body), SECRET) is False  # type: ignore[operator]
-    assert check(body, signature("whsec_wrong", now, body), SECRET) is False  # type: ignore[operator]
+    assert check(body, signature(SECRET, now, body), SECRET) is True
+    assert check(body, signature(SECRET, now - 600, body), SECRET) is False
+    assert check(body, signature("whsec_wrong", now, body), SECRET) is False
 
 
 def test_a_500_is_retried_later_under_the_same_id_and_acknowledged_once(
@@ -124,12 +125,14 @@ def test_a_500_is_retried_later_under_the_same_id_and_acknowledged_once(
     assert delivery.deliver_due().retried == 1
     assert delivery.deliver_due().delivered == 0  # not due again yet: backoff
     [row] = rows(db)
-    first_wait = row.next_attempt_at - clock.now()  # type: ignore[operator]
+    assert row.next_attempt_at is not None
+    first_wait = row.next_attempt_at - clock.now()
     assert timedelta(seconds=5) <= first_wait <= timedelta(seconds=10)
     clock.set(clock.now() + timedelta(seconds=11))
     assert delivery.deliver_due().retried == 1
     [row] = rows(db)
-    second_wait = row.next_attempt_at - clock.now()  # type: ignore[operator]
+    assert row.next_attempt_at is not None
+    second_wait = row.next_attempt_at - clock.now()
     assert timedelta(seconds=10) <= second_wait <= timedelta(seconds=20)  # it doubles (with jitter)
     clock.set(clock.now() + timedelta(seconds=21))
     assert delivery.deliver_due().delivered == 1

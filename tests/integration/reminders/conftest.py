@@ -21,6 +21,7 @@ from bot.settings import Settings, get_settings
 from bot.slack.app import build_bolt_app
 from devtools.loopback.slack_api import RecordedCall, SlackAPI
 from tests.support.services import MakeServices
+from tests.support.slack_calls import answered
 
 Invoice = dict[str, Any]
 
@@ -140,7 +141,7 @@ def buttons_app(
 def dm(buttons_app: App, reminders: ReminderService, slack_api: SlackAPI) -> RecordedCall:
     reminders.run_sweep()
     posted = slack_api.last("chat.postMessage")
-    assert posted.json_args["channel"] == "DUANN" or posted.response["channel"] == "DUANN"  # type: ignore[index]
+    assert posted.json_args["channel"] == "DUANN" or answered(posted)["channel"] == "DUANN"
     slack_api.clear()
     return posted
 

@@ -45,6 +45,7 @@ from tests.integration.reminders.conftest import CONSENT_SECRET, account, invoic
 from tests.integration.test_durable_notices import payment
 from tests.support.block_limits import message_problems
 from tests.support.bolt_requests import signed_request
+from tests.support.slack_calls import answered
 
 SECRET = CONSENT_SECRET
 
@@ -69,11 +70,11 @@ def shown(posted: RecordedCall) -> str:
 
 
 def click_in_dm(app: App, api: SlackAPI, posted: RecordedCall, action_id: str, *, channel: str | None = None) -> Any:
-    ts = str(posted.response["ts"])  # type: ignore[index]
+    ts = str(answered(posted)["ts"])
     payload = block_actions_payload(
         button_action(action_id, ""),
         user_id="UANN",
-        channel_id=channel or str(posted.response["channel"]),  # type: ignore[index]
+        channel_id=channel or str(answered(posted)["channel"]),
         response_url=api.response_url,
         message={"ts": ts, "text": "reminder"},
     )

@@ -11,7 +11,7 @@ import pytest
 
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
-from billing_core.reminders.messages import ChatContact, PostedMessage, ReminderMessage
+from billing_core.reminders.messages import ChatContact, PostedMessage, ReminderMessage, ReminderSender
 from billing_core.reminders.schedule import ReminderSchedule
 from billing_core.reminders.service import ReminderService
 from bot.settings import Settings
@@ -42,9 +42,11 @@ class DyingSender:
         self._inner.update_reminder(posted, message)
 
 
-def service(db: Database, clock: FixedClock, sender: object, **options: object) -> ReminderService:
+def service(
+    db: Database, clock: FixedClock, sender: ReminderSender, *, sleep: Callable[[float], None] | None = None
+) -> ReminderService:
     schedule = ReminderSchedule.of([-7, 0, 3, 7, 14], Settings(_env_file=None).timezone)
-    return ReminderService(db=db, clock=clock, schedule=schedule, sender=sender, **options)  # type: ignore[arg-type]
+    return ReminderService(db=db, clock=clock, schedule=schedule, sender=sender, sleep=sleep)
 
 
 @pytest.fixture(autouse=True)
