@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -42,11 +43,18 @@ class DyingSender:
         self._inner.update_reminder(posted, message)
 
 
+class ServiceOptions(TypedDict, total=False):
+    """What a test may set on the reminder service besides its database, clock and sender."""
+
+    sleep: Callable[[float], None] | None
+    final_wait: float
+
+
 def service(
-    db: Database, clock: FixedClock, sender: ReminderSender, *, sleep: Callable[[float], None] | None = None
+    db: Database, clock: FixedClock, sender: ReminderSender, **options: Unpack[ServiceOptions]
 ) -> ReminderService:
     schedule = ReminderSchedule.of([-7, 0, 3, 7, 14], Settings(_env_file=None).timezone)
-    return ReminderService(db=db, clock=clock, schedule=schedule, sender=sender, sleep=sleep)
+    return ReminderService(db=db, clock=clock, schedule=schedule, sender=sender, **options)
 
 
 @pytest.fixture(autouse=True)
