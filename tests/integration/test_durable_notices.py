@@ -21,6 +21,7 @@ from billing_core.money import Money
 from billing_core.views import PaymentView
 from bot.compose import SlackRuntime, build_runtime
 from bot.settings import Settings
+from bot.slack.notices import SlackNoticeChannel
 from bot.slack.operator import InlineExecutor
 from devtools.loopback.slack_api import SlackAPI
 
@@ -95,7 +96,9 @@ def test_an_attempt_whose_answer_was_lost_is_not_posted_again(
     slack_api.add_user("WANN", "ann@acme.test", "Ann Lee")
     bot = runtime(settings, db, clock, InlineExecutor())
     assert bot.services.outbound is not None
-    bot.services.outbound.channels["slack"].timeout = 1  # type: ignore[attr-defined]
+    channel = bot.services.outbound.channels["slack"]
+    assert isinstance(channel, SlackNoticeChannel)
+    channel.timeout = 1
     slack_api.set_delay(2, "chat.postMessage")  # Slack posts it, but the answer comes too late
 
     bot.notifier.card_added(principal=ANN, account_name="Acme Corp", card=_card())

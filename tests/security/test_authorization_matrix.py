@@ -153,6 +153,11 @@ def _const(value: str) -> Callable[[World, str], str]:
     return lambda w, ref: value
 
 
+def _pressed(action_id: str, value: dict[str, Any] | str) -> Callable[[World, str], bytes]:
+    """A builder pressing ``action_id`` with ``value`` (one per action id, bound now, not at the call)."""
+    return lambda w, ref: press(action_id, value)
+
+
 FORGERIES: list[Forgery] = [
     # the pay flow
     Forgery(
@@ -264,7 +269,7 @@ FORGERIES: list[Forgery] = [
             action_id,
             "action",
             "other account",
-            lambda w, r, a=action_id: press(a, INITECH),  # type: ignore[misc]
+            _pressed(action_id, INITECH),
             _const("initech"),
         )
         for action_id in (

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
-from aiosmtpd.controller import Controller  # type: ignore[import-untyped,unused-ignore]
-from aiosmtpd.smtp import AuthResult, LoginPassword  # type: ignore[import-untyped,unused-ignore]
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from devtools.loopback.server import Serving
 from tests.support.localstripe_server import free_port

@@ -44,7 +44,9 @@ def test_off_session_a_card_that_wants_3ds_is_refused_with_authentication_requir
     with pytest.raises(stripe.CardError) as refused:
         _pay(client, customer, card, off_session=True)
     assert refused.value.http_status == 402 and refused.value.code == "authentication_required"
-    error = refused.value.json_body["error"]  # type: ignore[index]
+    body = refused.value.json_body  # typed as object by stripe: the JSON Stripe answered
+    assert isinstance(body, dict)
+    error = body["error"]
     intent = error["payment_intent"]
     assert intent["status"] == "requires_payment_method" and intent["next_action"] is None
     assert client.v1.payment_intents.retrieve(intent["id"]).status == "requires_payment_method"
