@@ -33,9 +33,29 @@ def _card(client: stripe.StripeClient, number: str = "4242424242424242") -> tupl
     return customer, card.id
 
 
-def _pay(client: stripe.StripeClient, customer: str, card: str, **more: object) -> stripe.PaymentIntent:
-    params = {"amount": 500, "currency": "usd", "customer": customer, "payment_method": card, "confirm": True, **more}
-    return client.v1.payment_intents.create(params=params)  # type: ignore[arg-type]
+def _pay(
+    client: stripe.StripeClient,
+    customer: str,
+    card: str,
+    *,
+    off_session: bool | None = None,
+    description: str | None = None,
+    statement_descriptor_suffix: str | None = None,
+) -> stripe.PaymentIntent:
+    params: PaymentIntentCreateParams = {
+        "amount": 500,
+        "currency": "usd",
+        "customer": customer,
+        "payment_method": card,
+        "confirm": True,
+    }
+    if off_session is not None:
+        params["off_session"] = off_session
+    if description is not None:
+        params["description"] = description
+    if statement_descriptor_suffix is not None:
+        params["statement_descriptor_suffix"] = statement_descriptor_suffix
+    return client.v1.payment_intents.create(params=params)
 
 
 def test_off_session_a_card_that_wants_3ds_is_refused_with_authentication_required(proxy: StripeProxy) -> None:
