@@ -18,8 +18,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 
+from billing_core.db.base import Base
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
 
@@ -28,13 +29,20 @@ ACCOUNTS = 1_000
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+def _table(record: type[Base]) -> Table:
+    """The table a declarative class maps (``__table__`` is typed as any ``FromClause``)."""
+    table = record.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def seed(db: Database, payments: int) -> None:
     """``payments`` succeeded payments over ``ACCOUNTS`` accounts, one invoice each (Core executemany)."""
     accounts = min(ACCOUNTS, payments) or 1
     with db.engine.begin() as connection:
         connection.execute(
-            insert(AccountRecord.__table__),
-            [  # type: ignore[arg-type]
+            insert(_table(AccountRecord)),
+            [
                 {
                     "id": a + 1,
                     "external_id": f"acct-{a:05d}",
@@ -51,8 +59,8 @@ def seed(db: Database, payments: int) -> None:
         at = [START + timedelta(seconds=i * 17) for i in ids]
         with db.engine.begin() as connection:
             connection.execute(
-                insert(InvoiceRecord.__table__),
-                [  # type: ignore[arg-type]
+                insert(_table(InvoiceRecord)),
+                [
                     {
                         "id": i,
                         "account_id": i % accounts + 1,
@@ -72,8 +80,8 @@ def seed(db: Database, payments: int) -> None:
                 ],
             )
             connection.execute(
-                insert(PaymentRecord.__table__),
-                [  # type: ignore[arg-type]
+                insert(_table(PaymentRecord)),
+                [
                     {
                         "id": i,
                         "account_id": i % accounts + 1,
@@ -95,10 +103,8 @@ def seed(db: Database, payments: int) -> None:
                 ],
             )
             connection.execute(
-                insert(PaymentInvoiceRecord.__table__),
-                [  # type: ignore[arg-type]
-                    {"payment_id": i, "invoice_id": i, "amount_minor": 1000 + i % 9000} for i in ids
-                ],
+                insert(_table(PaymentInvoiceRecord)),
+                [{"payment_id": i, "invoice_id": i, "amount_minor": 1000 + i % 9000} for i in ids],
             )
 
 

@@ -87,7 +87,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(_env_file=None, DATABASE_URL=database_url)  # type: ignore[call-arg]
+    return Settings(_env_file=None, DATABASE_URL=database_url)
 
 
 @pytest.fixture

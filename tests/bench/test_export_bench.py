@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bench import export_bench
 from bench.report import render, targets
 
@@ -9,7 +11,7 @@ from bench.report import render, targets
 def test_the_export_section_reports_rows_per_second_and_peak_rss_and_its_targets() -> None:
     row = export_bench.run(500)
     assert row["payments"] == 500 and row["rows_per_s"] > 0 and 0 < row["peak_rss_mb"] < 1000
-    results = {
+    results: dict[str, Any] = {
         "mode": "full",
         "export": [row],
         "machine": {"nproc": 2, "cpu": "x", "memory_gib": 1, "python": "3", "load_average_at_start": [0.0]},

@@ -18,10 +18,10 @@ from billing_core.db.database import Database
 from billing_core.db.tables import PrincipalRecord
 from billing_core.identity.directory import PrincipalDirectory
 from bot.compose import build_services
-from bot.settings import Settings
 from bot.slack.oauth import installation_store
 from devtools.loopback.slack_api import SlackAPI
 from tests.cli.test_operator_commands import run_cli
+from tests.support.settings import settings_from
 
 pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
@@ -78,7 +78,7 @@ def _prove(db: Database, principal: str, email: str) -> None:
 def installed(database_url: str, db: Database, slack_api: SlackAPI) -> Iterator[dict[str, str]]:
     """Two workspaces installed over OAuth; Ann used the bot in TACME, Bob in TBETA."""
     env = {**OAUTH_ENV, "SLACK_API_URL": slack_api.base_url}
-    settings = Settings(_env_file=None, DATABASE_URL=database_url, **env)  # type: ignore[arg-type]
+    settings = settings_from(DATABASE_URL=database_url, **env)
     store = installation_store(settings, db.engine)
     for team, token in TOKENS.items():
         store.save(_installation(team, token))

@@ -43,7 +43,7 @@ def settled(database_url: str, db: Database, clock: FixedClock, receiver: EventR
     """A payment settled with webhooks on; its event recorded but not sent yet."""
     settings = Settings(
         _env_file=None,
-        DATABASE_URL=database_url,  # type: ignore[call-arg]
+        DATABASE_URL=database_url,
         OUTBOUND_WEBHOOK_URL=receiver.url("/hooks"),
         OUTBOUND_WEBHOOK_SECRET=SECRET,
     )

@@ -189,7 +189,7 @@ def test_with_a_progress_bar_the_file_holds_the_same_rows(
     from bot.cli.actions.export import export_payments
     from bot.settings import Settings
 
-    settings = Settings(_env_file=None, DATABASE_URL=database_url)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=database_url)
     target = tmp_path / "with-bar.csv"
     assert export_payments(settings, since=None, until=None, fmt="csv", output=target, progress=True) == 4
     rows = list(csv.DictReader(target.open(newline="")))

@@ -33,9 +33,10 @@ def screen() -> Screen:
 
 @pytest.fixture
 def workspace(screen: Screen) -> Iterator[Workspace]:
-    workspace = Workspace(Display(screen.write, lambda user_id: workspace.describe(user_id)))
-    api = SlackWebAPI(workspace).start()
-    yield workspace
+    # not named like the fixture: in the lambda, mypy would take ``workspace`` for the fixture function
+    built = Workspace(Display(screen.write, lambda user_id: built.describe(user_id)))
+    api = SlackWebAPI(built).start()
+    yield built
     api.stop()
 
 

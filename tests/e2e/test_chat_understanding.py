@@ -9,13 +9,14 @@ import json
 from sqlalchemy import delete, select
 
 from billing_core.db.tables import ChatQuestionRecord, EscalationRecord, PaymentMethodRecord
+from devtools.loopback.slack_api import RecordedCall
 from tests.e2e.test_chat import buttons, dm, said, text_of
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, PETER
 
 
-def _pay_buttons(call: object) -> list[dict[str, object]]:
-    return [json.loads(str(b["value"])) for b in buttons(call, "pay_open")]  # type: ignore[arg-type]
+def _pay_buttons(call: RecordedCall) -> list[dict[str, object]]:
+    return [json.loads(str(b["value"])) for b in buttons(call, "pay_open")]
 
 
 def test_an_invoice_named_by_its_month_or_amount_offers_its_pay_button_and_charges_nothing(world: World) -> None:

@@ -54,7 +54,7 @@ def test_commands_that_open_a_modal_or_may_ask_stripe_are_still_answered_after_t
         assert response.status_code == 200 and response.text == "" and not world.bot.answered_in_ack(url)
 
 
-def _first_read(world: World, monkeypatch: pytest.MonkeyPatch, first: Callable[[], None]) -> None:
+def _first_read(world: World, monkeypatch: pytest.MonkeyPatch, first: Callable[[], object]) -> None:
     """Make the next read of the caller with open invoices (the one the ack tries) run ``first`` before it."""
     accounts = world.bot.services.accounts
     read = accounts.caller_with_open_invoices

@@ -20,6 +20,7 @@ from tests.support.bot_harness import (
     WEBHOOK_SECRET,
     wait_until,
 )
+from tests.support.slack_calls import answered
 from tests.support.stripe_helper import ALWAYS_AUTHENTICATE
 
 
@@ -67,7 +68,7 @@ def test_the_pay_click_opens_the_modal_from_the_request_itself_and_then_fills_it
     [opened] = world.slack.calls("views.open")
     assert not is_pay_modal(opened.json_args["view"])  # "One moment…"
     [filled] = [c for c in world.slack.calls("views.update") if is_pay_modal(c.json_args["view"])]
-    assert filled.args["view_id"] == opened.response["view"]["id"]  # type: ignore[index]
+    assert filled.args["view_id"] == answered(opened)["view"]["id"]
 
 
 def test_when_the_cards_must_come_from_stripe_a_loading_modal_shows_first(world: World) -> None:

@@ -105,8 +105,10 @@ def start_replicas(
         started: list[ServeProcess] = []
         try:
             started.extend(start_serves(env, tmp_path, ["a", "b"], scheduler=scheduler))
+            a, b = started
             yield Replicas(
-                *started,
+                a,
+                b,
                 db=db,
                 url=url,
                 card=card,

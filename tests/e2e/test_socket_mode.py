@@ -110,7 +110,7 @@ def test_socket_mode_connects_acks_a_command_and_answers_it(slack: SlackAPI, tmp
     }
     server = SocketServer(envelope).start()
     slack.set_handler("apps.connections.open", lambda args: {"ok": True, "url": server.url})
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         DATABASE_URL=url,
         SLACK_BOT_TOKEN="xoxb-socket",

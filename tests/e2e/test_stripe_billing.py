@@ -46,7 +46,7 @@ def vendor(world: World) -> stripe.StripeClient:
 
 
 def deliver(world: World, event_type: str, invoice_id: str) -> dict[str, Any]:
-    payload = json.dumps(billing(world).event(event_type, invoice_id)).encode()
+    payload = json.dumps(billing(world).invoice_event(event_type, invoice_id)).encode()
     answer = world.bot.http.post(
         "/stripe/webhook", content=payload, headers=stripe_signed_headers(WEBHOOK_SECRET, payload)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from typing import Any
 
 from billing_core.money import Money
 from billing_core.views import AccountView, Actor, CallerContext, InvoiceView, PaymentMethodView, PaymentView
@@ -46,7 +47,7 @@ def test_the_pay_modal_confirms_the_exact_amount_within_the_title_limits() -> No
 
 
 def test_outcomes_read_as_a_person_expects() -> None:
-    base = dict(
+    base: dict[str, Any] = dict(
         id=7,
         account_external_id="acme",
         amount=Money(125000, "usd"),
@@ -55,12 +56,12 @@ def test_outcomes_read_as_a_person_expects() -> None:
         card_brand="visa",
         card_last4="4242",
     )
-    ok = outcome_screen(PaymentView(status="succeeded", **base), "Acme")  # type: ignore[arg-type]
+    ok = outcome_screen(PaymentView(status="succeeded", **base), "Acme")
     assert "payment #7" in json.dumps(ok.blocks) and ok.title == "Payment received"
     failed = outcome_screen(
-        PaymentView(status="failed", failure_reason="Your card was declined.", **base),  # type: ignore[arg-type]
+        PaymentView(status="failed", failure_reason="Your card was declined.", **base),
         "Acme",
     )
     assert "Try another card" in json.dumps(failed.blocks) and "support_open" in json.dumps(failed.blocks)
-    pending = outcome_screen(PaymentView(status="pending", **base), "Acme")  # type: ignore[arg-type]
+    pending = outcome_screen(PaymentView(status="pending", **base), "Acme")
     assert "Nothing will be charged twice" in json.dumps(pending.blocks)

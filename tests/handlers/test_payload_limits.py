@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from billing_core.autopay.notices import AutopayNotice
+from billing_core.autopay.notices import AutopayNotice, NoticeKind
 from billing_core.autopay.switch import AutopayStatus
 from billing_core.escalations.views import EscalationView
 from billing_core.money import Money
@@ -264,13 +264,13 @@ def screens(case: Case) -> Iterator[tuple[str, Screen]]:
     yield "prompt", prompt_screen("a***@" + case.name, new=True)
     yield "message", message_screen(case.name * 20)
     for enabled, card in ((False, None), (False, cards(1)[0]), (True, cards(1)[0])):
-        status = autopay(case, enabled, card)
-        yield f"autopay {enabled} {card is not None}", autopay_screen(status)
-        yield f"autopay confirm on {enabled}", confirm_screen(status, True)
-        yield f"autopay confirm off {enabled}", confirm_screen(status, False)
-        yield f"methods x30 with autopay {enabled}", methods_screen(case.account(), cards(30), status)
-        yield f"methods x1 with autopay {enabled}", methods_screen(case.account(), cards(1), status)
-    for kind in (
+        autopay_status = autopay(case, enabled, card)
+        yield f"autopay {enabled} {card is not None}", autopay_screen(autopay_status)
+        yield f"autopay confirm on {enabled}", confirm_screen(autopay_status, True)
+        yield f"autopay confirm off {enabled}", confirm_screen(autopay_status, False)
+        yield f"methods x30 with autopay {enabled}", methods_screen(case.account(), cards(30), autopay_status)
+        yield f"methods x1 with autopay {enabled}", methods_screen(case.account(), cards(1), autopay_status)
+    kinds: tuple[NoticeKind, ...] = (
         "turned_on",
         "turned_off",
         "card_removed",
@@ -278,7 +278,8 @@ def screens(case: Case) -> Iterator[tuple[str, Screen]]:
         "declined",
         "needs_authentication",
         "card_expiring",
-    ):
+    )
+    for kind in kinds:
         yield f"autopay notice {kind}", autopay_notice_screen(autopay_notice(case, kind))
     many = case.invoices(150)
     yield "chat invoice", invoice_screen(many[0], case.name)
@@ -317,11 +318,11 @@ def autopay(case: Case, enabled: bool, card: PaymentMethodView | None) -> Autopa
     )
 
 
-def autopay_notice(case: Case, kind: str) -> AutopayNotice:
+def autopay_notice(case: Case, kind: NoticeKind) -> AutopayNotice:
     return AutopayNotice(
         kind=kind,
         account_external_id=case.account_id,
-        account_name=case.name,  # type: ignore[arg-type]
+        account_name=case.name,
         card_label=case.name,
         changed_by=case.name,
         invoice_number=_number(case.account_id, 1),

@@ -22,6 +22,7 @@ from billing_core.notifications import CardAdded, PaymentSettled
 from billing_core.views import PaymentView
 from bot.compose import SlackRuntime, build_runtime
 from bot.settings import Settings
+from bot.slack.notices import SlackNoticeChannel
 from bot.slack.operator import InlineExecutor
 from devtools.loopback.slack_api import SlackAPI
 
@@ -37,7 +38,7 @@ class StoppedProcess(Executor):
 
 @pytest.fixture
 def settings(database_url: str, slack_api: SlackAPI) -> Settings:
-    return Settings(  # type: ignore[call-arg]
+    return Settings(
         _env_file=None,
         DATABASE_URL=database_url,
         SLACK_BOT_TOKEN="xoxb-test",
@@ -96,7 +97,9 @@ def test_an_attempt_whose_answer_was_lost_is_not_posted_again(
     slack_api.add_user("WANN", "ann@acme.test", "Ann Lee")
     bot = runtime(settings, db, clock, InlineExecutor())
     assert bot.services.outbound is not None
-    bot.services.outbound.channels["slack"].timeout = 1  # type: ignore[attr-defined]
+    channel = bot.services.outbound.channels["slack"]
+    assert isinstance(channel, SlackNoticeChannel)
+    channel.timeout = 1
     slack_api.set_delay(2, "chat.postMessage")  # Slack posts it, but the answer comes too late
 
     bot.notifier.tell_principal(ANN, CardAdded("Acme Corp", _card()))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from slack_bolt import BoltRequest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
@@ -26,7 +25,8 @@ from bot.slack.notifier import SlackNotifier
 from bot.slack.oauth import installation_store
 from bot.slack.workspaces import SlackWorkspaces
 from devtools.loopback.slack_api import SlackAPI
-from devtools.loopback.slack_signing import event_body, signed_headers
+from devtools.loopback.slack_signing import event_body
+from tests.support.bolt_requests import signed_request
 from tests.support.many_workspaces import (
     GRID,
     GRID_TOKEN,
@@ -112,7 +112,7 @@ def test_an_uninstall_removes_the_workspace_tokens_and_its_identity_links_and_no
     prove(db, "slack:TBETA:WBOB", "bob@acme.test")
     app = build_bolt_app(services, settings)
     body = event_body({"type": "app_uninstalled"}, team_id="TACME", event_id="EvUninstall")
-    assert app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SECRET, body))).status == 200
+    assert app.dispatch(signed_request(SECRET, body)).status == 200
 
     store = installation_store(settings, db.engine)
     assert store.find_bot(enterprise_id=None, team_id="TACME") is None

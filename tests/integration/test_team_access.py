@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import select
 
@@ -24,7 +24,7 @@ from bot.slack.app import build_bolt_app
 from bot.slack.oauth import installation_store
 from bot.slack.workspaces import SlackWorkspaces, Workspace, slack_workspaces
 from devtools.loopback.slack_api import SlackAPI
-from devtools.loopback.slack_signing import signed_headers
+from tests.support.bolt_requests import signed_request
 from tests.support.oauth_settings import oauth_settings
 from tests.support.services import MakeServices
 
@@ -67,7 +67,7 @@ def org_event(app: App, kind: str, teams: list[str]) -> Any:
         "authorizations": [{"enterprise_id": GRID, "team_id": None, "user_id": "UBOT", "is_bot": True,
                             "is_enterprise_install": True}],
     }).encode()  # fmt: skip
-    return app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SECRET, body)))
+    return app.dispatch(signed_request(SECRET, body))
 
 
 def principals(db: Database) -> set[str]:

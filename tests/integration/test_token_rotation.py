@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
-from slack_bolt import BoltRequest
-from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store import Installation, InstallationStore
 from sqlalchemy import create_engine, select, text
 
 from billing_core.clock import FixedClock
@@ -27,7 +26,8 @@ from bot.settings import Settings
 from bot.slack.app import build_bolt_app
 from bot.slack.oauth import installation_store
 from devtools.loopback.slack_api import SlackAPI
-from devtools.loopback.slack_signing import app_home_opened_event, event_body, signed_headers
+from devtools.loopback.slack_signing import app_home_opened_event, event_body
+from tests.support.bolt_requests import signed_request
 from tests.support.oauth_settings import oauth_settings
 from tests.support.services import MakeServices
 
@@ -72,7 +72,7 @@ def test_an_expired_token_is_refreshed_before_a_listener_answers_and_stored_encr
     app = build_bolt_app(services, settings)
 
     body = event_body(app_home_opened_event(user_id="WANN", channel="DWANN"), team_id="TACME")
-    assert app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SECRET, body))).status == 200
+    assert app.dispatch(signed_request(SECRET, body)).status == 200
 
     [published] = slack_api.wait_for("views.publish")
     assert published.ok and published.token not in (None, old)
@@ -128,9 +128,9 @@ def test_replicas_reading_an_expiring_token_at_once_refresh_it_once(
     tokens: list[str | None] = []
     start = threading.Barrier(len(replicas))
 
-    def read(store: object) -> None:
+    def read(store: InstallationStore) -> None:
         start.wait()
-        bot = store.find_bot(enterprise_id=None, team_id="TACME")  # type: ignore[attr-defined]
+        bot = store.find_bot(enterprise_id=None, team_id="TACME")
         tokens.append(bot.bot_token if bot is not None else None)
 
     threads = [threading.Thread(target=read, args=(store,)) for store in replicas]

@@ -31,6 +31,7 @@ from bot.slack.notifier import SlackNotifier
 from bot.slack.oauth import installation_store
 from bot.slack.workspaces import Workspace, slack_workspaces
 from devtools.loopback.slack_api import SlackAPI
+from tests.support.settings import settings_from
 
 TOKENS = {"TVENDOR": "xoxb-vendor", "TACME": "xoxb-acme"}
 ACCOUNTS = {
@@ -56,8 +57,7 @@ ACCOUNTS = {
 
 
 def oauth_settings(database_url: str, slack_api: SlackAPI, **extra: str) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
+    return settings_from(
         DATABASE_URL=database_url,
         SLACK_CLIENT_ID="111.222",
         SLACK_CLIENT_SECRET="shh",

@@ -58,18 +58,19 @@ class _RecordingApp(App):
         self.action_ids: set[str] = set()
         self.view_ids: set[str] = set()
 
-    def action(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def action(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:
         self.action_ids.add(_constraint(constraints, "action_id"))
         return super().action(constraints, *args, **kwargs)
 
-    def view(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def view(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:
         self.view_ids.add(_constraint(constraints, "callback_id"))
         return super().view(constraints, *args, **kwargs)
 
 
 def _constraint(value: Any, key: str) -> str:
     if isinstance(value, re.Pattern):
-        return value.pattern
+        pattern: str = value.pattern
+        return pattern
     if isinstance(value, dict):
         return _constraint(value.get(key), key)
     return str(value)
@@ -150,6 +151,11 @@ ACME_WITH_INITECH_INVOICE = {"account": "acme", "invoice": "I-1"}
 
 def _const(value: str) -> Callable[[World, str], str]:
     return lambda w, ref: value
+
+
+def _pressed(action_id: str, value: dict[str, Any] | str) -> Callable[[World, str], bytes]:
+    """A builder pressing ``action_id`` with ``value`` (one per action id, bound now, not at the call)."""
+    return lambda w, ref: press(action_id, value)
 
 
 FORGERIES: list[Forgery] = [
@@ -263,7 +269,7 @@ FORGERIES: list[Forgery] = [
             action_id,
             "action",
             "other account",
-            lambda w, r, a=action_id: press(a, INITECH),  # type: ignore[misc]
+            _pressed(action_id, INITECH),
             _const("initech"),
         )
         for action_id in (

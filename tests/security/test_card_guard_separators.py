@@ -13,7 +13,7 @@ import pytest
 from billing_core.card_guard import REDACTED, redact_card_numbers
 from billing_core.errors import CardNumberInText
 from devtools.loopback.slack_signing import select_input_value, text_input_value
-from handlers.escalations.blocks import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
+from handlers.escalations.payloads import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
 from handlers.kit.errors import CARD_NUMBER_GUIDANCE
 from tests.security.full_run import ANN, FullRun
 

@@ -23,7 +23,7 @@ from billing_core.views import Actor
 from bot.web.metrics import Metrics
 from tests.security.test_identity_verification import SAMPLE, code_from, make_settings, wrong
 from tests.support.services import MakeServices
-from tests.support.smtp_sink import SmtpSink
+from tests.support.smtp_sink import SmtpSink, part_text
 
 OWNER = Actor(email="ann@acme.test", principal="slack:T111:W111", display_name="Ann Lee")
 ATTACKER = Actor(email="ann@acme.test", principal="slack:T999:U666", display_name="Not Ann")
@@ -131,6 +131,6 @@ def test_billing_staff_are_alerted_once_when_an_address_collects_ten_wrong_codes
     alerts = [m for m in smtp_sink.messages if m["To"] == "support@vendor.test"]
     assert len(alerts) == 1
     assert "Possible verification-code guessing" in alerts[0]["Subject"]
-    body = str(alerts[0].get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
+    body = part_text(alerts[0], "plain")
     assert "wrong verification codes were typed for ann@acme.test" in body
     assert "Slack user U0 in workspace T90" in body

@@ -18,7 +18,7 @@ from billing_core.container import Services
 from billing_core.errors import EscalationRateLimited
 from billing_core.views import Actor
 from devtools.loopback.slack_signing import select_input_value, text_input_value
-from handlers.escalations.blocks import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
+from handlers.escalations.payloads import MESSAGE_BLOCK, MESSAGE_INPUT, TOPIC_BLOCK, TOPIC_INPUT
 from tests.security.full_run import ANN as RUN_ANN
 from tests.security.full_run import FullRun, wait_until
 from tests.support.escalations import ANN

@@ -230,7 +230,7 @@ def test_with_the_mail_server_down_the_escalation_is_delivered_later_once(
     database_url: str, db: Database, smtp: SmtpSink
 ) -> None:
     with FaultProxy.for_url(smtp.url, http=False) as mail:
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             _env_file=None,
             DATABASE_URL=database_url,
             SMTP_URL=f"smtp://127.0.0.1:{mail.port}",
@@ -271,7 +271,7 @@ def slack_faults(slack: SlackAPI) -> Iterator[FaultProxy]:
 def test_a_slack_429_is_retried_after_retry_after_and_the_message_goes_out_once(
     slack: SlackAPI, slack_faults: FaultProxy
 ) -> None:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         SLACK_BOT_TOKEN="xoxb-faults",
         SLACK_API_URL=slack_faults.url("/api/"),
@@ -294,7 +294,7 @@ def test_a_message_is_never_posted_again_after_a_5xx_or_a_reset_it_may_have_surv
     # Slack may have posted it before the 5xx or the reset (issue 28): a second POST could post it
     # twice. The caller hears of the failure; DMs that must arrive go through the outbox, which
     # looks for the message by its metadata before trying again (bot/slack/notices.py).
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         SLACK_BOT_TOKEN="xoxb-faults",
         SLACK_API_URL=slack_faults.url("/api/"),
@@ -351,7 +351,7 @@ def test_kill_9_during_a_payment_then_reconcile_leaves_one_charge_and_a_paid_inv
 
     assert [(pi["amount"], pi["status"]) for pi in helper.intents()] == [(125000, "succeeded")]
     assert payments(database) == [("succeeded", 125000)]
-    settings = Settings(_env_file=None, DATABASE_URL=prepared_db)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=prepared_db)
     assert build_services(settings, db=database).accounts.invoice(ANN_ACTOR, "acme", "INV-1").status == "paid"
     database.dispose()
 
@@ -433,7 +433,7 @@ def test_kill_9_during_a_reminder_sweep_then_the_next_sweep_sends_the_rest_once(
 def _undisturbed_sweep(tmp_path: Path, slack: SlackAPI, localstripe_server: LocalStripe) -> list[tuple[str, str]]:
     url = migrated_sqlite_url(tmp_path / "undisturbed.db")
     db = Database(url)
-    build_services(Settings(_env_file=None, DATABASE_URL=url), db=db).importer.run(SAMPLE)  # type: ignore[call-arg]
+    build_services(Settings(_env_file=None, DATABASE_URL=url), db=db).importer.run(SAMPLE)
     db.dispose()
     slack.clear()
     subprocess.run(

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt import BoltResponse
 from sqlalchemy import select
 
 from billing_core.clock import FixedClock
@@ -38,7 +38,6 @@ from devtools.loopback.slack_signing import (
     block_actions_body,
     block_actions_payload,
     button_action,
-    signed_headers,
     slash_command_body,
     text_input_value,
     view_submission_body,
@@ -46,9 +45,11 @@ from devtools.loopback.slack_signing import (
 from handlers.identity.ids import VERIFY_CODE_BLOCK, VERIFY_CODE_INPUT, VERIFY_ENTER_ACTION, VERIFY_MODAL_CALLBACK
 from handlers.kit.identity import IdentityResolver
 from handlers.kit.ids import VERIFY_RESEND_ACTION
+from tests.support.bolt_requests import signed_request
 from tests.support.sample_accounts import account, invoice
 from tests.support.sample_accounts import wait_until as wait_for
 from tests.support.services import MakeServices
+from tests.support.settings import settings_from
 from tests.support.smtp_sink import SmtpSink
 
 SECRET = "verification-signing-secret"
@@ -70,8 +71,7 @@ SAMPLE: dict[str, Any] = {
 
 def make_settings(database_url: str, smtp_url: str, **extra: str) -> Settings:
     env = {"IDENTITY_VERIFICATION": "email_code", **extra}
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
+    return settings_from(
         DATABASE_URL=database_url,
         SMTP_URL=smtp_url,
         SMTP_FROM="billing-bot@vendor.test",
@@ -115,8 +115,8 @@ def test_slack_email_mode_trusts_the_email_slack_shows(
 
 
 def test_oauth_installs_default_to_email_code_and_single_workspace_installs_to_slack_email() -> None:
-    oauth = Settings(_env_file=None, SLACK_CLIENT_ID="1.2", SLACK_CLIENT_SECRET="s")  # type: ignore[call-arg]
-    single = Settings(_env_file=None, SLACK_BOT_TOKEN="xoxb-1")  # type: ignore[call-arg]
+    oauth = Settings(_env_file=None, SLACK_CLIENT_ID="1.2", SLACK_CLIENT_SECRET="s")
+    single = Settings(_env_file=None, SLACK_BOT_TOKEN="xoxb-1")
     assert oauth.identity_verification_mode == "email_code"
     assert single.identity_verification_mode == "slack_email"
 
@@ -264,7 +264,7 @@ def runtime(
 
 
 def dispatch(runtime: SlackRuntime, body: bytes) -> BoltResponse:
-    return runtime.app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SECRET, body)))
+    return runtime.app.dispatch(signed_request(SECRET, body))
 
 
 def billing(runtime: SlackRuntime, slack: SlackAPI, text: str = "") -> str:
@@ -284,7 +284,8 @@ def submit_code(runtime: SlackRuntime, code: str) -> dict[str, Any]:
     )
     response = dispatch(runtime, body)
     assert response.status == 200
-    return json.loads(response.body)
+    reply: dict[str, Any] = json.loads(response.body)
+    return reply
 
 
 def test_an_unverified_contact_gets_a_code_prompt_and_no_billing_data(

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import pytest
-from slack_bolt import BoltRequest
 from sqlalchemy import select
 
 from billing_core.clock import FixedClock
@@ -29,8 +28,9 @@ from bot.settings import Settings
 from bot.slack.app import build_bolt_app
 from bot.slack.oauth import installation_store
 from devtools.loopback.slack_api import SlackAPI
-from devtools.loopback.slack_signing import event_body, signed_headers, slash_command_body
+from devtools.loopback.slack_signing import event_body, slash_command_body
 from tests.security.full_run import ANN_ID, FullRun
+from tests.support.bolt_requests import signed_request
 from tests.support.bot_harness import wait_until
 from tests.support.many_workspaces import SECRET, install_workspaces, prove, workspaces_settings
 from tests.support.sample_accounts import PETER_ID
@@ -74,7 +74,7 @@ def _uninstall(settings: Settings, services: Services, body_team: str, authorize
     body["team_id"] = body_team  # authorizations[0] keeps the authorized workspace
     raw = json.dumps(body).encode()
     app = build_bolt_app(services, settings)
-    return app.dispatch(BoltRequest(body=raw.decode(), headers=signed_headers(SECRET, raw))).status
+    return app.dispatch(signed_request(SECRET, raw)).status
 
 
 def test_an_uninstall_whose_body_names_another_workspace_than_it_was_authorized_for_removes_nothing(
@@ -133,6 +133,6 @@ def prepare_sample_accounts(url: str) -> None:
     db = Database(url)
     try:
         db.upgrade()
-        build_services(Settings(_env_file=None, DATABASE_URL=url), db=db).importer.run(SAMPLE)  # type: ignore[call-arg]
+        build_services(Settings(_env_file=None, DATABASE_URL=url), db=db).importer.run(SAMPLE)
     finally:
         db.dispose()

@@ -11,16 +11,15 @@ from starlette.testclient import TestClient
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from bot.compose import build_runtime
-from bot.settings import Settings
 from bot.web.http import create_http_app
 from devtools.loopback.slack_api import SlackAPI
+from tests.support.settings import settings_from
 
 TOKEN = "ops-token-for-tests"
 
 
 def _client(database_url: str, db: Database, clock: FixedClock, api: SlackAPI, **extra: str) -> TestClient:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
+    settings = settings_from(
         DATABASE_URL=database_url,
         SLACK_BOT_TOKEN="xoxb-t",
         SLACK_SIGNING_SECRET="s",

@@ -24,13 +24,13 @@ from tests.support.localstripe_server import LocalStripe
 from tests.support.payments import (
     ANN,
     NEEDS_AUTHENTICATION,
-    SAMPLE,
     RecordingNotifier,
     Setup,
     Stripe,
     add_card,
     settings_for,
 )
+from tests.support.sample_accounts import SAMPLE
 from tests.support.services import MakeServices
 
 PUBLISHABLE = "pk_test_page"

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
 
 import pytest
 
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.views import Actor
-from devtools.loopback.slack_api import SlackAPI
-from handlers.identity.blocks import VERIFY_RESEND_ACTION
+from devtools.loopback.slack_api import RecordedCall, SlackAPI
+from handlers.kit.ids import VERIFY_RESEND_ACTION
 from tests.integration.reminders.conftest import account, invoice, utc
 from tests.security.test_identity_verification import code_from
 from tests.support.services import MakeServices
@@ -48,8 +47,9 @@ def services(make_services: MakeServices, clock: FixedClock, slack_api: SlackAPI
     return built
 
 
-def _everything_shown(call: Any) -> str:
-    return call.json_args["text"] + json.dumps(call.json_args.get("blocks"))
+def _everything_shown(call: RecordedCall) -> str:
+    text: str = call.json_args["text"]
+    return text + json.dumps(call.json_args.get("blocks"))
 
 
 def test_a_person_who_never_proved_the_address_gets_a_reminder_without_billing_details(

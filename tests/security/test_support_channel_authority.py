@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import Bot, InstallationStore
 
 from billing_core.container import Services
 from billing_core.views import Actor
@@ -77,7 +78,7 @@ def test_a_member_of_the_private_support_channel_resolves(
     assert not services.escalations.get(view.reference).is_open
 
 
-class _Bots:
+class _Bots(InstallationStore):
     """An installation store holding several workspaces (what ``find_bot`` needs)."""
 
     def __init__(self, tokens: dict[tuple[str | None, str | None], str]) -> None:
@@ -85,9 +86,9 @@ class _Bots:
 
     def find_bot(
         self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
-    ) -> object | None:
+    ) -> Bot | None:
         token = self.tokens.get((enterprise_id, None if is_enterprise_install else team_id))
-        return type("Bot", (), {"bot_token": token})() if token else None
+        return Bot(bot_token=token, bot_id="BBILLING", bot_user_id="UBILLING", installed_at=0.0) if token else None
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ def workspaces(slack_api: SlackAPI) -> SlackWorkspaces:
         {(None, "TVENDOR"): "xoxb-vendor", (None, "TCUST"): "xoxb-customer", ("EGRID", None): "xoxb-grid-org"}
     )
     return SlackWorkspaces(
-        store=store,  # type: ignore[arg-type]
+        store=store,
         client_for_token=lambda token: WebClient(token=token, base_url=slack_api.base_url),
         support_team="TVENDOR",
     )
@@ -146,7 +147,7 @@ def test_nothing_about_an_account_is_posted_where_the_support_workspace_is_not_i
 ) -> None:
     nowhere = SlackWorkspaces(
         store=_Bots({}),
-        client_for_token=lambda t: WebClient(token=t),  # type: ignore[arg-type]
+        client_for_token=lambda t: WebClient(token=t),
         support_team="TVENDOR",
     )
     services.importer.run(

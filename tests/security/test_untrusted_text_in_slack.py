@@ -16,9 +16,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from slack_sdk import WebClient
 
 from billing_core.escalations.views import EscalationView
 from billing_core.messaging import ChatContact
@@ -316,7 +317,7 @@ def test_every_kind_of_line_break_in_a_name_is_flattened_in_the_staff_post(separ
 
 def test_the_reminder_dm_fallback_text_is_escaped() -> None:
     client = _RecordingClient()
-    sender = SlackReminderSender(client)  # type: ignore[arg-type]
+    sender = SlackReminderSender(client.as_web_client())
     contact = ChatContact("W333", "UTC")
     message = a_reminder()
     posted = sender.tell(contact, message)
@@ -344,6 +345,10 @@ class _RecordingClient:
             return type("Response", (), {"data": data})()
 
         return call
+
+    def as_web_client(self) -> WebClient:
+        """Itself, for code typed against ``WebClient`` (it answers every method the sender calls)."""
+        return cast(WebClient, self)
 
 
 # -- lengths at Slack's limits, with entities at the cut --------------------------------------
@@ -435,8 +440,8 @@ def test_the_staff_posts_facts_fit_one_section_with_every_value_at_its_longest()
 
 def test_fallback_texts_stay_within_slacks_limit_with_entities_at_the_cut() -> None:
     client = _RecordingClient()
-    SlackReminderSender(client).tell(
-        ChatContact("W333", "UTC"),  # type: ignore[arg-type]
+    SlackReminderSender(client.as_web_client()).tell(
+        ChatContact("W333", "UTC"),
         a_reminder(number="&" * 128, count=20),
     )
     reminder = client.calls[-1][1]["text"]

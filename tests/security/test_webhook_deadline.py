@@ -27,7 +27,7 @@ from billing_core.db.tables import OutboundEventRecord
 from billing_core.outbound.delivery import BackoffPolicy, OutboundDelivery
 from billing_core.outbound.events import WEBHOOK, OutboundSink, enable, record_event
 from bot.compose import build_outbound
-from bot.settings import Settings
+from tests.support.settings import settings_from
 
 BODY = json.dumps({"id": "evt_1", "type": "payment.succeeded", "created": 0, "data": {}})
 HUGE = 50 * 1024 * 1024
@@ -118,11 +118,11 @@ def test_outbound_lease_seconds_sets_the_lease_and_keeps_the_deadline_below_it(
     database_url: str, db: Database, clock: FixedClock, configured: str | None, lease: float, deadline: float
 ) -> None:
     extra = {"OUTBOUND_LEASE_SECONDS": configured} if configured is not None else {}
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, DATABASE_URL=database_url, OUTBOUND_WEBHOOK_URL="http://erp.test/hooks",
+    settings = settings_from(
+        DATABASE_URL=database_url, OUTBOUND_WEBHOOK_URL="http://erp.test/hooks",
         OUTBOUND_WEBHOOK_SECRET="whsec_test", **extra,
     )  # fmt: skip
-    delivery = build_outbound(settings, db=db, clock=clock)
+    delivery = build_outbound(settings, db=db, clock=clock, background=ThreadBackground())
     assert delivery is not None
     [endpoint] = delivery.channels.values()
     assert isinstance(endpoint, WebhookEndpoint)

@@ -48,6 +48,7 @@ from tests.support.sample_accounts import PETER_ID as PETER
 from tests.support.sample_accounts import SAMPLE, give_customer
 from tests.support.sample_accounts import STRANGER_ID as STRANGER
 from tests.support.sample_accounts import wait_until as _wait_until
+from tests.support.settings import settings_from
 from tests.support.stripe_helper import DECLINES_AT_CHARGE, NEEDS_AUTHENTICATION, VISA, StripeHelper
 
 __all__ = [
@@ -95,7 +96,7 @@ def bot_settings(slack: SlackAPI, stripe_base: str, database_url: str, **overrid
         "SUPPORT_EMAIL": SUPPORT_EMAIL,
         "PUBLIC_URL": "http://bot.test",
     }
-    return Settings(_env_file=None, **(values | overrides))  # type: ignore[arg-type]
+    return settings_from(**(values | overrides))
 
 
 class SlackDriver:

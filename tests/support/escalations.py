@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from slack_bolt import App, BoltContext, BoltRequest
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from billing_core.clock import FixedClock
@@ -18,11 +18,11 @@ from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, PaymentRecord
 from billing_core.views import Actor
 from devtools.loopback.slack_api import SlackAPI
-from devtools.loopback.slack_signing import signed_headers
 from handlers.escalations import listeners as support
 from handlers.kit.identity import IdentityResolver
 from handlers.registry import listener_deps
 from handlers.runtime.follow_up import put_later
+from tests.support.bolt_requests import signed_request
 from tests.support.sample_accounts import account, invoice
 from tests.support.services import MakeServices
 from tests.support.smtp_sink import SmtpSink
@@ -130,4 +130,4 @@ def support_app(
 
 
 def dispatch(app: App, body: bytes) -> Any:
-    return app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SUPPORT_SECRET, body)))
+    return app.dispatch(signed_request(SUPPORT_SECRET, body))

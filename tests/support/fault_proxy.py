@@ -31,6 +31,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from devtools.loopback.server import LoopbackServer, QuietErrors
 
@@ -255,10 +256,10 @@ class FaultProxy(LoopbackServer):
             pump.join(timeout=5)
 
 
-def _read_request(reader: object) -> tuple[str, bytes] | None:
+def _read_request(reader: BinaryIO) -> tuple[str, bytes] | None:
     head = b""
     while not head.endswith(b"\r\n\r\n"):
-        line = reader.readline(_HEAD_LIMIT)  # type: ignore[attr-defined]
+        line = reader.readline(_HEAD_LIMIT)
         if not line:
             return None
         head += line
@@ -277,7 +278,7 @@ def _read_request(reader: object) -> tuple[str, bytes] | None:
         if name.strip().lower() in (b"connection", b"keep-alive"):
             continue
         headers.append(header)
-    body = reader.read(length) if length else b""  # type: ignore[attr-defined]
+    body = reader.read(length) if length else b""
     raw = b"\r\n".join([lines[0], *headers, b"Connection: close", b"", b""]) + body
     return request_line, raw
 

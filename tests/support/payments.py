@@ -85,7 +85,7 @@ def notifier() -> RecordingNotifier:
 
 
 def settings_for(database_url: str, api_base: str) -> Settings:
-    return Settings(  # type: ignore[call-arg]
+    return Settings(
         _env_file=None,
         DATABASE_URL=database_url,
         STRIPE_API_KEY="sk_test_x",

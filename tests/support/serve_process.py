@@ -208,7 +208,7 @@ def prepare_sample_database(url: str, localstripe: LocalStripe) -> str:
         settings = Settings(
             _env_file=None,
             DATABASE_URL=url,
-            STRIPE_API_KEY="sk_test_x",  # type: ignore[call-arg]
+            STRIPE_API_KEY="sk_test_x",
             STRIPE_API_BASE=localstripe.base_url,
         )
         services = build_services(settings, db=db)

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
-from aiosmtpd.controller import Controller  # type: ignore[import-untyped,unused-ignore]
-from aiosmtpd.smtp import AuthResult, LoginPassword  # type: ignore[import-untyped,unused-ignore]
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from devtools.loopback.server import Serving
 from tests.support.localstripe_server import free_port
@@ -34,6 +34,13 @@ __all__ = ["ReceivedMail", "SmtpSink"]
 
 # aiosmtpd's "mail.log" logs every connection and command; keep test output quiet.
 logging.getLogger("mail.log").setLevel(logging.ERROR)
+
+
+def part_text(message: EmailMessage, subtype: str = "plain") -> str:
+    """The content of the message's ``text/<subtype>`` part, which must be there."""
+    part = message.get_body(preferencelist=(subtype,))
+    assert part is not None, f"no text/{subtype} part"
+    return str(part.get_content())
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ class StripeBilling(StripeProxy):
         invoice["status_transitions"]["finalized_at"] = now
         return self.public(invoice)
 
-    def event(self, event_type: str, invoice_id: str) -> dict[str, Any]:
+    def invoice_event(self, event_type: str, invoice_id: str) -> dict[str, Any]:
         """The event Stripe sends (https://docs.stripe.com/api/events/types): ``data.object`` is
         the invoice as it is now."""
         return {

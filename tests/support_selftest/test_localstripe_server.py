@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import stripe
+from stripe.params import PaymentIntentCreateParams
 
 from tests.support.http_receiver import HttpReceiver
 from tests.support.localstripe_server import LocalStripe
@@ -58,7 +59,7 @@ def test_three_d_secure_can_be_completed_with_authenticate(localstripe: LocalStr
         }
     )
     client.v1.payment_methods.attach(pm.id, params={"customer": customer.id})
-    params: dict[str, object] = {
+    params: PaymentIntentCreateParams = {
         "amount": 1000,
         "currency": "usd",
         "customer": customer.id,
@@ -66,7 +67,7 @@ def test_three_d_secure_can_be_completed_with_authenticate(localstripe: LocalStr
         "confirm": True,
         "off_session": True,
     }
-    pi = client.v1.payment_intents.create(params=params)  # type: ignore[arg-type]
+    pi = client.v1.payment_intents.create(params=params)
     assert pi.status == "requires_action"
     assert pi.client_secret is not None
     assert localstripe.authenticate_payment_intent(pi.id, pi.client_secret)["status"] == "succeeded"

@@ -6,10 +6,11 @@ import json
 import time
 import urllib.parse
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 import stripe
-from slack_bolt import App, BoltRequest
+from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
@@ -69,27 +70,27 @@ def test_bolt_routes_every_kind_of_built_request(slack_api: SlackAPI, monkeypatc
     seen: dict[str, object] = {}
 
     @app.command("/billing")
-    def on_command(ack, command):  # type: ignore[no-untyped-def]
+    def on_command(ack: Ack, command: dict[str, Any]) -> None:
         ack()
         seen["command"] = command["text"]
 
     @app.action("pay")
-    def on_button(ack, action):  # type: ignore[no-untyped-def]
+    def on_button(ack: Ack, action: dict[str, Any]) -> None:
         ack()
         seen["button"] = action["value"]
 
     @app.action("pick_method")
-    def on_select(ack, action):  # type: ignore[no-untyped-def]
+    def on_select(ack: Ack, action: dict[str, Any]) -> None:
         ack()
         seen["select"] = action["selected_option"]["value"]
 
     @app.view("pay_modal")
-    def on_view(ack, view):  # type: ignore[no-untyped-def]
+    def on_view(ack: Ack, view: dict[str, Any]) -> None:
         ack(response_action="errors", errors={"amount_block": "Enter a number"})
         seen["view"] = (view["state"]["values"]["amount_block"]["amount"]["value"], view["private_metadata"])
 
     @app.event("app_home_opened")
-    def on_home(event):  # type: ignore[no-untyped-def]
+    def on_home(event: dict[str, Any]) -> None:
         seen["home"] = event["user"]
 
     def dispatch(body: bytes) -> tuple[int, str]:

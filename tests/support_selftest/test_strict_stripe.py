@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import stripe
+from stripe.params import PaymentIntentCreateParams
 
 from tests.support.localstripe_server import LocalStripe
 from tests.support.stripe_proxy import StripeProxy
@@ -32,9 +33,29 @@ def _card(client: stripe.StripeClient, number: str = "4242424242424242") -> tupl
     return customer, card.id
 
 
-def _pay(client: stripe.StripeClient, customer: str, card: str, **more: object) -> stripe.PaymentIntent:
-    params = {"amount": 500, "currency": "usd", "customer": customer, "payment_method": card, "confirm": True, **more}
-    return client.v1.payment_intents.create(params=params)  # type: ignore[arg-type]
+def _pay(
+    client: stripe.StripeClient,
+    customer: str,
+    card: str,
+    *,
+    off_session: bool | None = None,
+    description: str | None = None,
+    statement_descriptor_suffix: str | None = None,
+) -> stripe.PaymentIntent:
+    params: PaymentIntentCreateParams = {
+        "amount": 500,
+        "currency": "usd",
+        "customer": customer,
+        "payment_method": card,
+        "confirm": True,
+    }
+    if off_session is not None:
+        params["off_session"] = off_session
+    if description is not None:
+        params["description"] = description
+    if statement_descriptor_suffix is not None:
+        params["statement_descriptor_suffix"] = statement_descriptor_suffix
+    return client.v1.payment_intents.create(params=params)
 
 
 def test_off_session_a_card_that_wants_3ds_is_refused_with_authentication_required(proxy: StripeProxy) -> None:
@@ -43,7 +64,9 @@ def test_off_session_a_card_that_wants_3ds_is_refused_with_authentication_requir
     with pytest.raises(stripe.CardError) as refused:
         _pay(client, customer, card, off_session=True)
     assert refused.value.http_status == 402 and refused.value.code == "authentication_required"
-    error = refused.value.json_body["error"]  # type: ignore[index]
+    body = refused.value.json_body  # typed as object by stripe: the JSON Stripe answered
+    assert isinstance(body, dict)
+    error = body["error"]
     intent = error["payment_intent"]
     assert intent["status"] == "requires_payment_method" and intent["next_action"] is None
     assert client.v1.payment_intents.retrieve(intent["id"]).status == "requires_payment_method"
@@ -70,13 +93,19 @@ def test_latest_charge_is_an_id_unless_expanded_and_the_expanded_charge_has_a_re
 def test_the_same_idempotency_key_returns_the_first_answer_and_refuses_other_parameters(proxy: StripeProxy) -> None:
     client = _client(proxy)
     customer, card = _card(client)
-    params = {"amount": 500, "currency": "usd", "customer": customer, "payment_method": card, "confirm": True}
-    first = client.v1.payment_intents.create(params=params, options={"idempotency_key": "k1"})  # type: ignore[arg-type]
-    again = client.v1.payment_intents.create(params=params, options={"idempotency_key": "k1"})  # type: ignore[arg-type]
+    params: PaymentIntentCreateParams = {
+        "amount": 500,
+        "currency": "usd",
+        "customer": customer,
+        "payment_method": card,
+        "confirm": True,
+    }
+    first = client.v1.payment_intents.create(params=params, options={"idempotency_key": "k1"})
+    again = client.v1.payment_intents.create(params=params, options={"idempotency_key": "k1"})
     assert again.id == first.id
     with pytest.raises(stripe.IdempotencyError):
         client.v1.payment_intents.create(
-            params={**params, "amount": 600},  # type: ignore[arg-type]
+            params={**params, "amount": 600},
             options={"idempotency_key": "k1"},
         )
 

@@ -26,7 +26,8 @@ class PacedSender:
 
 
 def test_a_notice_sent_right_after_another_waits_for_slacks_pace_and_is_delivered() -> None:
-    sender, waited = PacedSender(), list[float]()
+    sender = PacedSender()
+    waited: list[float] = []
     messenger = SlackAutopayMessenger(sender, sleep=waited.append)
     notice = AutopayNotice(kind="turned_off", account_external_id="acme", account_name="Acme Corp")
 

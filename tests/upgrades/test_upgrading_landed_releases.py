@@ -123,7 +123,7 @@ def test_after_the_upgrade_the_bot_shows_the_old_rows_and_takes_new_payments(dep
             assert escalation is not None and escalation.message == "The October usage looks doubled."
             events = [e.type for e in session.scalars(select(OutboundEventRecord))]
         assert "payment.succeeded" in events
-        settings = Settings(_env_file=None, DATABASE_URL=deployment.url)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, DATABASE_URL=deployment.url)
         reference = format_reference(deployment.seeded.escalation_id)
         detail = build_services(settings, db=db).escalations.detail(reference)  # what staff and the e-mail see
         assert detail.escalation.reference == reference and detail.escalation.account_name == "Acme Corp"

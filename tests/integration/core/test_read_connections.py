@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError
 
 from billing_core.db import database as database_module
@@ -47,7 +48,7 @@ def test_a_read_connection_idle_for_a_while_is_checked_before_use(
     pings: list[object] = []
     real_ping = db.read_engine.dialect.do_ping
 
-    def counting_ping(dbapi_connection: object) -> bool:
+    def counting_ping(dbapi_connection: DBAPIConnection) -> bool:
         pings.append(dbapi_connection)
         return real_ping(dbapi_connection)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from starlette.testclient import TestClient
 
@@ -45,7 +45,7 @@ def services(make_services: MakeServices, smtp_sink: SmtpSink, slack_api: SlackA
 
 @pytest.fixture
 def http(services: Services, database_url: str) -> Iterator[TestClient]:
-    settings = Settings(_env_file=None, DATABASE_URL=database_url, SUPPORT_SLACK_CHANNEL=STAFF)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=database_url, SUPPORT_SLACK_CHANNEL=STAFF)
     bolt = App(signing_secret="s", token="xoxb-test", token_verification_enabled=False)
     with TestClient(create_http_app(services, settings, bolt)) as client:
         yield client
@@ -122,7 +122,7 @@ def test_mark_resolved_in_a_channel_shared_with_another_organization_is_refused(
     app = App(client=client, signing_secret="test-signing-secret", token_verification_enabled=False)
     deps = listener_deps(services, IdentityResolver(), "support@vendor.test", client_for_principal=lambda _p: client)
 
-    def put_deps(context, next):  # type: ignore[no-untyped-def]
+    def put_deps(context: BoltContext, next: Callable[[], None]) -> None:
         context["deps"] = deps
         put_later(context, deps.later)
         next()

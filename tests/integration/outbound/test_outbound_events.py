@@ -107,13 +107,14 @@ def test_the_readme_snippet_verifies_a_real_delivery_and_rejects_an_old_one(
     namespace: dict[str, object] = {}
     exec(snippet.group(1), namespace)  # the README's code, as a receiver would paste it
     check = namespace["verify_billing_bot_signature"]
+    assert callable(check)
     body = b'{"id":"evt_x","type":"payment.succeeded"}'
     import time
 
     now = int(time.time())
-    assert check(body, signature(SECRET, now, body), SECRET) is True  # type: ignore[operator]
-    assert check(body, signature(SECRET, now - 600, body), SECRET) is False  # type: ignore[operator]
-    assert check(body, signature("whsec_wrong", now, body), SECRET) is False  # type: ignore[operator]
+    assert check(body, signature(SECRET, now, body), SECRET) is True
+    assert check(body, signature(SECRET, now - 600, body), SECRET) is False
+    assert check(body, signature("whsec_wrong", now, body), SECRET) is False
 
 
 def test_a_500_is_retried_later_under_the_same_id_and_acknowledged_once(
@@ -125,12 +126,14 @@ def test_a_500_is_retried_later_under_the_same_id_and_acknowledged_once(
     assert delivery.deliver_due().retried == 1
     assert delivery.deliver_due().delivered == 0  # not due again yet: backoff
     [row] = rows(db)
-    first_wait = row.next_attempt_at - clock.now()  # type: ignore[operator]
+    assert row.next_attempt_at is not None
+    first_wait = row.next_attempt_at - clock.now()
     assert timedelta(seconds=5) <= first_wait <= timedelta(seconds=10)
     clock.set(clock.now() + timedelta(seconds=11))
     assert delivery.deliver_due().retried == 1
     [row] = rows(db)
-    second_wait = row.next_attempt_at - clock.now()  # type: ignore[operator]
+    assert row.next_attempt_at is not None
+    second_wait = row.next_attempt_at - clock.now()
     assert timedelta(seconds=10) <= second_wait <= timedelta(seconds=20)  # it doubles (with jitter)
     clock.set(clock.now() + timedelta(seconds=21))
     assert delivery.deliver_due().delivered == 1
@@ -229,7 +232,7 @@ def test_a_settled_payment_emits_its_export_fields_and_a_rolled_back_one_emits_n
 def test_the_delivery_thread_sends_a_committed_event_within_seconds_without_a_scheduler(
     database_url: str, db: Database, clock: FixedClock, receiver: EventReceiver
 ) -> None:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         DATABASE_URL=database_url,
         OUTBOUND_WEBHOOK_URL=receiver.url("/billing-events"),
@@ -250,7 +253,7 @@ def test_the_delivery_thread_sends_a_committed_event_within_seconds_without_a_sc
 
 
 def test_without_an_outbound_url_nothing_is_recorded(database_url: str, db: Database, clock: FixedClock) -> None:
-    settings = Settings(_env_file=None, DATABASE_URL=database_url)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=database_url)
     plain = build_services(settings, clock=clock, db=db)
     plain.importer.run(SAMPLE)
     assert plain.outbound is None
@@ -259,9 +262,7 @@ def test_without_an_outbound_url_nothing_is_recorded(database_url: str, db: Data
 
 
 def test_an_outbound_url_without_its_secret_is_a_configuration_error(database_url: str) -> None:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, DATABASE_URL=database_url, OUTBOUND_WEBHOOK_URL="https://erp.example/hook"
-    )
+    settings = Settings(_env_file=None, DATABASE_URL=database_url, OUTBOUND_WEBHOOK_URL="https://erp.example/hook")
     with pytest.raises(ConfigurationError, match="OUTBOUND_WEBHOOK_SECRET"):
         build_services(settings)
 
@@ -288,7 +289,7 @@ def test_a_permanently_failed_event_shows_in_healthz_details_and_metrics_of_the_
     from devtools.loopback.slack_api import SlackAPI
 
     with SlackAPI() as api:
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             _env_file=None,
             DATABASE_URL=database_url,
             SLACK_BOT_TOKEN="xoxb-t",

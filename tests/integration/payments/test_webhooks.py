@@ -6,6 +6,7 @@ import time
 
 from sqlalchemy import select
 from starlette.testclient import TestClient
+from stripe.params import SetupIntentCreateParams
 
 from billing_core.container import Services
 from billing_core.db.database import Database
@@ -143,9 +144,12 @@ def test_a_completed_card_setup_shows_the_card_and_tells_the_person_who_asked(
 ) -> None:
     # What the hosted Checkout page does (localstripe has none): a SetupIntent saves a card.
     new_card = stripe_api.card(cards.acme_customer, "5555555555554444")
-    setup_intent = stripe_api.client.v1.setup_intents.create(
-        params={"customer": cards.acme_customer, "payment_method_types": ["card"]}
-    )
+    # stripe 16's typed params leave out payment_method_types, which the API (and localstripe) still take.
+    setup_params: SetupIntentCreateParams = {
+        "customer": cards.acme_customer,
+        "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
+    }
+    setup_intent = stripe_api.client.v1.setup_intents.create(params=setup_params)
     setup_intent = stripe_api.client.v1.setup_intents.confirm(setup_intent.id, params={"payment_method": new_card})
     with db.transaction() as session:
         session.add(

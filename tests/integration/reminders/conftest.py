@@ -21,6 +21,7 @@ from bot.settings import Settings, get_settings
 from bot.slack.app import build_bolt_app
 from devtools.loopback.slack_api import RecordedCall, SlackAPI
 from tests.support.services import MakeServices
+from tests.support.slack_calls import answered
 
 Invoice = dict[str, Any]
 
@@ -74,7 +75,7 @@ def env(reminder_settings: Settings, slack_api: SlackAPI, monkeypatch: pytest.Mo
 
 @pytest.fixture
 def reminder_settings(database_url: str, slack_api: SlackAPI) -> Settings:
-    return Settings(  # type: ignore[call-arg]
+    return Settings(
         _env_file=None, DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack_api.base_url
     )
 
@@ -140,7 +141,7 @@ def buttons_app(
 def dm(buttons_app: App, reminders: ReminderService, slack_api: SlackAPI) -> RecordedCall:
     reminders.run_sweep()
     posted = slack_api.last("chat.postMessage")
-    assert posted.json_args["channel"] == "DUANN" or posted.response["channel"] == "DUANN"  # type: ignore[index]
+    assert posted.json_args["channel"] == "DUANN" or answered(posted)["channel"] == "DUANN"
     slack_api.clear()
     return posted
 

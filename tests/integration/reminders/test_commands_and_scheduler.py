@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 from typer.testing import CliRunner
 
+from billing_core.clock import FixedClock
 from billing_core.container import Services
 from bot.cli import app
 from bot.scheduler import build_scheduler, start_scheduler
@@ -113,11 +114,11 @@ def test_the_scheduler_has_the_sweep_reconcile_clean_up_and_outbox_jobs(
 
 
 def test_the_running_scheduler_sweeps_reminders_in_the_background(
-    app_services: Services, reminder_settings: Settings, slack_api: SlackAPI, clock: object
+    app_services: Services, reminder_settings: Settings, slack_api: SlackAPI, clock: FixedClock
 ) -> None:
     from datetime import UTC, datetime
 
-    clock.set(datetime(2026, 11, 24, 10, tzinfo=UTC))  # type: ignore[attr-defined]
+    clock.set(datetime(2026, 11, 24, 10, tzinfo=UTC))
     scheduler = start_scheduler(app_services, reminder_settings, first_run_in=0)
     try:
         slack_api.wait_for("chat.postMessage", timeout=10)

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import select
 
@@ -33,7 +33,6 @@ from devtools.loopback.slack_signing import (
     block_actions_payload,
     button_action,
     event_body,
-    signed_headers,
 )
 from handlers.kit.ids import PAY_OPEN_ACTION
 from handlers.reminders.blocks import reminder_blocks, withheld_blocks
@@ -46,6 +45,8 @@ from handlers.reminders.ids import (
 from tests.integration.reminders.conftest import CONSENT_SECRET, account, invoice, utc
 from tests.integration.test_durable_notices import payment
 from tests.support.block_limits import message_problems
+from tests.support.bolt_requests import signed_request
+from tests.support.slack_calls import answered
 
 SECRET = CONSENT_SECRET
 
@@ -70,16 +71,16 @@ def shown(posted: RecordedCall) -> str:
 
 
 def click_in_dm(app: App, api: SlackAPI, posted: RecordedCall, action_id: str, *, channel: str | None = None) -> Any:
-    ts = str(posted.response["ts"])  # type: ignore[index]
+    ts = str(answered(posted)["ts"])
     payload = block_actions_payload(
         button_action(action_id, ""),
         user_id="UANN",
-        channel_id=channel or str(posted.response["channel"]),  # type: ignore[index]
+        channel_id=channel or str(answered(posted)["channel"]),
         response_url=api.response_url,
         message={"ts": ts, "text": "reminder"},
     )
     body = block_actions_body(payload)
-    return app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SECRET, body)))
+    return app.dispatch(signed_request(SECRET, body))
 
 
 def click_on_home(app: App, action_id: str, value: str) -> Any:
@@ -87,13 +88,13 @@ def click_on_home(app: App, action_id: str, value: str) -> Any:
         button_action(action_id, value), user_id="UANN", view={"id": "VHOME", "type": "home"}
     )
     body = block_actions_body(payload)
-    return app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SECRET, body)))
+    return app.dispatch(signed_request(SECRET, body))
 
 
 def open_home(app: App, api: SlackAPI) -> dict[str, Any]:
     before = len(api.calls("views.publish"))
     body = event_body(app_home_opened_event(user_id="UANN", channel="DUANN"))
-    assert app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SECRET, body))).status == 200
+    assert app.dispatch(signed_request(SECRET, body)).status == 200
     view: dict[str, Any] = api.wait_for("views.publish", before + 1)[-1].json_args["view"]
     return view
 

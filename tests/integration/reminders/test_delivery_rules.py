@@ -13,6 +13,7 @@ from billing_core.reminders.service import ReminderService
 from billing_core.views import Actor
 from devtools.loopback.slack_api import SlackAPI
 from tests.integration.reminders.conftest import account, deliveries, dm_texts, invoice, utc
+from tests.support.slack_calls import answered
 
 ANN = Actor(email="ann@acme.test", principal="slack:T111:UANN", display_name="Ann Lee")
 
@@ -80,7 +81,7 @@ def test_a_reminder_for_an_invoice_paid_since_is_updated_to_paid_thank_you(
 
     assert result.thanked == 1 and result.sent == 0
     update = slack_api.last("chat.update")
-    assert update.json_args["ts"] == posted.response["ts"]  # type: ignore[index]
+    assert update.json_args["ts"] == answered(posted)["ts"]
     assert update.json_args["channel"] == "DUBOB"
     assert "Paid, thank you" in update.json_args["text"]
     assert all(block.get("type") != "actions" for block in update.json_args["blocks"])

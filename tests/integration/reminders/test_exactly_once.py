@@ -6,13 +6,14 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TypedDict, Unpack
 
 import pytest
 
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.messaging import ChatContact, PostedMessage
-from billing_core.reminders.messages import ReminderMessage
+from billing_core.reminders.messages import ReminderMessage, ReminderSender
 from billing_core.reminders.schedule import ReminderSchedule
 from billing_core.reminders.service import ReminderService
 from bot.settings import Settings
@@ -43,9 +44,18 @@ class DyingSender:
         self._inner.update(posted, message)
 
 
-def service(db: Database, clock: FixedClock, sender: object, **options: object) -> ReminderService:
-    schedule = ReminderSchedule.of([-7, 0, 3, 7, 14], Settings(_env_file=None).timezone)  # type: ignore[call-arg]
-    return ReminderService(db=db, clock=clock, schedule=schedule, sender=sender, **options)  # type: ignore[arg-type]
+class ServiceOptions(TypedDict, total=False):
+    """What a test may set on the reminder service besides its database, clock and sender."""
+
+    sleep: Callable[[float], None] | None
+    final_wait: float
+
+
+def service(
+    db: Database, clock: FixedClock, sender: ReminderSender, **options: Unpack[ServiceOptions]
+) -> ReminderService:
+    schedule = ReminderSchedule.of([-7, 0, 3, 7, 14], Settings(_env_file=None).timezone)
+    return ReminderService(db=db, clock=clock, schedule=schedule, sender=sender, **options)
 
 
 @pytest.fixture(autouse=True)

@@ -4,15 +4,16 @@ tells apart, and a Home published with the hash of the view the person has open.
 from __future__ import annotations
 
 import pytest
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
 
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.identity.directory import PrincipalDirectory
 from devtools.loopback.slack_api import RecordedCall, SlackAPI
-from devtools.loopback.slack_signing import app_home_opened_event, event_body, signed_headers
+from devtools.loopback.slack_signing import app_home_opened_event, event_body
 from handlers.kit.ids import PAY_OPEN_ACTION
 from tests.integration.reminders.conftest import CONSENT_SECRET as SECRET
+from tests.support.bolt_requests import signed_request
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def test_each_pay_button_in_a_reminder_says_which_invoice_and_amount(first_dm: R
 def open_home_with(app: App, view_hash: str | None) -> None:
     view = {"id": "VHOME", "type": "home", "hash": view_hash} if view_hash else None
     body = event_body(app_home_opened_event(user_id="UANN", channel="DUANN", view=view))
-    assert app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SECRET, body))).status == 200
+    assert app.dispatch(signed_request(SECRET, body)).status == 200
 
 
 def test_opening_the_home_publishes_with_the_hash_of_the_open_view(

@@ -7,17 +7,18 @@ import time
 from typing import Any
 
 import pytest
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
 
 from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.reminders.service import ReminderService
 from billing_core.views import Actor
 from devtools.loopback.slack_api import RecordedCall, SlackAPI
-from devtools.loopback.slack_signing import block_actions_body, block_actions_payload, button_action, signed_headers
+from devtools.loopback.slack_signing import block_actions_body, block_actions_payload, button_action
 from handlers.kit.ids import PAY_OPEN_ACTION, SUPPORT_OPEN_ACTION
 from handlers.reminders.ids import REMINDER_ALREADY_PAID_ACTION, REMINDER_SNOOZE_ACTION
 from tests.integration.reminders.conftest import BUTTONS_SECRET, deliveries, utc
+from tests.support.bolt_requests import signed_request
 
 SECRET = BUTTONS_SECRET
 
@@ -47,7 +48,7 @@ def click(app: App, api: SlackAPI, action_id: str, value: str, user: str = "UANN
         message={"ts": "1.000001", "text": "reminder"},
     )
     body = block_actions_body(payload)
-    return app.dispatch(BoltRequest(body=body.decode(), headers=signed_headers(SECRET, body)))
+    return app.dispatch(signed_request(SECRET, body))
 
 
 def replies(api: SlackAPI, count: int = 1) -> list[str]:

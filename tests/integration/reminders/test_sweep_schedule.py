@@ -8,7 +8,9 @@ from datetime import date, timedelta
 import pytest
 
 from billing_core.clock import FixedClock
+from billing_core.container import Services
 from billing_core.reminders.service import ReminderService
+from bot.settings import Settings
 from devtools.loopback.slack_api import SlackAPI
 from tests.integration.reminders.conftest import account, deliveries, dm_texts, invoice, utc
 
@@ -70,17 +72,15 @@ def test_missed_steps_are_skipped_and_each_step_goes_once(
 
 def test_a_step_falls_on_a_calendar_day_in_the_billing_time_zone(
     load: Callable[..., None],
-    app_services: object,
+    app_services: Services,
     slack_api: SlackAPI,
     clock: FixedClock,
-    reminder_settings: object,
+    reminder_settings: Settings,
 ) -> None:
     from bot.compose import build_services
-    from bot.settings import Settings
 
-    assert isinstance(reminder_settings, Settings)
     tokyo = reminder_settings.model_copy(update={"billing_timezone": "Asia/Tokyo"})
-    services = build_services(tokyo, clock=clock, db=app_services.db)  # type: ignore[attr-defined]
+    services = build_services(tokyo, clock=clock, db=app_services.db)
     # 25 Nov 15:00 UTC is already 26 Nov in Tokyo: an invoice due 26 Nov is due *today* there.
     load(account("acme", [("ann@acme.test", "Ann Lee")], [invoice("INV-1", date(2026, 11, 26))]))
 

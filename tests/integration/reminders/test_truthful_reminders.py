@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from billing_core.clock import FixedClock
+from billing_core.db.database import Database
 from billing_core.reminders.service import ReminderService
 from bot.cli import app
 from bot.settings import Settings
@@ -78,13 +79,12 @@ def test_days_are_counted_on_the_billing_time_zone_calendar(
 
 
 @pytest.fixture
-def app_services_in(reminder_settings: Settings, db: object, clock: FixedClock) -> Callable[[str], ReminderService]:
+def app_services_in(reminder_settings: Settings, db: Database, clock: FixedClock) -> Callable[[str], ReminderService]:
     from bot.compose import build_services
 
     def build(zone: str) -> ReminderService:
         settings = reminder_settings.model_copy(update={"billing_timezone": zone})
-        service: ReminderService = build_services(settings, clock=clock, db=db).reminders  # type: ignore[arg-type]
-        return service
+        return build_services(settings, clock=clock, db=db).reminders
 
     return build
 

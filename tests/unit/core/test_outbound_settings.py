@@ -7,7 +7,7 @@ from bot.settings import Settings
 
 
 def test_the_outbound_secret_is_never_printed_and_is_redacted_from_logs() -> None:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         OUTBOUND_WEBHOOK_URL="https://erp:hunter22@erp.vendor.test/hooks",
         OUTBOUND_WEBHOOK_SECRET="whsec_vendor_very_secret",

@@ -4,10 +4,11 @@ import pytest
 
 from billing_core.errors import ConfigurationError
 from bot.settings import Settings
+from tests.support.settings import settings_from
 
 
 def make(**env: str) -> Settings:
-    return Settings(_env_file=None, **env)  # type: ignore[call-arg]
+    return settings_from(**env)
 
 
 def test_defaults_follow_the_contract() -> None:
@@ -40,7 +41,7 @@ def test_an_unknown_time_zone_is_refused() -> None:
 
 def test_the_reminder_schedule_reads_a_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REMINDER_SCHEDULE", "-3, 0, 5")
-    assert Settings(_env_file=None).reminder_schedule == [-3, 0, 5]  # type: ignore[call-arg]
+    assert Settings(_env_file=None).reminder_schedule == [-3, 0, 5]
 
 
 def test_oauth_with_a_support_channel_but_no_support_workspace_is_refused_naming_it() -> None:
@@ -49,7 +50,7 @@ def test_oauth_with_a_support_channel_but_no_support_workspace_is_refused_naming
     from billing_core.errors import ConfigurationError
     from bot.settings import Settings
 
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         SLACK_CLIENT_ID="1.2",
         SLACK_CLIENT_SECRET="s",

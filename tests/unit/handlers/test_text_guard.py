@@ -77,7 +77,7 @@ def test_ordinary_text_and_our_own_button_values_reach_the_listener(body: dict[s
 
 def test_a_message_event_reaches_its_listener_with_the_card_number_removed_and_ids_intact() -> None:
     ts = "1733456789.123456"
-    event = {
+    event: dict[str, Any] = {
         "type": "message",
         "channel_type": "im",
         "ts": ts,
