@@ -3,7 +3,8 @@ e-mail ownership), in memory and without any metrics library: the Prometheus ada
 (``billing_core.adapters.metrics``) serves every one of them, by the name given here.
 
 The API is the part of the Prometheus client the domain used: ``TALLY.labels("sent").inc()``,
-``LEVEL.set(3)``.
+``LEVEL.set(3)``. Everything counted is a whole number of events or rows, so counts are integers;
+when a count started is kept in nanoseconds since the epoch.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from dataclasses import dataclass, field
 
 @dataclass(slots=True)
 class _Count:
-    value: float = 0.0
-    created: float = field(default_factory=time.time)
+    value: int = 0
+    created_ns: int = field(default_factory=time.time_ns)
 
 
 class _Child:
@@ -26,11 +27,11 @@ class _Child:
         self._count = count
         self._lock = lock
 
-    def inc(self, amount: float = 1.0) -> None:
+    def inc(self, amount: int = 1) -> None:
         with self._lock:
             self._count.value += amount
 
-    def get(self) -> float:
+    def get(self) -> int:
         return self._count.value
 
 
@@ -55,10 +56,10 @@ class Tally:
                 count = self._counts[key] = _Count()
         return _Child(count, self._lock)
 
-    def samples(self) -> list[tuple[tuple[str, ...], float, float]]:
-        """``(label values, value, created)`` for every label set counted so far."""
+    def samples(self) -> list[tuple[tuple[str, ...], int, int]]:
+        """``(label values, value, created in ns since the epoch)`` for every label set counted so far."""
         with self._lock:
-            return [(key, count.value, count.created) for key, count in self._counts.items()]
+            return [(key, count.value, count.created_ns) for key, count in self._counts.items()]
 
 
 class Level:
@@ -67,13 +68,13 @@ class Level:
     def __init__(self, name: str, documentation: str) -> None:
         self.name = name
         self.documentation = documentation
-        self._value = 0.0
+        self._value = 0
         _ALL[name] = self
 
-    def set(self, value: float) -> None:
-        self._value = float(value)
+    def set(self, value: int) -> None:
+        self._value = value
 
-    def get(self) -> float:
+    def get(self) -> int:
         return self._value
 
 

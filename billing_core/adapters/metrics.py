@@ -35,8 +35,8 @@ class DomainTallies(Collector):
                 yield GaugeMetricFamily(tally.name, tally.documentation, value=tally.get())
                 continue
             family = CounterMetricFamily(tally.name, tally.documentation, labels=list(tally.labelnames))
-            for labels, value, since in tally.samples():
-                family.add_metric(list(labels), value, created=since if created else None)
+            for labels, value, since_ns in tally.samples():
+                family.add_metric(list(labels), value, created=since_ns / 1_000_000_000 if created else None)
             yield family
 
 
