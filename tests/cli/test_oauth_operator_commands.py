@@ -21,31 +21,12 @@ from bot.compose import build_services
 from bot.slack.oauth import installation_store
 from devtools.loopback.slack_api import SlackAPI
 from tests.cli.test_operator_commands import run_cli
+from tests.support.many_workspaces import ACCOUNTS
 from tests.support.settings import settings_from
 
 pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
 TOKENS = {"TACME": "xoxb-acme", "TBETA": "xoxb-beta"}
-ACCOUNTS = {
-    "accounts": [
-        {
-            "id": "acme",
-            "name": "Acme Corp",
-            "currency": "usd",
-            "contacts": [{"email": "ann@acme.test", "name": "Ann Lee"}, {"email": "bob@acme.test", "name": "Bob Ray"}],
-            "invoices": [
-                {
-                    "number": "INV-1",
-                    "issued_on": "2026-11-01",
-                    "due_on": "2026-11-25",
-                    "amount_due": 125000,
-                    "currency": "usd",
-                    "status": "open",
-                }
-            ],
-        }
-    ]
-}
 OAUTH_ENV = {
     "SLACK_CLIENT_ID": "111.222",
     "SLACK_CLIENT_SECRET": "shh",
