@@ -85,7 +85,7 @@ def escalations(world: World) -> int:
 def plain_text(mail: EmailMessage) -> str:
     part = mail.get_body(("plain",))
     assert part is not None
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())
 
 
 def test_a_file_sent_to_the_dm_is_offered_and_reaches_billing_support_as_a_link(desk: World, smtp: SmtpSink) -> None:
