@@ -15,6 +15,7 @@ from billing_core.accounts.service import AccountService
 from billing_core.audit import AuditLog
 from billing_core.autopay.charging import AutopayPass
 from billing_core.autopay.switch import AutopayService
+from billing_core.chat_answers import ChatAnswers
 from billing_core.chat_questions import ChatQuestions
 from billing_core.clock import Clock
 from billing_core.db.database import Database
@@ -62,6 +63,8 @@ class Services:
     identity_verification: IdentityVerification
     # What chat asked each person last.
     chat_questions: ChatQuestions
+    # Which messages in the app's DM were answered (an edit of one that was not is answered once).
+    chat_answers: ChatAnswers
     # Autopay's switch (it charges only with ``payments``: see ``chargeable_autopay``).
     autopay: AutopayService
     # Payments and cards: None without a Stripe key (``require_payments`` says so).

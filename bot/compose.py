@@ -27,6 +27,7 @@ from billing_core.autopay.charging import AutopayPass
 from billing_core.autopay.notices import ContactMessenger
 from billing_core.autopay.switch import AutopayService
 from billing_core.background import Background
+from billing_core.chat_answers import ChatAnswers
 from billing_core.chat_questions import ChatQuestions
 from billing_core.clock import Clock, SystemClock
 from billing_core.container import Payments, Services
@@ -155,6 +156,7 @@ def build_services(
         reminders=reminders,
         identity_verification=identity_verification,
         chat_questions=ChatQuestions(db, clock),
+        chat_answers=ChatAnswers(db, clock),
         autopay=autopay,
         payments=payments,
         outbound=outbound or build_outbound(settings, db=db, clock=clock, background=background),

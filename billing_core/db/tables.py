@@ -288,6 +288,18 @@ class OnceMarkRecord(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class ChatAnsweredRecord(Base):
+    """A message in the app's DM that chat took in and answered (``billing_core.chat_answers``)."""
+
+    __tablename__ = "billing_chat_answered"
+    __table_args__ = (Index("ix_billing_chat_answered_answered_at", "answered_at"),)
+
+    team_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_ts: Mapped[str] = mapped_column(String(32), primary_key=True)
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class ChatQuestionRecord(Base):
     """What chat asked a person last, or which invoices it listed (``billing_core.chat_questions``)."""
 

@@ -1,18 +1,23 @@
 """Chat listeners: a message in the app's DM, an @mention, the assistant panel's thread events.
 
-Each acks at once (Slack wants it within 3 s) and answers in a follow-up. Ignored: messages with
-a subtype (edits, deletions, bot messages, joins), from a bot or from the app itself, and a
-message seen before (Slack's retries are also dropped by event id in ``bot.web.http``). A message with
-a card number gets the card-number warning and nothing else: it is not answered, echoed or logged.
+Each acks at once (Slack wants it within 3 s) and answers in a follow-up. Ignored: deletions, bot
+messages, joins and other subtypes, messages from a bot or from the app itself, and a message seen
+before (Slack's retries are also dropped by event id in ``bot.web.http``). Each DM message is
+recorded as answered where every replica sees it (``billing_core.chat_answers``), so an edit
+(``message_changed``) is answered only when the message it edits never got a reply, and then once.
+A message with files is offered to billing support (``handlers.escalations``). A message with a
+card number gets the card-number warning and nothing else: it is not answered, echoed or logged.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, Assistant, BoltContext
+from slack_bolt import Ack, App, Assistant, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.context.set_status.set_status import SetStatus
 from slack_bolt.context.set_suggested_prompts.set_suggested_prompts import SetSuggestedPrompts
 from slack_bolt.context.set_title.set_title import SetTitle
@@ -24,9 +29,11 @@ from billing_core.views import CallerContext
 from handlers.chat.answer import Where, answer_text, suggestions
 from handlers.chat.blocks import greeting_text
 from handlers.chat.replies import DmReply, EphemeralReply, own_dm
+from handlers.escalations.blocks import file_offer_screen
+from handlers.escalations.payloads import offered_files
 from handlers.kit.blocks import message_screen
 from handlers.kit.errors import CARD_NUMBER_GUIDANCE, PaymentsUnavailable
-from handlers.kit.interaction import Interaction, run_safely
+from handlers.kit.interaction import Interaction, deps_of, run_safely
 from handlers.kit.surfaces import Surface
 from handlers.runtime.follow_up import acked_then
 from handlers.runtime.seen_events import SeenEvents
@@ -41,39 +48,87 @@ def ack_now(ack: Ack) -> None:
     ack()
 
 
-def _typed(event: dict[str, Any], context: BoltContext) -> bool:
-    """A person's new message: no subtype (edit, deletion, bot message…), no bot, not the app."""
-    user = event.get("user")
-    return (
-        not event.get("subtype")
-        and not event.get("bot_id")
-        and isinstance(user, str)
-        and bool(user)
-        and user != context.bot_user_id
-        and isinstance(event.get("channel"), str)
-        and isinstance(event.get("ts"), str)
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A person's message to the app, as chat reads it: a new one, or the new version of one edited."""
+
+    user: str
+    channel: str
+    ts: str  # the message's own ts (for an edit, the original's: the same message)
+    text: str
+    thread_ts: str | None
+    files: tuple[dict[str, Any], ...]
+    edit: bool
+
+
+def _written(event: dict[str, Any], context: BoltContext) -> Written | None:
+    """A person's message (text, files or both), or the new version of one they edited; None for
+    anything else: deletions, joins, bot messages, the app's own, an edit by someone else."""
+    subtype, edit = event.get("subtype"), False
+    message: dict[str, Any] = event
+    if subtype == "message_changed":
+        changed = event.get("message")
+        if not isinstance(changed, dict):
+            return None
+        edited = changed.get("edited")
+        if isinstance(edited, dict) and edited.get("user") not in (None, changed.get("user")):
+            return None
+        message, edit, subtype = changed, True, changed.get("subtype")
+    if subtype not in (None, "file_share"):
+        return None
+    user, channel, ts = message.get("user"), event.get("channel"), message.get("ts")
+    if message.get("bot_id") or not isinstance(user, str) or not user or user == context.bot_user_id:
+        return None
+    if not (isinstance(channel, str) and channel and isinstance(ts, str) and ts):
+        return None
+    files = message.get("files")
+    thread_ts = message.get("thread_ts")
+    return Written(
+        user=user,
+        channel=channel,
+        ts=ts,
+        text=str(message.get("text") or ""),
+        thread_ts=thread_ts if isinstance(thread_ts, str) and thread_ts else None,
+        files=tuple(f for f in files if isinstance(f, dict)) if isinstance(files, list) else (),
+        edit=edit,
     )
 
 
-def _first_time(event: dict[str, Any]) -> bool:
-    return _SEEN.claim(f"{event['channel']}:{event['ts']}")
+def _first_time(message: Written) -> bool:
+    return _SEEN.claim(f"{message.channel}:{message.ts}")
+
+
+def _answered_once(body: dict[str, Any], context: BoltContext, message: Written) -> bool:
+    """Claim the DM message where every replica sees it (``billing_core.chat_answers``): true once
+    per message, whether its first delivery, Slack's retry, or an edit of one never answered."""
+    team = str(context.team_id or body.get("team_id") or "")
+    try:
+        return deps_of(context).services.chat_answers.claim(team, message.channel, message.ts, edit=message.edit)
+    except Exception:
+        logger.exception("could not record a chat message as answered")
+        return not message.edit  # a new message is still answered; an edit only when known unanswered
 
 
 def on_dm_message(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    """A message typed in the app's DM (or its assistant panel): answered there, in its thread."""
+    """A message typed in the app's DM (or its assistant panel): answered there, in its thread.
+    An edit is answered only when the message it edits never was (then once)."""
     event = body.get("event") or {}
-    if event.get("channel_type") != "im" or not _typed(event, context) or not _first_time(event):
+    message = _written(event, context) if event.get("channel_type") == "im" else None
+    if message is None or not _first_time(message) or not _answered_once(body, context, message):
         return
-    text, ts = str(event.get("text") or ""), str(event["ts"])
-    channel = own_dm(client, str(event["user"]))  # never the event's channel: it may name another's DM
+    text, ts = message.text, message.ts
+    channel = own_dm(client, message.user)  # never the event's channel: it may name another's DM
     if channel is None:
         return
-    thread_ts = str(event["thread_ts"]) if isinstance(event.get("thread_ts"), str) else None
-    if channel != event["channel"]:
+    thread_ts = message.thread_ts
+    if channel != message.channel:
         thread_ts = None  # that thread is not in the person's own DM
     reply = DmReply(client, channel, thread_ts)
     if had_card_number(text):
         reply.show(message_screen(CARD_NUMBER_GUIDANCE))
+        return
+    if message.files:
+        run_safely(body, client, context, lambda ix: _offer_files(ix, message, reply), surface=reply)
         return
     parent = thread_ts if thread_ts is not None and thread_ts != ts else ""  # a reply in a thread
     if parent:
@@ -93,19 +148,37 @@ def on_dm_message(body: dict[str, Any], client: WebClient, context: BoltContext)
 def on_mention(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """``@app …`` in a channel: answered to the asker alone (ephemeral), never in the channel."""
     event = body.get("event") or {}
-    if not _typed(event, context) or not _first_time(event):
+    message = _written(event, context) if not event.get("subtype") else None
+    if message is None or not _first_time(message):
         return
-    text, channel, user = str(event.get("text") or ""), str(event["channel"]), str(event["user"])
-    thread_ts = event.get("thread_ts") if isinstance(event.get("thread_ts"), str) else None
-    reply = EphemeralReply(client, channel, user, thread_ts)
+    text, channel, user = message.text, message.channel, message.user
+    reply = EphemeralReply(client, channel, user, message.thread_ts)
     if had_card_number(text):
         reply.show(message_screen(CARD_NUMBER_GUIDANCE))
+        return
+    if message.files:  # offered to the sender alone: the account's name is not for the channel
+        run_safely(body, client, context, lambda ix: _offer_files(ix, message, reply), surface=reply)
         return
 
     def work(ix: Interaction) -> None:
         answer_text(ix, text, reply)
 
     run_safely(body, client, context, work, surface=reply)
+
+
+def _offer_files(ix: Interaction, message: Written, reply: Surface) -> None:
+    """A file sent to the app: offered to billing support for the active account (a verified
+    contact only; anyone else gets the refusal). The file itself is never downloaded."""
+    caller = ix.contact()
+    offer = offered_files(caller.active.external_id, message.files, _without_mention(message.text))
+    if offer is None:  # files Slack described with nothing to name them by
+        answer_text(ix, message.text, reply)
+        return
+    reply.show(file_offer_screen(caller.active, offer))
+
+
+def _without_mention(text: str) -> str:
+    return re.sub(r"<@[A-Z0-9]+>", "", text).strip()
 
 
 def on_thread_started(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -181,12 +254,23 @@ def _assistant_call(call: Callable[[], object]) -> None:
         logger.info("assistant.threads call refused: %s", error.response.get("error"))
 
 
+class _Assistant(Assistant):
+    """Bolt's ``Assistant``, except that an edit in a DM thread goes on to the ``message`` listener
+    (Bolt's acks and drops it), which answers it when the message edited never got a reply."""
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        event = req.body.get("event")
+        if isinstance(event, dict) and event.get("type") == "message" and event.get("subtype") == "message_changed":
+            return next()
+        return super().process(req=req, resp=resp, next=next)
+
+
 def register(app: App) -> None:
     """Bolt's ``Assistant`` takes the assistant panel's events (a thread started, its context changed, a
-    message in a DM thread; edits and deletions there it acks and drops); the other DM messages and
-    mentions are plain event listeners, registered before the app's catch-all ``.*`` one, which would
-    swallow them."""
-    assistant = Assistant()
+    message in a DM thread; deletions there it acks and drops); the other DM messages, every edit
+    and mentions are plain event listeners, registered before the app's catch-all ``.*`` one, which
+    would swallow them."""
+    assistant = _Assistant()
     assistant.thread_started(acked_then(ack_now, on_thread_started))
     assistant.thread_context_changed(ack_now)  # the greeting and answers do not depend on the channel viewed
     assistant.user_message(acked_then(ack_now, on_dm_message))

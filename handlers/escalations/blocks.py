@@ -14,7 +14,12 @@ from collections.abc import Sequence
 
 from billing_core.escalations.views import MAX_MESSAGE_LENGTH, USER_TOPICS, EscalationView
 from billing_core.views import AccountView, InvoiceView
-from handlers.escalations.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_RESOLVE_ACTION
+from handlers.escalations.ids import (
+    SUPPORT_FILE_CANCEL_ACTION,
+    SUPPORT_FILE_SEND_ACTION,
+    SUPPORT_MODAL_CALLBACK,
+    SUPPORT_RESOLVE_ACTION,
+)
 from handlers.escalations.payloads import (
     INVOICE_BLOCK,
     INVOICE_INPUT,
@@ -24,6 +29,7 @@ from handlers.escalations.payloads import (
     TOPIC_BLOCK,
     TOPIC_INPUT,
     EscalationRef,
+    FileOffer,
 )
 from handlers.kit.blocks import (
     Block,
@@ -41,6 +47,7 @@ from handlers.kit.blocks import (
     fmt_date,
     fmt_money,
     header,
+    message_screen,
     modal,
     plain,
     section,
@@ -257,3 +264,59 @@ def resolved_dm(view: EscalationView) -> Screen:
         "or use /billing support."
     )
     return Screen(text, [section(f":white_check_mark: {escape_line(text)}")], "Billing support")
+
+
+# -- a file sent to the app ---------------------------------------------------------------------
+
+NO_LINK = "(no link: Slack did not share one with the app; ask the requester for the file)"
+
+
+def _file_names(offer: FileOffer) -> str:
+    names = ", ".join(f"*{escape_field(f.name)}*" for f in offer.files)
+    more = offer.more or 0
+    return names + (f" and {more} more file{'s' if more != 1 else ''}" if more else "")
+
+
+def file_offer_screen(account: AccountView, offer: FileOffer) -> Screen:
+    """The answer to a file sent to the app: send it to billing support (for the active account) or not."""
+    count = len(offer.files) + (offer.more or 0)
+    it = "it" if count == 1 else "them"
+    text = (
+        f"You sent {count} file{'s' if count != 1 else ''}. Send {it} to billing support for {account.name}? "
+        f"They get the name and a link to {it} in Slack, not a copy, and reply by e-mail."
+    )
+    body = (
+        f"You sent {_file_names(offer)}.\nSend {it} to billing support for *{escape_field(account.name)}*? "
+        f"They get the name and a link to {it} in Slack (not a copy) and reply by e-mail."
+    )
+    blocks: list[Block] = [
+        section(body),
+        actions(
+            button("Send to billing support", SUPPORT_FILE_SEND_ACTION, offer.encode(), style="primary"),
+            button("Cancel", SUPPORT_FILE_CANCEL_ACTION, "cancel"),
+        ),
+    ]
+    return Screen(text, blocks, "Billing support")
+
+
+def file_offer_withdrawn_screen() -> Screen:
+    return message_screen("Not sent. Nothing went to billing support.", "Billing support")
+
+
+def file_request_message(offer: FileOffer) -> str:
+    """The request's message for billing support: each file's name and its Slack link, then the
+    person's note; within the message limit (files that do not fit are counted instead)."""
+    files = list(offer.files)
+    while True:
+        more = (offer.more or 0) + len(offer.files) - len(files)
+        lines = ["Sent in Slack for billing support (a link to the file in Slack, not a copy):"]
+        for f in files:
+            lines += [f"- {f.name}", f"  {f.link or NO_LINK}"]
+        if more:
+            lines.append(f"- and {more} more file{'s' if more != 1 else ''} in the same message")
+        if offer.note:
+            lines += ["", "Sent with:", offer.note]
+        message = "\n".join(lines)
+        if len(message) <= MAX_MESSAGE_LENGTH or len(files) <= 1:
+            return message[:MAX_MESSAGE_LENGTH]
+        files.pop()

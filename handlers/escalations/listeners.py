@@ -27,6 +27,8 @@ from billing_core.escalations.views import EscalationView
 from billing_core.identity.principal import parse_principal, principal_for
 from billing_core.views import AccountView, CallerContext, InvoiceView
 from handlers.escalations.blocks import (
+    file_offer_withdrawn_screen,
+    file_request_message,
     open_escalations_screen,
     queued_screen,
     resolved_dm,
@@ -35,11 +37,17 @@ from handlers.escalations.blocks import (
     support_modal,
     topic_key,
 )
-from handlers.escalations.ids import SUPPORT_MODAL_CALLBACK, SUPPORT_RESOLVE_ACTION
+from handlers.escalations.ids import (
+    SUPPORT_FILE_CANCEL_ACTION,
+    SUPPORT_FILE_SEND_ACTION,
+    SUPPORT_MODAL_CALLBACK,
+    SUPPORT_RESOLVE_ACTION,
+)
 from handlers.escalations.payloads import (
     MESSAGE_BLOCK,
     TOPIC_BLOCK,
     EscalationRef,
+    FileOffer,
     SupportForm,
     SupportSubmission,
 )
@@ -50,7 +58,7 @@ from handlers.kit.guard import Request, acked, for_account, say_why
 from handlers.kit.ids import SUPPORT_OPEN_ACTION
 from handlers.kit.interaction import Interaction, run_safely
 from handlers.kit.payloads import SubmittedView, SupportTarget
-from handlers.kit.surfaces import DmSurface, ModalSurface, modal_of, send_dm
+from handlers.kit.surfaces import DmSurface, ModalSurface, ResponseUrlSurface, Surface, modal_of, send_dm, surface_for
 from handlers.runtime.follow_up import acked_then, nothing_left_to_do
 
 logger = logging.getLogger(__name__)
@@ -213,6 +221,32 @@ def submit_support(request: Request[SupportSubmission]) -> None:
     escalations.deliver_soon(created)
 
 
+# -- a file sent to the app: "Send to billing support" / "Cancel" --------------------------------
+
+
+def _in_place(body: dict[str, Any], client: WebClient) -> Surface:
+    """The offer itself, replaced (in the DM or ephemeral): it cannot be sent twice by mistake."""
+    url = _text(body.get("response_url"))
+    return ResponseUrlSurface(client, url, replace=True) if url else surface_for(body, client)
+
+
+@for_account(FileOffer, surface=_in_place, refused=say_why)
+def send_file_to_support(request: Request[FileOffer]) -> None:
+    """A request to billing support naming the files and their Slack links (never their bytes),
+    for the account the offer was made for; the reference is shown in place of the offer."""
+    escalations = request.ix.services.escalations
+    created = escalations.create(
+        request.actor, request.account.external_id, "other", file_request_message(request.payload)
+    )
+    request.show(queued_screen(created))
+    escalations.deliver_soon(created)
+
+
+def withdraw_file_offer(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """ "Cancel": the offer is replaced by "Not sent"; nothing else happens, so no check is needed."""
+    _in_place(body, client).show(file_offer_withdrawn_screen())
+
+
 # -- "Mark resolved" in the staff channel ------------------------------------------------------
 
 
@@ -348,3 +382,5 @@ def register(app: App) -> None:
     app.action(SUPPORT_OPEN_ACTION)(acked(open_support_modal))
     app.view(SUPPORT_MODAL_CALLBACK)(acked_then(ack_submission, submit_support))
     app.action(SUPPORT_RESOLVE_ACTION)(acked(resolve_from_channel))
+    app.action(SUPPORT_FILE_SEND_ACTION)(acked(send_file_to_support))
+    app.action(SUPPORT_FILE_CANCEL_ACTION)(acked(withdraw_file_offer))

@@ -10,11 +10,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from billing_core.db.tables import AuditEventRecord, EscalationRecord, PaymentMethodRecord
 from devtools.loopback.slack_api import RecordedCall
 from devtools.loopback.slack_signing import button_action, event_body, signed_headers
+from handlers.chat import listeners as chat_listeners
+from handlers.runtime.seen_events import SeenEvents
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, ANN_ACTOR, STRANGER, SUPPORT_EMAIL, wait_for_listeners
 
@@ -52,6 +55,23 @@ def mention(text: str, user: str = ANN, channel: str = "C0PUBLIC") -> dict[str, 
         "text": f"<@UBOT> {text}",
         "ts": next_ts(),
         "team": "T111",
+    }
+
+
+def edited(original: dict[str, Any], text: str, *, by: str | None = None) -> dict[str, Any]:
+    """The ``message_changed`` event Slack sends when ``original`` is edited to say ``text``."""
+    edit_ts = next_ts()
+    message = {key: original[key] for key in ("type", "user", "ts", "team", "thread_ts", "bot_id") if key in original}
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": original["channel"],
+        "channel_type": "im",
+        "ts": edit_ts,
+        "event_ts": edit_ts,
+        "message": {**message, "text": text, "edited": {"user": by or original["user"], "ts": edit_ts}},
+        "previous_message": {**message, "text": original["text"]},
     }
 
 
@@ -195,6 +215,9 @@ def test_bot_messages_edits_deletions_and_the_apps_own_messages_are_ignored(worl
         dm("what do I owe?", bot_id="B0OTHER"),
         dm("what do I owe?", subtype="bot_message"),
         {**dm("what do I owe?"), "subtype": "message_changed", "message": {"text": "balance", "user": ANN}},
+        edited(dm("what do I owe?", bot_id="B0OTHER"), "balance"),  # a bot's message edited
+        edited(dm("what do I owe?", user="UBOT"), "balance"),  # the app's own message edited
+        edited(dm("what do I owe?"), "balance", by="U0SOMEONE"),  # an edit by someone else
         {**dm(""), "subtype": "message_deleted", "previous_message": {"text": "balance", "user": ANN}},
         dm("what do I owe?", user="UBOT"),
         {**dm("what do I owe?", thread_ts="1700000000.000900"), "subtype": "message_changed"},
@@ -220,6 +243,47 @@ def test_a_retried_event_is_answered_once(world: World) -> None:
     time.sleep(0.3)
     wait_for_listeners(world.bot)
     assert len(world.slack.calls("chat.postMessage")) == 1
+
+
+def nothing_more_said(world: World, before: int) -> None:
+    time.sleep(0.3)
+    wait_for_listeners(world.bot)
+    assert len(world.slack.calls("chat.postMessage")) == before
+
+
+def test_an_edit_of_a_message_that_never_got_a_reply_is_answered_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lost = dm("what do i ow")  # arrived while the bot was down: never delivered, never answered
+    edit = edited(lost, "what do I owe?")
+    answer = said(world, edit)
+    assert answer.json_args["channel"] == ANN_DM and answer.json_args.get("thread_ts") is None
+    assert "$1,750.50" in text_of(answer)
+    body = event_body(edit, event_id="EvEDIT000001")
+    for retry in ("1", "2"):  # Slack's retries of the same edit
+        headers = signed_headers(world.bot.signing_secret, body) | {"X-Slack-Retry-Num": retry}
+        assert world.bot.post(body, headers).status_code == 200
+    monkeypatch.setattr(chat_listeners, "_SEEN", SeenEvents())  # as a replica that saw none of it would
+    world.bot.event(edit)  # the same edit delivered again under another event id
+    world.bot.event(edited(lost, "show my invoices"))  # edited once more: it has its answer now
+    world.bot.event(lost)  # the original, delivered late
+    nothing_more_said(world, 1)
+
+
+def test_an_edit_of_an_answered_message_gets_nothing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = dm("what do I owe?")
+    said(world, original)
+    world.bot.event(edited(original, "show my invoices"))
+    monkeypatch.setattr(chat_listeners, "_SEEN", SeenEvents())  # another replica: only the database knows
+    world.bot.event(edited(original, "pay everything"))
+    nothing_more_said(world, 1)
+
+
+def test_an_edit_in_an_assistant_thread_of_a_message_never_answered_is_answered_in_that_thread(world: World) -> None:
+    lost = dm("balnce?", thread_ts="1700000002.000300")
+    answer = said(world, edited(lost, "balance?"))
+    assert answer.json_args["channel"] == ANN_DM and answer.json_args["thread_ts"] == "1700000002.000300"
+    assert "$1,750.50" in text_of(answer)
 
 
 def test_a_new_assistant_thread_is_greeted_with_prompts_that_fit_the_persons_state(world: World) -> None:
