@@ -108,11 +108,14 @@ class EscalationService:
         message: str,
         invoice_number: str | None = None,
         origin: str = "user",
+        repeat_window: timedelta | None = None,
     ) -> EscalationView:
         """Store a new escalation from a billing contact of the account and queue its e-mail.
 
         Refuses (changing nothing) an unknown topic, an empty or too long message, and an account or
-        invoice the actor is not a contact of. ``origin`` is ``user`` or ``reminder``.
+        invoice the actor is not a contact of. ``origin`` is ``user`` or ``reminder``. With
+        ``repeat_window``, the same open request (person, account, topic, message) made within it is
+        returned instead of a second one: a double click on a button that escalates sends one e-mail.
         """
         if topic not in USER_TOPICS:
             raise UnknownEscalationTopic(topic)
@@ -121,6 +124,11 @@ class EscalationService:
         text = validate_message(message)
         with self._db.transaction() as session:
             account, invoice = self._target(session, actor, account_external_id, invoice_number)
+            self._lock_account(session, account)
+            if repeat_window is not None:
+                same = self._same_request(session, account, actor, topic, text, repeat_window)
+                if same is not None:
+                    return escalation_view(session, same)
             self._check_rate(session, account, actor)
             name = self._name(session, actor, account)
             record = self._insert(session, account, invoice, topic, text, origin, actor, name)
@@ -311,16 +319,37 @@ class EscalationService:
             return require_invoice(session, actor, account_external_id, invoice_number)
         return require_account(session, actor, account_external_id), None
 
-    def _check_rate(self, session: Session, account: AccountRecord, actor: Actor) -> None:
-        """``EscalationRateLimited`` past the person's or the account's limit (each request is a
-        staff post and an e-mail). The account row is locked first, so concurrent requests count
-        one after another."""
+    @staticmethod
+    def _lock_account(session: Session, account: AccountRecord) -> None:
+        """Concurrent requests for one account are counted and compared one after another."""
         session.execute(
             update(AccountRecord)
             .where(AccountRecord.id == account.id)
             .values(id=AccountRecord.id)
             .execution_options(synchronize_session=False)
         )
+
+    def _same_request(
+        self, session: Session, account: AccountRecord, actor: Actor, topic: str, text: str, window: timedelta
+    ) -> EscalationRecord | None:
+        return session.scalars(
+            select(EscalationRecord)
+            .where(
+                EscalationRecord.account_id == account.id,
+                EscalationRecord.requester_principal == actor.principal,
+                EscalationRecord.topic == topic,
+                EscalationRecord.message == text,
+                EscalationRecord.status == "open",
+                EscalationRecord.created_at > self._clock.now() - window,
+            )
+            .order_by(EscalationRecord.id)
+        ).first()
+
+    def _check_rate(self, session: Session, account: AccountRecord, actor: Actor) -> None:
+        """``EscalationRateLimited`` past the person's or the account's limit (each request is a
+        staff post and an e-mail). The account row is locked first, so concurrent requests count
+        one after another."""
+        self._lock_account(session, account)
         now = self._clock.now()
         from_people = EscalationRecord.origin.in_(("user", "reminder"))
         person = EscalationRecord.requester_principal == actor.principal

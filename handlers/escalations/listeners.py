@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -64,6 +65,8 @@ from handlers.runtime.follow_up import acked_then, nothing_left_to_do
 logger = logging.getLogger(__name__)
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
+# A second "Send to billing support" on the same offer inside this returns the first request.
+DOUBLE_CLICK_WINDOW = timedelta(minutes=10)
 STAFF_ONLY = "Only billing staff can resolve requests, from the billing support channel."
 NOT_CONFIGURED = "Billing support isn't set up for Slack yet. Please e-mail billing support instead."
 PUBLIC_CHANNEL = (
@@ -236,7 +239,11 @@ def send_file_to_support(request: Request[FileOffer]) -> None:
     for the account the offer was made for; the reference is shown in place of the offer."""
     escalations = request.ix.services.escalations
     created = escalations.create(
-        request.actor, request.account.external_id, "other", file_request_message(request.payload)
+        request.actor,
+        request.account.external_id,
+        "other",
+        file_request_message(request.payload),
+        repeat_window=DOUBLE_CLICK_WINDOW,
     )
     request.show(queued_screen(created))
     escalations.deliver_soon(created)

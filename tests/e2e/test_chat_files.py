@@ -109,6 +109,18 @@ def test_a_file_sent_to_the_dm_is_offered_and_reaches_billing_support_as_a_link(
     assert [c for c in desk.slack.calls() if c.method.startswith("files.")] == []  # nor were read from it
 
 
+def test_a_double_click_on_send_makes_one_request_and_one_email(desk: World, smtp: SmtpSink) -> None:
+    offer = said(desk, file_share("Proof of payment, twice clicked", files=[slack_file("proof.pdf", "F0PROOF01")]))
+    before = escalations(desk)
+    first, second = click(desk, offer, SEND), click(desk, offer, SEND)
+    reference = first["text"].split("request ")[1].split(" ")[0]
+    assert reference.startswith("ESC-") and reference in second["text"]  # both clicks name the same request
+    mail_with(smtp, reference)
+    wait_for_listeners(desk.bot)
+    assert escalations(desk) == before + 1
+    assert [m["X-Billing-Escalation"] for m in smtp.messages].count(reference) == 1
+
+
 def test_cancel_withdraws_the_offer_and_sends_nothing(desk: World, smtp: SmtpSink) -> None:
     offer = said(desk, file_share())
     replaced = click(desk, offer, CANCEL)
