@@ -160,7 +160,7 @@ class StripeWebhookService:
                 else set()
             )
         applied = 0
-        for event in sorted(listed, key=lambda e: (_created(e), str(e["id"]))):
+        for event in sorted(reversed(listed), key=_created):  # oldest first, as Stripe made them
             if event["id"] in done or event.get("type") not in CATCH_UP_EVENTS:
                 continue
             if self._process(event, event["data"]["object"]) == "applied":

@@ -216,17 +216,16 @@ def pay_submit(request: Request[PaySubmission]) -> None:
     if dm is not None and payment.status == "succeeded":
         # The receipt's DM: a later refund or dispute is told in its thread.
         request.ix.payments.remember_receipt_dm(request.actor, payment.id, dm)
+    request.ix.deps.publish_home(request.ix)
 
 
 def show_outcome(ix: Interaction, surface: ModalSurface, screen: Screen) -> DmThread | None:
-    """The outcome in the modal, then in the payer's DM (where it went is answered), then Home."""
+    """The outcome in the modal, then in the payer's DM; where the DM went is answered."""
     try:
         surface.show_view(modal(screen.title, screen.blocks, close="Done"))
     except Exception:
         logger.exception("could not show the payment outcome in the modal")
-    dm = post_dm(ix.client, ix.user_id, screen)
-    ix.deps.publish_home(ix)
-    return dm
+    return post_dm(ix.client, ix.user_id, screen)
 
 
 def _register_pay(app: App) -> None:
