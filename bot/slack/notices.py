@@ -36,13 +36,14 @@ from billing_core.outbound.events import record_event
 from billing_core.payments.dm_threads import DmThread, PaymentDmThreads
 from bot.slack.workspaces import Workspace
 from handlers.kit.blocks import Screen
+from handlers.kit.surfaces import THREAD_GONE
 
 logger = logging.getLogger(__name__)
 
 SLACK = "slack"
 NOTICE = "slack.notice"
 METADATA_TYPE = "billing_notice"
-HISTORY_LOOKBACK = 20  # messages of the DM looked at for an earlier attempt's post
+HISTORY_LOOKBACK = 20  # messages of the DM (or of the thread) looked at for an earlier attempt's post
 
 ClientFor = Callable[[Workspace], WebClient | None]
 
@@ -115,11 +116,17 @@ class SlackNoticeChannel:
         client = WebClient(token=installed.token, base_url=installed.base_url, timeout=self.timeout)
         thread = self._thread(data.get("reply_to"))
         try:
+            ts = None
             if thread is not None:
-                channel = thread.channel
-            else:
-                channel = str(client.conversations_open(users=slack.user_id)["channel"]["id"])
-            ts = self._posted_before(client, channel, event_id, thread)
+                try:
+                    ts = self._posted_before(client, thread.channel, event_id, thread)
+                except SlackApiError as error:
+                    if error.response.get("error") not in THREAD_GONE:
+                        raise
+                    thread = None  # the receipt's message is gone: a new DM instead
+            channel = thread.channel if thread is not None else self._dm_of(client, slack)
+            if thread is None:
+                ts = self._posted_before(client, channel, event_id, None)
             if ts is None:
                 posted = client.chat_postMessage(
                     channel=channel,
@@ -129,7 +136,7 @@ class SlackNoticeChannel:
                     thread_ts=thread.ts if thread is not None else None,
                 )
                 ts = str(posted.get("ts") or "")
-            self._remember(data, slack, DmThread(str(channel), ts))
+            self._remember(data, DmThread(str(channel), ts))
         except SlackApiError as error:
             code = str(error.response.get("error") or "error")
             return Attempt(
@@ -153,7 +160,11 @@ class SlackNoticeChannel:
             return None
         return self._threads.thread_of(payment_id)
 
-    def _remember(self, data: dict[str, Any], slack: SlackPrincipal, posted: DmThread) -> None:
+    @staticmethod
+    def _dm_of(client: WebClient, slack: SlackPrincipal) -> str:
+        return str(client.conversations_open(users=slack.user_id)["channel"]["id"])
+
+    def _remember(self, data: dict[str, Any], posted: DmThread) -> None:
         """A payment's receipt: where it went, so its refund or dispute can reply in its thread."""
         payment_id = data.get("receipt_of")
         if self._threads is None or not isinstance(payment_id, int) or not posted.ts:

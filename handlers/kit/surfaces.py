@@ -21,6 +21,9 @@ from handlers.runtime.response_url import post_response
 
 logger = logging.getLogger(__name__)
 
+# Slack's answers when the message a reply was meant for is no longer there.
+THREAD_GONE = ("thread_not_found", "message_not_found", "channel_not_found")
+
 
 class Surface(Protocol):
     def show(self, screen: Screen) -> None: ...
@@ -196,5 +199,7 @@ def post_dm(client: WebClient, user_id: str, screen: Screen, *, thread: DmThread
         ts = posted.get("ts")
         return DmThread(str(posted.get("channel") or channel), str(ts)) if ts else None
     except SlackApiError as error:
+        if thread is not None and error.response.get("error") in THREAD_GONE:
+            return post_dm(client, user_id, screen)  # the message to reply to is gone: a new DM
         logger.warning("DM to %s failed: %s", user_id, error.response.get("error"))
         return None

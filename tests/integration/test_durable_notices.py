@@ -168,3 +168,26 @@ def _card() -> Any:
     from billing_core.views import PaymentMethodView
 
     return PaymentMethodView("pm_1", "visa", "4242", 12, 2030, is_default=True)
+
+
+def test_a_refund_notice_whose_receipt_message_is_gone_goes_to_the_dm_as_a_new_message(
+    settings: Settings, db: Database, clock: FixedClock, slack_api: SlackAPI
+) -> None:
+    slack_api.add_user("WANN", "ann@acme.test", "Ann Lee")
+    payment_id = annes_payment(db, clock)
+    with db.transaction() as session:  # a receipt DM Slack no longer has (deleted)
+        session.execute(
+            update(PaymentRecord)
+            .where(PaymentRecord.id == payment_id)
+            .values(receipt_dm_channel="DWANN", receipt_dm_ts="1.000001")
+        )
+    bot = runtime(settings, db, clock, InlineExecutor())
+
+    paid = replace(payment(), id=payment_id)
+    bot.notifier.tell_principal(
+        ANN, PaymentFollowUp("Acme Corp", replace(paid, state="refunded", refunded=paid.amount))
+    )
+
+    [told] = [c for c in slack_api.calls("chat.postMessage") if c.ok]
+    assert told.json_args["channel"] == "DWANN" and "thread_ts" not in told.json_args
+    assert "Refunded" in str(told.json_args["text"]) and statuses(db) == ["delivered"]
