@@ -165,6 +165,7 @@ def test_a_refund_whose_webhook_came_first_is_not_applied_again_by_reconcile(wor
     assert reconcile_pass(world) == 0
     assert history_states(world) == ["partially_refunded"]
     assert outbound_events(world) == ["payment.refunded"]
+    world.bot.wait_calls("chat.postMessage", where=lambda c: "Partly refunded" in json.dumps(c.json_args))
     assert len(dms_saying(world, "Partly refunded")) == 1
 
 
