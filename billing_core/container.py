@@ -8,7 +8,7 @@ a Slack mode), ``push`` (with ``BILLING_API_TOKEN``). Everything is built once, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from billing_core.accounts.service import AccountService
@@ -26,6 +26,7 @@ from billing_core.outbound.delivery import OutboundDelivery
 from billing_core.payments.auth_links import AuthLinks
 from billing_core.payments.history import PaymentHistory
 from billing_core.payments.methods import PaymentMethodService
+from billing_core.payments.reconcile import ReconcileSummary
 from billing_core.payments.service import PaymentService
 from billing_core.payments.webhooks import StripeWebhookService
 from billing_core.reminders.service import ReminderService
@@ -46,6 +47,14 @@ class Payments:
     autopay_pass: AutopayPass
     # Stripe Billing as the source of invoices (INVOICE_SOURCE=stripe); else None.
     stripe_billing: StripeBillingSource | None = None
+
+    def reconcile(self) -> ReconcileSummary:
+        """The reconcile pass (the scheduler's job, ``billing-bot payments reconcile``): open payments
+        settled by asking Stripe for their own intents, then the refund and dispute events Stripe
+        made lately that no webhook brought, applied as their webhook would be, once."""
+        summary = self.service.reconcile()
+        caught = self.webhooks.catch_up()
+        return replace(summary, errors=summary.errors + caught.errors, refunds_and_disputes=caught.applied)
 
 
 @dataclass(frozen=True)

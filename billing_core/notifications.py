@@ -23,13 +23,22 @@ class CardAdded:
 
 @dataclass(frozen=True, slots=True)
 class PaymentSettled:
-    """A payment finished later (webhook or reconcile): succeeded or failed."""
+    """A payment finished later (webhook or reconcile): succeeded (its receipt) or failed."""
 
     account_name: str
     payment: PaymentView
 
 
-PrincipalNotice: TypeAlias = CardAdded | PaymentSettled
+@dataclass(frozen=True, slots=True)
+class PaymentFollowUp:
+    """What Stripe said about a payment after it succeeded (a refund, a dispute): told to the
+    payer in the thread of that payment's receipt DM, when it is known."""
+
+    account_name: str
+    payment: PaymentView
+
+
+PrincipalNotice: TypeAlias = CardAdded | PaymentSettled | PaymentFollowUp
 
 # The messaging port as payments need it: tell the person behind a principal.
 Notifier: TypeAlias = PrincipalMessenger[PrincipalNotice]

@@ -44,6 +44,7 @@ from billing_core.outbound.email import EmailChannel
 from billing_core.outbound.events import OutboundSink
 from billing_core.outbound.events import enable as enable_outbound
 from billing_core.payments.auth_links import AuthLinks
+from billing_core.payments.dm_threads import PaymentDmThreads
 from billing_core.payments.history import PaymentHistory
 from billing_core.payments.methods import PaymentMethodService, StripeCardCopy
 from billing_core.payments.ports import PaymentGateway
@@ -411,19 +412,22 @@ def build_runtime(
         publish_home_for(deps, client, slack.team_id, slack.user_id, slack.enterprise_id)
 
     background = ThreadBackground()
-    # People's DMs (outcomes, cards added) go through the database outbox (bot.slack.notices).
+    # People's DMs (outcomes, cards added, refunds and disputes in the receipt's thread) go
+    # through the database outbox (bot.slack.notices).
+    threads = PaymentDmThreads(db)
     outbound = build_outbound(
         settings,
         db=db,
         clock=clock,
         background=background,
-        slack_channel=SlackNoticeChannel(workspaces.client_for, after=refresh_home),
+        slack_channel=SlackNoticeChannel(workspaces.client_for, after=refresh_home, threads=threads),
     )
     notifier = SlackNotifier(
         workspaces.client_for,
         executor=notifier_executor,
         outbox=NoticeOutbox(db, clock, delivery=outbound),
         refresh_home=refresh_home,
+        threads=threads,
     )
     services = build_services(
         settings,

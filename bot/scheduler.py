@@ -58,7 +58,7 @@ def build_scheduler(
     _add(scheduler, leases, "reminder_stale_claims", reminders.expire_stale_claims, STALE_CLAIMS_MINUTES)
     if services.payments is not None:
         payments = services.payments
-        _add(scheduler, leases, "payment_reconcile", payments.service.reconcile, RECONCILE_MINUTES, first=soon)
+        _add(scheduler, leases, "payment_reconcile", payments.reconcile, RECONCILE_MINUTES, first=soon)
         _add(scheduler, leases, "autopay", payments.autopay_pass.run, AUTOPAY_MINUTES, first=soon)
     _add(
         scheduler,

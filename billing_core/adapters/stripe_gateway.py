@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import stripe
@@ -344,6 +344,46 @@ class StripeGateway:
             )
         except stripe.StripeError as error:
             raise _provider_error(error) from error
+
+    # -- events (what a webhook may have missed) ---------------------------------------------
+
+    def list_events(self, types: Sequence[str], *, created_since: int, limit: int) -> list[dict[str, Any]]:
+        """Stripe's events of ``types`` created at or after ``created_since`` (unix seconds), newest
+        first, at most ``limit``, as plain dicts shaped as the webhook delivers them.
+
+        https://docs.stripe.com/api/events/list ("List events, going back up to 30 days"; ``types``:
+        up to 20 names; ``created``; ``limit`` up to 100 a page) and
+        https://docs.stripe.com/webhooks/process-undelivered-events (listing is how events a
+        webhook endpoint missed are processed)."""
+        window: dict[str, Any] = {"created": {"gte": created_since}, "limit": min(100, limit)}
+        try:
+            return self._events({"types": list(types), **window}, limit)
+        except stripe.InvalidRequestError as error:
+            if error.http_status != 400:
+                raise _provider_error(error) from error
+        # A Stripe-compatible server that knows ``type`` but not ``types`` (localstripe, in the demo).
+        try:
+            found = [event for one in types for event in self._events({"type": one, **window}, limit)]
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+        found.sort(key=lambda event: int(event.get("created") or 0), reverse=True)
+        return found[:limit]
+
+    def _events(self, params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` listed events. Raises ``InvalidRequestError`` as Stripe does; any other
+        Stripe error as a domain error."""
+        found: list[dict[str, Any]] = []
+        try:
+            page = self._client.v1.events.list(params=cast(Any, params))
+            for event in page.auto_paging_iter():
+                found.append(_unwrap(event))
+                if len(found) >= limit:
+                    break
+        except stripe.InvalidRequestError:
+            raise
+        except stripe.StripeError as error:
+            raise _provider_error(error) from error
+        return found
 
     # -- webhooks ----------------------------------------------------------------------------
 

@@ -147,6 +147,10 @@ class PaymentRecord(Base):
     # about it (``charge.dispute.*``: Stripe's status, e.g. needs_response, won, lost), if any.
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     dispute_status: Mapped[str | None] = mapped_column(String(32))
+    # The payer's DM that told them the payment was received (channel, message ts; revision 0007):
+    # a later refund or dispute is told as a reply in its thread. None before that DM was posted.
+    receipt_dm_channel: Mapped[str | None] = mapped_column(String(64))
+    receipt_dm_ts: Mapped[str | None] = mapped_column(String(32))
 
     invoices: Mapped[list[PaymentInvoiceRecord]] = relationship(back_populates="payment")
 

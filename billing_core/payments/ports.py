@@ -9,7 +9,7 @@ time, ``PaymentProviderUnavailable`` when the outcome is unknown (timeouts, 5xx,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from billing_core.accounts.provider_invoices import BillingInvoice
@@ -80,6 +80,13 @@ class PaymentGateway(Protocol):
     ) -> Intent: ...
 
     def mark_invoice_paid(self, invoice_id: str) -> None: ...
+
+    # -- events a webhook may have missed
+
+    def list_events(self, types: Sequence[str], *, created_since: int, limit: int) -> list[dict[str, Any]]:
+        """The provider's events of ``types`` created at or after ``created_since`` (unix seconds),
+        newest first, at most ``limit``, each as the webhook would deliver it."""
+        ...
 
     # -- webhooks
 

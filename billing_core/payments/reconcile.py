@@ -54,11 +54,14 @@ class ReconcileSummary:
     requires_action: int = 0
     still_pending: int = 0
     errors: int = 0
+    # Refund and dispute events no webhook had brought, applied by this pass (``webhooks.catch_up``).
+    refunds_and_disputes: int = 0
 
     def __str__(self) -> str:
         return (
             f"checked {self.checked}, succeeded {self.succeeded}, failed {self.failed}, "
-            f"requires action {self.requires_action}, still pending {self.still_pending}, errors {self.errors}"
+            f"requires action {self.requires_action}, still pending {self.still_pending}, errors {self.errors}, "
+            f"refunds and disputes caught up {self.refunds_and_disputes}"
         )
 
 

@@ -21,7 +21,7 @@ from billing_core.audit import add_audit_event
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
-from billing_core.notifications import Notifier, PaymentSettled
+from billing_core.notifications import Notifier, PaymentFollowUp
 from billing_core.outbound.events import WEBHOOK, record_event
 from billing_core.payments.export import export_row
 from billing_core.payments.history import payment_view
@@ -58,10 +58,10 @@ class RefundsAndDisputes:
         self._on_dispute = on_dispute
 
     def _tell_payer(self, told: tuple[str, str, PaymentView] | None) -> None:
-        """The person who paid hears of it by DM (the same message path as the payment's receipt)."""
+        """The person who paid hears of it by DM, in the thread of the payment's receipt DM."""
         if told is not None and self._notifier is not None:
             principal, account_name, view = told
-            self._notifier.tell_principal(principal, PaymentSettled(account_name, view))
+            self._notifier.tell_principal(principal, PaymentFollowUp(account_name, view))
 
     def refunded(self, charge: dict[str, Any]) -> bool:
         """``charge.refunded``: the charge's ``amount_refunded`` is the total so far. False when the

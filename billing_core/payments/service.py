@@ -46,6 +46,7 @@ from billing_core.errors import (
 )
 from billing_core.notifications import Notifier
 from billing_core.payments.auth_links import AuthLinks
+from billing_core.payments.dm_threads import DmThread, PaymentDmThreads
 from billing_core.payments.execution import PaymentExecutor, SourceCheck
 from billing_core.payments.payable import Quote, balance_refusal, invoice_refusal, quote_balance, quote_invoice
 from billing_core.payments.ports import PaymentGateway
@@ -330,6 +331,11 @@ class PaymentService:
     def refresh(self, payment_id: int) -> PaymentView:
         """Ask Stripe how the payment stands now and settle it (the payer is told if it finished)."""
         return self.reconciler.settle(payment_id).view
+
+    def remember_receipt_dm(self, actor: Actor, payment_id: int, thread: DmThread) -> bool:
+        """Where the payer's receipt DM went, for replies in its thread: kept only for a succeeded
+        payment that ``actor`` made, once (``billing_core.payments.dm_threads``)."""
+        return PaymentDmThreads(self._db).remember(payment_id, actor.principal, thread)
 
     def reconcile(self) -> ReconcileSummary:
         """Settle payments left pending or awaiting authentication by asking Stripe."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select, update
@@ -51,6 +52,23 @@ INVOICE_EVENTS = (
 )
 # Every event ``apply`` acts on: the ones to enable on the Stripe webhook endpoint (README).
 HANDLED_EVENTS = PAYMENT_EVENTS + CARD_SETUP_EVENTS + CARD_EVENTS + REFUND_EVENTS + DISPUTE_EVENTS + INVOICE_EVENTS
+# What the reconcile pass also lists from Stripe, in case their webhook never arrived (payments
+# themselves are looked up by their own intent: ``reconcile.py``).
+CATCH_UP_EVENTS = REFUND_EVENTS + DISPUTE_EVENTS
+# How far back each pass looks: Stripe retries an undelivered webhook for up to three days
+# (https://docs.stripe.com/webhooks/process-undelivered-events), and keeps events for 30.
+CATCH_UP_WINDOW = timedelta(days=3)
+# At most this many events a pass (ten pages of Stripe's list).
+CATCH_UP_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class CaughtUp:
+    """What one ``catch_up`` found: events listed, applied now (no webhook had), Stripe errors."""
+
+    listed: int = 0
+    applied: int = 0
+    errors: int = 0
 
 
 class InvoiceSink(Protocol):
@@ -96,10 +114,14 @@ class StripeWebhookService:
         Raises ``InvalidWebhook`` (nothing done) for a bad, missing or older than 5 minutes signature.
         """
         event = self._gateway.verify_event(payload, signature_header, self._secret)
-        event_id, event_type = str(event["id"]), str(event["type"])
         obj = (event.get("data") or {}).get("object")
         if not isinstance(obj, dict):
             raise InvalidWebhook("event without an object")
+        return self._process(event, obj)
+
+    def _process(self, event: dict[str, Any], obj: dict[str, Any]) -> str:
+        """Apply one event once, whichever way it came (the webhook, or listed by ``catch_up``)."""
+        event_id, event_type = str(event["id"]), str(event["type"])
         if not self._claim(event_id, event_type):
             return "duplicate"
         outcome = self._apply(event_type, obj, (event.get("data") or {}).get("previous_attributes") or {})
@@ -108,6 +130,42 @@ class StripeWebhookService:
                 update(StripeEventRecord).where(StripeEventRecord.id == event_id).values(processed_at=self._clock.now())
             )
         return outcome
+
+    def catch_up(self) -> CaughtUp:
+        """The reconcile pass's look at what a webhook may have missed: Stripe's refund and dispute
+        events of the last ``CATCH_UP_WINDOW`` (at most ``CATCH_UP_LIMIT``, newest first), listed
+        from Stripe (https://docs.stripe.com/webhooks/process-undelivered-events), each applied
+        as its webhook would be, oldest first. An event already applied (its webhook came first,
+        or an earlier pass) is skipped by its id; one applied here makes its later webhook a
+        duplicate. The effects are idempotent on their own too (Stripe's totals and statuses)."""
+        since = int((self._clock.now() - CATCH_UP_WINDOW).timestamp())
+        try:
+            events = self._gateway.list_events(CATCH_UP_EVENTS, created_since=since, limit=CATCH_UP_LIMIT)
+        except PaymentProviderError:
+            return CaughtUp(errors=1)
+        listed = [
+            e for e in events if isinstance(e.get("id"), str) and isinstance((e.get("data") or {}).get("object"), dict)
+        ]
+        with self._db.read() as session:
+            done = (
+                set(
+                    session.scalars(
+                        select(StripeEventRecord.id).where(
+                            StripeEventRecord.id.in_([e["id"] for e in listed]),
+                            StripeEventRecord.processed_at.is_not(None),
+                        )
+                    )
+                )
+                if listed
+                else set()
+            )
+        applied = 0
+        for event in sorted(reversed(listed), key=_created):  # oldest first, as Stripe made them
+            if event["id"] in done or event.get("type") not in CATCH_UP_EVENTS:
+                continue
+            if self._process(event, event["data"]["object"]) == "applied":
+                applied += 1
+        return CaughtUp(listed=len(listed), applied=applied)
 
     def _claim(self, event_id: str, event_type: str) -> bool:
         """False when the event was already processed. An unprocessed one (a crash) is applied again."""
@@ -260,6 +318,11 @@ class StripeWebhookService:
         card = next((c for c in cards if c.id == payment_method_id), cards[0] if cards else None)
         if card is not None:
             self._notifier.tell_principal(principal, CardAdded(refreshed.account_name, card))
+
+
+def _created(event: dict[str, Any]) -> int:
+    created = event.get("created")
+    return created if isinstance(created, int) and not isinstance(created, bool) else 0
 
 
 def _id(value: object) -> str | None:

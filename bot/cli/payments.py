@@ -15,7 +15,8 @@ payments_app = typer.Typer(no_args_is_help=True, help="Payments.")
 
 @payments_app.command("reconcile")
 def payments_reconcile() -> None:
-    """Settle payments left pending or awaiting authentication by asking Stripe."""
+    """Settle payments left pending or awaiting authentication by asking Stripe, and apply the
+    refunds and disputes of the last 3 days that no webhook brought."""
     from bot.slack.operator import operator_services
 
     settings = settings_or_exit()
@@ -24,7 +25,7 @@ def payments_reconcile() -> None:
     services = guarded(lambda: operator_services(settings))
     if services.payments is None:  # settings.require has refused a missing key already
         fail("STRIPE_API_KEY is not set")
-    payments = services.payments.service
+    payments = services.payments
     try:
         summary = guarded(payments.reconcile)
     finally:

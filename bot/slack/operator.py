@@ -19,6 +19,7 @@ from billing_core.clock import Clock, FixedClock, SystemClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
+from billing_core.payments.dm_threads import PaymentDmThreads
 from bot.compose import build_services
 from bot.settings import Settings
 from bot.slack.client import make_web_client
@@ -73,6 +74,6 @@ def operator_services(settings: Settings, now: datetime | None = None) -> Servic
         settings,
         clock=clock,
         db=db,
-        notifier=SlackNotifier(workspaces.client_for, executor=InlineExecutor()),
+        notifier=SlackNotifier(workspaces.client_for, executor=InlineExecutor(), threads=PaymentDmThreads(db)),
         staff_channel=slack_staff_channel(settings.support_slack_channel, workspaces.support_client),
     )

@@ -634,6 +634,7 @@ class SlackAPI(StandInServer):
             channel = self._dm_channel(channel)
             return {"ok": True, "channel": channel, "ts": ts, "message": self._message(a, ts)}
         if method == "conversations.history":  # what was posted there, newest first, metadata included
+            # As Slack: a thread's replies are not in the channel's history (conversations.replies).
             channel = str(a.get("channel") or "")
             posted = [
                 c.response["message"]
@@ -642,8 +643,23 @@ class SlackAPI(StandInServer):
                 and c.ok
                 and isinstance(c.response, dict)
                 and c.response.get("channel") == channel
+                and c.response["message"].get("thread_ts") in (None, c.response["message"].get("ts"))
             ]
             return {"ok": True, "messages": posted[::-1][: int(a.get("limit") or 100)], "has_more": False}
+        if method == "conversations.replies":  # a thread: its parent, then its replies, oldest first
+            channel, parent = str(a.get("channel") or ""), str(a.get("ts") or "")
+            thread = [
+                c.response["message"]
+                for c in self._calls.entries()
+                if c.method == "chat.postMessage"
+                and c.ok
+                and isinstance(c.response, dict)
+                and c.response.get("channel") == channel
+                and parent in (c.response["message"].get("ts"), c.response["message"].get("thread_ts"))
+            ]
+            if not thread:
+                return {"ok": False, "error": "thread_not_found"}
+            return {"ok": True, "messages": thread[: int(a.get("limit") or 1000)], "has_more": False}
         if method == "chat.postEphemeral":
             if not a.get("channel") or not a.get("user"):
                 return {"ok": False, "error": "channel_not_found"}

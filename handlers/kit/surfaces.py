@@ -13,12 +13,16 @@ from typing import Any, Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from billing_core.payments.dm_threads import DmThread
 from handlers.kit.blocks import Block, Screen, message_screen, modal, section
 from handlers.kit.errors import WINDOW_NOT_OPENED
 from handlers.kit.ids import SCREEN_MODAL_CALLBACK
 from handlers.runtime.response_url import post_response
 
 logger = logging.getLogger(__name__)
+
+# Slack's answers when the message a reply was meant for is no longer there.
+THREAD_GONE = ("thread_not_found", "message_not_found", "channel_not_found")
 
 
 class Surface(Protocol):
@@ -172,13 +176,30 @@ def _str(value: object) -> str | None:
 
 def send_dm(client: WebClient, user_id: str, screen: Screen) -> bool:
     """Post ``screen`` to the user's DM with the app. False when Slack refused."""
+    return post_dm(client, user_id, screen) is not None
+
+
+def post_dm(client: WebClient, user_id: str, screen: Screen, *, thread: DmThread | None = None) -> DmThread | None:
+    """Post ``screen`` to the user's DM with the app, as a reply in ``thread`` when given (a
+    message of that DM), and answer where it went (channel and ts); None when Slack refused."""
     try:
-        opened = client.conversations_open(users=user_id)
-        channel = (opened.get("channel") or {}).get("id")
+        if thread is not None:
+            channel: object = thread.channel
+        else:
+            opened = client.conversations_open(users=user_id)
+            channel = (opened.get("channel") or {}).get("id")
         if not channel:
-            return False
-        client.chat_postMessage(channel=str(channel), text=screen.text, blocks=screen.blocks)
-        return True
+            return None
+        posted = client.chat_postMessage(
+            channel=str(channel),
+            text=screen.text,
+            blocks=screen.blocks,
+            thread_ts=thread.ts if thread is not None else None,
+        )
+        ts = posted.get("ts")
+        return DmThread(str(posted.get("channel") or channel), str(ts)) if ts else None
     except SlackApiError as error:
+        if thread is not None and error.response.get("error") in THREAD_GONE:
+            return post_dm(client, user_id, screen)  # the message to reply to is gone: a new DM
         logger.warning("DM to %s failed: %s", user_id, error.response.get("error"))
-        return False
+        return None

@@ -22,6 +22,7 @@ from billing_core.errors import (
     LastPaymentMethodInUse,
     PaymentInProgress,
 )
+from billing_core.payments.dm_threads import DmThread
 from billing_core.views import AccountView, CallerContext
 from handlers.kit.blocks import Screen, message_screen, modal
 from handlers.kit.errors import OUT_OF_DATE, is_stale, user_message
@@ -36,7 +37,7 @@ from handlers.kit.surfaces import (
     Surface,
     modal_of,
     opened_surface,
-    send_dm,
+    post_dm,
     surface_for,
 )
 from handlers.payments.blocks import add_card_screen, methods_screen, partial_payment_screen, pay_modal, processing_view
@@ -211,16 +212,20 @@ def pay_submit(request: Request[PaySubmission]) -> None:
     )
     surface = modal_of(request.surface)
     request.ix.deps.outcomes.mark(surface.view_id)
-    show_outcome(request.ix, surface, outcome_screen(payment, request.account.name))
+    dm = show_outcome(request.ix, surface, outcome_screen(payment, request.account.name))
+    if dm is not None and payment.status == "succeeded":
+        # The receipt's DM: a later refund or dispute is told in its thread.
+        request.ix.payments.remember_receipt_dm(request.actor, payment.id, dm)
+    request.ix.deps.publish_home(request.ix)
 
 
-def show_outcome(ix: Interaction, surface: ModalSurface, screen: Screen) -> None:
+def show_outcome(ix: Interaction, surface: ModalSurface, screen: Screen) -> DmThread | None:
+    """The outcome in the modal, then in the payer's DM; where the DM went is answered."""
     try:
         surface.show_view(modal(screen.title, screen.blocks, close="Done"))
     except Exception:
         logger.exception("could not show the payment outcome in the modal")
-    send_dm(ix.client, ix.user_id, screen)
-    ix.deps.publish_home(ix)
+    return post_dm(ix.client, ix.user_id, screen)
 
 
 def _register_pay(app: App) -> None:

@@ -8,23 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
-from billing_core.db.tables import OutboundEventRecord
+from billing_core.db.tables import OutboundEventRecord, PaymentRecord
 from billing_core.money import Money
-from billing_core.notifications import CardAdded, PaymentSettled
+from billing_core.notifications import CardAdded, PaymentFollowUp, PaymentSettled
 from billing_core.views import PaymentView
 from bot.compose import SlackRuntime, build_runtime
 from bot.settings import Settings
 from bot.slack.notices import SlackNoticeChannel
 from bot.slack.operator import InlineExecutor
 from devtools.loopback.slack_api import SlackAPI
+from tests.support.payment_rows import add_account, add_payment
 
 ANN = "slack:T111:WANN"
 
@@ -126,7 +128,66 @@ def test_notices_are_posted_without_http_retries_of_their_own(
     assert statuses(db) == ["queued"]
 
 
+def annes_payment(db: Database, clock: FixedClock) -> int:
+    """A succeeded payment Ann made, in the database."""
+    payment_id = add_payment(db, add_account(db), created_at=clock.now(), invoices=("INV-1",), amount_minor=125000)
+    with db.transaction() as session:
+        session.execute(update(PaymentRecord).where(PaymentRecord.id == payment_id).values(started_by_principal=ANN))
+    return payment_id
+
+
+def test_a_refund_notice_replies_in_the_receipt_thread_and_a_retry_after_a_lost_answer_posts_it_once(
+    settings: Settings, db: Database, clock: FixedClock, slack_api: SlackAPI
+) -> None:
+    slack_api.add_user("WANN", "ann@acme.test", "Ann Lee")
+    paid = replace(payment(), id=annes_payment(db, clock))
+    bot = runtime(settings, db, clock, InlineExecutor())
+    assert bot.services.outbound is not None
+    bot.notifier.tell_principal(ANN, PaymentSettled("Acme Corp", paid))
+    [receipt] = [c for c in slack_api.calls("chat.postMessage") if c.ok]
+    assert receipt.response is not None
+    channel = bot.services.outbound.channels["slack"]
+    assert isinstance(channel, SlackNoticeChannel)
+    channel.timeout = 1
+    slack_api.set_delay(2, "chat.postMessage")  # Slack posts the reply, but the answer comes too late
+
+    refunded = replace(paid, state="refunded", refunded=paid.amount)
+    bot.notifier.tell_principal(ANN, PaymentFollowUp("Acme Corp", refunded))
+
+    slack_api.wait_for("chat.postMessage", 2)
+    slack_api.set_delay(0, "chat.postMessage")
+    assert bot.services.outbound.deliver_due(clock.now() + timedelta(hours=1)).delivered == 1
+    replies = [c for c in slack_api.calls("chat.postMessage") if c.ok and c.json_args.get("thread_ts")]
+    assert len(replies) == 1  # found in the thread's replies by its metadata, not posted twice
+    assert replies[0].json_args["thread_ts"] == receipt.response["ts"]
+    assert replies[0].json_args["channel"] == receipt.response["channel"]
+    assert "Refunded" in str(replies[0].json_args["text"])
+
+
 def _card() -> Any:
     from billing_core.views import PaymentMethodView
 
     return PaymentMethodView("pm_1", "visa", "4242", 12, 2030, is_default=True)
+
+
+def test_a_refund_notice_whose_receipt_message_is_gone_goes_to_the_dm_as_a_new_message(
+    settings: Settings, db: Database, clock: FixedClock, slack_api: SlackAPI
+) -> None:
+    slack_api.add_user("WANN", "ann@acme.test", "Ann Lee")
+    payment_id = annes_payment(db, clock)
+    with db.transaction() as session:  # a receipt DM Slack no longer has (deleted)
+        session.execute(
+            update(PaymentRecord)
+            .where(PaymentRecord.id == payment_id)
+            .values(receipt_dm_channel="DWANN", receipt_dm_ts="1.000001")
+        )
+    bot = runtime(settings, db, clock, InlineExecutor())
+
+    paid = replace(payment(), id=payment_id)
+    bot.notifier.tell_principal(
+        ANN, PaymentFollowUp("Acme Corp", replace(paid, state="refunded", refunded=paid.amount))
+    )
+
+    [told] = [c for c in slack_api.calls("chat.postMessage") if c.ok]
+    assert told.json_args["channel"] == "DWANN" and "thread_ts" not in told.json_args
+    assert "Refunded" in str(told.json_args["text"]) and statuses(db) == ["delivered"]

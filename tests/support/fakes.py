@@ -76,6 +76,8 @@ class FakePaymentGateway:
     needs_authentication: set[str] = field(default_factory=set)
     unavailable: bool = False
     paid_out_of_band: list[str] = field(default_factory=list)
+    # Events the provider made (listed by ``list_events``, as when a webhook missed them).
+    events: list[dict[str, Any]] = field(default_factory=list)
     _replays: dict[str, Intent] = field(default_factory=dict)
     _customer_keys: dict[str, str] = field(default_factory=dict)
     _loss: Loss | None = None
@@ -272,6 +274,12 @@ class FakePaymentGateway:
         self.paid_out_of_band.append(invoice_id)
 
     # -- webhooks ----------------------------------------------------------------------------
+
+    def list_events(self, types: Sequence[str], *, created_since: int, limit: int) -> list[dict[str, Any]]:
+        """The events a test put in ``events`` (newest first), as Stripe's list filters them."""
+        self._check_up()
+        wanted = [e for e in self.events if e.get("type") in types and int(e.get("created") or 0) >= created_since]
+        return sorted(wanted, key=lambda e: int(e.get("created") or 0), reverse=True)[:limit]
 
     def verify_event(
         self, payload: bytes, signature_header: str | None, secret: str, tolerance: int = 300

@@ -50,6 +50,13 @@ through unchanged.
    ``.updated`` / ``.closed`` events): a dispute names its ``charge`` and ``payment_intent`` and has
    a ``status`` (``needs_response`` ... ``won`` / ``lost``) and a ``reason``. localstripe has no
    disputes; the proxy makes the events a test asks for.
+11. **Listing events** (https://docs.stripe.com/api/events/list: "List events, going back up to 30
+   days", newest first; ``types``, "an array of up to 20 strings containing specific event names",
+   not together with ``type``; ``created`` with ``gt``/``gte``/``lt``/``lte``; ``limit`` 1 to 100,
+   default 10; ``starting_after``), which is how events a webhook endpoint missed are found
+   (https://docs.stripe.com/webhooks/process-undelivered-events). Every event Stripe made is listed,
+   delivered or not: the stand-in lists the events it made (rules 9 and 10) with localstripe's own.
+   localstripe knows no ``types`` and never lists the stand-in's events.
 """
 
 from __future__ import annotations
@@ -103,9 +110,11 @@ class StrictStripe:
         self._issuer_says: dict[str, dict[str, str]] = {}  # payment method -> the decline
         self._declined: dict[str, dict[str, str]] = {}  # intent -> its last_payment_error
         self.checkout_sessions: dict[str, dict[str, Any]] = {}
+        self._events: list[dict[str, Any]] = []  # the events made here (rules 9 and 10), listed by rule 11
 
     def reset(self) -> None:
         with self._lock:
+            self._events.clear()
             self._held.clear()
             self._idempotent.clear()
             self._kept.clear()
@@ -162,6 +171,8 @@ class StrictStripe:
         parts = path.strip("/").split("/")
         if request.method == "POST" and path == "/v1/payment_intents":
             return self._create_intent(request, params, forward)
+        if request.method == "GET" and path == "/v1/events":
+            return self._list_events(params, forward)
         if request.method == "GET" and path == "/v1/payment_intents" and "customer" in params:
             return self._list_of_customer(request, params, forward)
         if request.method == "POST" and len(parts) == 4 and parts[:2] == ["v1", "payment_intents"]:
@@ -297,6 +308,69 @@ class StrictStripe:
             )
         return shown
 
+    def _list_events(self, params: dict[str, list[str]], forward: Callable[[Request], Reply]) -> Reply:
+        """``GET /v1/events`` (rule 11): the stand-in's events and localstripe's, filtered and paged."""
+        types = [v for key, values in params.items() if key == "types" or key.startswith("types[") for v in values]
+        one_type = params.get("type", [None])[-1]
+        limit_text = params.get("limit", ["10"])[-1]
+        if types and one_type is not None:
+            return _error(
+                400, "parameter_invalid", "You may pass either type or types, but not both.", "invalid_request_error"
+            )
+        if len(types) > 20 or not limit_text.isdigit() or not 1 <= int(limit_text) <= 100:
+            return _error(400, "parameter_invalid", "Invalid types or limit.", "invalid_request_error")
+        bounds = {
+            op: int(params[f"created[{op}]"][-1]) for op in ("gt", "gte", "lt", "lte") if f"created[{op}]" in params
+        }
+        oldest = int(time.time()) - 30 * 24 * 3600
+        tests = {
+            "gt": lambda c, b: c > b,
+            "gte": lambda c, b: c >= b,
+            "lt": lambda c, b: c < b,
+            "lte": lambda c, b: c <= b,
+        }
+
+        def wanted(event: dict[str, Any]) -> bool:
+            kind, created = str(event.get("type")), int(event.get("created") or 0)
+            if types and kind not in types:
+                return False
+            if one_type is not None and not (
+                kind == one_type or (one_type.endswith("*") and kind.startswith(one_type[:-1]))
+            ):
+                return False
+            return created >= oldest and all(tests[op](created, bound) for op, bound in bounds.items())
+
+        with self._lock:
+            made = list(self._events)
+        # Newest first; within one second, the one made last first (the sort is stable).
+        every = sorted(
+            (e for e in reversed(self._localstripe_events(forward) + made) if wanted(e)),
+            key=lambda e: int(e.get("created") or 0),
+            reverse=True,
+        )
+        after = params.get("starting_after", [None])[-1]
+        if after is not None:
+            ids = [str(e.get("id")) for e in every]
+            every = every[ids.index(after) + 1 :] if after in ids else []
+        page = every[: int(limit_text)]
+        return Reply.json({"object": "list", "url": "/v1/events", "has_more": len(every) > len(page), "data": page})
+
+    @staticmethod
+    def _localstripe_events(forward: Callable[[Request], Reply]) -> list[dict[str, Any]]:
+        """Every event localstripe made (it pages by ``starting_after`` too)."""
+        found: list[dict[str, Any]] = []
+        after = ""
+        for _ in range(100):
+            reply = forward(Request("GET", f"/v1/events?limit=100{after}", {}, b""))
+            data = _json(reply)
+            if reply.status != 200 or data is None:
+                return found
+            found.extend(e for e in data.get("data", []) if isinstance(e, dict))
+            if not data.get("has_more") or not found:
+                return found
+            after = f"&starting_after={found[-1]['id']}"
+        return found
+
     def checkout_session(self, request: Request, session: dict[str, Any]) -> Reply:
         """A Checkout Session (rule 8); ``session`` is the id and url the proxy chose."""
         params = params_of(request)
@@ -323,7 +397,7 @@ class StrictStripe:
     def event(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
         """A Stripe event of ``event_type`` about ``obj`` (rule 5)."""
         data = self.shown(obj, set()) if _is_intent(obj) else obj
-        return {
+        event = {
             "id": f"evt_{uuid.uuid4().hex[:24]}",
             "object": "event",
             "api_version": API_VERSION,
@@ -332,6 +406,9 @@ class StrictStripe:
             "type": event_type,
             "data": {"object": data},
         }
+        with self._lock:
+            self._events.append(event)  # made by Stripe, whether or not a webhook delivers it (rule 11)
+        return event
 
 
 def _encoded(params: dict[str, list[str]], *, without: tuple[str, ...] = ()) -> bytes:

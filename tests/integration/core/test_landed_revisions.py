@@ -21,7 +21,8 @@ LANDED = {
     "0004_contact_preferences_token_refresh.py": "2ae37ffd5de59b55653e6ff673b10590afd76a1e318ee6a527ae6afb2a18d264",
     "0005_refunds_and_disputes.py": "bf462ba79fb0491b2e8f1fdcee2ed0d976f1951234c09d11734eef55cff83cdf",
     "0006_invoices_from_their_source.py": "44b99fc65e4b6ac3a05d23bc699908727dfc39ce3de27f16182a1bd20256cb93",
-    "0009_chat_answered.py": "9041e03e90e09e832e6f170da9e9157e6bcc409ce3a28aa37ad218039b557929",
+    "0007_payment_dm_thread.py": "0e9fc1f1727f8955d9cc54d41c72335e71f970d74fc9f4158ce02da04998a377",
+    "0009_chat_answered.py": "d3429d46448940323df026af5ee8a38afc02e459abcc78340647fb0c2c862a59",
 }
 
 

@@ -46,7 +46,8 @@ def test_reconcile_settles_a_payment_left_pending_and_prints_a_summary(
 
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1] == (
-        "reconciled: checked 1, succeeded 1, failed 0, requires action 0, still pending 0, errors 0"
+        "reconciled: checked 1, succeeded 1, failed 0, requires action 0, still pending 0, errors 0, "
+        "refunds and disputes caught up 0"
     )
     assert pay.require_payments().service.get(ANN, "acme", started.id).status == "succeeded"
     assert len(stripe_api.intents()) == 1

@@ -95,9 +95,7 @@ def test_the_scheduler_has_the_sweep_reconcile_clean_up_and_outbox_jobs(
     app_services: Services, reminder_settings: Settings
 ) -> None:
     # As with a Stripe key: payments (reconciled) and autopay's charges.
-    stripe = SimpleNamespace(
-        service=SimpleNamespace(reconcile=lambda: None), autopay_pass=SimpleNamespace(run=lambda: None)
-    )
+    stripe = SimpleNamespace(reconcile=lambda: None, autopay_pass=SimpleNamespace(run=lambda: None))
     scheduler = build_scheduler(replace(app_services, payments=stripe), reminder_settings)  # type: ignore[arg-type]
     jobs = {job.id: job for job in scheduler.get_jobs()}
 
