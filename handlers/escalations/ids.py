@@ -2,3 +2,5 @@
 
 SUPPORT_MODAL_CALLBACK = "support_modal"  # private_metadata AccountRef; read back as SupportSubmission
 SUPPORT_RESOLVE_ACTION = "support_resolve"  # EscalationRef
+SUPPORT_STATE_ACTION = "support_state"  # StateChange: staff's "Waiting on customer" / "Back to open" / "Reopen"
+SUPPORT_REQUESTER_STATE_ACTION = "support_requester_state"  # StateChange: the requester's buttons in their DM thread

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import Field
 
@@ -21,6 +21,16 @@ class EscalationRef(TextPayload):
 
     TEXT_FIELD: ClassVar[str] = "reference"
     reference: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+State = Literal["open", "waiting", "resolved"]
+
+
+class StateChange(Payload):
+    """A state button in the staff post or the requester's DM thread: ``{"reference", "state"}``."""
+
+    reference: Annotated[str, Field(min_length=1, max_length=64)]
+    state: State
 
 
 class SupportForm(SlackShape):
