@@ -19,12 +19,19 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from billing_core.access import require_account
 from billing_core.audit import add_audit_event
 from billing_core.card_guard import contains_card_number
 from billing_core.clock import Clock
 from billing_core.db.database import Database
-from billing_core.db.tables import EscalationMessageRecord, EscalationRecord
-from billing_core.errors import CardNumberInText, EscalationMessageEmpty, EscalationNotFound, InvalidEscalation
+from billing_core.db.tables import AccountRecord, EscalationMessageRecord, EscalationRecord
+from billing_core.errors import (
+    AccountNotFound,
+    CardNumberInText,
+    EscalationMessageEmpty,
+    EscalationNotFound,
+    InvalidEscalation,
+)
 from billing_core.escalations.details import escalation_view
 from billing_core.escalations.views import STATES, EscalationView, clean_message, format_reference, parse_reference
 from billing_core.views import Actor
@@ -163,20 +170,21 @@ class SupportThreads:
             return self._store(session, record, STAFF, actor, self.signature(staff_name), message, kept, channel, ts)
 
     def requester_message(
-        self, *, principal: str, channel: str, thread_ts: str, ts: str, text: str, links: list[Link]
+        self, *, actor: Actor, channel: str, thread_ts: str, ts: str, text: str, links: list[Link]
     ) -> Relay | None:
         """The requester's reply in their DM thread; None when the thread is no request's, or the
-        writer is not its requester (refused and audited: nothing is relayed)."""
+        writer is not its requester or no longer a billing contact of its account (refused and
+        audited: nothing is relayed)."""
         kept = clean_links(links)
         message = thread_text(text, kept)
         with self._db.transaction() as session:
             record = self._requester_dm(session, channel, thread_ts)
             if record is None:
                 return None
-            if record.requester_principal != principal:
-                self._refused(session, record, principal, "escalation.message")
+            if not self._is_requester(session, record, actor):
+                self._refused(session, record, actor.principal, "escalation.message")
                 return None
-            actor = Actor(email=record.requester_email, principal=principal, display_name=record.requester_name)
+            principal = actor.principal
             name = record.requester_name or record.requester_email
             relay = self._store(session, record, REQUESTER, actor, name, message, kept, channel, ts)
             if relay.new and record.status == "open" and record.waiting_since is not None:
@@ -224,17 +232,31 @@ class SupportThreads:
 
     # -- state --------------------------------------------------------------------------------
 
-    def set_state(self, reference: str, state: str, *, principal: str, side: str) -> EscalationView:
-        """Move the request to ``state`` (audited). The requester side may only touch their own
-        request (``NotYourRequest``, audited, otherwise); setting the current state changes nothing."""
-        if side not in SETTABLE or state not in SETTABLE[side]:
-            raise InvalidEscalation(f"{side} cannot set the state {state!r}")
+    def set_state(self, reference: str, state: str, *, principal: str) -> EscalationView:
+        """Staff move the request to ``state`` (audited); the current state changes nothing. The
+        caller has checked that ``principal`` is billing staff (a member of the support channel)."""
+        if state not in SETTABLE[STAFF]:
+            raise InvalidEscalation(f"staff cannot set the state {state!r}")
         with self._db.transaction() as session:
             record = _by_reference(session, reference)
-            if side == REQUESTER and record.requester_principal != principal:
-                self._refused(session, record, principal, "escalation.state")
+            self._change(session, record, state, principal, STAFF)
+            return escalation_view(session, record)
+
+    def set_state_as_requester(
+        self, reference: str, state: str, *, actor: Actor, channel: str, ts: str
+    ) -> EscalationView:
+        """The requester resolves or reopens their request from its DM thread's first message
+        (``channel``, ``ts``). Anyone else, or a message that is not that thread's first, is
+        ``NotYourRequest`` (audited) and changes nothing."""
+        if state not in SETTABLE[REQUESTER]:
+            raise InvalidEscalation(f"the requester cannot set the state {state!r}")
+        with self._db.transaction() as session:
+            record = _by_reference(session, reference)
+            in_thread = (record.requester_dm_channel, record.requester_dm_ts) == (channel, ts)
+            if not in_thread or not self._is_requester(session, record, actor):
+                self._refused(session, record, actor.principal, "escalation.state")
                 raise NotYourRequest(reference)
-            self._change(session, record, state, principal, side)
+            self._change(session, record, state, actor.principal, REQUESTER)
             return escalation_view(session, record)
 
     # -- helpers ------------------------------------------------------------------------------
@@ -321,6 +343,18 @@ class SupportThreads:
             },
         )
         return Relay(thread_message(row), escalation_view(session, record), True)
+
+    @staticmethod
+    def _is_requester(session: Session, record: EscalationRecord, actor: Actor) -> bool:
+        """The request's own requester, still a billing contact of its account."""
+        if record.requester_principal != actor.principal:
+            return False
+        account = session.get(AccountRecord, record.account_id)
+        try:
+            require_account(session, actor, account.external_id if account else "")
+        except AccountNotFound:
+            return False
+        return True
 
     @staticmethod
     def _seen(session: Session, channel: str, ts: str) -> EscalationMessageRecord | None:
