@@ -23,7 +23,7 @@ from billing_core.db.tables import EscalationMessageRecord, EscalationRecord
 from billing_core.escalations.details import escalation_view
 from billing_core.escalations.email_message import escalation_message_id, safe_display_name
 from billing_core.escalations.threads import REQUESTER, ThreadMessage, thread_message
-from billing_core.escalations.views import EscalationView, format_reference
+from billing_core.escalations.views import EscalationView
 from billing_core.identity.emails import is_valid_email
 from billing_core.mail import MailDeliveryError, Mailer
 from billing_core.mail_headers import one_line
@@ -159,7 +159,7 @@ class ThreadMail:
             return 0
         self._finish(message_id, attempt, email_status="sent", sent_at=self._clock.now(), next_attempt_at=None)
         THREAD_EMAILS.labels("sent").inc()
-        log.info("thread message %d of %s e-mailed to support", message_id, format_reference(record.id))
+        log.info("thread message %d of %s e-mailed to support", message_id, view.reference)
         return 1
 
     def _finish(self, message_id: int, attempt: int, **values: object) -> None:

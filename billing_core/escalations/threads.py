@@ -253,11 +253,13 @@ class SupportThreads:
         with self._db.transaction() as session:
             record = _by_reference(session, reference)
             in_thread = (record.requester_dm_channel, record.requester_dm_ts) == (channel, ts)
-            if not in_thread or not self._is_requester(session, record, actor):
-                self._refused(session, record, actor.principal, "escalation.state")
-                raise NotYourRequest(reference)
-            self._change(session, record, state, actor.principal, REQUESTER)
-            return escalation_view(session, record)
+            allowed = in_thread and self._is_requester(session, record, actor)
+            if allowed:
+                self._change(session, record, state, actor.principal, REQUESTER)
+                return escalation_view(session, record)
+        with self._db.transaction() as session:  # the refusal is audited; nothing else changed
+            self._refused(session, _by_reference(session, reference), actor.principal, "escalation.state")
+        raise NotYourRequest(reference)
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -357,7 +357,7 @@ def _person_name(client: WebClient, user_id: str) -> str:
     except SlackApiError:
         return ""
     profile = user.get("profile") or {}
-    return str(profile.get("display_name") or profile.get("real_name") or user.get("real_name") or "")
+    return str(profile.get("real_name") or user.get("real_name") or profile.get("display_name") or "")
 
 
 def _own_dm(client: WebClient, user: str) -> str | None:
@@ -411,19 +411,18 @@ class _Quiet:
 
 
 class _DmNotice:
-    """A refused state click in a DM thread is told to the clicker, in that thread."""
+    """A refused state click is told to the clicker alone (ephemeral), never posted in the DM
+    the click names: a forged click must not write into someone else's conversation."""
 
     def __init__(self, client: WebClient, body: dict[str, Any]) -> None:
         self._client = client
-        self._channel, self._ts = _container(body)
+        self._channel, _ = _container(body)
+        user = body.get("user") if isinstance(body.get("user"), dict) else {}
+        self._user = str((user or {}).get("id") or "")
 
     def show(self, screen: Screen) -> None:
-        if not self._channel:
-            return
-        try:
-            self._client.chat_postMessage(channel=self._channel, thread_ts=self._ts or None, text=screen.text)
-        except SlackApiError as error:
-            logger.warning("could not tell the requester: %s", error.response.get("error"))
+        if self._channel and self._user:
+            _ephemeral(self._client, self._channel, self._user, screen.text)
 
 
 def register(app: App) -> None:
