@@ -115,7 +115,8 @@ def dm_root(world: World, reference: str) -> dict[str, Any]:
         and not c.json_args.get("thread_ts")
         and f"Your request {reference}" in c.json_args.get("text", "")
     ]
-    return (root.response or {})["message"]
+    message: dict[str, Any] = (root.response or {})["message"]
+    return message
 
 
 def staff_thread_posts(world: World, post_ts: str) -> list[RecordedCall]:
@@ -136,6 +137,7 @@ def audit(world: World, action: str, outcome: str | None = None) -> list[dict[st
 
 
 def button_in(blocks: list[dict[str, Any]], text: str) -> dict[str, Any]:
+    found: dict[str, Any]
     [found] = [
         element
         for block in blocks
