@@ -120,11 +120,13 @@ def relay_from_staff(body: dict[str, Any], client: WebClient, context: BoltConte
     def work(ix: Interaction) -> None:
         escalations = ix.services.escalations
         channel, thread_ts = str(event["channel"]), str(event["thread_ts"])
+        threads = escalations.threads
+        if threads.by_staff_post(channel, thread_ts) is None:
+            return  # staff talking in a thread that is no request's post: not for anyone else
         refusal = staff_refusal(ix, client, escalations.support_channel, channel)
         if refusal is not None:
             _audit_refused(ix, "escalation.message", channel, thread_ts, refusal)
             return
-        threads = escalations.threads
         text, links = message_content(event)
         staff = principal_for(ix.team_id, ix.user_id, ix.enterprise_id)
         name = _person_name(client, ix.user_id) if threads.shows_person else ""

@@ -77,7 +77,10 @@ def request(world: World, text: str) -> tuple[str, dict[str, Any]]:
         "chat.postMessage",
         where=lambda c: c.json_args.get("channel") == STAFF_CHANNEL and reference in c.json_args.get("text", ""),
     )
-    return reference, (post.response or {})["message"]
+    message: dict[str, Any] = (post.response or {})["message"]
+    # The outbox stores the post's ts right after Slack answered; staff reply once it shows.
+    wait_until(lambda: world.bot.services.escalations.get(reference).staff_ts == message["ts"], 10, "the post's ts")
+    return reference, message
 
 
 def message_event(channel: str, user: str, text: str, thread_ts: str, **extra: Any) -> dict[str, Any]:
