@@ -78,6 +78,7 @@ class Relay:
     message: ThreadMessage
     escalation: EscalationView
     new: bool
+    state_changed: bool = False  # the requester answered a request waiting on them: open again
 
 
 def clean_links(links: list[Link]) -> tuple[Link, ...]:
@@ -190,7 +191,7 @@ class SupportThreads:
             if relay.new and record.status == "open" and record.waiting_since is not None:
                 # The customer answered: the request no longer waits on them.
                 self._change(session, record, "open", principal, REQUESTER)
-                relay = Relay(relay.message, escalation_view(session, record), True)
+                relay = Relay(relay.message, escalation_view(session, record), True, state_changed=True)
             return relay
 
     def relayed(self, message_id: int, channel: str | None, ts: str | None, *, error: str | None = None) -> None:

@@ -216,7 +216,7 @@ def relay_from_requester(body: dict[str, Any], client: WebClient, context: BoltC
             return
         ix.services.escalations.outbox.deliver_thread_message_soon(relay.message.id)
         _to_staff(ix, relay)
-        if relay.escalation.state == "open" and relay.escalation.waiting_since is None:
+        if relay.state_changed:  # no longer waiting on the customer: both messages say so
             redraw(ix, relay.escalation, requester_client=client)
 
     run_safely(body, client, context, work, surface=_Quiet())

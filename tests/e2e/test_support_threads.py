@@ -321,6 +321,17 @@ def test_a_requester_answer_moves_a_request_waiting_on_them_back_to_open(desk: W
     desk.bot.press(waiting["action_id"], waiting["value"], user=STAFF, channel_id=STAFF_CHANNEL, message=post)
     wait_until(lambda: desk.bot.services.escalations.get(reference).state == "waiting", 10, "waiting")
 
+    wait_for_listeners(desk.bot)
+    desk.slack.clear()
     say(desk, message_event(ANN_DM, ANN, "Updated it in the portal", root["ts"]))
     wait_until(lambda: desk.bot.services.escalations.get(reference).state == "open", 10, "open again")
     desk.bot.wait_calls("chat.postMessage", where=lambda c: c in staff_thread_posts(desk, post["ts"]))
+    [staff_update] = desk.bot.wait_calls("chat.update", where=lambda c: c.json_args.get("ts") == post["ts"])
+    assert "State: *Open*" in json.dumps(staff_update.json_args["blocks"])
+    wait_for_listeners(desk.bot)
+    # A second answer changes no state: nothing is redrawn.
+    desk.slack.clear()
+    say(desk, message_event(ANN_DM, ANN, "And the VAT number too", root["ts"]))
+    desk.bot.wait_calls("chat.postMessage", where=lambda c: c in staff_thread_posts(desk, post["ts"]))
+    wait_for_listeners(desk.bot)
+    assert desk.slack.calls("chat.update") == []
