@@ -275,7 +275,9 @@ def resolve_from_channel(body: dict[str, Any], client: WebClient, context: BoltC
         _update_post(client, channel, container, resolved)
         from handlers.escalations.threads import redraw  # the threads module builds on this one
 
-        redraw(ix, resolved, staff_post=False)  # the requester's DM thread shows it resolved
+        if resolved.requester_dm_ts:  # a support thread: its first message and a line in it say so
+            redraw(ix, resolved, staff_post=False, notice_to_requester=resolved_dm(resolved).text)
+            return
         requester = _slack_user(resolved.requester_principal)
         # Through the requester's own workspace: they may be in a customer's, not the vendor's.
         their_client = ix.deps.client_for_principal(resolved.requester_principal)

@@ -312,6 +312,24 @@ def test_state_buttons_work_from_both_sides_and_redraw_both_messages(desk: World
     assert audit(desk, "escalation.state", "refused")
 
 
+def test_mark_resolved_in_the_channel_tells_the_requester_in_their_thread_not_in_a_new_dm(desk: World) -> None:
+    reference, post = request(desk, "Is INV-1 paid?")
+    say(desk, message_event(STAFF_CHANNEL, STAFF, "Checking", post["ts"]))
+    desk.bot.wait_calls("chat.postMessage", where=lambda c: c in dm_thread_posts(desk))
+    root = dm_root(desk, reference)
+    wait_for_listeners(desk.bot)
+    desk.slack.clear()
+
+    resolve = button_in(post["blocks"], "Mark resolved")
+    desk.bot.press(resolve["action_id"], resolve["value"], user=STAFF, channel_id=STAFF_CHANNEL, message=post)
+    [notice] = desk.bot.wait_calls("chat.postMessage", where=lambda c: c.json_args.get("channel") == ANN_DM)
+    assert notice.json_args.get("thread_ts") == root["ts"] and "resolved" in notice.json_args["text"]
+    [dm_update] = desk.bot.wait_calls("chat.update", where=lambda c: c.json_args.get("ts") == root["ts"])
+    assert "State: *Resolved*" in json.dumps(dm_update.json_args["blocks"])
+    wait_for_listeners(desk.bot)
+    assert [c for c in desk.slack.calls("chat.postMessage") if c.json_args.get("channel") == ANN_DM] == [notice]
+
+
 def test_a_requester_answer_moves_a_request_waiting_on_them_back_to_open(desk: World) -> None:
     reference, post = request(desk, "Our card changed")
     say(desk, message_event(STAFF_CHANNEL, STAFF, "Send the new details?", post["ts"]))
