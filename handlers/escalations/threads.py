@@ -261,6 +261,8 @@ def staff_state_clicked(body: dict[str, Any], client: WebClient, context: BoltCo
             return
         staff = principal_for(ix.team_id, ix.user_id, ix.enterprise_id)
         view = escalations.threads.set_state(change.reference, change.state, principal=staff)
+        if not view.requester_dm_ts and _requester_thread(ix, view) is not None:
+            view = escalations.get(view.reference)  # the requester's thread, started to tell them
         name = escalations.threads.signature(
             _person_name(client, ix.user_id) if escalations.threads.shows_person else ""
         )

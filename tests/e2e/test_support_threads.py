@@ -312,6 +312,19 @@ def test_state_buttons_work_from_both_sides_and_redraw_both_messages(desk: World
     assert audit(desk, "escalation.state", "refused")
 
 
+def test_waiting_on_customer_before_any_reply_starts_the_requesters_thread_to_tell_them(desk: World) -> None:
+    reference, post = request(desk, "Please send a W-9")
+    waiting = button_in(post["blocks"], "Waiting on customer")
+    desk.bot.press(waiting["action_id"], waiting["value"], user=STAFF, channel_id=STAFF_CHANNEL, message=post)
+
+    [notice] = desk.bot.wait_calls("chat.postMessage", where=lambda c: c in dm_thread_posts(desk))
+    root = dm_root(desk, reference)
+    assert notice.json_args["thread_ts"] == root["ts"]
+    assert "Sam Staff set" in notice.json_args["text"] and "Waiting on customer" in notice.json_args["text"]
+    assert "State: *Waiting on customer*" in json.dumps(root["blocks"])
+    assert desk.bot.services.escalations.get(reference).requester_dm_ts == root["ts"]
+
+
 def test_mark_resolved_in_the_channel_tells_the_requester_in_their_thread_not_in_a_new_dm(desk: World) -> None:
     reference, post = request(desk, "Is INV-1 paid?")
     say(desk, message_event(STAFF_CHANNEL, STAFF, "Checking", post["ts"]))
