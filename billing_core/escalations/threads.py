@@ -31,6 +31,7 @@ from billing_core.errors import (
     EscalationMessageEmpty,
     EscalationNotFound,
     InvalidEscalation,
+    NotYourRequest,
 )
 from billing_core.escalations.details import escalation_view
 from billing_core.escalations.views import STATES, EscalationView, clean_message, format_reference, parse_reference
@@ -46,10 +47,6 @@ MAX_URL = 2000
 STAFF, REQUESTER = "staff", "requester"
 # Which states each side may set: staff all three, the requester resolve or reopen.
 SETTABLE = {STAFF: ("open", "waiting", "resolved"), REQUESTER: ("open", "resolved")}
-
-
-class NotYourRequest(InvalidEscalation):
-    """A requester-side action on a request that is not the caller's: refused, nothing changes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +180,7 @@ class SupportThreads:
             if record is None:
                 return None
             if not self._is_requester(session, record, actor):
-                self._refused(session, record, actor.principal, "escalation.message")
+                self._refused(session, record, actor, "escalation.message")
                 return None
             principal = actor.principal
             name = record.requester_name or record.requester_email
@@ -248,7 +245,7 @@ class SupportThreads:
     ) -> EscalationView:
         """The requester resolves or reopens their request from its DM thread's first message
         (``channel``, ``ts``). Anyone else, or a message that is not that thread's first, is
-        ``NotYourRequest`` (audited) and changes nothing."""
+        ``NotYourRequest`` (audited as ``forgery.refused``) and changes nothing."""
         if state not in SETTABLE[REQUESTER]:
             raise InvalidEscalation(f"the requester cannot set the state {state!r}")
         with self._db.transaction() as session:
@@ -259,7 +256,7 @@ class SupportThreads:
                 self._change(session, record, state, actor.principal, REQUESTER)
                 return escalation_view(session, record)
         with self._db.transaction() as session:  # the refusal is audited; nothing else changed
-            self._refused(session, _by_reference(session, reference), actor.principal, "escalation.state")
+            self._refused(session, _by_reference(session, reference), actor, "escalation.state")
         raise NotYourRequest(reference)
 
     # -- helpers ------------------------------------------------------------------------------
@@ -367,17 +364,19 @@ class SupportThreads:
             )
         ).first()
 
-    def _refused(self, session: Session, record: EscalationRecord, principal: str, action: str) -> None:
+    def _refused(self, session: Session, record: EscalationRecord, actor: Actor, action: str) -> None:
+        """Someone acted on a request that is not theirs (a forged click or event): audited like any
+        forged value, with who did it; nothing else changes."""
         log.warning("%s refused on %s: not the requester", action, format_reference(record.id))
         add_audit_event(
             session,
             at=self._clock.now(),
-            actor=None,
-            account_id=record.account_id,
-            action=action,
+            actor=actor,
+            account_id=None,  # not the caller's account: the row is found by its target
+            action="forgery.refused",
             target=format_reference(record.id),
             outcome="refused",
-            detail={"by": principal, "error": "NotYourRequest"},
+            detail={"error": "NotYourRequest", "on": action},
         )
 
     @staticmethod

@@ -32,6 +32,13 @@ class StateChange(Payload):
     reference: Annotated[str, Field(min_length=1, max_length=64)]
     state: State
 
+    @staticmethod
+    def raw_reference(body: dict[str, Any]) -> str:
+        """What a malformed button's value said (for the audit), cut short."""
+        actions = body.get("actions") if isinstance(body.get("actions"), list) else []
+        first = actions[0] if actions and isinstance(actions[0], dict) else {}
+        return str(first.get("value") or "")[:255]
+
 
 class SupportForm(SlackShape):
     """What was chosen and typed in the request modal (checked by the service, not trusted)."""

@@ -249,14 +249,15 @@ def staff_state_clicked(body: dict[str, Any], client: WebClient, context: BoltCo
 
     def work(ix: Interaction) -> None:
         escalations = ix.services.escalations
-        channel, ts = _container(body)
+        channel, _ = _container(body)
         try:
             change = StateChange.read(body)
         except MalformedPayload:
             change = None
         refusal = staff_refusal(ix, client, escalations.support_channel, channel)
-        if refusal is not None or change is None:
-            _audit_refused(ix, "escalation.state", channel, ts, refusal or "malformed")
+        if refusal is not None or change is None:  # a forged or misplaced button: audited, told, no change
+            raw = StateChange.raw_reference(body) if change is None else change.reference
+            _audit_forgery(ix, raw, channel, refusal or "malformed")
             _ephemeral(client, channel, ix.user_id, refusal or STAFF_ONLY)
             return
         staff = principal_for(ix.team_id, ix.user_id, ix.enterprise_id)
@@ -395,6 +396,20 @@ def _audit_refused(ix: Interaction, action: str, channel: str, ts: str, why: str
         )
     except Exception:
         logger.exception("could not audit a refused support-thread message")
+
+
+def _audit_forgery(ix: Interaction, reference: str, channel: str, why: str) -> None:
+    """A state button clicked outside the staff channel, or by someone who is not staff."""
+    try:
+        ix.services.audit.record(
+            actor=ix.actor,
+            action="forgery.refused",
+            outcome="refused",
+            target=reference[:255] or None,
+            detail={"error": "NotBillingStaff", "slack_user": ix.user_id, "channel": channel[:64], "why": why},
+        )
+    except Exception:
+        logger.exception("could not audit a refused state button")
 
 
 def _ephemeral(client: WebClient, channel: str, user: str, text: str, thread_ts: str | None = None) -> None:

@@ -309,7 +309,7 @@ def test_state_buttons_work_from_both_sides_and_redraw_both_messages(desk: World
         ("waiting", "resolved", "requester"),
         ("resolved", "open", "staff"),
     ]
-    assert audit(desk, "escalation.state", "refused")
+    assert [row["on"] for row in audit(desk, "forgery.refused") if row["target"] == reference] == ["escalation.state"]
 
 
 def test_waiting_on_customer_before_any_reply_starts_the_requesters_thread_to_tell_them(desk: World) -> None:

@@ -12,7 +12,8 @@ from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord, ContactRecord, EscalationMessageRecord, EscalationRecord
-from billing_core.escalations.threads import Link, NotYourRequest, SupportThreads
+from billing_core.errors import NotYourRequest
+from billing_core.escalations.threads import Link, SupportThreads
 from billing_core.escalations.views import EscalationView
 from tests.support.escalations import ANN, PETER
 from tests.support.smtp_sink import SmtpSink
@@ -32,7 +33,11 @@ def posted(services: Services, db: Database, view: EscalationView) -> Escalation
 def audit_actions(db: Database) -> list[tuple[str, str]]:
     with db.read() as session:
         rows = session.execute(select(AuditEventRecord.action, AuditEventRecord.outcome).order_by(AuditEventRecord.id))
-        return [(str(a), str(o)) for a, o in rows if str(a).startswith("escalation.") and a != "escalation.create"]
+        return [
+            (str(a), str(o))
+            for a, o in rows
+            if (str(a).startswith("escalation.") and a != "escalation.create") or a == "forgery.refused"
+        ]
 
 
 def test_a_message_slack_delivers_twice_is_stored_and_relayed_once(mail_services: Services, db: Database) -> None:
@@ -82,7 +87,7 @@ def test_a_requester_who_is_no_longer_a_contact_or_someone_else_reaches_nobody(
     )
 
     assert threads.messages(view.reference) == []
-    assert audit_actions(db) == [("escalation.message", "refused"), ("escalation.message", "refused")]
+    assert audit_actions(db) == [("forgery.refused", "refused"), ("forgery.refused", "refused")]
 
 
 def test_the_requester_changes_the_state_only_from_their_threads_first_message(
@@ -99,9 +104,7 @@ def test_the_requester_changes_the_state_only_from_their_threads_first_message(
     resolved = threads.set_state_as_requester(view.reference, "resolved", actor=ANN, channel="DW111", ts="200.1")
     assert resolved.state == "resolved" and resolved.resolved_by == ANN.principal
     assert audit_actions(db)[-1] == ("escalation.state", "ok")
-    assert [a for a in audit_actions(db) if a == ("escalation.state", "refused")] == [
-        ("escalation.state", "refused")
-    ] * 3
+    assert [a for a in audit_actions(db) if a[0] == "forgery.refused"] == [("forgery.refused", "refused")] * 3
 
 
 def test_waiting_on_the_customer_still_counts_as_an_open_request(mail_services: Services, db: Database) -> None:
