@@ -74,7 +74,11 @@ def support_thread_middleware(body: dict[str, Any], context: BoltContext, next: 
     event = body.get("event")
     if body.get("type") != "event_callback" or not isinstance(event, dict) or event.get("type") != "message":
         return next()
-    side = _thread_side(event, context)
+    try:
+        side = _thread_side(event, context)
+    except Exception:  # the database unreachable, say: the message is left to the other listeners
+        logger.exception("could not tell whether a message is in a support thread")
+        side = None
     if side is None:
         return next()
     relay = relay_from_staff if side == "staff" else relay_from_requester
