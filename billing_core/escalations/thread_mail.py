@@ -25,6 +25,7 @@ from billing_core.escalations.email_message import escalation_message_id, safe_d
 from billing_core.escalations.threads import REQUESTER, ThreadMessage, thread_message
 from billing_core.escalations.views import EscalationView
 from billing_core.identity.emails import is_valid_email
+from billing_core.identity.principal import describe_principal
 from billing_core.mail import MailDeliveryError, Mailer
 from billing_core.mail_headers import one_line
 from billing_core.outbox_leases import LeasedRows, doubling_delay
@@ -70,7 +71,8 @@ def thread_body(view: EscalationView, message: ThreadMessage) -> str:
     if message.side == REQUESTER:
         who = f"the requester, {one_line(message.author_name)} <{one_line(view.requester_email)}>"
     else:
-        who = f"billing staff in Slack (shown to the customer as {one_line(message.author_name)})"
+        staff = describe_principal(message.author_principal)
+        who = f"billing staff, {one_line(staff)} (shown to the customer as {one_line(message.author_name)})"
     lines = [
         f"{view.reference}: a new message in the support thread",
         f"From:  {who}",

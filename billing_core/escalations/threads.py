@@ -66,6 +66,7 @@ class ThreadMessage:
     text: str
     links: tuple[Link, ...]
     created_at: datetime
+    author_principal: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,4 +423,5 @@ def thread_message(row: EscalationMessageRecord) -> ThreadMessage:
         text=row.text,
         links=links,
         created_at=row.created_at,
+        author_principal=row.author_principal,
     )

@@ -224,6 +224,9 @@ def test_a_staff_reply_reaches_the_requester_and_their_answer_comes_back_to_the_
         assert mail["Subject"] == f"Re: {original['Subject']}"
     bodies = [body_of(m) for m in mails]
     assert any("> Done. Check the VAT form please" in b and "https://vendor.test/vat" in b for b in bodies)
+    assert any(
+        "billing staff, Slack user W777 in workspace T111 (shown to the customer as Sam Staff)" in b for b in bodies
+    )
     assert any("> Thanks! Our PO is attached" in b and "po.pdf" in b for b in bodies)
 
 
