@@ -151,6 +151,10 @@ class UnknownEscalationTopic(InvalidEscalation):
     """The topic is not one of those offered."""
 
 
+class NotYourRequest(BillingError):
+    """A requester-side action on a support request that is not the caller's, or not from its thread."""
+
+
 class EscalationRateLimited(BillingError):
     """Too many requests to billing support from this person or for this account recently."""
 

@@ -35,6 +35,7 @@ from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
 from billing_core.escalations.outbox import EscalationOutbox, StaffChannel
 from billing_core.escalations.service import EscalationService
+from billing_core.escalations.threads import SupportThreads
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.identity.principal import SlackPrincipal, describe_principal
 from billing_core.identity.verification import GuessingAlert, IdentityVerification
@@ -373,7 +374,14 @@ def build_escalations(
         support_channel=settings.support_slack_channel,
         staff_channel=staff_channel,
     )
-    return EscalationService(db=db, clock=clock, outbox=outbox, today=today, describe_principal=describe_principal)
+    return EscalationService(
+        db=db,
+        clock=clock,
+        outbox=outbox,
+        today=today,
+        describe_principal=describe_principal,
+        threads=SupportThreads(db=db, clock=clock, staff_name=settings.support_staff_name),
+    )
 
 
 @dataclass

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     support_slack_channel: str | None = Field(None, alias="SUPPORT_SLACK_CHANNEL")
     # The workspace (team id, or "E…:T…" in a Grid organization) holding SUPPORT_SLACK_CHANNEL.
     support_slack_team: str | None = Field(None, alias="SUPPORT_SLACK_TEAM")
+    # Who answered, as the requester sees staff replies in their support thread: "person" shows the
+    # staff member's Slack name, any other text is shown as it is ("Billing team").
+    support_staff_name: str = Field("Billing team", min_length=1, max_length=80, alias="SUPPORT_STAFF_NAME")
     # Where payments and escalations are reported to the vendor's systems, signed with the secret.
     outbound_webhook_url: str | None = Field(None, alias="OUTBOUND_WEBHOOK_URL")
     outbound_webhook_secret: SecretStr | None = Field(None, alias="OUTBOUND_WEBHOOK_SECRET")

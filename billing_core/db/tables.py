@@ -322,6 +322,8 @@ class EscalationRecord(Base):
     __table_args__ = (
         Index("ix_billing_escalation_delivery", "delivery_status", "next_attempt_at"),
         Index("ix_billing_escalation_requester", "requester_principal", "status"),
+        Index("ix_billing_escalation_staff_post", "slack_channel", "slack_ts"),
+        Index("ix_billing_escalation_requester_dm", "requester_dm_channel", "requester_dm_ts"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -344,6 +346,41 @@ class EscalationRecord(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The requester's DM thread with billing staff (its first message), once there is one.
+    requester_dm_channel: Mapped[str | None] = mapped_column(String(64))
+    requester_dm_ts: Mapped[str | None] = mapped_column(String(64))
+    # Set while the request waits on the customer (state "waiting"; ``status`` stays "open").
+    waiting_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class EscalationMessageRecord(Base):
+    """One message of a support thread, relayed between the staff thread and the requester's DM
+    thread; its follow-up e-mail to billing support is an outbox row like the escalation's own."""
+
+    __tablename__ = "billing_escalation_message"
+    __table_args__ = (
+        UniqueConstraint("source_channel", "source_ts"),
+        Index("ix_billing_escalation_message_escalation", "escalation_id", "created_at"),
+        Index("ix_billing_escalation_message_email", "email_status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("billing_escalation.id", ondelete="CASCADE"))
+    side: Mapped[str] = mapped_column(String(16))  # staff / requester
+    author_principal: Mapped[str] = mapped_column(String(255))
+    author_name: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)
+    links: Mapped[str] = mapped_column(Text)  # JSON list of {"url", "name"}: files and links, never bytes
+    source_channel: Mapped[str] = mapped_column(String(64))
+    source_ts: Mapped[str] = mapped_column(String(64))
+    relayed_channel: Mapped[str | None] = mapped_column(String(64))
+    relayed_ts: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    email_status: Mapped[str] = mapped_column(String(16))  # queued / sending / sent / failed / none
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class ReminderDeliveryRecord(Base):

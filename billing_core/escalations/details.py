@@ -44,6 +44,11 @@ def escalation_view(session: Session, record: EscalationRecord) -> EscalationVie
         created_at=record.created_at,
         resolved_at=record.resolved_at,
         resolved_by=record.resolved_by,
+        waiting_since=record.waiting_since,
+        staff_channel=record.slack_channel if record.slack_ts else None,
+        staff_ts=record.slack_ts or None,
+        requester_dm_channel=record.requester_dm_channel,
+        requester_dm_ts=record.requester_dm_ts,
     )
 
 

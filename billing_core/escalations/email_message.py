@@ -10,7 +10,7 @@ import html
 from email.headerregistry import Address
 from email.message import EmailMessage
 
-from billing_core.escalations.views import EscalationDetail
+from billing_core.escalations.views import EscalationDetail, EscalationView
 from billing_core.identity.emails import is_valid_email
 from billing_core.mail_headers import one_line
 from billing_core.views import InvoiceView, PaymentView
@@ -49,11 +49,16 @@ def build_escalation_email(detail: EscalationDetail, *, sender: str, recipient: 
     message["To"] = recipient
     if is_valid_email(esc.requester_email):
         message["Reply-To"] = Address(display_name=safe_display_name(esc.requester_name), addr_spec=esc.requester_email)
-    message["Message-ID"] = f"<{esc.reference.lower()}.{esc.created_at:%Y%m%d%H%M%S}@{domain}>"
+    message["Message-ID"] = escalation_message_id(esc, domain)
     message["X-Billing-Escalation"] = esc.reference
     message.set_content(plain_body(detail))
     message.add_alternative(html_body(detail), subtype="html")
     return message
+
+
+def escalation_message_id(esc: EscalationView, domain: str) -> str:
+    """The request e-mail's Message-ID (its thread's follow-ups name it in In-Reply-To)."""
+    return f"<{esc.reference.lower()}.{esc.created_at:%Y%m%d%H%M%S}@{domain}>"
 
 
 def plain_body(detail: EscalationDetail) -> str:

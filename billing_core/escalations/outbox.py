@@ -28,6 +28,7 @@ from billing_core.escalations.details import (
     escalation_view,
 )
 from billing_core.escalations.email_message import build_escalation_email
+from billing_core.escalations.thread_mail import ThreadMail
 from billing_core.escalations.views import EscalationView, format_reference
 from billing_core.mail import MailDeliveryError, Mailer
 from billing_core.outbox_leases import LeasedRows, doubling_delay
@@ -119,6 +120,17 @@ class EscalationOutbox:
         self.staff_channel = staff_channel if self.support_channel else None
         self.policy = policy or RetryPolicy()
         self._mailer_missing_logged = False
+        # The support threads' messages, each e-mailed as a reply to the request's e-mail.
+        self.thread_mail = ThreadMail(
+            db=db,
+            clock=clock,
+            mailer=mailer,
+            sender=sender,
+            recipient=recipient,
+            max_attempts=self.policy.max_attempts,
+            base_delay_seconds=self.policy.base_delay.total_seconds(),
+            lease_seconds=self.policy.lease.total_seconds(),
+        )
 
     # -- entry points ------------------------------------------------------------------
 
@@ -136,6 +148,7 @@ class EscalationOutbox:
         for escalation_id in due:
             counts += self._send_email(escalation_id, now)
         counts += self._post_unposted(now)
+        counts += DeliveryCounts(sent=self.thread_mail.deliver_due(now))
         self._refresh_gauges()
         return counts
 
@@ -149,6 +162,16 @@ class EscalationOutbox:
     def deliver_soon(self, escalation_id: int) -> None:
         """Deliver in the background, so a request thread never waits for SMTP."""
         self._background.submit(f"escalation-{escalation_id}", lambda: self._deliver_quietly(escalation_id))
+
+    def deliver_thread_message_soon(self, message_id: int) -> None:
+        """E-mail a support-thread message in the background (the sweep retries it if need be)."""
+        self._background.submit(f"escalation-message-{message_id}", lambda: self._thread_mail_quietly(message_id))
+
+    def _thread_mail_quietly(self, message_id: int) -> None:
+        try:
+            self.thread_mail.deliver(message_id)
+        except Exception:  # the row stays queued; the sweep sends it
+            log.exception("immediate e-mail of thread message %d failed", message_id)
 
     def wait_for_deliveries(self, timeout: float = 10.0) -> None:
         """Wait (at most ``timeout`` seconds) for the deliveries ``deliver_soon`` started (the console

@@ -37,6 +37,7 @@ from billing_core.escalations.details import (
     escalation_view,
 )
 from billing_core.escalations.outbox import EscalationOutbox
+from billing_core.escalations.threads import SupportThreads
 from billing_core.escalations.views import (
     MAX_MESSAGE_LENGTH,
     USER_TOPICS,
@@ -86,10 +87,13 @@ class EscalationService:
         outbox: EscalationOutbox,
         today: Callable[[], date],
         describe_principal: PrincipalDescriber = str,
+        threads: SupportThreads | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self.outbox = outbox
+        # The two-way threads (staff post <-> requester's DM); their e-mails go through ``outbox``.
+        self.threads = threads or SupportThreads(db=db, clock=clock)
         self._today = today
         self._describe = describe_principal
 
@@ -282,7 +286,7 @@ class EscalationService:
             result = session.execute(
                 update(EscalationRecord)
                 .where(EscalationRecord.id == record.id, EscalationRecord.status == "open")
-                .values(status="resolved", resolved_at=now, resolved_by=staff_principal)
+                .values(status="resolved", resolved_at=now, resolved_by=staff_principal, waiting_since=None)
                 .execution_options(synchronize_session=False)
             )
             session.refresh(record)

@@ -27,6 +27,8 @@ SYSTEM_TOPICS: dict[str, str] = {
     "payment_alert": "Payment needs billing staff",
 }
 TOPICS: dict[str, str] = {**USER_TOPICS, **SYSTEM_TOPICS}
+# A request's states in its support thread, as both sides see them.
+STATES: dict[str, str] = {"open": "Open", "waiting": "Waiting on customer", "resolved": "Resolved"}
 
 _REFERENCE = re.compile(r"^\s*ESC-?(\d{1,12})\s*$", re.IGNORECASE)
 
@@ -70,10 +72,26 @@ class EscalationView:
     created_at: datetime
     resolved_at: datetime | None = None
     resolved_by: str | None = None
+    waiting_since: datetime | None = None  # while it waits on the customer
+    staff_channel: str | None = None  # the staff post, once posted
+    staff_ts: str | None = None
+    requester_dm_channel: str | None = None  # the requester's DM thread, once there is one
+    requester_dm_ts: str | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status == "open"
+
+    @property
+    def state(self) -> str:
+        """``open``, ``waiting`` (on the customer) or ``resolved``: what both sides of the thread see."""
+        if self.status == "resolved":
+            return "resolved"
+        return "waiting" if self.waiting_since is not None else "open"
+
+    @property
+    def state_label(self) -> str:
+        return STATES.get(self.state, self.state)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ BOT_SCOPES = (
 # Optional (manifest ``bot_optional``, docs.slack.dev/changelog/2026/03/16/optional-scopes): only the
 # vendor's workspace, which holds SUPPORT_SLACK_CHANNEL, grants it. groups:read reads the private
 # support channel's settings (private, not shared over Slack Connect) and its members ("Mark resolved").
-BOT_OPTIONAL_SCOPES = ("groups:read",)
+BOT_OPTIONAL_SCOPES = ("groups:read", "groups:history")
 
 
 def make_web_client(settings: Settings, token: str | None = None, *, bot_token: bool = True) -> WebClient:

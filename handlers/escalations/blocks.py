@@ -10,15 +10,18 @@ so the facts fit in one section. Its fallback ``text`` (with the topic) is one e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from billing_core.escalations.views import MAX_MESSAGE_LENGTH, USER_TOPICS, EscalationView
+from billing_core.identity.principal import parse_principal
 from billing_core.views import AccountView, InvoiceView
 from handlers.escalations.ids import (
     SUPPORT_FILE_CANCEL_ACTION,
     SUPPORT_FILE_SEND_ACTION,
     SUPPORT_MODAL_CALLBACK,
     SUPPORT_RESOLVE_ACTION,
+    SUPPORT_STATE_ACTION,
 )
 from handlers.escalations.payloads import (
     INVOICE_BLOCK,
@@ -30,6 +33,8 @@ from handlers.escalations.payloads import (
     TOPIC_INPUT,
     EscalationRef,
     FileOffer,
+    State,
+    StateChange,
 )
 from handlers.kit.blocks import (
     Block,
@@ -55,6 +60,7 @@ from handlers.kit.blocks import (
 )
 from handlers.kit.payloads import AccountRef
 
+_SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
 LIMIT_TEXT = f"{MAX_MESSAGE_LENGTH:,}"
 _LISTED_INVOICES = 99  # a select holds 100 options, one of them "No particular invoice"
 _MAX_REQUESTS = 40  # the open requests listed: a message holds 50 blocks
@@ -202,33 +208,58 @@ def open_escalations_screen(account: AccountView, escalations: Sequence[Escalati
 
 
 def staff_post(view: EscalationView, requester_slack: str | None) -> tuple[str, list[Block]]:
-    """The staff channel message: who, which account and invoice, the message, and "Mark resolved"."""
+    """The staff channel message: who, which account and invoice, the message, the request's state
+    and its buttons ("Mark resolved", "Waiting on customer" or "Back to open", "Reopen")."""
+    if view.state == "resolved":
+        return staff_resolved_post(view, _slack_id(view.resolved_by))
     text = f"{view.reference}: {view.topic_label} ({view.account_name})"
     blocks = _staff_blocks(view, requester_slack)
-    blocks.append(
-        actions(
-            button(
-                "Mark resolved",
-                SUPPORT_RESOLVE_ACTION,
-                EscalationRef(reference=view.reference).encode(),
-                style="primary",
-                confirm=confirm_dialog(
-                    "Mark resolved?", f"The requester is told that {view.reference} is resolved.", "Mark resolved"
-                ),
-            ),
-            block_id=f"resolve_{view.reference}",
-        )
+    resolve = button(
+        "Mark resolved",
+        SUPPORT_RESOLVE_ACTION,
+        EscalationRef(reference=view.reference).encode(),
+        style="primary",
+        confirm=confirm_dialog(
+            "Mark resolved?", f"The requester is told that {view.reference} is resolved.", "Mark resolved"
+        ),
     )
+    if view.state == "waiting":
+        other = _state_button("Back to open", SUPPORT_STATE_ACTION, view.reference, "open")
+    else:
+        other = _state_button("Waiting on customer", SUPPORT_STATE_ACTION, view.reference, "waiting")
+    blocks.append(context(_state_line(view)))
+    blocks.append(actions(resolve, other, block_id=f"resolve_{view.reference}"))
     return fallback_text(text), blocks
 
 
 def staff_resolved_post(view: EscalationView, staff_slack: str | None) -> tuple[str, list[Block]]:
-    """The staff message once resolved: the same facts, no button, who resolved it."""
+    """The staff message once resolved: the same facts, who resolved it, and "Reopen"."""
     by = f"<@{staff_slack}>" if staff_slack else "billing staff"
+    if view.resolved_by and view.resolved_by == view.requester_principal:
+        by = "the requester"
     when = f" on {fmt_date(view.resolved_at)}" if view.resolved_at else ""
     blocks = _staff_blocks(view, None)
     blocks.append(context(f":white_check_mark: Resolved by {by}{when}."))
+    blocks.append(
+        actions(
+            _state_button("Reopen", SUPPORT_STATE_ACTION, view.reference, "open"),
+            block_id=f"reopen_{view.reference}",
+        )
+    )
     return fallback_text(f"{view.reference} resolved"), blocks
+
+
+def _state_button(text: str, action_id: str, reference: str, state: State) -> Block:
+    return button(text, action_id, StateChange(reference=reference, state=state).encode())
+
+
+def _state_line(view: EscalationView) -> str:
+    return f"State: *{view.state_label}*"
+
+
+def _slack_id(principal: str | None) -> str | None:
+    parsed = parse_principal(principal or "")
+    return parsed.user_id if parsed and _SLACK_ID.match(parsed.user_id) else None
 
 
 def _staff_blocks(view: EscalationView, requester_slack: str | None) -> list[Block]:
@@ -242,11 +273,16 @@ def _staff_blocks(view: EscalationView, requester_slack: str | None) -> list[Blo
         f"*Requester:* {who}",
     ]
     message = {"type": "mrkdwn", "text": user_text(view.message), "verbatim": True}
+    answer = (
+        "reply in this thread to answer the requester in Slack (e-mailed to billing support too)"
+        if parse_principal(view.requester_principal) is not None
+        else "e-mailed to billing support; reply there"
+    )
     return [
         header(f"{view.reference}: {view.topic_label}"),
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(facts), "verbatim": True}},
         {"type": "section", "text": message},
-        context(f"Opened {fmt_date(view.created_at)} · e-mailed to billing support; reply there."),
+        context(f"Opened {fmt_date(view.created_at)} · {answer}."),
     ]
 
 

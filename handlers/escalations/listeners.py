@@ -105,6 +105,30 @@ class SlackStaffChannel:
         )
         return str(response.get("ts") or "")
 
+    def reply(self, channel: str, thread_ts: str, text: str, blocks: list[dict[str, Any]]) -> str:
+        """Post in the thread of a request's staff post (a requester's message, a state change);
+        refused like ``post`` where outsiders could read it. The new message's ts."""
+        client = self._fit_client()
+        response = client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+        )
+        return str(response.get("ts") or "")
+
+    def update(self, channel: str, ts: str, escalation: EscalationView) -> None:
+        """Redraw a request's staff post in place (its state and buttons)."""
+        client = self._fit_client()
+        text, blocks = staff_post(escalation, _slack_user(escalation.requester_principal))
+        client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def _fit_client(self) -> WebClient:
+        client = self._client_source()
+        if client is None:
+            raise RuntimeError("no Slack installation for the support channel's workspace (SUPPORT_SLACK_TEAM)")
+        problem = self.problem()
+        if problem is not None:
+            raise RuntimeError(problem)
+        return client
+
 
 def slack_staff_channel(channel: str | None, client_source: Callable[[], WebClient | None]) -> SlackStaffChannel | None:
     """What the outbox posts escalations to the staff channel ``channel`` (``SUPPORT_SLACK_CHANNEL``)
@@ -268,7 +292,7 @@ def resolve_from_channel(body: dict[str, Any], client: WebClient, context: BoltC
             reference = EscalationRef.read(body).reference
         except MalformedPayload as error:  # still audited below when clicked outside the staff channel
             reference, malformed = error.raw, error
-        refusal = _not_staff(ix, client, staff_channel, channel)
+        refusal = staff_refusal(ix, client, staff_channel, channel)
         if refusal is not None:
             _audit_outsider(ix, reference, channel)
             _ephemeral(client, channel, ix.user_id, refusal)
@@ -290,6 +314,11 @@ def resolve_from_channel(body: dict[str, Any], client: WebClient, context: BoltC
             _update_post(client, channel, container, resolved)
             return
         _update_post(client, channel, container, resolved)
+        from handlers.escalations.threads import redraw  # the threads module builds on this one
+
+        if resolved.requester_dm_ts:  # a support thread: its first message and a line in it say so
+            redraw(ix, resolved, staff_post=False, notice_to_requester=resolved_dm(resolved).text)
+            return
         requester = _slack_user(resolved.requester_principal)
         # Through the requester's own workspace: they may be in a customer's, not the vendor's.
         their_client = ix.deps.client_for_principal(resolved.requester_principal)
@@ -301,7 +330,7 @@ def resolve_from_channel(body: dict[str, Any], client: WebClient, context: BoltC
     run_safely(body, client, context, work, surface=_NoSurface(client, body))
 
 
-def _not_staff(ix: Interaction, client: WebClient, staff_channel: str | None, channel: str) -> str | None:
+def staff_refusal(ix: Interaction, client: WebClient, staff_channel: str | None, channel: str) -> str | None:
     """Why this click may not resolve requests, or ``None`` when it may.
 
     Billing staff are the members of the configured support channel, which must be private, in
@@ -391,3 +420,6 @@ def register(app: App) -> None:
     app.action(SUPPORT_RESOLVE_ACTION)(acked(resolve_from_channel))
     app.action(SUPPORT_FILE_SEND_ACTION)(acked(send_file_to_support))
     app.action(SUPPORT_FILE_CANCEL_ACTION)(acked(withdraw_file_offer))
+    from handlers.escalations import threads  # builds on this module's staff channel and checks
+
+    threads.register(app)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
@@ -32,6 +32,23 @@ class EscalationRef(TextPayload):
 
     TEXT_FIELD: ClassVar[str] = "reference"
     reference: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+State = Literal["open", "waiting", "resolved"]
+
+
+class StateChange(Payload):
+    """A state button in the staff post or the requester's DM thread: ``{"reference", "state"}``."""
+
+    reference: Annotated[str, Field(min_length=1, max_length=64)]
+    state: State
+
+    @staticmethod
+    def raw_reference(body: dict[str, Any]) -> str:
+        """What a malformed button's value said (for the audit), cut short."""
+        actions = body.get("actions") if isinstance(body.get("actions"), list) else []
+        first = actions[0] if actions and isinstance(actions[0], dict) else {}
+        return str(first.get("value") or "")[:255]
 
 
 class SupportForm(SlackShape):

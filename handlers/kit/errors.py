@@ -106,6 +106,7 @@ _MESSAGES: dict[type[e.BillingError], str] = {
         "while, and they will answer by e-mail. Please wait an hour before sending another."
     ),
     e.EscalationNotFound: "This is out of date: that support request isn't available.",
+    e.NotYourRequest: "That isn't one of your requests to billing support, so nothing was changed.",
     e.CurrencyMismatch: "Those amounts are in different currencies, so nothing was changed.",
     e.ConfigurationError: GENERIC_FAILURE,
     e.CardNumberInText: CARD_NUMBER_GUIDANCE,

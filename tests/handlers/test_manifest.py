@@ -24,6 +24,7 @@ def test_the_manifest_declares_the_command_interactivity_home_event_and_scopes()
         "team_access_granted",
         "team_access_revoked",
         "message.im",
+        "message.groups",
         "app_mention",
         "assistant_thread_started",
         "assistant_thread_context_changed",
@@ -40,8 +41,13 @@ def test_the_manifest_declares_the_command_interactivity_home_event_and_scopes()
         "app_mentions:read",
         "assistant:write",
     }
-    # Least privilege: customers' workspaces are not asked to read private channels.
-    assert manifest["oauth_config"]["scopes"]["bot_optional"] == list(BOT_OPTIONAL_SCOPES) == ["groups:read"]
+    # Least privilege: customers' workspaces are not asked to read private channels (the support
+    # channel's checks and its threads need them only in the vendor's own workspace).
+    assert (
+        manifest["oauth_config"]["scopes"]["bot_optional"]
+        == list(BOT_OPTIONAL_SCOPES)
+        == ["groups:read", "groups:history"]
+    )
     assert manifest["features"]["assistant_view"]["assistant_description"]
     assert set(BOT_SCOPES) == set(manifest["oauth_config"]["scopes"]["bot"])  # what OAuth installs ask for
     assert len(manifest["display_information"]["name"]) <= 35

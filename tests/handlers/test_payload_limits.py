@@ -19,6 +19,7 @@ import pytest
 
 from billing_core.autopay.notices import AutopayNotice, NoticeKind
 from billing_core.autopay.switch import AutopayStatus
+from billing_core.escalations.threads import MAX_THREAD_MESSAGE, MAX_URL, Link, ThreadMessage
 from billing_core.escalations.views import EscalationView
 from billing_core.money import Money
 from billing_core.reminders.messages import ReminderLine, ReminderMessage
@@ -58,6 +59,7 @@ from handlers.escalations.blocks import (
     staff_resolved_post,
     support_modal,
 )
+from handlers.escalations.thread_blocks import relayed_to_requester, relayed_to_staff, requester_thread_root
 from handlers.home.blocks import home_refusal_view, home_view
 from handlers.identity.blocks import code_modal, prompt_screen, verified_view
 from handlers.kit.blocks import Screen, message_screen
@@ -346,6 +348,34 @@ def messages(case: Case) -> Iterator[tuple[str, list[dict[str, Any]], str]]:
     yield "staff post", blocks, text
     text, blocks = staff_resolved_post(escalation(case, 1), "U234")
     yield "staff resolved", blocks, text
+    yield from thread_messages(case)
+
+
+def thread_messages(case: Case) -> Iterator[tuple[str, list[dict[str, Any]], str]]:
+    """The support threads (issue 31): the staff post and the requester's first DM message in every
+    state, and the longest messages either side can send, with the most links a message carries."""
+    base = escalation(case, 999_999_999)
+    for state, waiting, status in (
+        ("open", None, "open"),
+        ("waiting", base.created_at, "open"),
+        ("resolved", None, "resolved"),
+    ):
+        view = replace(base, status=status, waiting_since=waiting)
+        text, blocks = staff_post(view, "U123")
+        yield f"staff post {state}", blocks, text
+        text, blocks = requester_thread_root(view)
+        yield f"requester thread {state}", blocks, text
+    long_text = (case.name + " *b* _i_ `c` <@U1> <!channel> & 🏳️‍🌈 ") * 100
+    links = tuple(Link(url="https://files.example/" + "x" * (MAX_URL - 30), name=case.name * 5) for _ in range(10))
+    message = ThreadMessage(
+        1, base.reference, "staff", case.name * 3, long_text[:MAX_THREAD_MESSAGE], links, base.created_at
+    )
+    text, blocks = relayed_to_requester(base, message)
+    yield "relayed to requester", blocks, text
+    text, blocks = relayed_to_staff(base, replace(message, side="requester"))
+    yield "relayed to staff", blocks, text
+    text, blocks = relayed_to_staff(base, replace(message, text="", links=()))
+    yield "relayed to staff, empty", blocks, text
 
 
 def views(case: Case) -> Iterator[tuple[str, dict[str, Any]]]:

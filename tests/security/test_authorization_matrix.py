@@ -321,6 +321,21 @@ FORGERIES: list[Forgery] = [
         lambda w, r: press("support_resolve", r, channel=ANN_DM),
         lambda w, r: r,
     ),
+    # support threads' state buttons (issue 31)
+    Forgery(
+        "support_state",
+        "action",
+        "other person's escalation outside the staff channel",
+        lambda w, r: press("support_state", {"reference": r, "state": "resolved"}, channel=ANN_DM),
+        lambda w, r: r,
+    ),
+    Forgery(
+        "support_requester_state",
+        "action",
+        "other person's escalation from my own DM",
+        lambda w, r: press("support_requester_state", {"reference": r, "state": "resolved"}, channel=ANN_DM),
+        lambda w, r: r,
+    ),
     # reminder DM buttons
     Forgery(
         "reminder_snooze",

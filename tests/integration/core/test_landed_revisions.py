@@ -23,6 +23,7 @@ LANDED = {
     "0006_invoices_from_their_source.py": "44b99fc65e4b6ac3a05d23bc699908727dfc39ce3de27f16182a1bd20256cb93",
     "0007_payment_dm_thread.py": "0e9fc1f1727f8955d9cc54d41c72335e71f970d74fc9f4158ce02da04998a377",
     "0009_chat_answered.py": "d3429d46448940323df026af5ee8a38afc02e459abcc78340647fb0c2c862a59",
+    "0010_support_threads.py": "be95a51e6cfb645c36c86749446e73bc68a3caa5418345b25cfb62a2c753feae",
 }
 
 
