@@ -32,6 +32,7 @@ from devtools.loopback.slack_signing import (
     text_input_value,
     view_submission_payload,
 )
+from handlers.escalations.payloads import FileOffer, OfferedFile
 from handlers.registry import register_listeners
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, PETER_ACTOR, wait_for_listeners, wait_until
@@ -320,6 +321,23 @@ FORGERIES: list[Forgery] = [
         "other person's escalation outside the staff channel",
         lambda w, r: press("support_resolve", r, channel=ANN_DM),
         lambda w, r: r,
+    ),
+    # a file sent to the app, offered to billing support (issue 28)
+    Forgery(
+        "support_file_send",
+        "action",
+        "other account",
+        lambda w, r: press(
+            "support_file_send", FileOffer(account="initech", files=(OfferedFile(name="remittance.pdf"),)).encode()
+        ),
+        _const("initech"),
+    ),
+    Forgery(
+        "support_file_cancel",
+        "action",
+        "forged values ignored",
+        lambda w, r: press("support_file_cancel", INITECH_INVOICE, channel=ANN_DM),
+        None,
     ),
     # support threads' state buttons (issue 31)
     Forgery(
