@@ -359,6 +359,25 @@ FORGERIES: list[Forgery] = [
         lambda w, r: press("reminder_already_paid", ACME_WITH_INITECH_INVOICE, message=REMINDER_DM),
         _const("I-1"),
     ),
+    # promise to pay (issue 31): the button and the modal's metadata name an account
+    Forgery(
+        "reminder_promise_open",
+        "action",
+        "other account",
+        lambda w, r: press("reminder_promise_open", INITECH, message=REMINDER_DM),
+        _const("initech"),
+    ),
+    Forgery(
+        "reminder_promise_modal",
+        "view",
+        "other account in metadata",
+        lambda w, r: submit(
+            "reminder_promise_modal",
+            INITECH,
+            {"promise_date": {"promise_date_picker": {"type": "datepicker", "selected_date": "2026-12-04"}}},
+        ),
+        _const("initech"),
+    ),
     # consent (issue 28): the Home's switch names an account; the DM's buttons carry no value at all,
     # the DM clicked (Slack's signed container) must hold a reminder the bot sent
     Forgery(
