@@ -388,7 +388,7 @@ def render(results: dict[str, Any]) -> str:
                         f"most overdue page and overdue count ({aging['overdue_accounts']:,} accounts)",
                         aging["most_overdue_page_ms"],
                     ],
-                    ["the view's queries together", aging["view_ms"]],
+                    ["the staff view's whole read (StaffDesk.overview)", aging["view_ms"]],
                     [f"whole aging table ({aging['table_rows']:,} rows, receivables CLI)", aging["table_ms"]],
                 ],
             )
