@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -64,6 +65,26 @@ class InvoiceRecord(Base):
         CheckConstraint("amount_paid_minor >= 0", name="amount_paid_not_negative"),
         CheckConstraint("status in ('open', 'paid', 'void')", name="status_known"),
         Index("ix_billing_invoice_stripe_invoice_id", "stripe_invoice_id", unique=True),
+        # The aging table and the staff view (revision 0011): every open invoice's amounts by due date,
+        # read from the index alone; and the last days' invoiced amounts for DSO.
+        Index(
+            "ix_billing_invoice_open_aging",
+            "due_on",
+            "account_id",
+            "currency",
+            "amount_due_minor",
+            "amount_paid_minor",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_billing_invoice_issued",
+            "issued_on",
+            "currency",
+            "amount_due_minor",
+            postgresql_where=text("status <> 'void'"),
+            sqlite_where=text("status <> 'void'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
