@@ -60,14 +60,15 @@ def end_of_day(day: date, timezone: ZoneInfo) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=timezone)
 
 
-def account_paused(now: datetime) -> Any:
-    """SQL: the invoice's account has an open promise or a staff hold running at ``now`` (for the plan)."""
+def not_account_paused(now: datetime) -> tuple[Any, Any]:
+    """SQL for the plan: the invoice's account has no open promise and no staff hold running at
+    ``now``. Two ``NOT EXISTS`` (not one ``NOT (… OR …)``), so PostgreSQL plans each as an anti-join."""
     promise, hold = PromiseToPayRecord, ReminderHoldRecord
     promised = exists().where(
         promise.account_id == InvoiceRecord.account_id, promise.status == "open", promise.until > now
     )
     held = exists().where(hold.account_id == InvoiceRecord.account_id, hold.until > now)
-    return promised | held
+    return ~promised, ~held
 
 
 class Promises:
