@@ -27,7 +27,7 @@ from bench import generate as gen
 from bench.report import render, targets
 from billing_core.db.database import Database
 
-SECTIONS = ("queries", "latency", "memory", "reminders", "import", "wrk", "autopay", "export")
+SECTIONS = ("queries", "latency", "memory", "reminders", "import", "wrk", "autopay", "export", "receivables")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -133,6 +133,16 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             [sys.executable, "-m", "bench.autopay_plan", data_url], check=True, capture_output=True, text=True, cwd=ROOT
         )
         results["autopay"] = json.loads(probe.stdout.strip().splitlines()[-1]) | {"invoices": sizes.invoices}
+    if "receivables" in only:
+        print("receivables view queries (aging totals, most overdue page, whole table) ...", flush=True)
+        probe = subprocess.run(
+            [sys.executable, "-m", "bench.receivables_bench", data_url],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        results["receivables"] = json.loads(probe.stdout.strip().splitlines()[-1]) | {"invoices": sizes.invoices}
     if "import" in only:
         print("import ...", flush=True)
         count = 10_000 if quick else 100_000

@@ -33,6 +33,7 @@ from billing_core.reminders.service import ReminderService
 from billing_core.sources.importer import Importer
 from billing_core.sources.push import PushService
 from billing_core.sources.stripe_billing import StripeBillingSource
+from billing_core.staff.desk import StaffDesk
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class Services:
     outbound: OutboundDelivery | None = None
     # The push API for the vendor's systems (/api/v1): None without BILLING_API_TOKEN.
     push: PushService | None = None
+    # Billing staff's receivables desk (the App Home of the support channel's members).
+    staff: StaffDesk | None = None
 
     def require_payments(self) -> Payments:
         """Payments and cards; ``PaymentsUnavailable`` (told to people as "payments are not set

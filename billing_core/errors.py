@@ -228,5 +228,17 @@ class AutopayCardChanged(BillingError):
     """The default card is no longer the one the person confirmed autopay with; ask again."""
 
 
+class InvalidPromiseDate(BillingError):
+    """A promise to pay must name a day after today and at most ``PROMISE_MAX_DAYS`` ahead."""
+
+
+class NotBillingStaff(BillingError):
+    """The Slack user is not a member of the private support channel (billing staff)."""
+
+
+class InvalidHoldDate(BillingError):
+    """A staff pause of reminders must end after today and at most a year ahead."""
+
+
 class PaymentsUnavailable(Exception):
     """Payments are not configured (no ``STRIPE_API_KEY``): said as such, nothing is attempted."""

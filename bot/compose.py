@@ -59,6 +59,7 @@ from billing_core.reminders.service import ReminderService
 from billing_core.sources.importer import Importer
 from billing_core.sources.push import PushService
 from billing_core.sources.stripe_billing import StripeBillingSource
+from billing_core.staff.desk import StaffDesk
 from billing_core.views import Actor
 from bot.settings import Settings
 from bot.slack.app import build_slack_app
@@ -164,6 +165,7 @@ def build_services(
         outbound=outbound or build_outbound(settings, db=db, clock=clock, background=background),
         # The push API (/api/v1) exists only with BILLING_API_TOKEN.
         push=PushService(db=db, clock=clock, importer=importer) if settings.api_tokens() else None,
+        staff=StaffDesk(db=db, clock=clock, timezone=settings.timezone, promises=reminders.promises, sender=sender),
     )
 
 

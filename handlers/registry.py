@@ -24,6 +24,7 @@ from handlers.kit.seam import Understander
 from handlers.payments import listeners as payments
 from handlers.reminders import listeners as reminders
 from handlers.runtime.follow_up import Later
+from handlers.staff import listeners as staff
 
 
 def register_listeners(app: App) -> None:
@@ -37,6 +38,7 @@ def register_listeners(app: App) -> None:
         escalations,
         reminders,
         autopay,
+        staff,
         chat,
     ):
         module.register(app)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -64,6 +65,26 @@ class InvoiceRecord(Base):
         CheckConstraint("amount_paid_minor >= 0", name="amount_paid_not_negative"),
         CheckConstraint("status in ('open', 'paid', 'void')", name="status_known"),
         Index("ix_billing_invoice_stripe_invoice_id", "stripe_invoice_id", unique=True),
+        # The aging table and the staff view (revision 0011): every open invoice's amounts by due date,
+        # read from the index alone; and the last days' invoiced amounts for DSO.
+        Index(
+            "ix_billing_invoice_open_aging",
+            "due_on",
+            "account_id",
+            "currency",
+            "amount_due_minor",
+            "amount_paid_minor",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_billing_invoice_issued",
+            "issued_on",
+            "currency",
+            "amount_due_minor",
+            postgresql_where=text("status <> 'void'"),
+            sqlite_where=text("status <> 'void'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -526,3 +547,41 @@ class TokenRefreshRecord(Base):
     installation: Mapped[str] = mapped_column(String(255), primary_key=True)  # T123, E1:T123 or E1
     refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     refreshes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class PromiseToPayRecord(Base):
+    """A payer's "I'll pay on <date>" for an account (revision 0011).
+
+    The account's reminders pause while ``status`` is ``open`` and ``until`` (the end of
+    ``promised_on`` in the billing time zone) is ahead; then the sweep settles it ``kept`` or
+    ``broken`` (the invoices open when it was made still open), and reminders restart. A newer
+    promise for the account marks the older one ``replaced``.
+    """
+
+    __tablename__ = "billing_promise_to_pay"
+    __table_args__ = (
+        CheckConstraint("status in ('open', 'kept', 'broken', 'replaced')", name="status_known"),
+        Index("ix_billing_promise_to_pay_account_status", "account_id", "status"),
+        Index("ix_billing_promise_to_pay_status_until", "status", "until"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_account.id", ondelete="CASCADE"))
+    promised_on: Mapped[date] = mapped_column(Date)
+    until: Mapped[datetime] = mapped_column(UtcDateTime())
+    made_by_email: Mapped[str] = mapped_column(String(320))
+    made_by_principal: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ReminderHoldRecord(Base):
+    """Billing staff paused every reminder of an account until ``until`` (revision 0011); resuming deletes it."""
+
+    __tablename__ = "billing_reminder_hold"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_account.id", ondelete="CASCADE"), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UtcDateTime())
+    held_by: Mapped[str] = mapped_column(String(255))  # the staff member's principal
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

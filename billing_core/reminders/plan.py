@@ -42,6 +42,7 @@ from billing_core.db.tables import (
 )
 from billing_core.money import Money
 from billing_core.reminders.messages import ReminderLine
+from billing_core.reminders.promises import not_account_paused
 from billing_core.reminders.schedule import ReminderSchedule
 
 MAX_INVOICES_PER_DM = 20  # keeps a DM well inside Slack's 50-block limit (2 blocks per invoice)
@@ -198,6 +199,7 @@ def due_query(schedule: ReminderSchedule, window: PlanWindow, *, after: str | No
             InvoiceRecord.due_on <= first_cutoff,
             ~delivered,
             ~paused,
+            *not_account_paused(window.now),  # a promise to pay, or billing staff's hold
             ~opted_out,
             or_(step <= 0, ~_autopay_pending()),
         )

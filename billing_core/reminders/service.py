@@ -1,6 +1,7 @@
 """Scheduled invoice reminders: the sweep, its preview, pauses and the stale-claim clean-up.
 
 A sweep, at a moment ``now``:
+0. settles promises to pay whose day has passed (kept, or broken: reminders restart);
 1. rewrites sent reminders whose invoices were paid since ("Paid, thank you");
 2. sends, for each open invoice and billing contact, the latest schedule step whose day has come
    and that was not sent yet, grouped into one DM per person and step, only within the person's
@@ -28,6 +29,7 @@ from billing_core.reminders.overdue import OverdueEscalator, escalate_overdue
 from billing_core.reminders.pauses import ALREADY_PAID, SNOOZE, pause
 from billing_core.reminders.plan import PlanWindow, group_reminders, iter_due
 from billing_core.reminders.preferences import ContactPreferences, StaffAlert
+from billing_core.reminders.promises import Promises
 from billing_core.reminders.reveal import reveal_withheld
 from billing_core.reminders.schedule import ReminderSchedule
 from billing_core.reminders.sent import invoices_in_dm
@@ -84,6 +86,8 @@ class ReminderService:
         # Consent: "Stop reminders", "Not me" (billing staff are told through ``alert_staff``) and
         # the Home's switch; the sweep's plan honours them.
         self.preferences = ContactPreferences(db=db, clock=clock, alert_staff=alert_staff)
+        # Promises to pay and staff holds pause an account's reminders; the sweep settles promises first.
+        self.promises = Promises(db=db, clock=clock, timezone=schedule.timezone)
 
     def window(self, now: datetime | None = None) -> PlanWindow:
         moment = now or self._clock.now()
@@ -97,6 +101,9 @@ class ReminderService:
             )
         window = self.window(now)
         result = SweepResult()
+        settled = self.promises.settle(window.now)
+        if settled.broken or settled.kept:
+            result.notes.append(f"promises to pay: {settled.kept} kept, {settled.broken} broken (reminders restart)")
         result.thanked = thank_paid(self._db, self.sender, window)
         delivery = DeliveryPass(
             db=self._db,

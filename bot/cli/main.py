@@ -13,7 +13,7 @@ import typer
 
 from billing_core.errors import ConfigurationError, InvalidImport
 from bot.cli.autopay import autopay_app
-from bot.cli.common import fail, guarded, parse_now, require_current_schema, settings_or_exit
+from bot.cli.common import fail, guarded, parse_date, parse_now, require_current_schema, settings_or_exit
 from bot.cli.db import db_app
 from bot.cli.identities import identities_app
 from bot.cli.installations import installations_app
@@ -152,6 +152,33 @@ def audit(
     settings = settings_or_exit()
     require_current_schema(settings)
     guarded(lambda: print_audit(settings, account=account, since=parse_now(since)))
+
+
+@app.command("receivables")
+def receivables(
+    fmt: Annotated[str, typer.Option("--format", help="csv (default) or json")] = "csv",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Count days overdue as on this date (default: today)")
+    ] = None,
+) -> None:
+    """The aging table: open amounts per currency and account, by days overdue (current, 1-30, 31-60, 61-90, 90+)."""
+    from bot.cli.actions.receivables import write_receivables
+
+    if fmt not in ("csv", "json"):
+        fail(f"--format must be csv or json, got {fmt!r}")
+    day = parse_date("--as-of", as_of)
+    settings = settings_or_exit()
+    require_current_schema(settings)
+    try:
+        guarded(lambda: write_receivables(settings, fmt="csv" if fmt == "csv" else "json", out=sys.stdout, as_of=day))
+        sys.stdout.flush()
+    except typer.Exit:
+        raise
+    except BrokenPipeError:
+        sys.stderr.close()
+    except Exception as error:
+        first_line = (str(error).splitlines() or [""])[0]
+        fail(f"receivables failed: {type(error).__name__}: {first_line}")
 
 
 def main() -> None:

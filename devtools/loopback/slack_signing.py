@@ -356,3 +356,8 @@ def select_input_value(value: str | None, text: str | None = None) -> dict[str, 
         else {"text": {"type": "plain_text", "text": text or value, "emoji": True}, "value": value}
     )
     return {"type": "static_select", "selected_option": option}
+
+
+def datepicker_value(day: str | None) -> dict[str, Any]:
+    """``state.values`` entry of a ``datepicker`` input (``YYYY-MM-DD``; ``None`` = nothing picked)."""
+    return {"type": "datepicker", "selected_date": day}

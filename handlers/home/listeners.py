@@ -16,6 +16,8 @@ from handlers.home.blocks import MAX_HOME_INVOICES, home_refusal_view, home_view
 from handlers.kit.errors import not_a_contact_message
 from handlers.kit.guard import acked
 from handlers.kit.interaction import Deps, Interaction, run_safely
+from handlers.kit.staff import is_staff
+from handlers.staff.listeners import publish_staff_home
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,12 @@ def publish_opened_home(ix: Interaction) -> None:
     conditions"; docs.slack.dev/reference/methods/views.publish)."""
     view = (ix.body.get("event") or {}).get("view") if isinstance(ix.body.get("event"), dict) else None
     view_hash = view.get("hash") if isinstance(view, dict) and isinstance(view.get("hash"), str) else None
+    if ix.services.escalations.support_channel and is_staff(ix):  # billing staff: the receivables view
+        try:
+            publish_staff_home(ix, page=0, view_hash=view_hash)
+        except SlackApiError as error:
+            logger.warning("views.publish of the staff view failed: %s", error.response.get("error"))
+        return
     publish_home_for(ix.deps, ix.client, ix.team_id, ix.user_id, ix.enterprise_id, view_hash=view_hash)
 
 

@@ -70,6 +70,12 @@ _MESSAGES: dict[type[e.BillingError], str] = {
     e.InvoiceAlreadyPaid: "This is out of date: that invoice has already been paid.",
     e.InvoiceNotPayable: "This is out of date: that invoice is no longer open for payment.",
     e.InvoiceClosedAtSource: "That invoice was closed by billing, so nothing was charged.",
+    e.InvalidPromiseDate: "Please pick a day after today and within the next 60 days.",
+    e.InvalidHoldDate: "Please pick an end date after today and within the next year.",
+    e.NotBillingStaff: (
+        "Sorry, this is only for billing staff (members of the billing support channel). "
+        "If you need something from billing, use `/billing support`."
+    ),
     e.NothingToPay: "There's nothing to pay: the account has no open balance.",
     e.BalanceChanged: (
         "This is out of date: the open balance changed since you looked, so nothing was charged. "

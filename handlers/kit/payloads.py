@@ -178,6 +178,7 @@ class _Element(SlackShape):
 
     value: str | None = None
     selected_option: _Option | None = None
+    selected_date: str | None = None
 
 
 class ViewState(SlackShape):
@@ -190,6 +191,11 @@ class ViewState(SlackShape):
         element = self.values.get(block, {}).get(action)
         option = element.selected_option if element is not None else None
         return option.value if option is not None and option.value else None
+
+    def picked_date(self, block: str, action: str) -> str | None:
+        """The ``YYYY-MM-DD`` a datepicker holds, or ``None`` (still text: the caller parses it)."""
+        element = self.values.get(block, {}).get(action)
+        return element.selected_date if element is not None and element.selected_date else None
 
     def typed(self, block: str, action: str) -> str:
         """The text typed into an input ("" when none)."""

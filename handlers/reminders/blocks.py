@@ -11,9 +11,14 @@ prove it, the same DM is rewritten with the invoices (``ReminderService.reveal_w
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from billing_core.reminders.messages import WITHHELD_SETTLED_TEXT, WITHHELD_TEXT, ReminderLine, ReminderMessage
+from billing_core.reminders.promises import PROMISE_MAX_DAYS, PromiseView
+from billing_core.views import AccountView
 from handlers.kit.blocks import (
     Block,
+    Screen,
     actions,
     button,
     confirm_dialog,
@@ -21,20 +26,25 @@ from handlers.kit.blocks import (
     escape,
     escape_line,
     fmt_date,
+    message_screen,
+    modal,
     pay_label,
+    plain,
     section,
     support_button,
 )
 from handlers.kit.documents import view_invoice_button
 from handlers.kit.ids import PAY_OPEN_ACTION, VERIFY_RESEND_ACTION
-from handlers.kit.payloads import PayTarget
+from handlers.kit.payloads import AccountRef, PayTarget
 from handlers.reminders.ids import (
     REMINDER_ALREADY_PAID_ACTION,
     REMINDER_NOT_ME_ACTION,
+    REMINDER_PROMISE_MODAL,
+    REMINDER_PROMISE_OPEN_ACTION,
     REMINDER_SNOOZE_ACTION,
     REMINDER_STOP_ACTION,
 )
-from handlers.reminders.payloads import InvoiceRef, SnoozeTarget
+from handlers.reminders.payloads import PROMISE_DATE_BLOCK, PROMISE_DATE_INPUT, InvoiceRef, SnoozeTarget
 
 
 def reminder_blocks(message: ReminderMessage) -> list[Block]:
@@ -87,6 +97,7 @@ def reminder_blocks(message: ReminderMessage) -> list[Block]:
     blocks.append(
         actions(
             button("Remind me later", REMINDER_SNOOZE_ACTION, snooze_value(unpaid)),
+            promise_button(first.account_external_id),
             support_button(
                 first.account_external_id,
                 invoice=first.invoice_number if len(unpaid) == 1 else "",
@@ -204,3 +215,58 @@ def withheld_blocks(message: ReminderMessage) -> list[Block]:
         context("We show invoices only to people who have confirmed the billing contact's address."),
         *consent_blocks(message),
     ]
+
+
+# -- promise to pay ---------------------------------------------------------------------------------
+
+
+def promise_button(account_external_id: str) -> Block:
+    """ "I'll pay on…" for the account of the DM's first unpaid invoice (the server checks it is the clicker's)."""
+    return button(
+        "I'll pay on…",
+        REMINDER_PROMISE_OPEN_ACTION,
+        AccountRef(account=account_external_id).encode(),
+        accessibility_label="Tell us the day you'll pay; reminders pause until then",
+    )
+
+
+def promise_modal(account: AccountView, today: date) -> Block:
+    """The modal with a date picker: reminders for ``account`` pause until the day picked."""
+    latest = today + timedelta(days=PROMISE_MAX_DAYS)
+    picker: Block = {
+        "type": "datepicker",
+        "action_id": PROMISE_DATE_INPUT,
+        "initial_date": (today + timedelta(days=7)).isoformat(),
+        "placeholder": plain("Pick a day"),
+    }
+    blocks: list[Block] = [
+        section(
+            f"Tell us when you'll pay *{escape_line(account.name)}*'s open invoices "
+            f"({account.balance.format()} open). We'll pause reminders until then."
+        ),
+        {
+            "type": "input",
+            "block_id": PROMISE_DATE_BLOCK,
+            "label": plain("I'll pay on"),
+            "hint": plain(f"A day after today, at the latest {fmt_date(latest)}.", 150),
+            "element": picker,
+        },
+        context("If the invoices are still open after that day, reminders start again."),
+    ]
+    return modal(
+        "Promise to pay",
+        blocks,
+        callback_id=REMINDER_PROMISE_MODAL,
+        submit="Pause reminders",
+        close="Cancel",
+        private_metadata=AccountRef(account=account.external_id).encode(),
+    )
+
+
+def promise_confirmed_screen(promise: PromiseView) -> Screen:
+    """What the payer reads (DM) once the promise is stored."""
+    return message_screen(
+        f"Thanks! You'll pay {promise.account_name} on {fmt_date(promise.promised_on)}, so I've paused "
+        f"reminders until then. If the invoices are still open after that day, reminders start again.",
+        title="Promise to pay",
+    )

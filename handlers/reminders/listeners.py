@@ -17,27 +17,38 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from billing_core.errors import ReminderNotFound
+from billing_core.errors import BillingError, ReminderNotFound
 from billing_core.identity.principal import principal_for
 from billing_core.messaging import PostedMessage
 from handlers.kit.blocks import fmt_date, message_screen
-from handlers.kit.guard import ContactRequest, Request, acked, for_account, for_contact, new_message
-from handlers.kit.interaction import Interaction, run_safely
-from handlers.kit.payloads import AccountRef
-from handlers.kit.surfaces import Surface
-from handlers.reminders.blocks import not_me_text, stopped_text
+from handlers.kit.errors import user_message
+from handlers.kit.guard import ContactRequest, Request, acked, for_account, for_contact, new_message, say_why
+from handlers.kit.interaction import Interaction, deps_of, run_safely
+from handlers.kit.payloads import AccountRef, SubmittedView
+from handlers.kit.surfaces import DmSurface, ModalSurface, Surface, modal_of
+from handlers.reminders.blocks import not_me_text, promise_confirmed_screen, promise_modal, stopped_text
 from handlers.reminders.ids import (
     REMINDER_ALREADY_PAID_ACTION,
     REMINDER_NOT_ME_ACTION,
+    REMINDER_PROMISE_MODAL,
+    REMINDER_PROMISE_OPEN_ACTION,
     REMINDER_SNOOZE_ACTION,
     REMINDER_STOP_ACTION,
     REMINDERS_OFF_ACTION,
     REMINDERS_ON_ACTION,
 )
-from handlers.reminders.payloads import InvoiceRef, SnoozeTarget, clicked_message
+from handlers.reminders.payloads import (
+    PROMISE_DATE_BLOCK,
+    InvoiceRef,
+    PromiseSubmission,
+    SnoozeTarget,
+    clicked_message,
+    picked_day,
+)
+from handlers.runtime.follow_up import acked_then, nothing_left_to_do
 
 
 @for_contact(SnoozeTarget)
@@ -127,6 +138,52 @@ def _register_consent(app: App) -> None:
     app.action(REMINDERS_OFF_ACTION)(acked(reminders_off))
 
 
+# -- promise to pay: "I'll pay on…" -> a modal with a date picker -> reminders paused -----------
+
+
+def _promise_modal_surface(body: dict[str, Any], client: WebClient) -> ModalSurface:
+    trigger = body.get("trigger_id")
+    surface = ModalSurface(client, trigger_id=trigger if isinstance(trigger, str) and trigger else None)
+    surface.open("Promise to pay")  # first: the trigger id expires within 3 s
+    return surface
+
+
+@for_account(AccountRef, surface=_promise_modal_surface, refused=say_why)
+def open_promise_modal(request: Request[AccountRef]) -> None:
+    today = request.ix.services.reminders.promises.today()
+    modal_of(request.surface).show_view(promise_modal(request.account, today))
+
+
+def ack_promise(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """A day that is not after today or too far ahead is refused inline (the modal stays open,
+    nothing follows); the follow-up checks it again with the account guard."""
+    try:
+        deps_of(context).services.reminders.promises.check_date(picked_day(SubmittedView.of(body)))
+    except BillingError as error:
+        nothing_left_to_do(context)
+        ack(response_action="errors", errors={PROMISE_DATE_BLOCK: user_message(error)})
+        return
+    ack()
+
+
+def _payer_dm(body: dict[str, Any], client: WebClient) -> DmSurface:
+    user = body.get("user")
+    return DmSurface(client, str(user.get("id") or "") if isinstance(user, dict) else "")
+
+
+@for_account(PromiseSubmission, surface=_payer_dm, refused=say_why)
+def submit_promise(request: Request[PromiseSubmission]) -> None:
+    promises = request.ix.services.reminders.promises
+    promise = promises.promise(request.actor, request.account.external_id, request.payload.day())
+    request.show(promise_confirmed_screen(promise))
+
+
+def _register_promise(app: App) -> None:
+    app.action(REMINDER_PROMISE_OPEN_ACTION)(acked(open_promise_modal))
+    app.view(REMINDER_PROMISE_MODAL)(acked_then(ack_promise, submit_promise))
+
+
 def register(app: App) -> None:
     _register_buttons(app)
     _register_consent(app)
+    _register_promise(app)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Self
 
 from pydantic import Field, model_validator
 
-from handlers.kit.payloads import AccountId, InvoiceNumber, Payload
+from billing_core.errors import AccountNotFound, InvalidPromiseDate
+from billing_core.views import CallerContext
+from handlers.kit.payloads import METADATA_LIMIT, AccountId, AccountRef, InvoiceNumber, Payload, SubmittedView
 
 MAX_PAIRS = 50  # a DM names at most 20 invoices; the service refuses more than 50 at once
 _SLACK_ID = 64  # a channel id or message ts, as the delivery rows keep them
@@ -55,3 +58,41 @@ def clicked_message(body: dict[str, Any]) -> tuple[str, str] | None:
     if isinstance(channel, str) and isinstance(ts, str) and 0 < len(channel) <= _SLACK_ID and 0 < len(ts) <= _SLACK_ID:
         return channel, ts
     return None
+
+
+PROMISE_DATE_BLOCK, PROMISE_DATE_INPUT = "promise_date", "promise_date_picker"
+
+
+def picked_day(view: SubmittedView) -> date:
+    """The day picked in the promise modal; ``InvalidPromiseDate`` when none or not a date."""
+    raw = view.state.picked_date(PROMISE_DATE_BLOCK, PROMISE_DATE_INPUT)
+    try:
+        return date.fromisoformat(raw or "")
+    except ValueError:
+        raise InvalidPromiseDate((raw or "")[:32]) from None
+
+
+class PromiseSubmission(Payload):
+    """ "I'll pay on <date>" submitted: the account it was opened for (our metadata) and the text
+    of the day picked (checked by the service, not trusted)."""
+
+    account: AccountId
+    picked: str = ""
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> Self:
+        view = SubmittedView.of(body)
+        account = AccountRef.decode(view.private_metadata, METADATA_LIMIT).account
+        return cls(account=account, picked=(view.state.picked_date(PROMISE_DATE_BLOCK, PROMISE_DATE_INPUT) or "")[:32])
+
+    def day(self) -> date:
+        try:
+            return date.fromisoformat(self.picked)
+        except ValueError:
+            raise InvalidPromiseDate(self.picked) from None
+
+    def account_named(self, caller: CallerContext) -> str:
+        return self.account
+
+    def suspect(self, error: BaseException) -> str:
+        return self.account if isinstance(error, AccountNotFound) else self.picked

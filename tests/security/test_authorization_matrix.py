@@ -34,6 +34,7 @@ from devtools.loopback.slack_signing import (
 )
 from handlers.escalations.payloads import FileOffer, OfferedFile
 from handlers.registry import register_listeners
+from tests.security.conftest import STAFF_CHANNEL
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, PETER_ACTOR, wait_for_listeners, wait_until
 
@@ -46,6 +47,15 @@ REFRESHED_CACHES = {"billing_payment_method"}
 # first flush may land during any row; bookkeeping of any request, not a change a forgery made.
 SEEN_STAMPS = {("billing_principal", "last_seen_at"), ("billing_principal", "updated_at")}
 CATCH_ALL = ".*"
+
+
+@pytest.fixture(scope="module")
+def bot_overrides(slack: SlackAPI) -> dict[str, str]:
+    """The support channel of tests/security/conftest.py, with its members named: Ann is none of them,
+    so the staff view's buttons (issue 31) are forgeries from her (the stand-in counts everyone a
+    member of a channel it was not told about)."""
+    slack.add_channel(STAFF_CHANNEL, private=True, members=["W555"])
+    return {"SUPPORT_SLACK_CHANNEL": STAFF_CHANNEL}
 
 
 # -- what the app registers ------------------------------------------------------------------
@@ -392,6 +402,25 @@ FORGERIES: list[Forgery] = [
         lambda w, r: press("reminder_already_paid", ACME_WITH_INITECH_INVOICE, message=REMINDER_DM),
         _const("I-1"),
     ),
+    # promise to pay (issue 31): the button and the modal's metadata name an account
+    Forgery(
+        "reminder_promise_open",
+        "action",
+        "other account",
+        lambda w, r: press("reminder_promise_open", INITECH, message=REMINDER_DM),
+        _const("initech"),
+    ),
+    Forgery(
+        "reminder_promise_modal",
+        "view",
+        "other account in metadata",
+        lambda w, r: submit(
+            "reminder_promise_modal",
+            INITECH,
+            {"promise_date": {"promise_date_picker": {"type": "datepicker", "selected_date": "2026-12-04"}}},
+        ),
+        _const("initech"),
+    ),
     # consent (issue 28): the Home's switch names an account; the DM's buttons carry no value at all,
     # the DM clicked (Slack's signed container) must hold a reminder the bot sent
     Forgery(
@@ -411,6 +440,40 @@ FORGERIES: list[Forgery] = [
         "forged values, in a channel",
         lambda w, r: press("reminder_not_me", INITECH_INVOICE, message=REMINDER_DM),
         None,
+    ),
+    # the staff receivables view (issue 31): Ann is no member of the support channel
+    *(
+        Forgery(action, "action", "not billing staff", _pressed(action, INITECH), _const("initech"))
+        for action in ("staff_pause_open", "staff_resume", "staff_remind_now", "staff_close_open", "staff_requests")
+    ),
+    *(
+        Forgery(action, "action", "not billing staff", _pressed(action, {"page": 0}), _const("NotBillingStaff"))
+        for action in ("staff_page", "staff_page_previous", "staff_page_next")
+    ),
+    Forgery(
+        "staff_pause_modal",
+        "view",
+        "not billing staff",
+        lambda w, r: submit(
+            "staff_pause_modal",
+            INITECH,
+            {"staff_pause_date": {"staff_pause_date_picker": {"type": "datepicker", "selected_date": "2026-12-04"}}},
+        ),
+        _const("initech"),
+    ),
+    Forgery(
+        "staff_close_modal",
+        "view",
+        "not billing staff",
+        lambda w, r: submit(
+            "staff_close_modal",
+            INITECH,
+            {
+                "staff_close_invoice": {"staff_close_invoice_select": select_input_value("I-1")},
+                "staff_close_how": {"staff_close_how_select": select_input_value("void")},
+            },
+        ),
+        _const("initech"),
     ),
     # listeners that never read a value from the payload: forged values are simply ignored
     Forgery(

@@ -280,6 +280,13 @@ def row_counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def _index_shape(index: Any) -> dict[str, Any]:
+    """An index as reflected, with a partial index's WHERE as its SQL text (SQLite reflects it as a
+    ``TextClause`` object, whose default text is its memory address)."""
+    options = {key: str(value) for key, value in (index.get("dialect_options") or {}).items()}
+    return {**index, "dialect_options": options}
+
+
 def schema_snapshot(url: str) -> dict[str, Any]:
     """Tables, columns, indexes and version rows: equal before and after a no-op upgrade."""
     engine = create_db_engine(url)
@@ -290,7 +297,7 @@ def schema_snapshot(url: str) -> dict[str, Any]:
             for name in sorted(inspector.get_table_names()):
                 shape[name] = (
                     [(col["name"], str(col["type"]), col["nullable"]) for col in inspector.get_columns(name)],
-                    sorted(str(sorted(ix.items())) for ix in inspector.get_indexes(name)),
+                    sorted(str(sorted(_index_shape(ix).items())) for ix in inspector.get_indexes(name)),
                 )
             for version in ("alembic_version", "billing_schema_version"):
                 if version in shape:

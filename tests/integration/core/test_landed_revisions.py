@@ -24,6 +24,7 @@ LANDED = {
     "0007_payment_dm_thread.py": "0e9fc1f1727f8955d9cc54d41c72335e71f970d74fc9f4158ce02da04998a377",
     "0009_chat_answered.py": "d3429d46448940323df026af5ee8a38afc02e459abcc78340647fb0c2c862a59",
     "0010_support_threads.py": "be95a51e6cfb645c36c86749446e73bc68a3caa5418345b25cfb62a2c753feae",
+    "0011_promises_and_reminder_holds.py": "0087c2c11af1a2bfe3a9631e900b15a899ec18285d083f0bb6fa6efc815f436f",
 }
 
 

@@ -1,0 +1,99 @@
+"""The receivables view's queries over the generator's data set (``make bench``: PostgreSQL, full set).
+
+    python -m bench.receivables_bench DATABASE_URL     (prints one JSON object)
+
+Counted at the moment the data set was made (its due dates are relative to it), each query
+``--repeat`` times, the median in milliseconds: the totals by aging bucket per currency, the first
+page of the most overdue accounts (with the count of overdue accounts, for paging), the staff
+view's whole read (``StaffDesk.overview``: those, each account's last reminder, contact activity,
+requests, autopay, promise and hold, and the month's figures), and the whole aging table as
+``billing-bot receivables`` streams it. Prints the numbers; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time as clock
+from collections.abc import Callable
+from datetime import UTC, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bench.reminder_plan import data_moment
+from billing_core.accounts import receivables
+from billing_core.clock import FixedClock, SystemClock
+from billing_core.db.database import Database
+from billing_core.reminders.promises import Promises
+from billing_core.staff.desk import StaffDesk
+
+PAGE = 20
+
+
+def _median_ms(run: Callable[[], object], repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        started = clock.perf_counter()
+        result = run()
+        times.append(clock.perf_counter() - started)
+    return round(statistics.median(times) * 1000, 1), result
+
+
+def measure(db: Database, *, repeat: int = 5) -> dict[str, Any]:
+    today = data_moment(db).date()
+
+    def totals() -> int:
+        with db.read() as session:
+            receivables.tune_for_aggregates(session)
+            return len(receivables.totals(session, today))
+
+    def page() -> int:
+        with db.read() as session:
+            receivables.tune_for_aggregates(session)
+            return receivables.most_overdue(session, today, limit=PAGE)[1]
+
+    def table() -> int:
+        with db.read() as session:
+            receivables.tune_for_aggregates(session)
+            return sum(1 for _ in receivables.by_account(session, today))
+
+    desk = StaffDesk(
+        db=db,
+        clock=FixedClock(datetime.combine(today, time(12), tzinfo=UTC)),
+        timezone=ZoneInfo("UTC"),
+        promises=Promises(db=db, clock=SystemClock(), timezone=ZoneInfo("UTC")),
+    )
+
+    def whole_view() -> int:
+        return len(desk.overview(page=0, page_size=PAGE).accounts)
+
+    totals_ms, currencies = _median_ms(totals, repeat)
+    page_ms, overdue_accounts = _median_ms(page, repeat)
+    view_ms, _ = _median_ms(whole_view, repeat)
+    table_ms, rows = _median_ms(table, max(1, repeat // 2))
+    return {
+        "totals_ms": totals_ms,
+        "most_overdue_page_ms": page_ms,
+        "view_ms": view_ms,
+        "table_ms": table_ms,
+        "currencies": currencies,
+        "overdue_accounts": overdue_accounts,
+        "table_rows": rows,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("database_url")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    db = Database(args.database_url)
+    try:
+        print(json.dumps(measure(db, repeat=args.repeat)))
+    finally:
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()
