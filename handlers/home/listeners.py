@@ -16,7 +16,7 @@ from handlers.home.blocks import MAX_HOME_INVOICES, home_refusal_view, home_view
 from handlers.kit.errors import not_a_contact_message
 from handlers.kit.guard import acked
 from handlers.kit.interaction import Deps, Interaction, run_safely
-from handlers.kit.staff import is_staff
+from handlers.kit.staff import is_staff, may_be_staff
 from handlers.staff.listeners import publish_staff_home
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,8 @@ def publish_opened_home(ix: Interaction) -> None:
     conditions"; docs.slack.dev/reference/methods/views.publish)."""
     view = (ix.body.get("event") or {}).get("view") if isinstance(ix.body.get("event"), dict) else None
     view_hash = view.get("hash") if isinstance(view, dict) and isinstance(view.get("hash"), str) else None
-    if ix.services.escalations.support_channel and is_staff(ix):  # billing staff: the receivables view
+    # Billing staff get the receivables view (a member list kept briefly spares everyone else the check).
+    if ix.services.escalations.support_channel and may_be_staff(ix) and is_staff(ix):
         try:
             publish_staff_home(ix, page=0, view_hash=view_hash)
         except SlackApiError as error:

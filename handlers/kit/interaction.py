@@ -26,6 +26,7 @@ from handlers.kit.blocks import Screen
 from handlers.kit.identity import IdentityResolver
 from handlers.runtime.ack_reads import BoundedReads
 from handlers.runtime.follow_up import Later
+from handlers.runtime.ttl_cache import TtlCache
 
 if TYPE_CHECKING:
     from handlers.kit.seam import Understander
@@ -83,6 +84,10 @@ class ShownOutcomes:
             return view_id in self._views
 
 
+# How long the support channel's member list answers "may this person be staff?" for the Home tab.
+STAFF_ROSTER_SECONDS = 30.0
+
+
 @dataclass(frozen=True)
 class Deps:
     services: Services
@@ -102,6 +107,11 @@ class Deps:
     outcomes: ShownOutcomes = field(default_factory=ShownOutcomes)
     ack_reads: BoundedReads = field(default_factory=BoundedReads)
     later: Later = field(default_factory=Later)
+    # The support channel's members as Slack last listed them, per (workspace, channel): who may be
+    # billing staff (``handlers.kit.staff``); kept briefly so everyone else's Home costs no Slack call.
+    staff_roster: TtlCache[tuple[str, str], frozenset[str] | None] = field(
+        default_factory=lambda: TtlCache(STAFF_ROSTER_SECONDS)
+    )
     # What reads typed messages (``handlers.kit.seam``); None: chat's rule-based understander.
     understander: Understander | None = None
 

@@ -110,6 +110,25 @@ def test_a_customer_opening_the_home_keeps_their_own_billing_and_sees_no_receiva
     assert "Initech" not in said(view)
 
 
+def test_customers_opening_their_home_again_and_again_cost_no_slack_call_for_the_staff_check(world: World) -> None:
+    open_home(world, ANN)  # the support channel's members are listed at most once in a while
+    for _ in range(3):
+        view = open_home(world, ANN)
+        assert "Receivables" not in said(view)
+        assert world.slack.calls("conversations.members") == [] and world.slack.calls("conversations.info") == []
+
+
+def test_a_staff_member_is_confirmed_with_slack_on_every_open_so_removal_takes_effect_at_once(world: World) -> None:
+    open_home(world, STAFF)
+    world.slack.add_channel(STAFF_CHANNEL, private=True, members=[])  # removed from the channel
+    try:
+        view = open_home(world, STAFF)
+        assert "Receivables" not in said(view)
+        assert world.slack.calls("conversations.members")  # asked live, not from the kept list
+    finally:
+        world.slack.add_channel(STAFF_CHANNEL, private=True, members=[STAFF])
+
+
 def test_a_non_member_pressing_a_staff_button_is_refused_politely_audited_and_nothing_changes(world: World) -> None:
     world.bot.press(STAFF_RESUME_ACTION, ACME, user=ANN, view=HOME)
     refusal = world.bot.last_view(where=lambda v: "billing staff" in json.dumps(v))
