@@ -42,7 +42,7 @@ from handlers.kit.surfaces import (
 from handlers.payments.blocks import add_card_screen, methods_screen, partial_payment_screen, pay_modal, processing_view
 from handlers.payments.ids import METHOD_MAKE_DEFAULT_ACTION, METHOD_REMOVE_ACTION, PAY_METHOD_BLOCK, PAY_MODAL_CALLBACK
 from handlers.payments.payloads import MethodTarget, PaySubmission, chosen_method
-from handlers.payments.screens import autopay_status, list_methods
+from handlers.payments.screens import autopay_status, list_methods, recheck_later
 from handlers.runtime.follow_up import acked_then, nothing_left_to_do
 
 logger = logging.getLogger(__name__)
@@ -117,8 +117,23 @@ def show_pay_modal(
     """Fill the modal for one invoice or the full balance; errors propagate to the caller."""
     # What would be paid, or why not: the same rule the payment itself applies.
     quote = ix.payments.quote(caller.actor, account, invoice)
-    methods = list_methods(ix, caller.actor, quote.account, before_stripe=_loading_first(surface))
-    surface.show_view(pay_modal(quote.account, quote.invoices, quote.amount, methods, invoice=invoice))
+    copy = ix.payment_methods.copy(caller.actor, quote.account.external_id)
+    if not copy.cards:  # never read from Stripe (or no card): ask it first, behind a loading view
+        methods = list_methods(ix, caller.actor, quote.account, before_stripe=_loading_first(surface))
+        surface.show_view(pay_modal(quote.account, quote.invoices, quote.amount, methods, invoice=invoice))
+        return
+    # From the copy at once, whatever its age (webhooks keep it current); when it is older than
+    # CARDS_FRESH_FOR, Stripe is asked off the request thread and the modal corrected in place if
+    # it differs. The charge checks the chosen card with Stripe on the server either way.
+    surface.show_view(pay_modal(quote.account, quote.invoices, quote.amount, copy.cards, invoice=invoice))
+    if copy.stale:
+        recheck_later(
+            ix,
+            copy,
+            lambda cards: surface.correct(
+                pay_modal(quote.account, quote.invoices, quote.amount, cards, invoice=invoice)
+            ),
+        )
 
 
 def refused_screen(ix: Interaction, caller: CallerContext, account: AccountView | None, error: BillingError) -> Screen:
