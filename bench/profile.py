@@ -128,7 +128,8 @@ def run(interaction: str, requests: int, top: int) -> str:
             headers = signed_headers(SIGNING_SECRET, raw)
             assert verify(SIGNING_SECRET, raw, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"])
             parsed = read(raw.decode())
-            if parsed.event_id is not None and not (seen.claim(parsed.event_id) and seen.claim_shared(parsed.event_id)):
+            first = parsed.event_id is not None and seen.claim(parsed.event_id)
+            if parsed.event_id is not None and not (first and seen.claim_shared(parsed.event_id, retry=False)):
                 return
             _, token = ack_deadline.start()  # as bot.web.http does: the ack's read runs in this thread
             try:

@@ -4,10 +4,18 @@ Slack redelivers an event it thinks was lost, and with several processes behind 
 the retry may reach another process than the first delivery. Process-local memory cannot see
 that; a row can: the first ``claim`` of a (kind, key) inserts it, every later one finds it.
 Marks expire (``ttl``) and are purged as they go, so the table stays small.
+
+``note`` is the cheap form for a first delivery that no one else can have taken yet: the mark is
+queued and written with others in one conflict-free insert by a background thread within
+``FLUSH_SECONDS``, off the request's path (see ``handlers.runtime.seen_events`` for why a Slack
+event's first delivery may be noted and its retries must be claimed).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from datetime import timedelta
 from typing import Any, cast
 
@@ -18,8 +26,11 @@ from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import OnceMarkRecord
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_TTL = timedelta(hours=1)
 PURGE_EVERY = 500  # claims between two purges of expired marks, per process
+FLUSH_SECONDS = 0.1  # a noted mark is in the database at most this long after ``note`` (plus the write)
 
 
 class OnceMarks:
@@ -30,6 +41,71 @@ class OnceMarks:
         self.clock = clock
         self.ttl = ttl
         self._claims = 0
+        self._pending: dict[tuple[str, str], None] = {}  # noted, not yet written (in order)
+        self._pending_lock = threading.Lock()
+        self._flush_lock = threading.Lock()  # a release waits for a write under way (it may hold its key)
+        self._wake = threading.Event()
+        self._flusher: threading.Thread | None = None
+        self._stopped = False
+
+    def note(self, kind: str, key: str) -> None:
+        """Mark ``(kind, key)`` as claimed without waiting: queued, and written with the others
+        noted meanwhile in one ``INSERT ... ON CONFLICT DO NOTHING`` within ``FLUSH_SECONDS`` by a
+        background thread. For a key no other process can be claiming at the same time; a later
+        ``claim`` elsewhere finds the mark once it is written."""
+        with self._pending_lock:
+            self._pending[(kind, key[:255])] = None
+            if self._flusher is None and not self._stopped:
+                self._flusher = threading.Thread(target=self._flush_loop, name="once-marks", daemon=True)
+                self._flusher.start()
+        self._wake.set()
+
+    def flush(self) -> int:
+        """Write every noted mark now (one statement); returns how many were new."""
+        with self._flush_lock:
+            return self._flush()
+
+    def _flush(self) -> int:
+        with self._pending_lock:
+            batch, self._pending = list(self._pending), {}
+        if not batch:
+            return 0
+        now = self.clock.now()
+        rows = [{"kind": kind, "key": key, "at": now} for kind, key in batch]
+        try:
+            with self.db.transaction() as session:
+                dialect = session.get_bind().dialect.name
+                if dialect == "postgresql":
+                    session.execute(text("SET LOCAL synchronous_commit = off"))
+                insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+                statement = insert(OnceMarkRecord).values(rows).on_conflict_do_nothing().returning(OnceMarkRecord.key)
+                written = len(session.execute(statement).all())
+        except Exception:
+            with self._pending_lock:  # kept for the next round
+                self._pending = {**dict.fromkeys(batch), **self._pending}
+            raise
+        if written < len(batch):  # only an expired mark of the same key, or a claim that came first
+            logger.info("%d of %d noted marks were there already", len(batch) - written, len(batch))
+        return written
+
+    def stop(self) -> None:
+        """Write what is queued and stop the background writer (shutdown)."""
+        self._stopped = True
+        self._wake.set()
+        self.flush()
+
+    def _flush_loop(self) -> None:
+        while not self._stopped:
+            self._wake.wait()
+            self._wake.clear()
+            if not self._stopped:
+                time.sleep(FLUSH_SECONDS / 2)  # let a burst gather into one statement
+            try:
+                self.flush()
+            except Exception:  # the database is away: the marks stay queued for the next round
+                logger.exception("could not write noted marks; retrying")
+                time.sleep(FLUSH_SECONDS)
+                self._wake.set()
 
     def claim(self, kind: str, key: str) -> bool:
         """True for the first caller of ``(kind, key)`` within ``ttl``; False for every later one."""
@@ -73,7 +149,9 @@ class OnceMarks:
 
     def release(self, kind: str, key: str) -> None:
         """Forget a mark (the work it guarded failed: a redelivery should try again)."""
-        with self.db.transaction() as session:
+        with self._pending_lock:
+            self._pending.pop((kind, key[:255]), None)
+        with self._flush_lock, self.db.transaction() as session:
             session.execute(delete(OnceMarkRecord).where(OnceMarkRecord.kind == kind, OnceMarkRecord.key == key[:255]))
 
     def purge(self) -> int:
