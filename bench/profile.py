@@ -28,6 +28,7 @@ from slack_sdk import WebClient
 from bench.generate import QUICK, account_external_id, generate, light_accounts, user_id
 from bench.queries import add_bench_users, bench_settings, newest_invoice
 from bench.server import BOT_TOKEN, SIGNING_SECRET
+from billing_core.adapters.threads import ThreadBackground
 from billing_core.db.database import Database
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.marks import OnceMarks
@@ -110,7 +111,7 @@ def run(interaction: str, requests: int, top: int) -> str:
         app, _ = build_slack_app(
             services, settings, client=client, verify_token=False, listener_executor=Inline(), seen=people
         )
-        seen = SeenEvents(shared=OnceMarks(services.db, services.clock))
+        seen = SeenEvents(shared=OnceMarks(services.db, services.clock, background=ThreadBackground()))
         a = 0
 
         def body(n: int) -> bytes:

@@ -6,22 +6,23 @@ that; a row can: the first ``claim`` of a (kind, key) inserts it, every later on
 Marks expire (``ttl``) and are purged as they go, so the table stays small.
 
 ``note`` is the cheap form for a first delivery that no one else can have taken yet: the mark is
-queued and written with others in one conflict-free insert by a background thread within
-``FLUSH_SECONDS``, off the request's path (see ``handlers.runtime.seen_events`` for why a Slack
-event's first delivery may be noted and its retries must be claimed).
+queued and written with others in one conflict-free insert by a background loop (the
+``billing_core.background`` port) within ``FLUSH_SECONDS``, off the request's path (see
+``handlers.runtime.seen_events`` for why a Slack event's first delivery may be noted and its
+retries must be claimed).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from billing_core.background import Background, Loop
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.db.tables import OnceMarkRecord
@@ -36,7 +37,9 @@ FLUSH_SECONDS = 0.1  # a noted mark is in the database at most this long after `
 class OnceMarks:
     """``claim(kind, key)`` is true exactly once across processes until the mark expires."""
 
-    def __init__(self, db: Database, clock: Clock, *, ttl: timedelta = DEFAULT_TTL) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, *, ttl: timedelta = DEFAULT_TTL, background: Background | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
         self.ttl = ttl
@@ -44,21 +47,24 @@ class OnceMarks:
         self._pending: dict[tuple[str, str], None] = {}  # noted, not yet written (in order)
         self._pending_lock = threading.Lock()
         self._flush_lock = threading.Lock()  # a release waits for a write under way (it may hold its key)
-        self._wake = threading.Event()
-        self._flusher: threading.Thread | None = None
-        self._stopped = False
+        self._background = background
+        self._writer: Loop | None = None
 
     def note(self, kind: str, key: str) -> None:
         """Mark ``(kind, key)`` as claimed without waiting: queued, and written with the others
-        noted meanwhile in one ``INSERT ... ON CONFLICT DO NOTHING`` within ``FLUSH_SECONDS`` by a
-        background thread. For a key no other process can be claiming at the same time; a later
-        ``claim`` elsewhere finds the mark once it is written."""
+        noted meanwhile in one ``INSERT ... ON CONFLICT DO NOTHING`` within ``FLUSH_SECONDS`` by the
+        background loop. For a key no other process can be claiming at the same time; a later
+        ``claim`` elsewhere finds the mark once it is written. Without a ``background``, written now."""
         with self._pending_lock:
             self._pending[(kind, key[:255])] = None
-            if self._flusher is None and not self._stopped:
-                self._flusher = threading.Thread(target=self._flush_loop, name="once-marks", daemon=True)
-                self._flusher.start()
-        self._wake.set()
+            start = self._background is not None and self._writer is None
+            if start:
+                assert self._background is not None
+                self._writer = self._background.loop("once-marks", self._flush_quietly, FLUSH_SECONDS)
+        if self._writer is None:
+            self.flush()
+        elif start:
+            self._writer.start()
 
     def flush(self) -> int:
         """Write every noted mark now (one statement); returns how many were new."""
@@ -89,23 +95,16 @@ class OnceMarks:
         return written
 
     def stop(self) -> None:
-        """Write what is queued and stop the background writer (shutdown)."""
-        self._stopped = True
-        self._wake.set()
+        """Stop the background writer and write what is queued (shutdown)."""
+        if self._writer is not None:
+            self._writer.stop()
         self.flush()
 
-    def _flush_loop(self) -> None:
-        while not self._stopped:
-            self._wake.wait()
-            self._wake.clear()
-            if not self._stopped:
-                time.sleep(FLUSH_SECONDS / 2)  # let a burst gather into one statement
-            try:
-                self.flush()
-            except Exception:  # the database is away: the marks stay queued for the next round
-                logger.exception("could not write noted marks; retrying")
-                time.sleep(FLUSH_SECONDS)
-                self._wake.set()
+    def _flush_quietly(self) -> None:
+        try:
+            self.flush()
+        except Exception:  # the database is away: the marks stay queued for the next round
+            logger.exception("could not write noted marks; retrying")
 
     def claim(self, kind: str, key: str) -> bool:
         """True for the first caller of ``(kind, key)`` within ``ttl``; False for every later one."""

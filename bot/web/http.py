@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from billing_core.adapters.threads import ThreadBackground
 from billing_core.container import Services
 from billing_core.marks import OnceMarks
 from bot.settings import Settings
@@ -58,7 +59,8 @@ def create_http_app(
     (SIGTERM included: uvicorn then re-raises the signal, and atexit handlers never run)."""
     metrics = metrics or Metrics()
     # Event ids are claimed in memory first, then in the database (every process sees a retry).
-    marks = OnceMarks(services.db, services.clock)
+    # First deliveries' marks are written in batches by a background loop (handlers.runtime.seen_events).
+    marks = OnceMarks(services.db, services.clock, background=ThreadBackground())
     seen = seen_events or SeenEvents(shared=marks)
     at_shutdown = (*at_shutdown, marks.stop)  # the noted first deliveries written before exit
     if services.escalations is not None:
