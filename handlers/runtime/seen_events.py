@@ -13,7 +13,7 @@ from the request's thread, never the event loop) also claims the id where every 
 The database claim is cheap for a first delivery and exact for a retry. Slack sends an event once,
 and again (``X-Slack-Retry-Num``) only when the first delivery failed or was not acknowledged
 within 3 seconds. So a first delivery has nothing to race with: its mark is only *noted* (queued
-and written with others in one conflict-free insert within ``OnceMarks.FLUSH_SECONDS``, 0.1 s, off
+and written with others in one conflict-free insert within ``billing_core.marks.FLUSH_SECONDS``, 0.1 s, off
 the request's path). A retry is *claimed* synchronously (insert, or find the mark): it comes at the
 earliest 3 s after its first delivery was sent, when that delivery's mark is long written on every
 replica's database, so a retry reaching another replica finds it and is dropped; after a failed
