@@ -80,10 +80,10 @@ def _in_ack(screen: Screen | None) -> Reply | None:
 def _read_in_ack(ix: Interaction, command: Command) -> Screen | None:
     # No actor (no e-mail visible, or still to verify it) or not a contact: the follow-up
     # explains, and e-mails a code when one is due. Billing data only for a verified contact.
+    if command.name in _OPEN_INVOICE_SCREENS:
+        return _open_invoices_proven(ix, command)
     if ix.actor is None:
         return None
-    if command.name in _OPEN_INVOICE_SCREENS:
-        return _open_invoices_answer(ix, command)
     caller = ix.caller()
     if caller is None:
         return None
@@ -91,6 +91,22 @@ def _read_in_ack(ix: Interaction, command: Command) -> Screen | None:
         target = pay_text_target(ix, caller, command.argument)
         return None if isinstance(target, FullPayment) else target
     return read_screen(ix, command, caller)
+
+
+def _open_invoices_proven(ix: Interaction, command: Command) -> Screen | None:
+    """``_open_invoices_answer`` with the caller's proven e-mail checked in the same read (one
+    statement, not a lookup of the identity link first); ``None`` (the follow-up explains, and
+    e-mails a code when one is due) unless the caller is a contact whose e-mail counts."""
+    actor = ix.slack_actor
+    if actor is None:
+        return None
+    try:
+        caller, open_invoices, proven = ix.services.accounts.caller_with_open_invoices_and_proof(actor)
+    except NotABillingContact:
+        return None
+    if not ix.services.identity_verification.proven_by(actor, proven):
+        return None
+    return open_invoices_screen(command, caller, open_invoices)
 
 
 def _open_invoices_answer(ix: Interaction, command: Command) -> Screen | None:

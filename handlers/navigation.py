@@ -27,6 +27,7 @@ from handlers.kit.payloads import AccountRef, HistoryPage, SwitchChoice
 from handlers.kit.surfaces import Nowhere, Surface, opened_surface
 from handlers.payments.ids import SHOW_HISTORY_PREVIOUS_ACTION, SHOW_METHODS_PAGE_ACTION
 from handlers.payments.payloads import MethodsPage
+from handlers.payments.screens import show_methods as show_methods_screen
 
 
 @for_account(AccountRef, surface=opened_surface)
@@ -41,12 +42,12 @@ def show_invoices(request: Request[AccountRef]) -> None:
 
 @for_account(AccountRef, surface=opened_surface)
 def show_methods(request: Request[AccountRef]) -> None:
-    request.show(screens.methods(request.ix, request.caller, request.account))
+    show_methods_screen(request.ix, request.caller, request.account, request.surface)
 
 
 @for_account(MethodsPage, surface=opened_surface)
 def show_methods_page(request: Request[MethodsPage]) -> None:
-    request.show(screens.methods(request.ix, request.caller, request.account, request.payload.page))
+    show_methods_screen(request.ix, request.caller, request.account, request.surface, request.payload.page)
 
 
 @for_account(HistoryPage, surface=opened_surface)

@@ -134,6 +134,8 @@ _CALLER_OPEN_INVOICES = (
         AccountRecord.name,
         AccountRecord.currency,
         select(PrincipalRecord.active_account_id).where(PrincipalRecord.principal == _PRINCIPAL).scalar_subquery(),
+        # The e-mail this principal proved (IDENTITY_VERIFICATION=email_code), read along.
+        select(PrincipalRecord.verified_email).where(PrincipalRecord.principal == _PRINCIPAL).scalar_subquery(),
         *_INVOICE_COLUMNS,
     )
     .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
@@ -233,6 +235,13 @@ class AccountService:
         One statement, plus a second only for a contact of several accounts who has not picked
         one yet (the active account is then the one with the most recently issued invoice).
         """
+        caller, invoices, _ = self.caller_with_open_invoices_and_proof(actor)
+        return caller, invoices
+
+    def caller_with_open_invoices_and_proof(self, actor: Actor) -> tuple[CallerContext, list[InvoiceView], str | None]:
+        """``caller_with_open_invoices`` and, in the same statement, the e-mail the caller's
+        principal has proven (``principals.verified_email``, ``None`` if none): the caller checks it
+        (``IdentityVerification.proven_by``) before showing anything."""
         today = self.today()
         params = {"email": normalize_email(actor.email), "principal": actor.principal}
         accounts: dict[int, tuple[str, str, str, list[InvoiceView]]] = {}
@@ -241,8 +250,8 @@ class AccountService:
             for row in rows:
                 account_id, external_id, name, currency = row[0], row[1], row[2], row[3]
                 entry = accounts.setdefault(account_id, (external_id, name, currency, []))
-                if row[5] is not None:
-                    entry[3].append(_invoice_from_row(external_id, row[5:], today))
+                if row[6] is not None:
+                    entry[3].append(_invoice_from_row(external_id, row[6:], today))
             if not accounts:
                 raise NotABillingContact(actor.email)
             active_id = rows[0][4]
@@ -257,7 +266,7 @@ class AccountService:
             i: open_summary(ext, name, currency, invoices) for i, (ext, name, currency, invoices) in accounts.items()
         }
         caller = CallerContext(actor=actor, accounts=tuple(views.values()), active=views[active_id])
-        return caller, accounts[active_id][3]
+        return caller, accounts[active_id][3], rows[0][5]
 
     def _caller(self, connection: Connection, actor: Actor) -> CallerContext:
         summaries, active_id = self._summaries(connection, actor.email, principal=actor.principal)

@@ -127,15 +127,25 @@ class IdentityVerification:
 
     # -- who must verify ----------------------------------------------------------------
 
-    def needs_code(self, actor: Actor) -> bool:
-        """True when ``actor`` is a billing contact whose e-mail this principal has not proven yet.
+    def must_prove(self, actor: Actor) -> bool:
+        """True when ``actor``'s e-mail counts only once this principal proved it with a code.
 
         In ``slack_email`` mode only principals the claim is not trusted for must prove it, and
         always an external actor (another organization's user): their workspace's admins, not the
         vendor's customer, control the e-mail their profile shows.
         """
         trusted = self._claim_trust is None or self._claim_trust.trusts(actor.principal)
-        if self.mode != EMAIL_CODE and not actor.external and trusted:
+        return self.mode == EMAIL_CODE or actor.external or not trusted
+
+    def proven_by(self, actor: Actor, linked_email: str | None) -> bool:
+        """For a billing contact whose principal's proven e-mail (``principals.verified_email``) was
+        read along with their accounts: True when no code is needed (``needs_code`` without its read)."""
+        return not self.must_prove(actor) or linked_email == normalize_email(actor.email)
+
+    def needs_code(self, actor: Actor) -> bool:
+        """True when ``actor`` is a billing contact whose e-mail this principal has not proven yet
+        (``must_prove``)."""
+        if not self.must_prove(actor):
             return False
         email = normalize_email(actor.email)
         with self._db.read() as session:

@@ -192,6 +192,18 @@ class PaymentMethodService:
                 raise
             return copy.cards
 
+    def recheck(self, copy: CardsCopy) -> Cards | None:
+        """Ask Stripe for the cards of ``copy`` now and store them (for a background refresh, off
+        the request path): the cards as Stripe has them when they differ from ``copy.cards``, else
+        ``None``. Quiet when Stripe cannot answer (``None``: the copy stands)."""
+        if copy.customer_id is None:
+            return None
+        try:
+            cards = refresh_cards(self._db, self._gateway, self._clock, copy.account_id, copy.customer_id)
+        except PaymentProviderError:
+            return None
+        return None if cards == copy.cards else cards
+
     def _stale(self, refreshed_at: datetime | None, max_age: timedelta) -> bool:
         return refreshed_at is None or self._clock.now() - refreshed_at >= max_age
 

@@ -28,7 +28,7 @@ from handlers.kit.interaction import Deps
 from handlers.kit.text_guard import card_number_guard
 from handlers.registry import listener_deps, register_listeners
 from handlers.runtime.follow_up import Later, put_later
-from handlers.runtime.web_api import use_pooled_client
+from handlers.runtime.web_api import PooledClients
 
 logger = logging.getLogger(__name__)
 
@@ -192,12 +192,14 @@ def _our_middleware(deps: Deps) -> Callable[..., BoltResponse]:
         put_later(context, deps.later)
         return next()
 
+    clients = PooledClients()
+
     def ours(
         req: BoltRequest, body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
     ) -> BoltResponse:
         return correlate(
             req,
-            lambda: use_pooled_client(context, lambda: card_number_guard(body, lambda: put_deps(context, next))),
+            lambda: clients.use(context, lambda: card_number_guard(body, lambda: put_deps(context, next))),
         )
 
     return ours

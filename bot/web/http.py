@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from billing_core.adapters.threads import ThreadBackground
 from billing_core.container import Services
 from billing_core.marks import OnceMarks
 from bot.settings import Settings
@@ -58,7 +59,10 @@ def create_http_app(
     (SIGTERM included: uvicorn then re-raises the signal, and atexit handlers never run)."""
     metrics = metrics or Metrics()
     # Event ids are claimed in memory first, then in the database (every process sees a retry).
-    seen = seen_events or SeenEvents(shared=OnceMarks(services.db, services.clock))
+    # First deliveries' marks are written in batches by a background loop (handlers.runtime.seen_events).
+    marks = OnceMarks(services.db, services.clock, background=ThreadBackground())
+    seen = seen_events or SeenEvents(shared=marks)
+    at_shutdown = (*at_shutdown, marks.stop)  # the noted first deliveries written before exit
     if services.escalations is not None:
         from billing_core.adapters.metrics import EscalationCollector
 
@@ -73,14 +77,14 @@ def create_http_app(
     # capacity limiter and cancel scopes), and only Slack requests queue on it.
     bolt_threads = ThreadPoolExecutor(max_workers=BOLT_THREADS, thread_name_prefix="slack-request")
 
-    def dispatch_once(bolt_request: BoltRequest, event_id: str | None) -> BoltResponse:
-        if event_id is not None and not seen.claim_shared(event_id):
+    def dispatch_once(bolt_request: BoltRequest, event_id: str | None, retry: bool) -> BoltResponse:
+        if event_id is not None and not seen.claim_shared(event_id, retry=retry):
             logger.info("ignored event %s: another process took it in", event_id)
             metrics.slack_requests.labels("event", "duplicate").inc()
             return BoltResponse(status=200, body="")
         return bolt_app.dispatch(bolt_request)
 
-    async def dispatch_in_time(bolt_request: BoltRequest, event_id: str | None) -> BoltResponse | None:
+    async def dispatch_in_time(bolt_request: BoltRequest, event_id: str | None, retry: bool) -> BoltResponse | None:
         """Bolt's answer, or ``None`` when the ack deadline passed first (an empty ack is due)."""
         deadline, token = ack_deadline.start()
         try:
@@ -88,7 +92,7 @@ def create_http_app(
         finally:
             ack_deadline.reset(token)
         loop = asyncio.get_running_loop()
-        dispatched = loop.run_in_executor(bolt_threads, context.run, dispatch_once, bolt_request, event_id)
+        dispatched = loop.run_in_executor(bolt_threads, context.run, dispatch_once, bolt_request, event_id, retry)
         waiter: asyncio.Future[None] = loop.create_future()
 
         def wake(_: object = None) -> None:
@@ -149,7 +153,9 @@ def create_http_app(
         # ack body, handlers/commands.py) and Bolt's authorization may call Slack. The deadline
         # makes sure Slack hears from us in time whatever that thread is waiting for.
         try:
-            bolt_response = await dispatch_in_time(bolt_request, event_id)
+            # Slack's retries say so; only they can race another replica's first delivery.
+            retry = "x-slack-retry-num" in headers
+            bolt_response = await dispatch_in_time(bolt_request, event_id, retry)
             if bolt_response is None:
                 logger.warning("acknowledged a %s request empty: its listener took too long to answer", kind)
                 metrics.slack_requests.labels(kind, "late").inc()

@@ -201,6 +201,7 @@ class SlackAPI(StandInServer):
         self._channels: dict[str, tuple[bool, list[str] | None]] = {}
         self._ext_shared: set[str] = set()
         self._expires: dict[str, float] = {}  # rotating access token -> when it stops working
+        self._view_hashes: dict[str, str] = {}  # view id -> the hash of its current content
         self._refresh_tokens: dict[str, tuple[str, int]] = {}  # unused refresh token -> (team, first lifetime)
         self._token_counter = itertools.count(1)
         self.refreshes = 0  # successful oauth.v2.access refreshes
@@ -681,6 +682,9 @@ class SlackAPI(StandInServer):
                 return {"ok": False, "error": "invalid_arguments"}
             n = next(self._view_counter)
             view_id = str(a.get("view_id") or f"V{n:09d}")
+            # Slack refuses an update whose ``hash`` is not the view's current one (it changed since).
+            if method == "views.update" and a.get("hash") and self._view_hashes.get(view_id) != a.get("hash"):
+                return {"ok": False, "error": "hash_conflict"}
             out = dict(view)
             out.update(
                 {
@@ -694,6 +698,7 @@ class SlackAPI(StandInServer):
                     "state": {"values": {}},
                 }
             )
+            self._view_hashes[view_id] = str(out["hash"])
             out.setdefault("private_metadata", "")
             out.setdefault("callback_id", "")
             if method == "views.publish":

@@ -163,19 +163,31 @@ class Interaction:
         self._actor: Actor | None = None
         self._unverified: Actor | None = None
         self._resolved = False
+        self._slack_actor: Actor | None = None
+        self._slack_resolved = False
         self._caller: CallerContext | None = None
 
     @property
-    def actor(self) -> Actor | None:
-        """The caller with the e-mail Slack holds for them; ``None`` when none is visible, or while
-        they still have to prove that e-mail (``IDENTITY_VERIFICATION=email_code``)."""
-        if not self._resolved:
+    def slack_actor(self) -> Actor | None:
+        """The caller with the e-mail Slack holds for them, not yet checked against the e-mail their
+        principal proved (``actor`` checks it; a read that brings the proof along checks it with
+        ``IdentityVerification.proven_by``)."""
+        if not self._slack_resolved:
             if self._cached_identity_only:  # an ack never waits for Slack
                 known, actor = self.deps.identity.cached(self.team_id, self.user_id)
                 if not known:
                     raise IdentityNotCached(self.user_id)
             else:
                 actor = self.deps.identity.resolve(self.client, self.team_id, self.user_id, self.enterprise_id)
+            self._slack_actor, self._slack_resolved = actor, True
+        return self._slack_actor
+
+    @property
+    def actor(self) -> Actor | None:
+        """The caller with the e-mail Slack holds for them; ``None`` when none is visible, or while
+        they still have to prove that e-mail (``IDENTITY_VERIFICATION=email_code``)."""
+        if not self._resolved:
+            actor = self.slack_actor
             if actor is not None and self.services.identity_verification.needs_code(actor):
                 self._unverified, actor = actor, None
             self._actor = actor

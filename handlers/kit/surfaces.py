@@ -57,6 +57,11 @@ class ResponseUrlSurface:
         if status >= 400:
             logger.warning("response_url answered %s", status)
 
+    @property
+    def replaces(self) -> bool:
+        """True when this reply replaces the message clicked (so a later ``show`` corrects it in place)."""
+        return self._replace
+
 
 class ModalSurface:
     """A modal: an existing one (``view_id``) updated in place, or a new one opened or pushed.
@@ -80,6 +85,8 @@ class ModalSurface:
         self._trigger_id = trigger_id
         self._push = push
         self._fallback = fallback
+        # The ``hash`` Slack gave the view last shown here: ``correct`` changes only that view.
+        self.view_hash: str | None = None
 
     def open(self, title: str = "Billing") -> None:
         """Open (or push) the loading modal now, while the trigger id is still valid.
@@ -101,7 +108,24 @@ class ModalSurface:
         if self.view_id is None:
             logger.warning("no modal to show the reply in")
             return
-        self._client.views_update(view_id=self.view_id, view=view)
+        self._remember(self._client.views_update(view_id=self.view_id, view=view))
+
+    def correct(self, view: Block) -> bool:
+        """Replace the view last shown here, only if it is still the one shown (Slack checks the
+        view's ``hash``): a person who moved on (submitted, went back) keeps what they see.
+        False when nothing was changed."""
+        if self.view_id is None or self.view_hash is None:
+            return False
+        try:
+            self._remember(self._client.views_update(view_id=self.view_id, hash=self.view_hash, view=view))
+        except SlackApiError as error:  # hash_conflict: the modal shows something else now
+            logger.info("left the modal as it is: %s", error.response.get("error"))
+            return False
+        return True
+
+    def _remember(self, response: Any) -> None:
+        shown = response.get("view") if response is not None else None
+        self.view_hash = str(shown["hash"]) if isinstance(shown, dict) and shown.get("hash") else None
 
     def _open_with(self, view: Block) -> None:
         trigger_id, self._trigger_id = self._trigger_id, None  # a trigger id works once
@@ -114,6 +138,7 @@ class ModalSurface:
             raise
         opened = response.get("view") or {}
         self.view_id = str(opened.get("id")) if isinstance(opened, dict) and opened.get("id") else None
+        self._remember(response)
 
 
 class DmSurface:

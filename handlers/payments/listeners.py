@@ -43,7 +43,7 @@ from handlers.kit.surfaces import (
 from handlers.payments.blocks import add_card_screen, methods_screen, partial_payment_screen, pay_modal, processing_view
 from handlers.payments.ids import METHOD_MAKE_DEFAULT_ACTION, METHOD_REMOVE_ACTION, PAY_METHOD_BLOCK, PAY_MODAL_CALLBACK
 from handlers.payments.payloads import MethodTarget, PaySubmission, chosen_method
-from handlers.payments.screens import autopay_status, list_methods
+from handlers.payments.screens import autopay_status, list_methods, recheck_later
 from handlers.runtime.follow_up import acked_then, nothing_left_to_do
 
 logger = logging.getLogger(__name__)
@@ -60,40 +60,27 @@ def open_modal_now(client: WebClient, body: dict[str, Any], *, fallback: Surface
     return surface
 
 
-# Where ``ack_pay_open`` leaves the id of the modal it opened for the follow-up to fill.
-_OPENED_VIEW = "_billing_opened_pay_modal"
-
-
 def ack_pay_open(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    """Ack the Pay click, then open the loading modal right here, on the request's own thread.
+    """Ack the Pay click, then open the modal with its content right here, on the request's own
+    thread: the reads take milliseconds and the cards come from the account's copy (Stripe is
+    asked afterwards, off this thread), so one ``views.open`` shows the filled modal.
 
     A trigger id works once and for 3 seconds (docs.slack.dev/tools/bolt-python/concepts/opening-modals);
     the follow-up runs on the listener pool, which may be busy with other people's slow work
     (Stripe, Slack's 429s), so waiting for it could let the trigger expire. Clicked inside a modal,
-    that modal is updated instead and nothing is opened.
+    that modal is updated by the follow-up instead and nothing is opened.
     """
     ack()
     view = body.get("view")
     trigger_id = body.get("trigger_id")
     if (isinstance(view, dict) and view.get("type") == "modal") or not isinstance(trigger_id, str) or not trigger_id:
         return
-    surface = ModalSurface(client, trigger_id=trigger_id, fallback=surface_for(body, client, new_message=True))
-    try:
-        surface.open("Confirm payment")
-    except SlackApiError as error:  # the fallback has said so in a message; nothing more to do
-        logger.warning("views.open failed: %s", error.response.get("error"))
-        nothing_left_to_do(context)
-        return
-    if surface.view_id:
-        body[_OPENED_VIEW] = surface.view_id
+    nothing_left_to_do(context)  # the follow-up's work is done here
+    pay_open(body, client, context)
 
 
 def modal_for(client: WebClient, body: dict[str, Any], *, fallback: Surface | None = None) -> ModalSurface:
-    """The modal to show the pay flow in: the one opened at the click, the one clicked in, or a new
-    one that opens with its content."""
-    opened = body.get(_OPENED_VIEW)
-    if isinstance(opened, str) and opened:
-        return ModalSurface(client, view_id=opened)
+    """The modal to show the pay flow in: the one clicked in, or a new one that opens with its content."""
     view = body.get("view")
     if isinstance(view, dict) and view.get("type") == "modal" and view.get("id"):
         return ModalSurface(client, view_id=str(view["id"]))
@@ -118,8 +105,28 @@ def show_pay_modal(
     """Fill the modal for one invoice or the full balance; errors propagate to the caller."""
     # What would be paid, or why not: the same rule the payment itself applies.
     quote = ix.payments.quote(caller.actor, account, invoice)
-    methods = list_methods(ix, caller.actor, quote.account, before_stripe=_loading_first(surface))
-    surface.show_view(pay_modal(quote.account, quote.invoices, quote.amount, methods, invoice=invoice))
+    copy = ix.payment_methods.copy(caller.actor, quote.account.external_id)
+    if not copy.cards:  # never read from Stripe (or no card): a loading view, then Stripe, off this thread
+        _loading_first(surface)()
+
+        def from_stripe() -> None:
+            methods = list_methods(ix, caller.actor, quote.account)
+            surface.show_view(pay_modal(quote.account, quote.invoices, quote.amount, methods, invoice=invoice))
+
+        ix.deps.later.run(from_stripe)
+        return
+    # From the copy at once, whatever its age (webhooks keep it current); when it is older than
+    # CARDS_FRESH_FOR, Stripe is asked off the request thread and the modal corrected in place if
+    # it differs. The charge checks the chosen card with Stripe on the server either way.
+    surface.show_view(pay_modal(quote.account, quote.invoices, quote.amount, copy.cards, invoice=invoice))
+    if copy.stale:
+        recheck_later(
+            ix,
+            copy,
+            lambda cards: surface.correct(
+                pay_modal(quote.account, quote.invoices, quote.amount, cards, invoice=invoice)
+            ),
+        )
 
 
 def refused_screen(ix: Interaction, caller: CallerContext, account: AccountView | None, error: BillingError) -> Screen:

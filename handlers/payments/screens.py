@@ -6,10 +6,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from billing_core.autopay.switch import AutopayStatus
-from billing_core.payments.methods import CARDS_FRESH_FOR
+from billing_core.payments.methods import CARDS_FRESH_FOR, CardsCopy
 from billing_core.views import AccountView, Actor, CallerContext, PaymentMethodView
 from handlers.kit.blocks import Screen
 from handlers.kit.interaction import Interaction
+from handlers.kit.surfaces import ModalSurface, ResponseUrlSurface, Surface, screen_view
 from handlers.payments.blocks import history_screen, methods_screen
 
 
@@ -31,11 +32,47 @@ def list_methods(
     return list(cards.current(copy))
 
 
+def recheck_later(ix: Interaction, copy: CardsCopy, redraw: Callable[[list[PaymentMethodView]], object]) -> None:
+    """Ask Stripe for ``copy``'s cards off the request thread (the follow-up pool), store them, and
+    ``redraw`` with them when Stripe disagrees with what was shown."""
+    cards = ix.payment_methods
+
+    def recheck() -> None:
+        fresh = cards.recheck(copy)
+        if fresh is not None:
+            redraw(fresh)
+
+    ix.deps.later.run(recheck)
+
+
 def methods(ix: Interaction, caller: CallerContext, account: AccountView, page: int = 0) -> Screen:
     """The card list a person asked for: asked of Stripe now, so a card added or removed there
     without a webhook shows (the cached copy if Stripe cannot answer)."""
     cards = list_methods(ix, caller.actor, account, max_age=timedelta(0))
     return methods_screen(account, cards, autopay_status(ix, caller.actor, account), page=page)
+
+
+def show_methods(ix: Interaction, caller: CallerContext, account: AccountView, surface: Surface, page: int = 0) -> None:
+    """The card list shown at once from the copy, then checked with Stripe in the background and
+    corrected in place when Stripe differs (a card added or removed there without a webhook):
+    a modal through ``views.update`` with the view's hash, a clicked message through its
+    ``response_url``. Elsewhere (a new reply) Stripe is asked first, as ``methods``. Without a copy
+    (never read from Stripe) Stripe is asked first too."""
+    correctable = isinstance(surface, ModalSurface) or (isinstance(surface, ResponseUrlSurface) and surface.replaces)
+    copy = ix.payment_methods.copy(caller.actor, account.external_id, max_age=timedelta(0))
+    if not correctable or not copy.cards:
+        surface.show(methods(ix, caller, account, page))
+        return
+    surface.show(methods_screen(account, copy.cards, autopay_status(ix, caller.actor, account), page=page))
+
+    def redraw(cards: list[PaymentMethodView]) -> None:
+        screen = methods_screen(account, cards, autopay_status(ix, caller.actor, account), page=page)
+        if isinstance(surface, ModalSurface):
+            surface.correct(screen_view(screen))
+        else:
+            surface.show(screen)
+
+    recheck_later(ix, copy, redraw)
 
 
 def autopay_status(ix: Interaction, actor: Actor, account: AccountView) -> AutopayStatus | None:

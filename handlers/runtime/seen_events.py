@@ -9,6 +9,17 @@ Kept in memory, bounded and with a TTL, as a first filter on the event loop; wit
 processes behind a load balancer a retry may reach another process, so ``claim_shared`` (called
 from the request's thread, never the event loop) also claims the id where every process sees it
 (the database, through the ``SharedClaims`` the composition root hands in).
+
+The database claim is cheap for a first delivery and exact for a retry. Slack sends an event once,
+and again (``X-Slack-Retry-Num``) only when the first delivery failed or was not acknowledged
+within 3 seconds. So a first delivery has nothing to race with: its mark is only *noted* (queued
+and written with others in one conflict-free insert within ``billing_core.marks.FLUSH_SECONDS``, 0.1 s, off
+the request's path). A retry is *claimed* synchronously (insert, or find the mark): it comes at the
+earliest 3 s after its first delivery was sent, when that delivery's mark is long written on every
+replica's database, so a retry reaching another replica finds it and is dropped; after a failed
+first delivery the mark was released, and the retry does the work. What the guarantee assumes: the
+noted mark is written within Slack's 3 seconds (a database unreachable for longer fails the
+request's own reads too, and an error releases the mark).
 """
 
 from __future__ import annotations
@@ -30,6 +41,8 @@ class SharedClaims(Protocol):
     """Claims every process sees (``billing_core.marks.OnceMarks`` is one)."""
 
     def claim(self, kind: str, key: str) -> bool: ...
+
+    def note(self, kind: str, key: str) -> None: ...
 
     def release(self, kind: str, key: str) -> None: ...
 
@@ -64,9 +77,15 @@ class SeenEvents:
                 self._seen.popitem(last=False)
             return True
 
-    def claim_shared(self, event_id: str) -> bool:
-        """True unless another process took this event in first (blocking: not on the event loop)."""
-        return self._shared is None or self._shared.claim(SHARED_KIND, event_id)
+    def claim_shared(self, event_id: str, *, retry: bool = True) -> bool:
+        """True unless another process took this event in first (blocking: not on the event loop).
+        A first delivery (``retry=False``: no ``X-Slack-Retry-Num``) is only noted (see above)."""
+        if self._shared is None:
+            return True
+        if not retry:
+            self._shared.note(SHARED_KIND, event_id)
+            return True
+        return self._shared.claim(SHARED_KIND, event_id)
 
     def release(self, event_id: str) -> None:
         """Forget ``event_id`` (its first delivery failed, so a retry should be processed)."""

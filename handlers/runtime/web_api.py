@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import base64
 import json as json_module
+import threading
 import urllib.parse
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -87,23 +89,60 @@ class SlackWebClient(WebClient):
         return response
 
 
-def use_pooled_client(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
-    """Bolt middleware: listeners get a ``SlackWebClient`` in place of the plain WebClient Bolt
-    builds for every request (same token, after authorization, and the same settings)."""
-    client = context.client
-    if client is not None and not isinstance(client, SlackWebClient):
-        context["client"] = SlackWebClient(
+MAX_CLIENTS = 2048  # workspaces' clients kept per app (least recently used dropped first)
+
+
+class PooledClients:
+    """Bolt middleware (``use``): listeners get a ``SlackWebClient`` in place of the plain WebClient
+    Bolt builds for every request (same token, after authorization, and the same settings).
+
+    One client per token and workspace, kept (at most ``max_clients``, least recently used
+    dropped), not built per request: a ``SlackWebClient`` holds no state between calls. Keyed by
+    the token itself, so a revoked or rotated token's client is never handed out again once
+    authorization stops returning that token (``bot.slack.oauth.StoreAuthorize`` forgets it at once
+    on ``app_uninstalled``/``tokens_revoked``)."""
+
+    def __init__(self, max_clients: int = MAX_CLIENTS) -> None:
+        self._max = max_clients
+        self._clients: OrderedDict[tuple[object, ...], SlackWebClient] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def use(self, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        client = context.client
+        if client is not None and not isinstance(client, SlackWebClient):
+            context["client"] = self._for(client, context.team_id)
+        return next()
+
+    def _for(self, client: WebClient, team_id: str | None) -> SlackWebClient:
+        key = (client.token, team_id, client.base_url, client.timeout, tuple(sorted(client.headers.items())))
+        with self._lock:
+            pooled = self._clients.get(key)
+            if pooled is not None:
+                self._clients.move_to_end(key)
+                return pooled
+        pooled = SlackWebClient(
             token=client.token,
             base_url=client.base_url,
             timeout=client.timeout,
             ssl=client.ssl,
             proxy=client.proxy,
             headers=client.headers,
-            team_id=context.team_id,
+            team_id=team_id,
             logger=client.logger,
             retry_handlers=client.retry_handlers,
         )
-    return next()
+        if client.ssl is not None or client.proxy:  # not kept: those take WebClient's own path anyway
+            return pooled
+        with self._lock:
+            self._clients[key] = pooled
+            while len(self._clients) > self._max:
+                self._clients.popitem(last=False)
+        return pooled
+
+
+def use_pooled_client(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    """``PooledClients().use`` without keeping the clients (a client built for this request)."""
+    return PooledClients(0).use(context, next)
 
 
 def _basic(auth: dict[str, Any]) -> str:

@@ -57,7 +57,7 @@ def test_commands_that_open_a_modal_or_may_ask_stripe_are_still_answered_after_t
 def _first_read(world: World, monkeypatch: pytest.MonkeyPatch, first: Callable[[], object]) -> None:
     """Make the next read of the caller with open invoices (the one the ack tries) run ``first`` before it."""
     accounts = world.bot.services.accounts
-    read = accounts.caller_with_open_invoices
+    read = accounts.caller_with_open_invoices_and_proof
     calls: list[int] = []
     lock = threading.Lock()
 
@@ -69,7 +69,7 @@ def _first_read(world: World, monkeypatch: pytest.MonkeyPatch, first: Callable[[
             first()
         return read(*args, **kwargs)
 
-    monkeypatch.setattr(accounts, "caller_with_open_invoices", reading)
+    monkeypatch.setattr(accounts, "caller_with_open_invoices_and_proof", reading)
 
 
 def test_a_read_too_slow_for_the_ack_is_answered_through_the_response_url(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from devtools.loopback.slack_api import SlackAPI
-from tests.support.bot_harness import ANN, SAMPLE, BotServer
+from devtools.loopback.slack_signing import app_home_opened_event, event_body
+from tests.support.bot_harness import ANN, SAMPLE, BotServer, wait_until
 from tests.support.template_db import migrated_sqlite_url
 
 
@@ -53,6 +55,57 @@ def oauth_bot(tmp_path: Path) -> Iterator[tuple[BotServer, SlackAPI]]:
             yield bot, slack
         finally:
             bot.stop()
+
+
+def _install(bot: BotServer, slack: SlackAPI) -> None:
+    """Through Slack's consent page and back, as a workspace admin does."""
+    install = bot.http.get("/slack/install")
+    state = re.search(r"state=([A-Za-z0-9_-]+)", install.headers["location"])
+    assert state is not None
+    cookie = install.headers["set-cookie"].split(";")[0]
+    done = bot.http.get(
+        "/slack/oauth_redirect", params={"code": "the-code", "state": state.group(1)}, headers={"Cookie": cookie}
+    )
+    assert done.status_code == 200, done.text
+
+
+def _installed(bot: BotServer, team_id: str) -> bool:
+    with bot.db.engine.connect() as connection:
+        found = connection.execute(text("SELECT count(*) FROM slack_bots WHERE team_id = :t"), {"t": team_id})
+        return bool(found.scalar())
+
+
+def _answered(bot: BotServer, url: str) -> bool:
+    try:
+        return "$1,750.50" in json.dumps(bot.replies(url, timeout=2))
+    except Exception:  # nothing came
+        return False
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}},
+        {"type": "app_uninstalled"},
+    ],
+)
+def test_after_the_workspace_revokes_or_uninstalls_its_old_token_is_never_used_again(
+    oauth_bot: tuple[BotServer, SlackAPI], event: dict[str, Any]
+) -> None:
+    bot, slack = oauth_bot
+    _install(bot, slack)
+    for _ in range(2):  # authorization and the workspace's client are cached now
+        _, url = bot.command("balance")
+        assert _answered(bot, url)
+    assert bot.post(event_body(event, team_id="T111")).status_code == 200
+    wait_until(lambda: not _installed(bot, "T111"), 10, "the installation removed")
+    slack.clear()
+
+    _, url = bot.command("balance")
+    home = bot.post(event_body(app_home_opened_event(ANN), team_id="T111"))
+    assert home.status_code < 500
+    assert not _answered(bot, url)
+    assert [c.method for c in slack.calls() if c.token == "xoxb-installed-T111"] == []
 
 
 def test_install_stores_the_workspace_and_its_token_serves_requests(oauth_bot: tuple[BotServer, SlackAPI]) -> None:

@@ -21,10 +21,11 @@ from sqlalchemy import func, select, update
 
 from billing_core.clock import SystemClock
 from billing_core.db.database import Database
-from billing_core.db.tables import AuditEventRecord, InvoiceRecord, JobLeaseRecord, PaymentRecord
+from billing_core.db.tables import AuditEventRecord, InvoiceRecord, JobLeaseRecord, OnceMarkRecord, PaymentRecord
 from billing_core.leases import SCHEDULER_LEASE
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import app_home_opened_event, event_body, signed_headers
+from handlers.runtime.seen_events import SHARED_KIND
 from tests.support.bot_harness import ANN, SECRET, StripeHelper, wait_until
 from tests.support.fault_proxy import FaultProxy
 from tests.support.localstripe_server import LocalStripe
@@ -55,11 +56,15 @@ class Replicas:
     env: dict[str, str]
     cwd: Path
 
-    def both_at_once(self, body: bytes) -> list[httpx.Response]:
+    def both_at_once(self, body: bytes, **extra: str) -> list[httpx.Response]:
         """The same signed request to both processes at the same moment (one signature, like a retry)."""
-        headers = signed_headers(SECRET, body)
+        headers = {**signed_headers(SECRET, body), **extra}
         with ThreadPoolExecutor(max_workers=2) as pool:
             return list(pool.map(lambda p: p.post_slack(body, headers), (self.a, self.b)))
+
+    def marked(self, event_id: str) -> bool:
+        with self.db.read() as session:
+            return session.get(OnceMarkRecord, (SHARED_KIND, event_id)) is not None
 
     def payments(self) -> list[tuple[str, int]]:
         with self.db.read() as session:
@@ -144,10 +149,29 @@ def scheduling_replicas(
 # -- the same delivery, the same click ------------------------------------------------------------
 
 
-def test_the_same_event_delivered_to_both_processes_has_one_effect_and_both_answer_200(replicas: Replicas) -> None:
+RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+
+
+def test_a_retry_reaching_the_other_process_after_the_first_delivery_is_not_processed_again(
+    replicas: Replicas,
+) -> None:
+    body = event_body(app_home_opened_event(ANN), event_id="EvREPLICA0")
+    assert replicas.a.post_slack(body).status_code == 200  # the first delivery: its mark noted, not waited for
+    wait_until(lambda: len(replicas.slack.calls("views.publish")) == 1, 15, "the first delivery's Home")
+    # Slack retries 3 s after a first delivery it did not see acknowledged, at the earliest.
+    wait_until(lambda: replicas.marked("EvREPLICA0"), 5, "the first delivery's mark written")
+    retry = {**signed_headers(SECRET, body), **RETRY}
+    assert replicas.b.post_slack(body, retry).status_code == 200
+
+    ignored = "ignored event EvREPLICA0: another process took it in"
+    wait_until(lambda: ignored in replicas.b.log_text(), 15, "the other process to drop the retry")
+    assert len(replicas.slack.calls("views.publish")) == 1
+
+
+def test_the_same_retry_delivered_to_both_processes_has_one_effect_and_both_answer_200(replicas: Replicas) -> None:
     body = event_body(app_home_opened_event(ANN), event_id="EvREPLICA1")
 
-    answers = replicas.both_at_once(body)
+    answers = replicas.both_at_once(body, **RETRY)
 
     assert [a.status_code for a in answers] == [200, 200]
     ignored = "ignored event EvREPLICA1: another process took it in"

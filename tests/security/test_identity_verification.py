@@ -392,3 +392,17 @@ def test_revoking_by_email_unlinks_every_slack_user_of_that_address_and_records_
     revoked = verifier.revoke("Ann@Acme.test")
     assert sorted(link.principal for link in revoked) == ["slack:T1:U1", "slack:T2:U2"]
     assert [e.action for e in services.audit.entries()].count("identity.revoked") == 2
+
+
+def test_a_proven_contact_gets_the_balance_in_the_ack_and_a_revoked_link_stops_it_at_once(
+    runtime: SlackRuntime, slack_api: SlackAPI, smtp_sink: SmtpSink
+) -> None:
+    verifier = runtime.services.identity_verification
+    assert "We e-mailed a code" in billing(runtime, slack_api, "balance")
+    verifier.confirm(ANN.principal, code_from(smtp_sink.wait_for(1)[0]))
+    url = slack_api.response_url
+    answered = dispatch(runtime, slash_command_body("balance", response_url=url))
+    assert answered.body and "1,250" in answered.body  # in the ack itself, the proof read along
+    verifier.revoke("W111")
+    again = billing(runtime, slack_api, "balance")
+    assert "We e-mailed a code to a•••@acme.test" in again and "1,250" not in again

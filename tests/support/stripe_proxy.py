@@ -41,7 +41,7 @@ class StripeProxy(StandInServer):
         super().__init__()
         self.upstream = upstream.rstrip("/")
         self.calls: list[ProxiedCall] = []
-        self._slow: tuple[str, float] | None = None
+        self._slow: tuple[str, float, str] | None = None
         self._release = threading.Event()
         self._lock = threading.Lock()
         self._sessions = itertools.count(1)
@@ -148,10 +148,10 @@ class StripeProxy(StandInServer):
         }
         return self.strict.event(event_type, dispute)
 
-    def slow_down(self, path_prefix: str, seconds: float) -> None:
-        """Hold POSTs under ``path_prefix`` for ``seconds`` (or until :meth:`release`)."""
+    def slow_down(self, path_prefix: str, seconds: float, method: str = "POST") -> None:
+        """Hold ``method`` calls under ``path_prefix`` for ``seconds`` (or until :meth:`release`)."""
         self._release.clear()
-        self._slow = (path_prefix, seconds)
+        self._slow = (path_prefix, seconds, method)
 
     def release(self) -> None:
         self._slow = None
@@ -159,7 +159,7 @@ class StripeProxy(StandInServer):
 
     def delay_for(self, method: str, path: str) -> float:
         slow = self._slow
-        return slow[1] if slow and method == "POST" and path.startswith(slow[0]) else 0.0
+        return slow[1] if slow and method == slow[2] and path.startswith(slow[0]) else 0.0
 
     def _wait(self, seconds: float) -> None:
         self._release.wait(seconds)
