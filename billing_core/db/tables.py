@@ -473,3 +473,20 @@ class TokenRefreshRecord(Base):
     installation: Mapped[str] = mapped_column(String(255), primary_key=True)  # T123, E1:T123 or E1
     refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     refreshes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SlackLimitRecord(Base):
+    """Slack rate limits shared by every process, per workspace (``bot.slack.workspace_leases``).
+
+    ``method = "*"``: the workspace's lease; ``holder`` (a process) alone calls Slack in that
+    workspace until ``until``, so its own per-method budgets are the workspace's; a released or
+    lapsed lease has no holder, and ``until`` then says when its last holder may last have called.
+    Any other ``method``: no call of it in that workspace before ``until`` (Slack's ``Retry-After``).
+    """
+
+    __tablename__ = "billing_slack_limit"
+
+    workspace: Mapped[str] = mapped_column(String(64), primary_key=True)  # T123 or E1:T123
+    method: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(255))
+    until: Mapped[datetime] = mapped_column(UtcDateTime())
