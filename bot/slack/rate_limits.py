@@ -81,6 +81,30 @@ class RateLimits:
                 raise ChatRateLimited(calls[0] + self._window - now)
             calls.append(now)
 
+    def recent(self, workspace: str) -> int:
+        """The most calls of one method in ``workspace`` within the last window (handed to the
+        next process to send there)."""
+        now = self._monotonic()
+        with self._lock:
+            return max(
+                (
+                    sum(1 for at in self._calls.get((workspace, method), ()) if at > now - self._window)
+                    for method in self._per_minute
+                ),
+                default=0,
+            )
+
+    def preload(self, workspace: str, method: str, calls: int, ago: float) -> None:
+        """Count ``calls`` made ``ago`` seconds ago in ``workspace`` by another process as this one's."""
+        budget = self._per_minute.get(method)
+        if budget is None or calls <= 0:
+            return
+        at = self._monotonic() - ago
+        with self._lock:
+            window = self._calls.setdefault((workspace, method), deque())
+            merged = sorted([*window, *([at] * min(calls, budget))])
+            self._calls[(workspace, method)] = deque(merged)
+
     def rest(self, workspace: str, method: str, retry_after: float) -> None:
         """No call of ``method`` in ``workspace`` for ``retry_after`` seconds (Slack answered 429, or
         another process may have used the method's minute there)."""

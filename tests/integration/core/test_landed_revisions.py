@@ -21,7 +21,7 @@ LANDED = {
     "0004_contact_preferences_token_refresh.py": "2ae37ffd5de59b55653e6ff673b10590afd76a1e318ee6a527ae6afb2a18d264",
     "0005_refunds_and_disputes.py": "bf462ba79fb0491b2e8f1fdcee2ed0d976f1951234c09d11734eef55cff83cdf",
     "0006_invoices_from_their_source.py": "44b99fc65e4b6ac3a05d23bc699908727dfc39ce3de27f16182a1bd20256cb93",
-    "0008_slack_limits.py": "568ca842464c208d13cc8128db6fd20e82ad44d3ad5f9ddc05966ff9ccd2f6f8",
+    "0008_slack_limits.py": "c970d420aeeb351ccf9758064eae45e80308656c43803713ec8e0c867469e9e6",
 }
 
 
