@@ -263,6 +263,7 @@ class WorkspacesReminderSender:
         needs_proof: NeedsProof = _never,
         per_channel_interval: float = 1.0,
         db: Database | None = None,
+        limits: RateLimits | None = None,
     ) -> None:
         self._workspaces = workspaces
         self._directory = directory
@@ -270,7 +271,7 @@ class WorkspacesReminderSender:
         self._interval = per_channel_interval
         self._lock = threading.Lock()
         self._senders: dict[str, SlackReminderSender] = {}
-        self._limits = RateLimits()  # outlives a sender rebuilt for a refreshed token
+        self._limits = limits or RateLimits()  # outlives a sender rebuilt for a refreshed token
         # With the database every process shares: one process at a time sends in a workspace.
         self._leases = WorkspaceLeases(db, recent=self._limits.recent) if db is not None else None
 

@@ -46,8 +46,15 @@ class SlackTiers:
         self._arrivals: dict[tuple[str, str], list[float]] = defaultdict(list)
         self._blocked: dict[tuple[str, str], float] = {}
         self._last_post: dict[tuple[str, str], float] = {}
+        self._refuse: dict[tuple[str, str], int] = {}
         self.inside_retry_after = 0
         self.answered_429 = 0
+
+    def refuse_next(self, workspace: str, method: str, *, retry_after: int) -> None:
+        """Answer the next call of ``method`` in ``workspace`` with 429 and this ``Retry-After``
+        (Slack may ask a client to slow down below the published tier)."""
+        with self._lock:
+            self._refuse[(workspace, method)] = retry_after
 
     def check(self, workspace: str, method: str, channel: str | None = None) -> int | None:
         """``None`` when Slack would take the call now, else the ``Retry-After`` (whole seconds)."""
@@ -60,9 +67,9 @@ class SlackTiers:
                 self.inside_retry_after += 1
                 self.answered_429 += 1
                 return max(1, math.ceil(until - now))
-            retry: float | None = None
+            retry: float | None = self._refuse.pop(key, None)
             tier = self.per_minute.get(method)
-            if tier is not None:
+            if retry is None and tier is not None:
                 accepted = self._accepted[key]
                 while accepted and accepted[0] <= now - self._window:
                     accepted.popleft()
