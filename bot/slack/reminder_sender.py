@@ -42,6 +42,7 @@ from bot.slack.workspaces import SlackWorkspaces, Workspace
 from handlers.kit.blocks import Block, fallback_text
 from handlers.reminders.blocks import reminder_blocks, withheld_blocks
 from handlers.runtime.ttl_cache import TtlCache
+from handlers.runtime.web_api import SlackWebClient
 
 NOT_FOUND = frozenset({"users_not_found", "user_not_found", "account_inactive", "user_disabled"})
 
@@ -242,9 +243,11 @@ def build_reminder_sender(
 
 
 def reminder_client(token: str, base_url: str) -> WebClient:
-    """A WebClient for reminders: no retry handlers, so a 429 never sleeps the sweep's thread."""
+    """A WebClient for reminders over the process's kept-alive connections (a new connection per
+    call cost more than the call), with no retry handlers: a 429 never sleeps the sweep's thread,
+    and a post is never sent twice."""
     base = base_url if base_url.endswith("/") else base_url + "/"
-    return WebClient(token=token, base_url=base, timeout=10)
+    return SlackWebClient(token=token, base_url=base, timeout=10, retry_handlers=[])
 
 
 class WorkspacesReminderSender:

@@ -90,6 +90,7 @@ class WorkspaceLeases:
         self._used: dict[str, float] = {}  # workspace -> last hold()
         self._renew_at = 0.0
         self._batches = 0
+        self._elsewhere: dict[str, float] = {}  # workspace -> held by another process until at least
         self._given_back: dict[str, float] = {}  # workspace -> the until this process wrote giving it back
 
     def hold(self, workspace: str) -> Taken | None:
@@ -104,8 +105,16 @@ class WorkspaceLeases:
             self._used[key] = now
             if until is not None and until - self._margin > now:
                 return None
+            elsewhere = self._elsewhere.get(key)
+            if elsewhere is not None and elsewhere > now:  # known to be another's: no query
+                raise ChatHandledElsewhere(elsewhere - now)
             self._held.pop(key, None)
-            taken = self._take(key, now)
+            try:
+                taken = self._take(key, now)
+            except ChatHandledElsewhere as held:
+                # Asked again once its lease may have ended, or a few seconds on (given back early).
+                self._elsewhere[key] = now + min(held.retry_after, self._margin)
+                raise
             self._held[key] = now + self._lease
             if len(self._held) == 1:
                 self._renew_at = now + self._lease / 2
