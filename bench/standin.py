@@ -131,9 +131,9 @@ class StandIn:
         method = path[4:] if path.startswith("api/") else path
         self.counts[method] += 1
         args = _args(parsed.query, content_type, body)
+        token = (headers or {}).get("authorization", "")[7:].strip() or str(args.get("token", ""))
+        workspace = token.removeprefix("xoxb-bench-") if token.startswith("xoxb-bench-") else ""
         if self.tiers is not None:
-            token = (headers or {}).get("authorization", "")[7:].strip() or str(args.get("token", ""))
-            workspace = token.removeprefix("xoxb-bench-")
             channel = str(args.get("channel", "")) if method == "chat.postMessage" else None
             retry = self.tiers.check(workspace, method, _dm(channel) if channel else None)
             if retry is not None:
@@ -144,9 +144,9 @@ class StandIn:
             self.last_dm_at = now
             shown = str(args.get("text", "")) + str(args.get("blocks", ""))
             self.dms[(_dm(str(args.get("channel", ""))), shown)] += 1
-        return "200 OK", json.dumps(self._canned(method, args)).encode()
+        return "200 OK", json.dumps(self._canned(method, args, workspace)).encode()
 
-    def _canned(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _canned(self, method: str, args: dict[str, Any], workspace: str = "") -> dict[str, Any]:
         if method == "users.info":
             user = str(args.get("user", ""))
             email = user_email(user)
@@ -157,6 +157,7 @@ class StandIn:
                 "ok": True,
                 "user": {
                     "id": user,
+                    "team_id": workspace,  # the workspace of the token (OAuth bench), if named
                     "name": user,
                     "deleted": False,
                     "is_bot": False,

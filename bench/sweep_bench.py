@@ -1,7 +1,7 @@
 """The reminder sweep over many installed workspaces, from two processes, against a Slack stand-in
 that enforces the published tiers per (workspace, method) and answers 429 with ``Retry-After``.
 
-    python -m bench.sweep_bench [--workspaces 10000] [--accounts 20000] [--database-url URL]
+    python -m bench.sweep_bench [--workspaces 10000] [--accounts 10000] [--database-url URL]
 
 Data: ``accounts`` accounts of the bench generator (10 invoices each), installed in OAuth mode in
 ``workspaces`` workspaces (``bench.workspaces``); each account's own contact (``billing…``) has
@@ -46,6 +46,8 @@ from billing_core.db.tables import PrincipalRecord, SlackLimitRecord
 from devtools.loopback.slack_tiers import SlackTiers
 
 ROOT = Path(__file__).resolve().parent.parent
+WORKSPACES = 10_000
+ACCOUNTS = 10_000
 HOT_WORKSPACES = 5
 HOT_EVERY = 40  # every 40th account's contact uses the bot in a hot workspace
 
@@ -204,8 +206,8 @@ def worker(url: str, api_url: str, now_iso: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--workspaces", type=int, default=10_000)
-    parser.add_argument("--accounts", type=int, default=20_000)
+    parser.add_argument("--workspaces", type=int, default=WORKSPACES)
+    parser.add_argument("--accounts", type=int, default=ACCOUNTS)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--worker", nargs=3, metavar=("URL", "API_URL", "NOW"), help=argparse.SUPPRESS)
     args = parser.parse_args()
