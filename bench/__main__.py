@@ -128,7 +128,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         send = reminder_send.run(32, gen.Sizes(256, 4_000)) if quick else reminder_send.run(300, gen.QUICK)
         results["reminders"] = {"plan": plan, "send": send}
     if "sweep" in only:
-        workspaces, accounts = (1_000, 1_000) if quick else (sweep_bench.WORKSPACES, sweep_bench.ACCOUNTS)
+        workspaces, accounts = (400, 400) if quick else (sweep_bench.WORKSPACES, sweep_bench.ACCOUNTS)
         print(f"reminder sweep over {workspaces:,} workspaces from two processes ...", flush=True)
         sweep_url = None  # quick: a SQLite file of its own; full: its own PostgreSQL database
         if server_url and server_url.startswith("postgresql"):
