@@ -177,3 +177,27 @@ def test_a_reminder_is_posted_to_the_users_id_and_edited_in_the_dm_slack_answere
     assert slack_api.calls("conversations.open") == []  # one call per new person saved
     updates = slack_api.calls("chat.update")
     assert sorted(str(c.json_args["channel"]) for c in updates) == sorted(f"D{user}" for user in users)
+
+
+def test_a_send_outside_a_sweep_gives_its_workspace_back_so_another_replicas_sweep_goes_on(
+    settings: Settings,
+    database_url: str,
+    db: Database,
+    slack_api: SlackAPI,
+    clock: FixedClock,
+    tiers: SlackTiers,
+    load: Callable[..., None],
+) -> None:
+    users, _ = install(settings, db, slack_api, load)
+    notices, notices_db = replica(settings, database_url, clock)
+    sweeper, sweeper_db = replica(settings, database_url, clock)
+    assert notices.sender is not None
+    contact = notices.sender.find_contact("tone00@acme.test")  # e.g. an autopay notice, in TONE
+
+    result = sweeper.run_sweep()
+    notices_db.dispose()
+    sweeper_db.dispose()
+
+    assert contact is not None and contact.workspace == "TONE"
+    assert (result.messages, result.messages_elsewhere) == (len(users), 0)  # TONE was not held back
+    assert tiers.over_tier() == [] and tiers.inside_retry_after == 0
