@@ -13,6 +13,8 @@ a workspace first holds that workspace's lease (a ``billing_slack_limit`` row, `
   outside a sweep gives its workspace back right after the call;
 * another process wanting the workspace gets ``ChatHandledElsewhere``: the sweep leaves that
   person to the holder, which reaches them in its own pass; others wait like after a 429;
+* a holder that died on this machine (killed, crashed: its pid is gone) is taken over at once, its
+  last minute's calls not known; one on another machine is waited out (``lease_seconds``);
 * a process taking a workspace over counts the previous holder's last minute as used (no tiered
   call before the previous lease's end plus a window) and keeps the ``Retry-After`` rests Slack
   gave anyone there: a 429 writes one row per (workspace, method), read when the lease is taken.
@@ -24,6 +26,8 @@ seconds before its lease ends, so clocks a little apart across machines do no ha
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -186,7 +190,13 @@ class WorkspaceLeases:
                     select(record.method, record.holder, record.until, record.calls).where(record.workspace == key)
                 ).all()
                 lease = next((row for row in rows if row.method == LEASE), None)
-                if lease is not None and lease.holder not in (None, self.holder) and _seconds(lease.until) > now:
+                dead = lease is not None and lease.holder not in (None, self.holder) and _gone(lease.holder)
+                if (
+                    lease is not None
+                    and lease.holder not in (None, self.holder)
+                    and _seconds(lease.until) > now
+                    and not dead
+                ):
                     raise ChatHandledElsewhere(_seconds(lease.until) - now)
                 if lease is None:
                     session.add(record(workspace=key, method=LEASE, holder=self.holder, until=_at(now + self._lease)))
@@ -199,7 +209,12 @@ class WorkspaceLeases:
                             .where(
                                 record.workspace == key,
                                 record.method == LEASE,
-                                or_(record.holder.is_(None), record.holder == self.holder, record.until <= at),
+                                or_(
+                                    record.holder.is_(None),
+                                    record.holder == self.holder,
+                                    record.until <= at,
+                                    record.holder == (lease.holder if dead else self.holder),
+                                ),
                             )
                             .values(holder=self.holder, until=_at(now + self._lease), calls=0)
                             .execution_options(synchronize_session=False)
@@ -210,12 +225,18 @@ class WorkspaceLeases:
         except IntegrityError:
             raise ChatHandledElsewhere(self._lease) from None
         previous, calls = None, None
+        if dead:  # its calls stopped with it; how many it made in its last minute is not known
+            return Taken(None, None, self._rests(rows, now))
         own = lease is not None and abs(_seconds(lease.until) - self._given_back.get(key, -1.0)) < 0.001
         if lease is not None and lease.holder != self.holder and not (lease.holder is None and own):
             previous = now - _seconds(lease.until)
             calls = int(lease.calls) if lease.holder is None else None  # given back, or lapsed
+        return Taken(previous, calls, self._rests(rows, now))
+
+    @staticmethod
+    def _rests(rows: Iterable[Any], now: float) -> dict[str, float]:
         rests = {row.method: _seconds(row.until) - now for row in rows if row.method != LEASE}
-        return Taken(previous, calls, {method: left for method, left in rests.items() if left > 0})
+        return {method: left for method, left in rests.items() if left > 0}
 
     def _renew(self, now: float) -> None:
         """Renew the leases used in the last lease period, give back the others (held: ``_lock``)."""
@@ -270,6 +291,22 @@ class WorkspaceLeases:
                 .values(holder=None, until=bindparam("until"), calls=bindparam("calls")),
                 rows,
             )
+
+
+def _gone(holder: str) -> bool:
+    """Whether ``holder`` (``host:pid:random``, ``process_holder_id``) was a process of this machine
+    that has ended (killed, crashed): its lease need not be waited out."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname()[:100] or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _chunks(keys: list[str]) -> Iterable[list[str]]:
