@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import export_bench, import_bench, interactions, reminder_send
+from bench import export_bench, import_bench, interactions, reminder_send, sweep_bench
 from bench import generate as gen
 from bench.report import render, targets
 from billing_core.db.database import Database
 
-SECTIONS = ("queries", "latency", "memory", "reminders", "import", "wrk", "autopay", "export", "receivables")
+SECTIONS = ("queries", "latency", "memory", "reminders", "sweep", "import", "wrk", "autopay", "export", "receivables")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -61,17 +61,17 @@ def postgres_server_url(given: str | None) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def bench_database(server_url: str) -> str:
-    """``billing_bench`` on the server of ``server_url``, created when absent."""
+def bench_database(server_url: str, name: str = "billing_bench") -> str:
+    """Database ``name`` on the server of ``server_url``, created when absent."""
     import psycopg
 
     from devtools.postgres import connect_kwargs, with_database
 
-    url = with_database(server_url, "billing_bench")
+    url = with_database(server_url, name)
     admin = connect_kwargs(with_database(server_url, "postgres"))
     with psycopg.connect(autocommit=True, **admin) as connection:
-        if connection.execute("SELECT 1 FROM pg_database WHERE datname = 'billing_bench'").fetchone() is None:
-            connection.execute("CREATE DATABASE billing_bench")
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{name}"')
     return url
 
 
@@ -127,6 +127,13 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         plan["invoices"] = sizes.invoices
         send = reminder_send.run(32, gen.Sizes(256, 4_000)) if quick else reminder_send.run(300, gen.QUICK)
         results["reminders"] = {"plan": plan, "send": send}
+    if "sweep" in only:
+        workspaces, accounts = (400, 400) if quick else (sweep_bench.WORKSPACES, sweep_bench.ACCOUNTS)
+        print(f"reminder sweep over {workspaces:,} workspaces from two processes ...", flush=True)
+        sweep_url = None  # quick: a SQLite file of its own; full: its own PostgreSQL database
+        if server_url and server_url.startswith("postgresql"):
+            sweep_url = bench_database(server_url, "billing_sweep_bench")
+        results["sweep"] = sweep_bench.run(workspaces, accounts, sweep_url)
     if "autopay" in only:
         print("autopay pass planning (10% of accounts on autopay) ...", flush=True)
         probe = subprocess.run(

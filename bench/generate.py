@@ -72,6 +72,7 @@ MUTABLE_TABLES = (
     "billing_audit_event",
     "billing_principal",
     "billing_stripe_event",
+    "billing_slack_limit",
 )
 
 

@@ -9,6 +9,7 @@ P99_MS = 20.0
 RATIO = 0.30
 PLAN_S = 3.0
 VIEW_MS = 200.0  # the staff receivables view's queries (issue 31)
+SWEEP_DMS_PER_S = 500  # issue 28: the reminder sweep across 10,000 workspaces, two processes
 IMPORT_PER_S = 10_000
 EXPORT_PER_S = 50_000  # payments export (issue 17), full run: 1,000,000 payments
 EXPORT_RSS_MB = 150.0
@@ -82,6 +83,30 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"sweep planning over {plan['invoices']:,} invoices <= {PLAN_S:g} s",
             plan["plan_seconds"],
             plan["plan_seconds"] <= PLAN_S if full else None,
+        )
+    sweep = results.get("sweep")
+    if sweep:
+        full = results.get("mode") == "full"
+        add(
+            f"sweep DMs/s across {sweep['workspaces']:,} workspaces, two processes >= {SWEEP_DMS_PER_S}",
+            sweep["dms_per_second"],
+            (sweep["dms_per_second"] or 0) >= SWEEP_DMS_PER_S if full else None,
+        )
+        add(
+            "sweep: calls inside a Retry-After window = 0",
+            sweep["calls_inside_retry_after"],
+            sweep["calls_inside_retry_after"] == 0,
+        )
+        over = [
+            m
+            for m, p in sweep["peak_per_workspace_per_minute"].items()
+            if p["tier"] and p["peak_per_minute"] > p["tier"]
+        ]
+        add("sweep: no workspace over its tier", ", ".join(over) or "none over", not over)
+        add(
+            "sweep: every due DM sent exactly once",
+            f"{sweep['dms_sent']:,} of {sweep['due_dms']:,}",
+            sweep["every_dm_once"],
         )
     autopay = results.get("autopay")
     if autopay:
@@ -361,6 +386,23 @@ def render(results: dict[str, Any]) -> str:
                 ],
             )
         )
+    sweep = results.get("sweep")
+    if sweep:
+        out += ["", f"Reminder sweep, {sweep['workspaces']:,} workspaces, two processes ({sweep['database']}):", ""]
+        rows = [
+            [
+                "due DMs / sent / sent twice",
+                f"{sweep['due_dms']:,} / {sweep['dms_sent']:,} / {sweep['dms_sent_twice']}",
+            ],
+            ["seconds to the last DM", sweep["seconds_to_last_dm"]],
+            ["DMs/s across workspaces", sweep["dms_per_second"]],
+            ["calls inside a Retry-After window", sweep["calls_inside_retry_after"]],
+            ["429 answers", sweep["answered_429"]],
+        ]
+        for method, peak in sorted(sweep["peak_per_workspace_per_minute"].items()):
+            tier = peak["tier"] if peak["tier"] is not None else "special (1/s per channel)"
+            rows.append([f"peak {method} calls in 60 s in one workspace (tier)", f"{peak['peak_per_minute']} ({tier})"])
+        out.append(_table(["measure", "value"], rows))
     autopay = results.get("autopay")
     if autopay:
         out += ["", "Autopay pass planning:", ""]

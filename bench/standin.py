@@ -11,6 +11,10 @@ answers canned JSON and only notes *when* the call that completes an interaction
 * ``views.publish`` for a user completes an App Home event (key ``("views.publish", user)``).
 
 Users come from :func:`bench.generate.user_email`, so any bench user is known without a directory.
+
+With ``tiers`` (``devtools.loopback.slack_tiers``), Slack's published tiers are enforced per
+(workspace, method), the workspace named by the bench's bot token (``xoxb-bench-<team>``), and
+every DM delivered is counted by (channel, text) so a DM sent twice shows (the sweep section).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections import Counter
 from typing import Any
 
 from bench.generate import user_email
+from devtools.loopback.slack_tiers import SlackTiers
 
 Key = tuple[str, str]
 
@@ -30,7 +35,11 @@ Key = tuple[str, str]
 class StandIn:
     """Serve on 127.0.0.1:<free port> in the running event loop; ``expect`` a key, await it."""
 
-    def __init__(self) -> None:
+    def __init__(self, tiers: SlackTiers | None = None) -> None:
+        self.tiers = tiers
+        self.dms: Counter[tuple[str, str]] = Counter()  # (channel, text and blocks) of each DM delivered
+        self.first_dm_at: float | None = None
+        self.last_dm_at: float | None = None
         self.counts: Counter[str] = Counter()
         # Completions by kind (response_url, modal, views.publish), awaited or not: the wrk
         # section, which cannot await them, counts how many interactions finished in a window.
@@ -88,11 +97,13 @@ class StandIn:
                         headers[name.strip().lower()] = value.strip()
                 length = int(headers.get("content-length") or 0)
                 body = await reader.readexactly(length) if length else b""
-                status, payload = self._answer(target, headers.get("content-type", ""), body)
+                status, payload = self._answer(target, headers.get("content-type", ""), body, headers)
                 close = headers.get("connection", "").lower() == "close"
+                retry = f"Retry-After: {status.split()[-1]}\r\n" if status.startswith("429") else ""
+                status = "429 Too Many Requests" if retry else status
                 writer.write(
                     f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
-                    f"Connection: {'close' if close else 'keep-alive'}\r\n\r\n".encode()
+                    f"{retry}Connection: {'close' if close else 'keep-alive'}\r\n\r\n".encode()
                     + payload
                 )
                 await writer.drain()
@@ -107,7 +118,10 @@ class StandIn:
         finally:
             writer.close()
 
-    def _answer(self, target: str, content_type: str, body: bytes) -> tuple[str, bytes]:
+    def _answer(
+        self, target: str, content_type: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> tuple[str, bytes]:
+        """(status, JSON); a 429 is ``"429 <Retry-After seconds>"``."""
         parsed = urllib.parse.urlsplit(target)
         path = parsed.path.strip("/")
         if path.startswith("response_url/"):
@@ -117,9 +131,22 @@ class StandIn:
         method = path[4:] if path.startswith("api/") else path
         self.counts[method] += 1
         args = _args(parsed.query, content_type, body)
-        return "200 OK", json.dumps(self._canned(method, args)).encode()
+        token = (headers or {}).get("authorization", "")[7:].strip() or str(args.get("token", ""))
+        workspace = token.removeprefix("xoxb-bench-") if token.startswith("xoxb-bench-") else ""
+        if self.tiers is not None:
+            channel = str(args.get("channel", "")) if method == "chat.postMessage" else None
+            retry = self.tiers.check(workspace, method, _dm(channel) if channel else None)
+            if retry is not None:
+                return f"429 {retry}", b'{"ok": false, "error": "ratelimited"}'
+        if method == "chat.postMessage":
+            now = time.perf_counter()
+            self.first_dm_at = self.first_dm_at or now
+            self.last_dm_at = now
+            shown = str(args.get("text", "")) + str(args.get("blocks", ""))
+            self.dms[(_dm(str(args.get("channel", ""))), shown)] += 1
+        return "200 OK", json.dumps(self._canned(method, args, workspace)).encode()
 
-    def _canned(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _canned(self, method: str, args: dict[str, Any], workspace: str = "") -> dict[str, Any]:
         if method == "users.info":
             user = str(args.get("user", ""))
             email = user_email(user)
@@ -130,6 +157,7 @@ class StandIn:
                 "ok": True,
                 "user": {
                     "id": user,
+                    "team_id": workspace,  # the workspace of the token (OAuth bench), if named
                     "name": user,
                     "deleted": False,
                     "is_bot": False,
@@ -156,9 +184,15 @@ class StandIn:
             return {"ok": False, "error": "users_not_found"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))}}
-        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+        if method == "chat.postMessage":  # to a user id: Slack posts in the app's DM and names it
+            return {"ok": True, "channel": _dm(str(args.get("channel", ""))), "ts": f"{time.time():.6f}"}
+        if method in ("chat.postEphemeral", "chat.update"):
             return {"ok": True, "channel": str(args.get("channel", "")), "ts": f"{time.time():.6f}"}
         return {"ok": True}
+
+
+def _dm(channel: str) -> str:
+    return f"D{channel}" if channel[:1] in ("U", "W") else channel
 
 
 def _loading(view: Any) -> bool:

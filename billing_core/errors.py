@@ -186,6 +186,12 @@ class ChatRateLimited(BillingError):
         self.retry_after = retry_after
 
 
+class ChatHandledElsewhere(ChatRateLimited):
+    """Another process is sending in this chat workspace now (it holds the workspace's lease, so
+    the workspace's limits are counted in one place); it delivers what is due there. Anyone who
+    must send here anyway waits ``retry_after`` seconds, like after a rate limit."""
+
+
 class ChatDeliveryFailed(BillingError):
     """The chat workspace refused or failed a call; a reminder is retried on a later sweep."""
 

@@ -14,10 +14,12 @@ domain value; the words and Block Kit of each are the handlers' (``handlers.*.bl
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 __all__ = [
+    "Batching",
     "ChatContact",
     "Contacts",
     "EditingMessenger",
@@ -80,3 +82,12 @@ class PrincipalMessenger(Protocol[M]):
     are skipped. It never raises: the message is sent off the caller's thread."""
 
     def tell_principal(self, principal: str, message: M) -> None: ...
+
+
+@runtime_checkable
+class Batching(Protocol):
+    """A messenger that can be told many sends are coming (a reminder sweep): inside ``batch()`` it
+    may keep what it takes for them (the bot: each chat workspace's lease, so one process sends
+    there at a time) until the batch ends; outside a batch it gives it back after each send."""
+
+    def batch(self) -> AbstractContextManager[None]: ...

@@ -68,8 +68,10 @@ from bot.slack.client import make_web_client
 from bot.slack.notices import NoticeOutbox, SlackNoticeChannel
 from bot.slack.notifier import SlackNotifier
 from bot.slack.oauth import installation_store
+from bot.slack.rate_limits import RateLimits
 from bot.slack.reminder_sender import SlackReminderSender, WorkspacesReminderSender, reminder_client
 from bot.slack.seen_people import SeenPeople
+from bot.slack.workspace_leases import WorkspaceLeases
 from bot.slack.workspaces import SlackWorkspaces, slack_workspaces
 from handlers.escalations.listeners import slack_staff_channel
 from handlers.home.listeners import publish_home_for
@@ -266,11 +268,13 @@ def build_reminder_sender(
             store=installation_store(settings, db.engine),
             client_for_token=lambda token: reminder_client(token, settings.slack_api_url),
         )
-        return WorkspacesReminderSender(workspaces, PrincipalDirectory(db, clock), needs_proof=needs_proof)
+        return WorkspacesReminderSender(workspaces, PrincipalDirectory(db, clock), needs_proof=needs_proof, db=db)
     if settings.slack_bot_token is None:
         return None
     client = reminder_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-    return SlackReminderSender(client, needs_proof=needs_proof)
+    limits = RateLimits()
+    leases = WorkspaceLeases(db, recent=limits.recent)  # one process at a time sends in the workspace
+    return SlackReminderSender(client, needs_proof=needs_proof, limits=limits, leases=leases)
 
 
 def build_stripe_gateway(settings: Settings) -> StripeGateway | None:

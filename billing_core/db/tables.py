@@ -585,3 +585,21 @@ class ReminderHoldRecord(Base):
     until: Mapped[datetime] = mapped_column(UtcDateTime())
     held_by: Mapped[str] = mapped_column(String(255))  # the staff member's principal
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+class SlackLimitRecord(Base):
+    """Slack rate limits shared by every process, per workspace (``bot.slack.workspace_leases``).
+
+    ``method = "*"``: the workspace's lease; ``holder`` (a process) alone calls Slack in that
+    workspace until ``until``, so its own per-method budgets are the workspace's; a lapsed lease
+    is taken over as if its holder had used every method's whole budget until ``until``.
+    Any other ``method``: no call of it in that workspace before ``until`` (Slack's ``Retry-After``).
+    """
+
+    __tablename__ = "billing_slack_limit"
+
+    workspace: Mapped[str] = mapped_column(String(64), primary_key=True)  # T123 or E1:T123
+    method: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(255))
+    until: Mapped[datetime] = mapped_column(UtcDateTime())
+    # A given-back lease: the most calls of one tiered method its holder made in the rate window
+    # before ``until`` (its last call); the next holder counts them as its own.
+    calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.errors import ConfigurationError
-from billing_core.messaging import PostedMessage
+from billing_core.messaging import Batching, PostedMessage
 from billing_core.reminders import claims
 from billing_core.reminders.messages import ReminderLine, ReminderSender
 from billing_core.reminders.overdue import OverdueEscalator, escalate_overdue
@@ -104,24 +105,25 @@ class ReminderService:
         settled = self.promises.settle(window.now)
         if settled.broken or settled.kept:
             result.notes.append(f"promises to pay: {settled.kept} kept, {settled.broken} broken (reminders restart)")
-        result.thanked = thank_paid(self._db, self.sender, window)
-        delivery = DeliveryPass(
-            db=self._db,
-            sender=self.sender,
-            schedule=self.schedule,
-            window=window,
-            result=result,
-            final_wait=self._final_wait,
-            sleep=self._sleep or time.sleep,
-        )
-        delivery.run()
-        if self.escalator is not None:
-            result.escalated = escalate_overdue(self._db, self.escalator, self.schedule, window)
-        if self.card_health is not None:
-            health = self.card_health.run(window.now, window.today)
-            result.notes.append(
-                f"card expiry notices: sent {health.sent}, postponed {health.postponed}, failed {health.failed}"
+        with self.sender.batch() if isinstance(self.sender, Batching) else nullcontext():
+            result.thanked = thank_paid(self._db, self.sender, window)
+            delivery = DeliveryPass(
+                db=self._db,
+                sender=self.sender,
+                schedule=self.schedule,
+                window=window,
+                result=result,
+                final_wait=self._final_wait,
+                sleep=self._sleep or time.sleep,
             )
+            delivery.run()
+            if self.escalator is not None:
+                result.escalated = escalate_overdue(self._db, self.escalator, self.schedule, window)
+            if self.card_health is not None:
+                health = self.card_health.run(window.now, window.today)
+                result.notes.append(
+                    f"card expiry notices: sent {health.sent}, postponed {health.postponed}, failed {health.failed}"
+                )
         log.info(
             "reminder sweep: %s; %d DM(s), %d postponed, %d thanked, %d escalated",
             result.summary(),

@@ -4,6 +4,10 @@ A rate limit never stalls the pass: the group is set aside with its not-before t
 given back untried), the pass moves on, and set-aside groups are retried as their time comes,
 then once more at the end within a bounded wait. Whatever is still waiting is left for the next
 sweep, unclaimed, so nothing is lost.
+
+With several processes sweeping at once, each chat workspace is sent to by one of them at a time
+(``ChatHandledElsewhere``): a group whose workspace another process holds is left to that process,
+which reaches the same group in its own pass (or the next sweep does); it is not counted here.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 
 from billing_core.business_hours import within_business_hours, zone_or_utc
 from billing_core.db.database import Database
-from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
+from billing_core.errors import ChatDeliveryFailed, ChatHandledElsewhere, ChatRateLimited
 from billing_core.messaging import ChatContact
 from billing_core.reminders import claims
 from billing_core.reminders.messages import ReminderMessage, ReminderSender
@@ -44,6 +48,8 @@ class SweepResult:
     notes: list[str] = field(default_factory=list)
     messages_skipped: int = 0
     messages_failed: int = 0
+    # DMs left to another process sending in the person's workspace (not sent, skipped or failed here).
+    messages_elsewhere: int = 0
 
     def summary(self) -> str:
         """The contract's line, counting DMs: ``sent N, skipped N, failed N``."""
@@ -106,6 +112,10 @@ class DeliveryPass:
             self._result.postponed += pending.group.size
         if self._waiting:
             self._result.notes.append(f"{len(self._waiting)} DM(s) rate limited, left for the next sweep")
+        if self._result.messages_elsewhere:
+            self._result.notes.append(
+                f"{self._result.messages_elsewhere} DM(s) left to another process sending in their workspace"
+            )
 
     def _retry_ready(self) -> None:
         now = self._monotonic()
@@ -142,6 +152,11 @@ class DeliveryPass:
                 introduce=any(r.introduce for _, r in claimed),
             )
             posted = self._sender.tell(pending.contact, message)
+        except ChatHandledElsewhere:
+            if claimed:
+                claims.release(self._db, [i for i, _ in claimed], "another process sends in this workspace")
+            self._result.messages_elsewhere += 1
+            return
         except ChatRateLimited as limited:
             if claimed:
                 claims.release(self._db, [i for i, _ in claimed], "rate limited; retried later")

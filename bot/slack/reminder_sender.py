@@ -1,5 +1,5 @@
 """The messaging port (``billing_core.messaging``) for contacts found by e-mail, on Slack's Web API:
-lookupByEmail (cached), users.info, conversations.open, chat.postMessage and chat.update; one
+lookupByEmail (cached), users.info, chat.postMessage and chat.update; one
 workspace (``SlackReminderSender``) or every installed one (``WorkspacesReminderSender``). They
 tell and edit reminders themselves; autopay's notices are posted through them
 (``bot.slack.autopay_messenger``).
@@ -10,6 +10,12 @@ reminder is waiting, with a button that e-mails them a code (``handlers.reminder
 
 Rate limits never block here: a 429 (or a send that would break the one-message-per-second
 per-channel pace) raises ``ChatRateLimited`` with the wait, and the sweep moves on to others.
+With ``leases`` (every process built by ``bot.compose``), a workspace is sent to by one process at
+a time (``bot.slack.workspace_leases``): another process's workspace raises ``ChatHandledElsewhere``.
+
+A DM is posted with the person's user id as the ``channel``: Slack posts it in the app's DM with
+them (opening it when needed) and answers with that DM's channel id, kept to edit the message
+later. That saves a ``conversations.open`` (Tier 3, 50 a minute per workspace) for every new person.
 """
 
 from __future__ import annotations
@@ -17,22 +23,26 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from billing_core.errors import ChatDeliveryFailed, ChatRateLimited
+from billing_core.db.database import Database
+from billing_core.errors import ChatDeliveryFailed, ChatHandledElsewhere, ChatRateLimited
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.identity.principal import parse_principal, principal_for
 from billing_core.messaging import ChatContact, PostedMessage
 from billing_core.reminders.messages import ReminderMessage
 from billing_core.views import Actor
-from bot.slack.rate_limits import RateLimits
+from bot.slack.rate_limits import WINDOW, RateLimits
+from bot.slack.workspace_leases import Taken, WorkspaceLeases
 from bot.slack.workspaces import SlackWorkspaces, Workspace
 from handlers.kit.blocks import Block, fallback_text
 from handlers.reminders.blocks import reminder_blocks, withheld_blocks
 from handlers.runtime.ttl_cache import TtlCache
+from handlers.runtime.web_api import SlackWebClient
 
 NOT_FOUND = frozenset({"users_not_found", "user_not_found", "account_inactive", "user_disabled"})
 
@@ -67,9 +77,11 @@ class SlackReminderSender:
         cache_ttl: float = 3600.0,
         monotonic: Callable[[], float] = time.monotonic,
         limits: RateLimits | None = None,
+        leases: WorkspaceLeases | None = None,
     ) -> None:
         self.client = client
         self._workspace = workspace
+        self._leases = leases
         # Per (workspace, method): Slack's tier budgets and Retry-After windows (bot.slack.rate_limits).
         self._limits = limits or RateLimits(monotonic=monotonic)
         self._needs_proof = needs_proof
@@ -77,7 +89,6 @@ class SlackReminderSender:
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._contacts: TtlCache[str, ChatContact | None] = TtlCache(cache_ttl, monotonic=monotonic)
-        self._channels: dict[str, str] = {}
         self._last_post: dict[str, float] = {}
 
     def find_contact(self, email: str) -> ChatContact | None:
@@ -105,7 +116,7 @@ class SlackReminderSender:
         return self._contact(user, email)
 
     def tell(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
-        channel = self._channel(contact.user_id)
+        channel = contact.user_id  # the app's DM with them (module docstring)
         self._pace(channel)
         answer = self._call("chat_postMessage", channel=channel, text=text_for(message), blocks=blocks_for(message))
         with self._lock:
@@ -114,7 +125,7 @@ class SlackReminderSender:
 
     def post(self, contact: ChatContact, text: str, blocks: list[Block]) -> PostedMessage:
         """Any other DM to a contact found here (autopay notices), paced like reminders."""
-        channel = self._channel(contact.user_id)
+        channel = contact.user_id
         self._pace(channel)
         answer = self._call("chat_postMessage", channel=channel, text=text, blocks=blocks)
         with self._lock:
@@ -146,16 +157,6 @@ class SlackReminderSender:
             needs_proof=self._needs_proof(Actor(email=email, principal=principal)),
         )
 
-    def _channel(self, user_id: str) -> str:
-        with self._lock:
-            known = self._channels.get(user_id)
-        if known is not None:
-            return known
-        channel = str(self._call("conversations_open", users=user_id)["channel"]["id"])
-        with self._lock:
-            self._channels[user_id] = channel
-        return channel
-
     def _pace(self, channel: str) -> None:
         with self._lock:
             last = self._last_post.get(channel)
@@ -165,6 +166,26 @@ class SlackReminderSender:
                 raise ChatRateLimited(wait)
 
     def _call(self, method: str, **arguments: Any) -> dict[str, Any]:
+        if self._leases is not None:
+            try:
+                taken = self._leases.hold(self._workspace)  # ChatHandledElsewhere: another process's now
+            except ChatHandledElsewhere:
+                if self._leases.sweeping_here:
+                    raise  # the holder's own sweep reaches this person
+                return self._call_held(method, **arguments)  # one message: not held up by another's sweep
+            if taken is not None:
+                self._inherit(taken)
+        try:
+            return self._call_held(method, **arguments)
+        finally:
+            if self._leases is not None:
+                self._leases.done(self._workspace)  # given back at once outside a sweep
+
+    def batch(self) -> AbstractContextManager[None]:
+        """A sweep: the workspace leases taken for its sends are kept until it ends."""
+        return self._leases.batch() if self._leases is not None else nullcontext()
+
+    def _call_held(self, method: str, **arguments: Any) -> dict[str, Any]:
         self._limits.acquire(self._workspace, method)  # ChatRateLimited without calling Slack
         try:
             response = getattr(self.client, method)(**arguments)
@@ -173,6 +194,8 @@ class SlackReminderSender:
             if status == 429:
                 retry_after = _retry_after(error.response.headers)
                 self._limits.rest(self._workspace, method, retry_after)  # for everyone in this workspace
+                if self._leases is not None:
+                    self._leases.rest(self._workspace, method, retry_after)  # and every process
                 raise ChatRateLimited(retry_after) from None
             code = str(error.response.get("error") or status)
             if code in NOT_FOUND:
@@ -182,6 +205,23 @@ class SlackReminderSender:
             raise ChatDeliveryFailed(f"{method}: {type(error).__name__}") from None
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         return data
+
+    def _inherit(self, taken: Taken) -> None:
+        """A workspace just taken from another process: the calls it made there in the last window
+        count as this process's (all of the budget if it lapsed without saying), and Slack's rests
+        still run."""
+        if taken.previous_ago is not None:
+            for method in self._limits.tiered:
+                if WINDOW - taken.previous_ago <= 0:
+                    break
+                if taken.previous_calls is None:  # it lapsed: its whole budget may be spent
+                    self._limits.rest(self._workspace, method, WINDOW - taken.previous_ago)
+                else:
+                    self._limits.preload(self._workspace, method, taken.previous_calls, taken.previous_ago)
+            if self._interval - taken.previous_ago > 0:
+                self._limits.rest(self._workspace, "chat_postMessage", self._interval - taken.previous_ago)
+        for method, seconds in taken.rests.items():
+            self._limits.rest(self._workspace, method, seconds)
 
 
 class _NotFound(Exception):
@@ -208,9 +248,11 @@ def build_reminder_sender(
 
 
 def reminder_client(token: str, base_url: str) -> WebClient:
-    """A WebClient for reminders: no retry handlers, so a 429 never sleeps the sweep's thread."""
+    """A WebClient for reminders over the process's kept-alive connections (a new connection per
+    call cost more than the call), with no retry handlers: a 429 never sleeps the sweep's thread,
+    and a post is never sent twice."""
     base = base_url if base_url.endswith("/") else base_url + "/"
-    return WebClient(token=token, base_url=base, timeout=10)
+    return SlackWebClient(token=token, base_url=base, timeout=10, retry_handlers=[])
 
 
 class WorkspacesReminderSender:
@@ -228,6 +270,8 @@ class WorkspacesReminderSender:
         *,
         needs_proof: NeedsProof = _never,
         per_channel_interval: float = 1.0,
+        db: Database | None = None,
+        limits: RateLimits | None = None,
     ) -> None:
         self._workspaces = workspaces
         self._directory = directory
@@ -235,7 +279,9 @@ class WorkspacesReminderSender:
         self._interval = per_channel_interval
         self._lock = threading.Lock()
         self._senders: dict[str, SlackReminderSender] = {}
-        self._limits = RateLimits()  # outlives a sender rebuilt for a refreshed token
+        self._limits = limits or RateLimits()  # outlives a sender rebuilt for a refreshed token
+        # With the database every process shares: one process at a time sends in a workspace.
+        self._leases = WorkspaceLeases(db, recent=self._limits.recent) if db is not None else None
 
     def find_contact(self, email: str) -> ChatContact | None:
         reachable = self._directory.reachable(email)
@@ -263,6 +309,10 @@ class WorkspacesReminderSender:
             if found is not None:
                 return found
         return None
+
+    def batch(self) -> AbstractContextManager[None]:
+        """A sweep: the workspace leases taken for its sends are kept until it ends."""
+        return self._leases.batch() if self._leases is not None else nullcontext()
 
     def tell(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
         return self._sender_of(contact.workspace).tell(contact, message)
@@ -292,6 +342,7 @@ class WorkspacesReminderSender:
                     needs_proof=self._needs_proof,
                     per_channel_interval=self._interval,
                     limits=self._limits,
+                    leases=self._leases,
                 )
                 self._senders[workspace.key] = sender
             return sender

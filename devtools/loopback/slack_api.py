@@ -25,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from devtools.loopback.server import CallLog, Reply, Request, StandInServer
+from devtools.loopback.slack_tiers import SlackTiers
 
 __all__ = ["RESPONSE_URL_METHOD", "RecordedCall", "SlackAPI", "SlackUser"]
 
@@ -208,6 +209,7 @@ class SlackAPI(StandInServer):
         self._faults: dict[str, deque[_Fault]] = {}
         self._delays: dict[str | None, float] = {}
         self._rate_limit: tuple[float, int] | None = None
+        self._tiers: SlackTiers | None = None
         self._buckets: dict[str, tuple[float, float]] = {}
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         self._response_url_uses: dict[str, int] = {}
@@ -305,6 +307,12 @@ class SlackAPI(StandInServer):
         with self._lock:
             self._rate_limit = (per_channel_interval, burst) if enabled else None
             self._buckets.clear()
+
+    def enforce_tiers(self, tiers: SlackTiers | None) -> None:
+        """Keep Slack's tiers per (workspace, method) with ``tiers`` (``devtools.loopback.slack_tiers``),
+        which also records calls sent inside a ``Retry-After`` window and each method's peak a minute."""
+        with self._lock:
+            self._tiers = tiers
 
     def limit_response_url_uses(self, limit: int | None = 5) -> None:
         """After ``limit`` posts to one ``response_url``, answer 404 ``used_url``."""
@@ -469,6 +477,13 @@ class SlackAPI(StandInServer):
         expires_at = self._expires.get(str(self._token_of(headers, args)))
         if expires_at is not None and time.time() >= expires_at:
             return 200, {}, {"ok": False, "error": "token_expired"}, None
+
+        if self._tiers is not None:
+            workspace = self._workspace_of(headers, args) or self.team_id
+            channel = self._dm_channel(str(json_args.get("channel") or "")) if method == "chat.postMessage" else None
+            tier_retry = self._tiers.check(workspace, method, channel)
+            if tier_retry is not None:
+                return 429, {"Retry-After": str(tier_retry)}, {"ok": False, "error": "ratelimited"}, None
 
         if method == "chat.postMessage":
             channel = str(json_args.get("channel") or "")

@@ -23,6 +23,7 @@ from devtools.loopback.slack_api import SlackAPI
 from tests.cli.test_operator_commands import run_cli
 from tests.support.many_workspaces import ACCOUNTS
 from tests.support.settings import settings_from
+from tests.support.slack_calls import answered
 
 pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
@@ -84,7 +85,7 @@ def test_reminders_run_once_from_cron_sends_each_reminder_through_the_contacts_o
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "sent 2, skipped 0, failed 0"
     dms = {
-        str(c.json_args["channel"]): (c.token, json.dumps(c.json_args.get("blocks")))
+        str(answered(c)["channel"]): (c.token, json.dumps(c.json_args.get("blocks")))
         for c in slack_api.calls("chat.postMessage")
         if c.ok
     }

@@ -38,7 +38,7 @@ def dms_to(world: World, user: str) -> list[str]:
     return [
         json.dumps(c.json_args, ensure_ascii=False)
         for c in world.slack.calls("chat.postMessage")
-        if c.json_args.get("channel") == f"D{user}"
+        if c.json_args.get("channel") in (user, f"D{user}")  # notices are posted to the user id
     ]
 
 
@@ -59,7 +59,9 @@ def test_confirming_turns_autopay_on_and_the_other_contacts_are_told_by_dm(world
     _, url = world.bot.press("autopay_set", {"account": "acme", "on": True, "card": world.acme_card})
     assert "autopay is on" in world.bot.reply_text(url)
     assert autopay_on(world)
-    [told] = world.bot.wait_calls("chat.postMessage", where=lambda c: c.json_args.get("channel") == f"D{PETER}")
+    [told] = world.bot.wait_calls(
+        "chat.postMessage", where=lambda c: c.json_args.get("channel") in (PETER, f"D{PETER}")
+    )
     assert "Autopay was turned on for Acme Corp" in json.dumps(told.json_args, ensure_ascii=False)
     assert dms_to(world, ANN) == []  # the person who did it is not told again
     entries = world.bot.services.audit.entries(account_external_id="acme")

@@ -36,6 +36,7 @@ from tests.support.many_workspaces import (
     workspaces_settings,
 )
 from tests.support.services import MakeServices
+from tests.support.slack_calls import answered
 
 
 @pytest.fixture
@@ -51,9 +52,9 @@ def services(
 
 
 def _dms(api: SlackAPI) -> list[tuple[str | None, str, str]]:
-    """(token, channel, everything shown) of each reminder DM."""
+    """(token, DM channel Slack posted in, everything shown) of each reminder DM (posted to the user id)."""
     return [
-        (c.token, str(c.json_args["channel"]), c.json_args["text"] + json.dumps(c.json_args.get("blocks")))
+        (c.token, str(answered(c)["channel"]), c.json_args["text"] + json.dumps(c.json_args.get("blocks")))
         for c in api.calls("chat.postMessage")
         if c.ok
     ]

@@ -25,6 +25,7 @@ from bot.slack.oauth import installation_store
 from devtools.loopback.slack_api import SlackAPI
 from tests.support.payments import ANN, Setup, Stripe
 from tests.support.sample_accounts import ANN_ID
+from tests.support.slack_calls import answered
 
 OAUTH = {
     "SLACK_CLIENT_ID": "111.222",
@@ -98,4 +99,4 @@ def test_autopay_run_once_tells_the_payer_in_their_own_workspace(
     assert result.output.strip().splitlines()[-1] == "charged 1, declined 0, skipped 0"
     dms = [call for call in slack_api.calls("chat.postMessage") if call.ok]
     assert dms and {call.token for call in dms} == {"xoxb-t111"}
-    assert all(call.json_args["channel"] == f"D{ANN_ID}" for call in dms)
+    assert all(answered(call)["channel"] == f"D{ANN_ID}" for call in dms)  # posted to her user id

@@ -22,7 +22,8 @@ LANDED = {
     "0005_refunds_and_disputes.py": "bf462ba79fb0491b2e8f1fdcee2ed0d976f1951234c09d11734eef55cff83cdf",
     "0006_invoices_from_their_source.py": "44b99fc65e4b6ac3a05d23bc699908727dfc39ce3de27f16182a1bd20256cb93",
     "0007_payment_dm_thread.py": "0e9fc1f1727f8955d9cc54d41c72335e71f970d74fc9f4158ce02da04998a377",
-    "0009_chat_answered.py": "d3429d46448940323df026af5ee8a38afc02e459abcc78340647fb0c2c862a59",
+    "0008_slack_limits.py": "2474bcb63b4b60b856b9553fbbac6ad10142f9e097c2bbb1e3fa2f6f532ff181",
+    "0009_chat_answered.py": "83b32627cdcd755bedeb46c886eed46d1d7372190f050b0381d068bd44a9fa4a",
     "0010_support_threads.py": "be95a51e6cfb645c36c86749446e73bc68a3caa5418345b25cfb62a2c753feae",
     "0011_promises_and_reminder_holds.py": "0087c2c11af1a2bfe3a9631e900b15a899ec18285d083f0bb6fa6efc815f436f",
 }

@@ -102,8 +102,14 @@ def load(app_services: Services) -> Callable[..., None]:
 
 
 def dm_texts(api: SlackAPI) -> list[tuple[str, str]]:
-    """(channel, fallback text) of every DM that went out."""
-    return [(str(c.json_args["channel"]), str(c.json_args["text"])) for c in api.calls("chat.postMessage") if c.ok]
+    """(channel, fallback text) of every DM that went out: the DM channel Slack posted it in (the
+    reminder sender names the person's user id, and Slack answers with their DM's id)."""
+    return [(dm_channel(c), str(c.json_args["text"])) for c in api.calls("chat.postMessage") if c.ok]
+
+
+def dm_channel(call: RecordedCall) -> str:
+    """The channel a ``chat.postMessage`` landed in (Slack's answer; the request's when refused)."""
+    return str((call.response or {}).get("channel") or call.json_args["channel"])
 
 
 def deliveries(db: Database) -> list[ReminderDeliveryRecord]:

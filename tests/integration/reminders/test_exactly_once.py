@@ -157,8 +157,8 @@ def test_a_429_with_retry_after_defers_that_dm_while_the_sweep_goes_on(
     attempts = [(c.json_args["channel"], c.status) for c in slack_api.calls("chat.postMessage")]
     # p0000 was rate limited; Retry-After holds for chat.postMessage in the whole workspace (issue
     # 28), so nobody there was sent anything more until it was over, then all three went, once each.
-    assert attempts[0] == ("DU0000", 429)
-    assert sorted(attempts[1:]) == [("DU0000", 200), ("DU0001", 200), ("DU0002", 200)]
+    assert attempts[0] == ("U0000", 429)  # posted to the user id: Slack's answer names the DM
+    assert sorted(attempts[1:]) == [("U0000", 200), ("U0001", 200), ("U0002", 200)]
     assert waits and 0 < max(waits) <= 2
 
 

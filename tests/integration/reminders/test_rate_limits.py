@@ -12,7 +12,7 @@ import pytest
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.errors import ChatRateLimited
-from bot.slack.rate_limits import TIER_PER_MINUTE, RateLimits
+from bot.slack.rate_limits import TIER_PER_MINUTE, WINDOW, RateLimits
 from bot.slack.reminder_sender import SlackReminderSender, build_reminder_sender, reminder_client
 from devtools.loopback.slack_api import SlackAPI
 from tests.integration.reminders.conftest import account, invoice
@@ -65,7 +65,10 @@ def test_no_workspace_is_sent_more_lookups_a_minute_than_tier_3_allows(slack_api
             found += acme.find_contact(f"a{n}@acme.test") is not None
     assert found == budget and lookups(slack_api, "xoxb-tacme") == budget
 
-    now[0] += 60.0 / budget  # one more call's worth of budget later
+    now[0] += WINDOW - 1.0  # the first call still counts in the window: still refused
+    with pytest.raises(ChatRateLimited):
+        acme.find_contact(f"a{budget}@acme.test")
+    now[0] += 1.0  # a minute (and a second) after the first call, it has left the window
     assert acme.find_contact(f"a{budget}@acme.test") is not None
     assert lookups(slack_api, "xoxb-tacme") == budget + 1
 

@@ -1,7 +1,7 @@
 """chat: which messages in the app's DM were taken in and answered
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-07
 
 One row per message a person wrote in the app's DM that the bot took in (answered), keyed by the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
