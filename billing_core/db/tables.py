@@ -585,6 +585,8 @@ class ReminderHoldRecord(Base):
     until: Mapped[datetime] = mapped_column(UtcDateTime())
     held_by: Mapped[str] = mapped_column(String(255))  # the staff member's principal
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class SlackLimitRecord(Base):
     """Slack rate limits shared by every process, per workspace (``bot.slack.workspace_leases``).
 

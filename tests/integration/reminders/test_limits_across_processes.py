@@ -216,7 +216,7 @@ def test_one_message_outside_a_sweep_goes_out_while_another_replicas_sweep_holds
     install(settings, db, slack_api, load)
     notices, notices_db = replica(settings, database_url, clock)
     sweeper, sweeper_db = replica(settings, database_url, clock)
-    assert notices.sender is not None and sweeper.sender is not None
+    assert isinstance(notices.sender, WorkspacesReminderSender) and isinstance(sweeper.sender, WorkspacesReminderSender)
     try:
         with sweeper.sender.batch():  # the sweeper's sweep holds TONE
             assert sweeper.sender.find_contact("tone01@acme.test") is not None
