@@ -17,6 +17,7 @@ from handlers.reminders.payloads import PROMISE_DATE_BLOCK, PROMISE_DATE_INPUT
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, wait_until
 from tests.support.sample_accounts import PETER_ID
+from tests.support.slack_calls import landed_in
 
 ANN_DM = f"D{ANN}"
 WEDNESDAY = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # 10:00 in Ann's New York: inside working hours
@@ -25,7 +26,7 @@ WEDNESDAY = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # 10:00 in Ann's New York
 def reminder_dm(world: World) -> RecordedCall:
     world.bot.clock.set(WEDNESDAY)
     world.bot.services.reminders.run_sweep()  # Ann: INV-1 and Globex's G-7 overdue, INV-2 due in 6 days
-    return next(c for c in world.slack.calls("chat.postMessage") if c.json_args.get("channel") == ANN_DM)
+    return next(c for c in world.slack.calls("chat.postMessage") if landed_in(c) == ANN_DM)
 
 
 def promise_button(dm: RecordedCall) -> dict[str, Any]:
@@ -67,11 +68,7 @@ def audit_actions(world: World) -> list[str]:
 
 
 def dms_to_ann(world: World) -> list[str]:
-    return [
-        str(c.json_args.get("text", ""))
-        for c in world.slack.calls("chat.postMessage")
-        if c.json_args.get("channel") == ANN_DM
-    ]
+    return [str(c.json_args.get("text", "")) for c in world.slack.calls("chat.postMessage") if landed_in(c) == ANN_DM]
 
 
 def test_a_promise_pauses_the_accounts_reminders_until_its_day_then_a_broken_one_restarts_them(world: World) -> None:
@@ -126,7 +123,7 @@ def test_someone_who_is_no_contact_of_the_account_cannot_promise_for_it(world: W
     response = submit(world, "2026-12-04", metadata, user=PETER_ID)  # Peter is Initech's contact
     assert response.status_code == 200
     wait_until(
-        lambda: any(c.json_args.get("channel") == f"D{PETER_ID}" for c in world.slack.calls("chat.postMessage")),
+        lambda: any(landed_in(c) == f"D{PETER_ID}" for c in world.slack.calls("chat.postMessage")),
         10,
         "Peter's answer",
     )

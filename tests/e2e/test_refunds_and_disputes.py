@@ -17,6 +17,7 @@ from devtools.loopback.slack_signing import stripe_signed_headers
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, ANN_ACTOR, WEBHOOK_SECRET
 from tests.support.http_receiver import HttpReceiver
+from tests.support.slack_calls import landed_in
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +97,7 @@ def test_a_dispute_pauses_autopay_tells_the_contacts_and_staff_and_a_won_dispute
     assert world.bot.services.autopay is not None
     assert not world.bot.services.autopay.status(ANN_ACTOR, "acme").enabled
     [dm] = world.bot.wait_calls("chat.postMessage", where=lambda c: "Autopay was turned off" in json.dumps(c.json_args))
-    assert dm.json_args["channel"] == f"D{ANN}" and "disputed" in json.dumps(dm.json_args, ensure_ascii=False)
+    assert landed_in(dm) == f"D{ANN}" and "disputed" in json.dumps(dm.json_args, ensure_ascii=False)
     [told] = world.bot.wait_calls("chat.postMessage", where=lambda c: "is disputed" in json.dumps(c.json_args))
     assert told.json_args["channel"] == f"D{ANN}"  # the payer hears of the dispute itself too
     with world.bot.db.read() as session:

@@ -42,6 +42,7 @@ from handlers.staff.payloads import (
 )
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import ANN, ANN_ACTOR, wait_until
+from tests.support.slack_calls import landed_in
 
 STAFF_CHANNEL = "CSTAFF31"
 STAFF = "W731"
@@ -156,20 +157,20 @@ def test_staff_pause_an_account_so_its_reminders_stop_then_resume_them(world: Wo
     world.slack.clear()
     world.bot.clock.set(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))  # INV-2 falls due: a step for Ann
     world.bot.services.reminders.run_sweep()
-    to_ann = [c.json_args["text"] for c in world.slack.calls("chat.postMessage") if c.json_args["channel"] == ANN_DM]
+    to_ann = [c.json_args["text"] for c in world.slack.calls("chat.postMessage") if landed_in(c) == ANN_DM]
     assert not [t for t in to_ann if "INV-2" in t]
 
     world.bot.press(STAFF_RESUME_ACTION, ACME, user=STAFF, view=HOME)
     wait_until(lambda: not hold_until(world), 10, "the hold lifted")
     world.bot.clock.set(datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
     world.bot.services.reminders.run_sweep()
-    to_ann = [c.json_args["text"] for c in world.slack.calls("chat.postMessage") if c.json_args["channel"] == ANN_DM]
+    to_ann = [c.json_args["text"] for c in world.slack.calls("chat.postMessage") if landed_in(c) == ANN_DM]
     assert [t for t in to_ann if "INV-2" in t]
 
 
 def test_send_a_reminder_now_sends_once(world: World) -> None:
     def dms() -> list[str]:
-        return [c.json_args["text"] for c in world.slack.calls("chat.postMessage") if c.json_args["channel"] == ANN_DM]
+        return [c.json_args["text"] for c in world.slack.calls("chat.postMessage") if landed_in(c) == ANN_DM]
 
     world.bot.press(STAFF_REMIND_NOW_ACTION, ACME, user=STAFF, view=HOME)
     wait_until(lambda: len(dms()) == 1, 10, "one reminder DM")
