@@ -1,6 +1,7 @@
 """The receivables view's queries over the generator's data set (``make bench``: PostgreSQL, full set).
 
-    python -m bench.receivables_bench DATABASE_URL     (prints one JSON object)
+    python -m bench.receivables_bench DATABASE_URL             (prints one JSON object)
+    python -m bench.receivables_bench DATABASE_URL --explain   (PostgreSQL: each query's plan)
 
 Counted at the moment the data set was made (its due dates are relative to it), each query
 ``--repeat`` times, the median in milliseconds: the totals by aging bucket per currency, the first
@@ -17,9 +18,11 @@ import json
 import statistics
 import time as clock
 from collections.abc import Callable
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import event
 
 from bench.reminder_plan import data_moment
 from billing_core.accounts import receivables
@@ -58,12 +61,7 @@ def measure(db: Database, *, repeat: int = 5) -> dict[str, Any]:
             receivables.tune_for_aggregates(session)
             return sum(1 for _ in receivables.by_account(session, today))
 
-    desk = StaffDesk(
-        db=db,
-        clock=FixedClock(datetime.combine(today, time(12), tzinfo=UTC)),
-        timezone=ZoneInfo("UTC"),
-        promises=Promises(db=db, clock=SystemClock(), timezone=ZoneInfo("UTC")),
-    )
+    desk = _desk(db, today)
 
     def whole_view() -> int:
         return len(desk.overview(page=0, page_size=PAGE).accounts)
@@ -83,14 +81,48 @@ def measure(db: Database, *, repeat: int = 5) -> dict[str, Any]:
     }
 
 
+def _desk(db: Database, today: date) -> StaffDesk:
+    return StaffDesk(
+        db=db,
+        clock=FixedClock(datetime.combine(today, time(12), tzinfo=UTC)),
+        timezone=ZoneInfo("UTC"),
+        promises=Promises(db=db, clock=SystemClock(), timezone=ZoneInfo("UTC")),
+    )
+
+
+def explain(db: Database) -> str:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of every SELECT the staff view's read runs (PostgreSQL)."""
+    today = data_moment(db).date()
+    statements: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        _desk(db, today).overview(page=0, page_size=PAGE)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    out = []
+    with db.read() as session:
+        receivables.tune_for_aggregates(session)
+        cursor = session.connection().connection.cursor()
+        for statement, parameters in statements:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+            out += ["=" * 100, statement, "-" * 100, *(row[0] for row in cursor.fetchall())]
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("database_url")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--explain", action="store_true", help="print each query's EXPLAIN ANALYZE instead")
     args = parser.parse_args()
     db = Database(args.database_url)
     try:
-        print(json.dumps(measure(db, repeat=args.repeat)))
+        print(explain(db) if args.explain else json.dumps(measure(db, repeat=args.repeat)))
     finally:
         db.dispose()
 
