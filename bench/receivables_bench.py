@@ -54,7 +54,7 @@ def measure(db: Database, *, repeat: int = 5) -> dict[str, Any]:
     def page() -> int:
         with db.read() as session:
             receivables.tune_for_aggregates(session)
-            return receivables.most_overdue(session, today, limit=PAGE)[1]
+            return len(receivables.most_overdue(session, today, limit=PAGE)[0])
 
     def table() -> int:
         with db.read() as session:
@@ -67,9 +67,12 @@ def measure(db: Database, *, repeat: int = 5) -> dict[str, Any]:
         return len(desk.overview(page=0, page_size=PAGE).accounts)
 
     totals_ms, currencies = _median_ms(totals, repeat)
-    page_ms, overdue_accounts = _median_ms(page, repeat)
+    page_ms, _ = _median_ms(page, repeat)
     view_ms, _ = _median_ms(whole_view, repeat)
     table_ms, rows = _median_ms(table, max(1, repeat // 2))
+    with db.read() as session:  # for the report's label only (the view no longer counts them)
+        receivables.tune_for_aggregates(session)
+        overdue_accounts = receivables.overdue_account_count(session, today)
     return {
         "totals_ms": totals_ms,
         "most_overdue_page_ms": page_ms,
