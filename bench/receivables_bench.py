@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import time as clock
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -64,11 +66,18 @@ def measure(db: Database, *, repeat: int = 5) -> dict[str, Any]:
     desk = _desk(db, today)
 
     def whole_view() -> int:
+        statements.clear_position()
         return len(desk.overview(page=0, page_size=PAGE).accounts)
 
     totals_ms, currencies = _median_ms(totals, repeat)
     page_ms, _ = _median_ms(page, repeat)
-    view_ms, _ = _median_ms(whole_view, repeat)
+    statements = _StatementTimes(db)
+    with statements:
+        view_ms, _ = _median_ms(whole_view, repeat)
+    slowest, slowest_ms = max(
+        ((label, round(statistics.median(times) * 1000, 1)) for label, times in statements.times.items()),
+        key=lambda item: item[1],
+    )
     table_ms, rows = _median_ms(table, max(1, repeat // 2))
     with db.read() as session:  # for the report's label only (the view no longer counts them)
         receivables.tune_for_aggregates(session)
@@ -77,11 +86,53 @@ def measure(db: Database, *, repeat: int = 5) -> dict[str, Any]:
         "totals_ms": totals_ms,
         "most_overdue_page_ms": page_ms,
         "view_ms": view_ms,
+        "view_queries": len(statements.times),
+        "slowest_query_ms": slowest_ms,
+        "slowest_query": slowest,
         "table_ms": table_ms,
         "currencies": currencies,
         "overdue_accounts": overdue_accounts,
         "table_rows": rows,
     }
+
+
+def _label(statement: str) -> str:
+    """A short name for a statement: its first table and what it groups by."""
+    table = re.search(r"\bFROM\s+(\w+)", statement)
+    grouped = re.search(r"\bGROUP BY\s+(.+?)(?:\s+HAVING|\s+ORDER|\s+LIMIT|$)", statement, re.S)
+    label = table.group(1) if table else statement.split()[0]
+    return label + (f" by {' '.join(grouped.group(1).split())[:60]}" if grouped else "")
+
+
+class _StatementTimes:
+    """Seconds per execution of each statement of a read, by its position in the read and its
+    :func:`_label` (call ``clear_position`` before each read), while inside ``with``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self._position = 0
+        self._started = 0.0
+
+    def clear_position(self) -> None:
+        self._position = 0
+
+    def _before(self, *args: Any) -> None:
+        self._started = clock.perf_counter()
+
+    def _after(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            self._position += 1
+            self.times[f"{self._position}. {_label(statement)}"].append(clock.perf_counter() - self._started)
+
+    def __enter__(self) -> _StatementTimes:
+        event.listen(self._db.engine, "before_cursor_execute", self._before)
+        event.listen(self._db.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self._db.engine, "before_cursor_execute", self._before)
+        event.remove(self._db.engine, "after_cursor_execute", self._after)
 
 
 def _desk(db: Database, today: date) -> StaffDesk:
