@@ -101,7 +101,8 @@ def _label(statement: str) -> str:
     table = re.search(r"\bFROM\s+(\w+)", statement)
     grouped = re.search(r"\bGROUP BY\s+(.+?)(?:\s+HAVING|\s+ORDER|\s+LIMIT|$)", statement, re.S)
     label = table.group(1) if table else statement.split()[0]
-    return label + (f" by {' '.join(grouped.group(1).split())[:60]}" if grouped else "")
+    by = " ".join(grouped.group(1).replace(f"{label}.", "").split())[:60] if grouped else ""
+    return label + (f" by {by}" if by else "")
 
 
 class _StatementTimes:
