@@ -5,10 +5,13 @@
 
 Counted at the moment the data set was made (its due dates are relative to it), each query
 ``--repeat`` times, the median in milliseconds: the totals by aging bucket per currency, the first
-page of the most overdue accounts (with the count of overdue accounts, for paging), the staff
+page of the most overdue accounts (11 rows: the 11th tells whether there is a next page), the staff
 view's whole read (``StaffDesk.overview``: those, each account's last reminder, contact activity,
 requests, autopay, promise and hold, and the month's figures), and the whole aging table as
-``billing-bot receivables`` streams it. Prints the numbers; asserts nothing.
+``billing-bot receivables`` streams it. The view's read is also timed statement by statement
+(``cursor.execute``: on PostgreSQL that includes receiving the rows; SQLite computes rows as they
+are fetched, so its per-statement times understate) and the slowest is named: the issue's goal
+(200 ms) is checked against it and against the whole read. Prints the numbers; asserts nothing.
 """
 
 from __future__ import annotations
