@@ -5,7 +5,7 @@
 
 Counted at the moment the data set was made (its due dates are relative to it), each query
 ``--repeat`` times, the median in milliseconds: the totals by aging bucket per currency, the first
-page of the most overdue accounts (11 rows: the 11th tells whether there is a next page), the staff
+page of the most overdue accounts (``PAGE`` + 1 rows: the last tells whether a next page exists), the staff
 view's whole read (``StaffDesk.overview``: those, each account's last reminder, contact activity,
 requests, autopay, promise and hold, and the month's figures), and the whole aging table as
 ``billing-bot receivables`` streams it. The view's read is also timed statement by statement
