@@ -119,8 +119,16 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     aging = results.get("receivables")
     if aging:
         full = results.get("mode") == "full"
+        if "slowest_query_ms" in aging:
+            add(
+                f"each receivables view query over {aging['invoices']:,} invoices <= {VIEW_MS:g} ms"
+                f" (slowest of {aging['view_queries']}: {aging['slowest_query']})",
+                aging["slowest_query_ms"],
+                aging["slowest_query_ms"] <= VIEW_MS if full else None,
+            )
         add(
-            f"receivables view queries over {aging['invoices']:,} invoices <= {VIEW_MS:g} ms",
+            f"the receivables view's whole read ({aging.get('view_queries', '?')} queries)"
+            f" over {aging['invoices']:,} invoices <= {VIEW_MS:g} ms",
             aging["view_ms"],
             aging["view_ms"] <= VIEW_MS if full else None,
         )
@@ -427,10 +435,15 @@ def render(results: dict[str, Any]) -> str:
                     ["invoices", f"{aging['invoices']:,}"],
                     ["totals by aging bucket per currency", aging["totals_ms"]],
                     [
-                        f"most overdue page and overdue count ({aging['overdue_accounts']:,} accounts)",
+                        f"most overdue page, N+1 rows ({aging['overdue_accounts']:,} accounts overdue)",
                         aging["most_overdue_page_ms"],
                     ],
                     ["the staff view's whole read (StaffDesk.overview)", aging["view_ms"]],
+                    *(
+                        [[f"its slowest query: {aging['slowest_query']}", aging["slowest_query_ms"]]]
+                        if "slowest_query_ms" in aging
+                        else []
+                    ),
                     [f"whole aging table ({aging['table_rows']:,} rows, receivables CLI)", aging["table_ms"]],
                 ],
             )

@@ -90,15 +90,28 @@ def _open() -> Any:
     return InvoiceRecord.status == literal("open", literal_execute=True)
 
 
+def bucket_index(due_on: date, cutoffs: tuple[date, ...]) -> int:
+    """The index in ``BUCKETS`` of an invoice due on ``due_on`` (``cutoffs`` from :func:`bucket_cutoffs`)."""
+    return next((index for index, cutoff in enumerate(cutoffs) if due_on >= cutoff), len(cutoffs))
+
+
 def totals(session: Session, today: date) -> list[Aging]:
-    """One line per currency with open invoices, by currency code."""
+    """One line per currency with open invoices, by currency code.
+
+    The database sums the open amounts per (currency, due date), one plain sum over the partial
+    index of open invoices (a few hundred groups: one per billing day); the groups are put into
+    their buckets here. A sum of five ``CASE`` expressions per invoice cost more than the scan."""
+    open_minor = InvoiceRecord.amount_due_minor - InvoiceRecord.amount_paid_minor
     rows = session.execute(
-        select(InvoiceRecord.currency, *_bucket_sums(today))
+        select(InvoiceRecord.currency, InvoiceRecord.due_on, func.sum(open_minor))
         .where(_open())
-        .group_by(InvoiceRecord.currency)
-        .order_by(InvoiceRecord.currency)
+        .group_by(InvoiceRecord.currency, InvoiceRecord.due_on)
     )
-    return [Aging(row[0], tuple(int(v) for v in row[1:])) for row in rows]
+    cutoffs = bucket_cutoffs(today)
+    sums: dict[str, list[int]] = {}
+    for currency, due_on, amount in rows:
+        sums.setdefault(currency, [0] * len(BUCKETS))[bucket_index(due_on, cutoffs)] += int(amount or 0)
+    return [Aging(currency, tuple(amounts)) for currency, amounts in sorted(sums.items())]
 
 
 def _per_account(today: date, account_ids: list[int] | None = None) -> Select[Any]:
@@ -133,34 +146,34 @@ def by_account(session: Session, today: date) -> Iterator[AccountAging]:
         yield _account_aging(row)
 
 
-def most_overdue(session: Session, today: date, *, limit: int, offset: int = 0) -> tuple[list[AccountAging], int]:
+def most_overdue(session: Session, today: date, *, limit: int, offset: int = 0) -> tuple[list[AccountAging], bool]:
     """A page of the (account, currency) pairs owing the most overdue, largest first (in minor
     units, across currencies: an order for people to look at, never a sum shown), then the oldest
-    overdue due date; and how many pairs owe anything overdue.
+    overdue due date; and whether more pairs follow the page.
 
-    Ranked in one pass over the overdue open invoices only (the partial index covers them), the
-    count riding along as a window; then the page's few accounts get their full buckets."""
+    Ranked in one pass over the overdue open invoices only (an index-only scan of the partial
+    index), hashed per pair, top-N sorted; ``limit + 1`` rows tell whether there is a next page.
+    No exact count of all pairs rides along: a ``count(*) OVER ()`` doubled the query's time on
+    the full benchmark set (see docs/performance.md). Then the page's few accounts get their
+    full buckets."""
     open_minor = InvoiceRecord.amount_due_minor - InvoiceRecord.amount_paid_minor
     overdue = func.sum(open_minor)
     ranked = session.execute(
-        select(
-            InvoiceRecord.account_id,
-            InvoiceRecord.currency,
-            func.count().over().label("pairs"),
-        )
+        select(InvoiceRecord.account_id, InvoiceRecord.currency)
         .where(_open(), InvoiceRecord.due_on < bucket_cutoffs(today)[0])
         .group_by(InvoiceRecord.account_id, InvoiceRecord.currency)
         .having(overdue > 0)
         .order_by(overdue.desc(), func.min(InvoiceRecord.due_on), InvoiceRecord.account_id, InvoiceRecord.currency)
-        .limit(limit)
+        .limit(limit + 1)
         .offset(offset)
     ).all()
-    if not ranked:
-        return [], overdue_account_count(session, today) if offset else 0
-    wanted = [(account_id, currency) for account_id, currency, _ in ranked]
+    more = len(ranked) > limit
+    wanted = [(account_id, currency) for account_id, currency in ranked[:limit]]
+    if not wanted:
+        return [], False
     rows = session.execute(_per_account(today, account_ids=sorted({account_id for account_id, _ in wanted}))).all()
     found = {(row.account_pk, row.currency): _account_aging(row) for row in rows}
-    return [found[pair] for pair in wanted if pair in found], int(ranked[0].pairs)
+    return [found[pair] for pair in wanted if pair in found], more
 
 
 def overdue_account_count(session: Session, today: date) -> int:
@@ -198,8 +211,10 @@ class Receivables:
             tune_for_aggregates(session)
             yield from by_account(session, today or self.today())
 
-    def most_overdue(self, *, limit: int, offset: int = 0, today: date | None = None) -> tuple[list[AccountAging], int]:
-        """A page of the most overdue accounts and how many accounts have anything overdue."""
+    def most_overdue(
+        self, *, limit: int, offset: int = 0, today: date | None = None
+    ) -> tuple[list[AccountAging], bool]:
+        """A page of the most overdue accounts and whether more follow."""
         with self._db.read() as session:
             tune_for_aggregates(session)
             return most_overdue(session, today or self.today(), limit=limit, offset=offset)

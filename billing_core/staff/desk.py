@@ -83,15 +83,10 @@ class DeskOverview:
     today: date
     totals: list[Aging]
     accounts: list[DeskAccount]
-    overdue_accounts: int
+    more: bool  # more (account, currency) pairs owe something overdue after this page
     page: int
     page_size: int
     figures: MonthFigures
-
-    @property
-    def pages(self) -> int:
-        """Pages of ``page_size`` rows; ``overdue_accounts`` counts (account, currency) pairs."""
-        return max(1, -(-self.overdue_accounts // self.page_size))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,16 +136,16 @@ class StaffDesk:
         with self._db.read() as session:
             tune_for_aggregates(session)
             page = max(0, page)
-            rows, count = most_overdue(session, today, limit=page_size, offset=page * page_size)
+            rows, more = most_overdue(session, today, limit=page_size, offset=page * page_size)
             if not rows and page > 0:  # past the end (accounts paid since): the first page
                 page = 0
-                rows, count = most_overdue(session, today, limit=page_size)
+                rows, more = most_overdue(session, today, limit=page_size)
             open_totals = totals(session, today)
             return DeskOverview(
                 today=today,
                 totals=open_totals,
                 accounts=self._details(session, rows),
-                overdue_accounts=count,
+                more=more,
                 page=page,
                 page_size=page_size,
                 figures=self._figures(session, today, open_totals),

@@ -95,12 +95,7 @@ def staff_home_view(overview: DeskOverview, notice: str = "") -> Block:
     blocks.extend(_totals(overview.totals))
     blocks.append(_figures(overview.figures))
     blocks.append(divider())
-    blocks.append(
-        section(
-            f"*Most overdue accounts* · {overview.overdue_accounts:,} with anything overdue · "
-            f"page {overview.page + 1} of {overview.pages}"
-        )
-    )
+    blocks.append(section(f"*Most overdue accounts* · page {overview.page + 1}"))
     if not overview.accounts:
         blocks.append(section("Nothing is overdue. :tada:"))
     for row in overview.accounts[:PAGE_SIZE]:
@@ -201,7 +196,7 @@ def _paging(overview: DeskOverview) -> Block:
     elements = [button("Refresh", STAFF_PAGE_ACTION, StaffPage(page=overview.page).encode())]
     if overview.page > 0:
         elements.append(button("Previous", STAFF_PREVIOUS_ACTION, StaffPage(page=overview.page - 1).encode()))
-    if overview.page + 1 < overview.pages:
+    if overview.more:
         elements.append(button("Next", STAFF_NEXT_ACTION, StaffPage(page=overview.page + 1).encode()))
     return actions(*elements, block_id="staff_paging")
 

@@ -48,7 +48,7 @@ def extreme_overview(accounts: int = 500) -> DeskOverview:
         10**9 - 1,
     )
     totals = [Aging(c, (HUGE,) * 5) for c in CURRENCIES]
-    return DeskOverview(TODAY, totals, rows, 100_000, 0, 10, figures)
+    return DeskOverview(TODAY, totals, rows, True, 0, 10, figures)
 
 
 def test_the_staff_home_with_many_accounts_currencies_and_huge_amounts_is_a_valid_home_view() -> None:
@@ -63,7 +63,7 @@ def test_the_staff_home_with_many_accounts_currencies_and_huge_amounts_is_a_vali
 
 
 def test_an_empty_ledger_shows_nothing_overdue() -> None:
-    empty = DeskOverview(TODAY, [], [], 0, 0, 10, MonthFigures(TODAY.replace(day=1)))
+    empty = DeskOverview(TODAY, [], [], False, 0, 10, MonthFigures(TODAY.replace(day=1)))
 
     view = staff_home_view(empty)
 
