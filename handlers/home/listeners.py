@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from typing import Any
 
@@ -71,7 +73,7 @@ def publish_home_for(
                     )
             except NotABillingContact:
                 pass
-        _publish(client, user_id, view, view_hash)
+        _publish(deps, client, team_id, user_id, view, view_hash)
     except SlackApiError as error:
         if error.response.get("error") == "hash_conflict":  # a newer Home is there already: keep it
             logger.info("views.publish skipped: the Home changed since it was opened")
@@ -81,11 +83,29 @@ def publish_home_for(
         logger.exception("could not publish the Home tab")
 
 
-def _publish(client: WebClient, user_id: str, view: dict[str, Any], view_hash: str | None) -> None:
+def _publish(
+    deps: Deps, client: WebClient, team_id: str, user_id: str, view: dict[str, Any], view_hash: str | None
+) -> None:
+    """``views.publish``, unless the person opened the very Home last published to them (Slack's
+    event carries that view: its ``hash`` is the one our publish got back) and it would be drawn
+    the same now (same digest of the rendered view). Any other publish (after a change, after a
+    webhook, another replica's or another screen's publish since: Slack's hash differs) goes out."""
+    key = (team_id or "", user_id)
+    digest = hashlib.sha256(json.dumps(view, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     if view_hash:
-        client.views_publish(user_id=user_id, view=view, hash=view_hash)
+        last = deps.published_homes.get(key)
+        if last is not None and last.value == (digest, view_hash):
+            return
+    deps.published_homes.pop(key)  # unknown until Slack answers
+    at = deps.published_homes.now()
+    if view_hash:
+        answer = client.views_publish(user_id=user_id, view=view, hash=view_hash)
     else:
-        client.views_publish(user_id=user_id, view=view)
+        answer = client.views_publish(user_id=user_id, view=view)
+    published = answer.get("view")
+    new_hash = published.get("hash") if isinstance(published, dict) else None
+    if isinstance(new_hash, str) and new_hash:
+        deps.published_homes.put(key, (digest, new_hash), at)
 
 
 def _autopay_line(deps: Deps, home: HomeRead) -> AutopayStatus | None:
