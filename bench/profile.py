@@ -1,7 +1,11 @@
 """cProfile of one interaction, dispatched in-process as ``serve`` would (signature check, parse,
 event claim, Bolt), its follow-ups run inline on the same thread so they are profiled too.
 
-    python -m bench.profile pay_modal|home|balance|balance_oauth [--requests N] [--top N]
+    python -m bench.profile pay_modal|home|home_unchanged|balance|balance_oauth [--requests N] [--top N]
+
+``home`` opens the tab with no view in the event (as a first open: always published);
+``home_unchanged`` opens it carrying the view last published (Slack's hash): nothing changed, so
+no ``views.publish``.
 
 The world is the quick data set on SQLite (``bench.generate.QUICK``), the Web API is the loopback
 stand-in (``devtools/loopback/slack_api.py``, on its own thread: its time is not counted, only the
@@ -51,7 +55,7 @@ from handlers.runtime.seen_events import SeenEvents
 from handlers.runtime.slack_requests import read, verify
 
 _ROOT = str(Path(__file__).resolve().parents[1]) + "/"
-INTERACTIONS = ("pay_modal", "home", "balance", "balance_oauth")
+INTERACTIONS = ("pay_modal", "home", "home_unchanged", "balance", "balance_oauth")
 
 # (group, function-name fragments whose cumulative time is the group's): the largest entry counts.
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -123,6 +127,10 @@ def run(interaction: str, requests: int, top: int) -> str:
                 return block_actions_body(payload)
             if interaction == "home":
                 return event_body(app_home_opened_event(user_id=user_id(a)), team_id=team(a))
+            if interaction == "home_unchanged":
+                shown = [c.response["view"] for c in api.calls("views.publish") if c.response]
+                view = shown[-1] if shown else None
+                return event_body(app_home_opened_event(user_id=user_id(a), view=view), team_id=team(a))
             return slash_command_body("balance", user_id=user_id(a), team_id=team(a), response_url=api.response_url)
 
         def one(raw: bytes) -> None:

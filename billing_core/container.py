@@ -21,6 +21,7 @@ from billing_core.clock import Clock
 from billing_core.db.database import Database
 from billing_core.errors import PaymentsUnavailable
 from billing_core.escalations.service import EscalationService
+from billing_core.home import HomeReads
 from billing_core.identity.verification import IdentityVerification
 from billing_core.outbound.delivery import OutboundDelivery
 from billing_core.payments.auth_links import AuthLinks
@@ -77,6 +78,8 @@ class Services:
     chat_answers: ChatAnswers
     # Autopay's switch (it charges only with ``payments``: see ``chargeable_autopay``).
     autopay: AutopayService
+    # What a customer's App Home shows, in one read.
+    home: HomeReads
     # Payments and cards: None without a Stripe key (``require_payments`` says so).
     payments: Payments | None = None
     # Signed webhook events (OUTBOUND_WEBHOOK_URL) and receipts: None when neither is configured.

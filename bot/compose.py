@@ -36,6 +36,7 @@ from billing_core.errors import ConfigurationError
 from billing_core.escalations.outbox import EscalationOutbox, StaffChannel
 from billing_core.escalations.service import EscalationService
 from billing_core.escalations.threads import SupportThreads
+from billing_core.home import HomeReads
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.identity.principal import SlackPrincipal, describe_principal
 from billing_core.identity.verification import GuessingAlert, IdentityVerification
@@ -163,6 +164,7 @@ def build_services(
         chat_questions=ChatQuestions(db, clock),
         chat_answers=ChatAnswers(db, clock),
         autopay=autopay,
+        home=HomeReads(db=db, today=accounts.today),
         payments=payments,
         outbound=outbound or build_outbound(settings, db=db, clock=clock, background=background),
         # The push API (/api/v1) exists only with BILLING_API_TOKEN.

@@ -86,6 +86,11 @@ class ShownOutcomes:
 
 # How long the support channel's member list answers "may this person be staff?" for the Home tab.
 STAFF_ROSTER_SECONDS = 30.0
+# The Home last published to each person (digest of its view, the hash Slack gave it): see
+# ``handlers.home.listeners``. Any age is correct (the hash proves what Slack shows); the bound and
+# the hour only keep memory small.
+PUBLISHED_HOME_SECONDS = 3600.0
+PUBLISHED_HOMES = 10_000
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,11 @@ class Deps:
     # billing staff (``handlers.kit.staff``); kept briefly so everyone else's Home costs no Slack call.
     staff_roster: TtlCache[tuple[str, str], frozenset[str] | None] = field(
         default_factory=lambda: TtlCache(STAFF_ROSTER_SECONDS)
+    )
+    # Per (workspace, user): the digest of the Home last published to them and the view hash Slack
+    # answered; an opened Home that is still that view and would be drawn the same is not republished.
+    published_homes: TtlCache[tuple[str, str], tuple[str, str]] = field(
+        default_factory=lambda: TtlCache(PUBLISHED_HOME_SECONDS, max_entries=PUBLISHED_HOMES)
     )
     # What reads typed messages (``handlers.kit.seam``); None: chat's rule-based understander.
     understander: Understander | None = None

@@ -4,6 +4,7 @@ The one way the listeners and the Slack adapters keep an answer for a while (who
 a workspace's client, an installation's authorization, a channel's fitness, a contact found by
 e-mail). An entry's age counts from the moment its lookup began (``now()`` is read before the
 lookup), so a slow answer is not kept longer than ``ttl``; a cached ``None`` is an answer too.
+With ``max_entries``, putting a new key into a full cache first forgets the longest-kept entry.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ class Hit(Generic[V]):
 
 
 class TtlCache(Generic[K, V]):
-    def __init__(self, ttl: float, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl: float, *, monotonic: Callable[[], float] = time.monotonic, max_entries: int | None = None
+    ) -> None:
         self.ttl = ttl
+        self.max_entries = max_entries
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._entries: dict[K, tuple[float, V]] = {}
@@ -47,6 +51,10 @@ class TtlCache(Generic[K, V]):
     def put(self, key: K, value: V, at: float) -> None:
         """Keep ``value`` as looked up at ``at`` (a ``now()`` read before the lookup)."""
         with self._lock:
+            self._entries.pop(key, None)  # a put moves the key to the end: the newest kept
+            if self.max_entries is not None:
+                while len(self._entries) >= self.max_entries:
+                    del self._entries[next(iter(self._entries))]
             self._entries[key] = (at, value)
 
     def get_or_load(self, key: K, load: Callable[[], V], *, keep: Callable[[V], bool] | None = None) -> V:

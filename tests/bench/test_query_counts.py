@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.generate import QUICK, generate, light_accounts
+from bench.generate import QUICK, generate, light_accounts, user_email, user_id
 from bench.queries import (
     SLASH_COMMANDS,
     InProcessSlack,
@@ -23,6 +23,8 @@ from bench.queries import (
     oauth_slack,
 )
 from billing_core.db.database import Database
+from billing_core.errors import NotABillingContact
+from billing_core.views import Actor
 from bot.compose import build_services
 from devtools.loopback.slack_api import SlackAPI
 
@@ -120,3 +122,37 @@ def test_the_home_tab_runs_as_many_queries_for_fifty_invoices_as_for_one(
     light = app.home(LIGHT).statements
     assert len(api.calls("views.publish")) == 2
     assert len(heavy) == len(light), (heavy, light)
+
+
+MAX_QUERIES_PER_HOME = 1
+
+
+def test_opening_the_home_tab_reads_everything_it_shows_in_one_statement(
+    slack: tuple[InProcessSlack, SlackAPI],
+) -> None:
+    app, api = slack
+    for a in (HEAVY, LIGHT):
+        api.clear()
+        result = app.home(a)
+        assert result.status == 200
+        assert len(api.calls("views.publish")) == 1
+        assert len(result.statements) == MAX_QUERIES_PER_HOME, result.statements
+
+
+def test_the_home_read_shows_what_the_separate_reads_showed(slack: tuple[InProcessSlack, SlackAPI]) -> None:
+    """The one statement against the four it replaced (caller and invoices, preferences, autopay)."""
+    services = slack[0].services
+    for a in (HEAVY, LIGHT, *range(1, 40)):
+        email = user_email(user_id(a))
+        assert email is not None
+        actor = Actor(email=email, principal=f"slack:T111:{user_id(a)}", display_name="")
+        try:
+            caller, invoices = services.accounts.caller_with_open_invoices(actor)
+        except NotABillingContact:
+            continue
+        home = services.home.read(actor)
+        assert (home.caller, home.invoices) == (caller, invoices)
+        assert home.preferences == services.reminders.preferences.for_person(actor.email)
+        assert not home.default_card_unknown or home.autopay.card is None
+        if not home.default_card_unknown:
+            assert home.autopay == services.autopay.status(actor, caller.active.external_id)

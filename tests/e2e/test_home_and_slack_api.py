@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from devtools.loopback.slack_signing import app_home_opened_event
 from tests.support.bot_fixtures import World
-from tests.support.bot_harness import ANN, ANN_ACTOR, STRANGER, SUPPORT_EMAIL
+from tests.support.bot_harness import ANN, ANN_ACTOR, STRANGER, SUPPORT_EMAIL, wait_for_listeners
 
 
 def test_opening_the_home_tab_publishes_a_dashboard_of_the_active_account(world: World) -> None:
@@ -89,3 +90,58 @@ def test_no_reply_is_ever_posted_in_channel(world: World) -> None:
     assert all(reply["response_type"] == "ephemeral" for reply in shown)
     assert all(json.loads(c.body)["response_type"] == "ephemeral" for c in world.slack.calls("response_url"))
     assert world.slack.calls("chat.postMessage") == []
+
+
+def _shown_home(world: World) -> dict[str, Any]:
+    """The Home Slack shows Ann now: the view her last ``views.publish`` got back (hash included)."""
+    [*_, last] = world.slack.calls("views.publish")
+    assert last.response is not None
+    view: dict[str, Any] = last.response["view"]
+    return view
+
+
+def _open_home(world: World, view: dict[str, Any] | None) -> int:
+    """Ann opens her Home tab (Slack sends the view it shows); how many views.publish there were after."""
+    world.bot.event(app_home_opened_event(ANN, view=view))
+    wait_for_listeners(world.bot)
+    return len(world.slack.calls("views.publish"))
+
+
+def test_opening_the_home_tab_twice_without_a_change_publishes_it_once(world: World) -> None:
+    assert _open_home(world, None) == 1
+    assert _open_home(world, _shown_home(world)) == 1
+    assert _open_home(world, _shown_home(world)) == 1
+
+
+def test_after_a_payment_opening_the_home_tab_publishes_it_again(world: World) -> None:
+    assert _open_home(world, None) == 1
+    payments = world.bot.services.require_payments().service
+    payment = payments.start_invoice_payment(ANN_ACTOR, "acme", "INV-1", world.acme_card)
+    payments.execute(payment.id)
+    assert _open_home(world, _shown_home(world)) == 2
+    view = json.dumps(_shown_home(world))
+    assert "INV-2" in view and "INV-1" not in view
+    assert _open_home(world, _shown_home(world)) == 2  # and only once
+
+
+def test_switching_account_republishes_the_home_and_the_next_open_does_not(world: World) -> None:
+    assert _open_home(world, None) == 1
+    action = {
+        "type": "static_select",
+        "action_id": "switch_account",
+        "block_id": "home_switch",
+        "selected_option": {"text": {"type": "plain_text", "text": "Globex"}, "value": "globex"},
+        "action_ts": "1.2",
+    }
+    world.bot.click(action, view={"id": "VHOME", "type": "home"})
+    world.bot.wait_calls("views.publish", count=2)
+    wait_for_listeners(world.bot)
+    assert "Globex" in json.dumps(_shown_home(world))
+    published = len(world.slack.calls("views.publish"))
+    assert _open_home(world, _shown_home(world)) == published
+
+
+def test_a_home_tab_showing_a_view_this_process_did_not_publish_is_published_again(world: World) -> None:
+    assert _open_home(world, None) == 1
+    other = dict(_shown_home(world), hash="1.another-replicas-publish")
+    assert _open_home(world, other) == 2

@@ -68,3 +68,13 @@ def test_entries_are_dropped_one_by_one_by_key_or_all_at_once() -> None:
     cache.put(("x", "y"), 2, at=100.0)
     cache.clear()
     assert cache.get(("x", "y")) is None
+
+
+def test_a_bounded_cache_forgets_the_longest_kept_entry_to_take_a_new_one() -> None:
+    cache: TtlCache[str, int] = TtlCache(60, max_entries=2)
+    cache.put("a", 1, cache.now())
+    cache.put("b", 2, cache.now())
+    cache.put("a", 3, cache.now())  # kept again: now the newest
+    cache.put("c", 4, cache.now())
+    assert "b" not in cache
+    assert [hit.value for hit in (cache.get("a"), cache.get("c")) if hit is not None] == [3, 4]
