@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import String, and_, bindparam, select
 from sqlalchemy.orm import aliased
 
-from billing_core.accounts.service import _INVOICE_COLUMNS, _LAST_ISSUED, _invoice_from_row, open_summary
+from billing_core.accounts.service import INVOICE_COLUMNS, LAST_ISSUED, invoice_from_row, open_summary
 from billing_core.autopay.switch import AutopayStatus
 from billing_core.db.database import Database
 from billing_core.db.tables import (
@@ -58,7 +58,7 @@ _HOME = (
         InvoiceRecord.collection_method,
         # The e-mail this principal proved (IDENTITY_VERIFICATION=email_code), read along.
         select(PrincipalRecord.verified_email).where(PrincipalRecord.principal == _PRINCIPAL).scalar_subquery(),
-        *_INVOICE_COLUMNS,
+        *INVOICE_COLUMNS,
     )
     .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
     .outerjoin(ContactPreferenceRecord, ContactPreferenceRecord.contact_id == ContactRecord.id)
@@ -121,7 +121,7 @@ class HomeReads:
                 # Two default cards (never written so, but not a constraint) would repeat the rows.
                 if number is not None and number not in entry.numbers:
                     entry.numbers.add(number)
-                    entry.invoices.append(_invoice_from_row(entry.external_id, row[_INVOICE_AT:], today))
+                    entry.invoices.append(invoice_from_row(entry.external_id, row[_INVOICE_AT:], today))
                     entry.collected_by_stripe += row[16] == "charge_automatically"
             if not accounts:
                 raise NotABillingContact(actor.email)
@@ -130,7 +130,7 @@ class HomeReads:
                 if len(accounts) == 1:
                     active_id = next(iter(accounts))
                 else:
-                    found = connection.execute(_LAST_ISSUED, {"account_ids": list(accounts)}).all()
+                    found = connection.execute(LAST_ISSUED, {"account_ids": list(accounts)}).all()
                     last: dict[int, date | None] = {account_id: issued for account_id, issued in found}
                     active_id = max(accounts, key=lambda i: (last.get(i) or date.min, accounts[i].external_id))
         views = {i: open_summary(a.external_id, a.name, a.currency, a.invoices) for i, a in accounts.items()}

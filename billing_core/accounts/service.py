@@ -30,7 +30,7 @@ from billing_core.views import AccountView, Actor, CallerContext, InvoiceView
 
 # Hot read paths select plain columns (no ORM objects) and fold the membership check into the
 # read itself: the join on the caller's contact row is the guard, so a non-member gets no row.
-_INVOICE_COLUMNS = (
+INVOICE_COLUMNS = (
     InvoiceRecord.number,
     InvoiceRecord.issued_on,
     InvoiceRecord.due_on,
@@ -44,7 +44,7 @@ _INVOICE_COLUMNS = (
 )
 
 
-def _invoice_from_row(account_external_id: str, row: Any, today: date) -> InvoiceView:
+def invoice_from_row(account_external_id: str, row: Any, today: date) -> InvoiceView:
     number, issued_on, due_on, due, paid, currency, status, description, lock_id, document_url = row
     return InvoiceView(
         number=number,
@@ -83,7 +83,7 @@ def _member() -> Select[str, str]:
 def _open_account_query(limited: bool) -> Select[Any]:
     query = (
         _member()
-        .add_columns(*_INVOICE_COLUMNS)
+        .add_columns(*INVOICE_COLUMNS)
         .outerjoin(InvoiceRecord, and_(InvoiceRecord.account_id == AccountRecord.id, InvoiceRecord.status == "open"))
         .order_by(InvoiceRecord.due_on, InvoiceRecord.number)
     )
@@ -136,21 +136,21 @@ _CALLER_OPEN_INVOICES = (
         select(PrincipalRecord.active_account_id).where(PrincipalRecord.principal == _PRINCIPAL).scalar_subquery(),
         # The e-mail this principal proved (IDENTITY_VERIFICATION=email_code), read along.
         select(PrincipalRecord.verified_email).where(PrincipalRecord.principal == _PRINCIPAL).scalar_subquery(),
-        *_INVOICE_COLUMNS,
+        *INVOICE_COLUMNS,
     )
     .join(ContactRecord, ContactRecord.account_id == AccountRecord.id)
     .outerjoin(InvoiceRecord, and_(InvoiceRecord.account_id == AccountRecord.id, InvoiceRecord.status == "open"))
     .where(ContactRecord.email == _EMAIL)
     .order_by(AccountRecord.name, AccountRecord.id, InvoiceRecord.due_on, InvoiceRecord.number)
 )
-_LAST_ISSUED = (
+LAST_ISSUED = (
     select(InvoiceRecord.account_id, func.max(InvoiceRecord.issued_on))
     .where(InvoiceRecord.account_id.in_(bindparam("account_ids", expanding=True)))
     .group_by(InvoiceRecord.account_id)
 )
 _INVOICE = (
     _member()
-    .add_columns(*_INVOICE_COLUMNS)
+    .add_columns(*INVOICE_COLUMNS)
     .join(InvoiceRecord, InvoiceRecord.account_id == AccountRecord.id)
     .where(InvoiceRecord.number == _NUMBER)
 )
@@ -251,7 +251,7 @@ class AccountService:
                 account_id, external_id, name, currency = row[0], row[1], row[2], row[3]
                 entry = accounts.setdefault(account_id, (external_id, name, currency, []))
                 if row[6] is not None:
-                    entry[3].append(_invoice_from_row(external_id, row[6:], today))
+                    entry[3].append(invoice_from_row(external_id, row[6:], today))
             if not accounts:
                 raise NotABillingContact(actor.email)
             active_id = rows[0][4]
@@ -259,7 +259,7 @@ class AccountService:
                 if len(accounts) == 1:
                     active_id = next(iter(accounts))
                 else:
-                    found = connection.execute(_LAST_ISSUED, {"account_ids": list(accounts)}).all()
+                    found = connection.execute(LAST_ISSUED, {"account_ids": list(accounts)}).all()
                     last: dict[int, date | None] = {account_id: issued for account_id, issued in found}
                     active_id = max(accounts, key=lambda i: (last.get(i) or date.min, accounts[i][0]))
         views = {
@@ -387,7 +387,7 @@ class AccountService:
         if not rows:
             raise AccountNotFound(account_external_id)
         name, currency = rows[0][0], rows[0][1]
-        invoices = [_invoice_from_row(account_external_id, row[2:], today) for row in rows if row[2] is not None]
+        invoices = [invoice_from_row(account_external_id, row[2:], today) for row in rows if row[2] is not None]
         return open_summary(account_external_id, name, currency, invoices), invoices
 
     def balance(self, actor: Actor, account_external_id: str) -> Money:
@@ -422,7 +422,7 @@ class AccountService:
             row = connection.execute(_INVOICE, params).first()
             if row is None:
                 raise InvoiceNotFound(number)
-            found = _invoice_from_row(account_external_id, row[2:], self.today())
+            found = invoice_from_row(account_external_id, row[2:], self.today())
             if found.status == "open":
                 return found
             closed = connection.execute(
