@@ -341,6 +341,7 @@ def build_payments(
             secret=webhook_secret,
             invoices=source,
             on_dispute=partial(dispute_raised, autopay, escalations),
+            on_unattended_refund=autopay.tell_refund,
         ),
         auth_links=links,
         autopay_pass=AutopayPass(

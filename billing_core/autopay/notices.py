@@ -25,6 +25,7 @@ NoticeKind = Literal[
     "declined",  # the charge was declined (retry_on: the next try, if any)
     "needs_authentication",  # the bank asks the cardholder to authenticate (action_url)
     "card_expiring",  # the default card expires within ``days_left`` days
+    "refunded",  # an autopay charge was refunded in Stripe (``payment`` says how much)
 ]
 
 
@@ -65,6 +66,11 @@ class AutopayNotice:
             return f"Autopay could not charge {self.invoice_number} ({account}): {self.reason}{again}"
         if self.kind == "needs_authentication":
             return f"Your bank asks you to confirm the autopay charge of {self.invoice_number} ({account})."
+        if self.kind == "refunded" and self.payment is not None:
+            refunded = (self.payment.refunded or self.payment.amount).format()
+            invoices = ", ".join(self.payment.invoice_numbers)
+            charged = self.payment.amount.format()
+            return f"Refunded: {refunded} of the autopay charge of {charged} for {invoices} ({account})."
         return f"The default card of {account}, {self.card_label}, expires in {self.days_left} days."
 
 

@@ -17,7 +17,7 @@ from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, AutopayRecord, ContactRecord, InvoiceRecord, PaymentMethodRecord
 from billing_core.errors import AccountNotFound, AutopayCardChanged, AutopayNeedsDefaultCard
 from billing_core.identity.emails import normalize_email
-from billing_core.views import Actor, PaymentMethodView
+from billing_core.views import Actor, PaymentMethodView, PaymentView
 
 WHAT_HAPPENS = "Open invoices will be charged in full on their due date"
 # Who turned autopay off when a payment was disputed (the audit's actor).
@@ -211,6 +211,25 @@ class AutopayService:
             actor = Actor(email=DISPUTE_ACTOR.email, principal=DISPUTE_ACTOR.principal, display_name=what)
             self._tell(emails, status, "turned_off", actor)
         return changed
+
+    def tell_refund(self, payment: PaymentView) -> None:
+        """For the bot itself: an autopay charge was refunded in Stripe. No one clicked to pay it, so
+        the account's contacts (who got its receipt) are told, as they were of the charge."""
+        with self._db.read() as session:
+            account = session.scalars(
+                select(AccountRecord).where(AccountRecord.external_id == payment.account_external_id)
+            ).first()
+            if account is None:
+                return
+            name, emails = account.name, contact_emails(session, account.id)
+        notice = AutopayNotice(
+            kind="refunded",
+            account_external_id=payment.account_external_id,
+            account_name=name,
+            invoice_number=", ".join(payment.invoice_numbers),
+            payment=payment,
+        )
+        tell_contacts(self._messenger, emails, notice)
 
     def _tell(self, emails: list[str], status: AutopayStatus, kind: NoticeKind, actor: Actor | None) -> None:
         notice = AutopayNotice(

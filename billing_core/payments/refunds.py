@@ -29,6 +29,8 @@ from billing_core.payments.settlement import invoice_numbers
 from billing_core.views import PaymentView
 
 DISPUTE_CLOSED = ("won", "lost", "warning_closed")
+# Payments started by the bot itself (autopay) carry a principal of this form, not a person's.
+SYSTEM_PREFIX = "system:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +53,30 @@ class RefundsAndDisputes:
         clock: Clock,
         notifier: Notifier | None = None,
         on_dispute: Callable[[Disputed], None] | None = None,
+        on_unattended_refund: Callable[[PaymentView], None] | None = None,
     ) -> None:
+        """``on_unattended_refund``: a refund of a payment no person in Slack made (autopay's), for
+        the port that tells the account's contacts instead of a payer."""
         self._db = db
         self._clock = clock
         self._notifier = notifier
         self._on_dispute = on_dispute
+        self._on_unattended_refund = on_unattended_refund
 
     def _tell_payer(self, told: tuple[str, str, PaymentView] | None) -> None:
         """The person who paid hears of it by DM, in the thread of the payment's receipt DM."""
         if told is not None and self._notifier is not None:
             principal, account_name, view = told
             self._notifier.tell_principal(principal, PaymentFollowUp(account_name, view))
+
+    def _tell_of_refund(self, told: tuple[str, str, PaymentView]) -> None:
+        """A refund: its payer by DM; the contacts when no person paid (autopay: ``system:…``)."""
+        principal, _, view = told
+        if principal.startswith(SYSTEM_PREFIX):
+            if self._on_unattended_refund is not None:
+                self._on_unattended_refund(view)
+            return
+        self._tell_payer(told)
 
     def refunded(self, charge: dict[str, Any]) -> bool:
         """``charge.refunded``: the charge's ``amount_refunded`` is the total so far. False when the
@@ -92,7 +107,7 @@ class RefundsAndDisputes:
             )
             _event(session, payment, "payment.refunded", now, amount_refunded=payment.refunded_minor)
             told = _payer(session, payment)
-        self._tell_payer(told)
+        self._tell_of_refund(told)
         return True
 
     def dispute(self, event_type: str, dispute: dict[str, Any]) -> bool:

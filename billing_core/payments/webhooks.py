@@ -28,7 +28,7 @@ from billing_core.payments.intents import intent_from
 from billing_core.payments.ports import PaymentGateway
 from billing_core.payments.reconcile import Reconciler
 from billing_core.payments.refunds import Disputed, RefundsAndDisputes
-from billing_core.views import PaymentMethodView
+from billing_core.views import PaymentMethodView, PaymentView
 
 PAYMENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.requires_action")
 CARD_EVENTS = (
@@ -98,6 +98,7 @@ class StripeWebhookService:
         secret: str | None,
         invoices: InvoiceSink | None = None,
         on_dispute: Callable[[Disputed], None] | None = None,
+        on_unattended_refund: Callable[[PaymentView], None] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -106,7 +107,9 @@ class StripeWebhookService:
         self._notifier = notifier
         self._secret = secret or ""
         self._invoices = invoices
-        self.refunds = RefundsAndDisputes(db=db, clock=clock, notifier=notifier, on_dispute=on_dispute)
+        self.refunds = RefundsAndDisputes(
+            db=db, clock=clock, notifier=notifier, on_dispute=on_dispute, on_unattended_refund=on_unattended_refund
+        )
 
     def handle(self, payload: bytes, signature_header: str | None) -> str:
         """Apply one delivery. Returns ``applied``, ``ignored`` or ``duplicate``.

@@ -96,6 +96,13 @@ def autopay_notice_screen(notice: AutopayNotice) -> Screen:
             [section(":repeat: *Charged by autopay*"), *receipt.blocks],
             title=receipt.title,
         )
+    if notice.kind == "refunded" and notice.payment is not None:
+        refund = outcome_screen(notice.payment, notice.account_name)
+        return Screen(
+            notice.plain_text(),
+            [section(":repeat: *An autopay charge was refunded*"), *refund.blocks],
+            title=refund.title,
+        )
     return Screen(notice.plain_text(), _blocks(notice), title="Autopay")
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from billing_core.db.tables import EscalationRecord, OutboundEventRecord
+from billing_core.db.tables import EscalationRecord, OutboundEventRecord, PaymentRecord
 from billing_core.payments.export import PaymentExport
 from devtools.loopback.slack_signing import stripe_signed_headers
 from tests.support.bot_fixtures import World
@@ -106,3 +107,29 @@ def test_a_dispute_pauses_autopay_tells_the_contacts_and_staff_and_a_won_dispute
     assert deliver(world, world.proxy.dispute_event("charge.dispute.closed", intent, "won")) == "applied"
     assert history_states(world) == ["succeeded"]
     assert [t for t in outbound_types(world) if t.startswith("dispute.")] == ["dispute.created", "dispute.closed"]
+
+
+def test_a_refund_of_an_autopay_charge_is_told_to_the_accounts_contacts_who_got_its_receipt(world: World) -> None:
+    world.bot.press("autopay_set", {"account": "acme", "on": True, "card": world.acme_card})
+    world.bot.wait_calls("views.publish")
+    world.bot.clock.set(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+    try:
+        assert world.bot.services.require_payments().autopay_pass.run().summary() == "charged 1, declined 0, skipped 0"
+    finally:
+        world.bot.clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+    with world.bot.db.read() as session:
+        intent = session.scalars(
+            select(PaymentRecord.stripe_payment_intent_id).where(PaymentRecord.started_by_principal == "system:autopay")
+        ).one()
+    assert intent is not None
+    world.slack.clear()
+
+    world.stripe.client.v1.refunds.create(params={"payment_intent": intent})
+    assert deliver(world, world.proxy.charge_refunded_event(intent)) == "applied"
+
+    [dm] = world.bot.wait_calls(
+        "chat.postMessage", where=lambda c: "An autopay charge was refunded" in json.dumps(c.json_args)
+    )
+    shown = json.dumps(dm.json_args, ensure_ascii=False)
+    assert landed_in(dm) == f"D{ANN}" and "$500.50" in shown and "INV-2" in shown
+    assert history_states(world) == ["refunded"] and "payment.refunded" in outbound_types(world)
