@@ -6,7 +6,7 @@ Past a method's tier in a workspace (more calls than the tier allows in any ``wi
 or past one ``chat.postMessage`` a second in one channel, the call is refused with 429 and a
 ``Retry-After``; until that window is over, every call of that method in that workspace is
 refused again and counted as *sent inside a Retry-After window* (the thing a client must never
-do). Tiers from docs.slack.dev/apis/web-api/rate-limits and each method's page (SLACK.md §4).
+do). Tiers from docs.slack.dev/apis/web-api/rate-limits and each method's page.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The staff receivables view (App Home of billing staff) and its modals, as pure builders.
 
-Kept inside Slack's limits whatever the data (SLACK.md §7): at most ``MAX_CURRENCIES`` currency
-lines and ``PAGE_SIZE`` accounts (3 blocks each) on a Home of at most 100 blocks; names and
-requests clipped; the close-an-invoice select lists at most 100 invoices.
+Kept inside Slack's Block Kit limits whatever the data: at most ``MAX_CURRENCIES`` currency lines
+and ``PAGE_SIZE`` accounts (3 blocks each) on a Home of at most 100 blocks; names and requests
+clipped; the close-an-invoice select lists at most 100 invoices.
 """
 
 from __future__ import annotations

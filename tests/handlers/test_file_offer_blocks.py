@@ -1,5 +1,5 @@
 """A file sent to the app, offered to billing support: the offer Slack must accept and the request's
-message support must get, whatever Slack says about the files (SLACK.md §7: a button's value holds
+message support must get, whatever Slack says about the files (Slack's Block Kit limits: a button's value holds
 2,000 characters, a section 3,000; an escalation's message 2,000)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The staff view's and the promise modal's builders stay inside Slack's limits with extreme
-inputs (SLACK.md §7): many accounts and currencies, 128-character ids, long names full of markup,
+inputs (Slack's Block Kit limits): many accounts and currencies, 128-character ids, long names full of markup,
 huge amounts, a hundred and more open invoices and requests."""
 
 from __future__ import annotations
