@@ -34,8 +34,9 @@ def server_env(database_url: str, api_url: str, stripe_base: str) -> dict[str, s
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": api_url,
-            # Cards are cached by the generator, so the pay modal never calls Stripe; the key only
-            # makes the payment services exist. Any stray Stripe call would fail loudly (stand-in).
+            # The generator caches one card per account; a pay modal opened on a copy over a minute
+            # old re-reads it in the background, and the stand-in answers those two Stripe reads as
+            # Stripe does, with the same card (bench.standin). Any other Stripe call fails loudly.
             "STRIPE_API_KEY": "sk_test_bench",
             "STRIPE_API_BASE": stripe_base,
         }
