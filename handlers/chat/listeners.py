@@ -256,9 +256,14 @@ def _assistant_call(call: Callable[[], object]) -> None:
 
 class _Assistant(Assistant):
     """Bolt's ``Assistant``, except that an edit in a DM thread goes on to the ``message`` listener
-    (Bolt's acks and drops it), which answers it when the message edited never got a reply."""
+    (Bolt's acks and drops it), which answers it when the message edited never got a reply, and
+    that what is not an event goes straight on."""
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        if req.body.get("type") != "event_callback":
+            # Every listener of the assistant matches events only: a slash command, a click or a
+            # submission skips its matching (a tenth of a slash command's CPU in the profile).
+            return next()
         event = req.body.get("event")
         if isinstance(event, dict) and event.get("type") == "message" and event.get("subtype") == "message_changed":
             return next()
