@@ -165,7 +165,11 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         if server_url and server_url.startswith("postgresql"):
             results["export"].append(export_bench.run(count, server_url))
     if "wrk" in only:
-        print("wrk: serve --workers 1/2, bare Bolt 1/2, OAuth with 10,000 workspaces ...", flush=True)
+        chosen = ", ".join(args.interactions or ()) or "every interaction"
+        print(
+            f"wrk ({chosen}): serve --workers 1/2, bare Bolt 1/2, OAuth (10,000 workspaces) for balance, pay ...",
+            flush=True,
+        )
         from bench import wrk
 
         seconds, rounds, warm = (1, 1, 1) if quick else (5, 3, 2)
