@@ -1,10 +1,11 @@
 """``make bench`` / ``make bench-quick``: run every benchmark, print a table, write bench/results.json.
 
-    python -m bench [--quick] [--database-url URL] [--only SECTION ...] [--output PATH]
+    python -m bench [--quick] [--database-url URL] [--only SECTION ...] [--interactions NAME ...] [--output PATH]
 
 Full mode needs PostgreSQL: ``--database-url``, else ``BENCH_DATABASE_URL``, else the server that
 ``bash .ci/postgres.sh`` starts (database ``billing_bench`` on it, created when absent). Quick mode
-runs on a temporary SQLite file unless a URL is given. Nothing here asserts a time.
+runs on a temporary SQLite file unless a URL is given. ``--interactions`` limits the wrk section to
+some of its interactions (``--only wrk --interactions button``). Nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 from bench import export_bench, import_bench, interactions, reminder_send, sweep_bench
 from bench import generate as gen
 from bench.report import render, targets
+from bench.wrk import INTERACTIONS as WRK_INTERACTIONS
 from billing_core.db.database import Database
 
 SECTIONS = ("queries", "latency", "memory", "reminders", "sweep", "import", "wrk", "autopay", "export", "receivables")
@@ -163,13 +165,20 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         if server_url and server_url.startswith("postgresql"):
             results["export"].append(export_bench.run(count, server_url))
     if "wrk" in only:
-        print("wrk: serve --workers 1/2, bare Bolt 1/2, OAuth with 10,000 workspaces ...", flush=True)
+        chosen = ", ".join(args.interactions or ()) or "every interaction"
+        print(
+            f"wrk ({chosen}): serve --workers 1/2, bare Bolt 1/2, OAuth (10,000 workspaces) for balance, pay ...",
+            flush=True,
+        )
         from bench import wrk
 
         seconds, rounds, warm = (1, 1, 1) if quick else (5, 3, 2)
         results["wrk"] = asyncio.run(
-            wrk.measure(data_url, sizes, logs, seconds=seconds, rounds=rounds, warm_seconds=warm)
-        )
+            wrk.measure(
+                data_url, sizes, logs, seconds=seconds, rounds=rounds, warm_seconds=warm,
+                interactions=tuple(args.interactions or ()),
+            )
+        )  # fmt: skip
     return results
 
 
@@ -178,6 +187,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small data set (SQLite unless a URL is given)")
     parser.add_argument("--database-url", default=None, help="PostgreSQL (or SQLite) URL for the data set")
     parser.add_argument("--only", nargs="*", choices=SECTIONS, help="run only these sections")
+    parser.add_argument(
+        "--interactions",
+        nargs="*",
+        choices=WRK_INTERACTIONS,
+        help="the wrk section measures only these interactions (default: all)",
+    )
     parser.add_argument(
         "--output",
         default=None,

@@ -21,6 +21,7 @@ from bot.compose import build_services
 from bot.settings import Settings
 from bot.slack.client import make_web_client
 from bot.web.http import create_http_app
+from handlers.kit.ids import SHOW_INVOICES_ACTION
 from handlers.runtime.seen_events import SeenEvents
 
 
@@ -42,6 +43,7 @@ def bare_bolt_app(settings: Settings) -> App:
 
     app.command("/billing")(just_ack)
     app.action("pay_open")(just_ack)
+    app.action(SHOW_INVOICES_ACTION)(just_ack)  # the wrk section's button click ("Pay" on the overview)
     app.event("app_home_opened")(just_ack)
     return app
 

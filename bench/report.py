@@ -221,8 +221,8 @@ def _wrk_tables(section: dict[str, Any]) -> list[str]:
         "",
         f"wrk ({section['threads']} thread, keep-alive, pre-signed bodies; medians of {section['rounds']} "
         f"round(s) of {section['seconds']} s windows; rps = HTTP answers/s, done/s = finished interactions/s "
-        "(modal and Home: when Slack got the view); ratios paired within a round; busiest worker = its share of "
-        "the CPU time of ours / of bare, 0.5 = even):",
+        "(modal and Home: when Slack got the view; button: when its response_url reply arrived); ratios "
+        "paired within a round; busiest worker = its share of the CPU time of ours / of bare, 0.5 = even):",
         "",
     ]
     out.append(
@@ -271,6 +271,8 @@ def _wrk_tables(section: dict[str, Any]) -> list[str]:
         )
     )
     o = section["oauth"]
+    if not o or not section.get("oauth_setup"):  # a subset of interactions without balance or pay
+        return out
     out += [
         "",
         f"OAuth mode, {section['oauth_setup']['workspaces']:,} installed workspaces "

@@ -18,15 +18,26 @@ of requests per second, far above anything measured here, so a second thread wou
 CPU from the server. Nothing is pinned to a core: with two workers on two cores, pinning would
 only decide which worker shares its core with wrk and the stand-in.
 
+The button click is "Pay" on the ``/billing`` overview (``show_invoices``): the primary button of
+the ephemeral screen every command without text opens, and the way to every payment started
+there, so the one people press most (History, Payment methods and Switch account are side
+roads). It is answered by replacing that ephemeral message through its ``response_url``, off the
+ack, and is done when that reply reaches the stand-in.
+
+``measure(..., interactions=...)`` (``python -m bench --only wrk --interactions button``) runs a
+chosen subset; servers with nothing to measure in it (OAuth mode but for balance and pay) are not
+started.
+
 Bodies are signed just before each window (a signature stays valid five minutes). Each window has
 its own distinct bodies: 512 per interaction (128 users, a unique trigger id and ``response_url``
 each) and, for the Home tab, one per request (``serve`` drops a repeated ``event_id`` as Slack's
 retry; the count of repeats is reported and should be 0).
 
 wrk times the HTTP answer (the ack). A slash command answered in its ack body is finished then;
-the pay modal and the Home tab finish when ``views.open``/``views.update``/``views.publish``
-reaches the Web API stand-in, counted per window ("done/s"), so acks racing ahead of the work
-cannot flatter us. After each window the stand-in is drained before the next one starts.
+the pay modal, the Home tab and the button click finish when ``views.open``/``views.update``/
+``views.publish`` or the ``response_url`` reply reaches the stand-in, counted per window
+("done/s"), so acks racing ahead of the work cannot flatter us. After each window the stand-in
+is drained before the next one starts.
 """
 
 from __future__ import annotations
@@ -57,10 +68,14 @@ from devtools.loopback.slack_signing import (
     slack_signature,
     slash_command_body,
 )
+from handlers.kit.ids import SHOW_INVOICES_ACTION
 
 WRK_THREADS = 1
 CONCURRENCY = (1, 8)
-INTERACTIONS = ("balance", "pay", "pay_modal", "home")
+INTERACTIONS = ("balance", "pay", "pay_modal", "home", "button")
+# Finished when their answer reaches the stand-in (after the ack), not at the ack.
+FOLLOWED_UP = ("pay_modal", "home", "button")
+BUTTON_ACTION = SHOW_INVOICES_ACTION  # "Pay" on the overview: see the module's docstring
 OAUTH_INTERACTIONS = ("balance", "pay")
 USERS = 128  # 64 with 50-invoice accounts, 64 spread over the data set
 BODIES = 512
@@ -143,7 +158,7 @@ def ensure_wrk() -> str:
 
 
 class Bodies:
-    """Distinct Slack request bodies for the four interactions, in one workspace or in many."""
+    """Distinct Slack request bodies for the interactions, in one workspace or in many."""
 
     def __init__(self, sizes: Sizes, standin: StandIn) -> None:
         self.standin = standin
@@ -170,6 +185,15 @@ class Bodies:
             value = json.dumps({"account": account_external_id(a), "invoice": f"INV-{a:06d}-{self._counts[a] - 1:03d}"})
             payload = block_actions_payload(
                 button_action("pay_open", value),
+                user_id=user_id(a),
+                team_id=team_id,
+                trigger_id=token,
+                response_url=response_url,
+            )
+            return FORM, block_actions_body(payload)
+        if interaction == "button":  # pressed on the ephemeral overview (its response_url replaces it)
+            payload = block_actions_payload(
+                button_action(BUTTON_ACTION, json.dumps({"account": account_external_id(a)}), text="Pay"),
                 user_id=user_id(a),
                 team_id=team_id,
                 trigger_id=token,
@@ -225,9 +249,9 @@ class Window:
 
     @property
     def done_rps(self) -> float:
-        """Finished interactions per second: our modal or Home tab is done when Slack got it; the
-        bare app's, at its ack (it does nothing else)."""
-        if self.interaction in ("pay_modal", "home") and not self.server.startswith("bare"):
+        """Finished interactions per second: our modal, Home tab or button's reply is done when
+        Slack got it; the bare app's, at its ack (it does nothing else)."""
+        if self.interaction in FOLLOWED_UP and not self.server.startswith("bare"):
             return round(self.finished / self.seconds, 1) if self.seconds else 0.0
         return self.rps
 
@@ -409,25 +433,48 @@ def oauth_env(env: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def _chosen(interactions: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The interactions to measure, in the order of ``INTERACTIONS`` (all when none are named)."""
+    if not interactions:
+        return INTERACTIONS
+    unknown = sorted(set(interactions) - set(INTERACTIONS))
+    if unknown:
+        raise ValueError(f"no such interaction: {', '.join(unknown)} (choose from {', '.join(INTERACTIONS)})")
+    return tuple(i for i in INTERACTIONS if i in interactions)
+
+
 async def measure(
-    database_url: str, sizes: Sizes, log_dir: Path, *, seconds: int, rounds: int, warm_seconds: int
+    database_url: str,
+    sizes: Sizes,
+    log_dir: Path,
+    *,
+    seconds: int,
+    rounds: int,
+    warm_seconds: int,
+    interactions: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """Every server, interaction and concurrency in alternating windows of ``seconds``."""
+    """Every server, interaction and concurrency in alternating windows of ``seconds``;
+    ``interactions`` names a subset (default: all)."""
+    chosen = _chosen(interactions)
+    oauth_chosen = tuple(i for i in OAUTH_INTERACTIONS if i in chosen)
+    targets = tuple(t for t in TARGETS if oauth_chosen or not t.oauth)
     wrk = ensure_wrk()
     version = subprocess.run([wrk, "--version"], capture_output=True, text=True).stdout.splitlines()[:1]
     standin = await StandIn().start()
     servers: dict[str, Server] = {}
     windows: list[Window] = []
+    installed: dict[str, Any] | None = None
     try:
         bodies = Bodies(sizes, standin)
-        db = Database(database_url)
-        try:
-            installed = install_workspaces(db)
-            installed["principals"] = seed_principals(db, bodies.accounts)
-        finally:
-            db.dispose()
+        if oauth_chosen:
+            db = Database(database_url)
+            try:
+                installed = install_workspaces(db)
+                installed["principals"] = seed_principals(db, bodies.accounts)
+            finally:
+                db.dispose()
         env = server_env(database_url, standin.api_url, standin.root_url)
-        for target in TARGETS:
+        for target in targets:
             make = Server.ours if target.kind == "ours" else Server.bare
             servers[target.name] = make(
                 oauth_env(env) if target.oauth else env, log_dir, workers=target.workers, name=target.name
@@ -440,15 +487,15 @@ async def measure(
             await loop.run_in_executor(None, server.__enter__)
         # Warm every worker: identity caches, connections to the database and to the stand-in.
         # Several short runs, since each worker only sees the connections the kernel gives it.
-        for target in TARGETS:
-            for interaction in OAUTH_INTERACTIONS if target.oauth else INTERACTIONS:
+        for target in targets:
+            for interaction in oauth_chosen if target.oauth else chosen:
                 for _ in range(3 if interaction == "balance" else 1):
                     await runner.window(target, servers[target.name], interaction, 8, warm_seconds, 0)
-        for interaction in INTERACTIONS:
+        for interaction in chosen:
             for c in CONCURRENCY:
                 for round_ in range(1, rounds + 1):
-                    for target in TARGETS:
-                        if target.oauth and interaction not in OAUTH_INTERACTIONS:
+                    for target in targets:
+                        if target.oauth and interaction not in oauth_chosen:
                             continue
                         windows.append(
                             await runner.window(target, servers[target.name], interaction, c, seconds, round_)
@@ -459,6 +506,6 @@ async def measure(
         await standin.stop()
     return {
         "wrk": version[0] if version else wrk, "threads": WRK_THREADS, "seconds": seconds, "rounds": rounds,
-        "oauth_setup": installed, "web_api_calls": dict(standin.counts),
+        "interactions": list(chosen), "oauth_setup": installed, "web_api_calls": dict(standin.counts),
         **rows(windows), "windows": [asdict(w) | {"done_rps": w.done_rps} for w in windows],
     }  # fmt: skip

@@ -123,7 +123,8 @@ def run_command(body: dict[str, Any], client: WebClient, context: BoltContext) -
     if answered_in_ack(context):
         return  # answered in the ack, or already being answered since the ack deadline passed
     command = parse(str(body.get("text") or ""))
-    reply: Surface = ResponseUrlSurface(client, str(body.get("response_url") or ""), replace=False)
+    # A new reply; a later replace_original through this URL replaces that reply (``/billing methods``).
+    reply: Surface = ResponseUrlSurface(client, str(body.get("response_url") or ""), replace=False, own_reply=True)
     if command.name == "pay_balance":
         # Straight to the confirmation modal: open it now, while the trigger id is valid.
         modal = pay.open_modal_now(client, body, fallback=reply)
@@ -182,7 +183,10 @@ def answer(ix: Interaction, command: Command, reply: Surface) -> None:
     elif command.name in _READS_IN_ACK:
         screen = read_screen(ix, command, caller)
     elif command.name == "methods":
-        screen = screens.methods(ix, caller, caller.active)
+        # From the card copy at once; Stripe is asked off the request path and the reply
+        # corrected in place only when it differs (as the card list opened from a button).
+        screens.show_methods(ix, caller, caller.active, reply)
+        return
     elif command.name == "switch":
         screen = switch(ix, caller, command.argument)
     elif command.name == "support":

@@ -11,7 +11,7 @@ from handlers.kit.interaction import Interaction
 from handlers.kit.invoice_blocks import invoices_screen
 
 # Payments draws its own screens; they are the app's screens too (commands, navigation, chat).
-from handlers.payments.screens import autopay_status, history, list_methods, methods
+from handlers.payments.screens import autopay_status, history, list_methods, methods, show_methods
 
 
 def overview(ix: Interaction, caller: CallerContext) -> Screen:
@@ -53,4 +53,5 @@ __all__ = [
     "methods",
     "overview",
     "refreshed_account",
+    "show_methods",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from billing_core.views import AccountView, InvoiceView
 from handlers.kit.blocks import (
     Block,
@@ -19,6 +21,7 @@ from handlers.kit.ids import PAY_OPEN_ACTION
 from handlers.kit.payloads import PayTarget
 
 _MAX_ROWS = 40
+_DRAWN_ROWS = 4096  # invoices whose rows are kept drawn (a few hundred bytes each)
 
 
 def invoice_line(invoice: InvoiceView) -> str:
@@ -52,12 +55,21 @@ def invoice_rows(invoices: list[InvoiceView], budget: int) -> list[Block]:
     spare = budget - len(invoices)
     blocks: list[Block] = []
     for invoice in invoices:
-        blocks.append(invoice_row(invoice))
-        document = view_invoice_button(invoice.document_url)
+        row, document = _drawn(invoice)
+        blocks.append(row)
         if document is not None and spare > 0:
-            blocks.append(actions(document))
+            blocks.append(document)
             spare -= 1
     return blocks
+
+
+@lru_cache(maxsize=_DRAWN_ROWS)
+def _drawn(invoice: InvoiceView) -> tuple[Block, Block | None]:
+    """An invoice's row and its "View invoice" actions block, drawn once per distinct invoice view
+    (every field that shows is in the key: amounts, due date, overdue, payment under way, document),
+    so the Home and the invoice list redraw only what changed. Blocks are never changed once built."""
+    document = view_invoice_button(invoice.document_url)
+    return invoice_row(invoice), (actions(document) if document is not None else None)
 
 
 def invoices_screen(account: AccountView, invoices: list[InvoiceView]) -> Screen:

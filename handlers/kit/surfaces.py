@@ -38,20 +38,32 @@ def screen_view(screen: Screen) -> Block:
 
 
 class ResponseUrlSurface:
-    """An ephemeral reply through ``response_url``; ``replace`` swaps the message clicked."""
+    """An ephemeral reply through ``response_url``; ``replace`` swaps the message clicked.
 
-    def __init__(self, client: WebClient, url: str, *, replace: bool) -> None:
+    ``own_reply``: the URL is a slash command's, whose "original" message is the reply posted
+    through it, so ``correct`` (``replace_original``) puts right what ``show`` posted.
+    """
+
+    def __init__(self, client: WebClient, url: str, *, replace: bool, own_reply: bool = False) -> None:
         self._url = url
         self._replace = replace
+        self._own_reply = own_reply
 
     def show(self, screen: Screen) -> None:
+        self._post(screen, replace=self._replace)
+
+    def correct(self, screen: Screen) -> None:
+        """Replace what ``show`` showed (only meaningful when ``correctable``)."""
+        self._post(screen, replace=True)
+
+    def _post(self, screen: Screen, *, replace: bool) -> None:
         status = post_response(
             self._url,
             {
                 "text": screen.text,
                 "blocks": screen.blocks,
                 "response_type": "ephemeral",
-                "replace_original": self._replace,
+                "replace_original": replace,
             },
         )
         if status >= 400:
@@ -61,6 +73,12 @@ class ResponseUrlSurface:
     def replaces(self) -> bool:
         """True when this reply replaces the message clicked (so a later ``show`` corrects it in place)."""
         return self._replace
+
+    @property
+    def correctable(self) -> bool:
+        """True when ``correct`` replaces what ``show`` showed: the clicked message ``show``
+        replaced, or a slash command's reply (``own_reply``)."""
+        return self._replace or self._own_reply
 
 
 class ModalSurface:

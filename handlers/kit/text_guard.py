@@ -6,10 +6,13 @@ text is never echoed, stored, e-mailed or logged. Text typed into an input that 
 action, into a modal whose button is pressed, or into a select's search box is acknowledged with
 nothing to do. An event's text (a message to the bot) reaches its listener with the number
 replaced by ``REDACTED``, so a listener can say why. (Services refuse it too, e.g. escalations.)
+A view an event carries (``app_home_opened`` echoes the whole Home) is walked once per distinct
+content: the same view echoed again, found clean before, is not walked again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,6 +21,7 @@ from slack_bolt import BoltResponse
 
 from billing_core.card_guard import contains_card_number, redact_card_numbers
 from handlers.kit.errors import CARD_NUMBER_GUIDANCE
+from handlers.runtime.ttl_cache import TtlCache
 
 
 def card_number_guard(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
@@ -33,23 +37,54 @@ def card_number_guard(body: dict[str, Any], next: Callable[[], BoltResponse]) ->
     if body.get("type") == "block_suggestion" and contains_card_number(str(body.get("value") or "")):
         return _json({"options": []})
     if body.get("type") == "event_callback":
-        _redact_texts(body.get("event"))
+        _redact_event(body.get("event"))
     return next()
 
 
-def _redact_texts(node: object) -> None:
+# Views Slack echoes in events (``app_home_opened`` carries the whole Home last published), by
+# digest, once walked and found free of card-like text: the same view echoed again (every later
+# open of an unchanged Home) is not walked again. A view that held one is redacted every time.
+_CLEAN_VIEWS: TtlCache[bytes, bool] = TtlCache(3600.0, max_entries=10_000)
+
+
+def _redact_event(event: object) -> None:
+    """``_redact_texts`` over an event, its ``view`` (if any) walked only when not known clean."""
+    view = event.get("view") if isinstance(event, dict) else None
+    if not isinstance(event, dict) or not isinstance(view, dict):
+        _redact_texts(event)
+        return
+    _redact_texts(event, skip="view")
+    try:
+        digest = hashlib.blake2b(json.dumps(view, separators=(",", ":")).encode(), digest_size=16).digest()
+    except (TypeError, ValueError):  # not JSON-shaped (never from Slack): walked, not remembered
+        _redact_texts(view)
+        return
+    if _CLEAN_VIEWS.get(digest) is not None:
+        return
+    at = _CLEAN_VIEWS.now()
+    if not _redact_texts(view):
+        _CLEAN_VIEWS.put(digest, True, at)
+
+
+def _redact_texts(node: object, skip: str | None = None) -> bool:
     """Replace card-like numbers, in place, in every ``text`` string of an event (its message text,
-    rich-text elements, an edited message's old and new text); ids and timestamps are left alone."""
+    rich-text elements, an edited message's old and new text); ids and timestamps are left alone.
+    ``skip`` leaves one key of ``node`` out. True when anything was replaced."""
+    found = False
     if isinstance(node, list):
         for item in node:
-            _redact_texts(item)
+            found = _redact_texts(item) or found
     elif isinstance(node, dict):
         for key, value in node.items():
+            if key == skip:
+                continue
             if key == "text" and isinstance(value, str):
                 if contains_card_number(value):
                     node[key] = redact_card_numbers(value)
+                    found = True
             else:
-                _redact_texts(value)
+                found = _redact_texts(value) or found
+    return found
 
 
 def _typed_card(body: dict[str, Any]) -> bool:

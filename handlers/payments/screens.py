@@ -53,12 +53,13 @@ def methods(ix: Interaction, caller: CallerContext, account: AccountView, page: 
 
 
 def show_methods(ix: Interaction, caller: CallerContext, account: AccountView, surface: Surface, page: int = 0) -> None:
-    """The card list shown at once from the copy, then checked with Stripe in the background and
-    corrected in place when Stripe differs (a card added or removed there without a webhook):
-    a modal through ``views.update`` with the view's hash, a clicked message through its
-    ``response_url``. Elsewhere (a new reply) Stripe is asked first, as ``methods``. Without a copy
-    (never read from Stripe) Stripe is asked first too."""
-    correctable = isinstance(surface, ModalSurface) or (isinstance(surface, ResponseUrlSurface) and surface.replaces)
+    """The card list shown at once from the copy, then checked with Stripe in the background (on
+    every open: this screen's copy is never fresh enough to skip that) and corrected in place when
+    Stripe differs (a card added or removed there without a webhook): a modal through
+    ``views.update`` with the view's hash, a clicked message or ``/billing methods``'s reply
+    through its ``response_url`` (``replace_original``). Elsewhere (a new reply to a click) Stripe
+    is asked first, as ``methods``. Without a copy (never read from Stripe) Stripe is asked first too."""
+    correctable = isinstance(surface, ModalSurface) or (isinstance(surface, ResponseUrlSurface) and surface.correctable)
     copy = ix.payment_methods.copy(caller.actor, account.external_id, max_age=timedelta(0))
     if not correctable or not copy.cards:
         surface.show(methods(ix, caller, account, page))
@@ -69,8 +70,8 @@ def show_methods(ix: Interaction, caller: CallerContext, account: AccountView, s
         screen = methods_screen(account, cards, autopay_status(ix, caller.actor, account), page=page)
         if isinstance(surface, ModalSurface):
             surface.correct(screen_view(screen))
-        else:
-            surface.show(screen)
+        elif isinstance(surface, ResponseUrlSurface):
+            surface.correct(screen)
 
     recheck_later(ix, copy, redraw)
 

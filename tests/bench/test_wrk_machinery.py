@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import threading
+import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,11 +19,11 @@ from typing import ClassVar
 import pytest
 from sqlalchemy import func, select
 
-from bench.generate import QUICK, user_id
+from bench.generate import QUICK, account_external_id, user_id
 from bench.server import SIGNING_SECRET
 from bench.standin import StandIn
 from bench.workspaces import bot_token, install_workspaces, oauth_settings, seed_principals, team_of, workspace
-from bench.wrk import LUA, Bodies, parse_wrk, write_signed
+from bench.wrk import BUTTON_ACTION, INTERACTIONS, LUA, Bodies, Window, _chosen, parse_wrk, rows, write_signed
 from billing_core.db.database import Database
 from billing_core.db.tables import PrincipalRecord
 from bot.slack.oauth import installation_store
@@ -33,7 +34,7 @@ def _lines(path: Path) -> list[list[str]]:
     return [line.split("\t") for line in path.read_text().splitlines()]
 
 
-@pytest.mark.parametrize("interaction", ["balance", "pay", "pay_modal", "home"])
+@pytest.mark.parametrize("interaction", ["balance", "pay", "pay_modal", "home", "button"])
 def test_every_request_in_the_file_carries_a_signature_the_server_accepts(tmp_path: Path, interaction: str) -> None:
     path = tmp_path / "requests.txt"
     write_signed(path, Bodies(QUICK, StandIn()).build(interaction, 300, "t", team_of))
@@ -50,6 +51,37 @@ def test_home_events_have_distinct_event_ids_from_the_workspaces_of_their_users(
     events = [json.loads(body) for _, body in bodies.build("home", 500, "x", team_of)]
     assert len({e["event_id"] for e in events}) == 500
     assert all(e["team_id"] == team_of(int(e["event"]["user"][2:])) for e in events)
+
+
+def test_the_button_click_is_pay_on_the_ephemeral_overview_of_the_users_own_account(tmp_path: Path) -> None:
+    bodies = Bodies(QUICK, StandIn())
+    for _, body in bodies.build("button", 50, "b", None):
+        [payload] = urllib.parse.parse_qs(body.decode())["payload"]
+        click = json.loads(payload)
+        [action] = click["actions"]
+        assert action["action_id"] == BUTTON_ACTION == "show_invoices"
+        assert click["container"]["is_ephemeral"] and "/response_url/b" in click["response_url"]
+        a = int(click["user"]["id"][2:])
+        assert json.loads(action["value"]) == {"account": account_external_id(a)}
+
+
+def _window(server: str, interaction: str, requests: int, finished: int) -> Window:
+    return Window(
+        server=server, interaction=interaction, concurrency=8, round=1, seconds=1.0, requests=requests,
+        rps=float(requests), p50_ms=1.0, p99_ms=2.0, max_ms=3.0, errors=0, repeated=0, finished=finished,
+        drained=0, worker_cpu_s=[1.0, 1.0],
+    )  # fmt: skip
+
+
+def test_a_button_click_counts_as_done_when_its_reply_reached_slack_and_a_subset_makes_its_own_rows() -> None:
+    ours, bare = _window("ours-w2", "button", 900, 300), _window("bare-w2", "button", 3000, 0)
+    assert ours.done_rps == 300.0 and bare.done_rps == 3000.0  # ours: replies arrived; bare: acks
+    [cell] = rows([ours, bare])["cells"]
+    assert (cell["interaction"], cell["workers"], cell["rps_vs_bare"]) == ("button", 2, 0.1)
+    assert _chosen(("button",)) == ("button",) and _chosen(()) == INTERACTIONS
+    assert _chosen(("home", "balance")) == ("balance", "home")
+    with pytest.raises(ValueError):
+        _chosen(("buton",))
 
 
 def test_the_figures_are_read_from_the_bench_line() -> None:

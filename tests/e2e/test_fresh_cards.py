@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 
 from devtools.loopback.slack_signing import stripe_signed_headers
 from tests.support.bot_fixtures import World
-from tests.support.bot_harness import WEBHOOK_SECRET, wait_until
+from tests.support.bot_harness import WEBHOOK_SECRET, wait_for_listeners, wait_until
 
 MASTERCARD = "5555555555554444"
 
@@ -29,9 +29,12 @@ def later(world: World) -> Iterator[Any]:
 
 
 def _methods(world: World) -> str:
+    """What ``/billing methods`` shows once its background check with Stripe is done: the reply
+    from the copy, or the correction that replaced it."""
     _response, url = world.bot.command("methods")
-    [reply] = world.bot.replies(url)
-    return json.dumps(reply, ensure_ascii=False)
+    world.bot.replies(url)
+    wait_for_listeners(world.bot)  # the check with Stripe, and the correction if there is one
+    return json.dumps(world.bot.replies(url)[-1], ensure_ascii=False)
 
 
 def _picker(world: World) -> str:
@@ -54,6 +57,46 @@ def test_a_card_detached_in_stripe_without_a_webhook_leaves_billing_methods(worl
     world.stripe.client.v1.payment_methods.detach(card)
     text = _methods(world)
     assert "4444" not in text and "Visa •••• 4242" in text
+
+
+def test_billing_methods_answers_from_the_copy_then_replaces_its_reply_with_a_card_attached_in_stripe(
+    world: World,
+) -> None:
+    _methods(world)  # the copy, read from Stripe
+    world.stripe.card(world.acme_customer, MASTERCARD)  # straight to Stripe: the bot is not told
+    _response, url = world.bot.command("methods")
+    shown, corrected = world.bot.replies(url, count=2)
+    assert "4444" not in json.dumps(shown) and "Visa •••• 4242" in json.dumps(shown, ensure_ascii=False)
+    assert shown["replace_original"] is False  # a new reply to the command
+    assert corrected["replace_original"] is True  # then that reply put right in place
+    assert corrected["response_type"] == "ephemeral"
+    assert "•••• 4444" in json.dumps(corrected, ensure_ascii=False)
+
+
+def test_billing_methods_answers_from_the_copy_without_waiting_for_stripe(world: World) -> None:
+    _methods(world)  # the copy, read from Stripe
+    before = len(world.proxy.calls_to("GET", "/v1/"))
+    world.proxy.slow_down("/v1/", 8, method="GET")  # Stripe answers nothing for 8 s
+    try:
+        _response, url = world.bot.command("methods")
+        [shown] = world.bot.replies(url, timeout=6)
+        assert "Visa •••• 4242" in json.dumps(shown, ensure_ascii=False)
+        wait_until(lambda: len(world.proxy.calls_to("GET", "/v1/")) > before, 6, "Stripe asked in the background")
+        asked = world.proxy.calls_to("GET", "/v1/")[before:]
+        assert all(call.finished is None for call in asked)  # answered before Stripe said anything
+    finally:
+        world.proxy.release()
+    wait_for_listeners(world.bot)
+
+
+def test_billing_methods_sends_nothing_more_when_stripe_agrees_with_the_copy(world: World) -> None:
+    _methods(world)  # the copy, read from Stripe
+    before = len(world.proxy.calls_to("GET", "/v1/"))
+    _response, url = world.bot.command("methods")
+    world.bot.replies(url)
+    wait_for_listeners(world.bot)
+    assert len(world.proxy.calls_to("GET", "/v1/")) > before  # Stripe was asked, in the background
+    assert len(world.bot.replies(url)) == 1  # and agreed: the reply stands
 
 
 def _pay_modals(world: World) -> list[Any]:

@@ -93,3 +93,18 @@ def test_only_http_and_https_urls_within_block_kits_limit_become_buttons() -> No
     assert view_invoice_button("https://x.test/" + "a" * 3000) is None
     assert view_invoice_button(None) is None
     assert view_invoice_button("http://x.test/a.pdf") is not None
+
+
+def test_a_kept_invoice_row_is_redrawn_when_anything_it_shows_changes() -> None:
+    ctx = CallerContext(Actor("a@b.c", "slack:T:U"), (ACME,), ACME)
+    first = invoice("INV-7")
+    assert home_view(ctx, [first]) == home_view(ctx, [invoice("INV-7")])  # drawn once, shown the same
+    [row] = [b for b in home_view(ctx, [first])["blocks"] if "*INV-7*" in json.dumps(b)]
+    assert row["accessory"]["action_id"] == "pay_open"
+    [row] = [
+        b for b in home_view(ctx, [replace(first, payment_in_progress=True)])["blocks"] if "*INV-7*" in json.dumps(b)
+    ]
+    assert "payment in progress" in row["text"]["text"] and "accessory" not in row  # no Pay while one is under way
+    assert "overdue" in json.dumps(home_view(ctx, [replace(first, overdue=True)]))
+    assert "$0.50" in json.dumps(home_view(ctx, [replace(first, amount_paid=Money(50, "usd"))]))
+    assert link_buttons(home_view(ctx, [replace(first, document_url=None)])) == []

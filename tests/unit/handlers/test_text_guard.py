@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import unicodedata
+import uuid
 from typing import Any
 
 import pytest
@@ -97,3 +98,47 @@ def test_a_message_event_reaches_its_listener_with_the_card_number_removed_and_i
     assert ran and response.body == "listener"
     assert "4242" not in json.dumps(body) and event["text"] == f"my card is {REDACTED} ok"
     assert event["ts"] == ts and event["message"]["ts"] == ts
+
+
+def _home_event(line: str) -> dict[str, Any]:
+    """``app_home_opened`` carrying the Home Slack shows (our last publish, echoed back)."""
+    view = {
+        "id": "V1",
+        "type": "home",
+        "hash": "1733456789.abc",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": line}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "Type `/billing help`"}]},
+        ],
+    }
+    return {"type": "event_callback", "event": {"type": "app_home_opened", "user": "W1", "tab": "home", "view": view}}
+
+
+def test_a_home_view_echoed_again_unchanged_is_not_walked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from handlers.kit import text_guard
+
+    checked: list[str] = []
+
+    def counting(text: str) -> bool:
+        checked.append(text)
+        return contains_card_number(text)
+
+    monkeypatch.setattr(text_guard, "contains_card_number", counting)
+    line = f"*INV-{uuid.uuid4().hex[:8]}* · $1,250.00 · due 1 Dec 2026"
+    assert _run(_home_event(line))[1]
+    first = len(checked)
+    assert first >= 2  # both texts of the view were looked at
+    assert _run(_home_event(line))[1]
+    assert len(checked) == first  # the same view again: not walked again
+    assert _run(_home_event(line + " · overdue"))[1]
+    assert len(checked) > first  # another view is
+
+
+def test_a_home_view_holding_a_card_number_is_redacted_on_every_delivery() -> None:
+    line = f"note {uuid.uuid4().hex[:6]}: {TYPED}"
+    for _ in range(2):
+        body = _home_event(line)
+        response, ran = _run(body)
+        assert ran and response.body == "listener"
+        assert "4242" not in json.dumps(body) and REDACTED in json.dumps(body)
+        assert body["event"]["view"]["hash"] == "1733456789.abc"  # ids left alone
