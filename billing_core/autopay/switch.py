@@ -84,12 +84,14 @@ class AutopayService:
         if self._know_default is not None and isinstance(account_external_id, str) and account_external_id:
             self._know_default(actor, account_external_id)
 
-    def status(self, actor: Actor, account_external_id: str) -> AutopayStatus:
+    def status(self, actor: Actor, account_external_id: str, *, default_known: bool = False) -> AutopayStatus:
         """Whether autopay is on, and the card it charges (or would charge). One statement: the
-        join on the caller's contact row is the membership guard."""
+        join on the caller's contact row is the membership guard. ``default_known``: the caller has
+        just read the card copy and it names a default card, so the copy need not be checked first."""
         if not isinstance(account_external_id, str) or not account_external_id:
             raise AccountNotFound(account_external_id)
-        self._known_default(actor, account_external_id)
+        if not default_known:
+            self._known_default(actor, account_external_id)
         card, switch = PaymentMethodRecord, AutopayRecord
         collected = (
             select(func.count(InvoiceRecord.id))

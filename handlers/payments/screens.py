@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from billing_core.autopay.switch import AutopayStatus
@@ -49,7 +49,7 @@ def methods(ix: Interaction, caller: CallerContext, account: AccountView, page: 
     """The card list a person asked for: asked of Stripe now, so a card added or removed there
     without a webhook shows (the cached copy if Stripe cannot answer)."""
     cards = list_methods(ix, caller.actor, account, max_age=timedelta(0))
-    return methods_screen(account, cards, autopay_status(ix, caller.actor, account), page=page)
+    return methods_screen(account, cards, autopay_status(ix, caller.actor, account, cards), page=page)
 
 
 def show_methods(ix: Interaction, caller: CallerContext, account: AccountView, surface: Surface, page: int = 0) -> None:
@@ -64,10 +64,10 @@ def show_methods(ix: Interaction, caller: CallerContext, account: AccountView, s
     if not correctable or not copy.cards:
         surface.show(methods(ix, caller, account, page))
         return
-    surface.show(methods_screen(account, copy.cards, autopay_status(ix, caller.actor, account), page=page))
+    surface.show(methods_screen(account, copy.cards, autopay_status(ix, caller.actor, account, copy.cards), page=page))
 
     def redraw(cards: list[PaymentMethodView]) -> None:
-        screen = methods_screen(account, cards, autopay_status(ix, caller.actor, account), page=page)
+        screen = methods_screen(account, cards, autopay_status(ix, caller.actor, account, cards), page=page)
         if isinstance(surface, ModalSurface):
             surface.correct(screen_view(screen))
         elif isinstance(surface, ResponseUrlSurface):
@@ -76,10 +76,16 @@ def show_methods(ix: Interaction, caller: CallerContext, account: AccountView, s
     recheck_later(ix, copy, redraw)
 
 
-def autopay_status(ix: Interaction, actor: Actor, account: AccountView) -> AutopayStatus | None:
-    """The account's autopay for a screen; None when nothing could be charged (no Stripe key)."""
+def autopay_status(
+    ix: Interaction, actor: Actor, account: AccountView, shown: Sequence[PaymentMethodView] = ()
+) -> AutopayStatus | None:
+    """The account's autopay for a screen; None when nothing could be charged (no Stripe key).
+    ``shown``: the cards the screen just read, which spare a second read of the copy when one of
+    them is the default."""
     service = ix.services.chargeable_autopay()
-    return None if service is None else service.status(actor, account.external_id)
+    if service is None:
+        return None
+    return service.status(actor, account.external_id, default_known=any(card.is_default for card in shown))
 
 
 def history(ix: Interaction, caller: CallerContext, account: AccountView, page: int = 0) -> Screen:
