@@ -15,12 +15,12 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, func, literal, select, text
+from sqlalchemy import Select, case, func, literal, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from billing_core.clock import Clock
 from billing_core.db.database import Database
-from billing_core.db.tables import AccountRecord, InvoiceRecord
+from billing_core.db.tables import AccountRecord, InvoiceRecord, OpenBalanceRecord
 
 BUCKETS: tuple[str, ...] = ("current", "1-30", "31-60", "61-90", "90+")
 OVERDUE_BUCKETS = BUCKETS[1:]
@@ -64,6 +64,18 @@ def tune_for_aggregates(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         for statement in _POSTGRES_SETTINGS:
             session.execute(text(statement))
+
+
+_OWED = "CASE WHEN amount_due_minor > amount_paid_minor THEN amount_due_minor - amount_paid_minor ELSE 0 END"
+
+#: Revision 0012's summary made again from the invoices, as the migration back-fills it (for bulk
+#: loads that switch the triggers off, e.g. the benchmark's COPY; run in one transaction).
+REBUILD_OPEN_BALANCES = (
+    "DELETE FROM billing_open_balance",
+    "INSERT INTO billing_open_balance (account_id, currency, open_count, owed_minor) "
+    f"SELECT account_id, currency, count(*), sum({_OWED}) FROM billing_invoice "
+    "WHERE status = 'open' GROUP BY account_id, currency",
+)
 
 
 def bucket_cutoffs(today: date) -> tuple[date, ...]:
@@ -146,34 +158,112 @@ def by_account(session: Session, today: date) -> Iterator[AccountAging]:
         yield _account_aging(row)
 
 
-def most_overdue(session: Session, today: date, *, limit: int, offset: int = 0) -> tuple[list[AccountAging], bool]:
+# The ranking walks the pairs by ``owed_minor`` in batches of at least this many; past
+# ``WALK_LIMIT`` pairs walked without a full page it ranks all overdue invoices at once instead.
+WALK_BATCH = 250
+WALK_LIMIT = 5_000
+
+_Ranked = tuple[int, date, int, str]  # (-overdue, oldest overdue due date, account pk, currency): the page's order
+
+
+def most_overdue(
+    session: Session, today: date, *, limit: int, offset: int = 0, walk_limit: int = WALK_LIMIT
+) -> tuple[list[AccountAging], bool]:
     """A page of the (account, currency) pairs owing the most overdue, largest first (in minor
     units, across currencies: an order for people to look at, never a sum shown), then the oldest
     overdue due date; and whether more pairs follow the page.
 
-    Ranked in one pass over the overdue open invoices only (an index-only scan of the partial
-    index), hashed per pair, top-N sorted; ``limit + 1`` rows tell whether there is a next page.
-    No exact count of all pairs rides along: a ``count(*) OVER ()`` doubled the query's time on
-    the full benchmark set (see docs/performance.md). Then the page's few accounts get their
-    full buckets."""
+    Read from revision 0012's summary (``billing_open_balance``, kept by triggers): a pair's
+    overdue amount is part of what it owes on its open invoices (``owed_minor``), so the pairs are
+    walked largest ``owed_minor`` first, in batches; each batch's exact overdue amounts come from
+    its own invoices (one indexed query), and the walk stops as soon as the next pair's
+    ``owed_minor`` is below the overdue amount of the last place wanted (``offset + limit + 1``:
+    the extra row tells whether a next page exists), since no pair further on can rank before
+    it. When the amounts owed say little about the overdue ones (say everyone was just invoiced
+    much more than they owe overdue) and ``walk_limit`` pairs pass without that, the overdue
+    invoices are ranked in one aggregate instead (:func:`_ranked_by_aggregate`), as before 0012.
+    Then the page's few accounts get their full buckets."""
+    wanted = offset + limit + 1
+    ranked = _ranked_by_walk(session, today, wanted, walk_limit)
+    if ranked is None:
+        ranked = _ranked_by_aggregate(session, today, wanted)
+    page = [(account_pk, currency) for _, _, account_pk, currency in ranked[offset : offset + limit]]
+    more = len(ranked) > offset + limit
+    if not page:
+        return [], False
+    rows = session.execute(_per_account(today, account_ids=sorted({account_pk for account_pk, _ in page}))).all()
+    found = {(row.account_pk, row.currency): _account_aging(row) for row in rows}
+    return [found[pair] for pair in page if pair in found], more
+
+
+def _ranked_by_walk(session: Session, today: date, wanted: int, walk_limit: int) -> list[_Ranked] | None:
+    """The first ``wanted`` overdue pairs in the page's order, or None past ``walk_limit`` pairs."""
+    balance = OpenBalanceRecord
+    batch_size = max(WALK_BATCH, 2 * wanted)
+    ranked: list[_Ranked] = []
+    after: tuple[int, int, str] | None = None
+    walked = 0
+    while True:
+        query = (
+            select(balance.owed_minor, balance.account_id, balance.currency)
+            .where(balance.owed_minor > 0)
+            .order_by(balance.owed_minor.desc(), balance.account_id.desc(), balance.currency.desc())
+            .limit(batch_size)
+        )
+        if after is not None:  # keyset: the index (owed_minor, account_id, currency) read backwards
+            query = query.where(tuple_(balance.owed_minor, balance.account_id, balance.currency) < after)
+        batch = session.execute(query).all()
+        ranked = sorted(ranked + _overdue_of(session, today, [(a, c) for _, a, c in batch]))[:wanted]
+        if len(batch) < batch_size:
+            return ranked  # every pair owing anything was looked at
+        owed, account_pk, currency = batch[-1]
+        if len(ranked) == wanted and owed < -ranked[-1][0]:
+            return ranked  # nobody further on owes as much as the last place wanted has overdue
+        walked += len(batch)
+        if walked >= walk_limit:
+            return None
+        after = (owed, account_pk, currency)
+
+
+def _overdue_of(session: Session, today: date, pairs: list[tuple[int, str]]) -> list[_Ranked]:
+    """The overdue amount and oldest overdue due date of each of ``pairs`` owing anything overdue."""
+    if not pairs:
+        return []
     open_minor = InvoiceRecord.amount_due_minor - InvoiceRecord.amount_paid_minor
     overdue = func.sum(open_minor)
-    ranked = session.execute(
-        select(InvoiceRecord.account_id, InvoiceRecord.currency)
+    rows = session.execute(
+        select(InvoiceRecord.account_id, InvoiceRecord.currency, overdue, func.min(InvoiceRecord.due_on))
+        .where(
+            _open(),
+            InvoiceRecord.account_id.in_(sorted({account_pk for account_pk, _ in pairs})),
+            InvoiceRecord.due_on < bucket_cutoffs(today)[0],
+        )
+        .group_by(InvoiceRecord.account_id, InvoiceRecord.currency)
+        .having(overdue > 0)
+    ).all()
+    asked = set(pairs)
+    return [
+        (-int(amount), oldest, account_pk, currency)
+        for account_pk, currency, amount, oldest in rows
+        if (account_pk, currency) in asked
+    ]
+
+
+def _ranked_by_aggregate(session: Session, today: date, wanted: int) -> list[_Ranked]:
+    """The first ``wanted`` overdue pairs in the page's order, from all the overdue open invoices:
+    an index-only scan of the partial index, hashed per pair, top-N sorted."""
+    open_minor = InvoiceRecord.amount_due_minor - InvoiceRecord.amount_paid_minor
+    overdue = func.sum(open_minor)
+    oldest = func.min(InvoiceRecord.due_on)
+    rows = session.execute(
+        select(InvoiceRecord.account_id, InvoiceRecord.currency, overdue, oldest)
         .where(_open(), InvoiceRecord.due_on < bucket_cutoffs(today)[0])
         .group_by(InvoiceRecord.account_id, InvoiceRecord.currency)
         .having(overdue > 0)
-        .order_by(overdue.desc(), func.min(InvoiceRecord.due_on), InvoiceRecord.account_id, InvoiceRecord.currency)
-        .limit(limit + 1)
-        .offset(offset)
+        .order_by(overdue.desc(), oldest, InvoiceRecord.account_id, InvoiceRecord.currency)
+        .limit(wanted)
     ).all()
-    more = len(ranked) > limit
-    wanted = [(account_id, currency) for account_id, currency in ranked[:limit]]
-    if not wanted:
-        return [], False
-    rows = session.execute(_per_account(today, account_ids=sorted({account_id for account_id, _ in wanted}))).all()
-    found = {(row.account_pk, row.currency): _account_aging(row) for row in rows}
-    return [found[pair] for pair in wanted if pair in found], more
+    return [(-int(amount), due_on, account_pk, currency) for account_pk, currency, amount, due_on in rows]
 
 
 def overdue_account_count(session: Session, today: date) -> int:
