@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, func, literal, select, text, tuple_
+from sqlalchemy import Select, and_, case, func, literal, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from billing_core.clock import Clock
@@ -158,10 +158,11 @@ def by_account(session: Session, today: date) -> Iterator[AccountAging]:
         yield _account_aging(row)
 
 
-# The ranking walks the pairs by ``owed_minor`` in batches of at least this many; past
-# ``WALK_LIMIT`` pairs walked without a full page it ranks all overdue invoices at once instead.
-WALK_BATCH = 250
-WALK_LIMIT = 5_000
+# The ranking walks the pairs by ``owed_minor`` in batches, the first of at least ``WALK_BATCH``
+# pairs, each twice the one before; past ``WALK_LIMIT`` pairs walked without a full page it ranks
+# all overdue invoices in one aggregate instead.
+WALK_BATCH = 256
+WALK_LIMIT = 20_000
 
 _Ranked = tuple[int, date, int, str]  # (-overdue, oldest overdue due date, account pk, currency): the page's order
 
@@ -175,8 +176,9 @@ def most_overdue(
 
     Read from revision 0012's summary (``billing_open_balance``, kept by triggers): a pair's
     overdue amount is part of what it owes on its open invoices (``owed_minor``), so the pairs are
-    walked largest ``owed_minor`` first, in batches; each batch's exact overdue amounts come from
-    its own invoices (one indexed query), and the walk stops as soon as the next pair's
+    walked largest ``owed_minor`` first, in batches that double, each batch with its exact overdue
+    amounts from its own invoices (one statement: the summary's index read backwards, joined to
+    the open invoices' index by account); the walk stops as soon as the next pair's
     ``owed_minor`` is below the overdue amount of the last place wanted (``offset + limit + 1``:
     the extra row tells whether a next page exists), since no pair further on can rank before
     it. When the amounts owed say little about the overdue ones (say everyone was just invoiced
@@ -199,54 +201,52 @@ def most_overdue(
 def _ranked_by_walk(session: Session, today: date, wanted: int, walk_limit: int) -> list[_Ranked] | None:
     """The first ``wanted`` overdue pairs in the page's order, or None past ``walk_limit`` pairs."""
     balance = OpenBalanceRecord
+    invoice = InvoiceRecord
     batch_size = max(WALK_BATCH, 2 * wanted)
     ranked: list[_Ranked] = []
     after: tuple[int, int, str] | None = None
     walked = 0
     while True:
-        query = (
+        pairs = (
             select(balance.owed_minor, balance.account_id, balance.currency)
             .where(balance.owed_minor > 0)
             .order_by(balance.owed_minor.desc(), balance.account_id.desc(), balance.currency.desc())
             .limit(batch_size)
         )
         if after is not None:  # keyset: the index (owed_minor, account_id, currency) read backwards
-            query = query.where(tuple_(balance.owed_minor, balance.account_id, balance.currency) < after)
-        batch = session.execute(query).all()
-        ranked = sorted(ranked + _overdue_of(session, today, [(a, c) for _, a, c in batch]))[:wanted]
-        if len(batch) < batch_size:
+            pairs = pairs.where(tuple_(balance.owed_minor, balance.account_id, balance.currency) < after)
+        batch = pairs.subquery()
+        overdue_invoice = and_(
+            invoice.account_id == batch.c.account_id,
+            invoice.currency == batch.c.currency,
+            _open(),
+            invoice.due_on < bucket_cutoffs(today)[0],
+        )
+        rows = session.execute(
+            select(
+                batch.c.owed_minor,
+                batch.c.account_id,
+                batch.c.currency,
+                func.sum(invoice.amount_due_minor - invoice.amount_paid_minor),
+                func.min(invoice.due_on),
+            )
+            .select_from(batch)
+            .outerjoin(invoice, overdue_invoice)
+            .group_by(batch.c.owed_minor, batch.c.account_id, batch.c.currency)
+            .order_by(batch.c.owed_minor.desc(), batch.c.account_id.desc(), batch.c.currency.desc())
+        ).all()
+        found = [(-int(amount), oldest, pk, currency) for _, pk, currency, amount, oldest in rows if (amount or 0) > 0]
+        ranked = sorted(ranked + found)[:wanted]
+        if len(rows) < batch_size:
             return ranked  # every pair owing anything was looked at
-        owed, account_pk, currency = batch[-1]
+        owed, account_pk, currency = rows[-1][:3]
         if len(ranked) == wanted and owed < -ranked[-1][0]:
             return ranked  # nobody further on owes as much as the last place wanted has overdue
-        walked += len(batch)
+        walked += len(rows)
         if walked >= walk_limit:
             return None
         after = (owed, account_pk, currency)
-
-
-def _overdue_of(session: Session, today: date, pairs: list[tuple[int, str]]) -> list[_Ranked]:
-    """The overdue amount and oldest overdue due date of each of ``pairs`` owing anything overdue."""
-    if not pairs:
-        return []
-    open_minor = InvoiceRecord.amount_due_minor - InvoiceRecord.amount_paid_minor
-    overdue = func.sum(open_minor)
-    rows = session.execute(
-        select(InvoiceRecord.account_id, InvoiceRecord.currency, overdue, func.min(InvoiceRecord.due_on))
-        .where(
-            _open(),
-            InvoiceRecord.account_id.in_(sorted({account_pk for account_pk, _ in pairs})),
-            InvoiceRecord.due_on < bucket_cutoffs(today)[0],
-        )
-        .group_by(InvoiceRecord.account_id, InvoiceRecord.currency)
-        .having(overdue > 0)
-    ).all()
-    asked = set(pairs)
-    return [
-        (-int(amount), oldest, account_pk, currency)
-        for account_pk, currency, amount, oldest in rows
-        if (account_pk, currency) in asked
-    ]
+        batch_size *= 2
 
 
 def _ranked_by_aggregate(session: Session, today: date, wanted: int) -> list[_Ranked]:
