@@ -5,6 +5,10 @@ days past its due date ``today`` is (a calendar day in the billing time zone): `
 due, or due today), ``1-30``, ``31-60``, ``61-90``, ``90+`` days overdue. The bucket is one SQL
 ``CASE`` over the due date (four cutoffs computed here), so the database sums; no invoice is read
 one by one. Amounts are integers in minor units; currencies are never added together.
+
+The ranking of the most overdue (:func:`most_overdue`) starts from revision 0012's summary of what
+each (account, currency) owes on its open invoices (``billing_open_balance``), which the database's
+triggers on ``billing_invoice`` keep exact on every write; nothing here writes it.
 """
 
 from __future__ import annotations
