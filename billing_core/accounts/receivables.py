@@ -163,10 +163,11 @@ def by_account(session: Session, today: date) -> Iterator[AccountAging]:
 
 
 # The ranking walks the pairs by ``owed_minor`` in batches, the first of at least ``WALK_BATCH``
-# pairs, each twice the one before; past ``WALK_LIMIT`` pairs walked without a full page it ranks
-# all overdue invoices in one aggregate instead.
+# pairs, each twice the one before; after ``WALK_LIMIT`` pairs walked without a full page it ranks
+# all overdue invoices in one aggregate instead (on the bench set a batch costs about 5 µs a pair
+# on the server, so the walk's worst case adds some 50 ms to that aggregate's 100-150 ms).
 WALK_BATCH = 256
-WALK_LIMIT = 20_000
+WALK_LIMIT = 10_000
 
 _Ranked = tuple[int, date, int, str]  # (-overdue, oldest overdue due date, account pk, currency): the page's order
 
@@ -250,7 +251,7 @@ def _ranked_by_walk(session: Session, today: date, wanted: int, walk_limit: int)
         if walked >= walk_limit:
             return None
         after = (owed, account_pk, currency)
-        batch_size *= 2
+        batch_size = min(2 * batch_size, walk_limit - walked)  # never past the limit: then the aggregate
 
 
 def _ranked_by_aggregate(session: Session, today: date, wanted: int) -> list[_Ranked]:
