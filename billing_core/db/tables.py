@@ -77,6 +77,17 @@ class InvoiceRecord(Base):
             postgresql_where=text("status = 'open'"),
             sqlite_where=text("status = 'open'"),
         ),
+        # The staff view's ranking (revision 0012): the open amounts of a few accounts, from the index alone.
+        Index(
+            "ix_billing_invoice_open_by_account",
+            "account_id",
+            "currency",
+            "due_on",
+            "amount_due_minor",
+            "amount_paid_minor",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
         Index(
             "ix_billing_invoice_issued",
             "issued_on",
@@ -110,6 +121,27 @@ class InvoiceRecord(Base):
     # The Stripe Billing invoice it mirrors (INVOICE_SOURCE=stripe), and how Stripe collects it.
     stripe_invoice_id: Mapped[str | None] = mapped_column(String(255))
     collection_method: Mapped[str | None] = mapped_column(String(32))
+
+
+class OpenBalanceRecord(Base):
+    """What one account owes in one currency on its open invoices (revision 0012): how many are open
+    and the sum of their open amounts (``amount_due_minor - amount_paid_minor``, minor units; an
+    open invoice paid beyond its amount counts 0, so ``owed_minor`` bounds any part of it, such as
+    the overdue part, from above).
+
+    Written only by the database's triggers on ``billing_invoice`` (insert, update, delete), so it
+    is exact whichever code (or release) writes the invoices; never written from Python. A pair
+    whose invoices are all closed keeps its row at 0 / 0. The staff view ranks from it
+    (``billing_core.accounts.receivables.most_overdue``).
+    """
+
+    __tablename__ = "billing_open_balance"
+    __table_args__ = (Index("ix_billing_open_balance_owed_minor", "owed_minor", "account_id", "currency"),)
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_account.id", ondelete="CASCADE"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    open_count: Mapped[int] = mapped_column(Integer)
+    owed_minor: Mapped[int] = mapped_column(BigInteger)
 
 
 class InvoicePaidElsewhereRecord(Base):

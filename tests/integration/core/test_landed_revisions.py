@@ -26,6 +26,7 @@ LANDED = {
     "0009_chat_answered.py": "83b32627cdcd755bedeb46c886eed46d1d7372190f050b0381d068bd44a9fa4a",
     "0010_support_threads.py": "be95a51e6cfb645c36c86749446e73bc68a3caa5418345b25cfb62a2c753feae",
     "0011_promises_and_reminder_holds.py": "0087c2c11af1a2bfe3a9631e900b15a899ec18285d083f0bb6fa6efc815f436f",
+    "0012_open_balance_summary.py": "796810eea39bbdf189b014ad034743b09dc90c94e13a1d915efeaed51f04ade4",
 }
 
 
