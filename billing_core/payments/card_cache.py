@@ -34,6 +34,22 @@ def cached_cards(session: Session, account_id: int) -> list[PaymentMethodView]:
     return sorted(views, key=lambda v: (not v.is_default, v.brand, v.last4, v.id))
 
 
+def views_of(cards: list[Card], default: str | None) -> list[PaymentMethodView]:
+    """What ``cached_cards`` would read back after ``store_cards(cards, default)``, in its order."""
+    views = [
+        PaymentMethodView(
+            id=card.id,
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+            is_default=card.id == default,
+        )
+        for card in cards
+    ]
+    return sorted(views, key=lambda v: (not v.is_default, v.brand, v.last4, v.id))
+
+
 def fetch_cards(gateway: PaymentGateway, customer_id: str) -> tuple[list[Card], str | None]:
     """The customer's cards and default, from Stripe (outside any database transaction)."""
     cards = [card for card in gateway.list_cards(customer_id) if card.customer_id in (None, customer_id)]

@@ -35,7 +35,7 @@ from billing_core.errors import (
     PaymentProviderError,
 )
 from billing_core.identity.emails import normalize_email
-from billing_core.payments.card_cache import refresh_cards
+from billing_core.payments.card_cache import cached_cards, fetch_cards, refresh_cards, store_cards, views_of
 from billing_core.payments.ports import PaymentGateway
 from billing_core.payments.settlement import OPEN_STATUSES
 from billing_core.payments.stripe_customers import ensure_customer
@@ -193,16 +193,22 @@ class PaymentMethodService:
             return copy.cards
 
     def recheck(self, copy: CardsCopy) -> Cards | None:
-        """Ask Stripe for the cards of ``copy`` now and store them (for a background refresh, off
-        the request path): the cards as Stripe has them when they differ from ``copy.cards``, else
-        ``None``. Quiet when Stripe cannot answer (``None``: the copy stands)."""
+        """Ask Stripe for the cards of ``copy`` now (for a background refresh, off the request path)
+        and, when they differ from ``copy.cards``, store and return them; else ``None``, with nothing
+        written. Quiet when Stripe cannot answer (``None``: the copy stands)."""
         if copy.customer_id is None:
             return None
         try:
-            cards = refresh_cards(self._db, self._gateway, self._clock, copy.account_id, copy.customer_id)
+            cards, default = fetch_cards(self._gateway, copy.customer_id)
         except PaymentProviderError:
             return None
-        return None if cards == copy.cards else cards
+        if views_of(cards, default) == copy.cards:
+            return None  # Stripe agrees: nothing to write (most opens)
+        with self._db.transaction() as session:
+            store_cards(session, copy.account_id, cards, default, self._clock)
+            session.flush()
+            fresh = cached_cards(session, copy.account_id)
+        return None if fresh == copy.cards else fresh
 
     def _stale(self, refreshed_at: datetime | None, max_age: timedelta) -> bool:
         return refreshed_at is None or self._clock.now() - refreshed_at >= max_age
