@@ -17,6 +17,7 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Mapping
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -31,9 +32,12 @@ def cli_env(drop: tuple[str, ...], **extra: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(drop)} | extra
 
 
-def run_cli(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    """``billing-bot <args>`` with the environment ``env``: its exit code, stdout and stderr."""
-    saved_env = dict(os.environ)
+def run_cli(*args: str, env: Mapping[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``billing-bot <args>`` with the environment ``env`` (in the directory ``cwd``, where a ``.env``
+    file would be read): its exit code, stdout and stderr."""
+    saved_env, saved_cwd = dict(os.environ), Path.cwd()
+    if cwd is not None:
+        os.chdir(cwd)
     root = logging.getLogger()
     saved_handlers, saved_level = list(root.handlers), root.level
     alembic = logging.getLogger("alembic")
@@ -44,6 +48,7 @@ def run_cli(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[s
     try:
         result = CliRunner().invoke(app, list(args), catch_exceptions=True)
     finally:
+        os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_env)
         get_settings.cache_clear()
