@@ -103,14 +103,15 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     if "queries" in only:
         print("queries per interaction ...", flush=True)
         from bench.queries import bench_settings, count_all, count_oauth
+        from bench.stripe_standin import StripeStandIn
         from bot.compose import build_services
         from devtools.loopback.slack_api import SlackAPI
 
-        with SlackAPI() as api:
-            settings = bench_settings(data_url, api)
+        with SlackAPI() as api, StripeStandIn() as stripe_api:
+            settings = bench_settings(data_url, api, stripe_api.base_url)
             results["queries"] = count_all(build_services(settings, db=db), settings, api, sizes)
             print("queries per slash command in OAuth mode (10,000 workspaces) ...", flush=True)
-            results["queries_oauth"] = count_oauth(db, api, sizes)
+            results["queries_oauth"] = count_oauth(db, api, stripe_api.base_url, sizes)
     db.dispose()
 
     if "latency" in only:

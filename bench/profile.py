@@ -36,6 +36,7 @@ from slack_sdk import WebClient
 from bench.generate import QUICK, account_external_id, generate, light_accounts, user_id
 from bench.queries import add_bench_users, bench_settings, newest_invoice
 from bench.server import BOT_TOKEN, SIGNING_SECRET
+from bench.stripe_standin import StripeStandIn
 from billing_core.adapters.threads import ThreadBackground
 from billing_core.db.database import Database
 from billing_core.identity.directory import PrincipalDirectory
@@ -90,7 +91,7 @@ class Inline(Executor):
         return future
 
 
-def _world(tmp: Path, api: SlackAPI, oauth: bool) -> tuple[Any, Settings, Callable[[int], str]]:
+def _world(tmp: Path, api: SlackAPI, stripe_base: str, oauth: bool) -> tuple[Any, Settings, Callable[[int], str]]:
     url = f"sqlite:///{tmp / 'profile.db'}"
     db = Database(url)
     generate(db, QUICK)
@@ -101,19 +102,19 @@ def _world(tmp: Path, api: SlackAPI, oauth: bool) -> tuple[Any, Settings, Callab
         install_workspaces(db)
         seed_principals(db, [0, light_accounts()[0]])
         settings = oauth_settings(
-            url, SLACK_API_URL=api.base_url, STRIPE_API_KEY="sk_test_bench", STRIPE_API_BASE=api.root_url
+            url, SLACK_API_URL=api.base_url, STRIPE_API_KEY="sk_test_bench", STRIPE_API_BASE=stripe_base
         )
         team = team_of
     else:
-        settings = bench_settings(url, api)
+        settings = bench_settings(url, api, stripe_base)
     add_bench_users(api, [0, light_accounts()[0]], team if oauth else None)
     return build_services(settings, db=db), settings, team
 
 
 def run(interaction: str, requests: int, top: int, *, plain: bool = False) -> str:
     oauth = interaction == "balance_oauth"
-    with tempfile.TemporaryDirectory() as tmp, SlackAPI() as api:
-        services, settings, team = _world(Path(tmp), api, oauth)
+    with tempfile.TemporaryDirectory() as tmp, SlackAPI() as api, StripeStandIn() as stripe_api:
+        services, settings, team = _world(Path(tmp), api, stripe_api.base_url, oauth)
         client = WebClient(token=None if oauth else BOT_TOKEN, base_url=api.base_url)
         people = SeenPeople(PrincipalDirectory(services.db, services.clock))
         app, _ = build_slack_app(

@@ -2,7 +2,9 @@
 
 A signed request is dispatched into the Bolt app exactly as ``serve`` builds it; the count
 covers the whole request, the ack and the lazy listener (we wait for Bolt's thread pool to
-drain). The Web API is the recording stand-in of ``devtools/loopback/slack_api.py``.
+drain). The Web API is the recording stand-in of ``devtools/loopback/slack_api.py``; Stripe is
+``bench/stripe_standin.py`` (``/billing methods`` asks Stripe for the cards and writes its answer into
+the card copy, as ``serve`` does).
 """
 
 from __future__ import annotations
@@ -61,8 +63,9 @@ def counting(*engines: Engine) -> Iterator[list[str]]:
             event.remove(engine, "before_cursor_execute", record)
 
 
-def bench_settings(database_url: str, api: SlackAPI) -> Settings:
-    """Settings as ``serve`` gets them in the benchmark (cards are cached: no Stripe call)."""
+def bench_settings(database_url: str, api: SlackAPI, stripe_base: str) -> Settings:
+    """Settings as ``serve`` gets them in the benchmark, on the Slack stand-in ``api`` and the Stripe
+    stand-in at ``stripe_base`` (``bench.stripe_standin``)."""
     return Settings(
         _env_file=None,
         DATABASE_URL=database_url,
@@ -70,7 +73,7 @@ def bench_settings(database_url: str, api: SlackAPI) -> Settings:
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=api.base_url,
         STRIPE_API_KEY="sk_test_bench",
-        STRIPE_API_BASE=api.root_url,
+        STRIPE_API_BASE=stripe_base,
     )
 
 
@@ -140,7 +143,7 @@ def newest_invoice(sizes: Sizes, a: int) -> str:
     return f"INV-{a:06d}-{invoice_counts(sizes)[a] - 1:03d}"
 
 
-def oauth_slack(db: Database, api: SlackAPI) -> InProcessSlack:
+def oauth_slack(db: Database, api: SlackAPI, stripe_base: str) -> InProcessSlack:
     """OAuth mode on ``db``: 10,000 installed workspaces, the bench users' principals proven in theirs
     (``IDENTITY_VERIFICATION=email_code``, OAuth's default)."""
     from bench.workspaces import install_workspaces, oauth_settings, seed_principals, team_of
@@ -149,14 +152,14 @@ def oauth_slack(db: Database, api: SlackAPI) -> InProcessSlack:
     seed_principals(db, [0, light_accounts()[0]])
     add_bench_users(api, [0, light_accounts()[0]], team_of)  # members of their own workspaces
     settings = oauth_settings(
-        db.url, SLACK_API_URL=api.base_url, STRIPE_API_KEY="sk_test_bench", STRIPE_API_BASE=api.root_url
+        db.url, SLACK_API_URL=api.base_url, STRIPE_API_KEY="sk_test_bench", STRIPE_API_BASE=stripe_base
     )
     return InProcessSlack(build_services(settings, db=db), settings, api, team=team_of)
 
 
-def count_oauth(db: Database, api: SlackAPI, sizes: Sizes) -> dict[str, Any]:
+def count_oauth(db: Database, api: SlackAPI, stripe_base: str, sizes: Sizes) -> dict[str, Any]:
     """Queries per slash command in OAuth mode, authorization from the installation store included."""
-    return count_all_with(oauth_slack(db, api), api, sizes, commands_only=True)
+    return count_all_with(oauth_slack(db, api, stripe_base), api, sizes, commands_only=True)
 
 
 def count_all(services: Services, settings: Settings, api: SlackAPI, sizes: Sizes) -> dict[str, Any]:

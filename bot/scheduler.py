@@ -31,7 +31,6 @@ RECONCILE_MINUTES = 5
 STALE_CLAIMS_MINUTES = 5
 ESCALATION_OUTBOX_MINUTES = 1
 AUTOPAY_MINUTES = 15
-LEASE_HEARTBEAT_SECONDS = 30
 
 
 def build_scheduler(
@@ -70,7 +69,7 @@ def build_scheduler(
     )
     scheduler.add_job(
         _heartbeat(leases),
-        IntervalTrigger(seconds=LEASE_HEARTBEAT_SECONDS),
+        IntervalTrigger(seconds=settings.scheduler_heartbeat_seconds),
         id="scheduler_lease",
         name="scheduler_lease",
         replace_existing=True,

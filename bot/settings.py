@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # How long a process holds an outbound event it is sending before another may take it over (a
     # sender that died); one webhook attempt is cut at two thirds of it (30 s: 20 s).
     outbound_lease_seconds: float = Field(30.0, gt=0, alias="OUTBOUND_LEASE_SECONDS")
+    # How often the process running the scheduled jobs renews the scheduler lease (and another process
+    # tries to take it over); the lease lapses 90 s after the last renewal, so keep this well below that.
+    scheduler_heartbeat_seconds: float = Field(30.0, gt=0, lt=90, alias="SCHEDULER_HEARTBEAT_SECONDS")
 
     # Bearer token(s), comma-separated, for the push API (/api/v1); the API is off without it.
     billing_api_token: SecretStr | None = Field(None, alias="BILLING_API_TOKEN")

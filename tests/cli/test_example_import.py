@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.cli.test_import_command import run_cli
-
-pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "example-import.json"
 

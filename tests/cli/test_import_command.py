@@ -1,9 +1,9 @@
-"""``billing-bot import`` as an operator runs it: a real process, real files, exit codes and stderr."""
+"""``billing-bot import`` as an operator runs it: real files, exit codes and stderr; the command in
+this process (``tests.support.cli``), and once as a real process."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 
 from tests.integration.core.sample_data import sample
-
-pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
+from tests.support import cli
 
 
 def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_"))}
-    env["DATABASE_URL"] = database_url
+    return cli.run_cli(*args, env=cli.cli_env(("SLACK_", "STRIPE_"), DATABASE_URL=database_url))
+
+
+def run_process(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    """``python -m bot <args>`` as a separate process."""
+    env = cli.cli_env(("SLACK_", "STRIPE_"), DATABASE_URL=database_url)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )
@@ -52,10 +55,11 @@ def test_a_rejected_file_lists_each_problem_with_its_path_and_exits_non_zero(tmp
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.process  # the installed command as a process: its interpreter, exit code and stderr
 def test_a_file_that_is_not_json_is_rejected_in_one_line(tmp_path: Path, database_url: str) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{"accounts": [')
-    result = run_cli("import", str(path), database_url=database_url)
+    result = run_process("import", str(path), database_url=database_url)
     assert result.returncode != 0
     assert result.stderr.splitlines()[0] == "import failed: 1 problem(s)"
     assert result.stderr.splitlines()[1].startswith("(file): is not valid JSON")

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, InvoicePaidElsewhereRecord, InvoiceRecord
 from tests.cli.test_import_command import run_cli, write
 from tests.integration.core.sample_data import sample
-
-pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
 
 def statuses(database_url: str) -> dict[str, tuple[str, str | None]]:

@@ -1,11 +1,10 @@
-"""``billing-bot invoices sync`` as an operator runs it: a real process against Stripe Billing (the
-documented-invoice stand-in in front of localstripe), exit codes and its summary line."""
+"""``billing-bot invoices sync`` as an operator runs it: the command (in this process,
+``tests.support.cli``) against Stripe Billing (the documented-invoice stand-in in front of
+localstripe), exit codes and its summary line."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,11 +13,10 @@ import pytest
 
 from tests.cli.test_import_command import write
 from tests.integration.core.sample_data import sample
+from tests.support import cli
 from tests.support.localstripe_server import LocalStripe
 from tests.support.stripe_billing import StripeBilling
 from tests.support.stripe_helper import StripeHelper
-
-pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
 
 @pytest.fixture
@@ -28,15 +26,7 @@ def billing(localstripe: LocalStripe) -> Iterator[StripeBilling]:
 
 
 def run_cli(*args: str, database_url: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "INVOICE_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=base | {"DATABASE_URL": database_url} | env,
-    )
+    return cli.run_cli(*args, env=cli.cli_env(("SLACK_", "STRIPE_", "INVOICE_"), DATABASE_URL=database_url, **env))
 
 
 def test_sync_brings_in_the_finalized_invoices_and_says_what_it_did(

@@ -1,6 +1,7 @@
 """The operator's one-shot commands when the app is distributed by OAuth (no ``SLACK_BOT_TOKEN``),
-run as cron would run them: a subprocess, the database's installation store, the Slack stand-in
-answering each workspace's token with that workspace's people only."""
+run as cron would run them (once as a subprocess, else in this process: ``tests.support.cli``), the
+database's installation store, the Slack stand-in answering each workspace's token with that
+workspace's people only."""
 
 from __future__ import annotations
 
@@ -20,12 +21,10 @@ from billing_core.identity.directory import PrincipalDirectory
 from bot.compose import build_services
 from bot.slack.oauth import installation_store
 from devtools.loopback.slack_api import SlackAPI
-from tests.cli.test_operator_commands import run_cli
+from tests.cli.test_operator_commands import run_cli, run_process
 from tests.support.many_workspaces import ACCOUNTS
 from tests.support.settings import settings_from
 from tests.support.slack_calls import answered
-
-pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
 TOKENS = {"TACME": "xoxb-acme", "TBETA": "xoxb-beta"}
 OAUTH_ENV = {
@@ -73,12 +72,13 @@ def installed(database_url: str, db: Database, slack_api: SlackAPI) -> Iterator[
     yield env
 
 
+@pytest.mark.process  # cron starts a process
 def test_reminders_run_once_from_cron_sends_each_reminder_through_the_contacts_own_workspace(
     installed: dict[str, str],
     database_url: str,
     slack_api: SlackAPI,
 ) -> None:
-    result = run_cli(
+    result = run_process(
         "reminders", "run-once", "--now", "2026-11-25T15:00:00+00:00", database_url=database_url, **installed
     )
 

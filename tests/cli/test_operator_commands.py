@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,17 +15,22 @@ from billing_core.db.tables import OutboundEventRecord
 from billing_core.payments.settlement import lock_payment, mark_succeeded
 from bot.compose import build_services
 from bot.settings import Settings
+from tests.support import cli
 from tests.support.event_receiver import EventReceiver
 from tests.support.payment_rows import START, add_account, add_payment
 
-pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
-
 SECRET = "whsec_operator_tests"
+CLEARED = ("SLACK_", "STRIPE_", "SMTP_", "OUTBOUND_")
 
 
 def run_cli(*args: str, database_url: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "SMTP_", "OUTBOUND_"))}
-    env.update(DATABASE_URL=database_url, **extra)
+    """The command in this process (``tests.support.cli``)."""
+    return cli.run_cli(*args, env=cli.cli_env(CLEARED, DATABASE_URL=database_url, **extra))
+
+
+def run_process(*args: str, database_url: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """``python -m bot <args>`` as a separate process, as cron runs it."""
+    env = cli.cli_env(CLEARED, DATABASE_URL=database_url, **extra)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -18,15 +17,29 @@ from billing_core.db.database import Database
 from billing_core.db.tables import AccountRecord, InvoiceRecord, PaymentInvoiceRecord, PaymentRecord
 from billing_core.payments.export import COLUMNS, ExportWindow, PaymentExport, iso_utc
 from bot.cli.actions.export import atomic_output, write_csv, write_json
+from tests.support import cli
 from tests.support.payment_rows import START, add_account, add_payment
 
 
 def run_cli(*args: str, database_url: str, **env_extra: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "BILLING_"))}
-    env.update(DATABASE_URL=database_url, **env_extra)
+    """The command in this process (``tests.support.cli``)."""
+    return cli.run_cli(*args, env=_env(database_url, **env_extra))
+
+
+def run_process(*args: str, database_url: str, **env_extra: str) -> subprocess.CompletedProcess[str]:
+    """``python -m bot <args>`` as a separate process, its stdout a pipe."""
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, timeout=120, check=False
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=_env(database_url, **env_extra),
+        timeout=120,
+        check=False,
     )
+
+
+def _env(database_url: str, **extra: str) -> dict[str, str]:
+    return cli.cli_env(("SLACK_", "STRIPE_", "BILLING_"), DATABASE_URL=database_url, **extra)
 
 
 @pytest.fixture
@@ -145,14 +158,13 @@ def test_an_output_file_appears_whole_or_not_at_all(tmp_path: Path) -> None:
 
 @pytest.mark.process
 def test_the_command_writes_csv_to_stdout_with_nothing_extra_on_a_pipe(seeded: Database, database_url: str) -> None:
-    result = run_cli("payments", "export", database_url=database_url)
+    result = run_process("payments", "export", database_url=database_url)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [int(row["payment_id"]) for row in rows] == [int(str(r["payment_id"])) for r in database_rows(seeded)]
 
 
-@pytest.mark.process
 def test_the_command_writes_json_to_a_file_filtered_by_dates(
     seeded: Database, database_url: str, tmp_path: Path
 ) -> None:
@@ -175,7 +187,6 @@ def test_the_command_writes_json_to_a_file_filtered_by_dates(
     assert [row["account_id"] for row in json.loads(target.read_text())] == ["globex"]
 
 
-@pytest.mark.process
 def test_a_bad_date_or_format_is_a_one_line_error(database_url: str) -> None:
     bad_date = run_cli("payments", "export", "--since", "yesterday", database_url=database_url)
     assert bad_date.returncode != 0 and "--since must be a date" in bad_date.stderr

@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from billing_core.db.database import Database
+from tests.support import cli
 from tests.support.sample_accounts import account, invoice
 
 AS_OF = "2026-12-07"
@@ -57,11 +56,8 @@ DATA: dict[str, Any] = {
 
 
 def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "BILLING_"))}
-    env.update(DATABASE_URL=database_url, BILLING_TIMEZONE="Europe/Berlin")
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+    env = cli.cli_env(("SLACK_", "STRIPE_", "BILLING_"), DATABASE_URL=database_url, BILLING_TIMEZONE="Europe/Berlin")
+    return cli.run_cli(*args, env=env)
 
 
 def imported(db: Database, tmp_path: Path) -> str:

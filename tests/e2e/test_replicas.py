@@ -26,12 +26,12 @@ from billing_core.leases import SCHEDULER_LEASE
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import app_home_opened_event, event_body, signed_headers
 from handlers.runtime.seen_events import SHARED_KIND
+from tests.support import cli
 from tests.support.bot_harness import ANN, SECRET, StripeHelper, wait_until
 from tests.support.fault_proxy import FaultProxy
 from tests.support.localstripe_server import LocalStripe
 from tests.support.serve_process import (
     ServeProcess,
-    bot_command,
     pay_invoice_body,
     prepare_sample_database,
     serve_env,
@@ -100,13 +100,13 @@ def database_url_for_two(tmp_path: Path, postgres_server_url: str | None) -> str
 
 
 def start_replicas(
-    tmp_path: Path, url: str, slack: SlackAPI, localstripe: LocalStripe, *, scheduler: bool
+    tmp_path: Path, url: str, slack: SlackAPI, localstripe: LocalStripe, *, scheduler: bool, **extra: str
 ) -> Iterator[Replicas]:
     card = prepare_sample_database(url, localstripe)
     slack.clear()
     db = Database(url)
     with FaultProxy.for_url(localstripe.base_url) as faults:
-        env = serve_env(url, slack.base_url, faults.root_url)
+        env = serve_env(url, slack.base_url, faults.root_url, **extra)
         started: list[ServeProcess] = []
         try:
             started.extend(start_serves(env, tmp_path, ["a", "b"], scheduler=scheduler))
@@ -142,8 +142,32 @@ def replicas(
 def scheduling_replicas(
     tmp_path: Path, database_url_for_two: str, slack: SlackAPI, localstripe_server: LocalStripe
 ) -> Iterator[Replicas]:
-    """Two ``serve`` processes, each with its scheduler."""
-    yield from start_replicas(tmp_path, database_url_for_two, slack, localstripe_server, scheduler=True)
+    """Two ``serve`` processes, each with its scheduler, renewing (or trying to take) the lease every
+    second instead of every 30 s (``SCHEDULER_HEARTBEAT_SECONDS``), so a takeover is not waited for."""
+    yield from start_replicas(
+        tmp_path, database_url_for_two, slack, localstripe_server, scheduler=True, SCHEDULER_HEARTBEAT_SECONDS="1"
+    )
+
+
+@pytest.fixture(scope="class")
+def one_pair(
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_server_url: str | None,
+    slack: SlackAPI,
+    localstripe_server: LocalStripe,
+) -> Iterator[Replicas]:
+    """Two ``serve`` processes without the scheduler, started once for the tests of a class that leave
+    both running (each test has its own event and view ids)."""
+    tmp = tmp_path_factory.mktemp("replicas")
+    url = postgres_server_url or f"sqlite:///{tmp / 'replicas.db'}"
+    yield from start_replicas(tmp, url, slack, localstripe_server, scheduler=False)
+
+
+@pytest.fixture
+def pair(one_pair: Replicas) -> Replicas:
+    """:func:`one_pair`, the Slack stand-in's calls forgotten."""
+    one_pair.slack.clear()
+    return one_pair
 
 
 # -- the same delivery, the same click ------------------------------------------------------------
@@ -152,57 +176,61 @@ def scheduling_replicas(
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
 
 
-def test_a_retry_reaching_the_other_process_after_the_first_delivery_is_not_processed_again(
-    replicas: Replicas,
-) -> None:
-    body = event_body(app_home_opened_event(ANN), event_id="EvREPLICA0")
-    assert replicas.a.post_slack(body).status_code == 200  # the first delivery: its mark noted, not waited for
-    wait_until(lambda: len(replicas.slack.calls("views.publish")) == 1, 15, "the first delivery's Home")
-    # Slack retries 3 s after a first delivery it did not see acknowledged, at the earliest.
-    wait_until(lambda: replicas.marked("EvREPLICA0"), 5, "the first delivery's mark written")
-    retry = {**signed_headers(SECRET, body), **RETRY}
-    assert replicas.b.post_slack(body, retry).status_code == 200
+class TestOnePairOfProcesses:
+    """The same delivery and the same click reaching both of one pair of processes (started once; the
+    pay click last, as it pays INV-1)."""
 
-    ignored = "ignored event EvREPLICA0: another process took it in"
-    wait_until(lambda: ignored in replicas.b.log_text(), 15, "the other process to drop the retry")
-    assert len(replicas.slack.calls("views.publish")) == 1
+    def test_a_retry_reaching_the_other_process_after_the_first_delivery_is_not_processed_again(
+        self, pair: Replicas
+    ) -> None:
+        body = event_body(app_home_opened_event(ANN), event_id="EvREPLICA0")
+        assert pair.a.post_slack(body).status_code == 200  # the first delivery: its mark noted, not waited for
+        wait_until(lambda: len(pair.slack.calls("views.publish")) == 1, 15, "the first delivery's Home")
+        # Slack retries 3 s after a first delivery it did not see acknowledged, at the earliest.
+        wait_until(lambda: pair.marked("EvREPLICA0"), 5, "the first delivery's mark written")
+        retry = {**signed_headers(SECRET, body), **RETRY}
+        assert pair.b.post_slack(body, retry).status_code == 200
 
+        ignored = "ignored event EvREPLICA0: another process took it in"
+        wait_until(lambda: ignored in pair.b.log_text(), 15, "the other process to drop the retry")
+        assert len(pair.slack.calls("views.publish")) == 1
 
-def test_the_same_retry_delivered_to_both_processes_has_one_effect_and_both_answer_200(replicas: Replicas) -> None:
-    body = event_body(app_home_opened_event(ANN), event_id="EvREPLICA1")
+    def test_the_same_retry_delivered_to_both_processes_has_one_effect_and_both_answer_200(
+        self, pair: Replicas
+    ) -> None:
+        body = event_body(app_home_opened_event(ANN), event_id="EvREPLICA1")
 
-    answers = replicas.both_at_once(body, **RETRY)
+        answers = pair.both_at_once(body, **RETRY)
 
-    assert [a.status_code for a in answers] == [200, 200]
-    ignored = "ignored event EvREPLICA1: another process took it in"
+        assert [a.status_code for a in answers] == [200, 200]
+        ignored = "ignored event EvREPLICA1: another process took it in"
 
-    def both_done() -> bool:  # one published and the other dropped it, or both published
-        published = len(replicas.slack.calls("views.publish"))
-        return published >= 2 or (published == 1 and ignored in replicas.a.log_text() + replicas.b.log_text())
+        def both_done() -> bool:  # one published and the other dropped it, or both published
+            published = len(pair.slack.calls("views.publish"))
+            return published >= 2 or (published == 1 and ignored in pair.a.log_text() + pair.b.log_text())
 
-    wait_until(both_done, 15, "both processes to be done with the event")
-    assert len(replicas.slack.calls("views.publish")) == 1
-    assert [ignored in p.log_text() for p in (replicas.a, replicas.b)].count(True) == 1
+        wait_until(both_done, 15, "both processes to be done with the event")
+        assert len(pair.slack.calls("views.publish")) == 1
+        assert [ignored in p.log_text() for p in (pair.a, pair.b)].count(True) == 1
 
+    def test_the_same_pay_click_sent_to_both_processes_charges_once_and_says_so_once(self, pair: Replicas) -> None:
+        body = pay_invoice_body(pair.card, view_id="V_DOUBLE")
 
-def test_the_same_pay_click_sent_to_both_processes_charges_once_and_says_so_once(replicas: Replicas) -> None:
-    body = pay_invoice_body(replicas.card, view_id="V_DOUBLE")
+        answers = pair.both_at_once(body)
 
-    answers = replicas.both_at_once(body)
-
-    assert [a.status_code for a in answers] == [200, 200]
-    wait_until(lambda: replicas.said("chat.postMessage", "Payment received"), 20, "the receipt DM")
-    wait_until(
-        lambda: all(status != "pending" for status, _ in replicas.payments()), 20, "every payment started to be settled"
-    )
-    assert replicas.payments() == [("succeeded", 125000)]
-    assert replicas.charges() == [(125000, "succeeded")]
-    # The other process found the invoice claimed (or paid) and refused to start a second payment.
-    wait_until(lambda: replicas.refused_starts() == 1, 20, "the other process to refuse the second start")
-    assert replicas.invoice_status() == "paid"
-    assert len(replicas.said("chat.postMessage", "Payment received")) == 1
-    modal = [c for c in replicas.slack.calls("views.update") if c.json_args.get("view_id") == "V_DOUBLE"]
-    assert "Payment received" in json.dumps(modal[-1].json_args)  # the other's refusal never hides it
+        assert [a.status_code for a in answers] == [200, 200]
+        wait_until(lambda: pair.said("chat.postMessage", "Payment received"), 20, "the receipt DM")
+        wait_until(
+            lambda: all(status != "pending" for status, _ in pair.payments()), 20, "every payment started to be settled"
+        )
+        assert pair.payments() == [("succeeded", 125000)]
+        assert pair.charges() == [(125000, "succeeded")]
+        # The other process found the invoice claimed (or paid) and refused to start a second payment.
+        wait_until(lambda: pair.refused_starts() == 1, 20, "the other process to refuse the second start")
+        assert pair.invoice_status() == "paid"
+        assert len(pair.said("chat.postMessage", "Payment received")) == 1
+        modal = [c for c in pair.slack.calls("views.update") if c.json_args.get("view_id") == "V_DOUBLE"]
+        assert "Payment received" in json.dumps(modal[-1].json_args)  # the other's refusal never hides it
 
 
 # -- kill -9 in the middle of a payment --------------------------------------------------------------
@@ -242,10 +270,9 @@ def test_a_process_killed_mid_payment_leaves_one_charge_or_none_and_reconcile_se
         # tests/integration/payments/test_unknown_outcome.py)
         with replicas.db.transaction() as session:
             session.execute(update(PaymentRecord).values(submitted_at=SystemClock().now() - timedelta(hours=25)))
-    for _ in range(2):  # the CLI of the scheduler's job; the second run finds nothing left to do
-        reconcile = bot_command(
-            replicas.env | {"STRIPE_API_BASE": replicas.stripe.server.base_url}, replicas.cwd, "payments", "reconcile"
-        )
+    for _ in range(2):  # the CLI of the scheduler's job (in this process); the second run finds nothing left to do
+        env = replicas.env | {"STRIPE_API_BASE": replicas.stripe.server.base_url}
+        reconcile = cli.run_cli("payments", "reconcile", env=env, cwd=replicas.cwd)
         assert reconcile.returncode == 0, reconcile.stderr
 
     if stripe_charged:
@@ -289,6 +316,6 @@ def test_the_scheduled_jobs_run_in_one_process_and_the_other_takes_over_when_it_
     with replicas.db.transaction() as session:  # the dead holder's lease lapses (its ttl is 90 s)
         session.execute(update(JobLeaseRecord).values(expires_at=SystemClock().now() - timedelta(seconds=1)))
 
-    # The survivor's next tick (its heartbeat is every 30 s) takes the lease over.
+    # The survivor's next tick (its heartbeat: every second here) takes the lease over.
     wait_until(lambda: f":{other.pid}:" in str(lease_holder(replicas.db)), 45, "the survivor to take over")
     wait_until(lambda: RUNS_THE_JOBS in other.log_text(), 15, "the survivor to say it runs the jobs")

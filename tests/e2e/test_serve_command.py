@@ -18,6 +18,7 @@ from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import signed_headers, slash_command_body
 from tests.support.bot_harness import SECRET, wait_until
 from tests.support.localstripe_server import free_port
+from tests.support.template_db import migrated_sqlite
 
 pytestmark = pytest.mark.process  # starts billing-bot (or the console) as a separate process
 
@@ -41,7 +42,7 @@ def api() -> Iterator[SlackAPI]:
 def serving(tmp_path: Path, api: SlackAPI, *options: str) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
     """``billing-bot serve`` on a free port, healthy, with an HTTP client for it; stopped afterwards."""
     env = environment(tmp_path, api, SLACK_BOT_TOKEN="xoxb-serve", SLACK_SIGNING_SECRET=SECRET)
-    subprocess.run([*BOT, "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    migrated_sqlite(tmp_path / "serve.db")  # what `billing-bot db upgrade` leaves (tests/cli runs that command)
     port = free_port()
     process = subprocess.Popen(
         [*BOT, "serve", "--port", str(port), "--no-scheduler", *options],

@@ -3,12 +3,6 @@ trail, driven through signed HTTP requests, and ``billing-bot audit`` prints it.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
-import pytest
-
 from billing_core.audit import AuditEntry
 from handlers.kit.ids import PAY_OPEN_ACTION
 from handlers.payments.ids import METHOD_MAKE_DEFAULT_ACTION, METHOD_REMOVE_ACTION
@@ -18,6 +12,7 @@ from tests.security.full_run import (
     FullRun,
     wait_until,
 )
+from tests.support import cli
 
 
 def entries(run: FullRun, action: str, outcome: str | None = None) -> list[AuditEntry]:
@@ -97,23 +92,14 @@ def test_forged_ids_of_another_customer_are_refused_and_recorded(full_run: FullR
     assert full_run.services.accounts.balance(ANN, "acme").amount_minor == 175050
 
 
-@pytest.mark.process
 def test_billing_bot_audit_prints_the_trail_filtered_by_account_and_date(full_run: FullRun, database_url: str) -> None:
     full_run.command("switch globex")
     full_run.escalate("Question about INV-2")
     awaited(full_run, "account.switch")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "SMTP_"))}
-    env["DATABASE_URL"] = database_url
+    env = cli.cli_env(("SLACK_", "STRIPE_", "SMTP_"), DATABASE_URL=database_url)
 
     def audit(*args: str) -> list[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "audit", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
+        result = cli.run_cli("audit", *args, env=env)  # the command, in this process
         assert result.returncode == 0, result.stderr
         return result.stdout.splitlines()
 

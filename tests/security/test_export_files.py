@@ -10,9 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ import pytest
 from billing_core.db.database import Database
 from billing_core.payments.export import PaymentExport
 from bot.cli.actions.export import write_csv
+from tests.support import cli
 from tests.support.payment_rows import START, add_account, add_payment
 
 HOSTILE = {
@@ -35,11 +34,8 @@ HOSTILE = {
 
 
 def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "BILLING_"))}
-    env.update(DATABASE_URL=database_url)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+    """The command in this process (``tests.support.cli``)."""
+    return cli.run_cli(*args, env=cli.cli_env(("SLACK_", "STRIPE_", "BILLING_"), DATABASE_URL=database_url))
 
 
 @pytest.fixture
@@ -83,7 +79,6 @@ def other_filesystem() -> Iterator[Path]:
         yield Path(name)
 
 
-@pytest.mark.process
 @pytest.mark.parametrize("where", ["same filesystem", "other filesystem"])
 def test_an_output_through_a_symlink_writes_its_target_and_keeps_the_link(
     hostile: Database, database_url: str, tmp_path: Path, other_filesystem: Path, where: str

@@ -32,6 +32,7 @@ from bot.compose import build_services
 from bot.settings import Settings
 from bot.slack.client import make_web_client
 from devtools.loopback.slack_api import SlackAPI
+from tests.support import cli
 from tests.support.bot_fixtures import World
 from tests.support.bot_harness import (
     ANN,
@@ -46,7 +47,6 @@ from tests.support.fault_proxy import FaultProxy
 from tests.support.localstripe_server import LocalStripe, free_port
 from tests.support.serve_process import (
     BOT,
-    bot_command,
     pay_invoice_body,
     prepare_sample_database,
     serve_env,
@@ -345,8 +345,8 @@ def test_kill_9_during_a_payment_then_reconcile_leaves_one_charge_and_a_paid_inv
     assert [status for status, _ in payments(database)] == ["pending"]  # committed before Stripe was called
 
     env = serve_env(prepared_db, slack.base_url, localstripe_server.base_url)
-    for _ in range(2):
-        reconcile = bot_command(env, tmp_path, "payments", "reconcile")
+    for _ in range(2):  # the scheduler's job as its command runs it (in this process: no kill needed here)
+        reconcile = cli.run_cli("payments", "reconcile", env=env, cwd=tmp_path)
         assert reconcile.returncode == 0, reconcile.stderr
 
     assert [(pi["amount"], pi["status"]) for pi in helper.intents()] == [(125000, "succeeded")]
@@ -409,23 +409,11 @@ def test_kill_9_during_a_reminder_sweep_then_the_next_sweep_sends_the_rest_once(
     assert len(dms(slack)) == 1
 
     later = (datetime.fromisoformat(SWEEP_AT) + timedelta(minutes=11)).isoformat()  # past the claim lease
-    again = subprocess.run(
-        [*BOT, "reminders", "run-once", "--now", later],
-        env=serve_env(prepared_db, slack.base_url, localstripe_server.base_url),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = serve_env(prepared_db, slack.base_url, localstripe_server.base_url)
+    # The next sweeps, as their command runs them (in this process: only the killed one needs its own).
+    again = cli.run_cli("reminders", "run-once", "--now", later, env=env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    subprocess.run(
-        [*BOT, "reminders", "run-once", "--now", later],
-        env=serve_env(prepared_db, slack.base_url, localstripe_server.base_url),
-        cwd=tmp_path,
-        capture_output=True,
-        timeout=60,
-        check=True,
-    )
+    assert cli.run_cli("reminders", "run-once", "--now", later, env=env, cwd=tmp_path).returncode == 0
 
     assert dms(slack) == expected  # every DM once: none lost, none doubled
 
@@ -436,12 +424,6 @@ def _undisturbed_sweep(tmp_path: Path, slack: SlackAPI, localstripe_server: Loca
     build_services(Settings(_env_file=None, DATABASE_URL=url), db=db).importer.run(SAMPLE)
     db.dispose()
     slack.clear()
-    subprocess.run(
-        [*BOT, "reminders", "run-once", "--now", SWEEP_AT],
-        env=serve_env(url, slack.base_url, localstripe_server.base_url),
-        cwd=tmp_path,
-        capture_output=True,
-        timeout=60,
-        check=True,
-    )
+    env = serve_env(url, slack.base_url, localstripe_server.base_url)
+    assert cli.run_cli("reminders", "run-once", "--now", SWEEP_AT, env=env, cwd=tmp_path).returncode == 0
     return dms(slack)

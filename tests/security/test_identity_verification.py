@@ -7,10 +7,8 @@ signed requests, the Slack Web API stand-in, and the ``billing-bot`` process for
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
@@ -45,6 +43,7 @@ from devtools.loopback.slack_signing import (
 from handlers.identity.ids import VERIFY_CODE_BLOCK, VERIFY_CODE_INPUT, VERIFY_ENTER_ACTION, VERIFY_MODAL_CALLBACK
 from handlers.kit.identity import IdentityResolver
 from handlers.kit.ids import VERIFY_RESEND_ACTION
+from tests.support import cli
 from tests.support.bolt_requests import signed_request
 from tests.support.sample_accounts import account, invoice
 from tests.support.sample_accounts import wait_until as wait_for
@@ -357,14 +356,10 @@ def test_send_a_new_code_sends_another_until_the_rate_limit(
 
 
 def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "SMTP_"))}
-    env["DATABASE_URL"] = database_url
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+    """The command in this process (``tests.support.cli``)."""
+    return cli.run_cli(*args, env=cli.cli_env(("SLACK_", "STRIPE_", "SMTP_"), DATABASE_URL=database_url))
 
 
-@pytest.mark.process
 def test_identities_revoke_prints_what_it_revoked_and_the_user_must_verify_again(
     services: Services, smtp_sink: SmtpSink, database_url: str
 ) -> None:

@@ -36,6 +36,7 @@ from tests.support.many_workspaces import SECRET, install_workspaces, prove, wor
 from tests.support.sample_accounts import PETER_ID
 from tests.support.serve_process import serve_env, start_serve
 from tests.support.services import MakeServices
+from tests.support.template_db import migrated_sqlite_url
 
 
 @pytest.fixture
@@ -105,7 +106,7 @@ def test_an_uninstall_whose_body_and_authorization_agree_removes_that_workspace(
 
 @pytest.mark.process
 def test_where_people_used_the_bot_is_written_when_serve_is_stopped_with_sigterm(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'sigterm.db'}"
+    url = migrated_sqlite_url(tmp_path / "sigterm.db")
     prepare_sample_accounts(url)
     with SlackAPI() as slack:
         slack.add_user(ANN_ID, "ann@acme.test", "Ann Lee")
@@ -127,12 +128,12 @@ def test_where_people_used_the_bot_is_written_when_serve_is_stopped_with_sigterm
 
 
 def prepare_sample_accounts(url: str) -> None:
+    """The sample accounts on the migrated database at ``url``."""
     from bot.compose import build_services
     from tests.support.sample_accounts import SAMPLE
 
     db = Database(url)
     try:
-        db.upgrade()
         build_services(Settings(_env_file=None, DATABASE_URL=url), db=db).importer.run(SAMPLE)
     finally:
         db.dispose()

@@ -9,9 +9,6 @@ with a traceback) while ``/healthz`` said ok. Real parts: the database, the outb
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import datetime
 
 import pytest
@@ -28,6 +25,7 @@ from billing_core.outbound.delivery import OutboundDelivery
 from billing_core.outbound.email import EmailChannel
 from billing_core.outbound.events import EMAIL, OutboundSink, enable, record_event
 from billing_core.payments.receipts import RECEIPT, build_receipt_email
+from tests.support import cli
 from tests.support.smtp_sink import SmtpSink
 
 BREAKS = {
@@ -113,21 +111,17 @@ def test_a_receipt_that_cannot_be_built_fails_for_good_at_once_and_operators_see
     assert error is not None and error.startswith("the e-mail could not be built: ValueError")
 
 
-@pytest.mark.process
 def test_webhooks_retry_failed_finds_the_receipt_that_could_not_be_built(
     db: Database, clock: FixedClock, outbox: OutboundDelivery, smtp_sink: SmtpSink, database_url: str
 ) -> None:
     queue_receipt(db, clock.now(), receipt_data("Acme", amount="not a number"))
     assert outbox.deliver_due().failed == 1
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "BILLING_", "SMTP_"))}
-    env.update(DATABASE_URL=database_url, SMTP_URL=smtp_sink.url, SMTP_FROM="billing@vendor.test")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "webhooks", "retry", "--failed"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
+    env = cli.cli_env(
+        ("SLACK_", "STRIPE_", "BILLING_", "SMTP_"),
+        DATABASE_URL=database_url,
+        SMTP_URL=smtp_sink.url,
+        SMTP_FROM="billing@vendor.test",
     )
+    result = cli.run_cli("webhooks", "retry", "--failed", env=env)  # the command, in this process
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "re-queued 1; delivered 0, retrying 0, failed 1"

@@ -40,6 +40,7 @@ from tests.support.bot_harness import SECRET, WEBHOOK_SECRET, wait_until
 from tests.support.localstripe_server import LocalStripe, free_port
 from tests.support.sample_accounts import ANN, ANN_ID, SAMPLE
 from tests.support.stripe_helper import StripeHelper
+from tests.support.template_db import migrated_sqlite, migrated_sqlite_url
 
 BOT = [sys.executable, "-m", "bot"]
 
@@ -160,8 +161,8 @@ def start_serves(
 def serve(tmp_path: Path) -> Iterator[Serve]:
     """One process on its own SQLite file and Slack stand-in, Stripe unreachable, no scheduler."""
     with SlackAPI() as api:
-        env = serve_env(f"sqlite:///{tmp_path / 'serve.db'}", api.base_url, "http://127.0.0.1:9")
-        subprocess.run([*BOT, "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True)
+        # A copy of the session's migrated template: what `billing-bot db upgrade` leaves, without a process.
+        env = serve_env(migrated_sqlite_url(tmp_path / "serve.db"), api.base_url, "http://127.0.0.1:9")
         process = start_serve(env, tmp_path)
         try:
             yield process
@@ -199,9 +200,11 @@ def prepare_sample_database(url: str, localstripe: LocalStripe) -> str:
     """Migrate ``url``, empty it, import the sample accounts and give Acme a Stripe customer with a
     default Visa (localstripe is emptied first); returns the card's id."""
     localstripe.reset()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        migrated_sqlite(Path(url.removeprefix("sqlite:///")))  # a new file: the session's migrated template
     db = Database(url)
     try:
-        db.upgrade()
+        db.upgrade()  # a no-op on the template's copy; migrates a PostgreSQL database
         with db.engine.begin() as connection:
             for table in reversed(Base.metadata.sorted_tables):
                 connection.execute(table.delete())
