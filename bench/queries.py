@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from billing_core.container import Services
 from billing_core.db.database import Database
 from bot.compose import build_services
 from bot.settings import Settings
-from bot.slack.app import build_bolt_app
+from bot.slack.app import build_slack_app
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_signing import (
     app_home_opened_event,
@@ -90,6 +91,24 @@ class Dispatched:
     statements: list[str]
 
 
+class _Draining(ThreadPoolExecutor):
+    """The app's listener pool, which can wait until nothing submitted to it, however late, is left."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=4, thread_name_prefix="bench-listener")
+        self._submitted: list[Future[Any]] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        self._submitted.append(future)
+        return future
+
+    def drain(self) -> None:
+        while pending := [f for f in self._submitted if not f.done()]:
+            wait(pending)
+        self.shutdown(wait=True)
+
+
 class InProcessSlack:
     """Dispatches signed requests into a fresh ``build_bolt_app`` and counts the SQL they cause.
 
@@ -108,15 +127,19 @@ class InProcessSlack:
     def dispatch(self, body: bytes) -> Dispatched:
         token = None if self.settings.oauth_enabled else BOT_TOKEN  # OAuth: the installation's, per request
         client = WebClient(token=token, base_url=self.api.base_url)
-        app = build_bolt_app(self.services, self.settings, client=client, verify_token=False)
+        executor = _Draining()
+        app, _ = build_slack_app(
+            self.services, self.settings, client=client, verify_token=False, listener_executor=executor
+        )
         headers: dict[str, str | Sequence[str]] = {
             k.lower(): [v] for k, v in signed_headers(SIGNING_SECRET, body).items()
         }
         db = self.services.db
         with counting(db.engine, db.read_engine) as statements:  # writes, and the read-only reads
             response = app.dispatch(BoltRequest(body=body.decode(), headers=headers))
-            # Follow-ups run on the app's executor: wait for them so their queries count too.
-            app.listener_runner.listener_executor.shutdown(wait=True)
+            # Follow-ups run on the app's executor: wait for them, and for what they start in
+            # turn (a background card check), so their queries count too.
+            executor.drain()
         return Dispatched(response.status, list(statements))
 
     def command(self, a: int, text: str) -> Dispatched:

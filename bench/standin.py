@@ -27,6 +27,7 @@ from collections import Counter
 from typing import Any
 
 from bench.generate import user_email
+from bench.stripe_standin import stripe_answer
 from devtools.loopback.slack_tiers import SlackTiers
 
 Key = tuple[str, str]
@@ -89,7 +90,7 @@ class StandIn:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
-                _, target, _ = lines[0].split(" ", 2)
+                verb, target, _ = lines[0].split(" ", 2)
                 headers = {}
                 for line in lines[1:]:
                     if ":" in line:
@@ -97,7 +98,7 @@ class StandIn:
                         headers[name.strip().lower()] = value.strip()
                 length = int(headers.get("content-length") or 0)
                 body = await reader.readexactly(length) if length else b""
-                status, payload = self._answer(target, headers.get("content-type", ""), body, headers)
+                status, payload = self._answer(target, headers.get("content-type", ""), body, headers, verb=verb)
                 close = headers.get("connection", "").lower() == "close"
                 retry = f"Retry-After: {status.split()[-1]}\r\n" if status.startswith("429") else ""
                 status = "429 Too Many Requests" if retry else status
@@ -119,7 +120,13 @@ class StandIn:
             writer.close()
 
     def _answer(
-        self, target: str, content_type: str, body: bytes, headers: dict[str, str] | None = None
+        self,
+        target: str,
+        content_type: str,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        *,
+        verb: str = "POST",
     ) -> tuple[str, bytes]:
         """(status, JSON); a 429 is ``"429 <Retry-After seconds>"``."""
         parsed = urllib.parse.urlsplit(target)
@@ -128,9 +135,10 @@ class StandIn:
             self.counts["response_url"] += 1
             self._arrived(("response_url", path.split("/", 1)[1]))
             return "200 OK", b"ok"
-        if path.startswith("v1/"):
+        if path.startswith("v1/"):  # Stripe's card reads of a pay modal opened on an old copy
             self.counts[path.split("/")[1]] += 1
-            return _stripe(path, dict(urllib.parse.parse_qsl(parsed.query)))
+            code, answer = stripe_answer(verb, target)
+            return f"{code} {'OK' if code == 200 else 'Not Found'}", json.dumps(answer).encode()
         method = path[4:] if path.startswith("api/") else path
         self.counts[method] += 1
         args = _args(parsed.query, content_type, body)
@@ -192,35 +200,6 @@ class StandIn:
         if method in ("chat.postEphemeral", "chat.update"):
             return {"ok": True, "channel": str(args.get("channel", "")), "ts": f"{time.time():.6f}"}
         return {"ok": True}
-
-
-def _stripe(path: str, query: dict[str, str]) -> tuple[str, bytes]:
-    """Stripe's answers to the two reads that refresh an account's card copy, in the shapes Stripe
-    documents (a list object of PaymentMethods; a Customer with ``invoice_settings``), agreeing
-    with the copy :func:`bench.generate.card_rows` wrote, so a refresh finds nothing to correct."""
-    parts = path.split("/")
-    if parts[1:2] == ["payment_methods"] and len(parts) == 2 and query.get("customer", "").startswith("cus_bench"):
-        data = [_bench_card(int(query["customer"].removeprefix("cus_bench")))]
-        listing = {"object": "list", "url": "/v1/payment_methods", "has_more": False, "data": data}
-        return "200 OK", json.dumps(listing).encode()
-    if parts[1:2] == ["customers"] and len(parts) == 3 and parts[2].startswith("cus_bench"):
-        a = int(parts[2].removeprefix("cus_bench"))
-        customer = {
-            "id": parts[2], "object": "customer", "livemode": False,
-            "invoice_settings": {"default_payment_method": f"pm_bench{a:06d}"},
-        }  # fmt: skip
-        return "200 OK", json.dumps(customer).encode()
-    error = {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL (GET: /{path})"}}
-    return "404 Not Found", json.dumps(error).encode()
-
-
-def _bench_card(a: int) -> dict[str, Any]:
-    """Account ``a``'s one card as the generator cached it (same id, brand, last four, expiry)."""
-    return {
-        "id": f"pm_bench{a:06d}", "object": "payment_method", "type": "card", "livemode": False,
-        "customer": f"cus_bench{a:06d}", "created": 1764547200,
-        "card": {"brand": "visa", "last4": f"{4242 + a % 5000:04d}"[-4:], "exp_month": 12, "exp_year": 2030},
-    }  # fmt: skip
 
 
 def _dm(channel: str) -> str:

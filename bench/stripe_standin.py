@@ -33,26 +33,27 @@ class StripeStandIn(StandInServer):
 
     def answer(self, request: Request) -> Reply:
         self.calls += 1
-        parsed = urllib.parse.urlsplit(request.path)
-        path = parsed.path.rstrip("/")
-        query = dict(urllib.parse.parse_qsl(parsed.query))
-        if request.method == "GET" and path == "/v1/payment_methods":
-            customer = query.get("customer", "")
-            cards = [_card(customer)] if _CUSTOMER.match(customer) else []
-            return Reply.json({"object": "list", "data": cards, "has_more": False, "url": "/v1/payment_methods"})
-        if request.method == "GET" and path.startswith("/v1/customers/"):
-            customer = path.rsplit("/", 1)[1]
-            if _CUSTOMER.match(customer):
-                return Reply.json(
-                    {
-                        "id": customer,
-                        "object": "customer",
-                        "invoice_settings": {"default_payment_method": _card(customer)["id"]},
-                    }
-                )
-        return Reply.json(
-            {"error": {"type": "invalid_request_error", "message": f"No such resource: {path}"}}, status=404
-        )
+        status, body = stripe_answer(request.method, request.path)
+        return Reply.json(body, status=status)
+
+
+def stripe_answer(method: str, target: str) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, JSON body) of Stripe's answer to ``method target`` for the bench customers:
+    their cards (a list object of PaymentMethods) and the customer (``invoice_settings``); else
+    Stripe's 404. Shared by this server and the load tests' ``bench.standin``."""
+    parsed = urllib.parse.urlsplit(target)
+    path = parsed.path.rstrip("/")
+    query = dict(urllib.parse.parse_qsl(parsed.query))
+    if method == "GET" and path == "/v1/payment_methods":
+        customer = query.get("customer", "")
+        cards = [_card(customer)] if _CUSTOMER.match(customer) else []
+        return 200, {"object": "list", "data": cards, "has_more": False, "url": "/v1/payment_methods"}
+    if method == "GET" and path.startswith("/v1/customers/"):
+        customer = path.rsplit("/", 1)[1]
+        if _CUSTOMER.match(customer):
+            settings = {"default_payment_method": _card(customer)["id"]}
+            return 200, {"id": customer, "object": "customer", "invoice_settings": settings}
+    return 404, {"error": {"type": "invalid_request_error", "message": f"No such resource: {path}"}}
 
 
 def _card(customer: str) -> dict[str, Any]:

@@ -44,8 +44,8 @@ def test_a_card_refresh_from_the_stand_in_finds_the_card_the_generator_cached() 
 
 
 def test_a_stripe_request_the_stand_in_does_not_know_fails_as_stripe_would() -> None:
-    def unknown(root: str) -> list[Card]:
-        return StripeGateway("sk_test_bench", api_base=root).list_cards("cus_not_from_the_bench")
+    def unknown(root: str) -> str | None:
+        return StripeGateway("sk_test_bench", api_base=root).default_payment_method("cus_not_from_the_bench")
 
     with pytest.raises(PaymentProviderError):
         _in_stand_in(unknown)
