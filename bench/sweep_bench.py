@@ -160,6 +160,7 @@ def run(workspaces: int, accounts: int, database_url: str | None, profile_dir: s
             report = tiers.report()
             dms = sum(standin.dms.values())
             last = (standin.last_dm_at or ended) - started
+            first = (standin.first_dm_at or ended) - started
             twice = sum(1 for count in standin.dms.values() if count > 1)
         db.dispose()
     return {
@@ -175,6 +176,7 @@ def run(workspaces: int, accounts: int, database_url: str | None, profile_dir: s
         "dms_sent": dms,
         "dms_sent_twice": twice,
         "every_dm_once": dms == expected and twice == 0,
+        "seconds_to_first_dm": round(first, 2),
         "seconds_to_last_dm": round(last, 2),
         "dms_per_second": round(dms / last, 1) if last > 0 else None,
         "sweep_seconds": round(ended - started, 2),

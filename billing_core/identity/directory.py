@@ -98,37 +98,49 @@ class PrincipalDirectory:
         return Reachable(own=mine, colleagues=tuple(p for p in dict.fromkeys(others) if p not in mine))
 
     def reachable_many(self, emails: Iterable[str]) -> dict[str, Reachable]:
-        """:meth:`reachable` for many e-mails at once (a sweep's next people): four reads in all,
-        not two per person. Keyed by the normalised e-mail; the same order as :meth:`reachable`."""
+        """:meth:`reachable` for many e-mails at once (a sweep's next people): two reads per 500
+        people (their colleagues' addresses, then everyone's principals), not two per person.
+        Keyed by the normalised e-mail; the same order as :meth:`reachable`."""
         wanted = sorted({normalize_email(email) for email in emails})
-        own: dict[str, list[tuple[Any, int, str]]] = {email: [] for email in wanted}
-        proven: dict[str, set[str]] = {email: set() for email in wanted}
-        others: dict[str, list[tuple[Any, int, str]]] = {email: [] for email in wanted}
+        colleagues: dict[str, set[str]] = {email: set() for email in wanted}
+        rows: list[tuple[str | None, str | None, str, Any, int]] = []
         record = PrincipalRecord
         me, colleague = aliased(ContactRecord), aliased(ContactRecord)
         with self.db.read() as session:
             for start in range(0, len(wanted), _MANY):
                 part = wanted[start : start + _MANY]
-                for column in (record.email, record.verified_email):
-                    for email, principal, seen, row_id in session.execute(
-                        select(column, record.principal, record.last_seen_at, record.id).where(column.in_(part))
-                    ):
-                        own[str(email)].append((seen, row_id, principal))
-                        if column is record.verified_email:
-                            proven[str(email)].add(principal)
-                    for email, principal, seen, row_id in session.execute(
-                        select(me.email, record.principal, record.last_seen_at, record.id)
-                        .join(colleague, and_(colleague.account_id == me.account_id, colleague.email != me.email))
-                        .join(record, column == colleague.email)
-                        .where(me.email.in_(part))
-                    ):
-                        others[email].append((seen, row_id, principal))
+                for email, other in session.execute(
+                    select(me.email, colleague.email)
+                    .join(colleague, and_(colleague.account_id == me.account_id, colleague.email != me.email))
+                    .where(me.email.in_(part))
+                ):
+                    colleagues[email].add(other)
+                addresses = sorted({*part, *(other for email in part for other in colleagues[email])})
+                for at in range(0, len(addresses), _MANY):
+                    some = addresses[at : at + _MANY]
+                    rows.extend(
+                        session.execute(
+                            select(
+                                record.email, record.verified_email, record.principal, record.last_seen_at, record.id
+                            ).where(or_(record.email.in_(some), record.verified_email.in_(some)))
+                        ).tuples()
+                    )
+        shown: dict[str, list[tuple[Any, int, str]]] = {}  # e-mail -> principals showing or proving it
+        proven: dict[str, set[str]] = {}
+        for shows, verified, principal, seen, row_id in rows:
+            for address in {shows, verified} - {None}:
+                shown.setdefault(str(address), []).append((seen, row_id, principal))
+            if verified is not None:
+                proven.setdefault(verified, set()).add(principal)
         found: dict[str, Reachable] = {}
         for email in wanted:
-            mine = tuple(dict.fromkeys(principal for *_, principal in sorted(own[email], key=_recent_first)))
-            theirs = dict.fromkeys(principal for *_, principal in sorted(others[email], key=_recent_first))
+            mine = tuple(dict.fromkeys(p for *_, p in sorted(shown.get(email, ()), key=_recent_first)))
+            theirs = [row for other in colleagues[email] for row in shown.get(other, ())]
+            others = dict.fromkeys(p for *_, p in sorted(theirs, key=_recent_first))
             found[email] = Reachable(
-                own=mine, colleagues=tuple(p for p in theirs if p not in mine), proven=frozenset(proven[email])
+                own=mine,
+                colleagues=tuple(p for p in others if p not in mine),
+                proven=frozenset(proven.get(email, set()) & set(mine)),
             )
         return found
 

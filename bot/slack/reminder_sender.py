@@ -306,19 +306,26 @@ class WorkspacesReminderSender:
         reachable = self._directory.reachable_many(emails)
         with self._lock:
             self._prepared.update(reachable)
-        if self._leases is None or not self._leases.sweeping_here:
-            return
-        first = {}
+        first: dict[str, Workspace] = {}  # where each one used the bot last
+        others: dict[str, Workspace] = {}  # where a colleague of theirs did
         for places in reachable.values():
-            slack = next(filter(None, map(parse_principal, places.own)), None)
-            if slack is not None:
-                workspace = Workspace(slack.team_id, slack.enterprise_id)
-                first[workspace.key] = workspace
-        for key, taken in self._leases.hold_many(first).items():
-            if taken != Taken():  # something to inherit (hold_many takes only leases nobody held: never so far)
-                sender = self._sender(first[key])
-                if sender is not None:
-                    sender.inherit(taken)
+            for principals, into in ((places.own, first), (places.colleagues, others)):
+                slack = next(filter(None, map(parse_principal, principals)), None)
+                if slack is not None:
+                    workspace = Workspace(slack.team_id, slack.enterprise_id)
+                    into[workspace.key] = workspace
+        if self._leases is not None and self._leases.sweeping_here:
+            for key, taken in self._leases.hold_many(first).items():
+                if taken != Taken():  # something to inherit (hold_many takes only leases nobody held: never so far)
+                    sender = self._sender(first[key])
+                    if sender is not None:
+                        sender.inherit(taken)
+        mine = [
+            workspace
+            for workspace in {**others, **first}.values()
+            if self._leases is None or self._leases.held_elsewhere(workspace.key) is None
+        ]
+        self._workspaces.prefetch(mine)  # their installations read together, not one by one
 
     def find_contact(self, email: str) -> ChatContact | None:
         with self._lock:
@@ -332,6 +339,7 @@ class WorkspacesReminderSender:
                 continue
             workspace = Workspace(slack.team_id, slack.enterprise_id)
             tried.add(workspace)
+            self._not_elsewhere(workspace)
             sender = self._sender(workspace)
             found = sender.find_user(slack.user_id, email, proven=reachable.proven) if sender is not None else None
             if found is not None:
@@ -344,11 +352,20 @@ class WorkspacesReminderSender:
             if workspace in tried:
                 continue
             tried.add(workspace)
+            self._not_elsewhere(workspace)
             sender = self._sender(workspace)
             found = sender.find_contact(email) if sender is not None else None
             if found is not None:
                 return found
         return None
+
+    def _not_elsewhere(self, workspace: Workspace) -> None:
+        """In a sweep, ``ChatHandledElsewhere`` at once for a workspace another process is known to
+        hold, as its first call there would raise, without reading its installation first."""
+        if self._leases is not None and self._leases.sweeping_here:
+            left = self._leases.held_elsewhere(workspace.key)
+            if left is not None:
+                raise ChatHandledElsewhere(left)
 
     def batch(self) -> AbstractContextManager[None]:
         """A sweep: the workspace leases taken for its sends are kept until it ends."""

@@ -129,6 +129,17 @@ class WorkspaceLeases:
                 self._renew_at = now + self._lease / 2
             return taken
 
+    def held_elsewhere(self, workspace: str) -> float | None:
+        """How long another process is known to hold ``workspace`` still (no query), else ``None``."""
+        key = workspace or "-"
+        now = self._wall()
+        with self._lock:
+            until = self._held.get(key)
+            if until is not None and until - self._margin > now:
+                return None
+            elsewhere = self._elsewhere.get(key)
+            return elsewhere - now if elsewhere is not None and elsewhere > now else None
+
     def hold_many(self, workspaces: Iterable[str]) -> dict[str, Taken]:
         """Take, in one transaction, the leases of the ``workspaces`` nobody has ever held (no row
         yet: a first sweep, new installs), and note those another live process holds; the
@@ -311,7 +322,8 @@ class WorkspaceLeases:
     def _renew(self, now: float) -> None:
         """Renew the leases used in the last lease period, give back the others (held: ``_lock``)."""
         active = [key for key in self._held if self._used.get(key, 0.0) > now - self._lease]
-        idle = [key for key in self._held if key not in set(active)]
+        in_use = set(active)
+        idle = [key for key in self._held if key not in in_use]
         # Unused for a whole lease (longer than a rate window): the next holder owes them nothing.
         self._release(idle, now - self._lease + self._margin)
         for key in idle:
