@@ -73,16 +73,19 @@ class _Pending:
 
 T = TypeVar("T")
 R = TypeVar("R")
+_Send = tuple[_Pending, list[tuple[int, DueReminder]], ReminderMessage]
 
 
 class DeliveryPass:
     """Delivers every due reminder once; see the module docstring for rate limits.
 
-    People are taken ``chunk`` DMs at a time: their places read together (``Pipelining.prepare``),
-    found, then the DMs due within working hours claimed in one transaction, sent, and what became
-    of them recorded in one transaction. A sender that allows it (``Pipelining.concurrent_sends``)
-    finds and sends on that many threads at once, each chat workspace's calls still one at a time
-    in the sender; a claim is always written before its DM is sent.
+    People are taken ``chunk`` DMs at a time (a round): their places read together
+    (``Pipelining.prepare``), found, then the DMs due within working hours claimed in one
+    transaction and sent; what became of them is recorded in one transaction once the next round
+    is claimed (its people are found while these DMs go out). A sender that allows it
+    (``Pipelining.concurrent_sends``) finds and sends on that many threads at once, each chat
+    workspace's calls still one at a time in the sender; a claim is always written before its DM
+    is sent.
     """
 
     def __init__(
@@ -111,28 +114,18 @@ class DeliveryPass:
         self._found: dict[str, ChatContact | None] = {}  # this pass's people, by e-mail
         self._threads = sender.concurrent_sends if isinstance(sender, Pipelining) else 1
         self._pool: ThreadPoolExecutor | None = None
+        # The last round's sends still under way: recorded (_settle) once the next round is claimed.
+        self._in_flight: tuple[list[_Send], list[Callable[[], PostedMessage | BaseException]]] | None = None
 
     def run(self) -> None:
         batch = self._sender.batch() if isinstance(self._sender, Batching) else nullcontext()
         with batch, ExitStack() as stack:
             if self._threads > 1:
                 self._pool = stack.enter_context(ThreadPoolExecutor(self._threads, thread_name_prefix="reminders"))
-            chunk: list[_Pending] = []
-            for group in iter_groups(self._db, self._schedule, self._window):
-                chunk.append(_Pending(group))
-                if len(chunk) >= self._chunk:
-                    self._deliver(chunk + self._ready())
-                    chunk = []
-            self._deliver(chunk + self._ready())
-            deadline = self._monotonic() + self._final_wait
-            while self._waiting:
-                self._waiting.sort(key=lambda pending: pending.not_before)
-                wait = self._waiting[0].not_before - self._monotonic()
-                if self._monotonic() + max(wait, 0.0) > deadline:
-                    break
-                if wait > 0:
-                    self._sleep(wait)
-                self._deliver([self._waiting.pop(0), *self._ready()])
+            try:
+                self._rounds()
+            finally:
+                self._settle()  # what went out is recorded, even when the pass stops on an error
         for pending in self._waiting:
             self._result.postponed += pending.group.size
         if self._waiting:
@@ -141,6 +134,26 @@ class DeliveryPass:
             self._result.notes.append(
                 f"{self._result.messages_elsewhere} DM(s) left to another process sending in their workspace"
             )
+
+    def _rounds(self) -> None:
+        chunk: list[_Pending] = []
+        for group in iter_groups(self._db, self._schedule, self._window):
+            chunk.append(_Pending(group))
+            if len(chunk) >= self._chunk:
+                self._deliver(chunk + self._ready())
+                chunk = []
+        self._deliver(chunk + self._ready())
+        self._settle()
+        deadline = self._monotonic() + self._final_wait
+        while self._waiting:
+            self._waiting.sort(key=lambda pending: pending.not_before)
+            wait = self._waiting[0].not_before - self._monotonic()
+            if self._monotonic() + max(wait, 0.0) > deadline:
+                break
+            if wait > 0:
+                self._sleep(wait)
+            self._deliver([self._waiting.pop(0), *self._ready()])
+            self._settle()
 
     def _ready(self) -> list[_Pending]:
         """The set-aside DMs whose wait is over, taken off the waiting list."""
@@ -168,10 +181,20 @@ class DeliveryPass:
                 people.add((pending.contact.workspace, pending.contact.user_id))
                 due.append(pending)
         if not due:
+            self._settle()
             return
         claimed = claims.claim_many(self._db, [pending.group.reminders for pending in due], self._window)
         sends = [(pending, won, self._message(pending, won)) for pending, won in zip(due, claimed, strict=True) if won]
-        outcomes = self._map(lambda send: self._tell(send[0], send[2]), sends)
+        self._settle()  # the previous round's sends, which went on while this round was found and claimed
+        self._in_flight = (sends, self._start(lambda send: self._tell(send[0], send[2]), sends))
+
+    def _settle(self) -> None:
+        """Wait for the sends under way and record what became of them in one transaction."""
+        if self._in_flight is None:
+            return
+        sends, results = self._in_flight
+        self._in_flight = None
+        outcomes = [result() for result in results]
         sent: list[claims.Sent] = []
         released: list[tuple[list[int], str]] = []
         failed: list[tuple[list[int], str]] = []
@@ -271,8 +294,15 @@ class DeliveryPass:
 
     def _map(self, call: Callable[[T], R], items: list[T]) -> list[R | BaseException]:
         """``call`` on each item, on the pool's threads when there is one; an error is its item's outcome."""
-        if self._pool is None or len(items) < 2:
-            return [_outcome(call, item) for item in items]
+        return [result() for result in self._start(call, items)]
+
+    def _start(self, call: Callable[[T], R], items: list[T]) -> list[Callable[[], R | BaseException]]:
+        """``call`` on each item, started on the pool's threads when there is one (else done now); each
+        item's outcome (its result or error) when asked for."""
+        pool = self._pool
+        if pool is None:
+            done = [_outcome(call, item) for item in items]
+            return [lambda outcome=outcome: outcome for outcome in done]  # type: ignore[misc]
         sender = self._sender
 
         def in_sweep(item: T) -> R | BaseException:
@@ -280,7 +310,7 @@ class DeliveryPass:
             with sender.batch() if isinstance(sender, Batching) else nullcontext():
                 return _outcome(call, item)
 
-        return list(self._pool.map(in_sweep, items))
+        return [pool.submit(in_sweep, item).result for item in items]
 
 
 def _outcome(call: Callable[[T], R], item: T) -> R | BaseException:
