@@ -46,7 +46,7 @@ from handlers.runtime.ttl_cache import TtlCache
 from handlers.runtime.web_api import SlackWebClient
 
 # Lookups and sends a sweep may run at once across workspaces (one at a time in each workspace).
-CONCURRENT_SENDS = 8
+CONCURRENT_SENDS = 16
 
 NOT_FOUND = frozenset({"users_not_found", "user_not_found", "account_inactive", "user_disabled"})
 
