@@ -43,6 +43,7 @@ from bench.workspaces import install_workspaces, oauth_settings, team_of, worksp
 from billing_core.clock import FixedClock
 from billing_core.db.database import Database
 from billing_core.db.tables import PrincipalRecord, SlackLimitRecord
+from bot.slack.reminder_sender import CONCURRENT_SENDS
 from devtools.loopback.slack_tiers import SlackTiers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,7 @@ WORKSPACES = 10_000
 ACCOUNTS = 10_000
 HOT_WORKSPACES = 5
 HOT_EVERY = 40  # every 40th account's contact uses the bot in a hot workspace
+PROFILE_ENV = "SWEEP_BENCH_PROFILE"
 
 
 def home_of(a: int, workspaces: int) -> str:
@@ -108,8 +110,9 @@ def serving(tiers: SlackTiers) -> Iterator[StandIn]:
         thread.join(10)
 
 
-def run(workspaces: int, accounts: int, database_url: str | None) -> dict[str, Any]:
+def run(workspaces: int, accounts: int, database_url: str | None, profile_dir: str | None = None) -> dict[str, Any]:
     now = weekday_morning(datetime.now(UTC))
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'sweep.db'}"
         db = Database(url)
@@ -137,7 +140,7 @@ def run(workspaces: int, accounts: int, database_url: str | None) -> dict[str, A
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     text=True,
-                    env={**os.environ, "PYTHONPATH": str(ROOT)},
+                    env={**os.environ, "PYTHONPATH": str(ROOT), **({PROFILE_ENV: profile_dir} if profile_dir else {})},
                 )
                 for _ in range(2)
             ]
@@ -153,9 +156,11 @@ def run(workspaces: int, accounts: int, database_url: str | None) -> dict[str, A
                 out, _ = worker.communicate(timeout=1800)
                 results.append(json.loads(out.strip().splitlines()[-1]))
             ended = time.perf_counter()
+            load_after = os.getloadavg()
             report = tiers.report()
             dms = sum(standin.dms.values())
             last = (standin.last_dm_at or ended) - started
+            first = (standin.first_dm_at or ended) - started
             twice = sum(1 for count in standin.dms.values() if count > 1)
         db.dispose()
     return {
@@ -164,10 +169,14 @@ def run(workspaces: int, accounts: int, database_url: str | None) -> dict[str, A
         "database": Database(url).dialect if database_url else "sqlite",
         "installed_in_s": installed["seconds"],
         "processes": 2,
+        "concurrent_sends_per_process": CONCURRENT_SENDS,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
         "due_dms": expected,
         "dms_sent": dms,
         "dms_sent_twice": twice,
         "every_dm_once": dms == expected and twice == 0,
+        "seconds_to_first_dm": round(first, 2),
         "seconds_to_last_dm": round(last, 2),
         "dms_per_second": round(dms / last, 1) if last > 0 else None,
         "sweep_seconds": round(ended - started, 2),
@@ -187,12 +196,21 @@ def worker(url: str, api_url: str, now_iso: str) -> None:
     services = build_services(oauth_settings(url, SLACK_API_URL=api_url), clock=FixedClock(now), db=db)
     print("ready", flush=True)
     sys.stdin.readline()
-    started = time.perf_counter()
-    result = services.reminders.run_sweep(now)
+    started, cpu = time.perf_counter(), time.process_time()
+    profile_dir = os.environ.get(PROFILE_ENV)
+    if profile_dir:  # --profile: each worker's cProfile, for bench.profile-style reading with pstats
+        import cProfile
+
+        with cProfile.Profile() as profile:
+            result = services.reminders.run_sweep(now)
+        profile.dump_stats(str(Path(profile_dir) / f"sweep-worker-{os.getpid()}.prof"))
+    else:
+        result = services.reminders.run_sweep(now)
     print(
         json.dumps(
             {
                 "seconds": round(time.perf_counter() - started, 2),
+                "cpu_seconds": round(time.process_time() - cpu, 2),
                 "dms": result.messages,
                 "skipped": result.messages_skipped,
                 "failed": result.messages_failed,
@@ -209,12 +227,13 @@ def main() -> None:
     parser.add_argument("--workspaces", type=int, default=WORKSPACES)
     parser.add_argument("--accounts", type=int, default=ACCOUNTS)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--profile", metavar="DIR", default=None, help="write each worker's cProfile stats to DIR")
     parser.add_argument("--worker", nargs=3, metavar=("URL", "API_URL", "NOW"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(*args.worker)
         return
-    print(json.dumps(run(args.workspaces, args.accounts, args.database_url), indent=2))
+    print(json.dumps(run(args.workspaces, args.accounts, args.database_url, args.profile), indent=2))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ domain value; the words and Block Kit of each are the handlers' (``handlers.*.bl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar, runtime_checkable
@@ -24,6 +25,7 @@ __all__ = [
     "Contacts",
     "EditingMessenger",
     "Messenger",
+    "Pipelining",
     "PostedMessage",
     "PrincipalMessenger",
 ]
@@ -91,3 +93,15 @@ class Batching(Protocol):
     there at a time) until the batch ends; outside a batch it gives it back after each send."""
 
     def batch(self) -> AbstractContextManager[None]: ...
+
+
+@runtime_checkable
+class Pipelining(Protocol):
+    """A messenger that takes a sweep's work many people at a time: ``prepare`` names the next
+    people the sweep will look for (it may read where they are all at once), and up to
+    ``concurrent_sends`` of its ``find_contact`` and ``tell`` may run at once on different threads
+    (it keeps each chat workspace's calls one at a time, so that workspace's limits stay exact)."""
+
+    concurrent_sends: int
+
+    def prepare(self, emails: Sequence[str]) -> None: ...

@@ -8,12 +8,14 @@ opaque here (the Slack layer names and parses them); the directory only orders t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, or_, select
+from sqlalchemy import CursorResult, and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
 from billing_core.clock import Clock
 from billing_core.db.database import Database
@@ -30,6 +32,8 @@ class Reachable:
 
     own: tuple[str, ...]  # this person, most recently seen first
     colleagues: tuple[str, ...]  # others on the same accounts, most recently seen first
+    # Those of ``own`` that proved this e-mail is theirs (known by reachable_many; else not said).
+    proven: frozenset[str] = frozenset()
 
 
 class PrincipalDirectory:
@@ -93,6 +97,53 @@ class PrincipalDirectory:
         mine = tuple(dict.fromkeys(own))
         return Reachable(own=mine, colleagues=tuple(p for p in dict.fromkeys(others) if p not in mine))
 
+    def reachable_many(self, emails: Iterable[str]) -> dict[str, Reachable]:
+        """:meth:`reachable` for many e-mails at once (a sweep's next people): two reads per 500
+        people (their colleagues' addresses, then everyone's principals), not two per person.
+        Keyed by the normalised e-mail; the same order as :meth:`reachable`."""
+        wanted = sorted({normalize_email(email) for email in emails})
+        colleagues: dict[str, set[str]] = {email: set() for email in wanted}
+        rows: list[tuple[str | None, str | None, str, Any, int]] = []
+        record = PrincipalRecord
+        me, colleague = aliased(ContactRecord), aliased(ContactRecord)
+        with self.db.read() as session:
+            for start in range(0, len(wanted), _MANY):
+                part = wanted[start : start + _MANY]
+                for email, other in session.execute(
+                    select(me.email, colleague.email)
+                    .join(colleague, and_(colleague.account_id == me.account_id, colleague.email != me.email))
+                    .where(me.email.in_(part))
+                ):
+                    colleagues[email].add(other)
+                addresses = sorted({*part, *(other for email in part for other in colleagues[email])})
+                for at in range(0, len(addresses), _MANY):
+                    some = addresses[at : at + _MANY]
+                    rows.extend(
+                        session.execute(
+                            select(
+                                record.email, record.verified_email, record.principal, record.last_seen_at, record.id
+                            ).where(or_(record.email.in_(some), record.verified_email.in_(some)))
+                        ).tuples()
+                    )
+        shown: dict[str, list[tuple[Any, int, str]]] = {}  # e-mail -> principals showing or proving it
+        proven: dict[str, set[str]] = {}
+        for shows, verified, principal, seen, row_id in rows:
+            for address in {shows, verified} - {None}:
+                shown.setdefault(str(address), []).append((seen, row_id, principal))
+            if verified is not None:
+                proven.setdefault(verified, set()).add(principal)
+        found: dict[str, Reachable] = {}
+        for email in wanted:
+            mine = tuple(dict.fromkeys(p for *_, p in sorted(shown.get(email, ()), key=_recent_first)))
+            theirs = [row for other in colleagues[email] for row in shown.get(other, ())]
+            others = dict.fromkeys(p for *_, p in sorted(theirs, key=_recent_first))
+            found[email] = Reachable(
+                own=mine,
+                colleagues=tuple(p for p in others if p not in mine),
+                proven=frozenset(proven.get(email, set()) & set(mine)),
+            )
+        return found
+
     def known(self, principal_prefix: str, *, limit: int = 500) -> list[str]:
         """The principals starting with ``principal_prefix`` (one workspace's people), most recent first."""
         with self.db.read() as session:
@@ -120,6 +171,15 @@ class PrincipalDirectory:
                 ),
             )
             return int(removed.rowcount)
+
+
+_MANY = 500  # e-mails per IN (...) list
+
+
+def _recent_first(row: tuple[Any, int, str]) -> tuple[bool, float, int]:
+    """Most recently seen first, never seen last, then the newest row (as :meth:`reachable` orders)."""
+    seen, row_id, _ = row
+    return (seen is None, -seen.timestamp() if seen is not None else 0.0, -row_id)
 
 
 def _escaped(prefix: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from collections.abc import Sequence
 from typing import TypeVar
 
 from slack_sdk.oauth.installation_store import Bot, Installation
@@ -62,6 +63,32 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         found = super().find_bot(
             enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install
         )
+        return self._usable_bot(found)
+
+    def find_bots(self, team_ids: Sequence[str]) -> dict[str, Bot | None]:
+        """``find_bot`` for many workspaces outside any Grid organization, one query per 500 (a
+        sweep's next workspaces): the latest bot with a token of each, checked, opened and
+        refreshed as ``find_bot`` does; ``None`` for a workspace without one."""
+        c = self.bots.c
+        latest: dict[str, Bot] = {}
+        teams = sorted(set(team_ids))
+        with self.engine.connect() as connection:
+            for start in range(0, len(teams), 500):
+                query = (
+                    self.bots.select()
+                    .where(
+                        c.client_id == self.client_id,
+                        c.enterprise_id.is_(None),
+                        c.team_id.in_(teams[start : start + 500]),
+                        c.bot_token.is_not(None),
+                    )
+                    .order_by(desc(c.installed_at))
+                )
+                for row in connection.execute(query).mappings():
+                    latest.setdefault(str(row["team_id"]), self.build_bot_entity(row))
+        return {team: self._usable_bot(latest.get(team)) for team in teams}
+
+    def _usable_bot(self, found: Bot | None) -> Bot | None:
         usable = found is None or self.usable(found.team_id, found.enterprise_id)
         bot = self._opened(found if usable else None, BOT_TOKEN_FIELDS)
         if bot is None or self.rotation is None or not self.rotation.expiring(bot):

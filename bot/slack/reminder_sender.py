@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -31,7 +31,8 @@ from slack_sdk.errors import SlackApiError
 
 from billing_core.db.database import Database
 from billing_core.errors import ChatDeliveryFailed, ChatHandledElsewhere, ChatRateLimited
-from billing_core.identity.directory import PrincipalDirectory
+from billing_core.identity.directory import PrincipalDirectory, Reachable
+from billing_core.identity.emails import normalize_email
 from billing_core.identity.principal import parse_principal, principal_for
 from billing_core.messaging import ChatContact, PostedMessage
 from billing_core.reminders.messages import ReminderMessage
@@ -43,6 +44,9 @@ from handlers.kit.blocks import Block, fallback_text
 from handlers.reminders.blocks import reminder_blocks, withheld_blocks
 from handlers.runtime.ttl_cache import TtlCache
 from handlers.runtime.web_api import SlackWebClient
+
+# Lookups and sends a sweep may run at once across workspaces (one at a time in each workspace).
+CONCURRENT_SENDS = 16
 
 NOT_FOUND = frozenset({"users_not_found", "user_not_found", "account_inactive", "user_disabled"})
 
@@ -88,6 +92,9 @@ class SlackReminderSender:
         self._interval = per_channel_interval
         self._monotonic = monotonic
         self._lock = threading.Lock()
+        # One call at a time in this workspace, whatever the threads sending (a sweep's pool): the
+        # workspace's budgets and its one-post-a-second pace per person are checked and spent in order.
+        self._serial = threading.RLock()
         self._contacts: TtlCache[str, ChatContact | None] = TtlCache(cache_ttl, monotonic=monotonic)
         self._last_post: dict[str, float] = {}
 
@@ -102,8 +109,9 @@ class SlackReminderSender:
             return None
         return None if user.get("deleted") or user.get("is_bot") else self._contact(user, key)
 
-    def find_user(self, user_id: str, email: str) -> ChatContact | None:
-        """The person behind a known Slack user id, if still active and still showing ``email``.
+    def find_user(self, user_id: str, email: str, *, proven: Collection[str] = ()) -> ChatContact | None:
+        """The person behind a known Slack user id, if still active and still showing ``email``;
+        ``proven``: principals known to have proven ``email`` (no need to ask ``needs_proof``).
 
         Not cached: only asked for people who used the bot here (one call per sweep and person).
         """
@@ -113,23 +121,19 @@ class SlackReminderSender:
             return None
         if user.get("deleted") or user.get("is_bot"):
             return None
-        return self._contact(user, email)
+        return self._contact(user, email, proven)
 
     def tell(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
-        channel = contact.user_id  # the app's DM with them (module docstring)
-        self._pace(channel)
-        answer = self._call("chat_postMessage", channel=channel, text=text_for(message), blocks=blocks_for(message))
-        with self._lock:
-            self._last_post[channel] = self._monotonic()
-        return PostedMessage(str(answer.get("channel") or channel), str(answer["ts"]), self._workspace)
+        return self.post(contact, text_for(message), blocks_for(message))
 
     def post(self, contact: ChatContact, text: str, blocks: list[Block]) -> PostedMessage:
         """Any other DM to a contact found here (autopay notices), paced like reminders."""
-        channel = contact.user_id
-        self._pace(channel)
-        answer = self._call("chat_postMessage", channel=channel, text=text, blocks=blocks)
-        with self._lock:
-            self._last_post[channel] = self._monotonic()
+        channel = contact.user_id  # the app's DM with them (module docstring)
+        with self._serial:
+            self._pace(channel)
+            answer = self._call("chat_postMessage", channel=channel, text=text, blocks=blocks)
+            with self._lock:
+                self._last_post[channel] = self._monotonic()
         return PostedMessage(str(answer.get("channel") or channel), str(answer["ts"]), self._workspace)
 
     def update(self, posted: PostedMessage, message: ReminderMessage) -> None:
@@ -141,7 +145,7 @@ class SlackReminderSender:
             blocks=blocks_for(message),
         )
 
-    def _contact(self, user: dict[str, Any], email: str) -> ChatContact:
+    def _contact(self, user: dict[str, Any], email: str, proven: Collection[str] = ()) -> ChatContact:
         timezone = user.get("tz")
         if not timezone:  # lookupByEmail usually carries tz; users.info is the authority
             info = self._call("users_info", user=user["id"]).get("user") or {}
@@ -154,7 +158,7 @@ class SlackReminderSender:
             user_id=user_id,
             timezone=str(timezone) if timezone else None,
             workspace=self._workspace,
-            needs_proof=self._needs_proof(Actor(email=email, principal=principal)),
+            needs_proof=principal not in proven and self._needs_proof(Actor(email=email, principal=principal)),
         )
 
     def _pace(self, channel: str) -> None:
@@ -166,6 +170,10 @@ class SlackReminderSender:
                 raise ChatRateLimited(wait)
 
     def _call(self, method: str, **arguments: Any) -> dict[str, Any]:
+        with self._serial:
+            return self._call_leased(method, **arguments)
+
+    def _call_leased(self, method: str, **arguments: Any) -> dict[str, Any]:
         if self._leases is not None:
             try:
                 taken = self._leases.hold(self._workspace)  # ChatHandledElsewhere: another process's now
@@ -174,7 +182,7 @@ class SlackReminderSender:
                     raise  # the holder's own sweep reaches this person
                 return self._call_held(method, **arguments)  # one message: not held up by another's sweep
             if taken is not None:
-                self._inherit(taken)
+                self.inherit(taken)
         try:
             return self._call_held(method, **arguments)
         finally:
@@ -206,7 +214,7 @@ class SlackReminderSender:
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         return data
 
-    def _inherit(self, taken: Taken) -> None:
+    def inherit(self, taken: Taken) -> None:
         """A workspace just taken from another process: the calls it made there in the last window
         count as this process's (all of the budget if it lapsed without saying), and Slack's rests
         still run."""
@@ -261,7 +269,14 @@ class WorkspacesReminderSender:
     A contact is reminded in the workspace where they last used the bot; else in a workspace where
     a colleague on one of their accounts used it and ``users.lookupByEmail`` finds them there;
     never once per workspace. Sends and updates go through that workspace's own installation.
+
+    A sweep hands it many people at a time (``billing_core.messaging.Pipelining``): ``prepare``
+    reads where they all are in one go and takes the leases of their workspaces together, and up
+    to ``concurrent_sends`` lookups and sends run at once, each workspace's calls one at a time
+    (``SlackReminderSender``), so its budgets stay exact while other workspaces go on.
     """
+
+    concurrent_sends = CONCURRENT_SENDS
 
     def __init__(
         self,
@@ -282,9 +297,41 @@ class WorkspacesReminderSender:
         self._limits = limits or RateLimits()  # outlives a sender rebuilt for a refreshed token
         # With the database every process shares: one process at a time sends in a workspace.
         self._leases = WorkspaceLeases(db, recent=self._limits.recent) if db is not None else None
+        self._prepared: dict[str, Reachable] = {}  # read by prepare(), taken by find_contact()
+
+    def prepare(self, emails: Sequence[str]) -> None:
+        """A sweep is about to look for these people: read where each may be reached at once, and
+        in a sweep take the leases of the workspaces where they used the bot together (one
+        statement for those nobody holds) rather than one by one at their first call."""
+        reachable = self._directory.reachable_many(emails)
+        with self._lock:
+            self._prepared.update(reachable)
+        first: dict[str, Workspace] = {}  # where each one used the bot last
+        others: dict[str, Workspace] = {}  # where a colleague of theirs did
+        for places in reachable.values():
+            for principals, into in ((places.own, first), (places.colleagues, others)):
+                slack = next(filter(None, map(parse_principal, principals)), None)
+                if slack is not None:
+                    workspace = Workspace(slack.team_id, slack.enterprise_id)
+                    into[workspace.key] = workspace
+        if self._leases is not None and self._leases.sweeping_here:
+            for key, taken in self._leases.hold_many(first).items():
+                if taken != Taken():  # something to inherit (hold_many takes only leases nobody held: never so far)
+                    sender = self._sender(first[key])
+                    if sender is not None:
+                        sender.inherit(taken)
+        mine = [
+            workspace
+            for workspace in {**others, **first}.values()
+            if self._leases is None or self._leases.held_elsewhere(workspace.key) is None
+        ]
+        self._workspaces.prefetch(mine)  # their installations read together, not one by one
 
     def find_contact(self, email: str) -> ChatContact | None:
-        reachable = self._directory.reachable(email)
+        with self._lock:
+            reachable = self._prepared.pop(normalize_email(email), None)
+        if reachable is None:
+            reachable = self._directory.reachable(email)
         tried: set[Workspace] = set()
         for principal in reachable.own:  # where they used the bot, most recent first
             slack = parse_principal(principal)
@@ -292,8 +339,9 @@ class WorkspacesReminderSender:
                 continue
             workspace = Workspace(slack.team_id, slack.enterprise_id)
             tried.add(workspace)
+            self._not_elsewhere(workspace)
             sender = self._sender(workspace)
-            found = sender.find_user(slack.user_id, email) if sender is not None else None
+            found = sender.find_user(slack.user_id, email, proven=reachable.proven) if sender is not None else None
             if found is not None:
                 return found
         for principal in reachable.colleagues:  # workspaces of their accounts, most recent first
@@ -304,11 +352,20 @@ class WorkspacesReminderSender:
             if workspace in tried:
                 continue
             tried.add(workspace)
+            self._not_elsewhere(workspace)
             sender = self._sender(workspace)
             found = sender.find_contact(email) if sender is not None else None
             if found is not None:
                 return found
         return None
+
+    def _not_elsewhere(self, workspace: Workspace) -> None:
+        """In a sweep, ``ChatHandledElsewhere`` at once for a workspace another process is known to
+        hold, as its first call there would raise, without reading its installation first."""
+        if self._leases is not None and self._leases.sweeping_here:
+            left = self._leases.held_elsewhere(workspace.key)
+            if left is not None:
+                raise ChatHandledElsewhere(left)
 
     def batch(self) -> AbstractContextManager[None]:
         """A sweep: the workspace leases taken for its sends are kept until it ends."""

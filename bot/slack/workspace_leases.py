@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from billing_core.db.database import Database
@@ -125,6 +126,75 @@ class WorkspaceLeases:
                 raise
             self._held[key] = now + self._lease
             if len(self._held) == 1:
+                self._renew_at = now + self._lease / 2
+            return taken
+
+    def held_elsewhere(self, workspace: str) -> float | None:
+        """How long another process is known to hold ``workspace`` still (no query), else ``None``."""
+        key = workspace or "-"
+        now = self._wall()
+        with self._lock:
+            until = self._held.get(key)
+            if until is not None and until - self._margin > now:
+                return None
+            elsewhere = self._elsewhere.get(key)
+            return elsewhere - now if elsewhere is not None and elsewhere > now else None
+
+    def hold_many(self, workspaces: Iterable[str]) -> dict[str, Taken]:
+        """Take, in one transaction, the leases of the ``workspaces`` nobody has ever held (no row
+        yet: a first sweep, new installs), and note those another live process holds; the
+        :class:`Taken` of each lease taken (nothing to inherit). The others are left to
+        :meth:`hold` at their first call (its checks, one by one)."""
+        now = self._wall()
+        with self._lock:
+            if now >= self._renew_at and self._held:
+                self._renew(now)
+            wanted = []
+            for key in dict.fromkeys(workspace or "-" for workspace in workspaces):
+                until = self._held.get(key)
+                if until is not None and until - self._margin > now:
+                    continue
+                elsewhere = self._elsewhere.get(key)
+                if elsewhere is not None and elsewhere > now:
+                    continue
+                wanted.append(key)
+            if not wanted:
+                return {}
+            record = SlackLimitRecord
+            taken: dict[str, Taken] = {}
+            with self._db.transaction() as session:
+                rows = session.execute(
+                    select(record.workspace, record.holder, record.until).where(
+                        record.workspace.in_(wanted), record.method == LEASE
+                    )
+                ).all()
+                rested = set(
+                    session.scalars(
+                        select(record.workspace).where(record.workspace.in_(wanted), record.method != LEASE)
+                    )
+                )
+                leased = {row.workspace: row for row in rows}
+                fresh = [key for key in wanted if key not in leased and key not in rested]
+                if fresh:
+                    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+                    end = _at(now + self._lease)
+                    values = [{"workspace": key, "method": LEASE, "holder": self.holder, "until": end} for key in fresh]
+                    statement = (
+                        insert(record)
+                        .values(values)
+                        .on_conflict_do_nothing(index_elements=["workspace", "method"])
+                        .returning(record.workspace)
+                    )
+                    for key in session.scalars(statement):
+                        taken[key] = Taken()
+            for key, row in leased.items():
+                if row.holder not in (None, self.holder) and _seconds(row.until) > now and not _gone(row.holder):
+                    self._elsewhere[key] = now + min(_seconds(row.until) - now, self._margin)
+            was_empty = not self._held
+            for key in taken:
+                self._held[key] = now + self._lease
+                self._used[key] = now
+            if was_empty and self._held:
                 self._renew_at = now + self._lease / 2
             return taken
 
@@ -252,7 +322,8 @@ class WorkspaceLeases:
     def _renew(self, now: float) -> None:
         """Renew the leases used in the last lease period, give back the others (held: ``_lock``)."""
         active = [key for key in self._held if self._used.get(key, 0.0) > now - self._lease]
-        idle = [key for key in self._held if key not in set(active)]
+        in_use = set(active)
+        idle = [key for key in self._held if key not in in_use]
         # Unused for a whole lease (longer than a rate window): the next holder owes them nothing.
         self._release(idle, now - self._lease + self._margin)
         for key in idle:

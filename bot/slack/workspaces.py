@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
@@ -21,6 +21,7 @@ from slack_sdk.oauth.installation_store import Bot, InstallationStore
 from billing_core.identity.principal import parse_principal
 from bot.settings import Settings
 from bot.slack.client import make_web_client
+from bot.slack.installation_store import EncryptedInstallationStore
 from handlers.runtime.ttl_cache import TtlCache
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,18 @@ class SlackWorkspaces:
             return self._default
         return self._cache.get_or_load(workspace, lambda: self._lookup(workspace))
 
+    def prefetch(self, workspaces: Iterable[Workspace]) -> None:
+        """Read the installations of many workspaces (outside Grid organizations) at once into the
+        cache, as ``client_for`` would one by one (a sweep's next workspaces)."""
+        if not isinstance(self._store, EncryptedInstallationStore):
+            return
+        teams = [w.team_id for w in workspaces if w.team_id and not w.enterprise_id and self._cache.get(w) is None]
+        if not teams:
+            return
+        now = self._cache.now()
+        for team, bot in self._store.find_bots(teams).items():
+            self._cache.put(Workspace(team), self._client_of(Workspace(team), bot), now)
+
     def client_for_principal(self, principal: str) -> WebClient | None:
         """The client of the workspace a Slack principal belongs to (``None`` for others)."""
         slack = parse_principal(principal)
@@ -130,7 +143,10 @@ class SlackWorkspaces:
 
     def _lookup(self, workspace: Workspace) -> WebClient | None:
         assert self._store is not None and self._client_for_token is not None
-        bot = find_installed_bot(self._store, workspace.enterprise_id, workspace.team_id)
+        return self._client_of(workspace, find_installed_bot(self._store, workspace.enterprise_id, workspace.team_id))
+
+    def _client_of(self, workspace: Workspace, bot: Bot | None) -> WebClient | None:
+        assert self._client_for_token is not None
         if bot is None or not bot.bot_token:
             logger.info("no Slack installation for %s", workspace.key or "an unnamed workspace")
             return None

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from billing_core.clock import FixedClock
 from billing_core.container import Services
+from billing_core.db.tables import PrincipalRecord
 from billing_core.identity.directory import PrincipalDirectory
 from billing_core.views import Actor
 from bot.slack.seen_people import SeenPeople
@@ -78,3 +81,31 @@ def test_people_seen_are_written_in_one_batch_off_the_request(services: Services
 
     seen.stop()  # flushes
     assert set(directory.reachable("ann@acme.test").own) == {"slack:T1:UANN", "slack:T2:UANN"}
+
+
+def test_many_people_read_at_once_are_reached_as_one_by_one_with_those_who_proved_their_address(
+    services: Services, clock: FixedClock
+) -> None:
+    services.importer.run(ACCOUNTS)
+    directory = PrincipalDirectory(services.db, clock)
+    directory.record_seen("slack:T1:UANN", "ann@acme.test")
+    clock.set(clock.now() + timedelta(hours=2))
+    directory.record_seen("slack:T2:UANN2", "ann@acme.test")
+    directory.record_seen("slack:T3:UBOB", "bob@acme.test")
+    directory.record_seen("slack:T9:UZED", "zed@other.test")
+    with services.db.transaction() as session:  # Ann proved her address as UANN (a code)
+        session.execute(
+            update(PrincipalRecord)
+            .where(PrincipalRecord.principal == "slack:T1:UANN")
+            .values(verified_email="ann@acme.test")
+        )
+    emails = ["ann@acme.test", "Bob@Acme.test", "zed@other.test", "nobody@acme.test"]
+
+    many = directory.reachable_many(emails)
+
+    for email in emails:
+        one = directory.reachable(email)
+        assert (many[email.lower()].own, many[email.lower()].colleagues) == (one.own, one.colleagues)
+    assert many["ann@acme.test"].own == ("slack:T2:UANN2", "slack:T1:UANN")
+    assert many["ann@acme.test"].proven == {"slack:T1:UANN"} and many["bob@acme.test"].proven == set()
+    assert many["bob@acme.test"].colleagues == ("slack:T2:UANN2", "slack:T1:UANN")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,7 @@ from bot.settings import Settings
 from bot.slack.oauth import installation_store
 from bot.slack.rate_limits import RateLimits
 from bot.slack.reminder_sender import WorkspacesReminderSender, reminder_client
+from bot.slack.workspace_leases import Taken, WorkspaceLeases
 from bot.slack.workspaces import SlackWorkspaces
 from devtools.loopback.slack_api import SlackAPI
 from devtools.loopback.slack_tiers import SlackTiers
@@ -72,14 +74,18 @@ def install(
 
 
 def replica(
-    settings: Settings, database_url: str, clock: FixedClock, limits: RateLimits | None = None
+    settings: Settings,
+    database_url: str,
+    clock: FixedClock,
+    limits: RateLimits | None = None,
+    watch: Callable[[Any, str], Any] = lambda client, _token: client,
 ) -> tuple[ReminderService, Database]:
     """What one process has: its own database pool, installation cache, sender, budgets and leases
-    (the small test tiers unless ``limits`` are given)."""
+    (the small test tiers unless ``limits`` are given; each workspace's client as ``watch`` wraps it)."""
     db = Database(database_url)
     workspaces = SlackWorkspaces(
         store=installation_store(settings, db.engine),
-        client_for_token=lambda token: reminder_client(token, settings.slack_api_url),
+        client_for_token=lambda token: watch(reminder_client(token, settings.slack_api_url), token),
     )
     sender = WorkspacesReminderSender(
         workspaces,
@@ -229,3 +235,87 @@ def test_one_message_outside_a_sweep_goes_out_while_another_replicas_sweep_holds
         notices_db.dispose()
         sweeper_db.dispose()
     assert tiers.over_tier() == [] and tiers.inside_retry_after == 0
+
+
+class InFlight:
+    """Web API calls under way, by workspace token: the most at once in all and in any one workspace."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._now: Counter[str] = Counter()
+        self.most = 0
+        self.most_in_one = 0
+
+    def watch(self, client: Any, token: str) -> Any:
+        meter = self
+
+        class Watched:
+            def __getattr__(self, name: str) -> Any:
+                method = getattr(client, name)
+                if not callable(method):
+                    return method
+
+                def call(**arguments: Any) -> Any:
+                    with meter._lock:
+                        meter._now[token] += 1
+                        meter.most = max(meter.most, sum(meter._now.values()))
+                        meter.most_in_one = max(meter.most_in_one, meter._now[token])
+                    try:
+                        return method(**arguments)
+                    finally:
+                        with meter._lock:
+                            meter._now[token] -= 1
+
+                return call
+
+        return Watched()
+
+
+def test_a_sweep_sends_in_several_workspaces_at_once_but_one_call_at_a_time_in_each_and_each_dm_once(
+    settings: Settings,
+    database_url: str,
+    db: Database,
+    slack_api: SlackAPI,
+    clock: FixedClock,
+    tiers: SlackTiers,
+    load: Callable[..., None],
+) -> None:
+    users, _ = install(settings, db, slack_api, load)
+    slack_api.set_delay(0.01)  # each call takes a while: a sequential sender would never overlap two
+    meter = InFlight()
+    reminders, own = replica(settings, database_url, clock, watch=meter.watch)
+
+    result = reminders.run_sweep()
+    own.dispose()
+
+    delivered = Counter(dm_channel(c) for c in slack_api.calls("chat.postMessage") if c.ok)
+    assert result.messages == len(users) and delivered == Counter({f"D{user}": 1 for user in users})
+    assert meter.most > 1  # other workspaces went on while one was called
+    assert meter.most_in_one == 1  # never two calls at once in one workspace: its budget stays exact
+    assert tiers.over_tier() == [] and tiers.inside_retry_after == 0
+    assert all(d.status == "sent" for d in deliveries(db))
+
+
+def test_a_sweep_takes_the_leases_nobody_held_together_and_leaves_those_another_process_holds(
+    database_url: str, db: Database
+) -> None:
+    dbs = [Database(database_url), Database(database_url)]  # two processes' pools
+    first = WorkspaceLeases(dbs[0], holder="elsewhere:1:a")
+    second = WorkspaceLeases(dbs[1], holder="elsewhere:2:b")
+    try:
+        assert first.hold("TONE") == Taken()  # first to send in TONE
+
+        taken = second.hold_many(["TONE", "TTWO", "TTHREE", "TTWO"])
+
+        assert taken == {"TTWO": Taken(), "TTHREE": Taken()}  # one statement for both, nothing to inherit
+        assert second.hold("TTWO") is None and second.hold("TTHREE") is None  # already held: no query
+        with pytest.raises(ChatHandledElsewhere):
+            second.hold("TONE")  # the other process's
+        with pytest.raises(ChatHandledElsewhere):
+            first.hold("TTWO")
+        assert second.hold_many(["TTWO"]) == {}  # held already
+    finally:
+        first.release_all()
+        second.release_all()
+        for own in dbs:
+            own.dispose()
