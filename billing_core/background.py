@@ -6,6 +6,8 @@
   outbound delivery pass); the composition root's entry points start and stop it.
 - ``lanes``: run a batch of jobs in parallel, at most ``bounds[lane]`` at a time per lane (one
   lane per outbound channel), and collect their results in order.
+- ``Pool``: jobs started on a bounded set of threads, each result collected later (the reminder
+  sweep sends one round while it claims the next); its messenger opens one for the sweep.
 
 The thread adapter is ``billing_core.adapters.threads``; ``tests.support.fakes.InlineBackground`` runs
 everything inline, for tests of the rules.
@@ -44,6 +46,14 @@ class Lanes(Protocol):
 
     def close(self) -> None:
         """Drop jobs not yet started; no ``run`` after this."""
+        ...
+
+
+class Pool(Protocol):
+    """Jobs run on a bounded set of threads, each started at once and its result collected later."""
+
+    def start(self, job: Callable[[], T]) -> Callable[[], T]:
+        """Start ``job``; the call returned waits for it and returns its result (or raises its error)."""
         ...
 
 

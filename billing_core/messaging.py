@@ -19,6 +19,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar, runtime_checkable
 
+from billing_core.background import Pool
+
 __all__ = [
     "Batching",
     "ChatContact",
@@ -105,3 +107,7 @@ class Pipelining(Protocol):
     concurrent_sends: int
 
     def prepare(self, emails: Sequence[str]) -> None: ...
+
+    def pool(self) -> AbstractContextManager[Pool]:
+        """``concurrent_sends`` threads for one sweep, released when it ends."""
+        ...

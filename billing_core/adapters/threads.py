@@ -65,6 +65,23 @@ class ThreadLanes:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
+class ThreadPool:
+    """``billing_core.background.Pool`` on a ``ThreadPoolExecutor``; a context manager that waits for
+    its jobs on the way out."""
+
+    def __init__(self, size: int, name: str) -> None:
+        self._executor = ThreadPoolExecutor(size, thread_name_prefix=name)
+
+    def start(self, job: Callable[[], T]) -> Callable[[], T]:
+        return self._executor.submit(job).result
+
+    def __enter__(self) -> ThreadPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._executor.shutdown(wait=True)
+
+
 class ThreadBackground:
     """Background work on daemon threads (a process exiting does not wait for them)."""
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
+from billing_core.background import Pool
 from billing_core.business_hours import within_business_hours, zone_or_utc
 from billing_core.db.database import Database
 from billing_core.errors import ChatDeliveryFailed, ChatHandledElsewhere, ChatRateLimited
@@ -113,15 +114,15 @@ class DeliveryPass:
         self._waiting: list[_Pending] = []
         self._found: dict[str, ChatContact | None] = {}  # this pass's people, by e-mail
         self._threads = sender.concurrent_sends if isinstance(sender, Pipelining) else 1
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: Pool | None = None
         # The last round's sends still under way: recorded (_settle) once the next round is claimed.
         self._in_flight: tuple[list[_Send], list[Callable[[], PostedMessage | BaseException]]] | None = None
 
     def run(self) -> None:
         batch = self._sender.batch() if isinstance(self._sender, Batching) else nullcontext()
         with batch, ExitStack() as stack:
-            if self._threads > 1:
-                self._pool = stack.enter_context(ThreadPoolExecutor(self._threads, thread_name_prefix="reminders"))
+            if self._threads > 1 and isinstance(self._sender, Pipelining):
+                self._pool = stack.enter_context(self._sender.pool())
             try:
                 self._rounds()
             finally:
@@ -310,7 +311,7 @@ class DeliveryPass:
             with sender.batch() if isinstance(sender, Batching) else nullcontext():
                 return _outcome(call, item)
 
-        return [pool.submit(in_sweep, item).result for item in items]
+        return [pool.start(partial(in_sweep, item)) for item in items]
 
 
 def _outcome(call: Callable[[T], R], item: T) -> R | BaseException:

@@ -29,6 +29,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from billing_core.adapters.threads import ThreadPool
 from billing_core.db.database import Database
 from billing_core.errors import ChatDeliveryFailed, ChatHandledElsewhere, ChatRateLimited
 from billing_core.identity.directory import PrincipalDirectory, Reachable
@@ -298,6 +299,10 @@ class WorkspacesReminderSender:
         # With the database every process shares: one process at a time sends in a workspace.
         self._leases = WorkspaceLeases(db, recent=self._limits.recent) if db is not None else None
         self._prepared: dict[str, Reachable] = {}  # read by prepare(), taken by find_contact()
+
+    def pool(self) -> ThreadPool:
+        """The threads one sweep finds and sends on (``concurrent_sends`` of them)."""
+        return ThreadPool(self.concurrent_sends, "reminders")
 
     def prepare(self, emails: Sequence[str]) -> None:
         """A sweep is about to look for these people: read where each may be reached at once, and
