@@ -92,7 +92,7 @@ def test_a_post_that_timed_out_but_went_through_is_found_and_not_posted_again(
     load(account("acme", people(slack_api, 1), [invoice("INV-1", DUE)]))
     slack_api.set_delay(1.5, "chat.postMessage")  # Slack posts it; the answer comes after the client gave up
     impatient = SlackReminderSender(
-        SlackWebClient(token="xoxb-test", base_url=slack_api.base_url + "/", timeout=1, retry_handlers=[])
+        SlackWebClient(token="xoxb-test", base_url=slack_api.base_url.rstrip("/") + "/", timeout=1, retry_handlers=[])
     )
 
     first = service(db, clock, impatient).run_sweep()
