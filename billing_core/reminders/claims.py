@@ -31,6 +31,7 @@ Delivery = ReminderDeliveryRecord
 
 # Opens the error of a failed claim whose DM may have gone out all the same: its retry looks first.
 UNCONFIRMED = "unconfirmed: "
+_EXPIRED = "claim expired before the send was confirmed"  # expire_stale_claims' error, unmarked before
 
 
 def insert_ignoring_conflicts(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int, int, int]]:
@@ -147,7 +148,7 @@ def take_over_many(
     retry = and_(Delivery.status == "failed", Delivery.attempts < window.max_attempts)
     maybe_sent = or_(
         and_(Delivery.status == "claimed", Delivery.claimed_at < window.stale_before),
-        and_(retry, Delivery.error.startswith(UNCONFIRMED, autoescape=True)),
+        and_(retry, or_(Delivery.error.startswith(UNCONFIRMED, autoescape=True), Delivery.error == _EXPIRED)),
     )
     for start in range(0, len(keys), _ROWS):
         part = keys[start : start + _ROWS]
@@ -326,7 +327,7 @@ def expire_stale_claims(db: Database, *, stale_before: datetime) -> int:
         result = session.execute(
             update(Delivery)
             .where(Delivery.status == "claimed", Delivery.claimed_at < stale_before)
-            .values(status="failed", error=UNCONFIRMED + "claim expired before the send was confirmed")
+            .values(status="failed", error=UNCONFIRMED + _EXPIRED)
             .returning(Delivery.id)
         )
         return len(result.all())
