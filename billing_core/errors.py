@@ -196,6 +196,12 @@ class ChatDeliveryFailed(BillingError):
     """The chat workspace refused or failed a call; a reminder is retried on a later sweep."""
 
 
+class ChatDeliveryUnconfirmed(ChatDeliveryFailed):
+    """A post failed in a way that leaves it unknown whether it reached the chat workspace (a
+    timeout, a dropped connection, a server error): before it is tried again, the person's DM is
+    read for it."""
+
+
 class CardNumberInText(BillingError):
     """Free text that looks like a card number: refused, never stored, e-mailed or logged."""
 

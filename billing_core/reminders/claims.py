@@ -4,6 +4,11 @@ Two sweeps (two processes, one database) racing for the same (invoice, contact, 
 insert of one wins and the other's ``ON CONFLICT DO NOTHING`` returns nothing. A failed or
 stale claim is taken over with a compare-and-set ``UPDATE`` whose ``WHERE`` only one can match.
 Lifecycle: claimed -> sent, or claimed -> failed (retried while attempts < MAX_ATTEMPTS).
+
+A claim taken over while its DM may already have gone out (a stale claim, left by a process that
+stopped between sending and recording; or a failure marked :data:`UNCONFIRMED`, such as a post
+that timed out) is reported to the sweep as unconfirmed (``claim_many(unconfirmed=...)``): the
+DM is looked for in the person's chat before it is posted again.
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ from billing_core.reminders.plan import DueReminder, PlanWindow
 from billing_core.reminders.preferences import mark_introduced
 
 Delivery = ReminderDeliveryRecord
+
+# Opens the error of a failed claim whose DM may have gone out all the same: its retry looks first.
+UNCONFIRMED = "unconfirmed: "
+_EXPIRED = "claim expired before the send was confirmed"  # expire_stale_claims' error, unmarked before
 
 
 def insert_ignoring_conflicts(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int, int, int]]:
@@ -46,10 +55,16 @@ def claim(db: Database, reminders: Sequence[DueReminder], window: PlanWindow) ->
 
 
 def claim_many(
-    db: Database, groups: Sequence[Sequence[DueReminder]], window: PlanWindow
+    db: Database,
+    groups: Sequence[Sequence[DueReminder]],
+    window: PlanWindow,
+    *,
+    unconfirmed: set[int] | None = None,
 ) -> list[list[tuple[int, DueReminder]]]:
     """:func:`claim` for several DMs in one transaction (a sweep's next sends): for each group of
-    reminders, (delivery id, reminder) of the claims won, in the group's order."""
+    reminders, (delivery id, reminder) of the claims won, in the group's order. ``unconfirmed``,
+    when given, gets the delivery ids whose DM an earlier attempt may have posted
+    (:func:`take_over_many`); a first claim is never among them."""
     with db.transaction() as session:
         invoice_ids = {r.invoice_id for reminders in groups for r in reminders}
         still_open: set[int] = set()
@@ -84,7 +99,7 @@ def claim_many(
                 ((i, c, s), delivery_id)
                 for delivery_id, i, c, s in insert_ignoring_conflicts(session, rows[start : start + _ROWS])
             )
-        won.update(take_over_many(session, list(wanted.keys() - won.keys()), window))
+        won.update(take_over_many(session, list(wanted.keys() - won.keys()), window, unconfirmed=unconfirmed))
     return [
         [(won[key], r) for r in reminders if (key := (r.invoice_id, r.contact_id, r.step)) in won and wanted[key] is r]
         for reminders in groups
@@ -120,25 +135,38 @@ def take_over(session: Session, key: tuple[int, int, int], window: PlanWindow) -
 
 
 def take_over_many(
-    session: Session, keys: list[tuple[int, int, int]], window: PlanWindow
+    session: Session,
+    keys: list[tuple[int, int, int]],
+    window: PlanWindow,
+    *,
+    unconfirmed: set[int] | None = None,
 ) -> dict[tuple[int, int, int], int]:
-    """:func:`take_over` for many (invoice, contact, step) keys, one statement per ``_ROWS``."""
+    """:func:`take_over` for many (invoice, contact, step) keys, two statements per ``_ROWS``: first
+    the claims whose DM may have gone out (a stale claim, or a failure marked :data:`UNCONFIRMED`),
+    their ids added to ``unconfirmed`` when given; then the other failed ones."""
     won: dict[tuple[int, int, int], int] = {}
+    retry = and_(Delivery.status == "failed", Delivery.attempts < window.max_attempts)
+    maybe_sent = or_(
+        and_(Delivery.status == "claimed", Delivery.claimed_at < window.stale_before),
+        and_(retry, or_(Delivery.error.startswith(UNCONFIRMED, autoescape=True), Delivery.error == _EXPIRED)),
+    )
     for start in range(0, len(keys), _ROWS):
-        statement = (
-            update(Delivery)
-            .where(
-                tuple_(Delivery.invoice_id, Delivery.contact_id, Delivery.step).in_(keys[start : start + _ROWS]),
-                or_(
-                    and_(Delivery.status == "failed", Delivery.attempts < window.max_attempts),
-                    and_(Delivery.status == "claimed", Delivery.claimed_at < window.stale_before),
-                ),
+        part = keys[start : start + _ROWS]
+        for condition in (maybe_sent, retry):
+            if not part:
+                break
+            statement = (
+                update(Delivery)
+                .where(tuple_(Delivery.invoice_id, Delivery.contact_id, Delivery.step).in_(part), condition)
+                .values(status="claimed", claimed_at=window.now, attempts=Delivery.attempts + 1, error=None)
+                .returning(Delivery.id, Delivery.invoice_id, Delivery.contact_id, Delivery.step)
+                .execution_options(synchronize_session=False)
             )
-            .values(status="claimed", claimed_at=window.now, attempts=Delivery.attempts + 1, error=None)
-            .returning(Delivery.id, Delivery.invoice_id, Delivery.contact_id, Delivery.step)
-            .execution_options(synchronize_session=False)
-        )
-        won.update(((i, c, s), delivery_id) for delivery_id, i, c, s in session.execute(statement))
+            taken = {(i, c, s): delivery_id for delivery_id, i, c, s in session.execute(statement)}
+            if condition is maybe_sent and unconfirmed is not None:
+                unconfirmed.update(taken.values())
+            won.update(taken)
+            part = [key for key in part if key not in taken]
     return won
 
 
@@ -299,7 +327,7 @@ def expire_stale_claims(db: Database, *, stale_before: datetime) -> int:
         result = session.execute(
             update(Delivery)
             .where(Delivery.status == "claimed", Delivery.claimed_at < stale_before)
-            .values(status="failed", error="claim expired before the send was confirmed")
+            .values(status="failed", error=UNCONFIRMED + _EXPIRED)
             .returning(Delivery.id)
         )
         return len(result.all())

@@ -51,6 +51,13 @@ class ReminderMessage:
     # The contact's first DM: it says who the bot is and why they hear from it, with "Not me" and
     # "Stop reminders" (billing_core.reminders.preferences).
     introduce: bool = False
+    # The delivery rows the DM covers: its stable identity (carried by the post), the same when a
+    # later attempt takes the claims over.
+    deliveries: tuple[int, ...] = ()
+    # An earlier attempt may have posted it (its claims were taken over from a process that stopped
+    # between sending and recording, or after a post that may have gone through): the sender looks
+    # for it in the person's chat first and, when found, answers with it instead of posting again.
+    unconfirmed: bool = False
 
     @property
     def all_paid(self) -> bool:

@@ -22,7 +22,7 @@ from typing import TypeVar
 from billing_core.background import Pool
 from billing_core.business_hours import within_business_hours, zone_or_utc
 from billing_core.db.database import Database
-from billing_core.errors import ChatDeliveryFailed, ChatHandledElsewhere, ChatRateLimited
+from billing_core.errors import ChatDeliveryFailed, ChatDeliveryUnconfirmed, ChatHandledElsewhere, ChatRateLimited
 from billing_core.messaging import Batching, ChatContact, Pipelining, PostedMessage
 from billing_core.reminders import claims
 from billing_core.reminders.messages import ReminderMessage, ReminderSender
@@ -184,8 +184,15 @@ class DeliveryPass:
         if not due:
             self._settle()
             return
-        claimed = claims.claim_many(self._db, [pending.group.reminders for pending in due], self._window)
-        sends = [(pending, won, self._message(pending, won)) for pending, won in zip(due, claimed, strict=True) if won]
+        unconfirmed: set[int] = set()  # taken over while an earlier attempt may have posted them
+        claimed = claims.claim_many(
+            self._db, [pending.group.reminders for pending in due], self._window, unconfirmed=unconfirmed
+        )
+        sends = [
+            (pending, won, self._message(pending, won, unconfirmed))
+            for pending, won in zip(due, claimed, strict=True)
+            if won
+        ]
         self._settle()  # the previous round's sends, which went on while this round was found and claimed
         self._in_flight = (sends, self._start(lambda send: self._tell(send[0], send[2]), sends))
 
@@ -203,6 +210,8 @@ class DeliveryPass:
         unexpected: BaseException | None = None
         for (pending, won, message), outcome in zip(sends, outcomes, strict=True):
             ids = [i for i, _ in won]
+            # Not sent here, and perhaps posted by this attempt or an earlier one: its retry looks first.
+            mark = claims.UNCONFIRMED if message.unconfirmed or isinstance(outcome, ChatDeliveryUnconfirmed) else ""
             if isinstance(outcome, PostedMessage):
                 sent.append(claims.Sent(ids, outcome.channel, outcome.ts, outcome.workspace, message.withheld))
                 if message.introduce:
@@ -210,14 +219,14 @@ class DeliveryPass:
                 self._result.sent += len(won)
                 self._result.messages += 1
             elif isinstance(outcome, ChatHandledElsewhere):
-                released.append((ids, "another process sends in this workspace"))
+                released.append((ids, mark + "another process sends in this workspace"))
                 self._result.messages_elsewhere += 1
             elif isinstance(outcome, ChatRateLimited):
-                released.append((ids, "rate limited; retried later"))
+                released.append((ids, mark + "rate limited; retried later"))
                 pending.not_before = self._monotonic() + outcome.retry_after
                 self._waiting.append(pending)
             elif isinstance(outcome, ChatDeliveryFailed):
-                failed.append((ids, str(outcome)))
+                failed.append((ids, mark + str(outcome)))
                 self._result.failed += len(won)
                 self._result.messages_failed += 1
             else:  # not known whether it went out: its claims stay, as after a crash
@@ -278,8 +287,11 @@ class DeliveryPass:
                 self._result.messages_skipped += 1 if count else 0
         return found
 
-    def _message(self, pending: _Pending, claimed: list[tuple[int, DueReminder]]) -> ReminderMessage:
+    def _message(
+        self, pending: _Pending, claimed: list[tuple[int, DueReminder]], unconfirmed: set[int]
+    ) -> ReminderMessage:
         assert pending.contact is not None
+        ids = tuple(i for i, _ in claimed)
         return ReminderMessage(
             pending.group.step,
             pending.group.contact_name,
@@ -287,6 +299,8 @@ class DeliveryPass:
             withheld=pending.contact.needs_proof,
             today=self._window.today,
             introduce=any(r.introduce for _, r in claimed),
+            deliveries=ids,
+            unconfirmed=any(i in unconfirmed for i in ids),
         )
 
     def _tell(self, pending: _Pending, message: ReminderMessage) -> PostedMessage:

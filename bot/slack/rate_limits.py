@@ -31,6 +31,7 @@ from billing_core.errors import ChatRateLimited
 TIER_PER_MINUTE: Mapping[str, int] = {
     "users_lookupByEmail": 50,  # Tier 3
     "conversations_open": 50,  # Tier 3
+    "conversations_history": 50,  # Tier 3 (read only before retrying a reminder that may have gone out)
     "chat_update": 50,  # Tier 3
     "users_info": 100,  # Tier 4
 }

@@ -16,10 +16,23 @@ a time (``bot.slack.workspace_leases``): another process's workspace raises ``Ch
 A DM is posted with the person's user id as the ``channel``: Slack posts it in the app's DM with
 them (opening it when needed) and answers with that DM's channel id, kept to edit the message
 later. That saves a ``conversations.open`` (Tier 3, 50 a minute per workspace) for every new person.
+
+Never twice: every reminder carries message ``metadata`` naming its delivery rows
+(``billing_reminder``), and the client has no retry handlers. A post that may have reached Slack
+without an answer (a timeout, a dropped connection, a 5xx) raises ``ChatDeliveryUnconfirmed``. A
+reminder whose claims were taken over while an earlier attempt may have posted it
+(``ReminderMessage.unconfirmed``: the process stopped between sending and recording, or such a
+post) is looked for first in the person's DM (``conversations.open``, then
+``conversations.history`` with ``include_all_metadata``, scope ``im:history``): a message already
+carrying all its delivery ids is taken as sent, and nothing is posted. If that DM cannot be read
+(an error other than a rate limit, say a missing scope), the reminder is posted: a reminder twice
+is the lesser harm than one never sent, and this happens only after a crash or an unanswered post.
+A first attempt never reads the DM.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -31,7 +44,7 @@ from slack_sdk.errors import SlackApiError
 
 from billing_core.adapters.threads import ThreadPool
 from billing_core.db.database import Database
-from billing_core.errors import ChatDeliveryFailed, ChatHandledElsewhere, ChatRateLimited
+from billing_core.errors import ChatDeliveryFailed, ChatDeliveryUnconfirmed, ChatHandledElsewhere, ChatRateLimited
 from billing_core.identity.directory import PrincipalDirectory, Reachable
 from billing_core.identity.emails import normalize_email
 from billing_core.identity.principal import parse_principal, principal_for
@@ -50,6 +63,11 @@ from handlers.runtime.web_api import SlackWebClient
 CONCURRENT_SENDS = 16
 
 NOT_FOUND = frozenset({"users_not_found", "user_not_found", "account_inactive", "user_disabled"})
+
+METADATA_TYPE = "billing_reminder"  # message metadata of a reminder: {"deliveries": "12,13"}
+HISTORY_LOOKBACK = 20  # latest messages of the DM looked at for an earlier attempt's post
+
+logger = logging.getLogger(__name__)
 
 # Whether this person (a principal showing the contact's e-mail) must still prove the address.
 NeedsProof = Callable[[Actor], bool]
@@ -125,17 +143,56 @@ class SlackReminderSender:
         return self._contact(user, email, proven)
 
     def tell(self, contact: ChatContact, message: ReminderMessage) -> PostedMessage:
-        return self.post(contact, text_for(message), blocks_for(message))
+        """Post a reminder with its metadata; one an earlier attempt may have posted is looked for
+        in the person's DM first, and when there, answered with instead (module docstring)."""
+        if message.unconfirmed and message.deliveries:
+            with self._serial:
+                found = self._posted_before(contact, message.deliveries)
+            if found is not None:
+                return found
+        metadata = {"event_type": METADATA_TYPE, "event_payload": {"deliveries": _key(message.deliveries)}}
+        return self._post(contact, text_for(message), blocks_for(message), metadata if message.deliveries else None)
 
     def post(self, contact: ChatContact, text: str, blocks: list[Block]) -> PostedMessage:
         """Any other DM to a contact found here (autopay notices), paced like reminders."""
+        return self._post(contact, text, blocks, None)
+
+    def _post(
+        self, contact: ChatContact, text: str, blocks: list[Block], metadata: dict[str, Any] | None
+    ) -> PostedMessage:
         channel = contact.user_id  # the app's DM with them (module docstring)
+        extra = {"metadata": metadata} if metadata is not None else {}
         with self._serial:
             self._pace(channel)
-            answer = self._call("chat_postMessage", channel=channel, text=text, blocks=blocks)
+            answer = self._call("chat_postMessage", channel=channel, text=text, blocks=blocks, **extra)
             with self._lock:
                 self._last_post[channel] = self._monotonic()
         return PostedMessage(str(answer.get("channel") or channel), str(answer["ts"]), self._workspace)
+
+    def _posted_before(self, contact: ChatContact, deliveries: Sequence[int]) -> PostedMessage | None:
+        """The reminder covering all of ``deliveries`` among the DM's latest messages, else None;
+        None too when the DM cannot be read (then it is posted: module docstring). Rate limits and
+        another process's workspace raise as for a post."""
+        wanted = set(deliveries)
+        try:
+            opened = self._call("conversations_open", users=contact.user_id)
+            channel = str(opened["channel"]["id"])
+            history = self._call(
+                "conversations_history", channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
+        except (ChatDeliveryFailed, _NotFound, KeyError, TypeError) as error:
+            logger.warning("could not read %s's DM for an earlier reminder (%s); posting it", contact.user_id, error)
+            return None
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") if isinstance(message, dict) else None
+            if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_TYPE:
+                continue
+            payload = metadata.get("event_payload")
+            posted = _deliveries_of(payload.get("deliveries") if isinstance(payload, dict) else None)
+            if wanted <= posted and message.get("ts"):
+                logger.info("reminder %s was posted by an earlier attempt; not posted again", _key(deliveries))
+                return PostedMessage(channel, str(message["ts"]), self._workspace)
+        return None
 
     def update(self, posted: PostedMessage, message: ReminderMessage) -> None:
         self._call(
@@ -209,9 +266,12 @@ class SlackReminderSender:
             code = str(error.response.get("error") or status)
             if code in NOT_FOUND:
                 raise _NotFound(code) from None
+            if method == "chat_postMessage" and (status >= 500 or code in _MAYBE_POSTED):
+                raise ChatDeliveryUnconfirmed(f"{method}: {code}") from None
             raise ChatDeliveryFailed(f"{method}: {code}") from None
-        except (OSError, TimeoutError) as error:
-            raise ChatDeliveryFailed(f"{method}: {type(error).__name__}") from None
+        except (OSError, TimeoutError) as error:  # no answer: a post may have gone through all the same
+            failure = ChatDeliveryUnconfirmed if method == "chat_postMessage" else ChatDeliveryFailed
+            raise failure(f"{method}: {type(error).__name__}") from None
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         return data
 
@@ -235,6 +295,22 @@ class SlackReminderSender:
 
 class _NotFound(Exception):
     pass
+
+
+# Slack's errors that may follow a post that went through in part ("some aspect of the operation
+# succeeded"), whatever the HTTP status.
+_MAYBE_POSTED = frozenset({"internal_error", "fatal_error", "request_timeout", "service_unavailable"})
+
+
+def _key(deliveries: Sequence[int]) -> str:
+    """A reminder's delivery ids as its metadata carries them: "12,13"."""
+    return ",".join(str(i) for i in sorted(deliveries))
+
+
+def _deliveries_of(key: object) -> set[int]:
+    if not isinstance(key, str):
+        return set()
+    return {int(part) for part in key.split(",") if part.strip().isdigit()}
 
 
 def _retry_after(headers: Any) -> float:
