@@ -205,9 +205,14 @@ class PaymentMethodService:
         if views_of(cards, default) == copy.cards:
             return None  # Stripe agrees: nothing to write (most opens)
         with self._db.transaction() as session:
-            store_cards(session, copy.account_id, cards, default, self._clock)
-            session.flush()
+            session.execute(select(AccountRecord.id).where(AccountRecord.id == copy.account_id).with_for_update())
             fresh = cached_cards(session, copy.account_id)
+            # A copy that changed since it was shown (a card webhook, another check) is newer than
+            # this answer, read before it: it stays, and is what the person is shown.
+            if fresh == copy.cards:
+                store_cards(session, copy.account_id, cards, default, self._clock)
+                session.flush()
+                fresh = cached_cards(session, copy.account_id)
         return None if fresh == copy.cards else fresh
 
     def _stale(self, refreshed_at: datetime | None, max_age: timedelta) -> bool:
