@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -152,10 +153,15 @@ def stripe_port(banner: str) -> int:
     return int(match.group(1))
 
 
-def printf_console(script: str, *, cwd: Path, env: dict[str, str], timeout: float = 120.0) -> str:
+def printf_console(
+    script: str | Sequence[str], *, cwd: Path, env: dict[str, str], timeout: float = 120.0, pause: float = 2.0
+) -> str:
     """``printf '<script>' | python -m bot console --demo`` in a shell: every line typed up front,
-    as a person pastes a script; returns everything the console printed."""
-    command = f"printf %s {shlex.quote(script)} | {shlex.quote(sys.executable)} -m bot console --demo"
+    as a person pastes a script; returns everything the console printed. A script given in parts
+    is typed part by part, ``pause`` seconds apart (a person coming back from a web page)."""
+    parts = [script] if isinstance(script, str) else list(script)
+    typed = f"; sleep {pause}; ".join(f"printf %s {shlex.quote(part)}" for part in parts)
+    command = f"{{ {typed}; }} | {shlex.quote(sys.executable)} -m bot console --demo"
     done = subprocess.run(
         ["sh", "-c", command], cwd=cwd, env=env, text=True, capture_output=True, timeout=timeout, check=False
     )

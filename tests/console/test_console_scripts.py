@@ -23,8 +23,9 @@ def test_a_script_adds_a_demo_card_on_the_stand_in_checkout_page_and_the_bot_lis
         "4\n"  # Add card
         "1\n"  # Add a card securely: the stand-in of Stripe's page
         "4\n"  # Visa •••• 0002: declined when saved
-        "2\n"  # Visa debit •••• 5556: saved
-        "/billing methods\n"
+        "2\n",  # Visa debit •••• 5556: saved
+        # Back in Slack once the page said so: the card list answers from the copy Stripe's event updated.
+        "/billing methods\n",
     )
     out = printf_console(script, cwd=tmp_path, env=clean_env())
 
