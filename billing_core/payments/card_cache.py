@@ -5,6 +5,8 @@ Stripe is the source of truth; the copy lets ``start_*`` stay database-only and 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -27,27 +29,23 @@ def card_view(record: PaymentMethodRecord) -> PaymentMethodView:
     )
 
 
-def cached_cards(session: Session, account_id: int) -> list[PaymentMethodView]:
-    """Default first, then by brand and last four."""
-    records = session.scalars(select(PaymentMethodRecord).where(PaymentMethodRecord.account_id == account_id))
-    views = [card_view(record) for record in records]
+def in_screen_order(views: Iterable[PaymentMethodView]) -> list[PaymentMethodView]:
+    """Default first, then by brand and last four: the order every card list is shown and compared in."""
     return sorted(views, key=lambda v: (not v.is_default, v.brand, v.last4, v.id))
+
+
+def cached_cards(session: Session, account_id: int) -> list[PaymentMethodView]:
+    """The account's copy, in screen order."""
+    records = session.scalars(select(PaymentMethodRecord).where(PaymentMethodRecord.account_id == account_id))
+    return in_screen_order(card_view(record) for record in records)
 
 
 def views_of(cards: list[Card], default: str | None) -> list[PaymentMethodView]:
     """What ``cached_cards`` would read back after ``store_cards(cards, default)``, in its order."""
-    views = [
-        PaymentMethodView(
-            id=card.id,
-            brand=card.brand,
-            last4=card.last4,
-            exp_month=card.exp_month,
-            exp_year=card.exp_year,
-            is_default=card.id == default,
-        )
+    return in_screen_order(
+        PaymentMethodView(card.id, card.brand, card.last4, card.exp_month, card.exp_year, card.id == default)
         for card in cards
-    ]
-    return sorted(views, key=lambda v: (not v.is_default, v.brand, v.last4, v.id))
+    )
 
 
 def fetch_cards(gateway: PaymentGateway, customer_id: str) -> tuple[list[Card], str | None]:

@@ -35,7 +35,14 @@ from billing_core.errors import (
     PaymentProviderError,
 )
 from billing_core.identity.emails import normalize_email
-from billing_core.payments.card_cache import cached_cards, fetch_cards, refresh_cards, store_cards, views_of
+from billing_core.payments.card_cache import (
+    cached_cards,
+    fetch_cards,
+    in_screen_order,
+    refresh_cards,
+    store_cards,
+    views_of,
+)
 from billing_core.payments.ports import PaymentGateway
 from billing_core.payments.settlement import OPEN_STATUSES
 from billing_core.payments.stripe_customers import ensure_customer
@@ -82,7 +89,7 @@ def _cached_cards(
         for _, _, pm_id, brand, last4, month, year, default, _ in rows
         if pm_id is not None
     ]
-    views.sort(key=lambda v: (not v.is_default, v.brand, v.last4, v.id))  # as cached_cards orders them
+    views = in_screen_order(views)
     copied = [refreshed for *_, refreshed in rows if refreshed is not None]
     return rows[0][0], rows[0][1], views, min(copied) if copied else None
 

@@ -281,20 +281,7 @@ def release(db: Database, ids: Sequence[int], reason: str) -> None:
 
 def record_skipped(db: Database, reminders: Sequence[DueReminder], *, at: datetime, reason: str) -> int:
     """Note reminders that cannot be delivered (person not in the workspace); returns how many."""
-    rows = [
-        {
-            "invoice_id": r.invoice_id,
-            "contact_id": r.contact_id,
-            "step": r.step,
-            "status": "skipped",
-            "attempts": 0,
-            "claimed_at": at,
-            "error": reason,
-        }
-        for r in reminders
-    ]
-    with db.transaction() as session:
-        return len(insert_ignoring_conflicts(session, rows))
+    return record_skipped_many(db, [reminders], at=at, reason=reason)[0]
 
 
 def record_skipped_many(
