@@ -167,8 +167,13 @@ def run_console(
     stdout = stdout or sys.stdout
     tty = stdin is sys.stdin and interactive(stdin)
 
+    plain = None if tty else PlainReader(stdin, stdout)
+
     def write(text: str) -> None:
-        print(text, file=stdout, flush=True)
+        if plain is not None:
+            plain.write(text)
+        else:
+            print(text, file=stdout, flush=True)
 
     with ExitStack() as stack:
         stack.enter_context(_stop_on_signals())
@@ -182,7 +187,7 @@ def run_console(
             settings = with_overrides(settings, **demo.start())
             people, seed, history = PEOPLE, _demo_seed(settings), demo.history_file
             gateway = demo.stripe_gateway()
-        read: LineReader = PromptReader(history) if tty else PlainReader(stdin, stdout)
+        read: LineReader = plain if plain is not None else PromptReader(history)
         parts = stack.enter_context(
             console_parts(
                 settings, write=write, read=read, people=people, clock=clock, seed=seed, stripe_gateway=gateway

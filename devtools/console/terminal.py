@@ -3,27 +3,42 @@
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 from typing import IO, Any
 
 
 class PlainReader:
-    """Lines from a stream (a script, a pipe); each is echoed after its prompt for a readable transcript."""
+    """Lines from a stream (a script, a pipe); each is echoed after its prompt for a readable transcript.
+
+    Something the app prints while the reader waits (a DM, a Home update) ends the prompt's line
+    and the prompt is drawn again under it, as a terminal shows it: the next typed line still
+    follows its prompt in the transcript."""
 
     def __init__(self, stream: IO[str], out: IO[str]) -> None:
         self._stream = stream
         self._out = out
+        self._lock = threading.Lock()
+        self._waiting_prompt: str | None = None
 
     def __call__(self, prompt: str) -> str | None:
-        self._out.write(prompt)
-        self._out.flush()
+        with self._lock:
+            self._out.write(prompt)
+            self._out.flush()
+            self._waiting_prompt = prompt
         line = self._stream.readline()
-        if not line:
-            self._out.write("\n")
-            return None
-        self._out.write(line if line.endswith("\n") else line + "\n")
-        self._out.flush()
-        return line.rstrip("\n")
+        with self._lock:
+            self._waiting_prompt = None
+            self._out.write((line if line.endswith("\n") else line + "\n") if line else "\n")
+            self._out.flush()
+        return line.rstrip("\n") if line else None
+
+    def write(self, text: str) -> None:
+        """Print ``text`` on its own lines, redrawing the prompt after it when one is waiting."""
+        with self._lock:
+            waiting = self._waiting_prompt
+            self._out.write(("\n" if waiting is not None else "") + text + "\n" + (waiting or ""))
+            self._out.flush()
 
 
 def card_safe_history(history_file: Path) -> Any:
