@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any
@@ -127,6 +127,7 @@ class Database:
         # Shared by every session this database hands out (``Session.info``): e.g. where outbound
         # events are recorded (``billing_core.outbound.events.enable``).
         self.session_info: dict[str, Any] = {}
+        self._on_dispose: list[Callable[[], None]] = []
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=self.session_info)
 
     @property
@@ -193,7 +194,15 @@ class Database:
                 lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
                 lock.commit()
 
+    def on_dispose(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` when this database is closed, before its connections go (a buffer of
+        writes for it flushes there, not into whatever database is opened next)."""
+        self._on_dispose.append(callback)
+
     def dispose(self) -> None:
+        callbacks, self._on_dispose = self._on_dispose, []
+        for callback in callbacks:
+            callback()
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()

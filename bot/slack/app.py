@@ -14,8 +14,8 @@ from slack_sdk import WebClient
 from billing_core.container import Services
 from billing_core.errors import ConfigurationError
 from billing_core.identity.directory import PrincipalDirectory
+from billing_core.identity.principal import workspace_prefix
 from billing_core.marks import OnceMarks
-from billing_core.views import Actor
 from bot.settings import Settings
 from bot.slack.client import make_web_client
 from bot.slack.oauth import AllowListedInstallationStore
@@ -95,6 +95,7 @@ def build_slack_app(
         or ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
     }
     executor: Executor = common["listener_executor"]
+    seen = _seen_people(services, seen)
     forget_authorization: Callable[[str | None, str | None], None] | None = None
     if settings.oauth_enabled:
         from bot.slack.oauth import StoreAuthorize, installation_store, oauth_settings
@@ -102,6 +103,13 @@ def build_slack_app(
 
         store = store or installation_store(settings, services.db.engine)
         authorize = StoreAuthorize(store)
+        seen_people = seen
+
+        def forget_workspace(enterprise_id: str | None, team_id: str | None) -> None:
+            """A workspace leaving: its authorization and the people seen there not yet written."""
+            authorize.forget(enterprise_id, team_id)
+            seen_people.forget(workspace_prefix(team_id, enterprise_id))
+
         app = App(
             client=client or make_web_client(settings, bot_token=False),
             oauth_settings=oauth_settings(settings, services.db.engine, store),
@@ -114,9 +122,9 @@ def build_slack_app(
             store,
             PrincipalDirectory(services.db, services.clock),
             services.audit,
-            forget_authorization=authorize.forget,
+            forget_authorization=forget_workspace,
         )
-        forget_authorization = authorize.forget
+        forget_authorization = forget_workspace
     else:
         if settings.slack_bot_token is None:
             raise ConfigurationError("SLACK_BOT_TOKEN is required for this mode but is not set")
@@ -129,7 +137,7 @@ def build_slack_app(
     workspaces = workspaces or slack_workspaces(settings, store=app.installation_store, default_client=app.client)
     deps = listener_deps(
         services,
-        identity or IdentityResolver(on_resolved=_record_seen(services, seen)),
+        identity or IdentityResolver(on_resolved=seen.saw),
         settings.support_email,
         client_for_principal=workspaces.client_for_principal,
         support_team=Workspace.from_key(settings.support_slack_team).team_id if settings.support_slack_team else None,
@@ -171,12 +179,15 @@ def _register_team_access(
     )
 
 
-def _record_seen(services: Services, seen: SeenPeople | None) -> Callable[[Actor], None]:
-    """Remember where each person uses the bot (reminders go to the workspace they used last).
-    ``serve`` hands in its own buffer and flushes it at shutdown; atexit covers the other modes."""
-    seen = seen or SeenPeople(PrincipalDirectory(services.db, services.clock))
+def _seen_people(services: Services, seen: SeenPeople | None) -> SeenPeople:
+    """Where each person uses the bot (reminders go to the workspace they used last).
+    ``serve`` hands in its own buffer and flushes it at shutdown; otherwise the buffer is flushed
+    and stopped when its database closes, or at exit."""
+    if seen is None:
+        seen = SeenPeople(PrincipalDirectory(services.db, services.clock))
+        services.db.on_dispose(seen.stop)
     atexit.register(seen.stop)
-    return seen.saw
+    return seen
 
 
 def _our_middleware(deps: Deps) -> Callable[..., BoltResponse]:

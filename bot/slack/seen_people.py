@@ -28,6 +28,7 @@ class SeenPeople:
         self._directory = directory
         self._flush_seconds = flush_seconds
         self._lock = threading.Lock()
+        self._writing = threading.Lock()  # held while a batch is written; ``forget`` waits for it
         self._pending: dict[str, str] = {}
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -46,14 +47,22 @@ class SeenPeople:
 
     def flush(self) -> None:
         """Write everyone seen since the last flush."""
-        with self._lock:
-            pending, self._pending = self._pending, {}
-        if not pending:
-            return
-        try:
-            self._directory.record_seen_many(pending)
-        except Exception:
-            logger.exception("could not record where %d people use the bot", len(pending))
+        with self._writing:
+            with self._lock:
+                pending, self._pending = self._pending, {}
+            if not pending:
+                return
+            try:
+                self._directory.record_seen_many(pending)
+            except Exception:
+                logger.exception("could not record where %d people use the bot", len(pending))
+
+    def forget(self, principal_prefix: str) -> None:
+        """Drop the people of a workspace that is going (uninstalled, removed from an org): called
+        before its links are deleted, it waits for a batch being written, so no batch brings back a
+        link of that workspace afterwards."""
+        with self._writing, self._lock:
+            self._pending = {p: e for p, e in self._pending.items() if not p.startswith(principal_prefix)}
 
     def stop(self) -> None:
         self._stopped.set()

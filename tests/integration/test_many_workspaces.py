@@ -17,15 +17,17 @@ from billing_core.clock import FixedClock
 from billing_core.container import Services
 from billing_core.db.database import Database
 from billing_core.db.tables import AuditEventRecord, PrincipalRecord
+from billing_core.identity.directory import PrincipalDirectory
 from billing_core.notifications import CardAdded
 from billing_core.views import PaymentMethodView
 from bot.settings import Settings
 from bot.slack.app import build_bolt_app
 from bot.slack.notifier import SlackNotifier
 from bot.slack.oauth import installation_store
+from bot.slack.seen_people import SeenPeople
 from bot.slack.workspaces import SlackWorkspaces
 from devtools.loopback.slack_api import SlackAPI
-from devtools.loopback.slack_signing import event_body
+from devtools.loopback.slack_signing import event_body, slash_command_body
 from tests.support.bolt_requests import signed_request
 from tests.support.many_workspaces import (
     GRID,
@@ -104,6 +106,42 @@ def test_a_webhook_dm_to_a_grid_user_goes_through_the_organization_install(
 
     [dm] = slack_api.calls("chat.postMessage")
     assert dm.token == GRID_TOKEN and dm.json_args["channel"] == "DWG1"
+
+
+def test_a_person_seen_just_before_an_uninstall_is_not_written_back_by_the_next_batch(
+    services: Services, settings: Settings, slack_api: SlackAPI, db: Database, clock: FixedClock
+) -> None:
+    slack_api.add_user("WANN", "ann@acme.test", "Ann Lee", tz="UTC", team_id="TACME")
+    slack_api.add_user("WBOB", "bob@acme.test", "Bob Ray", tz="UTC", team_id="TBETA")
+    seen = SeenPeople(PrincipalDirectory(db, clock), flush_seconds=3600)  # the batch is written when we say
+    app = build_bolt_app(services, settings, seen=seen)
+    for user, team in (("WANN", "TACME"), ("WBOB", "TBETA")):
+        command = slash_command_body("balance", user_id=user, team_id=team, response_url=slack_api.response_url)
+        assert app.dispatch(signed_request(SECRET, command)).status == 200
+    slack_api.wait_for("response_url", count=2)  # both got their balance: the app has seen them
+
+    body = event_body({"type": "app_uninstalled"}, team_id="TACME", event_id="EvUninstallSeen")
+    assert app.dispatch(signed_request(SECRET, body)).status == 200
+    seen.flush()
+
+    with db.read() as session:
+        principals = set(session.scalars(select(PrincipalRecord.principal)))
+    assert principals == {"slack:TBETA:WBOB"}  # Acme's workspace left; Bob's still reaches him
+
+
+def test_people_seen_are_written_to_their_own_database_when_it_closes(
+    services: Services, settings: Settings, slack_api: SlackAPI, database_url: str
+) -> None:
+    slack_api.add_user("WBOB", "bob@acme.test", "Bob Ray", tz="UTC", team_id="TBETA")
+    app = build_bolt_app(services, settings)
+    command = slash_command_body("balance", user_id="WBOB", team_id="TBETA", response_url=slack_api.response_url)
+    assert app.dispatch(signed_request(SECRET, command)).status == 200
+    slack_api.wait_for("response_url")  # Bob got his balance: the app has seen him
+
+    services.db.dispose()  # the app's batch (every 30 s) is flushed now, into this database, and stops
+
+    with Database(database_url).read() as session:
+        assert set(session.scalars(select(PrincipalRecord.principal))) == {"slack:TBETA:WBOB"}
 
 
 def test_an_uninstall_removes_the_workspace_tokens_and_its_identity_links_and_nothing_else(
