@@ -181,11 +181,10 @@ def _register_team_access(
 
 def _seen_people(services: Services, seen: SeenPeople | None) -> SeenPeople:
     """Where each person uses the bot (reminders go to the workspace they used last).
-    ``serve`` hands in its own buffer and flushes it at shutdown; otherwise the buffer is flushed
-    and stopped when its database closes, or at exit."""
-    if seen is None:
-        seen = SeenPeople(PrincipalDirectory(services.db, services.clock))
-        services.db.on_dispose(seen.stop)
+    The buffer is flushed and stopped when its database closes (``serve`` also flushes its own at
+    shutdown), or at exit."""
+    seen = seen or SeenPeople(PrincipalDirectory(services.db, services.clock))
+    services.db.on_dispose(seen.stop)
     atexit.register(seen.stop)
     return seen
 

@@ -26,9 +26,12 @@ class PlainReader:
             self._out.write(prompt)
             self._out.flush()
             self._waiting_prompt = prompt
-        line = self._stream.readline()
+        try:
+            line = self._stream.readline()
+        finally:  # Ctrl-C while waiting: the prompt is no longer waiting either
+            with self._lock:
+                self._waiting_prompt = None
         with self._lock:
-            self._waiting_prompt = None
             self._out.write((line if line.endswith("\n") else line + "\n") if line else "\n")
             self._out.flush()
         return line.rstrip("\n") if line else None

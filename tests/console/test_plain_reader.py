@@ -7,6 +7,8 @@ import io
 import os
 import threading
 
+import pytest
+
 from devtools.console.terminal import PlainReader
 
 
@@ -37,3 +39,18 @@ def test_a_line_printed_between_prompts_is_printed_as_it_is() -> None:
     assert reader("ann> ") == "help"
     assert reader("ann> ") is None
     assert out.getvalue() == "Welcome\nann> help\nann> \n"
+
+
+def test_after_ctrl_c_at_a_prompt_a_line_printed_does_not_draw_that_prompt_again() -> None:
+    class Interrupted:
+        def readline(self) -> str:
+            raise KeyboardInterrupt
+
+    out = io.StringIO()
+    reader = PlainReader(Interrupted(), out)  # type: ignore[arg-type]  # only readline is used
+
+    with pytest.raises(KeyboardInterrupt):
+        reader("Topic: ")
+    reader.write("(form cancelled)")
+
+    assert out.getvalue() == "Topic: (form cancelled)\n"
