@@ -75,8 +75,84 @@ from bot.slack.seen_people import SeenPeople
 from bot.slack.workspace_leases import WorkspaceLeases
 from bot.slack.workspaces import SlackWorkspaces, slack_workspaces
 from handlers.escalations.listeners import slack_staff_channel
-from handlers.home.listeners import publish_home_for
+from handlers.home.publisher import HomePublisher
 from handlers.kit.identity import IdentityResolver
+
+
+@dataclass(frozen=True)
+class Foundation:
+    """The services that send nothing to a person themselves (they hand notices to ports), built
+    first: ``build_runtime`` builds the Home publisher from them before the notifier that calls it,
+    then the rest of the services around that notifier."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    background: Background
+    accounts: AccountService
+    escalations: EscalationService
+    identity_verification: IdentityVerification
+    importer: Importer
+    sender: ReminderSender | None
+    messenger: ContactMessenger | None
+    gateway: PaymentGateway | None
+    copy: StripeCardCopy | None
+    autopay: AutopayService
+    home: HomeReads
+
+    @property
+    def chargeable_autopay(self) -> AutopayService | None:
+        """Autopay when something could be charged (a Stripe key); as ``Services.chargeable_autopay``."""
+        return self.autopay if self.gateway is not None else None
+
+
+def build_foundation(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    db: Database | None = None,
+    stripe_gateway: PaymentGateway | None = None,
+    staff_channel: StaffChannel | None = None,
+    contact_messenger: ContactMessenger | None = None,
+    background: Background | None = None,
+) -> Foundation:
+    """The first half of ``build_services``: escalations first (identity, reminders and payments
+    alert staff through them), then autopay, asking Stripe for a default card through
+    ``StripeCardCopy``, before the card service (built in the second half, it tells autopay of a
+    removed card)."""
+    settings.check_identity_policy()
+    clock = clock or SystemClock()
+    db = db or Database(settings.database_url)
+    background = background or ThreadBackground()
+    accounts = AccountService(db=db, clock=clock, timezone=settings.timezone)
+    escalations = build_escalations(
+        settings, db=db, clock=clock, background=background, today=accounts.today, staff_channel=staff_channel
+    )
+    identity_verification = build_identity_verification(settings, db=db, clock=clock, escalations=escalations)
+    sender = build_reminder_sender(settings, db=db, clock=clock, needs_proof=identity_verification.needs_code)
+    messenger = contact_messenger or (
+        SlackAutopayMessenger(sender) if isinstance(sender, SlackReminderSender | WorkspacesReminderSender) else None
+    )
+    gateway = stripe_gateway or build_stripe_gateway(settings)
+    copy = StripeCardCopy(db=db, clock=clock, gateway=gateway) if gateway is not None else None
+    return Foundation(
+        settings=settings,
+        clock=clock,
+        db=db,
+        background=background,
+        accounts=accounts,
+        escalations=escalations,
+        identity_verification=identity_verification,
+        importer=Importer(db=db, clock=clock),
+        sender=sender,
+        messenger=messenger,
+        gateway=gateway,
+        copy=copy,
+        autopay=AutopayService(
+            db=db, clock=clock, messenger=messenger, know_default=copy.know_default if copy is not None else None
+        ),
+        home=HomeReads(db=db, today=accounts.today),
+    )
 
 
 def build_services(
@@ -100,76 +176,73 @@ def build_services(
     (``build_runtime``). ``contact_messenger``: who tells contacts of autopay and expiring
     cards (default: Slack DMs through the reminder sender, when there is one). ``background``:
     where escalation e-mails and outbound deliveries run (default: threads).
-
-    The order breaks what would be cycles: escalations first (identity, reminders and payments
-    alert staff through them), then autopay before the card service (which tells autopay of a
-    removed card), autopay asking Stripe for a default card through ``StripeCardCopy``.
     """
-    settings.check_identity_policy()
-    clock = clock or SystemClock()
-    db = db or Database(settings.database_url)
-    background = background or ThreadBackground()
-    accounts = AccountService(db=db, clock=clock, timezone=settings.timezone)
-    escalations = build_escalations(
-        settings, db=db, clock=clock, background=background, today=accounts.today, staff_channel=staff_channel
+    foundation = build_foundation(
+        settings,
+        clock=clock,
+        db=db,
+        stripe_gateway=stripe_gateway,
+        staff_channel=staff_channel,
+        contact_messenger=contact_messenger,
+        background=background,
     )
-    identity_verification = build_identity_verification(settings, db=db, clock=clock, escalations=escalations)
-    importer = Importer(db=db, clock=clock)
-    sender = build_reminder_sender(settings, db=db, clock=clock, needs_proof=identity_verification.needs_code)
-    messenger = contact_messenger or (
-        SlackAutopayMessenger(sender) if isinstance(sender, SlackReminderSender | WorkspacesReminderSender) else None
-    )
-    gateway = stripe_gateway or build_stripe_gateway(settings)
-    copy = StripeCardCopy(db=db, clock=clock, gateway=gateway) if gateway is not None else None
-    autopay = AutopayService(
-        db=db, clock=clock, messenger=messenger, know_default=copy.know_default if copy is not None else None
-    )
+    return services_on(foundation, notifier=notifier, outbound=outbound)
+
+
+def services_on(
+    foundation: Foundation, *, notifier: Notifier | None = None, outbound: OutboundDelivery | None = None
+) -> Services:
+    """The second half of ``build_services``: payments around the ``notifier``, reminders, and the rest."""
+    f = foundation
+    settings, db, clock = f.settings, f.db, f.clock
     payments = (
         build_payments(
             settings,
             db=db,
             clock=clock,
-            gateway=gateway,
+            gateway=f.gateway,
             notifier=notifier or NullNotifier(),
-            escalations=escalations,
-            accounts=accounts,
-            autopay=autopay,
-            messenger=messenger,
-            copy=copy,
+            escalations=f.escalations,
+            accounts=f.accounts,
+            autopay=f.autopay,
+            messenger=f.messenger,
+            copy=f.copy,
         )
-        if gateway is not None and copy is not None
+        if f.gateway is not None and f.copy is not None
         else None
     )
-    card_health = CardHealth(db=db, messenger=messenger, refresh_account=copy.refresh_of if copy is not None else None)
+    card_health = CardHealth(
+        db=db, messenger=f.messenger, refresh_account=f.copy.refresh_of if f.copy is not None else None
+    )
     reminders = ReminderService(
         db=db,
         clock=clock,
         schedule=ReminderSchedule.of(settings.reminder_schedule, settings.timezone),
-        sender=sender,
-        escalator=escalations,
+        sender=f.sender,
+        escalator=f.escalations,
         card_health=card_health,
         # "Not me" in a reminder DM: billing staff hear of it like of any other contact-address problem.
-        alert_staff=escalations.raise_security_alert,
+        alert_staff=f.escalations.raise_security_alert,
     )
     return Services(
         db=db,
         clock=clock,
-        accounts=accounts,
+        accounts=f.accounts,
         history=PaymentHistory(db=db),
         audit=AuditLog(db=db, clock=clock),
-        importer=importer,
-        escalations=escalations,
+        importer=f.importer,
+        escalations=f.escalations,
         reminders=reminders,
-        identity_verification=identity_verification,
+        identity_verification=f.identity_verification,
         chat_questions=ChatQuestions(db, clock),
         chat_answers=ChatAnswers(db, clock),
-        autopay=autopay,
-        home=HomeReads(db=db, today=accounts.today),
+        autopay=f.autopay,
+        home=f.home,
         payments=payments,
-        outbound=outbound or build_outbound(settings, db=db, clock=clock, background=background),
+        outbound=outbound or build_outbound(settings, db=db, clock=clock, background=f.background),
         # The push API (/api/v1) exists only with BILLING_API_TOKEN.
-        push=PushService(db=db, clock=clock, importer=importer) if settings.api_tokens() else None,
-        staff=StaffDesk(db=db, clock=clock, timezone=settings.timezone, promises=reminders.promises, sender=sender),
+        push=PushService(db=db, clock=clock, importer=f.importer) if settings.api_tokens() else None,
+        staff=StaffDesk(db=db, clock=clock, timezone=settings.timezone, promises=reminders.promises, sender=f.sender),
     )
 
 
@@ -414,21 +487,37 @@ def build_runtime(
     listener_executor: Executor | None = None,
 ) -> SlackRuntime:
     """The whole Slack side (``serve``, ``socket``, the console), built once in order: the
-    workspaces (each one's installation), the staff channel and the DM channel, the notifier, the
-    services, then the Bolt app."""
+    workspaces (each one's installation), the staff channel, the services that send nothing, the
+    Home publisher on them, the DM channel and the notifier (which republish a person's Home after
+    a DM), the rest of the services, then the Bolt app."""
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     default_client = make_web_client(settings) if not settings.oauth_enabled else None
     store = installation_store(settings, db.engine) if settings.oauth_enabled else None
     workspaces = slack_workspaces(settings, store=store, default_client=default_client)
+    background = ThreadBackground()
+    foundation = build_foundation(
+        settings,
+        clock=clock,
+        db=db,
+        stripe_gateway=stripe_gateway,
+        # The outbox posts escalations to the support channel through its own workspace's installation.
+        staff_channel=slack_staff_channel(settings.support_slack_channel, workspaces.support_client),
+        background=background,
+    )
+    seen = SeenPeople(PrincipalDirectory(db, clock))
+    identity = identity or IdentityResolver(on_resolved=seen.saw)
+    home = HomePublisher(
+        identity=identity,
+        reads=foundation.home,
+        proof=foundation.identity_verification,
+        autopay=foundation.chargeable_autopay,
+        support_email=settings.support_email,
+    )
 
     def refresh_home(client: WebClient, slack: SlackPrincipal) -> None:
-        # The one forward reference of the root: a person's Home is drawn with the listeners' deps,
-        # which hold the services that send the notice. It is called when a notice is delivered,
-        # after this function returned (``deps`` is bound below, never reassigned).
-        publish_home_for(deps, client, slack.team_id, slack.user_id, slack.enterprise_id)
+        home.publish(client, slack.team_id, slack.user_id, slack.enterprise_id)
 
-    background = ThreadBackground()
     # People's DMs (outcomes, cards added, refunds and disputes in the receipt's thread) go
     # through the database outbox (bot.slack.notices).
     threads = PaymentDmThreads(db)
@@ -446,19 +535,8 @@ def build_runtime(
         refresh_home=refresh_home,
         threads=threads,
     )
-    services = build_services(
-        settings,
-        clock=clock,
-        db=db,
-        notifier=notifier,
-        stripe_gateway=stripe_gateway,
-        # The outbox posts escalations to the support channel through its own workspace's installation.
-        staff_channel=slack_staff_channel(settings.support_slack_channel, workspaces.support_client),
-        outbound=outbound,
-        background=background,
-    )
-    seen = SeenPeople(PrincipalDirectory(db, clock))
-    app, deps = build_slack_app(
+    services = services_on(foundation, notifier=notifier, outbound=outbound)
+    app, _deps = build_slack_app(
         services,
         settings,
         client=default_client,
@@ -468,5 +546,6 @@ def build_runtime(
         workspaces=workspaces,
         seen=seen,
         listener_executor=listener_executor,
+        home_publisher=home,
     )
     return SlackRuntime(services=services, app=app, notifier=notifier, workspaces=workspaces, seen=seen)

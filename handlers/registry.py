@@ -16,10 +16,11 @@ from handlers.chat import listeners as chat
 from handlers.chat.rules import RuleUnderstander
 from handlers.escalations import listeners as escalations
 from handlers.home import listeners as home
+from handlers.home.publisher import HomePublisher
 from handlers.identity import listeners as identity
 from handlers.identity.prompt import verification_prompt
 from handlers.kit.identity import IdentityResolver
-from handlers.kit.interaction import Deps, ShownOutcomes
+from handlers.kit.interaction import Deps, HomePublishing, ShownOutcomes
 from handlers.kit.seam import Understander
 from handlers.payments import listeners as payments
 from handlers.reminders import listeners as reminders
@@ -58,6 +59,7 @@ def listener_deps(
     client_for_principal: Callable[[str], WebClient | None] | None = None,
     support_team: str | None = None,
     understander: Understander | None = None,
+    home_publisher: HomePublishing | None = None,
 ) -> Deps:
     """What every listener gets besides the request, with the screens the kit shows but the
     subdomains draw (the overview behind "out of date", the e-mail verification prompt, the
@@ -70,6 +72,14 @@ def listener_deps(
         verification_prompt=verification_prompt,
         invoices_screen=screens.current_invoices,
         publish_home=home.publish_home,
+        home=home_publisher
+        or HomePublisher(
+            identity=identity,
+            reads=services.home,
+            proof=services.identity_verification,
+            autopay=services.chargeable_autopay(),
+            support_email=support_email,
+        ),
         outcomes=ShownOutcomes(marks),
         later=later or Later(),
         client_for_principal=client_for_principal or (lambda _principal: None),

@@ -24,7 +24,7 @@ from bot.slack.workspaces import SlackWorkspaces, Workspace, slack_workspaces
 from bot.web.correlation import ContextExecutor, correlate
 from handlers.chat.rules import RuleUnderstander
 from handlers.kit.identity import IdentityResolver
-from handlers.kit.interaction import Deps
+from handlers.kit.interaction import Deps, HomePublishing
 from handlers.kit.text_guard import card_number_guard
 from handlers.registry import listener_deps, register_listeners
 from handlers.runtime.follow_up import Later, put_later
@@ -74,6 +74,7 @@ def build_slack_app(
     workspaces: SlackWorkspaces | None = None,
     seen: SeenPeople | None = None,
     listener_executor: Executor | None = None,
+    home_publisher: HomePublishing | None = None,
 ) -> tuple[App, Deps]:
     """A sync Bolt app and the deps its listeners get: acks in the request thread
     (``process_before_response``), slow work in
@@ -147,6 +148,7 @@ def build_slack_app(
         marks=OnceMarks(services.db, services.clock),
         # What reads typed messages: the rules (another understander plugs in here, behind handlers.kit.seam).
         understander=RuleUnderstander(),
+        home_publisher=home_publisher,
     )
     app.use(_our_middleware(deps))
     if forget_authorization is not None:
@@ -164,7 +166,6 @@ def _register_team_access(
 ) -> None:
     """Org-wide installs: workspaces added to or removed from the app (``bot.slack.uninstall``)."""
     from bot.slack.uninstall import register_team_access_listeners
-    from handlers.home.listeners import publish_home_for
 
     def forget(enterprise_id: str | None, team_id: str | None) -> None:
         forget_authorization(enterprise_id, team_id)
@@ -175,7 +176,7 @@ def _register_team_access(
         PrincipalDirectory(services.db, services.clock),
         services.audit,
         forget_workspace=forget,
-        publish_home=lambda client, team, user, enterprise: publish_home_for(deps, client, team, user, enterprise),
+        publish_home=deps.home.publish,
     )
 
 

@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
@@ -86,11 +86,18 @@ class ShownOutcomes:
 
 # How long the support channel's member list answers "may this person be staff?" for the Home tab.
 STAFF_ROSTER_SECONDS = 30.0
-# The Home last published to each person (digest of its view, the hash Slack gave it): see
-# ``handlers.home.listeners``. Any age is correct (the hash proves what Slack shows); the bound and
-# the hour only keep memory small.
-PUBLISHED_HOME_SECONDS = 3600.0
-PUBLISHED_HOMES = 10_000
+
+
+class HomePublishing(Protocol):
+    def publish(
+        self,
+        client: WebClient,
+        team_id: str,
+        user_id: str,
+        enterprise_id: str | None = None,
+        *,
+        view_hash: str | None = None,
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,9 @@ class Deps:
     # republished after a change: drawn by layers above the subdomains, so handed in too.
     invoices_screen: Callable[[Interaction, CallerContext, AccountView], Screen]
     publish_home: Callable[[Interaction], None]
+    # Publishes a person's Home outside a request too (``handlers.home.publisher``): the one
+    # instance the notifier also calls, so both share what was last published to whom.
+    home: HomePublishing
     # The client of the workspace a principal belongs to (a DM to someone of another workspace).
     client_for_principal: Callable[[str], WebClient | None] = lambda _principal: None
     # The workspace (team id) holding the billing support channel, when several are installed.
@@ -116,11 +126,6 @@ class Deps:
     # billing staff (``handlers.kit.staff``); kept briefly so everyone else's Home costs no Slack call.
     staff_roster: TtlCache[tuple[str, str], frozenset[str] | None] = field(
         default_factory=lambda: TtlCache(STAFF_ROSTER_SECONDS)
-    )
-    # Per (workspace, user): the digest of the Home last published to them and the view hash Slack
-    # answered; an opened Home that is still that view and would be drawn the same is not republished.
-    published_homes: TtlCache[tuple[str, str], tuple[str, str]] = field(
-        default_factory=lambda: TtlCache(PUBLISHED_HOME_SECONDS, max_entries=PUBLISHED_HOMES)
     )
     # What reads typed messages (``handlers.kit.seam``); None: chat's rule-based understander.
     understander: Understander | None = None

@@ -167,3 +167,45 @@ def wire(services, payment, notifier):
         "services.payments.reconciler.alert_staff = ... (Reconciler)",
         "services.payments = ... (Services)",
     ]
+
+
+def _forward_references(tree: ast.Module) -> list[str]:
+    """Names a nested function of a top-level function reads that its enclosing function binds only
+    after the nested function is defined (a closure used to reach something built later)."""
+    found = []
+    for outer in tree.body:
+        if not isinstance(outer, ast.FunctionDef):
+            continue
+        bound: dict[str, int] = {}
+        for node in ast.walk(outer):
+            for target in _targets(node):
+                if isinstance(target, ast.Name):
+                    bound[target.id] = min(bound.get(target.id, target.lineno), target.lineno)
+        for inner in ast.walk(outer):
+            if inner is outer or not isinstance(inner, ast.FunctionDef | ast.Lambda):
+                continue
+            for name in ast.walk(inner):
+                if (
+                    isinstance(name, ast.Name)
+                    and isinstance(name.ctx, ast.Load)
+                    and bound.get(name.id, 0) > inner.lineno
+                ):
+                    found.append(f"{outer.name}: {name.id} (line {name.lineno}) is bound on line {bound[name.id]}")
+    return found
+
+
+def test_the_composition_root_builds_everything_before_it_is_used() -> None:
+    compose = ROOT / "bot" / "compose.py"
+    assert _forward_references(ast.parse(compose.read_text())) == []
+
+
+def test_the_forward_reference_rule_sees_a_closure_over_something_built_later() -> None:
+    source = """
+def build():
+    def refresh(user):
+        deps.publish(user)
+    notifier = Notifier(after=refresh)
+    deps = make_deps(notifier)
+    return deps
+"""
+    assert _forward_references(ast.parse(source)) == ["build: deps (line 4) is bound on line 6"]
