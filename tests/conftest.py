@@ -24,11 +24,11 @@ if TYPE_CHECKING:  # imported by pytest_plugins below: an import here would come
 # Fixtures every test may name without importing them (a fixture imported by hand is an unused import
 # to linters and a redefinition when the test names it).
 pytest_plugins = [
+    "tests.support.services",  # first: payments and escalations import it, and it is rewritten only if it comes first
     "tests.support.fixtures",
     "tests.support.bot_fixtures",
     "tests.support.payments",
     "tests.support.escalations",
-    "tests.support.services",
 ]
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")

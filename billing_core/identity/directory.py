@@ -123,7 +123,7 @@ class PrincipalDirectory:
                             select(
                                 record.email, record.verified_email, record.principal, record.last_seen_at, record.id
                             ).where(or_(record.email.in_(some), record.verified_email.in_(some)))
-                        ).tuples()
+                        )
                     )
         shown: dict[str, list[tuple[Any, int, str]]] = {}  # e-mail -> principals showing or proving it
         proven: dict[str, set[str]] = {}
