@@ -99,12 +99,17 @@ def _children(pid: int) -> list[int]:
 
 
 def _workers(pid: int) -> list[int]:
-    """uvicorn's worker processes under ``serve`` (multiprocessing also starts a resource tracker)."""
-    return [
-        child
-        for child in _children(pid)
-        if "resource_tracker" not in (Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"))
-    ]
+    """uvicorn's worker processes under ``serve`` (multiprocessing also starts a resource tracker);
+    a child that ends while it is being looked at (the killed worker, reaped) is not one."""
+    workers = []
+    for child in _children(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
+        except FileNotFoundError:
+            continue
+        if command and "resource_tracker" not in command:
+            workers.append(child)
+    return workers
 
 
 def test_serve_with_two_workers_answers_from_two_processes_and_replaces_one_that_dies(
