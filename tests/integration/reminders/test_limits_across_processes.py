@@ -35,7 +35,7 @@ from tests.integration.reminders.test_exactly_once import DUE, service
 from tests.support.many_workspaces import installation, prove, workspaces_settings
 
 TEAMS = ("TONE", "TTWO", "TTHREE")
-PER_TEAM = 12
+PER_TEAM = 8
 STAND_IN_TIERS = {"users.info": 5, "users.lookupByEmail": 5, "chat.update": 5}
 CLIENT_TIERS = {"users_info": 5, "users_lookupByEmail": 5, "chat_update": 5}
 
@@ -55,7 +55,7 @@ def settings(database_url: str, slack_api: SlackAPI) -> Settings:
 def install(
     settings: Settings, db: Database, slack_api: SlackAPI, load: Callable[..., None]
 ) -> tuple[list[str], list[tuple[str, str]]]:
-    """Three workspaces with 12 billing contacts each, every one proven where they use the bot, and
+    """Three workspaces with 8 billing contacts each, every one proven where they use the bot, and
     one invoice due today; returns their user ids and the contacts."""
     store = installation_store(settings, db.engine)
     users, contacts = [], []
@@ -132,7 +132,7 @@ def test_two_replicas_sweeping_at_once_keep_every_tier_and_retry_after_and_send_
         own.dispose()
 
     delivered = Counter(dm_channel(c) for c in slack_api.calls("chat.postMessage") if c.ok)
-    assert sum(sent) == len(users) == 36
+    assert sum(sent) == len(users) == len(TEAMS) * PER_TEAM
     assert delivered == Counter({f"D{user}": 1 for user in users})  # every DM once
     assert tiers.inside_retry_after == 0  # no call inside a Retry-After window, from either replica
     assert tiers.over_tier() == []  # no workspace over its tier for any method
