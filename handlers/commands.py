@@ -21,7 +21,6 @@ from handlers import screens
 from handlers.accounts.blocks import balance_screen, help_screen, overview_screen
 from handlers.autopay import listeners as autopay
 from handlers.escalations import listeners as support
-from handlers.home.listeners import publish_home
 from handlers.kit.blocks import Screen
 from handlers.kit.grammar import Command, parse
 from handlers.kit.interaction import Interaction, deps_of, run_safely
@@ -242,7 +241,7 @@ def switch(ix: Interaction, caller: CallerContext, query: str) -> Screen:
         return screens.accounts(ix, caller).with_notice(
             f"No account of yours matches “{query[:80]}”, so nothing changed. Your accounts:"
         )
-    publish_home(ix)
+    ix.publish_home()
     return screens.overview(ix, switched).with_notice(f"Switched to {switched.active.name}.")
 
 

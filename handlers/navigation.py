@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 
 from handlers import screens
 from handlers.accounts.ids import SHOW_ACCOUNTS_ACTION, SWITCH_ACCOUNT_ACTION
-from handlers.home.listeners import publish_home
 from handlers.kit.blocks import Screen, modal, section
 from handlers.kit.errors import OUT_OF_DATE, START_AGAIN
 from handlers.kit.guard import Refusal, Request, acked, for_account, plain_ack
@@ -67,14 +66,14 @@ def _switch_surface(body: dict[str, Any], client: WebClient) -> Surface:
 
 
 def _switch_refused(refusal: Refusal[SwitchChoice]) -> Screen:
-    publish_home(refusal.ix)
+    refusal.ix.publish_home()
     return screens.accounts(refusal.ix, refusal.caller).with_notice(OUT_OF_DATE)
 
 
 @for_account(SwitchChoice, surface=_switch_surface, refused=_switch_refused)
 def switch_account(request: Request[SwitchChoice]) -> None:
     switched = request.ix.services.accounts.switch(request.actor, request.account.external_id)
-    publish_home(request.ix)
+    request.ix.publish_home()
     request.show(screens.overview(request.ix, switched).with_notice(f"Switched to {switched.active.name}."))
 
 

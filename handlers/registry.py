@@ -71,7 +71,6 @@ def listener_deps(
         overview_screen=screens.overview,
         verification_prompt=verification_prompt,
         invoices_screen=screens.current_invoices,
-        publish_home=home.publish_home,
         home=home_publisher
         or HomePublisher(
             identity=identity,

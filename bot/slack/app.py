@@ -96,7 +96,7 @@ def build_slack_app(
         or ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
     }
     executor: Executor = common["listener_executor"]
-    seen = _seen_people(services, seen)
+    seen_people = _seen_people(services, seen)
     forget_authorization: Callable[[str | None, str | None], None] | None = None
     if settings.oauth_enabled:
         from bot.slack.oauth import StoreAuthorize, installation_store, oauth_settings
@@ -104,7 +104,6 @@ def build_slack_app(
 
         store = store or installation_store(settings, services.db.engine)
         authorize = StoreAuthorize(store)
-        seen_people = seen
 
         def forget_workspace(enterprise_id: str | None, team_id: str | None) -> None:
             """A workspace leaving: its authorization and the people seen there not yet written."""
@@ -138,7 +137,7 @@ def build_slack_app(
     workspaces = workspaces or slack_workspaces(settings, store=app.installation_store, default_client=app.client)
     deps = listener_deps(
         services,
-        identity or IdentityResolver(on_resolved=seen.saw),
+        identity or IdentityResolver(on_resolved=seen_people.saw),
         settings.support_email,
         client_for_principal=workspaces.client_for_principal,
         support_team=Workspace.from_key(settings.support_slack_team).team_id if settings.support_slack_team else None,

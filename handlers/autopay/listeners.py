@@ -59,7 +59,7 @@ def set_autopay(request: Request[AutopaySet]) -> None:
         status = service.turn_off(request.actor, account)
         notice = "Done: autopay is off."
     request.show(autopay_screen(status).with_notice(notice))
-    request.ix.deps.publish_home(request.ix)
+    request.ix.publish_home()
 
 
 def register(app: App) -> None:

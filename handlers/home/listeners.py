@@ -17,11 +17,6 @@ from handlers.staff.listeners import publish_staff_home
 logger = logging.getLogger(__name__)
 
 
-def publish_home(ix: Interaction) -> None:
-    """Render the caller's dashboard into their Home tab. Never raises."""
-    ix.deps.home.publish(ix.client, ix.team_id, ix.user_id, ix.enterprise_id)
-
-
 def publish_opened_home(ix: Interaction) -> None:
     """``app_home_opened``: publish with the hash of the view the person has open, so a publish
     that comes late (another's, or this one) never overwrites a newer Home: Slack answers

@@ -108,12 +108,11 @@ class Deps:
     # Screens the kit shows but the subdomains draw (handed in by ``handlers.registry.listener_deps``).
     overview_screen: Callable[[Interaction, CallerContext], Screen]
     verification_prompt: Callable[[Services, Actor], Screen]
-    # The account's current invoices (after a refused or stale click) and the caller's Home tab
-    # republished after a change: drawn by layers above the subdomains, so handed in too.
+    # The account's current invoices (after a refused or stale click): drawn by layers above the
+    # subdomains, so handed in too.
     invoices_screen: Callable[[Interaction, CallerContext, AccountView], Screen]
-    publish_home: Callable[[Interaction], None]
-    # Publishes a person's Home outside a request too (``handlers.home.publisher``): the one
-    # instance the notifier also calls, so both share what was last published to whom.
+    # Publishes a person's Home tab, in a request or outside one (``handlers.home.publisher``): the
+    # one instance the notifier also calls, so both share what was last published to whom.
     home: HomePublishing
     # The client of the workspace a principal belongs to (a DM to someone of another workspace).
     client_for_principal: Callable[[str], WebClient | None] = lambda _principal: None
@@ -181,6 +180,10 @@ class Interaction:
         self._slack_actor: Actor | None = None
         self._slack_resolved = False
         self._caller: CallerContext | None = None
+
+    def publish_home(self) -> None:
+        """Republish the caller's Home tab (after a change they made). Never raises."""
+        self.deps.home.publish(self.client, self.team_id, self.user_id, self.enterprise_id)
 
     @property
     def slack_actor(self) -> Actor | None:

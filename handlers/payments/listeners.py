@@ -223,7 +223,7 @@ def pay_submit(request: Request[PaySubmission]) -> None:
     if dm is not None and payment.status == "succeeded":
         # The receipt's DM: a later refund or dispute is told in its thread.
         request.ix.payments.remember_receipt_dm(request.actor, payment.id, dm)
-    request.ix.deps.publish_home(request.ix)
+    request.ix.publish_home()
 
 
 def show_outcome(ix: Interaction, surface: ModalSurface, screen: Screen) -> DmThread | None:
@@ -260,7 +260,7 @@ def make_default(request: Request[MethodTarget]) -> None:
     cards = request.ix.payment_methods.make_default(request.actor, request.account.external_id, request.payload.method)
     autopay = autopay_status(request.ix, request.actor, request.account)
     request.show(methods_screen(request.account, cards, autopay).with_notice("Done: that card is now the default."))
-    request.ix.deps.publish_home(request.ix)
+    request.ix.publish_home()
 
 
 @for_account(MethodTarget, surface=_cards_surface, refused=_change_refused)
@@ -272,7 +272,7 @@ def remove(request: Request[MethodTarget]) -> None:
     if was is not None and was.enabled and autopay is not None and not autopay.enabled:
         notice += " Autopay is now off: there is no card left to charge."
     request.show(methods_screen(request.account, cards, autopay).with_notice(notice))
-    request.ix.deps.publish_home(request.ix)
+    request.ix.publish_home()
 
 
 def _add_card_surface(body: dict[str, Any], client: WebClient) -> Surface:

@@ -122,13 +122,13 @@ def not_me_from_dm(ix: Interaction, channel: str, ts: str) -> str:
 @for_account(AccountRef)
 def reminders_on(request: Request[AccountRef]) -> None:
     request.ix.services.reminders.preferences.set_reminders(request.actor, request.account.external_id, on=True)
-    request.ix.deps.publish_home(request.ix)
+    request.ix.publish_home()
 
 
 @for_account(AccountRef)
 def reminders_off(request: Request[AccountRef]) -> None:
     request.ix.services.reminders.preferences.set_reminders(request.actor, request.account.external_id, on=False)
-    request.ix.deps.publish_home(request.ix)
+    request.ix.publish_home()
 
 
 def _register_consent(app: App) -> None:
